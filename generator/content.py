@@ -1,0 +1,110 @@
+"""Validated content: what a source folder says, as frozen dataclasses.
+
+Nothing here knows about Anki.  :mod:`generator.source` builds these from YAML
+and guarantees their invariants (ids are unique slugs, references resolve, text
+is non-empty); :mod:`generator.notes` turns them into notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Marked:
+    """Text in which the author may have marked key terms with ``{{…}}``.
+
+    ``segments`` alternates plain runs and key terms; ``(text, True)`` is a term.
+    """
+
+    segments: tuple[tuple[str, bool], ...]
+
+    @property
+    def plain(self) -> str:
+        """The text as a reader sees it, markers removed."""
+        return "".join(text for text, _ in self.segments)
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """The marked key terms, in order."""
+        return tuple(text for text, is_term in self.segments if is_term)
+
+
+@dataclass(frozen=True)
+class Perspective:
+    """One of the viewpoints a source compares (a culture, a school, a theory…)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Point:
+    """One bullet of an item's list; ``key`` is its stable identity."""
+
+    key: str
+    text: Marked
+
+
+@dataclass(frozen=True)
+class Item:
+    """A titled statement: explanation, bullet points and a closing remark."""
+
+    id: str
+    perspective: str | None
+    title: str | None
+    explanation: Marked | None
+    points: tuple[Point, ...]
+    conclusion: Marked | None
+    tags: tuple[str, ...]
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One dimension, and what each perspective says about it."""
+
+    id: str
+    dimension: str
+    sides: tuple[tuple[str, str], ...]
+    tags: tuple[str, ...]
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A group of items and comparisons; each topic becomes one deck file."""
+
+    id: str
+    name: str
+    heading: str | None
+    headings: tuple[tuple[str, str], ...]
+    question: str
+    items: tuple[Item, ...]
+    comparisons: tuple[Comparison, ...]
+    file: str
+
+    def heading_for(self, perspective: str | None) -> str:
+        """The heading a card of this topic shows for *perspective*."""
+        for pid, heading in self.headings:
+            if pid == perspective:
+                return heading
+        return self.heading or self.name
+
+
+@dataclass(frozen=True)
+class Source:
+    """A whole source folder: its metadata, perspectives and topics."""
+
+    id: str
+    title: str
+    deck: str
+    perspectives: tuple[Perspective, ...]
+    topics: tuple[Topic, ...]
+    directory: str
+
+    def perspective(self, pid: str) -> Perspective:
+        """The perspective with id *pid* (validated to exist)."""
+        return next(p for p in self.perspectives if p.id == pid)

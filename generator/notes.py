@@ -1,0 +1,259 @@
+"""Validated content → notes: what each card asks, in which deck, under which GUID.
+
+Identity is declared, never derived from content: a note's GUID hashes the
+source id, the item id and the part of the item the note asks about (``title``,
+``point/<key>``, ``term/<field>/<slug>``, ``side/<perspective>``, ``perspective``).
+Editing any text keeps every GUID; only renaming an id (or a key term) makes
+a new note.  Each note asks one fact, so a note has one cloze (``c1``) or, for
+comparisons, a fixed pair of templates: inserting or reordering points can
+never move a student's history to another fact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .content import Comparison, Item, Marked, Source, Topic
+from .markup import cloze, marked_html, to_html
+
+CLOZE = "cloze"
+COMPARISON = "comparison"
+
+CLOZE_FIELDS = ("Text", "Context", "Extra", "Source")
+COMPARISON_FIELDS = (
+    "Key",
+    "Dimension",
+    "Perspective",
+    "Statement",
+    "Others",
+    "Context",
+    "Question",
+    "Source",
+)
+COMPARISON_QUESTION = "Which perspective is this?"
+
+
+@dataclass(frozen=True)
+class NoteSpec:
+    """Everything needed to write one Anki note; no genanki object yet."""
+
+    key: str
+    guid: str
+    note_type: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck: str
+    topic: str
+    perspective: str | None
+    cards: int
+
+    def field(self, name: str) -> str:
+        """The value of field *name* of this note's note type."""
+        names = CLOZE_FIELDS if self.note_type == CLOZE else COMPARISON_FIELDS
+        return self.fields[names.index(name)]
+
+
+_BASE91 = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    "!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+)
+
+
+def guid_for(key: str) -> str:
+    """A stable Anki GUID for a note key (genanki's base91 form of a SHA-256 prefix)."""
+    number = int.from_bytes(hashlib.sha256(("deckgen\x1f" + key).encode()).digest()[:8], "big")
+    digits = []
+    while number:
+        number, digit = divmod(number, len(_BASE91))
+        digits.append(_BASE91[digit])
+    return "".join(reversed(digits)) or _BASE91[0]
+
+
+def slug(text: str) -> str:
+    """A key-term slug: lowercase words joined by '-'."""
+    return "-".join(re.findall(r"\w+", text.lower())) or "term"
+
+
+def topic_deck(source: Source, topic: Topic) -> str:
+    """The deck name of *topic*: the source's root deck, then the topic's name."""
+    return f"{source.deck}::{topic.name}"
+
+
+def build_notes(source: Source) -> list[NoteSpec]:
+    """Every note of *source*, in source order."""
+    return [note for topic in source.topics for note in topic_notes(source, topic)]
+
+
+def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
+    """The notes of one topic: its items' clozes and perspective questions, its comparisons."""
+    split_by_perspective = len({i.perspective for i in topic.items if i.perspective}) > 1
+    for item in topic.items:
+        deck = topic_deck(source, topic)
+        if split_by_perspective and item.perspective:
+            deck = f"{deck}::{source.perspective(item.perspective).name}"
+        yield from _item_clozes(_Maker(source, topic, item.perspective, item.tags, deck), item)
+        if item.perspective and item.title:
+            yield _perspective_question(source, topic, item)
+    for comparison in topic.comparisons:
+        yield from _comparison_notes(source, topic, comparison)
+
+
+class _Maker:
+    """Shared context for the notes of one item: tags, deck, context line."""
+
+    def __init__(
+        self, source: Source, topic: Topic, perspective: str | None, tags: tuple[str, ...], deck: str
+    ) -> None:
+        self.source = source
+        self.topic = topic
+        self.perspective = perspective
+        self.deck = deck
+        base = [f"{source.id}::topic::{topic.id}"]
+        if perspective:
+            base.append(f"{source.id}::perspective::{perspective}")
+        self.tags = tuple(base) + tags
+
+    def context(self) -> str:
+        heading = self.topic.heading_for(self.perspective)
+        has_own_heading = any(pid == self.perspective for pid, _ in self.topic.headings)
+        if self.perspective and not has_own_heading:
+            heading = f"{heading} · {self.source.perspective(self.perspective).name}"
+        return to_html(heading)
+
+    def cloze_note(self, key: str, text: str, extra: str) -> NoteSpec:
+        full_key = f"{self.source.id}/{key}"
+        return NoteSpec(
+            key=full_key,
+            guid=guid_for(full_key),
+            note_type=CLOZE,
+            fields=(text, self.context(), extra, to_html(self.source.title)),
+            tags=self.tags + (f"{self.source.id}::kind::cloze",),
+            deck=self.deck,
+            topic=self.topic.id,
+            perspective=self.perspective,
+            cards=1,
+        )
+
+
+def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
+    title = f'<div class="title">{to_html(item.title)}</div>' if item.title else ""
+    explanation = _paragraph(item.explanation)
+    conclusion = _paragraph(item.conclusion)
+    if item.title and (item.explanation or item.points):
+        yield maker.cloze_note(
+            f"{item.id}/title",
+            f'<div class="title">{cloze(item.title)}</div>{explanation}{_points(item)}',
+            conclusion,
+        )
+    for index, point in enumerate(item.points):
+        yield maker.cloze_note(
+            f"{item.id}/point/{point.key}", title + _points(item, hide=index), explanation + conclusion
+        )
+    for field, marked in (("explanation", item.explanation), ("conclusion", item.conclusion)):
+        for term_slug, indexes in _terms(marked).items():
+            text = title + _paragraph(marked, hide=indexes)
+            extra = _points(item) + conclusion if field == "explanation" else ""
+            yield maker.cloze_note(f"{item.id}/term/{field}/{term_slug}", text, extra)
+
+
+def _terms(marked: Marked | None) -> dict[str, set[int]]:
+    """Key terms by slug: a term that occurs twice is one fact, hidden everywhere."""
+    grouped: dict[str, set[int]] = {}
+    for index, term in enumerate(marked.terms if marked else ()):
+        grouped.setdefault(slug(term), set()).add(index)
+    return grouped
+
+
+def _paragraph(marked: Marked | None, hide: set[int] | None = None) -> str:
+    if marked is None:
+        return ""
+    return f'<div class="body">{marked_html(marked, hide=hide or set())}</div>'
+
+
+def _points(item: Item, hide: int | None = None) -> str:
+    if not item.points:
+        return ""
+    rows = []
+    for index, point in enumerate(item.points):
+        if index != hide:
+            rows.append(f"<li>{marked_html(point.text)}</li>")
+        elif point.text.terms:
+            rows.append(f'<li class="asked">{marked_html(point.text, hide_all=True)}</li>')
+        else:
+            rows.append(f'<li class="asked">{cloze(point.text.plain)}</li>')
+    return f'<ul class="points">{"".join(rows)}</ul>'
+
+
+def _comparison_note(
+    source: Source, topic: Topic, key: str, perspective: str, values: dict[str, str], tags: tuple[str, ...]
+) -> NoteSpec:
+    full_key = f"{source.id}/{key}"
+    fields = tuple(values.get(name, "") for name in COMPARISON_FIELDS)
+    return NoteSpec(
+        key=full_key,
+        guid=guid_for(full_key),
+        note_type=COMPARISON,
+        fields=fields,
+        tags=(
+            f"{source.id}::topic::{topic.id}",
+            f"{source.id}::perspective::{perspective}",
+            f"{source.id}::kind::comparison",
+        )
+        + tags,
+        deck=topic_deck(source, topic),
+        topic=topic.id,
+        perspective=perspective,
+        cards=2 if values.get("Dimension") else 1,
+    )
+
+
+def _perspective_question(source: Source, topic: Topic, item: Item) -> NoteSpec:
+    """"Which perspective is this?" for an item that belongs to one perspective."""
+    assert item.perspective and item.title
+    return _comparison_note(
+        source,
+        topic,
+        f"{item.id}/perspective",
+        item.perspective,
+        {
+            "Key": to_html(f"{item.title} ({topic.name})"),
+            "Perspective": to_html(source.perspective(item.perspective).name),
+            "Statement": to_html(item.title),
+            # Not the per-perspective heading: it would give the answer away.
+            "Context": to_html(topic.heading or topic.name),
+            "Question": to_html(topic.question),
+            "Source": to_html(source.title),
+        },
+        item.tags,
+    )
+
+
+def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> Iterator[NoteSpec]:
+    """One note per perspective's side: asks side from perspective and perspective from side."""
+    for pid, side in comparison.sides:
+        name = source.perspective(pid).name
+        others = "".join(
+            f"<li><b>{to_html(source.perspective(other).name)}:</b> {to_html(text)}</li>"
+            for other, text in comparison.sides
+            if other != pid
+        )
+        yield _comparison_note(
+            source,
+            topic,
+            f"{comparison.id}/side/{pid}",
+            pid,
+            {
+                "Key": to_html(f"{comparison.dimension} · {name}"),
+                "Dimension": to_html(comparison.dimension),
+                "Perspective": to_html(name),
+                "Statement": to_html(side),
+                "Others": f'<ul class="others">{others}</ul>',
+                "Context": to_html(topic.heading or topic.name),
+                "Question": to_html(COMPARISON_QUESTION),
+                "Source": to_html(source.title),
+            },
+            comparison.tags,
+        )

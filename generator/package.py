@@ -1,0 +1,121 @@
+"""Write notes as Anki packages (.apkg): reproducibly, in memory, then atomically.
+
+genanki's ``Package.write_to_file`` leaves a temporary SQLite file behind on
+every call and stamps zip entries with the current time.  We reuse its
+``write_to_db`` chain (Package → Deck → Note → Card) on an in-memory database,
+set each note's modification time ourselves (Anki updates a note on re-import
+only if that time is newer) and zip the bytes with fixed dates, so the same
+notes and times always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import os
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+
+import genanki
+
+from .notes import NoteSpec
+from .notetypes import NOTE_TYPES
+
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def deck_id(name: str) -> int:
+    """A stable deck id from a deck name (Anki matches decks by name; ids just must not clash)."""
+    digest = hashlib.sha256(("deckgen-deck\x1f" + name).encode()).digest()
+    return (1 << 30) + int.from_bytes(digest[:4], "big") % (1 << 30)
+
+
+def package_bytes(
+    notes: Sequence[NoteSpec],
+    timestamp: int,
+    note_times: Mapping[str, int] | None = None,
+    note_type_times: Mapping[str, int] | None = None,
+) -> bytes:
+    """The .apkg bytes for *notes*, grouped into their decks in first-seen order.
+
+    *timestamp* seeds ids and is every note's modification time unless
+    *note_times* (by GUID) gives another; *note_type_times* does the same for
+    note types (by note type key).
+    """
+    decks: dict[str, genanki.Deck] = {}
+    for spec in notes:
+        deck = decks.get(spec.deck)
+        if deck is None:
+            deck = decks[spec.deck] = genanki.Deck(deck_id(spec.deck), spec.deck)
+        deck.add_note(
+            genanki.Note(
+                model=NOTE_TYPES[spec.note_type],
+                fields=list(spec.fields),
+                tags=list(spec.tags),
+                guid=spec.guid,
+            )
+        )
+    connection = sqlite3.connect(":memory:")
+    try:
+        cursor = connection.cursor()
+        genanki.Package(list(decks.values())).write_to_db(
+            cursor, timestamp, itertools.count(timestamp * 1000)
+        )
+        if note_times:
+            cursor.executemany(
+                "UPDATE notes SET mod = ? WHERE guid = ?",
+                [(note_times[s.guid], s.guid) for s in notes if s.guid in note_times],
+            )
+        if note_type_times:
+            _set_note_type_times(cursor, note_type_times)
+        connection.commit()
+        database = connection.serialize()
+    finally:
+        connection.close()
+    return _zip({"collection.anki2": database, "media": b"{}"})
+
+
+def _set_note_type_times(cursor: sqlite3.Cursor, times: Mapping[str, int]) -> None:
+    import json
+
+    (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
+    models = json.loads(models_json)
+    for kind, model in NOTE_TYPES.items():
+        if str(model.model_id) in models and kind in times:
+            models[str(model.model_id)]["mod"] = times[kind]
+    cursor.execute("UPDATE col SET models = ?", (json.dumps(models, sort_keys=True),))
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, entries[name])
+    return buffer.getvalue()
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Replace *path* with *data*, never leaving a half-written file.
+
+    The bytes go to a temporary file in the same folder, are flushed to disk,
+    then renamed over *path* (an atomic step on POSIX and Windows).
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".deckgen-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

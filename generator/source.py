@@ -1,0 +1,349 @@
+"""Load a source folder into validated :class:`~generator.content.Source` content.
+
+A source folder holds ``deckgen.yaml`` (the source's id, title, root deck name
+and perspectives) and one YAML file per topic.  Every file is read strictly
+(:mod:`generator.yamlread`) and every problem in every file is collected before
+one :class:`~generator.errors.ContentError` is raised.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import yaml
+
+from .content import Comparison, Item, Marked, Perspective, Point, Source, Topic
+from .errors import Problems
+from .markup import MarkupError, has_markers, parse_marked
+from .yamlread import Reader, line_of, read_yaml
+
+CONFIG_FILE = "deckgen.yaml"
+DEFAULT_QUESTION = "Which perspective is this?"
+ID_PATTERN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+MAX_ID_LENGTH = 64
+MAX_NAME_LENGTH = 100
+_ID_HELP = "use lowercase letters, digits, '-' and '_' (e.g. 'personal-freedom')"
+
+
+def source_files(directory: str) -> list[str]:
+    """The topic files of a source folder, in the order their topics are built."""
+    names = sorted(
+        name
+        for name in os.listdir(directory)
+        if name.endswith((".yaml", ".yml")) and name != CONFIG_FILE
+    )
+    return [os.path.join(directory, name) for name in names]
+
+
+def load_source(directory: str) -> Source:
+    """Read and validate every file of the source folder *directory*.
+
+    Raises :class:`~generator.errors.ContentError` listing every problem found.
+    """
+    problems = Problems()
+    if not os.path.isdir(directory):
+        problems.add(directory, 1, "", "no such source folder")
+        problems.raise_if_any()
+    config_path = os.path.join(directory, CONFIG_FILE)
+    header = None
+    if os.path.exists(config_path):
+        header = _read_config(config_path, problems)
+    else:
+        problems.add(config_path, 1, "", f"missing: a source folder needs a {CONFIG_FILE} (see README)")
+    files = source_files(directory)
+    if not files:
+        problems.add(directory, 1, "", "holds no topic files (*.yaml besides deckgen.yaml)")
+    perspective_ids = {p.id for p in header[3]} if header else set()
+    topics = [_read_topic(path, perspective_ids, problems) for path in files]
+    _check_unique_ids([t for t in topics if t is not None], problems)
+    problems.raise_if_any()
+    assert header is not None
+    source_id, title, deck, perspectives = header
+    return Source(
+        id=source_id,
+        title=title,
+        deck=deck,
+        perspectives=perspectives,
+        topics=tuple(t for t in topics if t is not None),
+        directory=directory,
+    )
+
+
+def _read_config(path: str, problems: Problems) -> tuple[str, str, str, tuple[Perspective, ...]] | None:
+    root = read_yaml(path, path, problems)
+    if root is None:
+        return None
+    reader = Reader(path, problems)
+    fields = reader.mapping(root, "", ("id", "title", "deck", "perspectives"))
+    if fields is None:
+        return None
+    source_id = _ident(reader, fields.get("id"), "id")
+    title = _plain_text(reader, fields.get("title"), "title")
+    deck = _deck_name(reader, fields.get("deck"), "deck")
+    perspectives: list[Perspective] = []
+    if "perspectives" in fields:
+        for pid, key_node, value in reader.pairs(fields["perspectives"], "perspectives") or ():
+            where = f"perspectives.{pid}"
+            ok_id = _check_ident(reader, key_node, pid, where)
+            name = _name(reader, value, where)
+            if ok_id and name:
+                perspectives.append(Perspective(pid, name))
+        if len(perspectives) < 2 and not problems:
+            reader.problem(fields["perspectives"], "perspectives", "name at least two perspectives")
+    if source_id and title and deck and len(perspectives) >= 2:
+        return source_id, title, deck, tuple(perspectives)
+    return None
+
+
+def _read_topic(path: str, perspectives: set[str], problems: Problems) -> Topic | None:
+    root = read_yaml(path, path, problems)
+    if root is None:
+        return None
+    reader = Reader(path, problems)
+    fields = reader.mapping(
+        root,
+        "",
+        ("topic", "name"),
+        ("heading", "headings", "question", "items", "comparisons"),
+    )
+    if fields is None:
+        return None
+    topic_id = _ident(reader, fields.get("topic"), "topic")
+    name = _name(reader, fields.get("name"), "name")
+    heading = _plain_text(reader, fields["heading"], "heading") if "heading" in fields else None
+    question = DEFAULT_QUESTION
+    if "question" in fields:
+        question = _plain_text(reader, fields["question"], "question") or DEFAULT_QUESTION
+    headings: list[tuple[str, str]] = []
+    for pid, key_node, value in reader.pairs(fields.get("headings", _EMPTY_MAP), "headings") or ():
+        _check_reference(reader, key_node, pid, perspectives, f"headings.{pid}")
+        text = _plain_text(reader, value, f"headings.{pid}")
+        if text:
+            headings.append((pid, text))
+    items = tuple(
+        item
+        for index, node in enumerate(_list(reader, fields, "items"))
+        if (item := _read_item(reader, node, f"items[{index}]", perspectives)) is not None
+    )
+    comparisons = tuple(
+        comparison
+        for index, node in enumerate(_list(reader, fields, "comparisons"))
+        if (comparison := _read_comparison(reader, node, f"comparisons[{index}]", perspectives))
+        is not None
+    )
+    if "items" not in fields and "comparisons" not in fields:
+        reader.problem(root, "", "a topic needs 'items' or 'comparisons' (or both)")
+    if topic_id is None or name is None:
+        return None
+    return Topic(
+        id=topic_id,
+        name=name,
+        heading=heading,
+        headings=tuple(headings),
+        question=question,
+        items=items,
+        comparisons=comparisons,
+        file=path,
+    )
+
+
+_EMPTY_MAP = yaml.MappingNode("tag:yaml.org,2002:map", [])
+
+
+def _list(reader: Reader, fields: dict[str, yaml.Node], key: str) -> list[yaml.Node]:
+    if key not in fields:
+        return []
+    return reader.sequence(fields[key], key) or []
+
+
+def _read_item(reader: Reader, node: yaml.Node, where: str, perspectives: set[str]) -> Item | None:
+    problems_before = len(reader.problems.items)
+    fields = reader.mapping(
+        node,
+        where,
+        ("id",),
+        ("perspective", "title", "explanation", "points", "conclusion", "tags"),
+    )
+    if fields is None:
+        return None
+    item_id = _ident(reader, fields.get("id"), f"{where}.id")
+    if item_id:
+        where = f"{where} ({item_id})"
+    perspective = None
+    if "perspective" in fields:
+        perspective = reader.text(fields["perspective"], f"{where}.perspective")
+        if perspective:
+            _check_reference(reader, fields["perspective"], perspective, perspectives, f"{where}.perspective")
+    title = _plain_text(reader, fields["title"], f"{where}.title") if "title" in fields else None
+    explanation = _marked(reader, fields.get("explanation"), f"{where}.explanation")
+    conclusion = _marked(reader, fields.get("conclusion"), f"{where}.conclusion")
+    points: list[Point] = []
+    if "points" in fields:
+        for key, key_node, value in reader.pairs(fields["points"], f"{where}.points") or ():
+            point_where = f"{where}.points.{key}"
+            ok_key = _check_ident(reader, key_node, key, point_where)
+            text = _marked(reader, value, point_where)
+            if ok_key and text:
+                points.append(Point(key, text))
+        if not fields["points"].value and isinstance(fields["points"], yaml.MappingNode):
+            reader.problem(fields["points"], f"{where}.points", "is empty; give at least one point")
+    tags = _tags(reader, fields.get("tags"), f"{where}.tags")
+    asks = (title and (explanation or points)) or points or _has_terms(explanation, conclusion)
+    if item_id and not asks and len(reader.problems.items) == problems_before:
+        reader.problem(
+            node, where, "asks nothing: give it a title with an explanation or points, or mark a {{key term}}"
+        )
+    if item_id is None:
+        return None
+    return Item(
+        id=item_id,
+        perspective=perspective,
+        title=title,
+        explanation=explanation,
+        points=tuple(points),
+        conclusion=conclusion,
+        tags=tags,
+        file=reader.file,
+        line=line_of(node),
+    )
+
+
+def _read_comparison(
+    reader: Reader, node: yaml.Node, where: str, perspectives: set[str]
+) -> Comparison | None:
+    fields = reader.mapping(node, where, ("id", "dimension", "sides"), ("tags",))
+    if fields is None:
+        return None
+    comparison_id = _ident(reader, fields.get("id"), f"{where}.id")
+    if comparison_id:
+        where = f"{where} ({comparison_id})"
+    dimension = _plain_text(reader, fields["dimension"], f"{where}.dimension") if "dimension" in fields else None
+    sides: list[tuple[str, str]] = []
+    if "sides" in fields:
+        for pid, key_node, value in reader.pairs(fields["sides"], f"{where}.sides") or ():
+            _check_reference(reader, key_node, pid, perspectives, f"{where}.sides.{pid}")
+            text = _plain_text(reader, value, f"{where}.sides.{pid}")
+            if text:
+                sides.append((pid, text))
+        if len(fields["sides"].value) < 2 and isinstance(fields["sides"], yaml.MappingNode):
+            reader.problem(fields["sides"], f"{where}.sides", "give at least two perspectives' sides")
+    tags = _tags(reader, fields.get("tags"), f"{where}.tags")
+    if comparison_id is None or dimension is None:
+        return None
+    return Comparison(comparison_id, dimension, tuple(sides), tags, reader.file, line_of(node))
+
+
+def _has_terms(*texts: Marked | None) -> bool:
+    return any(text and text.terms for text in texts)
+
+
+def _ident(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
+    if node is None:
+        return None
+    value = reader.text(node, where)
+    if value is None or not _check_ident(reader, node, value, where):
+        return None
+    return value
+
+
+def _check_ident(reader: Reader, node: yaml.Node, value: str, where: str) -> bool:
+    if not ID_PATTERN.fullmatch(value):
+        reader.problem(node, where, f"{value!r} is not a valid id: {_ID_HELP}")
+        return False
+    if len(value) > MAX_ID_LENGTH:
+        reader.problem(node, where, f"id is {len(value)} characters long; the limit is {MAX_ID_LENGTH}")
+        return False
+    return True
+
+
+def _check_reference(
+    reader: Reader, node: yaml.Node, value: str, known: set[str], where: str
+) -> None:
+    if known and value not in known:
+        choices = ", ".join(sorted(known))
+        reader.problem(node, where, f"unknown perspective {value!r} (deckgen.yaml names: {choices})")
+
+
+def _plain_text(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
+    if node is None:
+        return None
+    value = reader.text(node, where)
+    if value is not None and has_markers(value):
+        reader.problem(node, where, "'{{' and '}}' mark key terms, which only explanations, points and conclusions may have")
+        return None
+    return _normalise(value) if value is not None else None
+
+
+def _name(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
+    """A display name that also becomes part of a deck name."""
+    value = _plain_text(reader, node, where)
+    if value is None:
+        return None
+    if "::" in value or "\n" in value or any(ord(c) < 32 for c in value):
+        reader.problem(node, where, f"{value!r} may not contain '::', line breaks or control characters")
+        return None
+    if len(value) > MAX_NAME_LENGTH:
+        reader.problem(node, where, f"is {len(value)} characters long; the limit is {MAX_NAME_LENGTH}")
+        return None
+    return value
+
+
+def _deck_name(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
+    """A root deck name; '::' nests it under parent decks, each part non-empty."""
+    value = _plain_text(reader, node, where)
+    if value is None:
+        return None
+    parts = [part.strip() for part in value.split("::")]
+    if not all(parts) or any(ord(c) < 32 for c in value) or len(value) > 2 * MAX_NAME_LENGTH:
+        reader.problem(node, where, f"{value!r} is not a valid deck name: parts separated by '::' must be non-empty, without control characters")
+        return None
+    return "::".join(parts)
+
+
+def _marked(reader: Reader, node: yaml.Node | None, where: str) -> Marked | None:
+    if node is None:
+        return None
+    value = reader.text(node, where)
+    if value is None:
+        return None
+    try:
+        return parse_marked(_normalise(value))
+    except MarkupError as exc:
+        reader.problem(node, where, str(exc))
+        return None
+
+
+def _normalise(text: str) -> str:
+    """Strip each line: folded and literal YAML blocks keep only meaningful breaks."""
+    return "\n".join(line.strip() for line in text.strip().splitlines())
+
+
+def _tags(reader: Reader, node: yaml.Node | None, where: str) -> tuple[str, ...]:
+    if node is None:
+        return ()
+    tags = []
+    for item, tag in reader.text_list(node, where):
+        if any(c.isspace() for c in tag) or tag.startswith(":") or tag.endswith(":"):
+            reader.problem(item, where, f"tag {tag!r} may not contain spaces or start or end with ':'")
+        else:
+            tags.append(tag)
+    return tuple(tags)
+
+
+def _check_unique_ids(topics: list[Topic], problems: Problems) -> None:
+    """Ids name notes for ever, so they must be unique across every file."""
+    topic_seen: dict[str, str] = {}
+    for topic in topics:
+        if topic.id in topic_seen:
+            problems.add(topic.file, 1, "topic", f"duplicate topic id {topic.id!r} (also in {topic_seen[topic.id]})")
+        topic_seen.setdefault(topic.id, topic.file)
+    seen: dict[str, str] = {}
+    for topic in topics:
+        for entry in (*topic.items, *topic.comparisons):
+            if entry.id in seen:
+                problems.add(
+                    entry.file, entry.line, entry.id, f"duplicate id {entry.id!r} (first used at {seen[entry.id]})"
+                )
+            else:
+                seen[entry.id] = f"{entry.file}:{entry.line}"

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.build import BuildReport, build
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_SOURCE = ROOT / "cards_source"
+BUILD_TIME = 1_700_000_000
+
+
+@pytest.fixture(scope="session")
+def bundled_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildReport]:
+    """The bundled content built once for the whole session (read-only for tests)."""
+    out = tmp_path_factory.mktemp("decks")
+    return out, build(str(BUNDLED_SOURCE), str(out), timestamp=BUILD_TIME)
+
+
+@pytest.fixture
+def source_copy(tmp_path: Path) -> Path:
+    """A private copy of the bundled sources that a test may edit."""
+    target = tmp_path / "source"
+    shutil.copytree(BUNDLED_SOURCE, target, ignore=shutil.ignore_patterns("*.lock"))
+    return target

@@ -1,0 +1,204 @@
+"""The bundled decks, imported into a fresh collection with the real Anki client."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from generator.build import build
+from generator.notes import topic_deck
+from generator.source import load_source
+
+from .ankitools import import_package, open_collection, rendered_cards
+from .conftest import BUILD_TIME, BUNDLED_SOURCE
+
+
+@pytest.fixture(scope="module")
+def imported(bundled_build, tmp_path_factory):
+    out, report = bundled_build
+    col = open_collection(tmp_path_factory.mktemp("collection"))
+    logs = {f.path: import_package(col, Path(f.path)) for f in report.files}
+    yield col, report, logs, rendered_cards(col)
+    col.close()
+
+
+def test_one_package_per_topic(bundled_build):
+    out, report = bundled_build
+    topics = [t.id for t in load_source(str(BUNDLED_SOURCE)).topics]
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{t}.apkg" for t in topics)
+    assert [f.topic for f in report.files] == topics
+
+
+def test_every_note_arrives_in_its_deck(imported):
+    col, report, logs, cards = imported
+    for deck_file in report.files:
+        log = logs[deck_file.path]
+        assert len(log.new) == deck_file.notes == log.found_notes
+        assert not (log.updated or log.duplicate or log.conflicting)
+    assert col.note_count() == report.notes
+    assert col.card_count() == report.cards == len(cards)
+    source = load_source(str(BUNDLED_SOURCE))
+    deck_names = set(col.decks.all_names())
+    for topic in source.topics:
+        assert topic_deck(source, topic) in deck_names
+        perspectives = {i.perspective for i in topic.items if i.perspective}
+        for pid in perspectives if len(perspectives) > 1 else ():
+            assert f"{topic_deck(source, topic)}::{source.perspective(pid).name}" in deck_names
+
+
+def test_each_item_asks_its_title_every_point_and_every_key_term(imported):
+    """Counted from the source independently of the note builder."""
+    col, report, logs, cards = imported
+    source = load_source(str(BUNDLED_SOURCE))
+    expected_cloze = 0
+    expected_comparison = 0
+    for topic in source.topics:
+        for item in topic.items:
+            expected_cloze += bool(item.title and (item.explanation or item.points))
+            expected_cloze += len(item.points)
+            for text in (item.explanation, item.conclusion):
+                expected_cloze += len({t.lower() for t in text.terms}) if text else 0
+            expected_comparison += bool(item.perspective and item.title)
+        expected_comparison += 2 * sum(len(c.sides) for c in topic.comparisons)
+    kinds = Counter(card.note_type for card in cards)
+    assert kinds == {"deckgen Cloze": expected_cloze, "deckgen Comparison": expected_comparison}
+
+
+def test_every_card_renders_a_question_and_a_different_answer(imported):
+    col, report, logs, cards = imported
+    assert cards
+    for card in cards:
+        assert card.question_text, card
+        assert card.answer_text and card.answer_text != card.question_text, card
+        for rendered in (card.question, card.answer):
+            assert "{{" not in rendered and "}}" not in rendered, card
+        assert "Collectivism vs. Individualism: What We Can Learn From Both" in card.question_text
+
+
+def test_every_cloze_card_shows_a_blank_and_its_answer(imported):
+    col, report, logs, cards = imported
+    clozes = [c for c in cards if c.note_type == "deckgen Cloze"]
+    assert clozes
+    for card in clozes:
+        assert card.question.count('class="cloze"') >= 1 and "[...]" in card.question_text, card
+        assert "[...]" not in card.answer_text, card
+
+
+def test_comparison_cards_ask_both_directions(imported):
+    col, report, logs, cards = imported
+    by_note: dict[int, set[str]] = {}
+    for card in cards:
+        if card.note_type == "deckgen Comparison":
+            by_note.setdefault(card.note_id, set()).add(card.template)
+    templates = Counter(frozenset(t) for t in by_note.values())
+    assert templates[frozenset({"Side from perspective", "Perspective from statement"})] > 0
+    assert templates[frozenset({"Perspective from statement"})] > 0
+    assert set(templates) <= {
+        frozenset({"Side from perspective", "Perspective from statement"}),
+        frozenset({"Perspective from statement"}),
+    }
+
+
+def test_anki_finds_no_empty_cards(imported):
+    col, report, logs, cards = imported
+    assert list(col.get_empty_cards().notes) == []
+
+
+ESSAY_HEADINGS = [
+    "Understanding the Fundamental Divide",
+    "The Autonomous Self",
+    "The Relational Self",
+    "The Individualist Strengths: What Works",
+    "Personal Freedom and Autonomy",
+    "Innovation and Creativity",
+    "Meritocracy and Social Mobility",
+    "Personal Responsibility and Agency",
+    "Authenticity and Self-Expression",
+    "Direct Communication",
+    "The Individualist Limitations: What Doesn't Work",
+    "Epidemic Loneliness",
+    "The Burden of Endless Choice",
+    "Atomization and Fragmentation",
+    "Narcissism and Self-Centeredness",
+    "Anxiety and Depression",
+    "Inability to Address Collective Challenges",
+    "The Collectivist Strengths: What Works",
+    "Built-In Support Networks",
+    "Strong Sense of Belonging",
+    "Effective Collective Action",
+    "Reduced Social Competition",
+    "Emotional Interdependence",
+    "Respect for Wisdom and Experience",
+    "Indirect Communication Preserves Harmony",
+    "The Collectivist Limitations: What Doesn't Work",
+    "Suppression of Individual Identity",
+    "Rigid Social Hierarchies",
+    "Intense Conformity Pressure",
+    "Lack of Personal Accountability",
+    "The Weight of Obligation",
+    "Slower Social Change",
+    "Face-Saving Over Truth",
+    "What We Can Learn From Each Other",
+    "From Individualism, Collectivism Can Learn",
+    "Personal Freedom Within Community",
+    "Merit-Based Recognition",
+    "Direct Communication When Appropriate",
+    "Individual Rights as Foundation",
+    "Questioning Tradition",
+    "From Collectivism, Individualism Can Learn",
+    "Interdependence Over Independence",
+    "Collective Responsibility",
+    "Long-Term Thinking",
+    "The Value of Obligation",
+    "Harmony and Face-Saving",
+    "Honoring Elders and Tradition",
+    "Toward Integration: The Middle Path",
+    "Identity",
+    "Success",
+    "Responsibility",
+    "Freedom",
+    "Communication",
+    "Decision-Making",
+    "Values",
+    "Practical Applications",
+    "In Relationships",
+    "In Parenting",
+    "In Work",
+    "In Community",
+    "In Self-Development",
+    "The Bottom Line",
+]
+
+
+def test_every_essay_heading_reaches_a_card(imported):
+    col, report, logs, cards = imported
+    seen = " \n ".join(f"{c.question_text} \n {c.answer_text}" for c in cards)
+    missing = [heading for heading in ESSAY_HEADINGS if heading not in seen]
+    assert missing == []
+
+
+def test_an_edit_updates_the_same_note_in_place(source_copy, tmp_path):
+    strengths = next(source_copy.glob("*strengths.yaml"))
+    text = strengths.read_text(encoding="utf-8")
+    assert "monumental expansion" in text
+    first = build(str(source_copy), str(tmp_path / "v1"), timestamp=BUILD_TIME)
+    strengths.write_text(text.replace("monumental expansion", "vast expansion"), encoding="utf-8")
+    second = build(str(source_copy), str(tmp_path / "v2"), timestamp=BUILD_TIME + 60)
+    col = open_collection(tmp_path / "col")
+    try:
+        path = next(f.path for f in first.files if f.topic == "strengths")
+        import_package(col, Path(path))
+        before = {c.note_id: c for c in rendered_cards(col)}
+        edited = [nid for nid, c in before.items() if "monumental expansion" in c.answer_text]
+        assert edited
+        log = import_package(col, Path(path.replace("v1", "v2")))
+        after = {c.note_id: c for c in rendered_cards(col)}
+        assert set(after) == set(before) and col.note_count() == second.files[1].notes
+        assert not log.new
+        assert set(edited) <= {int(n.id.nid) for n in log.updated}
+        for nid in edited:
+            assert "vast expansion" in after[nid].answer_text
+    finally:
+        col.close()

@@ -1,0 +1,50 @@
+"""Pinned identities: changing any of these breaks every student's collection.
+
+If one of these tests fails, the change would make Anki import duplicates or
+note type copies.  Do not update the expected values; undo the change.
+"""
+
+from __future__ import annotations
+
+from generator.notes import CLOZE_FIELDS, COMPARISON_FIELDS, build_notes, guid_for
+from generator.notetypes import (
+    CLOZE_ID,
+    CLOZE_NAME,
+    CLOZE_TEMPLATES,
+    COMPARISON_ID,
+    COMPARISON_NAME,
+    COMPARISON_TEMPLATES,
+)
+from generator.package import deck_id
+from generator.source import load_source
+
+from .conftest import BUNDLED_SOURCE
+
+
+def test_note_type_contract_is_pinned():
+    assert (CLOZE_ID, CLOZE_NAME) == (1739462201, "deckgen Cloze")
+    assert (COMPARISON_ID, COMPARISON_NAME) == (1739462202, "deckgen Comparison")
+    assert CLOZE_FIELDS == ("Text", "Context", "Extra", "Source")
+    assert COMPARISON_FIELDS == (
+        "Key", "Dimension", "Perspective", "Statement", "Others", "Context", "Question", "Source",
+    )
+    assert [t["name"] for t in CLOZE_TEMPLATES] == ["Cloze"]
+    assert [t["name"] for t in COMPARISON_TEMPLATES] == [
+        "Side from perspective",
+        "Perspective from statement",
+    ]
+
+
+def test_guid_and_deck_id_functions_are_pinned():
+    assert guid_for("individualism-collectivism/ind-personal-freedom/title") == "D1lijs$qHa"
+    assert guid_for("x/y/point/z") == "I|Dim)T)eA"
+    assert deck_id("Individualism vs Collectivism::Strengths") == 1269874127
+
+
+def test_bundled_guids_come_from_ids_not_text():
+    notes = {n.key: n for n in build_notes(load_source(str(BUNDLED_SOURCE)))}
+    freedom = notes["individualism-collectivism/ind-personal-freedom/title"]
+    assert freedom.guid == "D1lijs$qHa"
+    assert len({n.guid for n in notes.values()}) == len(notes)
+    for key, note in notes.items():
+        assert note.guid == guid_for(key)
