@@ -82,9 +82,7 @@ def check(source_dir: str) -> None:
     )
 
 
-@main.command()
-@_source_option
-@click.option(
+_out_option = click.option(
     "--out",
     "out_dir",
     default=DEFAULT_OUT,
@@ -92,11 +90,58 @@ def check(source_dir: str) -> None:
     type=click.Path(file_okay=False),
     help="Folder to write the .apkg files into.",
 )
-def build(source_dir: str, out_dir: str) -> None:
-    """Build one Anki package (.apkg) per topic.
+_lock_option = click.option(
+    "--lock",
+    "lock_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Build lock to read and update  [default: SOURCE/deckgen.lock]",
+)
 
-    Nothing is written unless every source is valid, and each package is
-    replaced atomically.
+
+def _report_changes(report, verb: str) -> None:  # noqa: ANN001 - a BuildReport
+    for f in report.files:
+        c = f.changes
+        click.echo(
+            f"{f.path}: {f.notes} notes, {f.cards} cards ({c.added} added, {c.updated} updated, "
+            f"{c.unchanged} unchanged, {c.removed} removed)"
+        )
+    click.echo(
+        f"{verb} {len(report.files)} decks: {report.notes} notes, {report.cards} cards; "
+        f"{report.total('added')} added, {report.total('updated')} updated, "
+        f"{report.total('unchanged')} unchanged, {report.total('removed')} removed."
+    )
+
+
+@main.command()
+@_source_option
+@_out_option
+@_lock_option
+def plan(source_dir: str, out_dir: str, lock_path: str | None) -> None:
+    """Show what a build would change, per deck, against the lock; write nothing.
+
+    Counts are what a re-import into a collection that has the last build
+    would do: notes added, updated, unchanged, and removed from the source.
+
+    \b
+    Example:
+        deckgen plan --source cards_source
+    """
+    from .build import plan as plan_build
+
+    _report_changes(_run(plan_build, source_dir, out_dir, lock_path), "Would build")
+
+
+@main.command()
+@_source_option
+@_out_option
+@_lock_option
+def build(source_dir: str, out_dir: str, lock_path: str | None) -> None:
+    """Build one Anki package (.apkg) per topic and update the lock.
+
+    Nothing is written unless every source is valid; each package and the
+    lock are replaced atomically.  SOURCE_DATE_EPOCH, when set, is the time
+    given to edited notes.
 
     \b
     Example:
@@ -104,7 +149,4 @@ def build(source_dir: str, out_dir: str) -> None:
     """
     from .build import build as build_decks
 
-    report = _run(build_decks, source_dir, out_dir)
-    for deck_file in report.files:
-        click.echo(f"{deck_file.path}: {deck_file.notes} notes, {deck_file.cards} cards")
-    click.echo(f"Built {len(report.files)} decks: {report.notes} notes, {report.cards} cards.")
+    _report_changes(_run(build_decks, source_dir, out_dir, lock_path=lock_path), "Built")

@@ -12,6 +12,7 @@ never move a student's history to another fact.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -257,3 +258,59 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
             },
             comparison.tags,
         )
+
+
+_TAG_PATTERN = re.compile(r"<[^>]*>")
+
+
+def note_label(spec: NoteSpec) -> str:
+    """A short plain-text label of a note (its first field), kept in the lock."""
+    text = html.unescape(_TAG_PATTERN.sub(" ", spec.fields[0]))
+    text = re.sub(r"\{\{c\d+::(.*?)\}\}", r"\1", text)
+    text = " ".join(text.split())
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def content_parts(spec: NoteSpec) -> tuple[str, ...]:
+    """What a student's copy of the note holds: a change here must reach them."""
+    return (spec.note_type, *spec.fields, " ".join(spec.tags))
+
+
+REMOVED_HELP = (
+    "This note was removed from its source. In Anki's Browser, search "
+    "<b>tag:deckgen::removed</b> and delete the notes you no longer want."
+)
+
+
+def tombstone(
+    key: str, guid: str, note_type: str, label: str, deck: str, topic: str, cards: int, tag: str
+) -> NoteSpec:
+    """A removed note, re-emitted so a re-import marks it (same GUID, note type and cards)."""
+    shown = to_html(label)
+    if note_type == CLOZE:
+        values = {
+            "Text": f'<div class="title">Removed from the source</div>{{{{c1::{shown.replace(":", "&#58;")}}}}}',
+            "Extra": REMOVED_HELP,
+        }
+    else:
+        values = {
+            "Key": f"Removed: {shown}",
+            "Dimension": "Removed from the source" if cards == 2 else "",
+            "Perspective": "(removed)",
+            "Statement": shown,
+            "Others": REMOVED_HELP,
+            "Question": "Removed from the source",
+        }
+    names = CLOZE_FIELDS if note_type == CLOZE else COMPARISON_FIELDS
+    values.setdefault("Context", "Removed")
+    return NoteSpec(
+        key=key,
+        guid=guid,
+        note_type=note_type,
+        fields=tuple(values.get(name, "") for name in names),
+        tags=(tag,),
+        deck=deck,
+        topic=topic,
+        perspective=None,
+        cards=cards,
+    )

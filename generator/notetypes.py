@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import genanki
 
+from .lock import NoteTypeSchema, content_hash
 from .notes import CLOZE, CLOZE_FIELDS, COMPARISON, COMPARISON_FIELDS
 
 CLOZE_ID = 1739462201
@@ -122,3 +123,14 @@ NOTE_TYPES: dict[str, genanki.Model] = {
         css=CSS,
     ),
 }
+
+
+def note_type_schemas() -> dict[str, NoteTypeSchema]:
+    """Each note type's contract and a hash of its look, as recorded in the lock."""
+    schemas = {}
+    for kind, model in NOTE_TYPES.items():
+        templates = tuple(t["name"] for t in model.templates)
+        look = content_hash([model.css, *(t["qfmt"] + "\x1e" + t["afmt"] for t in model.templates)])
+        fields = tuple(f["name"] for f in model.fields)
+        schemas[kind] = NoteTypeSchema(model.model_id, model.name, fields, templates, look)
+    return schemas

@@ -81,3 +81,45 @@ def rendered_cards(col: Collection) -> list[RenderedCard]:
             )
         )
     return cards
+
+
+def study_everything(col: Collection) -> int:
+    """Answer every card once ("Good") with Anki's v3 scheduler; returns cards answered.
+
+    This writes real review-log rows and intervals, as a student's first pass does.
+    """
+    from anki.cards import Card
+    from anki.scheduler_pb2 import CardAnswer
+
+    for config in col.decks.all_config():
+        config["new"]["perDay"] = 9999
+        config["rev"]["perDay"] = 9999
+        col.decks.update_config(config)
+    answered: set[int] = set()
+    for deck in col.decks.all_names_and_ids():
+        col.decks.select(deck.id)
+        while True:
+            queued = col.sched.get_queued_cards(fetch_limit=1000)
+            fresh = [q for q in queued.cards if int(q.card.id) not in answered]
+            if not fresh:
+                break
+            for queued_card in fresh:
+                card = Card(col)
+                card._load_from_backend_card(queued_card.card)
+                card.start_timer()
+                col.sched.answer_card(
+                    col.sched.build_answer(card=card, states=queued_card.states, rating=CardAnswer.GOOD)
+                )
+                answered.add(int(card.id))
+    return len(answered)
+
+
+_CLOZE_ANSWER = re.compile(r'<span class="cloze"[^>]*>(.*?)</span>', re.S)
+
+
+def asked_fact(card: RenderedCard) -> str:
+    """What a card asks: the hidden text of a cloze, or the answer of a comparison template."""
+    if card.note_type.endswith("Cloze"):
+        return " | ".join(visible_text(m) for m in _CLOZE_ANSWER.findall(card.answer))
+    back = card.answer.split('<hr id="answer">', 1)[-1]
+    return card.template + ": " + visible_text(back.split('<div class="extra">', 1)[0])

@@ -16,7 +16,9 @@ BUILD_TIME = 1_700_000_000
 def bundled_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildReport]:
     """The bundled content built once for the whole session (read-only for tests)."""
     out = tmp_path_factory.mktemp("decks")
-    return out, build(str(BUNDLED_SOURCE), str(out), timestamp=BUILD_TIME)
+    source = tmp_path_factory.mktemp("source") / "cards_source"
+    shutil.copytree(BUNDLED_SOURCE, source, ignore=shutil.ignore_patterns("*.lock"))
+    return out, build(str(source), str(out), timestamp=BUILD_TIME)
 
 
 @pytest.fixture

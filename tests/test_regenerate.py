@@ -1,0 +1,266 @@
+"""Rebuild after edits and re-import over a studied collection: the real Anki client decides."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.build import build, plan
+from generator.cli import main
+from generator.errors import ContentError
+from generator.lock import REMOVED_TAG
+
+from .ankitools import asked_fact, import_package, open_collection, rendered_cards, study_everything
+
+CONFIG = """\
+id: drinks
+title: Tea and Coffee
+deck: Drinks
+perspectives:
+  tea: Tea
+  coffee: Coffee
+"""
+
+V1 = """\
+topic: basics
+name: Basics
+items:
+  - id: origin
+    perspective: tea
+    title: Origin
+    explanation: Tea comes from {{China}}.
+    points:
+      leaves: Camellia sinensis leaves
+      green: Green tea is unoxidised
+      black: Black tea is fully oxidised
+  - id: brewing
+    perspective: coffee
+    title: Brewing
+    explanation: Coffee is brewed from roasted beans.
+    points:
+      grind: Grind the beans
+      pour: Pour hot water
+  - id: ritual
+    perspective: tea
+    title: Ritual
+    explanation: Tea ceremonies are {{formal}}.
+  - id: storage
+    perspective: coffee
+    title: Storage
+    explanation: Keep beans in an {{airtight}} jar.
+comparisons:
+  - id: caffeine
+    dimension: Caffeine
+    sides:
+      tea: Less
+      coffee: More
+"""
+
+EDITS = [
+    # change an explanation
+    ("explanation: Coffee is brewed from roasted beans.", "explanation: Coffee is brewed from ground, roasted beans."),
+    # rename a title
+    ("title: Origin\n", "title: Origins\n"),
+    # insert a point in the middle of a list
+    ("      green: Green tea is unoxidised\n", "      white: White tea is barely processed\n      green: Green tea is unoxidised\n"),
+    # reorder two points
+    ("      grind: Grind the beans\n      pour: Pour hot water\n", "      pour: Pour hot water\n      grind: Grind the beans\n"),
+    # remove an item
+    ("  - id: ritual\n    perspective: tea\n    title: Ritual\n    explanation: Tea ceremonies are {{formal}}.\n", ""),
+    # add an item
+    ("comparisons:\n", "  - id: health\n    perspective: coffee\n    title: Health\n    explanation: Coffee has {{antioxidants}}.\ncomparisons:\n"),
+]
+
+
+def write_source(folder: Path, topic: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "deckgen.yaml").write_text(CONFIG, encoding="utf-8")
+    (folder / "basics.yaml").write_text(topic, encoding="utf-8")
+    return folder
+
+
+def edited_v2() -> str:
+    text = V1
+    for old, new in EDITS:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+T1 = 1_700_000_000
+T2 = T1 + 86_400
+
+
+@pytest.fixture
+def round_trip(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    first = build(str(source), str(tmp_path / "v1"), timestamp=T1)
+    col = open_collection(tmp_path / "col")
+    import_package(col, Path(first.files[0].path))
+    studied = study_everything(col)
+    before = {c.card_id: c for c in rendered_cards(col)}
+    state = {
+        cid: (ivl, reps) for cid, ivl, reps in col.db.all("select id, ivl, reps from cards")
+    }
+    revlog = dict(col.db.all("select cid, count() from revlog group by cid"))
+    note_mods = {nid: mod for nid, mod in col.db.all("select id, mod from notes")}
+    (source / "basics.yaml").write_text(edited_v2(), encoding="utf-8")
+    predicted = plan(str(source), str(tmp_path / "v2"), now=T2)
+    second = build(str(source), str(tmp_path / "v2"), timestamp=T2)
+    log = import_package(col, Path(second.files[0].path))
+    after = {c.card_id: c for c in rendered_cards(col)}
+    yield {
+        "col": col, "studied": studied, "before": before, "after": after, "state": state,
+        "revlog": revlog, "note_mods": note_mods, "log": log, "predicted": predicted, "second": second,
+    }
+    col.close()
+
+
+def test_studied_cards_keep_their_history_and_their_fact(round_trip):
+    col, before, after = round_trip["col"], round_trip["before"], round_trip["after"]
+    assert round_trip["studied"] == len(before) > 0
+    assert sum(round_trip["revlog"].values()) == len(before)
+    assert set(before) <= set(after)
+    revlog_after = dict(col.db.all("select cid, count() from revlog group by cid"))
+    state_after = {cid: (ivl, reps) for cid, ivl, reps in col.db.all("select id, ivl, reps from cards")}
+    for card_id, card in before.items():
+        assert revlog_after[card_id] == round_trip["revlog"][card_id]
+        assert state_after[card_id] == round_trip["state"][card_id]
+        assert after[card_id].note_id == card.note_id and after[card_id].guid == card.guid
+        renamed = asked_fact(card) == "Origin"
+        removed = REMOVED_TAG in col.get_note(card.note_id).tags
+        if not renamed and not removed:
+            assert asked_fact(after[card_id]) == asked_fact(card), card
+    assert any(asked_fact(c) == "Origins" for c in after.values())
+
+
+def test_no_note_is_duplicated_and_edits_arrive_in_place(round_trip):
+    col, log = round_trip["col"], round_trip["log"]
+    guids = [col.get_note(nid).guid for nid in col.find_notes("")]
+    assert len(guids) == len(set(guids))
+    updated = {int(n.id.nid) for n in log.updated}
+    texts = {nid: " ".join(col.get_note(nid).fields) for nid in updated}
+    assert any("ground, roasted beans" in t for t in texts.values())
+    assert any("Origins" in t for t in texts.values())
+    assert not log.conflicting and not log.missing_notetype
+
+
+def test_new_item_and_inserted_point_are_added(round_trip):
+    col, log = round_trip["col"], round_trip["log"]
+    new_texts = [" ".join(n.fields) for n in log.new]
+    assert any("antioxidants" in t for t in new_texts)
+    assert any("White tea is barely processed" in t for t in new_texts)
+    # health: title card, key term card, "which perspective?"; origin: the inserted point
+    assert len(log.new) == 4
+
+
+def test_removed_item_is_findable_by_tag(round_trip):
+    col = round_trip["col"]
+    removed = [col.get_note(nid) for nid in col.find_notes(f"tag:{REMOVED_TAG}")]
+    assert removed
+    assert all("Ritual" in " ".join(n.fields) or "formal" in " ".join(n.fields) for n in removed)
+    ritual_before = {c.note_id for c in round_trip["before"].values() if "Ritual" in c.answer_text}
+    assert ritual_before == {n.id for n in removed}
+
+
+def test_unchanged_notes_are_not_touched(round_trip):
+    col, note_mods = round_trip["col"], round_trip["note_mods"]
+    untouched = [nid for nid in col.find_notes("Storage OR Caffeine") if nid in note_mods]
+    assert len(untouched) >= 3
+    for nid in untouched:
+        assert col.get_note(nid).mod == note_mods[nid]
+    assert len(round_trip["log"].duplicate) > 0
+
+
+def test_plan_predicts_what_anki_does(round_trip):
+    changes = round_trip["predicted"].files[0].changes
+    log = round_trip["log"]
+    assert changes.added == len(log.new)
+    assert changes.updated + changes.removed == len(log.updated)
+    assert changes.unchanged == len(log.duplicate)
+    assert round_trip["second"].files[0].changes == changes
+
+
+def test_same_sources_and_lock_give_the_same_bytes(tmp_path, monkeypatch):
+    workdir = tmp_path / "tmp"
+    workdir.mkdir()
+    monkeypatch.setenv("TMPDIR", str(workdir))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    source = write_source(tmp_path / "src", V1)
+    build(str(source), str(tmp_path / "a"))
+    time.sleep(2.1)
+    build(str(source), str(tmp_path / "b"))
+    names = sorted(os.listdir(tmp_path / "a"))
+    assert names == sorted(os.listdir(tmp_path / "b")) == ["basics.apkg"]
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert list(workdir.iterdir()) == []  # no temporary collection left behind
+
+
+def test_an_unchanged_note_keeps_its_time_and_an_edit_gets_a_newer_one(tmp_path, monkeypatch):
+    source = write_source(tmp_path / "src", V1)
+    build(str(source), str(tmp_path / "a"), timestamp=T1)
+    (source / "basics.yaml").write_text(V1.replace("Pour hot water", "Pour water"), encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T1))  # a clock that did not move
+    report = build(str(source), str(tmp_path / "b"))
+    changes = report.files[0].changes
+    # the edited point, the other point (it shows the list as context), the title card (likewise)
+    assert (changes.updated, changes.added, changes.removed) == (3, 0, 0)
+    lock = (source / "deckgen.lock").read_text(encoding="utf-8")
+    assert f'"mod": {T1 + 1}' in lock and f'"mod": {T1},' in lock
+
+
+def test_note_type_contract_change_is_refused(tmp_path, monkeypatch):
+    import genanki
+
+    from generator import notetypes
+
+    source = write_source(tmp_path / "src", V1)
+    build(str(source), str(tmp_path / "a"), timestamp=T1)
+    before = (source / "deckgen.lock").read_bytes()
+    renamed = [{**notetypes.CLOZE_TEMPLATES[0], "name": "Cloze card"}]
+    changed = genanki.Model(
+        notetypes.CLOZE_ID,
+        notetypes.CLOZE_NAME,
+        fields=[{"name": n} for n in ("Text", "Context", "Extra", "Source")],
+        templates=renamed,
+        css=notetypes.CSS,
+        model_type=genanki.Model.CLOZE,
+    )
+    monkeypatch.setitem(notetypes.NOTE_TYPES, "cloze", changed)
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 1
+    assert (
+        f"{source}/deckgen.lock:1: note type 'deckgen Cloze': its templates ['Cloze'] -> "
+        "['Cloze card'] changed under the same id 1739462201; Anki would import it as a copy "
+        "'deckgen Cloze+'"
+    ) in result.stderr
+    assert not (tmp_path / "b").exists()
+    assert (source / "deckgen.lock").read_bytes() == before
+    # The same change as a deliberate new version (new id and name) is accepted.
+    changed.model_id, changed.name = notetypes.CLOZE_ID + 100, "deckgen Cloze v2"
+    build(str(source), str(tmp_path / "c"), timestamp=T2)
+
+
+def test_broken_lock_is_a_located_error(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    (source / "deckgen.lock").write_text('{"version": 1,\n"notes": [}\n', encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        build(str(source), str(tmp_path / "a"))
+    assert [str(p) for p in caught.value.problems] == [
+        f"{source}/deckgen.lock:2: the lock is not valid JSON: Expecting value"
+    ]
+
+
+def test_committed_lock_matches_the_bundled_sources(tmp_path):
+    """Edit the sources, run `deckgen build`, commit the lock with them."""
+    from .conftest import BUNDLED_SOURCE
+
+    report = plan(str(BUNDLED_SOURCE), str(tmp_path / "out"))
+    assert (report.total("added"), report.total("updated"), report.total("removed")) == (0, 0, 0)
+    assert report.total("unchanged") == report.notes > 0
