@@ -1,0 +1,80 @@
+"""The command line through click's CliRunner: exact output and exit codes."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from generator import __version__
+from generator.cli import main
+from generator.notes import build_notes
+from generator.source import load_source
+
+from .conftest import BUNDLED_SOURCE, ROOT
+
+
+@pytest.fixture
+def in_project(tmp_path, monkeypatch):
+    """A working folder laid out like the repository, with the bundled sources."""
+    shutil.copytree(BUNDLED_SOURCE, tmp_path / "cards_source")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_check_prints_a_one_line_summary(in_project):
+    result = CliRunner().invoke(main, ["check"])
+    source = load_source("cards_source")
+    notes = build_notes(source)
+    items = sum(len(t.items) for t in source.topics)
+    comparisons = sum(len(t.comparisons) for t in source.topics)
+    assert result.exit_code == 0
+    assert result.output == (
+        f"cards_source: OK: {len(source.topics)} topics, {items} items, {comparisons} comparisons "
+        f"-> {len(notes)} notes, {sum(n.cards for n in notes)} cards\n"
+    )
+
+
+def test_build_with_defaults_writes_decks_out_and_reports_changes(in_project):
+    lock = (in_project / "cards_source" / "deckgen.lock").read_bytes()
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    topics = [t.id for t in load_source("cards_source").topics]
+    assert [line.split(":")[0] for line in lines[:-1]] == [f"decks_out/{t}.apkg" for t in topics]
+    assert all("0 added, 0 updated" in line and "0 removed" in line for line in lines)
+    assert lines[-1].startswith(f"Built {len(topics)} decks: ")
+    assert sorted(p.name for p in (in_project / "decks_out").iterdir()) == sorted(f"{t}.apkg" for t in topics)
+    assert (in_project / "cards_source" / "deckgen.lock").read_bytes() == lock
+
+
+def test_plan_writes_nothing(in_project):
+    (in_project / "cards_source" / "deckgen.lock").unlink()
+    result = CliRunner().invoke(main, ["plan"])
+    assert result.exit_code == 0
+    assert "0 updated, 0 unchanged, 0 removed" in result.output.splitlines()[0]
+    assert not (in_project / "decks_out").exists()
+    assert not (in_project / "cards_source" / "deckgen.lock").exists()
+
+
+def test_version_and_usage_errors():
+    runner = CliRunner()
+    assert runner.invoke(main, ["--version"]).output == f"deckgen, version {__version__}\n"
+    result = runner.invoke(main, ["build", "--nope"])
+    assert result.exit_code == 2
+    assert "Error: No such option '--nope'." in result.output
+
+
+def test_missing_source_folder(tmp_path):
+    result = CliRunner().invoke(main, ["check", "--source", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == f"{tmp_path / 'nowhere'}:1: no such source folder"
+
+
+def test_every_command_has_an_example_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, command in main.commands.items():
+        help_text = CliRunner().invoke(main, [name, "--help"]).output
+        assert "Example:" in help_text and f"deckgen {name}" in help_text, name
+        assert f"`deckgen {name}" in readme, name
