@@ -163,12 +163,12 @@ def build(
         path = os.path.join(out_dir, f"{topic}.apkg")
         data = package_bytes(notes, resolution.stamp, resolution.times, resolution.note_type_times)
         outputs.append((_describe(path, topic, notes, resolution.changes), data))
+    files = {deck_file.path: data for deck_file, data in outputs}
+    if _read_text(prepared.lock_path) != prepared.lock_text:
+        files[prepared.lock_path] = prepared.lock_text.encode("utf-8")  # renamed last
     try:
         os.makedirs(out_dir, exist_ok=True)
-        for deck_file, data in outputs:
-            write_atomically(deck_file.path, data)
-        if _read_text(prepared.lock_path) != prepared.lock_text:
-            write_atomically(prepared.lock_path, prepared.lock_text.encode("utf-8"))
+        write_atomically(files)
     except OSError as error:
         raise DeckgenError(f"cannot write {error.filename or out_dir}: {error.strerror}") from None
     return BuildReport(tuple(deck_file for deck_file, _ in outputs), prepared.lock_path)

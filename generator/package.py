@@ -100,22 +100,29 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def write_atomically(path: str, data: bytes) -> None:
-    """Replace *path* with *data*, never leaving a half-written file.
+def write_atomically(files: Mapping[str, bytes]) -> None:
+    """Replace each path of *files* with its bytes, never leaving a half-written file.
 
-    The bytes go to a temporary file in the same folder, are flushed to disk,
-    then renamed over *path* (an atomic step on POSIX and Windows).
+    Every file is first written in full to a temporary file in its own folder
+    and flushed to disk; only when all are staged are they renamed over their
+    targets (each rename is atomic on POSIX and Windows).  A failure while
+    staging removes the temporary files and replaces nothing.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".deckgen-", suffix=".tmp", dir=folder)
+    staged: list[tuple[str, str]] = []
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        for path, data in files.items():
+            folder = os.path.dirname(os.path.abspath(path))
+            handle, temporary = tempfile.mkstemp(prefix=".deckgen-", suffix=".tmp", dir=folder)
+            staged.append((temporary, path))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, 0o644)
     except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        for temporary, _ in staged:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
         raise
+    for temporary, path in staged:
+        os.replace(temporary, path)
