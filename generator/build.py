@@ -1,16 +1,16 @@
 """Build decks: load sources, make notes, settle times against the lock, write.
 
 Everything is built in memory first and validated before the first byte is
-written; each package, then the lock, is replaced atomically, so a failed build
-leaves the decks and the lock that were there before untouched (as MkDocs
-builds its site).
+written; the packages and the lock are then staged and renamed into place
+together, so a failed build leaves the decks and the lock that were there
+before untouched (as MkDocs builds its site).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .content import Source
@@ -18,8 +18,8 @@ from .errors import ContentError, DeckgenError
 from .lock import (
     LOCK_NAME,
     REMOVED_TAG,
+    Changes,
     Resolution,
-    TopicChanges,
     check_note_types,
     content_hash,
     dump_lock,
@@ -27,19 +27,22 @@ from .lock import (
     resolve,
 )
 from .notes import NoteSpec, build_notes, content_parts, note_label, tombstone
+from .recipe import Recipe, check_recipe
+from .selection import DeckRequest, Selection, apply, custom_request, topic_requests
 from .source import load_source
+
+FORMATS = ("apkg", "csv")
 
 
 @dataclass(frozen=True)
 class DeckFile:
-    """One package: where, which topic and decks, how many notes and cards, what changed."""
+    """One package: where, which decks, how many notes and cards, what a re-import does."""
 
     path: str
-    topic: str
     decks: tuple[str, ...]
     notes: int
     cards: int
-    changes: TopicChanges
+    changes: Changes
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class BuildReport:
     """What a build wrote (or, for a plan, would write)."""
 
     files: tuple[DeckFile, ...]
-    lock_path: str
+    lock_path: str | None
 
     @property
     def notes(self) -> int:
@@ -67,7 +70,8 @@ class BuildReport:
 @dataclass(frozen=True)
 class _Prepared:
     source: Source
-    notes: tuple[NoteSpec, ...]
+    requests: tuple[DeckRequest, ...]
+    packages: tuple[tuple[DeckRequest, tuple[NoteSpec, ...]], ...]
     resolution: Resolution
     lock_path: str
     lock_text: str
@@ -94,9 +98,17 @@ def check(source_dir: str) -> tuple[Source, list[NoteSpec]]:
     return source, build_notes(source)
 
 
-def _prepare(source_dir: str, lock_path: str | None, now: int | None) -> _Prepared:
+RequestMaker = Callable[[Source], Sequence[DeckRequest]]
+"""Given the loaded source, the packages to build (None: one per topic, complete)."""
+
+
+def _prepare(
+    source_dir: str, lock_path: str | None, now: int | None, requests: RequestMaker | None
+) -> _Prepared:
     source = load_source(source_dir)
     notes = build_notes(source)
+    complete = requests is None
+    chosen = tuple(topic_requests(source) if requests is None else requests(source))
     lock_path = lock_path or default_lock_path(source_dir)
     lock = read_lock(lock_path)
 
@@ -106,72 +118,150 @@ def _prepare(source_dir: str, lock_path: str | None, now: int | None) -> _Prepar
     problems = check_note_types(schemas, lock, lock_path)
     if problems:
         raise ContentError(problems)
-    hashes = {n.key: content_hash(content_parts(n)) for n in notes}
-    labels = {n.key: note_label(n) for n in notes}
+    packages = [(request, tuple(apply(request, notes, source))) for request in chosen]
+    included = {note.key: note for _, selected in packages for note in selected}
+    # Hashes ignore a custom deck's name and extra tags: they are not a change of content.
+    originals = [note for note in notes if note.key in included]
+    hashes = {n.key: content_hash(content_parts(n)) for n in originals}
+    labels = {n.key: note_label(n) for n in originals}
     stamp = build_time() if now is None else now
-    resolution = resolve(notes, hashes, labels, schemas, lock, stamp)
-    removed = tuple(
-        tombstone(key, n.guid, n.note_type, n.label, n.deck, n.topic, n.cards, REMOVED_TAG)
-        for key, n in resolution.tombstones
+    resolution = resolve(originals, hashes, labels, schemas, lock, stamp, complete=complete)
+    if resolution.tombstones:
+        packages = _with_tombstones(packages, resolution)
+    return _Prepared(
+        source, chosen, tuple(packages), resolution, lock_path, dump_lock(resolution.lock)
     )
-    return _Prepared(source, tuple(notes) + removed, resolution, lock_path, dump_lock(resolution.lock))
 
 
-def _by_topic(prepared: _Prepared) -> dict[str, list[NoteSpec]]:
-    """Notes per topic, topics in source order; a deleted topic keeps a package for its tombstones."""
-    grouped: dict[str, list[NoteSpec]] = {topic.id: [] for topic in prepared.source.topics}
-    for note in prepared.notes:
-        grouped.setdefault(note.topic, []).append(note)
-    return grouped
+def _with_tombstones(
+    packages: list[tuple[DeckRequest, tuple[NoteSpec, ...]]], resolution: Resolution
+) -> list[tuple[DeckRequest, tuple[NoteSpec, ...]]]:
+    """Add each removed note to its topic's package; a deleted topic keeps one for them."""
+    by_topic: dict[str, list[NoteSpec]] = {}
+    for key, n in resolution.tombstones:
+        note = tombstone(key, n.guid, n.note_type, n.label, n.deck, n.topic, n.cards, REMOVED_TAG)
+        by_topic.setdefault(n.topic, []).append(note)
+    result = []
+    for request, notes in packages:
+        result.append((request, notes + tuple(by_topic.pop(request.file, ()))))
+    for topic, notes in by_topic.items():
+        result.append((DeckRequest(topic, Selection(topics=(topic,))), tuple(notes)))
+    return result
 
 
-def _describe(path: str, topic: str, notes: Sequence[NoteSpec], changes: Mapping[str, TopicChanges]) -> DeckFile:
+def _describe(path: str, notes: Sequence[NoteSpec], resolution: Resolution) -> DeckFile:
     decks = tuple(dict.fromkeys(note.deck for note in notes))
-    return DeckFile(
-        path, topic, decks, len(notes), sum(n.cards for n in notes), changes.get(topic, TopicChanges())
-    )
+    changes = Changes.count(resolution.kinds[note.key] for note in notes)
+    return DeckFile(path, decks, len(notes), sum(n.cards for n in notes), changes)
 
 
-def plan(source_dir: str, out_dir: str, lock_path: str | None = None, now: int | None = None) -> BuildReport:
+def _check_selected(prepared: _Prepared) -> None:
+    if all(not notes for _, notes in prepared.packages):
+        raise DeckgenError("the selection matches no notes; nothing was written")
+
+
+def custom_decks(selection: Selection, deck_name: str | None, extra_tags: Sequence[str] = ()) -> RequestMaker:
+    """Requests for a selection from the command line: one named deck, or per topic."""
+
+    def make(source: Source) -> list[DeckRequest]:
+        problems = selection.unknown(source)
+        if problems:
+            raise DeckgenError("; ".join(problems))
+        if deck_name is None:
+            return topic_requests(source, selection)
+        return [custom_request(deck_name, selection, extra_tags)]
+
+    return make
+
+
+def recipe_decks(recipe: Recipe) -> RequestMaker:
+    """Requests for every deck of a recipe, checked against the source."""
+
+    def make(source: Source) -> list[DeckRequest]:
+        problems = check_recipe(recipe, source)
+        if problems:
+            raise ContentError(problems)
+        return [deck.request for deck in recipe.decks]
+
+    return make
+
+
+def plan(
+    source_dir: str,
+    out_dir: str,
+    lock_path: str | None = None,
+    now: int | None = None,
+    requests: RequestMaker | None = None,
+) -> BuildReport:
     """What ``build`` would write and what a re-import would do, without writing anything."""
-    prepared = _prepare(source_dir, lock_path, now)
+    prepared = _prepare(source_dir, lock_path, now, requests)
     files = tuple(
-        _describe(os.path.join(out_dir, f"{topic}.apkg"), topic, notes, prepared.resolution.changes)
-        for topic, notes in _by_topic(prepared).items()
+        _describe(os.path.join(out_dir, f"{request.file}.apkg"), notes, prepared.resolution)
+        for request, notes in prepared.packages
     )
     return BuildReport(files, prepared.lock_path)
 
 
 def build(
-    source_dir: str, out_dir: str, timestamp: int | None = None, lock_path: str | None = None
+    source_dir: str,
+    out_dir: str,
+    timestamp: int | None = None,
+    lock_path: str | None = None,
+    requests: RequestMaker | None = None,
+    file_format: str = "apkg",
+    progress: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
-    """Build every topic of the source in *source_dir* into ``<out_dir>/<topic>.apkg``.
+    """Build the source in *source_dir* into packages in *out_dir*.
 
-    Times come from the lock (``<source_dir>/deckgen.lock`` unless *lock_path*),
-    which is rewritten after the packages.  Raises
-    :class:`~generator.errors.ContentError` (nothing written) for bad sources.
+    By default one ``<topic>.apkg`` per topic; *requests* chooses custom decks
+    instead.  Times come from the lock (``<source_dir>/deckgen.lock`` unless
+    *lock_path*), which is updated with the packages.  With ``file_format="csv"``
+    the notes are written as Anki's CSV text files (which carry no times, so
+    the lock is left alone).  Raises :class:`~generator.errors.ContentError`
+    (nothing written) for bad sources.
     """
-    prepared = _prepare(source_dir, lock_path, timestamp)
+    if file_format not in FORMATS:
+        raise DeckgenError(f"unknown format {file_format!r} (known: {', '.join(FORMATS)})")
+    prepared = _prepare(source_dir, lock_path, timestamp, requests)
+    _check_selected(prepared)
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise DeckgenError(f"{out_dir}: exists and is not a folder")
-
-    from .package import package_bytes, write_atomically
-
     resolution = prepared.resolution
-    outputs: list[tuple[DeckFile, bytes]] = []
-    for topic, notes in _by_topic(prepared).items():
-        path = os.path.join(out_dir, f"{topic}.apkg")
-        data = package_bytes(notes, resolution.stamp, resolution.times, resolution.note_type_times)
-        outputs.append((_describe(path, topic, notes, resolution.changes), data))
-    files = {deck_file.path: data for deck_file, data in outputs}
-    if _read_text(prepared.lock_path) != prepared.lock_text:
-        files[prepared.lock_path] = prepared.lock_text.encode("utf-8")  # renamed last
+    files: dict[str, bytes] = {}
+    written: list[DeckFile] = []
+    total = len(prepared.packages)
+    for done, (request, notes) in enumerate(prepared.packages, start=1):
+        if not notes:
+            continue
+        path = os.path.join(out_dir, f"{request.file}.{file_format}")
+        files[path] = _encode(notes, resolution, file_format)
+        written.append(_describe(path, notes, resolution))
+        if progress is not None:
+            progress(done, total)
+    lock_path: str | None = None
+    if file_format == "apkg":
+        lock_path = prepared.lock_path
+        if _read_text(lock_path) != prepared.lock_text:
+            files[lock_path] = prepared.lock_text.encode("utf-8")  # renamed last
+
+    from .package import write_atomically
+
     try:
         os.makedirs(out_dir, exist_ok=True)
         write_atomically(files)
     except OSError as error:
         raise DeckgenError(f"cannot write {error.filename or out_dir}: {error.strerror}") from None
-    return BuildReport(tuple(deck_file for deck_file, _ in outputs), prepared.lock_path)
+    return BuildReport(tuple(written), lock_path)
+
+
+def _encode(notes: Sequence[NoteSpec], resolution: Resolution, file_format: str) -> bytes:
+    if file_format == "csv":
+        from .csvexport import csv_bytes
+
+        return csv_bytes(notes)
+    from .package import package_bytes
+
+    return package_bytes(notes, resolution.stamp, resolution.times, resolution.note_type_times)
 
 
 def _read_text(path: str) -> str | None:

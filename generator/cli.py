@@ -7,6 +7,8 @@ exit 1 with every problem on its own line; usage errors exit 2 (click's own).
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from . import __version__
@@ -88,7 +90,7 @@ _out_option = click.option(
     default=DEFAULT_OUT,
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Folder to write the .apkg files into.",
+    help="Folder to write the decks into.",
 )
 _lock_option = click.option(
     "--lock",
@@ -99,13 +101,59 @@ _lock_option = click.option(
 )
 
 
-def _report_changes(report, verb: str) -> None:  # noqa: ANN001 - a BuildReport
-    for f in report.files:
-        c = f.changes
-        click.echo(
-            f"{f.path}: {f.notes} notes, {f.cards} cards ({c.added} added, {c.updated} updated, "
-            f"{c.unchanged} unchanged, {c.removed} removed)"
-        )
+def _selection_options(command):  # noqa: ANN001, ANN202 - a decorator
+    options = [
+        click.option("--topic", "topics", multiple=True, metavar="ID", help="Only this topic (repeatable)."),
+        click.option(
+            "--perspective", "perspectives", multiple=True, metavar="ID", help="Only this perspective (repeatable)."
+        ),
+        click.option(
+            "--kind", "kinds", multiple=True, type=click.Choice(["cloze", "comparison"]), help="Only this kind of note."
+        ),
+        click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only notes with this tag or a child of it."),
+        click.option(
+            "--deck-name", metavar="NAME", help='Build one deck of the selection, named NAME (e.g. "Soc 101::Week 3").'
+        ),
+        click.option("--extra-tag", "extra_tags", multiple=True, metavar="TAG", help="Add TAG to every note (with --deck-name)."),
+        click.option(
+            "--recipe",
+            type=click.Path(dir_okay=False, exists=True),
+            help="Build the custom decks of a recipe file (YAML) instead.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _requests(source_dir: str, topics, perspectives, kinds, tags, deck_name, extra_tags, recipe):  # noqa: ANN001, ANN202
+    """The requests maker and source folder for the selection options (None: the default build)."""
+    from .build import custom_decks, recipe_decks
+    from .selection import Selection
+
+    selection = Selection(tuple(topics), tuple(perspectives), tuple(kinds), tuple(tags))
+    if recipe:
+        if selection or deck_name or extra_tags:
+            raise click.UsageError("--recipe cannot be combined with selection options")
+        from .recipe import load_recipe
+
+        loaded = _run(load_recipe, recipe)
+        return recipe_decks(loaded), loaded.source or source_dir
+    if extra_tags and not deck_name:
+        raise click.UsageError("--extra-tag needs --deck-name")
+    if selection or deck_name:
+        return custom_decks(selection, deck_name, extra_tags), source_dir
+    return None, source_dir
+
+
+def _report_changes(report, verb: str, quiet: bool = False) -> None:  # noqa: ANN001 - a BuildReport
+    if not quiet:
+        for f in report.files:
+            c = f.changes
+            click.echo(
+                f"{f.path}: {f.notes} notes, {f.cards} cards ({c.added} added, {c.updated} updated, "
+                f"{c.unchanged} unchanged, {c.removed} removed)"
+            )
     click.echo(
         f"{verb} {len(report.files)} decks: {report.notes} notes, {report.cards} cards; "
         f"{report.total('added')} added, {report.total('updated')} updated, "
@@ -117,7 +165,8 @@ def _report_changes(report, verb: str) -> None:  # noqa: ANN001 - a BuildReport
 @_source_option
 @_out_option
 @_lock_option
-def plan(source_dir: str, out_dir: str, lock_path: str | None) -> None:
+@_selection_options
+def plan(source_dir: str, out_dir: str, lock_path: str | None, **selection) -> None:  # noqa: ANN003
     """Show what a build would change, per deck, against the lock; write nothing.
 
     Counts are what a re-import into a collection that has the last build
@@ -129,24 +178,101 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None) -> None:
     """
     from .build import plan as plan_build
 
-    _report_changes(_run(plan_build, source_dir, out_dir, lock_path), "Would build")
+    requests, source_dir = _requests(source_dir, **selection)
+    _report_changes(_run(plan_build, source_dir, out_dir, lock_path, requests=requests), "Would build")
 
 
 @main.command()
 @_source_option
 @_out_option
 @_lock_option
-def build(source_dir: str, out_dir: str, lock_path: str | None) -> None:
-    """Build one Anki package (.apkg) per topic and update the lock.
+@_selection_options
+@click.option(
+    "--format", "file_format", type=click.Choice(["apkg", "csv"]), default="apkg", show_default=True,
+    help="Anki packages, or Anki's CSV text format (needs deckgen's note types in the collection).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
+def build(source_dir: str, out_dir: str, lock_path: str | None, file_format: str, quiet: bool, **selection) -> None:  # noqa: ANN003
+    """Build one Anki package (.apkg) per topic, or custom decks, and update the lock.
 
-    Nothing is written unless every source is valid; each package and the
+    Nothing is written unless every source is valid; the packages and the
     lock are replaced atomically.  SOURCE_DATE_EPOCH, when set, is the time
     given to edited notes.
 
     \b
-    Example:
+    Examples:
         deckgen build --source cards_source --out decks_out
+        deckgen build --topic strengths --kind cloze --deck-name "Soc 101::Week 3"
+        deckgen build --recipe course.yaml
+        deckgen build --format csv
     """
     from .build import build as build_decks
 
-    _report_changes(_run(build_decks, source_dir, out_dir, lock_path=lock_path), "Built")
+    requests, source_dir = _requests(source_dir, **selection)
+    with _progress(quiet) as progress:
+        report = _run(
+            build_decks, source_dir, out_dir, lock_path=lock_path, requests=requests,
+            file_format=file_format, progress=progress,
+        )
+    _report_changes(report, "Built", quiet)
+
+
+class _progress:
+    """click's progress bar on stderr, only on a terminal and not with --quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar = None
+
+    def __enter__(self):  # noqa: ANN204
+        return self.update if self.enabled else None
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="Building decks", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+@main.command(name="list")
+@_source_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def list_command(source_dir: str, as_json: bool) -> None:
+    """List perspectives, topics, items, and notes and cards per deck.
+
+    \b
+    Examples:
+        deckgen list
+        deckgen list --json | python -m json.tool
+    """
+    from .listing import inventory, render_tables
+
+    data = _run(inventory, source_dir)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_tables(data))
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--title", default=None, help="The source's title  [default: from FOLDER]")
+def new(folder: str, title: str | None) -> None:
+    """Write a commented starter source into FOLDER; it builds as it is.
+
+    \b
+    Example:
+        deckgen new my_course && deckgen build --source my_course --out my_decks
+    """
+    from .starter import write_starter
+
+    written = _run(write_starter, folder, title)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"Next: edit {folder}/*.yaml, then: deckgen check --source {folder}")

@@ -161,28 +161,35 @@ def check_note_types(
     return problems
 
 
+CHANGE_KINDS = ("added", "updated", "unchanged", "removed")
+
+
 @dataclass(frozen=True)
-class TopicChanges:
-    """What a re-import of one topic's package would do, against the lock."""
+class Changes:
+    """What a re-import of one package would do, against the lock."""
 
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
 
-    def plus(self, kind: str) -> TopicChanges:
-        """A copy with one more note of *kind* (added, updated, unchanged, removed)."""
-        return replace(self, **{kind: getattr(self, kind) + 1})
+    @classmethod
+    def count(cls, kinds: Iterable[str]) -> Changes:
+        """Tally change kinds (see :data:`CHANGE_KINDS`)."""
+        tally = dict.fromkeys(CHANGE_KINDS, 0)
+        for kind in kinds:
+            tally[kind] += 1
+        return cls(**tally)
 
 
 @dataclass(frozen=True)
 class Resolution:
-    """Modification times for this build and the lock to write after it."""
+    """Modification times for this build, what each note's import will do, and the next lock."""
 
     times: Mapping[str, int]
     note_type_times: Mapping[str, int]
     stamp: int
-    changes: Mapping[str, TopicChanges]
+    kinds: Mapping[str, str]
     tombstones: tuple[tuple[str, LockedNote], ...]
     lock: Lock
 
@@ -194,44 +201,50 @@ def resolve(
     note_types: Mapping[str, NoteTypeSchema],
     lock: Lock,
     now: int,
+    complete: bool = True,
 ) -> Resolution:
     """Decide each note's modification time and what a re-import would do.
 
     An unchanged note keeps its locked time; an edited or new one gets *now*
-    (or one second past its locked time, should the clock be behind it).  A
-    note in the lock but not in the sources becomes a tombstone: re-emitted,
-    tagged :data:`REMOVED_TAG`, for :data:`REMOVED_RETENTION_SECONDS`.
+    (or one second past its locked time, should the clock be behind it).  In
+    a *complete* build, a note in the lock but not in the sources becomes a
+    tombstone: re-emitted, tagged :data:`REMOVED_TAG`, for
+    :data:`REMOVED_RETENTION_SECONDS`.  A partial build (a custom selection)
+    only refreshes the lock entries of the notes it built.
     """
     times: dict[str, int] = {}
-    changes: dict[str, TopicChanges] = {}
-    new_notes: dict[str, LockedNote] = {}
+    kinds: dict[str, str] = {}
+    new_notes: dict[str, LockedNote] = {} if complete else dict(lock.notes)
+    built: set[str] = set()
     for note in notes:
         locked = lock.notes.get(note.key)
         digest = hashes[note.key]
         if locked is not None and locked.hash == digest and locked.removed is None:
-            kind, mod = "unchanged", locked.mod
+            kinds[note.key], mod = "unchanged", locked.mod
         else:
-            kind = "added" if locked is None or locked.removed is not None else "updated"
+            kinds[note.key] = "added" if locked is None else "updated"
             mod = max(now, locked.mod + 1) if locked is not None else now
-        changes[note.topic] = changes.get(note.topic, TopicChanges()).plus(kind)
         times[note.guid] = mod
+        built.add(note.key)
         new_notes[note.key] = LockedNote(
             note.guid, digest, mod, note.topic, note.deck, note.note_type, note.cards, labels[note.key]
         )
     tombstones = []
-    for key, locked in lock.notes.items():
-        if key in new_notes:
+    for key, locked in lock.notes.items() if complete else ():
+        if key in built:
             continue
         if locked.removed is None:
             locked = replace(locked, removed=now, mod=max(now, locked.mod + 1), hash="removed")
-            changes[locked.topic] = changes.get(locked.topic, TopicChanges()).plus("removed")
+            kinds[key] = "removed"
         elif now - locked.removed > REMOVED_RETENTION_SECONDS:
             continue
+        else:
+            kinds[key] = "unchanged"  # a tombstone students already have
         tombstones.append((key, locked))
         times[locked.guid] = locked.mod
         new_notes[key] = locked
     type_times = {}
-    new_types = {}
+    new_types = dict(lock.note_types)
     for kind, schema in note_types.items():
         locked_type = lock.note_types.get(kind)
         same = locked_type is not None and locked_type.id == schema.id and locked_type.hash == schema.hash
@@ -240,6 +253,5 @@ def resolve(
         new_types[kind] = replace(schema, mod=mod)
     stamp = max([*times.values(), *type_times.values()], default=now)
     return Resolution(
-        times, type_times, stamp, changes, tuple(sorted(tombstones)), Lock(new_notes, new_types)
+        times, type_times, stamp, kinds, tuple(sorted(tombstones)), Lock(new_notes, new_types)
     )
-

@@ -28,7 +28,7 @@ def test_one_package_per_topic(bundled_build):
     out, report = bundled_build
     topics = [t.id for t in load_source(str(BUNDLED_SOURCE)).topics]
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{t}.apkg" for t in topics)
-    assert [f.topic for f in report.files] == topics
+    assert [Path(f.path).stem for f in report.files] == topics
 
 
 def test_every_note_arrives_in_its_deck(imported):
@@ -188,7 +188,7 @@ def test_an_edit_updates_the_same_note_in_place(source_copy, tmp_path):
     second = build(str(source_copy), str(tmp_path / "v2"), timestamp=BUILD_TIME + 60)
     col = open_collection(tmp_path / "col")
     try:
-        path = next(f.path for f in first.files if f.topic == "strengths")
+        path = next(f.path for f in first.files if Path(f.path).stem == "strengths")
         import_package(col, Path(path))
         before = {c.note_id: c for c in rendered_cards(col)}
         edited = [nid for nid, c in before.items() if "monumental expansion" in c.answer_text]

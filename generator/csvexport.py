@@ -1,0 +1,39 @@
+"""Notes as Anki's CSV text format, for users who import text files.
+
+The file header tells Anki's importer everything it needs (see Anki's manual,
+"Importing text files"): the separator, that fields are HTML, and which
+columns hold the note type, deck, tags and GUID.  With the GUID column a
+re-import updates the notes instead of duplicating them.  A CSV file cannot
+create note types: the collection must already have deckgen's (import one
+``.apkg`` first).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from .notes import NoteSpec
+
+HEADER = (
+    "#separator:tab",
+    "#html:true",
+    "#notetype column:1",
+    "#deck column:2",
+    "#tags column:3",
+    "#guid column:4",
+)
+
+
+def csv_bytes(notes: Sequence[NoteSpec]) -> bytes:
+    """The CSV text (UTF-8) for *notes*: one row per note, fields after the four meta columns."""
+    from .notetypes import NOTE_TYPES
+
+    buffer = io.StringIO()
+    buffer.write("\n".join(HEADER) + "\n")
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    for note in notes:
+        name = NOTE_TYPES[note.note_type].name
+        writer.writerow([name, note.deck, " ".join(note.tags), note.guid, *note.fields])
+    return buffer.getvalue().encode("utf-8")

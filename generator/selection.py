@@ -1,0 +1,105 @@
+"""Which notes go into which package: the per-topic default and custom decks.
+
+A custom deck selects notes (by topic, perspective, kind and tag) and may give
+them another root deck name and extra tags.  It never changes a note's GUID:
+the same item in two custom decks is the same note, so a student who imports
+both gets it once (Anki keeps it in the deck where it first landed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from .content import Source
+from .errors import DeckgenError
+from .notes import CLOZE, COMPARISON, NoteSpec, slug
+
+KINDS = (CLOZE, COMPARISON)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Filters on notes; an empty filter lets everything through."""
+
+    topics: tuple[str, ...] = ()
+    perspectives: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.topics or self.perspectives or self.kinds or self.tags)
+
+    def matches(self, note: NoteSpec) -> bool:
+        """True if *note* passes every filter (a tag matches itself and its children)."""
+        return (
+            (not self.topics or note.topic in self.topics)
+            and (not self.perspectives or note.perspective in self.perspectives)
+            and (not self.kinds or note.note_type in self.kinds)
+            and (not self.tags or any(_tag_matches(t, note.tags) for t in self.tags))
+        )
+
+    def unknown(self, source: Source) -> list[str]:
+        """Messages for filter values that name nothing in *source*."""
+        problems = []
+        for label, values, known in (
+            ("topic", self.topics, [t.id for t in source.topics]),
+            ("perspective", self.perspectives, [p.id for p in source.perspectives]),
+            ("kind", self.kinds, list(KINDS)),
+        ):
+            for value in values:
+                if value not in known:
+                    problems.append(f"unknown {label} {value!r} (known: {', '.join(known)})")
+        return problems
+
+
+def _tag_matches(wanted: str, tags: Iterable[str]) -> bool:
+    wanted = wanted.casefold()
+    return any(t.casefold() == wanted or t.casefold().startswith(wanted + "::") for t in tags)
+
+
+@dataclass(frozen=True)
+class DeckRequest:
+    """One package to write: a file stem, a selection, and optional renaming and tags."""
+
+    file: str
+    selection: Selection
+    deck_name: str | None = None
+    extra_tags: tuple[str, ...] = ()
+
+
+def topic_requests(source: Source, selection: Selection = Selection()) -> list[DeckRequest]:
+    """The default: one package per topic (narrowed by *selection*, if any)."""
+    return [
+        DeckRequest(topic.id, replace(selection, topics=(topic.id,)))
+        for topic in source.topics
+        if not selection.topics or topic.id in selection.topics
+    ]
+
+
+def custom_request(
+    deck_name: str, selection: Selection, extra_tags: Sequence[str] = (), file: str | None = None
+) -> DeckRequest:
+    """A single custom deck named *deck_name*, written to ``<file or slug of name>``."""
+    parts = [part.strip() for part in deck_name.split("::")]
+    if not all(parts) or any(ord(c) < 32 for c in deck_name) or len(deck_name) > 200:
+        raise DeckgenError(
+            f"deck name {deck_name!r}: parts separated by '::' must be non-empty, "
+            "without control characters, at most 200 characters"
+        )
+    return DeckRequest(file or slug(deck_name)[:80], selection, "::".join(parts), tuple(extra_tags))
+
+
+def apply(request: DeckRequest, notes: Iterable[NoteSpec], source: Source) -> list[NoteSpec]:
+    """The notes of *request*: selected, moved under its deck name, with its extra tags."""
+    chosen = [note for note in notes if request.selection.matches(note)]
+    if request.deck_name is None and not request.extra_tags:
+        return chosen
+    result = []
+    for note in chosen:
+        deck = note.deck
+        if request.deck_name is not None:
+            deck = request.deck_name + note.deck[len(source.deck) :]
+        tags = note.tags + tuple(t for t in request.extra_tags if t not in note.tags)
+        result.append(replace(note, deck=deck, tags=tags))
+    return result
