@@ -32,6 +32,10 @@ class _ContentFailure(click.ClickException):
         click.echo(f"Error: {count} problem{'s' if count != 1 else ''} found; nothing was written.", err=True)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _run(function, *args, **kwargs):  # noqa: ANN001, ANN202 - thin adapter
     try:
         return function(*args, **kwargs)
@@ -79,8 +83,8 @@ def check(source_dir: str) -> None:
     comparisons = sum(len(t.comparisons) for t in source.topics)
     cards = sum(n.cards for n in notes)
     click.echo(
-        f"{source_dir}: OK: {len(source.topics)} topics, {items} items, {comparisons} comparisons "
-        f"-> {len(notes)} notes, {cards} cards"
+        f"{source_dir}: OK: {_count(len(source.topics), 'topic')}, {_count(items, 'item')}, "
+        f"{_count(comparisons, 'comparison')} -> {_count(len(notes), 'note')}, {_count(cards, 'card')}"
     )
 
 
@@ -151,11 +155,12 @@ def _report_changes(report, verb: str, quiet: bool = False) -> None:  # noqa: AN
         for f in report.files:
             c = f.changes
             click.echo(
-                f"{f.path}: {f.notes} notes, {f.cards} cards ({c.added} added, {c.updated} updated, "
+                f"{f.path}: {_count(f.notes, 'note')}, {_count(f.cards, 'card')} ({c.added} added, {c.updated} updated, "
                 f"{c.unchanged} unchanged, {c.removed} removed)"
             )
     click.echo(
-        f"{verb} {len(report.files)} decks: {report.notes} notes, {report.cards} cards; "
+        f"{verb} {_count(len(report.files), 'deck')}: {_count(report.notes, 'note')}, "
+        f"{_count(report.cards, 'card')}; "
         f"{report.total('added')} added, {report.total('updated')} updated, "
         f"{report.total('unchanged')} unchanged, {report.total('removed')} removed."
     )

@@ -78,3 +78,43 @@ def test_every_command_has_an_example_and_is_in_the_readme():
         help_text = CliRunner().invoke(main, [name, "--help"]).output
         assert "Example" in help_text and f"deckgen {name}" in help_text, name
         assert f"`deckgen {name}" in readme, name
+
+
+def _stderr_on_a_terminal(args: list[str], cwd) -> str:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    controller, terminal = pty.openpty()
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "generator", *args], cwd=cwd, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=terminal, check=True, timeout=120,
+        )
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal side is closed: all read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks).decode("utf-8", "replace")
+    finally:
+        os.close(controller)
+
+
+def test_progress_bar_shows_only_on_a_terminal_and_not_with_quiet(in_project):
+    assert "Building decks" in _stderr_on_a_terminal(["build", "--out", "a"], in_project)
+    assert "Building decks" not in _stderr_on_a_terminal(["build", "--out", "b", "--quiet"], in_project)
+    result = CliRunner().invoke(main, ["build", "--out", "c"])
+    assert "Building decks" not in result.output
+
+
+def test_quiet_prints_only_the_summary(in_project):
+    result = CliRunner().invoke(main, ["build", "-q"])
+    assert result.exit_code == 0
+    assert len(result.output.splitlines()) == 1 and result.output.startswith("Built 7 decks: ")
