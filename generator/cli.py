@@ -281,3 +281,30 @@ def new(folder: str, title: str | None) -> None:
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"Next: edit {folder}/*.yaml, then: deckgen check --source {folder}")
+
+
+@main.command()
+@_source_option
+@click.option(
+    "--out", "out_path", default=f"{DEFAULT_OUT}/preview.html", show_default=True,
+    type=click.Path(dir_okay=False), help="The HTML page to write.",
+)
+def preview(source_dir: str, out_path: str) -> None:
+    """Write an HTML page showing every card's front and back as Anki renders them.
+
+    The page is self-contained (the note types' CSS, no external files),
+    grouped by deck, with a light/night switch; open it in a browser.
+
+    \b
+    Example:
+        deckgen preview && xdg-open decks_out/preview.html
+    """
+    import os
+
+    from .preview import write_preview
+
+    folder = os.path.dirname(out_path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    cards = _run(write_preview, source_dir, out_path)
+    click.echo(f"{out_path}: {_count(cards, 'card')}")

@@ -119,3 +119,11 @@ def test_quiet_prints_only_the_summary(in_project):
     assert result.exit_code == 0
     topics = len(load_source("cards_source").topics)
     assert len(result.output.splitlines()) == 1 and result.output.startswith(f"Built {topics} decks: ")
+
+
+def test_preview_command_writes_the_page(in_project):
+    result = CliRunner().invoke(main, ["preview"])
+    assert result.exit_code == 0, result.output
+    page = (in_project / "decks_out" / "preview.html").read_text(encoding="utf-8")
+    cards = page.count('<article class="card')
+    assert result.output == f"decks_out/preview.html: {cards} cards\n" and cards > 0

@@ -1,0 +1,417 @@
+"""The preview page: every card as Anki renders it, checked against real Anki and in Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from generator.build import check
+from generator.notes import CLOZE, COMPARISON, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec
+from generator.preview import TemplateError, preview_cards, preview_html, render, write_preview
+
+from .ankitools import import_package, open_collection, rendered_cards
+from .conftest import BUNDLED_SOURCE
+
+# --- reading the page ----------------------------------------------------------
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class PageReader(HTMLParser):
+    """The page's deck sections and cards, with each side's visible text and raw HTML.
+
+    Text is gathered as ankitools.visible_text reads HTML (a tag is a space,
+    entities decoded, whitespace collapsed).  Every end tag must close the
+    element it should: the page and every card side are well-formed.
+    """
+
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page = page
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", page)]
+        self._side_start = 0
+        self.cards: list[dict] = []
+        self.sections: list[dict] = []
+        self._stack: list[tuple[str, str | None]] = []
+        self._heading: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        role = None
+        if tag == "article" and "card" in values.get("class", "").split():
+            self.cards.append({"attrs": values, "front": [], "back": [], "section": len(self.sections) - 1})
+            role = "card"
+        elif values.get("data-side") in ("front", "back"):
+            assert self._stack and any(r == "card" for _, r in self._stack), "a side outside a card"
+            role = values["data-side"]
+            self._side_start = self._offset() + len(self.get_starttag_text() or "")
+        elif tag == "section" and "data-deck" in values:
+            self.sections.append({"deck": values["data-deck"], "heading": []})
+        elif tag == "h2" and self.sections:
+            role = "heading"
+        self._text(" ")
+        if tag not in _VOID:
+            self._stack.append((tag, role))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._text(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self._stack, f"</{tag}> closes nothing"
+        opened, role = self._stack.pop()
+        assert opened == tag, f"</{tag}> closes <{opened}>"
+        if role in ("front", "back"):
+            self.cards[-1][role + "_html"] = self.page[self._side_start : self._offset()]
+        self._text(" ")
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._line_starts[line - 1] + column
+
+    def handle_data(self, data: str) -> None:
+        self._text(data)
+
+    def _text(self, text: str) -> None:
+        for _, role in reversed(self._stack):
+            if role in ("front", "back"):
+                self.cards[-1][role].append(text)
+                return
+            if role == "heading":
+                self.sections[-1]["heading"].append(text)
+                return
+
+
+def read_page(page: str) -> PageReader:
+    reader = PageReader(page)
+    reader.feed(page)
+    reader.close()
+    assert not [tag for tag, _ in reader._stack if tag not in ("html", "body")], "unclosed elements"
+    return reader
+
+
+def text_of(chunks: list[str]) -> str:
+    return " ".join("".join(chunks).replace("\xa0", " ").split())
+
+
+# --- the bundled source: the preview shows exactly the cards Anki has ------------
+
+
+@pytest.fixture(scope="module")
+def anki_cards(bundled_build, tmp_path_factory):
+    """Every card of the bundled build, imported into a fresh collection and rendered by Anki."""
+    out, report = bundled_build
+    col = open_collection(tmp_path_factory.mktemp("preview-collection"))
+    try:
+        for deck_file in report.files:
+            import_package(col, Path(deck_file.path))
+        yield rendered_cards(col)
+    finally:
+        col.close()
+
+
+@pytest.fixture(scope="module")
+def bundled_preview(tmp_path_factory) -> tuple[Path, int, str]:
+    path = tmp_path_factory.mktemp("preview") / "preview.html"
+    count = write_preview(str(BUNDLED_SOURCE), str(path))
+    return path, count, path.read_text(encoding="utf-8")
+
+
+def test_the_preview_shows_every_card_as_anki_renders_it(anki_cards, bundled_preview):
+    path, count, page = bundled_preview
+    reader = read_page(page)
+    anki = {(c.guid, c.template): c for c in anki_cards}
+    assert len(anki) == len(anki_cards), "two Anki cards share a note and template"
+    shown = {}
+    for card in reader.cards:
+        key = (card["attrs"]["data-guid"], card["attrs"]["data-template"])
+        assert key not in shown, f"card shown twice: {key}"
+        shown[key] = card
+    assert count == len(reader.cards) == len(anki_cards)
+    assert set(shown) == set(anki)
+    mismatches = []
+    for key, expected in anki.items():
+        card = shown[key]
+        got = (card["attrs"]["data-deck"], card["attrs"]["data-note-type"], text_of(card["front"]),
+               text_of(card["back"]))
+        want = (expected.deck, expected.note_type, expected.question_text, expected.answer_text)
+        if got != want:
+            mismatches.append((key, want, got))
+    assert mismatches == []
+    # Stronger: the very HTML Anki renders, so the CSS meets the same elements and classes.
+    # (Anki also puts the hidden answer in a data-cloze attribute of a blank; the preview doesn't.)
+    different_html = [
+        key
+        for key, expected in anki.items()
+        if (_DATA_CLOZE.sub("", expected.question), _DATA_CLOZE.sub("", expected.answer))
+        != (shown[key]["front_html"], shown[key]["back_html"])
+    ]
+    assert different_html == []
+
+
+_DATA_CLOZE = re.compile(r' data-cloze="[^"]*"')
+
+
+def test_cards_are_grouped_by_deck_with_counts(anki_cards, bundled_preview):
+    path, count, page = bundled_preview
+    reader = read_page(page)
+    decks = [section["deck"] for section in reader.sections]
+    assert len(decks) == len(set(decks)), "a deck has two sections"
+    per_deck = Counter(c.deck for c in anki_cards)
+    assert set(decks) == set(per_deck)
+    for card in reader.cards:
+        assert reader.sections[card["section"]]["deck"] == card["attrs"]["data-deck"]
+    for section in reader.sections:
+        heading = text_of(section["heading"])
+        number = per_deck[section["deck"]]
+        assert heading.endswith(f"{number} card" if number == 1 else f"{number} cards"), heading
+        assert heading.startswith(" › ".join(section["deck"].split("::"))), heading
+    source, _ = check(str(BUNDLED_SOURCE))
+    topic_order = [t.name for t in source.topics]
+    first_seen = list(dict.fromkeys(deck.split("::")[1] for deck in decks))
+    assert first_seen == topic_order, "decks are not in source order"
+
+
+def test_the_page_is_self_contained(bundled_preview):
+    path, count, page = bundled_preview
+    assert page.startswith("<!DOCTYPE html>")
+    assert re.search(r"\b(?:src|srcset|action)\s*=", page, re.I) is None
+    assert re.search(r"@import|url\(|https?://|//cdn", page, re.I) is None
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert hrefs and all(h.startswith("#deck-") for h in hrefs)
+    assert page.count("<script") == 1
+    # The note types' own CSS, with Anki's night-mode selectors.
+    assert ".card.nightMode" in page and ".nightMode .card" in page and ".cloze" in page
+
+
+def test_write_preview_replaces_the_file_atomically(tmp_path):
+    target = tmp_path / "preview.html"
+    target.write_text("old", encoding="utf-8")
+    count = write_preview(str(BUNDLED_SOURCE), str(target))
+    assert count > 0 and target.read_text(encoding="utf-8").count('<article class="card ') == count
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["preview.html"]
+
+
+# --- the renderer ------------------------------------------------------------------
+
+
+def test_renderer_fields_sections_and_front_side():
+    fields = {"A": "x", "B": " <br> ", "C": "<b>c</b>"}
+    assert render("{{A}}-{{C}}", fields) == ("x-<b>c</b>", True)
+    assert render("{{#B}}shown{{/B}}{{^B}}empty{{/B}}", fields) == ("empty", False)  # Anki: <br> is empty
+    assert render("{{#A}}[{{^B}}{{A}}{{/B}}]{{/A}}", fields) == ("[x]", True)
+    assert render("{{B}}", fields) == (" <br> ", False)
+    assert render("{{FrontSide}}<hr>{{C}}", fields, front_side="F") == ("F<hr><b>c</b>", True)
+    for bad in ("{{Nope}}", "{{#A}}open", "{{#A}}x{{/C}}", "{{text:A}}", "{{/A}}"):
+        with pytest.raises(TemplateError):
+            render(bad, fields)
+
+
+def test_renderer_clozes_like_anki():
+    fields = {"Text": "a {{c1::b}} c {{c2::d::hint}} {{c1::e}}"}
+    front, _ = render("{{cloze:Text}}", fields, ordinal=1, question=True)
+    back, _ = render("{{cloze:Text}}", fields, ordinal=1, question=False)
+    assert front == (
+        'a <span class="cloze" data-ordinal="1">[...]</span> c '
+        '<span class="cloze-inactive" data-ordinal="2">d</span> <span class="cloze" data-ordinal="1">[...]</span>'
+    )
+    assert back.count('<span class="cloze" data-ordinal="1">') == 2 and ">b</span>" in back and ">e</span>" in back
+    front2, _ = render("{{cloze:Text}}", fields, ordinal=2, question=True)
+    assert '<span class="cloze" data-ordinal="2">[hint]</span>' in front2
+
+
+def _spec(note_type: str, deck: str, **values: str) -> NoteSpec:
+    names = CLOZE_FIELDS if note_type == CLOZE else COMPARISON_FIELDS
+    return NoteSpec(
+        key=f"k/{deck}/{sorted(values.items())}",
+        guid="g/" + deck + "/" + "/".join(values.values()),
+        note_type=note_type,
+        fields=tuple(values.get(name, "") for name in names),
+        tags=(),
+        deck=deck,
+        topic="t",
+        perspective=None,
+        cards=1,
+    )
+
+
+def test_cards_exist_as_anki_generates_them():
+    lone = _spec(COMPARISON, "D", Statement="s", Perspective="P", Question="Q?")
+    pair = _spec(COMPARISON, "D", Dimension="dim", Statement="s", Perspective="P", Question="Q?")
+    cloze = _spec(CLOZE, "D", Text="{{c1::x}} and {{c1::y}}")
+    templates = [(c.guid, c.template) for c in preview_cards([lone, pair, cloze])]
+    assert templates == [
+        (lone.guid, "Perspective from statement"),
+        (pair.guid, "Side from perspective"),
+        (pair.guid, "Perspective from statement"),
+        (cloze.guid, "Cloze"),
+    ]
+
+
+def test_deck_names_and_title_are_escaped_and_subdecks_follow_their_parent():
+    notes = [
+        _spec(CLOZE, "R & <i>D</i>::B::Sub", Text="{{c1::one}}"),
+        _spec(CLOZE, "R & <i>D</i>::A", Text="{{c1::two}}"),
+        _spec(CLOZE, "R & <i>D</i>::B", Text="{{c1::three}}"),
+    ]
+    page = preview_html(notes, 'Title <script>alert("x")</script>')
+    assert "<i>D</i>" not in page and "R &amp; &lt;i&gt;D&lt;/i&gt;" in page
+    assert "<script>alert" not in page
+    reader = read_page(page)
+    assert [s["deck"] for s in reader.sections] == [
+        "R & <i>D</i>::B", "R & <i>D</i>::B::Sub", "R & <i>D</i>::A"
+    ]
+    assert [text_of(c["back"]) for c in reader.cards] == ["three", "one", "two"]
+
+
+# --- Chromium: the page renders, in light and night mode, at desktop and phone width ---
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+)
+SHOTS = {  # name: (width, height, fragment)
+    "desktop-light": (1280, 1000, "#light"),
+    "desktop-night": (1280, 1000, "#night"),
+    "phone-light": (390, 844, "?night=0"),
+    "phone-night": (390, 844, "?night=1"),
+}
+
+
+def chromium() -> str:
+    """Chromium's path; skip without it, except on CI (CI is set), where it must be installed."""
+    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed, and CI is set: install Debian's chromium package")
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    return path
+
+
+def run_chromium(binary: str, profile: Path, *args: str) -> str:
+    """Run headless Chromium with a fresh profile; return what it printed on stdout."""
+    profile.mkdir(parents=True)
+    result = subprocess.run(
+        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def decode_png(data: bytes) -> tuple[int, int, int, list[bytes]]:
+    """Width, height, bytes per pixel and rows of an 8-bit RGB(A), non-interlaced PNG (stdlib only)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    position, header, chunks = 8, None, []
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        position += 12 + length
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            chunks.append(body)
+    assert header is not None, "no IHDR"
+    width, height, depth, color_type, _, _, interlace = header
+    assert depth == 8 and interlace == 0 and color_type in (2, 6), header
+    bpp = 3 if color_type == 2 else 4
+    stride = width * bpp
+    raw = zlib.decompress(b"".join(chunks))
+    assert len(raw) == height * (stride + 1)
+    rows, previous = [], bytes(stride)
+    for y in range(height):
+        start = y * (stride + 1)
+        kind, line = raw[start], raw[start + 1 : start + 1 + stride]
+        if kind == 0:
+            row = line
+        elif kind == 2:
+            row = bytes((a + b) & 255 for a, b in zip(line, previous, strict=True))
+        else:
+            out = bytearray(line)
+            for i in range(stride):
+                left = out[i - bpp] if i >= bpp else 0
+                up = previous[i]
+                if kind == 1:
+                    predicted = left
+                elif kind == 3:
+                    predicted = (left + up) >> 1
+                else:
+                    corner = previous[i - bpp] if i >= bpp else 0
+                    estimate = left + up - corner
+                    pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - corner)
+                    predicted = left if pa <= pb and pa <= pc else up if pb <= pc else corner
+                out[i] = (out[i] + predicted) & 255
+            row = bytes(out)
+        rows.append(row)
+        previous = row
+    return width, height, bpp, rows
+
+
+def pixel_stats(bpp: int, rows: list[bytes]) -> tuple[float, int]:
+    """Mean luminance (0-255) and number of distinct colours, over every 2nd pixel of every 2nd row."""
+    total = count = 0
+    colours = set()
+    for row in rows[::2]:
+        for x in range(0, len(row), 2 * bpp):
+            r, g, b = row[x], row[x + 1], row[x + 2]
+            total += 299 * r + 587 * g + 114 * b
+            count += 1
+            colours.add((r, g, b))
+    return total / count / 1000, len(colours)
+
+
+def test_chromium_renders_the_cards_in_light_and_night_mode(anki_cards, tmp_path):
+    binary = chromium()
+    page = tmp_path / "preview.html"
+    count = write_preview(str(BUNDLED_SOURCE), str(page))
+    assert count == len(anki_cards)
+    url = page.as_uri()
+
+    for mode, fragment in (("light", "#light"), ("night", "?night=1")):  # #night: the screenshots
+        dom = run_chromium(binary, tmp_path / f"profile-dom-{mode}", "--dump-dom", url + fragment)
+        body = re.search(r"<body([^>]*)>", dom)
+        assert body, dom[:500]
+        classes = re.search(r'class="([^"]*)"', body.group(1)).group(1).split()
+        assert ("nightMode" in classes) == (mode == "night"), (fragment, classes)
+        assert re.search(r'id="pv-night"[^>]*aria-checked="%s"' % str(mode == "night").lower(), dom)
+        reader = read_page(dom[dom.index("<html") :])
+        assert len(reader.cards) == count
+        assert Counter(c["attrs"]["data-template"] for c in reader.cards) == Counter(c.template for c in anki_cards)
+        assert all(text_of(c["front"]) and text_of(c["back"]) for c in reader.cards)
+
+    keep = os.environ.get("DECKGEN_PREVIEW_SHOTS")  # a folder to copy the screenshots into
+    for name, (width, height, fragment) in SHOTS.items():
+        shot = tmp_path / f"{name}.png"
+        run_chromium(
+            binary, tmp_path / f"profile-{name}", f"--window-size={width},{height}", f"--screenshot={shot}", url + fragment
+        )
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(shot, Path(keep) / shot.name)
+        got_width, got_height, bpp, rows = decode_png(shot.read_bytes())
+        assert (got_width, got_height) == (width, height), name
+        luminance, colours = pixel_stats(bpp, rows)
+        # Text, cards and their borders: many colours; a blank or failed page is one or two.
+        assert colours > 100, (name, colours)
+        if name.endswith("night"):
+            assert luminance < 90, (name, luminance)
+        else:
+            assert luminance > 180, (name, luminance)
