@@ -150,8 +150,9 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
             conclusion,
         )
     for index, point in enumerate(item.points):
+        # The explanation stays on the front: it often leads into the list ("You can:").
         yield maker.cloze_note(
-            f"{item.id}/point/{point.key}", title + _points(item, hide=index), explanation + conclusion
+            f"{item.id}/point/{point.key}", title + explanation + _points(item, hide=index), conclusion
         )
     for field, marked in (("explanation", item.explanation), ("conclusion", item.conclusion)):
         for term_slug, indexes in _terms(marked).items():

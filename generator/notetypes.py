@@ -39,19 +39,21 @@ CSS = """\
   margin-bottom: 0.8em; }
 .title { font-size: 1.15em; font-weight: 600; margin-bottom: 0.4em; }
 .body { margin: 0.4em 0; }
-.points, .others { margin: 0.4em 0; padding-left: 1.3em; }
+.points, .others { margin: 0.4em 0; padding-left: 1.6em; }
 .points li, .others li { margin: 0.2em 0; }
 .points li.asked { list-style-type: "\\2192  "; }
+.points li.asked::marker { color: var(--accent); font-weight: 700; }
 .cloze { color: var(--accent); font-weight: 700; }
 .prompt { font-size: 1.15em; font-weight: 600; }
 .statement { font-size: 1.1em; margin: 0.5em 0; padding: 0.5em 0.75em; border-left: 4px solid var(--accent);
   background: var(--panel); border-radius: 4px; }
-.ask { margin-top: 0.6em; color: var(--muted); }
+.ask { margin-top: 0.6em; color: var(--fg); }
 .ask b { color: var(--fg); }
 .answer { font-size: 1.1em; font-weight: 700; color: var(--accent); margin: 0.4em 0; }
 .extra { margin-top: 0.6em; padding-top: 0.4em; border-top: 1px solid var(--rule); font-size: 0.9em; }
+.answer + .extra { border-top: 0; padding-top: 0; }
 hr#answer { border: none; border-top: 1px solid var(--rule); margin: 0.8em 0; }
-.source { margin-top: 1.4em; color: var(--muted); font-size: 0.65em; font-style: italic; }
+.source { margin-top: 1.4em; color: var(--muted); font-size: 0.72em; font-style: italic; }
 @media (max-width: 480px) { .card { font-size: 18px; } .deckgen { padding: 0; } }
 """
 
