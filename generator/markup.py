@@ -15,6 +15,7 @@ from collections.abc import Collection
 from .content import Marked
 
 _MARKER = re.compile(r"\{\{|\}\}")
+_WORD = re.compile(r"\w")
 
 
 class MarkupError(ValueError):
@@ -39,6 +40,10 @@ def parse_marked(text: str) -> Marked:
             term = text[open_at : match.start()]
             if not term.strip():
                 raise MarkupError("a key term '{{}}' is empty")
+            if not _WORD.search(term):
+                # a term is named by its words (its note's identity): with none,
+                # two such terms would be one note
+                raise MarkupError(f"the key term '{{{{{term}}}}}' has no letters or digits to ask for")
             segments.append((term, True))
             open_at = None
         position = match.end()

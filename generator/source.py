@@ -19,11 +19,16 @@ from .markup import MarkupError, has_markers, parse_marked
 from .yamlread import Reader, line_of, read_yaml
 
 CONFIG_FILE = "deckgen.yaml"
+MISNAMED_CONFIG = "deckgen.yml"
 DEFAULT_QUESTION = "Which perspective is this?"
 ID_PATTERN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 MAX_ID_LENGTH = 64
 MAX_NAME_LENGTH = 100
 _ID_HELP = "use lowercase letters, digits, '-' and '_' (e.g. 'personal-freedom')"
+WINDOWS_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"{port}{n}" for port in ("com", "lpt") for n in range(1, 10)]
+)
+"""Names Windows will not give a file: a topic id becomes ``<id>.apkg``."""
 
 
 def source_files(directory: str) -> list[str]:
@@ -31,7 +36,7 @@ def source_files(directory: str) -> list[str]:
     names = sorted(
         name
         for name in os.listdir(directory)
-        if name.endswith((".yaml", ".yml")) and name != CONFIG_FILE
+        if name.endswith((".yaml", ".yml")) and name not in (CONFIG_FILE, MISNAMED_CONFIG)
     )
     return [os.path.join(directory, name) for name in names]
 
@@ -46,17 +51,21 @@ def load_source(directory: str) -> Source:
         problems.add(directory, 1, "", "no such source folder")
         problems.raise_if_any()
     config_path = os.path.join(directory, CONFIG_FILE)
+    misnamed = os.path.join(directory, MISNAMED_CONFIG)
     header = None
-    if os.path.exists(config_path):
+    if os.path.lexists(misnamed):  # read by no one: say so rather than let it be ignored
+        problems.add(misnamed, 1, "", f"the source's settings are read from {CONFIG_FILE} only; rename this file")
+    if os.path.lexists(config_path):  # lexists: a broken link is reported, not "missing"
         header = _read_config(config_path, problems)
-    else:
+    elif not os.path.lexists(misnamed):
         problems.add(config_path, 1, "", f"missing: a source folder needs a {CONFIG_FILE} (see README)")
     files = source_files(directory)
     if not files:
         problems.add(directory, 1, "", "holds no topic files (*.yaml besides deckgen.yaml)")
     perspective_ids = {p.id for p in header[3]} if header else set()
-    topics = [_read_topic(path, perspective_ids, problems) for path in files]
-    _check_unique_ids([t for t in topics if t is not None], problems)
+    topic_lines: dict[str, int] = {}
+    topics = [_read_topic(path, perspective_ids, problems, topic_lines) for path in files]
+    _check_unique_ids([t for t in topics if t is not None], topic_lines, problems)
     problems.raise_if_any()
     assert header is not None
     source_id, title, deck, perspectives = header
@@ -83,20 +92,25 @@ def _read_config(path: str, problems: Problems) -> tuple[str, str, str, tuple[Pe
     deck = _deck_name(reader, fields.get("deck"), "deck")
     perspectives: list[Perspective] = []
     if "perspectives" in fields:
-        for pid, key_node, value in reader.pairs(fields["perspectives"], "perspectives") or ():
+        pairs = reader.pairs(fields["perspectives"], "perspectives")
+        for pid, key_node, value in pairs or ():
             where = f"perspectives.{pid}"
             ok_id = _check_ident(reader, key_node, pid, where)
             name = _name(reader, value, where)
             if ok_id and name:
                 perspectives.append(Perspective(pid, name))
-        if len(perspectives) < 2 and not problems:
+        # counted as given, so a misspelt entry is reported once, as itself
+        if pairs is not None and len(fields["perspectives"].value) < 2:
             reader.problem(fields["perspectives"], "perspectives", "name at least two perspectives")
     if source_id and title and deck and len(perspectives) >= 2:
         return source_id, title, deck, tuple(perspectives)
     return None
 
 
-def _read_topic(path: str, perspectives: set[str], problems: Problems) -> Topic | None:
+def _read_topic(
+    path: str, perspectives: set[str], problems: Problems, topic_lines: dict[str, int]
+) -> Topic | None:
+    """One topic file; records the line of its ``topic:`` in *topic_lines* (by file)."""
     root = read_yaml(path, path, problems)
     if root is None:
         return None
@@ -110,6 +124,13 @@ def _read_topic(path: str, perspectives: set[str], problems: Problems) -> Topic 
     if fields is None:
         return None
     topic_id = _ident(reader, fields.get("topic"), "topic")
+    if topic_id is not None:
+        topic_lines[path] = line_of(fields["topic"])
+        if topic_id in WINDOWS_RESERVED:  # its package, <id>.apkg, could not be written there
+            reader.problem(
+                fields["topic"], "topic", f"{topic_id!r} is a reserved file name on Windows; choose another topic id"
+            )
+            topic_id = None
     name = _name(reader, fields.get("name"), "name")
     heading = _plain_text(reader, fields["heading"], "heading") if "heading" in fields else None
     question = DEFAULT_QUESTION
@@ -295,8 +316,11 @@ def _deck_name(reader: Reader, node: yaml.Node | None, where: str) -> str | None
     if value is None:
         return None
     parts = [part.strip() for part in value.split("::")]
-    if not all(parts) or any(ord(c) < 32 for c in value) or len(value) > 2 * MAX_NAME_LENGTH:
+    if not all(parts) or any(ord(c) < 32 for c in value):
         reader.problem(node, where, f"{value!r} is not a valid deck name: parts separated by '::' must be non-empty, without control characters")
+        return None
+    if len(value) > 2 * MAX_NAME_LENGTH:
+        reader.problem(node, where, f"is {len(value)} characters long; the limit is {2 * MAX_NAME_LENGTH}")
         return None
     return "::".join(parts)
 
@@ -331,13 +355,16 @@ def _tags(reader: Reader, node: yaml.Node | None, where: str) -> tuple[str, ...]
     return tuple(tags)
 
 
-def _check_unique_ids(topics: list[Topic], problems: Problems) -> None:
-    """Ids name notes for ever, so they must be unique across every file."""
+def _check_unique_ids(topics: list[Topic], topic_lines: dict[str, int], problems: Problems) -> None:
+    """Ids name notes (and topic ids files) for ever, so they must be unique across every file."""
     topic_seen: dict[str, str] = {}
     for topic in topics:
+        line = topic_lines.get(topic.file, 1)
         if topic.id in topic_seen:
-            problems.add(topic.file, 1, "topic", f"duplicate topic id {topic.id!r} (also in {topic_seen[topic.id]})")
-        topic_seen.setdefault(topic.id, topic.file)
+            problems.add(
+                topic.file, line, "topic", f"duplicate topic id {topic.id!r} (first used at {topic_seen[topic.id]})"
+            )
+        topic_seen.setdefault(topic.id, f"{topic.file}:{line}")
     seen: dict[str, str] = {}
     for topic in topics:
         for entry in (*topic.items, *topic.comparisons):

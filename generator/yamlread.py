@@ -3,15 +3,20 @@
 PyYAML's loaders answer questions we do not want answered silently: a second
 ``title:`` replaces the first, ``no`` becomes ``False``, ``1.10`` becomes
 ``1.1``, ``&a``/``*a`` can expand into a billion strings and ``!!python/...``
-tags build objects.  So we stop at the *node* graph (``yaml.compose``, with
-libyaml's C composer where present, which keeps every value's line) and read the
-nodes ourselves through :class:`Reader`, which only ever produces plain text,
-lists and mappings and reports every surprise as a located problem.
+tags build objects.  So we stop at the parser's *events* (libyaml's C parser
+where present) and compose the node graph ourselves (:class:`_Composer`),
+refusing anchors, aliases, explicit tags and a second document as they stream
+past: an alias is never followed, so a "billion laughs" document costs one
+event, not a billion strings.  The nodes keep every value's line;
+:class:`Reader` then reads them into plain text, lists and mappings and reports
+every surprise as a located problem.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 from collections.abc import Iterator
 
 import yaml
@@ -27,13 +32,20 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 """Larger sources are refused: no flashcard source needs more, a mistake might."""
 
 _TAG = "tag:yaml.org,2002:"
-_PLAIN_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+_ANCHOR = "YAML anchors and aliases (&, *) are not allowed"
 _SCALAR_KIND = {
     _TAG + "bool": "YAML reads it as true/false (yes, no, on, off are booleans in YAML 1.1)",
     _TAG + "int": "YAML reads it as a number",
     _TAG + "float": "YAML reads it as a number (1.10 becomes 1.1)",
     _TAG + "timestamp": "YAML reads it as a date",
+    _TAG + "null": "YAML reads it as nothing (null)",
+    _TAG + "merge": "'<<' merges mappings in YAML, which deckgen does not support",
+    _TAG + "value": "'=' has a special meaning in YAML 1.1",
 }
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
+"""Control characters, lone surrogates and a byte-order mark inside text: double-
+quoted escapes such as "\\a" or "\\x1b" can write them, pasting can bring a BOM
+along.  Tabs and line breaks are allowed."""
 
 
 def line_of(node: yaml.Node) -> int:
@@ -58,45 +70,53 @@ def read_yaml(path: str, shown: str, problems: Problems) -> yaml.Node | None:
     ):
         problems.add(shown, 1, "", "the file is empty; expected a mapping of keys to values")
         return None
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        what = exc.problem or exc.context or "cannot be read"
-        lines = text.splitlines()
-        if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
-            what = "found a tab; YAML does not allow tabs for indentation, use spaces"
-        problems.add(shown, line, "", f"YAML syntax error: {what}")
-        return None
-    except yaml.reader.ReaderError as exc:  # control characters and the like
-        line = text[: exc.position].count("\n") + 1
-        problems.add(shown, line, "", f"YAML error: {exc.reason} (character {exc.character!r})")
-        return None
+    node = _compose(text, shown, problems)
     if node is None:
-        problems.add(shown, 1, "", "the file is empty; expected a mapping of keys to values")
         return None
-    if not _check_graph(node, shown, problems):
+    if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null" and not node.value:
+        # only '---' / '...' markers and comments: as empty as an empty file
+        problems.add(shown, 1, "", "the file is empty; expected a mapping of keys to values")
         return None
     return node
 
 
 def _read_bytes(path: str, shown: str, problems: Problems) -> bytes | None:
-    if os.path.isdir(path):
-        problems.add(shown, 1, "", "is a directory, not a YAML file")
-        return None
+    """The bytes of a regular file of at most MAX_FILE_BYTES, or ``None`` after a problem.
+
+    Only regular files are opened: a pipe would block and a device such as
+    /dev/zero would never end (a symbolic link can point at either).
+    """
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            problems.add(
-                shown, 1, "", f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (split it)"
-            )
-            return None
-        with open(path, "rb") as handle:
-            return handle.read()
+        info = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            target = os.readlink(path)
+            problems.add(shown, 1, "", f"is a symbolic link to {target!r}, which does not exist")
+        else:
+            problems.add(shown, 1, "", "cannot be read: No such file or directory")
+        return None
     except OSError as exc:
         problems.add(shown, 1, "", f"cannot be read: {exc.strerror or exc}")
         return None
+    if stat.S_ISDIR(info.st_mode):
+        problems.add(shown, 1, "", "is a directory, not a YAML file")
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        problems.add(shown, 1, "", "is not a regular file (a device, pipe or socket); save the source as a plain file")
+        return None
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
+    except OSError as exc:
+        problems.add(shown, 1, "", f"cannot be read: {exc.strerror or exc}")
+        return None
+    if max(info.st_size, len(data)) > MAX_FILE_BYTES:
+        size = max(info.st_size, len(data))
+        problems.add(
+            shown, 1, "", f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (split it into several files)"
+        )
+        return None
+    return data
 
 
 def _decode(data: bytes, shown: str, problems: Problems) -> str | None:
@@ -115,32 +135,179 @@ def _decode(data: bytes, shown: str, problems: Problems) -> str | None:
         return None
 
 
-def _check_graph(root: yaml.Node, shown: str, problems: Problems) -> bool:
-    """Refuse aliases and explicit tags before anything walks the graph.
+def _compose(text: str, shown: str, problems: Problems) -> yaml.Node | None:
+    """The node graph of *text*, or ``None`` after recording why it is refused."""
+    loader = None
+    try:
+        loader = _Loader(text)  # the pure-Python reader already checks characters here
+        return _Composer(loader, shown, problems).compose()
+    except yaml.MarkedYAMLError as exc:
+        line, what = _syntax_error(exc, text.splitlines())
+        problems.add(shown, line, "", f"YAML syntax error: {what}")
+    except yaml.reader.ReaderError as exc:  # characters YAML refuses outright
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        # libyaml reports a byte offset, the pure-Python reader a character
+        # offset; the reader stops at the first such character, so find it.
+        position = text.find(chr(code))
+        line = text.count("\n", 0, position) + 1 if position >= 0 else 1
+        problems.add(shown, line, "", f"contains the character U+{code:04X}, which YAML does not allow; remove it")
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return None
 
-    An alias is the same node object reached twice; refusing the second visit
-    keeps a "billion laughs" document from ever being expanded.
+
+def _syntax_error(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str]:
+    """The line and message for a YAML syntax error, with the likely fix.
+
+    libyaml says what the parser expected; the author needs to know what to
+    change, which for flashcard text is nearly always "put it in quotes".
     """
-    seen: set[int] = set()
-    stack = [root]
-    ok = True
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            problems.add(shown, line_of(node), "", "YAML anchors and aliases (&, *) are not allowed")
-            return False
-        seen.add(id(node))
-        if node.tag not in _PLAIN_TAGS:
-            tag = node.tag.replace(_TAG, "!!")
-            problems.add(shown, line_of(node), "", f"the YAML tag {tag} is not allowed")
-            ok = False
-            continue
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.extend((value, key))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    return ok
+    mark = exc.problem_mark or exc.context_mark
+    # libyaml may place the end of the stream on a line after the last one
+    index = min(mark.line if mark else 0, max(len(lines) - 1, 0))
+    what = exc.problem or exc.context or "cannot be read"
+    if index < len(lines) and "\t" in lines[index]:
+        return index + 1, "found a tab; YAML does not allow tabs for indentation, use spaces"
+    if exc.context == "while scanning a quoted scalar" and exc.context_mark:
+        # the parser notices only at the end of the file: point at the opening quote
+        return exc.context_mark.line + 1, "a quoted text starts on this line and is never closed; add the closing quote"
+    if exc.context == "while scanning a simple key" and exc.context_mark:
+        # noticed lines later; the line to fix is the one that lacks its ':'
+        return exc.context_mark.line + 1, f"{what}; this line is not 'key: value': add the ':' or indent it under the text it continues"
+    if index < len(lines) and _QUOTED_THEN_TEXT.search(lines[index]):
+        return index + 1, f"{what}; a quoted text ends at its closing quote: quote the whole text"
+    candidates = [index]
+    if exc.context_mark and (exc.context or "").startswith(("while parsing a flow", "while scanning")):
+        candidates.append(exc.context_mark.line)  # where the '{' or '[' was opened
+    for candidate in candidates:
+        start = _VALUE_START.search(lines[candidate]) if candidate < len(lines) else None
+        if start:
+            at = "" if candidate == index else f" (line {candidate + 1})"
+            return index + 1, f"{what}; text that starts with {start.group(1)!r}{at} must be in quotes"
+    line = lines[index].strip() if index < len(lines) else ""
+    if "mapping values are not allowed" in what:
+        what += "; a ': ' inside text starts a new key: put the text in quotes (or check the indentation)"
+    elif "directive" in what:
+        what += "; a line that starts with '%' is a YAML directive: remove it, or quote text that starts with '%'"
+    elif "<document start>" in what:
+        what += "; '...' ends the document, so nothing may follow it: remove the '...' line"
+    elif line == ":" or line.startswith((": ", "- : ")):
+        what += "; this line has a ':' but no key before it"
+    elif what.startswith("did not find expected"):
+        what += "; check the indentation of this line and the one before"
+    return index + 1, what
+
+
+_VALUE_START = re.compile(r"^\s*(?:-\s+)?[^\s#'\"][^#]*?:\s+([{\[&*!@`%|>])")
+"""A key whose value starts with a character YAML gives a meaning to."""
+_QUOTED_THEN_TEXT = re.compile(r"""^\s*(?:-\s+)?[^\s#'"][^#]*?:\s+("[^"]*"|'[^']*')\s*[^\s#]""")
+"""A key whose value is a quoted text followed by more text ('title: "Tea" is nice')."""
+
+
+class _Composer:
+    """Builds yaml nodes from parser events, refusing what deckgen does not read.
+
+    Anchors, aliases, explicit tags and a second document are refused here,
+    before any node is used: an alias is never followed (so an alias bomb is
+    never expanded), and the graph is a tree.  Collections are built with an
+    explicit stack, so deep nesting cannot exhaust Python's recursion limit.
+    """
+
+    def __init__(self, loader: yaml.BaseLoader, shown: str, problems: Problems) -> None:
+        self.loader = loader
+        self.shown = shown
+        self.problems = problems
+        self.ok = True
+        self.anchor: tuple[str, int] | None = None  # the first anchor: (name, line)
+        self.anchors: set[str] = set()
+
+    def refuse(self, mark: yaml.Mark, message: str) -> None:
+        self.problems.add(self.shown, mark.line + 1, "", message)
+        self.ok = False
+
+    def compose(self) -> yaml.Node | None:
+        """The document's root node, or ``None`` if anything was refused."""
+        root: yaml.Node | None = None
+        open_nodes: list[tuple[yaml.Node, list[yaml.Node]]] = []  # collection, its children so far
+        documents = 0
+        while not isinstance(event := self.loader.get_event(), yaml.StreamEndEvent):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:  # PyYAML would silently keep only the first
+                    self.refuse(event.start_mark, _SECOND_DOCUMENT)
+                    return None
+            elif isinstance(event, yaml.AliasEvent):
+                self.refuse_alias(event)
+                return None
+            elif isinstance(event, yaml.CollectionEndEvent):
+                node, children = open_nodes.pop()
+                node.end_mark = event.end_mark
+                node.value = children if isinstance(node, yaml.SequenceNode) else _pairs(children)
+            elif isinstance(event, yaml.NodeEvent):
+                node = self.node(event)
+                if open_nodes:
+                    open_nodes[-1][1].append(node)
+                else:
+                    root = node
+                if isinstance(event, yaml.CollectionStartEvent):
+                    open_nodes.append((node, []))
+        self.refuse_lone_anchor()
+        return root if self.ok else None
+
+    def node(self, event: yaml.NodeEvent) -> yaml.Node:
+        """A node for a scalar or collection start event; its anchor and tag are checked."""
+        if event.anchor is not None:
+            self.anchors.add(event.anchor)
+            if self.anchor is None:
+                self.anchor = (event.anchor, event.start_mark.line + 1)
+        if isinstance(event, yaml.ScalarEvent):
+            kind: type = yaml.ScalarNode
+            value: object = event.value
+        else:
+            kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
+            value = []
+        if event.tag is not None:  # '!x', '!!str', even '!': only plain YAML is read
+            self.refuse(event.start_mark, f"the YAML tag {event.tag.replace(_TAG, '!!')} is not allowed")
+            tag = event.tag
+        else:
+            implicit = event.implicit if kind is yaml.ScalarNode else True
+            tag = self.loader.resolve(kind, event.value if kind is yaml.ScalarNode else None, implicit)
+        if kind is yaml.ScalarNode:
+            return yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, style=event.style)
+        return kind(tag, value, event.start_mark, event.end_mark, flow_style=event.flow_style)
+
+    def refuse_alias(self, event: yaml.AliasEvent) -> None:
+        """An alias ends the reading: whatever it names is never expanded."""
+        if self.anchor is not None and event.anchor in self.anchors:
+            self.problems.add(self.shown, self.anchor[1], "", _ANCHOR)  # where the sharing starts
+        else:  # '*text*' meant as text, most likely
+            self.problems.add(
+                self.shown, event.start_mark.line + 1, "", f"'*{event.anchor}' is a YAML alias, which deckgen "
+                "does not allow; put text that starts with '*' in quotes",
+            )
+        self.ok = False
+
+    def refuse_lone_anchor(self) -> None:
+        """An anchor never used is harmless to YAML but silently eats text ('&Co Ltd' reads 'Ltd')."""
+        if self.anchor is not None:
+            name, line = self.anchor
+            self.problems.add(
+                self.shown, line, "", f"'&{name}' is a YAML anchor, which deckgen does not allow; "
+                "put text that starts with '&' in quotes",
+            )
+            self.ok = False
+
+
+_SECOND_DOCUMENT = (
+    "a second YAML document starts here (after '---' or '...'); "
+    "a file holds one document: remove the marker or move the rest to its own file"
+)
+
+
+def _pairs(children: list[yaml.Node]) -> list[tuple[yaml.Node, yaml.Node]]:
+    """A mapping's alternating keys and values as (key, value) pairs."""
+    return list(zip(children[::2], children[1::2]))
 
 
 def _describe(node: yaml.Node) -> str:
@@ -151,6 +318,16 @@ def _describe(node: yaml.Node) -> str:
     if node.tag == _TAG + "null":
         return "nothing"
     return f"{node.value!r}"
+
+
+def _key_problem(node: yaml.Node) -> str:
+    """Why *node* cannot be a key, and how to write it."""
+    if not isinstance(node, yaml.ScalarNode):
+        return f"a key must be text, found {_describe(node)}"
+    if node.tag == _TAG + "null" and not node.value:
+        return "a key is missing before ':'"
+    reason = _SCALAR_KIND.get(node.tag, "it is not text")
+    return f"a key must be text, found {node.value!r}: {reason}; put it in quotes"
 
 
 class Reader:
@@ -178,7 +355,7 @@ class Reader:
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _TAG + "str":
-                self.problem(key_node, where, f"a key must be a plain word, found {_describe(key_node)}")
+                self.problem(key_node, where, _key_problem(key_node))
                 continue
             key = key_node.value
             if key in first_line:
@@ -218,18 +395,30 @@ class Reader:
     def text(self, node: yaml.Node, where: str) -> str | None:
         """Non-empty text.  Numbers, booleans, dates and nulls are refused, not converted."""
         if not isinstance(node, yaml.ScalarNode):
-            self.problem(node, where, f"expected text, found {_describe(node)}")
+            found = f"expected text, found {_describe(node)}"
+            if getattr(node, "flow_style", False):  # 'title: {{x}}' or 'title: [x] y'
+                opener = "{" if isinstance(node, yaml.MappingNode) else "["
+                found += f"; text that starts with {opener!r} must be in quotes"
+            self.problem(node, where, found)
             return None
-        if node.tag == _TAG + "null":
+        if node.tag == _TAG + "null" and not node.value:
             self.problem(node, where, "is empty; expected text")
             return None
         if node.tag != _TAG + "str":
             reason = _SCALAR_KIND.get(node.tag, "it is not text")
+            if node.tag == _TAG + "int" and ":" in node.value:
+                reason = "YAML 1.1 reads it as a number in base 60 (3:30 becomes 210)"
             self.problem(node, where, f"expected text, found {node.value!r}: {reason}; put it in quotes")
             return None
         value = node.value.strip()
         if not value:
             self.problem(node, where, "is empty; expected text")
+            return None
+        control = _CONTROL.search(value)
+        if control:
+            code = ord(control.group())
+            kind = "a stray byte-order mark" if code == 0xFEFF else "the control character"
+            self.problem(node, where, f"contains {kind} U+{code:04X}; remove it")
             return None
         return value
 
