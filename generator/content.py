@@ -85,6 +85,7 @@ class Topic:
     items: tuple[Item, ...]
     comparisons: tuple[Comparison, ...]
     file: str
+    line: int
 
     def heading_for(self, perspective: str | None) -> str:
         """The heading a card of this topic shows for *perspective*."""

@@ -63,9 +63,8 @@ def load_source(directory: str) -> Source:
     if not files:
         problems.add(directory, 1, "", "holds no topic files (*.yaml besides deckgen.yaml)")
     perspective_ids = {p.id for p in header[3]} if header else set()
-    topic_lines: dict[str, int] = {}
-    topics = [_read_topic(path, perspective_ids, problems, topic_lines) for path in files]
-    _check_unique_ids([t for t in topics if t is not None], topic_lines, problems)
+    topics = [_read_topic(path, perspective_ids, problems) for path in files]
+    _check_unique_ids([t for t in topics if t is not None], problems)
     problems.raise_if_any()
     assert header is not None
     source_id, title, deck, perspectives = header
@@ -108,9 +107,9 @@ def _read_config(path: str, problems: Problems) -> tuple[str, str, str, tuple[Pe
 
 
 def _read_topic(
-    path: str, perspectives: set[str], problems: Problems, topic_lines: dict[str, int]
+    path: str, perspectives: set[str], problems: Problems
 ) -> Topic | None:
-    """One topic file; records the line of its ``topic:`` in *topic_lines* (by file)."""
+    """One topic file, or ``None`` after recording why it cannot be read."""
     root = read_yaml(path, path, problems)
     if root is None:
         return None
@@ -125,7 +124,6 @@ def _read_topic(
         return None
     topic_id = _ident(reader, fields.get("topic"), "topic")
     if topic_id is not None:
-        topic_lines[path] = line_of(fields["topic"])
         if topic_id in WINDOWS_RESERVED:  # its package, <id>.apkg, could not be written there
             reader.problem(
                 fields["topic"], "topic", f"{topic_id!r} is a reserved file name on Windows; choose another topic id"
@@ -166,6 +164,7 @@ def _read_topic(
         items=items,
         comparisons=comparisons,
         file=path,
+        line=line_of(fields["topic"]),
     )
 
 
@@ -355,11 +354,11 @@ def _tags(reader: Reader, node: yaml.Node | None, where: str) -> tuple[str, ...]
     return tuple(tags)
 
 
-def _check_unique_ids(topics: list[Topic], topic_lines: dict[str, int], problems: Problems) -> None:
+def _check_unique_ids(topics: list[Topic], problems: Problems) -> None:
     """Ids name notes (and topic ids files) for ever, so they must be unique across every file."""
     topic_seen: dict[str, str] = {}
     for topic in topics:
-        line = topic_lines.get(topic.file, 1)
+        line = topic.line
         if topic.id in topic_seen:
             problems.add(
                 topic.file, line, "topic", f"duplicate topic id {topic.id!r} (first used at {topic_seen[topic.id]})"
