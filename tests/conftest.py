@@ -27,3 +27,23 @@ def source_copy(tmp_path: Path) -> Path:
     target = tmp_path / "source"
     shutil.copytree(BUNDLED_SOURCE, target, ignore=shutil.ignore_patterns("*.lock"))
     return target
+
+
+DRINKS_CONFIG = """\
+id: drinks
+title: Tea and Coffee
+deck: Drinks
+perspectives:
+  tea: Tea
+  coffee: Coffee
+"""
+
+
+def write_source(folder: Path, topic: str, config: str = DRINKS_CONFIG, extra: dict[str, str] | None = None) -> Path:
+    """A small source folder: *config* as deckgen.yaml, *topic* as basics.yaml, and *extra* files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "deckgen.yaml").write_text(config, encoding="utf-8")
+    (folder / "basics.yaml").write_text(topic, encoding="utf-8")
+    for name, text in (extra or {}).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder

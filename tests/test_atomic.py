@@ -12,7 +12,8 @@ import pytest
 
 from generator.build import build
 
-from .test_regenerate import T1, T2, V1, write_source
+from .conftest import write_source
+from .test_regenerate import T1, T2, V1
 
 
 def snapshot(*folders):

@@ -10,14 +10,7 @@ from click.testing import CliRunner
 
 from generator.cli import main
 
-CONFIG = """\
-id: drinks
-title: Tea and Coffee
-deck: Drinks
-perspectives:
-  tea: Tea
-  coffee: Coffee
-"""
+from . import conftest
 
 TOPIC = """\
 topic: basics
@@ -38,15 +31,8 @@ comparisons:
 """
 
 
-def write_source(folder: Path, topic: str = TOPIC, config: str = CONFIG, **extra: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "deckgen.yaml").write_text(config, encoding="utf-8")
-    (folder / "basics.yaml").write_text(topic, encoding="utf-8")
-    for name, text in extra.items():
-        (folder / name.replace("_", ".", 1) if "." not in name else folder / name).write_text(
-            text, encoding="utf-8"
-        )
-    return folder
+def write_source(folder: Path, topic: str = TOPIC, extra: dict[str, str] | None = None) -> Path:
+    return conftest.write_source(folder, topic, extra=extra)
 
 
 def run_build(source: Path, out: Path):
@@ -203,7 +189,7 @@ def test_bad_topic_is_reported_and_nothing_is_written(tmp_path, name, topic, exp
 
 
 def test_duplicate_ids_across_files(tmp_path):
-    source = write_source(tmp_path / "src", **{"more.yaml": TOPIC.replace("basics", "more")})
+    source = write_source(tmp_path / "src", extra={"more.yaml": TOPIC.replace("basics", "more")})
     result = run_build(source, tmp_path / "out")
     assert result.exit_code == 1
     assert f"{source}/more.yaml:4: origin: duplicate id 'origin' (first used at {source}/basics.yaml:4)" in result.stderr

@@ -14,16 +14,8 @@ from generator.cli import main
 from generator.errors import ContentError
 from generator.lock import REMOVED_TAG
 
+from .conftest import write_source
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards, study_everything
-
-CONFIG = """\
-id: drinks
-title: Tea and Coffee
-deck: Drinks
-perspectives:
-  tea: Tea
-  coffee: Coffee
-"""
 
 V1 = """\
 topic: basics
@@ -74,13 +66,6 @@ EDITS = [
     # add an item
     ("comparisons:\n", "  - id: health\n    perspective: coffee\n    title: Health\n    explanation: Coffee has {{antioxidants}}.\ncomparisons:\n"),
 ]
-
-
-def write_source(folder: Path, topic: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "deckgen.yaml").write_text(CONFIG, encoding="utf-8")
-    (folder / "basics.yaml").write_text(topic, encoding="utf-8")
-    return folder
 
 
 def edited_v2() -> str:
