@@ -1,0 +1,587 @@
+#!/usr/bin/env python3
+"""deckgen performance benchmark: whole processes, timed with /usr/bin/time -v.
+
+For each size N it writes a synthetic source of N notes (``deckgen.yaml`` and
+``--files`` topic files) and, beside it, a bare genanki script holding the
+same content as Python lists: what a user would write by hand instead of
+deckgen.  It then runs, as separate processes, side by side in each round:
+
+* ``full``      ``deckgen build`` with no lock and a fresh out folder
+* ``genanki``   the bare genanki script (same notes, same fields, one package per topic)
+* ``no-change`` ``deckgen build`` again: lock present, sources unchanged
+* ``edit-one``  ``deckgen build`` after editing one item in one of the topic files
+
+and, once per run, ``essay`` (``deckgen build`` of the repository's
+``cards_source/``, copied to a temporary folder so the repository's lock is
+never touched) and ``help`` (``deckgen --help``).
+
+Every run is ``/usr/bin/time -v CMD``; its wall clock (also measured with
+``perf_counter`` around the process, which has better resolution) and its
+maximum resident set size are recorded; the table shows medians.
+
+Standard library only.  Usage::
+
+    python benchmarks/bench.py [--sizes 1000,10000,50000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TIME = "/usr/bin/time"
+
+SOURCE_ID = "bench"
+SOURCE_TITLE = "Synthetic Benchmark Source"
+ROOT_DECK = "Bench"
+POINTS_PER_ITEM = 3  # one title note + one note per point: 4 notes per item
+
+# Targets (medians, one run, side by side).
+FULL_VS_GENANKI = 1.5
+NO_CHANGE_VS_FULL = 0.10
+ESSAY_SECONDS = 0.35
+HELP_SECONDS = 0.10
+RSS_VS_GENANKI = 2.0
+TARGET_SIZE = 50_000  # the size the build-time target is stated for
+
+WORDS = (
+    "culture society person family group harmony freedom choice duty honour "
+    "identity community tradition progress value belief norm role status "
+    "achievement relation trust conflict balance wisdom custom practice idea "
+    "self other care respect growth learning memory habit virtue reason"
+).split()
+
+
+# --------------------------------------------------------------------------
+# Synthetic content
+
+
+@dataclass
+class Item:
+    id: str
+    title: str
+    explanation: str
+    points: list[tuple[str, str]]
+
+
+@dataclass
+class Topic:
+    id: str
+    name: str
+    heading: str
+    items: list[Item] = field(default_factory=list)
+
+
+def _words(seed: int, count: int) -> str:
+    return " ".join(WORDS[(seed * 7 + i * 13 + i * i) % len(WORDS)] for i in range(count))
+
+
+def make_content(notes: int, files: int) -> list[Topic]:
+    """Topics whose items make exactly *notes* notes (4 per item, the last item may be smaller)."""
+    per_item = 1 + POINTS_PER_ITEM
+    sizes = [per_item] * (notes // per_item)
+    if notes % per_item:
+        sizes.append(notes % per_item)
+    files = max(1, min(files, len(sizes)))
+    topics = [
+        Topic(f"topic-{t:02d}", f"Topic {t:02d}", f"Heading of topic {t:02d} & friends")
+        for t in range(1, files + 1)
+    ]
+    for index, size in enumerate(sizes):
+        # size 1: title + explanation only; size k > 1: title + (k - 1) points.
+        points = [(f"p{p}", f"Point {p} of item {index}: {_words(index + p, 5)}") for p in range(1, size)]
+        item = Item(
+            id=f"item-{index:06d}",
+            title=f"Item {index} about {_words(index, 3)}",
+            explanation=(
+                f"Explanation of item {index}. It says that {_words(index, 12)} & "
+                f"that {_words(index + 1, 14)}. The list below gives the details."
+            ),
+            points=points,
+        )
+        topics[index * files // len(sizes)].items.append(item)
+    return topics
+
+
+def _yaml_scalar(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted scalar
+
+
+def topic_yaml(topic: Topic, edited: bool = False) -> str:
+    lines = [
+        f"topic: {topic.id}",
+        f"name: {topic.name}",
+        f"heading: {_yaml_scalar(topic.heading)}",
+        "items:",
+    ]
+    for number, item in enumerate(topic.items):
+        explanation = item.explanation
+        if edited and number == 0:
+            explanation = "EDITED. " + explanation
+        lines += [
+            f"  - id: {item.id}",
+            f"    title: {_yaml_scalar(item.title)}",
+            "    explanation: >-",
+            f"      {explanation}",
+        ]
+        if item.points:
+            lines.append("    points:")
+            lines += [f"      {key}: {_yaml_scalar(text)}" for key, text in item.points]
+    return "\n".join(lines) + "\n"
+
+
+def write_source(folder: Path, topics: list[Topic]) -> dict[str, str]:
+    """Write the deckgen source; return {file name: text} of the topic files."""
+    folder.mkdir(parents=True)
+    (folder / "deckgen.yaml").write_text(
+        f"id: {SOURCE_ID}\n"
+        f"title: {_yaml_scalar(SOURCE_TITLE)}\n"
+        f"deck: {ROOT_DECK}\n"
+        "perspectives:\n  one: One\n  two: Two\n",
+        encoding="utf-8",
+    )
+    texts = {}
+    for topic in topics:
+        name = f"{topic.id}.yaml"
+        texts[name] = topic_yaml(topic)
+        (folder / name).write_text(texts[name], encoding="utf-8")
+    return texts
+
+
+BASELINE_SCRIPT = '''\
+"""A bare genanki script: the same notes as the benchmark source, by hand, no YAML."""
+import html
+import os
+import sys
+
+import genanki
+
+{data}
+
+MODEL = genanki.Model(
+    1607392319,
+    "Bench Cloze",
+    fields=[{"name": "Text"}, {"name": "Context"}, {"name": "Extra"}, {"name": "Source"}],
+    templates=[{
+        "name": "Cloze",
+        "qfmt": '<div class="context">{{Context}}</div>{{cloze:Text}}<div class="source">{{Source}}</div>',
+        "afmt": '<div class="context">{{Context}}</div>{{cloze:Text}}<div class="extra">{{Extra}}</div>'
+                '<div class="source">{{Source}}</div>',
+    }],
+    css=".card { font-family: sans-serif; font-size: 20px; }",
+    model_type=genanki.Model.CLOZE,
+)
+
+
+def text(value):
+    return html.escape(value, quote=False).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def cloze(value):
+    return "{{c1::%s}}" % text(value).replace(":", "&#58;")
+
+
+def points(item_points, hide=None):
+    rows = []
+    for index, (_, value) in enumerate(item_points):
+        if index == hide:
+            rows.append(f'<li class="asked">{cloze(value)}</li>')
+        else:
+            rows.append(f"<li>{text(value)}</li>")
+    return f'<ul class="points">{"".join(rows)}</ul>' if rows else ""
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    source = text(SOURCE_TITLE)
+    count = 0
+    for topic_id, topic_name, heading, items in TOPICS:
+        deck_name = f"{ROOT_DECK}::{topic_name}"
+        deck = genanki.Deck(2059400110 + len(deck_name) * 1000 + int(topic_id[-2:]), deck_name)
+        context = text(heading)
+        tags = [f"{SOURCE_ID}::topic::{topic_id}", f"{SOURCE_ID}::kind::cloze"]
+        for item_id, title, explanation, item_points in items:
+            body = f'<div class="body">{text(explanation)}</div>'
+            deck.add_note(genanki.Note(
+                model=MODEL,
+                fields=[f'<div class="title">{cloze(title)}</div>{body}{points(item_points)}', context, "", source],
+                tags=tags,
+                guid=genanki.guid_for(SOURCE_ID, item_id, "title"),
+            ))
+            for index, (key, _) in enumerate(item_points):
+                deck.add_note(genanki.Note(
+                    model=MODEL,
+                    fields=[f'<div class="title">{text(title)}</div>{body}{points(item_points, index)}', context, "", source],
+                    tags=tags,
+                    guid=genanki.guid_for(SOURCE_ID, item_id, "point", key),
+                ))
+            count += 1 + len(item_points)
+        genanki.Package(deck).write_to_file(os.path.join(out, f"{topic_id}.apkg"))
+    print(f"wrote {count} notes")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
+'''
+
+
+def write_baseline(folder: Path, topics: list[Topic], inline: bool = False) -> Path:
+    """The bare genanki script; its content as Python lists in ``baseline_data.py`` (imported,
+    so byte-compiled once like any module) or, *inline*, in the script itself (compiled every run)."""
+    folder.mkdir(parents=True)
+    lines = [f"SOURCE_ID = {SOURCE_ID!r}", f"SOURCE_TITLE = {SOURCE_TITLE!r}", f"ROOT_DECK = {ROOT_DECK!r}"]
+    lines.append("TOPICS = [")
+    for topic in topics:
+        lines.append(f"  ({topic.id!r}, {topic.name!r}, {topic.heading!r}, [")
+        lines += [f"    ({i.id!r}, {i.title!r}, {i.explanation!r}, {i.points!r})," for i in topic.items]
+        lines.append("  ]),")
+    lines.append("]")
+    data = "\n".join(lines) + "\n"
+    if inline:
+        script_data = data
+    else:
+        (folder / "baseline_data.py").write_text(data, encoding="utf-8")
+        script_data = "from baseline_data import SOURCE_ID, SOURCE_TITLE, ROOT_DECK, TOPICS"
+    script = folder / "baseline.py"
+    script.write_text(BASELINE_SCRIPT.replace("{data}", script_data, 1), encoding="utf-8")
+    return script
+
+
+# --------------------------------------------------------------------------
+# Running and measuring
+
+
+@dataclass
+class Sample:
+    wall: float  # perf_counter around the process
+    time_wall: float  # /usr/bin/time's "Elapsed (wall clock)"
+    rss_kb: int  # /usr/bin/time's "Maximum resident set size"
+    cpu: float  # user + system seconds
+
+
+def _elapsed(text: str) -> float:
+    seconds = 0.0
+    for part in text.split(":"):
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Sample:
+    """Run *cmd* under ``/usr/bin/time -v``; raise with its output if it fails."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [TIME, "-v", "-o", report.name, *cmd], cwd=cwd, env=env, capture_output=True, text=True
+        )
+        wall = time.perf_counter() - start
+        stats = report.read()
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}\n{done.stdout}\n{done.stderr}\n{stats}")
+    values = dict(
+        (key.strip(), value.strip())
+        for key, _, value in (line.rpartition(": ") for line in stats.splitlines())
+        if key
+    )
+    return Sample(
+        wall=wall,
+        time_wall=_elapsed(values["Elapsed (wall clock) time (h:mm:ss or m:ss)"]),
+        rss_kb=int(values["Maximum resident set size (kbytes)"]),
+        cpu=float(values["User time (seconds)"]) + float(values["System time (seconds)"]),
+    )
+
+
+def count_notes(folder: Path) -> int:
+    """Notes over every .apkg in *folder*."""
+    return len(note_fields(folder))
+
+
+def note_fields(folder: Path) -> list[tuple[str, str]]:
+    """Every note's (fields, tags) over every .apkg in *folder*, sorted: to compare two builds' content."""
+    rows = []
+    for package in sorted(folder.glob("*.apkg")):
+        with zipfile.ZipFile(package) as archive:
+            data = archive.read("collection.anki2")
+        with tempfile.NamedTemporaryFile(suffix=".anki2") as db:
+            db.write(data)
+            db.flush()
+            connection = sqlite3.connect(db.name)
+            rows += [(f, t.strip()) for f, t in connection.execute("SELECT flds, tags FROM notes")]
+            connection.close()
+    return sorted(rows)
+
+
+def reset(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def copy_tree(source: Path, target: Path) -> None:
+    reset(target)
+    shutil.copytree(source, target)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args = args
+        self.work = work
+        self.deckgen = args.deckgen
+        self.python = args.python
+        self.env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+        if not args.no_pyc:
+            # Run from byte-compiled modules, as an installed deckgen (and a user's script) does,
+            # even where PYTHONDONTWRITEBYTECODE is set; the .pyc files go to the temp folder,
+            # never into the repository.  The warm-up runs write them.
+            self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+            self.env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+        self.samples: dict[tuple[str, int], list[Sample]] = {}
+        self.notes_checked: dict[int, str] = {}
+        self.field_warnings: list[int] = []
+
+    def log(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    def record(self, scenario: str, n: int, sample: Sample) -> None:
+        self.samples.setdefault((scenario, n), []).append(sample)
+        self.log(
+            f"  {scenario:<10} N={n:<6} {sample.wall:7.3f} s (time: {sample.time_wall:.2f} s), "
+            f"{sample.rss_kb / 1024:7.1f} MB"
+        )
+
+    def build_cmd(self, source: Path, out: Path, lock: Path) -> list[str]:
+        return [self.deckgen, "build", "--source", str(source), "--out", str(out), "--lock", str(lock), "-q"]
+
+    def size(self, n: int) -> None:
+        root = self.work / f"n{n}"
+        self.log(f"N={n}: generating the source and the genanki baseline in {root}")
+        topics = make_content(n, self.args.files)
+        source = root / "source"
+        texts = write_source(source, topics)
+        baseline = write_baseline(root / "baseline", topics, inline=self.args.baseline == "inline")
+
+        checked = subprocess.run(
+            [self.deckgen, "check", "--source", str(source)], capture_output=True, text=True, env=self.env
+        )
+        match = re.search(r"-> (\d+) notes?", checked.stdout)
+        if checked.returncode != 0 or not match or int(match.group(1)) != n:
+            raise RuntimeError(f"deckgen check does not report {n} notes:\n{checked.stdout}{checked.stderr}")
+        self.notes_checked[n] = checked.stdout.strip()
+
+        # Warm-up (not measured): byte-compiles the baseline data, fills the page cache,
+        # and leaves the built state (out folder + lock) the rebuild scenarios start from.
+        built_out, built_lock = root / "built_out", root / "built.lock"
+        run(self.build_cmd(source, built_out, built_lock), env=self.env)
+        base_out = root / "genanki_out"
+        run([self.python, str(baseline), str(base_out)], cwd=baseline.parent, env=self.env)
+        deckgen_notes, genanki_notes = count_notes(built_out), count_notes(base_out)
+        if deckgen_notes != n or genanki_notes != n:
+            raise RuntimeError(f"expected {n} notes; deckgen wrote {deckgen_notes}, genanki {genanki_notes}")
+        if note_fields(built_out) != note_fields(base_out):
+            # The baseline mirrors deckgen's card layout (generator/notes.py) at the time of
+            # writing; if that changes, the notes still match in number and size, not byte for byte.
+            self.log("  warning: the genanki baseline's note fields differ from deckgen's "
+                     "(has deckgen's card layout changed? see BASELINE_SCRIPT)")
+            self.field_warnings.append(n)
+
+        # The edit-one scenario works on its own copy of the source.
+        edit_source = root / "edit_source"
+        copy_tree(source, edit_source)
+        edited_topic = topics[len(topics) // 2]
+        edited_name = f"{edited_topic.id}.yaml"
+        edited_text = topic_yaml(edited_topic, edited=True)
+        nc_out, nc_lock = root / "nochange_out", root / "nochange.lock"
+        copy_tree(built_out, nc_out)
+        shutil.copy(built_lock, nc_lock)
+        full_out, full_lock = root / "full_out", root / "full.lock"
+        edit_out, edit_lock = root / "edit_out", root / "edit.lock"
+
+        for round_ in range(self.args.repeat):
+            self.log(f" round {round_ + 1}/{self.args.repeat}")
+            reset(full_out)
+            reset(full_lock)
+            self.record("full", n, run(self.build_cmd(source, full_out, full_lock), env=self.env))
+
+            reset(base_out)
+            self.record(
+                "genanki", n, run([self.python, str(baseline), str(base_out)], cwd=baseline.parent, env=self.env)
+            )
+
+            self.record("no-change", n, run(self.build_cmd(source, nc_out, nc_lock), env=self.env))
+
+            (edit_source / edited_name).write_text(texts[edited_name], encoding="utf-8")
+            copy_tree(built_out, edit_out)
+            shutil.copy(built_lock, edit_lock)
+            (edit_source / edited_name).write_text(edited_text, encoding="utf-8")
+            self.record("edit-one", n, run(self.build_cmd(edit_source, edit_out, edit_lock), env=self.env))
+
+        if not self.args.keep:
+            shutil.rmtree(root)
+
+    def once(self) -> None:
+        essay = REPO / "cards_source"
+        root = self.work / "essay"
+        root.mkdir()
+        copy = root / "cards_source"
+        copy_tree(essay, copy)
+        out = root / "out"
+        lock = copy / "deckgen.lock"
+        self.log("essay build and deckgen --help")
+        run(self.build_cmd(copy, out, lock), env=self.env)  # warm-up
+        essay_notes = count_notes(out)
+        for _ in range(self.args.repeat):
+            copy_tree(essay, copy)  # the repository's sources and lock, fresh each round
+            reset(out)
+            self.record("essay", essay_notes, run(self.build_cmd(copy, out, lock), env=self.env))
+        run([self.deckgen, "--help"], env=self.env)  # warm-up
+        for _ in range(self.args.repeat):
+            self.record("help", 0, run([self.deckgen, "--help"], env=self.env))
+
+    # ----------------------------------------------------------------------
+    # Reporting
+
+    def median(self, scenario: str, n: int, what: str) -> float:
+        return statistics.median(getattr(s, what) for s in self.samples[(scenario, n)])
+
+    def table(self) -> str:
+        """The markdown table of medians and ratios, then the list of targets and whether each is met."""
+        lines = [
+            "| scenario | N | median s | /usr/bin/time s | cpu s | max RSS MB "
+            "| time ratio | time target | met | RSS vs genanki | RSS target | met |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---|---:|---|---|",
+        ]
+        checks: list[tuple[str, bool]] = []
+
+        def verdict(ok: bool | None) -> str:
+            return "" if ok is None else ("yes" if ok else "**NO**")
+
+        def row(label, scenario, n, ratio="", target="", ok=None, rss=None, rss_check=True):
+            m = lambda what: self.median(scenario, n, what)  # noqa: E731
+            rss_ratio = rss_target = ""
+            rss_ok = None
+            if rss is not None:
+                value = m("rss_kb") / rss
+                rss_ratio = f"{value:.2f}x"
+                if rss_check:
+                    rss_target, rss_ok = f"<= {RSS_VS_GENANKI}x", value <= RSS_VS_GENANKI
+            lines.append(
+                f"| {label} | {n} | {m('wall'):.3f} | {m('time_wall'):.2f} | {m('cpu'):.2f} | "
+                f"{m('rss_kb') / 1024:.1f} | {ratio} | {target} | {verdict(ok)} | "
+                f"{rss_ratio} | {rss_target} | {verdict(rss_ok)} |"
+            )
+            if ok is not None:
+                checks.append((f"{label}, N={n}: time {ratio} {target}", ok))
+            if rss_ok is not None:
+                checks.append((f"{label}, N={n}: max RSS {rss_ratio} of genanki's, {rss_target}", rss_ok))
+
+        for n in self.args.sizes:
+            full = self.median("full", n, "wall")
+            base = self.median("genanki", n, "wall")
+            base_rss = self.median("genanki", n, "rss_kb")
+            stated = "" if n == TARGET_SIZE else " (stated for 50k)"
+            ratio = full / base
+            row("full build", "full", n, f"{ratio:.2f}x genanki", f"<= {FULL_VS_GENANKI}x{stated}",
+                ratio <= FULL_VS_GENANKI, base_rss)
+            row("genanki (bare script)", "genanki", n, "1.00x genanki", rss=base_rss, rss_check=False)
+            ratio = self.median("no-change", n, "wall") / full
+            row("no-change rebuild", "no-change", n, f"{ratio:.1%} of full", f"<= {NO_CHANGE_VS_FULL:.0%}",
+                ratio <= NO_CHANGE_VS_FULL, base_rss)
+            ratio = self.median("edit-one", n, "wall") / full
+            row("edit-one rebuild", "edit-one", n, f"{ratio:.1%} of full", rss=base_rss)
+        (essay_n,) = {n for scenario, n in self.samples if scenario == "essay"}
+        essay = self.median("essay", essay_n, "wall")
+        row("essay build (cards_source)", "essay", essay_n, f"{essay:.3f} s", f"<= {ESSAY_SECONDS} s",
+            essay <= ESSAY_SECONDS)
+        helped = self.median("help", 0, "wall")
+        row("deckgen --help", "help", 0, f"{helped:.3f} s", f"<= {HELP_SECONDS} s", helped <= HELP_SECONDS)
+        lines.append("")
+        lines.append(f"Targets met: {sum(ok for _, ok in checks)}/{len(checks)}")
+        lines += [f"- [{'x' if ok else ' '}] {label}" for label, ok in checks]
+        return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,50000", help="note counts, comma-separated")
+    parser.add_argument("--repeat", type=int, default=3, help="measured runs per scenario (median)")
+    parser.add_argument("--files", type=int, default=20, help="topic files per synthetic source")
+    parser.add_argument("--deckgen", default=None, help="the deckgen executable [default: beside this python, or on PATH]")
+    parser.add_argument("--python", default=None, help="python with genanki for the baseline [default: deckgen's]")
+    parser.add_argument(
+        "--baseline", choices=("module", "inline"), default="module",
+        help="where the genanki script keeps its Python lists: an imported module (byte-compiled once; "
+        "the default) or the script itself (compiled on every run, which costs time and memory)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (printed)")
+    parser.add_argument(
+        "--no-pyc", action="store_true",
+        help="leave PYTHONDONTWRITEBYTECODE / PYTHONPYCACHEPREFIX as they are [default: the measured "
+        "processes write and use .pyc files in the temp folder]",
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write every sample as JSON to FILE")
+    args = parser.parse_args()
+    args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if not os.access(TIME, os.X_OK):
+        parser.error(f"{TIME} is needed (Debian/Ubuntu: apt-get install time)")
+    if args.deckgen is None:
+        beside = Path(sys.executable).parent / "deckgen"
+        args.deckgen = str(beside) if beside.exists() else shutil.which("deckgen")
+        if args.deckgen is None:
+            parser.error("no deckgen on PATH; activate the venv or pass --deckgen")
+    if args.python is None:
+        first = Path(args.deckgen).read_text(errors="replace").splitlines()[0]
+        args.python = first[2:].strip() if first.startswith("#!") and "python" in first else sys.executable
+
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    work = Path(tempfile.mkdtemp(prefix="deckgen-bench-"))
+    bench = Bench(args, work)
+    print(
+        f"deckgen benchmark: sizes {args.sizes}, {args.repeat} runs each, {args.files} topic files; "
+        f"deckgen {args.deckgen}; baseline python {args.python}; {os.cpu_count()} CPUs",
+        file=sys.stderr,
+    )
+    try:
+        for n in args.sizes:
+            bench.size(n)
+        bench.once()
+    finally:
+        if args.keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(
+        f"deckgen benchmark: medians of {args.repeat} runs; {args.files} topic files; "
+        f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}; "
+        f"{'.pyc as the environment says' if args.no_pyc else 'byte-compiled (.pyc cache in the temp folder)'}; "
+        f"baseline data: {args.baseline}; "
+        f"load average before: {load_before}"
+    )
+    print()
+    print(bench.table())
+    print(f"Load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other processes compete on a shared machine)")
+    print()
+    for n, line in bench.notes_checked.items():
+        same = "differ from" if n in bench.field_warnings else "are identical to"
+        print(f"N={n}: `deckgen check`: {line}; the baseline's note fields and tags {same} deckgen's")
+    if args.json:
+        data = {f"{scenario}@{n}": [s.__dict__ for s in samples] for (scenario, n), samples in bench.samples.items()}
+        Path(args.json).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
