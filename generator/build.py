@@ -26,9 +26,9 @@ from .lock import (
     read_lock,
     resolve,
 )
-from .notes import NoteSpec, build_notes, content_parts, note_label, tombstone
+from .notes import NoteSpec, build_notes, content_parts, tombstone
 from .recipe import Recipe, check_recipe
-from .selection import DeckRequest, Selection, apply, custom_request, topic_requests
+from .selection import DeckRequest, Selection, apply, custom_request, group_by_topic, topic_requests
 from .source import load_source
 
 FORMATS = ("apkg", "csv")
@@ -118,14 +118,14 @@ def _prepare(
     problems = check_note_types(schemas, lock, lock_path)
     if problems:
         raise ContentError(problems)
-    packages = [(request, tuple(apply(request, notes, source))) for request in chosen]
+    by_topic = group_by_topic(notes)
+    packages = [(request, tuple(apply(request, by_topic, source))) for request in chosen]
     included = {note.key: note for _, selected in packages for note in selected}
     # Hashes ignore a custom deck's name and extra tags: they are not a change of content.
     originals = [note for note in notes if note.key in included]
     hashes = {n.key: content_hash(content_parts(n)) for n in originals}
-    labels = {n.key: note_label(n) for n in originals}
     stamp = build_time() if now is None else now
-    resolution = resolve(originals, hashes, labels, schemas, lock, stamp, complete=complete)
+    resolution = resolve(originals, hashes, schemas, lock, stamp, complete=complete)
     if resolution.tombstones:
         packages = _with_tombstones(packages, resolution)
     return _Prepared(

@@ -7,6 +7,7 @@ exit 1 with every problem on its own line; usage errors exit 2 (click's own).
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import click
@@ -37,12 +38,20 @@ def _count(number: int, noun: str) -> str:
 
 
 def _run(function, *args, **kwargs):  # noqa: ANN001, ANN202 - thin adapter
+    # Builds make many small, acyclic objects that live until the end: the cyclic
+    # garbage collector would only re-scan that growing heap (about a fifth of a
+    # 50,000-note build).  Restored afterwards, for callers such as CliRunner.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return function(*args, **kwargs)
     except ContentError as error:
         raise _ContentFailure(error) from None
     except DeckgenError as error:
         raise click.ClickException(str(error)) from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 _source_option = click.option(

@@ -197,7 +197,6 @@ class Resolution:
 def resolve(
     notes: Iterable[NoteSpec],
     hashes: Mapping[str, str],
-    labels: Mapping[str, str],
     note_types: Mapping[str, NoteTypeSchema],
     lock: Lock,
     now: int,
@@ -227,7 +226,7 @@ def resolve(
         times[note.guid] = mod
         built.add(note.key)
         new_notes[note.key] = LockedNote(
-            note.guid, digest, mod, note.topic, note.deck, note.note_type, note.cards, labels[note.key]
+            note.guid, digest, mod, note.topic, note.deck, note.note_type, note.cards, note.label
         )
     tombstones = []
     for key, locked in lock.notes.items() if complete else ():

@@ -12,7 +12,6 @@ never move a student's history to another fact.
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,6 +49,8 @@ class NoteSpec:
     topic: str
     perspective: str | None
     cards: int
+    label: str
+    """A short plain-text description, kept in the lock for a removed note's tombstone."""
 
     def field(self, name: str) -> str:
         """The value of field *name* of this note's note type."""
@@ -103,7 +104,7 @@ def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
 
 
 class _Maker:
-    """Shared context for the notes of one item: tags, deck, context line."""
+    """Shared context for the notes of one item: tags, deck, context line, source."""
 
     def __init__(
         self, source: Source, topic: Topic, perspective: str | None, tags: tuple[str, ...], deck: str
@@ -115,27 +116,26 @@ class _Maker:
         base = [f"{source.id}::topic::{topic.id}"]
         if perspective:
             base.append(f"{source.id}::perspective::{perspective}")
-        self.tags = tuple(base) + tags
+        self.tags = (*base, *tags, f"{source.id}::kind::cloze")
+        heading = topic.heading_for(perspective)
+        if perspective and not any(pid == perspective for pid, _ in topic.headings):
+            heading = f"{heading} · {source.perspective(perspective).name}"
+        self.context = to_html(heading)
+        self.source_html = to_html(source.title)
 
-    def context(self) -> str:
-        heading = self.topic.heading_for(self.perspective)
-        has_own_heading = any(pid == self.perspective for pid, _ in self.topic.headings)
-        if self.perspective and not has_own_heading:
-            heading = f"{heading} · {self.source.perspective(self.perspective).name}"
-        return to_html(heading)
-
-    def cloze_note(self, key: str, text: str, extra: str) -> NoteSpec:
+    def cloze_note(self, key: str, text: str, extra: str, label: str) -> NoteSpec:
         full_key = f"{self.source.id}/{key}"
         return NoteSpec(
             key=full_key,
             guid=guid_for(full_key),
             note_type=CLOZE,
-            fields=(text, self.context(), extra, to_html(self.source.title)),
-            tags=self.tags + (f"{self.source.id}::kind::cloze",),
+            fields=(text, self.context, extra, self.source_html),
+            tags=self.tags,
             deck=self.deck,
             topic=self.topic.id,
             perspective=self.perspective,
             cards=1,
+            label=_short(label),
         )
 
 
@@ -143,22 +143,34 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
     title = f'<div class="title">{to_html(item.title)}</div>' if item.title else ""
     explanation = _paragraph(item.explanation)
     conclusion = _paragraph(item.conclusion)
+    rows = [f"<li>{marked_html(point.text)}</li>" for point in item.points]
+    points = _list(rows)
     if item.title and (item.explanation or item.points):
         yield maker.cloze_note(
             f"{item.id}/title",
-            f'<div class="title">{cloze(item.title)}</div>{explanation}{_points(item)}',
+            f'<div class="title">{cloze(item.title)}</div>{explanation}{points}',
             conclusion,
+            item.title,
         )
     for index, point in enumerate(item.points):
+        asked = rows[:index] + [_asked_row(point.text)] + rows[index + 1 :]
         # The explanation stays on the front: it often leads into the list ("You can:").
         yield maker.cloze_note(
-            f"{item.id}/point/{point.key}", title + explanation + _points(item, hide=index), conclusion
+            f"{item.id}/point/{point.key}", title + explanation + _list(asked), conclusion, point.text.plain
         )
     for field, marked in (("explanation", item.explanation), ("conclusion", item.conclusion)):
         for term_slug, indexes in _terms(marked).items():
+            assert marked is not None
             text = title + _paragraph(marked, hide=indexes)
-            extra = _points(item) + conclusion if field == "explanation" else ""
-            yield maker.cloze_note(f"{item.id}/term/{field}/{term_slug}", text, extra)
+            extra = points + conclusion if field == "explanation" else ""
+            term = marked.terms[min(indexes)]
+            yield maker.cloze_note(f"{item.id}/term/{field}/{term_slug}", text, extra, f"{term}: {marked.plain}")
+
+
+def _short(text: str) -> str:
+    """A one-line label of at most 80 characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _terms(marked: Marked | None) -> dict[str, set[int]]:
@@ -175,22 +187,24 @@ def _paragraph(marked: Marked | None, hide: set[int] | None = None) -> str:
     return f'<div class="body">{marked_html(marked, hide=hide or set())}</div>'
 
 
-def _points(item: Item, hide: int | None = None) -> str:
-    if not item.points:
-        return ""
-    rows = []
-    for index, point in enumerate(item.points):
-        if index != hide:
-            rows.append(f"<li>{marked_html(point.text)}</li>")
-        elif point.text.terms:
-            rows.append(f'<li class="asked">{marked_html(point.text, hide_all=True)}</li>')
-        else:
-            rows.append(f'<li class="asked">{cloze(point.text.plain)}</li>')
-    return f'<ul class="points">{"".join(rows)}</ul>'
+def _asked_row(text: Marked) -> str:
+    """A point's list row with the point (or only its key terms) hidden."""
+    hidden = marked_html(text, hide_all=True) if text.terms else cloze(text.plain)
+    return f'<li class="asked">{hidden}</li>'
+
+
+def _list(rows: list[str]) -> str:
+    return f'<ul class="points">{"".join(rows)}</ul>' if rows else ""
 
 
 def _comparison_note(
-    source: Source, topic: Topic, key: str, perspective: str, values: dict[str, str], tags: tuple[str, ...]
+    source: Source,
+    topic: Topic,
+    key: str,
+    perspective: str,
+    values: dict[str, str],
+    tags: tuple[str, ...],
+    label: str,
 ) -> NoteSpec:
     full_key = f"{source.id}/{key}"
     fields = tuple(values.get(name, "") for name in COMPARISON_FIELDS)
@@ -209,6 +223,7 @@ def _comparison_note(
         topic=topic.id,
         perspective=perspective,
         cards=2 if values.get("Dimension") else 1,
+        label=_short(label),
     )
 
 
@@ -230,6 +245,7 @@ def _perspective_question(source: Source, topic: Topic, item: Item) -> NoteSpec:
             "Source": to_html(source.title),
         },
         item.tags,
+        f"{item.title} ({topic.name})",
     )
 
 
@@ -258,18 +274,8 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
                 "Source": to_html(source.title),
             },
             comparison.tags,
+            f"{comparison.dimension} · {name}",
         )
-
-
-_TAG_PATTERN = re.compile(r"<[^>]*>")
-
-
-def note_label(spec: NoteSpec) -> str:
-    """A short plain-text label of a note (its first field), kept in the lock."""
-    text = html.unescape(_TAG_PATTERN.sub(" ", spec.fields[0]))
-    text = re.sub(r"\{\{c\d+::(.*?)\}\}", r"\1", text)
-    text = " ".join(text.split())
-    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def content_parts(spec: NoteSpec) -> tuple[str, ...]:
@@ -314,4 +320,5 @@ def tombstone(
         topic=topic,
         perspective=None,
         cards=cards,
+        label=label,
     )

@@ -8,7 +8,7 @@ both gets it once (Anki keeps it in the deck where it first landed).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .content import Source
@@ -90,9 +90,23 @@ def custom_request(
     return DeckRequest(file or slug(deck_name)[:80], selection, "::".join(parts), tuple(extra_tags))
 
 
-def apply(request: DeckRequest, notes: Iterable[NoteSpec], source: Source) -> list[NoteSpec]:
-    """The notes of *request*: selected, moved under its deck name, with its extra tags."""
-    chosen = [note for note in notes if request.selection.matches(note)]
+def group_by_topic(notes: Iterable[NoteSpec]) -> dict[str, list[NoteSpec]]:
+    """Notes by topic id, in order: a selection by topic then reads only its topics."""
+    grouped: dict[str, list[NoteSpec]] = {}
+    for note in notes:
+        grouped.setdefault(note.topic, []).append(note)
+    return grouped
+
+
+def apply(request: DeckRequest, by_topic: Mapping[str, Sequence[NoteSpec]], source: Source) -> list[NoteSpec]:
+    """The notes of *request* (from notes grouped by topic): selected, renamed, tagged."""
+    selection = request.selection
+    topics = [topic for topic in by_topic if not selection.topics or topic in selection.topics]
+    candidates = [note for topic in topics for note in by_topic.get(topic, ())]
+    if selection.perspectives or selection.kinds or selection.tags:
+        chosen = [note for note in candidates if selection.matches(note)]
+    else:
+        chosen = candidates
     if request.deck_name is None and not request.extra_tags:
         return chosen
     result = []

@@ -240,6 +240,7 @@ def _spec(note_type: str, deck: str, **values: str) -> NoteSpec:
         topic="t",
         perspective=None,
         cards=1,
+        label="test note",
     )
 
 
