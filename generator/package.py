@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import genanki
 
-from .notes import NoteSpec
+from .notes import CLOZE, NoteSpec
 from .notetypes import NOTE_TYPES
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -50,14 +50,14 @@ def package_bytes(
         deck = decks.get(spec.deck)
         if deck is None:
             deck = decks[spec.deck] = genanki.Deck(deck_id(spec.deck), spec.deck)
-        deck.add_note(
-            genanki.Note(
-                model=NOTE_TYPES[spec.note_type],
-                fields=list(spec.fields),
-                tags=list(spec.tags),
-                guid=spec.guid,
-            )
+        note = genanki.Note(
+            model=NOTE_TYPES[spec.note_type], fields=list(spec.fields), tags=list(spec.tags), guid=spec.guid
         )
+        if spec.note_type == CLOZE:
+            # Every deckgen cloze note has exactly c1 (notes.py); telling genanki
+            # spares it a regex scan of each note for cloze numbers.
+            note.__dict__["cards"] = [genanki.Card(0)]
+        deck.add_note(note)
     connection = sqlite3.connect(":memory:")
     try:
         cursor = connection.cursor()
@@ -105,7 +105,8 @@ def _zip(entries: dict[str, bytes]) -> bytes:
             info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, entries[name])
+            # Level 1: a few percent larger, several times faster than the default 6.
+            archive.writestr(info, entries[name], compresslevel=1)
     return buffer.getvalue()
 
 
