@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 from .content import Source
 from .errors import ContentError, DeckgenError
+from .cache import CACHE_NAME, cache_text, cached_files, fingerprint, sha256
 from .lock import (
     LOCK_NAME,
+    REMOVED_RETENTION_SECONDS,
     REMOVED_TAG,
     Changes,
     Resolution,
@@ -222,7 +224,14 @@ def build(
     """
     if file_format not in FORMATS:
         raise DeckgenError(f"unknown format {file_format!r} (known: {', '.join(FORMATS)})")
-    prepared = _prepare(source_dir, lock_path, timestamp, requests)
+    now = build_time() if timestamp is None else timestamp
+    lock_path = lock_path or default_lock_path(source_dir)
+    cacheable = requests is None and file_format == "apkg"
+    if cacheable:
+        cached = _cached_report(source_dir, out_dir, lock_path, now)
+        if cached is not None:
+            return cached
+    prepared = _prepare(source_dir, lock_path, now, requests)
     _check_selected(prepared)
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise DeckgenError(f"{out_dir}: exists and is not a folder")
@@ -238,11 +247,13 @@ def build(
         written.append(_describe(path, notes, resolution))
         if progress is not None:
             progress(done, total)
-    lock_path: str | None = None
+    written_lock: str | None = None
     if file_format == "apkg":
-        lock_path = prepared.lock_path
-        if _read_text(lock_path) != prepared.lock_text:
-            files[lock_path] = prepared.lock_text.encode("utf-8")  # renamed last
+        written_lock = prepared.lock_path
+        if _read_text(written_lock) != prepared.lock_text:
+            files[written_lock] = prepared.lock_text.encode("utf-8")  # renamed last
+    if cacheable:
+        files[os.path.join(out_dir, CACHE_NAME)] = _cache_entry(source_dir, prepared, files, written)
 
     from .package import write_atomically
 
@@ -251,7 +262,52 @@ def build(
         write_atomically(files)
     except OSError as error:
         raise DeckgenError(f"cannot write {error.filename or out_dir}: {error.strerror}") from None
-    return BuildReport(tuple(written), lock_path)
+    return BuildReport(tuple(written), written_lock)
+
+
+def _cache_entry(
+    source_dir: str, prepared: _Prepared, files: dict[str, bytes], written: list[DeckFile]
+) -> bytes:
+    """The build cache for what this build leaves behind (see :mod:`generator.cache`)."""
+    key = fingerprint(_input_files(source_dir), prepared.lock_text.encode("utf-8"))
+    expiries = [n.removed + REMOVED_RETENTION_SECONDS for _, n in prepared.resolution.tombstones if n.removed]
+    entries = [
+        {"path": f.path, "sha256": sha256(files[f.path]), "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
+        for f in written
+    ]
+    return cache_text(key, min(expiries, default=None), entries).encode("utf-8")
+
+
+def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> BuildReport | None:
+    """The report of the last build if nothing it depends on has changed since, else None."""
+    try:
+        with open(lock_path, "rb") as handle:
+            lock_bytes: bytes | None = handle.read()
+    except FileNotFoundError:
+        lock_bytes = None
+    except OSError:
+        return None
+    try:
+        key = fingerprint(_input_files(source_dir), lock_bytes)
+    except OSError:
+        return None  # let the full build say what is wrong
+    entries = cached_files(out_dir, key, now)
+    if entries is None:
+        return None
+    files = tuple(
+        DeckFile(e["path"], tuple(e["decks"]), e["notes"], e["cards"], Changes(unchanged=e["notes"]))
+        for e in entries
+    )
+    return BuildReport(files, lock_path)
+
+
+def _input_files(source_dir: str) -> list[str]:
+    """Every file a build of *source_dir* reads (or reports)."""
+    return [
+        os.path.join(source_dir, name)
+        for name in os.listdir(source_dir)
+        if name.endswith((".yaml", ".yml"))
+    ]
 
 
 def _encode(notes: Sequence[NoteSpec], resolution: Resolution, file_format: str) -> bytes:

@@ -27,7 +27,7 @@ def imported(bundled_build, tmp_path_factory):
 def test_one_package_per_topic(bundled_build):
     out, report = bundled_build
     topics = [t.id for t in load_source(str(BUNDLED_SOURCE)).topics]
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{t}.apkg" for t in topics)
+    assert sorted(p.name for p in out.glob("*.apkg")) == sorted(f"{t}.apkg" for t in topics)
     assert [Path(f.path).stem for f in report.files] == topics
 
 

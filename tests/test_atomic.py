@@ -72,5 +72,5 @@ def test_killed_process_changes_nothing(built):
     )
     result = subprocess.run([sys.executable, "-c", child], capture_output=True, check=False)
     assert result.returncode == -signal.SIGKILL
-    after = {p: b for p, b in snapshot(source, out).items() if not os.path.basename(p).startswith(".deckgen-")}
+    after = {p: b for p, b in snapshot(source, out).items() if not p.endswith(".tmp")}
     assert after == before

@@ -45,7 +45,7 @@ def test_build_with_defaults_writes_decks_out_and_reports_changes(in_project):
     assert [line.split(":")[0] for line in lines[:-1]] == [f"decks_out/{t}.apkg" for t in topics]
     assert all("0 added, 0 updated" in line and "0 removed" in line for line in lines)
     assert lines[-1].startswith(f"Built {len(topics)} decks: ")
-    assert sorted(p.name for p in (in_project / "decks_out").iterdir()) == sorted(f"{t}.apkg" for t in topics)
+    assert sorted(p.name for p in (in_project / "decks_out").glob("*.apkg")) == sorted(f"{t}.apkg" for t in topics)
     assert (in_project / "cards_source" / "deckgen.lock").read_bytes() == lock
 
 

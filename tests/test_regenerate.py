@@ -181,8 +181,8 @@ def test_same_sources_and_lock_give_the_same_bytes(tmp_path, monkeypatch):
     build(str(source), str(tmp_path / "a"))
     time.sleep(2.1)
     build(str(source), str(tmp_path / "b"))
-    names = sorted(os.listdir(tmp_path / "a"))
-    assert names == sorted(os.listdir(tmp_path / "b")) == ["basics.apkg"]
+    names = sorted(p.name for p in (tmp_path / "a").glob("*.apkg"))
+    assert names == sorted(p.name for p in (tmp_path / "b").glob("*.apkg")) == ["basics.apkg"]
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert list(workdir.iterdir()) == []  # no temporary collection left behind

@@ -1,0 +1,76 @@
+"""The build cache: lets a rebuild with nothing changed skip all the work.
+
+Packages are a pure function of deckgen's code, the source files and the lock
+(plus the clock, but only for tombstones that expire).  After a default build,
+``<out>/.deckgen-cache.json`` records a fingerprint of those inputs and the
+SHA-256 of every package written.  The next build computes the fingerprint
+(reading the files, not parsing them); if it matches and every package is
+still there, byte for byte, nothing needs to be parsed, built or written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Mapping
+
+from . import __version__
+from .yamlread import MAX_FILE_BYTES
+
+CACHE_NAME = ".deckgen-cache.json"
+_CODE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def fingerprint(source_files: list[str], lock_bytes: bytes | None) -> str:
+    """A hash of everything a default build depends on, the clock aside."""
+    digest = hashlib.sha256(f"deckgen {__version__}\n".encode())
+    for name in sorted(os.listdir(_CODE_DIR)):
+        if name.endswith(".py"):  # any change to deckgen's code, released or not
+            digest.update(_file_record(os.path.join(_CODE_DIR, name), name))
+    for path in sorted(source_files):
+        digest.update(_file_record(path, os.path.basename(path)))
+    digest.update(b"lock\x00" + (lock_bytes if lock_bytes is not None else b"(none)"))
+    return digest.hexdigest()
+
+
+def _file_record(path: str, name: str) -> bytes:
+    # Only regular files of a sane size: a source may be a link to a device or
+    # a pipe, which the full build refuses with a message (and which could
+    # never be read to the end here).
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+        raise OSError(f"{path}: not a regular source file")
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    return f"{name}\x00{len(data)}\x00".encode() + data
+
+
+def sha256(data: bytes) -> str:
+    """The hex SHA-256 of *data*."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def cache_text(key: str, valid_until: int | None, files: list[Mapping[str, object]]) -> str:
+    """The cache file's text."""
+    return json.dumps({"fingerprint": key, "valid_until": valid_until, "files": files}, indent=1) + "\n"
+
+
+def cached_files(out_dir: str, key: str, now: int) -> list[dict] | None:
+    """The recorded packages if the cache in *out_dir* is for *key*, still valid and intact."""
+    try:
+        with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data["fingerprint"] != key:
+            return None
+        if data["valid_until"] is not None and now > data["valid_until"]:
+            return None  # a tombstone expires: the packages change
+        files = data["files"]
+        for entry in files:
+            with open(entry["path"], "rb") as handle:
+                if sha256(handle.read()) != entry["sha256"]:
+                    return None
+        return files
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no cache, or one we cannot trust: build

@@ -1,0 +1,59 @@
+"""The build cache: a rebuild with nothing changed does no work and writes nothing."""
+
+from __future__ import annotations
+
+from generator.build import build
+from generator.lock import REMOVED_RETENTION_SECONDS
+
+from .conftest import write_source
+from .test_regenerate import T1, T2, V1
+
+
+def stamps(folder):
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.iterdir()}
+
+
+def test_nothing_changed_means_nothing_written(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    first = build(str(source), str(out), timestamp=T1)
+    before = stamps(out)
+    lock_before = (source / "deckgen.lock").stat().st_mtime_ns
+    again = build(str(source), str(out), timestamp=T2)
+    assert stamps(out) == before
+    assert (source / "deckgen.lock").stat().st_mtime_ns == lock_before
+    assert [(f.path, f.notes, f.cards, f.decks) for f in again.files] == [
+        (f.path, f.notes, f.cards, f.decks) for f in first.files
+    ]
+    assert again.total("unchanged") == again.notes == first.notes
+    assert again.total("added") == again.total("updated") == again.total("removed") == 0
+
+
+def test_an_edit_a_damaged_package_or_a_new_file_rebuilds(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(str(source), str(out), timestamp=T1)
+    package = out / "basics.apkg"
+    good = package.read_bytes()
+    package.write_bytes(good[:-10])  # damaged behind deckgen's back
+    report = build(str(source), str(out), timestamp=T2)
+    assert package.read_bytes() == good and report.total("unchanged") == report.notes
+    (source / "basics.yaml").write_text(V1.replace("Pour hot water", "Pour water"), encoding="utf-8")
+    assert build(str(source), str(out), timestamp=T2).total("updated") > 0
+    (source / "more.yaml").write_text(V1.replace("basics", "more").replace("id: ", "id: m-"), encoding="utf-8")
+    assert sorted(f.path for f in build(str(source), str(out), timestamp=T2).files) == [
+        str(out / "basics.apkg"), str(out / "more.apkg"),
+    ]
+
+
+def test_an_expiring_tombstone_rebuilds(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(str(source), str(out), timestamp=T1)
+    (source / "basics.yaml").write_text(V1.replace("  - id: ritual\n", "  - id: rituals\n"), encoding="utf-8")
+    removed = build(str(source), str(out), timestamp=T2)
+    assert removed.total("removed") > 0
+    same = build(str(source), str(out), timestamp=T2 + 10)
+    assert same.notes == removed.notes  # from the cache: the tombstones are still there
+    later = build(str(source), str(out), timestamp=T2 + REMOVED_RETENTION_SECONDS + 1)
+    assert later.notes == removed.notes - removed.total("removed")
