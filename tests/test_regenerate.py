@@ -250,3 +250,20 @@ def test_committed_lock_matches_the_bundled_sources(tmp_path):
     report = plan(str(BUNDLED_SOURCE), str(tmp_path / "out"))
     assert (report.total("added"), report.total("updated"), report.total("removed")) == (0, 0, 0)
     assert report.total("unchanged") == report.notes > 0
+
+
+def test_lock_text_round_trips_and_matches_plain_json(tmp_path):
+    import json
+
+    from generator.lock import dump_lock, read_lock
+
+    source = write_source(tmp_path / "src", V1)
+    build(str(source), str(tmp_path / "out"), timestamp=T1)
+    text = (source / "deckgen.lock").read_text(encoding="utf-8")
+    lock = read_lock(str(source / "deckgen.lock"))
+    assert dump_lock(lock) == text
+    data = json.loads(text)
+    for line in text.splitlines():
+        if line.startswith('  "drinks/'):
+            key, value = line.strip().rstrip(",").split(": ", 1)
+            assert value == json.dumps(data["notes"][json.loads(key)], sort_keys=True, ensure_ascii=False)
