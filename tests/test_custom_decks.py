@@ -121,6 +121,22 @@ def test_recipe_builds_every_deck(in_project):
         ("decks:\n  - name: A\n  - name: A\n", "course.yaml:3: file: two decks write a.* (also line 2); give one a 'file'"),
         ("decks:\n  - name: 'A::::B'\n", "course.yaml:2: decks[0].name: deck name 'A::::B': parts separated by '::' "
          "must be non-empty, without control characters, at most 200 characters"),
+        ("decks:\n  - name: A\n    name: B\n", "course.yaml:3: decks[0]: duplicate key 'name' (first given on line 2)"),
+        ("decks:\n  - name: no\n", "course.yaml:2: decks[0].name: expected text, found 'no': YAML reads it as "
+         "true/false (yes, no, on, off are booleans in YAML 1.1); put it in quotes"),
+        ("decks:\n\t- name: A\n", "course.yaml:2: YAML syntax error: found a tab; YAML does not allow tabs for "
+         "indentation, use spaces"),
+        ("- name: A\n", "course.yaml:1: expected a mapping of keys to values, found a list"),
+        ("decks: []\n", "course.yaml:1: decks: is an empty list"),
+        ("decks:\n  - name: A\n    kinds: [flashcard]\n", "course.yaml:3: decks[0].kinds: unknown kind "
+         "'flashcard' (known: cloze, comparison)"),
+        ("decks:\n  - name: A\n    perspectives: [stoicism]\n", "course.yaml:3: decks[0].perspectives: unknown "
+         "perspective 'stoicism' (known: individualism, collectivism)"),
+        ("decks:\n  - name: &a A\n  - name: *a\n", "course.yaml:2: YAML anchors and aliases (&, *) are not allowed"),
+        ("decks:\n  - name: !shout A\n", "course.yaml:2: the YAML tag !shout is not allowed"),
+        ("decks:\n  - name: A\n    extra_tags: [a b]\n", "course.yaml:3: decks[0].extra_tags: tag 'a b' may not "
+         "contain spaces"),
+        ("", "course.yaml:1: the file is empty; expected a mapping of keys to values"),
     ],
 )
 def test_recipe_errors_are_located(in_project, recipe, expected):
