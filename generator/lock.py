@@ -31,7 +31,7 @@ REMOVED_RETENTION_SECONDS = 60 * 24 * 3600
 """How long a removed note is still re-emitted (tagged) so every student's import meets it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # tens of thousands of them: no per-instance dict
 class LockedNote:
     """A note as last built: identity, content hash, time, and where it lived."""
 

@@ -36,7 +36,7 @@ COMPARISON_FIELDS = (
 COMPARISON_QUESTION = "Which perspective is this?"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # tens of thousands of them: no per-instance dict
 class NoteSpec:
     """Everything needed to write one Anki note; no genanki object yet."""
 
