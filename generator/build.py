@@ -72,7 +72,6 @@ class BuildReport:
 @dataclass(frozen=True)
 class _Prepared:
     source: Source
-    requests: tuple[DeckRequest, ...]
     packages: tuple[tuple[DeckRequest, tuple[NoteSpec, ...]], ...]
     resolution: Resolution
     lock_path: str
@@ -122,7 +121,7 @@ def _prepare(
         raise ContentError(problems)
     by_topic = group_by_topic(notes)
     packages = [(request, tuple(apply(request, by_topic, source))) for request in chosen]
-    included = {note.key: note for _, selected in packages for note in selected}
+    included = {note.key for _, selected in packages for note in selected}
     # Hashes ignore a custom deck's name and extra tags: they are not a change of content.
     originals = [note for note in notes if note.key in included]
     hashes = {n.key: content_hash(content_parts(n)) for n in originals}
@@ -130,15 +129,16 @@ def _prepare(
     resolution = resolve(originals, hashes, schemas, lock, stamp, complete=complete)
     if resolution.tombstones:
         packages = _with_tombstones(packages, resolution)
-    return _Prepared(
-        source, chosen, tuple(packages), resolution, lock_path, dump_lock(resolution.lock)
-    )
+    return _Prepared(source, tuple(packages), resolution, lock_path, dump_lock(resolution.lock))
 
 
 def _with_tombstones(
     packages: list[tuple[DeckRequest, tuple[NoteSpec, ...]]], resolution: Resolution
 ) -> list[tuple[DeckRequest, tuple[NoteSpec, ...]]]:
-    """Add each removed note to its topic's package; a deleted topic keeps one for them."""
+    """Add each removed note to its topic's package; a deleted topic keeps one for them.
+
+    Only complete builds have tombstones, and their packages are named by topic id.
+    """
     by_topic: dict[str, list[NoteSpec]] = {}
     for key, n in resolution.tombstones:
         note = tombstone(key, n.guid, n.note_type, n.label, n.deck, n.topic, n.cards, REMOVED_TAG)
