@@ -317,7 +317,10 @@ def _encode(notes: Sequence[NoteSpec], resolution: Resolution, file_format: str)
         return csv_bytes(notes)
     from .package import package_bytes
 
-    return package_bytes(notes, resolution.stamp, resolution.times, resolution.note_type_times)
+    # Seeded with its own newest time, a package's bytes change only when its
+    # own notes (or the note types) do: an edit in one topic leaves the others' as they were.
+    stamp = max([*(resolution.times[n.guid] for n in notes), *resolution.note_type_times.values()])
+    return package_bytes(notes, stamp, resolution.times, resolution.note_type_times)
 
 
 def _read_text(path: str) -> str | None:

@@ -195,7 +195,6 @@ class Resolution:
 
     times: Mapping[str, int]
     note_type_times: Mapping[str, int]
-    stamp: int
     kinds: Mapping[str, str]
     tombstones: tuple[tuple[str, LockedNote], ...]
     lock: Lock
@@ -257,7 +256,4 @@ def resolve(
         mod = locked_type.mod if same and locked_type else now
         type_times[kind] = mod
         new_types[kind] = replace(schema, mod=mod)
-    stamp = max([*times.values(), *type_times.values()], default=now)
-    return Resolution(
-        times, type_times, stamp, kinds, tuple(sorted(tombstones)), Lock(new_notes, new_types)
-    )
+    return Resolution(times, type_times, kinds, tuple(sorted(tombstones)), Lock(new_notes, new_types))

@@ -57,3 +57,13 @@ def test_an_expiring_tombstone_rebuilds(tmp_path):
     assert same.notes == removed.notes  # from the cache: the tombstones are still there
     later = build(str(source), str(out), timestamp=T2 + REMOVED_RETENTION_SECONDS + 1)
     assert later.notes == removed.notes - removed.total("removed")
+
+
+def test_an_edit_in_one_topic_leaves_the_other_packages_byte_identical(tmp_path):
+    more = V1.replace("basics", "more").replace("id: ", "id: m-")
+    source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
+    build(str(source), str(tmp_path / "a"), timestamp=T1)
+    (source / "basics.yaml").write_text(V1.replace("Pour hot water", "Pour water"), encoding="utf-8")
+    build(str(source), str(tmp_path / "b"), timestamp=T2)
+    assert (tmp_path / "a" / "more.apkg").read_bytes() == (tmp_path / "b" / "more.apkg").read_bytes()
+    assert (tmp_path / "a" / "basics.apkg").read_bytes() != (tmp_path / "b" / "basics.apkg").read_bytes()
