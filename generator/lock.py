@@ -92,9 +92,8 @@ def read_lock(path: str) -> Lock:
         if data.get("version") != LOCK_VERSION:
             raise ValueError(f"unknown lock version {data.get('version')!r}")
         notes = {key: LockedNote(**value) for key, value in data["notes"].items()}
-        for note in notes.values():
-            if not ID_PATTERN.fullmatch(note.topic):
-                raise ValueError(f"bad topic id {note.topic!r}")
+        for key, note in notes.items():
+            _check_entry(key, note)
         note_types = {
             kind: NoteTypeSchema(
                 **{**value, "fields": tuple(value["fields"]), "templates": tuple(value["templates"])}
@@ -108,6 +107,26 @@ def read_lock(path: str) -> Lock:
             [Problem(path, 1, "", f"the lock cannot be read ({exc}); restore it from version control")]
         ) from None
     return Lock(notes, note_types)
+
+
+_ENTRY_TYPES = {
+    "guid": str, "hash": str, "mod": int, "topic": str, "deck": str,
+    "note_type": str, "cards": int, "label": str,
+}
+
+
+def _check_entry(key: str, note: LockedNote) -> None:
+    """Refuse a hand-edited entry that would build a wrong note rather than guess."""
+    for name, kind in _ENTRY_TYPES.items():
+        value = getattr(note, name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(f"note {key!r}: {name} should be {kind.__name__}, not {value!r}")
+    if note.removed is not None and (not isinstance(note.removed, int) or isinstance(note.removed, bool)):
+        raise ValueError(f"note {key!r}: removed should be a time or null, not {note.removed!r}")
+    if not ID_PATTERN.fullmatch(note.topic):
+        raise ValueError(f"note {key!r}: bad topic id {note.topic!r}")
+    if note.note_type not in ("cloze", "comparison") or note.cards not in (1, 2):
+        raise ValueError(f"note {key!r}: unknown note type {note.note_type!r} or card count {note.cards!r}")
 
 
 def dump_lock(lock: Lock) -> str:

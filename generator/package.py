@@ -129,10 +129,12 @@ def write_atomically(files: Mapping[str, bytes]) -> None:
                 stream.flush()
                 os.fsync(stream.fileno())
             os.chmod(temporary, 0o644)
-    except BaseException:
+    except BaseException as error:
         for temporary, _ in staged:
             if os.path.exists(temporary):
                 os.unlink(temporary)
+        if isinstance(error, OSError):  # name the file the user asked for, not our temporary
+            raise OSError(error.errno, error.strerror, path) from None
         raise
     for temporary, path in staged:
         os.replace(temporary, path)

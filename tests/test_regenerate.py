@@ -267,3 +267,35 @@ def test_lock_text_round_trips_and_matches_plain_json(tmp_path):
         if line.startswith('  "drinks/'):
             key, value = line.strip().rstrip(",").split(": ", 1)
             assert value == json.dumps(data["notes"][json.loads(key)], sort_keys=True, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ('"cards": 1', '"cards": "x"'),
+        ('"topic": "basics"', '"topic": "../x"'),
+        ('"note_type": "cloze"', '"note_type": "basic"'),
+    ],
+)
+def test_hand_edited_lock_is_refused(tmp_path, edit, message):
+    source = write_source(tmp_path / "src", V1)
+    build(str(source), str(tmp_path / "a"), timestamp=T1)
+    lock = source / "deckgen.lock"
+    lock.write_text(lock.read_text(encoding="utf-8").replace(edit, message, 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 1
+    line = result.stderr.splitlines()[0]
+    assert line.startswith(f"{source}/deckgen.lock:1: the lock cannot be read (note ")
+    assert line.endswith("); restore it from version control")
+    assert not (tmp_path / "b").exists()
+
+
+def test_unwritable_lock_folder_names_the_lock(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    missing = tmp_path / "nowhere" / "x.lock"
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(source), "--out", str(tmp_path / "out"), "--lock", str(missing)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: cannot write {missing}: No such file or directory\n"
+    assert list((tmp_path / "out").iterdir()) == []
