@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .content import Source
-from .errors import ContentError, DeckgenError
-from .cache import CACHE_NAME, cache_text, cached_files, fingerprint, sha256
+from .errors import ContentError, DeckgenError, Problem
+from .cache import CACHE_NAME, cache_text, cached_build, fingerprint, sha256
 from .lock import (
     LOCK_NAME,
     REMOVED_RETENTION_SECONDS,
@@ -31,6 +31,7 @@ from .lock import (
 from .notes import NoteSpec, build_notes, content_parts, tombstone
 from .recipe import Recipe, check_recipe
 from .selection import DeckRequest, Selection, apply, custom_request, group_by_topic, topic_requests
+from .smells import WARNING, card_smells
 from .source import load_source
 
 FORMATS = ("apkg", "csv")
@@ -53,6 +54,8 @@ class BuildReport:
 
     files: tuple[DeckFile, ...]
     lock_path: str | None
+    warnings: tuple[Problem, ...] = ()
+    """Card smells of the whole source (see :mod:`generator.smells`)."""
 
     @property
     def notes(self) -> int:
@@ -76,6 +79,7 @@ class _Prepared:
     resolution: Resolution
     lock_path: str
     lock_text: str
+    warnings: tuple[Problem, ...]
 
 
 def build_time() -> int:
@@ -99,15 +103,38 @@ def check(source_dir: str) -> tuple[Source, list[NoteSpec]]:
     return source, build_notes(source)
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A valid source, its notes, and the smells of its cards."""
+
+    source: Source
+    notes: list[NoteSpec]
+    warnings: tuple[Problem, ...]
+
+
+def check_cards(source_dir: str, strict: bool = False) -> Checked:
+    """Validate a source folder and look for card smells; with *strict*, a smell is an error."""
+    source, notes = check(source_dir)
+    return Checked(source, notes, _smells(source, notes, strict))
+
+
+def _smells(source: Source, notes: Sequence[NoteSpec], strict: bool) -> tuple[Problem, ...]:
+    warnings = tuple(card_smells(source, notes))
+    if strict and warnings:
+        raise ContentError(list(warnings))
+    return warnings
+
+
 RequestMaker = Callable[[Source], Sequence[DeckRequest]]
 """Given the loaded source, the packages to build (None: one per topic, complete)."""
 
 
 def _prepare(
-    source_dir: str, lock_path: str | None, now: int | None, requests: RequestMaker | None
+    source_dir: str, lock_path: str | None, now: int | None, requests: RequestMaker | None, strict: bool
 ) -> _Prepared:
     source = load_source(source_dir)
     notes = build_notes(source)
+    warnings = _smells(source, notes, strict=False)  # with the recipe's, raised below
     complete = requests is None
     chosen = tuple(topic_requests(source) if requests is None else requests(source))
     lock_path = lock_path or default_lock_path(source_dir)
@@ -129,7 +156,33 @@ def _prepare(
     resolution = resolve(originals, hashes, schemas, lock, stamp, complete=complete)
     if resolution.tombstones:
         packages = _with_tombstones(packages, resolution)
-    return _Prepared(source, tuple(packages), resolution, lock_path, dump_lock(resolution.lock))
+    warnings += tuple(_shared_notes(packages))
+    if strict and warnings:
+        raise ContentError(list(warnings))
+    return _Prepared(source, tuple(packages), resolution, lock_path, dump_lock(resolution.lock), warnings)
+
+
+def _shared_notes(packages: Sequence[tuple[DeckRequest, Sequence[NoteSpec]]]) -> Iterable[Problem]:
+    """A note in two requested decks: Anki keeps it in the deck imported first."""
+    first_deck: dict[str, DeckRequest] = {}
+    shared: dict[tuple[int, int], int] = {}
+    order = {id(request): index for index, (request, _) in enumerate(packages)}
+    for request, notes in packages:
+        for note in notes:
+            earlier = first_deck.setdefault(note.key, request)
+            if earlier is not request:
+                pair = (order[id(earlier)], order[id(request)])
+                shared[pair] = shared.get(pair, 0) + 1
+    for (first, second), count in sorted(shared.items()):
+        kept, also = packages[first][0], packages[second][0]
+        origin = also.origin
+        if origin is None:
+            continue
+        yield origin.problem(
+            f"{WARNING}{count} note{'s are' if count != 1 else ' is'} also in {kept.deck_name or kept.file!r}: "
+            f"a student who imports both gets each once, in the deck imported first "
+            f"({kept.deck_name or kept.file!r} if imported in the recipe's order)"
+        )
 
 
 def _with_tombstones(
@@ -194,14 +247,15 @@ def plan(
     lock_path: str | None = None,
     now: int | None = None,
     requests: RequestMaker | None = None,
+    strict: bool = False,
 ) -> BuildReport:
     """What ``build`` would write and what a re-import would do, without writing anything."""
-    prepared = _prepare(source_dir, lock_path, now, requests)
+    prepared = _prepare(source_dir, lock_path, now, requests, strict)
     files = tuple(
         _describe(os.path.join(out_dir, f"{request.file}.apkg"), notes, prepared.resolution)
         for request, notes in prepared.packages
     )
-    return BuildReport(files, prepared.lock_path)
+    return BuildReport(files, prepared.lock_path, prepared.warnings)
 
 
 def build(
@@ -212,6 +266,7 @@ def build(
     requests: RequestMaker | None = None,
     file_format: str = "apkg",
     progress: Callable[[int, int], None] | None = None,
+    strict: bool = False,
 ) -> BuildReport:
     """Build the source in *source_dir* into packages in *out_dir*.
 
@@ -230,8 +285,10 @@ def build(
     if cacheable:
         cached = _cached_report(source_dir, out_dir, lock_path, now)
         if cached is not None:
+            if strict and cached.warnings:
+                raise ContentError(list(cached.warnings))
             return cached
-    prepared = _prepare(source_dir, lock_path, now, requests)
+    prepared = _prepare(source_dir, lock_path, now, requests, strict)
     _check_selected(prepared)
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise DeckgenError(f"{out_dir}: exists and is not a folder")
@@ -262,7 +319,7 @@ def build(
         write_atomically(files)
     except OSError as error:
         raise DeckgenError(f"cannot write {error.filename or out_dir}: {error.strerror}") from None
-    return BuildReport(tuple(written), written_lock)
+    return BuildReport(tuple(written), written_lock, prepared.warnings)
 
 
 def _cache_entry(
@@ -275,7 +332,8 @@ def _cache_entry(
         {"path": f.path, "sha256": sha256(files[f.path]), "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
         for f in written
     ]
-    return cache_text(key, min(expiries, default=None), entries).encode("utf-8")
+    warnings = [[w.file, w.line, w.where, w.message] for w in prepared.warnings]
+    return cache_text(key, min(expiries, default=None), entries, warnings).encode("utf-8")
 
 
 def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> BuildReport | None:
@@ -291,14 +349,18 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
         key = fingerprint(_input_files(source_dir), lock_bytes)
     except OSError:
         return None  # let the full build say what is wrong
-    entries = cached_files(out_dir, key, now)
-    if entries is None:
+    cached = cached_build(out_dir, key, now)
+    if cached is None:
         return None
-    files = tuple(
-        DeckFile(e["path"], tuple(e["decks"]), e["notes"], e["cards"], Changes(unchanged=e["notes"]))
-        for e in entries
-    )
-    return BuildReport(files, lock_path)
+    try:
+        files = tuple(
+            DeckFile(e["path"], tuple(e["decks"]), e["notes"], e["cards"], Changes(unchanged=e["notes"]))
+            for e in cached["files"]
+        )
+        warnings = tuple(Problem(str(f), int(line), str(where), str(message)) for f, line, where, message in cached["warnings"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a cache we cannot read: build
+    return BuildReport(files, lock_path, warnings)
 
 
 def _input_files(source_dir: str) -> list[str]:

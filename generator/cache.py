@@ -52,13 +52,16 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def cache_text(key: str, valid_until: int | None, files: list[Mapping[str, object]]) -> str:
-    """The cache file's text."""
-    return json.dumps({"fingerprint": key, "valid_until": valid_until, "files": files}, indent=1) + "\n"
+def cache_text(
+    key: str, valid_until: int | None, files: list[Mapping[str, object]], warnings: list[list[object]]
+) -> str:
+    """The cache file's text; *warnings* are the build's card smells, so a cached build still shows them."""
+    data = {"fingerprint": key, "valid_until": valid_until, "files": files, "warnings": warnings}
+    return json.dumps(data, indent=1) + "\n"
 
 
-def cached_files(out_dir: str, key: str, now: int) -> list[dict] | None:
-    """The recorded packages if the cache in *out_dir* is for *key*, still valid and intact."""
+def cached_build(out_dir: str, key: str, now: int) -> dict | None:
+    """The recorded build (``files``, ``warnings``) if the cache in *out_dir* is for *key*, valid and intact."""
     try:
         with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
             data = json.load(handle)
@@ -66,11 +69,10 @@ def cached_files(out_dir: str, key: str, now: int) -> list[dict] | None:
             return None
         if data["valid_until"] is not None and now > data["valid_until"]:
             return None  # a tombstone expires: the packages change
-        files = data["files"]
-        for entry in files:
+        for entry in data["files"]:
             with open(entry["path"], "rb") as handle:
                 if sha256(handle.read()) != entry["sha256"]:
                     return None
-        return files
+        return data
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no cache, or one we cannot trust: build

@@ -30,7 +30,7 @@ class _ContentFailure(click.ClickException):
         for problem in self.problems:
             click.echo(str(problem), err=True)
         count = len(self.problems)
-        click.echo(f"Error: {count} problem{'s' if count != 1 else ''} found; nothing was written.", err=True)
+        click.echo(f"Error: {_count(count, 'problem')} found; nothing was written.", err=True)
 
 
 def _count(number: int, noun: str) -> str:
@@ -76,24 +76,42 @@ def main() -> None:
     """
 
 
+_strict_option = click.option(
+    "--strict", is_flag=True, help="Treat card smells (warnings) as errors: exit 1, write nothing."
+)
+
+
+def _echo_warnings(warnings) -> None:  # noqa: ANN001 - a sequence of Problem
+    for warning in warnings:
+        click.echo(str(warning), err=True)
+
+
 @main.command()
 @_source_option
-def check(source_dir: str) -> None:
+@_strict_option
+def check(source_dir: str, strict: bool) -> None:
     """Validate the sources and print every problem as file:line: what is wrong.
+
+    Card smells (an answer already on the front, a front too long for a
+    phone, a cloze that hides a sentence, ...) are printed as warnings;
+    --strict makes them errors.
 
     \b
     Example:
-        deckgen check --source cards_source
+        deckgen check --strict --source cards_source
     """
-    from .build import check as check_source
+    from .build import check_cards
 
-    source, notes = _run(check_source, source_dir)
+    checked = _run(check_cards, source_dir, strict)
+    source, notes = checked.source, checked.notes
+    _echo_warnings(checked.warnings)
     items = sum(len(t.items) for t in source.topics)
     comparisons = sum(len(t.comparisons) for t in source.topics)
     cards = sum(n.cards for n in notes)
+    smells = f"; {_count(len(checked.warnings), 'warning')}" if checked.warnings else ""
     click.echo(
         f"{source_dir}: OK: {_count(len(source.topics), 'topic')}, {_count(items, 'item')}, "
-        f"{_count(comparisons, 'comparison')} -> {_count(len(notes), 'note')}, {_count(cards, 'card')}"
+        f"{_count(comparisons, 'comparison')} -> {_count(len(notes), 'note')}, {_count(cards, 'card')}{smells}"
     )
 
 
@@ -180,7 +198,8 @@ def _report_changes(report, verb: str, quiet: bool = False) -> None:  # noqa: AN
 @_out_option
 @_lock_option
 @_selection_options
-def plan(source_dir: str, out_dir: str, lock_path: str | None, **selection) -> None:  # noqa: ANN003
+@_strict_option
+def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **selection) -> None:  # noqa: ANN003
     """Show what a build would change, per deck, against the lock; write nothing.
 
     Counts are what a re-import into a collection that has the last build
@@ -193,7 +212,9 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, **selection) -> N
     from .build import plan as plan_build
 
     requests, source_dir = _requests(source_dir, **selection)
-    _report_changes(_run(plan_build, source_dir, out_dir, lock_path, requests=requests), "Would build")
+    report = _run(plan_build, source_dir, out_dir, lock_path, requests=requests, strict=strict)
+    _echo_warnings(report.warnings)
+    _report_changes(report, "Would build")
 
 
 @main.command()
@@ -205,8 +226,11 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, **selection) -> N
     "--format", "file_format", type=click.Choice(["apkg", "csv"]), default="apkg", show_default=True,
     help="Anki packages, or Anki's CSV text format (needs deckgen's note types in the collection).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
-def build(source_dir: str, out_dir: str, lock_path: str | None, file_format: str, quiet: bool, **selection) -> None:  # noqa: ANN003
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line (and warnings).")
+@_strict_option
+def build(
+    source_dir: str, out_dir: str, lock_path: str | None, file_format: str, quiet: bool, strict: bool, **selection
+) -> None:  # noqa: ANN003
     """Build one Anki package (.apkg) per topic, or custom decks, and update the lock.
 
     Nothing is written unless every source is valid; the packages and the
@@ -226,8 +250,9 @@ def build(source_dir: str, out_dir: str, lock_path: str | None, file_format: str
     with _progress(quiet) as progress:
         report = _run(
             build_decks, source_dir, out_dir, lock_path=lock_path, requests=requests,
-            file_format=file_format, progress=progress,
+            file_format=file_format, progress=progress, strict=strict,
         )
+    _echo_warnings(report.warnings)
     _report_changes(report, "Built", quiet)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+PERSPECTIVE_PLACEHOLDER = "{perspective}"
+
 
 @dataclass(frozen=True)
 class Marked:
@@ -40,10 +42,14 @@ class Perspective:
 
 @dataclass(frozen=True)
 class Point:
-    """One bullet of an item's list; ``key`` is its stable identity."""
+    """One bullet of an item's list; ``key`` is its stable identity.
+
+    A point is asked only if it marks a key term; otherwise it is context.
+    """
 
     key: str
     text: Marked
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,13 +58,29 @@ class Item:
 
     id: str
     perspective: str | None
-    title: str | None
+    title: Marked | None
     explanation: Marked | None
     points: tuple[Point, ...]
     conclusion: Marked | None
     tags: tuple[str, ...]
     file: str
     line: int
+    cue: str | None = None
+    """What a "which perspective?" card shows instead of the title."""
+    question: str | None = None
+    """The "which perspective?" question (the item's or its topic's); None: no such card."""
+
+    @property
+    def label(self) -> str:
+        """The item as a reader names it: its title, else its id."""
+        return self.title.plain if self.title else self.id
+
+    @property
+    def which_statement(self) -> str | None:
+        """What the item's "which perspective?" card shows, if it has one."""
+        if not (self.perspective and self.question):
+            return None
+        return self.cue or (self.title.plain if self.title else None)
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,19 @@ class Comparison:
     tags: tuple[str, ...]
     file: str
     line: int
+    question: str = "{dimension}: what does {perspective} say?"
+    """The forward prompt; ``{perspective}`` stands for each perspective's name."""
+    which_question: str = ""
+    """The reverse prompt, shown under a side (empty: "<dimension>: which perspective is this?")."""
+
+    def forward_parts(self) -> tuple[str, ...]:
+        """The forward prompt split around ``{perspective}`` (so a name can be set apart)."""
+        return tuple(self.question.replace("{dimension}", self.dimension).split(PERSPECTIVE_PLACEHOLDER))
+
+    @property
+    def reverse_question(self) -> str:
+        """The question a "which perspective?" card of this comparison asks."""
+        return self.which_question or f"{self.dimension}: which perspective is this?"
 
 
 @dataclass(frozen=True)
@@ -81,7 +116,7 @@ class Topic:
     name: str
     heading: str | None
     headings: tuple[tuple[str, str], ...]
-    question: str
+    question: str | None
     items: tuple[Item, ...]
     comparisons: tuple[Comparison, ...]
     file: str

@@ -24,6 +24,19 @@ class Problem:
         return f"{self.file}:{self.line}: {where}{self.message}"
 
 
+@dataclass(frozen=True)
+class Location:
+    """Where something was declared, for problems found later (e.g. a recipe's deck)."""
+
+    file: str
+    line: int
+    where: str
+
+    def problem(self, message: str) -> Problem:
+        """A problem located here."""
+        return Problem(self.file, self.line, self.where, message)
+
+
 class DeckgenError(Exception):
     """An error the user can fix; the CLI prints its message, never a traceback."""
 

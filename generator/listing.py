@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .build import check
+from .content import Item
 
 
 def inventory(source_dir: str) -> dict[str, Any]:
@@ -17,8 +18,7 @@ def inventory(source_dir: str) -> dict[str, Any]:
         entry["cards"] += note.cards
     notes_per_item: dict[str, int] = {}
     for note in notes:
-        item_id = note.key.split("/")[1]
-        notes_per_item[item_id] = notes_per_item.get(item_id, 0) + 1
+        notes_per_item[note.group] = notes_per_item.get(note.group, 0) + 1
     return {
         "source": {"id": source.id, "title": source.title, "deck": source.deck, "folder": source_dir},
         "perspectives": [{"id": p.id, "name": p.name} for p in source.perspectives],
@@ -37,7 +37,7 @@ def inventory(source_dir: str) -> dict[str, Any]:
                 "id": entry.id,
                 "topic": t.id,
                 "perspective": getattr(entry, "perspective", None),
-                "title": getattr(entry, "title", None) or getattr(entry, "dimension", None) or "",
+                "title": entry.label if isinstance(entry, Item) else entry.dimension,
                 "notes": notes_per_item.get(entry.id, 0),
             }
             for t in source.topics

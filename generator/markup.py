@@ -15,6 +15,8 @@ from collections.abc import Collection
 from .content import Marked
 
 _MARKER = re.compile(r"\{\{|\}\}")
+# A sentence ends at . ! ? (maybe closed by a quote or bracket) before a space, or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*[ \t]+|\n+")
 _WORD = re.compile(r"\w")
 
 
@@ -75,18 +77,56 @@ def cloze(text: str, number: int = 1) -> str:
     return "{{c%d::%s}}" % (number, to_html(text).replace(":", "&#58;"))
 
 
-def marked_html(marked: Marked, hide: Collection[int] = (), hide_all: bool = False) -> str:
+def marked_html(marked: Marked, hide: Collection[int] = (), hide_all: bool = False, bold: bool = True) -> str:
     """Render *marked* to HTML: the key terms numbered in *hide* (or all) become cloze 1.
 
-    Terms not hidden are shown in bold, so the card still shows what matters.
+    Terms not hidden are shown in bold (with *bold*), so a back shows what
+    matters; a front shows them plain, not to point at other cards' answers.
     """
     parts: list[str] = []
     term_index = 0
     for text, is_term in marked.segments:
         if is_term:
             hidden = hide_all or term_index in hide
-            parts.append(cloze(text) if hidden else f"<b>{to_html(text)}</b>")
+            shown = f"<b>{to_html(text)}</b>" if bold else to_html(text)
+            parts.append(cloze(text) if hidden else shown)
             term_index += 1
         else:
             parts.append(to_html(text))
     return "".join(parts)
+
+
+def sentences(marked: Marked) -> list[tuple[Marked, tuple[int, ...]]]:
+    """Split *marked* into sentences, each with the numbers of the key terms it holds.
+
+    A sentence never ends inside a key term.  Used to show a card only the
+    sentence it asks about, not the whole paragraph.
+    """
+    result: list[tuple[Marked, tuple[int, ...]]] = []
+    current: list[tuple[str, bool]] = []
+    terms: list[int] = []
+    term_index = 0
+
+    def close() -> None:
+        if "".join(text for text, _ in current).strip():
+            result.append((Marked(tuple(current)), tuple(terms)))
+        current.clear()
+        terms.clear()
+
+    for text, is_term in marked.segments:
+        if is_term:
+            current.append((text, True))
+            terms.append(term_index)
+            term_index += 1
+            continue
+        position = 0
+        for match in _SENTENCE_END.finditer(text):
+            piece = text[position : match.start()] + match.group().rstrip(" \t\n")
+            if piece:
+                current.append((piece, False))
+            close()
+            position = match.end()
+        if position < len(text):
+            current.append((text[position:], False))
+    close()
+    return result

@@ -12,12 +12,13 @@ never move a student's history to another fact.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .content import Comparison, Item, Marked, Source, Topic
-from .markup import cloze, marked_html, to_html
+from .markup import marked_html, sentences, to_html
 
 CLOZE = "cloze"
 COMPARISON = "comparison"
@@ -51,6 +52,10 @@ class NoteSpec:
     cards: int
     label: str
     """A short plain-text description, kept in the lock for a removed note's tombstone."""
+    group: str = ""
+    """The item or comparison the note asks about: its notes are siblings, kept apart in study."""
+    file: str = ""
+    line: int = 0
 
     def field(self, name: str) -> str:
         """The value of field *name* of this note's note type."""
@@ -85,19 +90,58 @@ def topic_deck(source: Source, topic: Topic) -> str:
 
 
 def build_notes(source: Source) -> list[NoteSpec]:
-    """Every note of *source*, in source order."""
-    return [note for topic in source.topics for note in topic_notes(source, topic)]
+    """Every note of *source*, topic by topic, each deck's notes in study order."""
+    return [note for topic in source.topics for note in study_order(list(topic_notes(source, topic)))]
+
+
+def study_order(notes: list[NoteSpec]) -> list[NoteSpec]:
+    """*notes* reordered so that, in each deck, no two cards of one item come up back to back.
+
+    Separate notes are not siblings to Anki, so nothing would bury them; new
+    cards come in the order of their notes in the package, one card template
+    after another.  So each kind of note (clozes, two-card comparisons,
+    one-card "which perspective?" notes) is interleaved by item on its own:
+    any queue Anki draws from them then keeps an item's cards apart.  Where an
+    item has more notes than all others together, the tail cannot be kept apart.
+    """
+    by_deck: dict[str, dict[tuple[str, int], list[NoteSpec]]] = {}
+    for note in notes:
+        by_deck.setdefault(note.deck, {}).setdefault((note.note_type, note.cards), []).append(note)
+    return [note for kinds in by_deck.values() for same in kinds.values() for note in _interleave(same)]
+
+
+def _interleave(notes: list[NoteSpec]) -> list[NoteSpec]:
+    """Greedy: always the group with most notes left that is not the one just taken."""
+    groups: dict[str, list[NoteSpec]] = {}
+    for note in notes:
+        groups.setdefault(note.group, []).append(note)
+    if len(groups) < 2:
+        return notes
+    queues = [list(reversed(members)) for members in groups.values()]
+    heap = [(-len(queue), order) for order, queue in enumerate(queues)]
+    heapq.heapify(heap)
+    ordered: list[NoteSpec] = []
+    last = -1
+    while heap:
+        left, order = heapq.heappop(heap)
+        if order == last and heap:
+            left, order = heapq.heapreplace(heap, (left, order))
+        ordered.append(queues[order].pop())
+        if left + 1:
+            heapq.heappush(heap, (left + 1, order))
+        last = order
+    return ordered
 
 
 def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
-    """The notes of one topic: its items' clozes and perspective questions, its comparisons."""
+    """The notes of one topic, in source order: its items' clozes and perspective questions, its comparisons."""
     split_by_perspective = len({i.perspective for i in topic.items if i.perspective}) > 1
     for item in topic.items:
         deck = topic_deck(source, topic)
         if split_by_perspective and item.perspective:
             deck = f"{deck}::{source.perspective(item.perspective).name}"
-        yield from _item_clozes(_Maker(source, topic, item.perspective, item.tags, deck), item)
-        if item.perspective and item.title:
+        yield from _item_clozes(_Maker(source, topic, item, deck), item)
+        if item.which_statement:
             yield _perspective_question(source, topic, item)
     for comparison in topic.comparisons:
         yield from _comparison_notes(source, topic, comparison)
@@ -106,25 +150,21 @@ def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
 class _Maker:
     """Shared context for the notes of one item: tags, deck, context line, source."""
 
-    def __init__(
-        self, source: Source, topic: Topic, perspective: str | None, tags: tuple[str, ...], deck: str
-    ) -> None:
+    def __init__(self, source: Source, topic: Topic, item: Item, deck: str) -> None:
         self.source = source
         self.topic = topic
-        self.perspective = perspective
+        self.item = item
         self.deck = deck
-        base = [f"{source.id}::topic::{topic.id}"]
-        if perspective:
-            base.append(f"{source.id}::perspective::{perspective}")
-        self.tags = (*base, *tags, f"{source.id}::kind::cloze")
+        perspective = item.perspective
+        self.tags = (*_base_tags(source, topic, perspective), *item.tags, f"{source.id}::kind::{CLOZE}")
         heading = topic.heading_for(perspective)
         if perspective and not any(pid == perspective for pid, _ in topic.headings):
             heading = f"{heading} · {source.perspective(perspective).name}"
         self.context = to_html(heading)
         self.source_html = to_html(source.title)
 
-    def cloze_note(self, key: str, text: str, extra: str, label: str) -> NoteSpec:
-        full_key = f"{self.source.id}/{key}"
+    def cloze_note(self, part: str, text: str, extra: str, label: str, line: int = 0) -> NoteSpec:
+        full_key = f"{self.source.id}/{self.item.id}/{part}"
         return NoteSpec(
             key=full_key,
             guid=guid_for(full_key),
@@ -133,38 +173,83 @@ class _Maker:
             tags=self.tags,
             deck=self.deck,
             topic=self.topic.id,
-            perspective=self.perspective,
+            perspective=self.item.perspective,
             cards=1,
             label=_short(label),
+            group=self.item.id,
+            file=self.item.file,
+            line=line or self.item.line,
         )
+
+
+def _base_tags(source: Source, topic: Topic, perspective: str | None) -> tuple[str, ...]:
+    tags = [f"{source.id}::topic::{topic.id}"]
+    if perspective:
+        tags.append(f"{source.id}::perspective::{perspective}")
+    return tuple(tags)
 
 
 def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
-    title = f'<div class="title">{to_html(item.title)}</div>' if item.title else ""
-    explanation = _paragraph(item.explanation)
-    conclusion = _paragraph(item.conclusion)
-    rows = [f"<li>{marked_html(point.text)}</li>" for point in item.points]
-    points = _list(rows)
-    if item.title and (item.explanation or item.points):
-        yield maker.cloze_note(
-            f"{item.id}/title",
-            f'<div class="title">{cloze(item.title)}</div>{explanation}{points}',
-            conclusion,
-            item.title,
-        )
-    for index, point in enumerate(item.points):
-        asked = rows[:index] + [_asked_row(point.text)] + rows[index + 1 :]
-        # The explanation stays on the front: it often leads into the list ("You can:").
-        yield maker.cloze_note(
-            f"{item.id}/point/{point.key}", title + explanation + _list(asked), conclusion, point.text.plain
-        )
+    """One note per fact the author marked: the title, each marked point, each key term.
+
+    A front shows only what the question needs (the title and the sentence
+    asked, or the list's lead and the point asked); the back adds the item.
+    """
+    title = _title(item.title)
+    explanation = sentences(item.explanation) if item.explanation else []
+    lead = explanation[-1][0] if explanation and explanation[-1][0].plain.rstrip().endswith(":") else None
+    body = explanation[:-1] if lead else explanation
+    if item.title and item.title.terms:
+        text = _title(item.title, hide_all=True) + _sentences_html(body)
+        extra = _points_html(item) + _paragraph(item.conclusion)
+        yield maker.cloze_note("title", text, extra, item.title.plain)
+    for point in item.points:
+        if point.text.terms:
+            asked = f'<ul class="points"><li class="asked">{marked_html(point.text, hide_all=True, bold=False)}</li></ul>'
+            text = title + (_sentences_html([(lead, ())]) if lead else "") + asked
+            extra = _paragraph(item.explanation) if len(body) else ""
+            extra += _points_html(item, asked=point.key) + _paragraph(item.conclusion)
+            yield maker.cloze_note(f"point/{point.key}", text, extra, point.text.plain, point.line)
     for field, marked in (("explanation", item.explanation), ("conclusion", item.conclusion)):
+        if marked is None:
+            continue
+        parts = sentences(marked)
         for term_slug, indexes in _terms(marked).items():
-            assert marked is not None
-            text = title + _paragraph(marked, hide=indexes)
-            extra = points + conclusion if field == "explanation" else ""
+            shown = [(sentence, terms) for sentence, terms in parts if indexes & set(terms)]
+            text = title + _sentences_html(shown, hide=indexes)
+            extra = _paragraph(item.explanation) if field != "explanation" or len(parts) > len(shown) else ""
+            extra += _points_html(item)
+            if field != "conclusion" or len(parts) > len(shown):
+                extra += _paragraph(item.conclusion)
             term = marked.terms[min(indexes)]
-            yield maker.cloze_note(f"{item.id}/term/{field}/{term_slug}", text, extra, f"{term}: {marked.plain}")
+            yield maker.cloze_note(f"term/{field}/{term_slug}", text, extra, f"{term}: {marked.plain}")
+
+
+def _title(title: Marked | None, hide_all: bool = False) -> str:
+    if title is None:
+        return ""
+    return f'<div class="title">{marked_html(title, hide_all=hide_all, bold=False)}</div>'
+
+
+def _sentences_html(parts: list[tuple[Marked, tuple[int, ...]]], hide: set[int] | None = None) -> str:
+    """Sentences of one text, its key terms numbered in *hide* as the cloze, the others plain."""
+    if not parts:
+        return ""
+    rendered = []
+    for sentence, terms in parts:
+        local = {position for position, index in enumerate(terms) if hide and index in hide}
+        rendered.append(marked_html(sentence, hide=local, bold=False))
+    return f'<div class="body">{" ".join(rendered)}</div>'
+
+
+_ASKED = ' class="asked"'
+
+
+def _points_html(item: Item, asked: str | None = None) -> str:
+    rows = [
+        f"<li{_ASKED if point.key == asked else ''}>{marked_html(point.text)}</li>" for point in item.points
+    ]
+    return _list(rows)
 
 
 def _short(text: str) -> str:
@@ -181,16 +266,10 @@ def _terms(marked: Marked | None) -> dict[str, set[int]]:
     return grouped
 
 
-def _paragraph(marked: Marked | None, hide: set[int] | None = None) -> str:
+def _paragraph(marked: Marked | None) -> str:
     if marked is None:
         return ""
-    return f'<div class="body">{marked_html(marked, hide=hide or set())}</div>'
-
-
-def _asked_row(text: Marked) -> str:
-    """A point's list row with the point (or only its key terms) hidden."""
-    hidden = marked_html(text, hide_all=True) if text.terms else cloze(text.plain)
-    return f'<li class="asked">{hidden}</li>'
+    return f'<div class="body">{marked_html(marked)}</div>'
 
 
 def _list(rows: list[str]) -> str:
@@ -203,8 +282,11 @@ def _comparison_note(
     key: str,
     perspective: str,
     values: dict[str, str],
+    *,
     tags: tuple[str, ...],
     label: str,
+    file: str,
+    line: int,
 ) -> NoteSpec:
     full_key = f"{source.id}/{key}"
     fields = tuple(values.get(name, "") for name in COMPARISON_FIELDS)
@@ -213,39 +295,38 @@ def _comparison_note(
         guid=guid_for(full_key),
         note_type=COMPARISON,
         fields=fields,
-        tags=(
-            f"{source.id}::topic::{topic.id}",
-            f"{source.id}::perspective::{perspective}",
-            f"{source.id}::kind::comparison",
-        )
-        + tags,
+        tags=(*_base_tags(source, topic, perspective), f"{source.id}::kind::{COMPARISON}", *tags),
         deck=topic_deck(source, topic),
         topic=topic.id,
         perspective=perspective,
         cards=2 if values.get("Dimension") else 1,
         label=_short(label),
+        group=key.split("/", 1)[0],
+        file=file,
+        line=line,
     )
 
 
 def _perspective_question(source: Source, topic: Topic, item: Item) -> NoteSpec:
     """"Which perspective is this?" for an item that belongs to one perspective."""
-    assert item.perspective and item.title
+    assert item.perspective and item.question and item.which_statement
+    label = f"{item.label} ({topic.name})"
     return _comparison_note(
         source,
         topic,
         f"{item.id}/perspective",
         item.perspective,
         {
-            "Key": to_html(f"{item.title} ({topic.name})"),
+            "Key": to_html(label),
             "Perspective": to_html(source.perspective(item.perspective).name),
-            "Statement": to_html(item.title),
+            "Statement": to_html(item.which_statement),
+            "Others": _paragraph(item.explanation) + _points_html(item) + _paragraph(item.conclusion),
             # Not the per-perspective heading: it would give the answer away.
             "Context": to_html(topic.heading or topic.name),
-            "Question": to_html(topic.question),
+            "Question": to_html(item.question),
             "Source": to_html(source.title),
         },
-        item.tags,
-        f"{item.title} ({topic.name})",
+        tags=item.tags, label=label, file=item.file, line=item.line,
     )
 
 
@@ -258,23 +339,24 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
             for other, text in comparison.sides
             if other != pid
         )
+        prompt = f"<b>{to_html(name)}</b>".join(to_html(part) for part in comparison.forward_parts())
+        label = f"{comparison.dimension} · {name}"
         yield _comparison_note(
             source,
             topic,
             f"{comparison.id}/side/{pid}",
             pid,
             {
-                "Key": to_html(f"{comparison.dimension} · {name}"),
-                "Dimension": to_html(comparison.dimension),
+                "Key": to_html(label),
+                "Dimension": prompt,
                 "Perspective": to_html(name),
                 "Statement": to_html(side),
                 "Others": f'<ul class="others">{others}</ul>',
                 "Context": to_html(topic.heading or topic.name),
-                "Question": to_html(COMPARISON_QUESTION),
+                "Question": to_html(comparison.reverse_question),
                 "Source": to_html(source.title),
             },
-            comparison.tags,
-            f"{comparison.dimension} · {name}",
+            tags=comparison.tags, label=label, file=comparison.file, line=comparison.line,
         )
 
 

@@ -50,20 +50,23 @@ CSS = """\
 .ask { margin-top: 0.6em; color: var(--fg); }
 .ask b { color: var(--fg); }
 .answer { font-size: 1.1em; font-weight: 700; color: var(--accent); margin: 0.4em 0; }
-.extra { margin-top: 0.6em; padding-top: 0.4em; border-top: 1px solid var(--rule); font-size: 0.9em; }
+.extra { margin-top: 0.6em; padding-top: 0.4em; border-top: 1px solid var(--rule); }
+.extra b { color: var(--accent); }
 .answer + .extra { border-top: 0; padding-top: 0; }
 hr#answer { border: none; border-top: 1px solid var(--rule); margin: 0.8em 0; }
-.source { margin-top: 1.4em; color: var(--muted); font-size: 0.72em; font-style: italic; }
+.source { margin-top: 1em; color: var(--muted); font-size: 0.7em; font-style: italic;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 @media (max-width: 480px) { .card { font-size: 18px; } .deckgen { padding: 0; } }
 """
 
 _CONTEXT = '<div class="context">{{Context}}</div>'
 _SOURCE = '<div class="source">{{Source}}</div>'
 
+# The source is named on the back only: on a phone's front it would crowd the question.
 CLOZE_TEMPLATES = (
     {
         "name": "Cloze",
-        "qfmt": f'<div class="deckgen">{_CONTEXT}<div class="text">{{{{cloze:Text}}}}</div>{_SOURCE}</div>',
+        "qfmt": f'<div class="deckgen">{_CONTEXT}<div class="text">{{{{cloze:Text}}}}</div></div>',
         "afmt": (
             f'<div class="deckgen">{_CONTEXT}<div class="text">{{{{cloze:Text}}}}</div>'
             '{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}'
@@ -72,22 +75,17 @@ CLOZE_TEMPLATES = (
     },
 )
 
-_SIDE_FRONT = (
-    f'<div class="deckgen">{_CONTEXT}<div class="prompt">{{{{Dimension}}}}</div>'
-    '<div class="ask">What does <b>{{Perspective}}</b> say?</div>'
-)
-_WHICH_FRONT = (
-    f'<div class="deckgen">{_CONTEXT}'
-    '{{#Dimension}}<div class="prompt">{{Dimension}}</div>{{/Dimension}}'
-    '<div class="statement">{{Statement}}</div><div class="ask">{{Question}}</div>'
-)
+# Dimension holds the whole forward prompt, the perspective's name set in bold.
+_SIDE_FRONT = f'<div class="deckgen">{_CONTEXT}<div class="prompt">{{{{Dimension}}}}</div>'
+# The reverse front shows no Dimension: its prompt names the perspective.
+_WHICH_FRONT = f'<div class="deckgen">{_CONTEXT}<div class="statement">{{{{Statement}}}}</div><div class="ask">{{{{Question}}}}</div>'
 _OTHERS = '{{#Others}}<div class="extra">{{Others}}</div>{{/Others}}'
 
 COMPARISON_TEMPLATES = (
     {
         # Only comparisons have a Dimension; a lone statement asks only "which perspective?".
         "name": "Side from perspective",
-        "qfmt": "{{#Dimension}}" + _SIDE_FRONT + _SOURCE + "</div>{{/Dimension}}",
+        "qfmt": "{{#Dimension}}" + _SIDE_FRONT + "</div>{{/Dimension}}",
         "afmt": (
             "{{#Dimension}}" + _SIDE_FRONT + '<hr id="answer"><div class="answer">{{Statement}}</div>'
             + _OTHERS + _SOURCE + "</div>{{/Dimension}}"
@@ -95,7 +93,7 @@ COMPARISON_TEMPLATES = (
     },
     {
         "name": "Perspective from statement",
-        "qfmt": _WHICH_FRONT + _SOURCE + "</div>",
+        "qfmt": _WHICH_FRONT + "</div>",
         "afmt": (
             _WHICH_FRONT + '<hr id="answer"><div class="answer">{{Perspective}}</div>'
             + _OTHERS + _SOURCE + "</div>"

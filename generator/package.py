@@ -46,12 +46,18 @@ def package_bytes(
     note types (by note type key).
     """
     decks: dict[str, genanki.Deck] = {}
-    for spec in notes:
+    # A new card's due is its place in the new-card queue: the notes' order, which
+    # notes.study_order chose so that one item's cards do not come up back to back.
+    for position, spec in enumerate(notes):
         deck = decks.get(spec.deck)
         if deck is None:
             deck = decks[spec.deck] = genanki.Deck(deck_id(spec.deck), spec.deck)
         note = genanki.Note(
-            model=NOTE_TYPES[spec.note_type], fields=list(spec.fields), tags=list(spec.tags), guid=spec.guid
+            model=NOTE_TYPES[spec.note_type],
+            fields=list(spec.fields),
+            tags=list(spec.tags),
+            guid=spec.guid,
+            due=position,
         )
         if spec.note_type == CLOZE:
             # Every deckgen cloze note has exactly c1 (notes.py); telling genanki

@@ -16,12 +16,12 @@ A recipe is YAML, read as strictly as the sources (:mod:`generator.yamlread`)::
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 
 from .content import Source
-from .errors import DeckgenError, Problem, Problems
+from .errors import DeckgenError, Location, Problem, Problems
 from .selection import DeckRequest, Selection, custom_request
 from .source import ID_PATTERN
 from .yamlread import Reader, line_of, read_yaml
@@ -113,6 +113,7 @@ def _read_deck(reader: Reader, node: yaml.Node, where: str) -> RecipeDeck | None
         reader.problem(fields["name"], f"{where}.name", str(error))
         return None
     lines = tuple((key, line_of(value)) for key, value in fields.items())
+    request = replace(request, origin=Location(reader.file, line_of(node), where))
     return RecipeDeck(request, line_of(node), lines)
 
 

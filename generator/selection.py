@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .content import Source
-from .errors import DeckgenError
+from .errors import DeckgenError, Location
 from .notes import CLOZE, COMPARISON, NoteSpec, slug
 
 KINDS = (CLOZE, COMPARISON)
@@ -66,6 +66,8 @@ class DeckRequest:
     selection: Selection
     deck_name: str | None = None
     extra_tags: tuple[str, ...] = ()
+    origin: Location | None = None
+    """Where a recipe declares this deck, to locate warnings about it."""
 
 
 def topic_requests(source: Source, selection: Selection = Selection()) -> list[DeckRequest]:

@@ -13,14 +13,13 @@ import re
 
 import yaml
 
-from .content import Comparison, Item, Marked, Perspective, Point, Source, Topic
+from .content import PERSPECTIVE_PLACEHOLDER, Comparison, Item, Marked, Perspective, Point, Source, Topic
 from .errors import Problems
 from .markup import MarkupError, has_markers, parse_marked
 from .yamlread import Reader, line_of, read_yaml
 
 CONFIG_FILE = "deckgen.yaml"
 MISNAMED_CONFIG = "deckgen.yml"
-DEFAULT_QUESTION = "Which perspective is this?"
 ID_PATTERN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 MAX_ID_LENGTH = 64
 MAX_NAME_LENGTH = 100
@@ -131,20 +130,24 @@ def _read_topic(
             topic_id = None
     name = _name(reader, fields.get("name"), "name")
     heading = _plain_text(reader, fields["heading"], "heading") if "heading" in fields else None
-    question = DEFAULT_QUESTION
-    if "question" in fields:
-        question = _plain_text(reader, fields["question"], "question") or DEFAULT_QUESTION
+    question = _plain_text(reader, fields["question"], "question") if "question" in fields else None
     headings: list[tuple[str, str]] = []
     for pid, key_node, value in reader.pairs(fields.get("headings", _EMPTY_MAP), "headings") or ():
         _check_reference(reader, key_node, pid, perspectives, f"headings.{pid}")
         text = _plain_text(reader, value, f"headings.{pid}")
         if text:
             headings.append((pid, text))
+    problems_before = len(reader.problems.items)
     items = tuple(
         item
         for index, node in enumerate(_list(reader, fields, "items"))
-        if (item := _read_item(reader, node, f"items[{index}]", perspectives)) is not None
+        if (item := _read_item(reader, node, f"items[{index}]", perspectives, question)) is not None
     )
+    if question and not any(item.question == question for item in items) and len(reader.problems.items) == problems_before:
+        reader.problem(
+            fields["question"], "question",
+            "does nothing: no item of this topic has a perspective and a title or cue to ask it about",
+        )
     comparisons = tuple(
         comparison
         for index, node in enumerate(_list(reader, fields, "comparisons"))
@@ -177,13 +180,15 @@ def _list(reader: Reader, fields: dict[str, yaml.Node], key: str) -> list[yaml.N
     return reader.sequence(fields[key], key) or []
 
 
-def _read_item(reader: Reader, node: yaml.Node, where: str, perspectives: set[str]) -> Item | None:
+def _read_item(
+    reader: Reader, node: yaml.Node, where: str, perspectives: set[str], topic_question: str | None
+) -> Item | None:
     problems_before = len(reader.problems.items)
     fields = reader.mapping(
         node,
         where,
         ("id",),
-        ("perspective", "title", "explanation", "points", "conclusion", "tags"),
+        ("perspective", "title", "cue", "question", "explanation", "points", "conclusion", "tags"),
     )
     if fields is None:
         return None
@@ -195,7 +200,11 @@ def _read_item(reader: Reader, node: yaml.Node, where: str, perspectives: set[st
         perspective = reader.text(fields["perspective"], f"{where}.perspective")
         if perspective:
             _check_reference(reader, fields["perspective"], perspective, perspectives, f"{where}.perspective")
-    title = _plain_text(reader, fields["title"], f"{where}.title") if "title" in fields else None
+    title = _marked(reader, fields.get("title"), f"{where}.title")
+    cue = _plain_text(reader, fields["cue"], f"{where}.cue") if "cue" in fields else None
+    question = _item_question(reader, fields, where, perspective, title, cue) or (
+        topic_question if perspective and (title or cue) else None
+    )
     explanation = _marked(reader, fields.get("explanation"), f"{where}.explanation")
     conclusion = _marked(reader, fields.get("conclusion"), f"{where}.conclusion")
     points: list[Point] = []
@@ -205,14 +214,16 @@ def _read_item(reader: Reader, node: yaml.Node, where: str, perspectives: set[st
             ok_key = _check_ident(reader, key_node, key, point_where)
             text = _marked(reader, value, point_where)
             if ok_key and text:
-                points.append(Point(key, text))
+                points.append(Point(key, text, line_of(key_node)))
         if not fields["points"].value and isinstance(fields["points"], yaml.MappingNode):
             reader.problem(fields["points"], f"{where}.points", "is empty; give at least one point")
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
-    asks = (title and (explanation or points)) or points or _has_terms(explanation, conclusion)
+    asks = question or _has_terms(title, explanation, conclusion, *(p.text for p in points))
     if item_id and not asks and len(reader.problems.items) == problems_before:
         reader.problem(
-            node, where, "asks nothing: give it a title with an explanation or points, or mark a {{key term}}"
+            node, where,
+            "asks nothing: mark a {{key term}} in its title, explanation, points or conclusion,"
+            " or give it a perspective and a question",
         )
     if item_id is None:
         return None
@@ -226,13 +237,36 @@ def _read_item(reader: Reader, node: yaml.Node, where: str, perspectives: set[st
         tags=tags,
         file=reader.file,
         line=line_of(node),
+        cue=cue,
+        question=question,
     )
+
+
+def _item_question(
+    reader: Reader,
+    fields: dict[str, yaml.Node],
+    where: str,
+    perspective: str | None,
+    title: Marked | None,
+    cue: str | None,
+) -> str | None:
+    """An item's own "which perspective?" question, refused where it would ask nothing."""
+    if "question" not in fields:
+        return None
+    question = _plain_text(reader, fields["question"], f"{where}.question")
+    if question and not perspective:
+        reader.problem(fields["question"], f"{where}.question", "does nothing: the item has no perspective to ask for")
+        return None
+    if question and not (title or cue):
+        reader.problem(fields["question"], f"{where}.question", "needs a title or a cue: what the card shows")
+        return None
+    return question
 
 
 def _read_comparison(
     reader: Reader, node: yaml.Node, where: str, perspectives: set[str]
 ) -> Comparison | None:
-    fields = reader.mapping(node, where, ("id", "dimension", "sides"), ("tags",))
+    fields = reader.mapping(node, where, ("id", "dimension", "sides"), ("question", "which_question", "tags"))
     if fields is None:
         return None
     comparison_id = _ident(reader, fields.get("id"), f"{where}.id")
@@ -249,12 +283,26 @@ def _read_comparison(
         if len(fields["sides"].value) < 2 and isinstance(fields["sides"], yaml.MappingNode):
             reader.problem(fields["sides"], f"{where}.sides", "give at least two perspectives' sides")
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
+    questions = {}
+    for key, must_name in (("question", True), ("which_question", False)):
+        if key in fields and (text := _plain_text(reader, fields[key], f"{where}.{key}")):
+            if (PERSPECTIVE_PLACEHOLDER in text) != must_name:
+                reader.problem(fields[key], f"{where}.{key}", _PLACEHOLDER_HELP[key])
+            else:
+                questions[key] = text
     if comparison_id is None or dimension is None:
         return None
-    return Comparison(comparison_id, dimension, tuple(sides), tags, reader.file, line_of(node))
+    return Comparison(comparison_id, dimension, tuple(sides), tags, reader.file, line_of(node), **questions)
+
+
+_PLACEHOLDER_HELP = {
+    "question": "must contain {perspective}, where each card names its perspective",
+    "which_question": "may not contain {perspective}: the card asks which perspective it is",
+}
 
 
 def _has_terms(*texts: Marked | None) -> bool:
+    """True if any of *texts* marks a key term (something to ask)."""
     return any(text and text.terms for text in texts)
 
 
@@ -290,7 +338,9 @@ def _plain_text(reader: Reader, node: yaml.Node | None, where: str) -> str | Non
         return None
     value = reader.text(node, where)
     if value is not None and has_markers(value):
-        reader.problem(node, where, "'{{' and '}}' mark key terms, which only explanations, points and conclusions may have")
+        reader.problem(
+            node, where, "'{{' and '}}' mark key terms, which only titles, explanations, points and conclusions may have"
+        )
         return None
     return _normalise(value) if value is not None else None
 

@@ -23,24 +23,29 @@ perspectives:
 
 TOPIC = """\
 # One topic = one deck package (decks_out/basics.apkg).  Replace the example
-# content with your own; `deckgen check --source THIS_FOLDER` explains problems.
+# content with your own; `deckgen check --source THIS_FOLDER` explains problems
+# and warns about cards that will not teach (`--strict` makes that an error).
+#
+# The one rule: nothing is asked unless you mark it.  {{{{A key term}}}} in a
+# title, explanation, point or conclusion becomes one cloze card that hides it;
+# unmarked text is context.  Hide a few words that carry the idea, never a
+# sentence, and never words the card shows elsewhere.
 topic: basics                  # id: lowercase letters, digits, '-' and '_'
 name: Basics                   # deck name part: "<deck>::Basics"
-heading: The basics            # optional: shown as the context of each card
-question: Whose habit is this?  # optional: the "which perspective?" question
+heading: The basics            # optional: the small context line of each card
+question: Whose habit is this?  # optional: asks it of each item with a perspective
 items:
-  # An item: a title, an explanation, points, a conclusion.  Each becomes
-  # cloze cards (the title; each point; each {{{{key term}}}}).
   - id: morning-cup            # unique across all files; never change it
     perspective: tea           # optional: the perspective it belongs to
-    title: The morning cup
-    explanation: >-
-      Many tea drinkers start the day with {{{{black tea}}}}, often with milk.
+    title: The morning cup     # shown above the sentence asked
+    cue: A pot brewed slowly before work   # optional: shown by "Whose habit is this?"
+    explanation: >-            # a key term's card shows only its own sentence
+      Many tea drinkers start the day with {{{{Assam}}}}, a strong black tea, with milk.
       They value:
     points:                    # key -> text; keys are ids, keep them stable
-      ritual: The ritual of brewing a pot
-      calm: "{{{{Calm}}}} alertness rather than a jolt"   # quote text starting with {{{{
-    conclusion: The cup is as much a pause as a drink.
+      ritual: The ritual of brewing a pot      # not marked: context, on the back
+      calm: "{{{{Calm}}}} alertness rather than a jolt"   # marked: one card; quote text starting with {{{{
+    conclusion: The cup is as much a {{{{pause}}}} as a drink.
 
   - id: espresso
     perspective: coffee
@@ -48,10 +53,12 @@ items:
     explanation: Espresso forces hot water through finely ground coffee under {{{{pressure}}}}.
 
 comparisons:
-  # A comparison: one dimension, one statement per perspective.  Cards ask
-  # each side from its perspective, and the perspective from each side.
+  # One dimension, one statement per perspective (all of them, none the same).
+  # Cards ask each side from its perspective, and the perspective from each side.
   - id: caffeine
     dimension: Caffeine per cup
+    question: "How much caffeine is in a cup of {{perspective}}?"   # optional; {{perspective}} is each name
+    which_question: Which drink has this much caffeine?            # optional: the reverse question
     sides:
       tea: About 40 mg
       coffee: About 95 mg

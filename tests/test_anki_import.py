@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from generator.build import build
-from generator.notes import topic_deck
+from generator.notes import build_notes, slug, topic_deck
 from generator.source import load_source
 
-from .ankitools import import_package, open_collection, rendered_cards
+from .ankitools import asked_fact, import_package, open_collection, rendered_cards
 from .conftest import BUILD_TIME, BUNDLED_SOURCE
 
 
@@ -40,27 +41,33 @@ def test_every_note_arrives_in_its_deck(imported):
     assert col.note_count() == report.notes
     assert col.card_count() == report.cards == len(cards)
     source = load_source(str(BUNDLED_SOURCE))
-    deck_names = set(col.decks.all_names())
+    deck_names = set((d.name for d in col.decks.all_names_and_ids()))
     for topic in source.topics:
         assert topic_deck(source, topic) in deck_names
         perspectives = {i.perspective for i in topic.items if i.perspective}
-        for pid in perspectives if len(perspectives) > 1 else ():
+        with_clozes = {i.perspective for i in topic.items if i.perspective and _marks(i)}
+        for pid in with_clozes if len(perspectives) > 1 else ():
             assert f"{topic_deck(source, topic)}::{source.perspective(pid).name}" in deck_names
 
 
-def test_each_item_asks_its_title_every_point_and_every_key_term(imported):
-    """Counted from the source independently of the note builder."""
+def _marks(item) -> bool:
+    texts = (item.title, item.explanation, item.conclusion, *(p.text for p in item.points))
+    return any(text and text.terms for text in texts)
+
+
+def test_each_item_asks_what_its_author_marked(imported):
+    """Counted from the source independently of the note builder: marks, "which?" cards, sides."""
     col, report, logs, cards = imported
     source = load_source(str(BUNDLED_SOURCE))
     expected_cloze = 0
     expected_comparison = 0
     for topic in source.topics:
         for item in topic.items:
-            expected_cloze += bool(item.title and (item.explanation or item.points))
-            expected_cloze += len(item.points)
+            expected_cloze += bool(item.title and item.title.terms)
+            expected_cloze += sum(bool(point.text.terms) for point in item.points)
             for text in (item.explanation, item.conclusion):
-                expected_cloze += len({t.lower() for t in text.terms}) if text else 0
-            expected_comparison += bool(item.perspective and item.title)
+                expected_cloze += len({slug(t) for t in text.terms}) if text else 0
+            expected_comparison += bool(item.perspective and item.question and (item.cue or item.title))
         expected_comparison += 2 * sum(len(c.sides) for c in topic.comparisons)
     kinds = Counter(card.note_type for card in cards)
     assert kinds == {"deckgen Cloze": expected_cloze, "deckgen Comparison": expected_comparison}
@@ -74,7 +81,7 @@ def test_every_card_renders_a_question_and_a_different_answer(imported):
         assert card.answer_text and card.answer_text != card.question_text, card
         for rendered in (card.question, card.answer):
             assert "{{" not in rendered and "}}" not in rendered, card
-        assert "Collectivism vs. Individualism: What We Can Learn From Both" in card.question_text
+        assert "Collectivism vs. Individualism: What We Can Learn From Both" in card.answer_text
 
 
 def test_every_cloze_card_shows_a_blank_and_its_answer(imported):
@@ -195,10 +202,70 @@ def test_an_edit_updates_the_same_note_in_place(source_copy, tmp_path):
         assert edited
         log = import_package(col, Path(path.replace("v1", "v2")))
         after = {c.note_id: c for c in rendered_cards(col)}
-        assert set(after) == set(before) and col.note_count() == second.files[1].notes
+        strengths_notes = next(f.notes for f in second.files if Path(f.path).stem == "strengths")
+        assert set(after) == set(before) and col.note_count() == strengths_notes
         assert not log.new
         assert set(edited) <= {int(n.id.nid) for n in log.updated}
         for nid in edited:
             assert "vast expansion" in after[nid].answer_text
     finally:
         col.close()
+
+
+# --- what a student meets: measured on Anki's rendering, not on deckgen's ---------------
+
+_FUNCTION_WORDS = frozenset(
+    "a an and are as at be by for from in is it its of on or that the their this to we with you your".split()
+)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:['’-][a-z0-9]+)*", text.lower())
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _words(text) if w not in _FUNCTION_WORDS} or set(_words(text))
+
+
+def test_every_front_fits_a_phone_and_asks_one_short_fact(imported):
+    col, report, logs, cards = imported
+    long_fronts = [c.question_text for c in cards if len(c.question_text.split()) > 40]
+    assert long_fronts == []
+    clozes = [asked_fact(c) for c in cards if c.note_type == "deckgen Cloze"]
+    assert clozes and [fact for fact in clozes if len(fact.split()) > 8] == []
+
+
+def test_at_most_two_percent_of_cards_show_their_answer_on_the_front(imported):
+    col, report, logs, cards = imported
+    leaks = []
+    for card in cards:
+        fact = asked_fact(card).split(": ", 1)[-1] if card.note_type != "deckgen Cloze" else asked_fact(card)
+        asked = _content_words(fact)
+        front = set(_words(card.question_text.replace("[...]", " ")))
+        if len(asked & front) * 2 >= len(asked):
+            leaks.append((card.question_text, fact))
+    assert len(leaks) <= 0.02 * len(cards), leaks
+
+
+def test_no_front_asks_for_two_different_answers(imported):
+    col, report, logs, cards = imported
+    answers: dict[str, set[str]] = {}
+    for card in cards:
+        answers.setdefault(card.question_text.casefold(), set()).add(asked_fact(card).casefold())
+    assert {front: found for front, found in answers.items() if len(found) > 1} == {}
+
+
+def test_one_items_cards_never_come_up_back_to_back(imported):
+    """Anki's own new-card queue, every deck at once: neighbours ask about different items."""
+    col, report, logs, cards = imported
+    source = load_source(str(BUNDLED_SOURCE))
+    group = {note.guid: note.group for note in build_notes(source)}
+    for config in col.decks.all_config():
+        config["new"]["perDay"] = 9999
+        col.decks.update_config(config)
+    col.decks.select(col.decks.id_for_name(source.deck))
+    queue = col.sched.get_queued_cards(fetch_limit=5000).cards
+    assert len(queue) == len(cards)
+    order = [group[col.get_note(col.get_card(q.card.id).nid).guid] for q in queue]
+    neighbours = [(a, b) for a, b in zip(order, order[1:]) if a == b]
+    assert neighbours == []

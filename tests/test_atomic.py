@@ -30,7 +30,7 @@ def built(tmp_path):
     build(str(source), str(out), timestamp=T1)
     for name in ("basics.yaml", "more.yaml"):
         path = source / name
-        path.write_text(path.read_text(encoding="utf-8").replace("Pour hot water", "Pour water"), encoding="utf-8")
+        path.write_text(path.read_text(encoding="utf-8").replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
     return source, out, snapshot(source, out)
 
 

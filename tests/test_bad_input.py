@@ -55,7 +55,7 @@ CASES = [
         item("id: origin\ntitle: Origin\nexplantion: Text\n"),
         [
             "basics.yaml:6: items[0]: unknown key 'explantion' (expected one of: id, perspective, "
-            "title, explanation, points, conclusion, tags)",
+            "title, cue, question, explanation, points, conclusion, tags)",
         ],
     ),
     (
@@ -148,16 +148,44 @@ CASES = [
         "asks nothing",
         item("id: origin\ntitle: Origin\n"),
         [
-            "basics.yaml:4: items[0] (origin): asks nothing: give it a title with an explanation "
-            "or points, or mark a {{key term}}",
+            "basics.yaml:4: items[0] (origin): asks nothing: mark a {{key term}} in its title, explanation, "
+            "points or conclusion, or give it a perspective and a question",
         ],
     ),
     (
-        "markers in a title",
-        item("id: origin\ntitle: 'Or{{ig}}in'\nexplanation: Text\n"),
+        "markers in a cue",
+        item("id: origin\nperspective: tea\nquestion: Which?\ntitle: Origin\ncue: 'Or{{ig}}in'\n"),
         [
-            "basics.yaml:5: items[0] (origin).title: '{{' and '}}' mark key terms, which only "
-            "explanations, points and conclusions may have",
+            "basics.yaml:8: items[0] (origin).cue: '{{' and '}}' mark key terms, which only "
+            "titles, explanations, points and conclusions may have",
+        ],
+    ),
+    (
+        "a topic question that asks about nothing",
+        "topic: basics\nname: Basics\nquestion: Which drink?\nitems:\n  - id: origin\n"
+        "    explanation: Tea comes from {{China}}.\n",
+        ["basics.yaml:3: question: does nothing: no item of this topic has a perspective and a title or cue to ask it about"],
+    ),
+    (
+        "an item question without a perspective",
+        item("id: origin\ntitle: Origin\nquestion: Which drink?\n"),
+        ["basics.yaml:6: items[0] (origin).question: does nothing: the item has no perspective to ask for"],
+    ),
+    (
+        "an item question with nothing to show",
+        item("id: origin\nperspective: tea\nquestion: Which drink?\n"),
+        ["basics.yaml:6: items[0] (origin).question: needs a title or a cue: what the card shows"],
+    ),
+    (
+        "comparison questions and the perspective placeholder",
+        "topic: basics\nname: Basics\ncomparisons:\n  - id: caffeine\n    dimension: Caffeine\n"
+        "    question: How much caffeine?\n    which_question: Is this {perspective}?\n"
+        "    sides:\n      tea: Less\n      coffee: More\n",
+        [
+            "basics.yaml:6: comparisons[0] (caffeine).question: must contain {perspective}, "
+            "where each card names its perspective",
+            "basics.yaml:7: comparisons[0] (caffeine).which_question: may not contain {perspective}: "
+            "the card asks which perspective it is",
         ],
     ),
     (
@@ -168,7 +196,7 @@ CASES = [
             "true/false (yes, no, on, off are booleans in YAML 1.1); put it in quotes",
             "basics.yaml:6: items[0] (origin).explanation: a '{{' is never closed with '}}'",
             "basics.yaml:7: items[0]: unknown key 'extra' (expected one of: id, perspective, title, "
-            "explanation, points, conclusion, tags)",
+            "cue, question, explanation, points, conclusion, tags)",
         ],
     ),
 ]

@@ -38,7 +38,7 @@ def test_an_edit_a_damaged_package_or_a_new_file_rebuilds(tmp_path):
     package.write_bytes(good[:-10])  # damaged behind deckgen's back
     report = build(str(source), str(out), timestamp=T2)
     assert package.read_bytes() == good and report.total("unchanged") == report.notes
-    (source / "basics.yaml").write_text(V1.replace("Pour hot water", "Pour water"), encoding="utf-8")
+    (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
     assert build(str(source), str(out), timestamp=T2).total("updated") > 0
     (source / "more.yaml").write_text(V1.replace("basics", "more").replace("id: ", "id: m-"), encoding="utf-8")
     assert sorted(f.path for f in build(str(source), str(out), timestamp=T2).files) == [
@@ -63,7 +63,7 @@ def test_an_edit_in_one_topic_leaves_the_other_packages_byte_identical(tmp_path)
     more = V1.replace("basics", "more").replace("id: ", "id: m-")
     source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
     build(str(source), str(tmp_path / "a"), timestamp=T1)
-    (source / "basics.yaml").write_text(V1.replace("Pour hot water", "Pour water"), encoding="utf-8")
+    (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
     build(str(source), str(tmp_path / "b"), timestamp=T2)
     assert (tmp_path / "a" / "more.apkg").read_bytes() == (tmp_path / "b" / "more.apkg").read_bytes()
     assert (tmp_path / "a" / "basics.apkg").read_bytes() != (tmp_path / "b" / "basics.apkg").read_bytes()

@@ -20,22 +20,23 @@ from .ankitools import asked_fact, import_package, open_collection, rendered_car
 V1 = """\
 topic: basics
 name: Basics
+question: Which drink is this?
 items:
   - id: origin
     perspective: tea
-    title: Origin
+    title: "{{Origin}}"
     explanation: Tea comes from {{China}}.
     points:
-      leaves: Camellia sinensis leaves
-      green: Green tea is unoxidised
-      black: Black tea is fully oxidised
+      leaves: "{{Camellia sinensis}} leaves"
+      green: Green tea is {{unoxidised}}
+      black: Black tea is {{fully oxidised}}
   - id: brewing
     perspective: coffee
     title: Brewing
     explanation: Coffee is brewed from roasted beans.
     points:
-      grind: Grind the beans
-      pour: Pour hot water
+      grind: Grind the {{beans}}
+      pour: Pour {{hot water}}
   - id: ritual
     perspective: tea
     title: Ritual
@@ -56,11 +57,11 @@ EDITS = [
     # change an explanation
     ("explanation: Coffee is brewed from roasted beans.", "explanation: Coffee is brewed from ground, roasted beans."),
     # rename a title
-    ("title: Origin\n", "title: Origins\n"),
+    ('title: "{{Origin}}"\n', 'title: "{{Origins}}"\n'),
     # insert a point in the middle of a list
-    ("      green: Green tea is unoxidised\n", "      white: White tea is barely processed\n      green: Green tea is unoxidised\n"),
+    ("      green: Green tea is {{unoxidised}}\n", "      white: White tea is {{barely processed}}\n      green: Green tea is {{unoxidised}}\n"),
     # reorder two points
-    ("      grind: Grind the beans\n      pour: Pour hot water\n", "      pour: Pour hot water\n      grind: Grind the beans\n"),
+    ("      grind: Grind the {{beans}}\n      pour: Pour {{hot water}}\n", "      pour: Pour {{hot water}}\n      grind: Grind the {{beans}}\n"),
     # remove an item
     ("  - id: ritual\n    perspective: tea\n    title: Ritual\n    explanation: Tea ceremonies are {{formal}}.\n", ""),
     # add an item
@@ -139,9 +140,9 @@ def test_new_item_and_inserted_point_are_added(round_trip):
     # Anki's log shortens fields; read the notes themselves.
     new_texts = [" ".join(col.get_note(n.id.nid).fields) for n in log.new]
     assert any("antioxidants" in t for t in new_texts)
-    assert any("White tea is barely processed" in t for t in new_texts)
-    # health: title card, key term card, "which perspective?"; origin: the inserted point
-    assert len(log.new) == 4
+    assert any("White tea is {{c1::barely processed}}" in t for t in new_texts)
+    # health: its key term card and "which perspective?"; origin: the inserted point
+    assert len(log.new) == 3
 
 
 def test_removed_item_is_findable_by_tag(round_trip):
@@ -191,11 +192,11 @@ def test_same_sources_and_lock_give_the_same_bytes(tmp_path, monkeypatch):
 def test_an_unchanged_note_keeps_its_time_and_an_edit_gets_a_newer_one(tmp_path, monkeypatch):
     source = write_source(tmp_path / "src", V1)
     build(str(source), str(tmp_path / "a"), timestamp=T1)
-    (source / "basics.yaml").write_text(V1.replace("Pour hot water", "Pour water"), encoding="utf-8")
+    (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T1))  # a clock that did not move
     report = build(str(source), str(tmp_path / "b"))
     changes = report.files[0].changes
-    # the edited point, the other point (it shows the list as context), the title card (likewise)
+    # the edited point, and the other point of its list and the item's "which drink?" card (their backs show the list)
     assert (changes.updated, changes.added, changes.removed) == (3, 0, 0)
     lock = (source / "deckgen.lock").read_text(encoding="utf-8")
     assert f'"mod": {T1 + 1}' in lock and f'"mod": {T1},' in lock

@@ -1,0 +1,252 @@
+"""Card smells: what a program can tell about a card that will not teach.
+
+Each card is rendered as Anki renders it (:func:`generator.preview.preview_cards`)
+and read as a student reads it, on a phone: is the answer already on the
+front, does the front fit a screen, does a cloze hide one fact or a sentence,
+does a "which perspective?" card name a perspective, do two cards ask the
+same thing with different answers.  The rules and their thresholds are those
+of ``LEARNING.md`` (Wozniak's twenty rules, Matuschak's prompt properties).
+
+Smells are warnings, located like content errors; ``--strict`` makes them
+errors.  They never change what is built.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .content import Source
+from .errors import Problem
+from .notes import CLOZE, NoteSpec
+
+MAX_FRONT_WORDS = 40
+"""About one phone screen of card text, context line included."""
+MAX_CLOZE_WORDS = 8
+"""A cloze hides a few words that matter, never a sentence."""
+LEAK_SHARE = 0.5
+"""A card leaks when at least this share of the asked words is on its front."""
+WARNING = "warning: "
+
+_TAG = re.compile(r"<[^>]+>")
+_SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
+_ACTIVE_CLOZE = re.compile(r'<span class="cloze" data-ordinal="\d+">(.*?)</span>', re.S)
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_STOPWORDS = frozenset(
+    """a about after all also an and any are as at be because been before being between both but by can
+    could did do does each even every for from had has have how i if in into is it its just may me more
+    most my no not of on only or other our out over own same should so some such than that the their them
+    then there these they this those through to too under up very was we were what when where which while
+    who whom why will with would you your yours""".split()
+)
+_SUFFIXES = ("istic", "ists", "ism", "ist", "ity", "s")
+
+
+@dataclass(frozen=True)
+class _Card:
+    note: NoteSpec
+    which: bool  # asks "which perspective?"
+    front: str  # plain text of the front, as a student reads it
+    answer: str  # plain text of what the card asks for
+
+    def where(self) -> str:
+        return self.note.key.split("/", 1)[1]
+
+
+def card_smells(source: Source, notes: Sequence[NoteSpec]) -> list[Problem]:
+    """Every smell of the cards of *notes* and of *source*'s comparisons, as warnings."""
+    cards = _cards(notes)
+    problems: list[Problem] = []
+    stems = perspective_stems(p.name for p in source.perspectives)
+    for card in cards:
+        problems.extend(_card_problems(card, stems))
+    problems.extend(_same_prompt(cards))
+    problems.extend(_sibling_answers(cards))
+    problems.extend(_back_to_back(notes))
+    problems.extend(_comparison_sides(source))
+    return sorted(set(problems), key=lambda p: (p.file, p.line, p.where, p.message))
+
+
+def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:
+    from .preview import preview_cards  # renders with the note types' templates (genanki)
+
+    by_guid = {note.guid: note for note in notes}
+    cards = []
+    for card in preview_cards(notes):
+        note = by_guid[card.guid]
+        if note.note_type == CLOZE:
+            answer = " ".join(_plain(a) for a in _ACTIVE_CLOZE.findall(card.back))
+            front = _plain(_ACTIVE_CLOZE.sub(" ", card.front))
+            which = False
+        else:
+            which = card.template != "Side from perspective"
+            answer = _plain(note.field("Perspective" if which else "Statement"))
+            front = _plain(card.front)
+        cards.append(_Card(note, which, front, answer))
+    return cards
+
+
+def _plain(fragment: str) -> str:
+    """Card HTML as the words a student reads (the source line aside)."""
+    text = html.unescape(_TAG.sub(" ", _SOURCE_LINE.sub(" ", fragment)))
+    return " ".join(text.split())
+
+
+def words(text: str) -> list[str]:
+    """The words of *text*, lowercased."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _content(text: str) -> set[str]:
+    """Words that carry meaning (function words dropped, a plural 's' ignored)."""
+    found = {_singular(w) for w in words(text) if w not in _STOPWORDS}
+    return found or {_singular(w) for w in words(text)}
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def perspective_stems(names: Iterable[str]) -> dict[str, str]:
+    """Stem -> perspective name: the words that name a perspective, and their derived forms.
+
+    "Individualism" gives "individual" (so "individualist" and "individual"
+    count); a word that every name shares (the "work" of "remote work" and
+    "office work") names none of them.
+    """
+    names = list(names)
+    name_words = [set(words(name)) for name in names]
+    shared = set.intersection(*name_words) if len(name_words) > 1 else set()
+    stems = {}
+    for name, found in zip(names, name_words):
+        for word in found - shared - _STOPWORDS:
+            stem = word
+            for suffix in _SUFFIXES:
+                if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                    stem = word[: -len(suffix)]
+                    break
+            stems[stem] = name
+    return stems
+
+
+def _named_perspective(text: str, stems: dict[str, str]) -> str | None:
+    for word in words(text):
+        for stem in stems:
+            if word == stem or _singular(word) == stem or (len(stem) >= 5 and word.startswith(stem)):
+                return word
+    return None
+
+
+def _card_problems(card: _Card, stems: dict[str, str]) -> Iterable[Problem]:
+    note = card.note
+    front_words = len(card.front.split())
+    if front_words > MAX_FRONT_WORDS:
+        yield _warn(
+            note, card.where(),
+            f"the front has {front_words} words; a phone screen holds about {MAX_FRONT_WORDS}: show less of the item",
+        )
+    if card.which:
+        named = _named_perspective(card.front, stems)
+        if named:
+            yield _warn(
+                note, card.where(),
+                f"the front of a which-perspective card shows {named!r}, which names a perspective: "
+                "give the item a 'cue' that does not",
+            )
+        return
+    if note.note_type == CLOZE:
+        hidden = len(card.answer.split())
+        if hidden > MAX_CLOZE_WORDS:
+            yield _warn(
+                note, card.where(),
+                f"the cloze hides {hidden} words; hide at most {MAX_CLOZE_WORDS}: the few words that carry the fact",
+            )
+    asked = _content(card.answer)
+    shown = asked & {_singular(w) for w in words(card.front)}
+    if asked and len(shown) >= LEAK_SHARE * len(asked):
+        yield _warn(
+            note, card.where(),
+            f"the front already shows {len(shown)} of the {len(asked)} words asked ({', '.join(sorted(shown))}): "
+            "it can be answered by reading",
+        )
+
+
+def _same_prompt(cards: Sequence[_Card]) -> Iterable[Problem]:
+    """Two cards with the same front and different answers: one of them is marked wrong."""
+    by_front: dict[str, list[_Card]] = {}
+    for card in cards:
+        by_front.setdefault(card.front.casefold(), []).append(card)
+    for group in by_front.values():
+        answers = {card.answer.casefold() for card in group}
+        if len(answers) < 2:
+            continue
+        for card in group:
+            other = next(c for c in group if c.answer.casefold() != card.answer.casefold())
+            yield _warn(
+                card.note, card.where(),
+                f"the same front as {other.where()} ({other.note.file}:{other.note.line}) "
+                f"asks for another answer ({card.answer!r} here, {other.answer!r} there)",
+            )
+
+
+def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
+    """A cloze front that shows what another card of the same item asks for."""
+    by_group: dict[str, list[_Card]] = {}
+    for card in cards:
+        if card.note.note_type == CLOZE:
+            by_group.setdefault(card.note.group, []).append(card)
+    for group in by_group.values():
+        for card in group:
+            front = f" {' '.join(words(card.front))} "
+            for other in group:
+                answer = " ".join(words(other.answer))
+                if other.note is not card.note and answer and f" {answer} " in front:
+                    yield _warn(
+                        card.note, card.where(),
+                        f"the front shows {other.answer!r}, which {other.where()} asks for: "
+                        "one card gives another's answer away",
+                    )
+
+
+def _back_to_back(notes: Sequence[NoteSpec]) -> Iterable[Problem]:
+    """Two cards of one item next in a deck's new-card queue (notes are in study order)."""
+    previous: dict[tuple[str, str, int], NoteSpec] = {}
+    for note in notes:
+        queue = (note.deck, note.note_type, note.cards)  # see notes.study_order
+        before = previous.get(queue)
+        if before is not None and before.group == note.group:
+            yield _warn(
+                note, note.key.split("/", 1)[1],
+                f"comes up right after {before.key.split('/', 1)[1]} in {note.deck!r}: the deck has too few "
+                "other items to keep one item's cards apart; mark fewer facts here or move it",
+            )
+        previous[queue] = note
+
+
+def _comparison_sides(source: Source) -> Iterable[Problem]:
+    """Every perspective's side, and no two the same: else a card has no or two right answers."""
+    for topic in source.topics:
+        for comparison in topic.comparisons:
+            given = {pid for pid, _ in comparison.sides}
+            missing = [p.name for p in source.perspectives if p.id not in given]
+            if missing:
+                yield Problem(
+                    comparison.file, comparison.line, comparison.id,
+                    f"{WARNING}no side for {', '.join(missing)}: the comparison leaves a perspective out",
+                )
+            seen: dict[str, str] = {}
+            for pid, side in comparison.sides:
+                text = " ".join(words(side))
+                if text in seen:
+                    yield Problem(
+                        comparison.file, comparison.line, comparison.id,
+                        f"{WARNING}the sides of {seen[text]} and {pid} are the same: "
+                        "\"which perspective?\" would have two right answers",
+                    )
+                seen.setdefault(text, pid)
+
+
+def _warn(note: NoteSpec, where: str, message: str) -> Problem:
+    return Problem(note.file, note.line, where, WARNING + message)

@@ -1,0 +1,151 @@
+"""Card smells: located warnings from `check`, `plan` and `build`; errors with --strict."""
+
+from __future__ import annotations
+
+import shutil
+
+from click.testing import CliRunner
+
+from generator.cli import main
+
+from .conftest import BUNDLED_SOURCE, ROOT
+
+SMELLY = ROOT / "tests" / "sources" / "smelly"
+
+# One line per smell of tests/sources/smelly, as `deckgen check` prints it.
+EXPECTED = [
+    "basics.yaml:6: leak/term/explanation/green-tea: warning: the front already shows 2 of the 2 words asked "
+    "(green, tea): it can be answered by reading",
+    "basics.yaml:9: long/term/explanation/hand: warning: the front has 49 words; a phone screen holds about 40: "
+    "show less of the item",
+    "basics.yaml:15: big/term/explanation/a-drink-made-by-pouring-hot-water-over-cured-leaves: warning: the cloze "
+    "hides 10 words; hide at most 8: the few words that carry the fact",
+    "basics.yaml:17: named/perspective: warning: the front of a which-perspective card shows 'tea', which names "
+    "a perspective: give the item a 'cue' that does not",
+    "basics.yaml:21: brew-a/term/explanation/boiling: warning: the same front as brew-b/term/explanation/hot "
+    "(SRC/basics.yaml:24) asks for another answer ('boiling' here, 'hot' there)",
+    "basics.yaml:24: brew-b/term/explanation/hot: warning: the same front as brew-a/term/explanation/boiling "
+    "(SRC/basics.yaml:21) asks for another answer ('hot' here, 'boiling' there)",
+    "basics.yaml:27: pair/term/explanation/black: warning: the front shows 'green', which "
+    "pair/term/explanation/green asks for: one card gives another's answer away",
+    "basics.yaml:27: pair/term/explanation/green: warning: the front shows 'black', which "
+    "pair/term/explanation/black asks for: one card gives another's answer away",
+    "basics.yaml:30: caffeine: warning: no side for Mate: the comparison leaves a perspective out",
+    "basics.yaml:30: caffeine: warning: the sides of tea and coffee are the same: \"which perspective?\" "
+    "would have two right answers",
+    "basics.yaml:30: caffeine/side/coffee: warning: comes up right after caffeine/side/tea in 'Drinks::Basics': "
+    "the deck has too few other items to keep one item's cards apart; mark fewer facts here or move it",
+    "basics.yaml:30: caffeine/side/coffee: warning: the same front as caffeine/side/tea (SRC/basics.yaml:30) "
+    "asks for another answer ('Coffee' here, 'Tea' there)",
+    "basics.yaml:30: caffeine/side/tea: warning: the same front as caffeine/side/coffee (SRC/basics.yaml:30) "
+    "asks for another answer ('Tea' here, 'Coffee' there)",
+]
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def smelly(tmp_path):
+    return shutil.copytree(SMELLY, tmp_path / "src")
+
+
+def located(stderr: str, source) -> list[str]:
+    prefix = f"{source}/"
+    return [
+        line.removeprefix(prefix).replace(f"({source}/", "(SRC/")
+        for line in stderr.splitlines()
+        if line.startswith(prefix)
+    ]
+
+
+def test_check_prints_every_smell_located_and_still_succeeds(tmp_path):
+    source = smelly(tmp_path)
+    result = run("check", "--source", str(source))
+    assert result.exit_code == 0, result.output
+    assert located(result.stderr, source) == EXPECTED
+    assert result.stdout.endswith(f"; {len(EXPECTED)} warnings\n")
+
+
+def test_strict_check_makes_smells_errors(tmp_path):
+    source = smelly(tmp_path)
+    result = run("check", "--strict", "--source", str(source))
+    assert result.exit_code == 1
+    assert located(result.stderr, source) == EXPECTED
+    assert result.stderr.splitlines()[-1] == f"Error: {len(EXPECTED)} problems found; nothing was written."
+    assert "Traceback" not in result.output
+
+
+def test_build_warns_and_builds_but_strict_build_writes_nothing(tmp_path):
+    source = smelly(tmp_path)
+    out = tmp_path / "out"
+    strict = run("build", "--strict", "--source", str(source), "--out", str(out))
+    assert strict.exit_code == 1 and not out.exists()
+    assert not (source / "deckgen.lock").exists()
+    built = run("build", "--source", str(source), "--out", str(out))
+    assert built.exit_code == 0 and (out / "basics.apkg").exists()
+    assert located(built.stderr, source) == EXPECTED
+    # nothing changed: the cached build still shows the smells, and still refuses under --strict
+    again = run("build", "-q", "--source", str(source), "--out", str(out))
+    assert located(again.stderr, source) == EXPECTED and "0 added, 0 updated" in again.stdout
+    assert run("build", "--strict", "--source", str(source), "--out", str(out)).exit_code == 1
+
+
+def test_plan_shows_the_smells_too(tmp_path):
+    source = smelly(tmp_path)
+    result = run("plan", "--source", str(source), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0 and located(result.stderr, source) == EXPECTED
+
+
+def test_fixing_the_content_silences_the_smell(tmp_path):
+    source = smelly(tmp_path)
+    topic = source / "basics.yaml"
+    topic.write_text(topic.read_text(encoding="utf-8").replace("Tea is {{green}} or {{black}}.", "Tea is {{green}} or black."))
+    lines = located(run("check", "--source", str(source)).stderr, source)
+    assert [line for line in lines if "pair/" in line] == []
+    assert len(lines) == len(EXPECTED) - 2
+
+
+def test_a_note_in_two_recipe_decks_is_reported_with_the_deck_that_keeps_it(tmp_path):
+    source = shutil.copytree(BUNDLED_SOURCE, tmp_path / "cards_source")
+    recipe = tmp_path / "course.yaml"
+    recipe.write_text(
+        "source: cards_source\n"
+        "decks:\n"
+        "  - name: Week 1\n"
+        "    topics: [foundations, strengths]\n"
+        "  - name: Week 2\n"
+        "    topics: [strengths]\n",
+        encoding="utf-8",
+    )
+    result = run("build", "--recipe", str(recipe), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    from generator.build import check
+
+    _, notes = check(str(source))
+    shared = sum(1 for note in notes if note.topic == "strengths")
+    assert f"{recipe}:5: decks[1]: warning: {shared} notes are also in 'Week 1': a student who imports both " \
+        "gets each once, in the deck imported first ('Week 1' if imported in the recipe's order)" in result.stderr
+    assert run("build", "--strict", "--recipe", str(recipe), "--out", str(tmp_path / "strict")).exit_code == 1
+    assert not (tmp_path / "strict").exists()
+
+
+def test_the_bundled_source_passes_strict_check():
+    result = run("check", "--strict", "--source", str(BUNDLED_SOURCE))
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+
+
+def test_an_item_alone_in_its_deck_cannot_be_kept_apart(tmp_path):
+    from .conftest import write_source
+
+    source = write_source(tmp_path / "src", (
+        "topic: basics\nname: Basics\nitems:\n"
+        "  - id: origin\n    explanation: Tea comes from {{China}}. It is drunk with {{milk}}.\n"
+    ))
+    result = run("check", "--source", str(source))
+    assert located(result.stderr, source) == [
+        "basics.yaml:4: origin/term/explanation/milk: warning: comes up right after origin/term/explanation/china "
+        "in 'Drinks::Basics': the deck has too few other items to keep one item's cards apart; "
+        "mark fewer facts here or move it",
+    ]
