@@ -207,7 +207,7 @@ def _with_tombstones(
 def _describe(path: str, notes: Sequence[NoteSpec], resolution: Resolution) -> DeckFile:
     decks = tuple(dict.fromkeys(note.deck for note in notes))
     changes = Changes.count(resolution.kinds[note.key] for note in notes)
-    return DeckFile(path, decks, len(notes), sum(n.cards for n in notes), changes)
+    return DeckFile(path, decks, len(notes), sum(n.new_cards for n in notes), changes)
 
 
 def _check_selected(prepared: _Prepared) -> None:

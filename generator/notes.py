@@ -56,6 +56,13 @@ class NoteSpec:
     """The item or comparison the note asks about: its notes are siblings, kept apart in study."""
     file: str = ""
     line: int = 0
+    retired: bool = False
+    """A removed note, re-emitted only to mark the copies students have: it brings no card of its own."""
+
+    @property
+    def new_cards(self) -> int:
+        """Cards a student who never had the note gets from the package."""
+        return 0 if self.retired else self.cards
 
     def field(self, name: str) -> str:
         """The value of field *name* of this note's note type."""
@@ -403,4 +410,5 @@ def tombstone(
         perspective=None,
         cards=cards,
         label=label,
+        retired=True,
     )

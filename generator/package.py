@@ -59,7 +59,11 @@ def package_bytes(
             guid=spec.guid,
             due=position,
         )
-        if spec.note_type == CLOZE:
+        if spec.retired:
+            # A removed note updates the copies students have (their cards and
+            # history stay); a student who never had it gets no card to study.
+            note.__dict__["cards"] = []
+        elif spec.note_type == CLOZE:
             # Every deckgen cloze note has exactly c1 (notes.py); telling genanki
             # spares it a regex scan of each note for cloze numbers.
             note.__dict__["cards"] = [genanki.Card(0)]

@@ -57,3 +57,21 @@ def test_notes_that_stay_keep_their_history_and_removed_ones_are_marked(tmp_path
             assert (ivl, reps, due) == state
     finally:
         col.close()
+
+
+def test_a_new_student_gets_no_card_of_a_removed_note(tmp_path):
+    source = shutil.copytree(BUNDLED_SOURCE, tmp_path / "cards_source")  # with its committed lock
+    lock = json.loads((source / "deckgen.lock").read_text(encoding="utf-8"))
+    newest = max(note["mod"] for note in lock["notes"].values())
+    report = build(str(source), str(tmp_path / "out"), timestamp=newest + 1)
+    live = build_notes(load_source(str(source)))
+    assert report.notes > len(live)  # the packages carry the removed notes' tombstones
+    col = open_collection(tmp_path / "col")
+    try:
+        for f in report.files:
+            import_package(col, Path(f.path))
+        assert col.card_count() == sum(note.cards for note in live) == report.cards
+        assert col.find_cards(f"tag:{REMOVED_TAG}") == []
+        assert len(col.find_notes(f"tag:{REMOVED_TAG}")) == report.notes - len(live)  # notes only, in the Browser
+    finally:
+        col.close()
