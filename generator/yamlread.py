@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator
 
 import yaml
@@ -126,7 +127,9 @@ def _decode(data: bytes, shown: str, problems: Problems) -> str | None:
         )
         return None
     try:
-        return data.decode("utf-8")
+        # NFC: "é" is one code point whichever way an editor saved it, so an
+        # invisible re-save can never change a key term, an id or a note's identity.
+        return unicodedata.normalize("NFC", data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         problems.add(

@@ -6,6 +6,8 @@ note type copies.  Do not update the expected values; undo the change.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from generator.notes import CLOZE_FIELDS, COMPARISON_FIELDS, build_notes, guid_for
 from generator.notetypes import (
     CLOZE_ID,
@@ -48,3 +50,20 @@ def test_bundled_guids_come_from_ids_not_text():
     assert len({n.guid for n in notes.values()}) == len(notes)
     for key, note in notes.items():
         assert note.guid == guid_for(key)
+
+
+def test_a_file_saved_in_nfd_keeps_every_note(tmp_path):
+    """Some editors save "é" as "e" + a combining accent: the same text, the same notes."""
+    import unicodedata
+
+    from generator.build import build
+
+    from .conftest import write_source
+
+    topic = "topic: basics\nname: Basics\nitems:\n  - id: cafe\n    explanation: Served in a {{café}} in Zürich.\n"
+    composed = write_source(tmp_path / "nfc", unicodedata.normalize("NFC", topic))
+    decomposed = write_source(tmp_path / "nfd", unicodedata.normalize("NFD", topic))
+    assert (composed / "basics.yaml").read_bytes() != (decomposed / "basics.yaml").read_bytes()
+    first = build(str(composed), str(tmp_path / "a"), timestamp=1_700_000_000)
+    second = build(str(decomposed), str(tmp_path / "b"), timestamp=1_700_000_000)
+    assert Path(first.files[0].path).read_bytes() == Path(second.files[0].path).read_bytes()
