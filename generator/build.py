@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .content import Source
 from .errors import ContentError, DeckgenError, Problem
 from .cache import CACHE_NAME, cache_text, cached_build, fingerprint, sha256
+from .journal import commit, recover
 from .lock import (
     LOCK_NAME,
     REMOVED_RETENTION_SECONDS,
@@ -99,6 +100,7 @@ def default_lock_path(source_dir: str) -> str:
 
 def check(source_dir: str) -> tuple[Source, list[NoteSpec]]:
     """Load and validate a source folder; return it and the notes it would make."""
+    recover(source_dir)
     source = load_source(source_dir)
     return source, build_notes(source)
 
@@ -250,6 +252,7 @@ def plan(
     strict: bool = False,
 ) -> BuildReport:
     """What ``build`` would write and what a re-import would do, without writing anything."""
+    recover(os.path.dirname(os.path.abspath(lock_path or default_lock_path(source_dir))), out_dir)
     prepared = _prepare(source_dir, lock_path, now, requests, strict)
     files = tuple(
         _describe(os.path.join(out_dir, f"{request.file}.apkg"), notes, prepared.resolution)
@@ -281,6 +284,8 @@ def build(
         raise DeckgenError(f"unknown format {file_format!r} (known: {', '.join(FORMATS)})")
     now = build_time() if timestamp is None else timestamp
     lock_path = lock_path or default_lock_path(source_dir)
+    lock_dir = os.path.dirname(os.path.abspath(lock_path))
+    recover(lock_dir, out_dir)  # an interrupted build is finished (or undone) before anything is read
     cacheable = requests is None and file_format == "apkg"
     if cacheable:
         cached = _cached_report(source_dir, out_dir, lock_path, now)
@@ -312,11 +317,10 @@ def build(
     if cacheable:
         files[os.path.join(out_dir, CACHE_NAME)] = _cache_entry(source_dir, prepared, files, written)
 
-    from .package import write_atomically
-
     try:
         os.makedirs(out_dir, exist_ok=True)
-        write_atomically(files)
+        # The journal goes beside the lock: every command that reads the lock recovers there first.
+        commit(files, lock_dir if file_format == "apkg" else out_dir)
     except OSError as error:
         raise DeckgenError(f"cannot write {error.filename or out_dir}: {error.strerror}") from None
     return BuildReport(tuple(written), written_lock, prepared.warnings)

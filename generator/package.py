@@ -15,7 +15,6 @@ import io
 import itertools
 import os
 import sqlite3
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 
@@ -120,31 +119,13 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def write_atomically(files: Mapping[str, bytes]) -> None:
-    """Replace each path of *files* with its bytes, never leaving a half-written file.
+def write_atomically(files: Mapping[str, bytes], journal_dir: str | None = None) -> None:
+    """Replace each path of *files* with its bytes: all of them or none, whatever interrupts it.
 
-    Every file is first written in full to a temporary file in its own folder
-    and flushed to disk; only when all are staged are they renamed over their
-    targets (each rename is atomic on POSIX and Windows).  A failure while
-    staging removes the temporary files and replaces nothing.
+    See :mod:`generator.journal`; the journal goes into *journal_dir* (default:
+    the first file's folder).
     """
-    staged: list[tuple[str, str]] = []
-    try:
-        for path, data in files.items():
-            folder = os.path.dirname(os.path.abspath(path))
-            handle, temporary = tempfile.mkstemp(prefix=".deckgen-", suffix=".tmp", dir=folder)
-            staged.append((temporary, path))
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, 0o644)
-    except BaseException as error:
-        for temporary, _ in staged:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-        if isinstance(error, OSError):  # name the file the user asked for, not our temporary
-            raise OSError(error.errno, error.strerror, path) from None
-        raise
-    for temporary, path in staged:
-        os.replace(temporary, path)
+    from .journal import commit
+
+    if files:
+        commit(files, journal_dir or os.path.dirname(os.path.abspath(next(iter(files)))))

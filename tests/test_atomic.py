@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,7 +12,11 @@ import textwrap
 
 import pytest
 
-from generator.build import build
+from click.testing import CliRunner
+
+from generator.build import build, plan
+from generator.cli import main
+from generator.errors import DeckgenError
 
 from .conftest import write_source
 from .test_regenerate import T1, T2, V1
@@ -25,7 +31,7 @@ def snapshot(*folders):
 @pytest.fixture
 def built(tmp_path):
     source = write_source(tmp_path / "src", V1)
-    (source / "more.yaml").write_text(V1.replace("basics", "more").replace("id: ", "id: more-"), encoding="utf-8")
+    (source / "more.yaml").write_text(V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: more-"), encoding="utf-8")
     out = tmp_path / "out"
     build(str(source), str(out), timestamp=T1)
     for name in ("basics.yaml", "more.yaml"):
@@ -46,31 +52,106 @@ def test_exception_mid_write_changes_nothing(built, monkeypatch):
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", failing_fsync)
-    with pytest.raises(Exception):
+    with pytest.raises(DeckgenError, match="No space left on device"):
         build(str(source), str(out), timestamp=T2)
     assert len(calls) == 2
     assert snapshot(source, out) == before
 
 
-def test_killed_process_changes_nothing(built):
-    source, out, before = built
-    child = textwrap.dedent(
-        f"""
-        import os, signal
-        calls = []
-        real_fsync = os.fsync
-        def fsync(fd):
-            calls.append(fd)
-            if len(calls) == 2:
+# A child deckgen build that counts the file-system steps of its commit (each fsync,
+# link, rename and unlink) and kills itself with SIGKILL at step KILL_AT (0: never).
+CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    kill_at, steps = int(sys.argv[1]), [0]
+    def counted(name):
+        real = getattr(os, name)
+        def step(*args, **kwargs):
+            steps[0] += 1
+            if steps[0] == kill_at:
                 os.kill(os.getpid(), signal.SIGKILL)
-            real_fsync(fd)
-        os.fsync = fsync
-        os.environ["SOURCE_DATE_EPOCH"] = "{T2}"
-        from generator.cli import main
-        main(["build", "--source", {str(source)!r}, "--out", {str(out)!r}])
-        """
-    )
-    result = subprocess.run([sys.executable, "-c", child], capture_output=True, check=False)
-    assert result.returncode == -signal.SIGKILL
-    after = {p: b for p, b in snapshot(source, out).items() if not p.endswith(".tmp")}
-    assert after == before
+            return real(*args, **kwargs)
+        setattr(os, name, step)
+    for name in ("fsync", "link", "replace", "unlink"):
+        counted(name)
+    from generator.cli import main
+    try:
+        main(sys.argv[2:])
+    finally:
+        print("steps", steps[0], file=sys.stderr)
+    """
+)
+
+
+def run_child(kill_at, source, out):
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(T2)}
+    args = [sys.executable, "-c", CHILD, str(kill_at), "build", "-q", "--source", str(source), "--out", str(out)]
+    return subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+
+
+def relative(snap, source, out):
+    """A snapshot keyed by folder and name, paths inside (the cache records the packages') made relative."""
+    result = {}
+    for path, data in snap.items():
+        for index, root in enumerate((source, out)):
+            if path.startswith(str(root) + os.sep):
+                result[(index, os.path.relpath(path, root))] = re.sub(rb'/[^"\s()]*/(src|out)/', rb'<\1>/', data)
+    return result
+
+
+def test_a_build_killed_at_any_step_is_all_old_or_all_new_after_the_next_command(built, tmp_path):
+    source, out, before = built
+    old = relative(before, source, out)
+    # The reference: the same build, not interrupted.
+    reference_source, reference_out = tmp_path / "ref" / "src", tmp_path / "ref" / "out"
+    shutil.copytree(source, reference_source)
+    shutil.copytree(out, reference_out)
+    whole = run_child(0, reference_source, reference_out)
+    assert whole.returncode == 0, whole.stderr
+    steps = int(whole.stderr.split("steps ")[-1])
+    new = relative(snapshot(reference_source, reference_out), reference_source, reference_out)
+    assert new != old and steps > 10
+    outcomes = {"old": 0, "new": 0}
+    for kill_at in range(1, steps + 1):
+        run_source, run_out = tmp_path / f"k{kill_at}" / "src", tmp_path / f"k{kill_at}" / "out"
+        shutil.copytree(source, run_source)
+        shutil.copytree(out, run_out)
+        killed = run_child(kill_at, run_source, run_out)
+        assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
+        # The next command, whichever it is, first finishes or undoes the commit.
+        assert CliRunner().invoke(main, ["check", "--source", str(run_source)]).exit_code == 0
+        plan(str(run_source), str(run_out), now=T2)
+        after = relative(snapshot(run_source, run_out), run_source, run_out)
+        assert after in (old, new), kill_at
+        outcomes["old" if after == old else "new"] += 1
+    assert outcomes["old"] and outcomes["new"]  # kills before and after the commit point
+
+
+def test_a_rename_that_fails_puts_every_old_file_back_and_names_the_target(built):
+    source, out, before = built
+    (out / "more.apkg").unlink()
+    (out / "more.apkg").mkdir()  # renaming a file over a folder fails after the others are staged
+    before = snapshot(source, out)
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.output.strip().endswith(f"cannot write {out / 'more.apkg'}: Is a directory")
+    assert snapshot(source, out) == before
+    assert (out / "more.apkg").is_dir()
+
+
+def test_a_failure_while_renaming_rolls_every_file_back(built, monkeypatch):
+    source, out, before = built
+    real_replace = os.replace
+    calls = []
+
+    def failing_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:  # two packages are in place, the third fails
+            raise OSError(5, "Input/output error", src)
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(DeckgenError, match="Input/output error"):
+        build(str(source), str(out), timestamp=T2)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert snapshot(source, out) == before

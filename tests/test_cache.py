@@ -40,7 +40,7 @@ def test_an_edit_a_damaged_package_or_a_new_file_rebuilds(tmp_path):
     assert package.read_bytes() == good and report.total("unchanged") == report.notes
     (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
     assert build(str(source), str(out), timestamp=T2).total("updated") > 0
-    (source / "more.yaml").write_text(V1.replace("basics", "more").replace("id: ", "id: m-"), encoding="utf-8")
+    (source / "more.yaml").write_text(V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-"), encoding="utf-8")
     assert sorted(f.path for f in build(str(source), str(out), timestamp=T2).files) == [
         str(out / "basics.apkg"), str(out / "more.apkg"),
     ]
@@ -60,7 +60,7 @@ def test_an_expiring_tombstone_rebuilds(tmp_path):
 
 
 def test_an_edit_in_one_topic_leaves_the_other_packages_byte_identical(tmp_path):
-    more = V1.replace("basics", "more").replace("id: ", "id: m-")
+    more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
     source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
     build(str(source), str(tmp_path / "a"), timestamp=T1)
     (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
