@@ -3,12 +3,13 @@
 Source text is *text*: every character a student should see is escaped on its
 way into a card.  The only markup the format has is ``{{key term}}``, which is
 converted into Anki cloze syntax, never passed through.  So no ``<script>``,
-event handler or ``javascript:`` URL written in a source can reach a card.
+event handler or ``javascript:`` URL written in a source can reach a card, and
+neither can Anki's own markup (``[sound:…]``, ``[latex]``, ``[anki:tts]``,
+MathJax ``\\(…\\)``): see :func:`to_html`.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Collection
 
@@ -61,14 +62,36 @@ def has_markers(text: str) -> bool:
     return _MARKER.search(text) is not None
 
 
-def to_html(text: str) -> str:
-    """Source text → safe card HTML: escaped, braces neutralised, line breaks kept.
+MATH_BREAK = '<b class="nomath"></b>'
+"""An empty element: it shows nothing, but MathJax never reads text across it."""
 
-    Braces become entities so that no text can ever form Anki's ``{{…}}``
-    template or cloze syntax; they still display as braces.
+_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#93;"}
+)
+# A backslash that could open or close MathJax math (``\(`` ``\)`` ``\[`` ``\]``), or that ends
+# the text, where the next piece of the card could supply the bracket.
+_MATH_DELIMITER = re.compile(r"\\(?=[()]|&#9[13];|\Z)")
+
+
+def to_html(text: str) -> str:
+    r"""Source text → safe card HTML: escaped, Anki's own markup made inert, line breaks kept.
+
+    Every character displays as typed; none can form markup Anki interprets:
+
+    - ``<``, ``>``, ``&`` are escaped, so no tag or entity of the source is HTML;
+    - braces become ``&#123;``/``&#125;``, so no text can form Anki's ``{{…}}``
+      template or cloze syntax;
+    - square brackets become ``&#91;``/``&#93;``, so none of Anki's bracket
+      markup, which it finds in a field's HTML (``[sound:…]``, ``[latex]``,
+      ``[$]``, ``[$$]``, ``[anki:tts …]``, ``[anki:play:…]``, ``[[type:…]]``),
+      can match;
+    - a backslash before ``(``, ``)``, ``[`` or ``]`` (or at the end of the
+      text) is followed by :data:`MATH_BREAK`, so the card's HTML never holds
+      ``\(``, ``\)``, ``\[`` or ``\]`` (Anki then doesn't even load MathJax)
+      and MathJax 3, which joins text only across ``<br>``, ``<wbr>`` and
+      comments, never sees a delimiter in the card's text.
     """
-    escaped = html.escape(text, quote=False)
-    escaped = escaped.replace("{", "&#123;").replace("}", "&#125;")
+    escaped = _MATH_DELIMITER.sub(lambda _: "\\" + MATH_BREAK, text.translate(_ESCAPES))
     return escaped.replace("\n", "<br>")
 
 
