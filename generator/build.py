@@ -19,6 +19,7 @@ from .cache import CACHE_NAME, cache_text, cached_build, fingerprint, sha256
 from .journal import commit, recover
 from .lock import (
     LOCK_NAME,
+    MAX_TIME,
     REMOVED_RETENTION_SECONDS,
     REMOVED_TAG,
     Changes,
@@ -27,6 +28,7 @@ from .lock import (
     content_hash,
     dump_lock,
     read_lock,
+    read_lock_bytes,
     resolve,
 )
 from .notes import NoteSpec, build_notes, content_parts, tombstone
@@ -88,9 +90,13 @@ def build_time() -> int:
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if value is None:
         return int(time.time())
-    if not value.strip().isdigit():
-        raise DeckgenError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {value!r}")
-    return int(value)
+    digits = value.strip()
+    # isdigit() alone accepts "²" and other digits int() refuses; the range is the lock's
+    if not (digits.isascii() and digits.isdigit()) or int(digits) > MAX_TIME:
+        raise DeckgenError(
+            f"SOURCE_DATE_EPOCH must be a whole number of seconds from 0 to {MAX_TIME}, not {value!r}"
+        )
+    return int(digits)
 
 
 def default_lock_path(source_dir: str) -> str:
@@ -342,13 +348,12 @@ def _cache_entry(
 
 def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> BuildReport | None:
     """The report of the last build if nothing it depends on has changed since, else None."""
-    try:
-        with open(lock_path, "rb") as handle:
-            lock_bytes: bytes | None = handle.read()
-    except FileNotFoundError:
-        lock_bytes = None
-    except OSError:
-        return None
+    lock_bytes: bytes | None = None
+    if os.path.lexists(lock_path):
+        try:
+            lock_bytes = read_lock_bytes(lock_path)  # a regular file of a sane size, or no cache
+        except ContentError:
+            return None
     try:
         key = fingerprint(_input_files(source_dir), lock_bytes)
     except OSError:
