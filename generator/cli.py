@@ -106,11 +106,14 @@ def check(source_dir: str, strict: bool) -> None:
     source, notes = checked.source, checked.notes
     _echo_warnings(checked.warnings)
     items = sum(len(t.items) for t in source.topics)
+    asked = {note.group for note in notes}
+    context = sum(1 for t in source.topics for item in t.items if item.id not in asked)
     comparisons = sum(len(t.comparisons) for t in source.topics)
     cards = sum(n.cards for n in notes)
+    unasked = f" ({context} context only)" if context else ""
     smells = f"; {_count(len(checked.warnings), 'warning')}" if checked.warnings else ""
     click.echo(
-        f"{source_dir}: OK: {_count(len(source.topics), 'topic')}, {_count(items, 'item')}, "
+        f"{source_dir}: OK: {_count(len(source.topics), 'topic')}, {_count(items, 'item')}{unasked}, "
         f"{_count(comparisons, 'comparison')} -> {_count(len(notes), 'note')}, {_count(cards, 'card')}{smells}"
     )
 
@@ -161,7 +164,12 @@ def _requests(source_dir: str, topics, perspectives, kinds, tags, deck_name, ext
     """The requests maker and source folder for the selection options (None: the default build)."""
     from .build import custom_decks, recipe_decks
     from .selection import Selection
+    from .source import tag_problem
 
+    for option, values in (("--tag", tags), ("--extra-tag", extra_tags)):
+        for tag in values:  # genanki refuses a tag with a space, CSV would split it; the removed tag is deckgen's
+            if problem := tag_problem(tag):
+                raise click.BadParameter(problem, param_hint=f"'{option}'")
     selection = Selection(tuple(topics), tuple(perspectives), tuple(kinds), tuple(tags))
     if recipe:
         if selection or deck_name or extra_tags:
@@ -333,12 +341,7 @@ def preview(source_dir: str, out_path: str) -> None:
     Example:
         deckgen preview && xdg-open decks_out/preview.html
     """
-    import os
-
     from .preview import write_preview
 
-    folder = os.path.dirname(out_path)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    cards = _run(write_preview, source_dir, out_path)
+    cards = _run(write_preview, source_dir, out_path)  # makes the folder, after the source is checked
     click.echo(f"{out_path}: {_count(cards, 'card')}")

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PERSPECTIVE_PLACEHOLDER = "{perspective}"
+BOTH, SIDE, PERSPECTIVE = "both", "side", "perspective"
+ASK_CHOICES = (BOTH, SIDE, PERSPECTIVE)
+"""What a comparison asks: each side from its perspective, each perspective from its side, or both."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class Comparison:
     """The forward prompt; ``{perspective}`` stands for each perspective's name."""
     which_question: str = ""
     """The reverse prompt, shown under a side (empty: "<dimension>: which perspective is this?")."""
+    ask: str = BOTH
+    """Which directions are asked (one of ASK_CHOICES)."""
 
     def forward_parts(self) -> tuple[str, ...]:
         """The forward prompt split around ``{perspective}`` (so a name can be set apart)."""

@@ -14,6 +14,7 @@ import csv
 import io
 from collections.abc import Sequence
 
+from .errors import DeckgenError
 from .notes import NoteSpec
 
 HEADER = (
@@ -35,5 +36,8 @@ def csv_bytes(notes: Sequence[NoteSpec]) -> bytes:
     writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
     for note in notes:
         name = NOTE_TYPES[note.note_type].name
-        writer.writerow([name, note.deck, " ".join(note.tags), note.guid, *note.fields])
+        tags = " ".join(note.tags)
+        if len(tags.split()) != len(note.tags):  # Anki splits the column at whitespace: never split a tag
+            raise DeckgenError(f"note {note.guid}: a tag is empty or contains whitespace: {list(note.tags)!r}")
+        writer.writerow([name, note.deck, tags, note.guid, *note.fields])
     return buffer.getvalue().encode("utf-8")

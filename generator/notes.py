@@ -14,10 +14,10 @@ from __future__ import annotations
 import hashlib
 import heapq
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from .content import Comparison, Item, Marked, Source, Topic
+from .content import BOTH, PERSPECTIVE, SIDE, Comparison, Item, Marked, Source, Topic
 from .markup import marked_html, sentences, to_html
 
 CLOZE = "cloze"
@@ -200,36 +200,45 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
     """One note per fact the author marked: the title, each marked point, each key term.
 
     A front shows only what the question needs (the title and the sentence
-    asked, or the list's lead and the point asked); the back adds the item.
+    asked, or the list's lead and the point asked); the back adds the rest of
+    the item, never repeating what the front showed.
     """
     title = _title(item.title)
     explanation = sentences(item.explanation) if item.explanation else []
-    lead = explanation[-1][0] if explanation and explanation[-1][0].plain.rstrip().endswith(":") else None
+    conclusion = sentences(item.conclusion) if item.conclusion else []
+    lead = explanation[-1] if explanation and explanation[-1][0].plain.rstrip().endswith(":") else None
     body = explanation[:-1] if lead else explanation
     if item.title and item.title.terms:
         text = _title(item.title, hide_all=True) + _sentences_html(body)
-        extra = _points_html(item) + _paragraph(item.conclusion)
+        extra = _rest(explanation, body) + _points_html(item) + _rest(conclusion)
         yield maker.cloze_note("title", text, extra, item.title.plain)
     for point in item.points:
         if point.text.terms:
             asked = f'<ul class="points"><li class="asked">{marked_html(point.text, hide_all=True, bold=False)}</li></ul>'
-            text = title + (_sentences_html([(lead, ())]) if lead else "") + asked
-            extra = _paragraph(item.explanation) if len(body) else ""
-            extra += _points_html(item, asked=point.key) + _paragraph(item.conclusion)
+            text = title + _sentences_html([lead] if lead else []) + asked
+            extra = _rest(explanation, [lead] if lead else []) + _points_html(item, skip=point.key) + _rest(conclusion)
             yield maker.cloze_note(f"point/{point.key}", text, extra, point.text.plain, point.line)
-    for field, marked in (("explanation", item.explanation), ("conclusion", item.conclusion)):
-        if marked is None:
-            continue
-        parts = sentences(marked)
+    for field, parts in (("explanation", explanation), ("conclusion", conclusion)):
+        marked = item.explanation if field == "explanation" else item.conclusion
         for term_slug, indexes in _terms(marked).items():
-            shown = [(sentence, terms) for sentence, terms in parts if indexes & set(terms)]
+            shown = [part for part in parts if indexes & set(part[1])]
             text = title + _sentences_html(shown, hide=indexes)
-            extra = _paragraph(item.explanation) if field != "explanation" or len(parts) > len(shown) else ""
-            extra += _points_html(item)
-            if field != "conclusion" or len(parts) > len(shown):
-                extra += _paragraph(item.conclusion)
+            extra = (
+                _rest(explanation, shown if field == "explanation" else [])
+                + _points_html(item)
+                + _rest(conclusion, shown if field == "conclusion" else [])
+            )
+            assert marked is not None
             term = marked.terms[min(indexes)]
             yield maker.cloze_note(f"term/{field}/{term_slug}", text, extra, f"{term}: {marked.plain}")
+
+
+def _rest(parts: Sequence[tuple[Marked, tuple[int, ...]]], shown: Sequence[tuple[Marked, tuple[int, ...]]] = ()) -> str:
+    """The sentences of one text that the front did not show, key terms in bold, as a paragraph."""
+    left = [sentence for sentence in parts if sentence not in shown]
+    if not left:
+        return ""
+    return f'<div class="body">{" ".join(marked_html(marked) for marked, _ in left)}</div>'
 
 
 def _title(title: Marked | None, hide_all: bool = False) -> str:
@@ -249,14 +258,9 @@ def _sentences_html(parts: list[tuple[Marked, tuple[int, ...]]], hide: set[int] 
     return f'<div class="body">{" ".join(rendered)}</div>'
 
 
-_ASKED = ' class="asked"'
-
-
-def _points_html(item: Item, asked: str | None = None) -> str:
-    rows = [
-        f"<li{_ASKED if point.key == asked else ''}>{marked_html(point.text)}</li>" for point in item.points
-    ]
-    return _list(rows)
+def _points_html(item: Item, skip: str | None = None) -> str:
+    """The item's list, key terms in bold, without the point *skip* (the one a front asked)."""
+    return _list([f"<li>{marked_html(point.text)}</li>" for point in item.points if point.key != skip])
 
 
 def _short(text: str) -> str:
@@ -306,7 +310,7 @@ def _comparison_note(
         deck=topic_deck(source, topic),
         topic=topic.id,
         perspective=perspective,
-        cards=2 if values.get("Dimension") else 1,
+        cards=bool(values.get("Dimension")) + bool(values.get("Question")),
         label=_short(label),
         group=key.split("/", 1)[0],
         file=file,
@@ -327,7 +331,11 @@ def _perspective_question(source: Source, topic: Topic, item: Item) -> NoteSpec:
             "Key": to_html(label),
             "Perspective": to_html(source.perspective(item.perspective).name),
             "Statement": to_html(item.which_statement),
-            "Others": _paragraph(item.explanation) + _points_html(item) + _paragraph(item.conclusion),
+            # The back shows the item; its title too where the front showed a cue instead.
+            "Others": (_title(item.title) if item.cue else "")
+            + _paragraph(item.explanation)
+            + _points_html(item)
+            + _paragraph(item.conclusion),
             # Not the per-perspective heading: it would give the answer away.
             "Context": to_html(topic.heading or topic.name),
             "Question": to_html(item.question),
@@ -355,12 +363,13 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
             pid,
             {
                 "Key": to_html(label),
-                "Dimension": prompt,
+                # An empty Dimension or Question: Anki makes no card of that direction.
+                "Dimension": prompt if comparison.ask in (BOTH, SIDE) else "",
                 "Perspective": to_html(name),
                 "Statement": to_html(side),
                 "Others": f'<ul class="others">{others}</ul>',
                 "Context": to_html(topic.heading or topic.name),
-                "Question": to_html(comparison.reverse_question),
+                "Question": to_html(comparison.reverse_question) if comparison.ask in (BOTH, PERSPECTIVE) else "",
                 "Source": to_html(source.title),
             },
             tags=comparison.tags, label=label, file=comparison.file, line=comparison.line,

@@ -92,11 +92,12 @@ COMPARISON_TEMPLATES = (
         ),
     },
     {
+        # An empty Question: the author asks only the sides (``ask: side``).
         "name": "Perspective from statement",
-        "qfmt": _WHICH_FRONT + "</div>",
+        "qfmt": "{{#Question}}" + _WHICH_FRONT + "</div>{{/Question}}",
         "afmt": (
-            _WHICH_FRONT + '<hr id="answer"><div class="answer">{{Perspective}}</div>'
-            + _OTHERS + _SOURCE + "</div>"
+            "{{#Question}}" + _WHICH_FRONT + '<hr id="answer"><div class="answer">{{Perspective}}</div>'
+            + _OTHERS + _SOURCE + "</div>{{/Question}}"
         ),
     },
 )

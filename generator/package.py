@@ -1,11 +1,12 @@
-"""Write notes as Anki packages (.apkg): reproducibly, in memory, then atomically.
+"""Notes as Anki package (.apkg) bytes: reproducibly, in memory.
 
 genanki's ``Package.write_to_file`` leaves a temporary SQLite file behind on
 every call and stamps zip entries with the current time.  We reuse its
 ``write_to_db`` chain (Package → Deck → Note → Card) on an in-memory database,
 set each note's modification time ourselves (Anki updates a note on re-import
 only if that time is newer) and zip the bytes with fixed dates, so the same
-notes and times always give the same bytes.
+notes and times always give the same bytes.  Writing them is
+:mod:`generator.journal`'s job.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
-import os
 import sqlite3
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -117,15 +117,3 @@ def _zip(entries: dict[str, bytes]) -> bytes:
             # Level 1: a few percent larger, several times faster than the default 6.
             archive.writestr(info, entries[name], compresslevel=1)
     return buffer.getvalue()
-
-
-def write_atomically(files: Mapping[str, bytes], journal_dir: str | None = None) -> None:
-    """Replace each path of *files* with its bytes: all of them or none, whatever interrupts it.
-
-    See :mod:`generator.journal`; the journal goes into *journal_dir* (default:
-    the first file's folder).
-    """
-    from .journal import commit
-
-    if files:
-        commit(files, journal_dir or os.path.dirname(os.path.abspath(next(iter(files)))))

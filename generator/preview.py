@@ -14,11 +14,14 @@ mode; otherwise it follows the system's colour scheme.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .errors import DeckgenError
 from .notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec
 
 # --- the template renderer ---------------------------------------------------
@@ -428,8 +431,19 @@ def write_preview(source_dir: str, path: str) -> int:
 
     source, notes = check(source_dir)
     cards = preview_cards(notes)
-    page = _page(cards, source.title)
-    from .package import write_atomically
+    data = _page(cards, source.title).encode("utf-8")
+    from .journal import commit, recover
+    from .starter import make_folders
 
-    write_atomically({path: page.encode("utf-8")})
+    folder = os.path.dirname(os.path.abspath(path))
+    recover(folder)  # a preview killed while writing: finished or undone first
+    created: list[str] = []  # folders made for the page, removed again if it cannot be written
+    try:
+        make_folders(os.path.dirname(path), created)
+        commit({path: data}, folder)
+    except OSError as error:  # the page is staged and renamed: a failure leaves no part of it
+        for folder in created:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise DeckgenError(f"cannot write {path}: {error.strerror or error}") from None
     return len(cards)

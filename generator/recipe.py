@@ -23,7 +23,7 @@ import yaml
 from .content import Source
 from .errors import DeckgenError, Location, Problem, Problems
 from .selection import DeckRequest, Selection, custom_request
-from .source import ID_PATTERN
+from .source import ID_PATTERN, tag_problem
 from .yamlread import Reader, line_of, read_yaml
 
 _DECK_KEYS = ("file", "topics", "perspectives", "kinds", "tags", "extra_tags")
@@ -89,10 +89,10 @@ def _read_deck(reader: Reader, node: yaml.Node, where: str) -> RecipeDeck | None
     values: dict[str, tuple[str, ...]] = {}
     for key in ("topics", "perspectives", "kinds", "tags", "extra_tags"):
         if key in fields:
-            values[key] = tuple(text for _, text in reader.text_list(fields[key], f"{where}.{key}"))
-    for tag in values.get("extra_tags", ()):
-        if any(c.isspace() for c in tag):
-            reader.problem(fields["extra_tags"], f"{where}.extra_tags", f"tag {tag!r} may not contain spaces")
+            entries = list(reader.text_list(fields[key], f"{where}.{key}"))
+            if key in ("tags", "extra_tags"):  # a tag with a space matches nothing; the removed tag is deckgen's
+                entries = [(item, tag) for item, tag in entries if _tag_ok(reader, item, tag, f"{where}.{key}")]
+            values[key] = tuple(text for _, text in entries)
     file = None
     if "file" in fields:
         file = reader.text(fields["file"], f"{where}.file")
@@ -115,6 +115,13 @@ def _read_deck(reader: Reader, node: yaml.Node, where: str) -> RecipeDeck | None
     lines = tuple((key, line_of(value)) for key, value in fields.items())
     request = replace(request, origin=Location(reader.file, line_of(node), where))
     return RecipeDeck(request, line_of(node), lines)
+
+
+def _tag_ok(reader: Reader, node: yaml.Node, tag: str, where: str) -> bool:
+    problem = f"tag {tag!r} may not contain spaces" if any(c.isspace() for c in tag) else tag_problem(tag)
+    if problem:
+        reader.problem(node, where, problem)
+    return problem is None
 
 
 def check_recipe(recipe: Recipe, source: Source) -> list[Problem]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from .content import Source
 from .errors import DeckgenError, Location
 from .notes import CLOZE, COMPARISON, NoteSpec, slug
+from .source import tag_problem
 
 KINDS = (CLOZE, COMPARISON)
 
@@ -89,6 +90,9 @@ def custom_request(
             f"deck name {deck_name!r}: parts separated by '::' must be non-empty, "
             "without control characters, at most 200 characters"
         )
+    for tag in extra_tags:  # genanki refuses a tag with a space; the removed tag is deckgen's own
+        if problem := tag_problem(tag):
+            raise DeckgenError(problem)
     return DeckRequest(file or slug(deck_name)[:80], selection, "::".join(parts), tuple(extra_tags))
 
 

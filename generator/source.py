@@ -13,7 +13,7 @@ import re
 
 import yaml
 
-from .content import PERSPECTIVE_PLACEHOLDER, Comparison, Item, Marked, Perspective, Point, Source, Topic
+from .content import ASK_CHOICES, PERSPECTIVE, PERSPECTIVE_PLACEHOLDER, SIDE, Comparison, Item, Marked, Perspective, Point, Source, Topic
 from .errors import Problems
 from .markup import MarkupError, has_markers, parse_marked
 from .yamlread import Reader, line_of, read_yaml
@@ -62,8 +62,10 @@ def load_source(directory: str) -> Source:
     if not files:
         problems.add(directory, 1, "", "holds no topic files (*.yaml besides deckgen.yaml)")
     perspective_ids = {p.id for p in header[3]} if header else set()
-    topics = [_read_topic(path, perspective_ids, problems) for path in files]
+    name_lines: dict[str, int] = {}
+    topics = [_read_topic(path, perspective_ids, problems, name_lines) for path in files]
     _check_unique_ids([t for t in topics if t is not None], problems)
+    _check_topic_names([t for t in topics if t is not None], name_lines, problems)
     problems.raise_if_any()
     assert header is not None
     source_id, title, deck, perspectives = header
@@ -91,10 +93,21 @@ def _read_config(path: str, problems: Problems) -> tuple[str, str, str, tuple[Pe
     perspectives: list[Perspective] = []
     if "perspectives" in fields:
         pairs = reader.pairs(fields["perspectives"], "perspectives")
+        names: dict[str, tuple[str, str, int]] = {}
         for pid, key_node, value in pairs or ():
             where = f"perspectives.{pid}"
             ok_id = _check_ident(reader, key_node, pid, where)
             name = _name(reader, value, where)
+            if name and name.casefold() in names:  # "what does Tea say?" twice, one subdeck for both
+                first, first_name, line = names[name.casefold()]
+                reader.problem(
+                    value, where,
+                    f"name {_same_name(name, first_name, f'perspective {first!r} (line {line})')};"
+                    " cards and subdecks would not tell them apart",
+                )
+                name = None
+            if name:
+                names[name.casefold()] = (pid, name, line_of(value))
             if ok_id and name:
                 perspectives.append(Perspective(pid, name))
         # counted as given, so a misspelt entry is reported once, as itself
@@ -106,9 +119,12 @@ def _read_config(path: str, problems: Problems) -> tuple[str, str, str, tuple[Pe
 
 
 def _read_topic(
-    path: str, perspectives: set[str], problems: Problems
+    path: str, perspectives: set[str], problems: Problems, name_lines: dict[str, int] | None = None
 ) -> Topic | None:
-    """One topic file, or ``None`` after recording why it cannot be read."""
+    """One topic file, or ``None`` after recording why it cannot be read.
+
+    *name_lines*, if given, receives the line of the topic's name (by file).
+    """
     root = read_yaml(path, path, problems)
     if root is None:
         return None
@@ -158,6 +174,8 @@ def _read_topic(
         reader.problem(root, "", "a topic needs 'items' or 'comparisons' (or both)")
     if topic_id is None or name is None:
         return None
+    if name_lines is not None:
+        name_lines[path] = line_of(fields["name"])
     return Topic(
         id=topic_id,
         name=name,
@@ -218,13 +236,11 @@ def _read_item(
         if not fields["points"].value and isinstance(fields["points"], yaml.MappingNode):
             reader.problem(fields["points"], f"{where}.points", "is empty; give at least one point")
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
-    asks = question or _has_terms(title, explanation, conclusion, *(p.text for p in points))
-    if item_id and not asks and len(reader.problems.items) == problems_before:
-        reader.problem(
-            node, where,
-            "asks nothing: mark a {{key term}} in its title, explanation, points or conclusion,"
-            " or give it a perspective and a question",
-        )
+    # An item that marks nothing is context: it states the source's content but
+    # makes no card (`deckgen check` counts them).  One that states nothing is a slip.
+    states = title or explanation or points or conclusion
+    if item_id and not states and len(reader.problems.items) == problems_before:
+        reader.problem(node, where, "states nothing: give it a title, an explanation, points or a conclusion")
     if item_id is None:
         return None
     return Item(
@@ -266,7 +282,9 @@ def _item_question(
 def _read_comparison(
     reader: Reader, node: yaml.Node, where: str, perspectives: set[str]
 ) -> Comparison | None:
-    fields = reader.mapping(node, where, ("id", "dimension", "sides"), ("question", "which_question", "tags"))
+    fields = reader.mapping(
+        node, where, ("id", "dimension", "sides"), ("question", "which_question", "ask", "tags")
+    )
     if fields is None:
         return None
     comparison_id = _ident(reader, fields.get("id"), f"{where}.id")
@@ -290,6 +308,18 @@ def _read_comparison(
                 reader.problem(fields[key], f"{where}.{key}", _PLACEHOLDER_HELP[key])
             else:
                 questions[key] = text
+    if "ask" in fields and (ask := reader.text(fields["ask"], f"{where}.ask")):
+        if ask not in ASK_CHOICES:
+            reader.problem(
+                fields["ask"], f"{where}.ask",
+                f"{ask!r} is not one of {', '.join(ASK_CHOICES)} (both directions, only the sides, only the perspectives)",
+            )
+        elif ask == SIDE and "which_question" in fields:
+            reader.problem(fields["which_question"], f"{where}.which_question", "does nothing: 'ask: side' asks no perspective")
+        elif ask == PERSPECTIVE and "question" in fields:
+            reader.problem(fields["question"], f"{where}.question", "does nothing: 'ask: perspective' asks no side")
+        else:
+            questions["ask"] = ask
     if comparison_id is None or dimension is None:
         return None
     return Comparison(comparison_id, dimension, tuple(sides), tags, reader.file, line_of(node), **questions)
@@ -392,13 +422,38 @@ def _normalise(text: str) -> str:
     return "\n".join(line.strip() for line in text.strip().splitlines())
 
 
+def is_reserved_tag(tag: str) -> bool:
+    """True for the tag of removed notes and its children, in any case (as Anki's search matches them)."""
+    from .lock import REMOVED_TAG  # imported here: lock imports this module
+
+    folded, reserved = tag.casefold(), REMOVED_TAG.casefold()
+    return folded == reserved or folded.startswith(reserved + "::")
+
+
+def tag_problem(tag: str) -> str | None:
+    """Why *tag* cannot be given to a note (or select one), or ``None`` if it can."""
+    if not tag:
+        return "a tag may not be empty"
+    if any(c.isspace() for c in tag) or tag.startswith(":") or tag.endswith(":"):
+        return f"tag {tag!r} may not contain spaces or start or end with ':'"
+    if is_reserved_tag(tag):
+        from .lock import REMOVED_TAG
+
+        return (
+            f"tag {tag!r} is reserved: {REMOVED_TAG!r} and its children mark notes removed"
+            " from the source, which students delete"
+        )
+    return None
+
+
 def _tags(reader: Reader, node: yaml.Node | None, where: str) -> tuple[str, ...]:
     if node is None:
         return ()
     tags = []
     for item, tag in reader.text_list(node, where):
-        if any(c.isspace() for c in tag) or tag.startswith(":") or tag.endswith(":"):
-            reader.problem(item, where, f"tag {tag!r} may not contain spaces or start or end with ':'")
+        problem = tag_problem(tag)
+        if problem:
+            reader.problem(item, where, problem)
         else:
             tags.append(tag)
     return tuple(tags)
@@ -423,3 +478,24 @@ def _check_unique_ids(topics: list[Topic], problems: Problems) -> None:
                 )
             else:
                 seen[entry.id] = f"{entry.file}:{entry.line}"
+
+
+def _check_topic_names(topics: list[Topic], name_lines: dict[str, int], problems: Problems) -> None:
+    """Anki merges decks whose names differ only in case: each topic needs its own deck."""
+    seen: dict[str, Topic] = {}
+    for topic in topics:
+        first = seen.setdefault(topic.name.casefold(), topic)
+        if first is not topic:
+            first_line = name_lines.get(first.file, first.line)
+            problems.add(
+                topic.file, name_lines.get(topic.file, topic.line), "name",
+                _same_name(topic.name, first.name, f"topic {first.id!r} ({first.file}:{first_line})")
+                + "; Anki would merge their decks",
+            )
+
+
+def _same_name(name: str, first: str, owner: str) -> str:
+    """How *name* clashes with *first*, *owner*'s name, which it equals ignoring case (as Anki does)."""
+    if name == first:
+        return f"{name!r} is already the name of {owner}"
+    return f"{name!r} differs only in case from {first!r}, the name of {owner}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from .errors import DeckgenError
@@ -67,18 +68,52 @@ comparisons:
 
 def write_starter(folder: str, title: str | None = None) -> list[str]:
     """Write ``deckgen.yaml`` and ``01-basics.yaml`` into *folder* (new or empty)."""
-    if os.path.exists(folder) and (not os.path.isdir(folder) or os.listdir(folder)):
+    try:
+        taken = os.path.exists(folder) and (not os.path.isdir(folder) or bool(os.listdir(folder)))
+    except OSError as error:  # a folder that cannot be listed
+        raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
+    if taken:
         raise DeckgenError(f"{folder}: already exists and is not an empty folder; choose a new name")
     name = title or os.path.basename(os.path.normpath(folder)).replace("_", " ").replace("-", " ").strip()
     if not name or any(c in name for c in '"\\') or any(ord(c) < 32 for c in name):
         raise DeckgenError(f"{name!r} cannot be a title; give one with --title")
     source_id = slug(name)[:64].strip("-_") or "my-source"
-    os.makedirs(folder, exist_ok=True)
     files = {
         os.path.join(folder, "deckgen.yaml"): CONFIG.format(id=source_id, title=name),
         os.path.join(folder, "01-basics.yaml"): TOPIC.format(),
     }
-    for path, text in files.items():
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
+    created: list[str] = []  # folders this call made: removed again if the starter cannot be written
+    written: list[str] = []
+    try:
+        make_folders(folder, created)
+        for path, text in files.items():
+            with open(path, "x", encoding="utf-8") as handle:
+                written.append(path)
+                handle.write(text)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            for path in written:
+                os.remove(path)
+            for path in created:
+                os.rmdir(path)
+        raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
     return list(files)
+
+
+def make_folders(folder: str, created: list[str]) -> None:
+    """Make *folder* and its missing parents, adding each one made to *created*, deepest first.
+
+    On failure, *created* still lists what was made, for the caller to remove.
+    """
+    missing = []
+    while folder and not os.path.lexists(folder):
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    for path in reversed(missing):
+        try:
+            os.mkdir(path)
+        except FileExistsError:  # "a/.." once "a" exists
+            if not os.path.isdir(path):
+                raise
+        else:
+            created.insert(0, path)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from generator.build import build
-from generator.notes import build_notes, slug, topic_deck
+from generator.notes import build_notes, guid_for, slug, topic_deck
 from generator.source import load_source
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards
@@ -68,7 +68,7 @@ def test_each_item_asks_what_its_author_marked(imported):
             for text in (item.explanation, item.conclusion):
                 expected_cloze += len({slug(t) for t in text.terms}) if text else 0
             expected_comparison += bool(item.perspective and item.question and (item.cue or item.title))
-        expected_comparison += 2 * sum(len(c.sides) for c in topic.comparisons)
+        expected_comparison += sum(len(c.sides) * (2 if c.ask == "both" else 1) for c in topic.comparisons)
     kinds = Counter(card.note_type for card in cards)
     assert kinds == {"deckgen Cloze": expected_cloze, "deckgen Comparison": expected_comparison}
 
@@ -93,19 +93,26 @@ def test_every_cloze_card_shows_a_blank_and_its_answer(imported):
         assert "[...]" not in card.answer_text, card
 
 
-def test_comparison_cards_ask_both_directions(imported):
+def test_comparison_cards_ask_the_directions_their_author_chose(imported):
     col, report, logs, cards = imported
-    by_note: dict[int, set[str]] = {}
+    by_guid: dict[str, set[str]] = {}
     for card in cards:
         if card.note_type == "deckgen Comparison":
-            by_note.setdefault(card.note_id, set()).add(card.template)
-    templates = Counter(frozenset(t) for t in by_note.values())
-    assert templates[frozenset({"Side from perspective", "Perspective from statement"})] > 0
-    assert templates[frozenset({"Perspective from statement"})] > 0
-    assert set(templates) <= {
-        frozenset({"Side from perspective", "Perspective from statement"}),
-        frozenset({"Perspective from statement"}),
-    }
+            by_guid.setdefault(card.guid, set()).add(card.template)
+    source = load_source(str(BUNDLED_SOURCE))
+    expected = {}
+    directions = {"both": {SIDE, WHICH}, "side": {SIDE}, "perspective": {WHICH}}
+    for topic in source.topics:
+        for comparison in topic.comparisons:
+            for pid, _ in comparison.sides:
+                expected[guid_for(f"{source.id}/{comparison.id}/side/{pid}")] = directions[comparison.ask]
+        for item in topic.items:
+            if item.perspective and item.question:
+                expected[guid_for(f"{source.id}/{item.id}/perspective")] = {WHICH}
+    assert by_guid == expected and expected
+
+
+SIDE, WHICH = "Side from perspective", "Perspective from statement"
 
 
 def test_anki_finds_no_empty_cards(imported):
@@ -179,11 +186,27 @@ ESSAY_HEADINGS = [
 ]
 
 
-def test_every_essay_heading_reaches_a_card(imported):
+def test_every_essay_heading_is_stated_and_every_asked_one_reaches_a_card(imported):
+    """The source states the whole essay; a card shows every heading of what it asks."""
     col, report, logs, cards = imported
+    source = load_source(str(BUNDLED_SOURCE))
+    stated = set()
+    asked = set()
+    groups = {note.group for note in build_notes(source)}
+    for topic in source.topics:
+        stated |= {topic.name, topic.heading or "", *(heading for _, heading in topic.headings)}
+        if any(item.id in groups for item in topic.items) or topic.comparisons:
+            asked |= {topic.heading or "", *(heading for _, heading in topic.headings)}
+        for item in topic.items:
+            if item.title:
+                stated.add(item.title.plain)
+                if item.id in groups:
+                    asked.add(item.title.plain)
+    assert [heading for heading in ESSAY_HEADINGS if heading not in stated] == []
     seen = " \n ".join(f"{c.question_text} \n {c.answer_text}" for c in cards)
-    missing = [heading for heading in ESSAY_HEADINGS if heading not in seen]
-    assert missing == []
+    shown = [heading for heading in ESSAY_HEADINGS if heading in seen]
+    assert [heading for heading in ESSAY_HEADINGS if heading in asked and heading not in shown] == []
+    assert len(shown) >= len(ESSAY_HEADINGS) // 2
 
 
 def test_an_edit_updates_the_same_note_in_place(source_copy, tmp_path):

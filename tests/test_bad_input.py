@@ -145,12 +145,9 @@ CASES = [
         ["basics.yaml:5: the YAML tag !shout is not allowed"],
     ),
     (
-        "asks nothing",
-        item("id: origin\ntitle: Origin\n"),
-        [
-            "basics.yaml:4: items[0] (origin): asks nothing: mark a {{key term}} in its title, explanation, "
-            "points or conclusion, or give it a perspective and a question",
-        ],
+        "states nothing",
+        item("id: origin\nperspective: tea\n"),
+        ["basics.yaml:4: items[0] (origin): states nothing: give it a title, an explanation, points or a conclusion"],
     ),
     (
         "markers in a cue",
@@ -186,6 +183,20 @@ CASES = [
             "where each card names its perspective",
             "basics.yaml:7: comparisons[0] (caffeine).which_question: may not contain {perspective}: "
             "the card asks which perspective it is",
+        ],
+    ),
+    (
+        "a comparison asked in an unknown direction, and questions it would never ask",
+        "topic: basics\nname: Basics\ncomparisons:\n  - id: caffeine\n    dimension: Caffeine\n    ask: forward\n"
+        "    sides:\n      tea: Less\n      coffee: More\n  - id: colour\n    dimension: Colour\n    ask: side\n"
+        "    which_question: Which drink?\n    sides:\n      tea: Green\n      coffee: Brown\n"
+        "  - id: price\n    dimension: Price\n    ask: perspective\n    question: What does {perspective} cost?\n"
+        "    sides:\n      tea: Cheap\n      coffee: Dear\n",
+        [
+            "basics.yaml:6: comparisons[0] (caffeine).ask: 'forward' is not one of both, side, perspective "
+            "(both directions, only the sides, only the perspectives)",
+            "basics.yaml:13: comparisons[1] (colour).which_question: does nothing: 'ask: side' asks no perspective",
+            "basics.yaml:20: comparisons[2] (price).question: does nothing: 'ask: perspective' asks no side",
         ],
     ),
     (

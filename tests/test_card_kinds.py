@@ -48,12 +48,11 @@ comparisons:
 """
 
 
-@pytest.fixture(scope="module")
-def cards(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("kinds")
-    source = write_source(tmp / "src", TOPIC)
-    report = build(str(source), str(tmp / "out"), timestamp=1_700_000_000)
-    col = open_collection(tmp / "col")
+def imported_cards(folder: Path, topic: str):
+    """*topic* built as a source, imported into a fresh collection; every card as Anki renders it."""
+    source = write_source(folder / "src", topic)
+    report = build(str(source), str(folder / "out"), timestamp=1_700_000_000)
+    col = open_collection(folder / "col")
     try:
         import_package(col, Path(report.files[0].path))
         rendered = rendered_cards(col)
@@ -62,6 +61,11 @@ def cards(tmp_path_factory):
         col.close()
     assert len(rendered) == report.cards
     return rendered
+
+
+@pytest.fixture(scope="module")
+def cards(tmp_path_factory):
+    return imported_cards(tmp_path_factory.mktemp("kinds"), TOPIC)
 
 
 def by_fact(cards, fact, text=""):
@@ -126,3 +130,16 @@ def test_the_source_is_named_on_the_back_only(cards):
     for card in cards:
         assert "Tea and Coffee" not in card.question_text  # the source's title (conftest)
         assert card.answer_text.endswith("Tea and Coffee")
+
+
+def test_a_comparison_may_ask_one_direction_only(tmp_path):
+    topic = (
+        "topic: basics\nname: Basics\ncomparisons:\n"
+        "  - id: caffeine\n    dimension: Caffeine\n    ask: side\n    sides:\n      tea: Less\n      coffee: More\n"
+        "  - id: colour\n    dimension: Colour\n    ask: perspective\n    sides:\n      tea: Green\n      coffee: Brown\n"
+    )
+    rendered = imported_cards(tmp_path, topic)
+    assert sorted(asked_fact(c) for c in rendered) == [
+        "Perspective from statement: Coffee", "Perspective from statement: Tea",  # colour: only "which?"
+        "Side from perspective: Less", "Side from perspective: More",  # caffeine: only the sides
+    ]

@@ -1,0 +1,299 @@
+"""Issue 9's hardening: reserved and malformed tags, and outputs that cannot be written.
+
+Every refusal is a located problem or one line naming the value, never a
+traceback; exit 1 for content and the environment, 2 for a bad option; and
+nothing is written.  (Duplicate perspective and topic names and the reserved
+tag in a source are cases of the bad-input corpus, ``tests/bad_inputs/``.)
+Tests run as root, which ignores file modes: a read-only folder is simulated
+by making the system call fail, and real refusals come from paths no one can
+write (under a regular file, a name too long, ``/proc``).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+from generator.csvexport import csv_bytes
+from generator.errors import DeckgenError
+from generator.lock import REMOVED_TAG
+from generator.notes import build_notes
+from generator.selection import Selection, custom_request
+from generator.source import is_reserved_tag, load_source
+
+VALID = Path(__file__).resolve().parent / "bad_inputs" / "_valid"
+LONG = "x" * 300
+PROC = Path("/proc")
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A working folder holding the small valid source as ``src/``."""
+    shutil.copytree(VALID, tmp_path / "src")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def invoke(*args: str):  # noqa: ANN201 - click's Result
+    return CliRunner().invoke(main, list(args))
+
+
+def entries(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def assert_one_line_error(result, exit_code: int, message: str) -> None:  # noqa: ANN001
+    assert "Traceback" not in result.output, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == exit_code, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == f"Error: {message}", result.stderr
+
+
+# --- 2. the tag of removed notes is deckgen's own ---------------------------------
+
+
+@pytest.mark.parametrize("tag", [REMOVED_TAG, REMOVED_TAG.upper(), "Deckgen::Removed::x", f"{REMOVED_TAG}::a::b"])
+def test_reserved_tag_is_recognised_in_any_case_with_children(tag):
+    assert is_reserved_tag(tag)
+
+
+@pytest.mark.parametrize("tag", ["deckgen", "deckgen::removed-notes", "deckgen::other", "my::deckgen::removed"])
+def test_other_tags_are_not_reserved(tag):
+    assert not is_reserved_tag(tag)
+
+
+@pytest.mark.parametrize("option", ["--extra-tag", "--tag"])
+@pytest.mark.parametrize("command", ["build", "plan"])
+def test_reserved_tag_option_is_a_usage_error(project, command, option):
+    before = entries(project)
+    result = invoke(command, "--source", "src", "--deck-name", "Soc 101", option, "Deckgen::Removed::old")
+    assert_one_line_error(
+        result, 2,
+        f"Invalid value for '{option}': tag 'Deckgen::Removed::old' is reserved: '{REMOVED_TAG}' and its children "
+        "mark notes removed from the source, which students delete",
+    )
+    assert entries(project) == before
+
+
+def test_a_tag_merely_beside_the_reserved_one_is_built(project):
+    result = invoke("build", "--source", "src", "--deck-name", "Soc 101", "--extra-tag", "deckgen::removed-later")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("key", ["extra_tags", "tags"])
+def test_reserved_tag_in_a_recipe_is_located(project, key):
+    recipe = project / "course.yaml"
+    recipe.write_text(f"source: src\ndecks:\n  - name: Week 1\n    {key}:\n      - ok\n      - {REMOVED_TAG}\n")
+    before = entries(project)
+    result = invoke("build", "--recipe", "course.yaml")
+    assert "Traceback" not in result.output
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"course.yaml:6: decks[0].{key}: tag '{REMOVED_TAG}' is reserved: '{REMOVED_TAG}' and its children mark "
+        "notes removed from the source, which students delete",
+        "Error: 1 problem found; nothing was written.",
+    ]
+    assert entries(project) == before
+
+
+def test_the_library_refuses_a_reserved_extra_tag():
+    with pytest.raises(DeckgenError, match="is reserved"):
+        custom_request("Week 1", Selection(), [REMOVED_TAG.title()])
+
+
+# --- 4. a tag is one word ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("file_format", ["apkg", "csv"])
+@pytest.mark.parametrize("tag", ["Soc 101", "soc\t101", "soc\n101", " soc101"])
+def test_extra_tag_with_whitespace_is_a_usage_error(project, file_format, tag):
+    before = entries(project)
+    result = invoke("build", "--source", "src", "--format", file_format, "--deck-name", "Soc", "--extra-tag", tag)
+    assert_one_line_error(
+        result, 2, f"Invalid value for '--extra-tag': tag {tag!r} may not contain spaces or start or end with ':'"
+    )
+    assert entries(project) == before
+
+
+@pytest.mark.parametrize("tag", ["Soc 101", "", ":soc", "soc::"])
+def test_tag_filter_that_can_match_nothing_is_a_usage_error(project, tag):
+    result = invoke("build", "--source", "src", "--tag", tag)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.splitlines()[-1].startswith("Error: Invalid value for '--tag': ")
+    assert not (project / "decks_out").exists()
+
+
+def test_recipe_tag_with_a_space_is_located_at_its_entry(project):
+    (project / "course.yaml").write_text("source: src\ndecks:\n  - name: A\n    extra_tags:\n      - ok\n      - a b\n")
+    result = invoke("build", "--recipe", "course.yaml")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == "course.yaml:6: decks[0].extra_tags: tag 'a b' may not contain spaces"
+
+
+def test_the_library_refuses_a_tag_with_whitespace():
+    with pytest.raises(DeckgenError, match="may not contain spaces"):
+        custom_request("Week 1", Selection(), ["Soc 101"])
+
+
+def test_csv_never_splits_a_tag():
+    note = build_notes(load_source(str(VALID)))[0]
+    with pytest.raises(DeckgenError, match="whitespace"):
+        csv_bytes([replace(note, tags=(*note.tags, "Soc 101"))])
+
+
+# --- 5. outputs that cannot be written ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "out, reason",
+    [
+        ("plain/preview.html", "Not a directory"),
+        ("plain/sub/preview.html", "Not a directory"),
+        (f"{LONG}.html", "File name too long"),
+        (f"{LONG}/preview.html", "File name too long"),
+        (f"new/{LONG}/preview.html", "File name too long"),
+    ],
+    ids=["under-a-file", "deeper-under-a-file", "name-too-long", "folder-name-too-long", "made-folder-removed"],
+)
+def test_preview_to_an_unwritable_path(project, out, reason):
+    (project / "plain").write_text("a regular file\n")
+    before = entries(project)
+    result = invoke("preview", "--source", "src", "--out", out)
+    assert_one_line_error(result, 1, f"cannot write {out}: {reason}")
+    assert entries(project) == before
+
+
+@pytest.mark.skipif(not PROC.is_dir(), reason="no /proc here")
+@pytest.mark.parametrize("out", ["/proc/deckgen-test", "/proc/deckgen-test/preview.html"])
+def test_preview_under_proc(project, out):
+    result = invoke("preview", "--source", "src", "--out", out)
+    assert "Traceback" not in result.output
+    assert result.exit_code == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"Error: cannot write {out}: ")
+    assert not os.path.exists("/proc/deckgen-test")
+
+
+def refuse(error_number: int):  # noqa: ANN201
+    def fail(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(error_number, os.strerror(error_number))
+
+    return fail
+
+
+def test_preview_into_a_read_only_folder(project, monkeypatch):
+    """Root writes anywhere: the refusal is made where the file is created."""
+    monkeypatch.setattr(tempfile, "mkstemp", refuse(errno.EACCES))
+    result = invoke("preview", "--source", "src", "--out", "new/folder/preview.html")
+    assert_one_line_error(result, 1, "cannot write new/folder/preview.html: Permission denied")
+    assert not (project / "new").exists()  # the folders made for it are gone again
+
+
+def test_preview_on_a_full_disk_keeps_the_old_page(project, monkeypatch):
+    assert invoke("preview", "--source", "src", "--out", "out/preview.html").exit_code == 0
+    page = (project / "out" / "preview.html").read_bytes()
+    monkeypatch.setattr(os, "fsync", refuse(errno.ENOSPC))
+    result = invoke("preview", "--source", "src", "--out", "out/preview.html")
+    assert_one_line_error(result, 1, "cannot write out/preview.html: No space left on device")
+    assert entries(project / "out") == ["preview.html"]  # no temporary left
+    assert (project / "out" / "preview.html").read_bytes() == page
+
+
+def test_preview_of_a_bad_source_makes_no_folder(project):
+    (project / "src" / "basics.yaml").write_text("topic: basics\n")
+    result = invoke("preview", "--source", "src", "--out", "new/preview.html")
+    assert result.exit_code == 1
+    assert not (project / "new").exists()
+
+
+@pytest.mark.parametrize(
+    "folder, reason",
+    [("plain/course", "Not a directory"), (LONG, "File name too long"), (f"a/{LONG}/b", "File name too long")],
+    ids=["under-a-file", "name-too-long", "made-folder-removed"],
+)
+def test_new_in_an_unwritable_place(project, folder, reason):
+    (project / "plain").write_text("a regular file\n")
+    before = entries(project)
+    result = invoke("new", folder, "--title", "Course")
+    assert_one_line_error(result, 1, f"cannot write {folder}: {reason}")
+    assert entries(project) == before
+
+
+@pytest.mark.skipif(not PROC.is_dir(), reason="no /proc here")
+def test_new_under_proc(project):
+    result = invoke("new", "/proc/deckgen-test", "--title", "Course")
+    assert "Traceback" not in result.output
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot write /proc/deckgen-test: ")
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("error_number", [errno.EACCES, errno.ENOSPC])
+def test_new_that_fails_half_way_leaves_nothing(project, monkeypatch, error_number):
+    import generator.starter as starter
+
+    real_open = open
+    opened = []
+
+    def second_file_fails(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        opened.append(path)
+        if len(opened) == 2:
+            raise OSError(error_number, os.strerror(error_number), path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(starter, "open", second_file_fails, raising=False)
+    before = entries(project)
+    result = invoke("new", "deep/course")
+    assert_one_line_error(result, 1, f"cannot write deep/course: {os.strerror(error_number)}")
+    assert entries(project) == before
+
+
+def test_new_in_a_folder_that_cannot_be_listed(project, monkeypatch):
+    (project / "course").mkdir()
+    monkeypatch.setattr(os, "listdir", refuse(errno.EACCES))
+    result = invoke("new", "course")
+    assert_one_line_error(result, 1, "cannot write course: Permission denied")
+
+
+@pytest.mark.parametrize("value", ["²", "1e9", "-5", "99999999999999999999", "12 34"])
+def test_an_unusable_source_date_epoch_is_one_line_not_a_traceback(tmp_path, monkeypatch, value):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    from .conftest import write_source
+    from .test_regenerate import V1
+
+    source = write_source(tmp_path / "src", V1)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().endswith(f"SOURCE_DATE_EPOCH must be a whole number of seconds from 0 to 253402300799, not {value!r}")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_lock_that_is_a_device_is_refused_by_build_too(tmp_path):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    from .conftest import write_source
+    from .test_regenerate import V1
+
+    source = write_source(tmp_path / "src", V1)
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(source), "--out", str(tmp_path / "out"), "--lock", "/dev/zero"]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "/dev/zero:1: is not a regular file" in result.output
+    assert not (tmp_path / "out").exists()
