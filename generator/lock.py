@@ -281,17 +281,15 @@ class _Origin:
     def problem(self, path: _Place, what: str, line: int | None = None) -> Problem:
         """A problem with the value at *path*.
 
-        It reads "LOCK:1: the lock cannot be read (WHERE, line N: WHAT);
-        restore it from version control", the form deckgen has always given
-        a lock it refuses, with the entry and its line inside the parentheses.
+        It reads "LOCK:N: WHERE: the lock cannot be read: WHAT; restore it
+        from version control", located like a source's problems.
         """
         line = self.located().lines.get(path, 1) if line is None else line
-        where = _where(path)
-        return _content_problem(self.path, f"{where}, line {line}" if where else f"line {line}", what)
+        return _content_problem(self.path, line, _where(path), what)
 
 
-def _content_problem(path: str, place: str, what: str) -> Problem:
-    return Problem(path, 1, "", f"the lock cannot be read ({place}: {what}); restore it from version control")
+def _content_problem(path: str, line: int, where: str, what: str) -> Problem:
+    return Problem(path, line, where, f"the lock cannot be read: {what}; restore it from version control")
 
 
 class _Node:
@@ -776,5 +774,5 @@ _NO_NEWER_TIME = f"mod is {MAX_TIME}, the latest time a lock may hold: the note 
 def _lock_problem(lock: Lock, key: str, name: str, what: str) -> Problem:
     """A problem with the lock entry of note *key*, found while resolving against the source."""
     if lock.origin is None:  # a lock made in memory: no file, no line
-        return _content_problem(LOCK_NAME, f"note {key!r}", what)
+        return _content_problem(LOCK_NAME, 1, f"note {key!r}", what)
     return lock.origin.problem(("notes", key, name), what)

@@ -83,7 +83,10 @@ def valid_lock(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def refused(place: str, what: str) -> str:
     """The line for a problem of the lock's content at *place* ("note 'key', line N", "line N")."""
-    return f"deckgen.lock:1: the lock cannot be read ({place}: {what}); restore it from version control"
+    where, _, line = place.rpartition("line ")
+    where = where.rstrip(", ")
+    located = f"deckgen.lock:{line}: {where}: " if where else f"deckgen.lock:{line}: "
+    return f"{located}the lock cannot be read: {what}; restore it from version control"
 
 
 def note(key: str) -> str:

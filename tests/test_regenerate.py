@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -286,8 +287,9 @@ def test_hand_edited_lock_is_refused(tmp_path, edit, message):
     result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "b")])
     assert result.exit_code == 1
     line = result.stderr.splitlines()[0]
-    assert line.startswith(f"{source}/deckgen.lock:1: the lock cannot be read (note ")
-    assert line.endswith("); restore it from version control")
+    assert re.match(rf"{re.escape(str(source))}/deckgen.lock:\d+: note '[^']+': the lock cannot be read: ", line)
+    assert line.endswith("; restore it from version control")
+    assert not line.startswith(f"{source}/deckgen.lock:1:")  # located at the note's own line
     assert not (tmp_path / "b").exists()
 
 
