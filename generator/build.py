@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .content import Source
 from .errors import ContentError, DeckgenError, Problem
-from .cache import CACHE_NAME, cache_text, cached_build, fingerprint, sha256
+from .cache import CACHE_NAME, cache_text, cached_build, current_inputs, fingerprint, sha256
 from .journal import commit, recover
 from .lock import (
     LOCK_NAME,
@@ -336,7 +336,9 @@ def _cache_entry(
     source_dir: str, prepared: _Prepared, files: dict[str, bytes], written: list[DeckFile]
 ) -> bytes:
     """The build cache for what this build leaves behind (see :mod:`generator.cache`)."""
-    key = fingerprint(_input_files(source_dir), prepared.lock_text.encode("utf-8"))
+    # The bytes this build read, not the files as they are now: an edit saved
+    # while it ran must make the next build rebuild.
+    key = fingerprint(prepared.source.inputs, prepared.lock_text.encode("utf-8"))
     expiries = [n.removed + REMOVED_RETENTION_SECONDS for _, n in prepared.resolution.tombstones if n.removed]
     entries = [
         {"path": f.path, "sha256": sha256(files[f.path]), "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
@@ -355,7 +357,7 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
         except ContentError:
             return None
     try:
-        key = fingerprint(_input_files(source_dir), lock_bytes)
+        key = fingerprint(current_inputs(_input_files(source_dir)), lock_bytes)
     except OSError:
         return None  # let the full build say what is wrong
     cached = cached_build(out_dir, key, now)

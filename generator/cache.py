@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from . import __version__
 from .yamlread import MAX_FILE_BYTES
@@ -23,19 +23,30 @@ CACHE_NAME = ".deckgen-cache.json"
 _CODE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def fingerprint(source_files: list[str], lock_bytes: bytes | None) -> str:
-    """A hash of everything a default build depends on, the clock aside."""
+def fingerprint(inputs: Iterable[tuple[str, str]], lock_bytes: bytes | None) -> str:
+    """A hash of everything a default build depends on, the clock aside.
+
+    *inputs* are the source files by name with the SHA-256 of their bytes: for
+    the cache a build writes, of the very bytes it was built from (an edit saved
+    while it ran is then a change the next build sees); for the check, of the
+    files as they are now (:func:`current_inputs`).
+    """
     digest = hashlib.sha256(f"deckgen {__version__}\n".encode())
     for name in sorted(os.listdir(_CODE_DIR)):
         if name.endswith(".py"):  # any change to deckgen's code, released or not
-            digest.update(_file_record(os.path.join(_CODE_DIR, name), name))
-    for path in sorted(source_files):
-        digest.update(_file_record(path, os.path.basename(path)))
+            digest.update(f"{name}\x00{sha256(_regular_file_bytes(os.path.join(_CODE_DIR, name)))}\n".encode())
+    for name, file_digest in sorted(inputs):
+        digest.update(f"source\x00{name}\x00{file_digest}\n".encode())
     digest.update(b"lock\x00" + (lock_bytes if lock_bytes is not None else b"(none)"))
     return digest.hexdigest()
 
 
-def _file_record(path: str, name: str) -> bytes:
+def current_inputs(paths: Iterable[str]) -> list[tuple[str, str]]:
+    """Each file of *paths* by name with the SHA-256 of its bytes now."""
+    return [(os.path.basename(path), sha256(_regular_file_bytes(path))) for path in paths]
+
+
+def _regular_file_bytes(path: str) -> bytes:
     # Only regular files of a sane size: a source may be a link to a device or
     # a pipe, which the full build refuses with a message (and which could
     # never be read to the end here).
@@ -43,8 +54,7 @@ def _file_record(path: str, name: str) -> bytes:
     if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
         raise OSError(f"{path}: not a regular source file")
     with open(path, "rb") as handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
-    return f"{name}\x00{len(data)}\x00".encode() + data
+        return handle.read(MAX_FILE_BYTES + 1)
 
 
 def sha256(data: bytes) -> str:

@@ -145,6 +145,8 @@ class Source:
     perspectives: tuple[Perspective, ...]
     topics: tuple[Topic, ...]
     directory: str
+    inputs: tuple[tuple[str, str], ...] = ()
+    """Each file read (its name) with the SHA-256 of the very bytes the source was built from."""
 
     def perspective(self, pid: str) -> Perspective:
         """The perspective with id *pid* (validated to exist)."""

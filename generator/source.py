@@ -8,6 +8,7 @@ one :class:`~generator.errors.ContentError` is raised.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 
@@ -52,10 +53,11 @@ def load_source(directory: str) -> Source:
     config_path = os.path.join(directory, CONFIG_FILE)
     misnamed = os.path.join(directory, MISNAMED_CONFIG)
     header = None
+    read: dict[str, bytes] = {}  # the bytes the source is built from, by path
     if os.path.lexists(misnamed):  # read by no one: say so rather than let it be ignored
         problems.add(misnamed, 1, "", f"the source's settings are read from {CONFIG_FILE} only; rename this file")
     if os.path.lexists(config_path):  # lexists: a broken link is reported, not "missing"
-        header = _read_config(config_path, problems)
+        header = _read_config(config_path, problems, read)
     elif not os.path.lexists(misnamed):
         problems.add(config_path, 1, "", f"missing: a source folder needs a {CONFIG_FILE} (see README)")
     files = source_files(directory)
@@ -63,7 +65,7 @@ def load_source(directory: str) -> Source:
         problems.add(directory, 1, "", "holds no topic files (*.yaml besides deckgen.yaml)")
     perspective_ids = {p.id for p in header[3]} if header else set()
     name_lines: dict[str, int] = {}
-    topics = [_read_topic(path, perspective_ids, problems, name_lines) for path in files]
+    topics = [_read_topic(path, perspective_ids, problems, name_lines, read) for path in files]
     _check_unique_ids([t for t in topics if t is not None], problems)
     _check_topic_names([t for t in topics if t is not None], name_lines, problems)
     problems.raise_if_any()
@@ -76,11 +78,14 @@ def load_source(directory: str) -> Source:
         perspectives=perspectives,
         topics=tuple(t for t in topics if t is not None),
         directory=directory,
+        inputs=tuple(sorted((os.path.basename(p), hashlib.sha256(d).hexdigest()) for p, d in read.items())),
     )
 
 
-def _read_config(path: str, problems: Problems) -> tuple[str, str, str, tuple[Perspective, ...]] | None:
-    root = read_yaml(path, path, problems)
+def _read_config(
+    path: str, problems: Problems, read: dict[str, bytes] | None = None
+) -> tuple[str, str, str, tuple[Perspective, ...]] | None:
+    root = read_yaml(path, path, problems, read)
     if root is None:
         return None
     reader = Reader(path, problems)
@@ -119,13 +124,18 @@ def _read_config(path: str, problems: Problems) -> tuple[str, str, str, tuple[Pe
 
 
 def _read_topic(
-    path: str, perspectives: set[str], problems: Problems, name_lines: dict[str, int] | None = None
+    path: str,
+    perspectives: set[str],
+    problems: Problems,
+    name_lines: dict[str, int] | None = None,
+    read: dict[str, bytes] | None = None,
 ) -> Topic | None:
     """One topic file, or ``None`` after recording why it cannot be read.
 
-    *name_lines*, if given, receives the line of the topic's name (by file).
+    *name_lines*, if given, receives the line of the topic's name (by file);
+    *read* the file's bytes (by path).
     """
-    root = read_yaml(path, path, problems)
+    root = read_yaml(path, path, problems, read)
     if root is None:
         return None
     reader = Reader(path, problems)

@@ -54,15 +54,20 @@ def line_of(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def read_yaml(path: str, shown: str, problems: Problems) -> yaml.Node | None:
+def read_yaml(
+    path: str, shown: str, problems: Problems, read: dict[str, bytes] | None = None
+) -> yaml.Node | None:
     """Parse the file at *path* into a node graph, or record why it cannot be.
 
     *shown* is the name used in messages (relative to where the user works).
-    Returns ``None`` when a problem was recorded.
+    Returns ``None`` when a problem was recorded.  The bytes read go into
+    *read* (by path), so a build can say exactly what it was built from.
     """
     data = _read_bytes(path, shown, problems)
     if data is None:
         return None
+    if read is not None:
+        read[path] = data
     text = _decode(data, shown, problems)
     if text is None:
         return None

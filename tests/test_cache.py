@@ -67,3 +67,27 @@ def test_an_edit_in_one_topic_leaves_the_other_packages_byte_identical(tmp_path)
     build(str(source), str(tmp_path / "b"), timestamp=T2)
     assert (tmp_path / "a" / "more.apkg").read_bytes() == (tmp_path / "b" / "more.apkg").read_bytes()
     assert (tmp_path / "a" / "basics.apkg").read_bytes() != (tmp_path / "b" / "basics.apkg").read_bytes()
+
+
+def test_an_edit_saved_while_a_build_runs_is_never_lost(tmp_path, monkeypatch):
+    """The cache records the bytes the build read: an editor's save during the build is a change."""
+    import generator.yamlread as yamlread
+
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    topic = source / "basics.yaml"
+    edited = V1.replace("Pour {{hot water}}", "Pour {{boiling water}}")
+    real_read = yamlread._read_bytes
+
+    def read_then_save(path, shown, problems):
+        data = real_read(path, shown, problems)
+        if path == str(topic):  # the author saves right after deckgen has read the file
+            topic.write_text(edited, encoding="utf-8")
+        return data
+
+    monkeypatch.setattr(yamlread, "_read_bytes", read_then_save)
+    raced = build(str(source), str(out), timestamp=T1)
+    monkeypatch.setattr(yamlread, "_read_bytes", real_read)
+    assert raced.total("added") == raced.notes  # built from the bytes read before the save
+    after = build(str(source), str(out), timestamp=T2)
+    assert after.total("updated") > 0  # not answered from the cache: the save is built
