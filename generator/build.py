@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .content import Source
 from .errors import ContentError, DeckgenError, Problem
 from .cache import CACHE_NAME, cache_text, cached_build, current_inputs, fingerprint, sha256
-from .journal import commit, recover
+from .journal import commit, make_folders, recover, remove_folders
 from .lock import (
     LOCK_NAME,
     MAX_TIME,
@@ -323,11 +323,13 @@ def build(
     if cacheable:
         files[os.path.join(out_dir, CACHE_NAME)] = _cache_entry(source_dir, prepared, files, written)
 
+    created: list[str] = []  # folders made for the decks, taken back if they cannot be written
     try:
-        os.makedirs(out_dir, exist_ok=True)
+        make_folders(out_dir, created)
         # The journal goes beside the lock: every command that reads the lock recovers there first.
         commit(files, lock_dir if file_format == "apkg" else out_dir)
     except OSError as error:
+        remove_folders(created)
         raise DeckgenError(f"cannot write {error.filename or out_dir}: {error.strerror}") from None
     return BuildReport(tuple(written), written_lock, prepared.warnings)
 

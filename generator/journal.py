@@ -257,3 +257,31 @@ def _signals_deferred() -> Iterator[None]:
             signal.signal(number, handler)
         for number in received[:1]:
             os.kill(os.getpid(), number)  # as if it had arrived now, under the old handler
+
+
+def make_folders(folder: str, created: list[str]) -> None:
+    """Make *folder* and its missing parents, adding each one made to *created*, deepest first.
+
+    On failure, *created* still lists what was made, for the caller to remove.
+    """
+    missing = []
+    while folder and not os.path.lexists(folder):
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    for path in reversed(missing):
+        try:
+            os.mkdir(path)
+        except FileExistsError:  # "a/.." once "a" exists
+            if not os.path.isdir(path):
+                raise
+        else:
+            created.insert(0, path)
+
+
+def remove_folders(created: list[str]) -> None:
+    """Remove the folders :func:`make_folders` made (deepest first), where they are still empty."""
+    for folder in created:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass  # not empty, or gone: nothing of ours to take back

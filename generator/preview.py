@@ -14,7 +14,6 @@ mode; otherwise it follows the system's colour scheme.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import os
 import re
@@ -432,8 +431,7 @@ def write_preview(source_dir: str, path: str) -> int:
     source, notes = check(source_dir)
     cards = preview_cards(notes)
     data = _page(cards, source.title).encode("utf-8")
-    from .journal import commit, recover
-    from .starter import make_folders
+    from .journal import commit, make_folders, recover, remove_folders
 
     folder = os.path.dirname(os.path.abspath(path))
     recover(folder)  # a preview killed while writing: finished or undone first
@@ -442,8 +440,6 @@ def write_preview(source_dir: str, path: str) -> int:
         make_folders(os.path.dirname(path), created)
         commit({path: data}, folder)
     except OSError as error:  # the page is staged and renamed: a failure leaves no part of it
-        for folder in created:
-            with contextlib.suppress(OSError):
-                os.rmdir(folder)
+        remove_folders(created)
         raise DeckgenError(f"cannot write {path}: {error.strerror or error}") from None
     return len(cards)

@@ -6,6 +6,7 @@ import contextlib
 import os
 
 from .errors import DeckgenError
+from .journal import make_folders, remove_folders
 from .notes import slug
 
 CONFIG = """\
@@ -91,29 +92,9 @@ def write_starter(folder: str, title: str | None = None) -> list[str]:
                 written.append(path)
                 handle.write(text)
     except OSError as error:
-        with contextlib.suppress(OSError):
-            for path in written:
+        for path in written:
+            with contextlib.suppress(OSError):
                 os.remove(path)
-            for path in created:
-                os.rmdir(path)
+        remove_folders(created)
         raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
     return list(files)
-
-
-def make_folders(folder: str, created: list[str]) -> None:
-    """Make *folder* and its missing parents, adding each one made to *created*, deepest first.
-
-    On failure, *created* still lists what was made, for the caller to remove.
-    """
-    missing = []
-    while folder and not os.path.lexists(folder):
-        missing.append(folder)
-        folder = os.path.dirname(folder)
-    for path in reversed(missing):
-        try:
-            os.mkdir(path)
-        except FileExistsError:  # "a/.." once "a" exists
-            if not os.path.isdir(path):
-                raise
-        else:
-            created.insert(0, path)

@@ -297,3 +297,41 @@ def test_a_lock_that_is_a_device_is_refused_by_build_too(tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "/dev/zero:1: is not a regular file" in result.output
     assert not (tmp_path / "out").exists()
+
+
+LONG = "x" * 300
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["build", "--out", "{file}/out"],
+        ["build", "--out", LONG],
+        ["build", "--out", "/proc/deckgen-test-out"],
+        ["build", "--lock", "{file}/deckgen.lock", "--out", "out"],
+        ["build", "--format", "csv", "--out", "{file}/out"],
+        ["preview", "--out", "{file}/page.html"],
+        ["preview", "--out", f"{LONG}.html"],
+        ["new", "{file}/course"],
+        ["new", LONG],
+        ["check", "--source", "{file}/src"],
+    ],
+    ids=lambda c: " ".join(c).replace("x" * 300, "<300 chars>"),
+)
+def test_every_command_meets_an_unwritable_place_with_one_line(tmp_path, monkeypatch, command):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(Path(__file__).parent / "sources" / "schools", tmp_path / "src")
+    (tmp_path / "afile").write_text("a regular file", encoding="utf-8")
+    args = [arg.replace("{file}", "afile") for arg in command]
+    if args[0] != "new" and "--source" not in args:
+        args[1:1] = ["--source", "src"]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.splitlines()[-1].startswith("Error: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing made, nothing left behind
