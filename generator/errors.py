@@ -10,6 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def printable(text: str) -> str:
+    """*text* safe to print on one terminal line: control, bidi and other invisible characters escaped.
+
+    A file name with a line break must not split a problem in two, and a
+    right-to-left override must not reorder what the author reads.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with the input, located as precisely as we can."""
@@ -21,7 +32,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.where}: " if self.where else ""
-        return f"{self.file}:{self.line}: {where}{self.message}"
+        return printable(f"{self.file}:{self.line}: {where}{self.message}")
 
 
 @dataclass(frozen=True)

@@ -335,3 +335,21 @@ def test_every_command_meets_an_unwritable_place_with_one_line(tmp_path, monkeyp
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
     assert result.stderr.splitlines()[-1].startswith("Error: ")
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing made, nothing left behind
+
+
+def test_control_and_bidi_characters_are_escaped_in_every_problem_line(tmp_path):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    from .conftest import write_source
+
+    source = write_source(tmp_path / "src", "topic: basics\nname: Basics\nitems:\n  - id: x\n    explanation: 'a {{b'\n")
+    odd = source / "two\nlines\u202eevil.yaml"
+    odd.write_text("topic: more\nname: More\nitems:\n  - id: y\n    explanation: 'c {{d'\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--source", str(source)])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3  # two problems and the count: the line break in a file name splits nothing
+    assert f"{source}/two\\nlines\\u202eevil.yaml:5: items[0] (y).explanation:" in lines[1]
+    assert all(line.isprintable() for line in lines)
