@@ -106,15 +106,26 @@ def study_order(notes: list[NoteSpec]) -> list[NoteSpec]:
 
     Separate notes are not siblings to Anki, so nothing would bury them; new
     cards come in the order of their notes in the package, one card template
-    after another.  So each kind of note (clozes, two-card comparisons,
-    one-card "which perspective?" notes) is interleaved by item on its own:
-    any queue Anki draws from them then keeps an item's cards apart.  Where an
+    after another.  So the notes with the same templates are interleaved by
+    item on their own (:func:`new_card_queues`): each template's queue then
+    keeps an item's cards apart.  Where an
     item has more notes than all others together, the tail cannot be kept apart.
     """
-    by_deck: dict[str, dict[tuple[str, int], list[NoteSpec]]] = {}
+    by_deck: dict[str, dict[tuple[int, ...], list[NoteSpec]]] = {}
     for note in notes:
-        by_deck.setdefault(note.deck, {}).setdefault((note.note_type, note.cards), []).append(note)
+        by_deck.setdefault(note.deck, {}).setdefault(new_card_queues(note), []).append(note)
     return [note for kinds in by_deck.values() for same in kinds.values() for note in _interleave(same)]
+
+
+def new_card_queues(note: NoteSpec) -> tuple[int, ...]:
+    """The card templates (by ordinal) a note has: Anki queues new cards template by template.
+
+    A cloze note has its one card; a comparison note the side card if it has a
+    Dimension, the "which perspective?" card if it has a Question.
+    """
+    if note.note_type == CLOZE:
+        return (0,)
+    return tuple(ordinal for ordinal, name in enumerate(("Dimension", "Question")) if note.field(name))
 
 
 def _interleave(notes: list[NoteSpec]) -> list[NoteSpec]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .content import Source
 from .errors import Problem
-from .notes import CLOZE, NoteSpec
+from .notes import CLOZE, NoteSpec, new_card_queues
 
 MAX_FRONT_WORDS = 40
 """About one phone screen of card text, context line included."""
@@ -212,17 +212,18 @@ def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
 
 def _back_to_back(notes: Sequence[NoteSpec]) -> Iterable[Problem]:
     """Two cards of one item next in a deck's new-card queue (notes are in study order)."""
-    previous: dict[tuple[str, str, int], NoteSpec] = {}
+    previous: dict[tuple[str, int], NoteSpec] = {}
     for note in notes:
-        queue = (note.deck, note.note_type, note.cards)  # see notes.study_order
-        before = previous.get(queue)
-        if before is not None and before.group == note.group:
-            yield _warn(
-                note, note.key.split("/", 1)[1],
-                f"comes up right after {before.key.split('/', 1)[1]} in {note.deck!r}: the deck has too few "
-                "other items to keep one item's cards apart; mark fewer facts here or move it",
-            )
-        previous[queue] = note
+        for ordinal in new_card_queues(note):  # Anki: template by template, then in note order
+            queue = (note.deck, ordinal)
+            before = previous.get(queue)
+            if before is not None and before.group == note.group:
+                yield _warn(
+                    note, note.key.split("/", 1)[1],
+                    f"comes up right after {before.key.split('/', 1)[1]} in {note.deck!r}: the deck has too few "
+                    "other items to keep one item's cards apart; mark fewer facts here or move it",
+                )
+            previous[queue] = note
 
 
 def _comparison_sides(source: Source) -> Iterable[Problem]:

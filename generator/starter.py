@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import unicodedata
 
 from .errors import DeckgenError
 from .journal import make_folders, remove_folders
-from .notes import slug
 
 CONFIG = """\
 # deckgen.yaml: who this source is and which perspectives it compares.
 # `id` is part of every note's identity (GUID) and tag: never change it once
 # students study the decks.  `title` is shown as the source on every card.
-id: {id}
+id: "{id}"
 title: "{title}"
 # The root deck; topics become its subdecks.  "::" nests it ("Course::{title}").
 deck: "{title}"
@@ -40,19 +41,32 @@ items:
   - id: morning-cup            # unique across all files; never change it
     perspective: tea           # optional: the perspective it belongs to
     title: The morning cup     # shown above the sentence asked
-    cue: A pot brewed slowly before work   # optional: shown by "Whose habit is this?"
+    cue: A pot brewed slowly before work   # optional: what "Whose habit is this?" shows
     explanation: >-            # a key term's card shows only its own sentence
-      Many tea drinkers start the day with {{{{Assam}}}}, a strong black tea, with milk.
+      Many tea drinkers start the day with a strong black tea, often with milk.
       They value:
     points:                    # key -> text; keys are ids, keep them stable
       ritual: The ritual of brewing a pot      # not marked: context, on the back
       calm: "{{{{Calm}}}} alertness rather than a jolt"   # marked: one card; quote text starting with {{{{
-    conclusion: The cup is as much a {{{{pause}}}} as a drink.
+
+  - id: chanoyu
+    perspective: tea
+    title: A ceremony of hospitality
+    explanation: In Japan, the way of preparing and serving it is called {{{{chanoyu}}}}.
 
   - id: espresso
     perspective: coffee
     title: Espresso
     explanation: Espresso forces hot water through finely ground coffee under {{{{pressure}}}}.
+
+  - id: coffee-origin
+    perspective: coffee
+    title: Where it began
+    explanation: Its beans were first brewed as a drink in {{{{Yemen}}}}.
+
+  # An item that marks nothing is context: stated in the source, no card.
+  - id: both-daily
+    explanation: Both drinks are part of daily life for billions of people.
 
 comparisons:
   # One dimension, one statement per perspective (all of them, none the same).
@@ -64,6 +78,13 @@ comparisons:
     sides:
       tea: About 40 mg
       coffee: About 95 mg
+
+  - id: top-producer
+    dimension: Largest producer
+    ask: both                  # optional: both (default), side or perspective
+    sides:
+      tea: China
+      coffee: Brazil
 """
 
 
@@ -78,7 +99,7 @@ def write_starter(folder: str, title: str | None = None) -> list[str]:
     name = title or os.path.basename(os.path.normpath(folder)).replace("_", " ").replace("-", " ").strip()
     if not name or any(c in name for c in '"\\') or any(ord(c) < 32 for c in name):
         raise DeckgenError(f"{name!r} cannot be a title; give one with --title")
-    source_id = slug(name)[:64].strip("-_") or "my-source"
+    source_id = _ascii_slug(name) or "my-source"
     files = {
         os.path.join(folder, "deckgen.yaml"): CONFIG.format(id=source_id, title=name),
         os.path.join(folder, "01-basics.yaml"): TOPIC.format(),
@@ -98,3 +119,9 @@ def write_starter(folder: str, title: str | None = None) -> list[str]:
         remove_folders(created)
         raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
     return list(files)
+
+
+def _ascii_slug(text: str) -> str:
+    """An id made of *text*'s ASCII letters and digits ("Café 101" -> "cafe-101"); may be empty."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:64].strip("-")

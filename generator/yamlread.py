@@ -134,13 +134,30 @@ def _decode(data: bytes, shown: str, problems: Problems) -> str | None:
     try:
         # NFC: "é" is one code point whichever way an editor saved it, so an
         # invisible re-save can never change a key term, an id or a note's identity.
-        return unicodedata.normalize("NFC", data.decode("utf-8"))
+        text = unicodedata.normalize("NFC", data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         problems.add(
             shown, line, "", f"is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8"
         )
         return None
+    # YAML counts these as line breaks and editors do not: every line number after
+    # one would be wrong, so they are refused where they stand.
+    found = False
+    for number, line in enumerate(text.split("\n"), start=1):
+        body = line[:-1] if line.endswith("\r") else line  # Windows' CRLF is a normal line break
+        for character in sorted(set(body) & _ODD_BREAKS.keys()):
+            problems.add(shown, number, "", f"{_ODD_BREAKS[character]} in the text; use a normal line break or a space")
+            found = True
+    return None if found else text
+
+
+_ODD_BREAKS = {
+    "\u2028": "a Unicode line separator (U+2028)",
+    "\u2029": "a Unicode paragraph separator (U+2029)",
+    "\x85": "a next-line character (U+0085, NEL)",
+    "\r": "a lone carriage return (an old Mac line break)",
+}
 
 
 def _compose(text: str, shown: str, problems: Problems) -> yaml.Node | None:

@@ -353,3 +353,16 @@ def test_control_and_bidi_characters_are_escaped_in_every_problem_line(tmp_path)
     assert len(lines) == 3  # two problems and the count: the line break in a file name splits nothing
     assert f"{source}/two\\nlines\\u202eevil.yaml:5: items[0] (y).explanation:" in lines[1]
     assert all(line.isprintable() for line in lines)
+
+
+@pytest.mark.parametrize("args", [["日本語の講座"], ["c5", "--title", "yes"], ["c6", "--title", "1.10"]])
+def test_every_starter_passes_a_strict_check(tmp_path, monkeypatch, args):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["new", *args]).exit_code == 0
+    result = CliRunner().invoke(main, ["check", "--strict", "--source", args[0]])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
