@@ -35,7 +35,7 @@ from .notes import NoteSpec, build_notes, content_parts, tombstone
 from .recipe import Recipe, check_recipe
 from .selection import DeckRequest, Selection, apply, custom_request, group_by_topic, topic_requests
 from .smells import WARNING, card_smells
-from .source import load_source
+from .source import input_files, load_source
 
 FORMATS = ("apkg", "csv")
 
@@ -59,6 +59,8 @@ class BuildReport:
     lock_path: str | None
     warnings: tuple[Problem, ...] = ()
     """Card smells of the whole source (see :mod:`generator.smells`)."""
+    stale: tuple[str, ...] = ()
+    """Packages in the output folder that no topic of the source writes (a renamed or removed topic)."""
 
     @property
     def notes(self) -> int:
@@ -232,7 +234,13 @@ def custom_decks(selection: Selection, deck_name: str | None, extra_tags: Sequen
             raise DeckgenError("; ".join(problems))
         if deck_name is None:
             return topic_requests(source, selection)
-        return [custom_request(deck_name, selection, extra_tags)]
+        request = custom_request(deck_name, selection, extra_tags)
+        if request.file in {topic.id for topic in source.topics}:
+            raise DeckgenError(
+                f"--deck-name {deck_name!r} would be written to {request.file}.apkg, the package of "
+                f"topic {request.file!r}: choose another name"
+            )
+        return [request]
 
     return make
 
@@ -260,6 +268,7 @@ def plan(
     """What ``build`` would write and what a re-import would do, without writing anything."""
     recover(os.path.dirname(os.path.abspath(lock_path or default_lock_path(source_dir))), out_dir)
     prepared = _prepare(source_dir, lock_path, now, requests, strict)
+    _check_selected(prepared)  # as build does: a plan of nothing is the same mistake
     files = tuple(
         _describe(os.path.join(out_dir, f"{request.file}.apkg"), notes, prepared.resolution)
         for request, notes in prepared.packages
@@ -331,7 +340,18 @@ def build(
     except OSError as error:
         remove_folders(created)
         raise DeckgenError(f"cannot write {error.filename or out_dir}: {error.strerror}") from None
-    return BuildReport(tuple(written), written_lock, prepared.warnings)
+    stale = _stale_packages(out_dir, prepared.source) if requests is None and file_format == "apkg" else ()
+    return BuildReport(tuple(written), written_lock, prepared.warnings, stale)
+
+
+def _stale_packages(out_dir: str, source: Source) -> tuple[str, ...]:
+    """Packages in *out_dir* that are not a topic of *source*: reported, never deleted (they are the user's)."""
+    topics = {topic.id for topic in source.topics}
+    try:
+        names = sorted(os.listdir(out_dir))
+    except OSError:
+        return ()
+    return tuple(os.path.join(out_dir, n) for n in names if n.endswith(".apkg") and n[: -len(".apkg")] not in topics)
 
 
 def _cache_entry(
@@ -359,7 +379,7 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
         except ContentError:
             return None
     try:
-        key = fingerprint(current_inputs(_input_files(source_dir)), lock_bytes)
+        key = fingerprint(current_inputs(input_files(source_dir)), lock_bytes)
     except OSError:
         return None  # let the full build say what is wrong
     cached = cached_build(out_dir, key, now)
@@ -374,15 +394,6 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
     except (KeyError, TypeError, ValueError):
         return None  # a cache we cannot read: build
     return BuildReport(files, lock_path, warnings)
-
-
-def _input_files(source_dir: str) -> list[str]:
-    """Every file a build of *source_dir* reads (or reports)."""
-    return [
-        os.path.join(source_dir, name)
-        for name in os.listdir(source_dir)
-        if name.endswith((".yaml", ".yml"))
-    ]
 
 
 def _encode(notes: Sequence[NoteSpec], resolution: Resolution, file_format: str) -> bytes:

@@ -8,12 +8,14 @@ exit 1 with every problem on its own line; usage errors exit 2 (click's own).
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 import click
+from click.core import ParameterSource
 
 from . import __version__
-from .errors import ContentError, DeckgenError
+from .errors import ContentError, DeckgenError, printable
 
 DEFAULT_SOURCE = "cards_source"
 DEFAULT_OUT = "decks_out"
@@ -177,6 +179,11 @@ def _requests(source_dir: str, topics, perspectives, kinds, tags, deck_name, ext
         from .recipe import load_recipe
 
         loaded = _run(load_recipe, recipe)
+        given = click.get_current_context().get_parameter_source("source_dir") is ParameterSource.COMMANDLINE
+        if loaded.source and given and os.path.abspath(loaded.source) != os.path.abspath(source_dir):
+            raise click.UsageError(
+                f"--source {source_dir} and the recipe's source {loaded.source} differ; give one of them"
+            )
         return recipe_decks(loaded), loaded.source or source_dir
     if extra_tags and not deck_name:
         raise click.UsageError("--extra-tag needs --deck-name")
@@ -186,6 +193,8 @@ def _requests(source_dir: str, topics, perspectives, kinds, tags, deck_name, ext
 
 
 def _report_changes(report, verb: str, quiet: bool = False) -> None:  # noqa: ANN001 - a BuildReport
+    for path in report.stale:
+        click.echo(f"note: {printable(path)} is not built from this source (no such topic); delete it if it is old", err=True)
     if not quiet:
         for f in report.files:
             c = f.changes

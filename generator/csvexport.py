@@ -39,5 +39,18 @@ def csv_bytes(notes: Sequence[NoteSpec]) -> bytes:
         tags = " ".join(note.tags)
         if len(tags.split()) != len(note.tags):  # Anki splits the column at whitespace: never split a tag
             raise DeckgenError(f"note {note.guid}: a tag is empty or contains whitespace: {list(note.tags)!r}")
-        writer.writerow([name, note.deck, tags, note.guid, *note.fields])
+        writer.writerow([name, note.deck, tags, note.guid, *(_inert(field) for field in note.fields)])
     return buffer.getvalue().encode("utf-8")
+
+
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
+def _inert(field: str) -> str:
+    """An HTML field no spreadsheet runs as a formula: a leading = + - @ as a character reference.
+
+    Anki shows the same character; a spreadsheet that opens the file sees text.
+    """
+    if field[:1] in _FORMULA_START:
+        return f"&#{ord(field[0])};{field[1:]}"
+    return field

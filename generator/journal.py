@@ -63,7 +63,8 @@ def commit(files: Mapping[str, bytes], journal_dir: str) -> None:
     made: list[str] = []
     try:
         for path, data in files.items():
-            target = os.path.abspath(path)
+            # Through a symbolic link: a lock kept elsewhere stays where it is kept.
+            target = os.path.realpath(path)
             staged = _write_new(os.path.dirname(target), _STAGED, data, target)
             made.append(staged)
             old = _keep_old(target)

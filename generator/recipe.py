@@ -131,4 +131,11 @@ def check_recipe(recipe: Recipe, source: Source) -> list[Problem]:
         for message in deck.request.selection.unknown(source):
             key = {"topic": "topics", "perspective": "perspectives", "kind": "kinds"}[message.split()[1]]
             problems.append(Problem(recipe.path, deck.line_of(key), f"decks[{index}].{key}", message))
+        if deck.request.file in {topic.id for topic in source.topics}:
+            key = "file" if any(name == "file" for name, _ in deck.lines) else "name"
+            problems.append(Problem(
+                recipe.path, deck.line_of(key), f"decks[{index}].{key}",
+                f"would be written to {deck.request.file}.apkg, the package of topic {deck.request.file!r}:"
+                " choose another name (or file)",
+            ))
     return problems

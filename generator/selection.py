@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from .content import Source
 from .errors import DeckgenError, Location
 from .notes import CLOZE, COMPARISON, NoteSpec, slug
-from .source import tag_problem
+from .source import FORMULA_START, tag_problem
 
 KINDS = (CLOZE, COMPARISON)
 
@@ -85,6 +85,11 @@ def custom_request(
 ) -> DeckRequest:
     """A single custom deck named *deck_name*, written to ``<file or slug of name>``."""
     parts = [part.strip() for part in deck_name.split("::")]
+    if deck_name[:1] in FORMULA_START:
+        raise DeckgenError(
+            f"deck name {deck_name!r} starts with {deck_name[0]!r}: a spreadsheet opening a CSV export "
+            "would take it for a formula"
+        )
     if not all(parts) or any(ord(c) < 32 for c in deck_name) or len(deck_name) > 200:
         raise DeckgenError(
             f"deck name {deck_name!r}: parts separated by '::' must be non-empty, "

@@ -25,6 +25,8 @@ ID_PATTERN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 MAX_ID_LENGTH = 64
 MAX_NAME_LENGTH = 100
 _ID_HELP = "use lowercase letters, digits, '-' and '_' (e.g. 'personal-freedom')"
+FORMULA_START = "=+-@"
+"""Characters a spreadsheet reads as the start of a formula (a CSV export's deck column)."""
 WINDOWS_RESERVED = frozenset(
     ["con", "prn", "aux", "nul"] + [f"{port}{n}" for port in ("com", "lpt") for n in range(1, 10)]
 )
@@ -33,12 +35,22 @@ WINDOWS_RESERVED = frozenset(
 
 def source_files(directory: str) -> list[str]:
     """The topic files of a source folder, in the order their topics are built."""
+    # Any case of the extension ("x.YAML" is a topic too); never hidden files such as
+    # an editor's lock file ".#x.yaml" or a backup ".x.yaml".
     names = sorted(
         name
         for name in os.listdir(directory)
-        if name.endswith((".yaml", ".yml")) and name not in (CONFIG_FILE, MISNAMED_CONFIG)
+        if name.lower().endswith((".yaml", ".yml"))
+        and not name.startswith(".")
+        and name not in (CONFIG_FILE, MISNAMED_CONFIG)
     )
     return [os.path.join(directory, name) for name in names]
+
+
+def input_files(directory: str) -> list[str]:
+    """Every file a build of the source folder *directory* reads (or reports)."""
+    settings = [os.path.join(directory, name) for name in (CONFIG_FILE, MISNAMED_CONFIG)]
+    return [path for path in settings if os.path.lexists(path)] + source_files(directory)
 
 
 def load_source(directory: str) -> Source:
@@ -410,6 +422,9 @@ def _deck_name(reader: Reader, node: yaml.Node | None, where: str) -> str | None
         return None
     if len(value) > 2 * MAX_NAME_LENGTH:
         reader.problem(node, where, f"is {len(value)} characters long; the limit is {2 * MAX_NAME_LENGTH}")
+        return None
+    if value[:1] in FORMULA_START:
+        reader.problem(node, where, f"{value!r} starts with {value[0]!r}: a spreadsheet opening a CSV export would take it for a formula")
         return None
     return "::".join(parts)
 

@@ -366,3 +366,98 @@ def test_every_starter_passes_a_strict_check(tmp_path, monkeypatch, args):
     result = CliRunner().invoke(main, ["check", "--strict", "--source", args[0]])
     assert result.exit_code == 0, result.output
     assert "warning" not in result.output
+
+
+# --- rough edges of issue 9 -----------------------------------------------------
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    return CliRunner().invoke(main, list(args))
+
+
+def _drinks(tmp_path):
+    from .conftest import write_source
+    from .test_regenerate import V1
+
+    return write_source(tmp_path / "src", V1)
+
+
+def test_plan_refuses_an_empty_selection_as_build_does(tmp_path):
+    source = _drinks(tmp_path)
+    for command in ("plan", "build"):
+        result = _cli(command, "--source", str(source), "--out", str(tmp_path / "out"), "--tag", "no-such-tag")
+        assert result.exit_code == 1 and result.stderr == "Error: the selection matches no notes; nothing was written\n"
+
+
+def test_hidden_files_are_not_topics_and_the_extension_case_does_not_matter(tmp_path):
+    source = _drinks(tmp_path)
+    (source / ".#basics.yaml").write_text("not: [yaml", encoding="utf-8")  # an editor's lock file
+    (source / ".backup.yaml").write_text("topic: x\n", encoding="utf-8")
+    (source / "MORE.YAML").write_text(
+        "topic: more\nname: More\nitems:\n  - id: extra\n    explanation: Also {{this}}.\n", encoding="utf-8"
+    )
+    result = _cli("check", "--source", str(source))
+    assert result.exit_code == 0, result.output
+    assert ": OK: 2 topics," in result.stdout
+
+
+def test_a_lock_that_is_a_symbolic_link_stays_one(tmp_path):
+    source = _drinks(tmp_path)
+    elsewhere = tmp_path / "locks" / "drinks.lock"
+    elsewhere.parent.mkdir()
+    (source / "deckgen.lock").symlink_to(elsewhere)
+    assert _cli("build", "--source", str(source), "--out", str(tmp_path / "out")).exit_code == 0
+    assert (source / "deckgen.lock").is_symlink() and elsewhere.is_file()
+    assert '"notes"' in elsewhere.read_text(encoding="utf-8")
+
+
+def test_a_custom_deck_never_overwrites_a_topic_package(tmp_path):
+    source = _drinks(tmp_path)
+    result = _cli("build", "--source", str(source), "--out", str(tmp_path / "out"), "--deck-name", "Basics")
+    assert result.exit_code == 1 and not (tmp_path / "out").exists()
+    assert "would be written to basics.apkg, the package of topic 'basics'" in result.stderr
+    recipe = tmp_path / "course.yaml"
+    recipe.write_text("decks:\n  - name: Week 1\n    file: basics\n", encoding="utf-8")
+    result = _cli("build", "--source", str(source), "--recipe", str(recipe), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1 and not (tmp_path / "out").exists()
+    assert f"{recipe}:3: decks[0].file: would be written to basics.apkg" in result.stderr
+
+
+def test_csv_fields_never_start_a_spreadsheet_formula(tmp_path):
+    from generator.csvexport import csv_bytes
+    from generator.notes import NoteSpec
+
+    note = NoteSpec("k", "guid", "cloze", ("=HYPERLINK(x)", "+1", "-2", "@SUM(A1)"), ("t",), "Deck", "t", None, 1, "l")
+    row = csv_bytes([note]).decode().splitlines()[-1].split("\t")
+    assert row[4:] == ["&#61;HYPERLINK(x)", "&#43;1", "&#45;2", "&#64;SUM(A1)"]
+    source = _drinks(tmp_path)
+    result = _cli("build", "--source", str(source), "--format", "csv", "--deck-name", "=cmd", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 1 and "would take it for a formula" in result.stderr
+
+
+def test_a_recipe_source_and_a_different_source_option_are_a_usage_error(tmp_path):
+    source = _drinks(tmp_path)
+    recipe = tmp_path / "course.yaml"
+    recipe.write_text("source: src\ndecks:\n  - name: Week 1\n", encoding="utf-8")
+    other = tmp_path / "other"
+    other.mkdir()
+    result = _cli("build", "--recipe", str(recipe), "--source", str(other), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and f"and the recipe's source {source} differ" in result.output
+    assert _cli("build", "--recipe", str(recipe), "--source", str(source), "--out", str(tmp_path / "out")).exit_code == 0
+
+
+def test_a_package_no_topic_writes_is_reported(tmp_path):
+    source = _drinks(tmp_path)
+    out = tmp_path / "out"
+    assert _cli("build", "--source", str(source), "--out", str(out)).exit_code == 0
+    (source / "basics.yaml").rename(source / "drinks.yaml")
+    text = (source / "drinks.yaml").read_text(encoding="utf-8").replace("topic: basics", "topic: drinks")
+    (source / "drinks.yaml").write_text(text, encoding="utf-8")
+    result = _cli("build", "--source", str(source), "--out", str(out))
+    assert result.exit_code == 0
+    assert f"note: {out / 'basics.apkg'} is not built from this source (no such topic)" in result.stderr
+    assert (out / "basics.apkg").exists()  # reported, not deleted
