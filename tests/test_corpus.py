@@ -82,6 +82,10 @@ def assert_refused(source: Path, out: Path, expected: list[str], record: Path | 
     count = len(expected)
     assert lines[:-1] == expected
     assert lines[-1] == f"Error: {count} problem{'s' if count != 1 else ''} found; nothing was written."
+    # plan and check refuse exactly what build refuses, with the same lines
+    for command in ("plan", "check"):
+        other = CliRunner().invoke(main, [command, "--source", str(source), "--out", str(out)][: 3 if command == "check" else 5])
+        assert other.exit_code == 1 and [relative(line, source) for line in other.stderr.splitlines()] == lines, command
     assert not out.exists()
     if before is not None:
         assert snapshot(source) == before  # no lock, no temporary file, nothing changed
