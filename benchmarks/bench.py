@@ -131,15 +131,19 @@ def topic_yaml(topic: Topic, edited: bool = False) -> str:
         explanation = item.explanation
         if edited and number == 0:
             explanation = "EDITED. " + explanation
+        # Only marked text is asked: the whole title, and each point's words after
+        # its label, so deckgen makes the notes the genanki baseline makes.
         lines += [
             f"  - id: {item.id}",
-            f"    title: {_yaml_scalar(item.title)}",
+            f"    title: {_yaml_scalar('{{' + item.title + '}}')}",
             "    explanation: >-",
             f"      {explanation}",
         ]
         if item.points:
             lines.append("    points:")
-            lines += [f"      {key}: {_yaml_scalar(text)}" for key, text in item.points]
+            for key, text in item.points:
+                label, _, words = text.partition(": ")
+                lines.append(f"      {key}: {_yaml_scalar(label + ': {{' + words + '}}')}")
     return "\n".join(lines) + "\n"
 
 

@@ -14,6 +14,7 @@ mode; otherwise it follows the system's colour scheme.
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
@@ -56,6 +57,7 @@ def field_is_empty(text: str) -> bool:
     return _EMPTY_FIELD.match(text) is not None
 
 
+@functools.lru_cache(maxsize=64)  # a handful of templates, rendered for every card
 def parse_template(template: str) -> tuple[_Node, ...]:
     """Parse *template* into text, field replacements and (negated) sections."""
     stack: list[tuple[str | None, bool, list[_Node]]] = [(None, False, [])]
@@ -161,7 +163,7 @@ class PreviewCard:
     back: str
 
 
-def preview_cards(notes: Sequence[NoteSpec]) -> list[PreviewCard]:
+def preview_cards(notes: Sequence[NoteSpec], backs: bool = True) -> list[PreviewCard]:
     """Every card of *notes*, as Anki would generate and render it, in note order."""
     from .notetypes import NOTE_TYPES  # genanki only when previewing
 
@@ -182,7 +184,7 @@ def preview_cards(notes: Sequence[NoteSpec]) -> list[PreviewCard]:
             front, shows_a_field = render(template["qfmt"], fields, ordinal, question=True)
             if not shows_a_field:
                 continue  # Anki generates no card whose front shows no non-empty field
-            back, _ = render(template["afmt"], fields, ordinal, question=False, front_side=front)
+            back = render(template["afmt"], fields, ordinal, question=False, front_side=front)[0] if backs else ""
             cards.append(
                 PreviewCard(spec.guid, spec.deck, model.name, template["name"], ordinal, front, back)
             )

@@ -33,6 +33,7 @@ WARNING = "warning: "
 _TAG = re.compile(r"<[^>]+>")
 _SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
 _ACTIVE_CLOZE = re.compile(r'<span class="cloze" data-ordinal="\d+">(.*?)</span>', re.S)
+_CLOZE_ANSWER = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)  # deckgen's notes: one cloze, no hint
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _STOPWORDS = frozenset(
     """a about after all also an and any are as at be because been before being between both but by can
@@ -74,10 +75,10 @@ def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:
 
     by_guid = {note.guid: note for note in notes}
     cards = []
-    for card in preview_cards(notes):
+    for card in preview_cards(notes, backs=False):  # a front is what a student reads; answers are in the fields
         note = by_guid[card.guid]
         if note.note_type == CLOZE:
-            answer = " ".join(_plain(a) for a in _ACTIVE_CLOZE.findall(card.back))
+            answer = " ".join(_plain(a) for a in _CLOZE_ANSWER.findall(note.field("Text")))
             front = _plain(_ACTIVE_CLOZE.sub(" ", card.front))
             which = False
         else:
