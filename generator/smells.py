@@ -51,6 +51,8 @@ class _Card:
     which: bool  # asks "which perspective?"
     front: str  # plain text of the front, as a student reads it
     answer: str  # plain text of what the card asks for
+    front_words: tuple[str, ...]  # words(front), once: every check reads them
+    answer_words: tuple[str, ...]
 
     def where(self) -> str:
         return self.note.key.split("/", 1)[1]
@@ -85,7 +87,7 @@ def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:
             which = card.template != "Side from perspective"
             answer = _plain(note.field("Perspective" if which else "Statement"))
             front = _plain(card.front)
-        cards.append(_Card(note, which, front, answer))
+        cards.append(_Card(note, which, front, answer, tuple(words(front)), tuple(words(answer))))
     return cards
 
 
@@ -100,10 +102,10 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def _content(text: str) -> set[str]:
+def _content_words(found: Sequence[str]) -> set[str]:
     """Words that carry meaning (function words dropped, a plural 's' ignored)."""
-    found = {_singular(w) for w in words(text) if w not in _STOPWORDS}
-    return found or {_singular(w) for w in words(text)}
+    content = {_singular(w) for w in found if w not in _STOPWORDS}
+    return content or {_singular(w) for w in found}
 
 
 def _singular(word: str) -> str:
@@ -132,8 +134,8 @@ def perspective_stems(names: Iterable[str]) -> dict[str, str]:
     return stems
 
 
-def _named_perspective(text: str, stems: dict[str, str]) -> str | None:
-    for word in words(text):
+def _named_perspective(found: Sequence[str], stems: dict[str, str]) -> str | None:
+    for word in found:
         for stem in stems:
             if word == stem or _singular(word) == stem or (len(stem) >= 5 and word.startswith(stem)):
                 return word
@@ -149,7 +151,7 @@ def _card_problems(card: _Card, stems: dict[str, str]) -> Iterable[Problem]:
             f"the front has {front_words} words; a phone screen holds about {MAX_FRONT_WORDS}: show less of the item",
         )
     if card.which:
-        named = _named_perspective(card.front, stems)
+        named = _named_perspective(card.front_words, stems)
         if named:
             yield _warn(
                 note, card.where(),
@@ -164,8 +166,8 @@ def _card_problems(card: _Card, stems: dict[str, str]) -> Iterable[Problem]:
                 note, card.where(),
                 f"the cloze hides {hidden} words; hide at most {MAX_CLOZE_WORDS}: the few words that carry the fact",
             )
-    asked = _content(card.answer)
-    shown = asked & {_singular(w) for w in words(card.front)}
+    asked = _content_words(card.answer_words)
+    shown = asked & {_singular(w) for w in card.front_words}
     if asked and len(shown) >= LEAK_SHARE * len(asked):
         yield _warn(
             note, card.where(),
@@ -199,10 +201,10 @@ def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
         if card.note.note_type == CLOZE:
             by_group.setdefault(card.note.group, []).append(card)
     for group in by_group.values():
+        answers = [(other, " ".join(other.answer_words)) for other in group]
         for card in group:
-            front = f" {' '.join(words(card.front))} "
-            for other in group:
-                answer = " ".join(words(other.answer))
+            front = f" {' '.join(card.front_words)} "
+            for other, answer in answers:
                 if other.note is not card.note and answer and f" {answer} " in front:
                     yield _warn(
                         card.note, card.where(),
