@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from .cache import CACHE_NAME, cache_text, cached_build, current_inputs, fingerprint, sha256
 from .content import Source
 from .errors import ContentError, DeckgenError, Problem
-from .cache import CACHE_NAME, cache_text, cached_build, current_inputs, fingerprint, sha256
 from .journal import commit, make_folders, recover, remove_folders
 from .lock import (
     LOCK_NAME,
@@ -390,7 +390,9 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
             DeckFile(e["path"], tuple(e["decks"]), e["notes"], e["cards"], Changes(unchanged=e["notes"]))
             for e in cached["files"]
         )
-        warnings = tuple(Problem(str(f), int(line), str(where), str(message)) for f, line, where, message in cached["warnings"])
+        warnings = tuple(
+            Problem(str(file), int(line), str(where), str(message)) for file, line, where, message in cached["warnings"]
+        )
     except (KeyError, TypeError, ValueError):
         return None  # a cache we cannot read: build
     return BuildReport(files, lock_path, warnings)

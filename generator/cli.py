@@ -150,7 +150,9 @@ def _selection_options(command):  # noqa: ANN001, ANN202 - a decorator
         click.option(
             "--deck-name", metavar="NAME", help='Build one deck of the selection, named NAME (e.g. "Soc 101::Week 3").'
         ),
-        click.option("--extra-tag", "extra_tags", multiple=True, metavar="TAG", help="Add TAG to every note (with --deck-name)."),
+        click.option(
+            "--extra-tag", "extra_tags", multiple=True, metavar="TAG", help="Add TAG to every note (with --deck-name)."
+        ),
         click.option(
             "--recipe",
             type=click.Path(dir_okay=False, exists=True),
@@ -194,12 +196,15 @@ def _requests(source_dir: str, topics, perspectives, kinds, tags, deck_name, ext
 
 def _report_changes(report, verb: str, quiet: bool = False) -> None:  # noqa: ANN001 - a BuildReport
     for path in report.stale:
-        click.echo(f"note: {printable(path)} is not built from this source (no such topic); delete it if it is old", err=True)
+        click.echo(
+            f"note: {printable(path)} is not built from this source (no such topic); delete it if it is old", err=True
+        )
     if not quiet:
         for f in report.files:
             c = f.changes
             click.echo(
-                f"{f.path}: {_count(f.notes, 'note')}, {_count(f.cards, 'card')} ({c.added} added, {c.updated} updated, "
+                f"{f.path}: {_count(f.notes, 'note')}, {_count(f.cards, 'card')} "
+                f"({c.added} added, {c.updated} updated, "
                 f"{c.unchanged} unchanged, {c.removed} removed)"
             )
     click.echo(

@@ -55,7 +55,7 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
 
     def line(values: list[str]) -> str:
         return "  ".join(
-            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)
+            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True)
         ).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])

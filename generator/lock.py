@@ -320,12 +320,12 @@ def _locate(text: str) -> _Located:
     def parse_object(s_and_end, strict, scan_once, object_hook, pairs_hook, memo):  # noqa: ANN001, ANN202, ARG001
         starts: list[int] = []
         pairs, end = JSONObject(s_and_end, strict, recorder(scan_once, starts), None, list, memo)
-        return _Node([(key, start, value) for (key, value), start in zip(pairs, starts)], True), end
+        return _Node([(key, start, value) for (key, value), start in zip(pairs, starts, strict=False)], True), end
 
     def parse_array(s_and_end, scan_once):  # noqa: ANN001, ANN202
         starts: list[int] = []
         values, end = JSONArray(s_and_end, recorder(scan_once, starts))
-        items = [(index, start, value) for index, (value, start) in enumerate(zip(values, starts))]
+        items = [(index, start, value) for index, (value, start) in enumerate(zip(values, starts, strict=False))]
         return _Node(items, False), end
 
     decoder = json.JSONDecoder(parse_int=_parse_int)

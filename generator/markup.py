@@ -102,7 +102,7 @@ def to_html(text: str) -> str:
 
 def cloze(text: str, number: int = 1) -> str:
     """*text* as Anki cloze ``number``; colons are entities so ``::`` can't split it."""
-    return "{{c%d::%s}}" % (number, to_html(text).replace(":", "&#58;"))
+    return f"{{{{c{number}::{to_html(text).replace(':', '&#58;')}}}}}"
 
 
 def marked_html(marked: Marked, hide: Collection[int] = (), hide_all: bool = False, bold: bool = True) -> str:

@@ -225,7 +225,8 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
         yield maker.cloze_note("title", text, extra, item.title.plain)
     for point in item.points:
         if point.text.terms:
-            asked = f'<ul class="points"><li class="asked">{marked_html(point.text, hide_all=True, bold=False)}</li></ul>'
+            hidden = marked_html(point.text, hide_all=True, bold=False)
+            asked = f'<ul class="points"><li class="asked">{hidden}</li></ul>'
             text = title + _sentences_html([lead] if lead else []) + asked
             extra = _rest(explanation, [lead] if lead else []) + _points_html(item, skip=point.key) + _rest(conclusion)
             yield maker.cloze_note(f"point/{point.key}", text, extra, point.text.plain, point.line)

@@ -78,7 +78,10 @@ CLOZE_TEMPLATES = (
 # Dimension holds the whole forward prompt, the perspective's name set in bold.
 _SIDE_FRONT = f'<div class="deckgen">{_CONTEXT}<div class="prompt">{{{{Dimension}}}}</div>'
 # The reverse front shows no Dimension: its prompt names the perspective.
-_WHICH_FRONT = f'<div class="deckgen">{_CONTEXT}<div class="statement">{{{{Statement}}}}</div><div class="ask">{{{{Question}}}}</div>'
+_WHICH_FRONT = (
+    f'<div class="deckgen">{_CONTEXT}'
+    '<div class="statement">{{Statement}}</div><div class="ask">{{Question}}</div>'
+)
 _OTHERS = '{{#Others}}<div class="extra">{{Others}}</div>{{/Others}}'
 
 COMPARISON_TEMPLATES = (

@@ -123,7 +123,7 @@ def perspective_stems(names: Iterable[str]) -> dict[str, str]:
     name_words = [set(words(name)) for name in names]
     shared = set.intersection(*name_words) if len(name_words) > 1 else set()
     stems = {}
-    for name, found in zip(names, name_words):
+    for name, found in zip(names, name_words, strict=True):
         for word in found - shared - _STOPWORDS:
             stem = word
             for suffix in _SUFFIXES:

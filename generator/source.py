@@ -14,7 +14,19 @@ import re
 
 import yaml
 
-from .content import ASK_CHOICES, PERSPECTIVE, PERSPECTIVE_PLACEHOLDER, SIDE, Comparison, Item, Marked, Perspective, Point, Source, Topic
+from .content import (
+    ASK_CHOICES,
+    PERSPECTIVE,
+    PERSPECTIVE_PLACEHOLDER,
+    SIDE,
+    Comparison,
+    Item,
+    Marked,
+    Perspective,
+    Point,
+    Source,
+    Topic,
+)
 from .errors import Problems
 from .markup import MarkupError, has_markers, parse_marked
 from .yamlread import Reader, line_of, read_yaml
@@ -181,7 +193,8 @@ def _read_topic(
         for index, node in enumerate(_list(reader, fields, "items"))
         if (item := _read_item(reader, node, f"items[{index}]", perspectives, question)) is not None
     )
-    if question and not any(item.question == question for item in items) and len(reader.problems.items) == problems_before:
+    unused = question and not any(item.question == question for item in items)
+    if unused and len(reader.problems.items) == problems_before:
         reader.problem(
             fields["question"], "question",
             "does nothing: no item of this topic has a perspective and a title or cue to ask it about",
@@ -334,10 +347,13 @@ def _read_comparison(
         if ask not in ASK_CHOICES:
             reader.problem(
                 fields["ask"], f"{where}.ask",
-                f"{ask!r} is not one of {', '.join(ASK_CHOICES)} (both directions, only the sides, only the perspectives)",
+                f"{ask!r} is not one of {', '.join(ASK_CHOICES)} "
+                "(both directions, only the sides, only the perspectives)",
             )
         elif ask == SIDE and "which_question" in fields:
-            reader.problem(fields["which_question"], f"{where}.which_question", "does nothing: 'ask: side' asks no perspective")
+            reader.problem(
+                fields["which_question"], f"{where}.which_question", "does nothing: 'ask: side' asks no perspective"
+            )
         elif ask == PERSPECTIVE and "question" in fields:
             reader.problem(fields["question"], f"{where}.question", "does nothing: 'ask: perspective' asks no side")
         else:
@@ -391,7 +407,9 @@ def _plain_text(reader: Reader, node: yaml.Node | None, where: str) -> str | Non
     value = reader.text(node, where)
     if value is not None and has_markers(value):
         reader.problem(
-            node, where, "'{{' and '}}' mark key terms, which only titles, explanations, points and conclusions may have"
+            node,
+            where,
+            "'{{' and '}}' mark key terms, which only titles, explanations, points and conclusions may have",
         )
         return None
     return _normalise(value) if value is not None else None
@@ -418,13 +436,22 @@ def _deck_name(reader: Reader, node: yaml.Node | None, where: str) -> str | None
         return None
     parts = [part.strip() for part in value.split("::")]
     if not all(parts) or any(ord(c) < 32 for c in value):
-        reader.problem(node, where, f"{value!r} is not a valid deck name: parts separated by '::' must be non-empty, without control characters")
+        reader.problem(
+            node,
+            where,
+            f"{value!r} is not a valid deck name: parts separated by '::' must be non-empty, "
+            "without control characters",
+        )
         return None
     if len(value) > 2 * MAX_NAME_LENGTH:
         reader.problem(node, where, f"is {len(value)} characters long; the limit is {2 * MAX_NAME_LENGTH}")
         return None
     if value[:1] in FORMULA_START:
-        reader.problem(node, where, f"{value!r} starts with {value[0]!r}: a spreadsheet opening a CSV export would take it for a formula")
+        reader.problem(
+            node,
+            where,
+            f"{value!r} starts with {value[0]!r}: a spreadsheet opening a CSV export would take it for a formula",
+        )
         return None
     return "::".join(parts)
 

@@ -199,7 +199,9 @@ def _syntax_error(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str
         return exc.context_mark.line + 1, "a quoted text starts on this line and is never closed; add the closing quote"
     if exc.context == "while scanning a simple key" and exc.context_mark:
         # noticed lines later; the line to fix is the one that lacks its ':'
-        return exc.context_mark.line + 1, f"{what}; this line is not 'key: value': add the ':' or indent it under the text it continues"
+        return exc.context_mark.line + 1, (
+            f"{what}; this line is not 'key: value': add the ':' or indent it under the text it continues"
+        )
     if index < len(lines) and _QUOTED_THEN_TEXT.search(lines[index]):
         return index + 1, f"{what}; a quoted text ends at its closing quote: quote the whole text"
     candidates = [index]
@@ -332,7 +334,7 @@ _SECOND_DOCUMENT = (
 
 def _pairs(children: list[yaml.Node]) -> list[tuple[yaml.Node, yaml.Node]]:
     """A mapping's alternating keys and values as (key, value) pairs."""
-    return list(zip(children[::2], children[1::2]))
+    return list(zip(children[::2], children[1::2], strict=False))
 
 
 def _describe(node: yaml.Node) -> str:

@@ -41,7 +41,7 @@ def test_every_note_arrives_in_its_deck(imported):
     assert col.note_count() == report.notes
     assert col.card_count() == report.cards == len(cards)
     source = load_source(str(BUNDLED_SOURCE))
-    deck_names = set((d.name for d in col.decks.all_names_and_ids()))
+    deck_names = set(d.name for d in col.decks.all_names_and_ids())
     for topic in source.topics:
         assert topic_deck(source, topic) in deck_names
         perspectives = {i.perspective for i in topic.items if i.perspective}
@@ -290,5 +290,5 @@ def test_one_items_cards_never_come_up_back_to_back(imported):
     queue = col.sched.get_queued_cards(fetch_limit=5000).cards
     assert len(queue) == len(cards)
     order = [group[col.get_note(col.get_card(q.card.id).nid).guid] for q in queue]
-    neighbours = [(a, b) for a, b in zip(order, order[1:]) if a == b]
+    neighbours = [(a, b) for a, b in zip(order, order[1:], strict=False) if a == b]
     assert neighbours == []

@@ -11,7 +11,6 @@ import sys
 import textwrap
 
 import pytest
-
 from click.testing import CliRunner
 
 from generator.build import build, plan

@@ -76,7 +76,7 @@ def test_missing_source_folder(tmp_path):
 
 def test_every_command_has_an_example_and_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name, command in main.commands.items():
+    for name in main.commands:
         help_text = CliRunner().invoke(main, [name, "--help"]).output
         assert "Example" in help_text and f"deckgen {name}" in help_text, name
         assert f"`deckgen {name}" in readme, name

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from generator.build import check
-from generator.notes import CLOZE, COMPARISON, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec
+from generator.notes import CLOZE, CLOZE_FIELDS, COMPARISON, COMPARISON_FIELDS, NoteSpec
 from generator.preview import TemplateError, preview_cards, preview_html, render, write_preview
 
 from .ankitools import import_package, open_collection, rendered_cards
@@ -392,7 +392,8 @@ def test_chromium_renders_the_cards_in_light_and_night_mode(anki_cards, tmp_path
         assert body, dom[:500]
         classes = re.search(r'class="([^"]*)"', body.group(1)).group(1).split()
         assert ("nightMode" in classes) == (mode == "night"), (fragment, classes)
-        assert re.search(r'id="pv-night"[^>]*aria-checked="%s"' % str(mode == "night").lower(), dom)
+        checked = str(mode == "night").lower()
+        assert re.search(rf'id="pv-night"[^>]*aria-checked="{checked}"', dom)
         reader = read_page(dom[dom.index("<html") :])
         assert len(reader.cards) == count
         assert Counter(c["attrs"]["data-template"] for c in reader.cards) == Counter(c.template for c in anki_cards)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -15,8 +14,8 @@ from generator.cli import main
 from generator.errors import ContentError
 from generator.lock import REMOVED_TAG
 
-from .conftest import write_source
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards, study_everything
+from .conftest import write_source
 
 V1 = """\
 topic: basics
