@@ -143,6 +143,8 @@ def _decode(data: bytes, shown: str, problems: Problems) -> str | None:
         return None
     # YAML counts these as line breaks and editors do not: every line number after
     # one would be wrong, so they are refused where they stand.
+    if not _ODD_BREAK.search(text):  # the usual case: one scan in C, no line loop
+        return text
     found = False
     for number, line in enumerate(text.split("\n"), start=1):
         body = line[:-1] if line.endswith("\r") else line  # Windows' CRLF is a normal line break
@@ -152,6 +154,7 @@ def _decode(data: bytes, shown: str, problems: Problems) -> str | None:
     return None if found else text
 
 
+_ODD_BREAK = re.compile("[\u2028\u2029\x85]|\r(?!\n)")
 _ODD_BREAKS = {
     "\u2028": "a Unicode line separator (U+2028)",
     "\u2029": "a Unicode paragraph separator (U+2029)",
