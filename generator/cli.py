@@ -27,12 +27,13 @@ class _ContentFailure(click.ClickException):
     def __init__(self, error: ContentError) -> None:
         super().__init__(str(error))
         self.problems = error.problems
+        self.writes = True  # False for a command that never writes: "nothing was written" would mislead
 
     def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
         for problem in self.problems:
             click.echo(str(problem), err=True)
-        count = len(self.problems)
-        click.echo(f"Error: {_count(count, 'problem')} found; nothing was written.", err=True)
+        written = "; nothing was written" if self.writes else ""
+        click.echo(f"Error: {_count(len(self.problems), 'problem')} found{written}.", err=True)
 
 
 def _count(number: int, noun: str) -> str:
@@ -104,7 +105,11 @@ def check(source_dir: str, strict: bool) -> None:
     """
     from .build import check_cards
 
-    checked = _run(check_cards, source_dir, strict)
+    try:
+        checked = _run(check_cards, source_dir, strict)
+    except _ContentFailure as failure:
+        failure.writes = False
+        raise
     source, notes = checked.source, checked.notes
     _echo_warnings(checked.warnings)
     items = sum(len(t.items) for t in source.topics)
