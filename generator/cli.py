@@ -345,6 +345,29 @@ def new(folder: str, title: str | None) -> None:
 
 
 @main.command()
+@click.argument("essay", type=click.Path(dir_okay=False, exists=True))
+@click.option("--out", "folder", default=None, help="The source folder to write  [default: ESSAY's name + _source]")
+def draft(essay: str, folder: str | None) -> None:
+    """Draft a source folder from a Markdown text (never overwrites a folder).
+
+    Headings become topics (##) and items (###…), paragraphs explanations,
+    lists points, *emphasis* key terms; ids are slugs of the headings.  The
+    perspectives, and which item belongs to which, are left for you to decide
+    (marked DECIDE in comments).  The draft passes `deckgen check` as written.
+
+    \b
+    Example:
+        deckgen draft essay.md --out my_course && deckgen check --source my_course
+    """
+    from .draft import draft_source
+
+    folder = folder or os.path.splitext(essay)[0] + "_source"
+    for path in _run(draft_source, essay, folder):
+        click.echo(f"wrote {path}")
+    click.echo(f"Next: read the DECIDE comments in {folder}/*.yaml, then: deckgen check --source {folder}")
+
+
+@main.command()
 @_source_option
 @click.option(
     "--out", "out_path", default=f"{DEFAULT_OUT}/preview.html", show_default=True,

@@ -1,0 +1,289 @@
+"""``deckgen draft``: a Markdown text in, a first source folder out.
+
+Instructors start from prose, not YAML.  The draft maps the text's structure
+onto the source format and leaves every judgement to the author:
+
+- ``#`` names the source; each ``##`` is a topic (its heading the cards'
+  context line); each deeper heading is an item (titled by it, and by the
+  heading above it when that one has no text of its own);
+- a section's paragraphs are the item's explanation, its list the points,
+  paragraphs after the list the conclusion; text under a ``##`` before any
+  sub-heading is an item of its own;
+- *emphasis* (or **strong**) marks a key term: the only thing that is asked;
+- ids are slugs of the headings (and point keys of the points' first words),
+  so re-drafting a revised text keeps them where its headings stay;
+- every item says in a comment which line of the text it came from; what
+  the text cannot say (the perspectives, which item belongs to which) is
+  left as placeholders and comments, never guessed.
+
+The folder passes ``deckgen check`` as written.  markdown-it-py parses the
+Markdown (CommonMark).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+
+from .errors import DeckgenError
+from .markup import MarkupError, parse_marked
+from .source import MAX_ID_LENGTH, MAX_NAME_LENGTH, WINDOWS_RESERVED
+
+_NUMBERING = re.compile(r"^\s*\d+[.)]\s+")
+
+
+@dataclass
+class _Item:
+    title: str | None
+    line: int
+    level: int = 0
+    explanation: list[str] = field(default_factory=list)
+    points: list[str] = field(default_factory=list)
+    conclusion: list[str] = field(default_factory=list)
+    id: str = ""
+
+
+@dataclass
+class _Topic:
+    name: str
+    line: int
+    items: list[_Item] = field(default_factory=list)
+    id: str = ""
+
+
+def draft_source(markdown_path: str, folder: str) -> list[str]:
+    """Write a source folder drafted from the Markdown file *markdown_path*; return the files written.
+
+    Never overwrites: *folder* must not exist, or be empty.
+    """
+    if os.path.lexists(folder) and (not os.path.isdir(folder) or os.listdir(folder)):
+        raise DeckgenError(f"{folder}: already exists and is not an empty folder; choose a new one")
+    try:
+        with open(markdown_path, encoding="utf-8") as handle:
+            text = unicodedata.normalize("NFC", handle.read())
+    except (OSError, UnicodeDecodeError) as error:
+        raise DeckgenError(f"cannot read {markdown_path}: {getattr(error, 'strerror', None) or error}") from None
+    title, topics = _structure(text)
+    shown = os.path.basename(markdown_path)
+    title = title or os.path.splitext(shown)[0]
+    files = {"deckgen.yaml": _config(title, shown)}
+    for number, topic in enumerate(topics, start=1):
+        files[f"{number:02d}-{topic.id}.yaml"] = _topic_yaml(topic, shown)
+    return _write_folder(folder, files)
+
+
+# --- from Markdown tokens to topics and items --------------------------------------------
+
+
+def _structure(text: str) -> tuple[str | None, list[_Topic]]:
+    try:
+        from markdown_it import MarkdownIt  # only this command needs it
+    except ImportError:
+        raise DeckgenError("deckgen draft needs markdown-it-py: pip install 'deckgen-yaml[draft]'") from None
+
+    tokens = MarkdownIt("commonmark").parse(text)
+    title: str | None = None
+    topics: list[_Topic] = []
+    item: _Item | None = None
+    group: _Item | None = None  # a heading with no text of its own, above the items that follow
+    list_depth = 0
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == "heading_open":
+            level = int(token.tag[1:])
+            heading = _NUMBERING.sub("", _plain(tokens[index + 1])).strip()
+            line = token.map[0] + 1 if token.map else 1
+            if level == 1 and title is None:
+                title = heading
+            elif level <= 2:
+                topics.append(_Topic(heading, line))
+                item, group = None, None
+            else:
+                if not topics:
+                    topics.append(_Topic("Introduction", line))
+                if group is not None and level <= group.level:
+                    group = None
+                empty = item is not None and not (item.explanation or item.points or item.conclusion)
+                if empty and item is not None and item.title and item.level < level:
+                    topics[-1].items.remove(item)  # a heading that only groups the ones below it
+                    group = item
+                item = _Item(f"{group.title}: {heading}" if group else heading, line, level)
+                topics[-1].items.append(item)
+            index += 3
+            continue
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            list_depth += 1
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            list_depth -= 1
+        elif token.type == "inline" and tokens[index - 1].type == "paragraph_open":
+            line = tokens[index - 1].map[0] + 1 if tokens[index - 1].map else 1
+            if not topics:
+                topics.append(_Topic("Introduction", line))
+            if item is None:
+                item = _Item(None, line)
+                topics[-1].items.append(item)
+            _add(item, _marked(token), list_depth > 0)
+        index += 1
+    topics = [topic for topic in topics if topic.items]
+    _assign_ids(topics)
+    return title, topics
+
+
+def _add(item: _Item, text: str, in_list: bool) -> None:
+    if in_list:
+        item.points.append(text)
+    elif item.points:
+        item.conclusion.append(text)
+    else:
+        item.explanation.append(text)
+
+
+def _plain(inline) -> str:  # noqa: ANN001 - a markdown-it token
+    return " ".join("".join(child.content for child in inline.children or () if child.type != "softbreak").split())
+
+
+def _marked(inline) -> str:  # noqa: ANN001 - a markdown-it token
+    """An inline token as source text: emphasis becomes {{key term}}, the rest plain."""
+    parts: list[str] = []
+    depth = 0
+    for child in inline.children or ():
+        if child.type in ("em_open", "strong_open"):
+            if depth == 0:
+                parts.append("{{")
+            depth += 1
+        elif child.type in ("em_close", "strong_close"):
+            depth -= 1
+            if depth == 0:
+                parts.append("}}")
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        else:
+            parts.append(child.content)
+    text = " ".join("".join(parts).split())
+    try:
+        parse_marked(text)
+    except MarkupError:  # e.g. an emphasised "*" with no word in it: keep the words, drop the marks
+        text = text.replace("{{", "").replace("}}", "")
+    return text
+
+
+def _slug(text: str, limit: int = MAX_ID_LENGTH) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:limit].strip("-")
+    return slug if slug and slug not in WINDOWS_RESERVED else f"x-{slug}".strip("-")
+
+
+def _unique(wanted: str, taken: set[str]) -> str:
+    candidate, number = wanted, 2
+    while candidate in taken:
+        suffix = f"-{number}"
+        candidate = f"{wanted[: MAX_ID_LENGTH - len(suffix)]}{suffix}"
+        number += 1
+    taken.add(candidate)
+    return candidate
+
+
+def _assign_ids(topics: list[_Topic]) -> None:
+    """Slugs of the headings, made unique without depending on the sections' order where possible."""
+    topic_ids: set[str] = set()
+    names: set[str] = set()
+    for topic in topics:
+        topic.id = _unique(_slug(topic.name) or "topic", topic_ids)
+        name = topic.name[:MAX_NAME_LENGTH].replace("::", ":")
+        while name.casefold() in names:
+            name = f"{name[: MAX_NAME_LENGTH - 4]} (2)"
+        names.add(name.casefold())
+        topic.name = name
+    item_ids: set[str] = set(topic_ids)
+    counts: dict[str, int] = {}
+    for topic in topics:
+        for item in topic.items:
+            base = _slug(item.title) if item.title else f"{topic.id}-intro"
+            counts[base] = counts.get(base, 0) + 1
+    for topic in topics:
+        for item in topic.items:
+            base = _slug(item.title) if item.title else f"{topic.id}-intro"
+            # a heading used in two sections is told apart by its section, not by its order
+            wanted = base if counts[base] == 1 else _slug(f"{topic.id} {base}")
+            item.id = _unique(wanted or "item", item_ids)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _q(text: str) -> str:
+    """*text* as a YAML double-quoted scalar (a JSON string is one), so nothing is read as a number or date."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _config(title: str, shown: str) -> str:
+    name = title.replace("::", ":")[: 2 * MAX_NAME_LENGTH]
+    source_id = _slug(title) or "my-source"
+    return (
+        f"# Drafted by `deckgen draft` from {shown}. Read every file, then: deckgen check --source THIS_FOLDER\n"
+        "# `id` is part of every note's identity: keep it once students study the decks.\n"
+        f"id: {_q(source_id)}\n"
+        f"title: {_q(title)}\n"
+        f"deck: {_q(name)}\n"
+        "# DECIDE: the perspectives this text compares (two or more: id -> name).  The\n"
+        "# text cannot say; these placeholders only let the draft pass `deckgen check`.\n"
+        "perspectives:\n"
+        "  first: First perspective\n"
+        "  second: Second perspective\n"
+    )
+
+
+def _topic_yaml(topic: _Topic, shown: str) -> str:
+    lines = [
+        f"# From {shown}:{topic.line}.  Only {{{{marked}}}} text is asked; unmarked items are context.",
+        f"topic: {topic.id}",
+        f"name: {_q(topic.name)}",
+        f"heading: {_q(topic.name[:MAX_NAME_LENGTH * 2])}",
+        "items:",
+    ]
+    for item in topic.items:
+        lines += [
+            f"  # from {shown}:{item.line}",
+            "  # DECIDE: `perspective: <id>` if this item belongs to one perspective",
+            f"  - id: {item.id}",
+        ]
+        if item.title:
+            lines.append(f"    title: {_q(item.title.replace('{{', '').replace('}}', ''))}")
+        if item.explanation:
+            lines.append(f"    explanation: {_q(' '.join(item.explanation))}")
+        if item.points:
+            lines.append("    points:")
+            keys: set[str] = set()
+            for point in item.points:
+                words = " ".join(point.replace("{{", "").replace("}}", "").split()[:4])
+                lines.append(f"      {_unique(_slug(words, 40) or 'point', keys)}: {_q(point)}")
+        if item.conclusion:
+            lines.append(f"    conclusion: {_q(' '.join(item.conclusion))}")
+    return "\n".join(lines) + "\n"
+
+
+def _write_folder(folder: str, files: dict[str, str]) -> list[str]:
+    """Write *files* into a new folder beside *folder*, then rename it into place: all or nothing."""
+    parent = os.path.dirname(os.path.abspath(folder))
+    try:
+        os.makedirs(parent, exist_ok=True)
+        staging = tempfile.mkdtemp(prefix=".deckgen-draft-", dir=parent)
+    except OSError as error:
+        raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
+    try:
+        for name, text in files.items():
+            with open(os.path.join(staging, name), "w", encoding="utf-8") as handle:
+                handle.write(text)
+        if os.path.isdir(folder):
+            os.rmdir(folder)  # empty (checked above): the staged folder takes its place
+        os.rename(staging, folder)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
+    return [os.path.join(folder, name) for name in files]
