@@ -369,11 +369,6 @@ _PLACEHOLDER_HELP = {
 }
 
 
-def _has_terms(*texts: Marked | None) -> bool:
-    """True if any of *texts* marks a key term (something to ask)."""
-    return any(text and text.terms for text in texts)
-
-
 def _ident(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
     if node is None:
         return None
