@@ -121,6 +121,12 @@ class Checked:
     notes: list[NoteSpec]
     warnings: tuple[Problem, ...]
 
+    @property
+    def context_items(self) -> int:
+        """Items that make no note: stated in the source, asked by no card."""
+        asked = {note.group for note in self.notes}
+        return sum(1 for topic in self.source.topics for item in topic.items if item.id not in asked)
+
 
 def check_cards(source_dir: str, strict: bool = False) -> Checked:
     """Validate a source folder and look for card smells; with *strict*, a smell is an error."""

@@ -113,8 +113,7 @@ def check(source_dir: str, strict: bool) -> None:
     source, notes = checked.source, checked.notes
     _echo_warnings(checked.warnings)
     items = sum(len(t.items) for t in source.topics)
-    asked = {note.group for note in notes}
-    context = sum(1 for t in source.topics for item in t.items if item.id not in asked)
+    context = checked.context_items
     comparisons = sum(len(t.comparisons) for t in source.topics)
     cards = sum(n.cards for n in notes)
     unasked = f" ({context} context only)" if context else ""

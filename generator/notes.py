@@ -34,7 +34,6 @@ COMPARISON_FIELDS = (
     "Question",
     "Source",
 )
-COMPARISON_QUESTION = "Which perspective is this?"
 
 
 @dataclass(frozen=True, slots=True)  # tens of thousands of them: no per-instance dict
@@ -58,6 +57,11 @@ class NoteSpec:
     line: int = 0
     retired: bool = False
     """A removed note, re-emitted only to mark the copies students have: it brings no card of its own."""
+
+    @property
+    def local_key(self) -> str:
+        """The key inside its source: ``<item>/<part>`` (how problems name the note)."""
+        return self.key.split("/", 1)[1]
 
     @property
     def new_cards(self) -> int:
@@ -108,8 +112,8 @@ def study_order(notes: list[NoteSpec]) -> list[NoteSpec]:
     cards come in the order of their notes in the package, one card template
     after another.  So the notes with the same templates are interleaved by
     item on their own (:func:`new_card_queues`): each template's queue then
-    keeps an item's cards apart.  Where an
-    item has more notes than all others together, the tail cannot be kept apart.
+    keeps an item's cards apart.  Where an item has more notes than all others
+    together, the tail cannot be kept apart.
     """
     by_deck: dict[str, dict[tuple[int, ...], list[NoteSpec]]] = {}
     for note in notes:
@@ -306,6 +310,7 @@ def _comparison_note(
     perspective: str,
     values: dict[str, str],
     *,
+    group: str,
     tags: tuple[str, ...],
     label: str,
     file: str,
@@ -324,7 +329,7 @@ def _comparison_note(
         perspective=perspective,
         cards=bool(values.get("Dimension")) + bool(values.get("Question")),
         label=_short(label),
-        group=key.split("/", 1)[0],
+        group=group,
         file=file,
         line=line,
     )
@@ -353,7 +358,7 @@ def _perspective_question(source: Source, topic: Topic, item: Item) -> NoteSpec:
             "Question": to_html(item.question),
             "Source": to_html(source.title),
         },
-        tags=item.tags, label=label, file=item.file, line=item.line,
+        group=item.id, tags=item.tags, label=label, file=item.file, line=item.line,
     )
 
 
@@ -384,7 +389,7 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
                 "Question": to_html(comparison.reverse_question) if comparison.ask in (BOTH, PERSPECTIVE) else "",
                 "Source": to_html(source.title),
             },
-            tags=comparison.tags, label=label, file=comparison.file, line=comparison.line,
+            group=comparison.id, tags=comparison.tags, label=label, file=comparison.file, line=comparison.line,
         )
 
 

@@ -55,7 +55,7 @@ class _Card:
     answer_words: tuple[str, ...]
 
     def where(self) -> str:
-        return self.note.key.split("/", 1)[1]
+        return self.note.local_key
 
 
 def card_smells(source: Source, notes: Sequence[NoteSpec]) -> list[Problem]:
@@ -222,8 +222,8 @@ def _back_to_back(notes: Sequence[NoteSpec]) -> Iterable[Problem]:
             before = previous.get(queue)
             if before is not None and before.group == note.group:
                 yield _warn(
-                    note, note.key.split("/", 1)[1],
-                    f"comes up right after {before.key.split('/', 1)[1]} in {note.deck!r}: the deck has too few "
+                    note, note.local_key,
+                    f"comes up right after {before.local_key} in {note.deck!r}: the deck has too few "
                     "other items to keep one item's cards apart; mark fewer facts here or move it",
                 )
             previous[queue] = note
