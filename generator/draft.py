@@ -28,11 +28,12 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .errors import DeckgenError
 from .markup import MarkupError, parse_marked
-from .source import MAX_ID_LENGTH, MAX_NAME_LENGTH, WINDOWS_RESERVED
+from .source import MAX_ID_LENGTH, MAX_NAME_LENGTH, slug_id
 
 _NUMBERING = re.compile(r"^\s*\d+[.)]\s+")
 
@@ -173,12 +174,6 @@ def _marked(inline) -> str:  # noqa: ANN001 - a markdown-it token
     return text
 
 
-def _slug(text: str, limit: int = MAX_ID_LENGTH) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:limit].strip("-")
-    return slug if slug and slug not in WINDOWS_RESERVED else f"x-{slug}".strip("-")
-
-
 def _unique(wanted: str, taken: set[str]) -> str:
     candidate, number = wanted, 2
     while candidate in taken:
@@ -194,24 +189,23 @@ def _assign_ids(topics: list[_Topic]) -> None:
     topic_ids: set[str] = set()
     names: set[str] = set()
     for topic in topics:
-        topic.id = _unique(_slug(topic.name) or "topic", topic_ids)
+        topic.id = _unique(slug_id(topic.name) or "topic", topic_ids)
         name = topic.name[:MAX_NAME_LENGTH].replace("::", ":")
         while name.casefold() in names:
             name = f"{name[: MAX_NAME_LENGTH - 4]} (2)"
         names.add(name.casefold())
         topic.name = name
+    bases = [
+        (topic, item, slug_id(item.title) if item.title else f"{topic.id}-intro")
+        for topic in topics
+        for item in topic.items
+    ]
+    counts = Counter(base for _, _, base in bases)
     item_ids: set[str] = set(topic_ids)
-    counts: dict[str, int] = {}
-    for topic in topics:
-        for item in topic.items:
-            base = _slug(item.title) if item.title else f"{topic.id}-intro"
-            counts[base] = counts.get(base, 0) + 1
-    for topic in topics:
-        for item in topic.items:
-            base = _slug(item.title) if item.title else f"{topic.id}-intro"
-            # a heading used in two sections is told apart by its section, not by its order
-            wanted = base if counts[base] == 1 else _slug(f"{topic.id} {base}")
-            item.id = _unique(wanted or "item", item_ids)
+    for topic, item, base in bases:
+        # a heading used in two sections is told apart by its section, not by its order
+        wanted = base if counts[base] == 1 else slug_id(f"{topic.id} {base}")
+        item.id = _unique(wanted or "item", item_ids)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -224,7 +218,7 @@ def _q(text: str) -> str:
 
 def _config(title: str, shown: str) -> str:
     name = title.replace("::", ":")[: 2 * MAX_NAME_LENGTH]
-    source_id = _slug(title) or "my-source"
+    source_id = slug_id(title) or "my-source"
     return (
         f"# Drafted by `deckgen draft` from {shown}. Read every file, then: deckgen check --source THIS_FOLDER\n"
         "# `id` is part of every note's identity: keep it once students study the decks.\n"
@@ -262,7 +256,7 @@ def _topic_yaml(topic: _Topic, shown: str) -> str:
             keys: set[str] = set()
             for point in item.points:
                 words = " ".join(point.replace("{{", "").replace("}}", "").split()[:4])
-                lines.append(f"      {_unique(_slug(words, 40) or 'point', keys)}: {_q(point)}")
+                lines.append(f"      {_unique(slug_id(words, 40) or 'point', keys)}: {_q(point)}")
         if item.conclusion:
             lines.append(f"    conclusion: {_q(' '.join(item.conclusion))}")
     return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import unicodedata
 
 import yaml
 
@@ -43,6 +44,13 @@ WINDOWS_RESERVED = frozenset(
     ["con", "prn", "aux", "nul"] + [f"{port}{n}" for port in ("com", "lpt") for n in range(1, 10)]
 )
 """Names Windows will not give a file: a topic id becomes ``<id>.apkg``."""
+
+
+def slug_id(text: str, limit: int = MAX_ID_LENGTH) -> str:
+    """A valid id made of *text*'s ASCII letters and digits ("Café 101" -> "cafe-101"); "" if it has none."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:limit].strip("-")
+    return f"x-{slug}" if slug in WINDOWS_RESERVED else slug  # a topic id is also a file name
 
 
 def source_files(directory: str) -> list[str]:

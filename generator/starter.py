@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import unicodedata
 
 from .errors import DeckgenError
 from .journal import make_folders, remove_folders
+from .source import slug_id
 
 CONFIG = """\
 # deckgen.yaml: who this source is and which perspectives it compares.
@@ -99,7 +98,7 @@ def write_starter(folder: str, title: str | None = None) -> list[str]:
     name = title or os.path.basename(os.path.normpath(folder)).replace("_", " ").replace("-", " ").strip()
     if not name or any(c in name for c in '"\\') or any(ord(c) < 32 for c in name):
         raise DeckgenError(f"{name!r} cannot be a title; give one with --title")
-    source_id = _ascii_slug(name) or "my-source"
+    source_id = slug_id(name) or "my-source"
     files = {
         os.path.join(folder, "deckgen.yaml"): CONFIG.format(id=source_id, title=name),
         os.path.join(folder, "01-basics.yaml"): TOPIC.format(),
@@ -119,9 +118,3 @@ def write_starter(folder: str, title: str | None = None) -> list[str]:
         remove_folders(created)
         raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
     return list(files)
-
-
-def _ascii_slug(text: str) -> str:
-    """An id made of *text*'s ASCII letters and digits ("Café 101" -> "cafe-101"); may be empty."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:64].strip("-")
