@@ -14,8 +14,8 @@ import sys
 import click
 from click.core import ParameterSource
 
-from . import __version__
-from .errors import ContentError, DeckgenError, printable
+from generator import __version__
+from generator.errors import ContentError, DeckgenError, printable
 
 DEFAULT_SOURCE = "cards_source"
 DEFAULT_OUT = "decks_out"
@@ -103,7 +103,7 @@ def check(source_dir: str, strict: bool) -> None:
     Example:
         deckgen check --strict --source cards_source
     """
-    from .build import check_cards
+    from generator.build.pipeline import check_cards
 
     try:
         checked = _run(check_cards, source_dir, strict)
@@ -170,9 +170,9 @@ def _selection_options(command):  # noqa: ANN001, ANN202 - a decorator
 
 def _requests(source_dir: str, topics, perspectives, kinds, tags, deck_name, extra_tags, recipe):  # noqa: ANN001, ANN202
     """The requests maker and source folder for the selection options (None: the default build)."""
-    from .build import custom_decks, recipe_decks
-    from .selection import Selection
-    from .source import tag_problem
+    from generator.build.pipeline import custom_decks, recipe_decks
+    from generator.cards.selection import Selection
+    from generator.source.loader import tag_problem
 
     for option, values in (("--tag", tags), ("--extra-tag", extra_tags)):
         for tag in values:  # genanki refuses a tag with a space, CSV would split it; the removed tag is deckgen's
@@ -182,7 +182,7 @@ def _requests(source_dir: str, topics, perspectives, kinds, tags, deck_name, ext
     if recipe:
         if selection or deck_name or extra_tags:
             raise click.UsageError("--recipe cannot be combined with selection options")
-        from .recipe import load_recipe
+        from generator.cards.recipe import load_recipe
 
         loaded = _run(load_recipe, recipe)
         given = click.get_current_context().get_parameter_source("source_dir") is ParameterSource.COMMANDLINE
@@ -235,7 +235,7 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     Example:
         deckgen plan --source cards_source
     """
-    from .build import plan as plan_build
+    from generator.build.pipeline import plan as plan_build
 
     requests, source_dir = _requests(source_dir, **selection)
     report = _run(plan_build, source_dir, out_dir, lock_path, requests=requests, strict=strict)
@@ -270,7 +270,7 @@ def build(
         deckgen build --recipe course.yaml
         deckgen build --format csv
     """
-    from .build import build as build_decks
+    from generator.build.pipeline import build as build_decks
 
     requests, source_dir = _requests(source_dir, **selection)
     with _progress(quiet) as progress:
@@ -314,7 +314,7 @@ def list_command(source_dir: str, as_json: bool) -> None:
         deckgen list
         deckgen list --json | python -m json.tool
     """
-    from .listing import inventory, render_tables
+    from generator.build.listing import inventory, render_tables
 
     data = _run(inventory, source_dir)
     if as_json:
@@ -335,7 +335,7 @@ def new(folder: str, title: str | None) -> None:
     Example:
         deckgen new my_course && deckgen build --source my_course --out my_decks
     """
-    from .starter import write_starter
+    from generator.authoring.starter import write_starter
 
     written = _run(write_starter, folder, title)
     for path in written:
@@ -358,7 +358,7 @@ def draft(essay: str, folder: str | None) -> None:
     Example:
         deckgen draft essay.md --out my_course && deckgen check --source my_course
     """
-    from .draft import draft_source
+    from generator.authoring.draft import draft_source
 
     folder = folder or os.path.splitext(essay)[0] + "_source"
     for path in _run(draft_source, essay, folder):
@@ -382,7 +382,7 @@ def preview(source_dir: str, out_path: str) -> None:
     Example:
         deckgen preview && xdg-open decks_out/preview.html
     """
-    from .preview import write_preview
+    from generator.build.preview import write_preview
 
     cards = _run(write_preview, source_dir, out_path)  # makes the folder, after the source is checked
     click.echo(f"{out_path}: {_count(cards, 'card')}")

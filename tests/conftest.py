@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import BuildReport, build
+from generator.build.pipeline import BuildReport, build
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_SOURCE = ROOT / "cards_source"

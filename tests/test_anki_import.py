@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import build
-from generator.notes import build_notes, guid_for, slug, topic_deck
-from generator.source import load_source
+from generator.build.pipeline import build
+from generator.cards.notes import build_notes, guid_for, slug, topic_deck
+from generator.source.loader import load_source
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards
 from .conftest import BUILD_TIME, BUNDLED_SOURCE

@@ -13,7 +13,7 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from generator.build import build, plan
+from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import DeckgenError
 

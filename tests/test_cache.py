@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from generator.build import build
-from generator.lock import REMOVED_RETENTION_SECONDS
+from generator.build.lock import REMOVED_RETENTION_SECONDS
+from generator.build.pipeline import build
 
 from .conftest import write_source
 from .test_regenerate import T1, T2, V1
@@ -71,7 +71,7 @@ def test_an_edit_in_one_topic_leaves_the_other_packages_byte_identical(tmp_path)
 
 def test_an_edit_saved_while_a_build_runs_is_never_lost(tmp_path, monkeypatch):
     """The cache records the bytes the build read: an editor's save during the build is a change."""
-    import generator.yamlread as yamlread
+    import generator.source.yamlread as yamlread
 
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import build
+from generator.build.pipeline import build
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards
 from .conftest import write_source

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from generator import __version__
+from generator.cards.notes import build_notes
 from generator.cli import main
-from generator.notes import build_notes
-from generator.source import load_source
+from generator.source.loader import load_source
 
 from .conftest import BUNDLED_SOURCE, ROOT
 

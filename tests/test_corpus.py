@@ -35,7 +35,7 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
-from generator.yamlread import MAX_FILE_BYTES
+from generator.source.yamlread import MAX_FILE_BYTES
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 VALID = CORPUS / "_valid"
@@ -294,7 +294,7 @@ def test_hostile_looking_source_builds_as_text(tmp_path, case):
 
 def test_unreadable_file_even_as_root(tmp_path, monkeypatch):
     """Root reads a file whatever its mode, so the refusal is simulated where it happens."""
-    import generator.yamlread as yamlread
+    import generator.source.yamlread as yamlread
 
     real_open = open
 

@@ -10,10 +10,10 @@ import pytest
 from anki.collection import ImportCsvRequest
 from click.testing import CliRunner
 
-from generator.build import build
+from generator.build.pipeline import build
+from generator.cards.notes import slug
 from generator.cli import main
-from generator.notes import slug
-from generator.source import load_source
+from generator.source.loader import load_source
 
 from .ankitools import import_package, open_collection, rendered_cards
 from .conftest import BUNDLED_SOURCE, ROOT

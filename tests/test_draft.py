@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from generator.build import build
+from generator.build.pipeline import build
 
 from .ankitools import import_package, open_collection, rendered_cards
 from .conftest import ROOT

@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from generator.anki.csvexport import csv_bytes
+from generator.build.lock import REMOVED_TAG
+from generator.cards.notes import build_notes
+from generator.cards.selection import Selection, custom_request
 from generator.cli import main
-from generator.csvexport import csv_bytes
 from generator.errors import DeckgenError
-from generator.lock import REMOVED_TAG
-from generator.notes import build_notes
-from generator.selection import Selection, custom_request
-from generator.source import is_reserved_tag, load_source
+from generator.source.loader import is_reserved_tag, load_source
 
 VALID = Path(__file__).resolve().parent / "bad_inputs" / "_valid"
 LONG = "x" * 300
@@ -240,7 +240,7 @@ def test_new_under_proc(project):
 
 @pytest.mark.parametrize("error_number", [errno.EACCES, errno.ENOSPC])
 def test_new_that_fails_half_way_leaves_nothing(project, monkeypatch, error_number):
-    import generator.starter as starter
+    import generator.authoring.starter as starter
 
     real_open = open
     opened = []
@@ -428,8 +428,8 @@ def test_a_custom_deck_never_overwrites_a_topic_package(tmp_path):
 
 
 def test_csv_fields_never_start_a_spreadsheet_formula(tmp_path):
-    from generator.csvexport import csv_bytes
-    from generator.notes import NoteSpec
+    from generator.anki.csvexport import csv_bytes
+    from generator.cards.notes import NoteSpec
 
     note = NoteSpec("k", "guid", "cloze", ("=HYPERLINK(x)", "+1", "-2", "@SUM(A1)"), ("t",), "Deck", "t", None, 1, "l")
     row = csv_bytes([note]).decode().splitlines()[-1].split("\t")

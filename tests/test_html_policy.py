@@ -7,8 +7,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from generator.build import build
-from generator.markup import MATH_BREAK, cloze, to_html
+from generator.build.pipeline import build
+from generator.source.markup import MATH_BREAK, cloze, to_html
 
 from .ankitools import import_package, open_collection, rendered_cards, visible_text
 

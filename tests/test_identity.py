@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.notes import CLOZE_FIELDS, COMPARISON_FIELDS, build_notes, guid_for
-from generator.notetypes import (
+from generator.anki.notetypes import (
     CLOZE_ID,
     CLOZE_NAME,
     CLOZE_TEMPLATES,
@@ -17,8 +16,9 @@ from generator.notetypes import (
     COMPARISON_NAME,
     COMPARISON_TEMPLATES,
 )
-from generator.package import deck_id
-from generator.source import load_source
+from generator.anki.package import deck_id
+from generator.cards.notes import CLOZE_FIELDS, COMPARISON_FIELDS, build_notes, guid_for
+from generator.source.loader import load_source
 
 from .conftest import BUNDLED_SOURCE
 
@@ -56,7 +56,7 @@ def test_a_file_saved_in_nfd_keeps_every_note(tmp_path):
     """Some editors save "é" as "e" + a combining accent: the same text, the same notes."""
     import unicodedata
 
-    from generator.build import build
+    from generator.build.pipeline import build
 
     from .conftest import write_source
 

@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import lock as lock_module
-from generator.build import build, plan
+import generator.build.lock as lock_module
+from generator.build.lock import MAX_LOCK_BYTES, MAX_TIME, dump_lock, read_lock
+from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import ContentError
-from generator.lock import MAX_LOCK_BYTES, MAX_TIME, dump_lock, read_lock
 
 from .conftest import write_source
 

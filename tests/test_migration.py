@@ -12,10 +12,10 @@ import json
 import shutil
 from pathlib import Path
 
-from generator.build import build
-from generator.lock import REMOVED_TAG
-from generator.notes import build_notes
-from generator.source import load_source
+from generator.build.lock import REMOVED_TAG
+from generator.build.pipeline import build
+from generator.cards.notes import build_notes
+from generator.source.loader import load_source
 
 from .ankitools import import_package, open_collection, study_everything
 from .conftest import BUNDLED_SOURCE, ROOT

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import check
-from generator.notes import CLOZE, CLOZE_FIELDS, COMPARISON, COMPARISON_FIELDS, NoteSpec
-from generator.preview import TemplateError, preview_cards, preview_html, render, write_preview
+from generator.anki.render import TemplateError, preview_cards, render
+from generator.build.pipeline import check
+from generator.build.preview import preview_html, write_preview
+from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON, COMPARISON_FIELDS, NoteSpec
 
 from .ankitools import import_package, open_collection, rendered_cards
 from .conftest import BUNDLED_SOURCE

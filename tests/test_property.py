@@ -18,7 +18,7 @@ import tempfile
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from generator.build import build
+from generator.build.pipeline import build
 from generator.errors import ContentError
 
 CONFIG = """\

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.build import build, plan
+from generator.build.lock import REMOVED_TAG
+from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import ContentError
-from generator.lock import REMOVED_TAG
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards, study_everything
 from .conftest import write_source
@@ -205,7 +205,7 @@ def test_an_unchanged_note_keeps_its_time_and_an_edit_gets_a_newer_one(tmp_path,
 def test_note_type_contract_change_is_refused(tmp_path, monkeypatch):
     import genanki
 
-    from generator import notetypes
+    import generator.anki.notetypes as notetypes
 
     source = write_source(tmp_path / "src", V1)
     build(str(source), str(tmp_path / "a"), timestamp=T1)
@@ -256,7 +256,7 @@ def test_committed_lock_matches_the_bundled_sources(tmp_path):
 def test_lock_text_round_trips_and_matches_plain_json(tmp_path):
     import json
 
-    from generator.lock import dump_lock, read_lock
+    from generator.build.lock import dump_lock, read_lock
 
     source = write_source(tmp_path / "src", V1)
     build(str(source), str(tmp_path / "out"), timestamp=T1)

@@ -31,9 +31,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .errors import DeckgenError
-from .markup import MarkupError, parse_marked
-from .source import MAX_ID_LENGTH, MAX_NAME_LENGTH, slug_id
+from generator.errors import DeckgenError
+from generator.source.loader import MAX_ID_LENGTH, MAX_NAME_LENGTH, slug_id
+from generator.source.markup import MarkupError, parse_marked
 
 _NUMBERING = re.compile(r"^\s*\d+[.)]\s+")
 

@@ -1,8 +1,8 @@
-"""Load a source folder into validated :class:`~generator.content.Source` content.
+"""Load a source folder into validated :class:`~generator.source.content.Source` content.
 
 A source folder holds ``deckgen.yaml`` (the source's id, title, root deck name
 and perspectives) and one YAML file per topic.  Every file is read strictly
-(:mod:`generator.yamlread`) and every problem in every file is collected before
+(:mod:`generator.source.yamlread`) and every problem in every file is collected before
 one :class:`~generator.errors.ContentError` is raised.
 """
 
@@ -15,10 +15,12 @@ import unicodedata
 
 import yaml
 
-from .content import (
+from generator.errors import Problems
+from generator.source.content import (
     ASK_CHOICES,
     PERSPECTIVE,
     PERSPECTIVE_PLACEHOLDER,
+    REMOVED_TAG,
     SIDE,
     Comparison,
     Item,
@@ -28,9 +30,8 @@ from .content import (
     Source,
     Topic,
 )
-from .errors import Problems
-from .markup import MarkupError, has_markers, parse_marked
-from .yamlread import Reader, line_of, read_yaml
+from generator.source.markup import MarkupError, has_markers, parse_marked
+from generator.source.yamlread import Reader, line_of, read_yaml
 
 CONFIG_FILE = "deckgen.yaml"
 MISNAMED_CONFIG = "deckgen.yml"
@@ -479,7 +480,6 @@ def _normalise(text: str) -> str:
 
 def is_reserved_tag(tag: str) -> bool:
     """True for the tag of removed notes and its children, in any case (as Anki's search matches them)."""
-    from .lock import REMOVED_TAG  # imported here: lock imports this module
 
     folded, reserved = tag.casefold(), REMOVED_TAG.casefold()
     return folded == reserved or folded.startswith(reserved + "::")
@@ -492,7 +492,6 @@ def tag_problem(tag: str) -> str | None:
     if any(c.isspace() for c in tag) or tag.startswith(":") or tag.endswith(":"):
         return f"tag {tag!r} may not contain spaces or start or end with ':'"
     if is_reserved_tag(tag):
-        from .lock import REMOVED_TAG
 
         return (
             f"tag {tag!r} is reserved: {REMOVED_TAG!r} and its children mark notes removed"

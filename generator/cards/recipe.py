@@ -1,6 +1,6 @@
 """Recipe files: several custom decks, for a course that is built again each term.
 
-A recipe is YAML, read as strictly as the sources (:mod:`generator.yamlread`)::
+A recipe is YAML, read as strictly as the sources (:mod:`generator.source.yamlread`)::
 
     source: ../cards_source        # optional, relative to the recipe file
     decks:
@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 
 import yaml
 
-from .content import Source
-from .errors import DeckgenError, Location, Problem, Problems
-from .selection import DeckRequest, Selection, custom_request
-from .source import ID_PATTERN, tag_problem
-from .yamlread import Reader, line_of, read_yaml
+from generator.cards.selection import DeckRequest, Selection, custom_request
+from generator.errors import DeckgenError, Location, Problem, Problems
+from generator.source.content import Source
+from generator.source.loader import ID_PATTERN, tag_problem
+from generator.source.yamlread import Reader, line_of, read_yaml
 
 _DECK_KEYS = ("file", "topics", "perspectives", "kinds", "tags", "extra_tags")
 

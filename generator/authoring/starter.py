@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 
-from .errors import DeckgenError
-from .journal import make_folders, remove_folders
-from .source import slug_id
+from generator.build.journal import make_folders, remove_folders
+from generator.errors import DeckgenError
+from generator.source.loader import slug_id
 
 CONFIG = """\
 # deckgen.yaml: who this source is and which perspectives it compares.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from .content import Marked
+from generator.source.content import Marked
 
 _MARKER = re.compile(r"\{\{|\}\}")
 # A sentence ends at . ! ? (maybe closed by a quote or bracket) before a space, or at a line break.

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from .content import Source
-from .errors import DeckgenError, Location
-from .notes import CLOZE, COMPARISON, NoteSpec, slug
-from .source import FORMULA_START, tag_problem
+from generator.cards.notes import CLOZE, COMPARISON, NoteSpec, slug
+from generator.errors import DeckgenError, Location
+from generator.source.content import Source
+from generator.source.loader import FORMULA_START, tag_problem
 
 KINDS = (CLOZE, COMPARISON)
 

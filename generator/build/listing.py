@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .build import check
-from .content import Item
+from generator.build.pipeline import check
+from generator.source.content import Item
 
 
 def inventory(source_dir: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Card smells: what a program can tell about a card that will not teach.
 
-Each card is rendered as Anki renders it (:func:`generator.preview.preview_cards`)
+Each card is rendered as Anki renders it (:func:`generator.anki.render.preview_cards`)
 and read as a student reads it, on a phone: is the answer already on the
 front, does the front fit a screen, does a cloze hide one fact or a sentence,
 does a "which perspective?" card name a perspective, do two cards ask the
@@ -18,9 +18,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .content import Source
-from .errors import Problem
-from .notes import CLOZE, NoteSpec, new_card_queues
+from generator.cards.notes import CLOZE, NoteSpec, new_card_queues
+from generator.errors import Problem
+from generator.source.content import Source
 
 MAX_FRONT_WORDS = 40
 """About one phone screen of card text, context line included."""
@@ -73,7 +73,7 @@ def card_smells(source: Source, notes: Sequence[NoteSpec]) -> list[Problem]:
 
 
 def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:
-    from .preview import preview_cards  # renders with the note types' templates (genanki)
+    from generator.anki.render import preview_cards  # renders with the note types' templates (genanki)
 
     by_guid = {note.guid: note for note in notes}
     cards = []

@@ -16,8 +16,8 @@ import os
 import stat
 from collections.abc import Iterable, Mapping
 
-from . import __version__
-from .yamlread import MAX_FILE_BYTES
+from generator import __version__
+from generator.source.yamlread import MAX_FILE_BYTES
 
 CACHE_NAME = ".deckgen-cache.json"
 _CODE_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -3,7 +3,7 @@
 Ids, field names and template names are a contract with every collection that
 has imported a deck: if they change, Anki imports the note type as a copy
 ("Name+") and stops updating existing notes.  They are constants here, pinned
-by tests; :mod:`generator.lock` refuses a build that changes them by accident.
+by tests; :mod:`generator.build.lock` refuses a build that changes them by accident.
 Template *content* and CSS may change freely: Anki updates them in place.
 
 This module imports genanki, so only building imports it (``deckgen --help``
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import genanki
 
-from .lock import NoteTypeSchema, content_hash
-from .notes import CLOZE, CLOZE_FIELDS, COMPARISON, COMPARISON_FIELDS
+from generator.anki.schema import NoteTypeSchema, content_hash
+from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON, COMPARISON_FIELDS
 
 CLOZE_ID = 1739462201
 COMPARISON_ID = 1739462202

@@ -13,15 +13,15 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .cache import CACHE_NAME, cache_text, cached_build, current_inputs, fingerprint, sha256
-from .content import Source
-from .errors import ContentError, DeckgenError, Problem
-from .journal import commit, make_folders, recover, remove_folders
-from .lock import (
+from generator.build.cache import CACHE_NAME, cache_text, cached_build, current_inputs, fingerprint, sha256
+from generator.source.content import Source
+from generator.errors import ContentError, DeckgenError, Problem
+from generator.build.journal import commit, make_folders, recover, remove_folders
+from generator.source.content import REMOVED_TAG
+from generator.build.lock import (
     LOCK_NAME,
     MAX_TIME,
     REMOVED_RETENTION_SECONDS,
-    REMOVED_TAG,
     Changes,
     Resolution,
     check_note_types,
@@ -31,11 +31,11 @@ from .lock import (
     read_lock_bytes,
     resolve,
 )
-from .notes import NoteSpec, build_notes, content_parts, tombstone
-from .recipe import Recipe, check_recipe
-from .selection import DeckRequest, Selection, apply, custom_request, group_by_topic, topic_requests
-from .smells import WARNING, card_smells
-from .source import input_files, load_source
+from generator.cards.notes import NoteSpec, build_notes, content_parts, tombstone
+from generator.cards.recipe import Recipe, check_recipe
+from generator.cards.selection import DeckRequest, Selection, apply, custom_request, group_by_topic, topic_requests
+from generator.anki.smells import WARNING, card_smells
+from generator.source.loader import input_files, load_source
 
 FORMATS = ("apkg", "csv")
 
@@ -58,7 +58,7 @@ class BuildReport:
     files: tuple[DeckFile, ...]
     lock_path: str | None
     warnings: tuple[Problem, ...] = ()
-    """Card smells of the whole source (see :mod:`generator.smells`)."""
+    """Card smells of the whole source (see :mod:`generator.anki.smells`)."""
     stale: tuple[str, ...] = ()
     """Packages in the output folder that no topic of the source writes (a renamed or removed topic)."""
 
@@ -156,7 +156,7 @@ def _prepare(
     lock_path = lock_path or default_lock_path(source_dir)
     lock = read_lock(lock_path)
 
-    from .notetypes import note_type_schemas  # genanki only when building or planning
+    from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning
 
     schemas = note_type_schemas()
     problems = check_note_types(schemas, lock, lock_path)
@@ -363,7 +363,7 @@ def _stale_packages(out_dir: str, source: Source) -> tuple[str, ...]:
 def _cache_entry(
     source_dir: str, prepared: _Prepared, files: dict[str, bytes], written: list[DeckFile]
 ) -> bytes:
-    """The build cache for what this build leaves behind (see :mod:`generator.cache`)."""
+    """The build cache for what this build leaves behind (see :mod:`generator.build.cache`)."""
     # The bytes this build read, not the files as they are now: an edit saved
     # while it ran must make the next build rebuild.
     key = fingerprint(prepared.source.inputs, prepared.lock_text.encode("utf-8"))
@@ -406,10 +406,10 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
 
 def _encode(notes: Sequence[NoteSpec], resolution: Resolution, file_format: str) -> bytes:
     if file_format == "csv":
-        from .csvexport import csv_bytes
+        from generator.anki.csvexport import csv_bytes
 
         return csv_bytes(notes)
-    from .package import package_bytes
+    from generator.anki.package import package_bytes
 
     # Seeded with its own newest time, a package's bytes change only when its
     # own notes (or the note types) do: an edit in one topic leaves the others' as they were.

@@ -6,7 +6,7 @@ every call and stamps zip entries with the current time.  We reuse its
 set each note's modification time ourselves (Anki updates a note on re-import
 only if that time is newer) and zip the bytes with fixed dates, so the same
 notes and times always give the same bytes.  Writing them is
-:mod:`generator.journal`'s job.
+:mod:`generator.build.journal`'s job.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 
 import genanki
 
-from .notes import CLOZE, NoteSpec
-from .notetypes import NOTE_TYPES
+from generator.anki.notetypes import NOTE_TYPES
+from generator.cards.notes import CLOZE, NoteSpec
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 

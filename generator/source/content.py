@@ -1,8 +1,8 @@
 """Validated content: what a source folder says, as frozen dataclasses.
 
-Nothing here knows about Anki.  :mod:`generator.source` builds these from YAML
+Nothing here knows about Anki.  :mod:`generator.source.loader` builds these from YAML
 and guarantees their invariants (ids are unique slugs, references resolve, text
-is non-empty); :mod:`generator.notes` turns them into notes.
+is non-empty); :mod:`generator.cards.notes` turns them into notes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ PERSPECTIVE_PLACEHOLDER = "{perspective}"
 BOTH, SIDE, PERSPECTIVE = "both", "side", "perspective"
 ASK_CHOICES = (BOTH, SIDE, PERSPECTIVE)
 """What a comparison asks: each side from its perspective, each perspective from its side, or both."""
+
+REMOVED_TAG = "deckgen::removed"
+"""The tag of a note removed from the source (see :mod:`generator.build.lock`); reserved in sources."""
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from .content import BOTH, PERSPECTIVE, SIDE, Comparison, Item, Marked, Source, Topic
-from .markup import marked_html, sentences, to_html
+from generator.source.content import BOTH, PERSPECTIVE, SIDE, Comparison, Item, Marked, Source, Topic
+from generator.source.markup import marked_html, sentences, to_html
 
 CLOZE = "cloze"
 COMPARISON = "comparison"

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import yaml
 
-from .errors import Problems
+from generator.errors import Problems
 
 try:  # libyaml is several times faster; the pure-Python composer is the fallback
     _Loader: type = yaml.CSafeLoader

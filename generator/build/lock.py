@@ -26,13 +26,14 @@ from itertools import accumulate
 from json.decoder import JSONArray, JSONObject
 from json.scanner import py_make_scanner
 
-from .errors import ContentError, DeckgenError, Problem
-from .notes import CLOZE, COMPARISON, NoteSpec
-from .source import ID_PATTERN
+from generator.anki.schema import NoteTypeSchema, content_hash
+from generator.errors import ContentError, DeckgenError, Problem
+from generator.source.content import REMOVED_TAG
+from generator.cards.notes import CLOZE, COMPARISON, NoteSpec
+from generator.source.loader import ID_PATTERN
 
 LOCK_NAME = "deckgen.lock"
 LOCK_VERSION = 1
-REMOVED_TAG = "deckgen::removed"
 REMOVED_RETENTION_SECONDS = 60 * 24 * 3600
 """How long a removed note is still re-emitted (tagged) so every student's import meets it."""
 
@@ -53,22 +54,6 @@ class LockedNote:
 
 
 @dataclass(frozen=True)
-class NoteTypeSchema:
-    """A note type's contract (id, name, field and template names) and its look (hash)."""
-
-    id: int
-    name: str
-    fields: tuple[str, ...]
-    templates: tuple[str, ...]
-    hash: str
-    mod: int = 0
-
-    def same_contract(self, other: NoteTypeSchema) -> bool:
-        """True if Anki would treat *other* as the same note type (no "Name+" copy)."""
-        return (self.id, self.fields, self.templates) == (other.id, other.fields, other.templates)
-
-
-@dataclass(frozen=True)
 class Lock:
     """The whole lock file."""
 
@@ -79,15 +64,6 @@ class Lock:
 
 
 EMPTY_LOCK = Lock({}, {})
-
-
-def content_hash(parts: Iterable[str]) -> str:
-    """A short, stable hash of some strings."""
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode("utf-8"))
-        digest.update(b"\x1f")
-    return digest.hexdigest()[:16]
 
 
 def read_lock(path: str) -> Lock:

@@ -14,8 +14,8 @@ import csv
 import io
 from collections.abc import Sequence
 
-from .errors import DeckgenError
-from .notes import NoteSpec
+from generator.cards.notes import NoteSpec
+from generator.errors import DeckgenError
 
 HEADER = (
     "#separator:tab",
@@ -29,7 +29,7 @@ HEADER = (
 
 def csv_bytes(notes: Sequence[NoteSpec]) -> bytes:
     """The CSV text (UTF-8) for *notes*: one row per note, fields after the four meta columns."""
-    from .notetypes import NOTE_TYPES
+    from generator.anki.notetypes import NOTE_TYPES
 
     buffer = io.StringIO()
     buffer.write("\n".join(HEADER) + "\n")
