@@ -16,12 +16,16 @@ import heapq
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Final, Literal
 
 from generator.source.content import BOTH, PERSPECTIVE, SIDE, Comparison, Item, Marked, Source, Topic
 from generator.source.markup import marked_html, sentences, to_html
 
-CLOZE = "cloze"
-COMPARISON = "comparison"
+NoteKind = Literal["cloze", "comparison"]
+"""Which of deckgen's two note types a note is."""
+CLOZE: Final = "cloze"
+COMPARISON: Final = "comparison"
+NOTE_KINDS: tuple[NoteKind, ...] = (CLOZE, COMPARISON)
 
 CLOZE_FIELDS = ("Text", "Context", "Extra", "Source")
 COMPARISON_FIELDS = (
