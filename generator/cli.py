@@ -238,7 +238,7 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     from generator.build.pipeline import plan as plan_build
 
     requests, source_dir = _requests(source_dir, **selection)
-    report = _run(plan_build, source_dir, out_dir, lock_path, requests=requests, strict=strict)
+    report = _run(plan_build, source_dir, out_dir, lock_path=lock_path, requests=requests, strict=strict)
     _echo_warnings(report.warnings)
     _report_changes(report, "Would build")
 

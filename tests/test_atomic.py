@@ -119,7 +119,7 @@ def test_a_build_killed_at_any_step_is_all_old_or_all_new_after_the_next_command
         assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
         # The next command, whichever it is, first finishes or undoes the commit.
         assert CliRunner().invoke(main, ["check", "--source", str(run_source)]).exit_code == 0
-        plan(str(run_source), str(run_out), now=T2)
+        plan(str(run_source), str(run_out), timestamp=T2)
         after = relative(snapshot(run_source, run_out), run_source, run_out)
         assert after in (old, new), kill_at
         outcomes["old" if after == old else "new"] += 1

@@ -418,7 +418,7 @@ def test_a_lock_written_by_a_build_round_trips(tmp_path, valid_lock):
     assert dump_lock(read_lock(str(lock))) == valid_lock
     assert read_lock(str(lock)) == read_lock(str(lock))
     # plan and build accept it: nothing changed, so the lock is not rewritten.
-    report = plan(str(source), str(tmp_path / "planned"), now=T2)
+    report = plan(str(source), str(tmp_path / "planned"), timestamp=T2)
     assert report.total("unchanged") == report.notes == 7
     result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output

@@ -95,7 +95,7 @@ def round_trip(tmp_path):
     revlog = dict(col.db.all("select cid, count() from revlog group by cid"))
     note_mods = {nid: mod for nid, mod in col.db.all("select id, mod from notes")}
     (source / "basics.yaml").write_text(edited_v2(), encoding="utf-8")
-    predicted = plan(str(source), str(tmp_path / "v2"), now=T2)
+    predicted = plan(str(source), str(tmp_path / "v2"), timestamp=T2)
     second = build(str(source), str(tmp_path / "v2"), timestamp=T2)
     log = import_package(col, Path(second.files[0].path))
     after = {c.card_id: c for c in rendered_cards(col)}

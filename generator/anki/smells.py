@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from generator.cards.notes import CLOZE, NoteSpec, new_card_queues
 from generator.errors import Problem
-from generator.source.content import Source
+from generator.source.content import Source, Topic
 
 MAX_FRONT_WORDS = 40
 """About one phone screen of card text, context line included."""
@@ -59,7 +59,20 @@ class _Card:
 
 
 def card_smells(source: Source, notes: Sequence[NoteSpec]) -> list[Problem]:
-    """Every smell of the cards of *notes* and of *source*'s comparisons, as warnings."""
+    """Every smell of *source*'s cards, topic by topic (*notes* are the source's, in study order)."""
+    by_topic: dict[str, list[NoteSpec]] = {topic.id: [] for topic in source.topics}
+    for note in notes:
+        by_topic[note.topic].append(note)
+    problems = [p for topic in source.topics for p in topic_smells(source, topic, by_topic[topic.id])]
+    return sorted(set(problems), key=_problem_order)
+
+
+def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> list[Problem]:
+    """Every smell of one topic's cards (*notes*, in study order) and of its comparisons, as warnings.
+
+    A topic is a package and its own decks: the same front with two answers
+    is looked for within it, as a student studies it.
+    """
     cards = _cards(notes)
     problems: list[Problem] = []
     stems = perspective_stems(p.name for p in source.perspectives)
@@ -68,8 +81,12 @@ def card_smells(source: Source, notes: Sequence[NoteSpec]) -> list[Problem]:
     problems.extend(_same_prompt(cards))
     problems.extend(_sibling_answers(cards))
     problems.extend(_back_to_back(notes))
-    problems.extend(_comparison_sides(source))
-    return sorted(set(problems), key=lambda p: (p.file, p.line, p.where, p.message))
+    problems.extend(_comparison_sides(source, topic))
+    return sorted(set(problems), key=_problem_order)
+
+
+def _problem_order(problem: Problem) -> tuple[str, int, str, str]:
+    return (problem.file, problem.line, problem.where, problem.message)
 
 
 def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:
@@ -229,27 +246,26 @@ def _back_to_back(notes: Sequence[NoteSpec]) -> Iterable[Problem]:
             previous[queue] = note
 
 
-def _comparison_sides(source: Source) -> Iterable[Problem]:
+def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
     """Every perspective's side, and no two the same: else a card has no or two right answers."""
-    for topic in source.topics:
-        for comparison in topic.comparisons:
-            given = {pid for pid, _ in comparison.sides}
-            missing = [p.name for p in source.perspectives if p.id not in given]
-            if missing:
+    for comparison in topic.comparisons:
+        given = {pid for pid, _ in comparison.sides}
+        missing = [p.name for p in source.perspectives if p.id not in given]
+        if missing:
+            yield Problem(
+                comparison.file, comparison.line, comparison.id,
+                f"{WARNING}no side for {', '.join(missing)}: the comparison leaves a perspective out",
+            )
+        seen: dict[str, str] = {}
+        for pid, side in comparison.sides:
+            text = " ".join(words(side))
+            if text in seen:
                 yield Problem(
                     comparison.file, comparison.line, comparison.id,
-                    f"{WARNING}no side for {', '.join(missing)}: the comparison leaves a perspective out",
+                    f"{WARNING}the sides of {seen[text]} and {pid} are the same: "
+                    "\"which perspective?\" would have two right answers",
                 )
-            seen: dict[str, str] = {}
-            for pid, side in comparison.sides:
-                text = " ".join(words(side))
-                if text in seen:
-                    yield Problem(
-                        comparison.file, comparison.line, comparison.id,
-                        f"{WARNING}the sides of {seen[text]} and {pid} are the same: "
-                        "\"which perspective?\" would have two right answers",
-                    )
-                seen.setdefault(text, pid)
+            seen.setdefault(text, pid)
 
 
 def _warn(note: NoteSpec, where: str, message: str) -> Problem:

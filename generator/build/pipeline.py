@@ -13,28 +13,27 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from generator.anki.smells import WARNING, card_smells
 from generator.build.cache import CACHE_NAME, cache_text, cached_build, current_inputs, fingerprint, sha256
-from generator.source.content import Source
-from generator.errors import ContentError, DeckgenError, Problem
 from generator.build.journal import commit, make_folders, recover, remove_folders
-from generator.source.content import REMOVED_TAG
 from generator.build.lock import (
     LOCK_NAME,
     MAX_TIME,
     REMOVED_RETENTION_SECONDS,
     Changes,
-    Resolution,
+    Lock,
     check_note_types,
-    content_hash,
     dump_lock,
     read_lock,
     read_lock_bytes,
     resolve,
 )
-from generator.cards.notes import NoteSpec, build_notes, content_parts, tombstone
+from generator.build.topics import Context, Package, build_topics, default_jobs, encode, homes, lock_owners, settle
+from generator.cards.notes import NoteSpec, build_notes
 from generator.cards.recipe import Recipe, check_recipe
 from generator.cards.selection import DeckRequest, Selection, apply, custom_request, group_by_topic, topic_requests
-from generator.anki.smells import WARNING, card_smells
+from generator.errors import ContentError, DeckgenError, Problem
+from generator.source.content import Source
 from generator.source.loader import input_files, load_source
 
 FORMATS = ("apkg", "csv")
@@ -75,16 +74,6 @@ class BuildReport:
     def total(self, kind: str) -> int:
         """Notes added, updated, unchanged or removed, over all files."""
         return sum(getattr(f.changes, kind) for f in self.files)
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    source: Source
-    packages: tuple[tuple[DeckRequest, tuple[NoteSpec, ...]], ...]
-    resolution: Resolution
-    lock_path: str
-    lock_text: str
-    warnings: tuple[Problem, ...]
 
 
 def build_time() -> int:
@@ -145,37 +134,84 @@ RequestMaker = Callable[[Source], Sequence[DeckRequest]]
 """Given the loaded source, the packages to build (None: one per topic, complete)."""
 
 
-def _prepare(
-    source_dir: str, lock_path: str | None, now: int | None, requests: RequestMaker | None, strict: bool
-) -> _Prepared:
-    source = load_source(source_dir)
-    notes = build_notes(source)
-    warnings = _smells(source, notes, strict=False)  # with the recipe's, raised below
-    complete = requests is None
-    chosen = tuple(topic_requests(source) if requests is None else requests(source))
-    lock_path = lock_path or default_lock_path(source_dir)
-    lock = read_lock(lock_path)
+@dataclass(frozen=True, kw_only=True)
+class _Made:
+    """Everything a build decided, before a byte is written."""
 
+    source: Source
+    packages: tuple[Package, ...]
+    lock_text: str
+    lock: Lock
+    warnings: tuple[Problem, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Job:
+    """What to build: the inputs and the choices every step reads."""
+
+    source_dir: str
+    lock_path: str
+    now: int
+    requests: RequestMaker | None
+    file_format: str | None
+    """The packages' format; None for a plan (nothing encoded)."""
+    strict: bool
+    jobs: int
+    progress: Callable[[int, int], None] | None = None
+
+
+def _make(job: _Job) -> _Made:
+    """Load, validate, and build every package in memory: topic by topic, or a custom selection."""
+    source = load_source(job.source_dir)
+    lock = read_lock(job.lock_path)
     from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning
 
     schemas = note_type_schemas()
-    problems = check_note_types(schemas, lock, lock_path)
+    problems = check_note_types(schemas, lock, job.lock_path)
     if problems:
         raise ContentError(problems)
-    by_topic = group_by_topic(notes)
-    packages = [(request, tuple(apply(request, by_topic, source))) for request in chosen]
-    included = {note.key for _, selected in packages for note in selected}
-    # Hashes ignore a custom deck's name and extra tags: they are not a change of content.
-    originals = [note for note in notes if note.key in included]
-    hashes = {n.key: content_hash(content_parts(n)) for n in originals}
-    stamp = build_time() if now is None else now
-    resolution = resolve(originals, hashes, schemas, lock, stamp, complete=complete)
-    if resolution.tombstones:
-        packages = _with_tombstones(packages, resolution)
-    warnings += tuple(_shared_notes(packages))
-    if strict and warnings:
+    types = resolve((), {}, schemas, lock, job.now, complete=False)
+    context = Context(
+        source=source, lock=lock, schemas=schemas, now=job.now, type_times=types.note_type_times,
+        owned=lock_owners(lock), homes=homes(source), file_format=job.file_format,
+    )
+    if job.requests is None:
+        packages = build_topics(context, job.jobs, job.progress)
+        entries = {key: entry for package in packages for key, entry in package.entries.items()}
+        new_lock = Lock(entries, types.lock.note_types)
+        warnings = tuple(sorted((w for p in packages for w in p.warnings), key=_order))
+    else:
+        packages, new_lock, warnings = _custom_packages(context, job.requests(source))
+    if job.strict and warnings:
         raise ContentError(list(warnings))
-    return _Prepared(source, tuple(packages), resolution, lock_path, dump_lock(resolution.lock), warnings)
+    text = dump_lock(new_lock)
+    return _Made(source=source, packages=tuple(packages), lock_text=text, lock=new_lock, warnings=warnings)
+
+
+def _order(problem: Problem) -> tuple[str, int, str, str]:
+    return (problem.file, problem.line, problem.where, problem.message)
+
+
+def _custom_packages(
+    context: Context, requests: Sequence[DeckRequest]
+) -> tuple[list[Package], Lock, tuple[Problem, ...]]:
+    """Custom decks: selected notes, renamed and tagged, their lock entries refreshed (no tombstones)."""
+    notes = build_notes(context.source)
+    by_topic = group_by_topic(notes)
+    chosen = [(request, apply(request, by_topic, context.source)) for request in requests]
+    included = {note.key for _, selected in chosen for note in selected}
+    # Times and hashes ignore a custom deck's name and extra tags: they are not a change of content.
+    settled = settle((note for note in notes if note.key in included), context.schemas, context.lock, context.now)
+    packages = []
+    for request, selected in chosen:
+        data = encode(context, selected, settled.times) if selected else None
+        packages.append(Package(
+            file=request.file, data=data, decks=tuple(dict.fromkeys(n.deck for n in selected)),
+            notes=len(selected), cards=sum(n.new_cards for n in selected),
+            changes=Changes.count(settled.kinds[n.key] for n in selected), entries={}, warnings=(),
+        ))
+    warnings = (*card_smells(context.source, notes), *_shared_notes(chosen))
+    return packages, settled.lock, warnings
 
 
 def _shared_notes(packages: Sequence[tuple[DeckRequest, Sequence[NoteSpec]]]) -> Iterable[Problem]:
@@ -199,36 +235,6 @@ def _shared_notes(packages: Sequence[tuple[DeckRequest, Sequence[NoteSpec]]]) ->
             f"a student who imports both gets each once, in the deck imported first "
             f"({kept.deck_name or kept.file!r} if imported in the recipe's order)"
         )
-
-
-def _with_tombstones(
-    packages: list[tuple[DeckRequest, tuple[NoteSpec, ...]]], resolution: Resolution
-) -> list[tuple[DeckRequest, tuple[NoteSpec, ...]]]:
-    """Add each removed note to its topic's package; a deleted topic keeps one for them.
-
-    Only complete builds have tombstones, and their packages are named by topic id.
-    """
-    by_topic: dict[str, list[NoteSpec]] = {}
-    for key, n in resolution.tombstones:
-        note = tombstone(key, n.guid, n.note_type, n.label, n.deck, n.topic, n.cards, REMOVED_TAG)
-        by_topic.setdefault(n.topic, []).append(note)
-    result = []
-    for request, notes in packages:
-        result.append((request, notes + tuple(by_topic.pop(request.file, ()))))
-    for topic, notes in by_topic.items():
-        result.append((DeckRequest(topic, Selection(topics=(topic,))), tuple(notes)))
-    return result
-
-
-def _describe(path: str, notes: Sequence[NoteSpec], resolution: Resolution) -> DeckFile:
-    decks = tuple(dict.fromkeys(note.deck for note in notes))
-    changes = Changes.count(resolution.kinds[note.key] for note in notes)
-    return DeckFile(path, decks, len(notes), sum(n.new_cards for n in notes), changes)
-
-
-def _check_selected(prepared: _Prepared) -> None:
-    if all(not notes for _, notes in prepared.packages):
-        raise DeckgenError("the selection matches no notes; nothing was written")
 
 
 def custom_decks(selection: Selection, deck_name: str | None, extra_tags: Sequence[str] = ()) -> RequestMaker:
@@ -266,40 +272,47 @@ def recipe_decks(recipe: Recipe) -> RequestMaker:
 def plan(
     source_dir: str,
     out_dir: str,
+    *,
     lock_path: str | None = None,
-    now: int | None = None,
+    timestamp: int | None = None,
     requests: RequestMaker | None = None,
     strict: bool = False,
+    jobs: int | None = None,
 ) -> BuildReport:
     """What ``build`` would write and what a re-import would do, without writing anything."""
-    recover(os.path.dirname(os.path.abspath(lock_path or default_lock_path(source_dir))), out_dir)
-    prepared = _prepare(source_dir, lock_path, now, requests, strict)
-    _check_selected(prepared)  # as build does: a plan of nothing is the same mistake
-    files = tuple(
-        _describe(os.path.join(out_dir, f"{request.file}.apkg"), notes, prepared.resolution)
-        for request, notes in prepared.packages
+    lock_path = lock_path or default_lock_path(source_dir)
+    recover(os.path.dirname(os.path.abspath(lock_path)), out_dir)
+    job = _Job(
+        source_dir=source_dir, lock_path=lock_path, now=build_time() if timestamp is None else timestamp,
+        requests=requests, file_format=None, strict=strict, jobs=jobs or default_jobs(),
     )
-    return BuildReport(files, prepared.lock_path, prepared.warnings)
+    made = _make(job)
+    _check_selected(made)  # as build does: a plan of nothing is the same mistake
+    files = tuple(_describe(os.path.join(out_dir, f"{p.file}.apkg"), p) for p in made.packages if p.notes)
+    return BuildReport(files, lock_path, made.warnings)
 
 
 def build(
     source_dir: str,
     out_dir: str,
+    *,
     timestamp: int | None = None,
     lock_path: str | None = None,
     requests: RequestMaker | None = None,
     file_format: str = "apkg",
     progress: Callable[[int, int], None] | None = None,
     strict: bool = False,
+    jobs: int | None = None,
 ) -> BuildReport:
     """Build the source in *source_dir* into packages in *out_dir*.
 
-    By default one ``<topic>.apkg`` per topic; *requests* chooses custom decks
-    instead.  Times come from the lock (``<source_dir>/deckgen.lock`` unless
-    *lock_path*), which is updated with the packages.  With ``file_format="csv"``
-    the notes are written as Anki's CSV text files (which carry no times, so
-    the lock is left alone).  Raises :class:`~generator.errors.ContentError`
-    (nothing written) for bad sources.
+    By default one ``<topic>.apkg`` per topic, built topic by topic (on
+    *jobs* worker processes, default: the machine's cores, where it pays);
+    *requests* chooses custom decks instead.  Times come from the lock
+    (``<source_dir>/deckgen.lock`` unless *lock_path*), which is updated with
+    the packages.  With ``file_format="csv"`` the notes are written as Anki's
+    CSV text files (which carry no times, so the lock is left alone).  Raises
+    :class:`~generator.errors.ContentError` (nothing written) for bad sources.
     """
     if file_format not in FORMATS:
         raise DeckgenError(f"unknown format {file_format!r} (known: {', '.join(FORMATS)})")
@@ -314,40 +327,52 @@ def build(
             if strict and cached.warnings:
                 raise ContentError(list(cached.warnings))
             return cached
-    prepared = _prepare(source_dir, lock_path, now, requests, strict)
-    _check_selected(prepared)
+    job = _Job(
+        source_dir=source_dir, lock_path=lock_path, now=now, requests=requests, file_format=file_format,
+        strict=strict, jobs=jobs or default_jobs(), progress=progress,
+    )
+    made = _make(job)
+    _check_selected(made)
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise DeckgenError(f"{out_dir}: exists and is not a folder")
-    resolution = prepared.resolution
     files: dict[str, bytes] = {}
     written: list[DeckFile] = []
-    total = len(prepared.packages)
-    for done, (request, notes) in enumerate(prepared.packages, start=1):
-        if not notes:
-            continue
-        path = os.path.join(out_dir, f"{request.file}.{file_format}")
-        files[path] = _encode(notes, resolution, file_format)
-        written.append(_describe(path, notes, resolution))
-        if progress is not None:
-            progress(done, total)
+    for package in made.packages:
+        if package.data is not None:
+            path = os.path.join(out_dir, f"{package.file}.{file_format}")
+            files[path] = package.data
+            written.append(_describe(path, package))
     written_lock: str | None = None
     if file_format == "apkg":
-        written_lock = prepared.lock_path
-        if _read_text(written_lock) != prepared.lock_text:
-            files[written_lock] = prepared.lock_text.encode("utf-8")  # renamed last
+        written_lock = lock_path
+        if _read_text(written_lock) != made.lock_text:
+            files[written_lock] = made.lock_text.encode("utf-8")  # renamed last
     if cacheable:
-        files[os.path.join(out_dir, CACHE_NAME)] = _cache_entry(source_dir, prepared, files, written)
+        files[os.path.join(out_dir, CACHE_NAME)] = _cache_entry(made, files, written)
+    _commit(files, out_dir, lock_dir if file_format == "apkg" else out_dir)
+    stale = _stale_packages(out_dir, made.source) if cacheable else ()
+    return BuildReport(tuple(written), written_lock, made.warnings, stale)
 
-    created: list[str] = []  # folders made for the decks, taken back if they cannot be written
+
+def _commit(files: dict[str, bytes], out_dir: str, journal_dir: str) -> None:
+    """Write *files* all or nothing; folders made for them are taken back if they cannot be written."""
+    created: list[str] = []
     try:
         make_folders(out_dir, created)
         # The journal goes beside the lock: every command that reads the lock recovers there first.
-        commit(files, lock_dir if file_format == "apkg" else out_dir)
+        commit(files, journal_dir)
     except OSError as error:
         remove_folders(created)
         raise DeckgenError(f"cannot write {error.filename or out_dir}: {error.strerror}") from None
-    stale = _stale_packages(out_dir, prepared.source) if requests is None and file_format == "apkg" else ()
-    return BuildReport(tuple(written), written_lock, prepared.warnings, stale)
+
+
+def _describe(path: str, package: Package) -> DeckFile:
+    return DeckFile(path, package.decks, package.notes, package.cards, package.changes)
+
+
+def _check_selected(made: _Made) -> None:
+    if all(not package.notes for package in made.packages):
+        raise DeckgenError("the selection matches no notes; nothing was written")
 
 
 def _stale_packages(out_dir: str, source: Source) -> tuple[str, ...]:
@@ -360,19 +385,17 @@ def _stale_packages(out_dir: str, source: Source) -> tuple[str, ...]:
     return tuple(os.path.join(out_dir, n) for n in names if n.endswith(".apkg") and n[: -len(".apkg")] not in topics)
 
 
-def _cache_entry(
-    source_dir: str, prepared: _Prepared, files: dict[str, bytes], written: list[DeckFile]
-) -> bytes:
+def _cache_entry(made: _Made, files: dict[str, bytes], written: list[DeckFile]) -> bytes:
     """The build cache for what this build leaves behind (see :mod:`generator.build.cache`)."""
     # The bytes this build read, not the files as they are now: an edit saved
     # while it ran must make the next build rebuild.
-    key = fingerprint(prepared.source.inputs, prepared.lock_text.encode("utf-8"))
-    expiries = [n.removed + REMOVED_RETENTION_SECONDS for _, n in prepared.resolution.tombstones if n.removed]
+    key = fingerprint(made.source.inputs, made.lock_text.encode("utf-8"))
+    expiries = [n.removed + REMOVED_RETENTION_SECONDS for n in made.lock.notes.values() if n.removed is not None]
     entries = [
         {"path": f.path, "sha256": sha256(files[f.path]), "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
         for f in written
     ]
-    warnings = [[w.file, w.line, w.where, w.message] for w in prepared.warnings]
+    warnings = [[w.file, w.line, w.where, w.message] for w in made.warnings]
     return cache_text(key, min(expiries, default=None), entries, warnings).encode("utf-8")
 
 
@@ -402,19 +425,6 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
     except (KeyError, TypeError, ValueError):
         return None  # a cache we cannot read: build
     return BuildReport(files, lock_path, warnings)
-
-
-def _encode(notes: Sequence[NoteSpec], resolution: Resolution, file_format: str) -> bytes:
-    if file_format == "csv":
-        from generator.anki.csvexport import csv_bytes
-
-        return csv_bytes(notes)
-    from generator.anki.package import package_bytes
-
-    # Seeded with its own newest time, a package's bytes change only when its
-    # own notes (or the note types) do: an edit in one topic leaves the others' as they were.
-    stamp = max([*(resolution.times[n.guid] for n in notes), *resolution.note_type_times.values()])
-    return package_bytes(notes, stamp, resolution.times, resolution.note_type_times)
 
 
 def _read_text(path: str) -> str | None:

@@ -84,6 +84,16 @@ _BASE91 = (
 )
 
 
+def note_key(source_id: str, group: str, part: str) -> str:
+    """A note's key: its source, the item or comparison it asks about, and which part of it."""
+    return f"{source_id}/{group}/{part}"
+
+
+def key_group(key: str) -> str:
+    """The item or comparison of a note key (see :func:`note_key`)."""
+    return key.split("/", 2)[1]
+
+
 def guid_for(key: str) -> str:
     """A stable Anki GUID for a note key (genanki's base91 form of a SHA-256 prefix)."""
     number = int.from_bytes(hashlib.sha256(("deckgen\x1f" + key).encode()).digest()[:8], "big")

@@ -1,0 +1,218 @@
+"""One package's work, topic by topic: notes → smells → lock entries → package bytes.
+
+A default build is a set of independent topics: each makes its own notes,
+settles their times against the lock and encodes its own package, and drops
+its notes before the next.  A removed note is re-emitted (as a tombstone) by
+the topic that holds its item today, or, for an item gone from the source, by
+the topic it was last built in.  So every lock entry has one owner, and the
+topics can be built in any order, or side by side in worker processes, with
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from generator.anki.package import package_bytes
+from generator.anki.schema import NoteTypeSchema, content_hash
+from generator.anki.smells import topic_smells
+from generator.build.lock import Changes, Lock, LockedNote, Resolution, resolve
+from generator.cards.notes import NoteSpec, content_parts, key_group, study_order, tombstone, topic_notes
+from generator.errors import ContentError, Problem
+from generator.source.content import REMOVED_TAG, Source
+
+PARALLEL_MIN_ITEMS = 2000
+"""Below this many items to build, worker processes cost more than they save."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every topic's work reads: the source, the lock, the build's time and note type times."""
+
+    source: Source
+    lock: Lock
+    schemas: Mapping[str, NoteTypeSchema]
+    now: int
+    type_times: Mapping[str, int]
+    owned: Mapping[str, tuple[str, ...]]
+    """Topic id → the lock keys last built in it: it re-emits (or drops) those no topic builds now."""
+    homes: Mapping[str, str]
+    """Item or comparison id → the topic holding it now (see :func:`homes`)."""
+    file_format: str | None = "apkg"
+    """``apkg`` or ``csv``; None for a plan (everything but the bytes)."""
+
+
+@dataclass(frozen=True)
+class Package:
+    """What building one package gave: its bytes, decks, counts, lock entries and warnings."""
+
+    file: str
+    data: bytes | None
+    decks: tuple[str, ...]
+    notes: int
+    cards: int
+    changes: Changes
+    entries: Mapping[str, LockedNote]
+    warnings: tuple[Problem, ...]
+
+
+def lock_owners(lock: Lock) -> dict[str, tuple[str, ...]]:
+    """Lock keys by the topic each was last built in: the topic that re-emits it once removed."""
+    owned: dict[str, list[str]] = {}
+    for key, locked in lock.notes.items():
+        owned.setdefault(locked.topic, []).append(key)
+    return {topic: tuple(keys) for topic, keys in owned.items()}
+
+
+def homes(source: Source) -> dict[str, str]:
+    """Each item and comparison id → the topic that holds it now."""
+    found = {item.id: topic.id for topic in source.topics for item in topic.items}
+    return found | {comparison.id: topic.id for topic in source.topics for comparison in topic.comparisons}
+
+
+def build_topics(context: Context, jobs: int, progress: Callable[[int, int], None] | None = None) -> list[Package]:
+    """Every topic's package (and one per topic gone from the source that still owns lock keys), in source order.
+
+    With *jobs* > 1 and enough to build, topics are built in that many worker
+    processes; the result is the same as a serial build's, byte for byte.
+    """
+    current = [topic.id for topic in context.source.topics]
+    names = current + [topic for topic in context.owned if topic not in set(current)]
+    packages = []
+    for done, package in enumerate(_map(context, names, jobs), start=1):
+        packages.append(package)
+        if progress is not None:
+            progress(done, len(names))
+    problems = [p for package in packages if isinstance(package, ContentError) for p in package.problems]
+    if problems:
+        raise ContentError(problems)
+    return [package for package in packages if isinstance(package, Package)]
+
+
+def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package | ContentError]:
+    items = sum(len(topic.items) for topic in context.source.topics)
+    start = "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(names) < 2 or items < PARALLEL_MIN_ITEMS or not start:
+        yield from (_build_one(context, name) for name in names)
+        return
+    # Workers are forked after the source and lock are loaded: they read them
+    # from the parent's memory instead of receiving a pickled copy.
+    global _SHARED
+    _SHARED = context
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield from pool.map(_build_shared, names)
+    finally:
+        _SHARED = None
+
+
+_SHARED: Context | None = None
+
+
+def _build_shared(name: str) -> Package | ContentError:
+    assert _SHARED is not None  # set by _map before the workers are forked
+    return _build_one(_SHARED, name)
+
+
+def _build_one(context: Context, name: str) -> Package | ContentError:
+    """One topic's package, or the lock problems that stop it (gathered with every other topic's)."""
+    topic = next((t for t in context.source.topics if t.id == name), None)
+    try:
+        notes = study_order(list(topic_notes(context.source, topic))) if topic else []
+        warnings = tuple(topic_smells(context.source, topic, notes)) if topic else ()
+        return _package(context, name, notes, warnings)
+    except ContentError as error:
+        return error
+
+
+def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple[Problem, ...]) -> Package:
+    live = settle(notes, context.schemas, context.lock, context.now)
+    gone = _settle_gone(context, _removed(context, name, {note.key for note in notes}))
+    retired = [_tombstone(key, locked) for key, locked in gone.tombstones]
+    entries = {note.key: live.lock.notes[note.key] for note in notes} | dict(gone.lock.notes)
+    kinds = [live.kinds[note.key] for note in notes] + [gone.kinds[key] for key, _ in gone.tombstones]
+    everything = notes + retired
+    times = {**live.times, **gone.times}
+    data = encode(context, everything, times) if everything else None
+    return Package(
+        file=name,
+        data=data,
+        decks=tuple(dict.fromkeys(note.deck for note in everything)),
+        notes=len(everything),
+        cards=sum(note.new_cards for note in everything),
+        changes=Changes.count(kinds),
+        entries=entries,
+        warnings=warnings,
+    )
+
+
+def _removed(context: Context, name: str, built: set[str]) -> list[str]:
+    """The keys last built in topic *name* that no topic builds now.
+
+    A key whose item moved to another topic is built there if that topic
+    still makes the note; its tombstone, if any, stays where students' notes
+    were built (the same package as before the move).
+    """
+    elsewhere: dict[str, set[str]] = {}
+    removed = []
+    for key in context.owned.get(name, ()):
+        home = context.homes.get(key_group(key), name)
+        if key in built or (home != name and key in _keys_of(context, home, elsewhere)):
+            continue
+        removed.append(key)
+    return removed
+
+
+def _keys_of(context: Context, topic_id: str, memo: dict[str, set[str]]) -> set[str]:
+    if topic_id not in memo:
+        topic = next(t for t in context.source.topics if t.id == topic_id)
+        memo[topic_id] = {note.key for note in topic_notes(context.source, topic)}
+    return memo[topic_id]
+
+
+def settle(notes: Iterable[NoteSpec], schemas: Mapping[str, NoteTypeSchema], lock: Lock, now: int) -> Resolution:
+    """The times of *notes* against the lock (a partial resolution: no tombstones)."""
+    notes = list(notes)
+    hashes = {note.key: content_hash(content_parts(note)) for note in notes}
+    return resolve(notes, hashes, schemas, lock, now, complete=False)
+
+
+def _settle_gone(context: Context, keys: Sequence[str]) -> Resolution:
+    """Lock keys a topic no longer builds: new tombstones, kept ones, and expired ones dropped."""
+    gone = Lock({key: context.lock.notes[key] for key in keys}, context.lock.note_types, context.lock.origin)
+    return resolve((), {}, context.schemas, gone, context.now, complete=True)
+
+
+def _tombstone(key: str, locked: LockedNote) -> NoteSpec:
+    return tombstone(
+        key, locked.guid, locked.note_type, locked.label, locked.deck, locked.topic, locked.cards, REMOVED_TAG
+    )
+
+
+def encode(context: Context, notes: Sequence[NoteSpec], times: Mapping[str, int]) -> bytes | None:
+    """A package's bytes in the build's format (None for a plan).
+
+    An .apkg is seeded with its own newest time: its bytes then change only
+    when its own notes (or the note types) do, so an edit in one topic leaves
+    the others' packages as they were.
+    """
+    if context.file_format is None:
+        return None
+    if context.file_format == "csv":
+        from generator.anki.csvexport import csv_bytes  # only for CSV
+
+        return csv_bytes(notes)
+    stamp = max([*(times[n.guid] for n in notes), *context.type_times.values()])
+    return package_bytes(notes, stamp, times, context.type_times)
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
