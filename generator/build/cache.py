@@ -63,10 +63,18 @@ def sha256(data: bytes) -> str:
 
 
 def cache_text(
-    key: str, valid_until: int | None, files: list[Mapping[str, object]], warnings: list[list[object]]
+    key: str,
+    valid_until: int | None,
+    files: list[Mapping[str, object]],
+    warnings: list[list[object]],
+    topics: Mapping[str, object] | None = None,
 ) -> str:
-    """The cache file's text; *warnings* are the build's card smells, so a cached build still shows them."""
+    """The cache file's text; *warnings* are the build's card smells, so a cached build still shows them.
+
+    *topics* are the per-topic records of :mod:`generator.build.reuse`, kept in the same file.
+    """
     data = {"fingerprint": key, "valid_until": valid_until, "files": files, "warnings": warnings}
+    data["topics"] = topics or {}
     return json.dumps(data, indent=1) + "\n"
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from generator.anki.smells import WARNING, card_smells
-from generator.build.cache import CACHE_NAME, cache_text, cached_build, current_inputs, fingerprint, sha256
+from generator.build.cache import CACHE_NAME, cache_text, cached_build, current_inputs, fingerprint
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.build.lock import (
     LOCK_NAME,
@@ -28,6 +28,7 @@ from generator.build.lock import (
     read_lock_bytes,
     resolve,
 )
+from generator.build.reuse import read_records, records_data
 from generator.build.topics import Context, Package, build_topics, default_jobs, encode, homes, lock_owners, settle
 from generator.cards.notes import NoteSpec, build_notes
 from generator.cards.recipe import Recipe, check_recipe
@@ -158,6 +159,9 @@ class _Job:
     strict: bool
     jobs: int
     progress: Callable[[int, int], None] | None = None
+    out_dir: str = ""
+    reuse: bool = False
+    """Reuse the packages of unchanged topics (a default .apkg build or plan)."""
 
 
 def _make(job: _Job) -> _Made:
@@ -174,6 +178,7 @@ def _make(job: _Job) -> _Made:
     context = Context(
         source=source, lock=lock, schemas=schemas, now=job.now, type_times=types.note_type_times,
         owned=lock_owners(lock), homes=homes(source), file_format=job.file_format,
+        records=read_records(job.out_dir) if job.reuse else {}, out_dir=job.out_dir,
     )
     if job.requests is None:
         packages = build_topics(context, job.jobs, job.progress)
@@ -285,6 +290,7 @@ def plan(
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=build_time() if timestamp is None else timestamp,
         requests=requests, file_format=None, strict=strict, jobs=jobs or default_jobs(),
+        out_dir=out_dir, reuse=requests is None,
     )
     made = _make(job)
     _check_selected(made)  # as build does: a plan of nothing is the same mistake
@@ -329,29 +335,30 @@ def build(
             return cached
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=now, requests=requests, file_format=file_format,
-        strict=strict, jobs=jobs or default_jobs(), progress=progress,
+        strict=strict, jobs=jobs or default_jobs(), progress=progress, out_dir=out_dir, reuse=cacheable,
     )
     made = _make(job)
     _check_selected(made)
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise DeckgenError(f"{out_dir}: exists and is not a folder")
     files: dict[str, bytes] = {}
-    written: list[DeckFile] = []
+    written: dict[str, tuple[DeckFile, str | None]] = {}
     for package in made.packages:
-        if package.data is not None:
+        if package.notes:
             path = os.path.join(out_dir, f"{package.file}.{file_format}")
-            files[path] = package.data
-            written.append(_describe(path, package))
+            if package.data is not None:  # None: an unchanged topic's package, reused where it is
+                files[path] = package.data
+            written[path] = (_describe(path, package), package.sha256)
     written_lock: str | None = None
     if file_format == "apkg":
         written_lock = lock_path
         if _read_text(written_lock) != made.lock_text:
             files[written_lock] = made.lock_text.encode("utf-8")  # renamed last
     if cacheable:
-        files[os.path.join(out_dir, CACHE_NAME)] = _cache_entry(made, files, written)
+        files[os.path.join(out_dir, CACHE_NAME)] = _cache_entry(made, written.values())
     _commit(files, out_dir, lock_dir if file_format == "apkg" else out_dir)
     stale = _stale_packages(out_dir, made.source) if cacheable else ()
-    return BuildReport(tuple(written), written_lock, made.warnings, stale)
+    return BuildReport(tuple(deck_file for deck_file, _ in written.values()), written_lock, made.warnings, stale)
 
 
 def _commit(files: dict[str, bytes], out_dir: str, journal_dir: str) -> None:
@@ -385,18 +392,19 @@ def _stale_packages(out_dir: str, source: Source) -> tuple[str, ...]:
     return tuple(os.path.join(out_dir, n) for n in names if n.endswith(".apkg") and n[: -len(".apkg")] not in topics)
 
 
-def _cache_entry(made: _Made, files: dict[str, bytes], written: list[DeckFile]) -> bytes:
+def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) -> bytes:
     """The build cache for what this build leaves behind (see :mod:`generator.build.cache`)."""
     # The bytes this build read, not the files as they are now: an edit saved
     # while it ran must make the next build rebuild.
     key = fingerprint(made.source.inputs, made.lock_text.encode("utf-8"))
     expiries = [n.removed + REMOVED_RETENTION_SECONDS for n in made.lock.notes.values() if n.removed is not None]
-    entries = [
-        {"path": f.path, "sha256": sha256(files[f.path]), "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
-        for f in written
+    entries: list[Mapping[str, object]] = [
+        {"path": f.path, "sha256": digest, "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
+        for f, digest in written
     ]
     warnings = [[w.file, w.line, w.where, w.message] for w in made.warnings]
-    return cache_text(key, min(expiries, default=None), entries, warnings).encode("utf-8")
+    records = {p.file: r for p in made.packages if (r := p.record(made.source)) is not None}
+    return cache_text(key, min(expiries, default=None), entries, warnings, records_data(records)).encode("utf-8")
 
 
 def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> BuildReport | None:

@@ -11,19 +11,21 @@ the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from generator.anki.package import package_bytes
 from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.anki.smells import topic_smells
 from generator.build.lock import Changes, Lock, LockedNote, Resolution, resolve
+from generator.build.reuse import Record, fingerprint, live_entries, still_there, unchanged
 from generator.cards.notes import NoteSpec, content_parts, key_group, study_order, tombstone, topic_notes
 from generator.errors import ContentError, Problem
-from generator.source.content import REMOVED_TAG, Source
+from generator.source.content import REMOVED_TAG, Source, Topic
 
 PARALLEL_MIN_ITEMS = 2000
 """Below this many items to build, worker processes cost more than they save."""
@@ -42,6 +44,9 @@ class Context:
     """Topic id → the lock keys last built in it: it re-emits (or drops) those no topic builds now."""
     homes: Mapping[str, str]
     """Item or comparison id → the topic holding it now (see :func:`homes`)."""
+    records: Mapping[str, Record] = field(default_factory=dict)
+    """The last build's per-topic records (see :mod:`generator.build.reuse`): topics to reuse."""
+    out_dir: str = ""
     file_format: str | None = "apkg"
     """``apkg`` or ``csv``; None for a plan (everything but the bytes)."""
 
@@ -58,6 +63,17 @@ class Package:
     changes: Changes
     entries: Mapping[str, LockedNote]
     warnings: tuple[Problem, ...]
+    sha256: str | None = None
+    """Of the package's bytes, written now or reused."""
+    fingerprint: str | None = None
+    """What the next build compares to reuse this package (a topic's only)."""
+
+    def record(self, source: Source) -> Record | None:
+        """What to remember of this package for the next build, if it can be reused."""
+        topic = next((t for t in source.topics if t.id == self.file), None)
+        if self.fingerprint is None or self.sha256 is None or topic is None:
+            return None
+        return Record(self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings)
 
 
 def lock_owners(lock: Lock) -> dict[str, tuple[str, ...]]:
@@ -77,14 +93,17 @@ def homes(source: Source) -> dict[str, str]:
 def build_topics(context: Context, jobs: int, progress: Callable[[int, int], None] | None = None) -> list[Package]:
     """Every topic's package (and one per topic gone from the source that still owns lock keys), in source order.
 
-    With *jobs* > 1 and enough to build, topics are built in that many worker
+    A topic whose last package can be reused is not built again.  With
+    *jobs* > 1 and enough to build, topics are built in that many worker
     processes; the result is the same as a serial build's, byte for byte.
     """
     current = [topic.id for topic in context.source.topics]
     names = current + [topic for topic in context.owned if topic not in set(current)]
-    packages = []
-    for done, package in enumerate(_map(context, names, jobs), start=1):
-        packages.append(package)
+    reused = {name: package for name in current if (package := _reuse(context, name)) is not None}
+    built = iter(_map(context, [name for name in names if name not in reused], jobs))
+    packages: list[Package | ContentError] = []
+    for done, name in enumerate(names, start=1):
+        packages.append(reused[name] if name in reused else next(built))
         if progress is not None:
             progress(done, len(names))
     problems = [p for package in packages if isinstance(package, ContentError) for p in package.problems]
@@ -93,8 +112,30 @@ def build_topics(context: Context, jobs: int, progress: Callable[[int, int], Non
     return [package for package in packages if isinstance(package, Package)]
 
 
+def _reuse(context: Context, name: str) -> Package | None:
+    """The package the last build made for topic *name*, if nothing it depends on has changed."""
+    record = context.records.get(name)
+    topic = _topic(context, name)
+    if record is None or context.file_format != "apkg" or record.file != topic.file:
+        return None
+    entries = live_entries(context.owned.get(name, ()), context.lock.notes, context.now)
+    if record.fingerprint != fingerprint(context.source, topic, entries, context.type_times):
+        return None
+    if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
+        return None
+    return Package(
+        file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
+        changes=unchanged(record), entries=entries, warnings=record.warnings,
+        sha256=record.sha256, fingerprint=record.fingerprint,
+    )
+
+
+def _topic(context: Context, name: str) -> Topic:
+    return next(topic for topic in context.source.topics if topic.id == name)
+
+
 def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package | ContentError]:
-    items = sum(len(topic.items) for topic in context.source.topics)
+    items = sum(len(topic.items) for topic in context.source.topics if topic.id in set(names))
     start = "fork" in multiprocessing.get_all_start_methods()
     if jobs <= 1 or len(names) < 2 or items < PARALLEL_MIN_ITEMS or not start:
         yield from (_build_one(context, name) for name in names)
@@ -138,6 +179,7 @@ def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple
     everything = notes + retired
     times = {**live.times, **gone.times}
     data = encode(context, everything, times) if everything else None
+    topic = next((t for t in context.source.topics if t.id == name), None)
     return Package(
         file=name,
         data=data,
@@ -147,6 +189,9 @@ def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple
         changes=Changes.count(kinds),
         entries=entries,
         warnings=warnings,
+        sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
+        # As the next build will see it: this build's lock entries and note type times.
+        fingerprint=fingerprint(context.source, topic, entries, context.type_times) if topic else None,
     )
 
 

@@ -1,0 +1,132 @@
+"""Per-topic reuse: a topic whose inputs have not changed keeps the package it has.
+
+A topic's package is a pure function of deckgen's code, the source's
+configuration file, the topic's own file, the lock entries it owns (those not
+yet expired at the build's time) and the note types' times.  After a default
+build, the build cache (``<out>/.deckgen-cache.json``, see
+:mod:`generator.build.cache`) records, per topic, a fingerprint of
+those inputs with the SHA-256 of the package written and what the report says
+about it (decks, counts, card smells).  The next build reuses every topic
+whose fingerprint matches and whose package is still there byte for byte; an
+edit in one topic file rebuilds that topic alone.  A record that cannot be
+read or trusted is simply not used.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator import __version__
+from generator.build.cache import CACHE_NAME
+from generator.build.lock import REMOVED_RETENTION_SECONDS, Changes, LockedNote
+from generator.errors import Problem
+from generator.source.content import Source, Topic
+from generator.source.loader import CONFIG_FILE
+
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A hash of deckgen's version and every module of its code, released or not."""
+    digest = hashlib.sha256(f"deckgen {__version__}\n".encode())
+    for path in sorted(_PACKAGE_ROOT.rglob("*.py")):
+        digest.update(f"{path.relative_to(_PACKAGE_ROOT)}\x00".encode() + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the last build wrote for one topic."""
+
+    fingerprint: str
+    file: str
+    """The topic's file as this build named it: its warnings name it so."""
+    sha256: str
+    decks: tuple[str, ...]
+    notes: int
+    cards: int
+    warnings: tuple[Problem, ...]
+
+
+def live_entries(keys: Sequence[str], notes: Mapping[str, LockedNote], now: int) -> dict[str, LockedNote]:
+    """The lock entries of *keys* a build at *now* keeps (a tombstone past its retention is dropped)."""
+    return {key: notes[key] for key in keys if _kept(notes[key], now)}
+
+
+def _kept(entry: LockedNote, now: int) -> bool:
+    return entry.removed is None or now - entry.removed <= REMOVED_RETENTION_SECONDS
+
+
+def fingerprint(
+    source: Source, topic: Topic, entries: Mapping[str, LockedNote], type_times: Mapping[str, int]
+) -> str:
+    """A hash of everything one topic's package and report depend on."""
+    inputs = dict(source.inputs)
+    digest = hashlib.sha256(code_digest().encode())
+    for part in (inputs.get(CONFIG_FILE, ""), inputs.get(os.path.basename(topic.file), "")):
+        digest.update(part.encode() + b"\x00")
+    digest.update(repr(sorted(type_times.items())).encode())
+    for key in sorted(entries):
+        digest.update(f"{key}\x00{entries[key]!r}\n".encode())
+    return digest.hexdigest()
+
+
+def read_records(out_dir: str) -> dict[str, Record]:
+    """The records of the last build in *out_dir*; none if there are none or they cannot be read."""
+    try:
+        with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
+            data = json.load(handle)
+        return {name: _record(value) for name, value in data["topics"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _record(value: Any) -> Record:  # JSON as read: every shape is checked by the conversions
+    warnings = tuple(Problem(str(f), int(line), str(w), str(m)) for f, line, w, m in value["warnings"])
+    return Record(
+        fingerprint=str(value["fingerprint"]),
+        file=str(value["file"]),
+        sha256=str(value["sha256"]),
+        decks=tuple(str(deck) for deck in value["decks"]),
+        notes=int(value["notes"]),
+        cards=int(value["cards"]),
+        warnings=warnings,
+    )
+
+
+def still_there(path: str, record: Record) -> bool:
+    """True if the package the record describes is at *path*, byte for byte."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest() == record.sha256
+    except OSError:
+        return False
+
+
+def unchanged(record: Record) -> Changes:
+    """What re-importing a reused package does: nothing."""
+    return Changes(unchanged=record.notes)
+
+
+def records_data(records: Mapping[str, Record]) -> dict[str, object]:
+    """The records as JSON data, sorted (the same build writes the same file)."""
+    return {
+        name: {
+            "fingerprint": r.fingerprint,
+            "file": r.file,
+            "sha256": r.sha256,
+            "decks": list(r.decks),
+            "notes": r.notes,
+            "cards": r.cards,
+            "warnings": [[w.file, w.line, w.where, w.message] for w in r.warnings],
+        }
+        for name, r in sorted(records.items())
+    }
