@@ -39,6 +39,21 @@ def built(tmp_path):
     return source, out, snapshot(source, out)
 
 
+def test_a_refused_source_leaves_the_existing_decks_and_lock_untouched(tmp_path):
+    """Not a write that fails half-way: the source is refused before anything is written."""
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(out)]).exit_code == 0
+    lock = (source / "deckgen.lock").read_bytes()
+    before = snapshot(out)
+    (source / "basics.yaml").write_text(V1.replace("title: Brewing", "title: off"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1] == "Error: 1 problem found; nothing was written."
+    assert snapshot(out) == before
+    assert (source / "deckgen.lock").read_bytes() == lock
+
+
 def test_exception_mid_write_changes_nothing(built, monkeypatch):
     source, out, before = built
     real_fsync = os.fsync
