@@ -17,8 +17,7 @@ from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import DeckgenError
 
-from .conftest import write_source
-from .test_regenerate import T1, T2, V1
+from .support import T1, T2, V1, write_source
 
 
 def snapshot(*folders):

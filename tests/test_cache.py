@@ -5,8 +5,7 @@ from __future__ import annotations
 from generator.build.lock import REMOVED_RETENTION_SECONDS
 from generator.build.pipeline import build
 
-from .conftest import write_source
-from .test_regenerate import T1, T2, V1
+from .support import T1, T2, V1, write_source
 
 
 def stamps(folder):

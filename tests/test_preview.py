@@ -20,7 +20,7 @@ from generator.build.preview import preview_html, write_preview
 from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON, COMPARISON_FIELDS, NoteSpec
 
 from .ankitools import import_package, open_collection, rendered_cards
-from .conftest import BUNDLED_SOURCE
+from .support import BUNDLED_SOURCE
 
 # --- reading the page ----------------------------------------------------------
 

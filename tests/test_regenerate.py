@@ -15,43 +15,7 @@ from generator.cli import main
 from generator.errors import ContentError
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards, study_everything
-from .conftest import write_source
-
-V1 = """\
-topic: basics
-name: Basics
-question: Which drink is this?
-items:
-  - id: origin
-    perspective: tea
-    title: "{{Origin}}"
-    explanation: Tea comes from {{China}}.
-    points:
-      leaves: "{{Camellia sinensis}} leaves"
-      green: Green tea is {{unoxidised}}
-      black: Black tea is {{fully oxidised}}
-  - id: brewing
-    perspective: coffee
-    title: Brewing
-    explanation: Coffee is brewed from roasted beans.
-    points:
-      grind: Grind the {{beans}}
-      pour: Pour {{hot water}}
-  - id: ritual
-    perspective: tea
-    title: Ritual
-    explanation: Tea ceremonies are {{formal}}.
-  - id: storage
-    perspective: coffee
-    title: Storage
-    explanation: Keep beans in an {{airtight}} jar.
-comparisons:
-  - id: caffeine
-    dimension: Caffeine
-    sides:
-      tea: Less
-      coffee: More
-"""
+from .support import BUNDLED_SOURCE, T1, T2, V1, write_source
 
 EDITS = [
     # change an explanation
@@ -75,10 +39,6 @@ def edited_v2() -> str:
         assert old in text, old
         text = text.replace(old, new)
     return text
-
-
-T1 = 1_700_000_000
-T2 = T1 + 86_400
 
 
 @pytest.fixture
@@ -246,8 +206,6 @@ def test_broken_lock_is_a_located_error(tmp_path):
 
 def test_committed_lock_matches_the_bundled_sources(tmp_path):
     """Edit the sources, run `deckgen build`, commit the lock with them."""
-    from .conftest import BUNDLED_SOURCE
-
     report = plan(str(BUNDLED_SOURCE), str(tmp_path / "out"))
     assert (report.total("added"), report.total("updated"), report.total("removed")) == (0, 0, 0)
     assert report.total("unchanged") == report.notes > 0
