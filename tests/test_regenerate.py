@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -133,20 +132,27 @@ def test_plan_predicts_what_anki_does(round_trip):
 
 
 def test_same_sources_and_lock_give_the_same_bytes(tmp_path, monkeypatch):
+    """A rebuild a day later, the sources unchanged, writes the very same package: times come from the lock.
+
+    The clock is faked with the build's *timestamp* (what SOURCE_DATE_EPOCH or the
+    system clock give the CLI); a build without the lock shows the time does matter.
+    """
     workdir = tmp_path / "tmp"
     workdir.mkdir()
     monkeypatch.setenv("TMPDIR", str(workdir))
     monkeypatch.setattr("tempfile.tempdir", None)
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     source = write_source(tmp_path / "src", V1)
-    build(str(source), str(tmp_path / "a"))
-    time.sleep(2.1)
-    build(str(source), str(tmp_path / "b"))
+    build(str(source), str(tmp_path / "a"), timestamp=T1)
+    build(str(source), str(tmp_path / "b"), timestamp=T2)
     names = sorted(p.name for p in (tmp_path / "a").glob("*.apkg"))
     assert names == sorted(p.name for p in (tmp_path / "b").glob("*.apkg")) == ["basics.apkg"]
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert list(workdir.iterdir()) == []  # no temporary collection left behind
+    # The control: the same sources with no lock, built at T2, are stamped T2.
+    fresh = write_source(tmp_path / "fresh", V1)
+    build(str(fresh), str(tmp_path / "c"), timestamp=T2)
+    assert (tmp_path / "c" / "basics.apkg").read_bytes() != (tmp_path / "a" / "basics.apkg").read_bytes()
 
 
 def test_an_unchanged_note_keeps_its_time_and_an_edit_gets_a_newer_one(tmp_path, monkeypatch):
