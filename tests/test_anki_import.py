@@ -89,7 +89,9 @@ def test_every_cloze_card_shows_a_blank_and_its_answer(imported):
     clozes = [c for c in cards if c.note_type == "deckgen Cloze"]
     assert clozes
     for card in clozes:
-        assert card.question.count('class="cloze"') >= 1 and "[...]" in card.question_text, card
+        blanks = col.get_note(card.note_id)["Text"].count("{{c1::")  # every mark of the one key term asked
+        assert blanks, card
+        assert card.question.count('class="cloze"') == blanks and "[...]" in card.question_text, card
         assert "[...]" not in card.answer_text, card
 
 

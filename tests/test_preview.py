@@ -192,11 +192,11 @@ def test_the_page_is_self_contained(bundled_preview):
     assert ".card.nightMode" in page and ".nightMode .card" in page and ".cloze" in page
 
 
-def test_write_preview_replaces_the_file_atomically(tmp_path):
+def test_write_preview_replaces_the_file_atomically(anki_cards, tmp_path):
     target = tmp_path / "preview.html"
     target.write_text("old", encoding="utf-8")
     count = write_preview(str(BUNDLED_SOURCE), str(target))
-    assert count > 0 and target.read_text(encoding="utf-8").count('<article class="card ') == count
+    assert count == len(anki_cards) == target.read_text(encoding="utf-8").count('<article class="card ')
     assert sorted(p.name for p in tmp_path.iterdir()) == ["preview.html"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def round_trip(tmp_path):
 
 def test_studied_cards_keep_their_history_and_their_fact(round_trip):
     col, before, after = round_trip["col"], round_trip["before"], round_trip["after"]
-    assert round_trip["studied"] == len(before) > 0
+    # V1's cards: origin 5 clozes (title, explanation, three points) and its "which drink?" card,
+    # brewing 2 points and "which?", ritual and storage 1 cloze and "which?" each, caffeine 2 sides x 2 directions
+    assert round_trip["studied"] == len(before) == 6 + 3 + 2 + 2 + 4
     assert sum(round_trip["revlog"].values()) == len(before)
     assert set(before) <= set(after)
     revlog_after = dict(col.db.all("select cid, count() from revlog group by cid"))
@@ -116,10 +119,11 @@ def test_removed_item_is_findable_by_tag(round_trip):
 def test_unchanged_notes_are_not_touched(round_trip):
     col, note_mods = round_trip["col"], round_trip["note_mods"]
     untouched = [nid for nid in col.find_notes("Storage OR Caffeine") if nid in note_mods]
-    assert len(untouched) >= 3
+    assert len(untouched) == 4  # storage's cloze and "which drink?" card, caffeine's two sides
     for nid in untouched:
         assert col.get_note(nid).mod == note_mods[nid]
-    assert len(round_trip["log"].duplicate) > 0
+    # exactly these, and no other note, are what Anki's import found unchanged
+    assert sorted(int(n.id.nid) for n in round_trip["log"].duplicate) == sorted(untouched)
 
 
 def test_plan_predicts_what_anki_does(round_trip):
@@ -214,12 +218,11 @@ def test_committed_lock_matches_the_bundled_sources(tmp_path):
     """Edit the sources, run `deckgen build`, commit the lock with them."""
     report = plan(str(BUNDLED_SOURCE), str(tmp_path / "out"))
     assert (report.total("added"), report.total("updated"), report.total("removed")) == (0, 0, 0)
-    assert report.total("unchanged") == report.notes > 0
+    locked = json.loads((BUNDLED_SOURCE / "deckgen.lock").read_text(encoding="utf-8"))["notes"]
+    assert report.total("unchanged") == report.notes == len(locked)  # every note of the lock, the removed ones too
 
 
 def test_lock_text_round_trips_and_matches_plain_json(tmp_path):
-    import json
-
     from generator.build.lock import dump_lock, read_lock
 
     source = write_source(tmp_path / "src", V1)
