@@ -1,3 +1,5 @@
+"""Fixtures shared by the test modules; shared constants and helpers live in support.py."""
+
 from __future__ import annotations
 
 import shutil
@@ -7,9 +9,10 @@ import pytest
 
 from generator.build.pipeline import BuildReport, build
 
-ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_SOURCE = ROOT / "cards_source"
-BUILD_TIME = 1_700_000_000
+# Re-exported for test modules that still import them from here; new code imports from .support.
+from .support import BUILD_TIME, BUNDLED_SOURCE, DRINKS_CONFIG, ROOT, write_source
+
+__all__ = ["BUILD_TIME", "BUNDLED_SOURCE", "DRINKS_CONFIG", "ROOT", "write_source"]
 
 
 @pytest.fixture(scope="session")
@@ -27,23 +30,3 @@ def source_copy(tmp_path: Path) -> Path:
     target = tmp_path / "source"
     shutil.copytree(BUNDLED_SOURCE, target, ignore=shutil.ignore_patterns("*.lock"))
     return target
-
-
-DRINKS_CONFIG = """\
-id: drinks
-title: Tea and Coffee
-deck: Drinks
-perspectives:
-  tea: Tea
-  coffee: Coffee
-"""
-
-
-def write_source(folder: Path, topic: str, config: str = DRINKS_CONFIG, extra: dict[str, str] | None = None) -> Path:
-    """A small source folder: *config* as deckgen.yaml, *topic* as basics.yaml, and *extra* files."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "deckgen.yaml").write_text(config, encoding="utf-8")
-    (folder / "basics.yaml").write_text(topic, encoding="utf-8")
-    for name, text in (extra or {}).items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder

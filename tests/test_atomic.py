@@ -17,8 +17,7 @@ from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import DeckgenError
 
-from .conftest import write_source
-from .test_regenerate import T1, T2, V1
+from .support import T1, T2, V1, write_source
 
 
 def snapshot(*folders):
@@ -39,6 +38,21 @@ def built(tmp_path):
     return source, out, snapshot(source, out)
 
 
+def test_a_refused_source_leaves_the_existing_decks_and_lock_untouched(tmp_path):
+    """Not a write that fails half-way: the source is refused before anything is written."""
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(out)]).exit_code == 0
+    lock = (source / "deckgen.lock").read_bytes()
+    before = snapshot(out)
+    (source / "basics.yaml").write_text(V1.replace("title: Brewing", "title: off"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1] == "Error: 1 problem found; nothing was written."
+    assert snapshot(out) == before
+    assert (source / "deckgen.lock").read_bytes() == lock
+
+
 def test_exception_mid_write_changes_nothing(built, monkeypatch):
     source, out, before = built
     real_fsync = os.fsync
@@ -51,8 +65,9 @@ def test_exception_mid_write_changes_nothing(built, monkeypatch):
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", failing_fsync)
-    with pytest.raises(DeckgenError, match="No space left on device"):
+    with pytest.raises(DeckgenError) as caught:
         build(str(source), str(out), timestamp=T2)
+    assert str(caught.value) == f"cannot write {out / 'more.apkg'}: No space left on device"
     assert len(calls) == 2
     assert snapshot(source, out) == before
 
@@ -150,7 +165,8 @@ def test_a_failure_while_renaming_rolls_every_file_back(built, monkeypatch):
         return real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(DeckgenError, match="Input/output error"):
+    with pytest.raises(DeckgenError) as caught:
         build(str(source), str(out), timestamp=T2)
     monkeypatch.setattr(os, "replace", real_replace)
+    assert str(caught.value) == f"cannot write {calls[2]}: Input/output error"  # the file whose rename failed
     assert snapshot(source, out) == before

@@ -5,8 +5,7 @@ from __future__ import annotations
 from generator.build.lock import REMOVED_RETENTION_SECONDS
 from generator.build.pipeline import build
 
-from .conftest import write_source
-from .test_regenerate import T1, T2, V1
+from .support import T1, T2, V1, write_source
 
 
 def stamps(folder):
@@ -39,7 +38,9 @@ def test_an_edit_a_damaged_package_or_a_new_file_rebuilds(tmp_path):
     report = build(str(source), str(out), timestamp=T2)
     assert package.read_bytes() == good and report.total("unchanged") == report.notes
     (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
-    assert build(str(source), str(out), timestamp=T2).total("updated") > 0
+    edited = build(str(source), str(out), timestamp=T2)
+    # the edited point, the other point of its list and the item's "which drink?" card (their backs show the list)
+    assert (edited.total("updated"), edited.total("added"), edited.total("removed")) == (3, 0, 0)
     (source / "more.yaml").write_text(V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-"), encoding="utf-8")
     assert sorted(f.path for f in build(str(source), str(out), timestamp=T2).files) == [
         str(out / "basics.apkg"), str(out / "more.apkg"),
@@ -52,7 +53,8 @@ def test_an_expiring_tombstone_rebuilds(tmp_path):
     build(str(source), str(out), timestamp=T1)
     (source / "basics.yaml").write_text(V1.replace("  - id: ritual\n", "  - id: rituals\n"), encoding="utf-8")
     removed = build(str(source), str(out), timestamp=T2)
-    assert removed.total("removed") > 0
+    # ritual's cloze and "which drink?" card are removed; under the new id they are added again
+    assert (removed.total("removed"), removed.total("added")) == (2, 2)
     same = build(str(source), str(out), timestamp=T2 + 10)
     assert same.notes == removed.notes  # from the cache: the tombstones are still there
     later = build(str(source), str(out), timestamp=T2 + REMOVED_RETENTION_SECONDS + 1)
@@ -90,4 +92,5 @@ def test_an_edit_saved_while_a_build_runs_is_never_lost(tmp_path, monkeypatch):
     monkeypatch.setattr(yamlread, "_read_bytes", real_read)
     assert raced.total("added") == raced.notes  # built from the bytes read before the save
     after = build(str(source), str(out), timestamp=T2)
-    assert after.total("updated") > 0  # not answered from the cache: the save is built
+    # not answered from the cache: the save is built (the point, its neighbour, the "which drink?" card)
+    assert (after.total("updated"), after.total("added"), after.total("removed")) == (3, 0, 0)

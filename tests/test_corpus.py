@@ -154,6 +154,12 @@ def _with_title(title: bytes) -> bytes:
     return TOPIC.encode().replace(b"title: Origin", b"title: " + title)
 
 
+def _without_config_and_utf8(source: Path) -> None:
+    """Two files wrong at once: both are reported, each at its own file."""
+    (source / "deckgen.yaml").unlink()
+    (source / "basics.yaml").write_bytes(TOPIC.encode() + b"# caf\xe9\n")
+
+
 GENERATED: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "non-utf8-latin1": (
         _write("basics.yaml", _with_title(b"Caf\xe9 origins")),
@@ -166,6 +172,13 @@ GENERATED: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "non-utf8-encoded-surrogate": (
         _write("basics.yaml", _with_title(b"\xed\xa0\x80")),
         ["basics.yaml:6: is not valid UTF-8 (byte 0xed); save it as UTF-8"],
+    ),
+    "missing-config-and-non-utf8": (
+        _without_config_and_utf8,
+        [
+            "basics.yaml:16: is not valid UTF-8 (byte 0xe9); save it as UTF-8",
+            "deckgen.yaml:1: missing: a source folder needs a deckgen.yaml (see README)",
+        ],
     ),
     "utf8-bom-topic": (
         _write("basics.yaml", b"\xef\xbb\xbf" + TOPIC.encode()),

@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from generator.build.pipeline import build
 
 from .ankitools import import_package, open_collection, rendered_cards
-from .conftest import ROOT
-from .test_anki_import import ESSAY_HEADINGS
+from .support import BUILD_TIME, ESSAY_HEADINGS, ROOT
 
 ESSAY = ROOT / "tests" / "sources" / "essay.md"
 
@@ -32,7 +31,7 @@ def test_the_essay_drafts_into_a_source_that_checks_builds_and_shows_every_headi
     result = run("draft", str(ESSAY), "--out", str(folder))
     assert result.exit_code == 0, result.output
     assert run("check", "--source", str(folder)).exit_code == 0
-    report = build(str(folder), str(tmp_path / "out"), timestamp=1_700_000_000)
+    report = build(str(folder), str(tmp_path / "out"), timestamp=BUILD_TIME)
     col = open_collection(tmp_path / "col")
     try:
         for package in report.files:
@@ -41,7 +40,12 @@ def test_the_essay_drafts_into_a_source_that_checks_builds_and_shows_every_headi
         assert list(col.get_empty_cards().notes) == []
     finally:
         col.close()
-    assert len(cards) == report.cards > 0
+    # one card per key term the draft marked: every item's explanation has one
+    marks = sum(
+        line.count("{{") for path in folder.glob("*.yaml") for line in path.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("#")
+    )
+    assert len(cards) == report.cards == marks
     seen = " \n ".join(f"{c.question_text} \n {c.answer_text}" for c in cards)
     assert [heading for heading in ESSAY_HEADINGS if heading not in seen] == []
     assert "What Integrated Wisdom Looks Like" in seen  # the one heading the bundled source has no card for

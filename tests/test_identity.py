@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import genanki
+
 from generator.anki.notetypes import (
     CLOZE_ID,
     CLOZE_NAME,
@@ -20,7 +22,7 @@ from generator.anki.package import deck_id
 from generator.cards.notes import CLOZE_FIELDS, COMPARISON_FIELDS, build_notes, guid_for
 from generator.source.loader import load_source
 
-from .conftest import BUNDLED_SOURCE
+from .support import BUILD_TIME, BUNDLED_SOURCE, write_source
 
 
 def test_note_type_contract_is_pinned():
@@ -48,8 +50,8 @@ def test_bundled_guids_come_from_ids_not_text():
     independent = notes["individualism-collectivism/individualism-person/point/independent"]
     assert independent.guid == "F:srvQp[._"  # as students who imported the first release have it
     assert len({n.guid for n in notes.values()}) == len(notes)
-    for key, note in notes.items():
-        assert note.guid == guid_for(key)
+    for key, note in notes.items():  # genanki's own GUID scheme, of the key alone
+        assert note.guid == genanki.guid_for("deckgen\x1f" + key), key
 
 
 def test_a_file_saved_in_nfd_keeps_every_note(tmp_path):
@@ -58,12 +60,10 @@ def test_a_file_saved_in_nfd_keeps_every_note(tmp_path):
 
     from generator.build.pipeline import build
 
-    from .conftest import write_source
-
     topic = "topic: basics\nname: Basics\nitems:\n  - id: cafe\n    explanation: Served in a {{café}} in Zürich.\n"
     composed = write_source(tmp_path / "nfc", unicodedata.normalize("NFC", topic))
     decomposed = write_source(tmp_path / "nfd", unicodedata.normalize("NFD", topic))
     assert (composed / "basics.yaml").read_bytes() != (decomposed / "basics.yaml").read_bytes()
-    first = build(str(composed), str(tmp_path / "a"), timestamp=1_700_000_000)
-    second = build(str(decomposed), str(tmp_path / "b"), timestamp=1_700_000_000)
+    first = build(str(composed), str(tmp_path / "a"), timestamp=BUILD_TIME)
+    second = build(str(decomposed), str(tmp_path / "b"), timestamp=BUILD_TIME)
     assert Path(first.files[0].path).read_bytes() == Path(second.files[0].path).read_bytes()

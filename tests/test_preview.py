@@ -5,22 +5,21 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import struct
 import subprocess
-import zlib
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageStat
 
 from generator.anki.render import TemplateError, preview_cards, render
 from generator.build.pipeline import check
-from generator.build.preview import preview_html, write_preview
+from generator.build.preview import write_preview
 from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON, COMPARISON_FIELDS, NoteSpec
 
 from .ankitools import import_package, open_collection, rendered_cards
-from .conftest import BUNDLED_SOURCE
+from .support import BUNDLED_SOURCE, write_source
 
 # --- reading the page ----------------------------------------------------------
 
@@ -193,11 +192,11 @@ def test_the_page_is_self_contained(bundled_preview):
     assert ".card.nightMode" in page and ".nightMode .card" in page and ".cloze" in page
 
 
-def test_write_preview_replaces_the_file_atomically(tmp_path):
+def test_write_preview_replaces_the_file_atomically(anki_cards, tmp_path):
     target = tmp_path / "preview.html"
     target.write_text("old", encoding="utf-8")
     count = write_preview(str(BUNDLED_SOURCE), str(target))
-    assert count > 0 and target.read_text(encoding="utf-8").count('<article class="card ') == count
+    assert count == len(anki_cards) == target.read_text(encoding="utf-8").count('<article class="card ')
     assert sorted(p.name for p in tmp_path.iterdir()) == ["preview.html"]
 
 
@@ -258,20 +257,66 @@ def test_cards_exist_as_anki_generates_them():
     ]
 
 
-def test_deck_names_and_title_are_escaped_and_subdecks_follow_their_parent():
-    notes = [
-        _spec(CLOZE, "R & <i>D</i>::B::Sub", Text="{{c1::one}}"),
-        _spec(CLOZE, "R & <i>D</i>::A", Text="{{c1::two}}"),
-        _spec(CLOZE, "R & <i>D</i>::B", Text="{{c1::three}}"),
-    ]
-    page = preview_html(notes, 'Title <script>alert("x")</script>')
+ODD_CONFIG = """\
+id: odd
+title: 'Title <script>alert("x")</script>'
+deck: R & <i>D</i>
+perspectives:
+  tea: Tea
+  coffee: Coffee
+"""
+# Topic B's first cards are in its perspectives' subdecks (it has two), its comparison's in B itself.
+TOPIC_B = """\
+topic: b
+name: B
+items:
+  - id: one
+    perspective: tea
+    explanation: Tea is {{one}}.
+  - id: two
+    perspective: coffee
+    explanation: Coffee is {{two}}.
+comparisons:
+  - id: three
+    dimension: Three
+    ask: side
+    sides:
+      tea: Less
+      coffee: More
+"""
+TOPIC_A = """\
+topic: a
+name: A
+items:
+  - id: four
+    explanation: This is {{four}}.
+"""
+
+
+def test_deck_names_and_title_are_escaped_and_subdecks_follow_their_parent(tmp_path):
+    """`deckgen preview`'s page for a small source whose title and deck name are HTML look-alikes."""
+    source = write_source(tmp_path / "src", TOPIC_A, config=ODD_CONFIG, extra={"b.yaml": TOPIC_B})
+    (source / "basics.yaml").rename(source / "c.yaml")  # after b.yaml: topic B comes first
+    page_path = tmp_path / "preview.html"
+    count = write_preview(str(source), str(page_path))
+    page = page_path.read_text(encoding="utf-8")
     assert "<i>D</i>" not in page and "R &amp; &lt;i&gt;D&lt;/i&gt;" in page
-    assert "<script>alert" not in page
+    assert "<script>alert" not in page and "Title &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     reader = read_page(page)
     assert [s["deck"] for s in reader.sections] == [
-        "R & <i>D</i>::B", "R & <i>D</i>::B::Sub", "R & <i>D</i>::A"
+        "R & <i>D</i>::B", "R & <i>D</i>::B::Tea", "R & <i>D</i>::B::Coffee", "R & <i>D</i>::A"
     ]
-    assert [text_of(c["back"]) for c in reader.cards] == ["three", "one", "two"]
+    # each section holds its own deck's cards: the comparison's two "which side?" cards in B, one cloze elsewhere
+    assert count == len(reader.cards) == 5
+    assert [(c["attrs"]["data-deck"].split("::", 1)[1], c["attrs"]["data-template"]) for c in reader.cards] == [
+        ("B", "Side from perspective"),
+        ("B", "Side from perspective"),
+        ("B::Tea", "Cloze"),
+        ("B::Coffee", "Cloze"),
+        ("A", "Cloze"),
+    ]
+    for card, fact in zip(reader.cards[2:], ["Tea is one", "Coffee is two", "This is four"], strict=True):
+        assert fact in text_of(card["back"]), card
 
 
 # --- Chromium: the page renders, in light and night mode, at desktop and phone width ---
@@ -318,66 +363,12 @@ def run_chromium(binary: str, profile: Path, *args: str) -> str:
     return result.stdout
 
 
-def decode_png(data: bytes) -> tuple[int, int, int, list[bytes]]:
-    """Width, height, bytes per pixel and rows of an 8-bit RGB(A), non-interlaced PNG (stdlib only)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    position, header, chunks = 8, None, []
-    while position < len(data):
-        (length,) = struct.unpack(">I", data[position : position + 4])
-        kind = data[position + 4 : position + 8]
-        body = data[position + 8 : position + 8 + length]
-        position += 12 + length
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            chunks.append(body)
-    assert header is not None, "no IHDR"
-    width, height, depth, color_type, _, _, interlace = header
-    assert depth == 8 and interlace == 0 and color_type in (2, 6), header
-    bpp = 3 if color_type == 2 else 4
-    stride = width * bpp
-    raw = zlib.decompress(b"".join(chunks))
-    assert len(raw) == height * (stride + 1)
-    rows, previous = [], bytes(stride)
-    for y in range(height):
-        start = y * (stride + 1)
-        kind, line = raw[start], raw[start + 1 : start + 1 + stride]
-        if kind == 0:
-            row = line
-        elif kind == 2:
-            row = bytes((a + b) & 255 for a, b in zip(line, previous, strict=True))
-        else:
-            out = bytearray(line)
-            for i in range(stride):
-                left = out[i - bpp] if i >= bpp else 0
-                up = previous[i]
-                if kind == 1:
-                    predicted = left
-                elif kind == 3:
-                    predicted = (left + up) >> 1
-                else:
-                    corner = previous[i - bpp] if i >= bpp else 0
-                    estimate = left + up - corner
-                    pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - corner)
-                    predicted = left if pa <= pb and pa <= pc else up if pb <= pc else corner
-                out[i] = (out[i] + predicted) & 255
-            row = bytes(out)
-        rows.append(row)
-        previous = row
-    return width, height, bpp, rows
-
-
-def pixel_stats(bpp: int, rows: list[bytes]) -> tuple[float, int]:
-    """Mean luminance (0-255) and number of distinct colours, over every 2nd pixel of every 2nd row."""
-    total = count = 0
-    colours = set()
-    for row in rows[::2]:
-        for x in range(0, len(row), 2 * bpp):
-            r, g, b = row[x], row[x + 1], row[x + 2]
-            total += 299 * r + 587 * g + 114 * b
-            count += 1
-            colours.add((r, g, b))
-    return total / count / 1000, len(colours)
+def pixel_stats(image: Image.Image) -> tuple[float, int]:
+    """Mean luminance (0-255, ITU-R 601 weights) and number of distinct colours of a screenshot."""
+    rgb = image.convert("RGB")
+    width, height = rgb.size
+    luminance = ImageStat.Stat(rgb.convert("L")).mean[0]
+    return luminance, len(rgb.getcolors(maxcolors=width * height))
 
 
 def test_chromium_renders_the_cards_in_light_and_night_mode(anki_cards, tmp_path):
@@ -409,9 +400,9 @@ def test_chromium_renders_the_cards_in_light_and_night_mode(anki_cards, tmp_path
         if keep:
             Path(keep).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(shot, Path(keep) / shot.name)
-        got_width, got_height, bpp, rows = decode_png(shot.read_bytes())
-        assert (got_width, got_height) == (width, height), name
-        luminance, colours = pixel_stats(bpp, rows)
+        with Image.open(shot) as image:
+            assert (image.format, image.size) == ("PNG", (width, height)), name
+            luminance, colours = pixel_stats(image)
         # Text, cards and their borders: many colours; a blank or failed page is one or two.
         assert colours > 100, (name, colours)
         if name.endswith("night"):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -15,43 +15,7 @@ from generator.cli import main
 from generator.errors import ContentError
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards, study_everything
-from .conftest import write_source
-
-V1 = """\
-topic: basics
-name: Basics
-question: Which drink is this?
-items:
-  - id: origin
-    perspective: tea
-    title: "{{Origin}}"
-    explanation: Tea comes from {{China}}.
-    points:
-      leaves: "{{Camellia sinensis}} leaves"
-      green: Green tea is {{unoxidised}}
-      black: Black tea is {{fully oxidised}}
-  - id: brewing
-    perspective: coffee
-    title: Brewing
-    explanation: Coffee is brewed from roasted beans.
-    points:
-      grind: Grind the {{beans}}
-      pour: Pour {{hot water}}
-  - id: ritual
-    perspective: tea
-    title: Ritual
-    explanation: Tea ceremonies are {{formal}}.
-  - id: storage
-    perspective: coffee
-    title: Storage
-    explanation: Keep beans in an {{airtight}} jar.
-comparisons:
-  - id: caffeine
-    dimension: Caffeine
-    sides:
-      tea: Less
-      coffee: More
-"""
+from .support import BUNDLED_SOURCE, T1, T2, V1, write_source
 
 EDITS = [
     # change an explanation
@@ -75,10 +39,6 @@ def edited_v2() -> str:
         assert old in text, old
         text = text.replace(old, new)
     return text
-
-
-T1 = 1_700_000_000
-T2 = T1 + 86_400
 
 
 @pytest.fixture
@@ -108,7 +68,9 @@ def round_trip(tmp_path):
 
 def test_studied_cards_keep_their_history_and_their_fact(round_trip):
     col, before, after = round_trip["col"], round_trip["before"], round_trip["after"]
-    assert round_trip["studied"] == len(before) > 0
+    # V1's cards: origin 5 clozes (title, explanation, three points) and its "which drink?" card,
+    # brewing 2 points and "which?", ritual and storage 1 cloze and "which?" each, caffeine 2 sides x 2 directions
+    assert round_trip["studied"] == len(before) == 6 + 3 + 2 + 2 + 4
     assert sum(round_trip["revlog"].values()) == len(before)
     assert set(before) <= set(after)
     revlog_after = dict(col.db.all("select cid, count() from revlog group by cid"))
@@ -157,10 +119,11 @@ def test_removed_item_is_findable_by_tag(round_trip):
 def test_unchanged_notes_are_not_touched(round_trip):
     col, note_mods = round_trip["col"], round_trip["note_mods"]
     untouched = [nid for nid in col.find_notes("Storage OR Caffeine") if nid in note_mods]
-    assert len(untouched) >= 3
+    assert len(untouched) == 4  # storage's cloze and "which drink?" card, caffeine's two sides
     for nid in untouched:
         assert col.get_note(nid).mod == note_mods[nid]
-    assert len(round_trip["log"].duplicate) > 0
+    # exactly these, and no other note, are what Anki's import found unchanged
+    assert sorted(int(n.id.nid) for n in round_trip["log"].duplicate) == sorted(untouched)
 
 
 def test_plan_predicts_what_anki_does(round_trip):
@@ -173,20 +136,27 @@ def test_plan_predicts_what_anki_does(round_trip):
 
 
 def test_same_sources_and_lock_give_the_same_bytes(tmp_path, monkeypatch):
+    """A rebuild a day later, the sources unchanged, writes the very same package: times come from the lock.
+
+    The clock is faked with the build's *timestamp* (what SOURCE_DATE_EPOCH or the
+    system clock give the CLI); a build without the lock shows the time does matter.
+    """
     workdir = tmp_path / "tmp"
     workdir.mkdir()
     monkeypatch.setenv("TMPDIR", str(workdir))
     monkeypatch.setattr("tempfile.tempdir", None)
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     source = write_source(tmp_path / "src", V1)
-    build(str(source), str(tmp_path / "a"))
-    time.sleep(2.1)
-    build(str(source), str(tmp_path / "b"))
+    build(str(source), str(tmp_path / "a"), timestamp=T1)
+    build(str(source), str(tmp_path / "b"), timestamp=T2)
     names = sorted(p.name for p in (tmp_path / "a").glob("*.apkg"))
     assert names == sorted(p.name for p in (tmp_path / "b").glob("*.apkg")) == ["basics.apkg"]
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert list(workdir.iterdir()) == []  # no temporary collection left behind
+    # The control: the same sources with no lock, built at T2, are stamped T2.
+    fresh = write_source(tmp_path / "fresh", V1)
+    build(str(fresh), str(tmp_path / "c"), timestamp=T2)
+    assert (tmp_path / "c" / "basics.apkg").read_bytes() != (tmp_path / "a" / "basics.apkg").read_bytes()
 
 
 def test_an_unchanged_note_keeps_its_time_and_an_edit_gets_a_newer_one(tmp_path, monkeypatch):
@@ -246,16 +216,13 @@ def test_broken_lock_is_a_located_error(tmp_path):
 
 def test_committed_lock_matches_the_bundled_sources(tmp_path):
     """Edit the sources, run `deckgen build`, commit the lock with them."""
-    from .conftest import BUNDLED_SOURCE
-
     report = plan(str(BUNDLED_SOURCE), str(tmp_path / "out"))
     assert (report.total("added"), report.total("updated"), report.total("removed")) == (0, 0, 0)
-    assert report.total("unchanged") == report.notes > 0
+    locked = json.loads((BUNDLED_SOURCE / "deckgen.lock").read_text(encoding="utf-8"))["notes"]
+    assert report.total("unchanged") == report.notes == len(locked)  # every note of the lock, the removed ones too
 
 
 def test_lock_text_round_trips_and_matches_plain_json(tmp_path):
-    import json
-
     from generator.build.lock import dump_lock, read_lock
 
     source = write_source(tmp_path / "src", V1)

@@ -1,0 +1,143 @@
+"""What several test modules share: paths, build times and small sources.
+
+Test modules import from here, never from one another (nor from conftest,
+which holds only pytest fixtures).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_SOURCE = ROOT / "cards_source"
+BUILD_TIME = 1_700_000_000
+"""A fixed build time (2023-11-14), for builds whose bytes a test compares."""
+
+T1 = BUILD_TIME
+T2 = T1 + 86_400
+"""A first build and a rebuild one day later."""
+
+DRINKS_CONFIG = """\
+id: drinks
+title: Tea and Coffee
+deck: Drinks
+perspectives:
+  tea: Tea
+  coffee: Coffee
+"""
+
+
+def write_source(folder: Path, topic: str, config: str = DRINKS_CONFIG, extra: dict[str, str] | None = None) -> Path:
+    """A small source folder: *config* as deckgen.yaml, *topic* as basics.yaml, and *extra* files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "deckgen.yaml").write_text(config, encoding="utf-8")
+    (folder / "basics.yaml").write_text(topic, encoding="utf-8")
+    for name, text in (extra or {}).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+# A topic of the drinks source: four items with points and key terms, one comparison.
+V1 = """\
+topic: basics
+name: Basics
+question: Which drink is this?
+items:
+  - id: origin
+    perspective: tea
+    title: "{{Origin}}"
+    explanation: Tea comes from {{China}}.
+    points:
+      leaves: "{{Camellia sinensis}} leaves"
+      green: Green tea is {{unoxidised}}
+      black: Black tea is {{fully oxidised}}
+  - id: brewing
+    perspective: coffee
+    title: Brewing
+    explanation: Coffee is brewed from roasted beans.
+    points:
+      grind: Grind the {{beans}}
+      pour: Pour {{hot water}}
+  - id: ritual
+    perspective: tea
+    title: Ritual
+    explanation: Tea ceremonies are {{formal}}.
+  - id: storage
+    perspective: coffee
+    title: Storage
+    explanation: Keep beans in an {{airtight}} jar.
+comparisons:
+  - id: caffeine
+    dimension: Caffeine
+    sides:
+      tea: Less
+      coffee: More
+"""
+
+
+# Every heading of tests/sources/essay.md, the essay the bundled source states
+# (written out here, not read from the essay, so a lost heading is noticed).
+ESSAY_HEADINGS = [
+    "Understanding the Fundamental Divide",
+    "The Autonomous Self",
+    "The Relational Self",
+    "The Individualist Strengths: What Works",
+    "Personal Freedom and Autonomy",
+    "Innovation and Creativity",
+    "Meritocracy and Social Mobility",
+    "Personal Responsibility and Agency",
+    "Authenticity and Self-Expression",
+    "Direct Communication",
+    "The Individualist Limitations: What Doesn't Work",
+    "Epidemic Loneliness",
+    "The Burden of Endless Choice",
+    "Atomization and Fragmentation",
+    "Narcissism and Self-Centeredness",
+    "Anxiety and Depression",
+    "Inability to Address Collective Challenges",
+    "The Collectivist Strengths: What Works",
+    "Built-In Support Networks",
+    "Strong Sense of Belonging",
+    "Effective Collective Action",
+    "Reduced Social Competition",
+    "Emotional Interdependence",
+    "Respect for Wisdom and Experience",
+    "Indirect Communication Preserves Harmony",
+    "The Collectivist Limitations: What Doesn't Work",
+    "Suppression of Individual Identity",
+    "Rigid Social Hierarchies",
+    "Intense Conformity Pressure",
+    "Lack of Personal Accountability",
+    "The Weight of Obligation",
+    "Slower Social Change",
+    "Face-Saving Over Truth",
+    "What We Can Learn From Each Other",
+    "From Individualism, Collectivism Can Learn",
+    "Personal Freedom Within Community",
+    "Merit-Based Recognition",
+    "Direct Communication When Appropriate",
+    "Individual Rights as Foundation",
+    "Questioning Tradition",
+    "From Collectivism, Individualism Can Learn",
+    "Interdependence Over Independence",
+    "Collective Responsibility",
+    "Long-Term Thinking",
+    "The Value of Obligation",
+    "Harmony and Face-Saving",
+    "Honoring Elders and Tradition",
+    "Toward Integration: The Middle Path",
+    "Identity",
+    "Success",
+    "Responsibility",
+    "Freedom",
+    "Communication",
+    "Decision-Making",
+    "Values",
+    "Practical Applications",
+    "In Relationships",
+    "In Parenting",
+    "In Work",
+    "In Community",
+    "In Self-Development",
+    "The Bottom Line",
+]
