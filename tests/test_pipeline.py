@@ -49,3 +49,32 @@ def test_the_bytes_of_the_whole_source_pipeline(
     assert (report.total("updated"), report.total("removed")) == (1, 1)  # the fixture's two edits arrived
     expected = json.loads((GOLDEN / "sha256.json").read_text(encoding="utf-8"))
     assert _digests(out, golden_source / "deckgen.lock") == expected
+
+
+def test_an_edit_rebuilds_its_topic_alone_with_the_bytes_of_a_full_build(
+    golden_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(str(golden_source), str(out), timestamp=GOLDEN_TIME, jobs=1)
+    edited = golden_source / "03-limitations.yaml"
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(text.replace("creates significant problems", "creates real problems"), encoding="utf-8")
+    untouched = {p.name: p.stat().st_ino for p in out.glob("*.apkg") if p.name != "limitations.apkg"}
+    lock_before = (golden_source / "deckgen.lock").read_bytes()
+    built: list[str] = []
+    real = topics._build_one
+    monkeypatch.setattr(topics, "_build_one", lambda context, name: built.append(name) or real(context, name))
+
+    report = build(str(golden_source), str(out), timestamp=GOLDEN_TIME + 60, jobs=1)
+
+    assert built == ["limitations"]
+    assert {p.name: p.stat().st_ino for p in out.glob("*.apkg") if p.name != "limitations.apkg"} == untouched
+    (limitations,) = [f for f in report.files if f.path == str(out / "limitations.apkg")]
+    assert (limitations.changes.updated, limitations.changes.added, report.total("updated")) == (1, 0, 1)
+    # The same source and lock built from nothing: the same bytes everywhere.
+    fresh_source = tmp_path / "fresh"
+    shutil.copytree(golden_source, fresh_source)
+    (fresh_source / "deckgen.lock").write_bytes(lock_before)
+    monkeypatch.setattr(topics, "_build_one", real)
+    build(str(fresh_source), str(tmp_path / "fresh-out"), timestamp=GOLDEN_TIME + 60, jobs=1)
+    assert _digests(out, golden_source / "deckgen.lock") == _digests(tmp_path / "fresh-out", fresh_source / "deckgen.lock")
