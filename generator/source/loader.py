@@ -209,12 +209,7 @@ def _read_topics(
 
 
 def _read_topic(
-    path: str,
-    perspectives: set[str],
-    *,
-    problems: Problems,
-    name_lines: dict[str, int],
-    read: dict[str, bytes],
+    path: str, perspectives: set[str], *, problems: Problems, name_lines: dict[str, int], read: dict[str, bytes]
 ) -> Topic | None:
     """One topic file, or ``None`` after recording why it cannot be read.
 
