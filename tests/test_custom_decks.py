@@ -12,8 +12,10 @@ from click.testing import CliRunner
 
 from generator.build.pipeline import build
 from generator.cards.notes import slug
+from generator.cards.selection import Selection, custom_request
 from generator.cli import main
-from generator.source.loader import load_source
+from generator.errors import ContentError, DeckgenError
+from generator.source.loader import MAX_DECK_NAME_LENGTH, load_source
 
 from .ankitools import import_package, open_collection, rendered_cards
 from .conftest import BUNDLED_SOURCE, ROOT
@@ -265,3 +267,31 @@ def test_new_writes_a_starter_that_builds(tmp_path, monkeypatch):
     again = invoke("new", "my_course")
     assert again.exit_code == 1
     assert again.stderr == "Error: my_course: already exists and is not an empty folder; choose a new name\n"
+
+
+def test_unknown_filter_values_are_structured():
+    source = load_source(str(BUNDLED_SOURCE))
+    selection = Selection(topics=("strengths", "strenghts"), perspectives=("stoicism",), kinds=("flashcard",))
+    unknown = selection.unknown_values(source)
+    assert [(u.filter, u.option, u.value) for u in unknown] == [
+        ("topics", "topic", "strenghts"), ("perspectives", "perspective", "stoicism"), ("kinds", "kind", "flashcard"),
+    ]
+    assert unknown[1].known == ("individualism", "collectivism")
+    assert unknown[2].message == "unknown kind 'flashcard' (known: cloze, comparison)"
+    assert selection.unknown(source) == [u.message for u in unknown]
+
+
+def test_one_deck_name_limit_for_sources_and_custom_decks(tmp_path):
+    longest = "D" * MAX_DECK_NAME_LENGTH
+    assert custom_request(longest, Selection()).deck_name == longest
+    with pytest.raises(DeckgenError, match=f"at most {MAX_DECK_NAME_LENGTH} characters"):
+        custom_request(longest + "D", Selection())
+    shutil.copytree(BUNDLED_SOURCE, tmp_path / "source")
+    config = tmp_path / "source" / "deckgen.yaml"
+    text = config.read_text(encoding="utf-8")
+    deck_line = next(line for line in text.splitlines() if line.startswith("deck:"))
+    config.write_text(text.replace(deck_line, f"deck: {longest}"), encoding="utf-8")
+    assert load_source(str(tmp_path / "source")).deck == longest
+    config.write_text(text.replace(deck_line, f"deck: {longest}D"), encoding="utf-8")
+    with pytest.raises(ContentError, match=f"the limit is {MAX_DECK_NAME_LENGTH}"):
+        load_source(str(tmp_path / "source"))

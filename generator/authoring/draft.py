@@ -30,10 +30,14 @@ import tempfile
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from generator.errors import DeckgenError
-from generator.source.loader import MAX_ID_LENGTH, MAX_NAME_LENGTH, slug_id
+from generator.source.loader import MAX_DECK_NAME_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, slug_id
 from generator.source.markup import MarkupError, parse_marked
+
+if TYPE_CHECKING:  # markdown-it-py is optional (the 'draft' extra): imported where it runs
+    from markdown_it.token import Token
 
 _NUMBERING = re.compile(r"^\s*\d+[.)]\s+")
 
@@ -64,12 +68,7 @@ def draft_source(markdown_path: str, folder: str) -> list[str]:
     """
     if os.path.lexists(folder) and (not os.path.isdir(folder) or os.listdir(folder)):
         raise DeckgenError(f"{folder}: already exists and is not an empty folder; choose a new one")
-    try:
-        with open(markdown_path, encoding="utf-8") as handle:
-            text = unicodedata.normalize("NFC", handle.read())
-    except (OSError, UnicodeDecodeError) as error:
-        raise DeckgenError(f"cannot read {markdown_path}: {getattr(error, 'strerror', None) or error}") from None
-    title, topics = _structure(text)
+    title, topics = _structure(_read_text(markdown_path))
     shown = os.path.basename(markdown_path)
     title = title or os.path.splitext(shown)[0]
     files = {"deckgen.yaml": _config(title, shown)}
@@ -78,62 +77,99 @@ def draft_source(markdown_path: str, folder: str) -> list[str]:
     return _write_folder(folder, files)
 
 
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return unicodedata.normalize("NFC", handle.read())
+    except (OSError, UnicodeDecodeError) as error:
+        raise DeckgenError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+
+
 # --- from Markdown tokens to topics and items --------------------------------------------
 
 
 def _structure(text: str) -> tuple[str | None, list[_Topic]]:
-    try:
-        from markdown_it import MarkdownIt  # only this command needs it
-    except ImportError:
-        raise DeckgenError("deckgen draft needs markdown-it-py: pip install 'deckgen-yaml[draft]'") from None
-
-    tokens = MarkdownIt("commonmark").parse(text)
-    title: str | None = None
-    topics: list[_Topic] = []
-    item: _Item | None = None
-    group: _Item | None = None  # a heading with no text of its own, above the items that follow
+    """The text's title (its first ``#``) and its topics, with their items and ids."""
+    tokens = _tokens(text)
+    outline = _Outline()
     list_depth = 0
     index = 0
     while index < len(tokens):
         token = tokens[index]
         if token.type == "heading_open":
-            level = int(token.tag[1:])
             heading = _NUMBERING.sub("", _plain(tokens[index + 1])).strip()
-            line = token.map[0] + 1 if token.map else 1
-            if level == 1 and title is None:
-                title = heading
-            elif level <= 2:
-                topics.append(_Topic(heading, line))
-                item, group = None, None
-            else:
-                if not topics:
-                    topics.append(_Topic("Introduction", line))
-                if group is not None and level <= group.level:
-                    group = None
-                empty = item is not None and not (item.explanation or item.points or item.conclusion)
-                if empty and item is not None and item.title and item.level < level:
-                    topics[-1].items.remove(item)  # a heading that only groups the ones below it
-                    group = item
-                item = _Item(f"{group.title}: {heading}" if group else heading, line, level)
-                topics[-1].items.append(item)
+            outline.heading(int(token.tag[1:]), heading, _line(token))
             index += 3
             continue
-        if token.type in ("bullet_list_open", "ordered_list_open"):
-            list_depth += 1
-        elif token.type in ("bullet_list_close", "ordered_list_close"):
-            list_depth -= 1
-        elif token.type == "inline" and tokens[index - 1].type == "paragraph_open":
-            line = tokens[index - 1].map[0] + 1 if tokens[index - 1].map else 1
-            if not topics:
-                topics.append(_Topic("Introduction", line))
-            if item is None:
-                item = _Item(None, line)
-                topics[-1].items.append(item)
-            _add(item, _marked(token), list_depth > 0)
+        list_depth += _LIST_DEPTH.get(token.type, 0)
+        if token.type == "inline" and tokens[index - 1].type == "paragraph_open":
+            outline.paragraph(_marked(token), _line(tokens[index - 1]), in_list=list_depth > 0)
         index += 1
-    topics = [topic for topic in topics if topic.items]
+    topics = [topic for topic in outline.topics if topic.items]
     _assign_ids(topics)
-    return title, topics
+    return outline.title, topics
+
+
+_LIST_DEPTH = {"bullet_list_open": 1, "ordered_list_open": 1, "bullet_list_close": -1, "ordered_list_close": -1}
+
+
+def _tokens(text: str) -> list[Token]:
+    try:
+        from markdown_it import MarkdownIt  # optional, and only this command needs it
+    except ImportError:
+        raise DeckgenError("deckgen draft needs markdown-it-py: pip install 'deckgen-yaml[draft]'") from None
+    return MarkdownIt("commonmark").parse(text)
+
+
+def _line(token: Token) -> int:
+    """The 1-based line a block token starts on."""
+    return token.map[0] + 1 if token.map else 1
+
+
+@dataclass
+class _Outline:
+    """The topics and items drafted so far, and where the next text goes."""
+
+    title: str | None = None
+    topics: list[_Topic] = field(default_factory=list)
+    item: _Item | None = None
+    group: _Item | None = None  # a heading with no text of its own, above the items that follow
+
+    def heading(self, level: int, heading: str, line: int) -> None:
+        """``#`` titles the source (once), ``##`` starts a topic, deeper headings items."""
+        if level == 1 and self.title is None:
+            self.title = heading
+        elif level <= 2:
+            self.topics.append(_Topic(heading, line))
+            self.item, self.group = None, None
+        else:
+            self._item_heading(level, heading, line)
+
+    def _item_heading(self, level: int, heading: str, line: int) -> None:
+        topic = self._topic(line)
+        if self.group is not None and level <= self.group.level:
+            self.group = None
+        item = self.item
+        empty = item is not None and not (item.explanation or item.points or item.conclusion)
+        if empty and item is not None and item.title and item.level < level:
+            topic.items.remove(item)  # a heading that only groups the ones below it
+            self.group = item
+        self.item = _Item(f"{self.group.title}: {heading}" if self.group else heading, line, level)
+        topic.items.append(self.item)
+
+    def paragraph(self, text: str, line: int, *, in_list: bool) -> None:
+        """A paragraph's text: a point in a list, else explanation, or conclusion after the points."""
+        topic = self._topic(line)
+        if self.item is None:
+            self.item = _Item(None, line)
+            topic.items.append(self.item)
+        _add(self.item, text, in_list)
+
+    def _topic(self, line: int) -> _Topic:
+        """The current topic; text before the first ``##`` gets one of its own."""
+        if not self.topics:
+            self.topics.append(_Topic("Introduction", line))
+        return self.topics[-1]
 
 
 def _add(item: _Item, text: str, in_list: bool) -> None:
@@ -145,27 +181,23 @@ def _add(item: _Item, text: str, in_list: bool) -> None:
         item.explanation.append(text)
 
 
-def _plain(inline) -> str:  # noqa: ANN001 - a markdown-it token
+def _plain(inline: Token) -> str:
     return " ".join("".join(child.content for child in inline.children or () if child.type != "softbreak").split())
 
 
-def _marked(inline) -> str:  # noqa: ANN001 - a markdown-it token
+def _marked(inline: Token) -> str:
     """An inline token as source text: emphasis becomes {{key term}}, the rest plain."""
     parts: list[str] = []
     depth = 0
     for child in inline.children or ():
         if child.type in ("em_open", "strong_open"):
-            if depth == 0:
-                parts.append("{{")
+            parts.append("{{" if depth == 0 else "")
             depth += 1
         elif child.type in ("em_close", "strong_close"):
             depth -= 1
-            if depth == 0:
-                parts.append("}}")
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
+            parts.append("}}" if depth == 0 else "")
         else:
-            parts.append(child.content)
+            parts.append(" " if child.type in ("softbreak", "hardbreak") else child.content)
     text = " ".join("".join(parts).split())
     try:
         parse_marked(text)
@@ -190,22 +222,30 @@ def _assign_ids(topics: list[_Topic]) -> None:
     names: set[str] = set()
     for topic in topics:
         topic.id = _unique(slug_id(topic.name) or "topic", topic_ids)
-        name = topic.name[:MAX_NAME_LENGTH].replace("::", ":")
-        while name.casefold() in names:
-            name = f"{name[: MAX_NAME_LENGTH - 4]} (2)"
-        names.add(name.casefold())
-        topic.name = name
+        topic.name = _unique_name(topic.name, names)
+    _assign_item_ids(topics, taken=set(topic_ids))
+
+
+def _unique_name(wanted: str, taken: set[str]) -> str:
+    """A topic name, a deck name's part: short enough, without '::', unique ignoring case (as Anki's are)."""
+    name = wanted[:MAX_NAME_LENGTH].replace("::", ":")
+    while name.casefold() in taken:
+        name = f"{name[: MAX_NAME_LENGTH - 4]} (2)"
+    taken.add(name.casefold())
+    return name
+
+
+def _assign_item_ids(topics: list[_Topic], *, taken: set[str]) -> None:
     bases = [
         (topic, item, slug_id(item.title) if item.title else f"{topic.id}-intro")
         for topic in topics
         for item in topic.items
     ]
     counts = Counter(base for _, _, base in bases)
-    item_ids: set[str] = set(topic_ids)
     for topic, item, base in bases:
         # a heading used in two sections is told apart by its section, not by its order
         wanted = base if counts[base] == 1 else slug_id(f"{topic.id} {base}")
-        item.id = _unique(wanted or "item", item_ids)
+        item.id = _unique(wanted or "item", taken)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -217,7 +257,7 @@ def _q(text: str) -> str:
 
 
 def _config(title: str, shown: str) -> str:
-    name = title.replace("::", ":")[: 2 * MAX_NAME_LENGTH]
+    name = title.replace("::", ":")[:MAX_DECK_NAME_LENGTH]
     source_id = slug_id(title) or "my-source"
     return (
         f"# Drafted by `deckgen draft` from {shown}. Read every file, then: deckgen check --source THIS_FOLDER\n"
@@ -238,28 +278,37 @@ def _topic_yaml(topic: _Topic, shown: str) -> str:
         f"# From {shown}:{topic.line}.  Only {{{{marked}}}} text is asked; unmarked items are context.",
         f"topic: {topic.id}",
         f"name: {_q(topic.name)}",
-        f"heading: {_q(topic.name[:MAX_NAME_LENGTH * 2])}",
+        f"heading: {_q(topic.name)}",
         "items:",
     ]
     for item in topic.items:
-        lines += [
-            f"  # from {shown}:{item.line}",
-            "  # DECIDE: `perspective: <id>` if this item belongs to one perspective",
-            f"  - id: {item.id}",
-        ]
-        if item.title:
-            lines.append(f"    title: {_q(item.title.replace('{{', '').replace('}}', ''))}")
-        if item.explanation:
-            lines.append(f"    explanation: {_q(' '.join(item.explanation))}")
-        if item.points:
-            lines.append("    points:")
-            keys: set[str] = set()
-            for point in item.points:
-                words = " ".join(point.replace("{{", "").replace("}}", "").split()[:4])
-                lines.append(f"      {_unique(slug_id(words, 40) or 'point', keys)}: {_q(point)}")
-        if item.conclusion:
-            lines.append(f"    conclusion: {_q(' '.join(item.conclusion))}")
+        lines += _item_yaml(item, shown)
     return "\n".join(lines) + "\n"
+
+
+def _item_yaml(item: _Item, shown: str) -> list[str]:
+    lines = [
+        f"  # from {shown}:{item.line}",
+        "  # DECIDE: `perspective: <id>` if this item belongs to one perspective",
+        f"  - id: {item.id}",
+    ]
+    if item.title:
+        lines.append(f"    title: {_q(_unmarked(item.title))}")
+    if item.explanation:
+        lines.append(f"    explanation: {_q(' '.join(item.explanation))}")
+    if item.points:
+        lines.append("    points:")
+        keys: set[str] = set()
+        for point in item.points:
+            words = " ".join(_unmarked(point).split()[:4])
+            lines.append(f"      {_unique(slug_id(words, 40) or 'point', keys)}: {_q(point)}")
+    if item.conclusion:
+        lines.append(f"    conclusion: {_q(' '.join(item.conclusion))}")
+    return lines
+
+
+def _unmarked(text: str) -> str:
+    return text.replace("{{", "").replace("}}", "")
 
 
 def _write_folder(folder: str, files: dict[str, str]) -> list[str]:

@@ -28,7 +28,7 @@ TOPIC = """\
 # content with your own; `deckgen check --source THIS_FOLDER` explains problems
 # and warns about cards that will not teach (`--strict` makes that an error).
 #
-# The one rule: nothing is asked unless you mark it.  {{{{A key term}}}} in a
+# The one rule: nothing is asked unless you mark it.  {{A key term}} in a
 # title, explanation, point or conclusion becomes one cloze card that hides it;
 # unmarked text is context.  Hide a few words that carry the idea, never a
 # sentence, and never words the card shows elsewhere.
@@ -46,22 +46,22 @@ items:
       They value:
     points:                    # key -> text; keys are ids, keep them stable
       ritual: The ritual of brewing a pot      # not marked: context, on the back
-      calm: "{{{{Calm}}}} alertness rather than a jolt"   # marked: one card; quote text starting with {{{{
+      calm: "{{Calm}} alertness rather than a jolt"   # marked: one card; quote text starting with {{
 
   - id: chanoyu
     perspective: tea
     title: A ceremony of hospitality
-    explanation: In Japan, the way of preparing and serving it is called {{{{chanoyu}}}}.
+    explanation: In Japan, the way of preparing and serving it is called {{chanoyu}}.
 
   - id: espresso
     perspective: coffee
     title: Espresso
-    explanation: Espresso forces hot water through finely ground coffee under {{{{pressure}}}}.
+    explanation: Espresso forces hot water through finely ground coffee under {{pressure}}.
 
   - id: coffee-origin
     perspective: coffee
     title: Where it began
-    explanation: Its beans were first brewed as a drink in {{{{Yemen}}}}.
+    explanation: Its beans were first brewed as a drink in {{Yemen}}.
 
   # An item that marks nothing is context: stated in the source, no card.
   - id: both-daily
@@ -72,7 +72,7 @@ comparisons:
   # Cards ask each side from its perspective, and the perspective from each side.
   - id: caffeine
     dimension: Caffeine per cup
-    question: "How much caffeine is in a cup of {{perspective}}?"   # optional; {{perspective}} is each name
+    question: "How much caffeine is in a cup of {perspective}?"   # optional; {perspective} is each name
     which_question: Which drink has this much caffeine?            # optional: the reverse question
     sides:
       tea: About 40 mg
@@ -89,20 +89,37 @@ comparisons:
 
 def write_starter(folder: str, title: str | None = None) -> list[str]:
     """Write ``deckgen.yaml`` and ``01-basics.yaml`` into *folder* (new or empty)."""
+    _check_free(folder)
+    name = _title(folder, title)
+    source_id = slug_id(name) or "my-source"
+    files = {
+        os.path.join(folder, "deckgen.yaml"): CONFIG.format(id=source_id, title=name),
+        os.path.join(folder, "01-basics.yaml"): TOPIC,
+    }
+    _write_all(folder, files)
+    return list(files)
+
+
+def _check_free(folder: str) -> None:
+    """Refuse a *folder* that exists and is not an empty folder: the starter never overwrites."""
     try:
         taken = os.path.exists(folder) and (not os.path.isdir(folder) or bool(os.listdir(folder)))
     except OSError as error:  # a folder that cannot be listed
         raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
     if taken:
         raise DeckgenError(f"{folder}: already exists and is not an empty folder; choose a new name")
+
+
+def _title(folder: str, title: str | None) -> str:
+    """The source's title: *title*, else the folder's name; it goes into a double-quoted YAML string."""
     name = title or os.path.basename(os.path.normpath(folder)).replace("_", " ").replace("-", " ").strip()
     if not name or any(c in name for c in '"\\') or any(ord(c) < 32 for c in name):
         raise DeckgenError(f"{name!r} cannot be a title; give one with --title")
-    source_id = slug_id(name) or "my-source"
-    files = {
-        os.path.join(folder, "deckgen.yaml"): CONFIG.format(id=source_id, title=name),
-        os.path.join(folder, "01-basics.yaml"): TOPIC.format(),
-    }
+    return name
+
+
+def _write_all(folder: str, files: dict[str, str]) -> None:
+    """Write *files* (text by path) into *folder*; on failure remove what this call wrote."""
     created: list[str] = []  # folders this call made: removed again if the starter cannot be written
     written: list[str] = []
     try:
@@ -117,4 +134,3 @@ def write_starter(folder: str, title: str | None = None) -> list[str]:
                 os.remove(path)
         remove_folders(created)
         raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
-    return list(files)

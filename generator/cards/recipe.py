@@ -59,26 +59,32 @@ def load_recipe(path: str) -> Recipe:
     assert root is not None
     reader = Reader(path, problems)
     fields = reader.mapping(root, "", ("decks",), ("source",)) or {}
-    source = None
-    if "source" in fields:
-        value = reader.text(fields["source"], "source")
-        if value is not None:
-            source = os.path.normpath(os.path.join(os.path.dirname(path), value))
-    decks = []
-    for index, node in enumerate(reader.sequence(fields["decks"], "decks") or () if "decks" in fields else ()):
-        deck = _read_deck(reader, node, f"decks[{index}]")
-        if deck is not None:
-            decks.append(deck)
+    source = _source_folder(reader, fields.get("source"), path)
+    nodes = reader.sequence(fields["decks"], "decks") or () if "decks" in fields else ()
+    decks = [deck for index, node in enumerate(nodes) if (deck := _read_deck(reader, node, f"decks[{index}]"))]
+    _check_files(decks, reader)
+    problems.raise_if_any()
+    return Recipe(path, source, tuple(decks))
+
+
+def _source_folder(reader: Reader, node: yaml.Node | None, path: str) -> str | None:
+    """The recipe's ``source``, relative to the recipe file."""
+    value = reader.text(node, "source") if node is not None else None
+    if value is None:
+        return None
+    return os.path.normpath(os.path.join(os.path.dirname(path), value))
+
+
+def _check_files(decks: list[RecipeDeck], reader: Reader) -> None:
+    """Two decks written to the same file would overwrite each other."""
     seen: dict[str, int] = {}
     for deck in decks:
         if deck.request.file in seen:
-            problems.add(
-                path, deck.line, "file",
+            reader.problem(
+                deck.line, "file",
                 f"two decks write {deck.request.file}.* (also line {seen[deck.request.file]}); give one a 'file'",
             )
         seen.setdefault(deck.request.file, deck.line)
-    problems.raise_if_any()
-    return Recipe(path, source, tuple(decks))
 
 
 def _read_deck(reader: Reader, node: yaml.Node, where: str) -> RecipeDeck | None:
@@ -86,29 +92,18 @@ def _read_deck(reader: Reader, node: yaml.Node, where: str) -> RecipeDeck | None
     if fields is None:
         return None
     name = reader.text(fields["name"], f"{where}.name") if "name" in fields else None
-    values: dict[str, tuple[str, ...]] = {}
-    for key in ("topics", "perspectives", "kinds", "tags", "extra_tags"):
-        if key in fields:
-            entries = list(reader.text_list(fields[key], f"{where}.{key}"))
-            if key in ("tags", "extra_tags"):  # a tag with a space matches nothing; the removed tag is deckgen's
-                entries = [(item, tag) for item, tag in entries if _tag_ok(reader, item, tag, f"{where}.{key}")]
-            values[key] = tuple(text for _, text in entries)
-    file = None
-    if "file" in fields:
-        file = reader.text(fields["file"], f"{where}.file")
-        if file is not None and not ID_PATTERN.fullmatch(file):
-            reader.problem(
-                fields["file"], f"{where}.file",
-                f"{file!r} is not a safe file name: use lowercase letters, digits, '-' and '_'",
-            )
-            file = None
+    values = {key: _deck_values(reader, fields[key], key=key, where=where) for key in _LIST_KEYS if key in fields}
+    file = _deck_file(reader, fields.get("file"), where)
     if name is None:
         return None
     selection = Selection(
-        values.get("topics", ()), values.get("perspectives", ()), values.get("kinds", ()), values.get("tags", ())
+        topics=values.get("topics", ()),
+        perspectives=values.get("perspectives", ()),
+        kinds=values.get("kinds", ()),
+        tags=values.get("tags", ()),
     )
     try:
-        request = custom_request(name, selection, values.get("extra_tags", ()), file)
+        request = custom_request(name, selection, values.get("extra_tags", ()), file=file)
     except DeckgenError as error:
         reader.problem(fields["name"], f"{where}.name", str(error))
         return None
@@ -117,7 +112,29 @@ def _read_deck(reader: Reader, node: yaml.Node, where: str) -> RecipeDeck | None
     return RecipeDeck(request, line_of(node), lines)
 
 
-def _tag_ok(reader: Reader, node: yaml.Node, tag: str, where: str) -> bool:
+_LIST_KEYS = ("topics", "perspectives", "kinds", "tags", "extra_tags")
+
+
+def _deck_values(reader: Reader, node: yaml.Node, *, key: str, where: str) -> tuple[str, ...]:
+    """The text list of a deck's *key*; a tag with a space matches nothing, the removed tag is deckgen's."""
+    entries = list(reader.text_list(node, f"{where}.{key}"))
+    if key in ("tags", "extra_tags"):
+        entries = [(item, tag) for item, tag in entries if _tag_ok(reader, item, tag=tag, where=f"{where}.{key}")]
+    return tuple(text for _, text in entries)
+
+
+def _deck_file(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
+    """A deck's ``file``: a bare, safe file stem."""
+    file = reader.text(node, f"{where}.file") if node is not None else None
+    if node is not None and file is not None and not ID_PATTERN.fullmatch(file):
+        reader.problem(
+            node, f"{where}.file", f"{file!r} is not a safe file name: use lowercase letters, digits, '-' and '_'"
+        )
+        return None
+    return file
+
+
+def _tag_ok(reader: Reader, node: yaml.Node, *, tag: str, where: str) -> bool:
     problem = f"tag {tag!r} may not contain spaces" if any(c.isspace() for c in tag) else tag_problem(tag)
     if problem:
         reader.problem(node, where, problem)
@@ -128,14 +145,20 @@ def check_recipe(recipe: Recipe, source: Source) -> list[Problem]:
     """Problems where a recipe names topics, perspectives or kinds the source lacks."""
     problems = []
     for index, deck in enumerate(recipe.decks):
-        for message in deck.request.selection.unknown(source):
-            key = {"topic": "topics", "perspective": "perspectives", "kind": "kinds"}[message.split()[1]]
-            problems.append(Problem(recipe.path, deck.line_of(key), f"decks[{index}].{key}", message))
+        problems += [
+            Problem(recipe.path, deck.line_of(unknown.filter), f"decks[{index}].{unknown.filter}", unknown.message)
+            for unknown in deck.request.selection.unknown_values(source)
+        ]
         if deck.request.file in {topic.id for topic in source.topics}:
-            key = "file" if any(name == "file" for name, _ in deck.lines) else "name"
-            problems.append(Problem(
-                recipe.path, deck.line_of(key), f"decks[{index}].{key}",
-                f"would be written to {deck.request.file}.apkg, the package of topic {deck.request.file!r}:"
-                " choose another name (or file)",
-            ))
+            problems.append(_topic_file_problem(recipe, deck, index))
     return problems
+
+
+def _topic_file_problem(recipe: Recipe, deck: RecipeDeck, index: int) -> Problem:
+    """A deck would overwrite a topic's own package."""
+    key = "file" if any(name == "file" for name, _ in deck.lines) else "name"
+    return Problem(
+        recipe.path, deck.line_of(key), f"decks[{index}].{key}",
+        f"would be written to {deck.request.file}.apkg, the package of topic {deck.request.file!r}:"
+        " choose another name (or file)",
+    )

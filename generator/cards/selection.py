@@ -10,13 +10,38 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from generator.cards.notes import CLOZE, COMPARISON, NoteSpec, slug
 from generator.errors import DeckgenError, Location
 from generator.source.content import Source
-from generator.source.loader import FORMULA_START, tag_problem
+from generator.source.loader import MAX_DECK_NAME_LENGTH, deck_name_faults, deck_name_parts, tag_problem
 
 KINDS = (CLOZE, COMPARISON)
+
+Filter = Literal["topics", "perspectives", "kinds"]
+"""A filter whose values must name something in the source (tags need not)."""
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A filter value that names nothing in the source."""
+
+    filter: Filter
+    """The :class:`Selection` field it was given in (also a recipe deck's key)."""
+    value: str
+    known: tuple[str, ...]
+    """What the source has, in its order: the values that would have been valid."""
+
+    @property
+    def option(self) -> str:
+        """The filter as the command line's option names it: 'topic', 'perspective' or 'kind'."""
+        return self.filter.removesuffix("s")
+
+    @property
+    def message(self) -> str:
+        """``unknown topic 'x' (known: a, b)``: the one wording, for the command line and recipes."""
+        return f"unknown {self.option} {self.value!r} (known: {', '.join(self.known)})"
 
 
 @dataclass(frozen=True)
@@ -40,18 +65,24 @@ class Selection:
             and (not self.tags or any(_tag_matches(t, note.tags) for t in self.tags))
         )
 
+    def unknown_values(self, source: Source) -> list[Unknown]:
+        """The filter values that name nothing in *source*, in the order of the filters."""
+        filters: tuple[tuple[Filter, tuple[str, ...], tuple[str, ...]], ...] = (
+            ("topics", self.topics, tuple(t.id for t in source.topics)),
+            ("perspectives", self.perspectives, tuple(p.id for p in source.perspectives)),
+            ("kinds", self.kinds, KINDS),
+        )
+        return [
+            Unknown(name, value, known) for name, values, known in filters for value in values if value not in known
+        ]
+
     def unknown(self, source: Source) -> list[str]:
-        """Messages for filter values that name nothing in *source*."""
-        problems = []
-        for label, values, known in (
-            ("topic", self.topics, [t.id for t in source.topics]),
-            ("perspective", self.perspectives, [p.id for p in source.perspectives]),
-            ("kind", self.kinds, list(KINDS)),
-        ):
-            for value in values:
-                if value not in known:
-                    problems.append(f"unknown {label} {value!r} (known: {', '.join(known)})")
-        return problems
+        """The messages of :meth:`unknown_values`.
+
+        Kept while generator/build/pipeline.py joins them; once it formats
+        ``Unknown.message`` itself, this goes.
+        """
+        return [unknown.message for unknown in self.unknown_values(source)]
 
 
 def _tag_matches(wanted: str, tags: Iterable[str]) -> bool:
@@ -81,24 +112,30 @@ def topic_requests(source: Source, selection: Selection = Selection()) -> list[D
 
 
 def custom_request(
-    deck_name: str, selection: Selection, extra_tags: Sequence[str] = (), file: str | None = None
+    deck_name: str, selection: Selection, extra_tags: Sequence[str] = (), *, file: str | None = None
 ) -> DeckRequest:
     """A single custom deck named *deck_name*, written to ``<file or slug of name>``."""
-    parts = [part.strip() for part in deck_name.split("::")]
-    if deck_name[:1] in FORMULA_START:
+    _check_deck_name(deck_name)
+    for tag in extra_tags:  # genanki refuses a tag with a space; the removed tag is deckgen's own
+        if problem := tag_problem(tag):
+            raise DeckgenError(problem)
+    name = "::".join(deck_name_parts(deck_name))
+    return DeckRequest(file or slug(deck_name)[:80], selection, deck_name=name, extra_tags=tuple(extra_tags))
+
+
+def _check_deck_name(deck_name: str) -> None:
+    """The rules of the source's ``deck`` (loader.deck_name_faults), worded for a custom deck."""
+    faults = deck_name_faults(deck_name)
+    if "formula" in faults:
         raise DeckgenError(
             f"deck name {deck_name!r} starts with {deck_name[0]!r}: a spreadsheet opening a CSV export "
             "would take it for a formula"
         )
-    if not all(parts) or any(ord(c) < 32 for c in deck_name) or len(deck_name) > 200:
+    if faults:
         raise DeckgenError(
             f"deck name {deck_name!r}: parts separated by '::' must be non-empty, "
-            "without control characters, at most 200 characters"
+            f"without control characters, at most {MAX_DECK_NAME_LENGTH} characters"
         )
-    for tag in extra_tags:  # genanki refuses a tag with a space; the removed tag is deckgen's own
-        if problem := tag_problem(tag):
-            raise DeckgenError(problem)
-    return DeckRequest(file or slug(deck_name)[:80], selection, "::".join(parts), tuple(extra_tags))
 
 
 def group_by_topic(notes: Iterable[NoteSpec]) -> dict[str, list[NoteSpec]]:
@@ -111,20 +148,24 @@ def group_by_topic(notes: Iterable[NoteSpec]) -> dict[str, list[NoteSpec]]:
 
 def apply(request: DeckRequest, by_topic: Mapping[str, Sequence[NoteSpec]], source: Source) -> list[NoteSpec]:
     """The notes of *request* (from notes grouped by topic): selected, renamed, tagged."""
-    selection = request.selection
+    chosen = _selected(request.selection, by_topic)
+    if request.deck_name is None and not request.extra_tags:
+        return chosen
+    return [_renamed(note, request, source) for note in chosen]
+
+
+def _selected(selection: Selection, by_topic: Mapping[str, Sequence[NoteSpec]]) -> list[NoteSpec]:
     topics = [topic for topic in by_topic if not selection.topics or topic in selection.topics]
     candidates = [note for topic in topics for note in by_topic.get(topic, ())]
     if selection.perspectives or selection.kinds or selection.tags:
-        chosen = [note for note in candidates if selection.matches(note)]
-    else:
-        chosen = candidates
-    if request.deck_name is None and not request.extra_tags:
-        return chosen
-    result = []
-    for note in chosen:
-        deck = note.deck
-        if request.deck_name is not None:
-            deck = request.deck_name + note.deck[len(source.deck) :]
-        tags = note.tags + tuple(t for t in request.extra_tags if t not in note.tags)
-        result.append(replace(note, deck=deck, tags=tags))
-    return result
+        return [note for note in candidates if selection.matches(note)]
+    return candidates
+
+
+def _renamed(note: NoteSpec, request: DeckRequest, source: Source) -> NoteSpec:
+    """*note* in *request*'s deck (its subdecks kept below the new root), with its extra tags."""
+    deck = note.deck
+    if request.deck_name is not None:
+        deck = request.deck_name + note.deck[len(source.deck) :]
+    tags = note.tags + tuple(t for t in request.extra_tags if t not in note.tags)
+    return replace(note, deck=deck, tags=tags)

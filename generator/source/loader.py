@@ -12,12 +12,16 @@ import hashlib
 import os
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
 import yaml
 
 from generator.errors import Problems
 from generator.source.content import (
     ASK_CHOICES,
+    BOTH,
     PERSPECTIVE,
     PERSPECTIVE_PLACEHOLDER,
     REMOVED_TAG,
@@ -35,9 +39,14 @@ from generator.source.yamlread import Reader, line_of, read_yaml
 
 CONFIG_FILE = "deckgen.yaml"
 MISNAMED_CONFIG = "deckgen.yml"
+SETTINGS_FILES = (CONFIG_FILE, MISNAMED_CONFIG)
+"""The source's settings and their misnamed twin: neither is a topic file."""
 ID_PATTERN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 MAX_ID_LENGTH = 64
 MAX_NAME_LENGTH = 100
+MAX_DECK_NAME_LENGTH = 2 * MAX_NAME_LENGTH
+"""A root deck name's limit: the source's ``deck`` and a custom deck's name."""
+DeckNameFault = Literal["parts", "length", "formula"]
 _ID_HELP = "use lowercase letters, digits, '-' and '_' (e.g. 'personal-freedom')"
 FORMULA_START = "=+-@"
 """Characters a spreadsheet reads as the start of a formula (a CSV export's deck column)."""
@@ -54,24 +63,34 @@ def slug_id(text: str, limit: int = MAX_ID_LENGTH) -> str:
     return f"x-{slug}" if slug in WINDOWS_RESERVED else slug  # a topic id is also a file name
 
 
-def source_files(directory: str) -> list[str]:
-    """The topic files of a source folder, in the order their topics are built."""
+def input_files(directory: str) -> list[str]:
+    """Every file a build of the source folder *directory* reads (or reports).
+
+    The settings files that exist come first, then the topic files in the order
+    their topics are built.
+    """
+    settings = [name for name in SETTINGS_FILES if os.path.lexists(os.path.join(directory, name))]
+    return [os.path.join(directory, name) for name in settings + _topic_names(directory)]
+
+
+def _topic_names(directory: str) -> list[str]:
     # Any case of the extension ("x.YAML" is a topic too); never hidden files such as
     # an editor's lock file ".#x.yaml" or a backup ".x.yaml".
-    names = sorted(
+    return sorted(
         name
         for name in os.listdir(directory)
-        if name.lower().endswith((".yaml", ".yml"))
-        and not name.startswith(".")
-        and name not in (CONFIG_FILE, MISNAMED_CONFIG)
+        if name.lower().endswith((".yaml", ".yml")) and not name.startswith(".") and name not in SETTINGS_FILES
     )
-    return [os.path.join(directory, name) for name in names]
 
 
-def input_files(directory: str) -> list[str]:
-    """Every file a build of the source folder *directory* reads (or reports)."""
-    settings = [os.path.join(directory, name) for name in (CONFIG_FILE, MISNAMED_CONFIG)]
-    return [path for path in settings if os.path.lexists(path)] + source_files(directory)
+@dataclass(frozen=True)
+class _Settings:
+    """What ``deckgen.yaml`` says, once every field of it is valid."""
+
+    id: str
+    title: str
+    deck: str
+    perspectives: tuple[Perspective, ...]
 
 
 def load_source(directory: str) -> Source:
@@ -83,41 +102,36 @@ def load_source(directory: str) -> Source:
     if not os.path.isdir(directory):
         problems.add(directory, 1, "", "no such source folder")
         problems.raise_if_any()
-    config_path = os.path.join(directory, CONFIG_FILE)
-    misnamed = os.path.join(directory, MISNAMED_CONFIG)
-    header = None
     read: dict[str, bytes] = {}  # the bytes the source is built from, by path
-    if os.path.lexists(misnamed):  # read by no one: say so rather than let it be ignored
-        problems.add(misnamed, 1, "", f"the source's settings are read from {CONFIG_FILE} only; rename this file")
-    if os.path.lexists(config_path):  # lexists: a broken link is reported, not "missing"
-        header = _read_config(config_path, problems, read)
-    elif not os.path.lexists(misnamed):
-        problems.add(config_path, 1, "", f"missing: a source folder needs a {CONFIG_FILE} (see README)")
-    files = source_files(directory)
-    if not files:
-        problems.add(directory, 1, "", "holds no topic files (*.yaml besides deckgen.yaml)")
-    perspective_ids = {p.id for p in header[3]} if header else set()
-    name_lines: dict[str, int] = {}
-    topics = [_read_topic(path, perspective_ids, problems, name_lines, read) for path in files]
-    _check_unique_ids([t for t in topics if t is not None], problems)
-    _check_topic_names([t for t in topics if t is not None], name_lines, problems)
+    settings = _read_settings(directory, problems, read)
+    perspective_ids = {p.id for p in settings.perspectives} if settings else set()
+    topics = _read_topics(directory, perspective_ids, problems=problems, read=read)
     problems.raise_if_any()
-    assert header is not None
-    source_id, title, deck, perspectives = header
+    assert settings is not None
     return Source(
-        id=source_id,
-        title=title,
-        deck=deck,
-        perspectives=perspectives,
-        topics=tuple(t for t in topics if t is not None),
+        id=settings.id,
+        title=settings.title,
+        deck=settings.deck,
+        perspectives=settings.perspectives,
+        topics=topics,
         directory=directory,
         inputs=tuple(sorted((os.path.basename(p), hashlib.sha256(d).hexdigest()) for p, d in read.items())),
     )
 
 
-def _read_config(
-    path: str, problems: Problems, read: dict[str, bytes] | None = None
-) -> tuple[str, str, str, tuple[Perspective, ...]] | None:
+def _read_settings(directory: str, problems: Problems, read: dict[str, bytes]) -> _Settings | None:
+    config_path = os.path.join(directory, CONFIG_FILE)
+    misnamed = os.path.join(directory, MISNAMED_CONFIG)
+    if os.path.lexists(misnamed):  # read by no one: say so rather than let it be ignored
+        problems.add(misnamed, 1, "", f"the source's settings are read from {CONFIG_FILE} only; rename this file")
+    if os.path.lexists(config_path):  # lexists: a broken link is reported, not "missing"
+        return _read_config(config_path, problems, read)
+    if not os.path.lexists(misnamed):
+        problems.add(config_path, 1, "", f"missing: a source folder needs a {CONFIG_FILE} (see README)")
+    return None
+
+
+def _read_config(path: str, problems: Problems, read: dict[str, bytes]) -> _Settings | None:
     root = read_yaml(path, path, problems, read)
     if root is None:
         return None
@@ -128,103 +142,104 @@ def _read_config(
     source_id = _ident(reader, fields.get("id"), "id")
     title = _plain_text(reader, fields.get("title"), "title")
     deck = _deck_name(reader, fields.get("deck"), "deck")
-    perspectives: list[Perspective] = []
-    if "perspectives" in fields:
-        pairs = reader.pairs(fields["perspectives"], "perspectives")
-        names: dict[str, tuple[str, str, int]] = {}
-        for pid, key_node, value in pairs or ():
-            where = f"perspectives.{pid}"
-            ok_id = _check_ident(reader, key_node, pid, where)
-            name = _name(reader, value, where)
-            if name and name.casefold() in names:  # "what does Tea say?" twice, one subdeck for both
-                first, first_name, line = names[name.casefold()]
-                reader.problem(
-                    value, where,
-                    f"name {_same_name(name, first_name, f'perspective {first!r} (line {line})')};"
-                    " cards and subdecks would not tell them apart",
-                )
-                name = None
-            if name:
-                names[name.casefold()] = (pid, name, line_of(value))
-            if ok_id and name:
-                perspectives.append(Perspective(pid, name))
-        # counted as given, so a misspelt entry is reported once, as itself
-        if pairs is not None and len(fields["perspectives"].value) < 2:
-            reader.problem(fields["perspectives"], "perspectives", "name at least two perspectives")
+    perspectives = _perspectives(reader, fields["perspectives"]) if "perspectives" in fields else ()
     if source_id and title and deck and len(perspectives) >= 2:
-        return source_id, title, deck, tuple(perspectives)
+        return _Settings(source_id, title, deck, perspectives)
     return None
 
 
+class _NameOwner(NamedTuple):
+    """The first perspective given a name (and the line of that name)."""
+
+    id: str
+    name: str
+    line: int
+
+
+def _perspectives(reader: Reader, node: yaml.Node) -> tuple[Perspective, ...]:
+    pairs = reader.pairs(node, "perspectives")
+    owners: dict[str, _NameOwner] = {}  # by case-folded name
+    perspectives = tuple(
+        perspective
+        for pid, key_node, value in pairs or ()
+        if (perspective := _perspective(reader, key_node, pid=pid, value=value, owners=owners))
+    )
+    # counted as given, so a misspelt entry is reported once, as itself
+    if pairs is not None and len(node.value) < 2:
+        reader.problem(node, "perspectives", "name at least two perspectives")
+    return perspectives
+
+
+def _perspective(
+    reader: Reader, key_node: yaml.Node, *, pid: str, value: yaml.Node, owners: dict[str, _NameOwner]
+) -> Perspective | None:
+    """One ``id: name`` entry; *owners* holds the names given so far, to refuse one given twice."""
+    where = f"perspectives.{pid}"
+    ok_id = _check_ident(reader, key_node, value=pid, where=where)
+    name = _name(reader, value, where)
+    if name and name.casefold() in owners:  # "what does Tea say?" twice, one subdeck for both
+        first = owners[name.casefold()]
+        reader.problem(
+            value, where,
+            f"name {_same_name(name, first.name, f'perspective {first.id!r} (line {first.line})')};"
+            " cards and subdecks would not tell them apart",
+        )
+        return None
+    if name:
+        owners[name.casefold()] = _NameOwner(pid, name, line_of(value))
+    return Perspective(pid, name) if ok_id and name else None
+
+
+def _read_topics(
+    directory: str, perspectives: set[str], *, problems: Problems, read: dict[str, bytes]
+) -> tuple[Topic, ...]:
+    """Every topic file of *directory* that can be read, checked against each other."""
+    files = [os.path.join(directory, name) for name in _topic_names(directory)]
+    if not files:
+        problems.add(directory, 1, "", "holds no topic files (*.yaml besides deckgen.yaml)")
+    name_lines: dict[str, int] = {}
+    topics = [
+        topic
+        for path in files
+        if (topic := _read_topic(path, perspectives, problems=problems, name_lines=name_lines, read=read))
+    ]
+    _check_unique_ids(topics, problems)
+    _check_topic_names(topics, name_lines, problems)
+    return tuple(topics)
+
+
 def _read_topic(
-    path: str,
-    perspectives: set[str],
-    problems: Problems,
-    name_lines: dict[str, int] | None = None,
-    read: dict[str, bytes] | None = None,
+    path: str, perspectives: set[str], *, problems: Problems, name_lines: dict[str, int], read: dict[str, bytes]
 ) -> Topic | None:
     """One topic file, or ``None`` after recording why it cannot be read.
 
-    *name_lines*, if given, receives the line of the topic's name (by file);
-    *read* the file's bytes (by path).
+    *name_lines* receives the line of the topic's name (by file), *read* the
+    file's bytes (by path).
     """
     root = read_yaml(path, path, problems, read)
     if root is None:
         return None
     reader = Reader(path, problems)
-    fields = reader.mapping(
-        root,
-        "",
-        ("topic", "name"),
-        ("heading", "headings", "question", "items", "comparisons"),
-    )
+    fields = reader.mapping(root, "", ("topic", "name"), ("heading", "headings", "question", "items", "comparisons"))
     if fields is None:
         return None
-    topic_id = _ident(reader, fields.get("topic"), "topic")
-    if topic_id is not None:
-        if topic_id in WINDOWS_RESERVED:  # its package, <id>.apkg, could not be written there
-            reader.problem(
-                fields["topic"], "topic", f"{topic_id!r} is a reserved file name on Windows; choose another topic id"
-            )
-            topic_id = None
+    topic_id = _topic_id(reader, fields.get("topic"))
     name = _name(reader, fields.get("name"), "name")
-    heading = _plain_text(reader, fields["heading"], "heading") if "heading" in fields else None
-    question = _plain_text(reader, fields["question"], "question") if "question" in fields else None
-    headings: list[tuple[str, str]] = []
-    for pid, key_node, value in reader.pairs(fields.get("headings", _EMPTY_MAP), "headings") or ():
-        _check_reference(reader, key_node, pid, perspectives, f"headings.{pid}")
-        text = _plain_text(reader, value, f"headings.{pid}")
-        if text:
-            headings.append((pid, text))
-    problems_before = len(reader.problems.items)
-    items = tuple(
-        item
-        for index, node in enumerate(_list(reader, fields, "items"))
-        if (item := _read_item(reader, node, f"items[{index}]", perspectives, question)) is not None
-    )
-    unused = question and not any(item.question == question for item in items)
-    if unused and len(reader.problems.items) == problems_before:
-        reader.problem(
-            fields["question"], "question",
-            "does nothing: no item of this topic has a perspective and a title or cue to ask it about",
-        )
-    comparisons = tuple(
-        comparison
-        for index, node in enumerate(_list(reader, fields, "comparisons"))
-        if (comparison := _read_comparison(reader, node, f"comparisons[{index}]", perspectives))
-        is not None
-    )
+    heading = _plain_text(reader, fields.get("heading"), "heading")
+    question = _plain_text(reader, fields.get("question"), "question")
+    headings = _headings(reader, fields.get("headings", _EMPTY_MAP), perspectives)
+    items = _read_items(reader, fields, perspectives=perspectives, question=question)
+    comparisons = _read_comparisons(reader, fields, perspectives)
     if "items" not in fields and "comparisons" not in fields:
         reader.problem(root, "", "a topic needs 'items' or 'comparisons' (or both)")
     if topic_id is None or name is None:
         return None
-    if name_lines is not None:
-        name_lines[path] = line_of(fields["name"])
+    name_lines[path] = line_of(fields["name"])
     return Topic(
         id=topic_id,
         name=name,
         heading=heading,
-        headings=tuple(headings),
+        headings=headings,
         question=question,
         items=items,
         comparisons=comparisons,
@@ -236,49 +251,91 @@ def _read_topic(
 _EMPTY_MAP = yaml.MappingNode("tag:yaml.org,2002:map", [])
 
 
+def _topic_id(reader: Reader, node: yaml.Node | None) -> str | None:
+    topic_id = _ident(reader, node, "topic")
+    if node is not None and topic_id in WINDOWS_RESERVED:  # its package, <id>.apkg, could not be written there
+        reader.problem(node, "topic", f"{topic_id!r} is a reserved file name on Windows; choose another topic id")
+        return None
+    return topic_id
+
+
+def _headings(reader: Reader, node: yaml.Node, perspectives: set[str]) -> tuple[tuple[str, str], ...]:
+    """A topic's ``headings``: (perspective id, heading) pairs."""
+    return _texts_by_perspective(reader, node, where="headings", perspectives=perspectives)
+
+
+def _texts_by_perspective(
+    reader: Reader, node: yaml.Node, *, where: str, perspectives: set[str]
+) -> tuple[tuple[str, str], ...]:
+    """A mapping of perspective ids to plain text, as (id, text) pairs."""
+    texts: list[tuple[str, str]] = []
+    for pid, key_node, value in reader.pairs(node, where) or ():
+        _check_reference(reader, key_node, value=pid, known=perspectives, where=f"{where}.{pid}")
+        text = _plain_text(reader, value, f"{where}.{pid}")
+        if text:
+            texts.append((pid, text))
+    return tuple(texts)
+
+
 def _list(reader: Reader, fields: dict[str, yaml.Node], key: str) -> list[yaml.Node]:
     if key not in fields:
         return []
     return reader.sequence(fields[key], key) or []
 
 
+def _read_items(
+    reader: Reader, fields: dict[str, yaml.Node], *, perspectives: set[str], question: str | None
+) -> tuple[Item, ...]:
+    """A topic's items; its *question* must be asked of one of them."""
+    problems_before = len(reader.problems.items)
+    items = tuple(
+        item
+        for index, node in enumerate(_list(reader, fields, "items"))
+        if (
+            item := _read_item(
+                reader, node, where=f"items[{index}]", perspectives=perspectives, topic_question=question
+            )
+        )
+    )
+    unused = question and not any(item.question == question for item in items)
+    if unused and len(reader.problems.items) == problems_before:
+        reader.problem(
+            fields["question"], "question",
+            "does nothing: no item of this topic has a perspective and a title or cue to ask it about",
+        )
+    return items
+
+
+def _read_comparisons(
+    reader: Reader, fields: dict[str, yaml.Node], perspectives: set[str]
+) -> tuple[Comparison, ...]:
+    return tuple(
+        comparison
+        for index, node in enumerate(_list(reader, fields, "comparisons"))
+        if (comparison := _read_comparison(reader, node, where=f"comparisons[{index}]", perspectives=perspectives))
+    )
+
+
+_ITEM_KEYS = ("perspective", "title", "cue", "question", "explanation", "points", "conclusion", "tags")
+
+
 def _read_item(
-    reader: Reader, node: yaml.Node, where: str, perspectives: set[str], topic_question: str | None
+    reader: Reader, node: yaml.Node, *, where: str, perspectives: set[str], topic_question: str | None
 ) -> Item | None:
     problems_before = len(reader.problems.items)
-    fields = reader.mapping(
-        node,
-        where,
-        ("id",),
-        ("perspective", "title", "cue", "question", "explanation", "points", "conclusion", "tags"),
-    )
+    fields = reader.mapping(node, where, ("id",), _ITEM_KEYS)
     if fields is None:
         return None
     item_id = _ident(reader, fields.get("id"), f"{where}.id")
-    if item_id:
-        where = f"{where} ({item_id})"
-    perspective = None
-    if "perspective" in fields:
-        perspective = reader.text(fields["perspective"], f"{where}.perspective")
-        if perspective:
-            _check_reference(reader, fields["perspective"], perspective, perspectives, f"{where}.perspective")
+    where = f"{where} ({item_id})" if item_id else where
+    perspective = _item_perspective(reader, fields.get("perspective"), where=where, perspectives=perspectives)
     title = _marked(reader, fields.get("title"), f"{where}.title")
-    cue = _plain_text(reader, fields["cue"], f"{where}.cue") if "cue" in fields else None
-    question = _item_question(reader, fields, where, perspective, title, cue) or (
-        topic_question if perspective and (title or cue) else None
-    )
+    cue = _plain_text(reader, fields.get("cue"), f"{where}.cue")
+    shows = bool(title or cue)
+    question = _item_question(reader, fields.get("question"), where=where, perspective=perspective, shows=shows)
     explanation = _marked(reader, fields.get("explanation"), f"{where}.explanation")
     conclusion = _marked(reader, fields.get("conclusion"), f"{where}.conclusion")
-    points: list[Point] = []
-    if "points" in fields:
-        for key, key_node, value in reader.pairs(fields["points"], f"{where}.points") or ():
-            point_where = f"{where}.points.{key}"
-            ok_key = _check_ident(reader, key_node, key, point_where)
-            text = _marked(reader, value, point_where)
-            if ok_key and text:
-                points.append(Point(key, text, line_of(key_node)))
-        if not fields["points"].value and isinstance(fields["points"], yaml.MappingNode):
-            reader.problem(fields["points"], f"{where}.points", "is empty; give at least one point")
+    points = _points(reader, fields.get("points"), f"{where}.points")
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
     # An item that marks nothing is context: it states the source's content but
     # makes no card (`deckgen check` counts them).  One that states nothing is a slip.
@@ -292,59 +349,96 @@ def _read_item(
         perspective=perspective,
         title=title,
         explanation=explanation,
-        points=tuple(points),
+        points=points,
         conclusion=conclusion,
         tags=tags,
         file=reader.file,
         line=line_of(node),
         cue=cue,
-        question=question,
+        question=question or (topic_question if perspective and shows else None),
     )
 
 
+def _item_perspective(reader: Reader, node: yaml.Node | None, *, where: str, perspectives: set[str]) -> str | None:
+    if node is None:
+        return None
+    perspective = reader.text(node, f"{where}.perspective")
+    if perspective:
+        _check_reference(reader, node, value=perspective, known=perspectives, where=f"{where}.perspective")
+    return perspective
+
+
 def _item_question(
-    reader: Reader,
-    fields: dict[str, yaml.Node],
-    where: str,
-    perspective: str | None,
-    title: Marked | None,
-    cue: str | None,
+    reader: Reader, node: yaml.Node | None, *, where: str, perspective: str | None, shows: bool
 ) -> str | None:
-    """An item's own "which perspective?" question, refused where it would ask nothing."""
-    if "question" not in fields:
+    """An item's own "which perspective?" question, refused where it would ask nothing.
+
+    *shows*: whether the item has a title or a cue, what such a card shows.
+    """
+    question = _plain_text(reader, node, f"{where}.question")
+    if node is None or not question:
         return None
-    question = _plain_text(reader, fields["question"], f"{where}.question")
-    if question and not perspective:
-        reader.problem(fields["question"], f"{where}.question", "does nothing: the item has no perspective to ask for")
+    if not perspective:
+        reader.problem(node, f"{where}.question", "does nothing: the item has no perspective to ask for")
         return None
-    if question and not (title or cue):
-        reader.problem(fields["question"], f"{where}.question", "needs a title or a cue: what the card shows")
+    if not shows:
+        reader.problem(node, f"{where}.question", "needs a title or a cue: what the card shows")
         return None
     return question
 
 
-def _read_comparison(
-    reader: Reader, node: yaml.Node, where: str, perspectives: set[str]
-) -> Comparison | None:
-    fields = reader.mapping(
-        node, where, ("id", "dimension", "sides"), ("question", "which_question", "ask", "tags")
-    )
+def _points(reader: Reader, node: yaml.Node | None, where: str) -> tuple[Point, ...]:
+    if node is None:
+        return ()
+    points: list[Point] = []
+    for key, key_node, value in reader.pairs(node, where) or ():
+        ok_key = _check_ident(reader, key_node, value=key, where=f"{where}.{key}")
+        text = _marked(reader, value, f"{where}.{key}")
+        if ok_key and text:
+            points.append(Point(key, text, line_of(key_node)))
+    if not node.value and isinstance(node, yaml.MappingNode):
+        reader.problem(node, where, "is empty; give at least one point")
+    return tuple(points)
+
+
+def _read_comparison(reader: Reader, node: yaml.Node, *, where: str, perspectives: set[str]) -> Comparison | None:
+    fields = reader.mapping(node, where, ("id", "dimension", "sides"), ("question", "which_question", "ask", "tags"))
     if fields is None:
         return None
     comparison_id = _ident(reader, fields.get("id"), f"{where}.id")
-    if comparison_id:
-        where = f"{where} ({comparison_id})"
-    dimension = _plain_text(reader, fields["dimension"], f"{where}.dimension") if "dimension" in fields else None
-    sides: list[tuple[str, str]] = []
-    if "sides" in fields:
-        for pid, key_node, value in reader.pairs(fields["sides"], f"{where}.sides") or ():
-            _check_reference(reader, key_node, pid, perspectives, f"{where}.sides.{pid}")
-            text = _plain_text(reader, value, f"{where}.sides.{pid}")
-            if text:
-                sides.append((pid, text))
-        if len(fields["sides"].value) < 2 and isinstance(fields["sides"], yaml.MappingNode):
-            reader.problem(fields["sides"], f"{where}.sides", "give at least two perspectives' sides")
+    where = f"{where} ({comparison_id})" if comparison_id else where
+    dimension = _plain_text(reader, fields.get("dimension"), f"{where}.dimension")
+    sides = _sides(reader, fields.get("sides"), where=f"{where}.sides", perspectives=perspectives)
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
+    questions = _comparison_questions(reader, fields, where)
+    ask = _ask(reader, fields, where)
+    if comparison_id is None or dimension is None:
+        return None
+    return Comparison(
+        id=comparison_id,
+        dimension=dimension,
+        sides=sides,
+        tags=tags,
+        file=reader.file,
+        line=line_of(node),
+        ask=ask or BOTH,
+        **questions,
+    )
+
+
+def _sides(
+    reader: Reader, node: yaml.Node | None, *, where: str, perspectives: set[str]
+) -> tuple[tuple[str, str], ...]:
+    if node is None:
+        return ()
+    sides = _texts_by_perspective(reader, node, where=where, perspectives=perspectives)
+    if len(node.value) < 2 and isinstance(node, yaml.MappingNode):
+        reader.problem(node, where, "give at least two perspectives' sides")
+    return sides
+
+
+def _comparison_questions(reader: Reader, fields: dict[str, yaml.Node], where: str) -> dict[str, str]:
+    """The comparison's ``question`` and ``which_question`` that are given and valid, by key."""
     questions = {}
     for key, must_name in (("question", True), ("which_question", False)):
         if key in fields and (text := _plain_text(reader, fields[key], f"{where}.{key}")):
@@ -352,24 +446,27 @@ def _read_comparison(
                 reader.problem(fields[key], f"{where}.{key}", _PLACEHOLDER_HELP[key])
             else:
                 questions[key] = text
-    if "ask" in fields and (ask := reader.text(fields["ask"], f"{where}.ask")):
-        if ask not in ASK_CHOICES:
-            reader.problem(
-                fields["ask"], f"{where}.ask",
-                f"{ask!r} is not one of {', '.join(ASK_CHOICES)} "
-                "(both directions, only the sides, only the perspectives)",
-            )
-        elif ask == SIDE and "which_question" in fields:
-            reader.problem(
-                fields["which_question"], f"{where}.which_question", "does nothing: 'ask: side' asks no perspective"
-            )
-        elif ask == PERSPECTIVE and "question" in fields:
-            reader.problem(fields["question"], f"{where}.question", "does nothing: 'ask: perspective' asks no side")
-        else:
-            questions["ask"] = ask
-    if comparison_id is None or dimension is None:
+    return questions
+
+
+def _ask(reader: Reader, fields: dict[str, yaml.Node], where: str) -> str | None:
+    """The comparison's ``ask``, if given and valid."""
+    if "ask" not in fields or not (ask := reader.text(fields["ask"], f"{where}.ask")):
         return None
-    return Comparison(comparison_id, dimension, tuple(sides), tags, reader.file, line_of(node), **questions)
+    if ask not in ASK_CHOICES:
+        reader.problem(
+            fields["ask"], f"{where}.ask",
+            f"{ask!r} is not one of {', '.join(ASK_CHOICES)} (both directions, only the sides, only the perspectives)",
+        )
+    elif ask == SIDE and "which_question" in fields:
+        reader.problem(
+            fields["which_question"], f"{where}.which_question", "does nothing: 'ask: side' asks no perspective"
+        )
+    elif ask == PERSPECTIVE and "question" in fields:
+        reader.problem(fields["question"], f"{where}.question", "does nothing: 'ask: perspective' asks no side")
+    else:
+        return ask
+    return None
 
 
 _PLACEHOLDER_HELP = {
@@ -382,12 +479,12 @@ def _ident(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
     if node is None:
         return None
     value = reader.text(node, where)
-    if value is None or not _check_ident(reader, node, value, where):
+    if value is None or not _check_ident(reader, node, value=value, where=where):
         return None
     return value
 
 
-def _check_ident(reader: Reader, node: yaml.Node, value: str, where: str) -> bool:
+def _check_ident(reader: Reader, node: yaml.Node, *, value: str, where: str) -> bool:
     if not ID_PATTERN.fullmatch(value):
         reader.problem(node, where, f"{value!r} is not a valid id: {_ID_HELP}")
         return False
@@ -397,9 +494,7 @@ def _check_ident(reader: Reader, node: yaml.Node, value: str, where: str) -> boo
     return True
 
 
-def _check_reference(
-    reader: Reader, node: yaml.Node, value: str, known: set[str], where: str
-) -> None:
+def _check_reference(reader: Reader, node: yaml.Node, *, value: str, known: set[str], where: str) -> None:
     if known and value not in known:
         choices = ", ".join(sorted(known))
         reader.problem(node, where, f"unknown perspective {value!r} (deckgen.yaml names: {choices})")
@@ -422,7 +517,7 @@ def _plain_text(reader: Reader, node: yaml.Node | None, where: str) -> str | Non
 def _name(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
     """A display name that also becomes part of a deck name."""
     value = _plain_text(reader, node, where)
-    if value is None:
+    if node is None or value is None:
         return None
     if "::" in value or "\n" in value or any(ord(c) < 32 for c in value):
         reader.problem(node, where, f"{value!r} may not contain '::', line breaks or control characters")
@@ -433,31 +528,52 @@ def _name(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
     return value
 
 
+def deck_name_parts(name: str) -> list[str]:
+    """The parts of a deck name, between its '::' (Anki's nesting), stripped."""
+    return [part.strip() for part in name.split("::")]
+
+
+def deck_name_faults(name: str) -> list[DeckNameFault]:
+    """Which rules of a root deck name *name* breaks: none, or some of, in this order,
+
+    - ``"parts"``: each part between '::' must be non-empty, no character a control character;
+    - ``"length"``: at most :data:`MAX_DECK_NAME_LENGTH` characters;
+    - ``"formula"``: it may not start like a spreadsheet formula (a CSV export's deck column).
+
+    The source's ``deck`` and a custom deck's name obey the same rules; each
+    caller words its own message.
+    """
+    faults: list[DeckNameFault] = []
+    if not all(deck_name_parts(name)) or any(ord(c) < 32 for c in name):
+        faults.append("parts")
+    if len(name) > MAX_DECK_NAME_LENGTH:
+        faults.append("length")
+    if name and name[0] in FORMULA_START:
+        faults.append("formula")
+    return faults
+
+
 def _deck_name(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
-    """A root deck name; '::' nests it under parent decks, each part non-empty."""
+    """The source's root deck name; '::' nests it under parent decks."""
     value = _plain_text(reader, node, where)
-    if value is None:
+    if node is None or value is None:
         return None
-    parts = [part.strip() for part in value.split("::")]
-    if not all(parts) or any(ord(c) < 32 for c in value):
-        reader.problem(
-            node,
-            where,
-            f"{value!r} is not a valid deck name: parts separated by '::' must be non-empty, "
-            "without control characters",
-        )
+    faults = deck_name_faults(value)
+    if faults:
+        reader.problem(node, where, _DECK_NAME_HELP[faults[0]](value))
         return None
-    if len(value) > 2 * MAX_NAME_LENGTH:
-        reader.problem(node, where, f"is {len(value)} characters long; the limit is {2 * MAX_NAME_LENGTH}")
-        return None
-    if value[:1] in FORMULA_START:
-        reader.problem(
-            node,
-            where,
-            f"{value!r} starts with {value[0]!r}: a spreadsheet opening a CSV export would take it for a formula",
-        )
-        return None
-    return "::".join(parts)
+    return "::".join(deck_name_parts(value))
+
+
+_DECK_NAME_HELP: dict[DeckNameFault, Callable[[str], str]] = {
+    "parts": lambda value: (
+        f"{value!r} is not a valid deck name: parts separated by '::' must be non-empty, without control characters"
+    ),
+    "length": lambda value: f"is {len(value)} characters long; the limit is {MAX_DECK_NAME_LENGTH}",
+    "formula": lambda value: (
+        f"{value!r} starts with {value[0]!r}: a spreadsheet opening a CSV export would take it for a formula"
+    ),
+}
 
 
 def _marked(reader: Reader, node: yaml.Node | None, where: str) -> Marked | None:
@@ -480,7 +596,6 @@ def _normalise(text: str) -> str:
 
 def is_reserved_tag(tag: str) -> bool:
     """True for the tag of removed notes and its children, in any case (as Anki's search matches them)."""
-
     folded, reserved = tag.casefold(), REMOVED_TAG.casefold()
     return folded == reserved or folded.startswith(reserved + "::")
 
@@ -492,7 +607,6 @@ def tag_problem(tag: str) -> str | None:
     if any(c.isspace() for c in tag) or tag.startswith(":") or tag.endswith(":"):
         return f"tag {tag!r} may not contain spaces or start or end with ':'"
     if is_reserved_tag(tag):
-
         return (
             f"tag {tag!r} is reserved: {REMOVED_TAG!r} and its children mark notes removed"
             " from the source, which students delete"
@@ -515,23 +629,28 @@ def _tags(reader: Reader, node: yaml.Node | None, where: str) -> tuple[str, ...]
 
 def _check_unique_ids(topics: list[Topic], problems: Problems) -> None:
     """Ids name notes (and topic ids files) for ever, so they must be unique across every file."""
-    topic_seen: dict[str, str] = {}
+    _check_unique_topic_ids(topics, problems)
+    entries: list[Item | Comparison] = []
     for topic in topics:
-        line = topic.line
-        if topic.id in topic_seen:
-            problems.add(
-                topic.file, line, "topic", f"duplicate topic id {topic.id!r} (first used at {topic_seen[topic.id]})"
-            )
-        topic_seen.setdefault(topic.id, f"{topic.file}:{line}")
+        entries += topic.items
+        entries += topic.comparisons
+    seen: dict[str, str] = {}
+    for entry in entries:
+        if entry.id in seen:
+            message = f"duplicate id {entry.id!r} (first used at {seen[entry.id]})"
+            problems.add(entry.file, entry.line, entry.id, message)
+        else:
+            seen[entry.id] = f"{entry.file}:{entry.line}"
+
+
+def _check_unique_topic_ids(topics: list[Topic], problems: Problems) -> None:
     seen: dict[str, str] = {}
     for topic in topics:
-        for entry in (*topic.items, *topic.comparisons):
-            if entry.id in seen:
-                problems.add(
-                    entry.file, entry.line, entry.id, f"duplicate id {entry.id!r} (first used at {seen[entry.id]})"
-                )
-            else:
-                seen[entry.id] = f"{entry.file}:{entry.line}"
+        if topic.id in seen:
+            problems.add(
+                topic.file, topic.line, "topic", f"duplicate topic id {topic.id!r} (first used at {seen[topic.id]})"
+            )
+        seen.setdefault(topic.id, f"{topic.file}:{topic.line}")
 
 
 def _check_topic_names(topics: list[Topic], name_lines: dict[str, int], problems: Problems) -> None:

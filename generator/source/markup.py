@@ -34,27 +34,32 @@ def parse_marked(text: str) -> Marked:
         if match.group() == "{{":
             if open_at is not None:
                 raise MarkupError("a '{{' opens inside another key term; close the first with '}}'")
-            if match.start() > position:
-                segments.append((text[position : match.start()], False))
+            segments += _plain_run(text[position : match.start()])
             open_at = match.end()
         else:
             if open_at is None:
                 raise MarkupError("a '}}' closes a key term that was never opened with '{{'")
-            term = text[open_at : match.start()]
-            if not term.strip():
-                raise MarkupError("a key term '{{}}' is empty")
-            if not _WORD.search(term):
-                # a term is named by its words (its note's identity): with none,
-                # two such terms would be one note
-                raise MarkupError(f"the key term '{{{{{term}}}}}' has no letters or digits to ask for")
-            segments.append((term, True))
+            segments.append((_term(text[open_at : match.start()]), True))
             open_at = None
         position = match.end()
     if open_at is not None:
         raise MarkupError("a '{{' is never closed with '}}'")
-    if position < len(text):
-        segments.append((text[position:], False))
-    return Marked(tuple(segments))
+    return Marked(tuple(segments + _plain_run(text[position:])))
+
+
+def _plain_run(text: str) -> list[tuple[str, bool]]:
+    return [(text, False)] if text else []
+
+
+def _term(term: str) -> str:
+    """*term*, the text between '{{' and '}}', if it can be a key term."""
+    if not term.strip():
+        raise MarkupError("a key term '{{}}' is empty")
+    if not _WORD.search(term):
+        # a term is named by its words (its note's identity): with none,
+        # two such terms would be one note
+        raise MarkupError(f"the key term '{{{{{term}}}}}' has no letters or digits to ask for")
+    return term
 
 
 def has_markers(text: str) -> bool:
@@ -101,11 +106,16 @@ def to_html(text: str) -> str:
 
 
 def cloze(text: str, number: int = 1) -> str:
-    """*text* as Anki cloze ``number``; colons are entities so ``::`` can't split it."""
+    """*text* as Anki cloze ``number`` (``{{c1::…}}``), escaped by :func:`to_html`.
+
+    The one place deckgen writes cloze syntax (key terms and removed notes alike).
+    Colons become entities, so a ``::`` in the text cannot end the answer and
+    start a hint.
+    """
     return f"{{{{c{number}::{to_html(text).replace(':', '&#58;')}}}}}"
 
 
-def marked_html(marked: Marked, hide: Collection[int] = (), hide_all: bool = False, bold: bool = True) -> str:
+def marked_html(marked: Marked, hide: Collection[int] = (), *, hide_all: bool = False, bold: bool = True) -> str:
     """Render *marked* to HTML: the key terms numbered in *hide* (or all) become cloze 1.
 
     Terms not hidden are shown in bold (with *bold*), so a back shows what
@@ -130,31 +140,45 @@ def sentences(marked: Marked) -> list[tuple[Marked, tuple[int, ...]]]:
     A sentence never ends inside a key term.  Used to show a card only the
     sentence it asks about, not the whole paragraph.
     """
-    result: list[tuple[Marked, tuple[int, ...]]] = []
-    current: list[tuple[str, bool]] = []
-    terms: list[int] = []
-    term_index = 0
-
-    def close() -> None:
-        if "".join(text for text, _ in current).strip():
-            result.append((Marked(tuple(current)), tuple(terms)))
-        current.clear()
-        terms.clear()
-
+    splitter = _SentenceSplitter()
     for text, is_term in marked.segments:
         if is_term:
-            current.append((text, True))
-            terms.append(term_index)
-            term_index += 1
-            continue
+            splitter.add_term(text)
+        else:
+            splitter.add_plain(text)
+    splitter.close()
+    return splitter.result
+
+
+class _SentenceSplitter:
+    """Collects segments into sentences: the current one, and those closed."""
+
+    def __init__(self) -> None:
+        self.result: list[tuple[Marked, tuple[int, ...]]] = []
+        self.current: list[tuple[str, bool]] = []
+        self.terms: list[int] = []
+        self.term_count = 0
+
+    def add_term(self, text: str) -> None:
+        self.current.append((text, True))
+        self.terms.append(self.term_count)
+        self.term_count += 1
+
+    def add_plain(self, text: str) -> None:
+        """A plain run, which may end sentences (their ends stay with them, the spaces after go)."""
         position = 0
         for match in _SENTENCE_END.finditer(text):
             piece = text[position : match.start()] + match.group().rstrip(" \t\n")
             if piece:
-                current.append((piece, False))
-            close()
+                self.current.append((piece, False))
+            self.close()
             position = match.end()
         if position < len(text):
-            current.append((text[position:], False))
-    close()
-    return result
+            self.current.append((text[position:], False))
+
+    def close(self) -> None:
+        """End the current sentence (one of only spaces is dropped)."""
+        if "".join(text for text, _ in self.current).strip():
+            self.result.append((Marked(tuple(self.current)), tuple(self.terms)))
+        self.current = []
+        self.terms = []
