@@ -90,21 +90,28 @@ def read_yaml(
     if read is not None:
         read[path] = data
     text = _decode(data, shown, problems)
-    if text is None:
-        return None
-    if not text.strip() or all(
-        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
-    ):
-        problems.add(shown, 1, "", "the file is empty; expected a mapping of keys to values")
+    return None if text is None else _document(text, shown, problems)
+
+
+_EMPTY = "the file is empty; expected a mapping of keys to values"
+
+
+def _document(text: str, shown: str, problems: Problems) -> yaml.Node | None:
+    """The root node of *text*, or ``None`` after a problem (an empty document is one)."""
+    if _is_blank(text):
+        problems.add(shown, 1, "", _EMPTY)
         return None
     node = _compose(text, shown, problems)
-    if node is None:
-        return None
     if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null" and not node.value:
         # only '---' / '...' markers and comments: as empty as an empty file
-        problems.add(shown, 1, "", "the file is empty; expected a mapping of keys to values")
+        problems.add(shown, 1, "", _EMPTY)
         return None
     return node
+
+
+def _is_blank(text: str) -> bool:
+    """True if *text* holds nothing but white space and comments."""
+    return not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
 
 
 def _read_bytes(path: str, shown: str, problems: Problems) -> bytes | None:
@@ -136,11 +143,7 @@ def _regular_file_size(path: str, shown: str, problems: Problems) -> int | None:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        if os.path.islink(path):
-            target = os.readlink(path)
-            problems.add(shown, 1, "", f"is a symbolic link to {target!r}, which does not exist")
-        else:
-            problems.add(shown, 1, "", "cannot be read: No such file or directory")
+        _missing(path, shown, problems)
         return None
     except OSError as exc:
         problems.add(shown, 1, "", f"cannot be read: {exc.strerror or exc}")
@@ -154,7 +157,27 @@ def _regular_file_size(path: str, shown: str, problems: Problems) -> int | None:
     return info.st_size
 
 
+def _missing(path: str, shown: str, problems: Problems) -> None:
+    """Record that *path* is not there: a dangling symbolic link says where it points."""
+    if os.path.islink(path):
+        target = os.readlink(path)
+        problems.add(shown, 1, "", f"is a symbolic link to {target!r}, which does not exist")
+    else:
+        problems.add(shown, 1, "", "cannot be read: No such file or directory")
+
+
 def _decode(data: bytes, shown: str, problems: Problems) -> str | None:
+    """*data* as NFC text with only the line breaks editors count, or ``None`` after a problem."""
+    text = _utf8(data, shown, problems)
+    # YAML counts these as line breaks and editors do not: every line number after
+    # one would be wrong, so they are refused where they stand.
+    if text is None or not _ODD_BREAK.search(text):  # the usual case: one scan in C, no line loop
+        return text
+    return None if _refuse_odd_breaks(text, shown, problems) else text
+
+
+def _utf8(data: bytes, shown: str, problems: Problems) -> str | None:
+    """*data* decoded and NFC-normalized, or ``None`` after a problem (a byte-order mark, bytes not UTF-8)."""
     if data.startswith(b"\xef\xbb\xbf"):
         problems.add(
             shown, 1, "", "starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM"
@@ -170,11 +193,7 @@ def _decode(data: bytes, shown: str, problems: Problems) -> str | None:
             shown, line, "", f"is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8"
         )
         return None
-    # YAML counts these as line breaks and editors do not: every line number after
-    # one would be wrong, so they are refused where they stand.
-    if not _ODD_BREAK.search(text):  # the usual case: one scan in C, no line loop
-        return text
-    return None if _refuse_odd_breaks(text, shown, problems) else text
+    return text
 
 
 def _refuse_odd_breaks(text: str, shown: str, problems: Problems) -> bool:
@@ -467,18 +486,21 @@ class Reader:
         result: list[tuple[str, yaml.Node, yaml.Node]] = []
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _TAG + "str":
-                self.problem(key_node, where, _key_problem(key_node))
-                continue
-            key = key_node.value
-            if key in first_line:
-                self.problem(
-                    key_node, where, f"duplicate key {key!r} (first given on line {first_line[key]})"
-                )
-                continue
-            first_line[key] = line_of(key_node)
-            result.append((key, key_node, value_node))
+            if self.new_key(key_node, where, first_line):
+                result.append((key_node.value, key_node, value_node))
         return result
+
+    def new_key(self, key_node: yaml.Node, where: str, first_line: dict[str, int]) -> bool:
+        """True if *key_node* is text not yet in *first_line* (the line of each key so far), now added."""
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _TAG + "str":
+            self.problem(key_node, where, _key_problem(key_node))
+            return False
+        key = key_node.value
+        if key in first_line:
+            self.problem(key_node, where, f"duplicate key {key!r} (first given on line {first_line[key]})")
+            return False
+        first_line[key] = line_of(key_node)
+        return True
 
     def mapping(
         self,
