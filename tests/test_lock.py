@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pytest
@@ -495,3 +495,30 @@ def test_a_lock_too_large_to_read_back_is_not_written(tmp_path, monkeypatch, val
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: the lock would be ")
     assert not (source / "deckgen.lock").exists() and not (tmp_path / "out").exists()
+
+
+# --- one field list, typed change kinds ------------------------------------------------
+
+
+def test_the_lock_writes_each_entry_with_the_fields_the_checker_reads(valid_lock):
+    """The writer and the checker share one field list per entry: what is written is what is read."""
+    parsed = json.loads(valid_lock)
+    assert [list(note) for note in parsed["notes"].values()] == [list(lock_module.LOCKED_NOTE_FIELDS)] * 7
+    assert [list(entry) for entry in parsed["note_types"].values()] == [list(lock_module.NOTE_TYPE_FIELDS)] * 2
+    assert set(lock_module.LOCKED_NOTE_FIELDS) == {f.name for f in fields(lock_module.LockedNote)}
+
+
+def test_change_kinds_are_counted_and_read_without_getattr():
+    assert lock_module.CHANGE_KINDS == tuple(f.name for f in fields(lock_module.Changes))
+    changes = lock_module.Changes.count(["added", "removed", "removed", "unchanged"])
+    assert [changes.of(kind) for kind in lock_module.CHANGE_KINDS] == [1, 0, 1, 2]
+
+
+def test_a_repeated_note_is_checked_and_located_at_its_first_entry(tmp_path, valid_lock):
+    """The entry json keeps (the first) is checked; the repeated one's lines never replace its lines."""
+    source = write_source(tmp_path / "src", TOPIC)
+    (source / "deckgen.lock").write_text(insert_line(7, entry(TITLE, mod=-1))(valid_lock), encoding="utf-8")
+    assert_refused(source, tmp_path, [
+        refused(f"note {TITLE!r}, line 8", f"mod should be {TIME}, not -1"),
+        refused(f"note {TITLE!r}, line 15", 'appears twice in "notes" (first on line 8)'),
+    ])

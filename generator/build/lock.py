@@ -14,22 +14,22 @@ a list of the notes a change touched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import stat
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from itertools import accumulate
-from json.decoder import JSONArray, JSONObject
-from json.scanner import py_make_scanner
+from operator import attrgetter
+from typing import Literal, TypeGuard, cast, get_args
 
-from generator.anki.schema import NoteTypeSchema, content_hash
+from generator.anki.schema import NoteTypeSchema
+from generator.anki.schema import content_hash as content_hash  # re-exported: pipeline imports it from here
+from generator.cards.notes import CLOZE, NOTE_KINDS, NoteKind, NoteSpec
 from generator.errors import ContentError, DeckgenError, Problem
-from generator.source.content import REMOVED_TAG
-from generator.cards.notes import CLOZE, COMPARISON, NoteSpec
+from generator.source.content import REMOVED_TAG as REMOVED_TAG  # re-exported: tests import it from here
 from generator.source.loader import ID_PATTERN
 
 LOCK_NAME = "deckgen.lock"
@@ -47,10 +47,16 @@ class LockedNote:
     mod: int
     topic: str
     deck: str
-    note_type: str
+    note_type: NoteKind
     cards: int
     label: str
     removed: int | None = None
+
+
+LOCKED_NOTE_FIELDS = tuple(sorted(f.name for f in fields(LockedNote)))
+"""A note entry's fields, in the order the lock writes them: the one list the writer and the checker use."""
+NOTE_TYPE_FIELDS = tuple(sorted(f.name for f in fields(NoteTypeSchema)))
+"""A note type entry's fields, in the order the lock writes them."""
 
 
 @dataclass(frozen=True)
@@ -78,17 +84,7 @@ def read_lock(path: str) -> Lock:
     if not os.path.exists(path):
         return EMPTY_LOCK
     data = read_lock_bytes(path)
-    deep = _too_deep(data)
-    if deep is not None:
-        line = data.count(b"\n", 0, deep) + 1
-        raise ContentError([Problem(path, line, "", _TOO_DEEP)])
-    origin = _Origin(path, _decode(path, data))
-    try:
-        parsed = _parse(origin)
-    except json.JSONDecodeError as exc:
-        raise ContentError([Problem(path, exc.lineno, "", f"the lock is not valid JSON: {exc.msg}")]) from None
-    except RecursionError:  # not expected: _too_deep has refused whatever nests this deep
-        raise ContentError([Problem(path, 1, "", _TOO_DEEP)]) from None
+    origin, parsed = _parsed(path, data)
     # Strings are checked for lone surrogates and control characters only if an escape could make one.
     checker = _Checker(
         origin,
@@ -98,6 +94,21 @@ def read_lock(path: str) -> Lock:
     lock = checker.lock(parsed)
     checker.raise_if_any()
     return lock
+
+
+def _parsed(path: str, data: bytes) -> tuple[_Origin, object]:
+    """The lock's text and its JSON, or the problem of the file that stops its parsing."""
+    deep = _too_deep(data)
+    if deep is not None:
+        line = data.count(b"\n", 0, deep) + 1
+        raise ContentError([Problem(path, line, "", _TOO_DEEP)])
+    origin = _Origin(path, _decode(path, data))
+    try:
+        return origin, _parse(origin)
+    except json.JSONDecodeError as exc:
+        raise ContentError([Problem(path, exc.lineno, "", f"the lock is not valid JSON: {exc.msg}")]) from None
+    except RecursionError:  # not expected: _too_deep has refused whatever nests this deep
+        raise ContentError([Problem(path, 1, "", _TOO_DEEP)]) from None
 
 
 MAX_LOCK_BYTES = 64 * 1024 * 1024
@@ -112,7 +123,6 @@ milliseconds, so a time past 2**63 / 1000 would overflow SQLite's integers.
 MAX_TYPE_ID = 2**63 - 1
 MAX_DEPTH = 4
 """The deepest nesting in a lock: the lock, "note_types", a note type, its "fields"."""
-NOTE_KINDS = (CLOZE, COMPARISON)
 
 _TOO_DEEP = (
     f"the lock nests lists or objects deeper than a lock can ({MAX_DEPTH} levels); restore it from version control"
@@ -135,14 +145,7 @@ def _refused(path: str, line: int, message: str) -> ContentError:
 def read_lock_bytes(path: str) -> bytes:
     """The lock's bytes: a regular file of at most MAX_LOCK_BYTES (checked before reading)."""
     try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise _refused(path, 1, "is a directory, not a lock file")
-        if not stat.S_ISREG(info.st_mode):
-            raise _refused(
-                path, 1, "is not a regular file (a device, pipe or socket); restore the lock from version control"
-            )
-        size = info.st_size
+        size = _regular_file_size(path)
         data = b""
         if size <= MAX_LOCK_BYTES:
             with open(path, "rb") as handle:
@@ -154,6 +157,18 @@ def read_lock_bytes(path: str) -> bytes:
         limit = f"the limit is {MAX_LOCK_BYTES:,}"
         raise _refused(path, 1, f"the lock is {size:,} bytes; {limit}; restore it from version control")
     return data
+
+
+def _regular_file_size(path: str) -> int:
+    """The size of the regular file at *path*; anything else is refused unopened (a device may never end)."""
+    info = os.stat(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise _refused(path, 1, "is a directory, not a lock file")
+    if not stat.S_ISREG(info.st_mode):
+        raise _refused(
+            path, 1, "is not a regular file (a device, pipe or socket); restore the lock from version control"
+        )
+    return info.st_size
 
 
 def _decode(path: str, data: bytes) -> str:
@@ -182,6 +197,11 @@ def _too_deep(data: bytes) -> int | None:
     brackets = b"".join(bare.replace(b'""', b"").split(b'"')[::2])
     if not brackets or max(accumulate(map(_STEP.__getitem__, brackets))) <= MAX_DEPTH:
         return None
+    return _first_too_deep(data)
+
+
+def _first_too_deep(data: bytes) -> int:
+    """Where the first bracket past MAX_DEPTH is, brackets in strings skipped."""
     depth = 0
     for token in _TOKEN.finditer(data):
         step = _STEP.get(data[token.start()])
@@ -228,7 +248,10 @@ def _parse_int(text: str) -> int | _Huge:
     return int(text) if len(text) <= 40 else _Huge(len(text.lstrip("-")))
 
 
-_Place = tuple  # where a value is in the lock: the keys (and list indexes) down to it
+_Place = tuple[str | int, ...]
+"""Where a value is in the lock: the keys (and list indexes) down to it."""
+_Duplicate = tuple[_Place, str, int, int]
+"""A repeated key: the path of its object, the key, its line, the line of its first occurrence."""
 
 
 @dataclass
@@ -237,8 +260,7 @@ class _Located:
 
     data: object
     lines: dict[_Place, int]
-    duplicates: list[tuple[_Place, str, int, int]]
-    """For each repeated key: the path of its object, the key, its line, the line of its first occurrence."""
+    duplicates: list[_Duplicate]
 
 
 class _Origin:
@@ -250,9 +272,14 @@ class _Origin:
         self._located: _Located | None = None
 
     def located(self) -> _Located:
+        """The lock parsed again with lines, once: only a lock with a problem pays for it."""
         if self._located is None:
             self._located = _locate(self.text)
         return self._located
+
+    def duplicates(self) -> list[_Duplicate]:
+        """The repeated keys, if the lock had any (only then has it been located already)."""
+        return self._located.duplicates if self._located is not None else []
 
     def problem(self, path: _Place, what: str, line: int | None = None) -> Problem:
         """A problem with the value at *path*.
@@ -268,64 +295,94 @@ def _content_problem(path: str, line: int, where: str, what: str) -> Problem:
     return Problem(path, line, where, f"the lock cannot be read: {what}; restore it from version control")
 
 
-class _Node:
-    """An object or list of :func:`_locate`: its items with where each value starts."""
-
-    __slots__ = ("items", "is_object")
-
-    def __init__(self, items: list[tuple[str | int, int, object]], is_object: bool) -> None:
-        self.items = items
-        self.is_object = is_object
-
-
 def _locate(text: str) -> _Located:
-    """Parse *text* (JSON no deeper than MAX_DEPTH) noting the line of every value.
+    """Parse *text* (valid JSON no deeper than MAX_DEPTH) noting the line of every value."""
+    locator = _Locator(text)
+    start = locator.skip(0)
+    locator.lines[()] = locator.line(start)
+    data, _ = locator.value(start, ())
+    return _Located(data, locator.lines, locator.duplicates)
 
-    json's pure-Python scanner, with its object and list parsers wrapped to
-    record where each value starts; several times slower than json.loads,
-    so used only once a problem is to be reported.
+
+class _Locator:
+    """A JSON parser that notes where each value starts, for a lock json.loads has already read.
+
+    Objects and lists are walked here, every other value is left to json's
+    own decoder (public ``raw_decode``); several times slower than json.loads,
+    so used only once a problem is to be reported.  Lines are recorded for the
+    first occurrence of a repeated key only (the value json.loads would keep).
     """
 
-    def recorder(scan_once, starts: list[int]):  # noqa: ANN001, ANN202
-        def recording(string: str, index: int):  # noqa: ANN202
-            starts.append(index)
-            return scan_once(string, index)
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.newlines = [match.start() for match in re.finditer("\n", text)]
+        self.lines: dict[_Place, int] = {}
+        self.duplicates: list[_Duplicate] = []
+        self.scalar = json.JSONDecoder(parse_int=_parse_int).raw_decode
 
-        return recording
+    def line(self, index: int) -> int:
+        return bisect_left(self.newlines, index) + 1
 
-    def parse_object(s_and_end, strict, scan_once, object_hook, pairs_hook, memo):  # noqa: ANN001, ANN202, ARG001
-        starts: list[int] = []
-        pairs, end = JSONObject(s_and_end, strict, recorder(scan_once, starts), None, list, memo)
-        return _Node([(key, start, value) for (key, value), start in zip(pairs, starts, strict=False)], True), end
+    def skip(self, index: int) -> int:
+        """The index of the first character at or after *index* that is not JSON whitespace."""
+        text = self.text
+        while index < len(text) and text[index] in " \t\n\r":
+            index += 1
+        return index
 
-    def parse_array(s_and_end, scan_once):  # noqa: ANN001, ANN202
-        starts: list[int] = []
-        values, end = JSONArray(s_and_end, recorder(scan_once, starts))
-        items = [(index, start, value) for index, (value, start) in enumerate(zip(values, starts, strict=False))]
-        return _Node(items, False), end
+    def value(self, index: int, path: _Place | None) -> tuple[object, int]:
+        """The value starting at *index* and the index after it; lines are noted below *path* unless None."""
+        opener = self.text[index]
+        if opener == "{":
+            return self.members(index + 1, path)
+        if opener == "[":
+            return self.elements(index + 1, path)
+        return self.scalar(self.text, index)
 
-    decoder = json.JSONDecoder(parse_int=_parse_int)
-    decoder.parse_object = parse_object  # type: ignore[assignment]
-    decoder.parse_array = parse_array  # type: ignore[assignment]
-    decoder.scan_once = py_make_scanner(decoder)
-    newlines = [match.start() for match in re.finditer("\n", text)]
-    lines: dict[_Place, int] = {(): bisect_left(newlines, len(text) - len(text.lstrip())) + 1}
-    duplicates: list[tuple[_Place, str, int, int]] = []
+    def members(self, index: int, path: _Place | None) -> tuple[dict[str, object], int]:
+        result: dict[str, object] = {}
 
-    def build(node: object, path: _Place) -> object:
-        if not isinstance(node, _Node):
-            return node
-        result: dict = {}
-        for key, start, value in node.items:
-            line = bisect_left(newlines, start) + 1
-            if key in result:
-                duplicates.append((path, str(key), line, lines[(*path, key)]))
-                continue
-            lines[(*path, key)] = line
-            result[key] = build(value, (*path, key))
-        return result if node.is_object else list(result.values())
+        def member(start: int) -> int:
+            key, end = self.scalar(self.text, start)
+            value_start = self.skip(self.skip(end) + 1)  # past the ':'
+            value, end = self.value(value_start, self.member_place(path, result, key, value_start))
+            result.setdefault(key, value)
+            return end
 
-    return _Located(build(decoder.decode(text), ()), lines, duplicates)
+        return result, self.items(index, "}", member)
+
+    def elements(self, index: int, path: _Place | None) -> tuple[list[object], int]:
+        result: list[object] = []
+
+        def item(start: int) -> int:
+            value, end = self.value(start, self.place(path, len(result), start))
+            result.append(value)
+            return end
+
+        return result, self.items(index, "]", item)
+
+    def items(self, index: int, close: str, parse: Callable[[int], int]) -> int:
+        """Parse items up to *close*, each by *parse* (which returns the index after it); the index after *close*."""
+        index = self.skip(index)
+        while self.text[index] != close:
+            index = self.skip(parse(index))
+            if self.text[index] == ",":
+                index = self.skip(index + 1)
+        return index + 1
+
+    def place(self, path: _Place | None, key: str | int, start: int) -> _Place | None:
+        """The path of an item, its line noted; None below an ignored (repeated) key."""
+        if path is None:
+            return None
+        place = (*path, key)
+        self.lines[place] = self.line(start)
+        return place
+
+    def member_place(self, path: _Place | None, seen: dict[str, object], key: str, start: int) -> _Place | None:
+        if path is not None and key in seen:
+            self.duplicates.append((path, key, self.line(start), self.lines[(*path, key)]))
+            return None
+        return self.place(path, key, start)
 
 
 def _show(value: object) -> str:
@@ -374,20 +431,34 @@ def _is_topic(value: object) -> bool:
     return type(value) is str and ID_PATTERN.fullmatch(value) is not None
 
 
+def _is_note_kind(value: object) -> TypeGuard[NoteKind]:
+    return type(value) is str and value in NOTE_KINDS
+
+
 _Rules = dict[str, tuple[Callable[[object], bool], str]]
-_NOTE_FIELDS: _Rules = {
+"""For each field of an entry: the check of its value, and what the value should be."""
+
+
+def _rules(names: tuple[str, ...], rules: _Rules) -> _Rules:
+    """*rules* in the order of *names*, which they must cover exactly: the fields are listed once."""
+    if rules.keys() != set(names):
+        raise AssertionError(f"the rules of {sorted(rules)} do not match the fields {names}")
+    return {name: rules[name] for name in names}
+
+
+_NOTE_RULES = _rules(LOCKED_NOTE_FIELDS, {
     "cards": (lambda v: type(v) is int and v in (1, 2), "1 or 2"),
     "deck": (_is_name, "a deck name (not empty, without control characters)"),
     "guid": (_is_guid, "a GUID (a string, not empty, without spaces or control characters)"),
     "hash": (lambda v: v == "removed" or _is_hash(v), 'a content hash (16 hexadecimal digits) or "removed"'),
     "label": (lambda v: type(v) is str, "a string"),
     "mod": (_is_time, _TIME),
-    "note_type": (lambda v: type(v) is str and v in NOTE_KINDS, " or ".join(json.dumps(k) for k in NOTE_KINDS)),
+    "note_type": (_is_note_kind, " or ".join(json.dumps(k) for k in NOTE_KINDS)),
     "removed": (lambda v: v is None or _is_time(v), f"null or {_TIME}"),
     "topic": (_is_topic, "a topic id (lowercase letters and digits, joined by - or _)"),
-}
-_NOTE_KEYS = frozenset(_NOTE_FIELDS)
-_TYPE_FIELDS: _Rules = {
+})
+_NOTE_KEYS = frozenset(LOCKED_NOTE_FIELDS)
+_TYPE_RULES = _rules(NOTE_TYPE_FIELDS, {
     "fields": (_is_names, "a list of field names"),
     "hash": (_is_hash, "a hash (16 hexadecimal digits)"),
     "id": (
@@ -396,56 +467,67 @@ _TYPE_FIELDS: _Rules = {
     "mod": (_is_time, _TIME),
     "name": (_is_name, "a note type name (not empty, without control characters)"),
     "templates": (_is_names, "a list of template names"),
-}
+})
 _TOP_FIELDS = ("version", "note_types", "notes")
 
 
 class _Checker:
     """Validates a parsed lock field by field, collecting every problem."""
 
-    def __init__(self, origin: _Origin, surrogates: bool = True, controls: bool = True) -> None:
+    def __init__(self, origin: _Origin, *, surrogates: bool = True, controls: bool = True) -> None:
         self.origin = origin
         self.surrogates = surrogates
         """An escaped UTF-16 surrogate somewhere: look for a lone one in every string."""
         self.controls = controls
         """An escape somewhere that may be a control character: look for them in keys."""
         self.found: list[tuple[_Place, str]] = []
+        self.owners: dict[str, str] = {}
+        """The key of the note each GUID was first seen in."""
+        # Few distinct topics and decks: each is checked once, then looked up.
+        self.topics: set[str] = set()
+        self.decks: set[str] = set()
 
     def add(self, path: _Place, what: str) -> None:
         self.found.append((path, what))
 
     def raise_if_any(self) -> None:
-        located = self.origin._located
-        duplicates = located.duplicates if located is not None else []
+        """Raise a ContentError of every problem found, repeated keys last."""
+        duplicates = self.origin.duplicates()
         if not self.found and not duplicates:
             return
         problems = [self.origin.problem(path, what) for path, what in self.found]
-        for path, key, line, first in duplicates:
-            if path in (("notes",), ("note_types",)):
-                what = f"appears twice in {json.dumps(path[0])}"
-            else:
-                what = f"{_show(key)} appears twice"
-            if first != line:
-                what += f" (first on line {first})"
-            problems.append(self.origin.problem((*path, key), what, line))
+        problems += [self.duplicate(*duplicate) for duplicate in duplicates]
         raise ContentError(problems)
 
+    def duplicate(self, path: _Place, key: str, line: int, first: int) -> Problem:
+        if path in (("notes",), ("note_types",)):
+            what = f"appears twice in {json.dumps(path[0])}"
+        else:
+            what = f"{_show(key)} appears twice"
+        if first != line:
+            what += f" (first on line {first})"
+        return self.origin.problem((*path, key), what, line)
+
     def lock(self, data: object) -> Lock:
+        """The lock *data* describes, its problems noted (an empty lock if it is no lock of ours)."""
         if type(data) is not dict:
             self.add((), f'the lock should be an object of "version", "note_types" and "notes", not {_show(data)}')
             return EMPTY_LOCK
         self.fields((), data, _TOP_FIELDS)
-        if "version" in data:
-            version = data["version"]
-            if type(version) is not int or version != LOCK_VERSION:
-                self.add(("version",), f"version should be {LOCK_VERSION}, not {_show(version)}")
-                if type(version) is int:
-                    return EMPTY_LOCK  # another version's lock: its fields are not ours to judge
+        if "version" in data and not self.version(data["version"]):
+            return EMPTY_LOCK  # another version's lock: its fields are not ours to judge
         note_types = self.note_types(data["note_types"]) if "note_types" in data else {}
         notes = self.notes(data["notes"]) if "notes" in data else {}
         return Lock(notes, note_types, origin=self.origin)
 
-    def fields(self, path: _Place, value: dict, names: Iterable[str]) -> bool:
+    def version(self, version: object) -> bool:
+        """False if *version* is another version's number; a version that is no number is noted only."""
+        if type(version) is int and version == LOCK_VERSION:
+            return True
+        self.add(("version",), f"version should be {LOCK_VERSION}, not {_show(version)}")
+        return type(version) is not int
+
+    def fields(self, path: _Place, value: Mapping[str, object], names: Iterable[str]) -> bool:
         """Report the missing and unknown fields of *value*; True if it has exactly *names*."""
         names = tuple(names)
         if value.keys() == set(names):
@@ -458,7 +540,7 @@ class _Checker:
                 self.add((*path, name), f"unknown field {_show(name)}")
         return False
 
-    def values(self, path: _Place, entry: dict, rules: _Rules) -> bool:
+    def values(self, path: _Place, entry: Mapping[str, object], rules: _Rules) -> bool:
         """Check each field of *entry* that *rules* know; True if all are right."""
         valid = True
         for name, (check, description) in rules.items():
@@ -481,71 +563,69 @@ class _Checker:
         return True
 
     def note_types(self, value: object) -> dict[str, NoteTypeSchema]:
+        """The note types of the lock's "note_types", each with a problem left out."""
         if type(value) is not dict:
             self.add(("note_types",), f"note_types should be an object of note types by kind, not {_show(value)}")
             return {}
         result = {}
         for kind, entry in value.items():
-            path = ("note_types", kind)
-            if kind not in NOTE_KINDS:
-                known = " and ".join(json.dumps(k) for k in NOTE_KINDS)
-                self.add(path, f"is not a note type of deckgen (they are {known})")
-            elif type(entry) is not dict:
-                self.add(path, f"should be an object, not {_show(entry)}")
-            elif self.fields(path, entry, _TYPE_FIELDS) & self.values(path, entry, _TYPE_FIELDS):
-                result[kind] = NoteTypeSchema(
-                    entry["id"], entry["name"], tuple(entry["fields"]), tuple(entry["templates"]),
-                    entry["hash"], entry["mod"],
-                )
+            schema = self.note_type(kind, entry)
+            if schema is not None:
+                result[kind] = schema
         return result
 
+    def note_type(self, kind: str, entry: object) -> NoteTypeSchema | None:
+        path = ("note_types", kind)
+        if kind not in NOTE_KINDS:
+            known = " and ".join(json.dumps(k) for k in NOTE_KINDS)
+            self.add(path, f"is not a note type of deckgen (they are {known})")
+        elif type(entry) is not dict:
+            self.add(path, f"should be an object, not {_show(entry)}")
+        elif self.fields(path, entry, _TYPE_RULES) & self.values(path, entry, _TYPE_RULES):
+            return NoteTypeSchema(**{**entry, "fields": tuple(entry["fields"]), "templates": tuple(entry["templates"])})
+        return None
+
     def notes(self, value: object) -> dict[str, LockedNote]:
+        """The notes of the lock's "notes", each with a problem left out."""
         if type(value) is not dict:
             self.add(("notes",), f"notes should be an object of notes by key, not {_show(value)}")
             return {}
         result = {}
-        owners: dict[str, str] = {}
-        hex16 = _HEX16.fullmatch
-        # Few distinct topics and decks: each is checked once (by _is_topic, _is_name), then looked up.
-        topics: set[object] = set()
-        decks: set[object] = set()
-        control = _CONTROL.search if self.controls else lambda key: None
+        quick = not self.surrogates  # an escaped surrogate anywhere: every note the slow way
         for key, entry in value.items():
-            # The common case, a valid entry, in one expression: the rules of _NOTE_FIELDS, inline.
-            if (
-                not self.surrogates
-                and type(entry) is dict
-                and entry.keys() == _NOTE_KEYS
-                and key
-                and not control(key)
-                and type(guid := entry["guid"]) is str
-                and guid
-                and guid.isprintable()
-                and " " not in guid
-                and type(mod := entry["mod"]) is int
-                and 0 <= mod <= MAX_TIME
-                and ((removed := entry["removed"]) is None or (type(removed) is int and 0 <= removed <= MAX_TIME))
-                and type(digest := entry["hash"]) is str
-                and (digest == "removed" or hex16(digest))
-                and type(topic := entry["topic"]) is str
-                and (topic in topics or (_is_topic(topic) and not topics.add(topic)))
-                and type(deck := entry["deck"]) is str
-                and (deck in decks or (_is_name(deck) and not decks.add(deck)))
-                and type(note_type := entry["note_type"]) is str
-                and note_type in NOTE_KINDS
-                and type(cards := entry["cards"]) is int
-                and (cards == 1 or (cards == 2 and note_type != CLOZE))
-                and type(label := entry["label"]) is str
-                and owners.setdefault(guid, key) == key
-            ):
-                result[key] = LockedNote(guid, digest, mod, topic, deck, note_type, cards, label, removed)
-            else:
-                note = self.note(key, entry, owners)
-                if note is not None:
-                    result[key] = note
+            note = (quick and self.quick_note(key, entry)) or self.note(key, entry)
+            if note is not None:
+                result[key] = note
         return result
 
-    def note(self, key: str, entry: object, owners: dict[str, str]) -> LockedNote | None:
+    def quick_note(self, key: str, entry: object) -> LockedNote | None:
+        """The note if *entry* is right, else None: the common case, checked in one expression.
+
+        The rules of _NOTE_RULES, inline (tens of thousands of notes).  A note
+        it returns None for is checked again by :meth:`note`, which reports.
+        """
+        if not (
+            type(entry) is dict
+            and entry.keys() == _NOTE_KEYS
+            and key
+            and not (self.controls and _CONTROL.search(key))
+            and _is_guid(guid := entry["guid"])
+            and _is_time(entry["mod"])
+            and ((removed := entry["removed"]) is None or _is_time(removed))
+            and type(digest := entry["hash"]) is str
+            and (digest == "removed" or _HEX16.fullmatch(digest))
+            and _known(self.topics, entry["topic"], _is_topic)
+            and _known(self.decks, entry["deck"], _is_name)
+            and _is_note_kind(note_type := entry["note_type"])
+            and type(cards := entry["cards"]) is int
+            and (cards == 1 or (cards == 2 and note_type != CLOZE))
+            and type(entry["label"]) is str
+            and self.owners.setdefault(guid, key) == key
+        ):
+            return None
+        return LockedNote(**entry)
+
+    def note(self, key: str, entry: object) -> LockedNote | None:
         """One note entry, every problem of it reported; the note if it has none."""
         path = ("notes", key)
         if key == "" or _CONTROL.search(key) or (self.surrogates and _SURROGATE.search(key)):
@@ -554,53 +634,62 @@ class _Checker:
         if type(entry) is not dict:
             self.add(path, f"should be an object, not {_show(entry)}")
             return None
-        if not self.fields(path, entry, _NOTE_FIELDS) & self.values(path, entry, _NOTE_FIELDS):
+        if not self.fields(path, entry, _NOTE_RULES) & self.values(path, entry, _NOTE_RULES):
             return None
         if entry["note_type"] == CLOZE and entry["cards"] != 1:
             self.add((*path, "cards"), f"cards should be 1 for a cloze note, not {entry['cards']}")
             return None
-        guid = entry["guid"]
-        owner = owners.setdefault(guid, key)
+        owner = self.owners.setdefault(entry["guid"], key)
         if owner != key:
-            self.add((*path, "guid"), f"guid {_show(guid)} is also the guid of note {owner!r}")
+            self.add((*path, "guid"), f"guid {_show(entry['guid'])} is also the guid of note {owner!r}")
             return None
-        return LockedNote(
-            guid, entry["hash"], entry["mod"], entry["topic"], entry["deck"],
-            entry["note_type"], entry["cards"], entry["label"], entry["removed"],
-        )
+        return LockedNote(**entry)
+
+
+def _known(seen: set[str], value: object, valid: Callable[[object], bool]) -> bool:
+    """Whether *value* is valid, each distinct value checked once."""
+    if value in seen:
+        return True
+    if type(value) is str and valid(value):
+        seen.add(value)
+        return True
+    return False
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_note_values = attrgetter(*LOCKED_NOTE_FIELDS)
+_type_values = attrgetter(*NOTE_TYPE_FIELDS)
 
 
 def dump_lock(lock: Lock) -> str:
     """The lock as text: sorted, one note per line, so diffs stay readable."""
-    lines = ["{", f'"version": {LOCK_VERSION},', '"note_types": {']
-    types = sorted(lock.note_types.items())
-    for index, (kind, schema) in enumerate(types):
-        comma = "," if index < len(types) - 1 else ""
-        value = {**schema.__dict__, "fields": list(schema.fields), "templates": list(schema.templates)}
-        lines.append(f"  {json.dumps(kind)}: {json.dumps(value, sort_keys=True, ensure_ascii=False)}{comma}")
-    lines.append("},")
-    lines.append('"notes": {')
-    text = json.JSONEncoder(ensure_ascii=False).encode
-    notes = sorted(lock.notes.items())
-    for index, (key, n) in enumerate(notes):
-        comma = "," if index < len(notes) - 1 else ""
-        removed = "null" if n.removed is None else n.removed
-        # The same text as json.dumps(..., sort_keys=True), written out: a third of the time.
-        lines.append(
-            f'  {text(key)}: {{"cards": {n.cards}, "deck": {text(n.deck)}, "guid": {text(n.guid)}, '
-            f'"hash": {text(n.hash)}, "label": {text(n.label)}, "mod": {n.mod}, '
-            f'"note_type": {text(n.note_type)}, "removed": {removed}, "topic": {text(n.topic)}}}{comma}'
-        )
-    lines.append("}")
-    lines.append("}")
-    result = "\n".join(lines) + "\n"
-    if len(result) > MAX_LOCK_BYTES // 4 and len(result.encode("utf-8")) > MAX_LOCK_BYTES:
-        # What is written must read back (read_lock's limit), or the next plan would refuse it.
-        size = len(result.encode("utf-8"))
+    encode = _ENCODER.encode
+    types = [
+        f"  {encode(kind)}: {encode(dict(zip(NOTE_TYPE_FIELDS, _type_values(schema), strict=True)))}"
+        for kind, schema in sorted(lock.note_types.items())
+    ]
+    notes = [
+        f"  {encode(key)}: {encode(dict(zip(LOCKED_NOTE_FIELDS, _note_values(note), strict=True)))}"
+        for key, note in sorted(lock.notes.items())
+    ]
+    head = ["{", f'"version": {LOCK_VERSION},', '"note_types": {']
+    result = "\n".join([*head, *_commas(types), "},", '"notes": {', *_commas(notes), "}", "}", ""])
+    _check_written_size(result)
+    return result
+
+
+def _commas(lines: list[str]) -> list[str]:
+    """*lines* as the members of a JSON object: a comma after each but the last."""
+    return [line + "," for line in lines[:-1]] + lines[-1:]
+
+
+def _check_written_size(text: str) -> None:
+    """What is written must read back (read_lock's limit), or the next plan would refuse it."""
+    if len(text) > MAX_LOCK_BYTES // 4 and len(text.encode("utf-8")) > MAX_LOCK_BYTES:
+        size = len(text.encode("utf-8"))
         raise DeckgenError(
             f"the lock would be {size:,} bytes, over the {MAX_LOCK_BYTES:,} a lock may have; split the source"
         )
-    return result
 
 
 def check_note_types(
@@ -615,40 +704,48 @@ def check_note_types(
     problems = []
     for kind, schema in current.items():
         locked = lock.note_types.get(kind)
-        if locked is None or locked.id != schema.id or locked.same_contract(schema):
-            continue
-        changes = []
-        if locked.fields != schema.fields:
-            changes.append(f"fields {list(locked.fields)} -> {list(schema.fields)}")
-        if locked.templates != schema.templates:
-            changes.append(f"templates {list(locked.templates)} -> {list(schema.templates)}")
-        problems.append(
-            Problem(
-                lock_path,
-                1,
-                f"note type {schema.name!r}",
-                f"its {' and '.join(changes)} changed under the same id {schema.id}; Anki would "
-                f"import it as a copy '{schema.name}+' and stop updating students' notes. Revert the "
-                "change, or make it a new note type version (new id and name; see README)",
-            )
-        )
+        if locked is not None and locked.id == schema.id and not locked.same_contract(schema):
+            problems.append(_contract_changed(locked, schema, lock_path))
     return problems
 
 
-CHANGE_KINDS = ("added", "updated", "unchanged", "removed")
+def _contract_changed(locked: NoteTypeSchema, schema: NoteTypeSchema, lock_path: str) -> Problem:
+    changes = []
+    if locked.fields != schema.fields:
+        changes.append(f"fields {list(locked.fields)} -> {list(schema.fields)}")
+    if locked.templates != schema.templates:
+        changes.append(f"templates {list(locked.templates)} -> {list(schema.templates)}")
+    return Problem(
+        lock_path,
+        1,
+        f"note type {schema.name!r}",
+        f"its {' and '.join(changes)} changed under the same id {schema.id}; Anki would "
+        f"import it as a copy '{schema.name}+' and stop updating students' notes. Revert the "
+        "change, or make it a new note type version (new id and name; see README)",
+    )
+
+
+ChangeKind = Literal["added", "updated", "unchanged", "removed"]
+"""What a re-import does to a note."""
+CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
 
 
 @dataclass(frozen=True)
 class Changes:
-    """What a re-import of one package would do, against the lock."""
+    """What a re-import of one package would do, against the lock: a count of each change kind."""
 
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
 
+    def of(self, kind: ChangeKind) -> int:
+        """How many notes a re-import would treat as *kind*."""
+        count: int = getattr(self, kind)  # the fields are the change kinds (count() relies on it too)
+        return count
+
     @classmethod
-    def count(cls, kinds: Iterable[str]) -> Changes:
+    def count(cls, kinds: Iterable[ChangeKind]) -> Changes:
         """Tally change kinds (see :data:`CHANGE_KINDS`)."""
         tally = dict.fromkeys(CHANGE_KINDS, 0)
         for kind in kinds:
@@ -662,7 +759,7 @@ class Resolution:
 
     times: Mapping[str, int]
     note_type_times: Mapping[str, int]
-    kinds: Mapping[str, str]
+    kinds: Mapping[str, ChangeKind]
     tombstones: tuple[tuple[str, LockedNote], ...]
     lock: Lock
 
@@ -684,67 +781,109 @@ def resolve(
     :data:`REMOVED_RETENTION_SECONDS`.  A partial build (a custom selection)
     only refreshes the lock entries of the notes it built.
     """
+    _check_build_time(now)
+    resolver = _Resolver(lock, now, complete)
+    for note in notes:
+        resolver.note(note, hashes[note.key])
+    tombstones = resolver.tombstones() if complete else []
+    if resolver.problems:
+        raise ContentError(resolver.problems)
+    type_times, new_types = _note_type_times(note_types, lock, now)
+    return Resolution(
+        resolver.times, type_times, resolver.kinds, tuple(sorted(tombstones)), Lock(resolver.notes, new_types)
+    )
+
+
+def _check_build_time(now: int) -> None:
     if type(now) is not int or not 0 <= now <= MAX_TIME:
         raise DeckgenError(
             f"the build time {now!r} is not a whole number of seconds from 0 to {MAX_TIME}; check SOURCE_DATE_EPOCH"
         )
-    times: dict[str, int] = {}
-    kinds: dict[str, str] = {}
-    new_notes: dict[str, LockedNote] = {} if complete else dict(lock.notes)
-    built: set[str] = set()
-    owners = {locked.guid: key for key, locked in lock.notes.items()}
-    problems: list[Problem] = []
-    for note in notes:
-        locked = lock.notes.get(note.key)
-        digest = hashes[note.key]
-        owner = owners.get(note.guid, note.key)
-        if owner != note.key:
-            # A lock entry holding a note's GUID: two notes in one package (or lock) with one GUID.
-            problems.append(_lock_problem(
-                lock, owner, "guid", f"guid {_show(note.guid)} is the guid of the source's note {note.key!r}"
-            ))
-        if locked is not None and locked.hash == digest and locked.removed is None:
-            kinds[note.key], mod = "unchanged", locked.mod
-        else:
-            kinds[note.key] = "added" if locked is None else "updated"
-            mod = max(now, locked.mod + 1) if locked is not None else now
-            if mod > MAX_TIME:
-                problems.append(_lock_problem(lock, note.key, "mod", _NO_NEWER_TIME))
-        times[note.guid] = mod
-        built.add(note.key)
-        new_notes[note.key] = LockedNote(
-            note.guid, digest, mod, note.topic, note.deck, note.note_type, note.cards, note.label
-        )
-    tombstones = []
-    for key, locked in lock.notes.items() if complete else ():
-        if key in built:
-            continue
-        if locked.removed is None:
-            if locked.mod + 1 > MAX_TIME:
-                problems.append(_lock_problem(lock, key, "mod", _NO_NEWER_TIME))
-            locked = replace(locked, removed=now, mod=max(now, locked.mod + 1), hash="removed")
-            kinds[key] = "removed"
-        elif now - locked.removed > REMOVED_RETENTION_SECONDS:
-            continue
-        else:
-            kinds[key] = "unchanged"  # a tombstone students already have
-        tombstones.append((key, locked))
-        times[locked.guid] = locked.mod
-        new_notes[key] = locked
-    if problems:
-        raise ContentError(problems)
-    type_times = {}
-    new_types = dict(lock.note_types)
-    for kind, schema in note_types.items():
-        locked_type = lock.note_types.get(kind)
-        same = locked_type is not None and locked_type.id == schema.id and locked_type.hash == schema.hash
-        mod = locked_type.mod if same and locked_type else now
-        type_times[kind] = mod
-        new_types[kind] = replace(schema, mod=mod)
-    return Resolution(times, type_times, kinds, tuple(sorted(tombstones)), Lock(new_notes, new_types))
 
 
 _NO_NEWER_TIME = f"mod is {MAX_TIME}, the latest time a lock may hold: the note changed and cannot get a newer one"
+
+
+class _Resolver:
+    """The notes' part of :func:`resolve`: each note's time and change kind, the next lock's notes, problems."""
+
+    def __init__(self, lock: Lock, now: int, complete: bool) -> None:
+        self.lock = lock
+        self.now = now
+        self.times: dict[str, int] = {}
+        self.kinds: dict[str, ChangeKind] = {}
+        self.notes: dict[str, LockedNote] = {} if complete else dict(lock.notes)
+        self.built: set[str] = set()
+        self.owners = {locked.guid: key for key, locked in lock.notes.items()}
+        self.problems: list[Problem] = []
+
+    def note(self, note: NoteSpec, digest: str) -> None:
+        """Resolve a note of the source, whose content hash is *digest*."""
+        self.check_guid(note)
+        kind, mod = self.change(note.key, self.lock.notes.get(note.key), digest)
+        self.kinds[note.key] = kind
+        self.times[note.guid] = mod
+        self.built.add(note.key)
+        # NoteSpec.note_type is a str that is always a NoteKind (notes.py makes it from CLOZE or COMPARISON).
+        note_type = cast(NoteKind, note.note_type)
+        self.notes[note.key] = LockedNote(
+            note.guid, digest, mod, note.topic, note.deck, note_type, note.cards, note.label
+        )
+
+    def check_guid(self, note: NoteSpec) -> None:
+        """A lock entry holding a note's GUID: two notes in one package (or lock) with one GUID."""
+        owner = self.owners.get(note.guid, note.key)
+        if owner != note.key:
+            what = f"guid {_show(note.guid)} is the guid of the source's note {note.key!r}"
+            self.problems.append(_lock_problem(self.lock, owner, "guid", what))
+
+    def change(self, key: str, locked: LockedNote | None, digest: str) -> tuple[ChangeKind, int]:
+        """What a re-import does to note *key*, and its modification time."""
+        if locked is not None and locked.hash == digest and locked.removed is None:
+            return "unchanged", locked.mod
+        if locked is None:
+            return "added", self.now
+        mod = max(self.now, locked.mod + 1)
+        if mod > MAX_TIME:
+            self.problems.append(_lock_problem(self.lock, key, "mod", _NO_NEWER_TIME))
+        return "updated", mod
+
+    def tombstones(self) -> list[tuple[str, LockedNote]]:
+        """The lock's notes the build did not make, as tombstones (those past the retention dropped)."""
+        result = []
+        for key, locked in self.lock.notes.items():
+            tombstone = None if key in self.built else self.tombstone(key, locked)
+            if tombstone is not None:
+                result.append((key, tombstone))
+                self.times[tombstone.guid] = tombstone.mod
+                self.notes[key] = tombstone
+        return result
+
+    def tombstone(self, key: str, locked: LockedNote) -> LockedNote | None:
+        if locked.removed is None:
+            if locked.mod + 1 > MAX_TIME:
+                self.problems.append(_lock_problem(self.lock, key, "mod", _NO_NEWER_TIME))
+            self.kinds[key] = "removed"
+            return replace(locked, removed=self.now, mod=max(self.now, locked.mod + 1), hash="removed")
+        if self.now - locked.removed > REMOVED_RETENTION_SECONDS:
+            return None
+        self.kinds[key] = "unchanged"  # a tombstone students already have
+        return locked
+
+
+def _note_type_times(
+    note_types: Mapping[str, NoteTypeSchema], lock: Lock, now: int
+) -> tuple[dict[str, int], dict[str, NoteTypeSchema]]:
+    """Each note type's modification time (its locked one while its id and look stay), and the next lock's types."""
+    times = {}
+    new_types = dict(lock.note_types)
+    for kind, schema in note_types.items():
+        locked = lock.note_types.get(kind)
+        same = locked is not None and locked.id == schema.id and locked.hash == schema.hash
+        mod = locked.mod if same and locked is not None else now
+        times[kind] = mod
+        new_types[kind] = replace(schema, mod=mod)
+    return times, new_types
 
 
 def _lock_problem(lock: Lock, key: str, name: str, what: str) -> Problem:

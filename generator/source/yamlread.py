@@ -18,14 +18,35 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Protocol, TypeAlias
 
 import yaml
 
 from generator.errors import Problems
 
+
+class _Parser(Protocol):
+    """What :class:`_Composer` uses of a PyYAML loader, libyaml's or the pure-Python one.
+
+    The stubs leave the pure-Python loader's methods untyped; these are the
+    types both loaders have.
+    """
+
+    def get_event(self) -> yaml.Event | None: ...
+
+    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: bool | tuple[bool, bool]) -> str: ...
+
+    def dispose(self) -> None: ...
+
+
+_Mark: TypeAlias = "yaml.Mark | yaml._yaml.Mark"
+"""Where an event starts or ends: libyaml's marks are a class of their own, with the same fields."""
+_NodeStart: TypeAlias = "yaml.ScalarEvent | yaml.CollectionStartEvent"
+"""An event that makes a node."""
+
 try:  # libyaml is several times faster; the pure-Python composer is the fallback
-    _Loader: type = yaml.CSafeLoader
+    _Loader: Callable[[str], _Parser] = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
@@ -69,21 +90,28 @@ def read_yaml(
     if read is not None:
         read[path] = data
     text = _decode(data, shown, problems)
-    if text is None:
-        return None
-    if not text.strip() or all(
-        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
-    ):
-        problems.add(shown, 1, "", "the file is empty; expected a mapping of keys to values")
+    return None if text is None else _document(text, shown, problems)
+
+
+_EMPTY = "the file is empty; expected a mapping of keys to values"
+
+
+def _document(text: str, shown: str, problems: Problems) -> yaml.Node | None:
+    """The root node of *text*, or ``None`` after a problem (an empty document is one)."""
+    if _is_blank(text):
+        problems.add(shown, 1, "", _EMPTY)
         return None
     node = _compose(text, shown, problems)
-    if node is None:
-        return None
     if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null" and not node.value:
         # only '---' / '...' markers and comments: as empty as an empty file
-        problems.add(shown, 1, "", "the file is empty; expected a mapping of keys to values")
+        problems.add(shown, 1, "", _EMPTY)
         return None
     return node
+
+
+def _is_blank(text: str) -> bool:
+    """True if *text* holds nothing but white space and comments."""
+    return not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
 
 
 def _read_bytes(path: str, shown: str, problems: Problems) -> bytes | None:
@@ -92,14 +120,30 @@ def _read_bytes(path: str, shown: str, problems: Problems) -> bytes | None:
     Only regular files are opened: a pipe would block and a device such as
     /dev/zero would never end (a symbolic link can point at either).
     """
+    size = _regular_file_size(path, shown, problems)
+    if size is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
+    except OSError as exc:
+        problems.add(shown, 1, "", f"cannot be read: {exc.strerror or exc}")
+        return None
+    if max(size, len(data)) > MAX_FILE_BYTES:
+        size = max(size, len(data))
+        problems.add(
+            shown, 1, "", f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (split it into several files)"
+        )
+        return None
+    return data
+
+
+def _regular_file_size(path: str, shown: str, problems: Problems) -> int | None:
+    """The size of the regular file at *path*, or ``None`` after a problem."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        if os.path.islink(path):
-            target = os.readlink(path)
-            problems.add(shown, 1, "", f"is a symbolic link to {target!r}, which does not exist")
-        else:
-            problems.add(shown, 1, "", "cannot be read: No such file or directory")
+        _missing(path, shown, problems)
         return None
     except OSError as exc:
         problems.add(shown, 1, "", f"cannot be read: {exc.strerror or exc}")
@@ -110,22 +154,30 @@ def _read_bytes(path: str, shown: str, problems: Problems) -> bytes | None:
     if not stat.S_ISREG(info.st_mode):
         problems.add(shown, 1, "", "is not a regular file (a device, pipe or socket); save the source as a plain file")
         return None
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
-    except OSError as exc:
-        problems.add(shown, 1, "", f"cannot be read: {exc.strerror or exc}")
-        return None
-    if max(info.st_size, len(data)) > MAX_FILE_BYTES:
-        size = max(info.st_size, len(data))
-        problems.add(
-            shown, 1, "", f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (split it into several files)"
-        )
-        return None
-    return data
+    return info.st_size
+
+
+def _missing(path: str, shown: str, problems: Problems) -> None:
+    """Record that *path* is not there: a dangling symbolic link says where it points."""
+    if os.path.islink(path):
+        target = os.readlink(path)
+        problems.add(shown, 1, "", f"is a symbolic link to {target!r}, which does not exist")
+    else:
+        problems.add(shown, 1, "", "cannot be read: No such file or directory")
 
 
 def _decode(data: bytes, shown: str, problems: Problems) -> str | None:
+    """*data* as NFC text with only the line breaks editors count, or ``None`` after a problem."""
+    text = _utf8(data, shown, problems)
+    # YAML counts these as line breaks and editors do not: every line number after
+    # one would be wrong, so they are refused where they stand.
+    if text is None or not _ODD_BREAK.search(text):  # the usual case: one scan in C, no line loop
+        return text
+    return None if _refuse_odd_breaks(text, shown, problems) else text
+
+
+def _utf8(data: bytes, shown: str, problems: Problems) -> str | None:
+    """*data* decoded and NFC-normalized, or ``None`` after a problem (a byte-order mark, bytes not UTF-8)."""
     if data.startswith(b"\xef\xbb\xbf"):
         problems.add(
             shown, 1, "", "starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM"
@@ -141,17 +193,18 @@ def _decode(data: bytes, shown: str, problems: Problems) -> str | None:
             shown, line, "", f"is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8"
         )
         return None
-    # YAML counts these as line breaks and editors do not: every line number after
-    # one would be wrong, so they are refused where they stand.
-    if not _ODD_BREAK.search(text):  # the usual case: one scan in C, no line loop
-        return text
+    return text
+
+
+def _refuse_odd_breaks(text: str, shown: str, problems: Problems) -> bool:
+    """Record each line break YAML sees and editors do not, where it stands; True if there was one."""
     found = False
-    for number, line in enumerate(text.split("\n"), start=1):
-        body = line[:-1] if line.endswith("\r") else line  # Windows' CRLF is a normal line break
+    for number, text_line in enumerate(text.split("\n"), start=1):
+        body = text_line[:-1] if text_line.endswith("\r") else text_line  # Windows' CRLF is a normal line break
         for character in sorted(set(body) & _ODD_BREAKS.keys()):
             problems.add(shown, number, "", f"{_ODD_BREAKS[character]} in the text; use a normal line break or a space")
             found = True
-    return None if found else text
+    return found
 
 
 _ODD_BREAK = re.compile("[\u2028\u2029\x85]|\r(?!\n)")
@@ -173,16 +226,22 @@ def _compose(text: str, shown: str, problems: Problems) -> yaml.Node | None:
         line, what = _syntax_error(exc, text.splitlines())
         problems.add(shown, line, "", f"YAML syntax error: {what}")
     except yaml.reader.ReaderError as exc:  # characters YAML refuses outright
-        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        # libyaml reports a byte offset, the pure-Python reader a character
-        # offset; the reader stops at the first such character, so find it.
-        position = text.find(chr(code))
-        line = text.count("\n", 0, position) + 1 if position >= 0 else 1
-        problems.add(shown, line, "", f"contains the character U+{code:04X}, which YAML does not allow; remove it")
+        line, what = _refused_character(exc, text)
+        problems.add(shown, line, "", what)
     finally:
         if loader is not None:
             loader.dispose()
     return None
+
+
+def _refused_character(exc: yaml.reader.ReaderError, text: str) -> tuple[int, str]:
+    """The line and message for a character YAML does not allow."""
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    # libyaml reports a byte offset, the pure-Python reader a character
+    # offset; the reader stops at the first such character, so find it.
+    position = text.find(chr(code))
+    line = text.count("\n", 0, position) + 1 if position >= 0 else 1
+    return line, f"contains the character U+{code:04X}, which YAML does not allow; remove it"
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str]:
@@ -195,6 +254,14 @@ def _syntax_error(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str
     # libyaml may place the end of the stream on a line after the last one
     index = min(mark.line if mark else 0, max(len(lines) - 1, 0))
     what = exc.problem or exc.context or "cannot be read"
+    known = _known_syntax_error(exc, lines, index, what) or _unquoted_value(exc, lines, index, what)
+    if known is not None:
+        return known
+    return index + 1, _syntax_hint(what, lines[index].strip() if index < len(lines) else "")
+
+
+def _known_syntax_error(exc: yaml.MarkedYAMLError, lines: list[str], index: int, what: str) -> tuple[int, str] | None:
+    """A mistake whose fix is certain: a tab, an unclosed quote, a missing ':', text after a quoted text."""
     if index < len(lines) and "\t" in lines[index]:
         return index + 1, "found a tab; YAML does not allow tabs for indentation, use spaces"
     if exc.context == "while scanning a quoted scalar" and exc.context_mark:
@@ -207,6 +274,11 @@ def _syntax_error(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str
         )
     if index < len(lines) and _QUOTED_THEN_TEXT.search(lines[index]):
         return index + 1, f"{what}; a quoted text ends at its closing quote: quote the whole text"
+    return None
+
+
+def _unquoted_value(exc: yaml.MarkedYAMLError, lines: list[str], index: int, what: str) -> tuple[int, str] | None:
+    """A value that starts with a character YAML gives a meaning to, on the error's line or where it began."""
     candidates = [index]
     if exc.context_mark and (exc.context or "").startswith(("while parsing a flow", "while scanning")):
         candidates.append(exc.context_mark.line)  # where the '{' or '[' was opened
@@ -215,18 +287,22 @@ def _syntax_error(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str
         if start:
             at = "" if candidate == index else f" (line {candidate + 1})"
             return index + 1, f"{what}; text that starts with {start.group(1)!r}{at} must be in quotes"
-    line = lines[index].strip() if index < len(lines) else ""
+    return None
+
+
+def _syntax_hint(what: str, line: str) -> str:
+    """*what* the parser says, with the likely fix for the *line* it stopped on."""
     if "mapping values are not allowed" in what:
-        what += "; a ': ' inside text starts a new key: put the text in quotes (or check the indentation)"
-    elif "directive" in what:
-        what += "; a line that starts with '%' is a YAML directive: remove it, or quote text that starts with '%'"
-    elif "<document start>" in what:
-        what += "; '...' ends the document, so nothing may follow it: remove the '...' line"
-    elif line == ":" or line.startswith((": ", "- : ")):
-        what += "; this line has a ':' but no key before it"
-    elif what.startswith("did not find expected"):
-        what += "; check the indentation of this line and the one before"
-    return index + 1, what
+        return what + "; a ': ' inside text starts a new key: put the text in quotes (or check the indentation)"
+    if "directive" in what:
+        return what + "; a line that starts with '%' is a YAML directive: remove it, or quote text that starts with '%'"
+    if "<document start>" in what:
+        return what + "; '...' ends the document, so nothing may follow it: remove the '...' line"
+    if line == ":" or line.startswith((": ", "- : ")):
+        return what + "; this line has a ':' but no key before it"
+    if what.startswith("did not find expected"):
+        return what + "; check the indentation of this line and the one before"
+    return what
 
 
 _VALUE_START = re.compile(r"^\s*(?:-\s+)?[^\s#'\"][^#]*?:\s+([{\[&*!@`%|>])")
@@ -244,68 +320,85 @@ class _Composer:
     explicit stack, so deep nesting cannot exhaust Python's recursion limit.
     """
 
-    def __init__(self, loader: yaml.BaseLoader, shown: str, problems: Problems) -> None:
+    def __init__(self, loader: _Parser, shown: str, problems: Problems) -> None:
         self.loader = loader
         self.shown = shown
         self.problems = problems
         self.ok = True
         self.anchor: tuple[str, int] | None = None  # the first anchor: (name, line)
         self.anchors: set[str] = set()
+        self.root: yaml.Node | None = None
+        self.open_nodes: list[tuple[yaml.Node, list[yaml.Node]]] = []  # collection, its children so far
+        self.documents = 0
 
-    def refuse(self, mark: yaml.Mark, message: str) -> None:
-        self.problems.add(self.shown, mark.line + 1, "", message)
+    def refuse(self, mark: _Mark | None, message: str) -> None:
+        self.problems.add(self.shown, _line(mark), "", message)
         self.ok = False
 
     def compose(self) -> yaml.Node | None:
         """The document's root node, or ``None`` if anything was refused."""
-        root: yaml.Node | None = None
-        open_nodes: list[tuple[yaml.Node, list[yaml.Node]]] = []  # collection, its children so far
-        documents = 0
         while not isinstance(event := self.loader.get_event(), yaml.StreamEndEvent):
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:  # PyYAML would silently keep only the first
-                    self.refuse(event.start_mark, _SECOND_DOCUMENT)
-                    return None
-            elif isinstance(event, yaml.AliasEvent):
-                self.refuse_alias(event)
+            if not self.take(event):
                 return None
-            elif isinstance(event, yaml.CollectionEndEvent):
-                node, children = open_nodes.pop()
-                node.end_mark = event.end_mark
-                node.value = children if isinstance(node, yaml.SequenceNode) else _pairs(children)
-            elif isinstance(event, yaml.NodeEvent):
-                node = self.node(event)
-                if open_nodes:
-                    open_nodes[-1][1].append(node)
-                else:
-                    root = node
-                if isinstance(event, yaml.CollectionStartEvent):
-                    open_nodes.append((node, []))
         self.refuse_lone_anchor()
-        return root if self.ok else None
+        return self.root if self.ok else None
 
-    def node(self, event: yaml.NodeEvent) -> yaml.Node:
+    def take(self, event: yaml.Event | None) -> bool:
+        """Compose one event into the graph; False if it ends the reading."""
+        if isinstance(event, yaml.DocumentStartEvent):
+            return self.start_document(event)
+        if isinstance(event, yaml.AliasEvent):
+            self.refuse_alias(event)
+            return False
+        if isinstance(event, yaml.CollectionEndEvent):
+            self.close(event)
+        elif isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+            self.add(event)
+        return True
+
+    def start_document(self, event: yaml.DocumentStartEvent) -> bool:
+        self.documents += 1
+        if self.documents > 1:  # PyYAML would silently keep only the first
+            self.refuse(event.start_mark, _SECOND_DOCUMENT)
+            return False
+        return True
+
+    def close(self, event: yaml.CollectionEndEvent) -> None:
+        node, children = self.open_nodes.pop()
+        node.end_mark = event.end_mark
+        node.value = children if isinstance(node, yaml.SequenceNode) else _pairs(children)
+
+    def add(self, event: _NodeStart) -> None:
+        node = self.node(event)
+        if self.open_nodes:
+            self.open_nodes[-1][1].append(node)
+        else:
+            self.root = node
+        if isinstance(event, yaml.CollectionStartEvent):
+            self.open_nodes.append((node, []))
+
+    def node(self, event: _NodeStart) -> yaml.Node:
         """A node for a scalar or collection start event; its anchor and tag are checked."""
         if event.anchor is not None:
             self.anchors.add(event.anchor)
             if self.anchor is None:
-                self.anchor = (event.anchor, event.start_mark.line + 1)
+                self.anchor = (event.anchor, _line(event.start_mark))
+        tag = self.tag(event)
+        start, end = event.start_mark, event.end_mark
+        # The stubs type a node's marks as yaml.Mark; libyaml's events carry its own Mark class,
+        # which PyYAML's own C composer puts in nodes just the same (both have .line).
         if isinstance(event, yaml.ScalarEvent):
-            kind: type = yaml.ScalarNode
-            value: object = event.value
-        else:
-            kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
-            value = []
-        if event.tag is not None:  # '!x', '!!str', even '!': only plain YAML is read
+            return yaml.ScalarNode(tag, event.value, start, end, style=event.style)  # type: ignore[arg-type]
+        return _collection(event)(tag, [], start, end, flow_style=event.flow_style)  # type: ignore[arg-type]
+
+    def tag(self, event: _NodeStart) -> str:
+        """The event's tag as YAML resolves it; an explicit one ('!x', '!!str', even '!') is refused."""
+        if event.tag is not None:  # only plain YAML is read
             self.refuse(event.start_mark, f"the YAML tag {event.tag.replace(_TAG, '!!')} is not allowed")
-            tag = event.tag
-        else:
-            implicit = event.implicit if kind is yaml.ScalarNode else True
-            tag = self.loader.resolve(kind, event.value if kind is yaml.ScalarNode else None, implicit)
-        if kind is yaml.ScalarNode:
-            return yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, style=event.style)
-        return kind(tag, value, event.start_mark, event.end_mark, flow_style=event.flow_style)
+            return event.tag
+        if isinstance(event, yaml.ScalarEvent):
+            return self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        return self.loader.resolve(_collection(event), None, True)
 
     def refuse_alias(self, event: yaml.AliasEvent) -> None:
         """An alias ends the reading: whatever it names is never expanded."""
@@ -313,7 +406,7 @@ class _Composer:
             self.problems.add(self.shown, self.anchor[1], "", _ANCHOR)  # where the sharing starts
         else:  # '*text*' meant as text, most likely
             self.problems.add(
-                self.shown, event.start_mark.line + 1, "", f"'*{event.anchor}' is a YAML alias, which deckgen "
+                self.shown, _line(event.start_mark), "", f"'*{event.anchor}' is a YAML alias, which deckgen "
                 "does not allow; put text that starts with '*' in quotes",
             )
         self.ok = False
@@ -327,6 +420,15 @@ class _Composer:
                 "put text that starts with '&' in quotes",
             )
             self.ok = False
+
+
+def _line(mark: _Mark | None) -> int:
+    """The 1-based line of *mark*; the parser's events always have marks, though the stubs allow None."""
+    return mark.line + 1 if mark is not None else 1
+
+
+def _collection(event: yaml.CollectionStartEvent) -> type[yaml.CollectionNode]:
+    return yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
 
 
 _SECOND_DOCUMENT = (
@@ -384,18 +486,21 @@ class Reader:
         result: list[tuple[str, yaml.Node, yaml.Node]] = []
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _TAG + "str":
-                self.problem(key_node, where, _key_problem(key_node))
-                continue
-            key = key_node.value
-            if key in first_line:
-                self.problem(
-                    key_node, where, f"duplicate key {key!r} (first given on line {first_line[key]})"
-                )
-                continue
-            first_line[key] = line_of(key_node)
-            result.append((key, key_node, value_node))
+            if self.new_key(key_node, where, first_line):
+                result.append((key_node.value, key_node, value_node))
         return result
+
+    def new_key(self, key_node: yaml.Node, where: str, first_line: dict[str, int]) -> bool:
+        """True if *key_node* is text not yet in *first_line* (the line of each key so far), now added."""
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _TAG + "str":
+            self.problem(key_node, where, _key_problem(key_node))
+            return False
+        key = key_node.value
+        if key in first_line:
+            self.problem(key_node, where, f"duplicate key {key!r} (first given on line {first_line[key]})")
+            return False
+        first_line[key] = line_of(key_node)
+        return True
 
     def mapping(
         self,
@@ -424,31 +529,10 @@ class Reader:
 
     def text(self, node: yaml.Node, where: str) -> str | None:
         """Non-empty text.  Numbers, booleans, dates and nulls are refused, not converted."""
-        if not isinstance(node, yaml.ScalarNode):
-            found = f"expected text, found {_describe(node)}"
-            if getattr(node, "flow_style", False):  # 'title: {{x}}' or 'title: [x] y'
-                opener = "{" if isinstance(node, yaml.MappingNode) else "["
-                found += f"; text that starts with {opener!r} must be in quotes"
-            self.problem(node, where, found)
-            return None
-        if node.tag == _TAG + "null" and not node.value:
-            self.problem(node, where, "is empty; expected text")
-            return None
-        if node.tag != _TAG + "str":
-            reason = _SCALAR_KIND.get(node.tag, "it is not text")
-            if node.tag == _TAG + "int" and ":" in node.value:
-                reason = "YAML 1.1 reads it as a number in base 60 (3:30 becomes 210)"
-            self.problem(node, where, f"expected text, found {node.value!r}: {reason}; put it in quotes")
-            return None
-        value = node.value.strip()
-        if not value:
-            self.problem(node, where, "is empty; expected text")
-            return None
-        control = _CONTROL.search(value)
-        if control:
-            code = ord(control.group())
-            kind = "a stray byte-order mark" if code == 0xFEFF else "the control character"
-            self.problem(node, where, f"contains {kind} U+{code:04X}; remove it")
+        value: str = node.value.strip() if isinstance(node, yaml.ScalarNode) else ""
+        problem = _not_text(node) or _bad_text(value)
+        if problem is not None:
+            self.problem(node, where, problem)
             return None
         return value
 
@@ -468,3 +552,33 @@ class Reader:
             value = self.text(item, f"{where}[{index}]")
             if value is not None:
                 yield item, value
+
+
+def _not_text(node: yaml.Node) -> str | None:
+    """Why *node* is no text (and how to write it as text), or None for a text scalar."""
+    if not isinstance(node, yaml.ScalarNode):
+        found = f"expected text, found {_describe(node)}"
+        if isinstance(node, yaml.CollectionNode) and node.flow_style:  # 'title: {{x}}' or 'title: [x] y'
+            opener = "{" if isinstance(node, yaml.MappingNode) else "["
+            found += f"; text that starts with {opener!r} must be in quotes"
+        return found
+    if node.tag == _TAG + "null" and not node.value:
+        return "is empty; expected text"
+    if node.tag != _TAG + "str":
+        reason = _SCALAR_KIND.get(node.tag, "it is not text")
+        if node.tag == _TAG + "int" and ":" in node.value:
+            reason = "YAML 1.1 reads it as a number in base 60 (3:30 becomes 210)"
+        return f"expected text, found {node.value!r}: {reason}; put it in quotes"
+    return None
+
+
+def _bad_text(value: str) -> str | None:
+    """Why the stripped text *value* cannot be used, or None."""
+    if not value:
+        return "is empty; expected text"
+    control = _CONTROL.search(value)
+    if control is None:
+        return None
+    code = ord(control.group())
+    kind = "a stray byte-order mark" if code == 0xFEFF else "the control character"
+    return f"contains {kind} U+{code:04X}; remove it"
