@@ -1,0 +1,259 @@
+"""The preview page: every card of a source, front and back, on one self-contained HTML page.
+
+Cards are rendered by :mod:`generator.anki.render` with the note types' own
+templates and CSS; the page groups them by deck and has a light/night switch
+(Anki's ``nightMode`` class).  The page has no external resources.  Open it
+with ``#night`` (or ``?night=1``) to start in night mode, ``#light`` (or
+``?night=0``) for light mode; otherwise it follows the system's colour scheme.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Mapping, Sequence
+
+from generator.anki.render import PreviewCard, note_type_css, preview_cards
+from generator.cards.notes import NoteSpec
+from generator.errors import DeckgenError
+
+# --- the page ----------------------------------------------------------------
+
+_PAGE_CSS = """\
+html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
+body.pv {
+  --pv-bg: #eef1f4; --pv-fg: #1f2328; --pv-muted: #59636e; --pv-line: #d1d9e0;
+  --pv-bar: rgba(238, 241, 244, 0.92); --pv-chip: #ffffff; --pv-accent: #0b5cad;
+  margin: 0; background: var(--pv-bg); color: var(--pv-fg); color-scheme: light;
+  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+}
+body.pv.nightMode {
+  --pv-bg: #0d1117; --pv-fg: #e6edf3; --pv-muted: #9198a1; --pv-line: #30363d;
+  --pv-bar: rgba(13, 17, 23, 0.92); --pv-chip: #161b22; --pv-accent: #79c0ff;
+  color-scheme: dark;
+}
+.pv-top { position: sticky; top: 0; z-index: 2; background: var(--pv-bar);
+  border-bottom: 1px solid var(--pv-line); -webkit-backdrop-filter: blur(6px); backdrop-filter: blur(6px); }
+.pv-bar, .pv-intro, .pv-main { max-width: 1240px; margin: 0 auto; padding-left: 20px; padding-right: 20px;
+  box-sizing: border-box; }
+.pv-bar { display: flex; align-items: center; gap: 12px; padding-top: 10px; padding-bottom: 10px; }
+.pv-bar h1 { flex: 1 1 auto; min-width: 0; margin: 0; font-size: 17px; font-weight: 650; line-height: 1.3;
+  display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow: hidden; }
+.pv-switch { flex: none; display: inline-flex; align-items: center; gap: 8px; padding: 6px 12px 6px 8px;
+  border: 1px solid var(--pv-line); border-radius: 999px; background: var(--pv-chip); color: var(--pv-fg);
+  font: inherit; font-size: 14px; cursor: pointer; }
+.pv-switch:focus-visible { outline: 2px solid var(--pv-accent); outline-offset: 2px; }
+.pv-track { position: relative; width: 30px; height: 18px; border-radius: 9px; background: var(--pv-line); }
+.pv-track::after { content: ""; position: absolute; top: 2px; left: 2px; width: 14px; height: 14px;
+  border-radius: 50%; background: #ffffff; box-shadow: 0 1px 2px rgba(0, 0, 0, 0.3); }
+.pv-switch[aria-checked="true"] .pv-track { background: var(--pv-accent); }
+.pv-switch[aria-checked="true"] .pv-track::after { left: 14px; }
+.pv-intro { padding-top: 16px; color: var(--pv-muted); }
+.pv-intro p { margin: 0 0 10px; }
+.pv-toc { display: flex; flex-wrap: wrap; gap: 8px; margin: 0; padding: 0; list-style: none; }
+.pv-toc li { display: inline-flex; flex-wrap: wrap; border: 1px solid var(--pv-line); border-radius: 999px;
+  background: var(--pv-chip); overflow: hidden; }
+.pv-toc a { display: inline-flex; gap: 6px; padding: 3px 10px; color: var(--pv-fg); text-decoration: none;
+  font-size: 13px; }
+.pv-toc a:first-child { font-weight: 600; }
+.pv-toc a + a { border-left: 1px solid var(--pv-line); }
+.pv-toc a:hover { background: var(--pv-line); }
+.pv-toc .pv-n { color: var(--pv-muted); font-variant-numeric: tabular-nums; }
+.pv-main { padding-bottom: 40px; }
+.pv-deck { scroll-margin-top: 56px; }
+.pv-deck > h2 { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 10px;
+  margin: 28px 0 12px; font-size: 20px; font-weight: 650; line-height: 1.3; }
+.pv-path { color: var(--pv-muted); font-size: 0.8em; font-weight: 400; }
+.pv-sep { margin: 0 0.3em; }
+.pv-count { margin-left: auto; color: var(--pv-muted); font-size: 14px; font-weight: 400;
+  font-variant-numeric: tabular-nums; }
+article.card { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); margin: 0 0 16px;
+  border: 1px solid var(--rule); border-radius: 10px; overflow: hidden;
+  box-shadow: 0 1px 2px rgba(31, 35, 40, 0.06); }
+.pv-meta { grid-column: 1 / -1; padding: 6px 16px;
+  border-bottom: 1px solid var(--rule); background: var(--panel); color: var(--muted);
+  font: 12px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+.pv-meta b { color: var(--fg); font-weight: 600; }
+.pv-side { min-width: 0; padding: 10px 16px 18px; }
+.pv-side + .pv-side { border-left: 1px solid var(--rule); }
+.pv-label { margin-bottom: 8px; padding: 0 10px; color: var(--muted);
+  font: 600 11px/1.2 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  letter-spacing: 0.08em; text-transform: uppercase; }
+.pv-empty { color: var(--pv-muted); }
+@media (max-width: 760px) {
+  article.card { grid-template-columns: minmax(0, 1fr); }
+  .pv-side + .pv-side { border-left: 0; border-top: 1px dashed var(--rule); }
+}
+@media (max-width: 480px) {
+  .pv-bar, .pv-intro, .pv-main { padding-left: 10px; padding-right: 10px; }
+  .pv-bar h1 { font-size: 14px; }
+  .pv-toc { display: grid; gap: 6px; }
+  .pv-toc li { display: flex; border-radius: 8px; }
+  .pv-toc a { flex: 1 1 auto; justify-content: center; padding: 5px 6px; }
+  .pv-toc a:first-child { flex: 1.2 1 auto; }
+  .pv-deck > h2 { font-size: 17px; margin-top: 22px; }
+  .pv-side { padding: 8px 12px 14px; }
+  .pv-label { padding: 0; }
+  .pv-meta { padding: 6px 12px; }
+  article.card { border-radius: 8px; margin-bottom: 12px; }
+}
+"""
+
+# Night mode as Anki sets it (classes on the body around the .card), chosen by
+# #night / ?night=1, #light / ?night=0, else the system's colour scheme.
+_PAGE_JS = """\
+(function () {
+  var body = document.body, button = document.getElementById("pv-night");
+  function set(on) {
+    body.classList.toggle("nightMode", on);
+    body.classList.toggle("night_mode", on);
+    button.setAttribute("aria-checked", on ? "true" : "false");
+  }
+  var query = new URLSearchParams(location.search).get("night"), hash = location.hash;
+  var night = hash === "#night" || query === "1" ? true : hash === "#light" || query === "0" ? false
+    : !!(window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches);
+  set(night);
+  button.addEventListener("click", function () { set(!body.classList.contains("nightMode")); });
+})();
+"""
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _deck_order(cards: Sequence[PreviewCard]) -> list[str]:
+    """Decks as a tree in source order: each deck is followed by its subdecks, in order of appearance."""
+    first: dict[str, int] = {}
+    for index, card in enumerate(cards):
+        parts = card.deck.split("::")
+        for depth in range(1, len(parts) + 1):
+            first.setdefault("::".join(parts[:depth]), index)
+    decks = list(dict.fromkeys(card.deck for card in cards))
+
+    def key(deck: str) -> tuple[int, ...]:
+        parts = deck.split("::")
+        return tuple(first["::".join(parts[:depth])] for depth in range(1, len(parts) + 1))
+
+    return sorted(decks, key=key)
+
+
+def _toc(decks: Sequence[str], counts: Mapping[str, int]) -> str:
+    """Links to every deck; a subdeck is a segment of its parent's pill, so equal names stay apart."""
+    root = _common_root(decks)
+    groups: dict[str, list[str]] = {}
+    for index, deck in enumerate(decks, 1):
+        parts = deck.split("::")
+        top = "::".join(parts[: root + 1])
+        if deck == top:
+            label = parts[-1]
+        else:  # a subdeck: its path below the group, or below the root if its group has no cards
+            label = " › ".join(parts[root + 1 :] if top in groups else parts[root:])
+        groups.setdefault(top, []).append(
+            f'<a href="#deck-{index}">{_esc(label)} <span class="pv-n">{counts[deck]}</span></a>'
+        )
+    return "".join(f'<li>{"".join(links)}</li>' for links in groups.values())
+
+
+def _common_root(decks: Sequence[str]) -> int:
+    """How many leading deck-name parts all *decks* share (at most one less than the shortest)."""
+    split = [deck.split("::") for deck in decks]
+    if not split:
+        return 0
+    depth = 0
+    while depth < min(len(p) for p in split) - 1 and len({tuple(p[: depth + 1]) for p in split}) == 1:
+        depth += 1
+    return depth
+
+
+def _deck_heading(deck: str, count: int) -> str:
+    *path, last = deck.split("::")
+    crumbs = "".join(f'{_esc(part)}<span class="pv-sep">›</span>' for part in path)
+    lead = f'<span class="pv-path">{crumbs}</span>' if path else ""
+    return f'<h2>{lead}<span>{_esc(last)}</span><span class="pv-count">{_plural(count, "card")}</span></h2>'
+
+
+def _card_name(card: PreviewCard) -> str:
+    """The card's name as Anki's browser shows it: "Cloze 1" for a cloze, else the template."""
+    return f"{card.template} {card.ordinal}" if card.note_type.endswith("Cloze") else card.template
+
+
+def _card_html(card: PreviewCard, number: int) -> str:
+    return (
+        f'<article class="card card{card.ordinal}" data-deck="{_esc(card.deck)}"'
+        f' data-note-type="{_esc(card.note_type)}" data-template="{_esc(card.template)}"'
+        f' data-guid="{_esc(card.guid)}" data-ordinal="{card.ordinal}">'
+        f'<div class="pv-meta">#{number} · {_esc(card.note_type)} · <b>{_esc(_card_name(card))}</b></div>'
+        f'<div class="pv-side"><div class="pv-label">Front</div><div data-side="front">{card.front}</div></div>'
+        f'<div class="pv-side"><div class="pv-label">Back</div><div data-side="back">{card.back}</div></div>'
+        "</article>"
+    )
+
+
+def preview_html(notes: Sequence[NoteSpec], title: str) -> str:
+    """One self-contained page showing every card of *notes*, front and back, by deck."""
+    return _page(preview_cards(notes), title)
+
+
+def _page(cards: Sequence[PreviewCard], title: str) -> str:
+    decks = _deck_order(cards)
+    by_deck: dict[str, list[PreviewCard]] = {deck: [] for deck in decks}
+    for card in cards:
+        by_deck[card.deck].append(card)
+    toc = _toc(decks, {deck: len(by_deck[deck]) for deck in decks})
+    sections = []
+    number = 0
+    for index, deck in enumerate(decks, 1):
+        rendered = []
+        for card in by_deck[deck]:
+            number += 1
+            rendered.append(_card_html(card, number))
+        sections.append(
+            f'<section class="pv-deck" id="deck-{index}" data-deck="{_esc(deck)}">'
+            f'{_deck_heading(deck, len(by_deck[deck]))}{"".join(rendered)}</section>'
+        )
+    summary = f"{_plural(len(cards), 'card')} in {_plural(len(decks), 'deck')}"
+    styles = "".join(f"<style>\n{css}</style>\n" for css in note_type_css())
+    body = "".join(sections) or '<p class="pv-empty">No cards.</p>'
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_esc(title)} · card preview</title>\n"
+        f"{styles}<style>\n{_PAGE_CSS}</style>\n</head>\n"
+        f'<body class="pv" data-cards="{len(cards)}">\n'
+        '<header class="pv-top"><div class="pv-bar">'
+        f"<h1>{_esc(title)}</h1>"
+        '<button type="button" class="pv-switch" id="pv-night" role="switch" aria-checked="false">'
+        '<span class="pv-track" aria-hidden="true"></span>Night mode</button>'
+        "</div></header>\n"
+        f'<div class="pv-intro"><p>{summary}, front and back, with the decks\' own templates and CSS.</p>'
+        f'<ul class="pv-toc">{toc}</ul></div>\n'
+        f'<main class="pv-main">\n{body}\n</main>\n'
+        f"<script>\n{_PAGE_JS}</script>\n</body>\n</html>\n"
+    )
+
+
+def write_preview(source_dir: str, path: str) -> int:
+    """Write the preview page of the source in *source_dir* to *path*; return the card count."""
+    from generator.build.pipeline import check
+
+    source, notes = check(source_dir)
+    cards = preview_cards(notes)
+    data = _page(cards, source.title).encode("utf-8")
+    from generator.build.journal import commit, make_folders, recover, remove_folders
+
+    folder = os.path.dirname(os.path.abspath(path))
+    recover(folder)  # a preview killed while writing: finished or undone first
+    created: list[str] = []  # folders made for the page, removed again if it cannot be written
+    try:
+        make_folders(os.path.dirname(path), created)
+        commit({path: data}, folder)
+    except OSError as error:  # the page is staged and renamed: a failure leaves no part of it
+        remove_folders(created)
+        raise DeckgenError(f"cannot write {path}: {error.strerror or error}") from None
+    return len(cards)
