@@ -15,7 +15,7 @@ import click
 from click.core import ParameterSource
 
 from generator import __version__
-from generator.errors import ContentError, DeckgenError, printable
+from generator.errors import ContentError, DeckgenError, counted, printable
 
 DEFAULT_SOURCE = "cards_source"
 DEFAULT_OUT = "decks_out"
@@ -33,11 +33,7 @@ class _ContentFailure(click.ClickException):
         for problem in self.problems:
             click.echo(str(problem), err=True)
         written = "; nothing was written" if self.writes else ""
-        click.echo(f"Error: {_count(len(self.problems), 'problem')} found{written}.", err=True)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+        click.echo(f"Error: {counted(len(self.problems), 'problem')} found{written}.", err=True)
 
 
 def _run(function, *args, **kwargs):  # noqa: ANN001, ANN202 - thin adapter
@@ -117,10 +113,10 @@ def check(source_dir: str, strict: bool) -> None:
     comparisons = sum(len(t.comparisons) for t in source.topics)
     cards = sum(n.cards for n in notes)
     unasked = f" ({context} context only)" if context else ""
-    smells = f"; {_count(len(checked.warnings), 'warning')}" if checked.warnings else ""
+    smells = f"; {counted(len(checked.warnings), 'warning')}" if checked.warnings else ""
     click.echo(
-        f"{source_dir}: OK: {_count(len(source.topics), 'topic')}, {_count(items, 'item')}{unasked}, "
-        f"{_count(comparisons, 'comparison')} -> {_count(len(notes), 'note')}, {_count(cards, 'card')}{smells}"
+        f"{source_dir}: OK: {counted(len(source.topics), 'topic')}, {counted(items, 'item')}{unasked}, "
+        f"{counted(comparisons, 'comparison')} -> {counted(len(notes), 'note')}, {counted(cards, 'card')}{smells}"
     )
 
 
@@ -207,13 +203,13 @@ def _report_changes(report, verb: str, quiet: bool = False) -> None:  # noqa: AN
         for f in report.files:
             c = f.changes
             click.echo(
-                f"{f.path}: {_count(f.notes, 'note')}, {_count(f.cards, 'card')} "
+                f"{f.path}: {counted(f.notes, 'note')}, {counted(f.cards, 'card')} "
                 f"({c.added} added, {c.updated} updated, "
                 f"{c.unchanged} unchanged, {c.removed} removed)"
             )
     click.echo(
-        f"{verb} {_count(len(report.files), 'deck')}: {_count(report.notes, 'note')}, "
-        f"{_count(report.cards, 'card')}; "
+        f"{verb} {counted(len(report.files), 'deck')}: {counted(report.notes, 'note')}, "
+        f"{counted(report.cards, 'card')}; "
         f"{report.total('added')} added, {report.total('updated')} updated, "
         f"{report.total('unchanged')} unchanged, {report.total('removed')} removed."
     )
@@ -385,4 +381,4 @@ def preview(source_dir: str, out_path: str) -> None:
     from generator.build.preview import write_preview
 
     cards = _run(write_preview, source_dir, out_path)  # makes the folder, after the source is checked
-    click.echo(f"{out_path}: {_count(cards, 'card')}")
+    click.echo(f"{out_path}: {counted(cards, 'card')}")

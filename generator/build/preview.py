@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
 from generator.cards.notes import NoteSpec
-from generator.errors import DeckgenError
+from generator.errors import DeckgenError, counted
 
 # --- the page ----------------------------------------------------------------
 
@@ -122,10 +122,6 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def _deck_order(cards: Sequence[PreviewCard]) -> list[str]:
     """Decks as a tree in source order: each deck is followed by its subdecks, in order of appearance."""
     first: dict[str, int] = {}
@@ -174,7 +170,7 @@ def _deck_heading(deck: str, count: int) -> str:
     *path, last = deck.split("::")
     crumbs = "".join(f'{_esc(part)}<span class="pv-sep">›</span>' for part in path)
     lead = f'<span class="pv-path">{crumbs}</span>' if path else ""
-    return f'<h2>{lead}<span>{_esc(last)}</span><span class="pv-count">{_plural(count, "card")}</span></h2>'
+    return f'<h2>{lead}<span>{_esc(last)}</span><span class="pv-count">{counted(count, "card")}</span></h2>'
 
 
 def _card_name(card: PreviewCard) -> str:
@@ -216,7 +212,7 @@ def _page(cards: Sequence[PreviewCard], title: str) -> str:
             f'<section class="pv-deck" id="deck-{index}" data-deck="{_esc(deck)}">'
             f'{_deck_heading(deck, len(by_deck[deck]))}{"".join(rendered)}</section>'
         )
-    summary = f"{_plural(len(cards), 'card')} in {_plural(len(decks), 'deck')}"
+    summary = f"{counted(len(cards), 'card')} in {counted(len(decks), 'deck')}"
     styles = "".join(f"<style>\n{css}</style>\n" for css in note_type_css())
     body = "".join(sections) or '<p class="pv-empty">No cards.</p>'
     return (
