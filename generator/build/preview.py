@@ -14,7 +14,9 @@ import os
 from collections.abc import Mapping, Sequence
 
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
-from generator.cards.notes import NoteSpec
+from generator.build.journal import commit, make_folders, recover, remove_folders
+from generator.build.pipeline import check
+from generator.cards.notes import CLOZE, NoteSpec
 from generator.errors import DeckgenError, counted
 
 # --- the page ----------------------------------------------------------------
@@ -175,7 +177,7 @@ def _deck_heading(deck: str, count: int) -> str:
 
 def _card_name(card: PreviewCard) -> str:
     """The card's name as Anki's browser shows it: "Cloze 1" for a cloze, else the template."""
-    return f"{card.template} {card.ordinal}" if card.note_type.endswith("Cloze") else card.template
+    return f"{card.template} {card.ordinal}" if card.kind == CLOZE else card.template
 
 
 def _card_html(card: PreviewCard, number: int) -> str:
@@ -236,13 +238,9 @@ def _page(cards: Sequence[PreviewCard], title: str) -> str:
 
 def write_preview(source_dir: str, path: str) -> int:
     """Write the preview page of the source in *source_dir* to *path*; return the card count."""
-    from generator.build.pipeline import check
-
     source, notes = check(source_dir)
     cards = preview_cards(notes)
     data = _page(cards, source.title).encode("utf-8")
-    from generator.build.journal import commit, make_folders, recover, remove_folders
-
     folder = os.path.dirname(os.path.abspath(path))
     recover(folder)  # a preview killed while writing: finished or undone first
     created: list[str] = []  # folders made for the page, removed again if it cannot be written
