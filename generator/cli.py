@@ -256,7 +256,7 @@ def build(
             file_format=file_format, progress=progress, strict=strict,
         )
     _echo_problems(report.warnings)
-    _report_changes(report, "Built", quiet)
+    _report_changes(report, "Built", quiet=quiet)
 
 
 @contextlib.contextmanager
@@ -320,7 +320,7 @@ def _recipe_requests(source_dir: str, recipe: str, selection: _Selection) -> tup
     return recipe_decks(loaded), loaded.source or source_dir
 
 
-def _report_changes(report: BuildReport, verb: str, quiet: bool = False) -> None:
+def _report_changes(report: BuildReport, verb: str, *, quiet: bool = False) -> None:
     """Stale packages (stderr), then a line per package unless *quiet*, then the totals."""
     for path in report.stale:
         click.echo(

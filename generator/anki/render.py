@@ -133,7 +133,7 @@ def _render_nodes(nodes: Iterable[_Node], context: _Context) -> str:
 
 
 def render(
-    template: str, fields: Mapping[str, str], ordinal: int = 1, question: bool = True, front_side: str = ""
+    template: str, fields: Mapping[str, str], *, ordinal: int = 1, question: bool = True, front_side: str = ""
 ) -> tuple[str, bool]:
     """Render one side of a card; also say whether it shows any non-empty field."""
     context = _Context(fields, ordinal, question, front_side, set())
@@ -171,10 +171,10 @@ def _note_cards(spec: NoteSpec, backs: bool) -> Iterator[PreviewCard]:
     names = CLOZE_FIELDS if spec.note_type == CLOZE else COMPARISON_FIELDS
     fields = dict(zip(names, spec.fields, strict=True))
     for template, ordinal in _card_plan(spec, model.templates, fields):
-        front, shows_a_field = render(template["qfmt"], fields, ordinal, question=True)
+        front, shows_a_field = render(template["qfmt"], fields, ordinal=ordinal, question=True)
         if not shows_a_field:
             continue  # Anki generates no card whose front shows no non-empty field
-        back = render(template["afmt"], fields, ordinal, question=False, front_side=front)[0] if backs else ""
+        back = render(template["afmt"], fields, ordinal=ordinal, question=False, front_side=front)[0] if backs else ""
         yield PreviewCard(spec.guid, spec.deck, model.name, spec.note_type, template["name"], ordinal, front, back)
 
 

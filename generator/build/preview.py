@@ -203,27 +203,34 @@ def _page(cards: Sequence[PreviewCard], title: str) -> str:
     for card in cards:
         by_deck[card.deck].append(card)
     toc = _toc(decks, {deck: len(by_deck[deck]) for deck in decks})
+    summary = f"{counted(len(cards), 'card')} in {counted(len(decks), 'deck')}"
+    body = _sections(by_deck) or '<p class="pv-empty">No cards.</p>'
+    return _page_html(title, body, cards=len(cards), summary=summary, toc=toc)
+
+
+def _sections(by_deck: Mapping[str, Sequence[PreviewCard]]) -> str:
+    """A section per deck, in order: its heading, then its cards, numbered across the whole page."""
     sections = []
     number = 0
-    for index, deck in enumerate(decks, 1):
-        rendered = []
-        for card in by_deck[deck]:
-            number += 1
-            rendered.append(_card_html(card, number))
+    for index, (deck, cards) in enumerate(by_deck.items(), 1):
+        rendered = "".join(_card_html(card, number + offset) for offset, card in enumerate(cards, 1))
+        number += len(cards)
         sections.append(
             f'<section class="pv-deck" id="deck-{index}" data-deck="{_esc(deck)}">'
-            f'{_deck_heading(deck, len(by_deck[deck]))}{"".join(rendered)}</section>'
+            f"{_deck_heading(deck, len(cards))}{rendered}</section>"
         )
-    summary = f"{counted(len(cards), 'card')} in {counted(len(decks), 'deck')}"
+    return "".join(sections)
+
+
+def _page_html(title: str, body: str, *, cards: int, summary: str, toc: str) -> str:
     styles = "".join(f"<style>\n{css}</style>\n" for css in note_type_css())
-    body = "".join(sections) or '<p class="pv-empty">No cards.</p>'
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_esc(title)} · card preview</title>\n"
         f"{styles}<style>\n{_PAGE_CSS}</style>\n</head>\n"
-        f'<body class="pv" data-cards="{len(cards)}">\n'
+        f'<body class="pv" data-cards="{cards}">\n'
         '<header class="pv-top"><div class="pv-bar">'
         f"<h1>{_esc(title)}</h1>"
         '<button type="button" class="pv-switch" id="pv-night" role="switch" aria-checked="false">'
