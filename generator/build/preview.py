@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.build.pipeline import check
-from generator.cards.notes import CLOZE, NoteSpec
+from generator.cards.notes import CLOZE
 from generator.errors import DeckgenError, counted
 
 # --- the page ----------------------------------------------------------------
@@ -190,11 +190,6 @@ def _card_html(card: PreviewCard, number: int) -> str:
         f'<div class="pv-side"><div class="pv-label">Back</div><div data-side="back">{card.back}</div></div>'
         "</article>"
     )
-
-
-def preview_html(notes: Sequence[NoteSpec], title: str) -> str:
-    """One self-contained page showing every card of *notes*, front and back, by deck."""
-    return _page(preview_cards(notes), title)
 
 
 def _page(cards: Sequence[PreviewCard], title: str) -> str:
