@@ -3,22 +3,36 @@
 This is the only module that imports click.  Library errors
 (:class:`~generator.errors.DeckgenError`) become ``click.ClickException``:
 exit 1 with every problem on its own line; usage errors exit 2 (click's own).
+The library is imported inside each command, so ``deckgen --help`` starts fast.
 """
 
 from __future__ import annotations
 
-import gc
+import contextlib
 import os
 import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 import click
 from click.core import ParameterSource
 
 from generator import __version__
-from generator.errors import ContentError, DeckgenError, printable
+from generator.build.formats import FORMATS, FileFormat
+from generator.errors import ContentError, DeckgenError, Problem, counted, printable
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+    from generator.build.pipeline import BuildReport, Checked, DeckFile, RequestMaker
 
 DEFAULT_SOURCE = "cards_source"
 DEFAULT_OUT = "decks_out"
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Command = TypeVar("Command", bound=Callable[..., Any])
+Progress = Callable[[int, int], None]
 
 
 class _ContentFailure(click.ClickException):
@@ -29,33 +43,29 @@ class _ContentFailure(click.ClickException):
         self.problems = error.problems
         self.writes = True  # False for a command that never writes: "nothing was written" would mislead
 
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
-        for problem in self.problems:
-            click.echo(str(problem), err=True)
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Every problem, then how many (on stderr, as click shows its errors)."""
+        _echo_problems(self.problems)
         written = "; nothing was written" if self.writes else ""
-        click.echo(f"Error: {_count(len(self.problems), 'problem')} found{written}.", err=True)
+        click.echo(f"Error: {counted(len(self.problems), 'problem')} found{written}.", err=True)
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def _run(function, *args, **kwargs):  # noqa: ANN001, ANN202 - thin adapter
-    # Builds make many small, acyclic objects that live until the end: the cyclic
-    # garbage collector would only re-scan that growing heap (about a fifth of a
-    # 50,000-note build).  Restored afterwards, for callers such as CliRunner.
-    collecting = gc.isenabled()
-    gc.disable()
+def _run(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``function(*args, **kwargs)``, with a library error as click's (exit 1, no traceback)."""
     try:
         return function(*args, **kwargs)
     except ContentError as error:
         raise _ContentFailure(error) from None
     except DeckgenError as error:
         raise click.ClickException(str(error)) from None
-    finally:
-        if collecting:
-            gc.enable()
 
+
+def _echo_problems(problems: Iterable[Problem]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+# --- options shared by several commands ---------------------------------------
 
 _source_option = click.option(
     "--source",
@@ -65,6 +75,67 @@ _source_option = click.option(
     type=click.Path(file_okay=False),
     help="Folder of YAML sources (deckgen.yaml and one file per topic).",
 )
+_strict_option = click.option(
+    "--strict", is_flag=True, help="Treat card smells (warnings) as errors: exit 1, write nothing."
+)
+_out_option = click.option(
+    "--out",
+    "out_dir",
+    default=DEFAULT_OUT,
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write the decks into.",
+)
+_lock_option = click.option(
+    "--lock",
+    "lock_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Build lock to read and update  [default: SOURCE/deckgen.lock]",
+)
+_SELECTION_OPTIONS = (
+    click.option("--topic", "topics", multiple=True, metavar="ID", help="Only this topic (repeatable)."),
+    click.option(
+        "--perspective", "perspectives", multiple=True, metavar="ID", help="Only this perspective (repeatable)."
+    ),
+    click.option(
+        "--kind", "kinds", multiple=True, type=click.Choice(["cloze", "comparison"]), help="Only this kind of note."
+    ),
+    click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only notes with this tag or a child of it."),
+    click.option(
+        "--deck-name", metavar="NAME", help='Build one deck of the selection, named NAME (e.g. "Soc 101::Week 3").'
+    ),
+    click.option(
+        "--extra-tag", "extra_tags", multiple=True, metavar="TAG", help="Add TAG to every note (with --deck-name)."
+    ),
+    click.option(
+        "--recipe",
+        type=click.Path(dir_okay=False, exists=True),
+        help="Build the custom decks of a recipe file (YAML) instead.",
+    ),
+)
+
+
+class _Selection(TypedDict):
+    """What the selection options pass to a command."""
+
+    topics: tuple[str, ...]
+    perspectives: tuple[str, ...]
+    kinds: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck_name: str | None
+    extra_tags: tuple[str, ...]
+    recipe: str | None
+
+
+def _selection_options(command: Command) -> Command:
+    """Add the selection options (``--topic`` ... ``--recipe``) to *command*, in the order of their help."""
+    for option in reversed(_SELECTION_OPTIONS):
+        command = option(command)
+    return command
+
+
+# --- the commands ----------------------------------------------------------------
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,16 +148,6 @@ def main() -> None:
         deckgen check              # validate cards_source/
         deckgen build              # write decks_out/<topic>.apkg
     """
-
-
-_strict_option = click.option(
-    "--strict", is_flag=True, help="Treat card smells (warnings) as errors: exit 1, write nothing."
-)
-
-
-def _echo_warnings(warnings) -> None:  # noqa: ANN001 - a sequence of Problem
-    for warning in warnings:
-        click.echo(str(warning), err=True)
 
 
 @main.command()
@@ -110,112 +171,22 @@ def check(source_dir: str, strict: bool) -> None:
     except _ContentFailure as failure:
         failure.writes = False
         raise
-    source, notes = checked.source, checked.notes
-    _echo_warnings(checked.warnings)
-    items = sum(len(t.items) for t in source.topics)
+    _echo_problems(checked.warnings)
+    click.echo(_check_summary(source_dir, checked))
+
+
+def _check_summary(source_dir: str, checked: Checked) -> str:
+    """The line that ``check`` prints for a valid source: what it holds and makes."""
+    topics = checked.source.topics
+    items = sum(len(t.items) for t in topics)
+    comparisons = sum(len(t.comparisons) for t in topics)
+    notes, cards = len(checked.notes), sum(n.cards for n in checked.notes)
     context = checked.context_items
-    comparisons = sum(len(t.comparisons) for t in source.topics)
-    cards = sum(n.cards for n in notes)
     unasked = f" ({context} context only)" if context else ""
-    smells = f"; {_count(len(checked.warnings), 'warning')}" if checked.warnings else ""
-    click.echo(
-        f"{source_dir}: OK: {_count(len(source.topics), 'topic')}, {_count(items, 'item')}{unasked}, "
-        f"{_count(comparisons, 'comparison')} -> {_count(len(notes), 'note')}, {_count(cards, 'card')}{smells}"
-    )
-
-
-_out_option = click.option(
-    "--out",
-    "out_dir",
-    default=DEFAULT_OUT,
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder to write the decks into.",
-)
-_lock_option = click.option(
-    "--lock",
-    "lock_path",
-    default=None,
-    type=click.Path(dir_okay=False),
-    help="Build lock to read and update  [default: SOURCE/deckgen.lock]",
-)
-
-
-def _selection_options(command):  # noqa: ANN001, ANN202 - a decorator
-    options = [
-        click.option("--topic", "topics", multiple=True, metavar="ID", help="Only this topic (repeatable)."),
-        click.option(
-            "--perspective", "perspectives", multiple=True, metavar="ID", help="Only this perspective (repeatable)."
-        ),
-        click.option(
-            "--kind", "kinds", multiple=True, type=click.Choice(["cloze", "comparison"]), help="Only this kind of note."
-        ),
-        click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only notes with this tag or a child of it."),
-        click.option(
-            "--deck-name", metavar="NAME", help='Build one deck of the selection, named NAME (e.g. "Soc 101::Week 3").'
-        ),
-        click.option(
-            "--extra-tag", "extra_tags", multiple=True, metavar="TAG", help="Add TAG to every note (with --deck-name)."
-        ),
-        click.option(
-            "--recipe",
-            type=click.Path(dir_okay=False, exists=True),
-            help="Build the custom decks of a recipe file (YAML) instead.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def _requests(source_dir: str, topics, perspectives, kinds, tags, deck_name, extra_tags, recipe):  # noqa: ANN001, ANN202
-    """The requests maker and source folder for the selection options (None: the default build)."""
-    from generator.build.pipeline import custom_decks, recipe_decks
-    from generator.cards.selection import Selection
-    from generator.source.loader import tag_problem
-
-    for option, values in (("--tag", tags), ("--extra-tag", extra_tags)):
-        for tag in values:  # genanki refuses a tag with a space, CSV would split it; the removed tag is deckgen's
-            if problem := tag_problem(tag):
-                raise click.BadParameter(problem, param_hint=f"'{option}'")
-    selection = Selection(tuple(topics), tuple(perspectives), tuple(kinds), tuple(tags))
-    if recipe:
-        if selection or deck_name or extra_tags:
-            raise click.UsageError("--recipe cannot be combined with selection options")
-        from generator.cards.recipe import load_recipe
-
-        loaded = _run(load_recipe, recipe)
-        given = click.get_current_context().get_parameter_source("source_dir") is ParameterSource.COMMANDLINE
-        if loaded.source and given and os.path.abspath(loaded.source) != os.path.abspath(source_dir):
-            raise click.UsageError(
-                f"--source {source_dir} and the recipe's source {loaded.source} differ; give one of them"
-            )
-        return recipe_decks(loaded), loaded.source or source_dir
-    if extra_tags and not deck_name:
-        raise click.UsageError("--extra-tag needs --deck-name")
-    if selection or deck_name:
-        return custom_decks(selection, deck_name, extra_tags), source_dir
-    return None, source_dir
-
-
-def _report_changes(report, verb: str, quiet: bool = False) -> None:  # noqa: ANN001 - a BuildReport
-    for path in report.stale:
-        click.echo(
-            f"note: {printable(path)} is not built from this source (no such topic); delete it if it is old", err=True
-        )
-    if not quiet:
-        for f in report.files:
-            c = f.changes
-            click.echo(
-                f"{f.path}: {_count(f.notes, 'note')}, {_count(f.cards, 'card')} "
-                f"({c.added} added, {c.updated} updated, "
-                f"{c.unchanged} unchanged, {c.removed} removed)"
-            )
-    click.echo(
-        f"{verb} {_count(len(report.files), 'deck')}: {_count(report.notes, 'note')}, "
-        f"{_count(report.cards, 'card')}; "
-        f"{report.total('added')} added, {report.total('updated')} updated, "
-        f"{report.total('unchanged')} unchanged, {report.total('removed')} removed."
+    smells = f"; {counted(len(checked.warnings), 'warning')}" if checked.warnings else ""
+    return (
+        f"{source_dir}: OK: {counted(len(topics), 'topic')}, {counted(items, 'item')}{unasked}, "
+        f"{counted(comparisons, 'comparison')} -> {counted(notes, 'note')}, {counted(cards, 'card')}{smells}"
     )
 
 
@@ -225,7 +196,7 @@ def _report_changes(report, verb: str, quiet: bool = False) -> None:  # noqa: AN
 @_lock_option
 @_selection_options
 @_strict_option
-def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **selection) -> None:  # noqa: ANN003
+def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **selection: Unpack[_Selection]) -> None:
     """Show what a build would change, per deck, against the lock; write nothing.
 
     Counts are what a re-import into a collection that has the last build
@@ -237,9 +208,9 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     """
     from generator.build.pipeline import plan as plan_build
 
-    requests, source_dir = _requests(source_dir, **selection)
+    requests, source_dir = _requests(source_dir, selection)
     report = _run(plan_build, source_dir, out_dir, lock_path=lock_path, requests=requests, strict=strict)
-    _echo_warnings(report.warnings)
+    _echo_problems(report.warnings)
     _report_changes(report, "Would build")
 
 
@@ -249,14 +220,20 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
 @_lock_option
 @_selection_options
 @click.option(
-    "--format", "file_format", type=click.Choice(["apkg", "csv"]), default="apkg", show_default=True,
+    "--format", "file_format", type=click.Choice(FORMATS), default="apkg", show_default=True,
     help="Anki packages, or Anki's CSV text format (needs deckgen's note types in the collection).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line (and warnings).")
 @_strict_option
 def build(
-    source_dir: str, out_dir: str, lock_path: str | None, file_format: str, quiet: bool, strict: bool, **selection
-) -> None:  # noqa: ANN003
+    source_dir: str,
+    out_dir: str,
+    lock_path: str | None,
+    file_format: FileFormat,
+    quiet: bool,
+    strict: bool,
+    **selection: Unpack[_Selection],
+) -> None:
     """Build one Anki package (.apkg) per topic, or custom decks, and update the lock.
 
     Nothing is written unless every source is valid; the packages and the
@@ -272,35 +249,101 @@ def build(
     """
     from generator.build.pipeline import build as build_decks
 
-    requests, source_dir = _requests(source_dir, **selection)
+    requests, source_dir = _requests(source_dir, selection)
     with _progress(quiet) as progress:
         report = _run(
             build_decks, source_dir, out_dir, lock_path=lock_path, requests=requests,
             file_format=file_format, progress=progress, strict=strict,
         )
-    _echo_warnings(report.warnings)
-    _report_changes(report, "Built", quiet)
+    _echo_problems(report.warnings)
+    _report_changes(report, "Built", quiet=quiet)
 
 
-class _progress:
-    """click's progress bar on stderr, only on a terminal and not with --quiet."""
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[Progress | None]:
+    """click's progress bar on stderr, only on a terminal and not with --quiet (else None)."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        bar: ProgressBar[int] | None = None
 
-    def __init__(self, quiet: bool) -> None:
-        self.enabled = not quiet and sys.stderr.isatty()
-        self.bar = None
+        def update(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:  # the total is known only once the build has its notes
+                bar = stack.enter_context(click.progressbar(length=total, label="Building decks", file=sys.stderr))
+            bar.update(done - bar.pos)
 
-    def __enter__(self):  # noqa: ANN204
-        return self.update if self.enabled else None
+        yield update
 
-    def update(self, done: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label="Building decks", file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(done - self.bar.pos)
 
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
+def _requests(source_dir: str, selection: _Selection) -> tuple[RequestMaker | None, str]:
+    """The requests maker and source folder for the selection options (None: the default build)."""
+    _check_tags(selection)
+    if selection["recipe"]:
+        return _recipe_requests(source_dir, selection["recipe"], selection)
+    from generator.build.pipeline import custom_decks
+    from generator.cards.selection import Selection
+
+    chosen = Selection(selection["topics"], selection["perspectives"], selection["kinds"], selection["tags"])
+    deck_name, extra_tags = selection["deck_name"], selection["extra_tags"]
+    if extra_tags and not deck_name:
+        raise click.UsageError("--extra-tag needs --deck-name")
+    if chosen or deck_name:
+        return custom_decks(chosen, deck_name, extra_tags), source_dir
+    return None, source_dir
+
+
+def _check_tags(selection: _Selection) -> None:
+    """A usage error for a tag genanki would refuse or CSV would split (or deckgen's own removed tag)."""
+    from generator.source.loader import tag_problem
+
+    for option, values in (("--tag", selection["tags"]), ("--extra-tag", selection["extra_tags"])):
+        for tag in values:
+            if problem := tag_problem(tag):
+                raise click.BadParameter(problem, param_hint=f"'{option}'")
+
+
+def _recipe_requests(source_dir: str, recipe: str, selection: _Selection) -> tuple[RequestMaker, str]:
+    """The decks of *recipe*, built from its source (or *source_dir*, which must not contradict it)."""
+    from generator.build.pipeline import recipe_decks
+    from generator.cards.recipe import load_recipe
+
+    if any(selection[name] for name in ("topics", "perspectives", "kinds", "tags", "deck_name", "extra_tags")):
+        raise click.UsageError("--recipe cannot be combined with selection options")
+    loaded = _run(load_recipe, recipe)
+    given = click.get_current_context().get_parameter_source("source_dir") is ParameterSource.COMMANDLINE
+    if loaded.source and given and os.path.abspath(loaded.source) != os.path.abspath(source_dir):
+        raise click.UsageError(
+            f"--source {source_dir} and the recipe's source {loaded.source} differ; give one of them"
+        )
+    return recipe_decks(loaded), loaded.source or source_dir
+
+
+def _report_changes(report: BuildReport, verb: str, *, quiet: bool = False) -> None:
+    """Stale packages (stderr), then a line per package unless *quiet*, then the totals."""
+    for path in report.stale:
+        click.echo(
+            f"note: {printable(path)} is not built from this source (no such topic); delete it if it is old", err=True
+        )
+    if not quiet:
+        for file in report.files:
+            click.echo(_file_line(file))
+    click.echo(
+        f"{verb} {counted(len(report.files), 'deck')}: {counted(report.notes, 'note')}, "
+        f"{counted(report.cards, 'card')}; "
+        f"{report.total('added')} added, {report.total('updated')} updated, "
+        f"{report.total('unchanged')} unchanged, {report.total('removed')} removed."
+    )
+
+
+def _file_line(file: DeckFile) -> str:
+    """One package: its notes and cards, and what a re-import does to its notes."""
+    c = file.changes
+    return (
+        f"{file.path}: {counted(file.notes, 'note')}, {counted(file.cards, 'card')} "
+        f"({c.added} added, {c.updated} updated, {c.unchanged} unchanged, {c.removed} removed)"
+    )
 
 
 @main.command(name="list")
@@ -314,15 +357,12 @@ def list_command(source_dir: str, as_json: bool) -> None:
         deckgen list
         deckgen list --json | python -m json.tool
     """
+    import json  # only `list --json` needs it
+
     from generator.build.listing import inventory, render_tables
 
     data = _run(inventory, source_dir)
-    if as_json:
-        import json
-
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-    else:
-        click.echo(render_tables(data))
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else render_tables(data))
 
 
 @main.command()
@@ -337,8 +377,7 @@ def new(folder: str, title: str | None) -> None:
     """
     from generator.authoring.starter import write_starter
 
-    written = _run(write_starter, folder, title)
-    for path in written:
+    for path in _run(write_starter, folder, title):
         click.echo(f"wrote {path}")
     click.echo(f"Next: edit {folder}/*.yaml, then: deckgen check --source {folder}")
 
@@ -385,4 +424,4 @@ def preview(source_dir: str, out_path: str) -> None:
     from generator.build.preview import write_preview
 
     cards = _run(write_preview, source_dir, out_path)  # makes the folder, after the source is checked
-    click.echo(f"{out_path}: {_count(cards, 'card')}")
+    click.echo(f"{out_path}: {counted(cards, 'card')}")

@@ -2,7 +2,8 @@
 
 A :class:`ContentError` carries every problem found in one pass, so the CLI can
 print them all at once (as MkDocs does for its config) instead of making the
-author fix one line, rerun, and meet the next.
+author fix one line, rerun, and meet the next.  The wording helpers every
+layer's messages share (:func:`printable`, :func:`counted`) live here too, in the lowest layer.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
-@dataclass(frozen=True, order=True)
+def counted(number: int, noun: str) -> str:
+    """*number* and *noun*, plural unless it is one: ``counted(3, "card")`` is ``"3 cards"``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+@dataclass(frozen=True, order=True)  # sorted by file, line, where, message: keep that field order
 class Problem:
     """One thing wrong with the input, located as precisely as we can."""
 
@@ -56,12 +62,8 @@ class ContentError(DeckgenError):
     """Raised when sources (or a recipe) are invalid; holds every problem."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(set(problems), key=_problem_order)
+        self.problems = sorted(set(problems))  # Problem's own order: file, line, where, message
         super().__init__("\n".join(str(p) for p in self.problems))
-
-
-def _problem_order(problem: Problem) -> tuple[str, int, str, str]:
-    return (problem.file, problem.line, problem.where, problem.message)
 
 
 class Problems:
@@ -71,14 +73,10 @@ class Problems:
         self.items: list[Problem] = []
 
     def add(self, file: str, line: int, where: str, message: str) -> None:
+        """Record one problem."""
         self.items.append(Problem(file, line, where, message))
 
-    def extend(self, problems: list[Problem]) -> None:
-        self.items.extend(problems)
-
     def raise_if_any(self) -> None:
+        """Raise every recorded problem as one :class:`ContentError`, if there is any."""
         if self.items:
             raise ContentError(self.items)
-
-    def __bool__(self) -> bool:
-        return bool(self.items)

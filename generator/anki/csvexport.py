@@ -14,6 +14,7 @@ import csv
 import io
 from collections.abc import Sequence
 
+from generator.anki.notetypes import NOTE_TYPES
 from generator.cards.notes import NoteSpec
 from generator.errors import DeckgenError
 
@@ -29,8 +30,6 @@ HEADER = (
 
 def csv_bytes(notes: Sequence[NoteSpec]) -> bytes:
     """The CSV text (UTF-8) for *notes*: one row per note, fields after the four meta columns."""
-    from generator.anki.notetypes import NOTE_TYPES
-
     buffer = io.StringIO()
     buffer.write("\n".join(HEADER) + "\n")
     writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")

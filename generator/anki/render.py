@@ -1,24 +1,21 @@
-"""A self-contained HTML preview of every card, rendered as Anki renders it.
+"""Every card of a note, rendered as Anki renders it.
 
 Anki is not needed to read a deck: this module carries a tiny renderer for the
 part of Anki's template language that deckgen's note types use (``{{Field}}``,
 ``{{#Field}}…{{/Field}}``, ``{{^Field}}…{{/Field}}``, ``{{cloze:Field}}`` and
-``{{FrontSide}}``), decides which cards a note has the way Anki does, and lays
-every card's front and back out on one page, grouped by deck, with the note
-types' own CSS and a light/night switch (Anki's ``nightMode`` class).
-
-The page has no external resources.  Open it with ``#night`` (or
-``?night=1``) to start in night mode, ``#light`` (or ``?night=0``) for light
-mode; otherwise it follows the system's colour scheme.
+``{{FrontSide}}``) and decides which cards a note has the way Anki does.  The
+card smells (:mod:`generator.anki.smells`) read its cards, and the preview page
+(:mod:`generator.build.preview`) lays them out.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from generator.anki.notetypes import NOTE_TYPES
 from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec
 
 # --- the template renderer ---------------------------------------------------
@@ -68,7 +65,7 @@ def parse_template(template: str) -> tuple[_Node, ...]:
             stack.append((tag[1:].strip(), tag[0] == "^", []))
         elif tag[:1] == "/":
             name, negated, children = stack.pop() if len(stack) > 1 else (None, False, [])
-            if name != tag[1:].strip():
+            if name is None or name != tag[1:].strip():
                 raise TemplateError(f"{{{{{tag}}}}} closes {name or 'no section'!r}")
             stack[-1][2].append(_Section(name, negated, tuple(children)))
         else:
@@ -136,7 +133,7 @@ def _render_nodes(nodes: Iterable[_Node], context: _Context) -> str:
 
 
 def render(
-    template: str, fields: Mapping[str, str], ordinal: int = 1, question: bool = True, front_side: str = ""
+    template: str, fields: Mapping[str, str], *, ordinal: int = 1, question: bool = True, front_side: str = ""
 ) -> tuple[str, bool]:
     """Render one side of a card; also say whether it shows any non-empty field."""
     context = _Context(fields, ordinal, question, front_side, set())
@@ -154,6 +151,7 @@ class PreviewCard:
     guid: str
     deck: str
     note_type: str  # the note type's name, e.g. "deckgen Cloze"
+    kind: str  # the note's kind: CLOZE or COMPARISON (generator.cards.notes)
     template: str
     ordinal: int  # Anki's card number: the cloze number, or the template's position + 1
     front: str
@@ -161,31 +159,36 @@ class PreviewCard:
 
 
 def preview_cards(notes: Sequence[NoteSpec], backs: bool = True) -> list[PreviewCard]:
-    """Every card of *notes*, as Anki would generate and render it, in note order."""
-    from generator.anki.notetypes import NOTE_TYPES  # genanki only when previewing
+    """Every card of *notes*, as Anki would generate and render it, in note order.
 
-    cards: list[PreviewCard] = []
-    for spec in notes:
-        model = NOTE_TYPES[spec.note_type]
-        names = CLOZE_FIELDS if spec.note_type == CLOZE else COMPARISON_FIELDS
-        fields = dict(zip(names, spec.fields, strict=True))
-        if spec.note_type == CLOZE:
-            template = model.templates[0]
-            nodes = _walk(parse_template(template["qfmt"]))
-            cloze_fields = {n.name for n in nodes if isinstance(n, _Field) and "cloze" in n.filters}
-            ordinals = sorted(set().union(*(cloze_ordinals(fields[n]) for n in cloze_fields)))
-            plan = [(template, ordinal) for ordinal in ordinals]
-        else:
-            plan = [(template, index + 1) for index, template in enumerate(model.templates)]
-        for template, ordinal in plan:
-            front, shows_a_field = render(template["qfmt"], fields, ordinal, question=True)
-            if not shows_a_field:
-                continue  # Anki generates no card whose front shows no non-empty field
-            back = render(template["afmt"], fields, ordinal, question=False, front_side=front)[0] if backs else ""
-            cards.append(
-                PreviewCard(spec.guid, spec.deck, model.name, template["name"], ordinal, front, back)
-            )
-    return cards
+    Without *backs*, each card's back is left empty (the smells read only fronts).
+    """
+    return [card for spec in notes for card in _note_cards(spec, backs)]
+
+
+def _note_cards(spec: NoteSpec, backs: bool) -> Iterator[PreviewCard]:
+    model = NOTE_TYPES[spec.note_type]
+    names = CLOZE_FIELDS if spec.note_type == CLOZE else COMPARISON_FIELDS
+    fields = dict(zip(names, spec.fields, strict=True))
+    for template, ordinal in _card_plan(spec, model.templates, fields):
+        front, shows_a_field = render(template["qfmt"], fields, ordinal=ordinal, question=True)
+        if not shows_a_field:
+            continue  # Anki generates no card whose front shows no non-empty field
+        back = render(template["afmt"], fields, ordinal=ordinal, question=False, front_side=front)[0] if backs else ""
+        yield PreviewCard(spec.guid, spec.deck, model.name, spec.note_type, template["name"], ordinal, front, back)
+
+
+def _card_plan(
+    spec: NoteSpec, templates: Sequence[Mapping[str, str]], fields: Mapping[str, str]
+) -> list[tuple[Mapping[str, str], int]]:
+    """(template, ordinal) of each card Anki may make: one per cloze number, else one per template."""
+    if spec.note_type != CLOZE:
+        return [(template, index + 1) for index, template in enumerate(templates)]
+    template = templates[0]
+    nodes = _walk(parse_template(template["qfmt"]))
+    cloze_fields = {n.name for n in nodes if isinstance(n, _Field) and "cloze" in n.filters}
+    ordinals = sorted(set().union(*(cloze_ordinals(fields[n]) for n in cloze_fields)))
+    return [(template, ordinal) for ordinal in ordinals]
 
 
 def _walk(nodes: Iterable[_Node]) -> Iterable[_Node]:
@@ -197,6 +200,4 @@ def _walk(nodes: Iterable[_Node]) -> Iterable[_Node]:
 
 def note_type_css() -> list[str]:
     """The distinct stylesheets of deckgen's note types."""
-    from generator.anki.notetypes import NOTE_TYPES
-
     return list(dict.fromkeys(model.css for model in NOTE_TYPES.values()))

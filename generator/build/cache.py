@@ -15,6 +15,7 @@ import json
 import os
 import stat
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from generator import __version__
 from generator.source.yamlread import MAX_FILE_BYTES
@@ -78,11 +79,11 @@ def cache_text(
     return json.dumps(data, indent=1) + "\n"
 
 
-def cached_build(out_dir: str, key: str, now: int) -> dict | None:
+def cached_build(out_dir: str, key: str, now: int) -> dict[str, Any] | None:
     """The recorded build (``files``, ``warnings``) if the cache in *out_dir* is for *key*, valid and intact."""
     try:
         with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
-            data = json.load(handle)
+            data: dict[str, Any] = json.load(handle)  # not checked: a wrong shape fails below, as TypeError
         if data["fingerprint"] != key:
             return None
         if data["valid_until"] is not None and now > data["valid_until"]:

@@ -256,8 +256,8 @@ def _signals_deferred() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-        for number in received[:1]:
-            os.kill(os.getpid(), number)  # as if it had arrived now, under the old handler
+        for signum in received[:1]:
+            os.kill(os.getpid(), signum)  # as if it had arrived now, under the old handler
 
 
 def make_folders(folder: str, created: list[str]) -> None:

@@ -2,49 +2,62 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from generator.build.pipeline import check
-from generator.source.content import Item
+from generator.cards.notes import NoteSpec
+from generator.source.content import Comparison, Item, Topic
 
 
 def inventory(source_dir: str) -> dict[str, Any]:
     """A JSON-ready description of the source in *source_dir*."""
     source, notes = check(source_dir)
+    notes_per_item = Counter(note.group for note in notes)
+    return {
+        "source": {"id": source.id, "title": source.title, "deck": source.deck, "folder": source_dir},
+        "perspectives": [{"id": p.id, "name": p.name} for p in source.perspectives],
+        "topics": [_topic_entry(t) for t in source.topics],
+        "items": [_item_entry(t, entry, notes_per_item) for t in source.topics for entry in _entries(t)],
+        "decks": _deck_entries(notes),
+    }
+
+
+def _topic_entry(topic: Topic) -> dict[str, Any]:
+    return {
+        "id": topic.id,
+        "name": topic.name,
+        "file": topic.file,
+        "items": len(topic.items),
+        "comparisons": len(topic.comparisons),
+    }
+
+
+def _entries(topic: Topic) -> tuple[Item | Comparison, ...]:
+    """The topic's items, then its comparisons: what a note's group names."""
+    return (*topic.items, *topic.comparisons)
+
+
+def _item_entry(topic: Topic, entry: Item | Comparison, notes_per_item: Mapping[str, int]) -> dict[str, Any]:
+    perspective, title = (entry.perspective, entry.label) if isinstance(entry, Item) else (None, entry.dimension)
+    return {
+        "id": entry.id,
+        "topic": topic.id,
+        "perspective": perspective,
+        "title": title,
+        "notes": notes_per_item.get(entry.id, 0),
+    }
+
+
+def _deck_entries(notes: Iterable[NoteSpec]) -> list[dict[str, Any]]:
+    """Notes and cards per deck, by deck name."""
     decks: dict[str, dict[str, int]] = {}
     for note in notes:
         entry = decks.setdefault(note.deck, {"notes": 0, "cards": 0})
         entry["notes"] += 1
         entry["cards"] += note.cards
-    notes_per_item: dict[str, int] = {}
-    for note in notes:
-        notes_per_item[note.group] = notes_per_item.get(note.group, 0) + 1
-    return {
-        "source": {"id": source.id, "title": source.title, "deck": source.deck, "folder": source_dir},
-        "perspectives": [{"id": p.id, "name": p.name} for p in source.perspectives],
-        "topics": [
-            {
-                "id": t.id,
-                "name": t.name,
-                "file": t.file,
-                "items": len(t.items),
-                "comparisons": len(t.comparisons),
-            }
-            for t in source.topics
-        ],
-        "items": [
-            {
-                "id": entry.id,
-                "topic": t.id,
-                "perspective": getattr(entry, "perspective", None),
-                "title": entry.label if isinstance(entry, Item) else entry.dimension,
-                "notes": notes_per_item.get(entry.id, 0),
-            }
-            for t in source.topics
-            for entry in (*t.items, *t.comparisons)
-        ],
-        "decks": [{"name": name, **counts} for name, counts in sorted(decks.items())],
-    }
+    return [{"name": name, **counts} for name, counts in sorted(decks.items())]
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:

@@ -14,8 +14,10 @@ import os
 from collections.abc import Mapping, Sequence
 
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
-from generator.cards.notes import NoteSpec
-from generator.errors import DeckgenError
+from generator.build.journal import commit, make_folders, recover, remove_folders
+from generator.build.pipeline import check
+from generator.cards.notes import CLOZE
+from generator.errors import DeckgenError, counted
 
 # --- the page ----------------------------------------------------------------
 
@@ -122,10 +124,6 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def _deck_order(cards: Sequence[PreviewCard]) -> list[str]:
     """Decks as a tree in source order: each deck is followed by its subdecks, in order of appearance."""
     first: dict[str, int] = {}
@@ -174,12 +172,12 @@ def _deck_heading(deck: str, count: int) -> str:
     *path, last = deck.split("::")
     crumbs = "".join(f'{_esc(part)}<span class="pv-sep">›</span>' for part in path)
     lead = f'<span class="pv-path">{crumbs}</span>' if path else ""
-    return f'<h2>{lead}<span>{_esc(last)}</span><span class="pv-count">{_plural(count, "card")}</span></h2>'
+    return f'<h2>{lead}<span>{_esc(last)}</span><span class="pv-count">{counted(count, "card")}</span></h2>'
 
 
 def _card_name(card: PreviewCard) -> str:
     """The card's name as Anki's browser shows it: "Cloze 1" for a cloze, else the template."""
-    return f"{card.template} {card.ordinal}" if card.note_type.endswith("Cloze") else card.template
+    return f"{card.template} {card.ordinal}" if card.kind == CLOZE else card.template
 
 
 def _card_html(card: PreviewCard, number: int) -> str:
@@ -194,38 +192,40 @@ def _card_html(card: PreviewCard, number: int) -> str:
     )
 
 
-def preview_html(notes: Sequence[NoteSpec], title: str) -> str:
-    """One self-contained page showing every card of *notes*, front and back, by deck."""
-    return _page(preview_cards(notes), title)
-
-
 def _page(cards: Sequence[PreviewCard], title: str) -> str:
     decks = _deck_order(cards)
     by_deck: dict[str, list[PreviewCard]] = {deck: [] for deck in decks}
     for card in cards:
         by_deck[card.deck].append(card)
     toc = _toc(decks, {deck: len(by_deck[deck]) for deck in decks})
+    summary = f"{counted(len(cards), 'card')} in {counted(len(decks), 'deck')}"
+    body = _sections(by_deck) or '<p class="pv-empty">No cards.</p>'
+    return _page_html(title, body, cards=len(cards), summary=summary, toc=toc)
+
+
+def _sections(by_deck: Mapping[str, Sequence[PreviewCard]]) -> str:
+    """A section per deck, in order: its heading, then its cards, numbered across the whole page."""
     sections = []
     number = 0
-    for index, deck in enumerate(decks, 1):
-        rendered = []
-        for card in by_deck[deck]:
-            number += 1
-            rendered.append(_card_html(card, number))
+    for index, (deck, cards) in enumerate(by_deck.items(), 1):
+        rendered = "".join(_card_html(card, number + offset) for offset, card in enumerate(cards, 1))
+        number += len(cards)
         sections.append(
             f'<section class="pv-deck" id="deck-{index}" data-deck="{_esc(deck)}">'
-            f'{_deck_heading(deck, len(by_deck[deck]))}{"".join(rendered)}</section>'
+            f"{_deck_heading(deck, len(cards))}{rendered}</section>"
         )
-    summary = f"{_plural(len(cards), 'card')} in {_plural(len(decks), 'deck')}"
+    return "".join(sections)
+
+
+def _page_html(title: str, body: str, *, cards: int, summary: str, toc: str) -> str:
     styles = "".join(f"<style>\n{css}</style>\n" for css in note_type_css())
-    body = "".join(sections) or '<p class="pv-empty">No cards.</p>'
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_esc(title)} · card preview</title>\n"
         f"{styles}<style>\n{_PAGE_CSS}</style>\n</head>\n"
-        f'<body class="pv" data-cards="{len(cards)}">\n'
+        f'<body class="pv" data-cards="{cards}">\n'
         '<header class="pv-top"><div class="pv-bar">'
         f"<h1>{_esc(title)}</h1>"
         '<button type="button" class="pv-switch" id="pv-night" role="switch" aria-checked="false">'
@@ -240,13 +240,9 @@ def _page(cards: Sequence[PreviewCard], title: str) -> str:
 
 def write_preview(source_dir: str, path: str) -> int:
     """Write the preview page of the source in *source_dir* to *path*; return the card count."""
-    from generator.build.pipeline import check
-
     source, notes = check(source_dir)
     cards = preview_cards(notes)
     data = _page(cards, source.title).encode("utf-8")
-    from generator.build.journal import commit, make_folders, recover, remove_folders
-
     folder = os.path.dirname(os.path.abspath(path))
     recover(folder)  # a preview killed while writing: finished or undone first
     created: list[str] = []  # folders made for the page, removed again if it cannot be written
