@@ -14,7 +14,7 @@ import pytest
 from generator.build.pipeline import build
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards
-from .conftest import write_source
+from .support import write_source
 
 TOPIC = """\
 topic: basics

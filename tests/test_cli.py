@@ -12,7 +12,7 @@ from generator.cards.notes import build_notes
 from generator.cli import main
 from generator.source.loader import load_source
 
-from .conftest import BUNDLED_SOURCE, ROOT
+from .support import BUNDLED_SOURCE, ROOT
 
 
 @pytest.fixture

@@ -22,11 +22,11 @@ import pytest
 from click.testing import CliRunner
 
 from generator.anki.csvexport import csv_bytes
-from generator.build.lock import REMOVED_TAG
 from generator.cards.notes import NoteSpec, build_notes
 from generator.cards.selection import Selection, custom_request
 from generator.cli import main
 from generator.errors import DeckgenError
+from generator.source.content import REMOVED_TAG
 from generator.source.loader import is_reserved_tag, load_source
 
 from .support import V1, write_source

@@ -31,7 +31,7 @@ from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import ContentError
 
-from .conftest import write_source
+from .support import write_source
 
 TOPIC = """\
 topic: basics

@@ -12,13 +12,13 @@ import json
 import shutil
 from pathlib import Path
 
-from generator.build.lock import REMOVED_TAG
 from generator.build.pipeline import build
 from generator.cards.notes import build_notes
+from generator.source.content import REMOVED_TAG
 from generator.source.loader import load_source
 
 from .ankitools import import_package, open_collection, study_everything
-from .conftest import BUNDLED_SOURCE, ROOT
+from .support import BUNDLED_SOURCE, ROOT
 
 STUDIED = ROOT / "tests" / "fixtures" / "studied-decks"
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import zipfile
 
-from .conftest import BUNDLED_SOURCE, ROOT
+from .support import BUNDLED_SOURCE, ROOT
 
 
 def test_the_wheel_holds_every_module_and_builds_the_bundled_decks(tmp_path):

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.build.lock import REMOVED_TAG
 from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import ContentError
+from generator.source.content import REMOVED_TAG
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards, study_everything
 from .support import BUNDLED_SOURCE, T1, T2, V1, write_source

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from generator.cli import main
 
-from .conftest import BUNDLED_SOURCE, ROOT
+from .support import BUNDLED_SOURCE, ROOT
 
 SMELLY = ROOT / "tests" / "sources" / "smelly"
 
@@ -137,7 +137,7 @@ def test_the_bundled_source_passes_strict_check():
 
 
 def test_an_item_alone_in_its_deck_cannot_be_kept_apart(tmp_path):
-    from .conftest import write_source
+    from .support import write_source
 
     source = write_source(tmp_path / "src", (
         "topic: basics\nname: Basics\nitems:\n"

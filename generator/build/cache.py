@@ -10,18 +10,29 @@ still there, byte for byte, nothing needs to be parsed, built or written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import stat
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from generator import __version__
 from generator.source.yamlread import MAX_FILE_BYTES
 
 CACHE_NAME = ".deckgen-cache.json"
-_CODE_DIR = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A hash of deckgen's version and every module of its code, released or not."""
+    digest = hashlib.sha256(f"deckgen {__version__}\n".encode())
+    for path in sorted(_PACKAGE_ROOT.rglob("*.py")):
+        digest.update(f"{path.relative_to(_PACKAGE_ROOT)}\x00".encode() + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def fingerprint(inputs: Iterable[tuple[str, str]], lock_bytes: bytes | None) -> str:
@@ -32,10 +43,7 @@ def fingerprint(inputs: Iterable[tuple[str, str]], lock_bytes: bytes | None) -> 
     while it ran is then a change the next build sees); for the check, of the
     files as they are now (:func:`current_inputs`).
     """
-    digest = hashlib.sha256(f"deckgen {__version__}\n".encode())
-    for name in sorted(os.listdir(_CODE_DIR)):
-        if name.endswith(".py"):  # any change to deckgen's code, released or not
-            digest.update(f"{name}\x00{sha256(_regular_file_bytes(os.path.join(_CODE_DIR, name)))}\n".encode())
+    digest = hashlib.sha256(f"{code_digest()}\n".encode())  # any change to deckgen's code, released or not
     for name, file_digest in sorted(inputs):
         digest.update(f"source\x00{name}\x00{file_digest}\n".encode())
     digest.update(b"lock\x00" + (lock_bytes if lock_bytes is not None else b"(none)"))
@@ -74,7 +82,7 @@ def cache_text(
 
     *topics* are the per-topic records of :mod:`generator.build.reuse`, kept in the same file.
     """
-    data = {"fingerprint": key, "valid_until": valid_until, "files": files, "warnings": warnings}
+    data: dict[str, object] = {"fingerprint": key, "valid_until": valid_until, "files": files, "warnings": warnings}
     data["topics"] = topics or {}
     return json.dumps(data, indent=1) + "\n"
 

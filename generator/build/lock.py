@@ -23,13 +23,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from itertools import accumulate
 from operator import attrgetter
-from typing import Literal, TypeGuard, cast, get_args
+from typing import Literal, TypeGuard, get_args
 
 from generator.anki.schema import NoteTypeSchema
-from generator.anki.schema import content_hash as content_hash  # re-exported: pipeline imports it from here
 from generator.cards.notes import CLOZE, NOTE_KINDS, NoteKind, NoteSpec
 from generator.errors import ContentError, DeckgenError, Problem
-from generator.source.content import REMOVED_TAG as REMOVED_TAG  # re-exported: tests import it from here
 from generator.source.loader import ID_PATTERN
 
 LOCK_NAME = "deckgen.lock"
@@ -824,10 +822,8 @@ class _Resolver:
         self.kinds[note.key] = kind
         self.times[note.guid] = mod
         self.built.add(note.key)
-        # NoteSpec.note_type is a str that is always a NoteKind (notes.py makes it from CLOZE or COMPARISON).
-        note_type = cast(NoteKind, note.note_type)
         self.notes[note.key] = LockedNote(
-            note.guid, digest, mod, note.topic, note.deck, note_type, note.cards, note.label
+            note.guid, digest, mod, note.topic, note.deck, note.note_type, note.cards, note.label
         )
 
     def check_guid(self, note: NoteSpec) -> None:

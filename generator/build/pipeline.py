@@ -15,11 +15,13 @@ from dataclasses import dataclass
 
 from generator.anki.smells import WARNING, card_smells
 from generator.build.cache import CACHE_NAME, cache_text, cached_build, current_inputs, fingerprint
+from generator.build.formats import FORMATS, FileFormat
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.build.lock import (
     LOCK_NAME,
     MAX_TIME,
     REMOVED_RETENTION_SECONDS,
+    ChangeKind,
     Changes,
     Lock,
     check_note_types,
@@ -36,8 +38,6 @@ from generator.cards.selection import DeckRequest, Selection, apply, custom_requ
 from generator.errors import ContentError, DeckgenError, Problem
 from generator.source.content import Source
 from generator.source.loader import input_files, load_source
-
-FORMATS = ("apkg", "csv")
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,9 @@ class BuildReport:
         """Cards over all files."""
         return sum(f.cards for f in self.files)
 
-    def total(self, kind: str) -> int:
+    def total(self, kind: ChangeKind) -> int:
         """Notes added, updated, unchanged or removed, over all files."""
-        return sum(getattr(f.changes, kind) for f in self.files)
+        return sum(f.changes.of(kind) for f in self.files)
 
 
 def build_time() -> int:
@@ -174,7 +174,7 @@ def _make(job: _Job) -> _Made:
     problems = check_note_types(schemas, lock, job.lock_path)
     if problems:
         raise ContentError(problems)
-    types = resolve((), {}, schemas, lock, job.now, complete=False)
+    types = resolve((), {}, note_types=schemas, lock=lock, now=job.now, complete=False)
     context = Context(
         source=source, lock=lock, schemas=schemas, now=job.now, type_times=types.note_type_times,
         owned=lock_owners(lock), homes=homes(source), file_format=job.file_format,
@@ -246,7 +246,7 @@ def custom_decks(selection: Selection, deck_name: str | None, extra_tags: Sequen
     """Requests for a selection from the command line: one named deck, or per topic."""
 
     def make(source: Source) -> list[DeckRequest]:
-        problems = selection.unknown(source)
+        problems = [unknown.message for unknown in selection.unknown_values(source)]
         if problems:
             raise DeckgenError("; ".join(problems))
         if deck_name is None:
@@ -305,7 +305,7 @@ def build(
     timestamp: int | None = None,
     lock_path: str | None = None,
     requests: RequestMaker | None = None,
-    file_format: str = "apkg",
+    file_format: FileFormat = "apkg",
     progress: Callable[[int, int], None] | None = None,
     strict: bool = False,
     jobs: int | None = None,

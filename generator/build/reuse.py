@@ -14,32 +14,18 @@ read or trusted is simply not used.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from generator import __version__
-from generator.build.cache import CACHE_NAME
+from generator.build.cache import CACHE_NAME, code_digest
 from generator.build.lock import REMOVED_RETENTION_SECONDS, Changes, LockedNote
 from generator.errors import Problem
 from generator.source.content import Source, Topic
 from generator.source.loader import CONFIG_FILE
-
-_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
-
-
-@functools.lru_cache(maxsize=1)
-def code_digest() -> str:
-    """A hash of deckgen's version and every module of its code, released or not."""
-    digest = hashlib.sha256(f"deckgen {__version__}\n".encode())
-    for path in sorted(_PACKAGE_ROOT.rglob("*.py")):
-        digest.update(f"{path.relative_to(_PACKAGE_ROOT)}\x00".encode() + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

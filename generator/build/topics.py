@@ -25,7 +25,7 @@ from generator.build.lock import Changes, Lock, LockedNote, Resolution, resolve
 from generator.build.reuse import Record, fingerprint, live_entries, still_there, unchanged
 from generator.cards.notes import NoteSpec, content_parts, key_group, study_order, tombstone, topic_notes
 from generator.errors import ContentError, Problem
-from generator.source.content import REMOVED_TAG, Source, Topic
+from generator.source.content import Source, Topic
 
 PARALLEL_MIN_ITEMS = 2000
 """Below this many items to build, worker processes cost more than they save."""
@@ -173,7 +173,7 @@ def _build_one(context: Context, name: str) -> Package | ContentError:
 def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple[Problem, ...]) -> Package:
     live = settle(notes, context.schemas, context.lock, context.now)
     gone = _settle_gone(context, _removed(context, name, {note.key for note in notes}))
-    retired = [_tombstone(key, locked) for key, locked in gone.tombstones]
+    retired = [tombstone(key, locked) for key, locked in gone.tombstones]
     entries = {note.key: live.lock.notes[note.key] for note in notes} | dict(gone.lock.notes)
     kinds = [live.kinds[note.key] for note in notes] + [gone.kinds[key] for key, _ in gone.tombstones]
     everything = notes + retired
@@ -223,19 +223,13 @@ def settle(notes: Iterable[NoteSpec], schemas: Mapping[str, NoteTypeSchema], loc
     """The times of *notes* against the lock (a partial resolution: no tombstones)."""
     notes = list(notes)
     hashes = {note.key: content_hash(content_parts(note)) for note in notes}
-    return resolve(notes, hashes, schemas, lock, now, complete=False)
+    return resolve(notes, hashes, note_types=schemas, lock=lock, now=now, complete=False)
 
 
 def _settle_gone(context: Context, keys: Sequence[str]) -> Resolution:
     """Lock keys a topic no longer builds: new tombstones, kept ones, and expired ones dropped."""
     gone = Lock({key: context.lock.notes[key] for key in keys}, context.lock.note_types, context.lock.origin)
-    return resolve((), {}, context.schemas, gone, context.now, complete=True)
-
-
-def _tombstone(key: str, locked: LockedNote) -> NoteSpec:
-    return tombstone(
-        key, locked.guid, locked.note_type, locked.label, locked.deck, locked.topic, locked.cards, REMOVED_TAG
-    )
+    return resolve((), {}, note_types=context.schemas, lock=gone, now=context.now, complete=True)
 
 
 def encode(context: Context, notes: Sequence[NoteSpec], times: Mapping[str, int]) -> bytes | None:

@@ -16,10 +16,10 @@ import heapq
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
-from generator.source.content import BOTH, PERSPECTIVE, SIDE, Comparison, Item, Marked, Source, Topic
-from generator.source.markup import marked_html, sentences, to_html
+from generator.source.content import BOTH, PERSPECTIVE, REMOVED_TAG, SIDE, Comparison, Item, Marked, Source, Topic
+from generator.source.markup import cloze, marked_html, sentences, to_html
 
 NoteKind = Literal["cloze", "comparison"]
 """Which of deckgen's two note types a note is."""
@@ -46,7 +46,7 @@ class NoteSpec:
 
     key: str
     guid: str
-    note_type: str
+    note_type: NoteKind
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     deck: str
@@ -418,37 +418,56 @@ REMOVED_HELP = (
 )
 
 
-def tombstone(
-    key: str, guid: str, note_type: str, label: str, deck: str, topic: str, cards: int, tag: str
-) -> NoteSpec:
+class Removed(Protocol):
+    """What is kept of a removed note (the lock's entry for it): enough to re-emit it."""
+
+    @property
+    def guid(self) -> str: ...
+    @property
+    def note_type(self) -> NoteKind: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def deck(self) -> str: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def cards(self) -> int: ...
+
+
+def tombstone(key: str, removed: Removed) -> NoteSpec:
     """A removed note, re-emitted so a re-import marks it (same GUID, note type and cards)."""
-    shown = to_html(label)
-    if note_type == CLOZE:
+    return NoteSpec(
+        key=key,
+        guid=removed.guid,
+        note_type=removed.note_type,
+        fields=_removed_fields(removed),
+        tags=(REMOVED_TAG,),
+        deck=removed.deck,
+        topic=removed.topic,
+        perspective=None,
+        cards=removed.cards,
+        label=removed.label,
+        retired=True,
+    )
+
+
+def _removed_fields(removed: Removed) -> tuple[str, ...]:
+    shown = to_html(removed.label)
+    if removed.note_type == CLOZE:
         values = {
-            "Text": f'<div class="title">Removed from the source</div>{{{{c1::{shown.replace(":", "&#58;")}}}}}',
+            "Text": f'<div class="title">Removed from the source</div>{cloze(removed.label)}',
             "Extra": REMOVED_HELP,
         }
     else:
         values = {
             "Key": f"Removed: {shown}",
-            "Dimension": "Removed from the source" if cards == 2 else "",
+            "Dimension": "Removed from the source" if removed.cards == 2 else "",
             "Perspective": "(removed)",
             "Statement": shown,
             "Others": REMOVED_HELP,
             "Question": "Removed from the source",
         }
-    names = CLOZE_FIELDS if note_type == CLOZE else COMPARISON_FIELDS
     values.setdefault("Context", "Removed")
-    return NoteSpec(
-        key=key,
-        guid=guid,
-        note_type=note_type,
-        fields=tuple(values.get(name, "") for name in names),
-        tags=(tag,),
-        deck=deck,
-        topic=topic,
-        perspective=None,
-        cards=cards,
-        label=label,
-        retired=True,
-    )
+    names = CLOZE_FIELDS if removed.note_type == CLOZE else COMPARISON_FIELDS
+    return tuple(values.get(name, "") for name in names)

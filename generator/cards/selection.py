@@ -76,14 +76,6 @@ class Selection:
             Unknown(name, value, known) for name, values, known in filters for value in values if value not in known
         ]
 
-    def unknown(self, source: Source) -> list[str]:
-        """The messages of :meth:`unknown_values`.
-
-        Kept while generator/build/pipeline.py joins them; once it formats
-        ``Unknown.message`` itself, this goes.
-        """
-        return [unknown.message for unknown in self.unknown_values(source)]
-
 
 def _tag_matches(wanted: str, tags: Iterable[str]) -> bool:
     wanted = wanted.casefold()
