@@ -224,6 +224,10 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     help="Anki packages, or Anki's CSV text format (needs deckgen's note types in the collection).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line (and warnings).")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=None,
+    help="Worker processes for the topics  [default: the machine's cores; one for a small source]",
+)
 @_strict_option
 def build(
     source_dir: str,
@@ -231,6 +235,7 @@ def build(
     lock_path: str | None,
     file_format: FileFormat,
     quiet: bool,
+    jobs: int | None,
     strict: bool,
     **selection: Unpack[_Selection],
 ) -> None:
@@ -253,7 +258,7 @@ def build(
     with _progress(quiet) as progress:
         report = _run(
             build_decks, source_dir, out_dir, lock_path=lock_path, requests=requests,
-            file_format=file_format, progress=progress, strict=strict,
+            file_format=file_format, progress=progress, strict=strict, jobs=jobs,
         )
     _echo_problems(report.warnings)
     _report_changes(report, "Built", quiet=quiet)

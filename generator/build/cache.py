@@ -72,23 +72,20 @@ def sha256(data: bytes) -> str:
 
 
 def cache_text(
-    key: str,
-    valid_until: int | None,
-    files: list[Mapping[str, object]],
-    warnings: list[list[object]],
-    topics: Mapping[str, object] | None = None,
+    key: str, valid_until: int | None, files: list[Mapping[str, object]], topics: Mapping[str, object]
 ) -> str:
-    """The cache file's text; *warnings* are the build's card smells, so a cached build still shows them.
+    """The cache file's text.
 
-    *topics* are the per-topic records of :mod:`generator.build.reuse`, kept in the same file.
+    *topics* are the per-topic records of :mod:`generator.build.reuse`, with
+    each topic's card smells, so a cached build still shows them.  Compact
+    JSON: a machine's file, read and written on every build.
     """
-    data: dict[str, object] = {"fingerprint": key, "valid_until": valid_until, "files": files, "warnings": warnings}
-    data["topics"] = topics or {}
-    return json.dumps(data, indent=1) + "\n"
+    data = {"fingerprint": key, "valid_until": valid_until, "files": files, "topics": topics}
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 def cached_build(out_dir: str, key: str, now: int) -> dict[str, Any] | None:
-    """The recorded build (``files``, ``warnings``) if the cache in *out_dir* is for *key*, valid and intact."""
+    """The recorded build (``files``, ``topics``) if the cache in *out_dir* is for *key*, valid and intact."""
     try:
         with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
             data: dict[str, Any] = json.load(handle)  # not checked: a wrong shape fails below, as TypeError

@@ -69,10 +69,14 @@ def read_records(out_dir: str) -> dict[str, Record]:
     """The records of the last build in *out_dir*; none if there are none or they cannot be read."""
     try:
         with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
-            data = json.load(handle)
-        return {name: _record(value) for name, value in data["topics"].items()}
+            return parse_records(json.load(handle)["topics"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
+
+
+def parse_records(data: Any) -> dict[str, Record]:
+    """Records from the cache's JSON; raises ValueError, KeyError, TypeError or AttributeError on a bad shape."""
+    return {str(name): _record(value) for name, value in data.items()}
 
 
 def _record(value: Any) -> Record:  # JSON as read: every shape is checked by the conversions
