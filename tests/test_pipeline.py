@@ -78,3 +78,20 @@ def test_an_edit_rebuilds_its_topic_alone_with_the_bytes_of_a_full_build(
     monkeypatch.setattr(topics, "_build_one", real)
     build(str(fresh_source), str(tmp_path / "fresh-out"), timestamp=GOLDEN_TIME + 60, jobs=1)
     assert _digests(out, golden_source / "deckgen.lock") == _digests(tmp_path / "fresh-out", fresh_source / "deckgen.lock")
+
+
+def test_a_copied_source_folder_still_reuses_its_unchanged_topics(
+    golden_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(str(golden_source), str(out), timestamp=GOLDEN_TIME, jobs=1)
+    moved = tmp_path / "moved"
+    shutil.copytree(golden_source, moved)
+    (moved / "07-bottom-line.yaml").write_text(
+        (moved / "07-bottom-line.yaml").read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8"
+    )
+    built: list[str] = []
+    real = topics._build_one
+    monkeypatch.setattr(topics, "_build_one", lambda context, name: built.append(name) or real(context, name))
+    build(str(moved), str(out), timestamp=GOLDEN_TIME + 60, jobs=1)
+    assert built == ["bottom-line"]

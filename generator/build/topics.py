@@ -16,7 +16,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from generator.anki.package import package_bytes
 from generator.anki.schema import NoteTypeSchema, content_hash
@@ -116,16 +116,18 @@ def _reuse(context: Context, name: str) -> Package | None:
     """The package the last build made for topic *name*, if nothing it depends on has changed."""
     record = context.records.get(name)
     topic = _topic(context, name)
-    if record is None or context.file_format != "apkg" or record.file != topic.file:
+    if record is None or context.file_format != "apkg":
         return None
     entries = live_entries(context.owned.get(name, ()), context.lock.notes, context.now)
     if record.fingerprint != fingerprint(context.source, topic, entries, context.type_times):
         return None
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
         return None
+    # The same bytes under another name (a copied or moved folder): its smells name the file as it is now.
+    warnings = tuple(replace(w, file=topic.file) if w.file == record.file else w for w in record.warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
-        changes=unchanged(record), entries=entries, warnings=record.warnings,
+        changes=unchanged(record), entries=entries, warnings=warnings,
         sha256=record.sha256, fingerprint=record.fingerprint,
     )
 
