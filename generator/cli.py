@@ -413,20 +413,23 @@ def draft(essay: str, folder: str | None) -> None:
 @main.command()
 @_source_option
 @click.option(
-    "--out", "out_path", default=f"{DEFAULT_OUT}/preview.html", show_default=True,
-    type=click.Path(dir_okay=False), help="The HTML page to write.",
+    "--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(),
+    help="Folder the decks are built into; the page is preview.html there (a path ending in .html names the page).",
 )
-def preview(source_dir: str, out_path: str) -> None:
+def preview(source_dir: str, out: str) -> None:
     """Write an HTML page showing every card's front and back as Anki renders them.
 
     The page is self-contained (the note types' CSS, no external files),
-    grouped by deck, with a light/night switch; open it in a browser.
+    grouped by deck, with a light/night switch; open it in a browser.  It
+    goes beside the decks: the same --out as build.
 
     \b
-    Example:
+    Examples:
         deckgen preview && xdg-open decks_out/preview.html
+        deckgen preview --source wfh --out wfh_decks
     """
     from generator.build.preview import write_preview
 
+    out_path = out if out.lower().endswith(".html") else os.path.join(out, "preview.html")
     cards = _run(write_preview, source_dir, out_path)  # makes the folder, after the source is checked
     click.echo(f"{out_path}: {counted(cards, 'card')}")

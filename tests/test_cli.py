@@ -129,3 +129,11 @@ def test_preview_command_writes_the_page(in_project):
     page = (in_project / "decks_out" / "preview.html").read_text(encoding="utf-8")
     cards = page.count('<article class="card')
     assert result.output == f"decks_out/preview.html: {cards} cards\n" and cards > 0
+
+
+def test_preview_writes_beside_the_decks_of_its_out_folder(tmp_path):
+    """`--out` is the folder `build` writes to: the page goes there, whatever the source."""
+    result = CliRunner().invoke(main, ["preview", "--source", str(BUNDLED_SOURCE), "--out", str(tmp_path / "decks")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "decks").iterdir()) == ["preview.html"]
+    assert result.output.startswith(f"{tmp_path / 'decks' / 'preview.html'}: ")

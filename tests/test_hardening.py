@@ -190,7 +190,8 @@ def test_preview_under_proc(project, out):
     assert "Traceback" not in result.output
     assert result.exit_code == 1
     assert len(result.stderr.splitlines()) == 1
-    assert result.stderr.startswith(f"Error: cannot write {out}: ")
+    page = out if out.endswith(".html") else f"{out}/preview.html"  # --out is the decks' folder, or the page
+    assert result.stderr.startswith(f"Error: cannot write {page}: ")
     assert not os.path.exists("/proc/deckgen-test")
 
 

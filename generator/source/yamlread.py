@@ -223,8 +223,9 @@ def _compose(text: str, shown: str, problems: Problems) -> yaml.Node | None:
         loader = _Loader(text)  # the pure-Python reader already checks characters here
         return _Composer(loader, shown, problems).compose()
     except yaml.MarkedYAMLError as exc:
-        line, what = _syntax_error(exc, text.splitlines())
-        problems.add(shown, line, "", f"YAML syntax error: {what}")
+        lines = text.splitlines()
+        for line, what in _syntax_errors(exc, lines):
+            problems.add(shown, line, "", f"YAML syntax error: {what}")
     except yaml.reader.ReaderError as exc:  # characters YAML refuses outright
         line, what = _refused_character(exc, text)
         problems.add(shown, line, "", what)
@@ -242,6 +243,39 @@ def _refused_character(exc: yaml.reader.ReaderError, text: str) -> tuple[int, st
     position = text.find(chr(code))
     line = text.count("\n", 0, position) + 1 if position >= 0 else 1
     return line, f"contains the character U+{code:04X}, which YAML does not allow; remove it"
+
+
+def _syntax_errors(exc: yaml.MarkedYAMLError, lines: list[str]) -> list[tuple[int, str]]:
+    """The parser's error, and every other line with the same mistake.
+
+    libyaml stops at the first error; the mistakes authors make most (a
+    ': ' inside unquoted text, a tab) are each on one line and recognisable
+    without parsing, so the author gets them all at once instead of one per run.
+    """
+    first = _syntax_error(exc, lines)
+    same = _COLON_IN_TEXT if _COLON_IN_TEXT.match(_line_text(lines, first[0])) else None
+    if same is None and "\t" in _line_text(lines, first[0]):
+        same = _TAB_INDENT
+    if same is None:
+        return [first]
+    found = {index + 1 for index, text in enumerate(lines) if same.match(text)} - {first[0]}
+    return sorted([first, *((line, _syntax_error_on(same, lines, line)) for line in found)])
+
+
+def _line_text(lines: list[str], number: int) -> str:
+    return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def _syntax_error_on(pattern: re.Pattern[str], lines: list[str], number: int) -> str:
+    if pattern is _TAB_INDENT:
+        return "found a tab; YAML does not allow tabs for indentation, use spaces"
+    return _colon_advice("mapping values are not allowed in this context", _line_text(lines, number))
+
+
+def _colon_advice(what: str, line: str) -> str:
+    match = _COLON_IN_TEXT.match(line)
+    key = f"the text after '{match.group(1)}:'" if match else "the text"
+    return f"{what}; {key} holds ': ', which YAML reads as a second key: put the whole text in quotes"
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str]:
@@ -292,6 +326,8 @@ def _unquoted_value(exc: yaml.MarkedYAMLError, lines: list[str], index: int, wha
 
 def _syntax_hint(what: str, line: str) -> str:
     """*what* the parser says, with the likely fix for the *line* it stopped on."""
+    if "mapping values are not allowed" in what and _COLON_IN_TEXT.match(line):
+        return _colon_advice(what, line)
     if "mapping values are not allowed" in what:
         return what + "; a ': ' inside text starts a new key: put the text in quotes (or check the indentation)"
     if "directive" in what:
@@ -305,8 +341,12 @@ def _syntax_hint(what: str, line: str) -> str:
     return what
 
 
-_VALUE_START = re.compile(r"^\s*(?:-\s+)?[^\s#'\"][^#]*?:\s+([{\[&*!@`%|>])")
-"""A key whose value starts with a character YAML gives a meaning to."""
+_VALUE_START = re.compile(r"^\s*(?:-\s+)?[^\s#'\":][^:#]*:\s+([{\[&*!@`%|>])")
+"""A key whose value starts with a character YAML gives a meaning to (the key holds no ':')."""
+_COLON_IN_TEXT = re.compile(r"^\s*(?:-\s+)?([^\s#'\":{\[][^:#]*):\s+[^\s#'\"{\[|>&*!%@`][^#]*?:\s")
+"""A key whose unquoted text holds ': ' ('title: Core value: autonomy'): YAML reads a second key."""
+_TAB_INDENT = re.compile(r"^ *\t")
+"""A line indented with a tab."""
 _QUOTED_THEN_TEXT = re.compile(r"""^\s*(?:-\s+)?[^\s#'"][^#]*?:\s+("[^"]*"|'[^']*')\s*[^\s#]""")
 """A key whose value is a quoted text followed by more text ('title: "Tea" is nice')."""
 
