@@ -260,7 +260,9 @@ def test_new_writes_a_starter_that_builds(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = invoke("new", "my_course")
     assert result.exit_code == 0
-    assert result.output.splitlines()[:2] == ["wrote my_course/deckgen.yaml", "wrote my_course/01-basics.yaml"]
+    assert result.output.splitlines()[:3] == [
+        "wrote my_course/deckgen.yaml", "wrote my_course/01-basics.yaml", "wrote my_course/02-lessons.yaml"
+    ]
     built = invoke("build", "--source", "my_course", "--out", "out")
     assert built.exit_code == 0, built.output
     assert (tmp_path / "out" / "basics.apkg").exists()
@@ -294,3 +296,16 @@ def test_one_deck_name_limit_for_sources_and_custom_decks(tmp_path):
     config.write_text(text.replace(deck_line, f"deck: {longest}D"), encoding="utf-8")
     with pytest.raises(ContentError, match=f"the limit is {MAX_DECK_NAME_LENGTH}"):
         load_source(str(tmp_path / "source"))
+
+
+def test_new_writes_the_readme_guides_worked_example(tmp_path, monkeypatch):
+    """The guide's perspectives and commands are those of the starter `deckgen new` writes."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = readme[readme.index("## Writing a deck on your own subject") : readme.index("## The source format")]
+    perspectives = guide.split("```yaml\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    assert invoke("new", "work", "--title", "Ways of Working").exit_code == 0
+    assert perspectives in (tmp_path / "work" / "deckgen.yaml").read_text(encoding="utf-8")
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["01-basics.yaml", "02-lessons.yaml", "deckgen.yaml"]
+    result = invoke("check", "--strict", "--source", "work")
+    assert result.output == "work: OK: 2 topics, 7 items (1 context only), 2 comparisons -> 15 notes, 21 cards\n"

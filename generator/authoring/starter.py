@@ -18,12 +18,14 @@ title: "{title}"
 # The root deck; topics become its subdecks.  "::" nests it ("Course::{title}").
 deck: "{title}"
 # Two or more perspectives: id (never change it) -> name shown on cards.
+# This example compares three ways of working; put your own here.
 perspectives:
-  tea: Tea
-  coffee: Coffee
+  remote: Remote work
+  office: Office work
+  hybrid: Hybrid work
 """
 
-TOPIC = """\
+BASICS = """\
 # One topic = one deck package (decks_out/basics.apkg).  Replace the example
 # content with your own; `deckgen check --source THIS_FOLDER` explains problems
 # and warns about cards that will not teach (`--strict` makes that an error).
@@ -32,69 +34,115 @@ TOPIC = """\
 # title, explanation, point or conclusion becomes one cloze card that hides it;
 # unmarked text is context.  Hide a few words that carry the idea, never a
 # sentence, and never words the card shows elsewhere.
+#
+# Quote a text (with "...") when it starts with {{ or another sign YAML reads
+# ([ { & * ! | > % @ `), or when it holds ': ' (YAML would read a second key).
 topic: basics                  # id: lowercase letters, digits, '-' and '_'
 name: Basics                   # deck name part: "<deck>::Basics"
-heading: The basics            # optional: the small context line of each card
-question: Whose habit is this?  # optional: asks it of each item with a perspective
-items:
-  - id: morning-cup            # unique across all files; never change it
-    perspective: tea           # optional: the perspective it belongs to
-    title: The morning cup     # shown above the sentence asked
-    cue: A pot brewed slowly before work   # optional: what "Whose habit is this?" shows
-    explanation: >-            # a key term's card shows only its own sentence
-      Many tea drinkers start the day with a strong black tea, often with milk.
-      They value:
-    points:                    # key -> text; keys are ids, keep them stable
-      ritual: The ritual of brewing a pot      # not marked: context, on the back
-      calm: "{{Calm}} alertness rather than a jolt"   # marked: one card; quote text starting with {{
+heading: Three ways of working # optional: the small context line of each card
+question: Which way of working is this?   # optional: asks it of each item with a perspective
 
-  - id: chanoyu
-    perspective: tea
-    title: A ceremony of hospitality
-    explanation: In Japan, the way of preparing and serving it is called {{chanoyu}}.
-
-  - id: espresso
-    perspective: coffee
-    title: Espresso
-    explanation: Espresso forces hot water through finely ground coffee under {{pressure}}.
-
-  - id: coffee-origin
-    perspective: coffee
-    title: Where it began
-    explanation: Its beans were first brewed as a drink in {{Yemen}}.
-
-  # An item that marks nothing is context: stated in the source, no card.
-  - id: both-daily
-    explanation: Both drinks are part of daily life for billions of people.
-
+# Definitions are comparisons: one dimension, one statement per perspective
+# (every perspective, no two the same).  Cards ask each side from its
+# perspective, and the perspective from each side.
 comparisons:
-  # One dimension, one statement per perspective (all of them, none the same).
-  # Cards ask each side from its perspective, and the perspective from each side.
-  - id: caffeine
-    dimension: Caffeine per cup
-    question: "How much caffeine is in a cup of {perspective}?"   # optional; {perspective} is each name
-    which_question: Which drink has this much caffeine?            # optional: the reverse question
+  - id: place
+    dimension: Where the work is done
+    question: "Where is {perspective} done?"   # optional; {perspective} is each name
+    which_question: Which way of working puts the work here?   # optional: the reverse question
     sides:
-      tea: About 40 mg
-      coffee: About 95 mg
+      remote: At home, or anywhere with a good connection
+      office: At the employer's shared workplace, every day
+      hybrid: Some days at the shared workplace, the rest elsewhere
 
-  - id: top-producer
-    dimension: Largest producer
+  - id: core-value
+    dimension: Core value
     ask: both                  # optional: both (default), side or perspective
     sides:
-      tea: China
-      coffee: Brazil
+      remote: Autonomy over place and time
+      office: Presence and a shared daily rhythm
+      hybrid: Flexibility with regular contact
+
+# Items state facts of one perspective (or of none).
+items:
+  - id: deep-focus             # unique across all files; never change it
+    perspective: remote        # optional: the perspective it belongs to
+    title: Deep focus          # shown above the sentence asked
+    cue: No commute, and nobody stops by the desk   # optional: what "Which way ...?" shows
+    explanation: >-            # a key term's card shows only its own sentence
+      Without a commute or a busy floor, people get long stretches of
+      {{uninterrupted time}} for demanding work.
+
+  - id: overhearing
+    perspective: office
+    title: Learning by overhearing
+    cue: Newcomers learn the job by watching the colleagues next to them
+    explanation: >-
+      Junior staff learn much through {{informal mentoring}}: questions asked in
+      passing and conversations they overhear.
+
+  - id: anchor-days
+    perspective: hybrid
+    title: Anchor days
+    cue: The whole team comes in on the same fixed days
+    explanation: "Teams agree on fixed days together. Rule of thumb: plan the week around them."
+    points:                    # key -> text; keys are ids, keep them stable
+      meetings: Meetings and workshops go on the shared days   # not marked: context, on the back
+      solo: "{{Focused tasks}} wait for the other days"   # marked: one card (quoted: it starts with {{)
+
+  # An item that marks nothing is context: stated in the source, no card.
+  - id: trade-off
+    explanation: Every way of working trades some focus against some contact.
+"""
+
+LESSONS = """\
+# A second topic: what each perspective can learn from the others.
+# `headings` gives each perspective's items their own context line: the
+# direction of the lesson ("what A can learn from B") shows on their cards.
+topic: lessons
+name: Lessons
+heading: What each can learn from the others
+headings:
+  remote: What remote teams can learn from the office
+  office: What office teams can learn from remote teams
+  hybrid: What hybrid teams can learn from both
+items:
+  - id: rituals
+    perspective: remote
+    title: Keeping in touch
+    explanation: >-
+      Remote teams can schedule {{regular rituals}}, such as a weekly call or a
+      yearly meetup, to get the contact an office gives for free.
+
+  - id: written-decisions
+    perspective: office
+    title: Keeping others informed
+    explanation: >-
+      Office teams can keep {{written decisions}}, so that people who were not
+      in the room can follow them.
+
+  - id: deliberate-days
+    perspective: hybrid
+    title: Choosing the day for the task
+    explanation: >-
+      Hybrid teams can match each task to a place: {{collaboration}} at the
+      workplace, concentration away from it.
 """
 
 
 def write_starter(folder: str, title: str | None = None) -> list[str]:
-    """Write ``deckgen.yaml`` and ``01-basics.yaml`` into *folder* (new or empty)."""
+    """Write ``deckgen.yaml``, ``01-basics.yaml`` and ``02-lessons.yaml`` into *folder* (new or empty).
+
+    The files are the README's worked example ("Writing a deck on your own
+    subject"), commented so that each shows what every construct does.
+    """
     _check_free(folder)
     name = _title(folder, title)
     source_id = slug_id(name) or "my-source"
     files = {
         os.path.join(folder, "deckgen.yaml"): CONFIG.format(id=source_id, title=name),
-        os.path.join(folder, "01-basics.yaml"): TOPIC,
+        os.path.join(folder, "01-basics.yaml"): BASICS,
+        os.path.join(folder, "02-lessons.yaml"): LESSONS,
     }
     _write_all(folder, files)
     return list(files)
