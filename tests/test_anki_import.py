@@ -128,7 +128,7 @@ def test_every_essay_heading_is_stated_and_every_asked_one_reaches_a_card(import
     source = load_source(str(BUNDLED_SOURCE))
     stated = set()
     asked = set()
-    groups = {note.group for note in build_notes(source)}
+    groups = {note.item_id for note in build_notes(source)}
     for topic in source.topics:
         stated |= {topic.name, topic.heading or "", *(heading for _, heading in topic.headings)}
         if any(item.id in groups for item in topic.items) or topic.comparisons:
@@ -218,7 +218,7 @@ def test_one_items_cards_never_come_up_back_to_back(imported):
     """Anki's own new-card queue, every deck at once: neighbours ask about different items."""
     col, report, logs, cards = imported
     source = load_source(str(BUNDLED_SOURCE))
-    group = {note.guid: note.group for note in build_notes(source)}
+    group = {note.guid: note.item_id for note in build_notes(source)}
     for config in col.decks.all_config():
         config["new"]["perDay"] = 9999
         col.decks.update_config(config)

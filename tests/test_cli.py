@@ -28,7 +28,7 @@ def test_check_prints_a_one_line_summary(in_project):
     source = load_source("cards_source")
     notes = build_notes(source)
     items = sum(len(t.items) for t in source.topics)
-    context = sum(1 for t in source.topics for i in t.items if not any(n.group == i.id for n in notes))
+    context = sum(1 for t in source.topics for i in t.items if not any(n.item_id == i.id for n in notes))
     comparisons = sum(len(t.comparisons) for t in source.topics)
     assert result.exit_code == 0 and context > 0  # the bundled source states more than it asks
     assert result.output == (

@@ -216,7 +216,7 @@ def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
     by_group: dict[str, list[_Card]] = {}
     for card in cards:
         if card.note.note_type == CLOZE:
-            by_group.setdefault(card.note.group, []).append(card)
+            by_group.setdefault(card.note.item_id, []).append(card)
     for group in by_group.values():
         answers = [(other, " ".join(other.answer_words)) for other in group]
         for card in group:
@@ -237,7 +237,7 @@ def _back_to_back(notes: Sequence[NoteSpec]) -> Iterable[Problem]:
         for ordinal in new_card_queues(note):  # Anki: template by template, then in note order
             queue = (note.deck, ordinal)
             before = previous.get(queue)
-            if before is not None and before.group == note.group:
+            if before is not None and before.item_id == note.item_id:
                 yield _warn(
                     note, note.local_key,
                     f"comes up right after {before.local_key} in {note.deck!r}: the deck has too few "

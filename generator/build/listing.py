@@ -14,7 +14,7 @@ from generator.source.content import Comparison, Item, Topic
 def inventory(source_dir: str) -> dict[str, Any]:
     """A JSON-ready description of the source in *source_dir*."""
     source, notes = check(source_dir)
-    notes_per_item = Counter(note.group for note in notes)
+    notes_per_item = Counter(note.item_id for note in notes)
     return {
         "source": {"id": source.id, "title": source.title, "deck": source.deck, "folder": source_dir},
         "perspectives": [{"id": p.id, "name": p.name} for p in source.perspectives],

@@ -116,7 +116,7 @@ class Checked:
     @property
     def context_items(self) -> int:
         """Items that make no note: stated in the source, asked by no card."""
-        asked = {note.group for note in self.notes}
+        asked = {note.item_id for note in self.notes}
         return sum(1 for topic in self.source.topics for item in topic.items if item.id not in asked)
 
 

@@ -23,7 +23,7 @@ from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.anki.smells import topic_smells
 from generator.build.lock import Changes, Lock, LockedNote, Resolution, resolve
 from generator.build.reuse import Record, fingerprint, live_entries, still_there, unchanged
-from generator.cards.notes import NoteSpec, content_parts, key_group, study_order, tombstone, topic_notes
+from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, tombstone, topic_notes
 from generator.errors import ContentError, Problem
 from generator.source.content import Source, Topic
 
@@ -207,7 +207,7 @@ def _removed(context: Context, name: str, built: set[str]) -> list[str]:
     elsewhere: dict[str, set[str]] = {}
     removed = []
     for key in context.owned.get(name, ()):
-        home = context.homes.get(key_group(key), name)
+        home = context.homes.get(key_parts(key)[1], name)
         if key in built or (home != name and key in _keys_of(context, home, elsewhere)):
             continue
         removed.append(key)

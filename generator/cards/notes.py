@@ -55,8 +55,11 @@ class NoteSpec:
     cards: int
     label: str
     """A short plain-text description, kept in the lock for a removed note's tombstone."""
-    group: str = ""
+    item_id: str = ""
     """The item or comparison the note asks about: its notes are siblings, kept apart in study."""
+    part: str = ""
+    """Which part of it the note asks: ``title``, ``point/<key>``, ``term/<field>/<slug>``,
+    ``side/<perspective>`` or ``perspective``."""
     file: str = ""
     line: int = 0
     retired: bool = False
@@ -65,7 +68,7 @@ class NoteSpec:
     @property
     def local_key(self) -> str:
         """The key inside its source: ``<item>/<part>`` (how problems name the note)."""
-        return self.key.split("/", 1)[1]
+        return f"{self.item_id}/{self.part}"
 
     @property
     def new_cards(self) -> int:
@@ -89,9 +92,10 @@ def note_key(source_id: str, group: str, part: str) -> str:
     return f"{source_id}/{group}/{part}"
 
 
-def key_group(key: str) -> str:
-    """The item or comparison of a note key (see :func:`note_key`)."""
-    return key.split("/", 2)[1]
+def key_parts(key: str) -> tuple[str, str, str]:
+    """A note key's source, item (or comparison) and part (see :func:`note_key`): for keys read from a lock."""
+    source_id, item_id, part = key.split("/", 2)
+    return source_id, item_id, part
 
 
 def guid_for(key: str) -> str:
@@ -150,7 +154,7 @@ def _interleave(notes: list[NoteSpec]) -> list[NoteSpec]:
     """Greedy: always the group with most notes left that is not the one just taken."""
     groups: dict[str, list[NoteSpec]] = {}
     for note in notes:
-        groups.setdefault(note.group, []).append(note)
+        groups.setdefault(note.item_id, []).append(note)
     if len(groups) < 2:
         return notes
     queues = [list(reversed(members)) for members in groups.values()]
@@ -200,7 +204,7 @@ class _Maker:
         self.source_html = to_html(source.title)
 
     def cloze_note(self, part: str, text: str, extra: str, label: str, line: int = 0) -> NoteSpec:
-        full_key = f"{self.source.id}/{self.item.id}/{part}"
+        full_key = note_key(self.source.id, self.item.id, part)
         return NoteSpec(
             key=full_key,
             guid=guid_for(full_key),
@@ -212,7 +216,8 @@ class _Maker:
             perspective=self.item.perspective,
             cards=1,
             label=_short(label),
-            group=self.item.id,
+            item_id=self.item.id,
+            part=part,
             file=self.item.file,
             line=line or self.item.line,
         )
@@ -320,17 +325,17 @@ def _list(rows: list[str]) -> str:
 def _comparison_note(
     source: Source,
     topic: Topic,
-    key: str,
+    *,
+    item_id: str,
+    part: str,
     perspective: str,
     values: dict[str, str],
-    *,
-    group: str,
     tags: tuple[str, ...],
     label: str,
     file: str,
     line: int,
 ) -> NoteSpec:
-    full_key = f"{source.id}/{key}"
+    full_key = note_key(source.id, item_id, part)
     fields = tuple(values.get(name, "") for name in COMPARISON_FIELDS)
     return NoteSpec(
         key=full_key,
@@ -343,7 +348,8 @@ def _comparison_note(
         perspective=perspective,
         cards=bool(values.get("Dimension")) + bool(values.get("Question")),
         label=_short(label),
-        group=group,
+        item_id=item_id,
+        part=part,
         file=file,
         line=line,
     )
@@ -356,9 +362,10 @@ def _perspective_question(source: Source, topic: Topic, item: Item) -> NoteSpec:
     return _comparison_note(
         source,
         topic,
-        f"{item.id}/perspective",
-        item.perspective,
-        {
+        item_id=item.id,
+        part="perspective",
+        perspective=item.perspective,
+        values={
             "Key": to_html(label),
             "Perspective": to_html(source.perspective(item.perspective).name),
             "Statement": to_html(item.which_statement),
@@ -372,7 +379,7 @@ def _perspective_question(source: Source, topic: Topic, item: Item) -> NoteSpec:
             "Question": to_html(item.question),
             "Source": to_html(source.title),
         },
-        group=item.id, tags=item.tags, label=label, file=item.file, line=item.line,
+        tags=item.tags, label=label, file=item.file, line=item.line,
     )
 
 
@@ -390,9 +397,10 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
         yield _comparison_note(
             source,
             topic,
-            f"{comparison.id}/side/{pid}",
-            pid,
-            {
+            item_id=comparison.id,
+            part=f"side/{pid}",
+            perspective=pid,
+            values={
                 "Key": to_html(label),
                 # An empty Dimension or Question: Anki makes no card of that direction.
                 "Dimension": prompt if comparison.ask in (BOTH, SIDE) else "",
@@ -403,7 +411,7 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
                 "Question": to_html(comparison.reverse_question) if comparison.ask in (BOTH, PERSPECTIVE) else "",
                 "Source": to_html(source.title),
             },
-            group=comparison.id, tags=comparison.tags, label=label, file=comparison.file, line=comparison.line,
+            tags=comparison.tags, label=label, file=comparison.file, line=comparison.line,
         )
 
 
@@ -437,6 +445,7 @@ class Removed(Protocol):
 
 def tombstone(key: str, removed: Removed) -> NoteSpec:
     """A removed note, re-emitted so a re-import marks it (same GUID, note type and cards)."""
+    _, item_id, part = key_parts(key)
     return NoteSpec(
         key=key,
         guid=removed.guid,
@@ -448,6 +457,8 @@ def tombstone(key: str, removed: Removed) -> NoteSpec:
         perspective=None,
         cards=removed.cards,
         label=removed.label,
+        item_id=item_id,
+        part=part,
         retired=True,
     )
 
