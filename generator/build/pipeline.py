@@ -349,15 +349,13 @@ def build(
         raise DeckgenError(f"unknown format {file_format!r} (known: {', '.join(FORMATS)})")
     now = build_time() if timestamp is None else timestamp
     lock_path = lock_path or default_lock_path(source_dir)
-    lock_dir = os.path.dirname(os.path.abspath(lock_path))
-    recover(lock_dir, out_dir)  # an interrupted build is finished (or undone) before anything is read
+    recover(os.path.dirname(os.path.abspath(lock_path)), out_dir)  # an interrupted build is finished or undone first
     cacheable = requests is None and file_format == "apkg"
-    if cacheable:
-        cached = _cached_report(source_dir, out_dir, lock_path, now)
-        if cached is not None:
-            if strict and cached.warnings:
-                raise ContentError(list(cached.warnings))
-            return cached
+    cached = _cached_report(source_dir, out_dir, lock_path, now) if cacheable else None
+    if cached is not None:
+        if strict and cached.warnings:
+            raise ContentError(list(cached.warnings))
+        return cached
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=now, requests=requests, file_format=file_format,
         strict=strict, jobs=jobs or default_jobs(), progress=progress, out_dir=out_dir, reuse=cacheable,
@@ -366,23 +364,27 @@ def build(
     _check_selected(made)
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise DeckgenError(f"{out_dir}: exists and is not a folder")
+    return _write(made, job, file_format)
+
+
+def _write(made: _Made, job: _Job, file_format: FileFormat) -> BuildReport:
+    """Commit what *made* holds (packages, lock, cache) in one journaled step; report it."""
     files: dict[str, bytes] = {}
     written: dict[str, tuple[DeckFile, str | None]] = {}
     for package in made.packages:
         if package.notes:
-            path = os.path.join(out_dir, f"{package.file}.{file_format}")
+            path = os.path.join(job.out_dir, f"{package.file}.{file_format}")
             if package.data is not None:  # None: an unchanged topic's package, reused where it is
                 files[path] = package.data
             written[path] = (_describe(path, package), package.sha256)
-    written_lock: str | None = None
-    if file_format == "apkg":
-        written_lock = lock_path
-        if _read_text(written_lock) != made.lock_text:
-            files[written_lock] = made.lock_text.encode("utf-8")  # renamed last
-    if cacheable:
-        files[os.path.join(out_dir, CACHE_NAME)] = _cache_entry(made, written.values())
-    _commit(files, out_dir, lock_dir if file_format == "apkg" else out_dir)
-    stale = _stale_packages(out_dir, made.source) if cacheable else ()
+    written_lock = job.lock_path if file_format == "apkg" else None  # CSV carries no times
+    if written_lock is not None and _read_text(written_lock) != made.lock_text:
+        files[written_lock] = made.lock_text.encode("utf-8")  # renamed last
+    if job.reuse:
+        files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values())
+    journal = os.path.dirname(os.path.abspath(job.lock_path)) if written_lock else job.out_dir
+    _commit(files, job.out_dir, journal)
+    stale = _stale_packages(job.out_dir, made.source) if job.reuse else ()
     return BuildReport(tuple(deck_file for deck_file, _ in written.values()), written_lock, made.warnings, stale)
 
 
