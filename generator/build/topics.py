@@ -12,11 +12,10 @@ the same bytes.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from generator.anki.package import package_bytes
 from generator.anki.schema import NoteTypeSchema, content_hash
@@ -26,6 +25,9 @@ from generator.build.reuse import Record, fingerprint, live_entries, still_there
 from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, tombstone, topic_notes
 from generator.errors import ContentError, Problem
 from generator.source.content import Source, Topic
+
+if TYPE_CHECKING:  # only a parallel build imports concurrent.futures
+    from concurrent.futures import Executor
 
 PARALLEL_MIN_ITEMS = 2000
 """Below this many items to build, worker processes cost more than they save."""
@@ -138,8 +140,8 @@ def _topic(context: Context, name: str) -> Topic:
 
 def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package | ContentError]:
     items = sum(len(topic.items) for topic in context.source.topics if topic.id in set(names))
-    start = "fork" in multiprocessing.get_all_start_methods()
-    if jobs <= 1 or len(names) < 2 or items < PARALLEL_MIN_ITEMS or not start:
+    pool = _pool(jobs) if jobs > 1 and len(names) > 1 and items >= PARALLEL_MIN_ITEMS else None
+    if pool is None:
         yield from (_build_one(context, name) for name in names)
         return
     # Workers are forked after the source and lock are loaded: they read them
@@ -147,10 +149,21 @@ def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package 
     global _SHARED
     _SHARED = context
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        with pool:
             yield from pool.map(_build_shared, names)
     finally:
         _SHARED = None
+
+
+def _pool(jobs: int) -> Executor | None:
+    """*jobs* forked worker processes, or None where processes cannot be forked."""
+    # Imported here: a small build never needs them, and they cost start-up time.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
 
 
 _SHARED: Context | None = None
