@@ -34,7 +34,8 @@ EXPECTED = [
     "basics.yaml:30: caffeine: warning: the sides of tea and coffee are the same: \"which perspective?\" "
     "would have two right answers",
     "basics.yaml:30: caffeine/side/coffee: warning: comes up right after caffeine/side/tea in 'Drinks::Basics': "
-    "the deck has too few other items to keep one item's cards apart; mark fewer facts here or move it",
+    "only 1 item has cards of this kind there, too few to keep one item's cards apart; split the item in two, "
+    "give the deck more items, or mark fewer facts here",
     "basics.yaml:30: caffeine/side/coffee: warning: the same front as caffeine/side/tea (SRC/basics.yaml:30) "
     "asks for another answer ('Coffee' here, 'Tea' there)",
     "basics.yaml:30: caffeine/side/tea: warning: the same front as caffeine/side/coffee (SRC/basics.yaml:30) "
@@ -146,6 +147,20 @@ def test_an_item_alone_in_its_deck_cannot_be_kept_apart(tmp_path):
     result = run("check", "--source", str(source))
     assert located(result.stderr, source) == [
         "basics.yaml:4: origin/term/explanation/milk: warning: comes up right after origin/term/explanation/china "
-        "in 'Drinks::Basics': the deck has too few other items to keep one item's cards apart; "
-        "mark fewer facts here or move it",
+        "in 'Drinks::Basics': only 1 item has cards of this kind there, too few to keep one item's cards apart; "
+        "split the item in two, give the deck more items, or mark fewer facts here",
+    ]
+
+
+def test_a_leak_names_the_words_as_written_and_the_context_line_that_shows_them(tmp_path):
+    from .support import write_source
+
+    source = write_source(tmp_path / "src", (
+        "topic: basics\nname: Basics\nheading: Offices and their plans\nitems:\n"
+        "  - id: plans\n    explanation: Many firms moved to open {{offices}} in the 1990s.\n"
+    ))
+    result = run("check", "--source", str(source))
+    assert located(result.stderr, source) == [
+        "basics.yaml:5: plans/term/explanation/offices: warning: the front already shows 1 of the 1 words asked "
+        "(offices; the context line \"Offices and their plans\" shows office): it can be answered by reading",
     ]

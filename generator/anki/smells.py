@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from generator.cards.notes import CLOZE, NoteSpec, new_card_queues
+from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec, new_card_queues
 from generator.errors import Problem
 from generator.source.content import Source, Topic
 
@@ -188,9 +188,22 @@ def _card_problems(card: _Card, stems: dict[str, str]) -> Iterable[Problem]:
     if asked and len(shown) >= LEAK_SHARE * len(asked):
         yield _warn(
             note, card.where(),
-            f"the front already shows {len(shown)} of the {len(asked)} words asked ({', '.join(sorted(shown))}): "
+            f"the front already shows {len(shown)} of the {len(asked)} words asked ({_shown_where(card, shown)}): "
             "it can be answered by reading",
         )
+
+
+def _shown_where(card: _Card, shown: set[str]) -> str:
+    """The answer's words the front shows, as the author wrote them, and whether the context line shows them."""
+    written = sorted({w for w in card.answer_words if _singular(w) in shown})
+    context = _plain(card.note.fields[_context_index(card.note)])
+    in_context = shown & {_singular(w) for w in words(context)}
+    where = f'; the context line "{context}" shows {", ".join(sorted(in_context))}' if in_context else ""
+    return ", ".join(written) + where
+
+
+def _context_index(note: NoteSpec) -> int:
+    return (CLOZE_FIELDS if note.note_type == CLOZE else COMPARISON_FIELDS).index("Context")
 
 
 def _same_prompt(cards: Sequence[_Card]) -> Iterable[Problem]:
@@ -240,10 +253,18 @@ def _back_to_back(notes: Sequence[NoteSpec]) -> Iterable[Problem]:
             if before is not None and before.item_id == note.item_id:
                 yield _warn(
                     note, note.local_key,
-                    f"comes up right after {before.local_key} in {note.deck!r}: the deck has too few "
-                    "other items to keep one item's cards apart; mark fewer facts here or move it",
+                    f"comes up right after {before.local_key} in {note.deck!r}: {_items_like(notes, note)} "
+                    "cards of this kind there, too few to keep one item's cards apart; split the item in two, "
+                    "give the deck more items, or mark fewer facts here",
                 )
             previous[queue] = note
+
+
+def _items_like(notes: Sequence[NoteSpec], note: NoteSpec) -> str:
+    """How many items have notes like *note* (same deck, same card templates), which study order interleaves."""
+    kind = new_card_queues(note)
+    count = len({n.item_id for n in notes if n.deck == note.deck and new_card_queues(n) == kind})
+    return f"only {count} item{'s have' if count != 1 else ' has'}"
 
 
 def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
