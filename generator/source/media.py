@@ -125,6 +125,7 @@ def _load(directory: str, path: str, kind: str) -> MediaFile:
 
 
 def _format(path: str, kind: str) -> _Format:
+    """The format *path*'s extension names, if it is one of *kind* deckgen accepts."""
     extension = posixpath.splitext(path)[1][1:].lower()
     if extension in _REFUSED:
         raise _Refused(_REFUSED[extension])
@@ -135,14 +136,20 @@ def _format(path: str, kind: str) -> _Format:
     return form
 
 
-def _file_bytes(directory: str, path: str, kind: str) -> bytes:
-    """The bytes of the regular file at *path*, inside *directory* even once links are followed."""
+def _inside(directory: str, path: str) -> str:
+    """The file *path* names in *directory*, which it must not leave, even once links are followed."""
     full = os.path.join(directory, *path.split("/"))
     if not os.path.lexists(full):
         raise _Refused("no such file in the source folder")
     root = os.path.realpath(directory)
     if os.path.commonpath([root, os.path.realpath(full)]) != root:
         raise _Refused("is a symbolic link that leads out of the source folder; keep media files inside it")
+    return full
+
+
+def _file_bytes(directory: str, path: str, kind: str) -> bytes:
+    """The bytes of the regular file at *path* in *directory*, of at most the limit of its *kind*."""
+    full = _inside(directory, path)
     size = _regular_size(full)
     limit = MAX_BYTES[kind]
     try:
