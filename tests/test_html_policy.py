@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from generator.build.pipeline import build
+from generator.errors import ContentError
+from generator.source.loader import load_source
 from generator.source.markup import MATH_BREAK, cloze, to_html
 
 from .ankitools import import_package, open_collection, rendered_cards, visible_text
@@ -257,3 +262,59 @@ def test_anki_markup_in_a_source_is_shown_never_interpreted(tmp_path):
             assert "[...]" in card.question_text
             answers.append(" | ".join(shown(m) for m in _CLOZE_SHOWN.findall(card.answer)))
     assert sorted(answers) == sorted([*KEY_TERMS, KEY_TERMS[0], "alpha", "(beta)"])
+
+
+# --- media: deckgen's own <img> and [sound:] for the files a source declares, nothing else --------
+
+MEDIA_SOURCE = Path(__file__).resolve().parent / "sources" / "media"
+
+
+def test_only_declared_media_reach_a_card_as_deckgen_writes_them(tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(MEDIA_SOURCE, source, ignore=shutil.ignore_patterns("*.lock"))
+    declared = load_source(str(source)).media_files()
+    report = build(str(source), str(tmp_path / "out"), timestamp=1_700_000_000)
+    col = open_collection(tmp_path / "col")
+    try:
+        for deck_file in report.files:
+            import_package(col, Path(deck_file.path))
+        sounds = []
+        for card_id in col.find_cards(""):
+            output = col.get_card(card_id).render_output(reload=True)
+            assert list(output.question_av_tags) == []  # nothing plays on a front
+            sounds += [tag.filename for tag in output.answer_av_tags]
+        cards = rendered_cards(col)
+    finally:
+        col.close()
+    images = []
+    for card in cards:
+        for html in (card.question, card.answer):
+            for tag in re.findall(r"<[^>]*>", re.sub(r"<style>.*?</style>", "", html, flags=re.S)):
+                name = re.match(r"</?([a-z]+)", tag).group(1)
+                assert name in ALLOWED_TAGS | {"img"}, tag
+                if name == "img":
+                    assert html is card.answer, card  # on the back only
+                    images += re.fullmatch(r'<img src="([A-Za-z0-9_.-]+)">', tag).groups()
+    assert images and sounds and set(images) | set(sounds) == set(declared)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "'x.png\" onerror=\"alert(1)'",
+        "'[sound:evil.mp3]'",
+        "'javascript:alert(1).png'",
+        "'images/<b>.png'",
+    ],
+)
+def test_a_media_value_is_a_path_never_markup(tmp_path, value):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "deckgen.yaml").write_text(CONFIG, encoding="utf-8")
+    (folder / "attack.yaml").write_text(
+        f"topic: attack\nname: Attack\nitems:\n  - id: evil\n    title: Evil\n    image: {value}\n", encoding="utf-8"
+    )
+    with pytest.raises(ContentError) as raised:
+        build(str(folder), str(tmp_path / "out"), timestamp=1_700_000_000)
+    assert [p.where for p in raised.value.problems] == ["items[0] (evil).image"]
+    assert not (tmp_path / "out").exists()

@@ -5,7 +5,9 @@ every call and stamps zip entries with the current time.  We reuse its
 ``write_to_db`` chain (Package → Deck → Note → Card) on an in-memory database,
 set each note's modification time ourselves (Anki updates a note on re-import
 only if that time is newer) and zip the bytes with fixed dates, so the same
-notes and times always give the same bytes.  Writing them is
+notes and times always give the same bytes.  Media files are zip entries
+``0``, ``1``, … in name order, named by the package's ``media`` map, as
+Anki's own exporter writes them.  Writing them is
 :mod:`generator.build.journal`'s job.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import json
 import sqlite3
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -37,12 +40,14 @@ def package_bytes(
     timestamp: int,
     note_times: Mapping[str, int] | None = None,
     note_type_times: Mapping[str, int] | None = None,
+    media: Mapping[str, bytes] | None = None,
 ) -> bytes:
     """The .apkg bytes for *notes*, grouped into their decks in first-seen order.
 
     *timestamp* seeds ids and is every note's modification time unless
     *note_times* (by GUID) gives another; *note_type_times* does the same for
-    note types (by note type key).
+    note types (by note type key).  *media* are the files the notes show, by
+    the name their fields use.
     """
     decks: dict[str, genanki.Deck] = {}
     # A new card's due is its place in the new-card queue: the notes' order, which
@@ -81,7 +86,15 @@ def package_bytes(
         database = connection.serialize()
     finally:
         connection.close()
-    return _zip({"collection.anki2": database, "media": b"{}"})
+    return _zip({"collection.anki2": database, **_media_entries(media or {})})
+
+
+def _media_entries(media: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The zip entries of *media*: each file as ``0``, ``1``, … (in name order) and the ``media`` map naming them."""
+    names = sorted(media)
+    entries = {str(index): media[name] for index, name in enumerate(names)}
+    entries["media"] = json.dumps({str(index): name for index, name in enumerate(names)}).encode()
+    return entries
 
 
 def _set_note_times(cursor: sqlite3.Cursor, times: Mapping[str, int]) -> None:
@@ -97,8 +110,6 @@ def _set_note_times(cursor: sqlite3.Cursor, times: Mapping[str, int]) -> None:
 
 
 def _set_note_type_times(cursor: sqlite3.Cursor, times: Mapping[str, int]) -> None:
-    import json
-
     (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
     models = json.loads(models_json)
     for kind, model in NOTE_TYPES.items():

@@ -55,6 +55,19 @@ def current_inputs(paths: Iterable[str]) -> list[tuple[str, str]]:
     return [(os.path.basename(path), sha256(_regular_file_bytes(path))) for path in paths]
 
 
+def current_media(source_dir: str, out_dir: str) -> list[tuple[str, str]]:
+    """The media files the last build in *out_dir* read (by declared path), with the SHA-256 of their bytes now.
+
+    Raises OSError if one cannot be read: the full build will say why.
+    """
+    try:
+        with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
+            paths = [str(path) for path in json.load(handle)["media"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []  # no cache to compare with: cached_build finds none either
+    return [(path, sha256(_regular_file_bytes(os.path.join(source_dir, path)))) for path in paths]
+
+
 def _regular_file_bytes(path: str) -> bytes:
     # Only regular files of a sane size: a source may be a link to a device or
     # a pipe, which the full build refuses with a message (and which could
@@ -72,7 +85,11 @@ def sha256(data: bytes) -> str:
 
 
 def cache_text(
-    key: str, valid_until: int | None, files: list[Mapping[str, object]], topics: Mapping[str, object]
+    key: str,
+    valid_until: int | None,
+    files: list[Mapping[str, object]],
+    topics: Mapping[str, object],
+    media: list[str],
 ) -> str:
     """The cache file's text.
 
@@ -80,7 +97,7 @@ def cache_text(
     each topic's card smells, so a cached build still shows them.  Compact
     JSON: a machine's file, read and written on every build.
     """
-    data = {"fingerprint": key, "valid_until": valid_until, "files": files, "topics": topics}
+    data = {"fingerprint": key, "valid_until": valid_until, "files": files, "topics": topics, "media": media}
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from generator.anki.smells import WARNING, card_smells
-from generator.build.cache import CACHE_NAME, cache_text, cached_build, current_inputs, fingerprint
+from generator.build.cache import CACHE_NAME, cache_text, cached_build, current_inputs, current_media, fingerprint
 from generator.build.formats import FORMATS, FileFormat
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.build.lock import (
@@ -430,7 +430,8 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         for f, digest in written
     ]
     records = {p.file: r for p in made.packages if (r := p.record(made.source)) is not None}
-    return cache_text(key, min(expiries, default=None), entries, records_data(records)).encode("utf-8")
+    media = sorted({path for topic in made.source.topics for path in topic.media_paths})
+    return cache_text(key, min(expiries, default=None), entries, records_data(records), media).encode("utf-8")
 
 
 def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> BuildReport | None:
@@ -442,7 +443,8 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
         except ContentError:
             return None
     try:
-        key = fingerprint(current_inputs(input_files(source_dir)), lock_bytes)
+        inputs = current_inputs(input_files(source_dir)) + current_media(source_dir, out_dir)
+        key = fingerprint(inputs, lock_bytes)
     except OSError:
         return None  # let the full build say what is wrong
     cached = cached_build(out_dir, key, now)

@@ -2,22 +2,29 @@
 
 Cards are rendered by :mod:`generator.anki.render` with the note types' own
 templates and CSS; the page groups them by deck and has a light/night switch
-(Anki's ``nightMode`` class).  The page has no external resources.  Open it
+(Anki's ``nightMode`` class).  The page has no external resources: the
+media files cards show are embedded once each, as ``data:`` URIs that a
+script gives every ``<img>`` and ``<audio>`` showing them.  Open it
 with ``#night`` (or ``?night=1``) to start in night mode, ``#light`` (or
 ``?night=0``) for light mode; otherwise it follows the system's colour scheme.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import os
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.build.pipeline import check
 from generator.cards.notes import CLOZE
 from generator.errors import DeckgenError, counted
+from generator.source.content import MediaFile
 
 # --- the page ----------------------------------------------------------------
 
@@ -82,6 +89,8 @@ article.card { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1f
   font: 600 11px/1.2 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   letter-spacing: 0.08em; text-transform: uppercase; }
 .pv-empty { color: var(--pv-muted); }
+.media img { max-width: 100%; height: auto; }
+.media audio { display: block; max-width: 100%; margin-top: 0.4em; }
 @media (max-width: 760px) {
   article.card { grid-template-columns: minmax(0, 1fr); }
   .pv-side + .pv-side { border-left: 0; border-top: 1px dashed var(--rule); }
@@ -116,6 +125,20 @@ _PAGE_JS = """\
     : !!(window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches);
   set(night);
   button.addEventListener("click", function () { set(!body.classList.contains("nightMode")); });
+})();
+"""
+
+
+# deckgen's own markup for a declared file (markup.media_html); source text can never form it.
+_IMAGE = re.compile(r'<img src="([^"<>]+)">')
+_SOUND = re.compile(r"\[sound:([^\]<>\[]+)\]")
+# Each file is in the page once; every element showing it gets it from there.
+_MEDIA_JS = """\
+(function () {
+  var media = JSON.parse(document.getElementById("pv-media").textContent);
+  document.querySelectorAll("[data-media]").forEach(function (element) {
+    element.src = media[element.getAttribute("data-media")];
+  });
 })();
 """
 
@@ -192,7 +215,7 @@ def _card_html(card: PreviewCard, number: int) -> str:
     )
 
 
-def _page(cards: Sequence[PreviewCard], title: str) -> str:
+def _page(cards: Sequence[PreviewCard], title: str, scripts: str = "") -> str:
     decks = _deck_order(cards)
     by_deck: dict[str, list[PreviewCard]] = {deck: [] for deck in decks}
     for card in cards:
@@ -200,7 +223,7 @@ def _page(cards: Sequence[PreviewCard], title: str) -> str:
     toc = _toc(decks, {deck: len(by_deck[deck]) for deck in decks})
     summary = f"{counted(len(cards), 'card')} in {counted(len(decks), 'deck')}"
     body = _sections(by_deck) or '<p class="pv-empty">No cards.</p>'
-    return _page_html(title, body, cards=len(cards), summary=summary, toc=toc)
+    return _page_html(title, body, cards=len(cards), summary=summary, toc=toc, scripts=scripts)
 
 
 def _sections(by_deck: Mapping[str, Sequence[PreviewCard]]) -> str:
@@ -217,7 +240,7 @@ def _sections(by_deck: Mapping[str, Sequence[PreviewCard]]) -> str:
     return "".join(sections)
 
 
-def _page_html(title: str, body: str, *, cards: int, summary: str, toc: str) -> str:
+def _page_html(title: str, body: str, *, cards: int, summary: str, toc: str, scripts: str = "") -> str:
     styles = "".join(f"<style>\n{css}</style>\n" for css in note_type_css())
     return (
         "<!DOCTYPE html>\n"
@@ -234,15 +257,45 @@ def _page_html(title: str, body: str, *, cards: int, summary: str, toc: str) -> 
         f'<div class="pv-intro"><p>{summary}, front and back, with the decks\' own templates and CSS.</p>'
         f'<ul class="pv-toc">{toc}</ul></div>\n'
         f'<main class="pv-main">\n{body}\n</main>\n'
-        f"<script>\n{_PAGE_JS}</script>\n</body>\n</html>\n"
+        f"<script>\n{_PAGE_JS}</script>\n{scripts}</body>\n</html>\n"
     )
+
+
+def _with_media(cards: Sequence[PreviewCard], files: Mapping[str, MediaFile]) -> list[PreviewCard]:
+    """*cards* with each media file they show as an element that the page's media script fills."""
+    return [
+        replace(card, front=_media_elements(card.front, files), back=_media_elements(card.back, files))
+        for card in cards
+    ]
+
+
+def _media_elements(side: str, files: Mapping[str, MediaFile]) -> str:
+    """*side* with ``<img src>`` and ``[sound:]`` of declared files as page elements (Anki shows a play button)."""
+    side = _IMAGE.sub(lambda m: f'<img data-media="{_esc(m[1])}" alt="">' if m[1] in files else m[0], side)
+    return _SOUND.sub(
+        lambda m: f'<audio controls preload="none" data-media="{_esc(m[1])}"></audio>' if m[1] in files else m[0], side
+    )
+
+
+def _media_script(files: Mapping[str, MediaFile]) -> str:
+    """The page's media: each file once, as a ``data:`` URI by name, and the script that shows them."""
+    uris = {name: f"data:{file.mime};base64,{base64.b64encode(file.data).decode()}" for name, file in files.items()}
+    data = json.dumps(uris, sort_keys=True).replace("</", "<\\/")
+    return f'<script type="application/json" id="pv-media">{data}</script>\n<script>\n{_MEDIA_JS}</script>\n'
+
+
+def _page_with_media(cards: Sequence[PreviewCard], title: str, files: Mapping[str, MediaFile]) -> str:
+    """The page; with media files, they are embedded after the cards (a page without is as it was)."""
+    if not files:
+        return _page(cards, title)
+    return _page(_with_media(cards, files), title, _media_script(files))
 
 
 def write_preview(source_dir: str, path: str) -> int:
     """Write the preview page of the source in *source_dir* to *path*; return the card count."""
     source, notes = check(source_dir)
     cards = preview_cards(notes)
-    data = _page(cards, source.title).encode("utf-8")
+    data = _page_with_media(cards, source.title, source.media_files()).encode("utf-8")
     folder = os.path.dirname(os.path.abspath(path))
     recover(folder)  # a preview killed while writing: finished or undone first
     created: list[str] = []  # folders made for the page, removed again if it cannot be written

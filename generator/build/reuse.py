@@ -59,6 +59,8 @@ def fingerprint(
     digest = hashlib.sha256(code_digest().encode())
     for part in (inputs.get(CONFIG_FILE, ""), inputs.get(os.path.basename(topic.file), "")):
         digest.update(part.encode() + b"\x00")
+    for path in topic.media_paths:  # a changed image or sound rebuilds the topics that show it
+        digest.update(f"media\x00{path}\x00{inputs.get(path, '')}\n".encode())
     digest.update(repr(sorted(type_times.items())).encode())
     for key in sorted(entries):
         digest.update(f"{key}\x00{entries[key]!r}\n".encode())

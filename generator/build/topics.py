@@ -252,7 +252,8 @@ def encode(context: Context, notes: Sequence[NoteSpec], times: Mapping[str, int]
 
     An .apkg is seeded with its own newest time: its bytes then change only
     when its own notes (or the note types) do, so an edit in one topic leaves
-    the others' packages as they were.
+    the others' packages as they were.  It carries the media files its notes
+    show (a CSV file cannot: those come with any .apkg that shows them).
     """
     if context.file_format is None:
         return None
@@ -260,8 +261,10 @@ def encode(context: Context, notes: Sequence[NoteSpec], times: Mapping[str, int]
         from generator.anki.csvexport import csv_bytes  # only for CSV
 
         return csv_bytes(notes)
+    from generator.cards.notes import package_media  # the media files the notes show
+
     stamp = max([*(times[n.guid] for n in notes), *context.type_times.values()])
-    return package_bytes(notes, stamp, times, context.type_times)
+    return package_bytes(notes, stamp, times, context.type_times, package_media(context.source, notes))
 
 
 def default_jobs() -> int:

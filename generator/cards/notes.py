@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import heapq
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
 from generator.source.content import BOTH, PERSPECTIVE, REMOVED_TAG, SIDE, Comparison, Item, Marked, Source, Topic
-from generator.source.markup import cloze, marked_html, sentences, to_html
+from generator.source.markup import cloze, marked_html, media_html, sentences, to_html
 
 NoteKind = Literal["cloze", "comparison"]
 """Which of deckgen's two note types a note is."""
@@ -64,6 +64,8 @@ class NoteSpec:
     line: int = 0
     retired: bool = False
     """A removed note, re-emitted only to mark the copies students have: it brings no card of its own."""
+    media: tuple[str, ...] = ()
+    """The packaged names of the media files its fields show (its package carries them)."""
 
     @property
     def local_key(self) -> str:
@@ -202,6 +204,7 @@ class _Maker:
             heading = f"{heading} · {source.perspective(perspective).name}"
         self.context = to_html(heading)
         self.source_html = to_html(source.title)
+        self.media = media_html(item.media)  # on the back, after the item's text
 
     def cloze_note(self, part: str, text: str, extra: str, label: str, line: int = 0) -> NoteSpec:
         full_key = note_key(self.source.id, self.item.id, part)
@@ -209,7 +212,7 @@ class _Maker:
             key=full_key,
             guid=guid_for(full_key),
             note_type=CLOZE,
-            fields=(text, self.context, extra, self.source_html),
+            fields=(text, self.context, extra + self.media, self.source_html),
             tags=self.tags,
             deck=self.deck,
             topic=self.topic.id,
@@ -220,7 +223,20 @@ class _Maker:
             part=part,
             file=self.item.file,
             line=line or self.item.line,
+            media=media_names(self.item),
         )
+
+
+def media_names(item: Item) -> tuple[str, ...]:
+    """The packaged names of the media files *item* shows."""
+    return tuple(file.name for file in item.media)
+
+
+def package_media(source: Source, notes: Iterable[NoteSpec]) -> dict[str, bytes]:
+    """The media files *notes* show, by packaged name, in name order: what their package must carry."""
+    files = source.media_files()
+    names = sorted({name for note in notes for name in note.media})
+    return {name: files[name].data for name in names}
 
 
 def _base_tags(source: Source, topic: Topic, perspective: str | None) -> tuple[str, ...]:
@@ -334,6 +350,7 @@ def _comparison_note(
     label: str,
     file: str,
     line: int,
+    media: tuple[str, ...] = (),
 ) -> NoteSpec:
     full_key = note_key(source.id, item_id, part)
     fields = tuple(values.get(name, "") for name in COMPARISON_FIELDS)
@@ -352,6 +369,7 @@ def _comparison_note(
         part=part,
         file=file,
         line=line,
+        media=media,
     )
 
 
@@ -373,13 +391,14 @@ def _perspective_question(source: Source, topic: Topic, item: Item) -> NoteSpec:
             "Others": (_title(item.title) if item.cue else "")
             + _paragraph(item.explanation)
             + _points_html(item)
-            + _paragraph(item.conclusion),
+            + _paragraph(item.conclusion)
+            + media_html(item.media),
             # Not the per-perspective heading: it would give the answer away.
             "Context": to_html(topic.heading or topic.name),
             "Question": to_html(item.question),
             "Source": to_html(source.title),
         },
-        tags=item.tags, label=label, file=item.file, line=item.line,
+        tags=item.tags, label=label, file=item.file, line=item.line, media=media_names(item),
     )
 
 

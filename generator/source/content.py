@@ -7,7 +7,7 @@ is non-empty); :mod:`generator.cards.notes` turns them into notes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PERSPECTIVE_PLACEHOLDER = "{perspective}"
 BOTH, SIDE, PERSPECTIVE = "both", "side", "perspective"
@@ -36,6 +36,21 @@ class Marked:
     def terms(self) -> tuple[str, ...]:
         """The marked key terms, in order."""
         return tuple(text for text, is_term in self.segments if is_term)
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """An image or audio file an item declares, read and checked (see :mod:`generator.source.media`)."""
+
+    path: str
+    """As declared: relative to the source folder, '/' between folders."""
+    name: str
+    """Its name in a package and in a student's media folder: ``<stem>-<hash8>.<ext>``."""
+    kind: str
+    """``image`` or ``audio``."""
+    mime: str
+    sha256: str
+    data: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,8 @@ class Item:
     """What a "which perspective?" card shows instead of the title."""
     question: str | None = None
     """The "which perspective?" question (the item's or its topic's); None: no such card."""
+    media: tuple[MediaFile, ...] = ()
+    """Its image and audio file, if it declares them (in that order): shown on the back of its cards."""
 
     @property
     def label(self) -> str:
@@ -130,6 +147,11 @@ class Topic:
     file: str
     line: int
 
+    @property
+    def media_paths(self) -> tuple[str, ...]:
+        """The media files its items declare (as declared, each once): part of what its package is made of."""
+        return tuple(dict.fromkeys(media.path for item in self.items for media in item.media))
+
     def heading_for(self, perspective: str | None) -> str:
         """The heading a card of this topic shows for *perspective*."""
         for pid, heading in self.headings:
@@ -150,6 +172,10 @@ class Source:
     directory: str
     inputs: tuple[tuple[str, str], ...] = ()
     """Each file read (its name) with the SHA-256 of the very bytes the source was built from."""
+
+    def media_files(self) -> dict[str, MediaFile]:
+        """Every media file its items declare, by the name it has in a package."""
+        return {media.name: media for topic in self.topics for item in topic.items for media in item.media}
 
     def perspective(self, pid: str) -> Perspective:
         """The perspective with id *pid* (validated to exist)."""

@@ -29,12 +29,14 @@ from generator.source.content import (
     Comparison,
     Item,
     Marked,
+    MediaFile,
     Perspective,
     Point,
     Source,
     Topic,
 )
 from generator.source.markup import MarkupError, has_markers, parse_marked
+from generator.source.media import MEDIA_KINDS, read_media
 from generator.source.yamlread import Reader, line_of, read_yaml
 
 CONFIG_FILE = "deckgen.yaml"
@@ -103,9 +105,10 @@ def load_source(directory: str) -> Source:
         problems.add(directory, 1, "", "no such source folder")
         problems.raise_if_any()
     read: dict[str, bytes] = {}  # the bytes the source is built from, by path
+    media = _MediaFolder(directory, {})
     settings = _read_settings(directory, problems, read)
     perspective_ids = {p.id for p in settings.perspectives} if settings else set()
-    topics = _read_topics(directory, perspective_ids, problems=problems, read=read)
+    topics = _read_topics(directory, perspective_ids, problems=problems, read=read, media=media)
     problems.raise_if_any()
     assert settings is not None
     return Source(
@@ -115,8 +118,22 @@ def load_source(directory: str) -> Source:
         perspectives=settings.perspectives,
         topics=topics,
         directory=directory,
-        inputs=tuple(sorted((os.path.basename(p), hashlib.sha256(d).hexdigest()) for p, d in read.items())),
+        inputs=_inputs(read, media.seen),
     )
+
+
+class _MediaFolder(NamedTuple):
+    """Where items' media files are looked for, and those read so far (by declared path)."""
+
+    directory: str
+    seen: dict[str, MediaFile]
+
+
+def _inputs(read: dict[str, bytes], media: dict[str, MediaFile]) -> tuple[tuple[str, str], ...]:
+    """Each file read by name (a media file by its declared path) with the SHA-256 of its bytes."""
+    files = {os.path.basename(path): hashlib.sha256(data).hexdigest() for path, data in read.items()}
+    files |= {path: file.sha256 for path, file in media.items()}
+    return tuple(sorted(files.items()))
 
 
 def _read_settings(directory: str, problems: Problems, read: dict[str, bytes]) -> _Settings | None:
@@ -191,7 +208,7 @@ def _perspective(
 
 
 def _read_topics(
-    directory: str, perspectives: set[str], *, problems: Problems, read: dict[str, bytes]
+    directory: str, perspectives: set[str], *, problems: Problems, read: dict[str, bytes], media: _MediaFolder
 ) -> tuple[Topic, ...]:
     """Every topic file of *directory* that can be read, checked against each other."""
     files = [os.path.join(directory, name) for name in _topic_names(directory)]
@@ -201,7 +218,11 @@ def _read_topics(
     topics = [
         topic
         for path in files
-        if (topic := _read_topic(path, perspectives, problems=problems, name_lines=name_lines, read=read))
+        if (
+            topic := _read_topic(
+                path, perspectives, problems=problems, name_lines=name_lines, read=read, media=media
+            )
+        )
     ]
     _check_unique_ids(topics, problems)
     _check_topic_names(topics, name_lines, problems)
@@ -209,12 +230,18 @@ def _read_topics(
 
 
 def _read_topic(
-    path: str, perspectives: set[str], *, problems: Problems, name_lines: dict[str, int], read: dict[str, bytes]
+    path: str,
+    perspectives: set[str],
+    *,
+    problems: Problems,
+    name_lines: dict[str, int],
+    read: dict[str, bytes],
+    media: _MediaFolder,
 ) -> Topic | None:
     """One topic file, or ``None`` after recording why it cannot be read.
 
     *name_lines* receives the line of the topic's name (by file), *read* the
-    file's bytes (by path).
+    file's bytes (by path), *media* the media files its items declare.
     """
     root = read_yaml(path, path, problems, read)
     if root is None:
@@ -228,7 +255,7 @@ def _read_topic(
     heading = _plain_text(reader, fields.get("heading"), "heading")
     question = _plain_text(reader, fields.get("question"), "question")
     headings = _headings(reader, fields.get("headings", _EMPTY_MAP), perspectives)
-    items = _read_items(reader, fields, perspectives=perspectives, question=question)
+    items = _read_items(reader, fields, perspectives=perspectives, question=question, media=media)
     comparisons = _read_comparisons(reader, fields, perspectives)
     if "items" not in fields and "comparisons" not in fields:
         reader.problem(root, "", "a topic needs 'items' or 'comparisons' (or both)")
@@ -284,7 +311,7 @@ def _list(reader: Reader, fields: dict[str, yaml.Node], key: str) -> list[yaml.N
 
 
 def _read_items(
-    reader: Reader, fields: dict[str, yaml.Node], *, perspectives: set[str], question: str | None
+    reader: Reader, fields: dict[str, yaml.Node], *, perspectives: set[str], question: str | None, media: _MediaFolder
 ) -> tuple[Item, ...]:
     """A topic's items; its *question* must be asked of one of them."""
     problems_before = len(reader.problems.items)
@@ -293,7 +320,7 @@ def _read_items(
         for index, node in enumerate(_list(reader, fields, "items"))
         if (
             item := _read_item(
-                reader, node, where=f"items[{index}]", perspectives=perspectives, topic_question=question
+                reader, node, where=f"items[{index}]", perspectives=perspectives, topic_question=question, media=media
             )
         )
     )
@@ -316,11 +343,17 @@ def _read_comparisons(
     )
 
 
-_ITEM_KEYS = ("perspective", "title", "cue", "question", "explanation", "points", "conclusion", "tags")
+_ITEM_KEYS = ("perspective", "title", "cue", "question", "explanation", "points", "conclusion", "tags", *MEDIA_KINDS)
 
 
 def _read_item(
-    reader: Reader, node: yaml.Node, *, where: str, perspectives: set[str], topic_question: str | None
+    reader: Reader,
+    node: yaml.Node,
+    *,
+    where: str,
+    perspectives: set[str],
+    topic_question: str | None,
+    media: _MediaFolder,
 ) -> Item | None:
     problems_before = len(reader.problems.items)
     fields = reader.mapping(node, where, ("id",), _ITEM_KEYS)
@@ -337,6 +370,7 @@ def _read_item(
     conclusion = _marked(reader, fields.get("conclusion"), f"{where}.conclusion")
     points = _points(reader, fields.get("points"), f"{where}.points")
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
+    files = _item_media(reader, fields, where=where, media=media)
     # An item that marks nothing is context: it states the source's content but
     # makes no card (`deckgen check` counts them).  One that states nothing is a slip.
     states = title or explanation or points or conclusion
@@ -356,6 +390,23 @@ def _read_item(
         line=line_of(node),
         cue=cue,
         question=question or (topic_question if perspective and shows else None),
+        media=files,
+    )
+
+
+def _item_media(
+    reader: Reader, fields: dict[str, yaml.Node], *, where: str, media: _MediaFolder
+) -> tuple[MediaFile, ...]:
+    """The item's ``image`` and ``audio`` files that are declared and valid, in that order."""
+    return tuple(
+        file
+        for kind in MEDIA_KINDS
+        if kind in fields
+        and (
+            file := read_media(
+                reader, fields[kind], kind=kind, where=f"{where}.{kind}", directory=media.directory, seen=media.seen
+            )
+        )
     )
 
 

@@ -11,9 +11,10 @@ MathJax ``\\(…\\)``): see :func:`to_html`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
-from generator.source.content import Marked
+from generator.source.content import Marked, MediaFile
+from generator.source.media import IMAGE
 
 _MARKER = re.compile(r"\{\{|\}\}")
 # A sentence ends at . ! ? (maybe closed by a quote or bracket) before a space, or at a line break.
@@ -113,6 +114,20 @@ def cloze(text: str, number: int = 1) -> str:
     start a hint.
     """
     return f"{{{{c{number}::{to_html(text).replace(':', '&#58;')}}}}}"
+
+
+def media_html(files: Sequence[MediaFile]) -> str:
+    """deckgen's own markup for media files an item declares: ``<img src>`` or ``[sound:]``.
+
+    The one place a card gets an image or a sound, and only for files the
+    source declares and the loader checked: their packaged names are made of
+    ASCII letters, digits, ``-``, ``_`` and ``.`` (:func:`~generator.source.media.packaged_name`),
+    so nothing needs escaping.  Source text can never form either (:func:`to_html`).
+    """
+    if not files:
+        return ""
+    shown = "".join(f'<img src="{file.name}">' if file.kind == IMAGE else f"[sound:{file.name}]" for file in files)
+    return f'<div class="media">{shown}</div>'
 
 
 def marked_html(marked: Marked, hide: Collection[int] = (), *, hide_all: bool = False, bold: bool = True) -> str:
