@@ -66,7 +66,9 @@ def rebuild(source_dir: str, out_dir: str) -> Rebuilt:
     preview = os.path.join(out_dir, PREVIEW_NAME)
     try:
         check_cards(source_dir)  # first, as `deckgen check`: a source with problems reaches no writer
-        report = build(source_dir, out_dir)
+        # One process: forking beside the server's and the watcher's threads could deadlock, and a
+        # save changes a topic or two (the build reuses the packages of the others).
+        report = build(source_dir, out_dir, jobs=1)
         write_preview(source_dir, preview)
     except ContentError as error:
         return Rebuilt(None, tuple(str(problem) for problem in error.problems))
@@ -90,7 +92,7 @@ def describe(rebuilt: Rebuilt) -> str:
     )
 
 
-def report(rebuilt: Rebuilt, console: Console) -> None:
+def print_rebuild(rebuilt: Rebuilt, console: Console) -> None:
     """Print a rebuild: each problem or warning on its own line, as ``deckgen check`` does, then a summary."""
     for line in rebuilt.problems or rebuilt.warnings:
         console.warn(line)
@@ -114,9 +116,12 @@ _RELOAD_JS = """\
 })();
 """
 
+# Sticky over the page's own sticky bar: a reload keeps the reader's scroll position
+# (Chromium even anchors it to the cards), and the problems must be in view wherever that is.
 _PROBLEMS_CSS = """\
-.dg-problems { margin: 0; padding: 14px 20px; background: #fff1f0; color: #5c0011;
-  border-bottom: 2px solid #cf222e; font: 14px/1.45 system-ui, sans-serif; }
+.dg-problems { position: sticky; top: 0; z-index: 3; max-height: 50vh; overflow: auto; box-sizing: border-box;
+  margin: 0; padding: 14px 20px; background: #fff1f0; color: #5c0011; border-bottom: 2px solid #cf222e;
+  box-shadow: 0 2px 8px rgba(0, 0, 0, 0.15); font: 14px/1.45 system-ui, sans-serif; }
 .dg-problems h2 { margin: 0 0 8px; font-size: 16px; }
 .dg-problems ul { margin: 0 0 8px; padding-left: 20px; }
 .dg-problems code { font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
@@ -242,7 +247,9 @@ def url_of(server: ThreadingHTTPServer) -> str:
 def serving(live: LivePage, port: int | None) -> Iterator[ThreadingHTTPServer]:
     """Serve *live* from a background thread while the block runs; stop the server after it."""
     server = open_server(live, port)
-    threading.Thread(target=server.serve_forever, name="deckgen-watch-server", daemon=True).start()
+    # A short poll interval: shutdown() waits for the loop to notice, and Ctrl-C should end at once.
+    serve = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    serve.start()
     try:
         yield server
     finally:
@@ -277,7 +284,7 @@ def source_filter(source_dir: str) -> Callable[[object, str], bool]:
 def on_change(source_dir: str, out_dir: str, live: LivePage, console: Console) -> Rebuilt:
     """Handle one change: rebuild, print what happened, and show it on the served page."""
     rebuilt = rebuild(source_dir, out_dir)
-    report(rebuilt, console)
+    print_rebuild(rebuilt, console)
     live.show(rebuilt)
     return rebuilt
 
@@ -302,13 +309,31 @@ def watch(
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(serving(live, port)) if serve else None
         try:
-            on_change(source_dir, out_dir, live, console)
-            console.say(_watching(source_dir, out_dir, server))
-            folder = os.path.realpath(source_dir)  # events name paths under it, as source_filter compares
-            for _changes in watchfiles.watch(folder, watch_filter=source_filter(source_dir), stop_event=stop):
+            for first in _rebuilds(watchfiles, source_dir, stop):
                 on_change(source_dir, out_dir, live, console)
+                if first:
+                    console.say(_watching(source_dir, out_dir, server))
         except KeyboardInterrupt:  # Ctrl-C is how a watch ends: no traceback
             console.say("Stopped.")
+
+
+_IDLE_MS = 200
+"""How long the watcher waits for a first change before it says it is ready (and again when idle)."""
+
+
+def _rebuilds(watchfiles: ModuleType, source_dir: str, stop: threading.Event | None) -> Iterator[bool]:
+    """A value per rebuild to do: True for the first one, once the watcher is live, then False per batch of saves.
+
+    The first build waits for the watcher, so that a file saved while the
+    watch starts is read by that build or seen by the watcher, never missed.
+    """
+    folder = os.path.realpath(source_dir)  # events name paths under it, as source_filter compares them
+    batches = watchfiles.watch(
+        folder, watch_filter=source_filter(source_dir), stop_event=stop, rust_timeout=_IDLE_MS, yield_on_timeout=True
+    )
+    for index, changes in enumerate(batches):
+        if index == 0 or changes:  # an empty batch: a timeout while idle
+            yield index == 0
 
 
 def _watching(source_dir: str, out_dir: str, server: ThreadingHTTPServer | None) -> str:
