@@ -264,6 +264,33 @@ def build(
     _report_changes(report, "Built", quiet=quiet)
 
 
+@main.command()
+@_source_option
+@_out_option
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=None,
+    help="Port to serve the preview on, 0 for any free one  [default: 8000, or a free one if it is taken]",
+)
+@click.option("--no-serve", is_flag=True, help="Only rebuild; do not serve the preview page.")
+def watch(source_dir: str, out_dir: str, port: int | None, no_serve: bool) -> None:
+    """Rebuild the decks and the preview page on every save; serve the page with live reload.
+
+    Each save is checked as `deckgen check` does: problems are printed (and
+    shown on the page) and nothing is written; a valid source is built into
+    --out with OUT/preview.html.  The page on http://127.0.0.1:PORT/ reloads
+    itself after each rebuild.  Ctrl-C stops.  Needs the `watch` extra.
+
+    \b
+    Example:
+        deckgen watch --source my_course --out my_decks
+    """
+    from generator.authoring.watch import Console
+    from generator.authoring.watch import watch as watch_source
+
+    console = Console(say=click.echo, warn=lambda line: click.echo(line, err=True))
+    _run(watch_source, source_dir, out_dir, console, port=port, serve=not no_serve)
+
+
 @contextlib.contextmanager
 def _progress(quiet: bool) -> Iterator[Progress | None]:
     """click's progress bar on stderr, only on a terminal and not with --quiet (else None)."""

@@ -1,0 +1,494 @@
+"""`deckgen watch`: a rebuild per save, the served page with live reload, in headless Chromium too.
+
+Every wait polls for a condition with a generous deadline (a loaded 2-core
+machine may take seconds); no fixed sleep decides a result.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from generator.authoring import watch as watching
+from generator.authoring.watch import Console, LivePage, Rebuilt, rebuild, serving, source_filter
+from generator.build.pipeline import check_cards
+from generator.build.preview import write_preview
+from generator.cli import main
+from generator.errors import ContentError, DeckgenError
+
+from .support import ROOT, V1, write_source
+
+DEADLINE = 60.0
+"""Seconds any wait may take before a test fails: generous, as the waits poll."""
+
+EDITED = V1.replace("Tea comes from {{China}}.", "Tea was first grown in {{China}}.")
+BROKEN = V1.replace("Tea comes from {{China}}.", "Tea comes from {{China.")
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = DEADLINE) -> object:
+    """Poll *condition* until it is true; return its value (fail after *timeout* seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def snapshot(*folders: Path, files: tuple[Path, ...] = ()) -> dict[str, bytes]:
+    """The bytes of every file in *folders* and of *files*.
+
+    A commit's own short-lived files (staged, old versions, its journal) are
+    left out: a build that writes the same bytes again makes them for a moment.
+    """
+    found = [p for folder in folders for p in folder.iterdir() if not _transient(p.name) and p.is_file()]
+    return {str(path): path.read_bytes() for path in found + list(files)}
+
+
+def _transient(name: str) -> bool:
+    return name.startswith(".deckgen-") and (name.endswith((".tmp", ".old")) or name == ".deckgen-journal.json")
+
+
+def problem_lines(source: Path) -> list[str]:
+    """The problems of *source* as `deckgen check` prints them."""
+    with pytest.raises(ContentError) as error:
+        check_cards(str(source))
+    return [str(problem) for problem in error.value.problems]
+
+
+# --- one rebuild ----------------------------------------------------------------------
+
+
+def test_a_good_save_builds_the_decks_and_the_same_page_preview_writes(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    first = rebuild(str(source), str(out))
+    assert first.problems == () and first.report is not None and "Tea comes from" in (first.page or "")
+    assert (out / "basics.apkg").is_file() and (source / "deckgen.lock").is_file()
+    (source / "basics.yaml").write_text(EDITED, encoding="utf-8")
+    second = rebuild(str(source), str(out))
+    assert second.report is not None and second.report.total("updated") > 0
+    assert "Tea was first grown in" in (second.page or "") and "Tea comes from" not in (second.page or "")
+    write_preview(str(source), str(tmp_path / "preview.html"))
+    # The file on disk is the plain page `deckgen preview` writes: no live-reload script in it.
+    assert (out / "preview.html").read_bytes() == (tmp_path / "preview.html").read_bytes()
+    assert watching.VERSION_PATH not in (out / "preview.html").read_text(encoding="utf-8")
+
+
+def test_a_bad_save_reports_located_problems_and_writes_nothing(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    rebuild(str(source), str(out))
+    before = snapshot(out, files=(source / "deckgen.lock",))
+    (source / "basics.yaml").write_text(BROKEN, encoding="utf-8")
+    result = rebuild(str(source), str(out))
+    assert (result.page, result.report) == (None, None)
+    check = CliRunner().invoke(main, ["check", "--source", str(source)])
+    assert check.exit_code == 1
+    assert list(result.problems) == check.stderr.splitlines()[:-1]  # the same lines, before check's count
+    assert result.problems[0].startswith(f"{source / 'basics.yaml'}:")
+    assert snapshot(out, files=(source / "deckgen.lock",)) == before
+
+
+def test_an_unwritable_output_is_a_problem_not_a_crash(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    result = rebuild(str(source), str(tmp_path / "file"))
+    assert result.page is None and len(result.problems) == 1 and "file" in result.problems[0]
+
+
+def test_a_rebuild_is_printed_as_check_and_build_print(tmp_path):
+    source = write_source(tmp_path / "src", BROKEN)
+    said: list[str] = []
+    warned: list[str] = []
+    live = LivePage()
+    result = watching.on_change(str(source), str(tmp_path / "out"), live, Console(said.append, warned.append))
+    assert warned == problem_lines(source) == list(result.problems)
+    assert said[-1].endswith("1 problem found; nothing was written")
+    assert not (tmp_path / "out").exists()
+
+
+# --- the served page -----------------------------------------------------------------------
+
+
+def test_the_live_page_shows_problems_over_the_last_good_cards_and_then_the_cards_again(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    live = LivePage()
+    good = rebuild(str(source), str(tmp_path / "out"))
+    live.show(good)
+    version, page = live.current()
+    text = page.decode("utf-8")
+    assert f'var shown = "{version}"' in text and "Tea comes from" in text and "dg-problems" not in text
+    live.show(Rebuilt(None, ("a.yaml:3: item 'x': <b>bad</b>",)))
+    broken_version, broken = live.current()
+    assert broken_version != version
+    assert "a.yaml:3: item &#x27;x&#x27;: &lt;b&gt;bad&lt;/b&gt;" in broken.decode("utf-8")
+    assert "Tea comes from" in broken.decode("utf-8")  # the last good cards, below the problems
+    live.show(good)
+    assert "dg-problems" not in live.current()[1].decode("utf-8")
+
+
+def test_a_first_build_with_problems_shows_them_alone():
+    live = LivePage()
+    live.show(Rebuilt(None, ("x.yaml:1: bad",)))
+    page = live.current()[1].decode("utf-8")
+    assert "x.yaml:1: bad" in page and "No build has succeeded yet." in page
+    assert page.index("<body") < page.index("dg-problems") < page.index("</body>")
+
+
+def get(url: str) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=DEADLINE) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), b""
+
+
+def test_the_server_serves_the_page_and_its_version_uncached():
+    live = LivePage()
+    with serving(live, 0) as server:
+        url = watching.url_of(server)
+        status, headers, body = get(url)
+        assert (status, headers["Content-Type"], headers["Cache-Control"]) == (200, "text/html; charset=utf-8", "no-store")
+        assert body == live.current()[1]
+        live.show(Rebuilt("<html><body>new</body></html>"))
+        assert get(url + watching.VERSION_PATH.lstrip("/"))[2].decode("ascii") == live.current()[0]
+        assert get(url + "preview.html")[2] == live.current()[1]
+        assert get(url + "../etc/passwd")[0] == 404
+
+
+def test_a_taken_port_is_an_error_and_the_default_falls_back_to_a_free_one(monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(DeckgenError, match=f"cannot serve on port {port}: "):
+            watching.open_server(LivePage(), port)
+        monkeypatch.setattr(watching, "DEFAULT_PORT", port)
+        server = watching.open_server(LivePage(), None)
+        try:
+            assert server.server_address[1] not in (port, 0)
+        finally:
+            server.server_close()
+
+
+# --- the watch loop ----------------------------------------------------------------------
+
+
+def test_the_filter_passes_only_the_files_a_build_reads(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    wanted = source_filter(str(source))
+    folder = os.path.realpath(source)
+    assert wanted(None, os.path.join(folder, "basics.yaml")) and wanted(None, os.path.join(folder, "X.YML"))
+    for name in ("deckgen.lock", ".#basics.yaml", ".deckgen-x.tmp", "notes.md", "sub/basics.yaml"):
+        assert not wanted(None, os.path.join(folder, name)), name
+
+
+def test_every_save_rebuilds_until_stopped(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    said: list[str] = []
+    stop = threading.Event()
+    console = Console(said.append, lambda line: None)
+    args = (str(source), str(tmp_path / "out"), console)
+    thread = threading.Thread(target=watching.watch, args=args, kwargs={"serve": False, "stop": stop})
+    thread.start()
+    try:
+        wait_for(lambda: any(line.startswith("Watching") for line in said), "the first build")
+        (source / "basics.yaml").write_text(EDITED, encoding="utf-8")
+        wait_for(lambda: sum(" built " in line for line in said) >= 2, "a rebuild after the save")
+    finally:
+        stop.set()
+        thread.join(DEADLINE)
+    assert not thread.is_alive()
+    assert "Tea was first grown in" in (tmp_path / "out" / "preview.html").read_text(encoding="utf-8")
+
+
+def test_without_watchfiles_it_says_which_extra_to_install(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "watchfiles", None)  # as if not installed: importing it fails
+    result = CliRunner().invoke(main, ["watch", "--source", str(tmp_path), "--no-serve"])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: deckgen watch needs the watchfiles package: pip install 'deckgen-yaml[watch]'\n"
+
+
+def test_a_missing_source_folder_is_said_as_check_says_it(tmp_path):
+    result = CliRunner().invoke(main, ["watch", "--source", str(tmp_path / "nowhere"), "--no-serve"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == f"{tmp_path / 'nowhere'}:1: no such source folder"
+
+
+# --- the command, as a process -------------------------------------------------------------
+
+
+class WatchProcess:
+    """``deckgen watch`` in a subprocess, its output gathered by threads so that waiting never blocks."""
+
+    def __init__(self, source: Path, out: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "generator", "watch", "--source", str(source), "--out", str(out), "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env,
+        )
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self.readers = [
+            threading.Thread(target=lambda s=stream, out=lines: out.extend(s), daemon=True)
+            for stream, lines in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr))
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    def url(self) -> str:
+        """The page's address, once the first build is done."""
+        line = wait_for(lambda: next((x for x in self.stdout if "http://" in x), None), "the served URL")
+        assert isinstance(line, str)
+        return line[line.index("http://") :].split()[0]
+
+    def interrupt(self) -> int:
+        """Ctrl-C; the exit status."""
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(DEADLINE)
+
+    def close(self) -> None:
+        """Kill it if it still runs; close its pipes once read to the end."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(DEADLINE)
+        for reader in self.readers:
+            reader.join(DEADLINE)
+        for stream in (self.process.stdout, self.process.stderr):
+            assert stream is not None
+            stream.close()
+
+
+@pytest.fixture
+def watch_process(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    process = WatchProcess(source, tmp_path / "out")
+    yield process
+    process.close()
+
+
+def test_the_command_serves_the_page_and_stops_cleanly_on_ctrl_c(watch_process):
+    status, _, body = get(watch_process.url())
+    assert status == 200 and b"Tea comes from" in body and watching.VERSION_PATH.encode() in body
+    assert watch_process.interrupt() == 0
+    watch_process.close()
+    assert watch_process.stdout[-1] == "Stopped.\n"
+    assert "Traceback" not in "".join(watch_process.stderr)
+
+
+# --- in a real browser: headless Chromium, driven over the DevTools protocol -----------------
+
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--hide-scrollbars", "--mute-audio", "--window-size=1280,1000",
+    "--remote-debugging-port=0",  # Chromium picks a free port and writes it to DevToolsActivePort
+)
+
+
+def chromium() -> str:
+    """Chromium's path; skip without it, except on CI (CI is set), where it must be installed."""
+    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed, and CI is set: install Debian's chromium package")
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    return path
+
+
+class DevTools:
+    """A minimal client of Chromium's DevTools protocol over one WebSocket (RFC 6455), stdlib only.
+
+    It sends masked text frames and reads the replies (unmasked, possibly
+    fragmented); events it did not ask for are skipped.
+    """
+
+    def __init__(self, ws_url: str) -> None:
+        parts = urlsplit(ws_url)
+        self.socket = socket.create_connection((parts.hostname, parts.port), timeout=DEADLINE)
+        key = base64.b64encode(os.urandom(16)).decode("ascii")
+        self.socket.sendall(
+            f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode("ascii")
+        )
+        self.buffer = bytearray()
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, _, rest = bytes(self.buffer).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+        self.buffer = bytearray(rest)
+        self.next_id = 0
+
+    def _fill(self) -> None:
+        chunk = self.socket.recv(1 << 16)
+        if not chunk:
+            raise ConnectionError("DevTools closed the connection")
+        self.buffer += chunk
+
+    def _take(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            self._fill()
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data
+
+    def _send(self, text: str) -> None:
+        payload = text.encode("utf-8")
+        size = len(payload)
+        length = bytes([0x80 | size]) if size < 126 else bytes([0x80 | 126]) + size.to_bytes(2, "big")
+        if size >= 1 << 16:
+            length = bytes([0x80 | 127]) + size.to_bytes(8, "big")
+        mask = os.urandom(4)  # a client's frames must be masked
+        self.socket.sendall(b"\x81" + length + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def _receive(self) -> dict:
+        message = b""
+        while True:
+            first, second = self._take(2)
+            size = second & 0x7F
+            if size >= 126:
+                size = int.from_bytes(self._take(2 if size == 126 else 8), "big")
+            data = self._take(size)
+            opcode = first & 0x0F
+            if opcode == 8:
+                raise ConnectionError("DevTools closed the connection")
+            if opcode in (0, 1):
+                message += data
+                if first & 0x80:
+                    return json.loads(message)
+
+    def call(self, method: str, **params: object) -> dict:
+        """Send one command; its reply (``result`` or ``error``)."""
+        self.next_id += 1
+        self._send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            reply = self._receive()
+            if reply.get("id") == self.next_id:
+                return reply
+
+    def evaluate(self, expression: str) -> object:
+        """The value of a JavaScript expression in the page; None while the page is (re)loading."""
+        reply = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        result = reply.get("result", {})
+        if "error" in reply or "exceptionDetails" in result:
+            return None  # e.g. no execution context between a reload's unload and its new document
+        return result.get("result", {}).get("value")
+
+    def screenshot(self, path: Path) -> None:
+        """The viewport as a PNG file, once the page's current content is painted."""
+        # Chromium keeps the old page on screen until a reloaded one paints: wait for two frames.
+        frames = "new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+        self.call("Runtime.evaluate", expression=frames, awaitPromise=True)
+        reply = self.call("Page.captureScreenshot", format="png")
+        path.write_bytes(base64.b64decode(reply["result"]["data"]))
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+class Browser:
+    """Headless Chromium with a fresh profile, and a DevTools session on its one page."""
+
+    def __init__(self, binary: str, profile: Path) -> None:
+        profile.mkdir()
+        self.log = (profile.parent / "chromium.log").open("wb")
+        self.process = subprocess.Popen(
+            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        active = profile / "DevToolsActivePort"
+        wait_for(lambda: active.is_file() and active.read_text().count("\n") >= 1, "Chromium's DevTools port")
+        port = int(active.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=DEADLINE) as response:
+            pages = [t for t in json.load(response) if t["type"] == "page"]
+        self.target = pages[0]["id"]
+        self.page = DevTools(pages[0]["webSocketDebuggerUrl"])
+
+    def text(self) -> str:
+        """What the page shows, as the user reads it ('' while it loads)."""
+        value = self.page.evaluate("document.readyState === 'complete' ? document.body.innerText : ''")
+        return value if isinstance(value, str) else ""
+
+    def close(self) -> None:
+        self.page.close()
+        self.process.terminate()
+        try:
+            self.process.wait(DEADLINE)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(DEADLINE)
+        self.log.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    opened = Browser(chromium(), tmp_path / "profile")
+    yield opened
+    opened.close()
+
+
+def keep_screenshot(browser: Browser, tmp_path: Path, name: str) -> None:
+    """A screenshot of the page, copied into $DECKGEN_WATCH_SHOTS when it is set."""
+    shot = tmp_path / f"watch-{name}.png"
+    browser.page.screenshot(shot)
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    if keep := os.environ.get("DECKGEN_WATCH_SHOTS"):
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, Path(keep) / shot.name)
+
+
+def test_the_open_page_follows_every_save_in_chromium(tmp_path, browser):
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    watch_process = WatchProcess(source, out)
+    try:
+        browser.page.call("Page.navigate", url=watch_process.url())  # the only load the test makes
+        wait_for(lambda: "Tea comes from" in browser.text(), "the first page")
+        keep_screenshot(browser, tmp_path, "before")
+
+        saved = time.monotonic()
+        (source / "basics.yaml").write_text(EDITED, encoding="utf-8")
+        wait_for(lambda: "Tea was first grown in" in browser.text(), "the edit on the open page")
+        print(f"\nthe edit showed {time.monotonic() - saved:.2f} s after the save")
+        keep_screenshot(browser, tmp_path, "after")
+        # The same tab, reloaded by its own script: the test navigated once.
+        navigation = "performance.getEntriesByType('navigation')[0].type"
+        assert browser.page.evaluate(navigation) == "reload"
+        assert browser.page.evaluate("location.href") == watch_process.url()
+
+        before = snapshot(out, files=(source / "deckgen.lock",))
+        assert any(name.endswith(".apkg") for name in before)
+        (source / "basics.yaml").write_text(BROKEN, encoding="utf-8")
+        expected = problem_lines(source)
+        wait_for(lambda: all(line in browser.text() for line in expected), "the problems on the open page")
+        keep_screenshot(browser, tmp_path, "problems")
+        in_view = "(r => r.top >= 0 && r.top < innerHeight)(document.querySelector('[role=alert]').getBoundingClientRect())"
+        assert browser.page.evaluate(in_view) is True  # wherever the reload left the reader's scroll position
+        assert expected[0].startswith(f"{source / 'basics.yaml'}:")
+        assert snapshot(out, files=(source / "deckgen.lock",)) == before  # a refused build wrote nothing
+
+        (source / "basics.yaml").write_text(V1, encoding="utf-8")
+        wait_for(lambda: "Tea comes from" in (t := browser.text()) and expected[0] not in t, "the cards again")
+        assert watch_process.interrupt() == 0
+    finally:
+        watch_process.close()
+    assert "Traceback" not in "".join(watch_process.stderr)
