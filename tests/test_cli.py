@@ -74,17 +74,13 @@ def test_missing_source_folder(tmp_path):
     assert result.stderr.splitlines()[0] == f"{tmp_path / 'nowhere'}:1: no such source folder"
 
 
-# Commands whose README text is written but not yet integrated (issue 11: /tmp/readme-watch.md);
-# the test fails once the README has it, as a reminder to empty this set.
-README_PENDING = {"watch"}
-
 
 def test_every_command_has_an_example_and_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in main.commands:
         help_text = CliRunner().invoke(main, [name, "--help"]).output
         assert "Example" in help_text and f"deckgen {name}" in help_text, name
-        assert (f"`deckgen {name}" in readme) != (name in README_PENDING), name
+        assert f"`deckgen {name}" in readme, name
 
 
 def _stderr_on_a_terminal(args: list[str], cwd) -> str:
