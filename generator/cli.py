@@ -470,3 +470,25 @@ def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, nam
         _run(write_page, result, html_path)
         click.echo(f"wrote {html_path}")
 
+
+@main.command()
+@click.option(
+    "--out", "out_dir", default=DEFAULT_OUT, show_default=True, type=click.Path(file_okay=False),
+    help="Folder of the built packages to send.",
+)
+@click.option("--url", default="http://127.0.0.1:8765", show_default=True, help="Where AnkiConnect listens.")
+@click.option("--key", default=None, help="AnkiConnect's API key, if its config sets one.")
+def push(out_dir: str, url: str, key: str | None) -> None:
+    """Send the built packages to a running Anki through the AnkiConnect add-on.
+
+    Anki imports each package as File > Import would: edited notes are
+    updated in place, studied cards keep their history.
+
+    \b
+    Example:
+        deckgen build -q && deckgen push
+    """
+    from generator.connect.push import push as push_packages
+
+    pushed = _run(push_packages, out_dir, url, key, lambda path: click.echo(f"imported {path}"))
+    click.echo(f"Pushed {counted(len(pushed), 'package')} to Anki at {url}.")
