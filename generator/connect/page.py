@@ -23,7 +23,7 @@ CHART_BARS = 15
 """Notes in the chart of the hardest ones (the table below it lists more)."""
 TABLE_ROWS = 200
 """Notes in the table of the hardest ones (the terminal report lists every one)."""
-_WIDTH, _LABEL, _VALUE, _ROW, _TOP = 760, 300, 70, 26, 22
+_WIDTH, _LABEL, _VALUE, _ROW, _TOP = 1040, 360, 60, 26, 22
 """The charts' geometry in pixels: width, label column, value column, row height, axis band."""
 
 _CSS = """
@@ -35,23 +35,26 @@ _CSS = """
 }
 body { margin: 0; background: var(--bg); color: var(--fg);
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; }
-main { max-width: 860px; margin: 0 auto; padding: 24px 20px 48px; }
+main { max-width: 1080px; margin: 0 auto; padding: 24px 20px 48px; }
 h1 { font-size: 1.6em; margin: 0 0 4px; }
 h2 { font-size: 1.15em; margin: 32px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 p { margin: 4px 0 10px; }
 .muted, caption { color: var(--muted); }
 .note { background: var(--band); border-left: 3px solid var(--bar); padding: 6px 10px; }
 svg { width: 100%; height: auto; display: block; }
-svg text { fill: var(--fg); font: 12px system-ui, -apple-system, "Segoe UI", sans-serif; }
+svg text { fill: var(--fg); font: 13px system-ui, -apple-system, "Segoe UI", sans-serif; }
 svg .axis { fill: var(--muted); font-size: 11px; }
 svg .grid { stroke: var(--grid); stroke-width: 1; }
 svg .bar { fill: var(--bar); }
 svg .whisker { stroke: var(--fg); stroke-width: 1.5; }
-table { border-collapse: collapse; width: 100%; font-size: 13px; margin-top: 12px; }
+.table { overflow-x: auto; margin-top: 12px; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
 caption { text-align: left; padding-bottom: 4px; }
 th, td { text-align: left; padding: 4px 8px 4px 0; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { font-weight: 600; }
-td.num, th.num { text-align: right; }
+th { font-weight: 600; white-space: nowrap; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+td.where { white-space: nowrap; }
+td .part { display: block; color: var(--muted); font-size: 12px; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 """
 
@@ -82,6 +85,7 @@ def write_page(report: Report, path: str) -> None:
 def page(report: Report) -> str:
     """The whole page."""
     sections = [_hardest(report), _named("By topic", report.topics), _named("By kind of card", report.kinds)]
+    sections.append(_every_note(report.rows))
     if report.gone:
         sections.append(_gone(report.gone))
     if report.by_student:
@@ -107,14 +111,17 @@ def _intro(report: Report) -> str:
 
 
 def _hardest(report: Report) -> str:
-    """The chart of the hardest notes and the table of them, with their file and line."""
+    """The chart of the hardest notes."""
     bars = [Bar(_row_label(row), row.figures, _row_title(row)) for row in report.rows[:CHART_BARS]]
-    more = len(report.rows) - TABLE_ROWS
+    return f"<section>\n<h2>Hardest notes</h2>\n{bar_chart(bars, 'The hardest notes')}\n</section>\n"
+
+
+def _every_note(rows: Sequence[Row]) -> str:
+    """The table of the studied notes (the first :data:`TABLE_ROWS`), with their file and line."""
+    more = len(rows) - TABLE_ROWS
     rest = f'<p class="muted">and {counted(more, "more note")}: see the terminal report.</p>\n' if more > 0 else ""
-    return (
-        f"<section>\n<h2>Hardest notes</h2>\n{bar_chart(bars, 'The hardest notes')}\n"
-        f"{_table(report.rows[:TABLE_ROWS], 'Every studied note, hardest first')}{rest}</section>\n"
-    )
+    title = "Every studied note" if more <= 0 else f"The {TABLE_ROWS} hardest notes"
+    return f"<section>\n<h2>{title}</h2>\n{_table(rows[:TABLE_ROWS], 'Hardest first')}{rest}</section>\n"
 
 
 def _gone(rows: Sequence[Row]) -> str:
@@ -199,41 +206,49 @@ def _bar(index: int, bar: Bar, scale: float) -> str:
     )
 
 
-def _short(label: str, limit: int = 44) -> str:
+def _short(label: str, limit: int = 46) -> str:
     """A label that fits the label column (the whole one is the bar's hover text)."""
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-_COLUMNS = ("where", "item", "part", "topic", "again", "students", "reviews", "lapses", "difficulty / ease", "leech")
-_NUMERIC = {"again", "students", "reviews", "lapses", "difficulty / ease", "leech"}
+_COLUMNS = ("where", "item", "topic", "again", "students", "reviews", "lapses", "difficulty", "ease", "leech")
+_NUMERIC = {"again", "students", "reviews", "lapses", "difficulty", "ease", "leech"}
 
 
 def _table(rows: Sequence[Row], caption: str) -> str:
     """A table of notes with every figure."""
-    head = "".join(f"<th{_num(name)}>{name}</th>" for name in _COLUMNS)
+    head = "".join(f"<th{_cell_class(name)}>{name}</th>" for name in _COLUMNS)
     body = "".join(_table_row(row) for row in rows)
-    return f"<table>\n<caption>{html.escape(caption)}</caption>\n<tr>{head}</tr>\n{body}</table>\n"
+    caption = f"<caption>{html.escape(caption)}</caption>"
+    return f'<div class="table"><table>\n{caption}\n<tr>{head}</tr>\n{body}</table></div>\n'
 
 
-def _num(column: str) -> str:
-    """The class attribute of a numeric column."""
+def _cell_class(column: str) -> str:
+    """The class attribute of a column's cells: numbers right-aligned, places on one line."""
+    if column == "where":
+        return ' class="where"'
     return ' class="num"' if column in _NUMERIC else ""
 
 
 def _table_row(row: Row) -> str:
     """One note of a table."""
     group, again = row.figures, row.figures.again
-    middle = f" [{percent(again.low)}–{percent(again.high)}]" if again.students > 1 else ""
+    spread = f"[{round(again.low * 100)}–{percent(again.high)}]"
+    middle = f' <span class="muted">{spread}</span>' if again.students > 1 else ""
     cells = (
-        f"<code>{html.escape(str(row.place))}</code>", html.escape(row.place.item), html.escape(row.place.part),
-        html.escape(row.place.topic), f"{percent(again.median)}{middle}", str(again.students), str(group.answers),
-        str(group.lapses), _memory(group), str(group.leeches or ""),
+        f"<code>{html.escape(str(row.place))}</code>", _item_cell(row), html.escape(row.place.topic),
+        f"{percent(again.median)}{middle}", str(again.students), str(group.answers), str(group.lapses),
+        _optional(group.difficulty), _optional(group.ease), str(group.leeches or ""),
     )
-    return "<tr>" + "".join(f"<td{_num(c)}>{cell}</td>" for c, cell in zip(_COLUMNS, cells, strict=True)) + "</tr>\n"
+    return "<tr>" + "".join(f"<td{_cell_class(c)}>{x}</td>" for c, x in zip(_COLUMNS, cells, strict=True)) + "</tr>\n"
 
 
-def _memory(group: Group) -> str:
-    """FSRS difficulty and SM-2 ease, whichever the students' cards have."""
-    parts = [f"D {percent(group.difficulty)}" if group.difficulty is not None else ""]
-    parts.append(f"ease {percent(group.ease)}" if group.ease is not None else "")
-    return " · ".join(part for part in parts if part) or "–"
+def _item_cell(row: Row) -> str:
+    """The item, and under it the part of the item the note asks about."""
+    part = f'<span class="part">{html.escape(row.place.part)}</span>' if row.place.part else ""
+    return f"{html.escape(row.place.item)}{part}"
+
+
+def _optional(share: float | None) -> str:
+    """A percentage, or a dash when no student's cards have the figure."""
+    return "–" if share is None else percent(share)
