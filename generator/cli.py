@@ -460,3 +460,65 @@ def preview(source_dir: str, out: str) -> None:
     out_path = out if out.lower().endswith(".html") else os.path.join(out, "preview.html")
     cards = _run(write_preview, source_dir, out_path)  # makes the folder, after the source is checked
     click.echo(f"{out_path}: {counted(cards, 'card')}")
+
+
+# --- closing the loop: report and push (generator.connect) ---------------------------
+
+
+@main.command()
+@click.argument("exports", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
+@_source_option
+@click.option(
+    "--html", "html_path", default=None, type=click.Path(dir_okay=False),
+    help="Also write the report as a self-contained HTML page with charts.",
+)
+@click.option("--names", is_flag=True, help="Name students by their export's file name (else: student 1, 2, ...).")
+def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, names: bool) -> None:
+    """Show which notes students find hard, from their exported decks, hardest first.
+
+    Each EXPORT is one student's deck or collection exported from Anki with
+    scheduling information (.apkg or .colpkg).  It is read with Anki's own
+    code on this machine (needs the report extra:
+    pip install 'deckgen-yaml[report]'); nothing is sent anywhere.  Each
+    note is printed as file:line: item: part: figures, the figures added up
+    over students (the median and the middle half).
+
+    \b
+    Example:
+        deckgen report exports/*.apkg --html report.html
+    """
+    from generator.connect.report import make_report, report_lines
+
+    result = _run(make_report, exports, source_dir, names=names)
+    for message in result.skipped:
+        click.echo(message, err=True)
+    for line in report_lines(result):
+        click.echo(line)
+    if html_path:
+        from generator.connect.page import write_page
+
+        _run(write_page, result, html_path)
+        click.echo(f"wrote {html_path}")
+
+
+@main.command()
+@click.option(
+    "--out", "out_dir", default=DEFAULT_OUT, show_default=True, type=click.Path(file_okay=False),
+    help="Folder of the built packages to send.",
+)
+@click.option("--url", default="http://127.0.0.1:8765", show_default=True, help="Where AnkiConnect listens.")
+@click.option("--key", default=None, help="AnkiConnect's API key, if its config sets one.")
+def push(out_dir: str, url: str, key: str | None) -> None:
+    """Send the built packages to a running Anki through the AnkiConnect add-on.
+
+    Anki imports each package as File > Import would: edited notes are
+    updated in place, studied cards keep their history.
+
+    \b
+    Example:
+        deckgen build -q && deckgen push
+    """
+    from generator.connect.push import push as push_packages
+
+    pushed = _run(push_packages, out_dir, url, key, lambda path: click.echo(f"imported {path}"))
+    click.echo(f"Pushed {counted(len(pushed), 'package')} to Anki at {url}.")

@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "generator"
 # Lowest first.  A module may import its own layer and those below it, never one above.
-LAYERS = ("errors", "source", "cards", "anki", "build", "authoring", "cli")
+LAYERS = ("errors", "source", "cards", "anki", "build", "authoring", "connect", "cli")
 
 
 def _layer(module: str) -> int:

@@ -1,0 +1,123 @@
+"""``deckgen push``: send the built packages to a running Anki through the AnkiConnect add-on.
+
+AnkiConnect (add-on 2055492159) listens on ``http://127.0.0.1:8765`` and
+answers JSON ``{"action", "version", "params", "key"}`` requests with
+``{"result", "error"}``.  ``push`` asks its ``version`` first, then sends one
+``importPackage`` per package with the package's absolute path: Anki reads the
+file itself and imports it as its File > Import would, so a re-import updates
+notes in place and keeps every card's history.  Standard library only.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+
+from generator.errors import DeckgenError, printable
+
+DEFAULT_URL = "http://127.0.0.1:8765"
+API_VERSION = 6
+"""The AnkiConnect API version deckgen speaks (and the oldest it accepts)."""
+TIMEOUT = 300.0
+"""Seconds to wait for an answer: a large package takes Anki a while to import."""
+NOT_RUNNING = "Anki is not running, or the AnkiConnect add-on (2055492159) is not installed"
+
+
+class AnkiConnect:
+    """A client of one AnkiConnect server."""
+
+    def __init__(self, url: str = DEFAULT_URL, key: str | None = None, timeout: float = TIMEOUT) -> None:
+        self.url = url
+        self.key = key
+        self.timeout = timeout
+
+    def call(self, action: str, **params: object) -> object:
+        """Perform *action* and return its result; AnkiConnect's error, or none answering, as a DeckgenError."""
+        reply = self._post(self._request(action, params))
+        if not isinstance(reply, dict) or not {"result", "error"} <= reply.keys():
+            raise DeckgenError(f"{self.url} answered {action!r}, but not as AnkiConnect does: {_shown(reply)}")
+        if reply["error"] is not None:
+            raise DeckgenError(f"AnkiConnect at {self.url} refused {action!r}: {printable(str(reply['error']))}")
+        return reply["result"]
+
+    def _request(self, action: str, params: dict[str, object]) -> bytes:
+        """The JSON body of a request (the key only when there is one)."""
+        body: dict[str, object] = {"action": action, "version": API_VERSION, "params": params}
+        if self.key is not None:
+            body["key"] = self.key
+        return json.dumps(body).encode("utf-8")
+
+    def _post(self, data: bytes) -> object:
+        """POST *data* and parse the answer as JSON."""
+        request = urllib.request.Request(self.url, data=data, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                text = response.read()
+        except urllib.error.HTTPError as error:
+            raise DeckgenError(f"{self.url} answered HTTP {error.code} {error.reason}: is it AnkiConnect?") from None
+        except (urllib.error.URLError, OSError) as error:
+            raise DeckgenError(f"{NOT_RUNNING}: nothing answers at {self.url} ({_reason(error)})") from None
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise DeckgenError(f"{self.url} did not answer JSON: is it AnkiConnect?") from None
+
+
+def _reason(error: OSError) -> str:
+    """Why a connection failed, in a few words ("connection refused", "timed out")."""
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror.lower()
+    return printable(str(reason)) or type(reason).__name__
+
+
+def _shown(reply: object) -> str:
+    """A reply, shortened to fit a message line."""
+    text = printable(json.dumps(reply))
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def packages(out_dir: str) -> list[str]:
+    """The built packages in *out_dir*, sorted; an error if there is none."""
+    found = sorted(glob.glob(os.path.join(glob.escape(out_dir), "*.apkg")))
+    if not found:
+        raise DeckgenError(f"{out_dir}: no .apkg package to push; build them first with: deckgen build --out {out_dir}")
+    return found
+
+
+def push(
+    out_dir: str,
+    url: str = DEFAULT_URL,
+    key: str | None = None,
+    pushed: Callable[[str], None] | None = None,
+) -> Sequence[str]:
+    """Import every package of *out_dir* into the Anki behind *url*; call *pushed* after each one."""
+    paths = packages(out_dir)
+    client = AnkiConnect(url, key)
+    check_version(client)
+    for path in paths:
+        import_package(client, path)
+        if pushed is not None:
+            pushed(path)
+    return paths
+
+
+def check_version(client: AnkiConnect) -> int:
+    """AnkiConnect's API version, which must be :data:`API_VERSION` or newer."""
+    version = client.call("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < API_VERSION:
+        raise DeckgenError(
+            f"AnkiConnect at {client.url} speaks API version {_shown(version)}; deckgen push needs "
+            f"{API_VERSION} or newer: update the add-on (Tools > Add-ons > Check for Updates)"
+        )
+    return version
+
+
+def import_package(client: AnkiConnect, path: str) -> None:
+    """Ask Anki to import the package at *path* (absolute: Anki reads it itself)."""
+    if client.call("importPackage", path=os.path.abspath(path)) is not True:
+        raise DeckgenError(f"Anki did not import {path}: is a profile open in Anki?")

@@ -1,0 +1,166 @@
+"""``deckgen push`` against a stand-in for AnkiConnect that imports into a real Anki collection.
+
+The stand-in speaks AnkiConnect's protocol (``{"action", "version", "params",
+"key"}`` in, ``{"result", "error"}`` out) and performs ``importPackage`` the
+way AnkiConnect does: Anki's package importer, with note types merged and
+scheduling kept (AnkiConnect's ``AnkiPackageImporter`` is exactly that in
+current Anki).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from click.testing import CliRunner
+
+from generator.build.pipeline import build
+from generator.cli import main
+from generator.connect.push import NOT_RUNNING
+
+from .ankitools import open_collection, study_everything
+from .support import T1, T2, V1, write_source
+
+
+class FakeAnkiConnect(HTTPServer):
+    """AnkiConnect's protocol in front of a real collection."""
+
+    def __init__(self, col: Collection, key: str | None = None, version: int = 6) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.col, self.key, self.version = col, key, version
+        self.requests: list[dict] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def answer(self, request: dict) -> dict:
+        self.requests.append(request)
+        if request.get("key") != self.key:
+            return {"result": None, "error": "valid api key must be provided"}
+        if request["action"] == "version":
+            return {"result": self.version, "error": None}
+        if request["action"] == "importPackage":
+            return {"result": self.import_package(request["params"]["path"]), "error": None}
+        return {"result": None, "error": "unsupported action"}
+
+    def import_package(self, path: str) -> bool:
+        options = ImportAnkiPackageOptions(merge_notetypes=True, with_scheduling=True, with_deck_configs=True)
+        self.col.import_anki_package(ImportAnkiPackageRequest(package_path=path, options=options))
+        self.col.models._clear_cache()
+        return True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeAnkiConnect
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        data = json.dumps(self.server.answer(json.loads(body))).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet test output
+        pass
+
+
+def serve(col: Collection, **options) -> Iterator[FakeAnkiConnect]:
+    server = FakeAnkiConnect(col, **options)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def anki(tmp_path: Path) -> Iterator[tuple[Collection, FakeAnkiConnect]]:
+    col = open_collection(tmp_path / "anki")
+    yield from ((col, server) for server in serve(col))
+    col.close()
+
+
+def push(out: Path, url: str, *extra: str):
+    return CliRunner().invoke(main, ["push", "--out", str(out), "--url", url, *extra])
+
+
+def test_a_pushed_edit_updates_the_studied_note_in_place(tmp_path, anki):
+    col, server = anki
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "decks"
+    build(str(source), str(out), timestamp=T1)
+    first = push(out, server.url)
+    assert first.exit_code == 0, first.output
+    assert first.stdout == f"imported {out}/basics.apkg\nPushed 1 package to Anki at {server.url}.\n"
+    assert [r["action"] for r in server.requests] == ["version", "importPackage"]
+    assert server.requests[1]["params"] == {"path": str((out / "basics.apkg").resolve())}
+    assert all("key" not in r and r["version"] == 6 for r in server.requests)
+    studied = study_everything(col)
+    notes = {col.get_note(nid).guid: nid for nid in col.find_notes("")}
+    history = dict(col.db.all("select cid, count() from revlog group by cid"))
+    (source / "basics.yaml").write_text(V1.replace("Tea comes from {{China}}.", "Tea comes from {{China}}, first."))
+    build(str(source), str(out), timestamp=T2)
+    second = push(out, server.url)
+    assert second.exit_code == 0, second.output
+    assert {col.get_note(nid).guid: nid for nid in col.find_notes("")} == notes  # no note added or duplicated
+    edited = [nid for nid in notes.values() if "China}}, first." in " ".join(col.get_note(nid).fields)]
+    assert edited  # the edit arrived, in the notes the student already had
+    assert dict(col.db.all("select cid, count() from revlog group by cid")) == history
+    assert sum(history.values()) == studied
+
+
+def test_anki_not_running_is_one_line_and_exit_1(tmp_path):
+    out = tmp_path / "decks"
+    build(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    result = push(out, url)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.stderr == f"Error: {NOT_RUNNING}: nothing answers at {url} (connection refused)\n"
+    assert result.stdout == ""
+
+
+def test_a_wrong_key_shows_ankiconnects_error(tmp_path):
+    out = tmp_path / "decks"
+    build(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1)
+    col = open_collection(tmp_path / "anki")
+    try:
+        for server in serve(col, key="secret"):
+            wrong = push(out, server.url, "--key", "guess")
+            assert wrong.exit_code == 1
+            assert wrong.stderr == (
+                f"Error: AnkiConnect at {server.url} refused 'version': valid api key must be provided\n"
+            )
+            assert server.requests[-1]["key"] == "guess" and col.note_count() == 0
+            right = push(out, server.url, "--key", "secret")
+            assert right.exit_code == 0 and col.note_count() > 0
+    finally:
+        col.close()
+
+
+def test_an_old_ankiconnect_or_no_package_is_refused_before_importing(tmp_path):
+    col = open_collection(tmp_path / "anki")
+    try:
+        for server in serve(col, version=5):
+            empty = push(tmp_path / "nothing", server.url)
+            assert empty.exit_code == 1 and "no .apkg package to push; build them first" in empty.stderr
+            out = tmp_path / "decks"
+            build(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1)
+            old = push(out, server.url)
+            assert old.exit_code == 1 and "speaks API version 5; deckgen push needs 6 or newer" in old.stderr
+            assert [r["action"] for r in server.requests] == ["version"] and col.note_count() == 0
+    finally:
+        col.close()
