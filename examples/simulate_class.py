@@ -63,7 +63,7 @@ def main() -> None:
         os.chdir(folder)  # the report names files as a teacher's would: cards_source/<file>:<line>
         source = _source_copy(folder).relative_to(folder)
         packages = [Path(f.path) for f in build(str(source), str(folder / "decks")).files]
-        hard = {note.guid for note in check(str(source))[1] if note.group in HARD_ITEMS}
+        hard = {note.guid for note in check(str(source))[1] if note.item_id in HARD_ITEMS}
         print(f"Made harder on purpose: {', '.join(HARD_ITEMS)} ({len(hard)} notes)", file=sys.stderr)
         exports = [_simulate(s, packages, hard, args.days, folder) for s in _class(args.seed)]
         report = make_report([str(path) for path in exports], str(source))

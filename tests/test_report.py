@@ -75,17 +75,17 @@ def student(tmp_path: Path, package: Path, hard: Set[str], name: str, scheduling
 
 
 def guids(notes, items: Set[str]) -> set[str]:
-    return {note.guid for note in notes if note.group in items}
+    return {note.guid for note in notes if note.item_id in items}
 
 
 def test_the_notes_answered_again_come_first_with_their_file_and_line(tmp_path, drinks):
     source, package, notes = drinks
     exported = student(tmp_path, package, guids(notes, HARD), "alice")
     report = make_report([str(exported)], str(source))
-    hard = [note for note in notes if note.group in HARD]
+    hard = [note for note in notes if note.item_id in HARD]
     first = report.rows[: len(hard)]
     assert {(row.place.file, row.place.line, row.place.item) for row in first} == {
-        (note.file, note.line, note.group) for note in hard
+        (note.file, note.line, note.item_id) for note in hard
     }
     assert all(row.figures.again.median > 0 for row in first)
     assert all(row.figures.again.median == 0 for row in report.rows[len(hard):])
@@ -102,7 +102,7 @@ def test_the_cli_prints_the_report_and_writes_a_self_contained_page(tmp_path, dr
     result = CliRunner().invoke(main, ["report", str(exported), "--source", str(source), "--html", str(page)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    brewing = sorted(f"{source}/basics.yaml:{n.line}: brewing: " for n in notes if n.group == "brewing")
+    brewing = sorted(f"{source}/basics.yaml:{n.line}: brewing: " for n in notes if n.item_id == "brewing")
     assert sorted(line[: len(brewing[0])] for line in lines[1:4]) == brewing
     assert lines[-1] == f"wrote {page}"
     text = page.read_text(encoding="utf-8")

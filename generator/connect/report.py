@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from generator.anki.notetypes import CLOZE_NAME, COMPARISON_NAME
 from generator.build.lock import read_lock
 from generator.build.pipeline import check, default_lock_path
-from generator.cards.notes import NoteSpec, key_group
+from generator.cards.notes import NoteSpec, key_parts
 from generator.connect.figures import Group, groups
 from generator.errors import DeckgenError, counted
 from generator.source.content import Source
@@ -124,18 +124,14 @@ def _places(source: Source, notes: Sequence[NoteSpec], source_dir: str) -> dict[
     for key, locked in read_lock(lock_path).notes.items():
         if locked.guid not in places:
             topic = topic_names.get(locked.topic, locked.topic)
-            places[locked.guid] = Place(lock_path, lines.get(key, 0), key_group(key), _part(key), topic, False)
+            _, item_id, part = key_parts(key)
+            places[locked.guid] = Place(lock_path, lines.get(key, 0), item_id, part, topic, False)
     return places
 
 
 def _source_place(note: NoteSpec, topic_names: dict[str, str]) -> Place:
     """A note of the source: its own line (a point's line, a key term's text)."""
-    return Place(note.file, note.line, note.group, _part(note.key), topic_names.get(note.topic, note.topic))
-
-
-def _part(key: str) -> str:
-    """The part of an item a note key asks about (``point/<key>``, ``title``, ...)."""
-    return key.split("/", 2)[2]
+    return Place(note.file, note.line, note.item_id, note.part, topic_names.get(note.topic, note.topic))
 
 
 def _lock_lines(path: str) -> dict[str, int]:
