@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import genanki
 
-from generator.anki.notetypes import NOTE_TYPES
+from generator.anki.notetypes import NOTE_TYPES, anki_model
 from generator.cards.notes import CLOZE, NoteSpec
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -45,6 +45,7 @@ def package_bytes(
     note types (by note type key).
     """
     decks: dict[str, genanki.Deck] = {}
+    models = {kind: anki_model(kind) for kind in NOTE_TYPES}  # fields and templates with their ids
     # A new card's due is its place in the new-card queue: the notes' order, which
     # notes.study_order chose so that one item's cards do not come up back to back.
     for position, spec in enumerate(notes):
@@ -52,7 +53,7 @@ def package_bytes(
         if deck is None:
             deck = decks[spec.deck] = genanki.Deck(deck_id(spec.deck), spec.deck)
         note = genanki.Note(
-            model=NOTE_TYPES[spec.note_type],
+            model=models[spec.note_type],
             fields=list(spec.fields),
             tags=list(spec.tags),
             guid=spec.guid,
