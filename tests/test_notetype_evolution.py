@@ -199,3 +199,9 @@ def test_a_rename_before_students_have_ids_is_refused(tmp_path: Path, monkeypatc
     monkeypatch.setitem(notetypes.RENAMED_FIELDS, "cloze", {})
     build(str(source), str(tmp_path / "out"))  # without the rename, the same lock builds, and gets the ids
     assert "field_ids" in json.loads(lock.read_text(encoding="utf-8"))["note_types"]["cloze"]
+
+
+def test_a_rename_of_a_key_the_note_type_lacks_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(notetypes.RENAMED_FIELDS["cloze"], "Extras", "Notes")  # a typo: never a silent no-op
+    with pytest.raises(ValueError, match=r"RENAMED_FIELDS names no field \['Extras'\]"):
+        notetypes.anki_model("cloze")

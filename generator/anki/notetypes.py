@@ -59,6 +59,7 @@ def stable_id(note_type_id: int, part: str, key: str) -> int:
     digest = hashlib.sha256(f"deckgen-{part}\x1f{note_type_id}\x1f{key}".encode()).digest()
     return 1 + int.from_bytes(digest[:8], "big") % (2**53 - 1)
 
+
 CSS = """\
 .card {
   --fg: #1f2328; --muted: #656d76; --accent: #0b5cad; --rule: #d0d7de;
@@ -174,18 +175,16 @@ NOTE_TYPES: dict[str, genanki.Model] = {
 
 def anki_model(kind: str) -> genanki.Model:
     """``NOTE_TYPES[kind]`` as packages carry it: each field and template under its shown name, with its id."""
-    return _anki_model(NOTE_TYPES[kind], _frozen(RENAMED_FIELDS[kind]), _frozen(RENAMED_TEMPLATES[kind]))
+    return _anki_model(NOTE_TYPES[kind], RENAMED_FIELDS[kind], RENAMED_TEMPLATES[kind])
 
 
-def _frozen(renames: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(renames.items()))
+def _anki_model(model: genanki.Model, fields: Mapping[str, str], templates: Mapping[str, str]) -> genanki.Model:
+    """*model*, its fields and templates renamed by *fields* and *templates* and given their ids.
 
-
-def _anki_model(
-    model: genanki.Model, field_renames: tuple[tuple[str, str], ...], template_renames: tuple[tuple[str, str], ...]
-) -> genanki.Model:
-    """*model* renamed and given ids: a new object, since NOTE_TYPES' models may be changed (tests do)."""
-    fields, templates = dict(field_renames), dict(template_renames)
+    A new object each time: NOTE_TYPES' models may change (tests change them).
+    """
+    _check_keys(fields, model.fields, "field")
+    _check_keys(templates, model.templates, "template")
     return genanki.Model(
         model.model_id,
         model.name,
@@ -197,6 +196,13 @@ def _anki_model(
         latex_post=model.latex_post,
         sort_field_index=model.sort_field_index,
     )
+
+
+def _check_keys(renames: Mapping[str, str], entries: list[dict[str, Any]], part: str) -> None:
+    """A rename of a key the note type does not have is a mistake, never a silent no-op."""
+    unknown = sorted(set(renames) - {entry["name"] for entry in entries})
+    if unknown:
+        raise ValueError(f"RENAMED_{part.upper()}S names no {part} {unknown}: rename a {part} by its key")
 
 
 def _part(note_type_id: int, part: str, entry: Mapping[str, Any], renames: Mapping[str, str]) -> dict[str, Any]:
