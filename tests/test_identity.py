@@ -11,12 +11,19 @@ from pathlib import Path
 import genanki
 
 from generator.anki.notetypes import (
+    CLOZE_FIELD_IDS,
     CLOZE_ID,
     CLOZE_NAME,
+    CLOZE_TEMPLATE_IDS,
     CLOZE_TEMPLATES,
+    COMPARISON_FIELD_IDS,
     COMPARISON_ID,
     COMPARISON_NAME,
+    COMPARISON_TEMPLATE_IDS,
     COMPARISON_TEMPLATES,
+    RENAMED_FIELDS,
+    RENAMED_TEMPLATES,
+    anki_model,
 )
 from generator.anki.package import deck_id
 from generator.cards.notes import CLOZE_FIELDS, COMPARISON_FIELDS, build_notes, guid_for
@@ -37,6 +44,34 @@ def test_note_type_contract_is_pinned():
         "Side from perspective",
         "Perspective from statement",
     ]
+
+
+def test_field_and_template_ids_are_pinned():
+    """Anki matches fields and templates by these ids: a renamed one keeps them (see notetypes.RENAMED_FIELDS)."""
+    assert CLOZE_FIELD_IDS == {
+        "Text": 6230337802923449, "Context": 8316413926943328, "Extra": 2533813134601936, "Source": 4613629847724138,
+    }
+    assert COMPARISON_FIELD_IDS == {
+        "Key": 7815975838905162, "Dimension": 8000616499951861, "Perspective": 6015910381378292,
+        "Statement": 3880030643831488, "Others": 6596624551710276, "Context": 8069346711930659,
+        "Question": 5392515351724640, "Source": 4945888729944380,
+    }
+    assert CLOZE_TEMPLATE_IDS == {"Cloze": 7660723501352499}
+    assert COMPARISON_TEMPLATE_IDS == {
+        "Side from perspective": 2363992874818896, "Perspective from statement": 8818282857115563,
+    }
+    assert RENAMED_FIELDS == {"cloze": {}, "comparison": {}}  # a rename is deliberate: update this line with it
+    assert RENAMED_TEMPLATES == {"cloze": {}, "comparison": {}}
+
+
+def test_packages_carry_each_field_and_template_with_its_id():
+    for kind, field_ids, template_ids in (
+        ("cloze", CLOZE_FIELD_IDS, CLOZE_TEMPLATE_IDS),
+        ("comparison", COMPARISON_FIELD_IDS, COMPARISON_TEMPLATE_IDS),
+    ):
+        model = anki_model(kind)
+        assert {f["name"]: f["id"] for f in model.fields} == field_ids
+        assert {t["name"]: t["id"] for t in model.templates} == template_ids
 
 
 def test_guid_and_deck_id_functions_are_pinned():

@@ -65,6 +65,7 @@ TITLE = "drinks/origin/title"  # line 14: a cloze note
 GUIDS = {BREWING: "de0}_4km-N", BEANS: "xW/5J]s}K+", COFFEE: "O8@L$8r;,#", TITLE: "vNWE/(M@$f"}
 LINES = {BREWING: 8, BEANS: 9, COFFEE: 10, TITLE: 14}
 TIME = f"a whole number of seconds from 0 to {MAX_TIME}"
+IDS = "a list of ids (whole numbers from 1 to 9223372036854775807, or null where unknown)"
 
 
 @pytest.fixture(scope="module")
@@ -249,6 +250,17 @@ CASES = [
          [refused("note type 'cloze', line 4", '"id" is missing'), refused("note type 'cloze', line 4", 'unknown field "css"')]),
     Case("note type an array", replace_line(4, '  "cloze": [],'),
          [refused("note type 'cloze', line 4", "should be an object, not a list")]),
+    Case("field ids not ids", edit('"field_ids": [', '"field_ids": ["Text", '),
+         [refused("note type 'cloze', line 4", f"field_ids should be {IDS}, not a list")]),
+    Case("template ids a number", edit('"template_ids": [7660723501352499]', '"template_ids": 7660723501352499'),
+         [refused("note type 'cloze', line 4", f"template_ids should be {IDS}, not 7660723501352499")]),
+    Case("field id 0", edit('"field_ids": [', '"field_ids": [0, '), [
+        refused("note type 'cloze', line 4", f"field_ids should be {IDS}, not a list"),
+    ]),
+    Case("field ids one short", edit('"field_ids": [6230337802923449, ', '"field_ids": ['),
+         [refused("note type 'cloze', line 4", "field_ids should hold one id for each of the 4 fields, not 3")]),
+    Case("template ids one too many", edit('"template_ids": [', '"template_ids": [null, '),
+         [refused("note type 'cloze', line 4", "template_ids should hold one id for each of the 1 templates, not 2")]),
     # --- mod ---------------------------------------------------------------------------
     mod('"1700000000"'),
     mod("null"),
@@ -522,3 +534,48 @@ def test_a_repeated_note_is_checked_and_located_at_its_first_entry(tmp_path, val
         refused(f"note {TITLE!r}, line 8", f"mod should be {TIME}, not -1"),
         refused(f"note {TITLE!r}, line 15", 'appears twice in "notes" (first on line 8)'),
     ])
+
+
+# --- field and template ids -----------------------------------------------------------
+
+
+def _without_ids(valid_lock: str) -> str:
+    """*valid_lock* as deckgen wrote it before fields and templates had ids."""
+    data = json.loads(valid_lock)
+    for entry in data["note_types"].values():
+        del entry["field_ids"], entry["template_ids"]
+    return json.dumps(data, indent=1)
+
+
+def test_a_lock_from_before_ids_reads_as_ids_unknown(tmp_path, valid_lock):
+    path = tmp_path / "deckgen.lock"
+    path.write_text(_without_ids(valid_lock), encoding="utf-8")
+    cloze = read_lock(str(path)).note_types["cloze"]
+    assert (cloze.fields, cloze.field_ids, cloze.templates, cloze.template_ids) == (
+        ("Text", "Context", "Extra", "Source"), (None,) * 4, ("Cloze",), (None,)
+    )
+
+
+def test_a_lock_from_before_ids_builds_the_same_notes_and_gains_the_ids(tmp_path, valid_lock):
+    """Its note types get a newer time, so a re-import brings students' note types the ids."""
+    source = write_source(tmp_path / "src", TOPIC)
+    (source / "deckgen.lock").write_text(_without_ids(valid_lock), encoding="utf-8")
+    report = build(str(source), str(tmp_path / "out"), timestamp=T2)
+    assert (report.total("added"), report.total("updated"), report.total("removed")) == (0, 0, 0)
+    written = (source / "deckgen.lock").read_text(encoding="utf-8")
+    assert written == valid_lock.replace(f'"mod": {T1}, "name": "deckgen', f'"mod": {T2}, "name": "deckgen')
+    assert build(str(source), str(tmp_path / "again"), timestamp=T2 + 1).total("unchanged") == report.notes
+    assert (source / "deckgen.lock").read_text(encoding="utf-8") == written  # the note types keep that time now
+
+
+def test_a_renamed_field_gets_a_newer_note_type_time_even_if_the_clock_is_behind(tmp_path, monkeypatch, valid_lock):
+    import generator.anki.notetypes as notetypes
+
+    source = write_source(tmp_path / "src", TOPIC)
+    (source / "deckgen.lock").write_text(valid_lock, encoding="utf-8")
+    monkeypatch.setitem(notetypes.RENAMED_FIELDS["cloze"], "Extra", "Notes")
+    build(str(source), str(tmp_path / "out"), timestamp=T1 - 100)
+    cloze = read_lock(str(source / "deckgen.lock")).note_types["cloze"]
+    assert (cloze.fields, cloze.field_ids, cloze.mod) == (
+        ("Text", "Context", "Notes", "Source"), tuple(notetypes.CLOZE_FIELD_IDS.values()), T1 + 1
+    )

@@ -1,16 +1,30 @@
 """The two note types deckgen writes: their ids, fields, templates and CSS.
 
 Ids, field names and template names are a contract with every collection that
-has imported a deck: if they change, Anki imports the note type as a copy
-("Name+") and stops updating existing notes.  They are constants here, pinned
-by tests; :mod:`generator.build.lock` refuses a build that changes them by accident.
+has imported a deck.  Anki matches an imported note type by its id, and its
+fields and templates one by one, in order: by their ids, or by name where
+either side has none.  If they do not match, Anki imports the note type as a
+copy ("Name+") and stops updating existing notes.  So every field and template
+has a stable id (:func:`stable_id`: a hash of the note type's id and of the
+part's *key*, the name it was first released under), and a field or template
+is renamed by :data:`RENAMED_FIELDS` or :data:`RENAMED_TEMPLATES` alone:
+Anki then renames it in place.  Adding, removing or reordering one cannot be
+done in place; :mod:`generator.build.lock` refuses a build that would.
 Template *content* and CSS may change freely: Anki updates them in place.
+
+:data:`NOTE_TYPES` holds each note type under its keys, as deckgen renders
+and checks cards; :func:`anki_model` is the note type as packages carry it.
 
 This module imports genanki, so only building imports it (``deckgen --help``
 stays fast).
 """
 
 from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
 
 import genanki
 
@@ -21,6 +35,30 @@ CLOZE_ID = 1739462201
 COMPARISON_ID = 1739462202
 CLOZE_NAME = "deckgen Cloze"
 COMPARISON_NAME = "deckgen Comparison"
+
+RENAMED_FIELDS: dict[str, dict[str, str]] = {CLOZE: {}, COMPARISON: {}}
+"""Fields Anki shows under a new name, by note kind: ``{key: new name}``.
+
+A field's key is its name in :data:`generator.cards.notes.CLOZE_FIELDS` (or
+``COMPARISON_FIELDS``), which deckgen's code uses and which never changes; its
+id hashes the key.  Renaming a field is one entry here (``{CLOZE: {"Extra":
+"Notes"}}``): the packages' templates follow, and a re-import renames the
+field in students' note types, their notes' content and history kept.  Only
+once a build that gave the field its id has been imported (the lock records
+ids; :func:`generator.build.lock.check_note_types` refuses it before).
+"""
+RENAMED_TEMPLATES: dict[str, dict[str, str]] = {CLOZE: {}, COMPARISON: {}}
+"""Templates Anki shows under a new name, by note kind: ``{key: new name}``, a key being a "name" below."""
+
+
+def stable_id(note_type_id: int, part: str, key: str) -> int:
+    """The id of a field or template (*part*) of note type *note_type_id*: a hash of its key, never of its shown name.
+
+    It is below 2**53, so any JSON reader (JavaScript too) keeps it exact.
+    """
+    digest = hashlib.sha256(f"deckgen-{part}\x1f{note_type_id}\x1f{key}".encode()).digest()
+    return 1 + int.from_bytes(digest[:8], "big") % (2**53 - 1)
+
 
 CSS = """\
 .card {
@@ -110,6 +148,12 @@ def _fields(names: tuple[str, ...]) -> list[dict[str, str]]:
     return [{"name": name} for name in names]
 
 
+CLOZE_FIELD_IDS = {key: stable_id(CLOZE_ID, "field", key) for key in CLOZE_FIELDS}
+COMPARISON_FIELD_IDS = {key: stable_id(COMPARISON_ID, "field", key) for key in COMPARISON_FIELDS}
+CLOZE_TEMPLATE_IDS = {t["name"]: stable_id(CLOZE_ID, "template", t["name"]) for t in CLOZE_TEMPLATES}
+COMPARISON_TEMPLATE_IDS = {t["name"]: stable_id(COMPARISON_ID, "template", t["name"]) for t in COMPARISON_TEMPLATES}
+"""The ids of each note type's fields and templates, by key (pinned by tests/test_identity.py)."""
+
 NOTE_TYPES: dict[str, genanki.Model] = {
     CLOZE: genanki.Model(
         CLOZE_ID,
@@ -129,12 +173,76 @@ NOTE_TYPES: dict[str, genanki.Model] = {
 }
 
 
+def anki_model(kind: str) -> genanki.Model:
+    """``NOTE_TYPES[kind]`` as packages carry it: each field and template under its shown name, with its id."""
+    return _anki_model(NOTE_TYPES[kind], RENAMED_FIELDS[kind], RENAMED_TEMPLATES[kind])
+
+
+def _anki_model(model: genanki.Model, fields: Mapping[str, str], templates: Mapping[str, str]) -> genanki.Model:
+    """*model*, its fields and templates renamed by *fields* and *templates* and given their ids.
+
+    A new object each time: NOTE_TYPES' models may change (tests change them).
+    """
+    _check_keys(fields, model.fields, "field")
+    _check_keys(templates, model.templates, "template")
+    return genanki.Model(
+        model.model_id,
+        model.name,
+        fields=[_part(model.model_id, "field", f, fields) for f in model.fields],
+        templates=[_template(model.model_id, t, templates, fields) for t in model.templates],
+        css=model.css,
+        model_type=model.model_type,
+        latex_pre=model.latex_pre,
+        latex_post=model.latex_post,
+        sort_field_index=model.sort_field_index,
+    )
+
+
+def _check_keys(renames: Mapping[str, str], entries: list[dict[str, Any]], part: str) -> None:
+    """A rename of a key the note type does not have is a mistake, never a silent no-op."""
+    unknown = sorted(set(renames) - {entry["name"] for entry in entries})
+    if unknown:
+        raise ValueError(f"RENAMED_{part.upper()}S names no {part} {unknown}: rename a {part} by its key")
+
+
+def _part(note_type_id: int, part: str, entry: Mapping[str, Any], renames: Mapping[str, str]) -> dict[str, Any]:
+    """A field or template entry of genanki under its shown name, with its id (from its key, *entry*'s name)."""
+    key = entry["name"]
+    return {**entry, "name": renames.get(key, key), "id": stable_id(note_type_id, part, key)}
+
+
+def _template(
+    note_type_id: int, entry: Mapping[str, Any], renames: Mapping[str, str], fields: Mapping[str, str]
+) -> dict[str, Any]:
+    """A template entry under its shown name, with its id, its references naming the fields' shown names."""
+    renamed = _part(note_type_id, "template", entry, renames)
+    return {**renamed, "qfmt": _references(entry["qfmt"], fields), "afmt": _references(entry["afmt"], fields)}
+
+
+_REFERENCE = re.compile(r"\{\{([#^/]?)((?:[^{}:]*:)*)([^{}:]+)\}\}")
+"""A field reference of a template: ``{{Name}}``, ``{{#Name}}``, ``{{/Name}}``, ``{{^Name}}``, ``{{cloze:Name}}``."""
+
+
+def _references(template: str, renames: Mapping[str, str]) -> str:
+    """*template* with each reference to a renamed field naming its new name."""
+    if not renames:
+        return template
+    return _REFERENCE.sub(lambda m: "{{" + m[1] + m[2] + renames.get(m[3], m[3]) + "}}", template)
+
+
 def note_type_schemas() -> dict[str, NoteTypeSchema]:
-    """Each note type's contract and a hash of its look, as recorded in the lock."""
-    schemas = {}
-    for kind, model in NOTE_TYPES.items():
-        templates = tuple(t["name"] for t in model.templates)
-        look = content_hash([model.css, *(t["qfmt"] + "\x1e" + t["afmt"] for t in model.templates)])
-        fields = tuple(f["name"] for f in model.fields)
-        schemas[kind] = NoteTypeSchema(model.model_id, model.name, fields, templates, look)
-    return schemas
+    """Each note type's contract as packages carry it, and a hash of its look, as recorded in the lock."""
+    return {kind: _schema(anki_model(kind)) for kind in NOTE_TYPES}
+
+
+def _schema(model: genanki.Model) -> NoteTypeSchema:
+    look = content_hash([model.css, *(t["qfmt"] + "\x1e" + t["afmt"] for t in model.templates)])
+    return NoteTypeSchema(
+        id=model.model_id,
+        name=model.name,
+        fields=tuple(f["name"] for f in model.fields),
+        field_ids=tuple(f.get("id") for f in model.fields),
+        templates=tuple(t["name"] for t in model.templates),
+        template_ids=tuple(t.get("id") for t in model.templates),
+        hash=look,
+    )

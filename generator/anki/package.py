@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 
 import genanki
 
-from generator.anki.notetypes import NOTE_TYPES
+from generator.anki.notetypes import NOTE_TYPES, anki_model
 from generator.cards.notes import CLOZE, NoteSpec
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -50,6 +50,7 @@ def package_bytes(
     the name their fields use.
     """
     decks: dict[str, genanki.Deck] = {}
+    models = {kind: anki_model(kind) for kind in NOTE_TYPES}  # fields and templates with their ids
     # A new card's due is its place in the new-card queue: the notes' order, which
     # notes.study_order chose so that one item's cards do not come up back to back.
     for position, spec in enumerate(notes):
@@ -57,7 +58,7 @@ def package_bytes(
         if deck is None:
             deck = decks[spec.deck] = genanki.Deck(deck_id(spec.deck), spec.deck)
         note = genanki.Note(
-            model=NOTE_TYPES[spec.note_type],
+            model=models[spec.note_type],
             fields=list(spec.fields),
             tags=list(spec.tags),
             guid=spec.guid,

@@ -5,8 +5,8 @@ one in the collection.  So an unchanged note must keep the time it was first
 built with (or a re-import would overwrite notes a student edited), and an
 edited note must get a newer one (or the edit would never arrive).  The lock,
 committed beside the sources, records for every note its GUID, a hash of its
-content and that time, and for every note type its contract (fields and
-template names) and a hash of its templates and CSS.
+content and that time, and for every note type its contract (its fields' and
+templates' names and ids) and a hash of its templates and CSS.
 
 It is JSON with one note per line, sorted, so that a diff of the lock reads as
 a list of the notes a change touched.
@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from itertools import accumulate
 from operator import attrgetter
-from typing import Literal, TypeGuard, get_args
+from typing import Any, Literal, TypeGuard, get_args
 
-from generator.anki.schema import NoteTypeSchema
+from generator.anki.schema import NoteTypeSchema, all_match
 from generator.cards.notes import CLOZE, NOTE_KINDS, NoteKind, NoteSpec
 from generator.errors import ContentError, DeckgenError, Problem
 from generator.source.loader import ID_PATTERN
@@ -417,6 +417,14 @@ def _is_names(value: object) -> bool:
     return type(value) is list and len(value) > 0 and all(_is_name(item) for item in value)
 
 
+def _is_ids(value: object) -> bool:
+    return type(value) is list and all(item is None or _is_id(item) for item in value)
+
+
+def _is_id(value: object) -> bool:
+    return type(value) is int and 1 <= value <= MAX_TYPE_ID
+
+
 def _is_guid(value: object) -> bool:
     return type(value) is str and value != "" and value.isprintable() and " " not in value
 
@@ -456,16 +464,24 @@ _NOTE_RULES = _rules(LOCKED_NOTE_FIELDS, {
     "topic": (_is_topic, "a topic id (lowercase letters and digits, joined by - or _)"),
 })
 _NOTE_KEYS = frozenset(LOCKED_NOTE_FIELDS)
+_IDS = f"a list of ids (whole numbers from 1 to {MAX_TYPE_ID}, or null where unknown)"
 _TYPE_RULES = _rules(NOTE_TYPE_FIELDS, {
+    "field_ids": (_is_ids, _IDS),
     "fields": (_is_names, "a list of field names"),
     "hash": (_is_hash, "a hash (16 hexadecimal digits)"),
-    "id": (
-        lambda v: type(v) is int and 1 <= v <= MAX_TYPE_ID, f"a note type id (a whole number from 1 to {MAX_TYPE_ID})"
-    ),
+    "id": (_is_id, f"a note type id (a whole number from 1 to {MAX_TYPE_ID})"),
     "mod": (_is_time, _TIME),
     "name": (_is_name, "a note type name (not empty, without control characters)"),
+    "template_ids": (_is_ids, _IDS),
     "templates": (_is_names, "a list of template names"),
 })
+_IDS_OF = {"field_ids": "fields", "template_ids": "templates"}
+_LISTS = (*_IDS_OF, *_IDS_OF.values())
+"""The note type fields holding ids, and the names they are the ids of: one id for each name.
+
+A lock written before deckgen gave fields and templates ids has neither: it
+reads as ids unknown (null), as they are in its students' note types.
+"""
 _TOP_FIELDS = ("version", "note_types", "notes")
 
 
@@ -579,9 +595,27 @@ class _Checker:
             self.add(path, f"is not a note type of deckgen (they are {known})")
         elif type(entry) is not dict:
             self.add(path, f"should be an object, not {_show(entry)}")
-        elif self.fields(path, entry, _TYPE_RULES) & self.values(path, entry, _TYPE_RULES):
-            return NoteTypeSchema(**{**entry, "fields": tuple(entry["fields"]), "templates": tuple(entry["templates"])})
+        else:
+            return self.checked_type(path, _with_ids(entry))
         return None
+
+    def checked_type(self, path: _Place, entry: dict[str, Any]) -> NoteTypeSchema | None:
+        """The note type of a note type *entry*, or None and its problems."""
+        if self.fields(path, entry, _TYPE_RULES) & self.values(path, entry, _TYPE_RULES) and self.one_id_each(
+            path, entry
+        ):
+            return NoteTypeSchema(**{**entry, **{name: tuple(entry[name]) for name in _LISTS}})
+        return None
+
+    def one_id_each(self, path: _Place, entry: Mapping[str, object]) -> bool:
+        """True if each list of ids has one id for each name; else problems."""
+        valid = True
+        for ids, names in _IDS_OF.items():
+            count, given = _count(entry[names]), _count(entry[ids])
+            if given != count:
+                self.add((*path, ids), f"{ids} should hold one id for each of the {count} {names}, not {given}")
+                valid = False
+        return valid
 
     def notes(self, value: object) -> dict[str, LockedNote]:
         """The notes of the lock's "notes", each with a problem left out."""
@@ -642,6 +676,18 @@ class _Checker:
             self.add((*path, "guid"), f"guid {_show(entry['guid'])} is also the guid of note {owner!r}")
             return None
         return LockedNote(**entry)
+
+
+def _with_ids(entry: dict[str, object]) -> dict[str, object]:
+    """A note type *entry* with its ids: those of a lock written before ids, unknown (null)."""
+    missing = {ids: names for ids, names in _IDS_OF.items() if ids not in entry}
+    if not missing:
+        return entry
+    return {**entry, **{ids: [None] * _count(entry.get(names)) for ids, names in missing.items()}}
+
+
+def _count(names: object) -> int:
+    return len(names) if type(names) is list else 0
 
 
 def _known(seen: set[str], value: object, valid: Callable[[object], bool]) -> bool:
@@ -708,19 +754,71 @@ def check_note_types(
 
 
 def _contract_changed(locked: NoteTypeSchema, schema: NoteTypeSchema, lock_path: str) -> Problem:
-    changes = []
-    if locked.fields != schema.fields:
-        changes.append(f"fields {list(locked.fields)} -> {list(schema.fields)}")
-    if locked.templates != schema.templates:
-        changes.append(f"templates {list(locked.templates)} -> {list(schema.templates)}")
+    """Why the note type *schema* cannot be imported over *locked* in place."""
+    lists = [part for part in _Parts.of(locked, schema) if not part.match()]
+    changes = " and ".join(part.change() for part in lists)
+    reasons = "; ".join(reason for part in lists for reason in part.reasons())
     return Problem(
         lock_path,
         1,
         f"note type {schema.name!r}",
-        f"its {' and '.join(changes)} changed under the same id {schema.id}; Anki would "
-        f"import it as a copy '{schema.name}+' and stop updating students' notes. Revert the "
-        "change, or make it a new note type version (new id and name; see README)",
+        f"its {changes} changed under the same id {schema.id}; Anki would import it as a copy "
+        f"'{schema.name}+' and stop updating students' notes: {reasons}. {_IN_PLACE} Revert the change, "
+        "or make it a new note type version (new id and name; see README)",
     )
+
+
+_IN_PLACE = (
+    "Anki renames a field or template in place, matched by its id (rename one by its key in RENAMED_FIELDS "
+    "or RENAMED_TEMPLATES, generator/anki/notetypes.py), but never adds, removes or reorders one."
+)
+_HELD_BY = {
+    "field": "every student's note of this type holds it",
+    "template": "students' cards were made from it",
+}
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The fields (or the templates) of a note type: as the lock has them, and as built now."""
+
+    word: str
+    """"field" or "template"."""
+    names: tuple[str, ...]
+    ids: tuple[int | None, ...]
+    new_names: tuple[str, ...]
+    new_ids: tuple[int | None, ...]
+
+    @staticmethod
+    def of(locked: NoteTypeSchema, schema: NoteTypeSchema) -> tuple[_Parts, _Parts]:
+        """The fields and the templates of *locked* and *schema*."""
+        return (
+            _Parts("field", locked.fields, locked.field_ids, schema.fields, schema.field_ids),
+            _Parts("template", locked.templates, locked.template_ids, schema.templates, schema.template_ids),
+        )
+
+    def match(self) -> bool:
+        """True if Anki matches the new list to the locked one (see NoteTypeSchema.same_contract)."""
+        return all_match(self.names, self.ids, self.new_names, self.new_ids)
+
+    def change(self) -> str:
+        """The change, as "fields [old names] -> [new names]" (or their ids, if only those changed)."""
+        if self.names == self.new_names:
+            return f"{self.word} ids {list(self.ids)} -> {list(self.new_ids)}"
+        return f"{self.word}s {list(self.names)} -> {list(self.new_names)}"
+
+    def reasons(self) -> list[str]:
+        """What in the change Anki cannot import in place."""
+        if None in self.ids:
+            return [
+                f"students' {self.word}s have no ids yet, so Anki matches them by name (build, and release, once "
+                "without the change: that build gives them their ids; then rename)"
+            ]
+        old, new = dict(zip(self.ids, self.names, strict=True)), dict(zip(self.new_ids, self.new_names, strict=True))
+        held = _HELD_BY[self.word]
+        removed = [f"{self.word} {name!r} is removed, and {held}" for i, name in old.items() if i not in new]
+        added = [f"{self.word} {name!r} is added" for i, name in new.items() if i not in old]
+        return removed + added or [f"the {self.word}s are reordered"]
 
 
 ChangeKind = Literal["added", "updated", "unchanged", "removed"]
@@ -870,16 +968,27 @@ class _Resolver:
 def _note_type_times(
     note_types: Mapping[str, NoteTypeSchema], lock: Lock, now: int
 ) -> tuple[dict[str, int], dict[str, NoteTypeSchema]]:
-    """Each note type's modification time (its locked one while its id and look stay), and the next lock's types."""
+    """Each note type's modification time, and the next lock's types.
+
+    A note type keeps its locked time while nothing of it changes; else it gets
+    a newer one (Anki updates a note type only from a newer one): so a new
+    look, a renamed field or template, and new ids all reach students.
+    """
     times = {}
     new_types = dict(lock.note_types)
     for kind, schema in note_types.items():
-        locked = lock.note_types.get(kind)
-        same = locked is not None and locked.id == schema.id and locked.hash == schema.hash
-        mod = locked.mod if same and locked is not None else now
+        mod = _note_type_time(lock.note_types.get(kind), schema, now)
         times[kind] = mod
         new_types[kind] = replace(schema, mod=mod)
     return times, new_types
+
+
+def _note_type_time(locked: NoteTypeSchema | None, schema: NoteTypeSchema, now: int) -> int:
+    if locked is None:
+        return now
+    if locked.identical(schema):
+        return locked.mod
+    return max(now, min(locked.mod + 1, MAX_TIME))  # newer, should the clock be behind the lock
 
 
 def _lock_problem(lock: Lock, key: str, name: str, what: str) -> Problem:
