@@ -49,34 +49,11 @@ def package_bytes(
     note types (by note type key).  *media* are the files the notes show, by
     the name their fields use.
     """
-    decks: dict[str, genanki.Deck] = {}
-    models = {kind: anki_model(kind) for kind in NOTE_TYPES}  # fields and templates with their ids
-    # A new card's due is its place in the new-card queue: the notes' order, which
-    # notes.study_order chose so that one item's cards do not come up back to back.
-    for position, spec in enumerate(notes):
-        deck = decks.get(spec.deck)
-        if deck is None:
-            deck = decks[spec.deck] = genanki.Deck(deck_id(spec.deck), spec.deck)
-        note = genanki.Note(
-            model=models[spec.note_type],
-            fields=list(spec.fields),
-            tags=list(spec.tags),
-            guid=spec.guid,
-            due=position,
-        )
-        if spec.retired:
-            # A removed note updates the copies students have (their cards and
-            # history stay); a student who never had it gets no card to study.
-            note.__dict__["cards"] = []
-        elif spec.note_type == CLOZE:
-            # Every deckgen cloze note has exactly c1 (notes.py); telling genanki
-            # spares it a regex scan of each note for cloze numbers.
-            note.__dict__["cards"] = [genanki.Card(0)]
-        deck.add_note(note)
+    decks = _decks(notes)
     connection = sqlite3.connect(":memory:")
     try:
         cursor = connection.cursor()
-        genanki.Package(list(decks.values())).write_to_db(
+        genanki.Package(decks).write_to_db(
             cursor, timestamp, itertools.count(timestamp * 1000)
         )
         if note_times:
@@ -88,6 +65,49 @@ def package_bytes(
     finally:
         connection.close()
     return _zip({"collection.anki2": database, **_media_entries(media or {})})
+
+
+class _Note(genanki.Note):  # type: ignore[misc]  # genanki has no type hints
+    """A genanki note whose cards deckgen decides, instead of genanki working them out from the fields."""
+
+    def __init__(self, *, cards: list[genanki.Card] | None, **fields: object) -> None:
+        super().__init__(**fields)
+        self._given_cards = cards
+
+    @property
+    def cards(self) -> list[genanki.Card]:
+        """The cards to write: the given ones, or genanki's own reading of the template."""
+        if self._given_cards is not None:
+            return self._given_cards
+        return super().cards  # type: ignore[no-any-return]
+
+
+def _decks(notes: Sequence[NoteSpec]) -> list[genanki.Deck]:
+    """The genanki decks holding *notes*, in first-seen order, each note due at its place in *notes*."""
+    decks: dict[str, genanki.Deck] = {}
+    models = {kind: anki_model(kind) for kind in NOTE_TYPES}  # fields and templates with their ids
+    # A new card's due is its place in the new-card queue: the notes' order, which
+    # notes.study_order chose so that one item's cards do not come up back to back.
+    for position, spec in enumerate(notes):
+        if spec.deck not in decks:
+            decks[spec.deck] = genanki.Deck(deck_id(spec.deck), spec.deck)
+        decks[spec.deck].add_note(_Note(
+            model=models[spec.note_type], fields=list(spec.fields), tags=list(spec.tags),
+            guid=spec.guid, due=position, cards=_cards(spec),
+        ))
+    return list(decks.values())
+
+
+def _cards(spec: NoteSpec) -> list[genanki.Card] | None:
+    if spec.retired:
+        # A removed note updates the copies students have (their cards and
+        # history stay); a student who never had it gets no card to study.
+        return []
+    if spec.note_type == CLOZE:
+        # Every deckgen cloze note has exactly c1 (notes.py); telling genanki
+        # spares it a regex scan of each note for cloze numbers.
+        return [genanki.Card(0)]
+    return None
 
 
 def _media_entries(media: Mapping[str, bytes]) -> dict[str, bytes]:
