@@ -358,6 +358,12 @@ def _report_changes(report: BuildReport, verb: str, *, quiet: bool = False) -> N
         click.echo(
             f"note: {printable(path)} is not built from this source (no such topic); delete it if it is old", err=True
         )
+    if report.empty:
+        click.echo(
+            f"note: {', '.join(printable(t) for t in report.empty)}: no card (every item is context and there is "
+            "no comparison), so no package; mark a key term with {{...}} to ask something",
+            err=True,
+        )
     if not quiet:
         for file in report.files:
             click.echo(_file_line(file))

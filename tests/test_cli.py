@@ -12,7 +12,7 @@ from generator.cards.notes import build_notes
 from generator.cli import main
 from generator.source.loader import load_source
 
-from .support import BUNDLED_SOURCE, ROOT
+from .support import BUNDLED_SOURCE, ROOT, write_source
 
 
 @pytest.fixture
@@ -138,3 +138,20 @@ def test_preview_writes_beside_the_decks_of_its_out_folder(tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "decks").iterdir()) == ["preview.html"]
     assert result.output.startswith(f"{tmp_path / 'decks' / 'preview.html'}: ")
+
+
+def test_build_names_the_topics_that_make_no_card(tmp_path):
+    """A topic of context only makes no package: build says so (as a note), also when nothing changed."""
+    source = write_source(tmp_path / "src", "topic: basics\nname: Basics\nitems:\n  - id: a\n    explanation: Tea is {{green}}.\n")
+    (source / "00-intro.yaml").write_text(
+        "topic: intro\nname: Intro\nitems:\n  - id: hello\n    explanation: An introduction, asked by no card.\n",
+        encoding="utf-8",
+    )
+    for _ in range(2):  # the second build takes the no-change path
+        result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "out"), "-q"])
+        assert result.exit_code == 0, result.output
+        assert result.stderr == (
+            "note: intro: no card (every item is context and there is no comparison), so no package; "
+            "mark a key term with {{...}} to ask something\n"
+        )
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.apkg")) == ["basics.apkg"]

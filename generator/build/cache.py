@@ -90,6 +90,7 @@ def cache_text(
     files: list[Mapping[str, object]],
     topics: Mapping[str, object],
     media: list[str],
+    empty: list[str],
 ) -> str:
     """The cache file's text.
 
@@ -97,7 +98,9 @@ def cache_text(
     each topic's card smells, so a cached build still shows them.  Compact
     JSON: a machine's file, read and written on every build.
     """
-    data = {"fingerprint": key, "valid_until": valid_until, "files": files, "topics": topics, "media": media}
+    data = {
+        "fingerprint": key, "valid_until": valid_until, "files": files, "topics": topics, "media": media, "empty": empty
+    }
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 

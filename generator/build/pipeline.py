@@ -63,6 +63,8 @@ class BuildReport:
     """Card smells of the whole source (see :mod:`generator.anki.smells`)."""
     stale: tuple[str, ...] = ()
     """Packages in the output folder that no topic of the source writes (a renamed or removed topic)."""
+    empty: tuple[str, ...] = ()
+    """Topics that make no card (every item is context, no comparison): no package is written for them."""
 
     @property
     def notes(self) -> int:
@@ -320,7 +322,7 @@ def plan(
     made = _make(job)
     _check_selected(made)  # as build does: a plan of nothing is the same mistake
     files = tuple(_describe(os.path.join(out_dir, f"{p.file}.apkg"), p) for p in made.packages if p.notes)
-    return BuildReport(files, lock_path, made.warnings)
+    return BuildReport(files, lock_path, made.warnings, empty=_empty_topics(made) if requests is None else ())
 
 
 def build(
@@ -385,7 +387,14 @@ def _write(made: _Made, job: _Job, file_format: FileFormat) -> BuildReport:
     journal = os.path.dirname(os.path.abspath(job.lock_path)) if written_lock else job.out_dir
     _commit(files, job.out_dir, journal)
     stale = _stale_packages(job.out_dir, made.source) if job.reuse else ()
-    return BuildReport(tuple(deck_file for deck_file, _ in written.values()), written_lock, made.warnings, stale)
+    deck_files = tuple(deck_file for deck_file, _ in written.values())
+    return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made))
+
+
+def _empty_topics(made: _Made) -> tuple[str, ...]:
+    """The topics of the source whose package holds no note."""
+    current = {topic.id for topic in made.source.topics}
+    return tuple(p.file for p in made.packages if not p.notes and p.file in current)
 
 
 def _commit(files: dict[str, bytes], out_dir: str, journal_dir: str) -> None:
@@ -431,7 +440,8 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
     ]
     records = {p.file: r for p in made.packages if (r := p.record(made.source)) is not None}
     media = sorted({path for topic in made.source.topics for path in topic.media_paths})
-    return cache_text(key, min(expiries, default=None), entries, records_data(records), media).encode("utf-8")
+    empty = list(_empty_topics(made))
+    return cache_text(key, min(expiries, default=None), entries, records_data(records), media, empty).encode("utf-8")
 
 
 def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> BuildReport | None:
@@ -460,7 +470,7 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
         return None  # a cache we cannot read: build
     # A default build's smells are its topics' (see _make).
     warnings = tuple(sorted((w for record in records.values() for w in record.warnings), key=_order))
-    return BuildReport(files, lock_path, warnings)
+    return BuildReport(files, lock_path, warnings, empty=tuple(str(topic) for topic in cached.get("empty", ())))
 
 
 def _read_text(path: str) -> str | None:
