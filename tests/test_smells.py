@@ -40,6 +40,15 @@ EXPECTED = [
     "asks for another answer ('Coffee' here, 'Tea' there)",
     "basics.yaml:30: caffeine/side/tea: warning: the same front as caffeine/side/coffee (SRC/basics.yaml:30) "
     "asks for another answer ('Tea' here, 'Coffee' there)",
+    "deckgen.yaml:7: perspectives.mate: warning: no item or comparison side belongs to 'Mate': "
+    "give it items (perspective: mate) or remove it",
+]
+# What the small sources below get besides: their items belong to no perspective of DRINKS_CONFIG.
+UNUSED_DRINKS = [
+    "deckgen.yaml:5: perspectives.tea: warning: no item or comparison side belongs to 'Tea': "
+    "give it items (perspective: tea) or remove it",
+    "deckgen.yaml:6: perspectives.coffee: warning: no item or comparison side belongs to 'Coffee': "
+    "give it items (perspective: coffee) or remove it",
 ]
 
 
@@ -149,6 +158,7 @@ def test_an_item_alone_in_its_deck_cannot_be_kept_apart(tmp_path):
         "basics.yaml:4: origin/term/explanation/milk: warning: comes up right after origin/term/explanation/china "
         "in 'Drinks::Basics': only 1 item has cards of this kind there, too few to keep one item's cards apart; "
         "split the item in two, give the deck more items, or mark fewer facts here",
+        *UNUSED_DRINKS,
     ]
 
 
@@ -163,4 +173,5 @@ def test_a_leak_names_the_words_as_written_and_the_context_line_that_shows_them(
     assert located(result.stderr, source) == [
         "basics.yaml:5: plans/term/explanation/offices: warning: the front already shows 1 of the 1 words asked "
         "(offices; the context line \"Offices and their plans\" shows office): it can be answered by reading",
+        *UNUSED_DRINKS,
     ]

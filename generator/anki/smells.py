@@ -59,12 +59,28 @@ class _Card:
 
 
 def card_smells(source: Source, notes: Sequence[NoteSpec]) -> list[Problem]:
-    """Every smell of *source*'s cards, topic by topic (*notes* are the source's, in study order)."""
+    """Every smell of *source*'s cards, topic by topic (*notes* are the source's, in study order), and of the source."""
     by_topic: dict[str, list[NoteSpec]] = {topic.id: [] for topic in source.topics}
     for note in notes:
         by_topic[note.topic].append(note)
     problems = [p for topic in source.topics for p in topic_smells(source, topic, by_topic[topic.id])]
-    return sorted(set(problems), key=_problem_order)
+    return sorted(set(problems + source_smells(source)), key=_problem_order)
+
+
+def source_smells(source: Source) -> list[Problem]:
+    """A perspective that no item and no comparison side belongs to: no card would ever show it.
+
+    A drafted source starts with placeholder perspectives; this keeps it from
+    passing ``check --strict`` before the author has decided them.
+    """
+    used = {item.perspective for topic in source.topics for item in topic.items}
+    used |= {pid for topic in source.topics for comparison in topic.comparisons for pid, _ in comparison.sides}
+    return [
+        Problem(p.file, p.line, f"perspectives.{p.id}", f"{WARNING}no item or comparison side belongs to {p.name!r}: "
+                "give it items (perspective: " + p.id + ") or remove it")
+        for p in source.perspectives
+        if p.id not in used
+    ]
 
 
 def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> list[Problem]:

@@ -84,23 +84,16 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def cache_text(
-    key: str,
-    valid_until: int | None,
-    files: list[Mapping[str, object]],
-    topics: Mapping[str, object],
-    media: list[str],
-    empty: list[str],
-) -> str:
-    """The cache file's text.
+def cache_text(key: str, valid_until: int | None, sections: Mapping[str, object]) -> str:
+    """The cache file's text: the fingerprint, until when it holds, and the build's *sections*.
 
-    *topics* are the per-topic records of :mod:`generator.build.reuse`, with
-    each topic's card smells, so a cached build still shows them.  Compact
-    JSON: a machine's file, read and written on every build.
+    A default build records ``files`` (path, SHA-256, decks, counts per package),
+    ``topics`` (the per-topic records of :mod:`generator.build.reuse`, with each
+    topic's card smells), ``warnings`` (the source's own smells), ``media`` (the
+    media files it read) and ``empty`` (topics with no card).  Compact JSON: a
+    machine's file, read and written on every build.
     """
-    data = {
-        "fingerprint": key, "valid_until": valid_until, "files": files, "topics": topics, "media": media, "empty": empty
-    }
+    data = {"fingerprint": key, "valid_until": valid_until, **sections}
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 

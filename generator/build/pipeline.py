@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from generator.anki.smells import WARNING, card_smells
+from generator.anki.smells import WARNING, card_smells, source_smells
 from generator.build.cache import CACHE_NAME, cache_text, cached_build, current_inputs, current_media, fingerprint
 from generator.build.formats import FORMATS, FileFormat
 from generator.build.journal import commit, make_folders, recover, remove_folders
@@ -211,7 +211,7 @@ def _make_packages(job: _Job) -> _Made:
         packages = build_topics(context, job.jobs, job.progress)
         entries = {key: entry for package in packages for key, entry in package.entries.items()}
         new_lock = Lock(entries, types.lock.note_types)
-        warnings = tuple(sorted((w for p in packages for w in p.warnings), key=_order))
+        warnings = tuple(sorted([*source_smells(source), *(w for p in packages for w in p.warnings)], key=_order))
     else:
         packages, new_lock, warnings = _custom_packages(context, job.requests(source))
     if job.strict and warnings:
@@ -439,9 +439,14 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         for f, digest in written
     ]
     records = {p.file: r for p in made.packages if (r := p.record(made.source)) is not None}
-    media = sorted({path for topic in made.source.topics for path in topic.media_paths})
-    empty = list(_empty_topics(made))
-    return cache_text(key, min(expiries, default=None), entries, records_data(records), media, empty).encode("utf-8")
+    sections = {
+        "files": entries,
+        "topics": records_data(records),
+        "warnings": [[w.file, w.line, w.where, w.message] for w in source_smells(made.source)],
+        "media": sorted({path for topic in made.source.topics for path in topic.media_paths}),
+        "empty": list(_empty_topics(made)),
+    }
+    return cache_text(key, min(expiries, default=None), sections).encode("utf-8")
 
 
 def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> BuildReport | None:
@@ -466,10 +471,11 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
             for e in cached["files"]
         )
         records = parse_records(cached["topics"])
+        own = [Problem(str(f), int(line), str(where), str(m)) for f, line, where, m in cached["warnings"]]
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a cache we cannot read: build
-    # A default build's smells are its topics' (see _make).
-    warnings = tuple(sorted((w for record in records.values() for w in record.warnings), key=_order))
+    # A default build's smells are its topics' and the source's own (see _make_packages).
+    warnings = tuple(sorted([*own, *(w for record in records.values() for w in record.warnings)], key=_order))
     return BuildReport(files, lock_path, warnings, empty=tuple(str(topic) for topic in cached.get("empty", ())))
 
 

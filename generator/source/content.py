@@ -59,6 +59,9 @@ class Perspective:
 
     id: str
     name: str
+    line: int = 0
+    """Where ``deckgen.yaml`` names it."""
+    file: str = ""
 
 
 @dataclass(frozen=True)

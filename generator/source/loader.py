@@ -204,7 +204,7 @@ def _perspective(
         return None
     if name:
         owners[name.casefold()] = _NameOwner(pid, name, line_of(value))
-    return Perspective(pid, name) if ok_id and name else None
+    return Perspective(pid, name, line_of(key_node), reader.file) if ok_id and name else None
 
 
 def _read_topics(
