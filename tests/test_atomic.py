@@ -109,7 +109,7 @@ def relative(snap, source, out):
     for path, data in snap.items():
         for index, root in enumerate((source, out)):
             if path.startswith(str(root) + os.sep):
-                result[(index, os.path.relpath(path, root))] = re.sub(rb'/[^"\s()]*/(src|out)/', rb'<\1>/', data)
+                result[(index, os.path.relpath(path, root))] = re.sub(rb'/[^"\s()]*/(src|out)(?=[/"])', rb'<\1>', data)
     return result
 
 

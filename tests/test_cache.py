@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 from generator.build.lock import REMOVED_RETENTION_SECONDS
 from generator.build.pipeline import build
 
@@ -94,3 +96,26 @@ def test_an_edit_saved_while_a_build_runs_is_never_lost(tmp_path, monkeypatch):
     after = build(str(source), str(out), timestamp=T2)
     # not answered from the cache: the save is built (the point, its neighbour, the "which drink?" card)
     assert (after.total("updated"), after.total("added"), after.total("removed")) == (3, 0, 0)
+
+
+def test_a_copied_out_folder_is_checked_itself_not_the_folder_it_was_copied_from(tmp_path):
+    """The cache names packages relative to the out folder (a review's finding: it read the first folder's)."""
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(str(source), str(out), timestamp=T1)
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "basics.apkg").write_bytes(b"garbage")
+    report = build(str(source), str(copy), timestamp=T1)
+    assert [f.path for f in report.files] == [str(copy / "basics.apkg")]
+    assert (copy / "basics.apkg").read_bytes() == (out / "basics.apkg").read_bytes()
+
+
+def test_a_no_change_build_still_names_packages_it_did_not_write(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old-topic.apkg").write_bytes(b"a package of a topic renamed long ago")
+    first = build(str(source), str(out), timestamp=T1)
+    again = build(str(source), str(out), timestamp=T2)
+    assert first.stale == again.stale == (str(out / "old-topic.apkg"),)

@@ -95,3 +95,27 @@ def test_a_copied_source_folder_still_reuses_its_unchanged_topics(
     monkeypatch.setattr(topics, "_build_one", lambda context, name: built.append(name) or real(context, name))
     build(str(moved), str(out), timestamp=GOLDEN_TIME + 60, jobs=1)
     assert built == ["bottom-line"]
+
+
+def test_an_item_back_in_another_topic_is_no_longer_re_emitted_as_removed(tmp_path: Path) -> None:
+    """The removed note's topic is rebuilt when another topic makes the note again (a review's finding)."""
+    from generator.authoring.starter import write_starter
+
+    source, out = tmp_path / "src", tmp_path / "out"
+    write_starter(str(source), "Ways of Working")
+    lessons, basics = source / "02-lessons.yaml", source / "01-basics.yaml"
+    text = lessons.read_text(encoding="utf-8")
+    start = text.index("  - id: rituals")
+    item = text[start : text.index("  - id: written-decisions")]
+    build(str(source), str(out), timestamp=GOLDEN_TIME, jobs=1)
+    lessons.write_text(text.replace(item, ""), encoding="utf-8")
+    assert build(str(source), str(out), timestamp=GOLDEN_TIME + 60, jobs=1).total("removed") == 1
+    lock_before = (source / "deckgen.lock").read_bytes()
+    basics.write_text(basics.read_text(encoding="utf-8") + item.replace("perspective: remote", "perspective: remote"),
+                      encoding="utf-8")
+    build(str(source), str(out), timestamp=GOLDEN_TIME + 120, jobs=1)
+    fresh = tmp_path / "fresh"
+    shutil.copytree(source, fresh)
+    (fresh / "deckgen.lock").write_bytes(lock_before)
+    build(str(fresh), str(tmp_path / "fresh-out"), timestamp=GOLDEN_TIME + 120, jobs=1)
+    assert _digests(out, source / "deckgen.lock") == _digests(tmp_path / "fresh-out", fresh / "deckgen.lock")

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from generator.build.pipeline import BuildReport, build, check_cards
 from generator.build.preview import write_preview
 from generator.errors import ContentError, DeckgenError, Problem, counted
+from generator.source.media import FORMATS as MEDIA_FORMATS
 
 DEFAULT_PORT = 8000
 HOST = "127.0.0.1"
@@ -270,13 +271,22 @@ def _watchfiles() -> ModuleType:
 
 
 def source_filter(source_dir: str) -> Callable[[object, str], bool]:
-    """Whether a changed path is a file a build reads: a .yaml or .yml directly in the source, not hidden."""
+    """Whether a changed path is a file a build reads.
+
+    A .yaml or .yml directly in the source folder, or an image or sound
+    anywhere under it; nothing hidden.
+    """
     folder = os.path.realpath(source_dir)
 
     def is_input(change: object, path: str) -> bool:
         name = os.path.basename(path)
         # The lock and the build's temporary files are written beside the sources: no rebuild for them.
-        return os.path.dirname(path) == folder and name.lower().endswith((".yaml", ".yml")) and name[:1] != "."
+        if name[:1] == "." or not path.startswith(folder + os.sep):
+            return False
+        if os.path.dirname(path) == folder and name.lower().endswith((".yaml", ".yml")):
+            return True
+        hidden = any(part.startswith(".") for part in os.path.relpath(path, folder).split(os.sep))
+        return not hidden and name.rsplit(".", 1)[-1].lower() in MEDIA_FORMATS
 
     return is_input
 

@@ -15,9 +15,13 @@ import hashlib
 import json
 import os
 import stat
+import sys
 from collections.abc import Iterable, Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from generator import __version__
 from generator.source.yamlread import MAX_FILE_BYTES
@@ -29,7 +33,9 @@ _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
     """A hash of deckgen's version and every module of its code, released or not."""
-    digest = hashlib.sha256(f"deckgen {__version__}\n".encode())
+    # The libraries that shape a package's bytes count as code too.
+    versions = f"python {sys.version}; genanki {metadata.version('genanki')}; pyyaml {yaml.__version__}"
+    digest = hashlib.sha256(f"deckgen {__version__}\n{versions}\n".encode())
     for path in sorted(_PACKAGE_ROOT.rglob("*.py")):
         digest.update(f"{path.relative_to(_PACKAGE_ROOT)}\x00".encode() + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
@@ -106,8 +112,8 @@ def cached_build(out_dir: str, key: str, now: int) -> dict[str, Any] | None:
             return None
         if data["valid_until"] is not None and now > data["valid_until"]:
             return None  # a tombstone expires: the packages change
-        for entry in data["files"]:
-            with open(entry["path"], "rb") as handle:
+        for entry in data["files"]:  # by name in *out_dir*: a copied out folder is checked, not the first one
+            with open(os.path.join(out_dir, entry["name"]), "rb") as handle:
                 if sha256(handle.read()) != entry["sha256"]:
                     return None
         return data

@@ -13,7 +13,7 @@ import gc
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from generator.anki.smells import WARNING, card_smells, source_smells
 from generator.build.cache import CACHE_NAME, cache_text, cached_build, current_inputs, current_media, fingerprint
@@ -386,7 +386,7 @@ def _write(made: _Made, job: _Job, file_format: FileFormat) -> BuildReport:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values())
     journal = os.path.dirname(os.path.abspath(job.lock_path)) if written_lock else job.out_dir
     _commit(files, job.out_dir, journal)
-    stale = _stale_packages(job.out_dir, made.source) if job.reuse else ()
+    stale = _stale_packages(job.out_dir, {os.path.basename(path) for path in written}) if job.reuse else ()
     deck_files = tuple(deck_file for deck_file, _ in written.values())
     return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made))
 
@@ -418,14 +418,17 @@ def _check_selected(made: _Made) -> None:
         raise DeckgenError("the selection matches no notes; nothing was written")
 
 
-def _stale_packages(out_dir: str, source: Source) -> tuple[str, ...]:
-    """Packages in *out_dir* that are not a topic of *source*: reported, never deleted (they are the user's)."""
-    topics = {topic.id for topic in source.topics}
+def _stale_packages(out_dir: str, built: set[str]) -> tuple[str, ...]:
+    """Packages in *out_dir* this build did not write or keep (*built*, by name): reported, never deleted.
+
+    A topic renamed or deleted long ago, a topic that no longer makes a card,
+    a custom deck: they are the user's to keep or delete.
+    """
     try:
         names = sorted(os.listdir(out_dir))
     except OSError:
         return ()
-    return tuple(os.path.join(out_dir, n) for n in names if n.endswith(".apkg") and n[: -len(".apkg")] not in topics)
+    return tuple(os.path.join(out_dir, n) for n in names if n.endswith(".apkg") and n not in built)
 
 
 def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) -> bytes:
@@ -435,7 +438,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
     key = fingerprint(made.source.inputs, made.lock_text.encode("utf-8"))
     expiries = [n.removed + REMOVED_RETENTION_SECONDS for n in made.lock.notes.values() if n.removed is not None]
     entries: list[Mapping[str, object]] = [
-        {"path": f.path, "sha256": digest, "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
+        {"name": os.path.basename(f.path), "sha256": digest, "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
         for f, digest in written
     ]
     records = {p.file: r for p in made.packages if (r := p.record(made.source)) is not None}
@@ -445,6 +448,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         "warnings": [[w.file, w.line, w.where, w.message] for w in source_smells(made.source)],
         "media": sorted({path for topic in made.source.topics for path in topic.media_paths}),
         "empty": list(_empty_topics(made)),
+        "source": made.source.directory,
     }
     return cache_text(key, min(expiries, default=None), sections).encode("utf-8")
 
@@ -467,16 +471,29 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
         return None
     try:
         files = tuple(
-            DeckFile(e["path"], tuple(e["decks"]), e["notes"], e["cards"], Changes(unchanged=e["notes"]))
+            DeckFile(
+                os.path.join(out_dir, e["name"]), tuple(e["decks"]), e["notes"], e["cards"],
+                Changes(unchanged=e["notes"]),
+            )
             for e in cached["files"]
         )
         records = parse_records(cached["topics"])
         own = [Problem(str(f), int(line), str(where), str(m)) for f, line, where, m in cached["warnings"]]
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a cache we cannot read: build
-    # A default build's smells are its topics' and the source's own (see _make_packages).
-    warnings = tuple(sorted([*own, *(w for record in records.values() for w in record.warnings)], key=_order))
-    return BuildReport(files, lock_path, warnings, empty=tuple(str(topic) for topic in cached.get("empty", ())))
+    # A default build's smells are its topics' and the source's own (see _make_packages), named
+    # as this build names its files (the same bytes may have been built from a copied folder).
+    found = [*own, *(w for record in records.values() for w in record.warnings)]
+    warnings = tuple(sorted((_moved(w, str(cached["source"]), source_dir) for w in found), key=_order))
+    stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
+    return BuildReport(files, lock_path, warnings, stale, tuple(str(topic) for topic in cached.get("empty", ())))
+
+
+def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:
+    """*problem* located in *new_dir* if it was in *old_dir* (the source folder the cache was built from)."""
+    if os.path.dirname(problem.file) != old_dir.rstrip(os.sep) or old_dir == new_dir:
+        return problem
+    return replace(problem, file=os.path.join(new_dir, os.path.basename(problem.file)))
 
 
 def _read_text(path: str) -> str | None:

@@ -52,9 +52,12 @@ def _kept(entry: LockedNote, now: int) -> bool:
 
 
 def fingerprint(
-    source: Source, topic: Topic, entries: Mapping[str, LockedNote], type_times: Mapping[str, int]
+    source: Source,
+    topic: Topic,
+    entries: Mapping[str, LockedNote],
+    type_times: Mapping[str, int],
 ) -> str:
-    """A hash of everything one topic's package and report depend on."""
+    """A hash of everything one topic's package and report depend on (see also topics._taken_elsewhere)."""
     inputs = dict(source.inputs)
     digest = hashlib.sha256(code_digest().encode())
     for part in (inputs.get(CONFIG_FILE, ""), inputs.get(os.path.basename(topic.file), "")):

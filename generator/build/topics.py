@@ -120,7 +120,10 @@ def _reuse(context: Context, name: str) -> Package | None:
     topic = _topic(context, name)
     if record is None or context.file_format != "apkg":
         return None
-    entries = live_entries(context.owned.get(name, ()), context.lock.notes, context.now)
+    owned = context.owned.get(name, ())
+    if _taken_elsewhere(context, name, owned):
+        return None
+    entries = live_entries(owned, context.lock.notes, context.now)
     if record.fingerprint != fingerprint(context.source, topic, entries, context.type_times):
         return None
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
@@ -208,6 +211,20 @@ def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple
         # As the next build will see it: this build's lock entries and note type times.
         fingerprint=fingerprint(context.source, topic, entries, context.type_times) if topic else None,
     )
+
+
+def _taken_elsewhere(context: Context, name: str, owned: Sequence[str]) -> bool:
+    """True if another topic now makes a note last built in topic *name* (its item moved there).
+
+    The note then leaves this topic's package and lock entries: a change no
+    input of this topic shows, so the topic is built again.
+    """
+    memo: dict[str, set[str]] = {}
+    for key in owned:
+        home = context.homes.get(key_parts(key)[1], name)
+        if home != name and key in _keys_of(context, home, memo):
+            return True
+    return False
 
 
 def _removed(context: Context, name: str, built: set[str]) -> list[str]:
