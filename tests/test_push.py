@@ -164,3 +164,35 @@ def test_an_old_ankiconnect_or_no_package_is_refused_before_importing(tmp_path):
             assert [r["action"] for r in server.requests] == ["version"] and col.note_count() == 0
     finally:
         col.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "--url '' must be an http:// address, such as http://127.0.0.1:8765"),
+        ("127.0.0.1:8765", "--url '127.0.0.1:8765' must be an http:// address, such as http://127.0.0.1:8765"),
+        ("file:///etc/passwd", "--url 'file:///etc/passwd' must be an http:// address, such as http://127.0.0.1:8765"),
+        ("http://[::1", "--url 'http://[::1' is not a URL: Invalid IPv6 URL"),
+    ],
+)
+def test_a_url_that_cannot_be_ankiconnect_is_one_line(tmp_path, url, message):
+    result = push(tmp_path, url)
+    assert (result.exit_code, result.stderr, result.stdout) == (1, f"Error: {message}\n", "")
+
+
+def test_a_proxy_in_the_environment_is_not_used(tmp_path, monkeypatch):
+    """AnkiConnect is on this computer: a proxy would see the key and the paths (a review's finding)."""
+    out = tmp_path / "decks"
+    built = build(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1)
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    col = open_collection(tmp_path / "anki")
+    try:
+        for server in serve(col):
+            result = push(out, server.url)
+            assert result.exit_code == 0, result.output
+            assert col.note_count() == built.notes
+    finally:
+        col.close()

@@ -14,6 +14,7 @@ import glob
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 
@@ -24,6 +25,11 @@ API_VERSION = 6
 """The AnkiConnect API version deckgen speaks (and the oldest it accepts)."""
 TIMEOUT = 300.0
 """Seconds to wait for an answer: a large package takes Anki a while to import."""
+VERSION_TIMEOUT = 10.0
+"""Seconds to wait for the first question: a server that hangs is not AnkiConnect."""
+# AnkiConnect is on this computer (it reads the packages by path): never through a proxy,
+# which would also see the key and the paths.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 NOT_RUNNING = "Anki is not running, or the AnkiConnect add-on (2055492159) is not installed"
 
 
@@ -31,13 +37,13 @@ class AnkiConnect:
     """A client of one AnkiConnect server."""
 
     def __init__(self, url: str = DEFAULT_URL, key: str | None = None, timeout: float = TIMEOUT) -> None:
-        self.url = url
+        self.url = check_url(url)
         self.key = key
         self.timeout = timeout
 
-    def call(self, action: str, **params: object) -> object:
+    def call(self, action: str, *, timeout: float | None = None, **params: object) -> object:
         """Perform *action* and return its result; AnkiConnect's error, or none answering, as a DeckgenError."""
-        reply = self._post(self._request(action, params))
+        reply = self._post(self._request(action, params), timeout or self.timeout)
         if not isinstance(reply, dict) or not {"result", "error"} <= reply.keys():
             raise DeckgenError(f"{self.url} answered {action!r}, but not as AnkiConnect does: {_shown(reply)}")
         if reply["error"] is not None:
@@ -51,15 +57,15 @@ class AnkiConnect:
             body["key"] = self.key
         return json.dumps(body).encode("utf-8")
 
-    def _post(self, data: bytes) -> object:
+    def _post(self, data: bytes, timeout: float) -> object:
         """POST *data* and parse the answer as JSON."""
         request = urllib.request.Request(self.url, data=data, headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _OPENER.open(request, timeout=timeout) as response:
                 text = response.read()
         except urllib.error.HTTPError as error:
             raise DeckgenError(f"{self.url} answered HTTP {error.code} {error.reason}: is it AnkiConnect?") from None
-        except (urllib.error.URLError, OSError) as error:
+        except (urllib.error.URLError, OSError, ValueError) as error:  # ValueError: http.client's odd URLs
             raise DeckgenError(f"{NOT_RUNNING}: nothing answers at {self.url} ({_reason(error)})") from None
         try:
             return json.loads(text)
@@ -67,7 +73,19 @@ class AnkiConnect:
             raise DeckgenError(f"{self.url} did not answer JSON: is it AnkiConnect?") from None
 
 
-def _reason(error: OSError) -> str:
+def check_url(url: str) -> str:
+    """*url* if it can name an AnkiConnect server (http or https, a host, a numeric port), else a DeckgenError."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as error:
+        raise DeckgenError(f"--url {printable(url)!r} is not a URL: {error}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or not url.isprintable():
+        raise DeckgenError(f"--url {printable(url)!r} must be an http:// address, such as {DEFAULT_URL}")
+    return url
+
+
+def _reason(error: Exception) -> str:
     """Why a connection failed, in a few words ("connection refused", "timed out")."""
     reason = error.reason if isinstance(error, urllib.error.URLError) else error
     if isinstance(reason, OSError) and reason.strerror:
@@ -83,7 +101,7 @@ def _shown(reply: object) -> str:
 
 def packages(out_dir: str) -> list[str]:
     """The built packages in *out_dir*, sorted; an error if there is none."""
-    found = sorted(glob.glob(os.path.join(glob.escape(out_dir), "*.apkg")))
+    found = sorted(p for p in glob.glob(os.path.join(glob.escape(out_dir), "*.apkg")) if os.path.isfile(p))
     if not found:
         raise DeckgenError(f"{out_dir}: no .apkg package to push; build them first with: deckgen build --out {out_dir}")
     return found
@@ -96,8 +114,8 @@ def push(
     pushed: Callable[[str], None] | None = None,
 ) -> Sequence[str]:
     """Import every package of *out_dir* into the Anki behind *url*; call *pushed* after each one."""
+    client = AnkiConnect(url, key)  # a bad --url first: it is the same mistake whatever is built
     paths = packages(out_dir)
-    client = AnkiConnect(url, key)
     check_version(client)
     for path in paths:
         import_package(client, path)
@@ -108,7 +126,7 @@ def push(
 
 def check_version(client: AnkiConnect) -> int:
     """AnkiConnect's API version, which must be :data:`API_VERSION` or newer."""
-    version = client.call("version")
+    version = client.call("version", timeout=VERSION_TIMEOUT)
     if not isinstance(version, int) or isinstance(version, bool) or version < API_VERSION:
         raise DeckgenError(
             f"AnkiConnect at {client.url} speaks API version {_shown(version)}; deckgen push needs "
