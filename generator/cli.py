@@ -495,11 +495,16 @@ def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, nam
     """
     from generator.connect.report import make_report, report_lines
 
+    if html_path:
+        from generator.build.pipeline import default_lock_path
+        from generator.connect.page import check_page_path
+
+        _run(check_page_path, html_path, [*exports, default_lock_path(source_dir)])
     result = _run(make_report, exports, source_dir, names=names)
-    for message in result.skipped:
-        click.echo(message, err=True)
+    for message in result.skipped:  # file names and the exports' own text: shown, never obeyed by the terminal
+        click.echo(printable(message), err=True)
     for line in report_lines(result):
-        click.echo(line)
+        click.echo(printable(line))
     if html_path:
         from generator.connect.page import write_page
 

@@ -7,6 +7,8 @@ reads them back through Anki's importer.
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections import Counter
 from collections.abc import Collection as Set
@@ -22,7 +24,7 @@ from generator.connect.report import MISSING_ANKI, NO_SCHEDULING, make_report, r
 from generator.errors import DeckgenError
 
 from .ankitools import import_package, open_collection
-from .support import T1, T2, V1, write_source
+from .support import BUNDLED_SOURCE, T1, T2, V1, write_source
 
 HARD = ("brewing", "storage")
 
@@ -143,8 +145,10 @@ def test_an_export_without_scheduling_gets_a_one_line_message(tmp_path, drinks):
     assert mixed.exit_code == 0
     assert mixed.stderr == f"student 1: {NO_SCHEDULING}\n"
     assert mixed.stdout.startswith("1 student, ")
+    other = tmp_path / "bare-again.apkg"
+    other.write_bytes(bare.read_bytes())
     with pytest.raises(DeckgenError, match="none of the 2 exports has review history"):
-        make_report([str(bare), str(bare)], str(source))
+        make_report([str(bare), str(other)], str(source))
 
 
 def test_a_note_the_source_no_longer_has_is_reported_as_such(tmp_path, drinks):
@@ -193,3 +197,34 @@ def test_without_the_anki_package_the_report_says_what_to_install(tmp_path, drin
     result = CliRunner().invoke(main, ["report", str(package), "--source", str(source)])
     assert result.exit_code == 1
     assert result.stderr == f"Error: {MISSING_ANKI}\n"
+
+
+def test_what_a_review_found_is_refused_in_one_line(tmp_path, drinks):
+    """An export given twice counts once; a pipe, a page over an export or the lock, another source: one line each."""
+    source, package, notes = drinks
+    alice = student(tmp_path, package, guids(notes, HARD), "alice")
+    twice = make_report([str(alice), str(alice)], str(source))
+    assert twice.students == ("student 1",)
+    fifo = tmp_path / "pipe.apkg"
+    os.mkfifo(fifo)
+
+    def run(*args: str):
+        return CliRunner().invoke(main, ["report", *args])
+
+    refused = {
+        "pipe": run(str(fifo), "--source", str(source)),
+        "export": run(str(alice), "--source", str(source), "--html", str(alice)),
+        "lock": run(str(alice), "--source", str(source), "--html", str(source / "deckgen.lock")),
+        "pipe page": run(str(alice), "--source", str(source), "--html", str(fifo)),
+        "other source": run(str(alice), "--source", str(BUNDLED_SOURCE)),
+    }
+    assert {name: (r.exit_code, r.stderr) for name, r in refused.items()} == {
+        "pipe": (1, f"Error: {fifo}: not a regular file; give decks exported from Anki (.apkg, .colpkg)\n"),
+        "export": (1, f"Error: {alice}: is {alice}, which the report reads; give the page another path\n"),
+        "lock": (1, f"Error: {source / 'deckgen.lock'}: is {source / 'deckgen.lock'}, which the report reads; "
+                    "give the page another path\n"),
+        "pipe page": (1, f"Error: {fifo}: exists and is not a regular file; give the page another path\n"),
+        "other source": (1, f"Error: none of the notes studied in 1 export comes from the source {BUNDLED_SOURCE}: "
+                            "is it the right --source?\n"),
+    }
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and alice.read_bytes()[:2] == b"PK"

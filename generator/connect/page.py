@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.connect.figures import Group
 from generator.connect.report import Report, Row, figures_text, percent
-from generator.errors import DeckgenError, counted
+from generator.errors import DeckgenError, counted, printable
 
 CHART_BARS = 15
 """Notes in the chart of the hardest ones (the table below it lists more)."""
@@ -68,9 +68,21 @@ class Bar:
     title: str = ""
 
 
+def check_page_path(path: str, keep: Sequence[str]) -> None:
+    """Refuse a page *path* that would replace one of the files in *keep* (an export, the lock) or a non-file."""
+    if os.path.lexists(path) and not os.path.isfile(path) or os.path.islink(path):
+        raise DeckgenError(f"{printable(path)}: exists and is not a regular file; give the page another path")
+    for other in keep:
+        if os.path.exists(path) and os.path.exists(other) and os.path.samefile(path, other):
+            raise DeckgenError(
+                f"{printable(path)}: is {printable(other)}, which the report reads; give the page another path"
+            )
+
+
 def write_page(report: Report, path: str) -> None:
     """Write *report* as a self-contained HTML page to *path* (atomically; folders made as needed)."""
     data = page(report).encode("utf-8")
+    check_page_path(path, ())
     folder = os.path.dirname(os.path.abspath(path))
     recover(folder)
     created: list[str] = []

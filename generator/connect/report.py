@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ from generator.build.lock import read_lock
 from generator.build.pipeline import check, default_lock_path
 from generator.cards.notes import NoteSpec, key_parts
 from generator.connect.figures import Group, groups
-from generator.errors import DeckgenError, counted
+from generator.errors import DeckgenError, counted, printable
 from generator.source.content import Source
 
 if TYPE_CHECKING:  # the anki package is imported only when a report is made (see _reader)
@@ -81,6 +82,7 @@ class Report:
 def make_report(exports: Sequence[str], source_dir: str, *, names: bool = False) -> Report:
     """Read every export in *exports* and add up its answers per note, topic and kind of card."""
     read = _reader()
+    exports = _distinct(exports)
     source, notes = check(source_dir)
     places = _places(source, notes, source_dir)
     labels = [_label(path, index, names) for index, path in enumerate(exports, 1)]
@@ -89,7 +91,30 @@ def make_report(exports: Sequence[str], source_dir: str, *, names: bool = False)
     skipped = tuple(f"{label}: {NO_SCHEDULING}" for label, e in zip(labels, read_all, strict=True) if not e.studied)
     if not studied:
         raise DeckgenError(_nothing_studied(skipped))
-    return _report(studied, skipped, places, len(notes), names)
+    report = _report(studied, skipped, places, len(notes), names)
+    if not report.rows:
+        raise DeckgenError(
+            f"none of the notes studied in {counted(len(studied), 'export')} comes from the source {source_dir}: "
+            "is it the right --source?"
+        )
+    return report
+
+
+def _distinct(exports: Sequence[str]) -> list[str]:
+    """*exports*, each file once (a student given twice would count twice), all of them regular files.
+
+    A pipe or a device would never end (Anki's reader waits on it).
+    """
+    seen: set[tuple[int, int]] = set()
+    distinct = []
+    for path in exports:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise DeckgenError(f"{printable(path)}: not a regular file; give decks exported from Anki (.apkg, .colpkg)")
+        if (info.st_dev, info.st_ino) not in seen:
+            seen.add((info.st_dev, info.st_ino))
+            distinct.append(path)
+    return distinct
 
 
 def _reader() -> Callable[[str], StudentExport]:
