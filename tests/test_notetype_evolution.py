@@ -26,6 +26,7 @@ import generator.build.topics as topics
 from generator.build.pipeline import build
 from generator.cards.notes import NoteSpec
 from generator.cli import main
+from generator.errors import DeckgenError
 
 from .ankitools import import_package, open_collection, study_everything
 from .support import ROOT, T1, T2, V1, write_source
@@ -203,5 +204,13 @@ def test_a_rename_before_students_have_ids_is_refused(tmp_path: Path, monkeypatc
 
 def test_a_rename_of_a_key_the_note_type_lacks_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(notetypes.RENAMED_FIELDS["cloze"], "Extras", "Notes")  # a typo: never a silent no-op
-    with pytest.raises(ValueError, match=r"RENAMED_FIELDS names no field \['Extras'\]"):
+    with pytest.raises(DeckgenError, match=r"RENAMED_FIELDS names no field \['Extras'\]"):
+        notetypes.anki_model("cloze")
+
+
+@pytest.mark.parametrize("name", ["", "Text", "text", "My:Notes", "No}}tes", "#Notes", " Notes"])
+def test_a_rename_to_a_name_anki_would_change_is_an_error(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Anki strips or refuses such names, or adds '+' to a duplicate: the rename would not be in place."""
+    monkeypatch.setitem(notetypes.RENAMED_FIELDS["cloze"], "Extra", name)
+    with pytest.raises(DeckgenError, match=r"^RENAMED_FIELDS: "):
         notetypes.anki_model("cloze")

@@ -30,6 +30,7 @@ import genanki
 
 from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON, COMPARISON_FIELDS
+from generator.errors import DeckgenError
 
 CLOZE_ID = 1739462201
 COMPARISON_ID = 1739462202
@@ -199,10 +200,24 @@ def _anki_model(model: genanki.Model, fields: Mapping[str, str], templates: Mapp
 
 
 def _check_keys(renames: Mapping[str, str], entries: list[dict[str, Any]], part: str) -> None:
-    """A rename of a key the note type does not have is a mistake, never a silent no-op."""
+    """A rename of a key the note type does not have is a mistake, never a silent no-op; so is a name Anki changes."""
     unknown = sorted(set(renames) - {entry["name"] for entry in entries})
     if unknown:
-        raise ValueError(f"RENAMED_{part.upper()}S names no {part} {unknown}: rename a {part} by its key")
+        raise DeckgenError(f"RENAMED_{part.upper()}S names no {part} {unknown}: rename a {part} by its key")
+    names = [renames.get(entry["name"], entry["name"]) for entry in entries]
+    for name in names:
+        if _BAD_NAME.search(name) or name != name.strip() or not name:
+            raise DeckgenError(
+                f"RENAMED_{part.upper()}S: {part} name {name!r} cannot be used: Anki changes or refuses an empty name, "
+                "one with ':', '{', '}' or '\"', or one that starts with '#', '/' or '^'"
+            )
+    folded = [name.casefold() for name in names]
+    if len(set(folded)) != len(folded):
+        raise DeckgenError(f"RENAMED_{part.upper()}S: two {part}s would be named alike ({names}): Anki would add '+'")
+
+
+_BAD_NAME = re.compile(r'[:{}"]|^[#/^]')
+"""What Anki strips from a field or template name, or refuses in one (rslib notetype/schema11, fields.rs)."""
 
 
 def _part(note_type_id: int, part: str, entry: Mapping[str, Any], renames: Mapping[str, str]) -> dict[str, Any]:
