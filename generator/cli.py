@@ -531,5 +531,10 @@ def push(out_dir: str, url: str, key: str | None) -> None:
     """
     from generator.connect.push import push as push_packages
 
-    pushed = _run(push_packages, out_dir, url, key, lambda path: click.echo(f"imported {path}"))
+    def skipped(path: str) -> None:
+        click.echo(f"note: {printable(path)} was not written by the last build from the source; not pushed", err=True)
+
+    pushed = _run(
+        push_packages, out_dir, url, key, lambda path: click.echo(f"imported {printable(path)}"), skipped
+    )
     click.echo(f"Pushed {counted(len(pushed), 'package')} to Anki at {url}.")

@@ -305,3 +305,15 @@ def test_a_changed_image_is_seen_by_the_no_change_fast_path(source, tmp_path, mo
     monkeypatch.setattr(pipeline, "_make", real_make)
     repaint(source / IMAGE, (200, 30, 0))
     assert build(str(source), str(out), timestamp=T2).total("updated") == 4  # hofstede's and greeting's notes
+
+
+def test_an_image_named_in_decomposed_unicode_is_found(source, tmp_path):
+    """A file named on macOS ("café" as "cafe" + a combining accent) matches the text's composed "café"."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", "images/café.png")
+    (source / IMAGE).rename(source / decomposed)
+    topic = source / "01-dimensions.yaml"
+    topic.write_text(topic.read_text(encoding="utf-8").replace(IMAGE, "images/café.png"), encoding="utf-8")
+    report = build(str(source), str(tmp_path / "out"), timestamp=T1)
+    assert report.total("added") == 6

@@ -196,3 +196,20 @@ def test_a_proxy_in_the_environment_is_not_used(tmp_path, monkeypatch):
             assert col.note_count() == built.notes
     finally:
         col.close()
+
+
+def test_a_package_the_last_build_did_not_write_is_not_pushed(tmp_path):
+    """A renamed topic's old package stays in the folder; build calls it not built from the source: so does push."""
+    out = tmp_path / "decks"
+    out.mkdir()
+    (out / "old-topic.apkg").write_bytes(b"an old package")
+    build(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1)
+    col = open_collection(tmp_path / "anki")
+    try:
+        for server in serve(col):
+            result = push(out, server.url)
+            assert result.exit_code == 0, result.output
+            assert result.stderr == f"note: {out / 'old-topic.apkg'} was not written by the last build from the source; not pushed\n"
+            assert [r["params"]["path"] for r in server.requests if r["action"] == "importPackage"] == [str(out / "basics.apkg")]
+    finally:
+        col.close()

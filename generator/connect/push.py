@@ -18,6 +18,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 
+from generator.build.cache import CACHE_NAME
 from generator.errors import DeckgenError, printable
 
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -99,12 +100,28 @@ def _shown(reply: object) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
-def packages(out_dir: str) -> list[str]:
-    """The built packages in *out_dir*, sorted; an error if there is none."""
+def packages(out_dir: str) -> tuple[list[str], list[str]]:
+    """The packages in *out_dir* the last build wrote or kept, sorted, and the others; an error if there is none.
+
+    The others (a renamed topic's old package, a custom deck) are what
+    ``deckgen build`` calls not built from the source: never pushed unasked.
+    """
     found = sorted(p for p in glob.glob(os.path.join(glob.escape(out_dir), "*.apkg")) if os.path.isfile(p))
+    built = _last_built(out_dir)
+    others = [p for p in found if built is not None and os.path.basename(p) not in built]
+    found = [p for p in found if p not in others]
     if not found:
         raise DeckgenError(f"{out_dir}: no .apkg package to push; build them first with: deckgen build --out {out_dir}")
-    return found
+    return found, others
+
+
+def _last_built(out_dir: str) -> set[str] | None:
+    """The package names the last default build in *out_dir* wrote or kept (its cache), or None if unknown."""
+    try:
+        with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
+            return {str(entry["name"]) for entry in json.load(handle)["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no cache (a custom build, or none yet): every package is pushed
 
 
 def push(
@@ -112,10 +129,14 @@ def push(
     url: str = DEFAULT_URL,
     key: str | None = None,
     pushed: Callable[[str], None] | None = None,
+    skipped: Callable[[str], None] | None = None,
 ) -> Sequence[str]:
     """Import every package of *out_dir* into the Anki behind *url*; call *pushed* after each one."""
     client = AnkiConnect(url, key)  # a bad --url first: it is the same mistake whatever is built
-    paths = packages(out_dir)
+    paths, others = packages(out_dir)
+    if skipped is not None:
+        for path in others:
+            skipped(path)
     check_version(client)
     for path in paths:
         import_package(client, path)

@@ -213,10 +213,11 @@ def _row_order(row: Row) -> tuple[tuple[float, ...], str, int]:
 
 def _kind(card: CardRecord, places: dict[str, Place]) -> str:
     """The kind of a card: which part a cloze hides, or which way a comparison asks."""
-    if card.note_type != CLOZE_NAME:
-        return f"comparison: {card.template.lower()}"
     place = places.get(card.guid)
-    return _CLOZE_KINDS.get(place.part.split("/")[0], "cloze") if place else "cloze"
+    # By the part the source gives the note, not the note type's name (a student may have renamed it).
+    if place is None or place.part.split("/")[0] in ("side", "perspective"):
+        return f"comparison: {card.template.lower()}" if card.note_type != CLOZE_NAME else "cloze"
+    return _CLOZE_KINDS.get(place.part.split("/")[0], "cloze")
 
 
 def _hardest(found: dict[str, Group]) -> tuple[tuple[str, Group], ...]:

@@ -140,7 +140,11 @@ def _inside(directory: str, path: str) -> str:
     """The file *path* names in *directory*, which it must not leave, even once links are followed."""
     full = os.path.join(directory, *path.split("/"))
     if not os.path.lexists(full):
-        raise _Refused("no such file in the source folder")
+        # The source's text is read as NFC; a file named on macOS is often NFD ("café" as "cafe" + accent).
+        decomposed = os.path.join(directory, *unicodedata.normalize("NFD", path).split("/"))
+        if not os.path.lexists(decomposed):
+            raise _Refused("no such file in the source folder")
+        full = decomposed
     root = os.path.realpath(directory)
     if os.path.commonpath([root, os.path.realpath(full)]) != root:
         raise _Refused("is a symbolic link that leads out of the source folder; keep media files inside it")
