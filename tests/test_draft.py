@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -96,3 +98,14 @@ def test_the_perspectives_are_left_for_the_author(tmp_path):
     config = (tmp_path / "essay_source" / "deckgen.yaml").read_text(encoding="utf-8")
     assert "DECIDE" in config and "first: First perspective" in config
     assert all("perspective: " not in line for line in config.splitlines() if not line.startswith("#"))
+
+
+def test_a_drafted_folder_has_the_permissions_of_any_new_folder(tmp_path):
+    """The draft is staged in a private temporary folder; the folder it becomes is not private (a trial's finding)."""
+    previous = os.umask(0o022)
+    try:
+        result = run("draft", str(ESSAY), "--out", str(tmp_path / "drafted"))
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(os.stat(tmp_path / "drafted").st_mode) == 0o755

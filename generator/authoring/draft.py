@@ -311,6 +311,13 @@ def _unmarked(text: str) -> str:
     return text.replace("{{", "").replace("}}", "")
 
 
+def _umask() -> int:
+    """The process's umask (it can only be read by setting it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _write_folder(folder: str, files: dict[str, str]) -> list[str]:
     """Write *files* into a new folder beside *folder*, then rename it into place: all or nothing."""
     parent = os.path.dirname(os.path.abspath(folder))
@@ -323,6 +330,7 @@ def _write_folder(folder: str, files: dict[str, str]) -> list[str]:
         for name, text in files.items():
             with open(os.path.join(staging, name), "w", encoding="utf-8") as handle:
                 handle.write(text)
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; a source folder is like any other
         if os.path.isdir(folder):
             os.rmdir(folder)  # empty (checked above): the staged folder takes its place
         os.rename(staging, folder)
