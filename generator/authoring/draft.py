@@ -287,24 +287,45 @@ def _topic_yaml(topic: _Topic, shown: str) -> str:
 
 
 def _item_yaml(item: _Item, shown: str) -> list[str]:
+    title = _unmarked(item.title) if item.title else ""
+    unasked: list[str] = []
     lines = [
         f"  # from {shown}:{item.line}",
         "  # DECIDE: `perspective: <id>` if this item belongs to one perspective",
         f"  - id: {item.id}",
     ]
-    if item.title:
-        lines.append(f"    title: {_q(_unmarked(item.title))}")
+    if title:
+        lines.append(f"    title: {_q(title)}")
     if item.explanation:
-        lines.append(f"    explanation: {_q(' '.join(item.explanation))}")
+        lines.append(f"    explanation: {_q(_unask(' '.join(item.explanation), title, unasked))}")
     if item.points:
         lines.append("    points:")
         keys: set[str] = set()
         for point in item.points:
             words = " ".join(_unmarked(point).split()[:4])
-            lines.append(f"      {_unique(slug_id(words, 40) or 'point', keys)}: {_q(point)}")
+            lines.append(f"      {_unique(slug_id(words, 40) or 'point', keys)}: {_q(_unask(point, title, unasked))}")
     if item.conclusion:
-        lines.append(f"    conclusion: {_q(' '.join(item.conclusion))}")
+        lines.append(f"    conclusion: {_q(_unask(' '.join(item.conclusion), title, unasked))}")
+    if unasked:  # said where the author looks: the mark is left out, not lost silently
+        terms = ", ".join(dict.fromkeys(unasked))
+        lines.insert(2, f"  # not asked: {terms} (the title shows it: a card would give it away)")
     return lines
+
+
+_MARK = re.compile(r"\{\{(.*?)\}\}")
+
+
+def _unask(text: str, title: str, unasked: list[str]) -> str:
+    """*text* without the marks of terms the title already shows (emphasis that repeats a heading)."""
+    shown = set(re.findall(r"\w+", title.lower()))
+
+    def keep(match: re.Match[str]) -> str:
+        if shown and set(re.findall(r"\w+", match[1].lower())) <= shown:
+            unasked.append(repr(match[1]))
+            return match[1]
+        return match[0]
+
+    return _MARK.sub(keep, text)
 
 
 def _unmarked(text: str) -> str:
