@@ -46,22 +46,24 @@ question: Which way of working is this?   # optional: asks it of each item with 
 # (every perspective, no two the same).  Cards ask each side from its
 # perspective, and the perspective from each side.
 comparisons:
-  - id: place
-    dimension: Where the work is done
-    question: "Where is {perspective} done?"   # optional; {perspective} is each name
-    which_question: Which way of working puts the work here?   # optional: the reverse question
+  - id: meeting
+    dimension: Meeting in person
+    question: "{perspective}: how often does the team meet in person?"   # optional; {perspective}: each name
+    which_question: Which way of working meets this often?   # optional: the reverse question
     sides:
-      remote: At home, or anywhere with a good connection
-      office: At the employer's shared workplace, every day
-      hybrid: Some days at the shared workplace, the rest elsewhere
+      remote: Rarely, at planned meetups a few times a year
+      office: Every working day, without planning it
+      hybrid: On fixed days each week
 
   - id: core-value
     dimension: Core value
+    question: "{perspective}: which value does it put first?"
+    which_question: Which way of working puts this value first?
     ask: both                  # optional: both (default), side or perspective
-    sides:
-      remote: Autonomy over place and time
-      office: Presence and a shared daily rhythm
-      hybrid: Flexibility with regular contact
+    sides:                     # quoted: each holds ': ', which YAML would read as a second key
+      remote: "Autonomy: you choose your place and your hours"
+      office: "Presence: everyone together, on one daily rhythm"
+      hybrid: "Balance: contact on some days, freedom on the rest"
 
 # Items state facts of one perspective (or of none).
 items:
@@ -85,14 +87,19 @@ items:
     perspective: hybrid
     title: Anchor days
     cue: The whole team comes in on the same fixed days
-    explanation: "Teams agree on fixed days together. Rule of thumb: plan the week around them."
+    explanation: >-
+      Teams agree on fixed days together. A trip in pays off only when
+      {{the people you need}} are in too.
     points:                    # key -> text; keys are ids, keep them stable
       meetings: Meetings and workshops go on the shared days   # not marked: context, on the back
-      solo: "{{Focused tasks}} wait for the other days"   # marked: one card (quoted: it starts with {{)
+      focus: Focused tasks wait for the other days
+
+  - id: trade-off              # no perspective: asked only through its mark
+    explanation: "Every way of working is a trade-off: remote work buys focus at the cost of {{contact}}."
 
   # An item that marks nothing is context: stated in the source, no card.
-  - id: trade-off
-    explanation: Every way of working trades some focus against some contact.
+  - id: mixing
+    explanation: Most people work in more than one of these ways over a career.
 """
 
 LESSONS = """\
@@ -111,22 +118,22 @@ items:
     perspective: remote
     title: Keeping in touch
     explanation: >-
-      Remote teams can schedule {{regular rituals}}, such as a weekly call or a
-      yearly meetup, to get the contact an office gives for free.
+      Remote teams get the contact an office gives for free by scheduling
+      {{regular rituals}}.
+    points:
+      examples: A weekly call, a yearly meetup   # unmarked: shown on the back, not asked
 
   - id: written-decisions
     perspective: office
-    title: Keeping others informed
+    title: Decisions in writing
     explanation: >-
-      Office teams can keep {{written decisions}}, so that people who were not
-      in the room can follow them.
+      Office teams can write decisions down, so that {{people who were not in
+      the room}} can follow them.
 
   - id: deliberate-days
     perspective: hybrid
     title: Choosing the day for the task
-    explanation: >-
-      Hybrid teams can match each task to a place: {{collaboration}} at the
-      workplace, concentration away from it.
+    explanation: "{{Collaboration}} belongs at the workplace, concentration away from it."   # quoted: starts with {{
 """
 
 
