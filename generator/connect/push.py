@@ -11,6 +11,7 @@ notes in place and keeps every card's history.  Standard library only.
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import urllib.error
@@ -108,20 +109,26 @@ def packages(out_dir: str) -> tuple[list[str], list[str]]:
     """
     found = sorted(p for p in glob.glob(os.path.join(glob.escape(out_dir), "*.apkg")) if os.path.isfile(p))
     built = _last_built(out_dir)
-    others = [p for p in found if built is not None and os.path.basename(p) not in built]
+    others = [p for p in found if built is not None and built.get(os.path.basename(p)) != _sha256(p)]
     found = [p for p in found if p not in others]
     if not found:
         raise DeckgenError(f"{out_dir}: no .apkg package to push; build them first with: deckgen build --out {out_dir}")
     return found, others
 
 
-def _last_built(out_dir: str) -> set[str] | None:
-    """The package names the last default build in *out_dir* wrote or kept (its cache), or None if unknown."""
+def _last_built(out_dir: str) -> dict[str, str] | None:
+    """Name -> SHA-256 of the packages the last default build in *out_dir* wrote or kept (its cache), or None."""
     try:
         with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
-            return {str(entry["name"]) for entry in json.load(handle)["files"]}
+            return {str(entry["name"]): str(entry["sha256"]) for entry in json.load(handle)["files"]}
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no cache (a custom build, or none yet): every package is pushed
+
+
+def _sha256(path: str) -> str:
+    """A package's SHA-256: one overwritten since (by a custom build of the same name) is not the built one."""
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
 
 
 def push(
