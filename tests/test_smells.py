@@ -175,3 +175,18 @@ def test_a_leak_names_the_words_as_written_and_the_context_line_that_shows_them(
         "(offices; the context line \"Offices and their plans\" shows office): it can be answered by reading",
         *UNUSED_DRINKS,
     ]
+
+
+def test_a_recipe_deck_that_selects_nothing_is_a_warning(tmp_path):
+    """The command line refuses a selection of nothing; a recipe's deck of nothing is at least said (a review's finding)."""
+    shutil.copytree(BUNDLED_SOURCE, tmp_path / "cards_source")
+    recipe = tmp_path / "course.yaml"
+    recipe.write_text(
+        "source: cards_source\ndecks:\n  - name: Week 1\n    topics: [foundations]\n"
+        "  - name: Week 2\n    tags: [no-such-tag]\n",
+        encoding="utf-8",
+    )
+    result = run("build", "--recipe", str(recipe), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert f"{recipe}:5: decks[1]: warning: deck 'Week 2' selects no note: no package is written for it" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.apkg")) == ["week-1.apkg"]

@@ -242,8 +242,17 @@ def _custom_packages(
             notes=len(selected), cards=sum(n.new_cards for n in selected),
             changes=Changes.count(settled.kinds[n.key] for n in selected), entries={}, warnings=(),
         ))
-    warnings = (*card_smells(context.source, notes), *_shared_notes(chosen))
+    warnings = (*card_smells(context.source, notes), *_shared_notes(chosen), *_empty_decks(chosen))
     return packages, settled.lock, warnings
+
+
+def _empty_decks(packages: Sequence[tuple[DeckRequest, Sequence[NoteSpec]]]) -> Iterable[Problem]:
+    """A recipe's deck that selects no note: nothing is written for it, which the author should hear."""
+    for request, notes in packages:
+        if not notes and request.origin is not None:
+            yield request.origin.problem(
+                f"{WARNING}deck {request.deck_name or request.file!r} selects no note: no package is written for it"
+            )
 
 
 def _shared_notes(packages: Sequence[tuple[DeckRequest, Sequence[NoteSpec]]]) -> Iterable[Problem]:
