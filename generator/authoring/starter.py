@@ -88,8 +88,8 @@ items:
     title: Anchor days
     cue: The whole team comes in on the same fixed days
     explanation: >-
-      Teams agree on fixed days together. A trip in pays off only when
-      {{the people you need}} are in too.
+      Teams agree on fixed days together, because a trip to the workplace pays
+      off only when {{the people you need}} are there too.
     points:                    # key -> text; keys are ids, keep them stable
       meetings: Meetings and workshops go on the shared days   # not marked: context, on the back
       focus: Focused tasks wait for the other days
