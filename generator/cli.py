@@ -61,8 +61,9 @@ def _run(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 
 
 def _echo_problems(problems: Iterable[Problem]) -> None:
-    for problem in problems:
-        click.echo(str(problem), err=True)
+    lines = "".join(f"{problem}\n" for problem in problems)
+    if lines:  # one write: a large source can have tens of thousands of warnings
+        click.echo(lines, err=True, nl=False)
 
 
 # --- options shared by several commands ---------------------------------------

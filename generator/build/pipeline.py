@@ -493,14 +493,16 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
     # A default build's smells are its topics' and the source's own (see _make_packages), named
     # as this build names its files (the same bytes may have been built from a copied folder).
     found = [*own, *(w for record in records.values() for w in record.warnings)]
-    warnings = tuple(sorted((_moved(w, str(cached["source"]), source_dir) for w in found), key=_order))
+    if str(cached["source"]) != source_dir:
+        found = [_moved(w, str(cached["source"]), source_dir) for w in found]
+    warnings = tuple(sorted(found, key=_order))
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
     return BuildReport(files, lock_path, warnings, stale, tuple(str(topic) for topic in cached.get("empty", ())))
 
 
 def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:
     """*problem* located in *new_dir* if it was in *old_dir* (the source folder the cache was built from)."""
-    if os.path.dirname(problem.file) != old_dir.rstrip(os.sep) or old_dir == new_dir:
+    if os.path.dirname(problem.file) != old_dir.rstrip(os.sep):
         return problem
     return replace(problem, file=os.path.join(new_dir, os.path.basename(problem.file)))
 
