@@ -17,13 +17,13 @@ import os
 import stat
 import sys
 from collections.abc import Iterable, Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from generator import __version__
+from generator.anki.package import GENANKI_VERSION
 from generator.source.yamlread import MAX_FILE_BYTES
 
 CACHE_NAME = ".deckgen-cache.json"
@@ -34,7 +34,7 @@ _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 def code_digest() -> str:
     """A hash of deckgen's version and every module of its code, released or not."""
     # The libraries that shape a package's bytes count as code too.
-    versions = f"python {sys.version}; genanki {metadata.version('genanki')}; pyyaml {yaml.__version__}"
+    versions = f"python {sys.version}; genanki {GENANKI_VERSION}; pyyaml {yaml.__version__}"
     digest = hashlib.sha256(f"deckgen {__version__}\n{versions}\n".encode())
     for path in sorted(_PACKAGE_ROOT.rglob("*.py")):
         digest.update(f"{path.relative_to(_PACKAGE_ROOT)}\x00".encode() + hashlib.sha256(path.read_bytes()).digest())
