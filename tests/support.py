@@ -6,7 +6,11 @@ which holds only pytest fixtures).
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_SOURCE = ROOT / "cards_source"
@@ -141,3 +145,13 @@ ESSAY_HEADINGS = [
     "In Self-Development",
     "The Bottom Line",
 ]
+
+
+def chromium() -> str:
+    """Chromium's path; skip without it, except on CI (CI is set), where it must be installed."""
+    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed, and CI is set: install Debian's chromium package")
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    return path

@@ -19,7 +19,7 @@ from generator.build.preview import write_preview
 from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON, COMPARISON_FIELDS, NoteSpec
 
 from .ankitools import import_package, open_collection, rendered_cards
-from .support import BUNDLED_SOURCE, write_source
+from .support import BUNDLED_SOURCE, chromium, write_source
 
 # --- reading the page ----------------------------------------------------------
 
@@ -337,16 +337,6 @@ SHOTS = {  # name: (width, height, fragment)
     "phone-light": (390, 844, "?night=0"),
     "phone-night": (390, 844, "?night=1"),
 }
-
-
-def chromium() -> str:
-    """Chromium's path; skip without it, except on CI (CI is set), where it must be installed."""
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed, and CI is set: install Debian's chromium package")
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
-    return path
 
 
 def run_chromium(binary: str, profile: Path, *args: str) -> str:

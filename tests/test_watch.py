@@ -32,7 +32,7 @@ from generator.build.preview import write_preview
 from generator.cli import main
 from generator.errors import ContentError, DeckgenError
 
-from .support import ROOT, V1, write_source
+from .support import ROOT, V1, chromium, write_source
 
 DEADLINE = 60.0
 """Seconds any wait may take before a test fails: generous, as the waits poll."""
@@ -303,16 +303,6 @@ CHROMIUM_FLAGS = (
     "--disable-sync", "--no-first-run", "--hide-scrollbars", "--mute-audio", "--window-size=1280,1000",
     "--remote-debugging-port=0",  # Chromium picks a free port and writes it to DevToolsActivePort
 )
-
-
-def chromium() -> str:
-    """Chromium's path; skip without it, except on CI (CI is set), where it must be installed."""
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed, and CI is set: install Debian's chromium package")
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
-    return path
 
 
 class DevTools:
