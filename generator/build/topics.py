@@ -118,7 +118,7 @@ def _reuse(context: Context, name: str) -> Package | None:
     """The package the last build made for topic *name*, if nothing it depends on has changed."""
     record = context.records.get(name)
     topic = _topic(context, name)
-    if record is None or context.file_format != "apkg":
+    if record is None or topic is None or context.file_format != "apkg":
         return None
     owned = context.owned.get(name, ())
     if _taken_elsewhere(context, name, owned):
@@ -137,8 +137,9 @@ def _reuse(context: Context, name: str) -> Package | None:
     )
 
 
-def _topic(context: Context, name: str) -> Topic:
-    return next(topic for topic in context.source.topics if topic.id == name)
+def _topic(context: Context, name: str) -> Topic | None:
+    """The source's topic *name*; None for a topic gone from the source that still owns lock entries."""
+    return next((topic for topic in context.source.topics if topic.id == name), None)
 
 
 def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package | ContentError]:
@@ -179,7 +180,7 @@ def _build_shared(name: str) -> Package | ContentError:
 
 def _build_one(context: Context, name: str) -> Package | ContentError:
     """One topic's package, or the lock problems that stop it (gathered with every other topic's)."""
-    topic = next((t for t in context.source.topics if t.id == name), None)
+    topic = _topic(context, name)
     try:
         notes = study_order(list(topic_notes(context.source, topic))) if topic else []
         warnings = tuple(topic_smells(context.source, topic, notes)) if topic else ()
@@ -197,7 +198,7 @@ def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple
     everything = notes + retired
     times = {**live.times, **gone.times}
     data = encode(context, everything, times) if everything else None
-    topic = next((t for t in context.source.topics if t.id == name), None)
+    topic = _topic(context, name)
     return Package(
         file=name,
         data=data,
@@ -220,11 +221,7 @@ def _taken_elsewhere(context: Context, name: str, owned: Sequence[str]) -> bool:
     input of this topic shows, so the topic is built again.
     """
     memo: dict[str, set[str]] = {}
-    for key in owned:
-        home = context.homes.get(key_parts(key)[1], name)
-        if home != name and key in _keys_of(context, home, memo):
-            return True
-    return False
+    return any(_made_elsewhere(context, name, key, memo) for key in owned)
 
 
 def _removed(context: Context, name: str, built: set[str]) -> list[str]:
@@ -234,20 +231,22 @@ def _removed(context: Context, name: str, built: set[str]) -> list[str]:
     still makes the note; its tombstone, if any, stays where students' notes
     were built (the same package as before the move).
     """
-    elsewhere: dict[str, set[str]] = {}
-    removed = []
-    for key in context.owned.get(name, ()):
-        home = context.homes.get(key_parts(key)[1], name)
-        if key in built or (home != name and key in _keys_of(context, home, elsewhere)):
-            continue
-        removed.append(key)
-    return removed
+    memo: dict[str, set[str]] = {}
+    return [
+        key for key in context.owned.get(name, ()) if key not in built and not _made_elsewhere(context, name, key, memo)
+    ]
+
+
+def _made_elsewhere(context: Context, name: str, key: str, memo: dict[str, set[str]]) -> bool:
+    """True if the note *key*, last built in topic *name*, is made by the topic that holds its item now."""
+    home = context.homes.get(key_parts(key)[1], name)
+    return home != name and key in _keys_of(context, home, memo)
 
 
 def _keys_of(context: Context, topic_id: str, memo: dict[str, set[str]]) -> set[str]:
     if topic_id not in memo:
-        topic = next(t for t in context.source.topics if t.id == topic_id)
-        memo[topic_id] = {note.key for note in topic_notes(context.source, topic)}
+        topic = _topic(context, topic_id)
+        memo[topic_id] = {note.key for note in topic_notes(context.source, topic)} if topic else set()
     return memo[topic_id]
 
 
