@@ -61,16 +61,25 @@ def current_inputs(paths: Iterable[str]) -> list[tuple[str, str]]:
     return [(os.path.basename(path), sha256(_regular_file_bytes(path))) for path in paths]
 
 
-def current_media(source_dir: str, out_dir: str) -> list[tuple[str, str]]:
-    """The media files the last build in *out_dir* read (by declared path), with the SHA-256 of their bytes now.
+def read_cache(out_dir: str) -> dict[str, Any] | None:
+    """The cache the last build left in *out_dir*, as read (read once: it can hold many warnings), or None."""
+    try:
+        with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
+            data = json.load(handle)  # not checked here: a wrong shape fails where it is used
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def current_media(source_dir: str, cache: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The media files the last build read (by declared path, from its *cache*), with the SHA-256 of their bytes now.
 
     Raises OSError if one cannot be read: the full build will say why.
     """
     try:
-        with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
-            paths = [str(path) for path in json.load(handle)["media"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []  # no cache to compare with: cached_build finds none either
+        paths = [str(path) for path in cache["media"]]
+    except (KeyError, TypeError):
+        return []  # a cache we cannot read: cached_build refuses it too
     return [(path, sha256(_regular_file_bytes(os.path.join(source_dir, path)))) for path in paths]
 
 
@@ -103,11 +112,9 @@ def cache_text(key: str, valid_until: int | None, sections: Mapping[str, object]
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
-def cached_build(out_dir: str, key: str, now: int) -> dict[str, Any] | None:
-    """The recorded build (``files``, ``topics``) if the cache in *out_dir* is for *key*, valid and intact."""
+def cached_build(data: Mapping[str, Any], out_dir: str, key: str, now: int) -> Mapping[str, Any] | None:
+    """The recorded build *data* (the cache of *out_dir*) if it is for *key*, valid, and its packages intact."""
     try:
-        with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
-            data: dict[str, Any] = json.load(handle)  # not checked: a wrong shape fails below, as TypeError
         if data["fingerprint"] != key:
             return None
         if data["valid_until"] is not None and now > data["valid_until"]:

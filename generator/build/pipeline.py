@@ -14,9 +14,18 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from generator.anki.smells import WARNING, card_smells, source_smells
-from generator.build.cache import CACHE_NAME, cache_text, cached_build, current_inputs, current_media, fingerprint
+from generator.build.cache import (
+    CACHE_NAME,
+    cache_text,
+    cached_build,
+    current_inputs,
+    current_media,
+    fingerprint,
+    read_cache,
+)
 from generator.build.formats import FORMATS, FileFormat
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.build.lock import (
@@ -32,7 +41,7 @@ from generator.build.lock import (
     read_lock_bytes,
     resolve,
 )
-from generator.build.reuse import parse_records, read_records, records_data
+from generator.build.reuse import cached_records, parse_records, records_data
 from generator.build.topics import Context, Package, build_topics, default_jobs, encode, homes, lock_owners, settle
 from generator.cards.notes import NoteSpec, build_notes
 from generator.cards.recipe import Recipe, check_recipe
@@ -166,6 +175,8 @@ class _Job:
     out_dir: str = ""
     reuse: bool = False
     """Reuse the packages of unchanged topics (a default .apkg build or plan)."""
+    cache: Mapping[str, Any] | None = None
+    """The cache the last build left in the out folder, read once (see :func:`generator.build.cache.read_cache`)."""
 
 
 @contextlib.contextmanager
@@ -205,7 +216,7 @@ def _make_packages(job: _Job) -> _Made:
     context = Context(
         source=source, lock=lock, schemas=schemas, now=job.now, type_times=types.note_type_times,
         owned=lock_owners(lock), homes=homes(source), file_format=job.file_format,
-        records=read_records(job.out_dir) if job.reuse else {}, out_dir=job.out_dir,
+        records=cached_records(job.cache) if job.reuse else {}, out_dir=job.out_dir,
     )
     if job.requests is None:
         packages = build_topics(context, job.jobs, job.progress)
@@ -326,7 +337,7 @@ def plan(
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=build_time() if timestamp is None else timestamp,
         requests=requests, file_format=None, strict=strict, jobs=jobs or default_jobs(),
-        out_dir=out_dir, reuse=requests is None,
+        out_dir=out_dir, reuse=requests is None, cache=read_cache(out_dir) if requests is None else None,
     )
     made = _make(job)
     _check_selected(made)  # as build does: a plan of nothing is the same mistake
@@ -362,14 +373,15 @@ def build(
     lock_path = lock_path or default_lock_path(source_dir)
     recover(os.path.dirname(os.path.abspath(lock_path)), out_dir)  # an interrupted build is finished or undone first
     cacheable = requests is None and file_format == "apkg"
-    cached = _cached_report(source_dir, out_dir, lock_path, now) if cacheable else None
+    cache = read_cache(out_dir) if cacheable else None
+    cached = _cached_report(source_dir, out_dir, lock_path, now, cache) if cache is not None else None
     if cached is not None:
         if strict and cached.warnings:
             raise ContentError(list(cached.warnings))
         return cached
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=now, requests=requests, file_format=file_format,
-        strict=strict, jobs=jobs or default_jobs(), progress=progress, out_dir=out_dir, reuse=cacheable,
+        strict=strict, jobs=jobs or default_jobs(), progress=progress, out_dir=out_dir, reuse=cacheable, cache=cache,
     )
     made = _make(job)
     _check_selected(made)
@@ -462,8 +474,10 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
     return cache_text(key, min(expiries, default=None), sections).encode("utf-8")
 
 
-def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> BuildReport | None:
-    """The report of the last build if nothing it depends on has changed since, else None."""
+def _cached_report(
+    source_dir: str, out_dir: str, lock_path: str, now: int, cache: Mapping[str, Any]
+) -> BuildReport | None:
+    """The report of the last build (its *cache*) if nothing it depends on has changed since, else None."""
     lock_bytes: bytes | None = None
     if os.path.lexists(lock_path):
         try:
@@ -471,11 +485,11 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int) -> B
         except ContentError:
             return None
     try:
-        inputs = current_inputs(input_files(source_dir)) + current_media(source_dir, out_dir)
+        inputs = current_inputs(input_files(source_dir)) + current_media(source_dir, cache)
         key = fingerprint(inputs, lock_bytes)
     except OSError:
         return None  # let the full build say what is wrong
-    cached = cached_build(out_dir, key, now)
+    cached = cached_build(cache, out_dir, key, now)
     if cached is None:
         return None
     try:

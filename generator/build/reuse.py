@@ -15,13 +15,12 @@ read or trusted is simply not used.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator.build.cache import CACHE_NAME, code_digest
+from generator.build.cache import code_digest
 from generator.build.lock import REMOVED_RETENTION_SECONDS, Changes, LockedNote
 from generator.errors import Problem
 from generator.source.content import Source, Topic
@@ -70,12 +69,11 @@ def fingerprint(
     return digest.hexdigest()
 
 
-def read_records(out_dir: str) -> dict[str, Record]:
-    """The records of the last build in *out_dir*; none if there are none or they cannot be read."""
+def cached_records(cache: Mapping[str, Any] | None) -> dict[str, Record]:
+    """The records in the last build's *cache* (see :func:`generator.build.cache.read_cache`); none if unreadable."""
     try:
-        with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
-            return parse_records(json.load(handle)["topics"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return parse_records(cache["topics"]) if cache is not None else {}
+    except (ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
