@@ -64,7 +64,7 @@ def card_smells(source: Source, notes: Sequence[NoteSpec]) -> list[Problem]:
     for note in notes:
         by_topic[note.topic].append(note)
     problems = [p for topic in source.topics for p in topic_smells(source, topic, by_topic[topic.id])]
-    return sorted(set(problems + source_smells(source)), key=_problem_order)
+    return sorted(set(problems + source_smells(source)), )
 
 
 def source_smells(source: Source) -> list[Problem]:
@@ -98,11 +98,7 @@ def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> lis
     problems.extend(_sibling_answers(cards))
     problems.extend(_back_to_back(notes))
     problems.extend(_comparison_sides(source, topic))
-    return sorted(set(problems), key=_problem_order)
-
-
-def _problem_order(problem: Problem) -> tuple[str, int, str, str]:
-    return (problem.file, problem.line, problem.where, problem.message)
+    return sorted(set(problems), )
 
 
 def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:

@@ -222,17 +222,13 @@ def _make_packages(job: _Job) -> _Made:
         packages = build_topics(context, job.jobs, job.progress)
         entries = {key: entry for package in packages for key, entry in package.entries.items()}
         new_lock = Lock(entries, types.lock.note_types)
-        warnings = tuple(sorted([*source_smells(source), *(w for p in packages for w in p.warnings)], key=_order))
+        warnings = tuple(sorted([*source_smells(source), *(w for p in packages for w in p.warnings)]))
     else:
         packages, new_lock, warnings = _custom_packages(context, job.requests(source))
     if job.strict and warnings:
         raise ContentError(list(warnings))
     text = dump_lock(new_lock)
     return _Made(source=source, packages=tuple(packages), lock_text=text, lock=new_lock, warnings=warnings)
-
-
-def _order(problem: Problem) -> tuple[str, int, str, str]:
-    return (problem.file, problem.line, problem.where, problem.message)
 
 
 def _custom_packages(
@@ -509,7 +505,7 @@ def _cached_report(
     found = [*own, *(w for record in records.values() for w in record.warnings)]
     if str(cached["source"]) != source_dir:
         found = [_moved(w, str(cached["source"]), source_dir) for w in found]
-    warnings = tuple(sorted(found, key=_order))
+    warnings = tuple(sorted(found))
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
     return BuildReport(files, lock_path, warnings, stale, tuple(str(topic) for topic in cached.get("empty", ())))
 
