@@ -11,7 +11,6 @@ notes in place and keeps every card's history.  Standard library only.
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import os
 import urllib.error
@@ -19,7 +18,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 
-from generator.build.cache import CACHE_NAME
+from generator.build.cache import read_cache, sha256
 from generator.errors import DeckgenError, printable
 
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -118,17 +117,17 @@ def packages(out_dir: str) -> tuple[list[str], list[str]]:
 
 def _last_built(out_dir: str) -> dict[str, str] | None:
     """Name -> SHA-256 of the packages the last default build in *out_dir* wrote or kept (its cache), or None."""
+    cache = read_cache(out_dir)
     try:
-        with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
-            return {str(entry["name"]): str(entry["sha256"]) for entry in json.load(handle)["files"]}
-    except (OSError, ValueError, KeyError, TypeError):
+        return {str(entry["name"]): str(entry["sha256"]) for entry in cache["files"]} if cache else None
+    except (KeyError, TypeError):
         return None  # no cache (a custom build, or none yet): every package is pushed
 
 
 def _sha256(path: str) -> str:
     """A package's SHA-256: one overwritten since (by a custom build of the same name) is not the built one."""
     with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+        return sha256(handle.read())
 
 
 def push(
