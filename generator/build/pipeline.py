@@ -246,7 +246,7 @@ def _custom_packages(
         data = encode(context, selected, settled.times) if selected else None
         packages.append(Package(
             file=request.file, data=data, decks=tuple(dict.fromkeys(n.deck for n in selected)),
-            notes=len(selected), cards=sum(n.new_cards for n in selected),
+            notes=len(selected), cards=sum(n.cards for n in selected),
             changes=Changes.count(settled.kinds[n.key] for n in selected), entries={}, warnings=(),
         ))
     warnings = (*card_smells(context.source, notes), *_shared_notes(chosen), *_empty_decks(chosen))
