@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 
 from generator.build.cache import read_cache, sha256
+from generator.build.journal import recover
 from generator.errors import DeckgenError, printable
 
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -139,6 +140,7 @@ def push(
 ) -> Sequence[str]:
     """Import every package of *out_dir* into the Anki behind *url*; call *pushed* after each one."""
     client = AnkiConnect(url, key)  # a bad --url first: it is the same mistake whatever is built
+    recover(out_dir, command="push")  # a build killed mid-commit: finished or undone before a package is read
     paths, others = packages(out_dir)
     if skipped is not None:
         for path in others:
