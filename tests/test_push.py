@@ -23,7 +23,7 @@ from generator.connect.push import NOT_RUNNING
 
 from .ankiconnect import FakeAnkiConnect, serve
 from .ankitools import open_collection, study_everything
-from .support import T1, T2, V1, write_source
+from .support import T1, T2, V1, killed_build, write_source
 
 
 @pytest.fixture
@@ -155,3 +155,32 @@ def test_a_package_the_last_build_did_not_write_is_not_pushed(tmp_path):
             assert [r["params"]["path"] for r in server.requests if r["action"] == "importPackage"] == [str(out / "basics.apkg")]
     finally:
         col.close()
+
+
+@pytest.mark.parametrize(
+    ("step", "suffix", "sent"),
+    [
+        ("replace", ".apkg", "new"),  # killed after its commit point: one package renamed, one not
+        ("fsync", ".deckgen-more.apkg.tmp", "old"),  # killed while staging: nothing was replaced
+    ],
+)
+def test_push_after_a_killed_build_sends_one_whole_build(tmp_path, anki, step, suffix, sent):
+    """push finishes or undoes the interrupted commit first: every package of one build, never a mix."""
+    col, server = anki
+    source = write_source(tmp_path / "src", V1)
+    more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: more-")
+    (source / "more.yaml").write_text(more, encoding="utf-8")
+    out = tmp_path / "decks"
+    build(str(source), str(out), timestamp=T1)
+    for name in ("basics.yaml", "more.yaml"):
+        path = source / name
+        path.write_text(path.read_text(encoding="utf-8").replace("Pour {{hot water}}", "Pour {{hot}} water"))
+    killed = killed_build(step, suffix, 2 if step == "replace" else 1, "--source", str(source), "--out", str(out))
+    assert killed.returncode < 0, killed.stderr
+    result = push(out, server.url)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # every package is the last build's: none skipped
+    assert result.stdout.splitlines()[-1] == f"Pushed 2 packages to Anki at {server.url}."
+    text = " ".join(field for nid in col.find_notes("") for field in col.get_note(nid).fields)
+    pours = {"new": text.count("{{c1::hot}} water"), "old": text.count("{{c1::hot water}}")}
+    assert pours[sent] == 2 and sum(pours.values()) == 2, pours  # both topics, from the same build

@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 
 from generator.build.cache import read_cache, sha256
+from generator.build.journal import recover
 from generator.connect.notices import Marked, mark_removed, removed_notes
 from generator.errors import DeckgenError, printable
 
@@ -145,6 +146,7 @@ def push(
     :mod:`generator.connect.notices`) and call *marked* with what it did.
     """
     client = AnkiConnect(url, key)  # a bad --url first: it is the same mistake whatever is built
+    recover(out_dir, command="push")  # a build killed mid-commit: finished or undone before a package is read
     paths, others = packages(out_dir)
     if skipped is not None:
         for path in others:
