@@ -91,6 +91,16 @@ def test_a_tag_merely_beside_the_reserved_one_is_built(project):
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.parametrize("name", ["", " ", "\t  "])
+@pytest.mark.parametrize("command", ["build", "plan"])
+def test_an_empty_deck_name_is_a_usage_error_not_a_default_build(project, command, name):
+    """Issue 16: '--deck-name ""' is falsy, and used to build the default decks without a word."""
+    before = entries(project)
+    result = invoke(command, "--source", "src", "--deck-name", name)
+    assert_one_line_error(result, 2, "Invalid value for '--deck-name': a deck name may not be empty")
+    assert entries(project) == before
+
+
 @pytest.mark.parametrize("key", ["extra_tags", "tags"])
 def test_reserved_tag_in_a_recipe_is_located(project, key):
     recipe = project / "course.yaml"
