@@ -13,16 +13,22 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
+import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 
 import pytest
 from click.testing import CliRunner
 
+import generator
 from generator.anki.csvexport import csv_bytes
-from generator.cards.notes import NoteSpec, build_notes
+from generator.anki.smells import card_smells
+from generator.cards.notes import MAX_LISTED, NoteSpec, build_notes
 from generator.cards.selection import Selection, custom_request
 from generator.cli import main
 from generator.errors import DeckgenError
@@ -356,6 +362,76 @@ def test_every_starter_passes_a_strict_check(tmp_path, monkeypatch, args):
     result = CliRunner().invoke(main, ["check", "--strict", "--source", args[0]])
     assert result.exit_code == 0, result.output
     assert "warning" not in result.output
+
+
+# --- issue 16: one item of many marked points ----------------------------------------
+
+
+def _many_points(folder: Path, count: int) -> Path:
+    """A source of one item with *count* marked points."""
+    points = "".join(f"      p{i}: Point {i} is about {{{{term {i}}}}}\n" for i in range(count))
+    item = '  - id: big\n    title: "{{Big}}"\n    points:\n'
+    return write_source(folder, f"topic: basics\nname: Basics\nitems:\n{item}{points}")
+
+
+def _lines_run(work: Callable[[], object]) -> int:
+    """Lines of deckgen's own code that *work* executes: a measure of work that no machine's speed changes."""
+    root = str(Path(generator.__file__).parent)
+    count = 0
+
+    def local(frame: FrameType, event: str, arg: object) -> Callable[..., object]:
+        nonlocal count
+        count += event == "line"
+        return local
+
+    def enter(frame: FrameType, event: str, arg: object) -> Callable[..., object] | None:
+        return local if frame.f_code.co_filename.startswith(root) else None
+
+    sys.settrace(enter)
+    try:
+        work()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_an_item_of_many_marked_points_is_linear_work(tmp_path):
+    """Every back listed every other point, and smells compared every pair: N² (20 s at 5,000 points).
+
+    Three times the points must be about three times the work (it was nine);
+    benchmarks/points.py times it.
+    """
+
+    def work(count: int) -> int:
+        source = load_source(str(_many_points(tmp_path / str(count), count)))
+        return _lines_run(lambda: card_smells(source, build_notes(source)))
+
+    small, large = work(200), work(600)
+    assert large < 3.5 * small, (small, large)
+
+
+def test_a_back_lists_a_window_of_an_item_of_many_points(tmp_path):
+    notes = build_notes(load_source(str(_many_points(tmp_path / "src", 200))))
+    extras = {note.part: note.field("Extra") for note in notes}
+    assert len(extras) == 201  # the title, and each point
+    assert max(extra.count("<li") for extra in extras.values()) == MAX_LISTED + 2
+    listed = re.findall(r"<li[^>]*>(.*?)</li>", extras["point/p100"])
+    start = 100 - MAX_LISTED // 2
+    assert listed == [
+        f"… {start} earlier points",
+        *(f"Point {i} is about <b>term {i}</b>" for i in range(start, start + MAX_LISTED + 1) if i != 100),
+        f"… {200 - start - MAX_LISTED - 1} more points",
+    ]
+    assert re.findall(r"<li[^>]*>(.*?)</li>", extras["point/p0"])[-1] == f"… {200 - MAX_LISTED - 1} more points"
+    assert re.findall(r"<li[^>]*>(.*?)</li>", extras["point/p199"])[0] == f"… {200 - MAX_LISTED - 1} earlier points"
+    assert re.findall(r"<li[^>]*>(.*?)</li>", extras["title"])[-1] == f"… {200 - MAX_LISTED} more points"
+    assert sum(len(field) for note in notes for field in note.fields) < 2_000 * len(notes)
+
+
+def test_an_item_of_few_points_lists_every_other_point(tmp_path):
+    notes = build_notes(load_source(str(_many_points(tmp_path / "src", MAX_LISTED + 1))))
+    extra = next(note.field("Extra") for note in notes if note.part == "point/p7")
+    assert extra.count("<li>") == MAX_LISTED and "more" not in extra and "Point 7 " not in extra
 
 
 # --- rough edges of issue 9 -----------------------------------------------------
