@@ -236,3 +236,36 @@ def test_any_text_drafts_into_a_source_that_passes_check_or_is_refused_in_one_li
     assert result.exit_code == 0, result.output
     checked = run("check", "--source", str(folder / "drafted"))
     assert checked.exit_code == 0, (blocks, checked.output)
+
+
+# --- issue 16: whatever the title, `deckgen new` writes a starter that passes check -----------
+
+
+@pytest.mark.parametrize(
+    ("title", "kept", "deck"),
+    [
+        ("{{x}}", "{x}", "{x}"),
+        ("Tea::", "Tea::", "Tea"),
+        ("=1+1", "=1+1", "1+1"),
+        ("-x", "-x", "x"),
+        ("@x", "@x", "x"),
+        ("T" * 250, "T" * 250, "T" * 200),
+        ('"Quoted" \\ 1989', '"Quoted" \\ 1989', '"Quoted" \\ 1989'),
+        ("Null", "Null", "Null"),
+        ("::", "::", "My deck"),
+        ("Tab\there\x7f", "Tab here", "Tab here"),
+    ],
+)
+def test_new_with_any_title_writes_a_starter_that_passes_check(tmp_path, title, kept, deck):
+    result = run("new", str(tmp_path / "course"), "--title", title)
+    assert result.exit_code == 0, result.output
+    assert run("check", "--source", str(tmp_path / "course")).exit_code == 0
+    source = load_source(str(tmp_path / "course"))
+    assert (source.title, source.deck) == (kept, deck)
+
+
+@pytest.mark.parametrize("title", ["", " ", "\t\x7f"])
+def test_new_refuses_a_blank_title_in_one_line(tmp_path, title):
+    result = run("new", str(tmp_path / "course"), "--title", title)
+    assert result.exit_code == 1 and not (tmp_path / "course").exists()
+    assert result.stderr == f"Error: --title {title!r} is blank: give a title with at least one visible character\n"
