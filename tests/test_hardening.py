@@ -374,6 +374,14 @@ def _many_points(folder: Path, count: int) -> Path:
     return write_source(folder, f"topic: basics\nname: Basics\nitems:\n{item}{points}")
 
 
+def _many_terms(folder: Path, count: int) -> Path:
+    """A source of one item whose explanation has *count* sentences, each with a key term, and 40 points."""
+    said = " ".join(f"Sentence {i} names {{{{term {i}}}}}." for i in range(count))
+    points = "".join(f"      p{i}: Point {i}\n" for i in range(40))
+    item = f'  - id: big\n    title: Big\n    explanation: "{said}"\n    points:\n{points}'
+    return write_source(folder, f"topic: basics\nname: Basics\nitems:\n{item}")
+
+
 def _lines_run(work: Callable[[], object]) -> int:
     """Lines of deckgen's own code that *work* executes: a measure of work that no machine's speed changes."""
     root = str(Path(generator.__file__).parent)
@@ -402,12 +410,13 @@ def test_an_item_of_many_marked_points_is_linear_work(tmp_path):
     benchmarks/points.py times it.
     """
 
-    def work(count: int) -> int:
-        source = load_source(str(_many_points(tmp_path / str(count), count)))
+    def work(make: Callable[[Path, int], Path], count: int) -> int:
+        source = load_source(str(make(tmp_path / f"{make.__name__}{count}", count)))
         return _lines_run(lambda: card_smells(source, build_notes(source)))
 
-    small, large = work(200), work(600)
-    assert large < 3.5 * small, (small, large)
+    for make in (_many_points, _many_terms):  # marked points, and key terms of one explanation
+        small, large = work(make, 200), work(make, 600)
+        assert large < 3.5 * small, (make.__name__, small, large)
 
 
 def test_a_back_lists_a_window_of_an_item_of_many_points(tmp_path):
@@ -426,6 +435,18 @@ def test_a_back_lists_a_window_of_an_item_of_many_points(tmp_path):
     assert re.findall(r"<li[^>]*>(.*?)</li>", extras["point/p199"])[0] == f"… {200 - MAX_LISTED - 1} earlier points"
     assert re.findall(r"<li[^>]*>(.*?)</li>", extras["title"])[-1] == f"… {200 - MAX_LISTED} more points"
     assert sum(len(field) for note in notes for field in note.fields) < 2_000 * len(notes)
+
+
+def test_a_back_shows_a_window_of_a_long_explanation(tmp_path):
+    notes = build_notes(load_source(str(_many_terms(tmp_path / "src", 200))))
+    extras = {note.part: note.field("Extra") for note in notes}
+    body = re.search(r'<div class="body">(.*?)</div>', extras["term/explanation/term-100"])
+    assert body is not None
+    start = 100 - MAX_LISTED // 2
+    shown = [f"Sentence {i} names <b>term {i}</b>." for i in range(start, start + MAX_LISTED + 1) if i != 100]
+    assert body[1] == "… " + " ".join(shown) + " …"
+    assert extras["term/explanation/term-100"].count("<li") == MAX_LISTED + 1  # the first 30 points, "… 10 more"
+    assert sum(len(field) for note in notes for field in note.fields) < 5_000 * len(notes)
 
 
 def test_an_item_of_few_points_lists_every_other_point(tmp_path):
