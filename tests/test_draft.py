@@ -269,3 +269,13 @@ def test_new_refuses_a_blank_title_in_one_line(tmp_path, title):
     result = run("new", str(tmp_path / "course"), "--title", title)
     assert result.exit_code == 1 and not (tmp_path / "course").exists()
     assert result.stderr == f"Error: --title {title!r} is blank: give a title with at least one visible character\n"
+
+
+def test_a_file_name_with_a_line_break_stays_inside_its_comments(tmp_path):
+    essay = tmp_path / "notes\nid: injected\u2028.md"
+    essay.write_text("## One\n\nSome *text*.\n", encoding="utf-8")
+    result = run("draft", str(essay), "--out", str(tmp_path / "drafted"))
+    assert result.exit_code == 0, result.output
+    assert run("check", "--source", str(tmp_path / "drafted")).exit_code == 0
+    config = (tmp_path / "drafted" / "deckgen.yaml").read_text(encoding="utf-8")
+    assert "from notes?id: injected?.md." in config and load_source(str(tmp_path / "drafted")).id == "notes-id-injected"
