@@ -45,7 +45,7 @@ class MediaFile:
     path: str
     """As declared: relative to the source folder, '/' between folders."""
     name: str
-    """Its name in a package and in a student's media folder: ``<stem>-<hash8>.<ext>``."""
+    """Its name in a package and in a student's media folder: ``<stem>-<hash>.<ext>`` (see media.packaged_name)."""
     kind: str
     """``image`` or ``audio``."""
     mime: str
