@@ -30,6 +30,7 @@ from generator.source.content import (
     Item,
     Marked,
     MediaFile,
+    Origin,
     Perspective,
     Point,
     Source,
@@ -225,6 +226,7 @@ def _read_topics(
         )
     ]
     _check_unique_ids(topics, problems)
+    _check_origins(topics, problems)
     _check_topic_names(topics, name_lines, problems)
     return tuple(topics)
 
@@ -453,7 +455,9 @@ def _points(reader: Reader, node: yaml.Node | None, where: str) -> tuple[Point, 
 
 
 def _read_comparison(reader: Reader, node: yaml.Node, *, where: str, perspectives: set[str]) -> Comparison | None:
-    fields = reader.mapping(node, where, ("id", "dimension", "sides"), ("question", "which_question", "ask", "tags"))
+    fields = reader.mapping(
+        node, where, ("id", "dimension", "sides"), ("question", "which_question", "ask", "tags", "from")
+    )
     if fields is None:
         return None
     comparison_id = _ident(reader, fields.get("id"), f"{where}.id")
@@ -463,6 +467,7 @@ def _read_comparison(reader: Reader, node: yaml.Node, *, where: str, perspective
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
     questions = _comparison_questions(reader, fields, where)
     ask = _ask(reader, fields, where)
+    origins = _origins(reader, fields.get("from"), where=f"{where}.from", sides={pid for pid, _ in sides})
     if comparison_id is None or dimension is None:
         return None
     return Comparison(
@@ -473,8 +478,24 @@ def _read_comparison(reader: Reader, node: yaml.Node, *, where: str, perspective
         file=reader.file,
         line=line_of(node),
         ask=ask or BOTH,
+        origins=origins,
         **questions,
     )
+
+
+def _origins(reader: Reader, node: yaml.Node | None, *, where: str, sides: set[str]) -> tuple[Origin, ...]:
+    """``from:``: perspective -> the id of the item that states its side (checked against items once all are read)."""
+    if node is None:
+        return ()
+    origins = []
+    for pid, key_node, value in reader.pairs(node, where) or ():
+        if pid not in sides:
+            reader.problem(key_node, f"{where}.{pid}", f"{pid!r} has no side in this comparison; name a side's item")
+            continue
+        item_id = _ident(reader, value, f"{where}.{pid}")
+        if item_id is not None:
+            origins.append(Origin(pid, item_id, line_of(value)))
+    return tuple(origins)
 
 
 def _sides(
@@ -676,6 +697,24 @@ def _tags(reader: Reader, node: yaml.Node | None, where: str) -> tuple[str, ...]
         else:
             tags.append(tag)
     return tuple(tags)
+
+
+def _check_origins(topics: list[Topic], problems: Problems) -> None:
+    """Each ``from:`` names an item of the source, of the side's perspective."""
+    items = {item.id: item for topic in topics for item in topic.items}
+    for topic in topics:
+        for index, comparison in enumerate(topic.comparisons):
+            for origin in comparison.origins:
+                where = f"comparisons[{index}] ({comparison.id}).from.{origin.perspective}"
+                item = items.get(origin.item)
+                if item is None:
+                    problems.add(comparison.file, origin.line, where, f"no item has the id {origin.item!r}")
+                elif item.perspective not in (None, origin.perspective):
+                    problems.add(
+                        comparison.file, origin.line, where,
+                        f"item {origin.item!r} ({item.file}:{item.line}) has the perspective {item.perspective!r}, "
+                        f"not {origin.perspective!r}: name an item of this side's perspective",
+                    )
 
 
 def _check_unique_ids(topics: list[Topic], problems: Problems) -> None:
