@@ -124,8 +124,8 @@ def slug(text: str) -> str:
 
 
 def topic_deck(source: Source, topic: Topic) -> str:
-    """The deck name of *topic*: the source's root deck, then the topic's name."""
-    return f"{source.deck}::{topic.name}"
+    """The deck name of *topic*: the source's root deck, then the topic's name (numbered if the source asks)."""
+    return source.topic_decks.get(topic.id) or f"{source.deck}::{topic.name}"
 
 
 def build_notes(source: Source) -> list[NoteSpec]:

@@ -191,6 +191,8 @@ class Source:
     directory: str
     inputs: tuple[tuple[str, str], ...] = ()
     """Each file read (its name) with the SHA-256 of the very bytes the source was built from."""
+    numbered: bool = False
+    """``deck_order: numbered``: each topic's deck name starts with its place (Anki lists decks by name)."""
 
     def media_files(self) -> dict[str, MediaFile]:
         """Every media file its items declare, by the name it has in a package."""
@@ -199,6 +201,15 @@ class Source:
     def perspective(self, pid: str) -> Perspective:
         """The perspective with id *pid* (validated to exist)."""
         return next(p for p in self.perspectives if p.id == pid)
+
+    @cached_property
+    def topic_decks(self) -> dict[str, str]:
+        """Each topic's deck name, by topic id: the root deck, then the topic's name (numbered if asked)."""
+        width = len(str(len(self.topics)))
+        return {
+            topic.id: f"{self.deck}::" + (f"{number:0{width}d} " if self.numbered else "") + topic.name
+            for number, topic in enumerate(self.topics, start=1)
+        }
 
     @cached_property
     def items_by_id(self) -> dict[str, tuple[Topic, Item]]:

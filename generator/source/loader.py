@@ -94,6 +94,7 @@ class _Settings:
     title: str
     deck: str
     perspectives: tuple[Perspective, ...]
+    numbered: bool = False
 
 
 def load_source(directory: str) -> Source:
@@ -119,6 +120,7 @@ def load_source(directory: str) -> Source:
         perspectives=settings.perspectives,
         topics=topics,
         directory=directory,
+        numbered=settings.numbered,
         inputs=_inputs(read, media.seen),
     )
 
@@ -154,15 +156,35 @@ def _read_config(path: str, problems: Problems, read: dict[str, bytes]) -> _Sett
     if root is None:
         return None
     reader = Reader(path, problems)
-    fields = reader.mapping(root, "", ("id", "title", "deck", "perspectives"))
+    fields = reader.mapping(root, "", ("id", "title", "deck", "perspectives"), ("deck_order",))
     if fields is None:
         return None
     source_id = _ident(reader, fields.get("id"), "id")
     title = _plain_text(reader, fields.get("title"), "title")
     deck = _deck_name(reader, fields.get("deck"), "deck")
     perspectives = _perspectives(reader, fields["perspectives"]) if "perspectives" in fields else ()
-    if source_id and title and deck and len(perspectives) >= 2:
-        return _Settings(source_id, title, deck, perspectives)
+    numbered = _deck_order(reader, fields.get("deck_order"))
+    if source_id and title and deck and len(perspectives) >= 2 and numbered is not None:
+        return _Settings(source_id, title, deck, perspectives, numbered)
+    return None
+
+
+DECK_ORDERS = {"numbered": True, "by-name": False}
+"""``deck_order``: topic decks numbered in the source's order (``2 Foundations``), or by name alone."""
+
+
+def _deck_order(reader: Reader, node: yaml.Node | None) -> bool | None:
+    """True if topic decks are numbered; None (a problem recorded) for an unknown value."""
+    if node is None:
+        return False
+    value = reader.text(node, "deck_order")
+    if value in DECK_ORDERS:
+        return DECK_ORDERS[value]
+    if value is not None:
+        reader.problem(
+            node, "deck_order",
+            f"{value!r} is not one of numbered (decks listed in the files' order), by-name (Anki sorts the names)",
+        )
     return None
 
 
