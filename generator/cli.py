@@ -477,7 +477,8 @@ def preview(source_dir: str, out: str) -> None:
 @_source_option
 @click.option(
     "--html", "html_path", default=None, type=click.Path(dir_okay=False),
-    help="Also write the report as a self-contained HTML page with charts.",
+    help="Also write the report as a self-contained HTML page with charts (a new file or a previous report, "
+    "outside the source folder).",
 )
 @click.option("--names", is_flag=True, help="Name students by their export's file name (else: student 1, 2, ...).")
 def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, names: bool) -> None:
@@ -500,7 +501,7 @@ def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, nam
         from generator.build.pipeline import default_lock_path
         from generator.connect.page import check_page_path
 
-        _run(check_page_path, html_path, [*exports, default_lock_path(source_dir)])
+        _run(check_page_path, html_path, [*exports, default_lock_path(source_dir)], source_dir)
     result = _run(make_report, exports, source_dir, names=names)
     for message in result.skipped:  # file names and the exports' own text: shown, never obeyed by the terminal
         click.echo(printable(message), err=True)
@@ -509,7 +510,7 @@ def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, nam
     if html_path:
         from generator.connect.page import write_page
 
-        _run(write_page, result, html_path)
+        _run(write_page, result, html_path, source_dir)
         click.echo(f"wrote {html_path}")
 
 

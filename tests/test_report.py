@@ -26,6 +26,7 @@ from click.testing import CliRunner
 
 from generator.build.pipeline import build, check
 from generator.cli import main
+from generator.connect.page import REPORT_MARK
 from generator.connect.report import MISSING_ANKI, NO_SCHEDULING, make_report, report_lines
 from generator.errors import DeckgenError
 
@@ -402,3 +403,38 @@ def test_an_export_of_another_deck_is_named_and_not_counted(tmp_path, drinks):
     assert report.students == ("student 2",) and len(report.skipped) == 1
     alone = CliRunner().invoke(main, ["report", str(other), "--source", str(source)])
     assert alone.exit_code == 1 and "none of the notes studied in 1 export comes from the source" in alone.stderr
+
+
+# --- where --html may write -------------------------------------------------------------------------
+
+
+def test_the_page_never_replaces_a_source_file_or_anything_but_a_previous_report(tmp_path, drinks):
+    source, package, notes = drinks
+    alice = student(tmp_path, package, guids(notes, HARD), "alice")
+    (tmp_path / "src-link").symlink_to(source)
+    notes_file = tmp_path / "notes.html"
+    notes_file.write_text("<!DOCTYPE html>\n<p>my own notes</p>\n", encoding="utf-8")
+    before = {path: path.read_bytes() for path in [*source.iterdir(), notes_file]}
+
+    def page_at(path: Path):
+        return CliRunner().invoke(main, ["report", str(alice), "--source", str(source), "--html", str(path)])
+
+    inside = f"is inside the source folder {source}; give the page a path outside it"
+    refused = {
+        path: page_at(path)
+        for path in (source / "basics.yaml", source / "new.yaml", tmp_path / "src-link" / "basics.yaml", notes_file)
+    }
+    assert {path: (r.exit_code, r.stderr) for path, r in refused.items()} == {
+        source / "basics.yaml": (1, f"Error: {source / 'basics.yaml'}: {inside}\n"),
+        source / "new.yaml": (1, f"Error: {source / 'new.yaml'}: {inside}\n"),
+        tmp_path / "src-link" / "basics.yaml": (1, f"Error: {tmp_path / 'src-link' / 'basics.yaml'}: {inside}\n"),
+        notes_file: (1, f"Error: {notes_file}: exists and is not a page deckgen report wrote; give the page another "
+                        "path (or delete the file)\n"),
+    }
+    assert all(r.stdout == "" for r in refused.values())  # refused before the report is made
+    assert {path: path.read_bytes() for path in [*source.iterdir(), notes_file]} == before
+    page = tmp_path / "report.html"
+    for _ in range(2):  # a previous report is replaced
+        result = page_at(page)
+        assert result.exit_code == 0, result.output
+        assert page.read_text(encoding="utf-8").startswith(REPORT_MARK)
