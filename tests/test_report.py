@@ -15,6 +15,7 @@ import struct
 import sys
 import tempfile
 import threading
+import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Collection as Set
@@ -438,3 +439,38 @@ def test_the_page_never_replaces_a_source_file_or_anything_but_a_previous_report
         result = page_at(page)
         assert result.exit_code == 0, result.output
         assert page.read_text(encoding="utf-8").startswith(REPORT_MARK)
+
+
+def zstd_bomb(path: Path, size: int) -> Path:
+    """A modern export (meta, collection.anki21b) whose collection is zstd run-length blocks of zeros: 4 bytes per
+    128 KiB, so the zip's directory shows a small file that Anki's importer unpacks to *size* bytes."""
+    block = 1 << 17
+    frame = bytearray(struct.pack("<IBB", 0xFD2FB528, 0, 0x38))  # no content size, a 128 KiB window
+    count = size // block
+    for index in range(count):
+        frame += ((block << 3) | (1 << 1) | (index == count - 1)).to_bytes(3, "little") + b"\0"  # an RLE block
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("meta", b"\x08\x03")  # PackageMetadata: version 3, the zstd-packed collection
+        archive.writestr("collection.anki21b", bytes(frame))
+    return path
+
+
+def test_a_collection_that_zstd_unpacks_beyond_the_cap_is_stopped_by_the_file_size_limit(
+    tmp_path, drinks, system_tmp, monkeypatch
+):
+    """The zip's directory shows 32 KB; Anki's importer would write 512 MiB: it stops at the cap (64 MiB here)."""
+    from generator.connect import exports
+
+    source, _, _ = drinks
+    monkeypatch.setattr(exports, "MAX_UNCOMPRESSED", 64 << 20)
+    bomb = zstd_bomb(tmp_path / "bomb.apkg", 512 << 20)
+    assert bomb.stat().st_size < 40_000
+    with DiskWatch(system_tmp) as disk:
+        result = CliRunner().invoke(main, ["report", str(bomb), "--source", str(source)])
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: student 1: unpacks to more than 64.0 MiB (a zip bomb?); not read\n"
+    )
+    assert disk.peak <= 80 << 20 and list(system_tmp.iterdir()) == []
+    import resource
+
+    assert resource.getrlimit(resource.RLIMIT_FSIZE)[0] == resource.RLIM_INFINITY  # given back

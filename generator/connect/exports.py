@@ -11,7 +11,9 @@ unpacks the collection inside it to a temporary file before it reads a byte
 of it: a 2 MB zip of zeros becomes 2 GB on disk.  So the zip's central
 directory is read first (:func:`check_archive`) and an export that would
 unpack beyond :data:`MAX_UNCOMPRESSED`, or at a ratio beyond
-:data:`MAX_RATIO`, is refused unread.  And the importer's temporary files
+:data:`MAX_RATIO`, is refused unread; what the directory cannot show (a
+collection zstd-packed inside the zip) meets a file size limit while Anki
+unpacks (:func:`_file_size_limit`).  And the importer's temporary files
 (Rust's, which follow ``TMPDIR``) go into the export's own private folder,
 removed with it on any exit, Ctrl-C included.
 """
@@ -19,6 +21,7 @@ removed with it on any exit, Ctrl-C included.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 import zipfile
@@ -97,8 +100,12 @@ def read_export(path: str) -> StudentExport:
     # TemporaryDirectory removes the folder on any exit, KeyboardInterrupt included (not on SIGKILL).
     with tempfile.TemporaryDirectory(prefix="deckgen-report-") as folder, _temporary_files_in(folder):
         try:
-            col = _open(os.path.abspath(path), folder)
+            with _file_size_limit(MAX_UNCOMPRESSED):
+                col = _open(os.path.abspath(path), folder)
         except BackendError as error:
+            if os.strerror(errno.EFBIG) in str(error):  # the file size limit stopped Anki's unpacking
+                beyond = f"unpacks to more than {_size(MAX_UNCOMPRESSED)} (a zip bomb?); not read"
+                raise RefusedExport(path, beyond) from None
             raise DeckgenError(f"{path}: {NOT_A_PACKAGE}: {error}") from None
         try:
             return StudentExport(path, tuple(_records(col)))
@@ -129,6 +136,33 @@ def _size(size: int) -> str:
         if size >= scale:
             return f"{size / scale:.1f} {unit}"
     return f"{size} bytes"
+
+
+@contextlib.contextmanager
+def _file_size_limit(limit: int) -> Iterator[None]:
+    """No file written while the block runs may grow beyond *limit* bytes (the write fails with EFBIG).
+
+    The backstop for what the zip's directory cannot show: a collection packed
+    with zstd inside the zip (a 64 KB export unpacks to 2 GiB), or a directory
+    that lies about sizes.  POSIX only (elsewhere, no limit); Python ignores
+    SIGXFSZ, so a write beyond the limit fails instead of killing the process.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft != resource.RLIM_INFINITY and soft <= limit:  # already as tight
+        yield
+        return
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
 
 
 @contextlib.contextmanager
