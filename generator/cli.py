@@ -530,12 +530,22 @@ def push(out_dir: str, url: str, key: str | None) -> None:
     Example:
         deckgen build -q && deckgen push
     """
+    from generator.connect.notices import Marked
     from generator.connect.push import push as push_packages
 
     def skipped(path: str) -> None:
         click.echo(f"note: {printable(path)} was not written by the last build from the source; not pushed", err=True)
 
+    def marked(result: Marked) -> None:
+        if not (result.marked or result.restored or result.dropped):
+            return
+        click.echo(
+            f"removed from the source: {counted(result.marked, 'note')} marked and suspended"
+            + (f", {counted(result.restored, 'note')} back in the source restored" if result.restored else "")
+            + (f", {counted(result.dropped, 'note')} you never studied deleted" if result.dropped else "")
+        )
+
     pushed = _run(
-        push_packages, out_dir, url, key, lambda path: click.echo(f"imported {printable(path)}"), skipped
+        push_packages, out_dir, url, key, lambda path: click.echo(f"imported {printable(path)}"), skipped, marked
     )
     click.echo(f"Pushed {counted(len(pushed), 'package')} to Anki at {url}.")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,35 @@ def chromium() -> str:
             pytest.fail("chromium is not installed, and CI is set: install Debian's chromium package")
         pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
     return path
+
+
+# A child deckgen that kills itself with SIGKILL just before one file-system step of its
+# commit: the NTH os.replace onto a name ending with SUFFIX ("replace"), or the NTH fsync
+# of a file whose name ends with SUFFIX ("fsync", e.g. while staging a package).
+KILLED_CHILD = """
+import os, signal, sys
+step, suffix, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
+seen = [0]
+def at(name, path_of):
+    real = getattr(os, name)
+    def step_(*args, **kwargs):
+        if str(path_of(*args)).endswith(suffix):
+            seen[0] += 1
+            if seen[0] == nth:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)
+    setattr(os, name, step_)
+if step == "replace":
+    at("replace", lambda source, target: target)
+else:
+    at("fsync", lambda fd: os.readlink(f"/proc/self/fd/{fd}"))
+from generator.cli import main
+main(sys.argv[4:])
+"""
+
+
+def killed_build(step: str, suffix: str, nth: int, *args: str, epoch: int = T2) -> subprocess.CompletedProcess[str]:
+    """Run ``deckgen build *args`` in a child killed at the *nth* *step* (replace or fsync) on a name ending *suffix*."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
+    command = [sys.executable, "-c", KILLED_CHILD, step, suffix, str(nth), "build", "-q", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -204,7 +203,14 @@ def refuse(error_number: int):  # noqa: ANN201
 
 def test_preview_into_a_read_only_folder(project, monkeypatch):
     """Root writes anywhere: the refusal is made where the file is created."""
-    monkeypatch.setattr(tempfile, "mkstemp", refuse(errno.EACCES))
+    real_open = os.open
+
+    def no_new_files(path, flags, *args):  # noqa: ANN001, ANN002, ANN202
+        if flags & os.O_CREAT:
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", no_new_files)
     result = invoke("preview", "--source", "src", "--out", "new/folder/preview.html")
     assert_one_line_error(result, 1, "cannot write new/folder/preview.html: Permission denied")
     assert not (project / "new").exists()  # the folders made for it are gone again

@@ -8,22 +8,29 @@ and imported over them with Anki's default options.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
 
+from anki.consts import QUEUE_TYPE_SUSPENDED
+from click.testing import CliRunner
+
 from generator.build.pipeline import build
 from generator.cards.notes import build_notes
+from generator.cli import main
+from generator.connect.notices import NOTICE_DECK
 from generator.source.content import REMOVED_TAG
 from generator.source.loader import load_source
 
+from .ankiconnect import serve
 from .ankitools import import_package, open_collection, study_everything
 from .support import BUNDLED_SOURCE, ROOT
 
 STUDIED = ROOT / "tests" / "fixtures" / "studied-decks"
 
 
-def test_notes_that_stay_keep_their_history_and_removed_ones_are_marked(tmp_path):
+def test_notes_that_stay_keep_their_history_and_removed_ones_are_marked_by_push(tmp_path):
     col = open_collection(tmp_path / "col")
     try:
         for package in sorted(STUDIED.glob("*.apkg")):
@@ -36,7 +43,8 @@ def test_notes_that_stay_keep_their_history_and_removed_ones_are_marked(tmp_path
         source = shutil.copytree(BUNDLED_SOURCE, tmp_path / "cards_source")  # with its committed lock
         lock = json.loads((source / "deckgen.lock").read_text(encoding="utf-8"))
         newest = max(note["mod"] for note in lock["notes"].values())
-        report = build(str(source), str(tmp_path / "out"), timestamp=newest + 1)
+        out = tmp_path / "out"
+        report = build(str(source), str(out), timestamp=newest + 1)
         logs = [import_package(col, Path(f.path)) for f in report.files]
 
         live = {note.guid for note in build_notes(load_source(str(source)))}
@@ -50,32 +58,49 @@ def test_notes_that_stay_keep_their_history_and_removed_ones_are_marked(tmp_path
         kept = set(before) & live
         removed = set(before) - live
         assert kept and removed  # the redesign keeps some notes and retires others
+        assert col.find_notes(f"tag:{REMOVED_TAG}") == []  # a plain import cannot mark them: push does
+
+        with contextlib.contextmanager(serve)(col) as server:
+            result = CliRunner().invoke(main, ["push", "--out", str(out), "--url", server.url])
+        assert result.exit_code == 0, result.output
+        assert f"removed from the source: {len(removed)} notes marked and suspended" in result.output
         for guid in kept:
             assert after[guid] == before[guid]
             assert REMOVED_TAG not in col.get_note(after[guid]).tags
         for guid in removed:
-            assert REMOVED_TAG in col.get_note(after[guid]).tags, guid
-        for cid, state in history.items():  # every studied card is still there, as studied
+            note = col.get_note(after[guid])
+            assert REMOVED_TAG in note.tags, guid
+            assert all(card.queue == QUEUE_TYPE_SUSPENDED for card in note.cards())
+            assert "Removed from the source" in " ".join(note.fields)
+        for cid, (ivl, reps, _due) in history.items():  # every studied card is still there, with its history
             assert col.db.scalar("select count() from revlog where cid = ?", cid) == revlog[cid]
-            ivl, reps, due = col.db.first("select ivl, reps, due from cards where id = ?", cid)
-            assert (ivl, reps, due) == state
+            assert col.db.first("select ivl, reps from cards where id = ?", cid) == [ivl, reps]
+        assert col.decks.id_for_name(NOTICE_DECK) is None
+        assert set(after) == {col.get_note(nid).guid for nid in col.find_notes("")}  # push added no note
     finally:
         col.close()
 
 
-def test_a_new_student_gets_no_card_of_a_removed_note(tmp_path):
+def test_a_new_student_gets_exactly_the_live_cards_also_after_check_database(tmp_path):
+    """Import every package of a default build into an empty collection, then Tools > Check Database."""
     source = shutil.copytree(BUNDLED_SOURCE, tmp_path / "cards_source")  # with its committed lock
     lock = json.loads((source / "deckgen.lock").read_text(encoding="utf-8"))
+    assert any(note["removed"] is not None for note in lock["notes"].values())  # the lock has removed notes
     newest = max(note["mod"] for note in lock["notes"].values())
     report = build(str(source), str(tmp_path / "out"), timestamp=newest + 1)
     live = build_notes(load_source(str(source)))
-    assert report.notes > len(live)  # the packages carry the removed notes' tombstones
+    assert report.notes == len(live)  # no package carries a removed note
     col = open_collection(tmp_path / "col")
     try:
         for f in report.files:
             import_package(col, Path(f.path))
-        assert col.card_count() == sum(note.cards for note in live) == report.cards
-        assert col.find_cards(f"tag:{REMOVED_TAG}") == []
-        assert len(col.find_notes(f"tag:{REMOVED_TAG}")) == report.notes - len(live)  # notes only, in the Browser
+        cards = col.card_count()
+        assert cards == sum(note.cards for note in live) == report.cards
+        col.fix_integrity()  # Tools > Check Database
+        assert col.card_count() == cards
+        assert col.note_count() == len(live)
+        assert col.find_cards('"deck:Default"') == []
+        assert col.db.scalar("select count() from notes where id not in (select nid from cards)") == 0
+        assert col.find_notes(f"tag:{REMOVED_TAG}") == []
     finally:
         col.close()

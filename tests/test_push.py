@@ -9,80 +9,21 @@ current Anki).
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.collection import Collection
 from click.testing import CliRunner
 
 from generator.build.pipeline import build
 from generator.cli import main
 from generator.connect.push import NOT_RUNNING
 
+from .ankiconnect import FakeAnkiConnect, serve
 from .ankitools import open_collection, study_everything
-from .support import T1, T2, V1, write_source
-
-
-class FakeAnkiConnect(HTTPServer):
-    """AnkiConnect's protocol in front of a real collection."""
-
-    def __init__(self, col: Collection, key: str | None = None, version: int = 6) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.col, self.key, self.version = col, key, version
-        self.requests: list[dict] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def answer(self, request: dict) -> dict:
-        self.requests.append(request)
-        if request.get("key") != self.key:
-            return {"result": None, "error": "valid api key must be provided"}
-        if request["action"] == "version":
-            return {"result": self.version, "error": None}
-        if request["action"] == "importPackage":
-            return {"result": self.import_package(request["params"]["path"]), "error": None}
-        return {"result": None, "error": "unsupported action"}
-
-    def import_package(self, path: str) -> bool:
-        options = ImportAnkiPackageOptions(merge_notetypes=True, with_scheduling=True, with_deck_configs=True)
-        self.col.import_anki_package(ImportAnkiPackageRequest(package_path=path, options=options))
-        self.col.models._clear_cache()
-        return True
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: FakeAnkiConnect
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        data = json.dumps(self.server.answer(json.loads(body))).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet test output
-        pass
-
-
-def serve(col: Collection, **options) -> Iterator[FakeAnkiConnect]:
-    server = FakeAnkiConnect(col, **options)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+from .support import T1, T2, V1, killed_build, write_source
 
 
 @pytest.fixture
@@ -104,7 +45,8 @@ def test_a_pushed_edit_updates_the_studied_note_in_place(tmp_path, anki):
     first = push(out, server.url)
     assert first.exit_code == 0, first.output
     assert first.stdout == f"imported {out}/basics.apkg\nPushed 1 package to Anki at {server.url}.\n"
-    assert [r["action"] for r in server.requests] == ["version", "importPackage"]
+    # Then only searches for notes marked removed: nothing else is imported, nothing suspended.
+    assert [r["action"] for r in server.requests if r["action"] not in ("findNotes", "findCards")] == ["version", "importPackage"]
     assert server.requests[1]["params"] == {"path": str((out / "basics.apkg").resolve())}
     assert all("key" not in r and r["version"] == 6 for r in server.requests)
     studied = study_everything(col)
@@ -213,3 +155,32 @@ def test_a_package_the_last_build_did_not_write_is_not_pushed(tmp_path):
             assert [r["params"]["path"] for r in server.requests if r["action"] == "importPackage"] == [str(out / "basics.apkg")]
     finally:
         col.close()
+
+
+@pytest.mark.parametrize(
+    ("step", "suffix", "sent"),
+    [
+        ("replace", ".apkg", "new"),  # killed after its commit point: one package renamed, one not
+        ("fsync", ".deckgen-more.apkg.tmp", "old"),  # killed while staging: nothing was replaced
+    ],
+)
+def test_push_after_a_killed_build_sends_one_whole_build(tmp_path, anki, step, suffix, sent):
+    """push finishes or undoes the interrupted commit first: every package of one build, never a mix."""
+    col, server = anki
+    source = write_source(tmp_path / "src", V1)
+    more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: more-")
+    (source / "more.yaml").write_text(more, encoding="utf-8")
+    out = tmp_path / "decks"
+    build(str(source), str(out), timestamp=T1)
+    for name in ("basics.yaml", "more.yaml"):
+        path = source / name
+        path.write_text(path.read_text(encoding="utf-8").replace("Pour {{hot water}}", "Pour {{hot}} water"))
+    killed = killed_build(step, suffix, 2 if step == "replace" else 1, "--source", str(source), "--out", str(out))
+    assert killed.returncode < 0, killed.stderr
+    result = push(out, server.url)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # every package is the last build's: none skipped
+    assert result.stdout.splitlines()[-1] == f"Pushed 2 packages to Anki at {server.url}."
+    text = " ".join(field for nid in col.find_notes("") for field in col.get_note(nid).fields)
+    pours = {"new": text.count("{{c1::hot}} water"), "old": text.count("{{c1::hot water}}")}
+    assert pours[sent] == 2 and sum(pours.values()) == 2, pours  # both topics, from the same build

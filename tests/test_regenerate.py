@@ -107,13 +107,15 @@ def test_new_item_and_inserted_point_are_added(round_trip):
     assert len(log.new) == 3
 
 
-def test_removed_item_is_findable_by_tag(round_trip):
-    col = round_trip["col"]
-    removed = [col.get_note(nid) for nid in col.find_notes(f"tag:{REMOVED_TAG}")]
-    assert removed
-    assert all("Ritual" in " ".join(n.fields) or "formal" in " ".join(n.fields) for n in removed)
-    ritual_before = {c.note_id for c in round_trip["before"].values() if "Ritual" in c.answer_text}
-    assert ritual_before == {n.id for n in removed}
+def test_a_removed_items_notes_stay_as_the_student_has_them(round_trip):
+    """Packages carry no removed note: a plain import leaves the student's copy, card and all (push marks it)."""
+    col, before, after = round_trip["col"], round_trip["before"], round_trip["after"]
+    ritual = {cid for cid, c in before.items() if "Ritual" in c.answer_text}
+    assert ritual
+    for cid in ritual:
+        assert after[cid].answer_text == before[cid].answer_text
+        assert REMOVED_TAG not in col.get_note(after[cid].note_id).tags
+    assert col.find_notes(f"tag:{REMOVED_TAG}") == []
 
 
 def test_unchanged_notes_are_not_touched(round_trip):
@@ -130,7 +132,8 @@ def test_plan_predicts_what_anki_does(round_trip):
     changes = round_trip["predicted"].files[0].changes
     log = round_trip["log"]
     assert changes.added == len(log.new)
-    assert changes.updated + changes.removed == len(log.updated)
+    assert changes.updated == len(log.updated)
+    assert changes.removed == 2  # ritual's two notes: in the lock, in no package
     assert changes.unchanged == len(log.duplicate)
     assert round_trip["second"].files[0].changes == changes
 
@@ -219,7 +222,9 @@ def test_committed_lock_matches_the_bundled_sources(tmp_path):
     report = plan(str(BUNDLED_SOURCE), str(tmp_path / "out"))
     assert (report.total("added"), report.total("updated"), report.total("removed")) == (0, 0, 0)
     locked = json.loads((BUNDLED_SOURCE / "deckgen.lock").read_text(encoding="utf-8"))["notes"]
-    assert report.total("unchanged") == report.notes == len(locked)  # every note of the lock, the removed ones too
+    live = [key for key, note in locked.items() if note["removed"] is None]
+    assert report.total("unchanged") == len(locked)  # every note of the lock, the removed ones too
+    assert report.notes == len(live)  # in the packages: only the live ones
 
 
 def test_lock_text_round_trips_and_matches_plain_json(tmp_path):

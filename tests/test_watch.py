@@ -56,7 +56,7 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = DEADLI
 def snapshot(*folders: Path, files: tuple[Path, ...] = ()) -> dict[str, bytes]:
     """The bytes of every file in *folders* and of *files*.
 
-    A commit's own short-lived files (staged, old versions, its journal) are
+    A commit's own short-lived files (staged, old versions, its journal, the folder's lock) are
     left out: a build that writes the same bytes again makes them for a moment.
     """
     found = [p for folder in folders for p in folder.iterdir() if not _transient(p.name) and p.is_file()]
@@ -64,7 +64,9 @@ def snapshot(*folders: Path, files: tuple[Path, ...] = ()) -> dict[str, bytes]:
 
 
 def _transient(name: str) -> bool:
-    return name.startswith(".deckgen-") and (name.endswith((".tmp", ".old")) or name == ".deckgen-journal.json")
+    return name.startswith(".deckgen-") and (
+        name.endswith((".tmp", ".old")) or name in (".deckgen-journal.json", ".deckgen-writing")
+    )
 
 
 def problem_lines(source: Path) -> list[str]:

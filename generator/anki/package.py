@@ -101,10 +101,6 @@ def _decks(notes: Sequence[NoteSpec]) -> list[genanki.Deck]:
 
 
 def _cards(spec: NoteSpec) -> list[genanki.Card] | None:
-    if spec.retired:
-        # A removed note updates the copies students have (their cards and
-        # history stay); a student who never had it gets no card to study.
-        return []
     if spec.note_type == CLOZE:
         # Every deckgen cloze note has exactly c1 (notes.py); telling genanki
         # spares it a regex scan of each note for cloze numbers.

@@ -33,7 +33,7 @@ from generator.source.loader import ID_PATTERN
 LOCK_NAME = "deckgen.lock"
 LOCK_VERSION = 1
 REMOVED_RETENTION_SECONDS = 60 * 24 * 3600
-"""How long a removed note is still re-emitted (tagged) so every student's import meets it."""
+"""How long the lock remembers a removed note: for ``push`` to mark copies, and to keep its time should it return."""
 
 
 @dataclass(frozen=True, slots=True)  # tens of thousands of them: no per-instance dict
@@ -873,8 +873,10 @@ def resolve(
     An unchanged note keeps its locked time; an edited or new one gets *now*
     (or one second past its locked time, should the clock be behind it).  In
     a *complete* build, a note in the lock but not in the sources becomes a
-    tombstone: re-emitted, tagged :data:`REMOVED_TAG`, for
-    :data:`REMOVED_RETENTION_SECONDS`.  A partial build (a custom selection)
+    tombstone: a lock entry marked ``removed``, kept for
+    :data:`REMOVED_RETENTION_SECONDS` and never written to a package (a note
+    with no card is a fault Anki's Check Database "repairs" with a card in
+    Default).  A partial build (a custom selection)
     only refreshes the lock entries of the notes it built.
     """
     _check_build_time(now)
@@ -932,9 +934,14 @@ class _Resolver:
             self.problems.append(_lock_problem(self.lock, owner, "guid", what))
 
     def change(self, key: str, locked: LockedNote | None, digest: str) -> tuple[ChangeKind, int]:
-        """What a re-import does to note *key*, and its modification time."""
-        if locked is not None and locked.hash == digest and locked.removed is None:
-            return "unchanged", locked.mod
+        """What a re-import does to note *key*, and its modification time.
+
+        A removed note that comes back with the text it had keeps its time,
+        however often it went and came back: a student who kept it has exactly
+        that text, and a newer time would overwrite their own edits of it.
+        """
+        if locked is not None and locked.hash == digest:
+            return ("unchanged" if locked.removed is None else "added"), locked.mod
         if locked is None:
             return "added", self.now
         mod = max(self.now, locked.mod + 1)
@@ -954,14 +961,14 @@ class _Resolver:
         return result
 
     def tombstone(self, key: str, locked: LockedNote) -> LockedNote | None:
+        # The entry keeps the note's last hash and time: if it comes back
+        # unchanged it is the note students kept, and keeps its time.
         if locked.removed is None:
-            if locked.mod + 1 > MAX_TIME:
-                self.problems.append(_lock_problem(self.lock, key, "mod", _NO_NEWER_TIME))
             self.kinds[key] = "removed"
-            return replace(locked, removed=self.now, mod=max(self.now, locked.mod + 1), hash="removed")
+            return replace(locked, removed=self.now)
         if self.now - locked.removed > REMOVED_RETENTION_SECONDS:
             return None
-        self.kinds[key] = "unchanged"  # a tombstone students already have
+        self.kinds[key] = "unchanged"  # removed by an earlier build
         return locked
 
 

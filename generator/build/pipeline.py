@@ -26,6 +26,7 @@ from generator.build.cache import (
     fingerprint,
     read_cache,
 )
+from generator.build.exclusive import hold
 from generator.build.formats import FORMATS, FileFormat
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.build.lock import (
@@ -111,7 +112,8 @@ def default_lock_path(source_dir: str) -> str:
 
 def check(source_dir: str) -> tuple[Source, list[NoteSpec]]:
     """Load and validate a source folder; return it and the notes it would make."""
-    recover(source_dir)
+    # It reads only the sources, which no build writes: a folder a running build holds is left to it.
+    recover(source_dir, command="check", busy_ok=True)
     source = load_source(source_dir)
     return source, build_notes(source)
 
@@ -246,7 +248,7 @@ def _custom_packages(
         data = encode(context, selected, settled.times) if selected else None
         packages.append(Package(
             file=request.file, data=data, decks=tuple(dict.fromkeys(n.deck for n in selected)),
-            notes=len(selected), cards=sum(n.new_cards for n in selected),
+            notes=len(selected), cards=sum(n.cards for n in selected),
             changes=Changes.count(settled.kinds[n.key] for n in selected), entries={}, warnings=(),
         ))
     warnings = (*card_smells(context.source, notes), *_shared_notes(chosen), *_empty_decks(chosen))
@@ -329,7 +331,15 @@ def plan(
 ) -> BuildReport:
     """What ``build`` would write and what a re-import would do, without writing anything."""
     lock_path = lock_path or default_lock_path(source_dir)
-    recover(os.path.dirname(os.path.abspath(lock_path)), out_dir)
+    with hold(_written_folders(lock_path, out_dir), "plan"):  # what it reads is not half-written meanwhile
+        return _plan(source_dir, out_dir, lock_path, timestamp, requests, strict, jobs)
+
+
+def _plan(
+    source_dir: str, out_dir: str, lock_path: str, timestamp: int | None,
+    requests: RequestMaker | None, strict: bool, jobs: int | None,
+) -> BuildReport:
+    recover(*_written_folders(lock_path, out_dir))
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=build_time() if timestamp is None else timestamp,
         requests=requests, file_format=None, strict=strict, jobs=jobs or default_jobs(),
@@ -367,7 +377,21 @@ def build(
         raise DeckgenError(f"unknown format {file_format!r} (known: {', '.join(FORMATS)})")
     now = build_time() if timestamp is None else timestamp
     lock_path = lock_path or default_lock_path(source_dir)
-    recover(os.path.dirname(os.path.abspath(lock_path)), out_dir)  # an interrupted build is finished or undone first
+    # From the first read of the lock to the last write: two builds never interleave (see exclusive).
+    with hold(_written_folders(lock_path, out_dir), "build"):
+        recover(*_written_folders(lock_path, out_dir))  # an interrupted build is finished or undone first
+        return _build(source_dir, out_dir, lock_path, now, requests, file_format, progress, strict, jobs)
+
+
+def _written_folders(lock_path: str, out_dir: str) -> tuple[str, ...]:
+    """The folders a build writes: the lock's (where it is named, and where it is kept), the output folder."""
+    return (os.path.dirname(os.path.abspath(lock_path)), os.path.dirname(os.path.realpath(lock_path)), out_dir)
+
+
+def _build(
+    source_dir: str, out_dir: str, lock_path: str, now: int, requests: RequestMaker | None,
+    file_format: FileFormat, progress: Callable[[int, int], None] | None, strict: bool, jobs: int | None,
+) -> BuildReport:
     cacheable = requests is None and file_format == "apkg"
     cache = read_cache(out_dir) if cacheable else None
     cached = _cached_report(source_dir, out_dir, lock_path, now, cache) if cache is not None else None
@@ -424,6 +448,9 @@ def _commit(files: dict[str, bytes], out_dir: str, journal_dir: str) -> None:
     except OSError as error:
         remove_folders(created)
         raise DeckgenError(f"cannot write {error.filename or out_dir}: {error.strerror}") from None
+    except BaseException:  # another deckgen took the folder made for us, a Ctrl-C: nothing was written
+        remove_folders(created)
+        raise
 
 
 def _describe(path: str, package: Package) -> DeckFile:

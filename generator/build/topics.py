@@ -2,9 +2,10 @@
 
 A default build is a set of independent topics: each makes its own notes,
 settles their times against the lock and encodes its own package, and drops
-its notes before the next.  A removed note is re-emitted (as a tombstone) by
-the topic that holds its item today, or, for an item gone from the source, by
-the topic it was last built in.  So every lock entry has one owner, and the
+its notes before the next.  A removed note's lock entry (its tombstone) is
+kept by the topic that holds its item today, or, for an item gone from the
+source, by the topic it was last built in; no package carries it.  So every
+lock entry has one owner, and the
 topics can be built in any order, or side by side in worker processes, with
 the same bytes.
 """
@@ -22,7 +23,7 @@ from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.anki.smells import topic_smells
 from generator.build.lock import Changes, Lock, LockedNote, Resolution, resolve
 from generator.build.reuse import Record, fingerprint, live_entries, still_there, unchanged
-from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, tombstone, topic_notes
+from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, topic_notes
 from generator.errors import ContentError, Problem
 from generator.source.content import Source, Topic
 
@@ -192,19 +193,16 @@ def _build_one(context: Context, name: str) -> Package | ContentError:
 def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple[Problem, ...]) -> Package:
     live = settle(notes, context.schemas, context.lock, context.now)
     gone = _settle_gone(context, _removed(context, name, {note.key for note in notes}))
-    retired = [tombstone(key, locked) for key, locked in gone.tombstones]
     entries = {note.key: live.lock.notes[note.key] for note in notes} | dict(gone.lock.notes)
     kinds = [live.kinds[note.key] for note in notes] + [gone.kinds[key] for key, _ in gone.tombstones]
-    everything = notes + retired
-    times = {**live.times, **gone.times}
-    data = encode(context, everything, times) if everything else None
+    data = encode(context, notes, live.times) if notes else None
     topic = _topic(context, name)
     return Package(
         file=name,
         data=data,
-        decks=tuple(dict.fromkeys(note.deck for note in everything)),
-        notes=len(everything),
-        cards=sum(note.new_cards for note in everything),
+        decks=tuple(dict.fromkeys(note.deck for note in notes)),
+        notes=len(notes),
+        cards=sum(note.cards for note in notes),
         changes=Changes.count(kinds),
         entries=entries,
         warnings=warnings,
@@ -228,8 +226,8 @@ def _removed(context: Context, name: str, built: set[str]) -> list[str]:
     """The keys last built in topic *name* that no topic builds now.
 
     A key whose item moved to another topic is built there if that topic
-    still makes the note; its tombstone, if any, stays where students' notes
-    were built (the same package as before the move).
+    still makes the note; its tombstone, if any, stays with the topic it was
+    last built in.
     """
     memo: dict[str, set[str]] = {}
     return [

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import html
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -62,8 +63,6 @@ class NoteSpec:
     ``side/<perspective>`` or ``perspective``."""
     file: str = ""
     line: int = 0
-    retired: bool = False
-    """A removed note, re-emitted only to mark the copies students have: it brings no card of its own."""
     media: tuple[str, ...] = ()
     """The packaged names of the media files its fields show (its package carries them)."""
 
@@ -71,11 +70,6 @@ class NoteSpec:
     def local_key(self) -> str:
         """The key inside its source: ``<item>/<part>`` (how problems name the note)."""
         return f"{self.item_id}/{self.part}"
-
-    @property
-    def new_cards(self) -> int:
-        """Cards a student who never had the note gets from the package."""
-        return 0 if self.retired else self.cards
 
     def field(self, name: str) -> str:
         """The value of field *name* of this note's note type."""
@@ -440,13 +434,15 @@ def content_parts(spec: NoteSpec) -> tuple[str, ...]:
 
 
 REMOVED_HELP = (
-    "This note was removed from its source. In Anki's Browser, search "
+    "This note was removed from its source; its cards are suspended. In Anki's Browser, search "
     "<b>tag:deckgen::removed</b> and delete the notes you no longer want."
 )
+NOTICE_KEY = re.compile(r'<span class="deckgen-removed" data-key="([^"<>]*)"></span>')
+"""Where a removal notice names its note's key: how ``push`` knows a marked copy whose note came back."""
 
 
 class Removed(Protocol):
-    """What is kept of a removed note (the lock's entry for it): enough to re-emit it."""
+    """What is kept of a removed note (the lock's entry for it): enough to mark students' copies."""
 
     @property
     def guid(self) -> str: ...
@@ -455,39 +451,42 @@ class Removed(Protocol):
     @property
     def label(self) -> str: ...
     @property
-    def deck(self) -> str: ...
-    @property
     def topic(self) -> str: ...
     @property
     def cards(self) -> int: ...
 
 
-def tombstone(key: str, removed: Removed) -> NoteSpec:
-    """A removed note, re-emitted so a re-import marks it (same GUID, note type and cards)."""
+def removal_notice(key: str, removed: Removed, deck: str) -> NoteSpec:
+    """A removed note as it marks a student's copy: same GUID, note type and cards, its text saying so.
+
+    Its cards are in *deck*: Anki never moves an existing card on import, so a
+    student's copy keeps its cards where they are, and only a note the
+    student never had lands in *deck* (for ``push`` to delete).
+    """
     _, item_id, part = key_parts(key)
     return NoteSpec(
         key=key,
         guid=removed.guid,
         note_type=removed.note_type,
-        fields=_removed_fields(removed),
+        fields=_removed_fields(key, removed),
         tags=(REMOVED_TAG,),
-        deck=removed.deck,
+        deck=deck,
         topic=removed.topic,
         perspective=None,
         cards=removed.cards,
         label=removed.label,
         item_id=item_id,
         part=part,
-        retired=True,
     )
 
 
-def _removed_fields(removed: Removed) -> tuple[str, ...]:
+def _removed_fields(key: str, removed: Removed) -> tuple[str, ...]:
     shown = to_html(removed.label)
+    marker = f'<span class="deckgen-removed" data-key="{html.escape(key)}"></span>'
     if removed.note_type == CLOZE:
         values = {
             "Text": f'<div class="title">Removed from the source</div>{cloze(removed.label)}',
-            "Extra": REMOVED_HELP,
+            "Extra": REMOVED_HELP + marker,
         }
     else:
         values = {
@@ -495,7 +494,7 @@ def _removed_fields(removed: Removed) -> tuple[str, ...]:
             "Dimension": "Removed from the source" if removed.cards == 2 else "",
             "Perspective": "(removed)",
             "Statement": shown,
-            "Others": REMOVED_HELP,
+            "Others": REMOVED_HELP + marker,
             "Question": "Removed from the source",
         }
     values.setdefault("Context", "Removed")

@@ -19,6 +19,8 @@ import urllib.request
 from collections.abc import Callable, Sequence
 
 from generator.build.cache import read_cache, sha256
+from generator.build.journal import recover
+from generator.connect.notices import Marked, mark_removed, removed_notes
 from generator.errors import DeckgenError, printable
 
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -136,9 +138,15 @@ def push(
     key: str | None = None,
     pushed: Callable[[str], None] | None = None,
     skipped: Callable[[str], None] | None = None,
+    marked: Callable[[Marked], None] | None = None,
 ) -> Sequence[str]:
-    """Import every package of *out_dir* into the Anki behind *url*; call *pushed* after each one."""
+    """Import every package of *out_dir* into the Anki behind *url*; call *pushed* after each one.
+
+    Then mark the notes removed from the source in that Anki (see
+    :mod:`generator.connect.notices`) and call *marked* with what it did.
+    """
     client = AnkiConnect(url, key)  # a bad --url first: it is the same mistake whatever is built
+    recover(out_dir, command="push")  # a build killed mid-commit: finished or undone before a package is read
     paths, others = packages(out_dir)
     if skipped is not None:
         for path in others:
@@ -148,6 +156,11 @@ def push(
         import_package(client, path)
         if pushed is not None:
             pushed(path)
+    lock = removed_notes(out_dir)
+    if lock is not None:
+        result = mark_removed(client, *lock, paths)
+        if marked is not None:
+            marked(result)
     return paths
 
 
