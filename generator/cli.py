@@ -320,6 +320,8 @@ def _requests(source_dir: str, selection: _Selection) -> tuple[RequestMaker | No
 
     chosen = Selection(selection["topics"], selection["perspectives"], selection["kinds"], selection["tags"])
     deck_name, extra_tags = selection["deck_name"], selection["extra_tags"]
+    if deck_name is not None and not deck_name.strip():  # "" is falsy: it would silently build the default decks
+        raise click.BadParameter("a deck name may not be empty", param_hint="'--deck-name'")
     if extra_tags and not deck_name:
         raise click.UsageError("--extra-tag needs --deck-name")
     if chosen or deck_name:

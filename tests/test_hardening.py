@@ -13,15 +13,21 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
+import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 
 import pytest
 from click.testing import CliRunner
 
+import generator
 from generator.anki.csvexport import csv_bytes
-from generator.cards.notes import NoteSpec, build_notes
+from generator.anki.smells import card_smells
+from generator.cards.notes import MAX_LISTED, NoteSpec, build_notes
 from generator.cards.selection import Selection, custom_request
 from generator.cli import main
 from generator.errors import DeckgenError
@@ -88,6 +94,16 @@ def test_reserved_tag_option_is_a_usage_error(project, command, option):
 def test_a_tag_merely_beside_the_reserved_one_is_built(project):
     result = invoke("build", "--source", "src", "--deck-name", "Soc 101", "--extra-tag", "deckgen::removed-later")
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("name", ["", " ", "\t  "])
+@pytest.mark.parametrize("command", ["build", "plan"])
+def test_an_empty_deck_name_is_a_usage_error_not_a_default_build(project, command, name):
+    """Issue 16: '--deck-name ""' is falsy, and used to build the default decks without a word."""
+    before = entries(project)
+    result = invoke(command, "--source", "src", "--deck-name", name)
+    assert_one_line_error(result, 2, "Invalid value for '--deck-name': a deck name may not be empty")
+    assert entries(project) == before
 
 
 @pytest.mark.parametrize("key", ["extra_tags", "tags"])
@@ -352,6 +368,97 @@ def test_every_starter_passes_a_strict_check(tmp_path, monkeypatch, args):
     result = CliRunner().invoke(main, ["check", "--strict", "--source", args[0]])
     assert result.exit_code == 0, result.output
     assert "warning" not in result.output
+
+
+# --- issue 16: one item of many marked points ----------------------------------------
+
+
+def _many_points(folder: Path, count: int) -> Path:
+    """A source of one item with *count* marked points."""
+    points = "".join(f"      p{i}: Point {i} is about {{{{term {i}}}}}\n" for i in range(count))
+    item = '  - id: big\n    title: "{{Big}}"\n    points:\n'
+    return write_source(folder, f"topic: basics\nname: Basics\nitems:\n{item}{points}")
+
+
+def _many_terms(folder: Path, count: int) -> Path:
+    """A source of one item whose explanation has *count* sentences, each with a key term, and 40 points."""
+    said = " ".join(f"Sentence {i} names {{{{term {i}}}}}." for i in range(count))
+    points = "".join(f"      p{i}: Point {i}\n" for i in range(40))
+    item = f'  - id: big\n    title: Big\n    explanation: "{said}"\n    points:\n{points}'
+    return write_source(folder, f"topic: basics\nname: Basics\nitems:\n{item}")
+
+
+def _lines_run(work: Callable[[], object]) -> int:
+    """Lines of deckgen's own code that *work* executes: a measure of work that no machine's speed changes."""
+    root = str(Path(generator.__file__).parent)
+    count = 0
+
+    def local(frame: FrameType, event: str, arg: object) -> Callable[..., object]:
+        nonlocal count
+        count += event == "line"
+        return local
+
+    def enter(frame: FrameType, event: str, arg: object) -> Callable[..., object] | None:
+        return local if frame.f_code.co_filename.startswith(root) else None
+
+    sys.settrace(enter)
+    try:
+        work()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_an_item_of_many_marked_points_is_linear_work(tmp_path):
+    """Every back listed every other point, and smells compared every pair: N² (20 s at 5,000 points).
+
+    Three times the points must be about three times the work (it was nine);
+    benchmarks/points.py times it.
+    """
+
+    def work(make: Callable[[Path, int], Path], count: int) -> int:
+        source = load_source(str(make(tmp_path / f"{make.__name__}{count}", count)))
+        return _lines_run(lambda: card_smells(source, build_notes(source)))
+
+    for make in (_many_points, _many_terms):  # marked points, and key terms of one explanation
+        small, large = work(make, 200), work(make, 600)
+        assert large < 3.5 * small, (make.__name__, small, large)
+
+
+def test_a_back_lists_a_window_of_an_item_of_many_points(tmp_path):
+    notes = build_notes(load_source(str(_many_points(tmp_path / "src", 200))))
+    extras = {note.part: note.field("Extra") for note in notes}
+    assert len(extras) == 201  # the title, and each point
+    assert max(extra.count("<li") for extra in extras.values()) == MAX_LISTED + 2
+    listed = re.findall(r"<li[^>]*>(.*?)</li>", extras["point/p100"])
+    start = 100 - MAX_LISTED // 2
+    assert listed == [
+        f"… {start} earlier points",
+        *(f"Point {i} is about <b>term {i}</b>" for i in range(start, start + MAX_LISTED + 1) if i != 100),
+        f"… {200 - start - MAX_LISTED - 1} more points",
+    ]
+    assert re.findall(r"<li[^>]*>(.*?)</li>", extras["point/p0"])[-1] == f"… {200 - MAX_LISTED - 1} more points"
+    assert re.findall(r"<li[^>]*>(.*?)</li>", extras["point/p199"])[0] == f"… {200 - MAX_LISTED - 1} earlier points"
+    assert re.findall(r"<li[^>]*>(.*?)</li>", extras["title"])[-1] == f"… {200 - MAX_LISTED} more points"
+    assert sum(len(field) for note in notes for field in note.fields) < 2_000 * len(notes)
+
+
+def test_a_back_shows_a_window_of_a_long_explanation(tmp_path):
+    notes = build_notes(load_source(str(_many_terms(tmp_path / "src", 200))))
+    extras = {note.part: note.field("Extra") for note in notes}
+    body = re.search(r'<div class="body">(.*?)</div>', extras["term/explanation/term-100"])
+    assert body is not None
+    start = 100 - MAX_LISTED // 2
+    shown = [f"Sentence {i} names <b>term {i}</b>." for i in range(start, start + MAX_LISTED + 1) if i != 100]
+    assert body[1] == "… " + " ".join(shown) + " …"
+    assert extras["term/explanation/term-100"].count("<li") == MAX_LISTED + 1  # the first 30 points, "… 10 more"
+    assert sum(len(field) for note in notes for field in note.fields) < 5_000 * len(notes)
+
+
+def test_an_item_of_few_points_lists_every_other_point(tmp_path):
+    notes = build_notes(load_source(str(_many_points(tmp_path / "src", MAX_LISTED + 1))))
+    extra = next(note.field("Extra") for note in notes if note.part == "point/p7")
+    assert extra.count("<li>") == MAX_LISTED and "more" not in extra and "Point 7 " not in extra
 
 
 # --- rough edges of issue 9 -----------------------------------------------------

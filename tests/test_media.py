@@ -24,7 +24,7 @@ from generator.build.pipeline import build, plan
 from generator.build.preview import write_preview
 from generator.errors import ContentError
 from generator.source.loader import load_source
-from generator.source.media import MAX_BYTES, packaged_name
+from generator.source.media import HASH_BITS, MAX_BYTES, packaged_name
 
 from .ankitools import import_package, open_collection, rendered_cards, study_everything
 from .support import T1, T2
@@ -61,10 +61,58 @@ def note_states(col) -> dict[int, tuple[int, int]]:  # noqa: ANN001 - anki's Col
 
 def test_packaged_names_are_content_hashed_and_safe():
     digest = hashlib.sha256(b"x").hexdigest()
-    assert packaged_name("images/Hofstede Map.PNG", digest) == f"Hofstede-Map-{digest[:8]}.png"
-    assert packaged_name('a/<b>&"é.png', digest) == f"b-e-{digest[:8]}.png"
-    assert packaged_name("images/---.png", digest) == f"media-{digest[:8]}.png"
-    assert len(packaged_name("x" * 300 + ".png", digest)) == 40 + 1 + 8 + 4
+    assert packaged_name("images/Hofstede Map.PNG", digest) == f"Hofstede-Map-{digest[:32]}.png"
+    assert packaged_name('a/<b>&"é.png', digest) == f"b-e-{digest[:32]}.png"
+    assert packaged_name("images/---.png", digest) == f"media-{digest[:32]}.png"
+    assert HASH_BITS == 128 and len(packaged_name("x" * 300 + ".jpeg", digest)) == 40 + 1 + 32 + 5 <= 120
+
+
+def colliding_pngs() -> tuple[bytes, bytes]:
+    """Two different PNGs whose SHA-256 share their first 32 bits (the old names' hash).
+
+    A birthday search: about 2^16 variants (bytes after the image's end, which
+    viewers ignore) until two prefixes meet; well under a second.
+    """
+    base = (MEDIA_SOURCE / IMAGE).read_bytes()
+    seen: dict[bytes, bytes] = {}
+    for counter in range(1 << 22):
+        data = base + counter.to_bytes(4, "big")
+        prefix = hashlib.sha256(data).digest()[:4]
+        if prefix in seen:
+            return seen[prefix], data
+        seen[prefix] = data
+    raise AssertionError("no 32-bit collision found")  # pragma: no cover - 2^22 tries make one certain
+
+
+def test_two_images_sharing_32_bits_of_their_hash_are_both_packaged_and_each_shown(tmp_path):
+    """Issue 16: names kept 32 bits of the hash, so these two were one file ('map-e45aac3f.png')."""
+    first, second = colliding_pngs()
+    assert first != second and hashlib.sha256(first).digest()[:4] == hashlib.sha256(second).digest()[:4]
+    folder = tmp_path / "src"
+    for sub, data in (("a", first), ("b", second)):
+        (folder / sub).mkdir(parents=True)
+        (folder / sub / "map.png").write_bytes(data)
+    shutil.copy(MEDIA_SOURCE / "deckgen.yaml", folder / "deckgen.yaml")
+    (folder / "maps.yaml").write_text(
+        "topic: maps\nname: Maps\nitems:\n"
+        "  - id: east\n    title: East\n    explanation: The {{east}} map.\n    image: a/map.png\n"
+        "  - id: west\n    title: West\n    explanation: The {{west}} map.\n    image: b/map.png\n",
+        encoding="utf-8",
+    )
+    build(str(folder), str(tmp_path / "out"), timestamp=T1)
+    with zipfile.ZipFile(tmp_path / "out" / "maps.apkg") as archive:
+        media = json.loads(archive.read("media"))
+        files = {name: archive.read(index) for index, name in media.items()}
+    east, west = name_of(folder / "a" / "map.png"), name_of(folder / "b" / "map.png")
+    assert east != west and files == {east: first, west: second}
+    col = open_collection(tmp_path / "col")
+    try:
+        import_package(col, tmp_path / "out" / "maps.apkg")
+        cards = rendered_cards(col)
+        shown = {re.findall(r"East|West", c.question_text)[0]: re.findall(r'<img src="([^"]+)"', c.answer) for c in cards}
+    finally:
+        col.close()
+    assert shown == {"East": [east], "West": [west]}
 
 
 def test_the_package_carries_each_file_once_under_its_hashed_name(source, tmp_path):

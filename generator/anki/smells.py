@@ -237,17 +237,26 @@ def _same_prompt(cards: Sequence[_Card]) -> Iterable[Problem]:
 
 
 def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
-    """A cloze front that shows what another card of the same item asks for."""
+    """A cloze front that shows what another card of the same item asks for.
+
+    Answers are looked up by the runs of the front's words, not each answer
+    searched in each front: an item of N marked points would cost N².
+    """
     by_group: dict[str, list[_Card]] = {}
     for card in cards:
         if card.note.note_type == CLOZE:
             by_group.setdefault(card.note.item_id, []).append(card)
     for group in by_group.values():
-        answers = [(other, " ".join(other.answer_words)) for other in group]
+        askers: dict[tuple[str, ...], list[_Card]] = {}
+        for asker in group:
+            if asker.answer_words:
+                askers.setdefault(asker.answer_words, []).append(asker)
+        lengths = sorted({len(answer) for answer in askers})
         for card in group:
-            front = f" {' '.join(card.front_words)} "
-            for other, answer in answers:
-                if other.note is not card.note and answer and f" {answer} " in front:
+            for answer in _runs_in(card.front_words, lengths, askers):
+                # the first other card asking it: of N cards asking one answer, all N would be N² warnings
+                other = next((o for o in askers[answer] if o.note is not card.note), None)
+                if other is not None:
                     yield _warn(
                         card.note, card.where(),
                         f"the front shows {other.answer!r}, which {other.where()} asks for: "
@@ -255,28 +264,45 @@ def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
                     )
 
 
+def _runs_in(
+    found: Sequence[str], lengths: Sequence[int], wanted: dict[tuple[str, ...], list[_Card]]
+) -> list[tuple[str, ...]]:
+    """The runs of words of *found*, of the given *lengths*, that are keys of *wanted*, each once, in order."""
+    runs: dict[tuple[str, ...], None] = {}
+    for length in lengths:
+        for start in range(len(found) - length + 1):
+            run = tuple(found[start : start + length])
+            if run in wanted:
+                runs.setdefault(run)
+    return list(runs)
+
+
 def _back_to_back(notes: Sequence[NoteSpec]) -> Iterable[Problem]:
     """Two cards of one item next in a deck's new-card queue (notes are in study order)."""
     previous: dict[tuple[str, int], NoteSpec] = {}
+    items = _items_by_queues(notes)  # counted once: per warning, it cost a pass over every note
     for note in notes:
         for ordinal in new_card_queues(note):  # Anki: template by template, then in note order
             queue = (note.deck, ordinal)
             before = previous.get(queue)
             if before is not None and before.item_id == note.item_id:
+                count = len(items[note.deck, new_card_queues(note)])
                 yield _warn(
                     note, note.local_key,
-                    f"comes up right after {before.local_key} in {note.deck!r}: {_items_like(notes, note)} "
+                    f"comes up right after {before.local_key} in {note.deck!r}: "
+                    f"only {count} item{'s have' if count != 1 else ' has'} "
                     "cards of this kind there, too few to keep one item's cards apart; split the item in two, "
                     "give the deck more items, or mark fewer facts here",
                 )
             previous[queue] = note
 
 
-def _items_like(notes: Sequence[NoteSpec], note: NoteSpec) -> str:
-    """How many items have notes like *note* (same deck, same card templates), which study order interleaves."""
-    kind = new_card_queues(note)
-    count = len({n.item_id for n in notes if n.deck == note.deck and new_card_queues(n) == kind})
-    return f"only {count} item{'s have' if count != 1 else ' has'}"
+def _items_by_queues(notes: Sequence[NoteSpec]) -> dict[tuple[str, tuple[int, ...]], set[str]]:
+    """The items with notes in each deck and of each set of card templates, which study order interleaves."""
+    items: dict[tuple[str, tuple[int, ...]], set[str]] = {}
+    for note in notes:
+        items.setdefault((note.deck, new_card_queues(note)), set()).add(note.item_id)
+    return items
 
 
 def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:

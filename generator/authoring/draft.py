@@ -16,13 +16,16 @@ onto the source format and leaves every judgement to the author:
   the text cannot say (the perspectives, which item belongs to which) is
   left as placeholders and comments, never guessed.
 
-The folder passes ``deckgen check`` as written.  markdown-it-py parses the
+The folder passes ``deckgen check`` as written, whatever the text: every
+value is made valid by :mod:`generator.authoring.written` (characters the
+loader refuses dropped, names and the deck name made valid and unique, every
+scalar quoted so that YAML reads it as text), and a ``{{`` or ``}}`` that the
+text itself holds never becomes a key term's mark.  markdown-it-py parses the
 Markdown (CommonMark).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -32,9 +35,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from generator.authoring.written import comment, deck_name, plain, quoted, unique_name, without_markers
 from generator.errors import DeckgenError
-from generator.source.loader import MAX_DECK_NAME_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, slug_id
+from generator.source.loader import MAX_ID_LENGTH, slug_id
 from generator.source.markup import MarkupError, parse_marked
+from generator.source.yamlread import without_refused
 
 if TYPE_CHECKING:  # markdown-it-py is optional (the 'draft' extra): imported where it runs
     from markdown_it.token import Token
@@ -69,8 +74,10 @@ def draft_source(markdown_path: str, folder: str) -> list[str]:
     if os.path.lexists(folder) and (not os.path.isdir(folder) or os.listdir(folder)):
         raise DeckgenError(f"{folder}: already exists and is not an empty folder; choose a new one")
     title, topics = _structure(_read_text(markdown_path))
-    shown = os.path.basename(markdown_path)
-    title = title or os.path.splitext(shown)[0]
+    if not topics:  # a source needs a topic file: a folder of only deckgen.yaml would fail `check`
+        raise DeckgenError(f"{markdown_path}: no heading or paragraph to draft an item from; nothing was written")
+    shown = comment(os.path.basename(markdown_path))
+    title = title or plain(os.path.splitext(os.path.basename(markdown_path))[0]) or "Draft"
     files = {"deckgen.yaml": _config(title, shown)}
     for number, topic in enumerate(topics, start=1):
         files[f"{number:02d}-{topic.id}.yaml"] = _topic_yaml(topic, shown)
@@ -79,10 +86,13 @@ def draft_source(markdown_path: str, folder: str) -> list[str]:
 
 def _read_text(path: str) -> str:
     try:
-        with open(path, encoding="utf-8") as handle:
-            return unicodedata.normalize("NFC", handle.read())
+        with open(path, encoding="utf-8", newline="") as handle:
+            text = handle.read()
     except (OSError, UnicodeDecodeError) as error:
         raise DeckgenError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+    # Line breaks first (a lone CR is one), then what the loader refuses: a BOM would hide the first heading.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return without_refused(unicodedata.normalize("NFC", text))
 
 
 # --- from Markdown tokens to topics and items --------------------------------------------
@@ -97,7 +107,7 @@ def _structure(text: str) -> tuple[str | None, list[_Topic]]:
     while index < len(tokens):
         token = tokens[index]
         if token.type == "heading_open":
-            heading = _NUMBERING.sub("", _plain(tokens[index + 1])).strip()
+            heading = plain(_NUMBERING.sub("", _plain(tokens[index + 1])))
             outline.heading(int(token.tag[1:]), heading, _line(token))
             index += 3
             continue
@@ -105,6 +115,8 @@ def _structure(text: str) -> tuple[str | None, list[_Topic]]:
         if token.type == "inline" and tokens[index - 1].type == "paragraph_open":
             outline.paragraph(_marked(token), _line(tokens[index - 1]), in_list=list_depth > 0)
         index += 1
+    for topic in outline.topics:  # an empty heading ("###", or only characters dropped) states nothing
+        topic.items = [item for item in topic.items if item.title or item.explanation or item.points]
     topics = [topic for topic in outline.topics if topic.items]
     _assign_ids(topics)
     return outline.title, topics
@@ -138,7 +150,7 @@ class _Outline:
     def heading(self, level: int, heading: str, line: int) -> None:
         """``#`` titles the source (once), ``##`` starts a topic, deeper headings items."""
         if level == 1 and self.title is None:
-            self.title = heading
+            self.title = heading or None
         elif level <= 2:
             self.topics.append(_Topic(heading, line))
             self.item, self.group = None, None
@@ -159,6 +171,8 @@ class _Outline:
 
     def paragraph(self, text: str, line: int, *, in_list: bool) -> None:
         """A paragraph's text: a point in a list, else explanation, or conclusion after the points."""
+        if not text:  # nothing left once what the loader refuses is dropped
+            return
         topic = self._topic(line)
         if self.item is None:
             self.item = _Item(None, line)
@@ -185,32 +199,49 @@ def _plain(inline: Token) -> str:
     return " ".join("".join(child.content for child in inline.children or () if child.type != "softbreak").split())
 
 
+_OPEN, _CLOSE = "\x00", "\x01"  # emphasis, while the text's own braces are halved: _read_text drops both
+
+
 def _marked(inline: Token) -> str:
-    """An inline token as source text: emphasis becomes {{key term}}, the rest plain."""
+    """An inline token as source text: emphasis becomes {{key term}}, the rest plain.
+
+    The text's own ``{{`` and ``}}`` are halved first, so only emphasis marks.
+    """
     parts: list[str] = []
     depth = 0
     for child in inline.children or ():
         if child.type in ("em_open", "strong_open"):
-            parts.append("{{" if depth == 0 else "")
+            parts.append(_OPEN if depth == 0 else "")
             depth += 1
         elif child.type in ("em_close", "strong_close"):
             depth -= 1
-            parts.append("}}" if depth == 0 else "")
+            parts.append(_CLOSE if depth == 0 else "")
         else:
             parts.append(" " if child.type in ("softbreak", "hardbreak") else child.content)
-    text = " ".join("".join(parts).split())
+    text = " ".join(without_markers("".join(parts)).split())
+    return _checked(text.replace(_OPEN, "{{").replace(_CLOSE, "}}"))
+
+
+def _checked(text: str) -> str:
+    """*text* if its marks parse as the loader parses them; else its words without marks.
+
+    An emphasised "*" has no word to ask; a brace of the text beside a mark
+    ("a{" then *b*) would change where the mark is read.
+    """
     try:
         parse_marked(text)
-    except MarkupError:  # e.g. an emphasised "*" with no word in it: keep the words, drop the marks
-        text = text.replace("{{", "").replace("}}", "")
+    except MarkupError:
+        return without_markers(_unmarked(text))
     return text
 
 
 def _unique(wanted: str, taken: set[str]) -> str:
+    """The id *wanted*, or with "-2", "-3"... after as much of it as fits (a cut id may not end in '-')."""
+    wanted = wanted[:MAX_ID_LENGTH].rstrip("-_")  # a long topic id and "-intro"
     candidate, number = wanted, 2
     while candidate in taken:
         suffix = f"-{number}"
-        candidate = f"{wanted[: MAX_ID_LENGTH - len(suffix)]}{suffix}"
+        candidate = f"{wanted[: MAX_ID_LENGTH - len(suffix)].rstrip('-_')}{suffix}"
         number += 1
     taken.add(candidate)
     return candidate
@@ -222,17 +253,8 @@ def _assign_ids(topics: list[_Topic]) -> None:
     names: set[str] = set()
     for topic in topics:
         topic.id = _unique(slug_id(topic.name) or "topic", topic_ids)
-        topic.name = _unique_name(topic.name, names)
+        topic.name = unique_name(topic.name, names, fallback="Topic")
     _assign_item_ids(topics, taken=set(topic_ids))
-
-
-def _unique_name(wanted: str, taken: set[str]) -> str:
-    """A topic name, a deck name's part: short enough, without '::', unique ignoring case (as Anki's are)."""
-    name = wanted[:MAX_NAME_LENGTH].replace("::", ":")
-    while name.casefold() in taken:
-        name = f"{name[: MAX_NAME_LENGTH - 4]} (2)"
-    taken.add(name.casefold())
-    return name
 
 
 def _assign_item_ids(topics: list[_Topic], *, taken: set[str]) -> None:
@@ -251,13 +273,11 @@ def _assign_item_ids(topics: list[_Topic], *, taken: set[str]) -> None:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def _q(text: str) -> str:
-    """*text* as a YAML double-quoted scalar (a JSON string is one), so nothing is read as a number or date."""
-    return json.dumps(text, ensure_ascii=False)
+_q = quoted  # every scalar written: YAML 1.1 reads 1989, Yes, Null, ~ or 2001-01-01 unquoted as no text
 
 
 def _config(title: str, shown: str) -> str:
-    name = title.replace("::", ":")[:MAX_DECK_NAME_LENGTH]
+    name = deck_name(title, fallback="Draft")
     source_id = slug_id(title) or "my-source"
     return (
         f"# Drafted by `deckgen draft` from {shown}. Read every file, then: deckgen check --source THIS_FOLDER\n"
@@ -276,7 +296,7 @@ def _config(title: str, shown: str) -> str:
 def _topic_yaml(topic: _Topic, shown: str) -> str:
     lines = [
         f"# From {shown}:{topic.line}.  Only {{{{marked}}}} text is asked; unmarked items are context.",
-        f"topic: {topic.id}",
+        f"topic: {_q(topic.id)}",
         f"name: {_q(topic.name)}",
         f"heading: {_q(topic.name)}",
         "items:",
@@ -292,7 +312,7 @@ def _item_yaml(item: _Item, shown: str) -> list[str]:
     lines = [
         f"  # from {shown}:{item.line}",
         "  # DECIDE: `perspective: <id>` if this item belongs to one perspective",
-        f"  - id: {item.id}",
+        f"  - id: {_q(item.id)}",
     ]
     if title:
         lines.append(f"    title: {_q(title)}")
@@ -303,11 +323,12 @@ def _item_yaml(item: _Item, shown: str) -> list[str]:
         keys: set[str] = set()
         for point in item.points:
             words = " ".join(_unmarked(point).split()[:4])
-            lines.append(f"      {_unique(slug_id(words, 40) or 'point', keys)}: {_q(_unask(point, title, unasked))}")
+            key = _unique(slug_id(words, 40) or "point", keys)
+            lines.append(f"      {_q(key)}: {_q(_unask(point, title, unasked))}")
     if item.conclusion:
         lines.append(f"    conclusion: {_q(_unask(' '.join(item.conclusion), title, unasked))}")
     if unasked:  # said where the author looks: the mark is left out, not lost silently
-        terms = ", ".join(dict.fromkeys(unasked))
+        terms = comment(", ".join(dict.fromkeys(unasked)))
         lines.insert(2, f"  # not asked: {terms} (the title shows it: a card would give it away)")
     return lines
 
@@ -325,7 +346,7 @@ def _unask(text: str, title: str, unasked: list[str]) -> str:
             return match[1]
         return match[0]
 
-    return _MARK.sub(keep, text)
+    return _checked(_MARK.sub(keep, text))
 
 
 def _unmarked(text: str) -> str:

@@ -1,10 +1,20 @@
-"""``deckgen new``: a commented starter source that builds as it is."""
+"""``deckgen new``: a commented starter source that builds as it is.
+
+Whatever the title, the starter passes ``deckgen check``: the title keeps
+what a source's title may hold (:func:`generator.authoring.written.plain`:
+no control characters, no ``{{``/``}}`` pair), the deck name is made of it
+by the deck-name rules (no ``::`` part empty, no spreadsheet formula start,
+at most 200 characters: ``Tea::`` -> ``Tea``, ``=1+1`` -> ``1+1``), and both
+are written quoted.  Only a title with nothing left (``" "``) is refused:
+a fallback would name the course something its author never wrote.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 
+from generator.authoring.written import deck_name, plain, quoted
 from generator.build.journal import make_folders, remove_folders
 from generator.errors import DeckgenError
 from generator.source.loader import slug_id
@@ -13,10 +23,10 @@ CONFIG = """\
 # deckgen.yaml: who this source is and which perspectives it compares.
 # `id` is part of every note's identity (GUID) and tag: never change it once
 # students study the decks.  `title` is shown as the source on every card.
-id: "{id}"
-title: "{title}"
-# The root deck; topics become its subdecks.  "::" nests it ("Course::{title}").
-deck: "{title}"
+id: {id}
+title: {title}
+# The root deck; topics become its subdecks.  "::" nests it ("Course::My deck").
+deck: {deck}
 # Two or more perspectives: id (never change it) -> name shown on cards.
 # This example compares three ways of working; put your own here.
 perspectives:
@@ -146,8 +156,9 @@ def write_starter(folder: str, title: str | None = None) -> list[str]:
     _check_free(folder)
     name = _title(folder, title)
     source_id = slug_id(name) or "my-source"
+    config = CONFIG.format(id=quoted(source_id), title=quoted(name), deck=quoted(deck_name(name, fallback="My deck")))
     files = {
-        os.path.join(folder, "deckgen.yaml"): CONFIG.format(id=source_id, title=name),
+        os.path.join(folder, "deckgen.yaml"): config,
         os.path.join(folder, "01-basics.yaml"): BASICS,
         os.path.join(folder, "02-lessons.yaml"): LESSONS,
     }
@@ -166,10 +177,14 @@ def _check_free(folder: str) -> None:
 
 
 def _title(folder: str, title: str | None) -> str:
-    """The source's title: *title*, else the folder's name; it goes into a double-quoted YAML string."""
-    name = title or os.path.basename(os.path.normpath(folder)).replace("_", " ").replace("-", " ").strip()
-    if not name or any(c in name for c in '"\\') or any(ord(c) < 32 for c in name):
-        raise DeckgenError(f"{name!r} cannot be a title; give one with --title")
+    """The source's title: *title*, else the folder's name, as a source's title may be (see the module)."""
+    if title is not None:
+        if not plain(title):
+            raise DeckgenError(f"--title {title!r} is blank: give a title with at least one visible character")
+        return plain(title)
+    name = plain(os.path.basename(os.path.normpath(folder)).replace("_", " ").replace("-", " "))
+    if not name:
+        raise DeckgenError(f"{folder!r} gives no title; give one with --title")
     return name
 
 

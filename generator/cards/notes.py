@@ -7,6 +7,16 @@ Editing any text keeps every GUID; only renaming an id (or a key term) makes
 a new note.  Each note asks one fact, so a note has one cloze (``c1``) or, for
 comparisons, a fixed pair of templates: inserting or reordering points can
 never move a student's history to another fact.
+
+A back lists at most :data:`MAX_LISTED` of an item's points, and of the
+sentences of its explanation and of its conclusion.  Each marked point (or
+key term) is a note whose back shows the item's other points and sentences:
+with all of them on every back, an item of N marked points made N notes of N
+points each, N² in time and memory (20 s and 1.1 GB at 5,000 points; an
+explanation of 2,000 key terms took 15 s).  Beyond the limit a back shows
+the points (sentences) around the one its front asks, or the first ones,
+and says what it leaves out ("… 169 more points", an ellipsis in a text);
+so the notes grow linearly with the source, and a back still fits a phone.
 """
 
 from __future__ import annotations
@@ -16,7 +26,8 @@ import heapq
 import html
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, replace
 from typing import Final, Literal, Protocol
 
 from generator.source.content import BOTH, PERSPECTIVE, REMOVED_TAG, SIDE, Comparison, Item, Marked, Source, Topic
@@ -27,6 +38,9 @@ NoteKind = Literal["cloze", "comparison"]
 CLOZE: Final = "cloze"
 COMPARISON: Final = "comparison"
 NOTE_KINDS: tuple[NoteKind, ...] = (CLOZE, COMPARISON)
+
+MAX_LISTED = 30
+"""The most points of an item, or sentences of one of its texts, that one back shows (see the module's docstring)."""
 
 CLOZE_FIELDS = ("Text", "Context", "Extra", "Source")
 COMPARISON_FIELDS = (
@@ -110,8 +124,8 @@ def slug(text: str) -> str:
 
 
 def topic_deck(source: Source, topic: Topic) -> str:
-    """The deck name of *topic*: the source's root deck, then the topic's name."""
-    return f"{source.deck}::{topic.name}"
+    """The deck name of *topic*: the source's root deck, then the topic's name (numbered if the source asks)."""
+    return source.topic_decks.get(topic.id) or f"{source.deck}::{topic.name}"
 
 
 def build_notes(source: Source) -> list[NoteSpec]:
@@ -172,15 +186,62 @@ def _interleave(notes: list[NoteSpec]) -> list[NoteSpec]:
 def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
     """The notes of one topic, in source order: its items' clozes and perspective questions, its comparisons."""
     split_by_perspective = len({i.perspective for i in topic.items if i.perspective}) > 1
+    homes = _context_homes(topic)
     for item in topic.items:
         deck = topic_deck(source, topic)
         if split_by_perspective and item.perspective:
             deck = f"{deck}::{source.perspective(item.perspective).name}"
-        yield from _item_clozes(_Maker(source, topic, item, deck), item)
+        notes = list(_item_clozes(_Maker(source, topic, item, deck), item))
         if item.which_statement:
-            yield _perspective_question(source, topic, item)
+            notes.append(_perspective_question(source, topic, item))
+        yield from _with_context(notes, homes.pop(item.id, ()))
     for comparison in topic.comparisons:
-        yield from _comparison_notes(source, topic, comparison)
+        yield from _with_context(list(_comparison_notes(source, topic, comparison)), homes.pop("", ()))
+
+
+def makes_cards(item: Item) -> bool:
+    """True if *item* makes a note: a marked term, or a "which perspective?" question."""
+    marked = [item.title, item.explanation, item.conclusion, *(point.text for point in item.points)]
+    return bool(item.which_statement) or any(text is not None and text.terms for text in marked)
+
+
+def _context_homes(topic: Topic) -> dict[str, tuple[Item, ...]]:
+    """Where the topic's context (items that make no card) is shown: on the back of a note of another item.
+
+    Context is shown with the next item that makes a card (the one it
+    introduces), or, at the end of a topic, with the last one; in a topic
+    whose items make no card, with its first comparison (key ``""``).  So
+    nothing the source states vanishes from the decks.
+    """
+    homes: dict[str, list[Item]] = {}
+    pending: list[Item] = []
+    last = ""
+    for item in topic.items:
+        if not makes_cards(item):
+            pending.append(item)
+        else:
+            last = item.id
+            homes[last] = pending
+            pending = []
+    if pending:
+        homes.setdefault(last, []).extend(pending)
+    return {key: tuple(items) for key, items in homes.items() if items}
+
+
+def _with_context(notes: list[NoteSpec], context: Sequence[Item]) -> list[NoteSpec]:
+    """*notes*, the first one's back also showing the *context* items."""
+    if not notes or not context:
+        return notes
+    shown = "".join(
+        '<div class="also">' + _title(item.title) + _paragraph(item.explanation) + _listed(_point_rows(item))
+        + _paragraph(item.conclusion) + "</div>"
+        for item in context
+    )
+    first = notes[0]
+    back = ("Extra" if first.note_type == CLOZE else "Others")
+    names = CLOZE_FIELDS if first.note_type == CLOZE else COMPARISON_FIELDS
+    fields = tuple(value + shown if name == back else value for name, value in zip(names, first.fields, strict=True))
+    return [replace(first, fields=fields), *notes[1:]]
 
 
 class _Maker:
@@ -248,42 +309,55 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
     the item, never repeating what the front showed.
     """
     title = _title(item.title)
+    rows = _point_rows(item)  # each point and sentence rendered once, whatever the number of backs showing it
     explanation = sentences(item.explanation) if item.explanation else []
     conclusion = sentences(item.conclusion) if item.conclusion else []
+    said, closing = _rendered(explanation), _rendered(conclusion)
     lead = explanation[-1] if explanation and explanation[-1][0].plain.rstrip().endswith(":") else None
     body = explanation[:-1] if lead else explanation
     if item.title and item.title.terms:
         text = _title(item.title, hide_all=True) + _sentences_html(body)
-        extra = _rest(explanation, body) + _points_html(item) + _rest(conclusion)
+        extra = _rest(said, set(range(len(body)))) + _listed(rows) + _rest(closing)
         yield maker.cloze_note("title", text, extra, item.title.plain)
-    for point in item.points:
+    for index, point in enumerate(item.points):
         if point.text.terms:
             hidden = marked_html(point.text, hide_all=True, bold=False)
             asked = f'<ul class="points"><li class="asked">{hidden}</li></ul>'
             text = title + _sentences_html([lead] if lead else []) + asked
-            extra = _rest(explanation, [lead] if lead else []) + _points_html(item, skip=point.key) + _rest(conclusion)
+            extra = _rest(said, {len(body)} if lead else set()) + _listed(rows, {index}) + _rest(closing)
             yield maker.cloze_note(f"point/{point.key}", text, extra, point.text.plain, point.line)
     for field, parts in (("explanation", explanation), ("conclusion", conclusion)):
         marked = item.explanation if field == "explanation" else item.conclusion
+        holding = {term: number for number, (_, terms) in enumerate(parts) for term in terms}
+        # once per text, not per key term: each is as long as the text (a label keeps 80 characters)
+        all_terms, plain = (marked.terms, " ".join(marked.plain.split())[:80]) if marked else ((), "")
         for term_slug, indexes in _terms(marked).items():
-            shown = [part for part in parts if indexes & set(part[1])]
-            text = title + _sentences_html(shown, hide=indexes)
+            shown = {holding[term] for term in indexes}
+            text = title + _sentences_html([parts[number] for number in sorted(shown)], hide=indexes)
             extra = (
-                _rest(explanation, shown if field == "explanation" else [])
-                + _points_html(item)
-                + _rest(conclusion, shown if field == "conclusion" else [])
+                _rest(said, shown if field == "explanation" else set())
+                + _listed(rows)
+                + _rest(closing, shown if field == "conclusion" else set())
             )
-            assert marked is not None
-            term = marked.terms[min(indexes)]
-            yield maker.cloze_note(f"term/{field}/{term_slug}", text, extra, f"{term}: {marked.plain}")
+            term = all_terms[min(indexes)]
+            yield maker.cloze_note(f"term/{field}/{term_slug}", text, extra, f"{term}: {plain}")
 
 
-def _rest(parts: Sequence[tuple[Marked, tuple[int, ...]]], shown: Sequence[tuple[Marked, tuple[int, ...]]] = ()) -> str:
-    """The sentences of one text that the front did not show, key terms in bold, as a paragraph."""
-    left = [sentence for sentence in parts if sentence not in shown]
-    if not left:
+def _rendered(parts: Sequence[tuple[Marked, tuple[int, ...]]]) -> list[str]:
+    """Each sentence of one text as a back shows it, key terms in bold."""
+    return [marked_html(marked) for marked, _ in parts]
+
+
+def _rest(rendered: Sequence[str], shown: AbstractSet[int] = frozenset()) -> str:
+    """The sentences of one text that the front did not show (*shown*: their numbers), as a paragraph.
+
+    Beyond MAX_LISTED, those around the first one shown, an ellipsis where sentences are left out.
+    """
+    chosen, before, after = _window(len(rendered), shown)
+    if not chosen:
         return ""
-    return f'<div class="body">{" ".join(marked_html(marked) for marked, _ in left)}</div>'
+    text = " ".join(rendered[number] for number in chosen)
+    return f'<div class="body">{"… " * bool(before)}{text}{" …" * bool(after)}</div>'
 
 
 def _title(title: Marked | None, hide_all: bool = False) -> str:
@@ -303,9 +377,42 @@ def _sentences_html(parts: list[tuple[Marked, tuple[int, ...]]], hide: set[int] 
     return f'<div class="body">{" ".join(rendered)}</div>'
 
 
-def _points_html(item: Item, skip: str | None = None) -> str:
-    """The item's list, key terms in bold, without the point *skip* (the one a front asked)."""
-    return _list([f"<li>{marked_html(point.text)}</li>" for point in item.points if point.key != skip])
+def _point_rows(item: Item) -> list[str]:
+    """The item's points as list rows, key terms in bold."""
+    return [f"<li>{marked_html(point.text)}</li>" for point in item.points]
+
+
+def _listed(rows: Sequence[str], asked: AbstractSet[int] = frozenset()) -> str:
+    """The item's list for a back: without the point *asked* (the front showed it), at most MAX_LISTED rows.
+
+    Beyond the limit, a point's back lists the points around it, any other
+    back the first ones; a row says how many points are left out before and after.
+    """
+    chosen, before, after = _window(len(rows), asked)
+    earlier = [f'<li class="more">… {before:,} earlier point{"s" * (before != 1)}</li>'] if before else []
+    later = [f'<li class="more">… {after:,} more point{"s" * (after != 1)}</li>'] if after else []
+    return _list(earlier + [rows[number] for number in chosen] + later)
+
+
+def _window(total: int, shown: AbstractSet[int]) -> tuple[list[int], int, int]:
+    """Which of *total* rows (points, sentences) a back lists, never those the front *shown*; how many it leaves out.
+
+    All of them up to MAX_LISTED; beyond, MAX_LISTED around the first one
+    shown (or the first ones).  Returns the rows' numbers, and the number of
+    rows left out before and after them (the shown ones not counted).
+    """
+    start = 0
+    if total - len(shown) > MAX_LISTED and shown:
+        start = max(0, min(min(shown) - MAX_LISTED // 2, total - MAX_LISTED - len(shown)))
+    chosen: list[int] = []
+    number = start
+    while number < total and len(chosen) < MAX_LISTED:
+        if number not in shown:
+            chosen.append(number)
+        number += 1
+    before = start - sum(1 for row in shown if row < start)
+    after = total - number - sum(1 for row in shown if row >= number)
+    return chosen, before, after
 
 
 def _short(text: str) -> str:
@@ -384,7 +491,7 @@ def _perspective_question(source: Source, topic: Topic, item: Item) -> NoteSpec:
             # The back shows the item; its title too where the front showed a cue instead.
             "Others": (_title(item.title) if item.cue else "")
             + _paragraph(item.explanation)
-            + _points_html(item)
+            + _listed(_point_rows(item))
             + _paragraph(item.conclusion)
             + media_html(item.media),
             # Not the per-perspective heading: it would give the answer away.
@@ -419,13 +526,23 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
                 "Dimension": prompt if comparison.ask in (BOTH, SIDE) else "",
                 "Perspective": to_html(name),
                 "Statement": to_html(side),
-                "Others": f'<ul class="others">{others}</ul>',
+                "Others": f'<ul class="others">{others}</ul>' + _origin_html(source, comparison, pid),
                 "Context": to_html(topic.heading or topic.name),
                 "Question": to_html(comparison.reverse_question) if comparison.ask in (BOTH, PERSPECTIVE) else "",
                 "Source": to_html(source.title),
             },
             tags=comparison.tags, label=label, file=comparison.file, line=comparison.line,
         )
+
+
+def _origin_html(source: Source, comparison: Comparison, perspective: str) -> str:
+    """Where the text states this side (``from:``), for the back: the section a student can reread."""
+    item_id = comparison.origin(perspective)
+    if item_id is None:
+        return ""
+    topic, item = source.items_by_id[item_id]
+    where = f"{topic.heading_for(item.perspective)}: {item.label}"
+    return f'<div class="origin">In the text: {to_html(where)}</div>'
 
 
 def content_parts(spec: NoteSpec) -> tuple[str, ...]:

@@ -7,10 +7,21 @@ regular file of a kind deckgen accepts and of at most :data:`MAX_BYTES` for
 its kind, and the file's bytes are what its extension says (magic numbers).
 SVG is refused: an SVG file is a document that can carry script.
 
-A file checked is packaged under a content-hashed name, ``<stem>-<hash8>.<ext>``
+A file checked is packaged under a content-hashed name, ``<stem>-<hash>.<ext>``
 (see :func:`packaged_name`): changed bytes are a new name, so the notes that
 show the file change, and a student's collection never holds two different
 files under one of deckgen's names.
+
+The hash is the first :data:`HASH_BITS` = 128 bits of the SHA-256 (32 hex
+digits).  Two files with one stem and one hash prefix would be one file in a
+package and in a student's media folder: each card showing either shows the
+same one.  Files need not be found by chance: two files of a course can be
+made to collide on purpose (a pull request, a shared folder).  A birthday
+search finds a collision of *b* bits in about 2^(b/2) hashes: at 32 bits (the
+old names) in about a second, at 64 bits in minutes on one machine, at 96 bits
+in hours on one graphics card; at 128 bits it takes 2^64 hashes, decades of
+such hardware.  The names stay short: at most 40 + 1 + 32 + 5 = 78
+characters, within the 120 bytes Anki keeps of a media file's name.
 """
 
 from __future__ import annotations
@@ -37,6 +48,8 @@ MAX_BYTES = {IMAGE: 2 * MiB, AUDIO: 10 * MiB}
 """The largest file of each kind: a card is read on a phone, and every package carries its files."""
 MAX_STEM = 40
 """The most characters of a file's own name kept in its packaged name."""
+HASH_BITS = 128
+"""How much of the SHA-256 of a file's bytes its packaged name keeps (see the module's docstring)."""
 
 
 class _Format(NamedTuple):
@@ -195,7 +208,9 @@ def _check_content(data: bytes, form: _Format, path: str) -> None:
 
 
 def packaged_name(path: str, digest: str) -> str:
-    """``<stem>-<hash8>.<ext>``: the file's own name made safe, and the start of the SHA-256 of its bytes.
+    """``<stem>-<hash>.<ext>``: the file's own name made safe, and the start (:data:`HASH_BITS`) of *digest*.
+
+    *digest* is the hex SHA-256 of the file's bytes.
 
     The stem keeps ASCII letters, digits, ``-`` and ``_`` (at most
     :data:`MAX_STEM` of them); the extension is lowercased.
@@ -203,4 +218,4 @@ def packaged_name(path: str, digest: str) -> str:
     stem, extension = posixpath.splitext(posixpath.basename(path))
     ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
     safe = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_stem).strip("-")[:MAX_STEM].strip("-") or "media"
-    return f"{safe}-{digest[:8]}{extension.lower()}"
+    return f"{safe}-{digest[: HASH_BITS // 4]}{extension.lower()}"

@@ -70,6 +70,11 @@ quoted escapes such as "\\a" or "\\x1b" can write them, pasting can bring a BOM
 along.  Tabs and line breaks are allowed."""
 
 
+def without_refused(text: str) -> str:
+    """*text* without the characters :meth:`Reader.text` refuses in text (the authoring commands write none)."""
+    return _CONTROL.sub("", text)
+
+
 def line_of(node: yaml.Node) -> int:
     """The 1-based line on which *node* starts."""
     return node.start_mark.line + 1
