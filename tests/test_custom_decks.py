@@ -117,7 +117,7 @@ def test_recipe_builds_every_deck(in_project):
         (
             "decks:\n  - name: A\n    topics: [strenghts]\n",
             "course.yaml:3: decks[0].topics: unknown topic 'strenghts' (known: introduction, foundations, strengths, "
-            "limitations, lessons, integration, practice, bottom-line)",
+            "limitations, lessons, mirrors, integration, practice, bottom-line)",
         ),
         ("decks:\n  - name: A\n    colour: red\n", "course.yaml:3: decks[0]: unknown key 'colour' (expected one of: "
          "name, file, topics, perspectives, kinds, tags, extra_tags)"),
