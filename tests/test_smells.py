@@ -220,8 +220,7 @@ items:
     perspective: coffee
     title: Endless Choice
     points:
-      failure: Every bad cup feels like personal failure
-      other: Milk or no milk, every day
+      failure: "Every {{bad cup}} feels like personal failure"
   - id: polite
     perspective: tea
     explanation: Tea talk, while {{keeping the peace}}, can hide bad news.
@@ -230,7 +229,7 @@ items:
     title: Jitters
     question: Whose limitation is this?
     points:
-      rates: Higher rates of {{jitters}} among coffee drinkers
+      rates: "{{Higher rates}} of jitters among coffee drinkers"
 """
 
 
@@ -249,17 +248,17 @@ def test_each_deck_wide_smell_fires_located(tmp_path):
         "reword one of the two"
     ) in lines
     assert (
-        "basics.yaml:16: polite/term: warning: the cloze 'keeping the peace' asks the benefit of a trade-off in a "
+        "basics.yaml:14: polite/term: warning: the cloze 'keeping the peace' asks the benefit of a trade-off in a "
         "limitation ('Tea talk, while keeping the peace, can hide bad news.'): ask the cost, which is what the "
         "section teaches"
     ) in lines
     assert (  # a title of another topic's item is a front too
-        "basics.yaml:16: polite/term/explanation/keeping-the-peace: warning: another card's front "
+        "basics.yaml:14: polite/term/explanation/keeping-the-peace: warning: another card's front "
         "(SRC/other.yaml:4, calm/title) shows 'keeping the peace': whoever meets that card first reads the answer; "
         "reword one of the two"
     ) in lines
     assert (
-        "basics.yaml:19: jitters/perspective: warning: another card's front (SRC/basics.yaml:24, jitters/point/rates) "
+        "basics.yaml:17: jitters/perspective: warning: another card's front (SRC/basics.yaml:22, jitters/point/rates) "
         "shows the perspective beside its cue: whoever meets that card first reads the answer; "
         "reword one of the two"
     ) in lines

@@ -77,8 +77,8 @@ def deck_smells(
 
     *naming* maps the stems of words that name a perspective to its name
     (:func:`generator.anki.smells.perspective_stems`).  Besides the topic's
-    own fronts, every item title of the source counts as a front: a title is
-    what a student reads first, in any deck.
+    own fronts, every item title of the source counts as a front for answers
+    of two words or more: a title is what a student reads first, in any deck.
     """
     faces = [face for note in notes for face in _faces(note)]
     fronts = [
@@ -151,6 +151,10 @@ def _answered_elsewhere(
             holders = _naming_cue(face, fronts, index, naming)
         else:
             holders = _holding(index, face.answer_stems) if face.answer_stems else set()
+            if len(face.answer_stems) < 2:
+                # One word of the text's own vocabulary ("belonging") in another topic's title is the
+                # text speaking, not a giveaway: only the topic's own fronts count for it.
+                holders = {n for n in holders if fronts[n].guid}
         holders = {n for n in holders if fronts[n].guid != face.note.guid and not _siblings(face, fronts[n])}
         if holders:
             other = fronts[min(holders)]
@@ -186,7 +190,7 @@ def _naming_cue(
 
 def _names(words: frozenset[str], perspective: str, naming: Mapping[str, str]) -> bool:
     """True if *words* hold a word naming *perspective* ("individualistic" names Individualism)."""
-    stems = [s for s, name in naming.items() if name == perspective]
+    stems = [stem(s) for s, name in naming.items() if name == perspective]  # *words* hold stems too
     return any(word == s or (len(s) >= 5 and word.startswith(s)) for word in words for s in stems)
 
 
