@@ -321,7 +321,7 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
         yield maker.cloze_note("title", text, extra, item.title.plain)
     for index, point in enumerate(item.points):
         if point.text.terms:
-            hidden = marked_html(point.text, hide_all=True, bold=False)
+            hidden = marked_html(point.text, hide=range(len(point.text.terms)))
             asked = f'<ul class="points"><li class="asked">{hidden}</li></ul>'
             text = title + _sentences_html([lead] if lead else []) + asked
             extra = _rest(said, {len(body)} if lead else set()) + _listed(rows, {index}) + _rest(closing)
@@ -344,7 +344,7 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
 
 
 def _rendered(parts: Sequence[tuple[Marked, tuple[int, ...]]]) -> list[str]:
-    """Each sentence of one text as a back shows it, key terms in bold."""
+    """Each sentence of one text as a back shows it (key terms plain: each is another card's answer)."""
     return [marked_html(marked) for marked, _ in parts]
 
 
@@ -363,7 +363,7 @@ def _rest(rendered: Sequence[str], shown: AbstractSet[int] = frozenset()) -> str
 def _title(title: Marked | None, hide_all: bool = False) -> str:
     if title is None:
         return ""
-    return f'<div class="title">{marked_html(title, hide_all=hide_all, bold=False)}</div>'
+    return f'<div class="title">{marked_html(title, hide=range(len(title.terms)) if hide_all else ())}</div>'
 
 
 def _sentences_html(parts: list[tuple[Marked, tuple[int, ...]]], hide: set[int] | None = None) -> str:
@@ -373,12 +373,12 @@ def _sentences_html(parts: list[tuple[Marked, tuple[int, ...]]], hide: set[int] 
     rendered = []
     for sentence, terms in parts:
         local = {position for position, index in enumerate(terms) if hide and index in hide}
-        rendered.append(marked_html(sentence, hide=local, bold=False))
+        rendered.append(marked_html(sentence, hide=local))
     return f'<div class="body">{" ".join(rendered)}</div>'
 
 
 def _point_rows(item: Item) -> list[str]:
-    """The item's points as list rows, key terms in bold."""
+    """The item's points as list rows (key terms plain: a bold term on a back points at another card's answer)."""
     return [f"<li>{marked_html(point.text)}</li>" for point in item.points]
 
 
