@@ -229,6 +229,10 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     "-j", "--jobs", type=click.IntRange(min=1), default=None,
     help="Worker processes for the topics  [default: the machine's cores; one for a small source]",
 )
+@click.option(
+    "--release", is_flag=True,
+    help="These decks go to students: mark their notes released (only released notes are marked when removed).",
+)
 @_strict_option
 def build(
     source_dir: str,
@@ -237,6 +241,7 @@ def build(
     file_format: FileFormat,
     quiet: bool,
     jobs: int | None,
+    release: bool,
     strict: bool,
     **selection: Unpack[_Selection],
 ) -> None:
@@ -244,11 +249,13 @@ def build(
 
     Nothing is written unless every source is valid; the packages and the
     lock are replaced atomically.  SOURCE_DATE_EPOCH, when set, is the time
-    given to edited notes.
+    given to edited notes.  Build with --release the decks you hand out: a
+    note no release carried leaves no trace in the lock when it goes.
 
     \b
     Examples:
         deckgen build --source cards_source --out decks_out
+        deckgen build --release
         deckgen build --topic strengths --kind cloze --deck-name "Soc 101::Week 3"
         deckgen build --recipe course.yaml
         deckgen build --format csv
@@ -259,9 +266,15 @@ def build(
     with _progress(quiet) as progress:
         report = _run(
             build_decks, source_dir, out_dir, lock_path=lock_path, requests=requests,
-            file_format=file_format, progress=progress, strict=strict, jobs=jobs,
+            file_format=file_format, progress=progress, strict=strict, jobs=jobs, release=release,
         )
     _echo_problems(report.warnings)
+    if report.unreleased and report.lock_path is not None:
+        click.echo(
+            f"note: {counted(report.unreleased, 'note')} in no release yet (removing one leaves no trace); "
+            "build with --release the decks you hand out",
+            err=True,
+        )
     _report_changes(report, "Built", quiet=quiet)
 
 
