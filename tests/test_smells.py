@@ -46,9 +46,9 @@ EXPECTED = [
 # What the small sources below get besides: their items belong to no perspective of DRINKS_CONFIG.
 UNUSED_DRINKS = [
     "deckgen.yaml:5: perspectives.tea: warning: no item or comparison side belongs to 'Tea': "
-    "give it items (perspective: tea) or remove it",
+    "give it items (perspective: tea) or remove 'perspectives' (a source may compare nothing)",
     "deckgen.yaml:6: perspectives.coffee: warning: no item or comparison side belongs to 'Coffee': "
-    "give it items (perspective: coffee) or remove it",
+    "give it items (perspective: coffee) or remove 'perspectives' (a source may compare nothing)",
 ]
 
 

@@ -75,9 +75,11 @@ def source_smells(source: Source) -> list[Problem]:
     """
     used = {item.perspective for topic in source.topics for item in topic.items}
     used |= {pid for topic in source.topics for comparison in topic.comparisons for pid, _ in comparison.sides}
+    # Advice the author can follow: removing one of only two perspectives would leave an invalid source.
+    remove = "remove it" if len(source.perspectives) > 2 else "remove 'perspectives' (a source may compare nothing)"
     return [
         Problem(p.file, p.line, f"perspectives.{p.id}", f"{WARNING}no item or comparison side belongs to {p.name!r}: "
-                "give it items (perspective: " + p.id + ") or remove it")
+                "give it items (perspective: " + p.id + ") or " + remove)
         for p in source.perspectives
         if p.id not in used
     ]

@@ -30,7 +30,18 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
-from generator.source.content import BOTH, PERSPECTIVE, REMOVED_TAG, SIDE, Comparison, Item, Marked, Source, Topic
+from generator.source.content import (
+    BOTH,
+    PERSPECTIVE,
+    REMOVED_TAG,
+    SIDE,
+    Comparison,
+    Item,
+    Marked,
+    Source,
+    Term,
+    Topic,
+)
 from generator.source.markup import cloze, marked_html, media_html, sentences, to_html
 
 NoteKind = Literal["cloze", "comparison"]
@@ -195,6 +206,8 @@ def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
             yield _perspective_question(source, topic, item)
     for comparison in topic.comparisons:
         yield from _comparison_notes(source, topic, comparison)
+    for term in topic.terms:
+        yield _term_note(source, topic, term)
 
 
 class _Maker:
@@ -398,7 +411,7 @@ def _comparison_note(
     *,
     item_id: str,
     part: str,
-    perspective: str,
+    perspective: str | None,
     values: dict[str, str],
     tags: tuple[str, ...],
     label: str,
@@ -486,6 +499,37 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
             },
             tags=comparison.tags, label=label, file=comparison.file, line=comparison.line,
         )
+
+
+TERM_QUESTION = "Which term is defined here?"
+"""The definition → term card's question."""
+
+
+def _term_note(source: Source, topic: Topic, term: Term) -> NoteSpec:
+    """A glossary entry as one comparison-type note of two cards: the definition from the term, the term from it.
+
+    The comparison note type already asks a statement from a name and a name
+    from its statement; a term is that name and its definition that statement,
+    so no new note type (a new contract with every collection) is needed.
+    """
+    name = to_html(term.term)
+    return _comparison_note(
+        source,
+        topic,
+        item_id=term.id,
+        part="definition",
+        perspective=None,
+        values={
+            "Key": to_html(term.term),
+            "Dimension": f"What is <b>{name}</b>?" if term.ask in (BOTH, "definition") else "",
+            "Perspective": name,
+            "Statement": to_html(term.definition),
+            "Context": to_html(topic.heading or topic.name),
+            "Question": TERM_QUESTION if term.ask in (BOTH, "term") else "",
+            "Source": to_html(source.title),
+        },
+        tags=term.tags, label=term.term, file=term.file, line=term.line,
+    )
 
 
 def content_parts(spec: NoteSpec) -> tuple[str, ...]:
