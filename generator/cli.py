@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 import click
@@ -173,7 +173,19 @@ def check(source_dir: str, strict: bool) -> None:
         failure.writes = False
         raise
     _echo_problems(checked.warnings)
+    asked = {note.topic for note in checked.notes}  # a topic of context only vanishes from the build: say so now
+    _echo_empty([topic.id for topic in checked.source.topics if topic.id not in asked])
     click.echo(_check_summary(source_dir, checked))
+
+
+def _echo_empty(topics: Sequence[str]) -> None:
+    """The note that topics make no card (so no package): said by check, plan and build alike."""
+    if topics:
+        click.echo(
+            f"note: {', '.join(printable(t) for t in topics)}: no card (every item is context and there is "
+            "no comparison), so no package; mark a key term with {{...}} to ask something",
+            err=True,
+        )
 
 
 def _check_summary(source_dir: str, checked: Checked) -> str:
@@ -374,12 +386,7 @@ def _report_changes(report: BuildReport, verb: str, *, quiet: bool = False) -> N
         click.echo(
             f"note: {printable(path)} is not built from this source (no such topic); delete it if it is old", err=True
         )
-    if report.empty:
-        click.echo(
-            f"note: {', '.join(printable(t) for t in report.empty)}: no card (every item is context and there is "
-            "no comparison), so no package; mark a key term with {{...}} to ask something",
-            err=True,
-        )
+    _echo_empty(report.empty)
     if not quiet:
         for file in report.files:
             click.echo(_file_line(file))

@@ -285,3 +285,27 @@ def test_a_back_that_bolds_another_cards_answer_is_a_smell():
     stems = perspective_stems(p.name for p in source.perspectives)
     found = deck_smells(source, source.topics[0], [bolded, *notes[2:], second], stems)
     assert any(p.where == first.local_key and f"sets {answer!r} in bold" in p.message for p in found)
+
+
+def test_a_word_of_every_perspectives_name_is_no_leak(tmp_path):
+    """ "Remote work: … Work calls": "work" is in every perspective's name, so it tells no answer from another."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "deckgen.yaml").write_text(
+        'id: work\ntitle: "Work"\ndeck: Work\nperspectives:\n  remote: Remote work\n  office: Office work\n', encoding="utf-8"
+    )
+    (source / "basics.yaml").write_text(
+        "topic: basics\nname: Basics\ncomparisons:\n  - id: meetings\n    dimension: Meetings\n    ask: side\n"
+        "    sides:\n      remote: Work calls\n      office: Desk talks\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", "--source", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "already shows" not in result.output
+    # The same card with a word no other perspective's name has is a leak, as before.
+    (source / "basics.yaml").write_text(
+        (source / "basics.yaml").read_text(encoding="utf-8").replace("Work calls", "Remote calls"), encoding="utf-8"
+    )
+    assert "the front already shows 1 of the 2 words asked (remote)" in CliRunner().invoke(
+        main, ["check", "--source", str(source)]
+    ).output
