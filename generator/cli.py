@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 import click
@@ -173,7 +173,19 @@ def check(source_dir: str, strict: bool) -> None:
         failure.writes = False
         raise
     _echo_problems(checked.warnings)
+    asked = {note.topic for note in checked.notes}  # a topic of context only vanishes from the build: say so now
+    _echo_empty([topic.id for topic in checked.source.topics if topic.id not in asked])
     click.echo(_check_summary(source_dir, checked))
+
+
+def _echo_empty(topics: Sequence[str]) -> None:
+    """The note that topics make no card (so no package): said by check, plan and build alike."""
+    if topics:
+        click.echo(
+            f"note: {', '.join(printable(t) for t in topics)}: no card (every item is context and there is "
+            "no comparison), so no package; mark a key term with {{...}} to ask something",
+            err=True,
+        )
 
 
 def _check_summary(source_dir: str, checked: Checked) -> str:
@@ -229,6 +241,10 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     "-j", "--jobs", type=click.IntRange(min=1), default=None,
     help="Worker processes for the topics  [default: the machine's cores; one for a small source]",
 )
+@click.option(
+    "--release", is_flag=True,
+    help="These decks go to students: mark their notes released (only released notes are marked when removed).",
+)
 @_strict_option
 def build(
     source_dir: str,
@@ -237,6 +253,7 @@ def build(
     file_format: FileFormat,
     quiet: bool,
     jobs: int | None,
+    release: bool,
     strict: bool,
     **selection: Unpack[_Selection],
 ) -> None:
@@ -244,11 +261,13 @@ def build(
 
     Nothing is written unless every source is valid; the packages and the
     lock are replaced atomically.  SOURCE_DATE_EPOCH, when set, is the time
-    given to edited notes.
+    given to edited notes.  Build with --release the decks you hand out: a
+    note no release carried leaves no trace in the lock when it goes.
 
     \b
     Examples:
         deckgen build --source cards_source --out decks_out
+        deckgen build --release
         deckgen build --topic strengths --kind cloze --deck-name "Soc 101::Week 3"
         deckgen build --recipe course.yaml
         deckgen build --format csv
@@ -259,9 +278,15 @@ def build(
     with _progress(quiet) as progress:
         report = _run(
             build_decks, source_dir, out_dir, lock_path=lock_path, requests=requests,
-            file_format=file_format, progress=progress, strict=strict, jobs=jobs,
+            file_format=file_format, progress=progress, strict=strict, jobs=jobs, release=release,
         )
     _echo_problems(report.warnings)
+    if report.unreleased and report.lock_path is not None:
+        click.echo(
+            f"note: {counted(report.unreleased, 'note')} in no release yet (removing one leaves no trace); "
+            "build with --release the decks you hand out",
+            err=True,
+        )
     _report_changes(report, "Built", quiet=quiet)
 
 
@@ -361,12 +386,7 @@ def _report_changes(report: BuildReport, verb: str, *, quiet: bool = False) -> N
         click.echo(
             f"note: {printable(path)} is not built from this source (no such topic); delete it if it is old", err=True
         )
-    if report.empty:
-        click.echo(
-            f"note: {', '.join(printable(t) for t in report.empty)}: no card (every item is context and there is "
-            "no comparison), so no package; mark a key term with {{...}} to ask something",
-            err=True,
-        )
+    _echo_empty(report.empty)
     if not quiet:
         for file in report.files:
             click.echo(_file_line(file))

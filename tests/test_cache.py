@@ -52,7 +52,7 @@ def test_an_edit_a_damaged_package_or_a_new_file_rebuilds(tmp_path):
 def test_an_expiring_tombstone_rebuilds(tmp_path):
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(str(source), str(out), timestamp=T1, release=True)
     (source / "basics.yaml").write_text(V1.replace("  - id: ritual\n", "  - id: rituals\n"), encoding="utf-8")
     removed = build(str(source), str(out), timestamp=T2)
     # ritual's cloze and "which drink?" card are removed; under the new id they are added again

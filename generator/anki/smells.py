@@ -76,9 +76,11 @@ def source_smells(source: Source) -> list[Problem]:
     """
     used = {item.perspective for topic in source.topics for item in topic.items}
     used |= {pid for topic in source.topics for comparison in topic.comparisons for pid, _ in comparison.sides}
+    # Advice the author can follow: removing one of only two perspectives would leave an invalid source.
+    remove = "remove it" if len(source.perspectives) > 2 else "remove 'perspectives' (a source may compare nothing)"
     return [
         Problem(p.file, p.line, f"perspectives.{p.id}", f"{WARNING}no item or comparison side belongs to {p.name!r}: "
-                "give it items (perspective: " + p.id + ") or remove it")
+                "give it items (perspective: " + p.id + ") or " + remove)
         for p in source.perspectives
         if p.id not in used
     ]
@@ -93,8 +95,9 @@ def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> lis
     cards = _cards(notes)
     problems: list[Problem] = []
     stems = perspective_stems(p.name for p in source.perspectives)
+    shared = _shared_name_words(source)
     for card in cards:
-        problems.extend(_card_problems(card, stems))
+        problems.extend(_card_problems(card, stems, shared))
     problems.extend(_same_prompt(cards))
     problems.extend(_sibling_answers(cards))
     problems.extend(_back_to_back(notes))
@@ -173,7 +176,20 @@ def _named_perspective(found: Sequence[str], stems: dict[str, str]) -> str | Non
     return None
 
 
-def _card_problems(card: _Card, stems: dict[str, str]) -> Iterable[Problem]:
+def _shared_name_words(source: Source) -> frozenset[str]:
+    """Words in every perspective's name ("work" of "Remote work", "Office work"): on a front, they tell nothing."""
+    names = [{_singular(w) for w in words(p.name)} for p in source.perspectives]
+    return frozenset(set.intersection(*names)) if len(names) >= 2 else frozenset()
+
+
+def _question_words(note: NoteSpec) -> set[str]:
+    """The words of a comparison note's own question: asking in them gives no answer away."""
+    if note.note_type == CLOZE:
+        return set()
+    return {_singular(w) for w in words(_plain(note.fields[COMPARISON_FIELDS.index("Question")]))}
+
+
+def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = frozenset()) -> Iterable[Problem]:
     note = card.note
     front_words = len(card.front.split())
     if front_words > MAX_FRONT_WORDS:
@@ -197,7 +213,8 @@ def _card_problems(card: _Card, stems: dict[str, str]) -> Iterable[Problem]:
                 note, card.where(),
                 f"the cloze hides {hidden} words; hide at most {MAX_CLOZE_WORDS}: the few words that carry the fact",
             )
-    asked = _content_words(card.answer_words)
+    # Words every perspective's name has, or the question's own, are no leak: they tell no answer from another.
+    asked = _content_words(card.answer_words) - shared - _question_words(note)
     shown = asked & {_singular(w) for w in card.front_words}
     if asked and len(shown) >= LEAK_SHARE * len(asked):
         yield _warn(

@@ -40,7 +40,9 @@ from generator.build.lock import (
     dump_lock,
     read_lock,
     read_lock_bytes,
+    released,
     resolve,
+    unreleased,
 )
 from generator.build.reuse import cached_records, parse_records, records_data
 from generator.build.topics import Context, Package, build_topics, default_jobs, encode, homes, lock_owners, settle
@@ -75,6 +77,8 @@ class BuildReport:
     """Packages in the output folder that no topic of the source writes (a renamed or removed topic)."""
     empty: tuple[str, ...] = ()
     """Topics that make no card (every item is context, no comparison): no package is written for them."""
+    unreleased: int = 0
+    """Notes of the lock (as this build leaves it) that no release has carried: they leave no tombstone."""
 
     @property
     def notes(self) -> int:
@@ -179,6 +183,10 @@ class _Job:
     """Reuse the packages of unchanged topics (a default .apkg build or plan)."""
     cache: Mapping[str, Any] | None = None
     """The cache the last build left in the out folder, read once (see :func:`generator.build.cache.read_cache`)."""
+    release: bool = False
+    """A release: every note built is marked released in the lock (see :attr:`LockedNote.released`)."""
+    write_lock: bool = True
+    """False for a look at the decks (``watch``): packages are written, the lock is left as it is."""
 
 
 @contextlib.contextmanager
@@ -225,8 +233,12 @@ def _make_packages(job: _Job) -> _Made:
         entries = {key: entry for package in packages for key, entry in package.entries.items()}
         new_lock = Lock(entries, types.lock.note_types)
         warnings = tuple(sorted([*source_smells(source), *(w for p in packages for w in p.warnings)]))
+        if job.release:
+            new_lock = released(new_lock)
     else:
         packages, new_lock, warnings = _custom_packages(context, job.requests(source))
+        if job.release:  # only what the custom decks carry is released
+            new_lock = released(new_lock, (key for package in packages for key in package.entries))
     if job.strict and warnings:
         raise ContentError(list(warnings))
     text = dump_lock(new_lock)
@@ -244,12 +256,13 @@ def _custom_packages(
     # Times and hashes ignore a custom deck's name and extra tags: they are not a change of content.
     settled = settle((note for note in notes if note.key in included), context.schemas, context.lock, context.now)
     packages = []
-    for request, selected in chosen:
+    for request, selected in chosen:  # entries: the keys each package carries (a release marks them)
         data = encode(context, selected, settled.times) if selected else None
         packages.append(Package(
             file=request.file, data=data, decks=tuple(dict.fromkeys(n.deck for n in selected)),
             notes=len(selected), cards=sum(n.cards for n in selected),
-            changes=Changes.count(settled.kinds[n.key] for n in selected), entries={}, warnings=(),
+            changes=Changes.count(settled.kinds[n.key] for n in selected),
+            entries={n.key: settled.lock.notes[n.key] for n in selected}, warnings=(),
         ))
     warnings = (*card_smells(context.source, notes), *_shared_notes(chosen), *_empty_decks(chosen))
     return packages, settled.lock, warnings
@@ -348,7 +361,10 @@ def _plan(
     made = _make(job)
     _check_selected(made)  # as build does: a plan of nothing is the same mistake
     files = tuple(_describe(os.path.join(out_dir, f"{p.file}.apkg"), p) for p in made.packages if p.notes)
-    return BuildReport(files, lock_path, made.warnings, empty=_empty_topics(made) if requests is None else ())
+    return BuildReport(
+        files, lock_path, made.warnings, empty=_empty_topics(made) if requests is None else (),
+        unreleased=unreleased(made.lock),
+    )
 
 
 def build(
@@ -362,6 +378,8 @@ def build(
     progress: Callable[[int, int], None] | None = None,
     strict: bool = False,
     jobs: int | None = None,
+    release: bool = False,
+    write_lock: bool = True,
 ) -> BuildReport:
     """Build the source in *source_dir* into packages in *out_dir*.
 
@@ -370,7 +388,10 @@ def build(
     *requests* chooses custom decks instead.  Times come from the lock
     (``<source_dir>/deckgen.lock`` unless *lock_path*), which is updated with
     the packages.  With ``file_format="csv"`` the notes are written as Anki's
-    CSV text files (which carry no times, so the lock is left alone).  Raises
+    CSV text files (which carry no times, so the lock is left alone).  A
+    *release* marks the notes it carries as released (only those leave a
+    tombstone when they go); ``write_lock=False`` leaves the lock untouched
+    (``watch``: a look at the decks is no build anyone ships).  Raises
     :class:`~generator.errors.ContentError` (nothing written) for bad sources.
     """
     if file_format not in FORMATS:
@@ -380,7 +401,18 @@ def build(
     # From the first read of the lock to the last write: two builds never interleave (see exclusive).
     with hold(_written_folders(lock_path, out_dir), "build"):
         recover(*_written_folders(lock_path, out_dir))  # an interrupted build is finished or undone first
-        return _build(source_dir, out_dir, lock_path, now, requests, file_format, progress, strict, jobs)
+        options = _Options(strict=strict, jobs=jobs, release=release, write_lock=write_lock)
+        return _build(source_dir, out_dir, lock_path, now, requests, file_format, progress, options)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Options:
+    """The build's choices that do not say what is built."""
+
+    strict: bool
+    jobs: int | None
+    release: bool
+    write_lock: bool
 
 
 def _written_folders(lock_path: str, out_dir: str) -> tuple[str, ...]:
@@ -390,18 +422,21 @@ def _written_folders(lock_path: str, out_dir: str) -> tuple[str, ...]:
 
 def _build(
     source_dir: str, out_dir: str, lock_path: str, now: int, requests: RequestMaker | None,
-    file_format: FileFormat, progress: Callable[[int, int], None] | None, strict: bool, jobs: int | None,
+    file_format: FileFormat, progress: Callable[[int, int], None] | None, options: _Options,
 ) -> BuildReport:
     cacheable = requests is None and file_format == "apkg"
     cache = read_cache(out_dir) if cacheable else None
-    cached = _cached_report(source_dir, out_dir, lock_path, now, cache) if cache is not None else None
+    # A release may have notes to mark released even when nothing else changed: it reads everything.
+    fast = cache is not None and not options.release
+    cached = _cached_report(source_dir, out_dir, lock_path, now, cache) if fast and cache is not None else None
     if cached is not None:
-        if strict and cached.warnings:
+        if options.strict and cached.warnings:
             raise ContentError(list(cached.warnings))
         return cached
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=now, requests=requests, file_format=file_format,
-        strict=strict, jobs=jobs or default_jobs(), progress=progress, out_dir=out_dir, reuse=cacheable, cache=cache,
+        strict=options.strict, jobs=options.jobs or default_jobs(), progress=progress, out_dir=out_dir,
+        reuse=cacheable, cache=cache, release=options.release, write_lock=options.write_lock,
     )
     made = _make(job)
     _check_selected(made)
@@ -420,7 +455,7 @@ def _write(made: _Made, job: _Job, file_format: FileFormat) -> BuildReport:
             if package.data is not None:  # None: an unchanged topic's package, reused where it is
                 files[path] = package.data
             written[path] = (_describe(path, package), package.sha256)
-    written_lock = job.lock_path if file_format == "apkg" else None  # CSV carries no times
+    written_lock = job.lock_path if file_format == "apkg" and job.write_lock else None  # CSV carries no times
     if written_lock is not None and _read_text(written_lock) != made.lock_text:
         files[written_lock] = made.lock_text.encode("utf-8")  # renamed last
     if job.reuse:
@@ -429,7 +464,7 @@ def _write(made: _Made, job: _Job, file_format: FileFormat) -> BuildReport:
     _commit(files, job.out_dir, journal)
     stale = _stale_packages(job.out_dir, {os.path.basename(path) for path in written}) if job.reuse else ()
     deck_files = tuple(deck_file for deck_file, _ in written.values())
-    return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made))
+    return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made), unreleased(made.lock))
 
 
 def _empty_topics(made: _Made) -> tuple[str, ...]:
@@ -493,6 +528,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         "media": sorted({path for topic in made.source.topics for path in topic.media_paths}),
         "empty": list(_empty_topics(made)),
         "source": made.source.directory,
+        "unreleased": unreleased(made.lock),
     }
     return cache_text(key, min(expiries, default=None), sections).encode("utf-8")
 
@@ -525,6 +561,7 @@ def _cached_report(
         )
         records = parse_records(cached["topics"])
         own = [Problem(str(f), int(line), str(where), str(m)) for f, line, where, m in cached["warnings"]]
+        waiting = int(cached.get("unreleased", 0))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a cache we cannot read: build
     # A default build's smells are its topics' and the source's own (see _make_packages), named
@@ -534,7 +571,8 @@ def _cached_report(
         found = [_moved(w, str(cached["source"]), source_dir) for w in found]
     warnings = tuple(sorted(found))
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
-    return BuildReport(files, lock_path, warnings, stale, tuple(str(topic) for topic in cached.get("empty", ())))
+    empty = tuple(str(topic) for topic in cached.get("empty", ()))
+    return BuildReport(files, lock_path, warnings, stale, empty, waiting)
 
 
 def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:

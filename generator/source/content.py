@@ -153,6 +153,27 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class Term:
+    """A glossary entry: a term and its definition, asked both ways (term → definition, definition → term).
+
+    It needs no perspective, so a source that compares nothing (a chapter, a
+    glossary) still gets more than clozes.
+    """
+
+    id: str
+    term: str
+    definition: str
+    tags: tuple[str, ...]
+    file: str
+    line: int
+    ask: str = BOTH
+    """``both``, ``definition`` (only the definition from the term) or ``term`` (only the term from the definition)."""
+
+
+TERM_ASK_CHOICES = (BOTH, "definition", "term")
+
+
+@dataclass(frozen=True)
 class Topic:
     """A group of items and comparisons; each topic becomes one deck file."""
 
@@ -165,6 +186,8 @@ class Topic:
     comparisons: tuple[Comparison, ...]
     file: str
     line: int
+    terms: tuple[Term, ...] = ()
+    """Its glossary: term ⇄ definition cards."""
 
     @property
     def media_paths(self) -> tuple[str, ...]:

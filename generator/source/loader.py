@@ -26,6 +26,7 @@ from generator.source.content import (
     PERSPECTIVE_PLACEHOLDER,
     REMOVED_TAG,
     SIDE,
+    TERM_ASK_CHOICES,
     Comparison,
     Item,
     Marked,
@@ -34,6 +35,7 @@ from generator.source.content import (
     Perspective,
     Point,
     Source,
+    Term,
     Topic,
 )
 from generator.source.markup import MarkupError, has_markers, parse_marked
@@ -156,15 +158,17 @@ def _read_config(path: str, problems: Problems, read: dict[str, bytes]) -> _Sett
     if root is None:
         return None
     reader = Reader(path, problems)
-    fields = reader.mapping(root, "", ("id", "title", "deck", "perspectives"), ("deck_order",))
+    fields = reader.mapping(root, "", ("id", "title", "deck"), ("perspectives", "deck_order"))
     if fields is None:
         return None
     source_id = _ident(reader, fields.get("id"), "id")
     title = _plain_text(reader, fields.get("title"), "title")
     deck = _deck_name(reader, fields.get("deck"), "deck")
+    # Optional: a source that compares nothing (a chapter, a glossary) gets clozes and term cards.
     perspectives = _perspectives(reader, fields["perspectives"]) if "perspectives" in fields else ()
     numbered = _deck_order(reader, fields.get("deck_order"))
-    if source_id and title and deck and len(perspectives) >= 2 and numbered is not None:
+    compared = len(perspectives) >= 2 or "perspectives" not in fields
+    if source_id and title and deck and compared and numbered is not None:
         return _Settings(source_id, title, deck, perspectives, numbered)
     return None
 
@@ -271,7 +275,9 @@ def _read_topic(
     if root is None:
         return None
     reader = Reader(path, problems)
-    fields = reader.mapping(root, "", ("topic", "name"), ("heading", "headings", "question", "items", "comparisons"))
+    fields = reader.mapping(
+        root, "", ("topic", "name"), ("heading", "headings", "question", "items", "comparisons", "terms")
+    )
     if fields is None:
         return None
     topic_id = _topic_id(reader, fields.get("topic"))
@@ -281,8 +287,9 @@ def _read_topic(
     headings = _headings(reader, fields.get("headings", _EMPTY_MAP), perspectives)
     items = _read_items(reader, fields, perspectives=perspectives, question=question, media=media)
     comparisons = _read_comparisons(reader, fields, perspectives)
-    if "items" not in fields and "comparisons" not in fields:
-        reader.problem(root, "", "a topic needs 'items' or 'comparisons' (or both)")
+    terms = _read_terms(reader, fields)
+    if "items" not in fields and "comparisons" not in fields and "terms" not in fields:
+        reader.problem(root, "", "a topic needs 'items', 'comparisons' or 'terms'")
     if topic_id is None or name is None:
         return None
     name_lines[path] = line_of(fields["name"])
@@ -296,6 +303,7 @@ def _read_topic(
         comparisons=comparisons,
         file=path,
         line=line_of(fields["topic"]),
+        terms=terms,
     )
 
 
@@ -569,6 +577,39 @@ _PLACEHOLDER_HELP = {
 }
 
 
+def _read_terms(reader: Reader, fields: dict[str, yaml.Node]) -> tuple[Term, ...]:
+    """A topic's ``terms``: its glossary, each entry checked."""
+    return tuple(
+        term
+        for index, node in enumerate(_list(reader, fields, "terms"))
+        if (term := _read_term(reader, node, where=f"terms[{index}]"))
+    )
+
+
+def _read_term(reader: Reader, node: yaml.Node, *, where: str) -> Term | None:
+    fields = reader.mapping(node, where, ("id", "term", "definition"), ("ask", "tags"))
+    if fields is None:
+        return None
+    term_id = _ident(reader, fields.get("id"), f"{where}.id")
+    where = f"{where} ({term_id})" if term_id else where
+    term = _plain_text(reader, fields.get("term"), f"{where}.term")
+    definition = _plain_text(reader, fields.get("definition"), f"{where}.definition")
+    tags = _tags(reader, fields.get("tags"), f"{where}.tags")
+    ask = BOTH
+    if "ask" in fields and (given := reader.text(fields["ask"], f"{where}.ask")):
+        if given in TERM_ASK_CHOICES:
+            ask = given
+        else:
+            reader.problem(
+                fields["ask"], f"{where}.ask",
+                f"{given!r} is not one of {', '.join(TERM_ASK_CHOICES)} "
+                "(both directions, only the definition from the term, only the term from the definition)",
+            )
+    if term_id is None or term is None or definition is None:
+        return None
+    return Term(term_id, term, definition, tags, reader.file, line_of(node), ask)
+
+
 def _ident(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
     if node is None:
         return None
@@ -742,10 +783,11 @@ def _check_origins(topics: list[Topic], problems: Problems) -> None:
 def _check_unique_ids(topics: list[Topic], problems: Problems) -> None:
     """Ids name notes (and topic ids files) for ever, so they must be unique across every file."""
     _check_unique_topic_ids(topics, problems)
-    entries: list[Item | Comparison] = []
+    entries: list[Item | Comparison | Term] = []
     for topic in topics:
         entries += topic.items
         entries += topic.comparisons
+        entries += topic.terms
     seen: dict[str, str] = {}
     for entry in entries:
         if entry.id in seen:
