@@ -19,12 +19,15 @@ from typing import Any
 from generator.anki.smells import WARNING, card_smells, source_smells
 from generator.build.cache import (
     CACHE_NAME,
+    TOPICS_NAME,
+    StoredMemo,
     cache_text,
     cached_build,
     current_inputs,
     current_media,
     fingerprint,
     read_cache,
+    read_memo,
 )
 from generator.build.exclusive import hold
 from generator.build.formats import FORMATS, FileFormat
@@ -179,6 +182,8 @@ class _Job:
     """Reuse the packages of unchanged topics (a default .apkg build or plan)."""
     cache: Mapping[str, Any] | None = None
     """The cache the last build left in the out folder, read once (see :func:`generator.build.cache.read_cache`)."""
+    memo: StoredMemo | None = None
+    """The validated topics the last build kept (a default build's): unchanged files are not parsed."""
 
 
 @contextlib.contextmanager
@@ -206,7 +211,7 @@ def _make(job: _Job) -> _Made:
 
 
 def _make_packages(job: _Job) -> _Made:
-    source = load_source(job.source_dir)
+    source = load_source(job.source_dir, job.memo)
     lock = read_lock(job.lock_path)
     from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning
 
@@ -344,6 +349,7 @@ def _plan(
         source_dir=source_dir, lock_path=lock_path, now=build_time() if timestamp is None else timestamp,
         requests=requests, file_format=None, strict=strict, jobs=jobs or default_jobs(),
         out_dir=out_dir, reuse=requests is None, cache=read_cache(out_dir) if requests is None else None,
+        memo=read_memo(out_dir) if requests is None else None,
     )
     made = _make(job)
     _check_selected(made)  # as build does: a plan of nothing is the same mistake
@@ -402,6 +408,7 @@ def _build(
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=now, requests=requests, file_format=file_format,
         strict=strict, jobs=jobs or default_jobs(), progress=progress, out_dir=out_dir, reuse=cacheable, cache=cache,
+        memo=read_memo(out_dir) if cacheable else None,
     )
     made = _make(job)
     _check_selected(made)
@@ -425,6 +432,8 @@ def _write(made: _Made, job: _Job, file_format: FileFormat) -> BuildReport:
         files[written_lock] = made.lock_text.encode("utf-8")  # renamed last
     if job.reuse:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values())
+        if job.memo is not None and (job.memo.changed() or not os.path.exists(os.path.join(job.out_dir, TOPICS_NAME))):
+            files[os.path.join(job.out_dir, TOPICS_NAME)] = job.memo.data()
     journal = os.path.dirname(os.path.abspath(job.lock_path)) if written_lock else job.out_dir
     _commit(files, job.out_dir, journal)
     stale = _stale_packages(job.out_dir, {os.path.basename(path) for path in written}) if job.reuse else ()
