@@ -5,9 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from generator.build.cache import TOPICS_NAME, read_memo
 from generator.build.lock import REMOVED_RETENTION_SECONDS
 from generator.build.pipeline import build
+from generator.errors import ContentError
 from generator.source.loader import load_source
 
 from .support import T1, T2, V1, write_source
@@ -190,3 +193,23 @@ def test_a_copied_source_folder_is_not_parsed_again_and_is_located_where_it_is(t
     assert topic.file == str(copy / "basics.yaml")
     assert {item.file for item in topic.items} == {str(copy / "basics.yaml")}
     assert loaded == load_source(str(copy))
+
+
+def test_the_lock_the_last_build_wrote_is_trusted_and_an_edited_one_checked(tmp_path, monkeypatch):
+    import generator.build.lock as lock
+
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(str(source), str(out), timestamp=T1)
+    checked: list[str] = []
+    real = lock._Checker.lock
+    monkeypatch.setattr(lock._Checker, "lock", lambda self, data: checked.append("checked") or real(self, data))
+    (source / "basics.yaml").write_text(V1 + "\n# an edit\n", encoding="utf-8")
+    build(str(source), str(out), timestamp=T2)
+    assert checked == []
+    path = source / "deckgen.lock"
+    path.write_text(path.read_text(encoding="utf-8").replace('"mod": ', '"mod": -', 1), encoding="utf-8")
+    (source / "basics.yaml").write_text(V1 + "\n# another edit\n", encoding="utf-8")
+    with pytest.raises(ContentError, match=r"deckgen.lock:\d+: note .*: the lock cannot be read: mod should be"):
+        build(str(source), str(out), timestamp=T2)
+    assert checked == ["checked"]

@@ -28,6 +28,7 @@ from generator.build.cache import (
     fingerprint,
     read_cache,
     read_memo,
+    sha256,
 )
 from generator.build.exclusive import hold
 from generator.build.formats import FORMATS, FileFormat
@@ -212,7 +213,7 @@ def _make(job: _Job) -> _Made:
 
 def _make_packages(job: _Job) -> _Made:
     source = load_source(job.source_dir, job.memo)
-    lock = read_lock(job.lock_path)
+    lock = read_lock(job.lock_path, _written_lock_digest(job.cache) if job.reuse else None)
     from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning
 
     schemas = note_type_schemas()
@@ -502,8 +503,15 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         "media": sorted({path for topic in made.source.topics for path in topic.media_paths}),
         "empty": list(_empty_topics(made)),
         "source": made.source.directory,
+        "lock_sha256": sha256(made.lock_text.encode("utf-8")),
     }
     return cache_text(key, min(expiries, default=None), sections).encode("utf-8")
+
+
+def _written_lock_digest(cache: Mapping[str, Any] | None) -> str | None:
+    """The SHA-256 of the lock the last build wrote (see :func:`generator.build.lock.read_lock`)."""
+    digest = cache.get("lock_sha256") if cache is not None else None
+    return digest if isinstance(digest, str) else None
 
 
 def _cached_report(
