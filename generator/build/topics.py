@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from generator.anki.package import package_bytes
@@ -130,7 +130,10 @@ def _reuse(context: Context, name: str) -> Package | None:
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
         return None
     # The same bytes under another name (a copied or moved folder): its smells name the file as it is now.
-    warnings = tuple(replace(w, file=topic.file) if w.file == record.file else w for w in record.warnings)
+    warnings = record.warnings
+    if record.file != topic.file:  # Problem(...), not replace(): tens of thousands of smells in a large source
+        warnings = tuple(Problem(topic.file, w.line, w.where, w.message) if w.file == record.file else w
+                         for w in warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
         changes=unchanged(record), entries=entries, warnings=warnings,
