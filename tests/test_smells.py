@@ -303,3 +303,12 @@ def test_a_comparison_side_that_restates_its_sections_title_is_a_smell(tmp_path)
         "('Calm Focus'), which that section's cards show on their fronts: ask what the title does not say"
     ) in lines
     assert not any("gains/side/coffee" in line and "restates" in line for line in lines)
+
+
+def test_a_smell_is_a_problem_of_severity_warning_printed_as_before():
+    from generator.errors import Problem
+
+    assert str(Problem("a.yaml", 3, "x/title", "the front is long", "warning")) == (
+        "a.yaml:3: x/title: warning: the front is long"
+    )
+    assert str(Problem("a.yaml", 3, "", "bad")) == "a.yaml:3: bad"

@@ -25,7 +25,6 @@ from generator.errors import Problem
 from generator.source.content import Source, Topic
 from generator.source.markup import sentences
 
-WARNING = "warning: "
 _TAG = re.compile(r"<[^>]+>")
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)
 _BOLD = re.compile(r"<(b|strong)>(.*?)</\1>", re.S | re.I)
@@ -304,4 +303,4 @@ def _conceded_part(sentence: str, concession: re.Match[str]) -> str:
 
 
 def _warn(note: NoteSpec, message: str, *, where: str | None = None, line: int | None = None) -> Problem:
-    return Problem(note.file, line or note.line, where or note.local_key, WARNING + message)
+    return Problem(note.file, line or note.line, where or note.local_key, message, "warning")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from generator.anki.smells import WARNING, card_smells, source_smells
+from generator.anki.smells import card_smells, source_smells
 from generator.build.cache import (
     CACHE_NAME,
     TOPICS_NAME,
@@ -46,7 +46,7 @@ from generator.build.lock import (
     read_lock_bytes,
     resolve,
 )
-from generator.build.reuse import cached_records, parse_records, records_data
+from generator.build.reuse import cached_records, parse_records, problem_data, problem_of, records_data
 from generator.build.topics import Context, Package, build_topics, default_jobs, encode, homes, lock_owners, settle
 from generator.cards.notes import NoteSpec, build_notes
 from generator.cards.recipe import Recipe, check_recipe
@@ -266,7 +266,7 @@ def _empty_decks(packages: Sequence[tuple[DeckRequest, Sequence[NoteSpec]]]) -> 
     for request, notes in packages:
         if not notes and request.origin is not None:
             yield request.origin.problem(
-                f"{WARNING}deck {request.deck_name or request.file!r} selects no note: no package is written for it"
+                f"deck {request.deck_name or request.file!r} selects no note: no package is written for it", "warning"
             )
 
 
@@ -287,9 +287,10 @@ def _shared_notes(packages: Sequence[tuple[DeckRequest, Sequence[NoteSpec]]]) ->
         if origin is None:
             continue
         yield origin.problem(
-            f"{WARNING}{count} note{'s are' if count != 1 else ' is'} also in {kept.deck_name or kept.file!r}: "
+            f"{count} note{'s are' if count != 1 else ' is'} also in {kept.deck_name or kept.file!r}: "
             f"a student who imports both gets each once, in the deck imported first "
-            f"({kept.deck_name or kept.file!r} if imported in the recipe's order)"
+            f"({kept.deck_name or kept.file!r} if imported in the recipe's order)",
+            "warning",
         )
 
 
@@ -499,7 +500,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
     sections = {
         "files": entries,
         "topics": records_data(records),
-        "warnings": [[w.file, w.line, w.where, w.message] for w in source_smells(made.source)],
+        "warnings": [problem_data(w) for w in source_smells(made.source)],
         "media": sorted({path for topic in made.source.topics for path in topic.media_paths}),
         "empty": list(_empty_topics(made)),
         "source": made.source.directory,
@@ -541,7 +542,7 @@ def _cached_report(
             for e in cached["files"]
         )
         records = parse_records(cached["topics"])
-        own = [Problem(str(f), int(line), str(where), str(m)) for f, line, where, m in cached["warnings"]]
+        own = [problem_of(value) for value in cached["warnings"]]
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a cache we cannot read: build
     # A default build's smells are its topics' and the source's own (see _make_packages), named

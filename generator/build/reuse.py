@@ -89,8 +89,21 @@ def parse_records(data: Any) -> dict[str, Record]:
     return {str(name): _record(value) for name, value in data.items()}
 
 
+def problem_data(problem: Problem) -> list[object]:
+    """A problem (a smell) as the cache keeps it."""
+    return [problem.file, problem.line, problem.where, problem.message, problem.severity]
+
+
+def problem_of(value: Any) -> Problem:
+    """A problem from :func:`problem_data`; raises ValueError, TypeError on a bad shape."""
+    file, line, where, message, severity = value
+    if severity not in ("error", "warning"):
+        raise ValueError(f"unknown severity {severity!r}")
+    return Problem(str(file), int(line), str(where), str(message), severity)
+
+
 def _record(value: Any) -> Record:  # JSON as read: every shape is checked by the conversions
-    warnings = tuple(Problem(str(f), int(line), str(w), str(m)) for f, line, w, m in value["warnings"])
+    warnings = tuple(problem_of(w) for w in value["warnings"])
     return Record(
         fingerprint=str(value["fingerprint"]),
         file=str(value["file"]),
@@ -126,7 +139,7 @@ def records_data(records: Mapping[str, Record]) -> dict[str, object]:
             "decks": list(r.decks),
             "notes": r.notes,
             "cards": r.cards,
-            "warnings": [[w.file, w.line, w.where, w.message] for w in r.warnings],
+            "warnings": [problem_data(w) for w in r.warnings],
         }
         for name, r in sorted(records.items())
     }

@@ -132,7 +132,7 @@ def _reuse(context: Context, name: str) -> Package | None:
     # The same bytes under another name (a copied or moved folder): its smells name the file as it is now.
     warnings = record.warnings
     if record.file != topic.file:  # Problem(...), not replace(): tens of thousands of smells in a large source
-        warnings = tuple(Problem(topic.file, w.line, w.where, w.message) if w.file == record.file else w
+        warnings = tuple(Problem(topic.file, w.line, w.where, w.message, w.severity) if w.file == record.file else w
                          for w in warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
