@@ -31,7 +31,7 @@ from generator.build.cache import (
     sha256,
 )
 from generator.build.exclusive import hold
-from generator.build.formats import FORMATS, FileFormat
+from generator.build.formats import FORMATS, Format
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.build.lock import (
     LOCK_NAME,
@@ -173,7 +173,7 @@ class _Job:
     lock_path: str
     now: int
     requests: RequestMaker | None
-    file_format: str | None
+    file_format: Format | None
     """The packages' format; None for a plan (nothing encoded)."""
     strict: bool
     jobs: int
@@ -366,7 +366,7 @@ def build(
     timestamp: int | None = None,
     lock_path: str | None = None,
     requests: RequestMaker | None = None,
-    file_format: FileFormat = "apkg",
+    file_format: Format | str = Format.APKG,
     progress: Callable[[int, int], None] | None = None,
     strict: bool = False,
     jobs: int | None = None,
@@ -383,6 +383,7 @@ def build(
     """
     if file_format not in FORMATS:
         raise DeckgenError(f"unknown format {file_format!r} (known: {', '.join(FORMATS)})")
+    file_format = Format(file_format)
     now = build_time() if timestamp is None else timestamp
     lock_path = lock_path or default_lock_path(source_dir)
     # From the first read of the lock to the last write: two builds never interleave (see exclusive).
@@ -398,9 +399,9 @@ def _written_folders(lock_path: str, out_dir: str) -> tuple[str, ...]:
 
 def _build(
     source_dir: str, out_dir: str, lock_path: str, now: int, requests: RequestMaker | None,
-    file_format: FileFormat, progress: Callable[[int, int], None] | None, strict: bool, jobs: int | None,
+    file_format: Format, progress: Callable[[int, int], None] | None, strict: bool, jobs: int | None,
 ) -> BuildReport:
-    cacheable = requests is None and file_format == "apkg"
+    cacheable = requests is None and file_format.carries_times
     cache = read_cache(out_dir) if cacheable else None
     cached = _cached_report(source_dir, out_dir, lock_path, now, cache) if cache is not None else None
     if cached is not None:
@@ -419,17 +420,17 @@ def _build(
     return _write(made, job, file_format)
 
 
-def _write(made: _Made, job: _Job, file_format: FileFormat) -> BuildReport:
+def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
     """Commit what *made* holds (packages, lock, cache) in one journaled step; report it."""
     files: dict[str, bytes] = {}
     written: dict[str, tuple[DeckFile, str | None]] = {}
     for package in made.packages:
         if package.notes:
-            path = os.path.join(job.out_dir, f"{package.file}.{file_format}")
+            path = os.path.join(job.out_dir, package.file + file_format.suffix)
             if package.data is not None:  # None: an unchanged topic's package, reused where it is
                 files[path] = package.data
             written[path] = (_describe(path, package), package.sha256)
-    written_lock = job.lock_path if file_format == "apkg" else None  # CSV carries no times
+    written_lock = job.lock_path if file_format.carries_times else None  # CSV carries no times
     if written_lock is not None and _read_text(written_lock) != made.lock_text:
         files[written_lock] = made.lock_text.encode("utf-8")  # renamed last
     if job.reuse:
