@@ -9,6 +9,10 @@ layer's messages share (:func:`printable`, :func:`counted`) live here too, in th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+"""An error stops a build; a warning (a card smell) is printed, and stops only a ``--strict`` build."""
 
 
 def printable(text: str) -> str:
@@ -35,10 +39,12 @@ class Problem:
     line: int
     where: str
     message: str
+    severity: Severity = "error"
 
     def __str__(self) -> str:
         where = f"{self.where}: " if self.where else ""
-        return printable(f"{self.file}:{self.line}: {where}{self.message}")
+        kind = "warning: " if self.severity == "warning" else ""
+        return printable(f"{self.file}:{self.line}: {where}{kind}{self.message}")
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,9 @@ class Location:
     line: int
     where: str
 
-    def problem(self, message: str) -> Problem:
+    def problem(self, message: str, severity: Severity = "error") -> Problem:
         """A problem located here."""
-        return Problem(self.file, self.line, self.where, message)
+        return Problem(self.file, self.line, self.where, message, severity)
 
 
 class DeckgenError(Exception):

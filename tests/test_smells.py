@@ -327,3 +327,12 @@ def test_a_word_of_every_perspectives_name_is_no_leak(tmp_path):
     assert "the front already shows 1 of the 2 words asked (remote)" in CliRunner().invoke(
         main, ["check", "--source", str(source)]
     ).output
+
+
+def test_a_smell_is_a_problem_of_severity_warning_printed_as_before():
+    from generator.errors import Problem
+
+    assert str(Problem("a.yaml", 3, "x/title", "the front is long", "warning")) == (
+        "a.yaml:3: x/title: warning: the front is long"
+    )
+    assert str(Problem("a.yaml", 3, "", "bad")) == "a.yaml:3: bad"

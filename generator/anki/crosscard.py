@@ -15,6 +15,7 @@ word is on the other front.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,6 @@ from generator.errors import Problem
 from generator.source.content import Source, Topic
 from generator.source.markup import sentences
 
-WARNING = "warning: "
 _TAG = re.compile(r"<[^>]+>")
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)
 _BOLD = re.compile(r"<(b|strong)>(.*?)</\1>", re.S | re.I)
@@ -45,6 +45,7 @@ CUE_SHARE = 0.5
 _LIMITATION = re.compile(r"\b(?:limitation|weakness|drawback|cost|downside|doesn't work|does not work)", re.I)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a source has a vocabulary of thousands, met millions of times
 def stem(word: str) -> str:
     """A crude stem: one form for "preserve", "preserves", "preserving", "preserved"."""
     word = word.lower().replace("’", "'")
@@ -86,15 +87,27 @@ def deck_smells(
                face.note.item_id if face.note.note_type == CLOZE else "")
         for face in faces
     ]
-    fronts += [
-        _Front(content_stems(item.title.plain), f"{item.id}/title", item.file, item.line)
-        for other in source.topics if other.id != topic.id for item in other.items if item.title
-    ]
+    fronts += [front for topic_id, front in _title_fronts(source) if topic_id != topic.id]
     problems = list(_answered_elsewhere(faces, fronts, naming))
     problems += _bold_answers(notes, faces, set(naming.values()))
     problems += _benefit_of_a_limitation(topic, notes)
     problems += _side_is_its_sections_title(source, topic, notes)
     return problems
+
+
+_TITLES: list[tuple[Source, list[tuple[str, _Front]]]] = []
+"""The last source's item titles as fronts: every topic of a build reads them all, they are made once."""
+
+
+def _title_fronts(source: Source) -> list[tuple[str, _Front]]:
+    """Every item title of *source* as a front, with its topic's id."""
+    if not _TITLES or _TITLES[0][0] is not source:
+        fronts = [
+            (topic.id, _Front(content_stems(item.title.plain), f"{item.id}/title", item.file, item.line))
+            for topic in source.topics for item in topic.items if item.title
+        ]
+        _TITLES[:] = [(source, fronts)]
+    return _TITLES[0][1]
 
 
 def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> Iterable[Problem]:
@@ -176,19 +189,23 @@ def _answered_elsewhere(
             holders = _naming_cue(face, fronts, index, naming)
         else:
             holders = _holding(index, face.answer_stems) if face.answer_stems else set()
-            if len(face.answer_stems) < 2:
-                # One word of the text's own vocabulary ("belonging") in another topic's title is the
-                # text speaking, not a giveaway: only the topic's own fronts count for it.
-                holders = {n for n in holders if fronts[n].guid}
-        holders = {n for n in holders if fronts[n].guid != face.note.guid and not _siblings(face, fronts[n])}
-        if holders:
-            other = fronts[min(holders)]
+        # One word of the text's own vocabulary ("belonging") in another topic's title is the
+        # text speaking, not a giveaway: only the topic's own fronts count for it.
+        own_only = not face.which and len(face.answer_stems) < 2
+        first = min((n for n in holders if _counts(face, fronts[n], own_only)), default=None)
+        if first is not None:
+            other = fronts[first]
             shown = "the perspective beside its cue" if face.which else repr(face.answer)
             yield _warn(
                 face.note,
                 f"another card's front ({other.file}:{other.line}, {other.where}) shows {shown}: "
                 "whoever meets that card first reads the answer; reword one of the two",
             )
+
+
+def _counts(face: _Face, front: _Front, own_only: bool) -> bool:
+    """True if *front* gives *face*'s answer away: another note's, not its sibling's (of the topic, if *own_only*)."""
+    return front.guid != face.note.guid and (front.guid != "" or not own_only) and not _siblings(face, front)
 
 
 def _siblings(face: _Face, front: _Front) -> bool:
@@ -222,10 +239,7 @@ def _names(words: frozenset[str], perspective: str, naming: Mapping[str, str]) -
 def _holding(index: dict[str, set[int]], wanted: frozenset[str]) -> set[int]:
     """The faces whose front holds every word of *wanted* (rarest word first)."""
     postings = sorted((index.get(word, set()) for word in wanted), key=len)
-    found = set(postings[0]) if postings else set()
-    for posting in postings[1:]:
-        found &= posting
-    return found
+    return postings[0].intersection(*postings[1:]) if postings else set()
 
 
 def _bold_answers(notes: Sequence[NoteSpec], faces: Sequence[_Face], names: set[str]) -> Iterable[Problem]:
@@ -289,4 +303,4 @@ def _conceded_part(sentence: str, concession: re.Match[str]) -> str:
 
 
 def _warn(note: NoteSpec, message: str, *, where: str | None = None, line: int | None = None) -> Problem:
-    return Problem(note.file, line or note.line, where or note.local_key, WARNING + message)
+    return Problem(note.file, line or note.line, where or note.local_key, message, "warning")

@@ -29,7 +29,6 @@ MAX_CLOZE_WORDS = 8
 """A cloze hides a few words that matter, never a sentence."""
 LEAK_SHARE = 0.5
 """A card leaks when at least this share of the asked words is on its front."""
-WARNING = "warning: "
 
 _TAG = re.compile(r"<[^>]+>")
 _SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
@@ -79,8 +78,8 @@ def source_smells(source: Source) -> list[Problem]:
     # Advice the author can follow: removing one of only two perspectives would leave an invalid source.
     remove = "remove it" if len(source.perspectives) > 2 else "remove 'perspectives' (a source may compare nothing)"
     return [
-        Problem(p.file, p.line, f"perspectives.{p.id}", f"{WARNING}no item or comparison side belongs to {p.name!r}: "
-                "give it items (perspective: " + p.id + ") or " + remove)
+        Problem(p.file, p.line, f"perspectives.{p.id}", f"no item or comparison side belongs to {p.name!r}: "
+                "give it items (perspective: " + p.id + ") or " + remove, "warning")
         for p in source.perspectives
         if p.id not in used
     ]
@@ -332,7 +331,7 @@ def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
         if missing:
             yield Problem(
                 comparison.file, comparison.line, comparison.id,
-                f"{WARNING}no side for {', '.join(missing)}: the comparison leaves a perspective out",
+                f"no side for {', '.join(missing)}: the comparison leaves a perspective out", "warning",
             )
         seen: dict[str, str] = {}
         for pid, side in comparison.sides:
@@ -340,11 +339,11 @@ def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
             if text in seen:
                 yield Problem(
                     comparison.file, comparison.line, comparison.id,
-                    f"{WARNING}the sides of {seen[text]} and {pid} are the same: "
-                    "\"which perspective?\" would have two right answers",
+                    f"the sides of {seen[text]} and {pid} are the same: "
+                    "\"which perspective?\" would have two right answers", "warning",
                 )
             seen.setdefault(text, pid)
 
 
 def _warn(note: NoteSpec, where: str, message: str) -> Problem:
-    return Problem(note.file, note.line, where, WARNING + message)
+    return Problem(note.file, note.line, where, message, "warning")

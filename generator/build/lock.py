@@ -14,6 +14,8 @@ a list of the notes a change touched.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import re
@@ -78,7 +80,7 @@ class Lock:
 EMPTY_LOCK = Lock({}, {})
 
 
-def read_lock(path: str) -> Lock:
+def read_lock(path: str, trusted: str | None = None) -> Lock:
     """Read and validate the lock at *path*; a missing lock is an empty one.
 
     The lock is validated as strictly as a source, since it decides what
@@ -90,6 +92,9 @@ def read_lock(path: str) -> Lock:
     if not os.path.exists(path):
         return EMPTY_LOCK
     data = read_lock_bytes(path)
+    if trusted is not None and hashlib.sha256(data).hexdigest() == trusted:
+        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):  # another version's: check it
+            return _trusted_lock(path, data)
     origin, parsed = _parsed(path, data)
     # Strings are checked for lone surrogates and control characters only if an escape could make one.
     checker = _Checker(
@@ -100,6 +105,20 @@ def read_lock(path: str) -> Lock:
     lock = checker.lock(parsed)
     checker.raise_if_any()
     return lock
+
+
+def _trusted_lock(path: str, data: bytes) -> Lock:
+    """The lock whose bytes the last build wrote (*trusted*: their SHA-256 in its cache), read without checks.
+
+    deckgen wrote it from checked entries, so it is read as fast as JSON is
+    parsed; its lines are still located should a problem be found later.
+    """
+    text = data.decode("utf-8")
+    parsed = json.loads(text)
+    note_types = {kind: NoteTypeSchema(**{**entry, **{name: tuple(entry[name]) for name in _LISTS}})
+                  for kind, entry in parsed["note_types"].items()}
+    notes = {key: LockedNote(**entry) for key, entry in parsed["notes"].items()}
+    return Lock(notes, note_types, origin=_Origin(path, text))
 
 
 def _parsed(path: str, data: bytes) -> tuple[_Origin, object]:

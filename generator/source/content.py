@@ -7,6 +7,7 @@ is non-empty); :mod:`generator.cards.notes` turns them into notes.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -233,6 +234,12 @@ class Source:
             topic.id: f"{self.deck}::" + (f"{number:0{width}d} " if self.numbered else "") + topic.name
             for number, topic in enumerate(self.topics, start=1)
         }
+
+    @cached_property
+    def titles_digest(self) -> str:
+        """A hash of every item's title, by id: what a topic's cross-card warnings read of the other topics."""
+        titles = sorted((item.id, item.title.plain if item.title else "") for t in self.topics for item in t.items)
+        return hashlib.sha256(repr(titles).encode()).hexdigest()
 
     @cached_property
     def items_by_id(self) -> dict[str, tuple[Topic, Item]]:
