@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec
+from generator.cards.notes import CLOZE, NoteSpec
 from generator.errors import Problem
 from generator.source.content import Source, Topic
 from generator.source.markup import sentences
@@ -28,8 +28,9 @@ from generator.source.markup import sentences
 _TAG = re.compile(r"<[^>]+>")
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)
 _BOLD = re.compile(r"<(b|strong)>(.*?)</\1>", re.S | re.I)
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-_FUNCTION_WORDS = frozenset(
+WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+"""A word as a reader counts it (letters and digits, joined by an apostrophe or a hyphen): shared with smells."""
+FUNCTION_WORDS = frozenset(
     """a about after all also an and any are as at be because been before being between both but by can
     could did do does each even every for from had has have how i if in into is it its just may me more
     most my no not of on only or other our out over own same should so some such than that the their them
@@ -57,7 +58,7 @@ def stem(word: str) -> str:
 
 def content_stems(text: str) -> frozenset[str]:
     """The stems of *text*'s words that carry meaning."""
-    return frozenset(stem(w) for w in _WORD.findall(_TAG.sub(" ", text)) if w.lower() not in _FUNCTION_WORDS)
+    return frozenset(stem(w) for w in WORD.findall(_TAG.sub(" ", text)) if w.lower() not in FUNCTION_WORDS)
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[No
         for pid, side in comparison.sides:
             item_id = comparison.origin(pid)
             note = by_key.get(f"{comparison.id}/side/{pid}")
-            if item_id is None or note is None or not _field(note, "Dimension"):
+            if item_id is None or note is None or not note.field("Dimension"):
                 continue
             title = source.items_by_id[item_id][1].title
             heading = title.plain if title else ""
@@ -134,26 +135,21 @@ def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[No
                 )
 
 
-def _field(note: NoteSpec, name: str) -> str:
-    names = CLOZE_FIELDS if note.note_type == CLOZE else COMPARISON_FIELDS
-    return note.fields[names.index(name)]
-
-
 def _faces(note: NoteSpec) -> Iterable[_Face]:
-    context = _field(note, "Context")
+    context = note.field("Context")
     if note.note_type == CLOZE:
-        text = _field(note, "Text")
+        text = note.field("Text")
         answer = " ".join(_CLOZE.findall(text))
         front = context + " " + _CLOZE.sub(" ", text)
         yield _Face(note, False, content_stems(front), answer, content_stems(answer))
         return
-    if _field(note, "Dimension"):  # the side from its perspective: the statement is the answer
-        statement = _field(note, "Statement")
-        front = context + " " + _field(note, "Dimension")
+    if note.field("Dimension"):  # the side from its perspective: the statement is the answer
+        statement = note.field("Statement")
+        front = context + " " + note.field("Dimension")
         yield _Face(note, False, content_stems(front), statement, content_stems(statement))
-    if _field(note, "Question"):  # which perspective: the perspective is the answer
-        front = context + " " + _field(note, "Statement") + " " + _field(note, "Question")
-        perspective = _TAG.sub("", _field(note, "Perspective"))
+    if note.field("Question"):  # which perspective: the perspective is the answer
+        front = context + " " + note.field("Statement") + " " + note.field("Question")
+        perspective = _TAG.sub("", note.field("Perspective"))
         yield _Face(note, True, content_stems(front), perspective, content_stems(perspective))
 
 
@@ -218,7 +214,7 @@ def _naming_cue(
 ) -> set[int]:
     """The fronts that name *face*'s perspective and show at least :data:`CUE_SHARE` of its cue's words."""
     # Words of the cue that name the perspective are the per-card check's (smells._named_perspective).
-    statement = content_stems(_field(face.note, "Statement"))
+    statement = content_stems(face.note.field("Statement"))
     cue = frozenset(word for word in statement if not _names(frozenset({word}), face.answer, naming))
     counts: dict[int, int] = {}
     for word in cue:
@@ -250,7 +246,7 @@ def _bold_answers(notes: Sequence[NoteSpec], faces: Sequence[_Face], names: set[
             answers.setdefault(face.answer_stems, face)
     perspectives = {content_stems(name) for name in names}
     for note in notes:
-        back = _field(note, "Extra" if note.note_type == CLOZE else "Others")
+        back = note.field("Extra" if note.note_type == CLOZE else "Others")
         for _, bold in _BOLD.findall(back):
             found = content_stems(bold)
             other = answers.get(found)

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from generator.anki.crosscard import deck_smells
+from generator.anki.crosscard import FUNCTION_WORDS, WORD, deck_smells
 from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec, new_card_queues
 from generator.errors import Problem
 from generator.source.content import Source, Topic
@@ -34,14 +34,6 @@ _TAG = re.compile(r"<[^>]+>")
 _SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
 _ACTIVE_CLOZE = re.compile(r'<span class="cloze" data-ordinal="\d+">(.*?)</span>', re.S)
 _CLOZE_ANSWER = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)  # deckgen's notes: one cloze, no hint
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-_STOPWORDS = frozenset(
-    """a about after all also an and any are as at be because been before being between both but by can
-    could did do does each even every for from had has have how i if in into is it its just may me more
-    most my no not of on only or other our out over own same should so some such than that the their them
-    then there these they this those through to too under up very was we were what when where which while
-    who whom why will with would you your yours""".split()
-)
 _SUFFIXES = ("istic", "ists", "ism", "ist", "ity", "s")
 
 
@@ -132,12 +124,12 @@ def _plain(fragment: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of *text*, lowercased."""
-    return [w.lower() for w in _WORD.findall(text)]
+    return [w.lower() for w in WORD.findall(text)]
 
 
 def _content_words(found: Sequence[str]) -> set[str]:
     """Words that carry meaning (function words dropped, a plural 's' ignored)."""
-    content = {_singular(w) for w in found if w not in _STOPWORDS}
+    content = {_singular(w) for w in found if w not in FUNCTION_WORDS}
     return content or {_singular(w) for w in found}
 
 
@@ -157,7 +149,7 @@ def perspective_stems(names: Iterable[str]) -> dict[str, str]:
     shared = set.intersection(*name_words) if len(name_words) > 1 else set()
     stems = {}
     for name, found in zip(names, name_words, strict=True):
-        for word in found - shared - _STOPWORDS:
+        for word in found - shared - FUNCTION_WORDS:
             stem = word
             for suffix in _SUFFIXES:
                 if word.endswith(suffix) and len(word) - len(suffix) >= 4:
