@@ -43,6 +43,8 @@ from generator.source.media import MEDIA_KINDS, read_media
 from generator.source.yamlread import MAX_FILE_BYTES, Reader, line_of, read_regular_file, read_yaml
 
 CONFIG_FILE = "deckgen.yaml"
+PerspectiveIds = set[str] | None
+"""The perspective ids a topic may name; None while deckgen.yaml is invalid (references go unchecked)."""
 MISNAMED_CONFIG = "deckgen.yml"
 SETTINGS_FILES = (CONFIG_FILE, MISNAMED_CONFIG)
 """The source's settings and their misnamed twin: neither is a topic file."""
@@ -136,7 +138,8 @@ def load_source(directory: str, memo: TopicMemo | None = None) -> Source:
     read: dict[str, bytes] = {}  # the bytes the source is built from, by path
     media = _MediaFolder(directory, {})
     settings = _read_settings(directory, problems, read)
-    perspective_ids = {p.id for p in settings.perspectives} if settings else set()
+    # None while deckgen.yaml is invalid: its problems are reported, not one per reference to it
+    perspective_ids = {p.id for p in settings.perspectives} if settings else None
     settings_bytes = read.get(os.path.join(directory, CONFIG_FILE)) if memo is not None else None
     remember = _Remember(memo, settings_bytes) if memo is not None and settings_bytes is not None else None
     topics = _read_topics(directory, perspective_ids, problems=problems, read=read, media=media, remember=remember)
@@ -287,7 +290,7 @@ class _Remember(NamedTuple):
 
 
 def _read_topics(
-    directory: str, perspectives: set[str], *, problems: Problems, read: dict[str, bytes], media: _MediaFolder,
+    directory: str, perspectives: PerspectiveIds, *, problems: Problems, read: dict[str, bytes], media: _MediaFolder,
     remember: _Remember | None = None,
 ) -> tuple[Topic, ...]:
     """Every topic file of *directory* that can be read, checked against each other."""
@@ -312,7 +315,7 @@ def _read_topics(
 
 def _read_topic(
     path: str,
-    perspectives: set[str],
+    perspectives: PerspectiveIds,
     *,
     problems: Problems,
     name_lines: dict[str, int],
@@ -375,13 +378,13 @@ def _topic_id(reader: Reader, node: yaml.Node | None) -> str | None:
     return topic_id
 
 
-def _headings(reader: Reader, node: yaml.Node, perspectives: set[str]) -> tuple[tuple[str, str], ...]:
+def _headings(reader: Reader, node: yaml.Node, perspectives: PerspectiveIds) -> tuple[tuple[str, str], ...]:
     """A topic's ``headings``: (perspective id, heading) pairs."""
     return _texts_by_perspective(reader, node, where="headings", perspectives=perspectives)
 
 
 def _texts_by_perspective(
-    reader: Reader, node: yaml.Node, *, where: str, perspectives: set[str]
+    reader: Reader, node: yaml.Node, *, where: str, perspectives: PerspectiveIds
 ) -> tuple[tuple[str, str], ...]:
     """A mapping of perspective ids to plain text, as (id, text) pairs."""
     texts: list[tuple[str, str]] = []
@@ -400,7 +403,12 @@ def _list(reader: Reader, fields: dict[str, yaml.Node], key: str) -> list[yaml.N
 
 
 def _read_items(
-    reader: Reader, fields: dict[str, yaml.Node], *, perspectives: set[str], question: str | None, media: _MediaFolder
+    reader: Reader,
+    fields: dict[str, yaml.Node],
+    *,
+    perspectives: PerspectiveIds,
+    question: str | None,
+    media: _MediaFolder,
 ) -> tuple[Item, ...]:
     """A topic's items; its *question* must be asked of one of them."""
     problems_before = len(reader.problems.items)
@@ -423,7 +431,7 @@ def _read_items(
 
 
 def _read_comparisons(
-    reader: Reader, fields: dict[str, yaml.Node], perspectives: set[str]
+    reader: Reader, fields: dict[str, yaml.Node], perspectives: PerspectiveIds
 ) -> tuple[Comparison, ...]:
     return tuple(
         comparison
@@ -440,7 +448,7 @@ def _read_item(
     node: yaml.Node,
     *,
     where: str,
-    perspectives: set[str],
+    perspectives: PerspectiveIds,
     topic_question: str | None,
     media: _MediaFolder,
 ) -> Item | None:
@@ -499,7 +507,9 @@ def _item_media(
     )
 
 
-def _item_perspective(reader: Reader, node: yaml.Node | None, *, where: str, perspectives: set[str]) -> str | None:
+def _item_perspective(
+    reader: Reader, node: yaml.Node | None, *, where: str, perspectives: PerspectiveIds
+) -> str | None:
     if node is None:
         return None
     perspective = reader.text(node, f"{where}.perspective")
@@ -541,7 +551,7 @@ def _points(reader: Reader, node: yaml.Node | None, where: str) -> tuple[Point, 
     return tuple(points)
 
 
-def _read_comparison(reader: Reader, node: yaml.Node, *, where: str, perspectives: set[str]) -> Comparison | None:
+def _read_comparison(reader: Reader, node: yaml.Node, *, where: str, perspectives: PerspectiveIds) -> Comparison | None:
     fields = reader.mapping(
         node, where, ("id", "dimension", "sides"), ("question", "which_question", "ask", "tags", "from")
     )
@@ -586,7 +596,7 @@ def _origins(reader: Reader, node: yaml.Node | None, *, where: str, sides: set[s
 
 
 def _sides(
-    reader: Reader, node: yaml.Node | None, *, where: str, perspectives: set[str]
+    reader: Reader, node: yaml.Node | None, *, where: str, perspectives: PerspectiveIds
 ) -> tuple[tuple[str, str], ...]:
     if node is None:
         return ()
@@ -686,10 +696,10 @@ def _check_ident(reader: Reader, node: yaml.Node, *, value: str, where: str) -> 
     return True
 
 
-def _check_reference(reader: Reader, node: yaml.Node, *, value: str, known: set[str], where: str) -> None:
-    if known and value not in known:
-        choices = ", ".join(sorted(known))
-        reader.problem(node, where, f"unknown perspective {value!r} (deckgen.yaml names: {choices})")
+def _check_reference(reader: Reader, node: yaml.Node, *, value: str, known: PerspectiveIds, where: str) -> None:
+    if known is not None and value not in known:
+        names = f"deckgen.yaml names: {', '.join(sorted(known))}" if known else "deckgen.yaml declares no perspectives"
+        reader.problem(node, where, f"unknown perspective {value!r} ({names})")
 
 
 def _plain_text(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
