@@ -447,6 +447,34 @@ def draft(essay: str, folder: str | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--out", "folder", default=os.path.join(DEFAULT_SOURCE, "schema"), show_default=True,
+    type=click.Path(file_okay=False), help="Folder to write the three schemas into.",
+)
+def schema(folder: str) -> None:
+    """Write JSON Schemas of deckgen.yaml, topic files and recipes, for editors.
+
+    An editor with the YAML language server (VS Code's YAML extension,
+    Neovim, JetBrains) then completes keys, shows what each means and marks
+    mistakes as you type, in a file whose first line names its schema:
+
+    \b
+        # yaml-language-server: $schema=schema/topic.schema.json
+
+    `deckgen new` and `deckgen draft` write both already; run this after
+    upgrading deckgen to refresh them.
+
+    \b
+    Example:
+        deckgen schema --out my_course/schema
+    """
+    from generator.authoring.editor_schema import write_schemas
+
+    for path in _run(write_schemas, folder):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
 @_source_option
 @click.option(
     "--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(),

@@ -30,7 +30,7 @@ def run(*args: str):
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_the_essay_drafts_into_a_source_that_checks_builds_and_shows_every_heading(tmp_path):

@@ -35,6 +35,7 @@ from generator.source.content import (
     Source,
     Topic,
 )
+from generator.source.keys import COMPARISON, CONFIG, ITEM, TOPIC
 from generator.source.markup import MarkupError, has_markers, parse_marked
 from generator.source.media import MEDIA_KINDS, read_media
 from generator.source.yamlread import Reader, line_of, read_yaml
@@ -153,7 +154,7 @@ def _read_config(path: str, problems: Problems, read: dict[str, bytes]) -> _Sett
     if root is None:
         return None
     reader = Reader(path, problems)
-    fields = reader.mapping(root, "", ("id", "title", "deck", "perspectives"))
+    fields = reader.mapping(root, "", CONFIG.required, CONFIG.optional)
     if fields is None:
         return None
     source_id = _ident(reader, fields.get("id"), "id")
@@ -247,7 +248,7 @@ def _read_topic(
     if root is None:
         return None
     reader = Reader(path, problems)
-    fields = reader.mapping(root, "", ("topic", "name"), ("heading", "headings", "question", "items", "comparisons"))
+    fields = reader.mapping(root, "", TOPIC.required, TOPIC.optional)
     if fields is None:
         return None
     topic_id = _topic_id(reader, fields.get("topic"))
@@ -343,9 +344,6 @@ def _read_comparisons(
     )
 
 
-_ITEM_KEYS = ("perspective", "title", "cue", "question", "explanation", "points", "conclusion", "tags", *MEDIA_KINDS)
-
-
 def _read_item(
     reader: Reader,
     node: yaml.Node,
@@ -356,7 +354,7 @@ def _read_item(
     media: _MediaFolder,
 ) -> Item | None:
     problems_before = len(reader.problems.items)
-    fields = reader.mapping(node, where, ("id",), _ITEM_KEYS)
+    fields = reader.mapping(node, where, ITEM.required, ITEM.optional)
     if fields is None:
         return None
     item_id = _ident(reader, fields.get("id"), f"{where}.id")
@@ -453,7 +451,7 @@ def _points(reader: Reader, node: yaml.Node | None, where: str) -> tuple[Point, 
 
 
 def _read_comparison(reader: Reader, node: yaml.Node, *, where: str, perspectives: set[str]) -> Comparison | None:
-    fields = reader.mapping(node, where, ("id", "dimension", "sides"), ("question", "which_question", "ask", "tags"))
+    fields = reader.mapping(node, where, COMPARISON.required, COMPARISON.optional)
     if fields is None:
         return None
     comparison_id = _ident(reader, fields.get("id"), f"{where}.id")
