@@ -18,6 +18,7 @@ import click
 from click.core import ParameterSource
 
 from generator import __version__
+from generator.build.findings import OutputFormat
 from generator.build.formats import FORMATS, FileFormat
 from generator.errors import ContentError, DeckgenError, Problem, counted, printable
 
@@ -154,19 +155,28 @@ def main() -> None:
 @main.command()
 @_source_option
 @_strict_option
-def check(source_dir: str, strict: bool) -> None:
+@click.option(
+    "--format", "output", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+    help="text: file:line: lines for people; json: a list of objects on stdout; "
+    "github: GitHub Actions workflow commands (annotations on a pull request's lines).",
+)
+def check(source_dir: str, strict: bool, output: OutputFormat) -> None:
     """Validate the sources and print every problem as file:line: what is wrong.
 
     Card smells (an answer already on the front, a front too long for a
     phone, a cloze that hides a sentence, ...) are printed as warnings;
-    --strict makes them errors.
+    --strict makes them errors.  Exit 1 if there is an error.
 
     \b
-    Example:
+    Examples:
         deckgen check --strict --source cards_source
+        deckgen check --format github    # in a GitHub Actions step
     """
     from generator.build.pipeline import check_cards
 
+    if output != "text":
+        _check_for_machines(source_dir, strict, output)
+        return
     try:
         checked = _run(check_cards, source_dir, strict)
     except _ContentFailure as failure:
@@ -174,6 +184,20 @@ def check(source_dir: str, strict: bool) -> None:
         raise
     _echo_problems(checked.warnings)
     click.echo(_check_summary(source_dir, checked))
+
+
+def _check_for_machines(source_dir: str, strict: bool, output: OutputFormat) -> None:
+    """``check`` in JSON or as workflow commands: every problem on stdout; the count of errors on stderr."""
+    from generator.build.findings import as_github, as_json
+    from generator.build.pipeline import check_cards
+
+    render = as_json if output == "json" else as_github
+    try:
+        checked = _run(check_cards, source_dir, strict)
+    except _ContentFailure as failure:
+        click.echo(render(failure.problems, ()), nl=False)
+        raise click.ClickException(f"{counted(len(failure.problems), 'problem')} found.") from None
+    click.echo(render((), checked.warnings), nl=False)
 
 
 def _check_summary(source_dir: str, checked: Checked) -> str:

@@ -35,6 +35,8 @@ class Problem:
     line: int
     where: str
     message: str
+    column: int = 0
+    """1-based, where the YAML node is known (0: unknown); text output leaves it out, `check --format` gives it."""
 
     def __str__(self) -> str:
         where = f"{self.where}: " if self.where else ""
@@ -72,9 +74,9 @@ class Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
 
-    def add(self, file: str, line: int, where: str, message: str) -> None:
-        """Record one problem."""
-        self.items.append(Problem(file, line, where, message))
+    def add(self, file: str, line: int, where: str, message: str, column: int = 0) -> None:
+        """Record one problem (*column*: 1-based, 0 if unknown)."""
+        self.items.append(Problem(file, line, where, message, column))
 
     def raise_if_any(self) -> None:
         """Raise every recorded problem as one :class:`ContentError`, if there is any."""
