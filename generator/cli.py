@@ -600,7 +600,8 @@ def preview(source_dir: str, out: str) -> None:
 @_source_option
 @click.option(
     "--html", "html_path", default=None, type=click.Path(dir_okay=False),
-    help="Also write the report as a self-contained HTML page with charts.",
+    help="Also write the report as a self-contained HTML page with charts (a new file or a previous report, "
+    "outside the source folder).",
 )
 @click.option("--names", is_flag=True, help="Name students by their export's file name (else: student 1, 2, ...).")
 def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, names: bool) -> None:
@@ -623,7 +624,7 @@ def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, nam
         from generator.build.pipeline import default_lock_path
         from generator.connect.page import check_page_path
 
-        _run(check_page_path, html_path, [*exports, default_lock_path(source_dir)])
+        _run(check_page_path, html_path, [*exports, default_lock_path(source_dir)], source_dir)
     result = _run(make_report, exports, source_dir, names=names)
     for message in result.skipped:  # file names and the exports' own text: shown, never obeyed by the terminal
         click.echo(printable(message), err=True)
@@ -632,7 +633,7 @@ def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, nam
     if html_path:
         from generator.connect.page import write_page
 
-        _run(write_page, result, html_path)
+        _run(write_page, result, html_path, source_dir)
         click.echo(f"wrote {html_path}")
 
 
@@ -642,20 +643,36 @@ def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, nam
     help="Folder of the built packages to send.",
 )
 @click.option("--url", default="http://127.0.0.1:8765", show_default=True, help="Where AnkiConnect listens.")
-@click.option("--key", default=None, help="AnkiConnect's API key, if its config sets one.")
+@click.option(
+    "--key", default=None, envvar="DECKGEN_ANKICONNECT_KEY", show_envvar=True,
+    help="AnkiConnect's API key, if its config sets one (the environment variable keeps it out of ps and history).",
+)
+@click.option(
+    "--key-file", default=None, type=click.Path(dir_okay=False),
+    help="Read the API key from the first line of this file instead.",
+)
 @_verbosity_options
-def push(out_dir: str, url: str, key: str | None) -> None:
+def push(out_dir: str, url: str, key: str | None, key_file: str | None) -> None:
     """Send the built packages to a running Anki through the AnkiConnect add-on.
 
     Anki imports each package as File > Import would: edited notes are
     updated in place, studied cards keep their history.
 
     \b
-    Example:
+    Examples:
         deckgen build -q && deckgen push
+        DECKGEN_ANKICONNECT_KEY=... deckgen push
+        deckgen push --key-file ~/.config/ankiconnect-key
     """
     from generator.connect.notices import Marked
     from generator.connect.push import push as push_packages
+    from generator.connect.push import read_key
+
+    if key_file is not None:
+        given = click.get_current_context().get_parameter_source("key") is ParameterSource.COMMANDLINE
+        if given:
+            raise click.UsageError("--key and --key-file both give the key; give one of them")
+        key = _run(read_key, key_file)  # the file wins over the environment variable: it was asked for here
 
     def skipped(path: str) -> None:
         click.echo(f"note: {printable(path)} was not written by the last build from the source; not pushed", err=True)

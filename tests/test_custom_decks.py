@@ -67,7 +67,7 @@ def test_selection_and_deck_name(in_project):
         assert "individualism-collectivism::perspective::collectivism" in tags
         assert "individualism-collectivism::topic::strengths" in tags
         assert "soc101::week3" in tags
-    assert {c.deck for c in cards} == {"Soc 101::Week 3::Strengths::Collectivism"}
+    assert {c.deck for c in cards} == {"Soc 101::Week 3::3 Strengths::Collectivism"}
 
 
 def test_the_same_item_in_two_custom_decks_is_one_note(in_project):
@@ -117,7 +117,7 @@ def test_recipe_builds_every_deck(in_project):
         (
             "decks:\n  - name: A\n    topics: [strenghts]\n",
             "course.yaml:3: decks[0].topics: unknown topic 'strenghts' (known: introduction, foundations, strengths, "
-            "limitations, lessons, integration, practice, bottom-line)",
+            "limitations, lessons, mirrors, integration, practice, bottom-line)",
         ),
         ("decks:\n  - name: A\n    colour: red\n", "course.yaml:3: decks[0]: unknown key 'colour' (expected one of: "
          "name, file, topics, perspectives, kinds, tags, extra_tags)"),

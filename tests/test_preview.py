@@ -175,7 +175,7 @@ def test_cards_are_grouped_by_deck_with_counts(anki_cards, bundled_preview):
         assert heading.endswith(f"{number} card" if number == 1 else f"{number} cards"), heading
         assert heading.startswith(" › ".join(section["deck"].split("::"))), heading
     source, _ = check(str(BUNDLED_SOURCE))
-    topic_order = [t.name for t in source.topics]
+    topic_order = [source.topic_decks[t.id].split("::")[1] for t in source.topics]
     first_seen = list(dict.fromkeys(deck.split("::")[1] for deck in decks))
     assert first_seen == topic_order, "decks are not in source order"
 

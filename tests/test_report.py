@@ -7,9 +7,16 @@ reads them back through Anki's importer.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import stat
+import struct
 import sys
+import tempfile
+import threading
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Collection as Set
 from pathlib import Path
@@ -20,6 +27,7 @@ from click.testing import CliRunner
 
 from generator.build.pipeline import build, check
 from generator.cli import main
+from generator.connect.page import REPORT_MARK
 from generator.connect.report import MISSING_ANKI, NO_SCHEDULING, make_report, report_lines
 from generator.errors import DeckgenError
 
@@ -228,3 +236,241 @@ def test_what_a_review_found_is_refused_in_one_line(tmp_path, drinks):
                             "is it the right --source?\n"),
     }
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and alice.read_bytes()[:2] == b"PK"
+
+
+# --- untrusted exports: a zip bomb, another deck's export -----------------------------------------
+
+
+def zip_bomb(path: Path, size: int, name: str = "collection.anki2") -> Path:
+    """A zip of one entry *name*: *size* bytes of zeros deflated about 1,000 times (2 GiB in about 2 MB).
+
+    Written by hand, as an attacker would: after a full flush deflate starts
+    afresh, so one compressed MiB of zeros repeats (zipfile would spend 20 s
+    compressing the zeros).
+    """
+    zero = bytes(1 << 20)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = deflate.compress(zero) + deflate.flush(zlib.Z_FULL_FLUSH)
+    data = block * (size >> 20) + deflate.flush()
+    crc = 0
+    for _ in range(size >> 20):
+        crc = zlib.crc32(zero, crc)
+    n = name.encode()
+    local = struct.pack("<4s5H3L2H", b"PK\3\4", 20, 0, 8, 0, 0, crc, len(data), size, len(n), 0) + n
+    central = struct.pack("<4s6H3L5H2L", b"PK\1\2", 20, 20, 0, 8, 0, 0, crc, len(data), size, len(n), 0, 0, 0, 0, 0, 0)
+    end = struct.pack("<4s4H2LH", b"PK\5\6", 0, 0, 1, 1, len(central) + len(n), len(local) + len(data), 0)
+    path.write_bytes(local + data + central + n + end)
+    return path
+
+
+class DiskWatch:
+    """Samples, every few milliseconds while the block runs, the bytes of the files under *folder* and their names."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.peak, self.seen = folder, 0, set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.002):
+            total = 0
+            for root, _, files in os.walk(self.folder):
+                for name in files:
+                    path = os.path.join(root, name)
+                    self.seen.add(os.path.relpath(path, self.folder))
+                    with contextlib.suppress(OSError):  # gone between the listing and the stat
+                        total += os.stat(path).st_size
+            self.peak = max(self.peak, total)
+
+    def __enter__(self) -> DiskWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@pytest.fixture
+def system_tmp(tmp_path: Path, monkeypatch) -> Path:
+    """The system's temporary folder, as Python (tempfile) and Rust (TMPDIR) find it, empty."""
+    folder = tmp_path / "system-tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # tempfile reads TMPDIR again ...
+    assert tempfile.gettempdir() == str(folder)  # ... now, with its probe file (created and removed) before any watch
+    return folder
+
+
+def spy_imports(monkeypatch) -> list[str]:
+    """The packages given to Anki's importer from now on (it still imports them)."""
+    imported: list[str] = []
+    original = Collection.import_anki_package
+
+    def spy(self: Collection, request):  # noqa: ANN001, ANN202
+        imported.append(request.package_path)
+        return original(self, request)
+
+    monkeypatch.setattr(Collection, "import_anki_package", spy)
+    return imported
+
+
+def test_a_zip_bomb_is_refused_unread_and_not_counted(tmp_path, drinks, system_tmp, monkeypatch):
+    """2 GiB of zeros in a 2 MB export: refused from the zip's directory, before Anki's importer unpacks a byte."""
+    source, package, notes = drinks
+    alice = student(tmp_path, package, guids(notes, HARD), "alice")
+    bomb = zip_bomb(tmp_path / "bomb.apkg", 2 << 30)
+    assert bomb.stat().st_size < 2_200_000
+    imported = spy_imports(monkeypatch)
+    with DiskWatch(system_tmp) as disk:
+        result = CliRunner().invoke(main, ["report", str(bomb), str(alice), "--source", str(source)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "student 1: unpacks to 2.0 GiB, more than the 1.0 GiB a student's export can hold (a zip bomb?); not read\n"
+    )
+    assert result.stdout.startswith("1 student, ")
+    assert imported == [str(alice.resolve())]
+    assert disk.peak < 20 << 20 and list(system_tmp.iterdir()) == []
+    alone = CliRunner().invoke(main, ["report", str(bomb), "--source", str(source)])
+    assert (alone.exit_code, alone.stderr) == (1, "Error: " + result.stderr)
+
+
+def test_an_export_that_unpacks_a_thousand_times_its_size_is_refused(tmp_path, drinks):
+    source, _, _ = drinks
+    bomb = zip_bomb(tmp_path / "bomb.apkg", 200 << 20)  # under the size cap
+    result = CliRunner().invoke(main, ["report", str(bomb), "--source", str(source)])
+    assert result.exit_code == 1
+    assert re.fullmatch(
+        r"Error: student 1: unpacks to 200\.0 MiB from 20\d\.\d KiB, 10\d\d times its size where a deck package is "
+        r"at most 100 \(a zip bomb\?\); not read\n", result.stderr
+    ), result.stderr
+
+
+def test_ankis_temporary_files_stay_in_deckgens_folder_and_go_with_it(tmp_path, drinks, system_tmp, monkeypatch):
+    """With the caps lifted, Anki really unpacks 64 MiB: inside deckgen's own folder, removed after; none elsewhere."""
+    from generator.connect import exports
+
+    source, _, _ = drinks
+    monkeypatch.setattr(exports, "RATIO_FLOOR", 1 << 40)
+    bomb = zip_bomb(tmp_path / "bomb.apkg", 64 << 20)
+    with DiskWatch(system_tmp) as disk, pytest.raises(DeckgenError, match="Anki cannot read this file as a deck package"):
+        make_report([str(bomb)], str(source))
+    unpacked = [path for path in disk.seen if os.path.basename(path).startswith(".tmp")]  # Rust's tempfile names
+    assert unpacked  # Anki's importer did unpack it, ...
+    assert {path.split(os.sep)[0][:15] for path in disk.seen} == {"deckgen-report-"}  # ... in deckgen's folder only
+    assert list(system_tmp.iterdir()) == [] and os.environ["TMPDIR"] == str(system_tmp)
+
+
+def test_ctrl_c_during_the_import_leaves_no_temporary_file(tmp_path, drinks, system_tmp, monkeypatch):
+    source, package, notes = drinks
+    alice = student(tmp_path, package, guids(notes, HARD), "alice")
+
+    def interrupted(self: Collection, request):  # noqa: ANN001, ANN202
+        Path(os.environ["TMPDIR"], "half-unpacked").write_bytes(bytes(1 << 20))
+        Path(tempfile.gettempdir(), "python-side").write_bytes(b"x")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Collection, "import_anki_package", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        make_report([str(alice)], str(source))
+    assert list(system_tmp.iterdir()) == []
+    assert os.environ["TMPDIR"] == tempfile.gettempdir() == str(system_tmp)
+
+
+def another_deck(tmp_path: Path) -> Path:
+    """A student's export of a deck of their own (a Basic note, studied): none of the source's notes."""
+    col = open_collection(tmp_path / "col-other")
+    try:
+        note = col.new_note(col.models.by_name("Basic"))
+        note["Front"], note["Back"] = "Capital of France?", "Paris"
+        col.add_note(note, col.decks.id("French"))
+        study(col, set())
+        return export(col, tmp_path / "other.apkg")
+    finally:
+        col.close()
+
+
+def test_an_export_of_another_deck_is_named_and_not_counted(tmp_path, drinks):
+    source, package, notes = drinks
+    other = another_deck(tmp_path)
+    alice = student(tmp_path, package, guids(notes, HARD), "alice")
+    result = CliRunner().invoke(main, ["report", str(other), str(alice), "--source", str(source)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"student 1: holds none of the source's {len(notes)} notes (another deck's export?); not counted\n"
+    )
+    assert result.stdout.startswith("1 student, ")
+    report = make_report([str(other), str(alice)], str(source))
+    assert report.students == ("student 2",) and len(report.skipped) == 1
+    alone = CliRunner().invoke(main, ["report", str(other), "--source", str(source)])
+    assert alone.exit_code == 1 and "none of the notes studied in 1 export comes from the source" in alone.stderr
+
+
+# --- where --html may write -------------------------------------------------------------------------
+
+
+def test_the_page_never_replaces_a_source_file_or_anything_but_a_previous_report(tmp_path, drinks):
+    source, package, notes = drinks
+    alice = student(tmp_path, package, guids(notes, HARD), "alice")
+    (tmp_path / "src-link").symlink_to(source)
+    notes_file = tmp_path / "notes.html"
+    notes_file.write_text("<!DOCTYPE html>\n<p>my own notes</p>\n", encoding="utf-8")
+    before = {path: path.read_bytes() for path in [*source.iterdir(), notes_file]}
+
+    def page_at(path: Path):
+        return CliRunner().invoke(main, ["report", str(alice), "--source", str(source), "--html", str(path)])
+
+    inside = f"is inside the source folder {source}; give the page a path outside it"
+    refused = {
+        path: page_at(path)
+        for path in (source / "basics.yaml", source / "new.yaml", tmp_path / "src-link" / "basics.yaml", notes_file)
+    }
+    assert {path: (r.exit_code, r.stderr) for path, r in refused.items()} == {
+        source / "basics.yaml": (1, f"Error: {source / 'basics.yaml'}: {inside}\n"),
+        source / "new.yaml": (1, f"Error: {source / 'new.yaml'}: {inside}\n"),
+        tmp_path / "src-link" / "basics.yaml": (1, f"Error: {tmp_path / 'src-link' / 'basics.yaml'}: {inside}\n"),
+        notes_file: (1, f"Error: {notes_file}: exists and is not a page deckgen report wrote; give the page another "
+                        "path (or delete the file)\n"),
+    }
+    assert all(r.stdout == "" for r in refused.values())  # refused before the report is made
+    assert {path: path.read_bytes() for path in [*source.iterdir(), notes_file]} == before
+    page = tmp_path / "report.html"
+    for _ in range(2):  # a previous report is replaced
+        result = page_at(page)
+        assert result.exit_code == 0, result.output
+        assert page.read_text(encoding="utf-8").startswith(REPORT_MARK)
+
+
+def zstd_bomb(path: Path, size: int) -> Path:
+    """A modern export (meta, collection.anki21b) whose collection is zstd run-length blocks of zeros: 4 bytes per
+    128 KiB, so the zip's directory shows a small file that Anki's importer unpacks to *size* bytes."""
+    block = 1 << 17
+    frame = bytearray(struct.pack("<IBB", 0xFD2FB528, 0, 0x38))  # no content size, a 128 KiB window
+    count = size // block
+    for index in range(count):
+        frame += ((block << 3) | (1 << 1) | (index == count - 1)).to_bytes(3, "little") + b"\0"  # an RLE block
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("meta", b"\x08\x03")  # PackageMetadata: version 3, the zstd-packed collection
+        archive.writestr("collection.anki21b", bytes(frame))
+    return path
+
+
+def test_a_collection_that_zstd_unpacks_beyond_the_cap_is_stopped_by_the_file_size_limit(
+    tmp_path, drinks, system_tmp, monkeypatch
+):
+    """The zip's directory shows 32 KB; Anki's importer would write 512 MiB: it stops at the cap (64 MiB here)."""
+    from generator.connect import exports
+
+    source, _, _ = drinks
+    monkeypatch.setattr(exports, "MAX_UNCOMPRESSED", 64 << 20)
+    bomb = zstd_bomb(tmp_path / "bomb.apkg", 512 << 20)
+    assert bomb.stat().st_size < 40_000
+    with DiskWatch(system_tmp) as disk:
+        result = CliRunner().invoke(main, ["report", str(bomb), "--source", str(source)])
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: student 1: unpacks to more than 64.0 MiB (a zip bomb?); not read\n"
+    )
+    assert disk.peak <= 80 << 20 and list(system_tmp.iterdir()) == []
+    import resource
+
+    assert resource.getrlimit(resource.RLIMIT_FSIZE)[0] == resource.RLIM_INFINITY  # given back

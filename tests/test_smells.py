@@ -14,12 +14,18 @@ SMELLY = ROOT / "tests" / "sources" / "smelly"
 
 # One line per smell of tests/sources/smelly, as `deckgen check` prints it.
 EXPECTED = [
+    "basics.yaml:6: leak/term/explanation/green-tea: warning: another card's front (SRC/basics.yaml:27, pair/term/explanation/black) "
+    "shows 'green tea': whoever meets that card first reads the answer; "
+    "reword one of the two",
     "basics.yaml:6: leak/term/explanation/green-tea: warning: the front already shows 2 of the 2 words asked "
     "(green, tea): it can be answered by reading",
     "basics.yaml:9: long/term/explanation/hand: warning: the front has 49 words; a phone screen holds about 40: "
     "show less of the item",
     "basics.yaml:15: big/term/explanation/a-drink-made-by-pouring-hot-water-over-cured-leaves: warning: the cloze "
     "hides 10 words; hide at most 8: the few words that carry the fact",
+    "basics.yaml:17: named/perspective: warning: another card's front (SRC/basics.yaml:17, named/term/explanation/ritual) "
+    "shows the perspective beside its cue: whoever meets that card first reads the answer; "
+    "reword one of the two",
     "basics.yaml:17: named/perspective: warning: the front of a which-perspective card shows 'tea', which names "
     "a perspective: give the item a 'cue' that does not",
     "basics.yaml:21: brew-a/term/explanation/boiling: warning: the same front as brew-b/term/explanation/hot "
@@ -28,6 +34,9 @@ EXPECTED = [
     "(SRC/basics.yaml:21) asks for another answer ('hot' here, 'boiling' there)",
     "basics.yaml:27: pair/term/explanation/black: warning: the front shows 'green', which "
     "pair/term/explanation/green asks for: one card gives another's answer away",
+    "basics.yaml:27: pair/term/explanation/green: warning: another card's front (SRC/basics.yaml:6, leak/term/explanation/green-tea) "
+    "shows 'green': whoever meets that card first reads the answer; "
+    "reword one of the two",
     "basics.yaml:27: pair/term/explanation/green: warning: the front shows 'black', which "
     "pair/term/explanation/black asks for: one card gives another's answer away",
     "basics.yaml:30: caffeine: warning: no side for Mate: the comparison leaves a perspective out",
@@ -112,8 +121,12 @@ def test_fixing_the_content_silences_the_smell(tmp_path):
     topic = source / "basics.yaml"
     topic.write_text(topic.read_text(encoding="utf-8").replace("Tea is {{green}} or {{black}}.", "Tea is {{green}} or black."))
     lines = located(run("check", "--source", str(source)).stderr, source)
-    assert [line for line in lines if "pair/" in line] == []
-    assert len(lines) == len(EXPECTED) - 2
+    # gone: the two sibling warnings, and the black card's front that showed "green tea";
+    # kept: the leak card's front still shows green's answer
+    assert [line for line in lines if line.split(": ")[1].startswith("pair/")] == [
+        line for line in EXPECTED if line.startswith("basics.yaml:27: pair/term/explanation/green: warning: another")
+    ]
+    assert len(lines) == len(EXPECTED) - 3
 
 
 def test_a_note_in_two_recipe_decks_is_reported_with_the_deck_that_keeps_it(tmp_path):
@@ -190,3 +203,84 @@ def test_a_recipe_deck_that_selects_nothing_is_a_warning(tmp_path):
     assert result.exit_code == 0, result.output
     assert f"{recipe}:5: decks[1]: warning: deck 'Week 2' selects no note: no package is written for it" in result.stderr
     assert sorted(p.name for p in (tmp_path / "out").glob("*.apkg")) == ["week-1.apkg"]
+
+
+# --- deck-wide smells: one card answering another --------------------------------------------
+
+CROSS = """\
+topic: limits
+name: Limits
+heading: The Limitations
+items:
+  - id: lonely
+    perspective: tea
+    title: Lonely Brewing
+    explanation: Brewing alone can feel like {{failure}}.
+  - id: choice
+    perspective: coffee
+    title: Endless Choice
+    points:
+      failure: "Every {{bad cup}} feels like personal failure"
+  - id: polite
+    perspective: tea
+    explanation: Tea talk, while {{keeping the peace}}, can hide bad news.
+  - id: jitters
+    perspective: coffee
+    title: Jitters
+    question: Whose limitation is this?
+    points:
+      rates: "{{Higher rates}} of jitters among coffee drinkers"
+"""
+
+
+def test_each_deck_wide_smell_fires_located(tmp_path):
+    from .support import write_source
+
+    source = write_source(tmp_path / "src", CROSS, extra={"other.yaml": (
+        "topic: other\nname: Other\nitems:\n  - id: calm\n    perspective: tea\n"
+        "    title: Keeping the Peace\n    explanation: Tea {{calms}}.\n"
+    )})
+    result = run("check", "--source", str(source))
+    lines = located(result.stderr, source)
+    assert (
+        "basics.yaml:5: lonely/term/explanation/failure: warning: another card's front "
+        "(SRC/basics.yaml:13, choice/point/failure) shows 'failure': whoever meets that card first reads the answer; "
+        "reword one of the two"
+    ) in lines
+    assert (
+        "basics.yaml:14: polite/term: warning: the cloze 'keeping the peace' asks the benefit of a trade-off in a "
+        "limitation ('Tea talk, while keeping the peace, can hide bad news.'): ask the cost, which is what the "
+        "section teaches"
+    ) in lines
+    assert (  # a title of another topic's item is a front too
+        "basics.yaml:14: polite/term/explanation/keeping-the-peace: warning: another card's front "
+        "(SRC/other.yaml:4, calm/title) shows 'keeping the peace': whoever meets that card first reads the answer; "
+        "reword one of the two"
+    ) in lines
+    assert (
+        "basics.yaml:17: jitters/perspective: warning: another card's front (SRC/basics.yaml:22, jitters/point/rates) "
+        "shows the perspective beside its cue: whoever meets that card first reads the answer; "
+        "reword one of the two"
+    ) in lines
+    assert run("check", "--strict", "--source", str(source)).exit_code == 1
+
+
+def test_a_back_that_bolds_another_cards_answer_is_a_smell():
+    """No back deckgen writes bolds a key term (markup.marked_html); a note given one by hand is caught."""
+    from dataclasses import replace
+
+    from generator.anki.crosscard import deck_smells
+    from generator.anki.smells import perspective_stems
+    from generator.cards.notes import CLOZE_FIELDS, build_notes
+    from generator.source.loader import load_source
+
+    source = load_source(str(SMELLY))
+    notes = [n for n in build_notes(source) if n.topic == source.topics[0].id]
+    assert not any("<b>" in n.field("Extra") for n in notes if n.note_type == "cloze")
+    first, second = [n for n in notes if n.note_type == "cloze"][:2]
+    answer = second.field("Text").split("{{c1::")[1].split("}}")[0]
+    extra = CLOZE_FIELDS.index("Extra")
+    bolded = replace(first, fields=tuple(f"<b>{answer}</b>" if i == extra else f for i, f in enumerate(first.fields)))
+    stems = perspective_stems(p.name for p in source.perspectives)
+    found = deck_smells(source, source.topics[0], [bolded, *notes[2:], second], stems)
+    assert any(p.where == first.local_key and f"sets {answer!r} in bold" in p.message for p in found)

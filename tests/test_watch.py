@@ -192,6 +192,82 @@ def test_a_taken_port_is_an_error_and_the_default_falls_back_to_a_free_one(monke
             server.server_close()
 
 
+def ask(port: int, host: str | None) -> int:
+    """The status of GET / on the server at *port* with the Host header *host* (None: no Host header at all)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE)
+    try:
+        connection.putrequest("GET", "/", skip_host=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_the_server_answers_only_its_own_host_names():
+    """DNS rebinding: a page of another site, its name pointed at 127.0.0.1, sends its own name as the Host."""
+    with serving(LivePage(), 0) as server:
+        port = server.server_address[1]
+        hosts = [f"127.0.0.1:{port}", f"localhost:{port}", "localhost", "127.0.0.1", f"LocalHost:{port}",
+                 f"evil.example:{port}", "evil.example", f"127.0.0.1.evil.example:{port}", f"localhost:{port + 1}",
+                 f"localhost:{port}@evil.example", "", None]
+        assert {host: ask(port, host) for host in hosts} == {
+            **{host: 200 for host in hosts[:5]}, **{host: 421 for host in hosts[5:10]}, "": 400, None: 400,
+        }
+
+
+def unanswered(connection: socket.socket) -> bool:
+    """Whether the server closed *connection* without a byte (a reset too: it closed with the request unread)."""
+    try:
+        return connection.recv(100) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_idle_connections_time_out_and_are_capped(monkeypatch):
+    monkeypatch.setattr(watching, "MAX_CONNECTIONS", 3)
+    monkeypatch.setattr(watching._Handler, "timeout", 1.0)
+    with serving(LivePage(), 0) as server:
+        address = ("127.0.0.1", server.server_address[1])
+        idle = [socket.create_connection(address, timeout=DEADLINE) for _ in range(3)]
+        try:
+            started = time.monotonic()
+            with socket.create_connection(address, timeout=DEADLINE) as fourth:
+                fourth.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                assert unanswered(fourth)  # every slot is held
+            assert [connection.recv(100) for connection in idle] == [b""] * 3  # each closed after its timeout
+            assert time.monotonic() - started < DEADLINE
+        finally:
+            for connection in idle:
+                connection.close()
+        wait_for(lambda: ask(address[1], "localhost") == 200, "a slot again once the idle connections are gone")
+
+
+def test_a_client_that_hangs_up_mid_page_is_silent(capfd):
+    live = LivePage()
+    live.show(Rebuilt("<html><body>" + "x" * (8 << 20) + "</body></html>"))  # far more than a socket buffers
+    with serving(live, 0) as server:
+        done = threading.Event()
+        close = server.shutdown_request
+
+        def closed(request: socket.socket) -> None:
+            close(request)
+            done.set()
+
+        server.shutdown_request = closed  # type: ignore[method-assign]
+        with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=DEADLINE) as client:
+            client.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert client.recv(100).startswith(b"HTTP/1.0 200")
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")  # reset, as a closed tab does
+        assert done.wait(DEADLINE)
+    assert capfd.readouterr().err == ""
+
+
 # --- the watch loop ----------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from generator.anki.crosscard import deck_smells
 from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec, new_card_queues
 from generator.errors import Problem
 from generator.source.content import Source, Topic
@@ -98,6 +99,7 @@ def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> lis
     problems.extend(_sibling_answers(cards))
     problems.extend(_back_to_back(notes))
     problems.extend(_comparison_sides(source, topic))
+    problems.extend(deck_smells(source, topic, notes, stems))  # one card answering another
     return sorted(set(problems), )
 
 

@@ -30,7 +30,7 @@ from generator.cards.selection import KINDS
 from generator.errors import DeckgenError
 from generator.source.content import ASK_CHOICES
 from generator.source.keys import CONFIG, NESTED, RECIPE, TOPIC, Key, Kind, Table
-from generator.source.loader import MAX_DECK_NAME_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH
+from generator.source.loader import DECK_ORDERS, MAX_DECK_NAME_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH
 
 Schema = dict[str, Any]
 
@@ -70,6 +70,8 @@ _KINDS: dict[Kind, Schema] = {
     "points": _mapping_of(_TEXT, 1),
     "tags": _list_of(_TAG),
     "ask": {"enum": list(ASK_CHOICES)},
+    "deck_order": {"enum": list(DECK_ORDERS)},
+    "origins": _mapping_of(_ID),
     "ids": _list_of(_TEXT),
     "kinds": _list_of({"enum": list(KINDS)}),
 }

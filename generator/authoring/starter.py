@@ -103,16 +103,16 @@ items:
   - id: anchor-days
     perspective: hybrid
     title: Anchor days
-    cue: The whole team comes in on the same fixed days
+    cue: Everyone travels in on the same agreed weekdays
     explanation: >-
-      Teams agree on fixed days together, because a trip to the workplace pays
+      Teams agree on shared office days, because a trip to the workplace pays
       off only when {{the people you need}} are there too.
     points:                    # key -> text; keys are ids, keep them stable
       meetings: Meetings and workshops go on the shared days   # not marked: context, on the back
       focus: Focused tasks wait for the other days
 
   - id: trade-off              # no perspective: asked only through its mark
-    explanation: "Every way of working is a trade-off: remote work buys focus at the cost of {{contact}}."
+    explanation: "Every way of working is a trade-off: remote work buys focus at the cost of {{chance conversations}}."
 
   # An item that marks nothing is context: stated in the source, no card.
   - id: mixing

@@ -19,12 +19,14 @@ import contextlib
 import errno
 import html
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
+from typing import Any
 from urllib.parse import urlsplit
 
 from generator.build.pipeline import BuildReport, build, check_cards
@@ -196,18 +198,67 @@ class LivePage:
 # --- the server -------------------------------------------------------------------------
 
 
+MAX_CONNECTIONS = 32
+"""Connections served at once.  A browser opens about six per host; beyond 32, a client is holding
+threads (one per connection) to starve the server, and a new connection is closed unanswered."""
+IDLE_TIMEOUT = 10.0
+"""Seconds a connection may stay silent: the page's own requests are sent whole at once (a poll every 250 ms)."""
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a browser's open connection must not keep Ctrl-C waiting
 
     def __init__(self, port: int, live: LivePage) -> None:
         super().__init__((HOST, port), _Handler)
         self.live = live
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve *request* in a thread of its own, or close it at once when every slot is taken."""
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: it would have given the slot back
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Silent for a client that hung up or went quiet (a closed tab); socketserver's traceback otherwise."""
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
+
+
+def allowed_host(host: str | None, port: int) -> bool:
+    """Whether a request's Host header names this server: 127.0.0.1 or localhost, with its port or none.
+
+    Any other name is a DNS rebinding: a page of another site whose name
+    now points at 127.0.0.1, which would otherwise read the preview.
+    """
+    names = ("127.0.0.1", "localhost")
+    return (host or "").lower() in {*names, *(f"{name}:{port}" for name in names)}
 
 
 class _Handler(BaseHTTPRequestHandler):
+    timeout = IDLE_TIMEOUT  # socketserver sets it on the socket: an idle client gives its thread back
+
     def do_GET(self) -> None:
         """The page at ``/``, its version at :data:`VERSION_PATH`; nothing else."""
         assert isinstance(self.server, _Server)
+        host = self.headers.get("Host")
+        if not host:
+            self.send_error(400, "a Host header is required")
+            return
+        if not allowed_host(host, self.server.server_address[1]):
+            self.send_error(421, "this server answers only to 127.0.0.1 and localhost")
+            return
         version, page = self.server.live.current()
         path = urlsplit(self.path).path
         if path == VERSION_PATH:

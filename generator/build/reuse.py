@@ -61,6 +61,13 @@ def fingerprint(
     digest = hashlib.sha256(code_digest().encode())
     for part in (inputs.get(CONFIG_FILE, ""), inputs.get(os.path.basename(topic.file), "")):
         digest.update(part.encode() + b"\x00")
+    # What other files decide: its deck's number (the topics before it), and the
+    # sections its comparisons' sides come from (their topic files).
+    digest.update(f"deck\x00{source.topic_decks.get(topic.id, '')}\n".encode())
+    for comparison in topic.comparisons:
+        for origin in comparison.origins:
+            home = source.items_by_id[origin.item][0]
+            digest.update(f"from\x00{origin.item}\x00{inputs.get(os.path.basename(home.file), '')}\n".encode())
     for path in topic.media_paths:  # a changed image or sound rebuilds the topics that show it
         digest.update(f"media\x00{path}\x00{inputs.get(path, '')}\n".encode())
     digest.update(repr(sorted(type_times.items())).encode())

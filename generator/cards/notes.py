@@ -27,7 +27,7 @@ import html
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal, Protocol
 
 from generator.source.content import BOTH, PERSPECTIVE, REMOVED_TAG, SIDE, Comparison, Item, Marked, Source, Topic
@@ -124,8 +124,8 @@ def slug(text: str) -> str:
 
 
 def topic_deck(source: Source, topic: Topic) -> str:
-    """The deck name of *topic*: the source's root deck, then the topic's name."""
-    return f"{source.deck}::{topic.name}"
+    """The deck name of *topic*: the source's root deck, then the topic's name (numbered if the source asks)."""
+    return source.topic_decks.get(topic.id) or f"{source.deck}::{topic.name}"
 
 
 def build_notes(source: Source) -> list[NoteSpec]:
@@ -186,15 +186,62 @@ def _interleave(notes: list[NoteSpec]) -> list[NoteSpec]:
 def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
     """The notes of one topic, in source order: its items' clozes and perspective questions, its comparisons."""
     split_by_perspective = len({i.perspective for i in topic.items if i.perspective}) > 1
+    homes = _context_homes(topic)
     for item in topic.items:
         deck = topic_deck(source, topic)
         if split_by_perspective and item.perspective:
             deck = f"{deck}::{source.perspective(item.perspective).name}"
-        yield from _item_clozes(_Maker(source, topic, item, deck), item)
+        notes = list(_item_clozes(_Maker(source, topic, item, deck), item))
         if item.which_statement:
-            yield _perspective_question(source, topic, item)
+            notes.append(_perspective_question(source, topic, item))
+        yield from _with_context(notes, homes.pop(item.id, ()))
     for comparison in topic.comparisons:
-        yield from _comparison_notes(source, topic, comparison)
+        yield from _with_context(list(_comparison_notes(source, topic, comparison)), homes.pop("", ()))
+
+
+def makes_cards(item: Item) -> bool:
+    """True if *item* makes a note: a marked term, or a "which perspective?" question."""
+    marked = [item.title, item.explanation, item.conclusion, *(point.text for point in item.points)]
+    return bool(item.which_statement) or any(text is not None and text.terms for text in marked)
+
+
+def _context_homes(topic: Topic) -> dict[str, tuple[Item, ...]]:
+    """Where the topic's context (items that make no card) is shown: on the back of a note of another item.
+
+    Context is shown with the next item that makes a card (the one it
+    introduces), or, at the end of a topic, with the last one; in a topic
+    whose items make no card, with its first comparison (key ``""``).  So
+    nothing the source states vanishes from the decks.
+    """
+    homes: dict[str, list[Item]] = {}
+    pending: list[Item] = []
+    last = ""
+    for item in topic.items:
+        if not makes_cards(item):
+            pending.append(item)
+        else:
+            last = item.id
+            homes[last] = pending
+            pending = []
+    if pending:
+        homes.setdefault(last, []).extend(pending)
+    return {key: tuple(items) for key, items in homes.items() if items}
+
+
+def _with_context(notes: list[NoteSpec], context: Sequence[Item]) -> list[NoteSpec]:
+    """*notes*, the first one's back also showing the *context* items."""
+    if not notes or not context:
+        return notes
+    shown = "".join(
+        '<div class="also">' + _title(item.title) + _paragraph(item.explanation) + _listed(_point_rows(item))
+        + _paragraph(item.conclusion) + "</div>"
+        for item in context
+    )
+    first = notes[0]
+    back = ("Extra" if first.note_type == CLOZE else "Others")
+    names = CLOZE_FIELDS if first.note_type == CLOZE else COMPARISON_FIELDS
+    fields = tuple(value + shown if name == back else value for name, value in zip(names, first.fields, strict=True))
+    return [replace(first, fields=fields), *notes[1:]]
 
 
 class _Maker:
@@ -274,7 +321,7 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
         yield maker.cloze_note("title", text, extra, item.title.plain)
     for index, point in enumerate(item.points):
         if point.text.terms:
-            hidden = marked_html(point.text, hide_all=True, bold=False)
+            hidden = marked_html(point.text, hide=range(len(point.text.terms)))
             asked = f'<ul class="points"><li class="asked">{hidden}</li></ul>'
             text = title + _sentences_html([lead] if lead else []) + asked
             extra = _rest(said, {len(body)} if lead else set()) + _listed(rows, {index}) + _rest(closing)
@@ -297,7 +344,7 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
 
 
 def _rendered(parts: Sequence[tuple[Marked, tuple[int, ...]]]) -> list[str]:
-    """Each sentence of one text as a back shows it, key terms in bold."""
+    """Each sentence of one text as a back shows it (key terms plain: each is another card's answer)."""
     return [marked_html(marked) for marked, _ in parts]
 
 
@@ -316,7 +363,7 @@ def _rest(rendered: Sequence[str], shown: AbstractSet[int] = frozenset()) -> str
 def _title(title: Marked | None, hide_all: bool = False) -> str:
     if title is None:
         return ""
-    return f'<div class="title">{marked_html(title, hide_all=hide_all, bold=False)}</div>'
+    return f'<div class="title">{marked_html(title, hide=range(len(title.terms)) if hide_all else ())}</div>'
 
 
 def _sentences_html(parts: list[tuple[Marked, tuple[int, ...]]], hide: set[int] | None = None) -> str:
@@ -326,12 +373,12 @@ def _sentences_html(parts: list[tuple[Marked, tuple[int, ...]]], hide: set[int] 
     rendered = []
     for sentence, terms in parts:
         local = {position for position, index in enumerate(terms) if hide and index in hide}
-        rendered.append(marked_html(sentence, hide=local, bold=False))
+        rendered.append(marked_html(sentence, hide=local))
     return f'<div class="body">{" ".join(rendered)}</div>'
 
 
 def _point_rows(item: Item) -> list[str]:
-    """The item's points as list rows, key terms in bold."""
+    """The item's points as list rows (key terms plain: a bold term on a back points at another card's answer)."""
     return [f"<li>{marked_html(point.text)}</li>" for point in item.points]
 
 
@@ -479,13 +526,23 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
                 "Dimension": prompt if comparison.ask in (BOTH, SIDE) else "",
                 "Perspective": to_html(name),
                 "Statement": to_html(side),
-                "Others": f'<ul class="others">{others}</ul>',
+                "Others": f'<ul class="others">{others}</ul>' + _origin_html(source, comparison, pid),
                 "Context": to_html(topic.heading or topic.name),
                 "Question": to_html(comparison.reverse_question) if comparison.ask in (BOTH, PERSPECTIVE) else "",
                 "Source": to_html(source.title),
             },
             tags=comparison.tags, label=label, file=comparison.file, line=comparison.line,
         )
+
+
+def _origin_html(source: Source, comparison: Comparison, perspective: str) -> str:
+    """Where the text states this side (``from:``), for the back: the section a student can reread."""
+    item_id = comparison.origin(perspective)
+    if item_id is None:
+        return ""
+    topic, item = source.items_by_id[item_id]
+    where = f"{topic.heading_for(item.perspective)}: {item.label}"
+    return f'<div class="origin">In the text: {to_html(where)}</div>'
 
 
 def content_parts(spec: NoteSpec) -> tuple[str, ...]:

@@ -68,8 +68,20 @@ class Bar:
     title: str = ""
 
 
-def check_page_path(path: str, keep: Sequence[str]) -> None:
-    """Refuse a page *path* that would replace one of the files in *keep* (an export, the lock) or a non-file."""
+REPORT_MARK = "<!DOCTYPE html>\n<!-- deckgen report: a page deckgen may replace -->\n"
+"""The first bytes of every page deckgen writes, and of the only existing files ``--html`` replaces.
+
+A file that does not begin so is someone's work (a source file, notes, a
+page of another tool): the report never overwrites it."""
+
+
+def check_page_path(path: str, keep: Sequence[str], source_dir: str | None = None) -> None:
+    """Refuse a page *path* that is not a new file or a previous report, or is in the source or in *keep*.
+
+    *keep* are the files the report reads (the exports, the lock); any file
+    inside *source_dir* is the source's, and a new file there could become
+    one (``--html src/new.yaml``).
+    """
     if os.path.lexists(path) and not os.path.isfile(path) or os.path.islink(path):
         raise DeckgenError(f"{printable(path)}: exists and is not a regular file; give the page another path")
     for other in keep:
@@ -77,12 +89,41 @@ def check_page_path(path: str, keep: Sequence[str]) -> None:
             raise DeckgenError(
                 f"{printable(path)}: is {printable(other)}, which the report reads; give the page another path"
             )
+    if source_dir is not None and _inside(path, source_dir):
+        raise DeckgenError(
+            f"{printable(path)}: is inside the source folder {printable(source_dir)}; give the page a path outside it"
+        )
+    if os.path.exists(path) and not _is_report(path):
+        raise DeckgenError(
+            f"{printable(path)}: exists and is not a page deckgen report wrote; give the page another path "
+            "(or delete the file)"
+        )
 
 
-def write_page(report: Report, path: str) -> None:
-    """Write *report* as a self-contained HTML page to *path* (atomically; folders made as needed)."""
+def _inside(path: str, folder: str) -> bool:
+    """Whether *path* (which need not exist) is in *folder* or below, links resolved."""
+    where = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    folder = os.path.realpath(folder)
+    return os.path.commonpath([where, folder]) == folder
+
+
+def _is_report(path: str) -> bool:
+    """Whether the file at *path* begins with :data:`REPORT_MARK` (a page deckgen wrote)."""
+    mark = REPORT_MARK.encode("utf-8")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(mark)) == mark
+    except OSError:
+        return False
+
+
+def write_page(report: Report, path: str, source_dir: str | None = None) -> None:
+    """Write *report* as a self-contained HTML page to *path* (atomically; folders made as needed).
+
+    Refused as :func:`check_page_path` refuses it: only a new file or a previous report is replaced.
+    """
     data = page(report).encode("utf-8")
-    check_page_path(path, ())
+    check_page_path(path, (), source_dir)
     folder = os.path.dirname(os.path.abspath(path))
     recover(folder)
     created: list[str] = []
@@ -103,7 +144,7 @@ def page(report: Report) -> str:
     if report.by_student:
         sections.append(_named("By student", report.by_student))
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'{REPORT_MARK}<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>Which cards are hard</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
         f"<h1>Which cards are hard</h1>\n{_intro(report)}\n{''.join(sections)}</main>\n</body>\n</html>\n"

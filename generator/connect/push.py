@@ -11,11 +11,12 @@ notes in place and keeps every card's history.  Standard library only.
 from __future__ import annotations
 
 import glob
+import http.client
 import json
 import os
-import urllib.error
+import socket
+import threading
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 
 from generator.build.cache import read_cache, sha256
@@ -27,17 +28,24 @@ DEFAULT_URL = "http://127.0.0.1:8765"
 API_VERSION = 6
 """The AnkiConnect API version deckgen speaks (and the oldest it accepts)."""
 TIMEOUT = 300.0
-"""Seconds to wait for an answer: a large package takes Anki a while to import."""
+"""Seconds an answer may take in all: a large package takes Anki a while to import."""
 VERSION_TIMEOUT = 10.0
-"""Seconds to wait for the first question: a server that hangs is not AnkiConnect."""
-# AnkiConnect is on this computer (it reads the packages by path): never through a proxy,
-# which would also see the key and the paths.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+"""Seconds the first question may take in all: a server that hangs is not AnkiConnect."""
+MAX_REPLY = 16 * 1024 * 1024
+"""Bytes of an answer read at most.  AnkiConnect answers push's questions with a number or ``true``
+(a few dozen bytes); 16 MiB leaves room for any error text it could send, and a reply that never ends
+(or claims gigabytes) is refused before it fills the memory."""
 NOT_RUNNING = "Anki is not running, or the AnkiConnect add-on (2055492159) is not installed"
 
 
 class AnkiConnect:
-    """A client of one AnkiConnect server."""
+    """A client of one AnkiConnect server.
+
+    Plain :mod:`http.client`, not urllib: urllib follows redirects (a 302 would
+    send the key and the paths to another host) and consults proxies, and
+    neither bounds an answer's size nor its total time.  Every answer here is
+    read by :class:`_Exchange` under both bounds, and nothing is followed.
+    """
 
     def __init__(self, url: str = DEFAULT_URL, key: str | None = None, timeout: float = TIMEOUT) -> None:
         self.url = check_url(url)
@@ -50,7 +58,7 @@ class AnkiConnect:
         if not isinstance(reply, dict) or not {"result", "error"} <= reply.keys():
             raise DeckgenError(f"{self.url} answered {action!r}, but not as AnkiConnect does: {_shown(reply)}")
         if reply["error"] is not None:
-            raise DeckgenError(f"AnkiConnect at {self.url} refused {action!r}: {printable(str(reply['error']))}")
+            raise DeckgenError(f"AnkiConnect at {self.url} refused {action!r}: {_short(str(reply['error']))}")
         return reply["result"]
 
     def _request(self, action: str, params: dict[str, object]) -> bytes:
@@ -62,44 +70,177 @@ class AnkiConnect:
 
     def _post(self, data: bytes, timeout: float) -> object:
         """POST *data* and parse the answer as JSON."""
-        request = urllib.request.Request(self.url, data=data, headers={"Content-Type": "application/json"})
-        try:
-            with _OPENER.open(request, timeout=timeout) as response:
-                text = response.read()
-        except urllib.error.HTTPError as error:
-            raise DeckgenError(f"{self.url} answered HTTP {error.code} {error.reason}: is it AnkiConnect?") from None
-        except (urllib.error.URLError, OSError, ValueError) as error:  # ValueError: http.client's odd URLs
-            raise DeckgenError(f"{NOT_RUNNING}: nothing answers at {self.url} ({_reason(error)})") from None
+        text = _Exchange(self.url, timeout).post(data)
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: an answer nested thousands deep
             raise DeckgenError(f"{self.url} did not answer JSON: is it AnkiConnect?") from None
 
 
+class _Exchange:
+    """One request and its answer, under a total deadline and a size cap, every failure one DeckgenError.
+
+    The socket's own timeout bounds each wait, not the whole: a server that
+    drips a byte every few seconds never trips it.  A timer shuts the socket
+    down when the deadline passes, which ends any read in progress.
+    """
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.expired = threading.Event()
+        self.sock: socket.socket | None = None
+        self.response: http.client.HTTPResponse | None = None
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port = parts.hostname or "", parts.port
+        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+    def post(self, data: bytes) -> bytes:
+        """The body of the answer to a POST of *data*."""
+        try:
+            # Never through a proxy (http.client knows none): AnkiConnect is on this computer, and a
+            # proxy would see the key and the paths.
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self.connection.connect()
+            # Kept: http.client lets go of its socket once an answer says "Connection: close".
+            self.sock = self.connection.sock
+        except (OSError, ValueError) as error:  # ValueError: a host name http.client or IDNA refuses
+            raise DeckgenError(f"{NOT_RUNNING}: nothing answers at {self.url} ({_reason(error)})") from None
+        timer = threading.Timer(self.timeout, self._expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            body = self._exchange(data)
+        except (http.client.HTTPException, OSError, ValueError) as error:
+            if self.expired.is_set() or isinstance(error, TimeoutError):
+                raise self._late() from None
+            raise DeckgenError(f"{self.url} did not answer as AnkiConnect does ({_http_reason(error)})") from None
+        finally:
+            timer.cancel()
+            if self.response is not None:
+                self.response.close()
+            self.connection.close()
+        if self.expired.is_set():  # a body that ends when the server closes also "ends" at the shutdown
+            raise self._late()
+        return body
+
+    def _late(self) -> DeckgenError:
+        """The error for an answer not complete by the deadline."""
+        return DeckgenError(
+            f"{self.url} did not answer within {self.timeout:g} s: is it AnkiConnect, and is Anki responding?"
+        )
+
+    def _expire(self) -> None:
+        """The deadline passed: end whatever read is waiting (the exchange then reports the time)."""
+        self.expired.set()
+        if self.sock is not None:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed: the exchange is over
+
+    def _exchange(self, data: bytes) -> bytes:
+        """Send the request; the answer's body if it is a 200, else a DeckgenError naming the status."""
+        self.connection.request("POST", self.path, body=data, headers={"Content-Type": "application/json"})
+        response = self.response = self.connection.getresponse()
+        if 300 <= response.status < 400:
+            where = _short(response.getheader("Location") or "nowhere")
+            raise DeckgenError(
+                f"{self.url} answered HTTP {response.status} {_short(response.reason)}, a redirect to {where}: "
+                "push follows no redirect (the key and the paths would go there); give AnkiConnect's own --url"
+            )
+        if response.status != 200:
+            raise DeckgenError(
+                f"{self.url} answered HTTP {response.status} {_short(response.reason)}: is it AnkiConnect?"
+            )
+        return self._body(response)
+
+    def _body(self, response: http.client.HTTPResponse) -> bytes:
+        """The answer's body, refused unread if it says it is larger than :data:`MAX_REPLY`, else read up to it."""
+        declared = response.length
+        if declared is not None and declared > MAX_REPLY:
+            raise self._too_large(f"{declared} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := response.read(min(65536, MAX_REPLY + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_REPLY:
+                raise self._too_large("more")
+        if declared is not None and size < declared:  # read(amt) returns short at the end, never raises
+            raise http.client.IncompleteRead(b"".join(chunks), declared - size)
+        return b"".join(chunks)
+
+    def _too_large(self, size: str) -> DeckgenError:
+        """The error for an answer of *size* (its Content-Length, or "more") beyond :data:`MAX_REPLY`."""
+        return DeckgenError(
+            f"{self.url} answered {size}, more than the {MAX_REPLY // 2**20} MiB deckgen reads: is it AnkiConnect?"
+        )
+
+
 def check_url(url: str) -> str:
-    """*url* if it can name an AnkiConnect server (http or https, a host, a numeric port), else a DeckgenError."""
+    """*url* if it can name an AnkiConnect server (http, a host, a numeric port), else a DeckgenError.
+
+    AnkiConnect speaks plain http on this computer; https would be a different
+    server (and was reported as "Anki is not running" after a TLS failure).
+    """
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError as error:
         raise DeckgenError(f"--url {printable(url)!r} is not a URL: {error}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or not url.isprintable():
+    if parts.scheme != "http" or not parts.hostname or not url.isprintable():
         raise DeckgenError(f"--url {printable(url)!r} must be an http:// address, such as {DEFAULT_URL}")
     return url
 
 
+def read_key(path: str) -> str:
+    """The API key on the first line of the file *path* (``--key-file``), or a DeckgenError."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            line = handle.readline(4096)  # a key is short: a huge or endless file is not read whole
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
+        raise DeckgenError(f"--key-file {printable(path)}: cannot read the key: {reason.lower()}") from None
+    key = line.rstrip("\r\n")
+    if not key:
+        raise DeckgenError(f"--key-file {printable(path)}: the first line is empty; write the API key there")
+    return key
+
+
 def _reason(error: Exception) -> str:
     """Why a connection failed, in a few words ("connection refused", "timed out")."""
-    reason = error.reason if isinstance(error, urllib.error.URLError) else error
-    if isinstance(reason, OSError) and reason.strerror:
-        return reason.strerror.lower()
-    return printable(str(reason)) or type(reason).__name__
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return printable(str(error)) or type(error).__name__
+
+
+_HTTP_FAULTS: tuple[tuple[type[Exception], str], ...] = (
+    (http.client.RemoteDisconnected, "it closed the connection without an answer"),
+    (http.client.BadStatusLine, "not an HTTP answer"),
+    (http.client.IncompleteRead, "the answer was cut short"),
+    (http.client.LineTooLong, "a header line too long"),
+    (http.client.HTTPException, "headers beyond what HTTP clients accept"),  # e.g. more than 100 headers
+)
+
+
+def _http_reason(error: Exception) -> str:
+    """What was wrong with an answer, in a few words."""
+    for kind, words in _HTTP_FAULTS:
+        if isinstance(error, kind):
+            return words
+    return _reason(error)
+
+
+def _short(text: str) -> str:
+    """*text* shortened to fit a message line."""
+    text = printable(text)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _shown(reply: object) -> str:
     """A reply, shortened to fit a message line."""
-    text = printable(json.dumps(reply))
-    return text if len(text) <= 80 else text[:79] + "…"
+    return _short(json.dumps(reply))
 
 
 def packages(out_dir: str) -> tuple[list[str], list[str]]:

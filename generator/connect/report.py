@@ -80,24 +80,51 @@ class Report:
 
 
 def make_report(exports: Sequence[str], source_dir: str, *, names: bool = False) -> Report:
-    """Read every export in *exports* and add up its answers per note, topic and kind of card."""
+    """Read every export in *exports* and add up its answers per note, topic and kind of card.
+
+    An export that cannot count is named in :attr:`Report.skipped` and left
+    out: one without review history, one refused unread for its size, and one
+    holding none of the source's notes (another deck's export, which would
+    otherwise count as a student who studied nothing).
+    """
     read = _reader()
     exports = _distinct(exports)
     source, notes = check(source_dir)
     places = _places(source, notes, source_dir)
-    labels = [_label(path, index, names) for index, path in enumerate(exports, 1)]
-    read_all = [read(path) for path in exports]
-    studied = [(label, export.cards) for label, export in zip(labels, read_all, strict=True) if export.studied]
-    skipped = tuple(f"{label}: {NO_SCHEDULING}" for label, e in zip(labels, read_all, strict=True) if not e.studied)
-    if not studied:
+    studied: list[tuple[str, Sequence[CardRecord]]] = []
+    skipped: list[str] = []
+    foreign: list[str] = []
+    for index, path in enumerate(exports, 1):
+        label = _label(path, index, names)
+        export = read(path)
+        if isinstance(export, str):
+            skipped.append(f"{label}: {export}")
+        elif not export.studied:
+            skipped.append(f"{label}: {NO_SCHEDULING}")
+        elif not any(card.guid in places for card in export.cards):
+            foreign.append(label)
+        else:
+            studied.append((label, export.cards))
+    if not studied and not foreign:
         raise DeckgenError(_nothing_studied(skipped))
-    report = _report(studied, skipped, places, len(notes), names)
+    if not studied:
+        raise DeckgenError(_not_this_source(len(foreign), source_dir))
+    skipped += [f"{label}: {_FOREIGN.format(notes=counted(len(notes), 'note'))}" for label in foreign]
+    report = _report(studied, tuple(skipped), places, len(notes), names)
     if not report.rows:
-        raise DeckgenError(
-            f"none of the notes studied in {counted(len(studied), 'export')} comes from the source {source_dir}: "
-            "is it the right --source?"
-        )
+        raise DeckgenError(_not_this_source(len(studied), source_dir))
     return report
+
+
+_FOREIGN = "holds none of the source's {notes} (another deck's export?); not counted"
+
+
+def _not_this_source(exports: int, source_dir: str) -> str:
+    """The error when no export counted holds a note of the source."""
+    return (
+        f"none of the notes studied in {counted(exports, 'export')} comes from the source {source_dir}: "
+        "is it the right --source?"
+    )
 
 
 def _distinct(exports: Sequence[str]) -> list[str]:
@@ -117,15 +144,25 @@ def _distinct(exports: Sequence[str]) -> list[str]:
     return distinct
 
 
-def _reader() -> Callable[[str], StudentExport]:
-    """:func:`~generator.connect.exports.read_export`, or a clear error without the anki package."""
+def _reader() -> Callable[[str], StudentExport | str]:
+    """:func:`~generator.connect.exports.read_export`, giving why an export is refused unread as text.
+
+    A clear error without the anki package.
+    """
     try:
-        from generator.connect.exports import read_export
+        from generator.connect.exports import RefusedExport, read_export
     except ImportError as error:
         if (error.name or "").split(".")[0] != "anki":
             raise
         raise DeckgenError(MISSING_ANKI) from None
-    return read_export
+
+    def read(path: str) -> StudentExport | str:
+        try:
+            return read_export(path)
+        except RefusedExport as refused:
+            return refused.reason
+
+    return read
 
 
 def _label(path: str, index: int, names: bool) -> str:

@@ -8,6 +8,7 @@ is non-empty); :mod:`generator.cards.notes` turns them into notes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 PERSPECTIVE_PLACEHOLDER = "{perspective}"
 BOTH, SIDE, PERSPECTIVE = "both", "side", "perspective"
@@ -110,6 +111,15 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """A comparison side's source: a perspective and the item (elsewhere in the source) that states it."""
+
+    perspective: str
+    item: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Comparison:
     """One dimension, and what each perspective says about it."""
 
@@ -125,6 +135,12 @@ class Comparison:
     """The reverse prompt, shown under a side (empty: "<dimension>: which perspective is this?")."""
     ask: str = BOTH
     """Which directions are asked (one of ASK_CHOICES)."""
+    origins: tuple[Origin, ...] = ()
+    """``from:``: the item each side states, where the author named one (the essay's own section)."""
+
+    def origin(self, perspective: str) -> str | None:
+        """The id of the item perspective *perspective*'s side comes from, if the author named one."""
+        return next((o.item for o in self.origins if o.perspective == perspective), None)
 
     def forward_parts(self) -> tuple[str, ...]:
         """The forward prompt split around ``{perspective}`` (so a name can be set apart)."""
@@ -175,6 +191,8 @@ class Source:
     directory: str
     inputs: tuple[tuple[str, str], ...] = ()
     """Each file read (its name) with the SHA-256 of the very bytes the source was built from."""
+    numbered: bool = False
+    """``deck_order: numbered``: each topic's deck name starts with its place (Anki lists decks by name)."""
 
     def media_files(self) -> dict[str, MediaFile]:
         """Every media file its items declare, by the name it has in a package."""
@@ -183,3 +201,17 @@ class Source:
     def perspective(self, pid: str) -> Perspective:
         """The perspective with id *pid* (validated to exist)."""
         return next(p for p in self.perspectives if p.id == pid)
+
+    @cached_property
+    def topic_decks(self) -> dict[str, str]:
+        """Each topic's deck name, by topic id: the root deck, then the topic's name (numbered if asked)."""
+        width = len(str(len(self.topics)))
+        return {
+            topic.id: f"{self.deck}::" + (f"{number:0{width}d} " if self.numbered else "") + topic.name
+            for number, topic in enumerate(self.topics, start=1)
+        }
+
+    @cached_property
+    def items_by_id(self) -> dict[str, tuple[Topic, Item]]:
+        """Every item with its topic, by id (ids are unique across the source)."""
+        return {item.id: (topic, item) for topic in self.topics for item in topic.items}

@@ -23,7 +23,7 @@ from generator.source.media import AUDIO, IMAGE
 
 Kind = Literal[
     "id", "text", "plain", "marked", "name", "deck", "path", "perspectives", "by_perspective", "sides",
-    "points", "tags", "ask", "items", "comparisons", "decks", "ids", "kinds", "file",
+    "points", "tags", "ask", "deck_order", "origins", "items", "comparisons", "decks", "ids", "kinds", "file",
 ]
 """The shape of a key's value (see :mod:`generator.authoring.editor_schema` for each as JSON Schema)."""
 
@@ -74,6 +74,8 @@ CONFIG = Table(
         Key("perspectives", "perspectives",
             "The viewpoints the source compares (two or more): id (never change it) to the name shown on cards.",
             {"behaviourism": "Behaviourism", "cognitivism": "Cognitivism"}, required=True),
+        Key("deck_order", "deck_order", "numbered: topic decks start with their place among the topic files, so"
+            " Anki lists them in the source's order; by-name (the default): by their names alone.", "numbered"),
     ),
 )
 
@@ -120,6 +122,8 @@ COMPARISON = Table(
         Key("ask", "ask", "What the cards ask: both directions (default), only the sides, or only the perspectives.",
             "both"),
         Key("tags", "tags", "Tags given to this comparison's notes.", ["exam::week-3"]),
+        Key("from", "origins", "The item (anywhere in the source) each side restates, by perspective id.",
+            {"remote": "deep-focus"}),
     ),
 )
 

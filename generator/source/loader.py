@@ -30,6 +30,7 @@ from generator.source.content import (
     Item,
     Marked,
     MediaFile,
+    Origin,
     Perspective,
     Point,
     Source,
@@ -94,6 +95,7 @@ class _Settings:
     title: str
     deck: str
     perspectives: tuple[Perspective, ...]
+    numbered: bool = False
 
 
 def load_source(directory: str) -> Source:
@@ -119,6 +121,7 @@ def load_source(directory: str) -> Source:
         perspectives=settings.perspectives,
         topics=topics,
         directory=directory,
+        numbered=settings.numbered,
         inputs=_inputs(read, media.seen),
     )
 
@@ -161,8 +164,28 @@ def _read_config(path: str, problems: Problems, read: dict[str, bytes]) -> _Sett
     title = _plain_text(reader, fields.get("title"), "title")
     deck = _deck_name(reader, fields.get("deck"), "deck")
     perspectives = _perspectives(reader, fields["perspectives"]) if "perspectives" in fields else ()
-    if source_id and title and deck and len(perspectives) >= 2:
-        return _Settings(source_id, title, deck, perspectives)
+    numbered = _deck_order(reader, fields.get("deck_order"))
+    if source_id and title and deck and len(perspectives) >= 2 and numbered is not None:
+        return _Settings(source_id, title, deck, perspectives, numbered)
+    return None
+
+
+DECK_ORDERS = {"numbered": True, "by-name": False}
+"""``deck_order``: topic decks numbered in the source's order (``2 Foundations``), or by name alone."""
+
+
+def _deck_order(reader: Reader, node: yaml.Node | None) -> bool | None:
+    """True if topic decks are numbered; None (a problem recorded) for an unknown value."""
+    if node is None:
+        return False
+    value = reader.text(node, "deck_order")
+    if value in DECK_ORDERS:
+        return DECK_ORDERS[value]
+    if value is not None:
+        reader.problem(
+            node, "deck_order",
+            f"{value!r} is not one of numbered (decks listed in the files' order), by-name (Anki sorts the names)",
+        )
     return None
 
 
@@ -226,6 +249,7 @@ def _read_topics(
         )
     ]
     _check_unique_ids(topics, problems)
+    _check_origins(topics, problems)
     _check_topic_names(topics, name_lines, problems)
     return tuple(topics)
 
@@ -461,6 +485,7 @@ def _read_comparison(reader: Reader, node: yaml.Node, *, where: str, perspective
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
     questions = _comparison_questions(reader, fields, where)
     ask = _ask(reader, fields, where)
+    origins = _origins(reader, fields.get("from"), where=f"{where}.from", sides={pid for pid, _ in sides})
     if comparison_id is None or dimension is None:
         return None
     return Comparison(
@@ -471,8 +496,24 @@ def _read_comparison(reader: Reader, node: yaml.Node, *, where: str, perspective
         file=reader.file,
         line=line_of(node),
         ask=ask or BOTH,
+        origins=origins,
         **questions,
     )
+
+
+def _origins(reader: Reader, node: yaml.Node | None, *, where: str, sides: set[str]) -> tuple[Origin, ...]:
+    """``from:``: perspective -> the id of the item that states its side (checked against items once all are read)."""
+    if node is None:
+        return ()
+    origins = []
+    for pid, key_node, value in reader.pairs(node, where) or ():
+        if pid not in sides:
+            reader.problem(key_node, f"{where}.{pid}", f"{pid!r} has no side in this comparison; name a side's item")
+            continue
+        item_id = _ident(reader, value, f"{where}.{pid}")
+        if item_id is not None:
+            origins.append(Origin(pid, item_id, line_of(value)))
+    return tuple(origins)
 
 
 def _sides(
@@ -674,6 +715,24 @@ def _tags(reader: Reader, node: yaml.Node | None, where: str) -> tuple[str, ...]
         else:
             tags.append(tag)
     return tuple(tags)
+
+
+def _check_origins(topics: list[Topic], problems: Problems) -> None:
+    """Each ``from:`` names an item of the source, of the side's perspective."""
+    items = {item.id: item for topic in topics for item in topic.items}
+    for topic in topics:
+        for index, comparison in enumerate(topic.comparisons):
+            for origin in comparison.origins:
+                where = f"comparisons[{index}] ({comparison.id}).from.{origin.perspective}"
+                item = items.get(origin.item)
+                if item is None:
+                    problems.add(comparison.file, origin.line, where, f"no item has the id {origin.item!r}")
+                elif item.perspective not in (None, origin.perspective):
+                    problems.add(
+                        comparison.file, origin.line, where,
+                        f"item {origin.item!r} ({item.file}:{item.line}) has the perspective {item.perspective!r}, "
+                        f"not {origin.perspective!r}: name an item of this side's perspective",
+                    )
 
 
 def _check_unique_ids(topics: list[Topic], problems: Problems) -> None:

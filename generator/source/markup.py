@@ -130,19 +130,17 @@ def media_html(files: Sequence[MediaFile]) -> str:
     return f'<div class="media">{shown}</div>'
 
 
-def marked_html(marked: Marked, hide: Collection[int] = (), *, hide_all: bool = False, bold: bool = True) -> str:
-    """Render *marked* to HTML: the key terms numbered in *hide* (or all) become cloze 1.
+def marked_html(marked: Marked, hide: Collection[int] = ()) -> str:
+    """Render *marked* to HTML: the key terms numbered in *hide* become cloze 1, the others plain text.
 
-    Terms not hidden are shown in bold (with *bold*), so a back shows what
-    matters; a front shows them plain, not to point at other cards' answers.
+    Never bold: every key term is some card's answer, and a term set apart
+    on another card (front or back) is read there instead of recalled.
     """
     parts: list[str] = []
     term_index = 0
     for text, is_term in marked.segments:
         if is_term:
-            hidden = hide_all or term_index in hide
-            shown = f"<b>{to_html(text)}</b>" if bold else to_html(text)
-            parts.append(cloze(text) if hidden else shown)
+            parts.append(cloze(text) if term_index in hide else to_html(text))
             term_index += 1
         else:
             parts.append(to_html(text))
