@@ -75,12 +75,14 @@ def test_missing_source_folder(tmp_path):
 
 
 
-def test_every_command_has_an_example_and_is_in_the_readme():
+def test_every_command_has_an_example_and_is_in_the_readme_and_the_reference():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    reference = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
     for name in main.commands:
         help_text = CliRunner().invoke(main, [name, "--help"]).output
         assert "Example" in help_text and f"deckgen {name}" in help_text, name
-        assert f"`deckgen {name}" in readme, name
+        assert f"- `deckgen {name}`: " in readme, name  # the README's one line per command
+        assert f"| `deckgen {name}" in reference, name  # the reference's overview table
 
 
 def _stderr_on_a_terminal(args: list[str], cwd) -> str:

@@ -157,7 +157,7 @@ items:
 def write_starter(folder: str, title: str | None = None) -> list[str]:
     """Write ``deckgen.yaml``, ``01-basics.yaml``, ``02-lessons.yaml`` and ``schema/`` into *folder* (new or empty).
 
-    The files are the README's worked example ("Writing a deck on your own
+    The files are the worked example of docs/writing.md ("Writing a deck on your own
     subject"), commented so that each shows what every construct does.
     """
     _check_free(folder)
