@@ -22,6 +22,7 @@ by the schema only when the editor reads YAML as 1.1, as deckgen does
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from typing import Any
@@ -130,9 +131,13 @@ def write_schemas(folder: str) -> list[str]:
         for name, text in schema_texts().items():
             path = os.path.join(folder, name)
             staged = path + ".tmp"
-            with open(staged, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(staged, path)  # an editor reading it meanwhile sees the old schema or the new one
+            try:
+                with open(staged, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                os.replace(staged, path)  # an editor reading it meanwhile sees the old schema or the new one
+            finally:
+                with contextlib.suppress(OSError):  # gone once replaced; a failed write leaves no stray file
+                    os.remove(staged)
             written.append(path)
     except OSError as error:
         raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
