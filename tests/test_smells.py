@@ -284,3 +284,22 @@ def test_a_back_that_bolds_another_cards_answer_is_a_smell():
     stems = perspective_stems(p.name for p in source.perspectives)
     found = deck_smells(source, source.topics[0], [bolded, *notes[2:], second], stems)
     assert any(p.where == first.local_key and f"sets {answer!r} in bold" in p.message for p in found)
+
+
+def test_a_comparison_side_that_restates_its_sections_title_is_a_smell(tmp_path):
+    from .support import write_source
+
+    source = write_source(tmp_path / "src", (
+        "topic: basics\nname: Basics\nitems:\n"
+        "  - id: calm\n    perspective: tea\n    title: Calm Focus\n    explanation: Tea has {{L-theanine}}.\n"
+        "  - id: kick\n    perspective: coffee\n    title: A Quick Kick\n    explanation: Coffee has more {{caffeine}}.\n"
+        "comparisons:\n  - id: gains\n    dimension: What each gains\n    ask: side\n"
+        "    from:\n      tea: calm\n      coffee: kick\n"
+        "    sides:\n      tea: Calm focus\n      coffee: Alertness within minutes\n"
+    ))
+    lines = located(run("check", "--source", str(source)).stderr, source)
+    assert (
+        "basics.yaml:13: gains/side/tea: warning: the side 'Calm focus' restates the title of its section 'calm' "
+        "('Calm Focus'), which that section's cards show on their fronts: ask what the title does not say"
+    ) in lines
+    assert not any("gains/side/coffee" in line and "restates" in line for line in lines)

@@ -93,7 +93,32 @@ def deck_smells(
     problems = list(_answered_elsewhere(faces, fronts, naming))
     problems += _bold_answers(notes, faces, set(naming.values()))
     problems += _benefit_of_a_limitation(topic, notes)
+    problems += _side_is_its_sections_title(source, topic, notes)
     return problems
+
+
+def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> Iterable[Problem]:
+    """A comparison side (``from:``) that restates its section's title: every card of that section shows it.
+
+    The title is on the front of the section's own cards (and the heading a
+    student rereads), so the side is read there before it is recalled here.
+    """
+    by_key = {note.local_key: note for note in notes}
+    for comparison in topic.comparisons:
+        for pid, side in comparison.sides:
+            item_id = comparison.origin(pid)
+            note = by_key.get(f"{comparison.id}/side/{pid}")
+            if item_id is None or note is None or not _field(note, "Dimension"):
+                continue
+            title = source.items_by_id[item_id][1].title
+            heading = title.plain if title else ""
+            asked = content_stems(side)
+            if asked and len(asked & content_stems(heading)) >= CUE_SHARE * len(asked):
+                yield _warn(
+                    note,
+                    f"the side {side!r} restates the title of its section {item_id!r} ({heading!r}), "
+                    "which that section's cards show on their fronts: ask what the title does not say",
+                )
 
 
 def _field(note: NoteSpec, name: str) -> str:

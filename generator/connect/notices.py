@@ -12,9 +12,10 @@ student's own Anki, marks removals there after importing them:
    student has is updated in place, card and history kept: Anki never
    moves an existing card on import.  A note the student never had arrives
    with its cards in :data:`NOTICE_DECK`.
-2. It deletes the notes in :data:`NOTICE_DECK`, and that deck: a student
-   who never had a note does not get it now.  Notes an older deckgen sent
-   without a card (tagged, with none) go too: they hold no history.
+2. It deletes :data:`NOTICE_DECK` with its cards: only cards the notice
+   brought are there, so a note the student never had goes with them (and
+   any note left without a card).  Notes an older deckgen sent without a
+   card (tagged, with none) are deleted first: they hold no history.
 3. A note that came back (the lock has it live again) but whose copy a
    notice marked is still marked, since the notice is newer than the
    note's own time: its package is imported again with the note timed now,
@@ -81,9 +82,14 @@ def mark_removed(
 ) -> Marked:
     """Mark *removed* notes in the student's Anki behind *client* (see the module's steps)."""
     now = int(time.time())
+    dropped = _drop_cardless(client)  # an older deckgen's, before a notice gives them a card
     if removed:
         _import_bytes(client, _notice_package(removed, now))
-    dropped = _drop_unowned(client, notices_sent=bool(removed))
+        # Only cards the notice brought are in its deck: deleting it deletes them, and a
+        # note left with none (one the student never had).  A card of a student's copy
+        # is never in it: Anki does not move an existing card on import.
+        client.call("deleteDecks", decks=[NOTICE_DECK], cardsToo=True)
+        _drop_cardless(client)
     restored = _restore(client, live, packages, now)
     marked = _ids(client.call("findNotes", query=f"tag:{REMOVED_TAG}"))
     cards = _ids(client.call("findCards", query=f"tag:{REMOVED_TAG} -is:suspended"))
@@ -97,16 +103,13 @@ def _notice_package(removed: Mapping[str, LockedNote], now: int) -> bytes:
     return package_bytes(notices, now)
 
 
-def _drop_unowned(client: Client, notices_sent: bool) -> int:
-    """Delete the notes only the notice package brought, and notes tagged removed that have no card."""
-    brought = set(_ids(client.call("findNotes", query=f'"deck:{NOTICE_DECK}"'))) if notices_sent else set()
+def _drop_cardless(client: Client) -> int:
+    """Delete the notes tagged removed that have no card: they hold no history, and Anki calls them a fault."""
     tagged = _ids(client.call("findNotes", query=f"tag:{REMOVED_TAG}"))
-    cardless = {info.note for info in _infos(client, tagged) if not info.cards}
-    if brought | cardless:
-        client.call("deleteNotes", notes=sorted(brought | cardless))
-    if notices_sent:
-        client.call("deleteDecks", decks=[NOTICE_DECK], cardsToo=True)
-    return len(cardless - brought)
+    cardless = sorted(info.note for info in _infos(client, tagged) if not info.cards)
+    if cardless:
+        client.call("deleteNotes", notes=cardless)
+    return len(cardless)
 
 
 def _restore(client: Client, live: Mapping[str, LockedNote], packages: Sequence[str], now: int) -> list[int]:
