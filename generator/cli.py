@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 import click
@@ -232,6 +232,8 @@ def check(source_dir: str, strict: bool, output: OutputFormat) -> None:
         failure.writes = False
         raise
     _echo_problems(checked.warnings)
+    asked = {note.topic for note in checked.notes}  # a topic of context only vanishes from the build: say so now
+    _echo_empty([topic.id for topic in checked.source.topics if topic.id not in asked])
     if _verbosity() > 0:
         for line in _topic_lines(checked):
             click.echo(line)
@@ -242,9 +244,10 @@ def _topic_lines(checked: Checked) -> Iterator[str]:
     """``check -v``: what each topic file holds and makes."""
     for topic in checked.source.topics:
         notes = [note for note in checked.notes if note.topic == topic.id]
+        terms = f", {counted(len(topic.terms), 'term')}" if topic.terms else ""  # a glossary's, said only if any
         yield (
             f"{printable(topic.file)}: {topic.id}: {counted(len(topic.items), 'item')}, "
-            f"{counted(len(topic.comparisons), 'comparison')} -> {counted(len(notes), 'note')}, "
+            f"{counted(len(topic.comparisons), 'comparison')}{terms} -> {counted(len(notes), 'note')}, "
             f"{counted(sum(n.cards for n in notes), 'card')}"
         )
 
@@ -261,6 +264,16 @@ def _check_for_machines(source_dir: str, strict: bool, output: OutputFormat) -> 
         click.echo(render(failure.problems, ()), nl=False)
         raise click.ClickException(f"{counted(len(failure.problems), 'problem')} found.") from None
     click.echo(render((), checked.warnings), nl=False)
+
+
+def _echo_empty(topics: Sequence[str]) -> None:
+    """The note that topics make no card (so no package): said by check, plan and build alike."""
+    if topics:
+        click.echo(
+            f"note: {', '.join(printable(t) for t in topics)}: no card (every item is context and there is "
+            "no comparison), so no package; mark a key term with {{...}} to ask something",
+            err=True,
+        )
 
 
 def _check_summary(source_dir: str, checked: Checked) -> str:
@@ -316,6 +329,10 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     "-j", "--jobs", type=click.IntRange(min=1), default=None,
     help="Worker processes for the topics  [default: the machine's cores; one for a small source]",
 )
+@click.option(
+    "--release", is_flag=True,
+    help="These decks go to students: mark their notes released (only released notes are marked when removed).",
+)
 @_strict_option
 @_verbosity_options
 def build(
@@ -324,6 +341,7 @@ def build(
     lock_path: str | None,
     file_format: FileFormat,
     jobs: int | None,
+    release: bool,
     strict: bool,
     **selection: Unpack[_Selection],
 ) -> None:
@@ -331,11 +349,13 @@ def build(
 
     Nothing is written unless every source is valid; the packages and the
     lock are replaced atomically.  SOURCE_DATE_EPOCH, when set, is the time
-    given to edited notes.
+    given to edited notes.  Build with --release the decks you hand out: a
+    note no release carried leaves no trace in the lock when it goes.
 
     \b
     Examples:
         deckgen build --source cards_source --out decks_out
+        deckgen build --release
         deckgen build --topic strengths --kind cloze --deck-name "Soc 101::Week 3"
         deckgen build --recipe course.yaml
         deckgen build --format csv
@@ -346,9 +366,15 @@ def build(
     with _progress(_verbosity() < 0) as progress:
         report = _run(
             build_decks, source_dir, out_dir, lock_path=lock_path, requests=requests,
-            file_format=file_format, progress=progress, strict=strict, jobs=jobs,
+            file_format=file_format, progress=progress, strict=strict, jobs=jobs, release=release,
         )
     _echo_problems(report.warnings)
+    if report.unreleased and report.lock_path is not None:
+        click.echo(
+            f"note: {counted(report.unreleased, 'note')} in no release yet (removing one leaves no trace); "
+            "build with --release the decks you hand out",
+            err=True,
+        )
     _report_changes(report, "Built")
 
 
@@ -448,12 +474,7 @@ def _report_changes(report: BuildReport, verb: str) -> None:
         click.echo(
             f"note: {printable(path)} is not built from this source (no such topic); delete it if it is old", err=True
         )
-    if report.empty:
-        click.echo(
-            f"note: {', '.join(printable(t) for t in report.empty)}: no card (every item is context and there is "
-            "no comparison), so no package; mark a key term with {{...}} to ask something",
-            err=True,
-        )
+    _echo_empty(report.empty)
     if _verbosity() >= 0:
         for file in report.files:
             click.echo(_file_line(file))

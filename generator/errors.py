@@ -8,7 +8,11 @@ layer's messages share (:func:`printable`, :func:`counted`) live here too, in th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+"""An error stops a build; a warning (a card smell) is printed, and stops only a ``--strict`` build."""
 
 
 def printable(text: str) -> str:
@@ -35,12 +39,14 @@ class Problem:
     line: int
     where: str
     message: str
-    column: int = 0
+    severity: Severity = "error"
+    column: int = field(default=0, kw_only=True)
     """1-based, where the YAML node is known (0: unknown); text output leaves it out, `check --format` gives it."""
 
     def __str__(self) -> str:
         where = f"{self.where}: " if self.where else ""
-        return printable(f"{self.file}:{self.line}: {where}{self.message}")
+        kind = "warning: " if self.severity == "warning" else ""
+        return printable(f"{self.file}:{self.line}: {where}{kind}{self.message}")
 
 
 @dataclass(frozen=True)
@@ -51,9 +57,9 @@ class Location:
     line: int
     where: str
 
-    def problem(self, message: str) -> Problem:
+    def problem(self, message: str, severity: Severity = "error") -> Problem:
         """A problem located here."""
-        return Problem(self.file, self.line, self.where, message)
+        return Problem(self.file, self.line, self.where, message, severity)
 
 
 class DeckgenError(Exception):
@@ -76,7 +82,7 @@ class Problems:
 
     def add(self, file: str, line: int, where: str, message: str, column: int = 0) -> None:
         """Record one problem (*column*: 1-based, 0 if unknown)."""
-        self.items.append(Problem(file, line, where, message, column))
+        self.items.append(Problem(file, line, where, message, column=column))
 
     def raise_if_any(self) -> None:
         """Raise every recorded problem as one :class:`ContentError`, if there is any."""

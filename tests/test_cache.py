@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
+import pytest
+
+from generator.build.cache import TOPICS_NAME, read_memo
 from generator.build.lock import REMOVED_RETENTION_SECONDS
 from generator.build.pipeline import build
+from generator.errors import ContentError
+from generator.source.loader import load_source
 
 from .support import T1, T2, V1, write_source
 
@@ -52,7 +58,7 @@ def test_an_edit_a_damaged_package_or_a_new_file_rebuilds(tmp_path):
 def test_an_expiring_tombstone_rebuilds(tmp_path):
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(str(source), str(out), timestamp=T1, release=True)
     (source / "basics.yaml").write_text(V1.replace("  - id: ritual\n", "  - id: rituals\n"), encoding="utf-8")
     removed = build(str(source), str(out), timestamp=T2)
     # ritual's cloze and "which drink?" card are removed; under the new id they are added again
@@ -121,3 +127,101 @@ def test_a_no_change_build_still_names_packages_it_did_not_write(tmp_path):
     first = build(str(source), str(out), timestamp=T1)
     again = build(str(source), str(out), timestamp=T2)
     assert first.stale == again.stale == (str(out / "old-topic.apkg"),)
+
+
+def _parsed_files(monkeypatch):
+    """The names of the files the loader parses from now on (composes as YAML)."""
+    import generator.source.loader as loader
+
+    parsed: list[str] = []
+    real = loader.read_yaml
+
+    def counting(path, *args, **kwargs):
+        parsed.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(loader, "read_yaml", counting)
+    return parsed
+
+
+def test_an_edit_parses_only_the_edited_file_and_builds_what_parsing_all_builds(tmp_path, monkeypatch):
+    more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
+    source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
+    out = tmp_path / "out"
+    build(str(source), str(out), timestamp=T1)
+    shutil.copytree(out, tmp_path / "unkept")
+    (tmp_path / "unkept" / TOPICS_NAME).unlink()
+    shutil.copy(source / "deckgen.lock", tmp_path / "unkept.lock")
+    (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
+    parsed = _parsed_files(monkeypatch)
+    edited = build(str(source), str(out), timestamp=T2)
+    assert parsed == ["deckgen.yaml", "basics.yaml"]
+    parsed.clear()
+    unkept = build(str(source), str(tmp_path / "unkept"), lock_path=str(tmp_path / "unkept.lock"), timestamp=T2)
+    assert parsed == ["deckgen.yaml", "basics.yaml", "more.yaml"]
+    assert (source / "deckgen.lock").read_bytes() == (tmp_path / "unkept.lock").read_bytes()
+    for name in ("basics.apkg", "more.apkg"):
+        assert (out / name).read_bytes() == (tmp_path / "unkept" / name).read_bytes()
+    assert edited.warnings == unkept.warnings and edited.total("updated") == unkept.total("updated") == 1
+
+
+def test_kept_topics_are_read_only_if_no_one_else_may_have_written_them_and_are_whole(tmp_path, monkeypatch):
+    more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
+    source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
+    out = tmp_path / "out"
+    build(str(source), str(out), timestamp=T1)
+    parsed = _parsed_files(monkeypatch)
+    for step, spoil in enumerate([lambda memo: memo.chmod(0o666), lambda memo: memo.write_bytes(b"\x80\x05damaged")]):
+        spoil(out / TOPICS_NAME)
+        (source / "basics.yaml").write_text(V1 + f"\n# edit {step}\n", encoding="utf-8")
+        parsed.clear()
+        assert build(str(source), str(out), timestamp=T2).notes
+        assert parsed == ["deckgen.yaml", "basics.yaml", "more.yaml"]  # every file parsed, as with no memo
+
+
+def test_a_copied_source_folder_is_not_parsed_again_and_is_located_where_it_is(tmp_path, monkeypatch):
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(str(source), str(out), timestamp=T1)
+    copy = tmp_path / "copy"
+    shutil.copytree(source, copy)
+    parsed = _parsed_files(monkeypatch)
+    memo = read_memo(str(out))
+    loaded = load_source(str(copy), memo)
+    assert parsed == ["deckgen.yaml"]
+    (topic,) = loaded.topics
+    assert topic.file == str(copy / "basics.yaml")
+    assert {item.file for item in topic.items} == {str(copy / "basics.yaml")}
+    assert loaded == load_source(str(copy))
+
+
+def test_the_lock_the_last_build_wrote_is_trusted_and_an_edited_one_checked(tmp_path, monkeypatch):
+    import generator.build.lock as lock
+
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(str(source), str(out), timestamp=T1)
+    checked: list[str] = []
+    real = lock._Checker.lock
+    monkeypatch.setattr(lock._Checker, "lock", lambda self, data: checked.append("checked") or real(self, data))
+    (source / "basics.yaml").write_text(V1 + "\n# an edit\n", encoding="utf-8")
+    build(str(source), str(out), timestamp=T2)
+    assert checked == []
+    path = source / "deckgen.lock"
+    path.write_text(path.read_text(encoding="utf-8").replace('"mod": ', '"mod": -', 1), encoding="utf-8")
+    (source / "basics.yaml").write_text(V1 + "\n# another edit\n", encoding="utf-8")
+    with pytest.raises(ContentError, match=r"deckgen.lock:\d+: note .*: the lock cannot be read: mod should be"):
+        build(str(source), str(out), timestamp=T2)
+    assert checked == ["checked"]
+
+
+def test_a_title_retitled_in_another_topic_renews_a_reused_topics_warnings(tmp_path):
+    """Cross-card smells read every item title: a topic whose own file did not change is checked again."""
+    more = "topic: more\nname: More\nitems:\n  - id: other\n    perspective: tea\n    title: Quiet Hours\n    explanation: Tea has {{L-theanine}}.\n"
+    source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
+    out = tmp_path / "out"
+    first = build(str(source), str(out), timestamp=T1)
+    assert not any("camellia sinensis" in w.message.lower() and "another card" in w.message for w in first.warnings)
+    (source / "more.yaml").write_text(more.replace("Quiet Hours", "Camellia Sinensis Leaves"), encoding="utf-8")
+    second = build(str(source), str(out), timestamp=T2)
+    assert any("'Camellia sinensis'" in w.message and "other/title" in w.message for w in second.warnings)

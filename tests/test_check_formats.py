@@ -75,9 +75,9 @@ def test_warnings_are_warnings_and_exit_0_unless_strict(here: Path) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
         "::warning file=src/deckgen.yaml,line=5::perspectives.tea: no item or comparison side belongs to 'Tea':"
-        " give it items (perspective: tea) or remove it\n"
+        " give it items (perspective: tea) or remove 'perspectives' (a source may compare nothing)\n"
         "::warning file=src/deckgen.yaml,line=6::perspectives.coffee: no item or comparison side belongs to"
-        " 'Coffee': give it items (perspective: coffee) or remove it\n"
+        " 'Coffee': give it items (perspective: coffee) or remove 'perspectives' (a source may compare nothing)\n"
     )
     strict = run("check", "--source", "src", "--format", "github", "--strict")
     assert strict.exit_code == 1
@@ -88,7 +88,7 @@ def test_warnings_are_warnings_and_exit_0_unless_strict(here: Path) -> None:
                 "file": "src/deckgen.yaml", "line": line, "column": None, "severity": "warning",
                 "where": f"perspectives.{pid}",
                 "message": f"no item or comparison side belongs to '{name}': give it items (perspective: {pid}) "
-                "or remove it",
+                "or remove 'perspectives' (a source may compare nothing)",
             }
             for line, pid, name in ((5, "tea", "Tea"), (6, "coffee", "Coffee"))
         ],
@@ -103,7 +103,7 @@ def test_a_valid_source_is_an_empty_list_or_nothing() -> None:
 
 
 def test_workflow_commands_escape_what_would_end_them() -> None:
-    problem = Problem("a,b: c.yaml", 3, "items[0]", "100% sure\nsecond line\r", 7)
+    problem = Problem("a,b: c.yaml", 3, "items[0]", "100% sure\nsecond line\r", column=7)
     assert as_github([problem], []) == "::error file=a%2Cb%3A c.yaml,line=3,col=7::items[0]: 100%25 sure%0Asecond line%0D\n"
 
 

@@ -157,3 +157,18 @@ def test_build_names_the_topics_that_make_no_card(tmp_path):
             "mark a key term with {{...}} to ask something"
         )
     assert sorted(p.name for p in (tmp_path / "out").glob("*.apkg")) == ["basics.apkg"]
+
+
+def test_check_names_the_topics_that_make_no_card(tmp_path):
+    """Before any build: a topic of context only would vanish from the decks, and check says so."""
+    source = write_source(tmp_path / "src", "topic: basics\nname: Basics\nitems:\n  - id: a\n    explanation: Tea is {{green}}.\n")
+    (source / "00-intro.yaml").write_text(
+        "topic: intro\nname: Intro\nitems:\n  - id: hello\n    explanation: An introduction, asked by no card.\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", "--source", str(source)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: intro: no card (every item is context and there is no comparison), so no package; "
+        "mark a key term with {{...}} to ask something"
+    ) in result.stderr.splitlines()

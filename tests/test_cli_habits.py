@@ -65,7 +65,11 @@ def test_quiet_keeps_only_the_summary(here: Path) -> None:
     assert result.output == "Next: edit course/*.yaml, then: deckgen check --source course\n"
     assert run("schema", "--out", "s", "-q").output == ""
     built = run("build", "--source", "course", "--out", "out", "-q")
-    assert built.output.startswith("Built 2 decks: ") and len(built.output.splitlines()) == 1
+    assert built.stdout.startswith("Built 2 decks: ") and len(built.stdout.splitlines()) == 1
+    # notes, like warnings, are kept: -q silences only the detail
+    assert built.stderr.startswith("note: 16 notes in no release yet ") and len(built.stderr.splitlines()) == 1
+    released = run("build", "--source", "course", "--out", "out", "-q", "--release")
+    assert (released.stdout.startswith("Built 2 decks: "), released.stderr) == (True, "")
 
 
 def test_verbose_adds_the_detail_behind_the_summary(here: Path) -> None:
@@ -78,6 +82,14 @@ def test_verbose_adds_the_detail_behind_the_summary(here: Path) -> None:
         "    Drinks::Basics::Tea",
     ]
     assert built.stdout.splitlines()[-2] == "lock: src/deckgen.lock"
+
+
+def test_verbose_check_counts_a_glossarys_terms(here: Path) -> None:
+    from .test_concepts import CONFIG, TOPIC
+
+    write_source(here / "src", TOPIC, CONFIG)
+    checked = run("check", "--source", "src", "-v")
+    assert checked.stdout.splitlines()[0] == "src/basics.yaml: forgetting: 1 item, 0 comparisons, 2 terms -> 3 notes, 4 cards"
 
 
 def test_problems_are_coloured_on_a_terminal_unless_no_color(here: Path) -> None:

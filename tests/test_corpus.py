@@ -108,7 +108,9 @@ def test_corpus_is_large_enough():
 def test_the_valid_source_builds(tmp_path):
     result = run_build(copy_case(VALID, tmp_path), tmp_path / "out")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".deckgen-cache.json", "basics.apkg"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        ".deckgen-cache.json", ".deckgen-topics.pickle", "basics.apkg",
+    ]
 
 
 @pytest.mark.parametrize("case", REFUSED, ids=[p.name for p in REFUSED])

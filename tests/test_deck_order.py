@@ -45,22 +45,26 @@ def _deck_list(col) -> list[str]:
     return [n for n in names if n.count("::") == 1]
 
 
-def test_anki_lists_numbered_topic_decks_in_the_sources_order(tmp_path):
-    report = build(str(_source(tmp_path / "src")), str(tmp_path / "out"), timestamp=T1)
+def _listed_after_import(tmp_path: Path, source: Path, **options: str) -> list[str]:
+    """Build *source*, import every package into a fresh collection, and read the deck list Anki shows."""
+    report = build(str(source), str(tmp_path / "out"), timestamp=T1, **options)
     col = open_collection(tmp_path / "col")
-    for f in report.files:
-        import_package(col, Path(f.path))
-    assert _deck_list(col) == ["Drinks::1 Zebra", "Drinks::2 Apples", "Drinks::3 Middle"]
-    col.close()
+    try:
+        for f in report.files:
+            import_package(col, Path(f.path))
+        return _deck_list(col)
+    finally:
+        col.close()
+
+
+def test_anki_lists_numbered_topic_decks_in_the_sources_order(tmp_path):
+    listed = _listed_after_import(tmp_path, _source(tmp_path / "src"))
+    assert listed == ["Drinks::1 Zebra", "Drinks::2 Apples", "Drinks::3 Middle"]
 
 
 def test_by_name_is_the_default_and_anki_sorts_the_names(tmp_path):
-    report = build(str(_source(tmp_path / "src", DRINKS_CONFIG)), str(tmp_path / "out"), timestamp=T1)
-    col = open_collection(tmp_path / "col")
-    for f in report.files:
-        import_package(col, Path(f.path))
-    assert _deck_list(col) == ["Drinks::Apples", "Drinks::Middle", "Drinks::Zebra"]
-    col.close()
+    listed = _listed_after_import(tmp_path, _source(tmp_path / "src", DRINKS_CONFIG))
+    assert listed == ["Drinks::Apples", "Drinks::Middle", "Drinks::Zebra"]
 
 
 def test_a_topic_inserted_before_others_renumbers_their_decks(tmp_path):
@@ -110,11 +114,6 @@ def test_the_bundled_essays_decks_are_listed_in_the_essays_order(tmp_path):
     from .support import BUNDLED_SOURCE
 
     source = load_source(str(BUNDLED_SOURCE))
-    report = build(str(BUNDLED_SOURCE), str(tmp_path / "out"), lock_path=str(tmp_path / "deckgen.lock"), timestamp=T1)
-    col = open_collection(tmp_path / "col")
-    for f in report.files:
-        import_package(col, Path(f.path))
-    listed = _deck_list(col)
-    col.close()
+    listed = _listed_after_import(tmp_path, BUNDLED_SOURCE, lock_path=str(tmp_path / "deckgen.lock"))
     assert listed == [f"{source.deck}::{n} {t.name}" for n, t in enumerate(source.topics, start=1)]
     assert listed[0].endswith("1 Introduction")

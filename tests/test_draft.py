@@ -57,9 +57,14 @@ def test_the_essay_drafts_into_a_source_that_checks_builds_and_shows_every_headi
         if not line.lstrip().startswith("#")
     )
     assert len(cards) == report.cards == marks
-    seen = " \n ".join(f"{c.question_text} \n {c.answer_text}" for c in cards)
-    assert [heading for heading in ESSAY_HEADINGS if heading not in seen] == []
-    assert "What Integrated Wisdom Looks Like" in seen  # the one heading the bundled source has no card for
+    # Every heading is in the draft; only emphasis that defines is asked, so a section whose
+    # italics only stress (the essay's "*a sandbox*") is context until the author marks it.
+    drafted = " ".join(path.read_text(encoding="utf-8") for path in folder.glob("*.yaml")).lower()
+    # (the bundled source's "Direct Communication When Appropriate" joins a heading and its paragraph's first words)
+    assert [heading for heading in ESSAY_HEADINGS if heading.lower() not in drafted] == [
+        "Direct Communication When Appropriate"
+    ]
+    assert "what integrated wisdom looks like" in drafted
 
 
 def test_drafting_twice_gives_the_same_bytes(tmp_path):
@@ -105,8 +110,9 @@ def test_the_perspectives_are_left_for_the_author(tmp_path):
     shutil.copy(ESSAY, tmp_path / "essay.md")
     assert run("draft", str(tmp_path / "essay.md")).exit_code == 0
     config = (tmp_path / "essay_source" / "deckgen.yaml").read_text(encoding="utf-8")
-    assert "DECIDE" in config and "first: First perspective" in config
-    assert all("perspective: " not in line for line in config.splitlines() if not line.startswith("#"))
+    # Proposed from the parallel headings, as comments: no placeholder is written (a source may compare nothing).
+    assert "DECIDE" in config and "#   individualism: Individualism: The Autonomous Self" in config
+    assert all("perspective" not in line for line in config.splitlines() if not line.startswith("#"))
 
 
 def test_a_drafted_folder_has_the_permissions_of_any_new_folder(tmp_path):
@@ -135,8 +141,8 @@ HOSTILE = {
     "deck-name-at-sign": "# @home\n\n## One\n\nSome *text*.\n",
     "deck-name-only-signs": "# =+-@::\n\n## :One::\n\nSome *text*.\n",
     "braces-in-headings-and-text": (
-        "# {{x}}\n\n## {{x}} and }} {{{\n\nSome *text* {{not}} a mark, a{*b*} and {}}{ *c*.\n\n"
-        "### {{y}}\n\nmore *t*\n\n- }}*u*{{\n"
+        "# {{x}}\n\n## {{x}} and }} {{{\n\nSome *text*: {{not}} a mark, a{*b*} is and {}}{ *c* is.\n\n"
+        "### {{y}}\n\nmore *t*: x\n\n- }}*u*{{\n"
     ),
     "crlf-and-lone-cr": "# T\r\n\r\n## One\r\rSome *text*.\r\n",
     "quotes-and-backslashes": '# "A" \\ b\n\n## "Q" \\n\n\nSay *"hi"* \\ there.\n',
@@ -186,7 +192,7 @@ def test_text_that_yaml_would_read_as_no_text_stays_text(tmp_path):
 def test_control_characters_and_a_byte_order_mark_are_dropped(tmp_path):
     source = load_source(str(_draft_and_check(tmp_path, HOSTILE["control-characters-and-del"])))
     assert source.title == "Title" and source.topics[0].name == "Abc"
-    assert [i.explanation.plain for i in source.topics[0].items if i.explanation] == ["Some text. x y"]
+    assert [i.explanation.plain for i in source.topics[0].items if i.explanation] == ["Some text.", "x y"]  # one item a paragraph
     source = load_source(str(_draft_and_check(tmp_path / "bom", HOSTILE["byte-order-mark"])))
     assert source.title == "Title" and [t.name for t in source.topics] == ["One"]  # not a paragraph "\ufeff# Title"
 

@@ -30,7 +30,7 @@ from generator.cli import main
 from generator.errors import ContentError
 from generator.source.loader import load_source
 
-from .support import BUNDLED_SOURCE, RECIPES_CHECKED, ROOT
+from .support import BUNDLED_SOURCE, RECIPES_CHECKED, ROOT, write_source
 
 SCHEMAS = schemas()
 CORPUS = ROOT / "tests" / "bad_inputs"
@@ -94,14 +94,49 @@ def test_new_writes_the_schemas_and_names_them_on_each_files_first_line(tmp_path
     }
 
 
-def test_a_draft_validates_and_names_its_schemas(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", ["essay.md", "chapter.md"])  # an essay with perspectives; a chapter with a glossary
+def test_a_draft_validates_and_names_its_schemas(tmp_path: Path, text: str) -> None:
     folder = tmp_path / "drafted"
-    assert invoke("draft", str(ROOT / "tests" / "sources" / "essay.md"), "--out", str(folder)).exit_code == 0
+    assert invoke("draft", str(ROOT / "tests" / "sources" / text), "--out", str(folder)).exit_code == 0
     assert_folder_validates(folder)
     for path in folder.glob("*.yaml"):
         schema = CONFIG_SCHEMA if path.name == "deckgen.yaml" else TOPIC_SCHEMA
         assert path.read_text(encoding="utf-8").startswith(f"# yaml-language-server: $schema=schema/{schema}\n")
     assert sorted(p.name for p in (folder / "schema").iterdir()) == sorted(schema_texts())
+
+
+def test_a_source_that_compares_nothing_validates(tmp_path: Path) -> None:
+    """No perspectives, and a topic of items and terms (test_concepts builds it into real Anki)."""
+    from .test_concepts import CONFIG, TOPIC
+
+    folder = tmp_path / "concepts"
+    write_source(folder, TOPIC, CONFIG)
+    load_source(str(folder))
+    assert_folder_validates(folder)
+    only_terms = folder / "glossary.yaml"
+    only_terms.write_text(
+        "topic: glossary\nname: Glossary\nterms:\n  - id: cue\n    term: Cue\n    definition: A hint.\n", encoding="utf-8"
+    )
+    load_source(str(folder))
+    assert schema_errors(only_terms) == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "found"),
+    [
+        ("    term: Cue\n    definition: A hint.\n    ask: sideways\n", "'sideways' is not one of ['both', 'definition', 'term']"),
+        ("    term: Cue\n", "'definition' is a required property"),
+        ("    term: Cue\n    definition: A hint.\n    colour: red\n", "Additional properties are not allowed"),
+        ("    term: [Cue]\n    definition: A hint.\n", "['Cue'] is not of type 'string'"),
+    ],
+)
+def test_the_schema_refuses_a_term_check_refuses(tmp_path: Path, entry: str, found: str) -> None:
+    (tmp_path / "deckgen.yaml").write_text("id: memory\ntitle: Memory\ndeck: Memory\n", encoding="utf-8")
+    topic = tmp_path / "glossary.yaml"
+    topic.write_text(f"topic: glossary\nname: Glossary\nterms:\n  - id: cue\n{entry}", encoding="utf-8")
+    with pytest.raises(ContentError):
+        load_source(str(tmp_path))
+    assert any(message.startswith(found) for message in schema_errors(topic)), schema_errors(topic)
 
 
 def test_schema_writes_the_three_files(tmp_path: Path) -> None:
@@ -156,7 +191,9 @@ def problems_at(error: ContentError, file: Path, where: str) -> list[str]:
 def test_the_source_schemas_keys_are_the_loaders(tmp_path: Path) -> None:
     """Mappings holding only an unknown key: the loader names every key it allows and each it requires."""
     (tmp_path / "deckgen.yaml").write_text("zz: x\n", encoding="utf-8")
-    (tmp_path / "basics.yaml").write_text("zz: x\nitems:\n  - zz: x\ncomparisons:\n  - zz: x\n", encoding="utf-8")
+    (tmp_path / "basics.yaml").write_text(
+        "zz: x\nitems:\n  - zz: x\ncomparisons:\n  - zz: x\nterms:\n  - zz: x\n", encoding="utf-8"
+    )
     with pytest.raises(ContentError) as raised:
         load_source(str(tmp_path))
     topic = SCHEMAS[TOPIC_SCHEMA]
@@ -168,6 +205,9 @@ def test_the_source_schemas_keys_are_the_loaders(tmp_path: Path) -> None:
     )
     assert loader_keys(problems_at(raised.value, basics, "comparisons[0]")) == schema_keys(
         topic["properties"]["comparisons"]["items"]
+    )
+    assert loader_keys(problems_at(raised.value, basics, "terms[0]")) == schema_keys(
+        topic["properties"]["terms"]["items"]
     )
 
 
@@ -190,7 +230,8 @@ def test_the_recipe_schemas_keys_are_the_loaders(tmp_path: Path) -> None:
 def test_a_recipe_built_in_a_test_is_held_to_the_schema(tmp_path: Path) -> None:
     shutil.copytree(BUNDLED_SOURCE, tmp_path / "source", ignore=shutil.ignore_patterns("*.lock"))
     recipe = tmp_path / "course.yaml"
-    recipe.write_text("source: source\ndecks:\n  - name: Week 1\n    topics: [strengths]\n", encoding="utf-8")
+    first = load_source(str(tmp_path / "source")).topics[0].id  # whichever topics the bundled source has
+    recipe.write_text(f"source: source\ndecks:\n  - name: Week 1\n    topics: [{first}]\n", encoding="utf-8")
     result = invoke("build", "--recipe", str(recipe), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     assert RECIPES_CHECKED[-1] == str(recipe)

@@ -39,13 +39,16 @@ def tree(root: Path) -> dict[str, bytes | str]:
     return found
 
 
+CACHE_FILES = (".deckgen-cache.json", ".deckgen-topics.pickle")
+
+
 def deckgen(*args: str):  # noqa: ANN201
     return CliRunner().invoke(main, list(args))
 
 
 def our_files(folder: Path) -> list[str]:
     """deckgen's own short-lived files in *folder* (staged, old, journal, folder lock): none once a command is done."""
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".deckgen-") and p.name != ".deckgen-cache.json")
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".deckgen-") and p.name not in CACHE_FILES)
 
 
 @pytest.fixture

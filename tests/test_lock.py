@@ -72,7 +72,7 @@ IDS = "a list of ids (whole numbers from 1 to 9223372036854775807, or null where
 def valid_lock(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The lock a build of TOPIC writes (checked against what the cases assume)."""
     source = write_source(tmp_path_factory.mktemp("valid") / "src", TOPIC)
-    build(str(source), str(source.parent / "out"), timestamp=T1)
+    build(str(source), str(source.parent / "out"), timestamp=T1, release=True)
     text = (source / "deckgen.lock").read_text(encoding="utf-8")
     lines = text.splitlines()
     assert len(lines) == 16 and lines[3].startswith('  "cloze": ') and lines[4].startswith('  "comparison": ')
@@ -517,7 +517,9 @@ def test_a_lock_too_large_to_read_back_is_not_written(tmp_path, monkeypatch, val
 def test_the_lock_writes_each_entry_with_the_fields_the_checker_reads(valid_lock):
     """The writer and the checker share one field list per entry: what is written is what is read."""
     parsed = json.loads(valid_lock)
-    assert [list(note) for note in parsed["notes"].values()] == [list(lock_module.LOCKED_NOTE_FIELDS)] * 7
+    # A released note's entry leaves out "released" (so older locks read and write as they were).
+    written = [f for f in lock_module.LOCKED_NOTE_FIELDS if f not in lock_module.OPTIONAL_NOTE_FIELDS]
+    assert [list(note) for note in parsed["notes"].values()] == [written] * 7
     assert [list(entry) for entry in parsed["note_types"].values()] == [list(lock_module.NOTE_TYPE_FIELDS)] * 2
     assert set(lock_module.LOCKED_NOTE_FIELDS) == {f.name for f in fields(lock_module.LockedNote)}
 

@@ -108,7 +108,7 @@ def test_an_item_back_in_another_topic_is_no_longer_re_emitted_as_removed(tmp_pa
     text = lessons.read_text(encoding="utf-8")
     start = text.index("  - id: rituals")
     item = text[start : text.index("  - id: written-decisions")]
-    build(str(source), str(out), timestamp=GOLDEN_TIME, jobs=1)
+    build(str(source), str(out), timestamp=GOLDEN_TIME, jobs=1, release=True)
     lessons.write_text(text.replace(item, ""), encoding="utf-8")
     assert build(str(source), str(out), timestamp=GOLDEN_TIME + 60, jobs=1).total("removed") == 1
     lock_before = (source / "deckgen.lock").read_bytes()

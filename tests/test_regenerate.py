@@ -44,7 +44,7 @@ def edited_v2() -> str:
 @pytest.fixture
 def round_trip(tmp_path):
     source = write_source(tmp_path / "src", V1)
-    first = build(str(source), str(tmp_path / "v1"), timestamp=T1)
+    first = build(str(source), str(tmp_path / "v1"), timestamp=T1, release=True)
     col = open_collection(tmp_path / "col")
     import_package(col, Path(first.files[0].path))
     studied = study_everything(col)

@@ -56,7 +56,7 @@ def _lock(source: Path) -> dict:
 def test_a_removal_in_real_anki_new_student_existing_student_and_push(tmp_path):
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    first = build(str(source), str(out), timestamp=T1)
+    first = build(str(source), str(out), timestamp=T1, release=True)
     old = open_collection(tmp_path / "old")  # a student of the first build
     _import_all(old, first)
     studied = study_everything(old)
@@ -107,7 +107,7 @@ def test_a_removal_in_real_anki_new_student_existing_student_and_push(tmp_path):
 
 def test_a_note_that_comes_back_unchanged_keeps_its_time_however_often(tmp_path):
     source = write_source(tmp_path / "src", V1)
-    build(str(source), str(tmp_path / "out"), timestamp=T1)
+    build(str(source), str(tmp_path / "out"), timestamp=T1, release=True)
     first = _lock(source)
     for n in range(3):  # e.g. a git stash and pop between builds, three times
         (source / "basics.yaml").write_text(_without("ritual"), encoding="utf-8")
@@ -124,7 +124,7 @@ def test_push_restores_a_marked_note_that_came_back(tmp_path):
     out = tmp_path / "out"
     col = open_collection(tmp_path / "col")
     with contextlib.contextmanager(serve)(col) as server:
-        build(str(source), str(out), timestamp=T1)
+        build(str(source), str(out), timestamp=T1, release=True)
         _push(out, server)
         study_everything(col)
         ritual = set(col.find_notes("Ritual"))
@@ -149,7 +149,7 @@ def test_push_deletes_the_card_less_notes_an_older_deckgen_sent(tmp_path):
     """Until this release a removed note was packaged without cards: push clears them from a student's Anki."""
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(str(source), str(out), timestamp=T1, release=True)
     old = genanki.Note(model=anki_model("cloze"), fields=["{{c1::x}}", "", "", ""], tags=[REMOVED_TAG], guid="old-one")
     old.cards  # noqa: B018 - genanki's cached property: set it to no card, as the old packages had it
     old.__dict__["cards"] = []

@@ -69,7 +69,7 @@ def export(col: Collection, path: Path, scheduling: bool = True) -> Path:
 def drinks(tmp_path: Path):
     """The drinks source, built; its package and its notes."""
     source = write_source(tmp_path / "src", V1)
-    report = build(str(source), str(tmp_path / "out"), timestamp=T1)
+    report = build(str(source), str(tmp_path / "out"), timestamp=T1, release=True)
     return source, Path(report.files[0].path), check(str(source))[1]
 
 

@@ -55,9 +55,9 @@ EXPECTED = [
 # What the small sources below get besides: their items belong to no perspective of DRINKS_CONFIG.
 UNUSED_DRINKS = [
     "deckgen.yaml:5: perspectives.tea: warning: no item or comparison side belongs to 'Tea': "
-    "give it items (perspective: tea) or remove it",
+    "give it items (perspective: tea) or remove 'perspectives' (a source may compare nothing)",
     "deckgen.yaml:6: perspectives.coffee: warning: no item or comparison side belongs to 'Coffee': "
-    "give it items (perspective: coffee) or remove it",
+    "give it items (perspective: coffee) or remove 'perspectives' (a source may compare nothing)",
 ]
 
 
@@ -303,3 +303,36 @@ def test_a_comparison_side_that_restates_its_sections_title_is_a_smell(tmp_path)
         "('Calm Focus'), which that section's cards show on their fronts: ask what the title does not say"
     ) in lines
     assert not any("gains/side/coffee" in line and "restates" in line for line in lines)
+
+
+def test_a_word_of_every_perspectives_name_is_no_leak(tmp_path):
+    """ "Remote work: … Work calls": "work" is in every perspective's name, so it tells no answer from another."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "deckgen.yaml").write_text(
+        'id: work\ntitle: "Work"\ndeck: Work\nperspectives:\n  remote: Remote work\n  office: Office work\n', encoding="utf-8"
+    )
+    (source / "basics.yaml").write_text(
+        "topic: basics\nname: Basics\ncomparisons:\n  - id: meetings\n    dimension: Meetings\n    ask: side\n"
+        "    sides:\n      remote: Work calls\n      office: Desk talks\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", "--source", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "already shows" not in result.output
+    # The same card with a word no other perspective's name has is a leak, as before.
+    (source / "basics.yaml").write_text(
+        (source / "basics.yaml").read_text(encoding="utf-8").replace("Work calls", "Remote calls"), encoding="utf-8"
+    )
+    assert "the front already shows 1 of the 2 words asked (remote)" in CliRunner().invoke(
+        main, ["check", "--source", str(source)]
+    ).output
+
+
+def test_a_smell_is_a_problem_of_severity_warning_printed_as_before():
+    from generator.errors import Problem
+
+    assert str(Problem("a.yaml", 3, "x/title", "the front is long", "warning")) == (
+        "a.yaml:3: x/title: warning: the front is long"
+    )
+    assert str(Problem("a.yaml", 3, "", "bad")) == "a.yaml:3: bad"

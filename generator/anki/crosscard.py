@@ -15,21 +15,22 @@ word is on the other front.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec
+from generator.cards.notes import CLOZE, NoteSpec
 from generator.errors import Problem
 from generator.source.content import Source, Topic
 from generator.source.markup import sentences
 
-WARNING = "warning: "
 _TAG = re.compile(r"<[^>]+>")
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)
 _BOLD = re.compile(r"<(b|strong)>(.*?)</\1>", re.S | re.I)
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-_FUNCTION_WORDS = frozenset(
+WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+"""A word as a reader counts it (letters and digits, joined by an apostrophe or a hyphen): shared with smells."""
+FUNCTION_WORDS = frozenset(
     """a about after all also an and any are as at be because been before being between both but by can
     could did do does each even every for from had has have how i if in into is it its just may me more
     most my no not of on only or other our out over own same should so some such than that the their them
@@ -45,6 +46,7 @@ CUE_SHARE = 0.5
 _LIMITATION = re.compile(r"\b(?:limitation|weakness|drawback|cost|downside|doesn't work|does not work)", re.I)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a source has a vocabulary of thousands, met millions of times
 def stem(word: str) -> str:
     """A crude stem: one form for "preserve", "preserves", "preserving", "preserved"."""
     word = word.lower().replace("’", "'")
@@ -56,7 +58,7 @@ def stem(word: str) -> str:
 
 def content_stems(text: str) -> frozenset[str]:
     """The stems of *text*'s words that carry meaning."""
-    return frozenset(stem(w) for w in _WORD.findall(_TAG.sub(" ", text)) if w.lower() not in _FUNCTION_WORDS)
+    return frozenset(stem(w) for w in WORD.findall(_TAG.sub(" ", text)) if w.lower() not in FUNCTION_WORDS)
 
 
 @dataclass(frozen=True)
@@ -86,15 +88,27 @@ def deck_smells(
                face.note.item_id if face.note.note_type == CLOZE else "")
         for face in faces
     ]
-    fronts += [
-        _Front(content_stems(item.title.plain), f"{item.id}/title", item.file, item.line)
-        for other in source.topics if other.id != topic.id for item in other.items if item.title
-    ]
+    fronts += [front for topic_id, front in _title_fronts(source) if topic_id != topic.id]
     problems = list(_answered_elsewhere(faces, fronts, naming))
     problems += _bold_answers(notes, faces, set(naming.values()))
     problems += _benefit_of_a_limitation(topic, notes)
     problems += _side_is_its_sections_title(source, topic, notes)
     return problems
+
+
+_TITLES: list[tuple[Source, list[tuple[str, _Front]]]] = []
+"""The last source's item titles as fronts: every topic of a build reads them all, they are made once."""
+
+
+def _title_fronts(source: Source) -> list[tuple[str, _Front]]:
+    """Every item title of *source* as a front, with its topic's id."""
+    if not _TITLES or _TITLES[0][0] is not source:
+        fronts = [
+            (topic.id, _Front(content_stems(item.title.plain), f"{item.id}/title", item.file, item.line))
+            for topic in source.topics for item in topic.items if item.title
+        ]
+        _TITLES[:] = [(source, fronts)]
+    return _TITLES[0][1]
 
 
 def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> Iterable[Problem]:
@@ -108,7 +122,7 @@ def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[No
         for pid, side in comparison.sides:
             item_id = comparison.origin(pid)
             note = by_key.get(f"{comparison.id}/side/{pid}")
-            if item_id is None or note is None or not _field(note, "Dimension"):
+            if item_id is None or note is None or not note.field("Dimension"):
                 continue
             title = source.items_by_id[item_id][1].title
             heading = title.plain if title else ""
@@ -121,26 +135,21 @@ def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[No
                 )
 
 
-def _field(note: NoteSpec, name: str) -> str:
-    names = CLOZE_FIELDS if note.note_type == CLOZE else COMPARISON_FIELDS
-    return note.fields[names.index(name)]
-
-
 def _faces(note: NoteSpec) -> Iterable[_Face]:
-    context = _field(note, "Context")
+    context = note.field("Context")
     if note.note_type == CLOZE:
-        text = _field(note, "Text")
+        text = note.field("Text")
         answer = " ".join(_CLOZE.findall(text))
         front = context + " " + _CLOZE.sub(" ", text)
         yield _Face(note, False, content_stems(front), answer, content_stems(answer))
         return
-    if _field(note, "Dimension"):  # the side from its perspective: the statement is the answer
-        statement = _field(note, "Statement")
-        front = context + " " + _field(note, "Dimension")
+    if note.field("Dimension"):  # the side from its perspective: the statement is the answer
+        statement = note.field("Statement")
+        front = context + " " + note.field("Dimension")
         yield _Face(note, False, content_stems(front), statement, content_stems(statement))
-    if _field(note, "Question"):  # which perspective: the perspective is the answer
-        front = context + " " + _field(note, "Statement") + " " + _field(note, "Question")
-        perspective = _TAG.sub("", _field(note, "Perspective"))
+    if note.field("Question"):  # which perspective: the perspective is the answer
+        front = context + " " + note.field("Statement") + " " + note.field("Question")
+        perspective = _TAG.sub("", note.field("Perspective"))
         yield _Face(note, True, content_stems(front), perspective, content_stems(perspective))
 
 
@@ -176,19 +185,23 @@ def _answered_elsewhere(
             holders = _naming_cue(face, fronts, index, naming)
         else:
             holders = _holding(index, face.answer_stems) if face.answer_stems else set()
-            if len(face.answer_stems) < 2:
-                # One word of the text's own vocabulary ("belonging") in another topic's title is the
-                # text speaking, not a giveaway: only the topic's own fronts count for it.
-                holders = {n for n in holders if fronts[n].guid}
-        holders = {n for n in holders if fronts[n].guid != face.note.guid and not _siblings(face, fronts[n])}
-        if holders:
-            other = fronts[min(holders)]
+        # One word of the text's own vocabulary ("belonging") in another topic's title is the
+        # text speaking, not a giveaway: only the topic's own fronts count for it.
+        own_only = not face.which and len(face.answer_stems) < 2
+        first = min((n for n in holders if _counts(face, fronts[n], own_only)), default=None)
+        if first is not None:
+            other = fronts[first]
             shown = "the perspective beside its cue" if face.which else repr(face.answer)
             yield _warn(
                 face.note,
                 f"another card's front ({other.file}:{other.line}, {other.where}) shows {shown}: "
                 "whoever meets that card first reads the answer; reword one of the two",
             )
+
+
+def _counts(face: _Face, front: _Front, own_only: bool) -> bool:
+    """True if *front* gives *face*'s answer away: another note's, not its sibling's (of the topic, if *own_only*)."""
+    return front.guid != face.note.guid and (front.guid != "" or not own_only) and not _siblings(face, front)
 
 
 def _siblings(face: _Face, front: _Front) -> bool:
@@ -201,7 +214,7 @@ def _naming_cue(
 ) -> set[int]:
     """The fronts that name *face*'s perspective and show at least :data:`CUE_SHARE` of its cue's words."""
     # Words of the cue that name the perspective are the per-card check's (smells._named_perspective).
-    statement = content_stems(_field(face.note, "Statement"))
+    statement = content_stems(face.note.field("Statement"))
     cue = frozenset(word for word in statement if not _names(frozenset({word}), face.answer, naming))
     counts: dict[int, int] = {}
     for word in cue:
@@ -222,10 +235,7 @@ def _names(words: frozenset[str], perspective: str, naming: Mapping[str, str]) -
 def _holding(index: dict[str, set[int]], wanted: frozenset[str]) -> set[int]:
     """The faces whose front holds every word of *wanted* (rarest word first)."""
     postings = sorted((index.get(word, set()) for word in wanted), key=len)
-    found = set(postings[0]) if postings else set()
-    for posting in postings[1:]:
-        found &= posting
-    return found
+    return postings[0].intersection(*postings[1:]) if postings else set()
 
 
 def _bold_answers(notes: Sequence[NoteSpec], faces: Sequence[_Face], names: set[str]) -> Iterable[Problem]:
@@ -236,7 +246,7 @@ def _bold_answers(notes: Sequence[NoteSpec], faces: Sequence[_Face], names: set[
             answers.setdefault(face.answer_stems, face)
     perspectives = {content_stems(name) for name in names}
     for note in notes:
-        back = _field(note, "Extra" if note.note_type == CLOZE else "Others")
+        back = note.field("Extra" if note.note_type == CLOZE else "Others")
         for _, bold in _BOLD.findall(back):
             found = content_stems(bold)
             other = answers.get(found)
@@ -289,4 +299,4 @@ def _conceded_part(sentence: str, concession: re.Match[str]) -> str:
 
 
 def _warn(note: NoteSpec, message: str, *, where: str | None = None, line: int | None = None) -> Problem:
-    return Problem(note.file, line or note.line, where or note.local_key, WARNING + message)
+    return Problem(note.file, line or note.line, where or note.local_key, message, "warning")

@@ -66,7 +66,7 @@ def package_bytes(
         database = connection.serialize()
     finally:
         connection.close()
-    return _zip({"collection.anki2": database, **_media_entries(media or {})})
+    return zip_entries({"collection.anki2": database, **_media_entries(media or {})})
 
 
 class _Note(genanki.Note):  # type: ignore[misc]  # genanki has no type hints
@@ -137,7 +137,8 @@ def _set_note_type_times(cursor: sqlite3.Cursor, times: Mapping[str, int]) -> No
     cursor.execute("UPDATE col SET models = ?", (json.dumps(models, sort_keys=True),))
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
+def zip_entries(entries: dict[str, bytes]) -> bytes:
+    """A package's zip: *entries* in name order, fixed dates (the same entries give the same bytes)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(entries):

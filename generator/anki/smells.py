@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from generator.anki.crosscard import deck_smells
+from generator.anki.crosscard import FUNCTION_WORDS, WORD, deck_smells
 from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec, new_card_queues
 from generator.errors import Problem
 from generator.source.content import Source, Topic
@@ -29,20 +29,11 @@ MAX_CLOZE_WORDS = 8
 """A cloze hides a few words that matter, never a sentence."""
 LEAK_SHARE = 0.5
 """A card leaks when at least this share of the asked words is on its front."""
-WARNING = "warning: "
 
 _TAG = re.compile(r"<[^>]+>")
 _SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
 _ACTIVE_CLOZE = re.compile(r'<span class="cloze" data-ordinal="\d+">(.*?)</span>', re.S)
 _CLOZE_ANSWER = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)  # deckgen's notes: one cloze, no hint
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-_STOPWORDS = frozenset(
-    """a about after all also an and any are as at be because been before being between both but by can
-    could did do does each even every for from had has have how i if in into is it its just may me more
-    most my no not of on only or other our out over own same should so some such than that the their them
-    then there these they this those through to too under up very was we were what when where which while
-    who whom why will with would you your yours""".split()
-)
 _SUFFIXES = ("istic", "ists", "ism", "ist", "ity", "s")
 
 
@@ -76,9 +67,11 @@ def source_smells(source: Source) -> list[Problem]:
     """
     used = {item.perspective for topic in source.topics for item in topic.items}
     used |= {pid for topic in source.topics for comparison in topic.comparisons for pid, _ in comparison.sides}
+    # Advice the author can follow: removing one of only two perspectives would leave an invalid source.
+    remove = "remove it" if len(source.perspectives) > 2 else "remove 'perspectives' (a source may compare nothing)"
     return [
-        Problem(p.file, p.line, f"perspectives.{p.id}", f"{WARNING}no item or comparison side belongs to {p.name!r}: "
-                "give it items (perspective: " + p.id + ") or remove it")
+        Problem(p.file, p.line, f"perspectives.{p.id}", f"no item or comparison side belongs to {p.name!r}: "
+                "give it items (perspective: " + p.id + ") or " + remove, "warning")
         for p in source.perspectives
         if p.id not in used
     ]
@@ -93,8 +86,9 @@ def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> lis
     cards = _cards(notes)
     problems: list[Problem] = []
     stems = perspective_stems(p.name for p in source.perspectives)
+    shared = _shared_name_words(source)
     for card in cards:
-        problems.extend(_card_problems(card, stems))
+        problems.extend(_card_problems(card, stems, shared))
     problems.extend(_same_prompt(cards))
     problems.extend(_sibling_answers(cards))
     problems.extend(_back_to_back(notes))
@@ -130,12 +124,12 @@ def _plain(fragment: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of *text*, lowercased."""
-    return [w.lower() for w in _WORD.findall(text)]
+    return [w.lower() for w in WORD.findall(text)]
 
 
 def _content_words(found: Sequence[str]) -> set[str]:
     """Words that carry meaning (function words dropped, a plural 's' ignored)."""
-    content = {_singular(w) for w in found if w not in _STOPWORDS}
+    content = {_singular(w) for w in found if w not in FUNCTION_WORDS}
     return content or {_singular(w) for w in found}
 
 
@@ -155,7 +149,7 @@ def perspective_stems(names: Iterable[str]) -> dict[str, str]:
     shared = set.intersection(*name_words) if len(name_words) > 1 else set()
     stems = {}
     for name, found in zip(names, name_words, strict=True):
-        for word in found - shared - _STOPWORDS:
+        for word in found - shared - FUNCTION_WORDS:
             stem = word
             for suffix in _SUFFIXES:
                 if word.endswith(suffix) and len(word) - len(suffix) >= 4:
@@ -173,7 +167,20 @@ def _named_perspective(found: Sequence[str], stems: dict[str, str]) -> str | Non
     return None
 
 
-def _card_problems(card: _Card, stems: dict[str, str]) -> Iterable[Problem]:
+def _shared_name_words(source: Source) -> frozenset[str]:
+    """Words in every perspective's name ("work" of "Remote work", "Office work"): on a front, they tell nothing."""
+    names = [{_singular(w) for w in words(p.name)} for p in source.perspectives]
+    return frozenset(set.intersection(*names)) if len(names) >= 2 else frozenset()
+
+
+def _question_words(note: NoteSpec) -> set[str]:
+    """The words of a comparison note's own question: asking in them gives no answer away."""
+    if note.note_type == CLOZE:
+        return set()
+    return {_singular(w) for w in words(_plain(note.fields[COMPARISON_FIELDS.index("Question")]))}
+
+
+def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = frozenset()) -> Iterable[Problem]:
     note = card.note
     front_words = len(card.front.split())
     if front_words > MAX_FRONT_WORDS:
@@ -197,7 +204,8 @@ def _card_problems(card: _Card, stems: dict[str, str]) -> Iterable[Problem]:
                 note, card.where(),
                 f"the cloze hides {hidden} words; hide at most {MAX_CLOZE_WORDS}: the few words that carry the fact",
             )
-    asked = _content_words(card.answer_words)
+    # Words every perspective's name has, or the question's own, are no leak: they tell no answer from another.
+    asked = _content_words(card.answer_words) - shared - _question_words(note)
     shown = asked & {_singular(w) for w in card.front_words}
     if asked and len(shown) >= LEAK_SHARE * len(asked):
         yield _warn(
@@ -315,7 +323,7 @@ def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
         if missing:
             yield Problem(
                 comparison.file, comparison.line, comparison.id,
-                f"{WARNING}no side for {', '.join(missing)}: the comparison leaves a perspective out",
+                f"no side for {', '.join(missing)}: the comparison leaves a perspective out", "warning",
             )
         seen: dict[str, str] = {}
         for pid, side in comparison.sides:
@@ -323,11 +331,11 @@ def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
             if text in seen:
                 yield Problem(
                     comparison.file, comparison.line, comparison.id,
-                    f"{WARNING}the sides of {seen[text]} and {pid} are the same: "
-                    "\"which perspective?\" would have two right answers",
+                    f"the sides of {seen[text]} and {pid} are the same: "
+                    "\"which perspective?\" would have two right answers", "warning",
                 )
             seen.setdefault(text, pid)
 
 
 def _warn(note: NoteSpec, where: str, message: str) -> Problem:
-    return Problem(note.file, note.line, where, WARNING + message)
+    return Problem(note.file, note.line, where, message, "warning")

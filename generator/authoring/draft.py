@@ -35,6 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from generator.authoring.course import clean, common_word, defines, definition_list, section_kind, term_line
 from generator.authoring.editor_schema import CONFIG_SCHEMA, SCHEMA_FOLDER, TOPIC_SCHEMA, modeline, schema_texts
 from generator.authoring.written import comment, deck_name, plain, quoted, unique_name, without_markers
 from generator.errors import DeckgenError
@@ -60,11 +61,22 @@ class _Item:
 
 
 @dataclass
+class _Term:
+    term: str
+    definition: str
+    line: int
+    id: str = ""
+
+
+@dataclass
 class _Topic:
     name: str
     line: int
     items: list[_Item] = field(default_factory=list)
     id: str = ""
+    terms: list[_Term] = field(default_factory=list)
+    headings: list[tuple[int, str, int]] = field(default_factory=list)
+    """Its item headings: (level, heading, line), to propose perspectives from parallel siblings."""
 
 
 def draft_source(markdown_path: str, folder: str) -> list[str]:
@@ -74,12 +86,14 @@ def draft_source(markdown_path: str, folder: str) -> list[str]:
     """
     if os.path.lexists(folder) and (not os.path.isdir(folder) or os.listdir(folder)):
         raise DeckgenError(f"{folder}: already exists and is not an empty folder; choose a new one")
-    title, topics = _structure(_read_text(markdown_path))
+    text, front_title = clean(_read_text(markdown_path))
+    title, topics, skipped = _structure(text)
+    title = title or front_title
     if not topics:  # a source needs a topic file: a folder of only deckgen.yaml would fail `check`
         raise DeckgenError(f"{markdown_path}: no heading or paragraph to draft an item from; nothing was written")
     shown = comment(os.path.basename(markdown_path))
     title = title or plain(os.path.splitext(os.path.basename(markdown_path))[0]) or "Draft"
-    files = {"deckgen.yaml": modeline(CONFIG_SCHEMA) + _config(title, shown)}
+    files = {"deckgen.yaml": modeline(CONFIG_SCHEMA) + _config(title, shown, topics, skipped)}
     for number, topic in enumerate(topics, start=1):
         files[f"{number:02d}-{topic.id}.yaml"] = modeline(TOPIC_SCHEMA) + _topic_yaml(topic, shown)
     # the schemas the first lines name, so an editor checks the draft as the author revises it
@@ -101,8 +115,8 @@ def _read_text(path: str) -> str:
 # --- from Markdown tokens to topics and items --------------------------------------------
 
 
-def _structure(text: str) -> tuple[str | None, list[_Topic]]:
-    """The text's title (its first ``#``) and its topics, with their items and ids."""
+def _structure(text: str) -> tuple[str | None, list[_Topic], list[str]]:
+    """The text's title (its first ``#``), its topics with their items and ids, and the sections not taught."""
     tokens = _tokens(text)
     outline = _Outline()
     list_depth = 0
@@ -116,13 +130,15 @@ def _structure(text: str) -> tuple[str | None, list[_Topic]]:
             continue
         list_depth += _LIST_DEPTH.get(token.type, 0)
         if token.type == "inline" and tokens[index - 1].type == "paragraph_open":
-            outline.paragraph(_marked(token), _line(tokens[index - 1]), in_list=list_depth > 0)
+            line = _line(tokens[index - 1])
+            if not outline.special(token.content, _unmarked(without_markers(_text_of(token))), line):
+                outline.paragraph(_marked(token), line, in_list=list_depth > 0)
         index += 1
     for topic in outline.topics:  # an empty heading ("###", or only characters dropped) states nothing
         topic.items = [item for item in topic.items if item.title or item.explanation or item.points]
-    topics = [topic for topic in outline.topics if topic.items]
+    topics = [topic for topic in outline.topics if topic.items or topic.terms]
     _assign_ids(topics)
-    return outline.title, topics
+    return outline.title, topics, outline.skipped
 
 
 _LIST_DEPTH = {"bullet_list_open": 1, "ordered_list_open": 1, "bullet_list_close": -1, "ordered_list_close": -1}
@@ -149,16 +165,55 @@ class _Outline:
     topics: list[_Topic] = field(default_factory=list)
     item: _Item | None = None
     group: _Item | None = None  # a heading with no text of its own, above the items that follow
+    section: tuple[str, int] | None = None
+    """A section not drafted as items ("skip": references, objectives; "glossary"), and its heading's level."""
+    term: _Term | None = None
+    """A glossary's term heading waiting for its definition."""
+    skipped: list[str] = field(default_factory=list)
+    """The sections not taught, as comment lines."""
 
     def heading(self, level: int, heading: str, line: int) -> None:
         """``#`` titles the source (once), ``##`` starts a topic, deeper headings items."""
+        if self.section is not None and level <= self.section[1]:
+            self.section = None
+        if self.section is not None and self.section[0] == "glossary":
+            self.term = _Term(heading, "", line)  # a term heading: its definition follows
+            return
+        if self.section is not None:
+            self.skipped.append(f"  {heading}")
+            return
+        kind = section_kind(heading)
+        if kind is not None and level > 1:
+            self.section = (kind, level)
+            if kind == "skip":
+                self.skipped.append(f"{heading} (line {line}):")
+            elif level <= 2:
+                self.topics.append(_Topic(heading, line))
+            self.item, self.group = None, None
+            return
         if level == 1 and self.title is None:
             self.title = heading or None
         elif level <= 2:
             self.topics.append(_Topic(heading, line))
             self.item, self.group = None, None
         else:
+            self._topic(line).headings.append((level, heading, line))
             self._item_heading(level, heading, line)
+
+    def special(self, source: str, text: str, line: int) -> bool:
+        """True if a paragraph is not an item's text: a glossary entry, or in a section that is not taught."""
+        if self.section is not None and self.section[0] == "skip":
+            self.skipped.append(f"  {text[:200]}")
+            return True
+        entries = definition_list(source) or ([found] if (found := term_line(source)) else [])
+        if self.section is not None and self.term is not None and not entries:
+            entries = [(self.term.term, text)]
+        self.term = None
+        if not entries:
+            return self.section is not None and bool(text)  # other text of a glossary: its introduction
+        topic = self._topic(line)
+        topic.terms += [_Term(plain(term), plain(definition), line) for term, definition in entries]
+        return True
 
     def _item_heading(self, level: int, heading: str, line: int) -> None:
         topic = self._topic(line)
@@ -173,12 +228,17 @@ class _Outline:
         topic.items.append(self.item)
 
     def paragraph(self, text: str, line: int, *, in_list: bool) -> None:
-        """A paragraph's text: a point in a list, else explanation, or conclusion after the points."""
+        """A paragraph's text: a point in a list, else an item of its own (one idea a paragraph)."""
         if not text:  # nothing left once what the loader refuses is dropped
             return
         topic = self._topic(line)
         if self.item is None:
             self.item = _Item(None, line)
+            topic.items.append(self.item)
+        elif not in_list and (self.item.explanation or self.item.points):
+            # The section's next paragraph: its own item, under the section's title (the card's cue).
+            previous = self.item
+            self.item = _Item(previous.title, line, previous.level)
             topic.items.append(self.item)
         _add(self.item, text, in_list)
 
@@ -198,6 +258,13 @@ def _add(item: _Item, text: str, in_list: bool) -> None:
         item.explanation.append(text)
 
 
+def _text_of(inline: Token) -> str:
+    """An inline token's words as a reader sees them: no markup, no HTML."""
+    return " ".join(
+        child.content for child in inline.children or () if child.type in ("text", "code_inline", "softbreak")
+    )
+
+
 def _plain(inline: Token) -> str:
     return " ".join("".join(child.content for child in inline.children or () if child.type != "softbreak").split())
 
@@ -212,8 +279,15 @@ def _marked(inline: Token) -> str:
     """
     parts: list[str] = []
     depth = 0
+    hidden = 0  # inside <sup>, <script>, <style>: a footnote number or code, no text of the card
     for child in inline.children or ():
-        if child.type in ("em_open", "strong_open"):
+        if child.type == "html_inline":  # a tag never reaches a card; <cite>'s text stays as context
+            tag = _TAG.match(child.content)
+            if tag and tag[2].lower() in _HIDDEN_TAGS:
+                hidden = max(0, hidden + (-1 if tag[1] else 1))
+        elif hidden or child.type == "image":
+            continue
+        elif child.type in ("em_open", "strong_open"):
             parts.append(_OPEN if depth == 0 else "")
             depth += 1
         elif child.type in ("em_close", "strong_close"):
@@ -221,8 +295,26 @@ def _marked(inline: Token) -> str:
             parts.append(_CLOSE if depth == 0 else "")
         else:
             parts.append(" " if child.type in ("softbreak", "hardbreak") else child.content)
-    text = " ".join(without_markers("".join(parts)).split())
+    # A space left before punctuation where a tag or a citation was ("a recording <cite>…</cite>, and").
+    text = _defining_only(_BEFORE_PUNCTUATION.sub(r"\1", " ".join(without_markers("".join(parts)).split())))
     return _checked(text.replace(_OPEN, "{{").replace(_CLOSE, "}}"))
+
+
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+_BEFORE_PUNCTUATION = re.compile(r"\s+([,.;:!?])")
+_HIDDEN_TAGS = frozenset({"sup", "script", "style", "figure", "figcaption"})
+_EMPHASIS = re.compile(f"{_OPEN}([^{_OPEN}{_CLOSE}]*){_CLOSE}")
+
+
+def _defining_only(text: str) -> str:
+    """*text* keeping the emphasis marks of terms it defines (see :func:`course.defines`); the others plain."""
+
+    def keep(match: re.Match[str]) -> str:
+        before = _EMPHASIS.sub(r"\1", text[: match.start()])
+        after = _EMPHASIS.sub(r"\1", text[match.end() :])
+        return match[0] if defines(before, match[1], after) else match[1]
+
+    return _EMPHASIS.sub(keep, text)
 
 
 def _checked(text: str) -> str:
@@ -257,7 +349,11 @@ def _assign_ids(topics: list[_Topic]) -> None:
     for topic in topics:
         topic.id = _unique(slug_id(topic.name) or "topic", topic_ids)
         topic.name = unique_name(topic.name, names, fallback="Topic")
-    _assign_item_ids(topics, taken=set(topic_ids))
+    taken = set(topic_ids)
+    _assign_item_ids(topics, taken=taken)
+    for topic in topics:
+        for term in topic.terms:
+            term.id = _unique(slug_id(f"term {term.term}") or "term", taken)
 
 
 def _assign_item_ids(topics: list[_Topic], *, taken: set[str]) -> None:
@@ -266,6 +362,13 @@ def _assign_item_ids(topics: list[_Topic], *, taken: set[str]) -> None:
         for topic in topics
         for item in topic.items
     ]
+    # A section's later paragraphs: its id and a number, stable while the section keeps its heading.
+    counters: Counter[tuple[int, str]] = Counter()
+    for position, (topic, item, base) in enumerate(bases):
+        counters[(id(topic), base)] += 1
+        if counters[(id(topic), base)] > 1:
+            number = counters[(id(topic), base)]
+            bases[position] = (topic, item, f"{base}-{number}" if base else f"{topic.id}-{number}")
     counts = Counter(base for _, _, base in bases)
     for topic, item, base in bases:
         # a heading used in two sections is told apart by its section, not by its order
@@ -279,21 +382,49 @@ def _assign_item_ids(topics: list[_Topic], *, taken: set[str]) -> None:
 _q = quoted  # every scalar written: YAML 1.1 reads 1989, Yes, Null, ~ or 2001-01-01 unquoted as no text
 
 
-def _config(title: str, shown: str) -> str:
+def _config(title: str, shown: str, topics: list[_Topic], skipped: list[str]) -> str:
     name = deck_name(title, fallback="Draft")
     source_id = slug_id(title) or "my-source"
-    return (
-        f"# Drafted by `deckgen draft` from {shown}. Read every file, then: deckgen check --source THIS_FOLDER\n"
-        "# `id` is part of every note's identity: keep it once students study the decks.\n"
-        f"id: {_q(source_id)}\n"
-        f"title: {_q(title)}\n"
-        f"deck: {_q(name)}\n"
-        "# DECIDE: the perspectives this text compares (two or more: id -> name).  The\n"
-        "# text cannot say; these placeholders only let the draft pass `deckgen check`.\n"
-        "perspectives:\n"
-        "  first: First perspective\n"
-        "  second: Second perspective\n"
-    )
+    lines = [
+        f"# Drafted by `deckgen draft` from {shown}. Read every file, then: deckgen check --source THIS_FOLDER",
+        "# `id` is part of every note's identity: keep it once students study the decks.",
+        f"id: {_q(source_id)}",
+        f"title: {_q(title)}",
+        f"deck: {_q(name)}",
+    ]
+    proposed = _proposed_perspectives(topics)
+    if proposed:
+        lines += [
+            "# DECIDE: these sibling headings look like the things this text compares.  To ask",
+            "# \"which one is this?\" and compare them side by side, uncomment (ids are identity):",
+            "# perspectives:",
+            *(f"#   {comment(pid)}: {comment(heading)}" for pid, heading in proposed),
+        ]
+    else:
+        lines.append("# No perspectives: the text compares nothing, so its decks are clozes and term cards.")
+    if skipped:
+        lines.append("# Not drafted (about the text, not what it teaches); kept here for reference:")
+        lines += [f"#   {comment(line)}" for line in skipped]
+    return "\n".join(lines) + "\n"
+
+
+def _perspective_id(heading: str, shared: str) -> str:
+    """"Individualism: The Autonomous Self" → ``individualism``; "Remote Work" (sharing "work") → ``remote``."""
+    named = heading.split(":")[0] if ":" in heading else " ".join(w for w in heading.split() if w.lower() != shared)
+    return slug_id(named) or slug_id(heading) or "perspective"
+
+
+def _proposed_perspectives(topics: list[_Topic]) -> list[tuple[str, str]]:
+    """Sibling item headings of one topic that share a word ("Remote Work", "Office Work"), as (id, name)."""
+    for topic in topics:
+        by_level: dict[int, list[str]] = {}
+        for level, heading, _ in topic.headings:
+            by_level.setdefault(level, []).append(heading)
+        for headings in by_level.values():
+            word = common_word(headings)
+            if word is not None and len(headings) <= 6:
+                return [(_perspective_id(h, word), h) for h in headings]
+    return []
 
 
 def _topic_yaml(topic: _Topic, shown: str) -> str:
@@ -302,11 +433,47 @@ def _topic_yaml(topic: _Topic, shown: str) -> str:
         f"topic: {_q(topic.id)}",
         f"name: {_q(topic.name)}",
         f"heading: {_q(topic.name)}",
-        "items:",
     ]
+    lines += _proposed_comparisons(topic)
+    if topic.items:
+        lines.append("items:")
     for item in topic.items:
         lines += _item_yaml(item, shown)
+    if topic.terms:
+        lines.append("terms:  # each: \"What is <term>?\" -> the definition, and the definition -> the term")
+    for term in topic.terms:
+        lines += [
+            f"  # from {shown}:{term.line}",
+            f"  - id: {_q(term.id)}",
+            f"    term: {_q(_unmarked(term.term))}",
+            f"    definition: {_q(_unmarked(term.definition))}",
+        ]
     return "\n".join(lines) + "\n"
+
+
+_LABEL = re.compile(r"^([A-Z][\w ]{2,40}?):\s+\S")
+
+
+def _proposed_comparisons(topic: _Topic) -> list[str]:
+    """The same "Label:" opening a paragraph under two or more items: a comparison to decide, as comments."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for item in topic.items:
+        for text in item.explanation + item.conclusion:
+            opening = _LABEL.match(_unmarked(text))
+            if opening and item.title:
+                found.setdefault(opening[1], []).append((item.title, _unmarked(text)[opening.end() - 1 :]))
+    lines = []
+    for label, sides in found.items():
+        if len({title for title, _ in sides}) >= 2:
+            lines += [
+                f"# DECIDE: {comment(label)} is said of {len(sides)} sections; with perspectives, compare them:",
+                "# comparisons:",
+                f"#   - id: {comment(slug_id(label) or 'dimension')}",
+                f"#     dimension: {comment(label)}",
+                "#     sides:",
+                *(f"#       <{comment(title)}>: {comment(text[:100])}" for title, text in sides),
+            ]
+    return lines
 
 
 def _item_yaml(item: _Item, shown: str) -> list[str]:
@@ -314,7 +481,6 @@ def _item_yaml(item: _Item, shown: str) -> list[str]:
     unasked: list[str] = []
     lines = [
         f"  # from {shown}:{item.line}",
-        "  # DECIDE: `perspective: <id>` if this item belongs to one perspective",
         f"  - id: {_q(item.id)}",
     ]
     if title:

@@ -29,7 +29,7 @@ from typing import Any
 
 from generator.cards.selection import KINDS
 from generator.errors import DeckgenError
-from generator.source.content import ASK_CHOICES
+from generator.source.content import ASK_CHOICES, TERM_ASK_CHOICES
 from generator.source.keys import CONFIG, NESTED, RECIPE, TOPIC, Key, Kind, Table
 from generator.source.loader import DECK_ORDERS, MAX_DECK_NAME_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH
 
@@ -71,6 +71,7 @@ _KINDS: dict[Kind, Schema] = {
     "points": _mapping_of(_TEXT, 1),
     "tags": _list_of(_TAG),
     "ask": {"enum": list(ASK_CHOICES)},
+    "term_ask": {"enum": list(TERM_ASK_CHOICES)},
     "deck_order": {"enum": list(DECK_ORDERS)},
     "origins": _mapping_of(_ID),
     "ids": _list_of(_TEXT),
@@ -105,7 +106,7 @@ def schemas() -> dict[str, Schema]:
     """Each schema by its file name: ``deckgen.yaml``'s, a topic file's and a recipe's."""
     topic = _document(TOPIC, "deckgen topic file")
     # the loader's own rule, not a key's: a topic asks nothing without one of them
-    topic["anyOf"] = [{"required": ["items"]}, {"required": ["comparisons"]}]
+    topic["anyOf"] = [{"required": [key]} for key in ("items", "comparisons", "terms")]
     return {
         CONFIG_SCHEMA: _document(CONFIG, "deckgen.yaml (a deckgen source's settings)"),
         TOPIC_SCHEMA: topic,

@@ -2,8 +2,9 @@
 
 Each change of a source file runs :func:`rebuild`: the source is checked as
 ``deckgen check`` checks it; a valid source is built into the output folder
-(the normal, all-or-nothing build) and its preview page written there, as
-``deckgen preview`` writes it.  A source with problems writes nothing.
+(the normal, all-or-nothing build, except that the lock is never written) and
+its preview page written there, as ``deckgen preview`` writes it.  A source
+with problems writes nothing.
 
 :class:`LivePage` is what the server shows: the last preview page, or the
 problems over the last good cards.  Only the served copy gets the live-reload
@@ -71,7 +72,9 @@ def rebuild(source_dir: str, out_dir: str) -> Rebuilt:
         check_cards(source_dir)  # first, as `deckgen check`: a source with problems reaches no writer
         # One process: forking beside the server's and the watcher's threads could deadlock, and a
         # save changes a topic or two (the build reuses the packages of the others).
-        report = build(source_dir, out_dir, jobs=1)
+        # The lock is left alone: what a save shows is a look, not a release, and notes that
+        # come and go while the author edits must leave no tombstone (nor a new time) behind.
+        report = build(source_dir, out_dir, jobs=1, write_lock=False)
         write_preview(source_dir, preview)
     except ContentError as error:
         return Rebuilt(None, tuple(str(problem) for problem in error.problems))

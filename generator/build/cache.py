@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import os
+import pickle
 import stat
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +27,14 @@ import yaml
 
 from generator import __version__
 from generator.anki.package import GENANKI_VERSION
-from generator.source.yamlread import MAX_FILE_BYTES
+from generator.source.content import Topic
+from generator.source.loader import TopicMemo
+from generator.source.yamlread import MAX_FILE_BYTES, read_regular_file
 
 CACHE_NAME = ".deckgen-cache.json"
+TOPICS_NAME = ".deckgen-topics.pickle"
+"""The validated topics of the last build (see :class:`StoredMemo`)."""
+MAX_TOPICS_BYTES = 1024 * 1024 * 1024
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -87,11 +95,99 @@ def _regular_file_bytes(path: str) -> bytes:
     # Only regular files of a sane size: a source may be a link to a device or
     # a pipe, which the full build refuses with a message (and which could
     # never be read to the end here).
-    info = os.stat(path)
-    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+    data = read_regular_file(path, MAX_FILE_BYTES)
+    if data is None:
         raise OSError(f"{path}: not a regular source file")
-    with open(path, "rb") as handle:
-        return handle.read(MAX_FILE_BYTES + 1)
+    return data
+
+
+@dataclass
+class StoredMemo(TopicMemo):
+    """A :class:`~generator.source.loader.TopicMemo` kept in the out folder between builds.
+
+    Pickled, because a topic is a tree of frozen dataclasses that pickle
+    rebuilds several times faster than anything parsing text (the point is
+    not to parse).  A topic is kept by its file's name, its path left out
+    and put back when read (a copied source folder is not parsed again), and
+    as it was read, so a rebuild pickles only the topics it parsed.  Pickle
+    runs what a file says, so the file is read only if it is this user's and
+    no one else may write it (as ssh treats its keys), and only by the same code.
+    """
+
+    raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    """(file name, memo key) → the topic and its name's line, pickled without its path."""
+
+    def recall(self, path: str, key: str) -> tuple[Topic, int] | None:
+        data = self.raw.get((os.path.basename(path), key))
+        if data is None:
+            return None
+        try:
+            found = _PathUnpickler(io.BytesIO(data), path).load()
+        except Exception:  # noqa: BLE001 - any damage: parse the file again
+            return None
+        return found if isinstance(found, tuple) and isinstance(found[0], Topic) else None
+
+    def changed(self) -> bool:
+        """True if this load saw other topics than the memo knew."""
+        return {(os.path.basename(path), key) for path, key in self.seen} != self.raw.keys()
+
+    def data(self) -> bytes:
+        """The file to keep for the next build: the topics this load saw."""
+        topics = {}
+        for (path, key), value in self.seen.items():
+            name = os.path.basename(path)
+            topics[name, key] = self.raw.get((name, key)) or _pickled(value, path)
+        return pickle.dumps((code_digest(), topics), pickle.HIGHEST_PROTOCOL)
+
+
+def _pickled(value: object, path: str) -> bytes:
+    buffer = io.BytesIO()
+    _PathPickler(buffer, path).dump(value)
+    return buffer.getvalue()
+
+
+_PATH = "path"
+
+
+class _PathPickler(pickle.Pickler):
+    """Pickles a topic with its file's path as a placeholder."""
+
+    def __init__(self, file: io.BytesIO, path: str) -> None:
+        super().__init__(file, pickle.HIGHEST_PROTOCOL)
+        self.path = path
+
+    def persistent_id(self, obj: object) -> str | None:
+        return _PATH if type(obj) is str and obj == self.path else None
+
+
+class _PathUnpickler(pickle.Unpickler):
+    """Reads a topic pickled by :class:`_PathPickler` with the path it has now."""
+
+    def __init__(self, file: io.BytesIO, path: str) -> None:
+        super().__init__(file)
+        self.path = path
+
+    def persistent_load(self, pid: object) -> str:
+        if pid != _PATH:
+            raise pickle.UnpicklingError(f"unknown placeholder {pid!r}")
+        return self.path
+
+
+def read_memo(out_dir: str) -> StoredMemo:
+    """The topics the last build in *out_dir* kept; an empty memo if there are none to trust."""
+    path = os.path.join(out_dir, TOPICS_NAME)
+    try:
+        info = os.stat(path)
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or info.st_uid != os.getuid():
+            return StoredMemo()
+    except (OSError, AttributeError):  # none, or no owners on this platform
+        return StoredMemo()
+    data = read_regular_file(path, MAX_TOPICS_BYTES)
+    try:
+        code, raw = pickle.loads(data) if data is not None else ("", {})
+    except Exception:  # noqa: BLE001 - any damage: parse the files again
+        return StoredMemo()
+    return StoredMemo(raw=raw) if code == code_digest() and isinstance(raw, dict) else StoredMemo()
 
 
 def sha256(data: bytes) -> str:

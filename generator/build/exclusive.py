@@ -155,12 +155,16 @@ def _release(folder: str) -> None:
 def _busy_message(path: str, fd: int) -> str:
     """Who holds *path* (as it wrote in the file), in one line."""
     folder = printable(os.path.dirname(path))
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        record = json.loads(os.read(fd, _MAX_HOLDER_BYTES))
-        pid, command, since = int(record["pid"]), str(record["command"]), int(record["since"])
-        host = str(record["host"])
-    except (OSError, ValueError, KeyError, TypeError):  # it is writing its record right now
+    for _ in range(20):  # the holder writes its record just after it takes the lock: give it 0.5 s
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            record = json.loads(os.read(fd, _MAX_HOLDER_BYTES))
+            pid, command, since = int(record["pid"]), str(record["command"]), int(record["since"])
+            host = str(record["host"])
+            break
+        except (OSError, ValueError, KeyError, TypeError):  # it is writing its record right now
+            time.sleep(0.025)
+    else:
         return f"{folder}: another deckgen is writing here; wait for it to finish"
     where = "" if host == socket.gethostname() else f" on {printable(host)}"
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since))

@@ -5,7 +5,9 @@ is for people.  A course repository's CI wants the same problems where a
 reviewer looks: GitHub Actions turns each ``::error file=…,line=…::message``
 line a step prints into an annotation on that line of the pull request.
 Errors come first, then warnings (card smells), each in the problems' own
-order, so the output of the same source is the same bytes every time.
+order, so the output of the same source is the same bytes every time.  The
+severity written is the one the run gives a problem, not the problem's own:
+with ``--strict`` a card smell stops the check, so it is reported as an error.
 """
 
 from __future__ import annotations
@@ -14,10 +16,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from generator.anki.smells import WARNING
-from generator.errors import Problem
+from generator.errors import Problem, Severity
 
-Severity = Literal["error", "warning"]
 OutputFormat = Literal["text", "json", "github"]
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("text", "json", "github")
 
@@ -36,7 +36,7 @@ def as_json(errors: Sequence[Problem], warnings: Sequence[Problem]) -> str:
             "column": problem.column or None,
             "severity": severity,
             "where": problem.where,
-            "message": _message(problem),
+            "message": problem.message,
         }
         for severity, problem in _findings(errors, warnings)
     ]
@@ -53,12 +53,7 @@ def _command(severity: Severity, problem: Problem) -> str:
     if problem.column:
         properties += f",col={problem.column}"
     where = f"{problem.where}: " if problem.where else ""
-    return f"::{severity} {properties}::{_data(where + _message(problem))}"
-
-
-def _message(problem: Problem) -> str:
-    """The message without the text format's "warning: " (the severity says it, and --strict makes it an error)."""
-    return problem.message.removeprefix(WARNING)
+    return f"::{severity} {properties}::{_data(where + problem.message)}"
 
 
 def _data(text: str) -> str:

@@ -16,18 +16,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from generator.anki.smells import WARNING, card_smells, source_smells
+from generator.anki.smells import card_smells, source_smells
 from generator.build.cache import (
     CACHE_NAME,
+    TOPICS_NAME,
+    StoredMemo,
     cache_text,
     cached_build,
     current_inputs,
     current_media,
     fingerprint,
     read_cache,
+    read_memo,
+    sha256,
 )
 from generator.build.exclusive import hold
-from generator.build.formats import FORMATS, FileFormat
+from generator.build.formats import FORMATS, Format
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.build.lock import (
     LOCK_NAME,
@@ -40,9 +44,11 @@ from generator.build.lock import (
     dump_lock,
     read_lock,
     read_lock_bytes,
+    released,
     resolve,
+    unreleased,
 )
-from generator.build.reuse import cached_records, parse_records, records_data
+from generator.build.reuse import cached_records, parse_records, problem_data, problem_of, records_data
 from generator.build.topics import Context, Package, build_topics, default_jobs, encode, homes, lock_owners, settle
 from generator.cards.notes import NoteSpec, build_notes
 from generator.cards.recipe import Recipe, check_recipe
@@ -75,6 +81,8 @@ class BuildReport:
     """Packages in the output folder that no topic of the source writes (a renamed or removed topic)."""
     empty: tuple[str, ...] = ()
     """Topics that make no card (every item is context, no comparison): no package is written for them."""
+    unreleased: int = 0
+    """Notes of the lock (as this build leaves it) that no release has carried: they leave no tombstone."""
 
     @property
     def notes(self) -> int:
@@ -169,7 +177,7 @@ class _Job:
     lock_path: str
     now: int
     requests: RequestMaker | None
-    file_format: str | None
+    file_format: Format | None
     """The packages' format; None for a plan (nothing encoded)."""
     strict: bool
     jobs: int
@@ -179,6 +187,12 @@ class _Job:
     """Reuse the packages of unchanged topics (a default .apkg build or plan)."""
     cache: Mapping[str, Any] | None = None
     """The cache the last build left in the out folder, read once (see :func:`generator.build.cache.read_cache`)."""
+    release: bool = False
+    """A release: every note built is marked released in the lock (see :attr:`LockedNote.released`)."""
+    write_lock: bool = True
+    """False for a look at the decks (``watch``): packages are written, the lock is left as it is."""
+    memo: StoredMemo | None = None
+    """The validated topics the last build kept (a default build's): unchanged files are not parsed."""
 
 
 @contextlib.contextmanager
@@ -206,8 +220,8 @@ def _make(job: _Job) -> _Made:
 
 
 def _make_packages(job: _Job) -> _Made:
-    source = load_source(job.source_dir)
-    lock = read_lock(job.lock_path)
+    source = load_source(job.source_dir, job.memo)
+    lock = read_lock(job.lock_path, _written_lock_digest(job.cache) if job.reuse else None)
     from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning
 
     schemas = note_type_schemas()
@@ -225,8 +239,12 @@ def _make_packages(job: _Job) -> _Made:
         entries = {key: entry for package in packages for key, entry in package.entries.items()}
         new_lock = Lock(entries, types.lock.note_types)
         warnings = tuple(sorted([*source_smells(source), *(w for p in packages for w in p.warnings)]))
+        if job.release:
+            new_lock = released(new_lock)
     else:
         packages, new_lock, warnings = _custom_packages(context, job.requests(source))
+        if job.release:  # only what the custom decks carry is released
+            new_lock = released(new_lock, (key for package in packages for key in package.entries))
     if job.strict and warnings:
         raise ContentError(list(warnings))
     text = dump_lock(new_lock)
@@ -244,12 +262,13 @@ def _custom_packages(
     # Times and hashes ignore a custom deck's name and extra tags: they are not a change of content.
     settled = settle((note for note in notes if note.key in included), context.schemas, context.lock, context.now)
     packages = []
-    for request, selected in chosen:
+    for request, selected in chosen:  # entries: the keys each package carries (a release marks them)
         data = encode(context, selected, settled.times) if selected else None
         packages.append(Package(
             file=request.file, data=data, decks=tuple(dict.fromkeys(n.deck for n in selected)),
             notes=len(selected), cards=sum(n.cards for n in selected),
-            changes=Changes.count(settled.kinds[n.key] for n in selected), entries={}, warnings=(),
+            changes=Changes.count(settled.kinds[n.key] for n in selected),
+            entries={n.key: settled.lock.notes[n.key] for n in selected}, warnings=(),
         ))
     warnings = (*card_smells(context.source, notes), *_shared_notes(chosen), *_empty_decks(chosen))
     return packages, settled.lock, warnings
@@ -260,7 +279,7 @@ def _empty_decks(packages: Sequence[tuple[DeckRequest, Sequence[NoteSpec]]]) -> 
     for request, notes in packages:
         if not notes and request.origin is not None:
             yield request.origin.problem(
-                f"{WARNING}deck {request.deck_name or request.file!r} selects no note: no package is written for it"
+                f"deck {request.deck_name or request.file!r} selects no note: no package is written for it", "warning"
             )
 
 
@@ -281,9 +300,10 @@ def _shared_notes(packages: Sequence[tuple[DeckRequest, Sequence[NoteSpec]]]) ->
         if origin is None:
             continue
         yield origin.problem(
-            f"{WARNING}{count} note{'s are' if count != 1 else ' is'} also in {kept.deck_name or kept.file!r}: "
+            f"{count} note{'s are' if count != 1 else ' is'} also in {kept.deck_name or kept.file!r}: "
             f"a student who imports both gets each once, in the deck imported first "
-            f"({kept.deck_name or kept.file!r} if imported in the recipe's order)"
+            f"({kept.deck_name or kept.file!r} if imported in the recipe's order)",
+            "warning",
         )
 
 
@@ -344,11 +364,15 @@ def _plan(
         source_dir=source_dir, lock_path=lock_path, now=build_time() if timestamp is None else timestamp,
         requests=requests, file_format=None, strict=strict, jobs=jobs or default_jobs(),
         out_dir=out_dir, reuse=requests is None, cache=read_cache(out_dir) if requests is None else None,
+        memo=read_memo(out_dir) if requests is None else None,
     )
     made = _make(job)
     _check_selected(made)  # as build does: a plan of nothing is the same mistake
     files = tuple(_describe(os.path.join(out_dir, f"{p.file}.apkg"), p) for p in made.packages if p.notes)
-    return BuildReport(files, lock_path, made.warnings, empty=_empty_topics(made) if requests is None else ())
+    return BuildReport(
+        files, lock_path, made.warnings, empty=_empty_topics(made) if requests is None else (),
+        unreleased=unreleased(made.lock),
+    )
 
 
 def build(
@@ -358,10 +382,12 @@ def build(
     timestamp: int | None = None,
     lock_path: str | None = None,
     requests: RequestMaker | None = None,
-    file_format: FileFormat = "apkg",
+    file_format: Format | str = Format.APKG,
     progress: Callable[[int, int], None] | None = None,
     strict: bool = False,
     jobs: int | None = None,
+    release: bool = False,
+    write_lock: bool = True,
 ) -> BuildReport:
     """Build the source in *source_dir* into packages in *out_dir*.
 
@@ -370,17 +396,32 @@ def build(
     *requests* chooses custom decks instead.  Times come from the lock
     (``<source_dir>/deckgen.lock`` unless *lock_path*), which is updated with
     the packages.  With ``file_format="csv"`` the notes are written as Anki's
-    CSV text files (which carry no times, so the lock is left alone).  Raises
+    CSV text files (which carry no times, so the lock is left alone).  A
+    *release* marks the notes it carries as released (only those leave a
+    tombstone when they go); ``write_lock=False`` leaves the lock untouched
+    (``watch``: a look at the decks is no build anyone ships).  Raises
     :class:`~generator.errors.ContentError` (nothing written) for bad sources.
     """
     if file_format not in FORMATS:
         raise DeckgenError(f"unknown format {file_format!r} (known: {', '.join(FORMATS)})")
+    file_format = Format(file_format)
     now = build_time() if timestamp is None else timestamp
     lock_path = lock_path or default_lock_path(source_dir)
     # From the first read of the lock to the last write: two builds never interleave (see exclusive).
     with hold(_written_folders(lock_path, out_dir), "build"):
         recover(*_written_folders(lock_path, out_dir))  # an interrupted build is finished or undone first
-        return _build(source_dir, out_dir, lock_path, now, requests, file_format, progress, strict, jobs)
+        options = _Options(strict=strict, jobs=jobs, release=release, write_lock=write_lock)
+        return _build(source_dir, out_dir, lock_path, now, requests, file_format, progress, options)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Options:
+    """The build's choices that do not say what is built."""
+
+    strict: bool
+    jobs: int | None
+    release: bool
+    write_lock: bool
 
 
 def _written_folders(lock_path: str, out_dir: str) -> tuple[str, ...]:
@@ -390,18 +431,22 @@ def _written_folders(lock_path: str, out_dir: str) -> tuple[str, ...]:
 
 def _build(
     source_dir: str, out_dir: str, lock_path: str, now: int, requests: RequestMaker | None,
-    file_format: FileFormat, progress: Callable[[int, int], None] | None, strict: bool, jobs: int | None,
+    file_format: Format, progress: Callable[[int, int], None] | None, options: _Options,
 ) -> BuildReport:
-    cacheable = requests is None and file_format == "apkg"
+    cacheable = requests is None and file_format.carries_times
     cache = read_cache(out_dir) if cacheable else None
-    cached = _cached_report(source_dir, out_dir, lock_path, now, cache) if cache is not None else None
+    # A release may have notes to mark released even when nothing else changed: it reads everything.
+    fast = cache is not None and not options.release
+    cached = _cached_report(source_dir, out_dir, lock_path, now, cache) if fast and cache is not None else None
     if cached is not None:
-        if strict and cached.warnings:
+        if options.strict and cached.warnings:
             raise ContentError(list(cached.warnings))
         return cached
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=now, requests=requests, file_format=file_format,
-        strict=strict, jobs=jobs or default_jobs(), progress=progress, out_dir=out_dir, reuse=cacheable, cache=cache,
+        strict=options.strict, jobs=options.jobs or default_jobs(), progress=progress, out_dir=out_dir,
+        reuse=cacheable, cache=cache, release=options.release, write_lock=options.write_lock,
+        memo=read_memo(out_dir) if cacheable else None,
     )
     made = _make(job)
     _check_selected(made)
@@ -410,26 +455,28 @@ def _build(
     return _write(made, job, file_format)
 
 
-def _write(made: _Made, job: _Job, file_format: FileFormat) -> BuildReport:
+def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
     """Commit what *made* holds (packages, lock, cache) in one journaled step; report it."""
     files: dict[str, bytes] = {}
     written: dict[str, tuple[DeckFile, str | None]] = {}
     for package in made.packages:
         if package.notes:
-            path = os.path.join(job.out_dir, f"{package.file}.{file_format}")
+            path = os.path.join(job.out_dir, package.file + file_format.suffix)
             if package.data is not None:  # None: an unchanged topic's package, reused where it is
                 files[path] = package.data
             written[path] = (_describe(path, package), package.sha256)
-    written_lock = job.lock_path if file_format == "apkg" else None  # CSV carries no times
+    written_lock = job.lock_path if file_format.carries_times and job.write_lock else None  # CSV carries no times
     if written_lock is not None and _read_text(written_lock) != made.lock_text:
         files[written_lock] = made.lock_text.encode("utf-8")  # renamed last
     if job.reuse:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values())
+        if job.memo is not None and (job.memo.changed() or not os.path.exists(os.path.join(job.out_dir, TOPICS_NAME))):
+            files[os.path.join(job.out_dir, TOPICS_NAME)] = job.memo.data()
     journal = os.path.dirname(os.path.abspath(job.lock_path)) if written_lock else job.out_dir
     _commit(files, job.out_dir, journal)
     stale = _stale_packages(job.out_dir, {os.path.basename(path) for path in written}) if job.reuse else ()
     deck_files = tuple(deck_file for deck_file, _ in written.values())
-    return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made))
+    return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made), unreleased(made.lock))
 
 
 def _empty_topics(made: _Made) -> tuple[str, ...]:
@@ -489,12 +536,20 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
     sections = {
         "files": entries,
         "topics": records_data(records),
-        "warnings": [[w.file, w.line, w.where, w.message] for w in source_smells(made.source)],
+        "warnings": [problem_data(w) for w in source_smells(made.source)],
         "media": sorted({path for topic in made.source.topics for path in topic.media_paths}),
         "empty": list(_empty_topics(made)),
         "source": made.source.directory,
+        "unreleased": unreleased(made.lock),
+        "lock_sha256": sha256(made.lock_text.encode("utf-8")),
     }
     return cache_text(key, min(expiries, default=None), sections).encode("utf-8")
+
+
+def _written_lock_digest(cache: Mapping[str, Any] | None) -> str | None:
+    """The SHA-256 of the lock the last build wrote (see :func:`generator.build.lock.read_lock`)."""
+    digest = cache.get("lock_sha256") if cache is not None else None
+    return digest if isinstance(digest, str) else None
 
 
 def _cached_report(
@@ -524,7 +579,8 @@ def _cached_report(
             for e in cached["files"]
         )
         records = parse_records(cached["topics"])
-        own = [Problem(str(f), int(line), str(where), str(m)) for f, line, where, m in cached["warnings"]]
+        own = [problem_of(value) for value in cached["warnings"]]
+        waiting = int(cached.get("unreleased", 0))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a cache we cannot read: build
     # A default build's smells are its topics' and the source's own (see _make_packages), named
@@ -534,7 +590,8 @@ def _cached_report(
         found = [_moved(w, str(cached["source"]), source_dir) for w in found]
     warnings = tuple(sorted(found))
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
-    return BuildReport(files, lock_path, warnings, stale, tuple(str(topic) for topic in cached.get("empty", ())))
+    empty = tuple(str(topic) for topic in cached.get("empty", ()))
+    return BuildReport(files, lock_path, warnings, stale, empty, waiting)
 
 
 def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:

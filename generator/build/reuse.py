@@ -64,6 +64,8 @@ def fingerprint(
     # What other files decide: its deck's number (the topics before it), and the
     # sections its comparisons' sides come from (their topic files).
     digest.update(f"deck\x00{source.topic_decks.get(topic.id, '')}\n".encode())
+    # Its warnings read every item title of the source (anki.crosscard): a retitled item elsewhere counts.
+    digest.update(f"titles\x00{source.titles_digest}\n".encode())
     for comparison in topic.comparisons:
         for origin in comparison.origins:
             home = source.items_by_id[origin.item][0]
@@ -89,8 +91,21 @@ def parse_records(data: Any) -> dict[str, Record]:
     return {str(name): _record(value) for name, value in data.items()}
 
 
+def problem_data(problem: Problem) -> list[object]:
+    """A problem (a smell) as the cache keeps it."""
+    return [problem.file, problem.line, problem.where, problem.message, problem.severity]
+
+
+def problem_of(value: Any) -> Problem:
+    """A problem from :func:`problem_data`; raises ValueError, TypeError on a bad shape."""
+    file, line, where, message, severity = value
+    if severity not in ("error", "warning"):
+        raise ValueError(f"unknown severity {severity!r}")
+    return Problem(str(file), int(line), str(where), str(message), severity)
+
+
 def _record(value: Any) -> Record:  # JSON as read: every shape is checked by the conversions
-    warnings = tuple(Problem(str(f), int(line), str(w), str(m)) for f, line, w, m in value["warnings"])
+    warnings = tuple(problem_of(w) for w in value["warnings"])
     return Record(
         fingerprint=str(value["fingerprint"]),
         file=str(value["file"]),
@@ -126,7 +141,7 @@ def records_data(records: Mapping[str, Record]) -> dict[str, object]:
             "decks": list(r.decks),
             "notes": r.notes,
             "cards": r.cards,
-            "warnings": [[w.file, w.line, w.where, w.message] for w in r.warnings],
+            "warnings": [problem_data(w) for w in r.warnings],
         }
         for name, r in sorted(records.items())
     }

@@ -15,12 +15,13 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from generator.anki.package import package_bytes
 from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.anki.smells import topic_smells
+from generator.build.formats import Format
 from generator.build.lock import Changes, Lock, LockedNote, Resolution, resolve
 from generator.build.reuse import Record, fingerprint, live_entries, still_there, unchanged
 from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, topic_notes
@@ -50,8 +51,8 @@ class Context:
     records: Mapping[str, Record] = field(default_factory=dict)
     """The last build's per-topic records (see :mod:`generator.build.reuse`): topics to reuse."""
     out_dir: str = ""
-    file_format: str | None = "apkg"
-    """``apkg`` or ``csv``; None for a plan (everything but the bytes)."""
+    file_format: Format | None = Format.APKG
+    """None for a plan (everything but the bytes)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def _reuse(context: Context, name: str) -> Package | None:
     """The package the last build made for topic *name*, if nothing it depends on has changed."""
     record = context.records.get(name)
     topic = _topic(context, name)
-    if record is None or topic is None or context.file_format != "apkg":
+    if record is None or topic is None or context.file_format is not Format.APKG:
         return None
     owned = context.owned.get(name, ())
     if _taken_elsewhere(context, name, owned):
@@ -130,7 +131,10 @@ def _reuse(context: Context, name: str) -> Package | None:
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
         return None
     # The same bytes under another name (a copied or moved folder): its smells name the file as it is now.
-    warnings = tuple(replace(w, file=topic.file) if w.file == record.file else w for w in record.warnings)
+    warnings = record.warnings
+    if record.file != topic.file:  # Problem(...), not replace(): tens of thousands of smells in a large source
+        warnings = tuple(Problem(topic.file, w.line, w.where, w.message, w.severity) if w.file == record.file else w
+                         for w in warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
         changes=unchanged(record), entries=entries, warnings=warnings,
@@ -271,7 +275,7 @@ def encode(context: Context, notes: Sequence[NoteSpec], times: Mapping[str, int]
     """
     if context.file_format is None:
         return None
-    if context.file_format == "csv":
+    if context.file_format is Format.CSV:
         from generator.anki.csvexport import csv_bytes  # only for CSV
 
         return csv_bytes(notes)

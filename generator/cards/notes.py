@@ -30,7 +30,18 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from typing import Final, Literal, Protocol
 
-from generator.source.content import BOTH, PERSPECTIVE, REMOVED_TAG, SIDE, Comparison, Item, Marked, Source, Topic
+from generator.source.content import (
+    BOTH,
+    PERSPECTIVE,
+    REMOVED_TAG,
+    SIDE,
+    Comparison,
+    Item,
+    Marked,
+    Source,
+    Term,
+    Topic,
+)
 from generator.source.markup import cloze, marked_html, media_html, sentences, to_html
 
 NoteKind = Literal["cloze", "comparison"]
@@ -197,6 +208,8 @@ def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
         yield from _with_context(notes, homes.pop(item.id, ()))
     for comparison in topic.comparisons:
         yield from _with_context(list(_comparison_notes(source, topic, comparison)), homes.pop("", ()))
+    for term in topic.terms:  # a topic of context and terms only: its context goes with its first term
+        yield from _with_context([_term_note(source, topic, term)], homes.pop("", ()))
 
 
 def makes_cards(item: Item) -> bool:
@@ -445,7 +458,7 @@ def _comparison_note(
     *,
     item_id: str,
     part: str,
-    perspective: str,
+    perspective: str | None,
     values: dict[str, str],
     tags: tuple[str, ...],
     label: str,
@@ -535,6 +548,35 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
         )
 
 
+TERM_QUESTION = "Which term is defined here?"
+"""The definition → term card's question."""
+
+
+def _term_note(source: Source, topic: Topic, term: Term) -> NoteSpec:
+    """A glossary entry as one comparison-type note of two cards: the definition from the term, the term from it.
+
+    The comparison note type already asks a statement from a name and a name
+    from its statement; a term is that name and its definition that statement,
+    so no new note type (a new contract with every collection) is needed.
+    """
+    name = to_html(term.term)
+    return _comparison_note(
+        source,
+        topic,
+        item_id=term.id,
+        part="definition",
+        perspective=None,
+        values={
+            "Key": to_html(term.term),
+            "Dimension": f"What is <b>{name}</b>?" if term.ask in (BOTH, "definition") else "",
+            "Perspective": name,
+            "Statement": to_html(term.definition),
+            "Context": to_html(topic.heading or topic.name),
+            "Question": TERM_QUESTION if term.ask in (BOTH, "term") else "",
+            "Source": to_html(source.title),
+        },
+        tags=term.tags, label=term.term, file=term.file, line=term.line,
+    )
 def _origin_html(source: Source, comparison: Comparison, perspective: str) -> str:
     """Where the text states this side (``from:``), for the back: the section a student can reread."""
     item_id = comparison.origin(perspective)

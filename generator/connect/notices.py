@@ -26,7 +26,6 @@ student's own Anki, marks removals there after importing them:
 from __future__ import annotations
 
 import html
-import io
 import os
 import sqlite3
 import tempfile
@@ -36,7 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from generator.anki.package import package_bytes
+from generator.anki.package import package_bytes, zip_entries
 from generator.build.cache import read_cache
 from generator.build.lock import LOCK_NAME, LockedNote, read_lock
 from generator.cards.notes import NOTICE_KEY, removal_notice
@@ -148,11 +147,7 @@ def _retimed(path: str, guids: set[str], now: int) -> bytes | None:
         entries["collection.anki2"] = connection.serialize()
     finally:
         connection.close()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(entries):
-            archive.writestr(name, entries[name])
-    return buffer.getvalue()
+    return zip_entries(entries)
 
 
 def _import_bytes(client: Client, data: bytes) -> None:

@@ -7,6 +7,7 @@ is non-empty); :mod:`generator.cards.notes` turns them into notes.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -153,6 +154,27 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class Term:
+    """A glossary entry: a term and its definition, asked both ways (term → definition, definition → term).
+
+    It needs no perspective, so a source that compares nothing (a chapter, a
+    glossary) still gets more than clozes.
+    """
+
+    id: str
+    term: str
+    definition: str
+    tags: tuple[str, ...]
+    file: str
+    line: int
+    ask: str = BOTH
+    """``both``, ``definition`` (only the definition from the term) or ``term`` (only the term from the definition)."""
+
+
+TERM_ASK_CHOICES = (BOTH, "definition", "term")
+
+
+@dataclass(frozen=True)
 class Topic:
     """A group of items and comparisons; each topic becomes one deck file."""
 
@@ -165,6 +187,8 @@ class Topic:
     comparisons: tuple[Comparison, ...]
     file: str
     line: int
+    terms: tuple[Term, ...] = ()
+    """Its glossary: term ⇄ definition cards."""
 
     @property
     def media_paths(self) -> tuple[str, ...]:
@@ -210,6 +234,12 @@ class Source:
             topic.id: f"{self.deck}::" + (f"{number:0{width}d} " if self.numbered else "") + topic.name
             for number, topic in enumerate(self.topics, start=1)
         }
+
+    @cached_property
+    def titles_digest(self) -> str:
+        """A hash of every item's title, by id: what a topic's cross-card warnings read of the other topics."""
+        titles = sorted((item.id, item.title.plain if item.title else "") for t in self.topics for item in t.items)
+        return hashlib.sha256(repr(titles).encode()).hexdigest()
 
     @cached_property
     def items_by_id(self) -> dict[str, tuple[Topic, Item]]:

@@ -23,7 +23,8 @@ from generator.source.media import AUDIO, IMAGE
 
 Kind = Literal[
     "id", "text", "plain", "marked", "name", "deck", "path", "perspectives", "by_perspective", "sides",
-    "points", "tags", "ask", "deck_order", "origins", "items", "comparisons", "decks", "ids", "kinds", "file",
+    "points", "tags", "ask", "term_ask", "deck_order", "origins", "items", "comparisons", "terms", "decks", "ids",
+    "kinds", "file",
 ]
 """The shape of a key's value (see :mod:`generator.authoring.editor_schema` for each as JSON Schema)."""
 
@@ -63,7 +64,7 @@ class Table:
 
 CONFIG = Table(
     "deckgen.yaml",
-    "A source's settings: who it is, its root deck and the perspectives it compares.",
+    "A source's settings: who it is, its root deck and the perspectives it compares, if it compares any.",
     (
         Key("id", "id", "The source's id, part of every note's identity: never change it once students study.",
             "intro-psych", required=True),
@@ -72,8 +73,9 @@ CONFIG = Table(
         Key("deck", "deck", "The root deck; each topic becomes its subdeck, and '::' nests it under parent decks.",
             "Psych 101::Cards", required=True),
         Key("perspectives", "perspectives",
-            "The viewpoints the source compares (two or more): id (never change it) to the name shown on cards.",
-            {"behaviourism": "Behaviourism", "cognitivism": "Cognitivism"}, required=True),
+            "The viewpoints the source compares, if any (then two or more): id (never change it) to the name shown"
+            " on cards; without them the source makes concept decks of clozes and terms.",
+            {"behaviourism": "Behaviourism", "cognitivism": "Cognitivism"}),
         Key("deck_order", "deck_order", "numbered: topic decks start with their place among the topic files, so"
             " Anki lists them in the source's order; by-name (the default): by their names alone.", "numbered"),
     ),
@@ -127,9 +129,25 @@ COMPARISON = Table(
     ),
 )
 
+TERM = Table(
+    "term",
+    "A glossary entry: one note whose cards ask the definition from the term and the term from the definition.",
+    (
+        Key("id", "id", "The term's id, unique across every file and part of its note's identity: never change it.",
+            "theanine", required=True),
+        Key("term", "plain", "The term, as the front of the card that asks its definition shows it.", "L-theanine",
+            required=True),
+        Key("definition", "plain", "What the term means, as the front of the card that asks the term shows it.",
+            "An amino acid in tea leaves that takes the edge off caffeine.", required=True),
+        Key("ask", "term_ask", "What the cards ask: both directions (default), only the definition from the term,"
+            " or only the term from the definition.", "both"),
+        Key("tags", "tags", "Tags given to this term's note.", ["exam::week-3"]),
+    ),
+)
+
 TOPIC = Table(
     "topic file",
-    "One topic of a source, built into one deck package; it needs items, comparisons or both.",
+    "One topic of a source, built into one deck package; it needs items, comparisons, terms or any mix of them.",
     (
         Key("topic", "id", "The topic's id, which names its package (<id>.apkg): never change it.", "basics",
             required=True),
@@ -146,6 +164,8 @@ TOPIC = Table(
         Key("comparisons", "comparisons", "Dimensions on which the perspectives differ, one statement each.",
             [{"id": "meeting", "dimension": "Meeting in person",
               "sides": {"remote": "Rarely", "office": "Every day"}}]),
+        Key("terms", "terms", "A glossary: each term is asked from its definition and its definition from the term.",
+            [{"id": "theanine", "term": "L-theanine", "definition": "An amino acid in tea leaves."}]),
     ),
 )
 
@@ -175,5 +195,5 @@ RECIPE = Table(
     ),
 )
 
-NESTED: dict[Kind, Table] = {"items": ITEM, "comparisons": COMPARISON, "decks": RECIPE_DECK}
+NESTED: dict[Kind, Table] = {"items": ITEM, "comparisons": COMPARISON, "terms": TERM, "decks": RECIPE_DECK}
 """The kinds whose value is a list of mappings, and the table of those mappings."""

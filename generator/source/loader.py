@@ -13,7 +13,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 import yaml
@@ -26,6 +26,7 @@ from generator.source.content import (
     PERSPECTIVE_PLACEHOLDER,
     REMOVED_TAG,
     SIDE,
+    TERM_ASK_CHOICES,
     Comparison,
     Item,
     Marked,
@@ -34,12 +35,13 @@ from generator.source.content import (
     Perspective,
     Point,
     Source,
+    Term,
     Topic,
 )
-from generator.source.keys import COMPARISON, CONFIG, ITEM, TOPIC
+from generator.source.keys import COMPARISON, CONFIG, ITEM, TERM, TOPIC
 from generator.source.markup import MarkupError, has_markers, parse_marked
 from generator.source.media import MEDIA_KINDS, read_media
-from generator.source.yamlread import Reader, line_of, read_yaml
+from generator.source.yamlread import MAX_FILE_BYTES, Reader, line_of, read_regular_file, read_yaml
 
 CONFIG_FILE = "deckgen.yaml"
 MISNAMED_CONFIG = "deckgen.yml"
@@ -98,10 +100,35 @@ class _Settings:
     numbered: bool = False
 
 
-def load_source(directory: str) -> Source:
+@dataclass
+class TopicMemo:
+    """Validated topics by file and bytes: a build keeps them, so a file it has seen is not parsed again.
+
+    A topic is a function of its file's bytes and of the settings file's (its
+    perspectives); the checks across files run on every load.  :meth:`recall`
+    gives what an earlier load kept (none here); *seen* is filled by this
+    load, for the next.  Topics that declare media are not kept: they depend
+    on other files too.
+    """
+
+    seen: dict[tuple[str, str], tuple[Topic, int]] = field(default_factory=dict)
+    """(path, :func:`memo_key`) → the topic and the line of its name."""
+
+    def recall(self, path: str, key: str) -> tuple[Topic, int] | None:
+        """The topic (and its name's line) of the file *path* whose :func:`memo_key` is *key*, if known."""
+        return None
+
+
+def memo_key(settings: bytes, topic_file: bytes) -> str:
+    """What a topic file's validated content depends on: its bytes and the settings file's."""
+    return hashlib.sha256(hashlib.sha256(settings).digest() + topic_file).hexdigest()
+
+
+def load_source(directory: str, memo: TopicMemo | None = None) -> Source:
     """Read and validate every file of the source folder *directory*.
 
     Raises :class:`~generator.errors.ContentError` listing every problem found.
+    With a *memo*, a topic file whose bytes it knows is not parsed again.
     """
     problems = Problems()
     if not os.path.isdir(directory):
@@ -111,7 +138,9 @@ def load_source(directory: str) -> Source:
     media = _MediaFolder(directory, {})
     settings = _read_settings(directory, problems, read)
     perspective_ids = {p.id for p in settings.perspectives} if settings else set()
-    topics = _read_topics(directory, perspective_ids, problems=problems, read=read, media=media)
+    settings_bytes = read.get(os.path.join(directory, CONFIG_FILE)) if memo is not None else None
+    remember = _Remember(memo, settings_bytes) if memo is not None and settings_bytes is not None else None
+    topics = _read_topics(directory, perspective_ids, problems=problems, read=read, media=media, remember=remember)
     problems.raise_if_any()
     assert settings is not None
     return Source(
@@ -163,9 +192,11 @@ def _read_config(path: str, problems: Problems, read: dict[str, bytes]) -> _Sett
     source_id = _ident(reader, fields.get("id"), "id")
     title = _plain_text(reader, fields.get("title"), "title")
     deck = _deck_name(reader, fields.get("deck"), "deck")
+    # Optional: a source that compares nothing (a chapter, a glossary) gets clozes and term cards.
     perspectives = _perspectives(reader, fields["perspectives"]) if "perspectives" in fields else ()
     numbered = _deck_order(reader, fields.get("deck_order"))
-    if source_id and title and deck and len(perspectives) >= 2 and numbered is not None:
+    compared = len(perspectives) >= 2 or "perspectives" not in fields
+    if source_id and title and deck and compared and numbered is not None:
         return _Settings(source_id, title, deck, perspectives, numbered)
     return None
 
@@ -231,8 +262,34 @@ def _perspective(
     return Perspective(pid, name, line_of(key_node), reader.file) if ok_id and name else None
 
 
+class _Remember(NamedTuple):
+    """A memo, and the settings file's bytes its topics depend on."""
+
+    memo: TopicMemo
+    settings: bytes
+
+    def recall(self, path: str, read: dict[str, bytes], name_lines: dict[str, int]) -> Topic | None:
+        """The topic of *path* if the memo knows its bytes (read into *read*)."""
+        data = read_regular_file(path, MAX_FILE_BYTES)
+        if data is None:
+            return None  # read_yaml says why
+        key = memo_key(self.settings, data)
+        known = self.memo.recall(path, key)
+        if known is None:
+            return None
+        read[path] = data
+        self.memo.seen[path, key] = known
+        name_lines[path] = known[1]
+        return known[0]
+
+    def keep(self, path: str, read: dict[str, bytes], topic: Topic, name_line: int) -> None:
+        if not topic.media_paths:
+            self.memo.seen[path, memo_key(self.settings, read[path])] = (topic, name_line)
+
+
 def _read_topics(
-    directory: str, perspectives: set[str], *, problems: Problems, read: dict[str, bytes], media: _MediaFolder
+    directory: str, perspectives: set[str], *, problems: Problems, read: dict[str, bytes], media: _MediaFolder,
+    remember: _Remember | None = None,
 ) -> tuple[Topic, ...]:
     """Every topic file of *directory* that can be read, checked against each other."""
     files = [os.path.join(directory, name) for name in _topic_names(directory)]
@@ -243,8 +300,8 @@ def _read_topics(
         topic
         for path in files
         if (
-            topic := _read_topic(
-                path, perspectives, problems=problems, name_lines=name_lines, read=read, media=media
+            topic := (remember and remember.recall(path, read, name_lines)) or _read_topic(
+                path, perspectives, problems=problems, name_lines=name_lines, read=read, media=media, remember=remember
             )
         )
     ]
@@ -262,6 +319,7 @@ def _read_topic(
     name_lines: dict[str, int],
     read: dict[str, bytes],
     media: _MediaFolder,
+    remember: _Remember | None = None,
 ) -> Topic | None:
     """One topic file, or ``None`` after recording why it cannot be read.
 
@@ -282,12 +340,13 @@ def _read_topic(
     headings = _headings(reader, fields.get("headings", _EMPTY_MAP), perspectives)
     items = _read_items(reader, fields, perspectives=perspectives, question=question, media=media)
     comparisons = _read_comparisons(reader, fields, perspectives)
-    if "items" not in fields and "comparisons" not in fields:
-        reader.problem(root, "", "a topic needs 'items' or 'comparisons' (or both)")
+    terms = _read_terms(reader, fields)
+    if "items" not in fields and "comparisons" not in fields and "terms" not in fields:
+        reader.problem(root, "", "a topic needs 'items', 'comparisons' or 'terms'")
     if topic_id is None or name is None:
         return None
     name_lines[path] = line_of(fields["name"])
-    return Topic(
+    topic = Topic(
         id=topic_id,
         name=name,
         heading=heading,
@@ -297,7 +356,11 @@ def _read_topic(
         comparisons=comparisons,
         file=path,
         line=line_of(fields["topic"]),
+        terms=terms,
     )
+    if remember is not None and not problems.items:
+        remember.keep(path, read, topic, name_lines[path])
+    return topic
 
 
 _EMPTY_MAP = yaml.MappingNode("tag:yaml.org,2002:map", [])
@@ -565,6 +628,39 @@ _PLACEHOLDER_HELP = {
 }
 
 
+def _read_terms(reader: Reader, fields: dict[str, yaml.Node]) -> tuple[Term, ...]:
+    """A topic's ``terms``: its glossary, each entry checked."""
+    return tuple(
+        term
+        for index, node in enumerate(_list(reader, fields, "terms"))
+        if (term := _read_term(reader, node, where=f"terms[{index}]"))
+    )
+
+
+def _read_term(reader: Reader, node: yaml.Node, *, where: str) -> Term | None:
+    fields = reader.mapping(node, where, TERM.required, TERM.optional)
+    if fields is None:
+        return None
+    term_id = _ident(reader, fields.get("id"), f"{where}.id")
+    where = f"{where} ({term_id})" if term_id else where
+    term = _plain_text(reader, fields.get("term"), f"{where}.term")
+    definition = _plain_text(reader, fields.get("definition"), f"{where}.definition")
+    tags = _tags(reader, fields.get("tags"), f"{where}.tags")
+    ask = BOTH
+    if "ask" in fields and (given := reader.text(fields["ask"], f"{where}.ask")):
+        if given in TERM_ASK_CHOICES:
+            ask = given
+        else:
+            reader.problem(
+                fields["ask"], f"{where}.ask",
+                f"{given!r} is not one of {', '.join(TERM_ASK_CHOICES)} "
+                "(both directions, only the definition from the term, only the term from the definition)",
+            )
+    if term_id is None or term is None or definition is None:
+        return None
+    return Term(term_id, term, definition, tags, reader.file, line_of(node), ask)
+
+
 def _ident(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
     if node is None:
         return None
@@ -738,10 +834,11 @@ def _check_origins(topics: list[Topic], problems: Problems) -> None:
 def _check_unique_ids(topics: list[Topic], problems: Problems) -> None:
     """Ids name notes (and topic ids files) for ever, so they must be unique across every file."""
     _check_unique_topic_ids(topics, problems)
-    entries: list[Item | Comparison] = []
+    entries: list[Item | Comparison | Term] = []
     for topic in topics:
         entries += topic.items
         entries += topic.comparisons
+        entries += topic.terms
     seen: dict[str, str] = {}
     for entry in entries:
         if entry.id in seen:

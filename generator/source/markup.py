@@ -20,6 +20,22 @@ _MARKER = re.compile(r"\{\{|\}\}")
 # A sentence ends at . ! ? (maybe closed by a quote or bracket) before a space, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*[ \t]+|\n+")
 _WORD = re.compile(r"\w")
+_ABBREVIATIONS = frozenset(
+    "e.g i.e et al cf vs dr mr mrs ms prof st no fig figs vol pp p ed eds approx ca jr sr mt gen col lt".split()
+)
+"""Words whose full stop ends no sentence (lower case, without their last '.'): "e.g." is "e.g", "al." is "al"."""
+_LAST_WORD = re.compile(r"(\S+)\.[\"'”’)\]]*$")
+
+
+def _no_end(before: str) -> bool:
+    """True if the full stop at the end of *before* belongs to an initial or an abbreviation, not a sentence's end."""
+    found = _LAST_WORD.search(before)
+    if found is None:
+        return False
+    word = found[1].lstrip("(\"'“‘[")
+    if len(word) == 1 and word.isupper():  # an initial: "H. M.", "J. Smith"
+        return True
+    return word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha() and word.islower())
 
 
 class MarkupError(ValueError):
@@ -181,6 +197,8 @@ class _SentenceSplitter:
         """A plain run, which may end sentences (their ends stay with them, the spaces after go)."""
         position = 0
         for match in _SENTENCE_END.finditer(text):
+            if match.group() != "\n" * len(match.group()) and _no_end(text[: match.start()]):
+                continue  # "H. M.", "e.g.", "et al.": a full stop that ends no sentence
             piece = text[position : match.start()] + match.group().rstrip(" \t\n")
             if piece:
                 self.current.append((piece, False))

@@ -119,6 +119,19 @@ def _is_blank(text: str) -> bool:
     return not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
 
 
+def read_regular_file(path: str, limit: int) -> bytes | None:
+    """The bytes of *path* if it is a regular file of at most *limit* bytes, else None (never a device or pipe)."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)  # the file may have grown since stat
+    except OSError:
+        return None
+    return data if len(data) <= limit else None
+
+
 def _read_bytes(path: str, shown: str, problems: Problems) -> bytes | None:
     """The bytes of a regular file of at most MAX_FILE_BYTES, or ``None`` after a problem.
 

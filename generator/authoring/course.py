@@ -1,0 +1,117 @@
+"""What real course Markdown holds besides prose, and how ``deckgen draft`` tells it apart.
+
+Textbook chapters are written for Jekyll, kramdown or Pandoc: YAML front
+matter, raw HTML (figures, ``<cite>``), attribute lists (``{: .small}``),
+citations (``[@key]``, ``(Smith, 2001)``), reference and objective sections,
+glossaries.  None of it is card text.  These helpers remove the markup
+*in place* (the text keeps its line numbers, so every drafted item still names
+its line), name the sections that are not taught (references, objectives,
+questions) and those that are glossaries, and decide which emphasis defines a
+term: only that becomes a key term, since an italic example, title or
+nonsense syllable asked as a cloze teaches nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*\n", re.S)
+_FRONT_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.M)
+_ATTRIBUTES = re.compile(r"[ \t]*\{:[^}\n]*\}|[ \t]*\{[ \t]*[#.][^}\n]*\}")
+"""kramdown's ``{: .small}`` and Pandoc's ``{#id .class}``, on their own line or after text."""
+_CITATIONS = re.compile(
+    r"[ \t]*\[-?@[^\]\n]*\]"  # Pandoc: [@smith2001, p. 3]
+    r"|\[\^[^\]\n]*\](?!:)"  # a footnote mark
+    r"|[ \t]*\[\d+(?:[,–-]\s*\d+)*\]"  # a numbered reference: [3], [3, 4], [3-5]
+    r"|[ \t]*\((?:e\.g\.,?\s*|see\s+)?[A-Z][^()\n]{0,120}?,?\s(?:1[5-9]|20)\d\d[a-z]?(?:,\s*(?:p|pp)\.\s*[\d–-]+)?"
+    r"(?:;\s*[A-Z][^()\n]{0,120}?,?\s(?:1[5-9]|20)\d\d[a-z]?)*\)"  # author-year: (Smith & Lee, 2001; Ng, 1999)
+)
+_FOOTNOTE_TEXT = re.compile(r"^\[\^[^\]\n]*\]:.*$", re.M)
+
+NOT_TAUGHT = re.compile(
+    r"^(references?|bibliography|works cited|sources|citations?|further reading|suggested readings?|notes|"
+    r"footnotes|endnotes|acknowledge?ments?|learning (objectives|outcomes|goals)|objectives|"
+    r"(discussion|review|study|reflection) questions|questions( for (discussion|review))?|exercises|"
+    r"outside resources|image attributions?|attributions?|licen[sc]e|about the authors?|authors?|"
+    r"how to cite this (chapter|module|section)|check your understanding)$",
+    re.I,
+)
+"""Headings of sections that are about the text, not what it teaches: left as comments."""
+GLOSSARY = re.compile(r"^(glossary|vocabulary|key (terms|concepts|vocabulary)|terms|definitions)$", re.I)
+"""Headings of sections that define terms: each entry becomes a term ⇄ definition card."""
+
+_DEFINING_BEFORE = re.compile(
+    r"(?:\b(?:called|known as|termed|named|dubbed|labell?ed|referred to as|defined as|the term|the word)"
+    r"|\bis|\bare)(?:[ \t]+(?:the|a|an))?[ \t]*[\"'“‘]?$",
+    re.I,
+)
+_DEFINING_AFTER = re.compile(
+    r"^[\"'”’)\]}]*(?:\s*\([^)]{0,60}\))?(?:\s*[:—–]|\s+-\s|,?\s+(?:is|are|was|were|refers?\s+to|means?|describes?|"
+    r"denotes?|involves?|occurs?|happens?|consists?\s+of|is\s+defined\s+as)\b)",
+    re.I,
+)
+MAX_TERM_WORDS = 5
+"""A longer emphasised run is a phrase stressed, not a term named."""
+
+
+def clean(text: str) -> tuple[str, str | None]:
+    """*text* without front matter, attribute lists and citations (line numbers kept), and the front matter's title."""
+    title = None
+    front = _FRONT_MATTER.match(text)
+    if front is not None:
+        found = _FRONT_TITLE.search(front[1])
+        title = found[1].strip("\"'") if found else None
+        text = "\n" * front[0].count("\n") + text[front.end() :]
+    text = _FOOTNOTE_TEXT.sub("", text)
+    text = _ATTRIBUTES.sub("", text)
+    return _CITATIONS.sub("", text), title or None
+
+
+def section_kind(heading: str) -> str | None:
+    """``"skip"`` for a section that is not taught, ``"glossary"`` for one that defines terms, else None."""
+    bare = re.sub(r"^[\d.\s]+|[:.\s]+$", "", heading).strip()
+    if NOT_TAUGHT.match(bare):
+        return "skip"
+    if GLOSSARY.match(bare):
+        return "glossary"
+    return None
+
+
+def defines(before: str, term: str, after: str) -> bool:
+    """True if the emphasised *term*, between *before* and *after* in its paragraph, is being defined.
+
+    "**Decay** is the fading…", "a process called *encoding*", "known as
+    *the spacing effect*": yes.  An example ("*dax*, *bap*"), a title or a
+    stressed word: no.
+    """
+    if not term.strip() or len(term.split()) > MAX_TERM_WORDS:
+        return False
+    return bool(_DEFINING_BEFORE.search(before.rstrip()) or _DEFINING_AFTER.match(after))
+
+
+_TERM_LINE = re.compile(r"^\s*(?:\*\*|__)(?P<term>[^*_\n]{1,80}?)(?:\*\*|__)\s*(?:[:—–]|\s-\s)\s*(?P<definition>\S.*)$")
+_DEFINITION_LIST = re.compile(r"^(?P<term>[^:\n][^\n]{0,80})\n:[ \t]+(?P<definition>\S[^\n]*)$", re.M)
+
+
+def term_line(source: str) -> tuple[str, str] | None:
+    """(term, definition) if the Markdown *source* of a paragraph or list item is a "**Term**: definition" line."""
+    found = _TERM_LINE.match(" ".join(source.split()))
+    return (found["term"].strip(), found["definition"].strip()) if found else None
+
+
+def definition_list(source: str) -> list[tuple[str, str]]:
+    """The entries of a kramdown/Pandoc definition list (``Term`` then ``: definition``) in a paragraph's source."""
+    return [(m["term"].strip().strip("*_"), m["definition"].strip()) for m in _DEFINITION_LIST.finditer(source)]
+
+
+def common_word(headings: list[str]) -> str | None:
+    """The word that sibling *headings* share at their end or start ("Remote Work", "Office Work" → "work")."""
+    if len(headings) < 2:
+        return None
+    words = [h.lower().split() for h in headings]
+    if all(len(w) >= 2 for w in words):
+        for position in (-1, 0):
+            shared = {w[position] for w in words}
+            if len(shared) == 1 and len({" ".join(w) for w in words}) == len(words):
+                return shared.pop()
+    return None

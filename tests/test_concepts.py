@@ -1,0 +1,107 @@
+"""A source that compares nothing: no perspectives, clozes and term ⇄ definition cards (``terms:``), in real Anki."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.build.pipeline import build
+from generator.cards.notes import TERM_QUESTION, build_notes
+from generator.cli import main
+from generator.errors import ContentError
+from generator.source.loader import load_source
+
+from .ankitools import import_package, open_collection, rendered_cards
+from .support import T1
+
+CONFIG = 'id: memory\ntitle: "Forgetting"\ndeck: Memory\n'
+TOPIC = """\
+topic: forgetting
+name: Forgetting
+items:
+  - id: curve
+    title: The forgetting curve
+    explanation: Ebbinghaus found that memories fade fastest in the {{first hours}} after learning.
+terms:
+  - id: decay
+    term: Decay
+    definition: The fading of a memory trace with the passage of time.
+  - id: interference
+    term: Interference
+    definition: Other memories getting in the way of recalling the one wanted.
+    ask: definition
+"""
+
+
+def _concepts(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "deckgen.yaml").write_text(CONFIG, encoding="utf-8")
+    (folder / "forgetting.yaml").write_text(TOPIC, encoding="utf-8")
+    return folder
+
+
+def test_a_source_without_perspectives_passes_check_strict(tmp_path):
+    source = _concepts(tmp_path / "src")
+    result = CliRunner().invoke(main, ["check", "--strict", "--source", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+
+
+def test_a_source_without_perspectives_imports_into_real_anki(tmp_path):
+    source = _concepts(tmp_path / "src")
+    report = build(str(source), str(tmp_path / "out"), timestamp=T1, strict=True)
+    assert report.cards == 4  # a cloze; decay both ways; interference from its term only
+    col = open_collection(tmp_path / "col")
+    for deck_file in report.files:
+        import_package(col, Path(deck_file.path))
+    cards = rendered_cards(col)
+    assert {card.deck for card in cards} == {"Memory::Forgetting"}
+    fronts = {card.question_text for card in cards}
+    assert any("What is Decay" in front for front in fronts)
+    assert any("What is Interference" in front for front in fronts)
+    assert any(TERM_QUESTION in front and "fading of a memory trace" in front for front in fronts)
+    assert not any(TERM_QUESTION in front and "Other memories" in front for front in fronts)
+    backs = {card.answer_text for card in cards}
+    assert any("What is Decay" in back and "fading of a memory trace" in back for back in backs)
+    col.close()
+
+
+def test_a_term_is_identified_by_its_id():
+    """A glossary entry's GUID comes from its id, like an item's: its words may change."""
+    source = load_source_text()
+    keys = {note.key for note in build_notes(source)}
+    assert {"memory/decay/definition", "memory/interference/definition"} <= keys
+
+
+def load_source_text():
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        return load_source(str(_concepts(Path(folder) / "src")))
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("perspectives:\n  a: A\n", "perspectives: name at least two perspectives"),
+    ],
+)
+def test_perspectives_when_given_are_still_two_or_more(tmp_path, config, message):
+    source = _concepts(tmp_path / "src")
+    (source / "deckgen.yaml").write_text(CONFIG + config, encoding="utf-8")
+    with pytest.raises(ContentError) as error:
+        load_source(str(source))
+    assert any(message in str(problem) for problem in error.value.problems)
+
+
+def test_a_bad_term_is_located(tmp_path):
+    source = _concepts(tmp_path / "src")
+    (source / "forgetting.yaml").write_text(TOPIC.replace("ask: definition", "ask: sideways"), encoding="utf-8")
+    with pytest.raises(ContentError) as error:
+        load_source(str(source))
+    assert [str(p) for p in error.value.problems] == [
+        f"{source / 'forgetting.yaml'}:14: terms[1] (interference).ask: 'sideways' is not one of both, definition, term "
+        "(both directions, only the definition from the term, only the term from the definition)"
+    ]

@@ -1,0 +1,115 @@
+"""The release path: only notes a release carried leave a tombstone (and so are marked by ``push``).
+
+``deckgen build --release`` marks the notes it builds released in the lock; a
+plain build, ``plan``, ``preview`` and ``watch`` do not (watch and preview do
+not write the lock at all: see test_watch.py).  A lock written before releases
+existed reads as it is, every note in it released.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from generator.build.lock import read_lock
+from generator.build.pipeline import build, custom_decks
+from generator.cards.selection import Selection
+from generator.cli import main
+
+from .support import ROOT, T1, T2, V1, write_source
+
+NEW_ITEM = "  - id: extra\n    perspective: tea\n    title: Extra\n    explanation: Tea is {{steeped}}.\n"
+WITH_EXTRA = V1.replace("comparisons:", NEW_ITEM + "comparisons:")
+
+
+def _lock(source: Path) -> dict:
+    return json.loads((source / "deckgen.lock").read_text(encoding="utf-8"))["notes"]
+
+
+def _extra_keys(source: Path) -> set[str]:
+    return {key for key in _lock(source) if "/extra/" in key}
+
+
+def test_a_note_added_and_removed_between_two_releases_leaves_no_tombstone(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(str(source), str(out), timestamp=T1, release=True)
+    (source / "basics.yaml").write_text(WITH_EXTRA, encoding="utf-8")
+    added = build(str(source), str(out), timestamp=T1 + 10)  # a build to look at: no release
+    assert added.total("added") == 2 and added.unreleased == 2
+    assert {_lock(source)[k].get("released") for k in _extra_keys(source)} == {False}
+    (source / "basics.yaml").write_text(V1, encoding="utf-8")
+    gone = build(str(source), str(out), timestamp=T1 + 20)
+    assert gone.total("removed") == 0 and gone.unreleased == 0
+    assert _extra_keys(source) == set()  # nothing for push to mark: no student ever had it
+    released = build(str(source), str(out), timestamp=T2, release=True)
+    assert released.total("removed") == 0
+    assert all(entry["removed"] is None for entry in _lock(source).values())
+
+
+def test_a_released_note_leaves_a_tombstone_and_keeps_it_through_plain_builds(tmp_path):
+    source = write_source(tmp_path / "src", WITH_EXTRA)
+    out = tmp_path / "out"
+    build(str(source), str(out), timestamp=T1)
+    released = build(str(source), str(out), timestamp=T1 + 10, release=True)  # nothing else changed
+    assert released.unreleased == 0 and "released" not in (source / "deckgen.lock").read_text(encoding="utf-8")
+    (source / "basics.yaml").write_text(V1, encoding="utf-8")
+    gone = build(str(source), str(out), timestamp=T2)
+    assert gone.total("removed") == 2
+    assert {_lock(source)[k]["removed"] for k in _extra_keys(source)} == {T2}
+    # It comes back: still released (students have it), with the time their copies have.
+    (source / "basics.yaml").write_text(WITH_EXTRA, encoding="utf-8")
+    back = build(str(source), str(out), timestamp=T2 + 10)
+    assert back.unreleased == 0 and back.total("added") == 2
+
+
+def test_an_edit_after_a_release_keeps_the_note_released(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    build(str(source), str(tmp_path / "out"), timestamp=T1, release=True)
+    (source / "basics.yaml").write_text(V1.replace("Tea comes from", "Tea first came from"), encoding="utf-8")
+    edited = build(str(source), str(tmp_path / "out"), timestamp=T2)
+    assert edited.total("updated") > 0 and edited.unreleased == 0
+
+
+def test_a_custom_release_releases_only_what_its_decks_carry(tmp_path):
+    source = write_source(tmp_path / "src", WITH_EXTRA)
+    build(str(source), str(tmp_path / "out"), timestamp=T1)
+    requests = custom_decks(Selection(kinds=("cloze",)), "Week 1")
+    build(str(source), str(tmp_path / "custom"), timestamp=T1 + 10, requests=requests, release=True)
+    lock = read_lock(str(source / "deckgen.lock"))
+    assert {note.note_type for note in lock.notes.values() if note.released} == {"cloze"}
+    assert {note.note_type for note in lock.notes.values() if not note.released} == {"comparison"}
+
+
+def test_the_cli_says_which_notes_no_release_carried_and_release_clears_it(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    args = ["build", "--source", str(source), "--out", str(tmp_path / "out"), "-q"]
+    plain = CliRunner().invoke(main, args)
+    assert plain.exit_code == 0, plain.output
+    assert (
+        "note: 15 notes in no release yet (removing one leaves no trace); build with --release the decks you hand out"
+        in plain.stderr.splitlines()
+    )
+    released = CliRunner().invoke(main, [*args, "--release"])
+    assert released.exit_code == 0, released.output
+    assert "no release yet" not in released.output
+    assert read_lock(str(source / "deckgen.lock")).notes and all(
+        note.released for note in read_lock(str(source / "deckgen.lock")).notes.values()
+    )
+
+
+def test_a_lock_from_before_releases_reads_every_note_as_released():
+    """The bundled lock predates releases: it is valid as it is, and a removal from it leaves tombstones."""
+    lock = read_lock(str(ROOT / "cards_source" / "deckgen.lock"))
+    assert lock.notes and all(note.released for note in lock.notes.values())
+    assert '"released"' not in (ROOT / "cards_source" / "deckgen.lock").read_text(encoding="utf-8")
+
+
+def test_preview_writes_no_lock(tmp_path):
+    from generator.build.preview import write_preview
+
+    source = write_source(tmp_path / "src", V1)
+    write_preview(str(source), str(tmp_path / "preview.html"))
+    assert (tmp_path / "preview.html").is_file() and not (source / "deckgen.lock").exists()
