@@ -131,3 +131,17 @@ def test_every_refused_corpus_case_is_the_same_problems_in_each_format(case: str
     assert [
         (_unescape(m[2].removeprefix("file=")), int(m[3].removeprefix("line=")), _unescape(m[5])) for m in parsed if m
     ] == [(o["file"], o["line"], f"{o['where']}: {o['message']}" if o["where"] else o["message"]) for o in objects]
+
+
+def test_the_ci_pages_examples_are_what_check_prints(here: Path) -> None:
+    """docs/ci.md shows a JSON object and two workflow commands: they are this module's sources' own output."""
+    page = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    write_source(here / "src", BROKEN)
+    shown_json = re.search(r"```json\n(.*?)```", page, re.S)
+    assert shown_json is not None
+    assert json.loads(shown_json[1]) == json.loads(run("check", "--source", "src", "--format", "json").stdout)[:1]
+    printed = run("check", "--source", "src", "--format", "github").stdout.splitlines()
+    write_source(here / "src", UNASKED)
+    printed += run("check", "--source", "src", "--format", "github").stdout.splitlines()
+    shown = [line for line in page.splitlines() if line.startswith("::")]
+    assert len(shown) == 2 and set(shown) <= set(printed)
