@@ -43,7 +43,7 @@ def test_the_site_has_a_reference_section_for_every_command(tmp_path: Path) -> N
 def test_the_readme_is_one_screen_or_three_and_links_every_page() -> None:
     text = README.read_text(encoding="utf-8")
     assert len(text.splitlines()) <= 200
-    nav = re.findall(r"^  - [^:]+: (\S+\.md)$", (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), re.M)
+    nav = re.findall(r"^ +- [^:]+: (\S+\.md)$", (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), re.M)
     assert sorted(nav) == sorted(p.name for p in DOCS.glob("*.md"))
     linked = set(re.findall(r"\]\(docs/([a-z-]+\.md)\)", text))
     assert linked >= set(nav) - {"index.md"}
