@@ -38,6 +38,8 @@ def test_the_site_has_a_reference_section_for_every_command(tmp_path: Path) -> N
     for name, command in main.commands.items():
         first_line = (command.help or "").split("\n", 1)[0]
         assert first_line.split("`")[0][:40] in page, name
+        options = [opt for param in command.params for opt in param.opts if opt.startswith("--")]
+        assert [opt for opt in options if opt not in page] == [], name  # e.g. build's --release, check's --format
 
 
 def test_the_readme_is_one_screen_or_three_and_links_every_page() -> None:
