@@ -232,12 +232,17 @@ def check(source_dir: str, strict: bool, output: OutputFormat) -> None:
         failure.writes = False
         raise
     _echo_problems(checked.warnings)
-    asked = {note.topic for note in checked.notes}  # a topic of context only vanishes from the build: say so now
-    _echo_empty([topic.id for topic in checked.source.topics if topic.id not in asked])
+    _echo_empty(_unasked_topics(checked))
     if _verbosity() > 0:
         for line in _topic_lines(checked):
             click.echo(line)
     click.echo(_check_summary(source_dir, checked))
+
+
+def _unasked_topics(checked: Checked) -> list[str]:
+    """The topics that make no card: they vanish from the build, so check says so now."""
+    asked = {note.topic for note in checked.notes}
+    return [topic.id for topic in checked.source.topics if topic.id not in asked]
 
 
 def _topic_lines(checked: Checked) -> Iterator[str]:
@@ -253,7 +258,7 @@ def _topic_lines(checked: Checked) -> Iterator[str]:
 
 
 def _check_for_machines(source_dir: str, strict: bool, output: OutputFormat) -> None:
-    """``check`` in JSON or as workflow commands: every problem on stdout; the count of errors on stderr."""
+    """``check`` in JSON or as workflow commands: every problem on stdout; the count of errors and notes on stderr."""
     from generator.build.findings import as_github, as_json
     from generator.build.pipeline import check_cards
 
@@ -264,6 +269,7 @@ def _check_for_machines(source_dir: str, strict: bool, output: OutputFormat) -> 
         click.echo(render(failure.problems, ()), nl=False)
         raise click.ClickException(f"{counted(len(failure.problems), 'problem')} found.") from None
     click.echo(render((), checked.warnings), nl=False)
+    _echo_empty(_unasked_topics(checked))  # on stderr, as in text: stdout holds only the problems
 
 
 def _echo_empty(topics: Sequence[str]) -> None:

@@ -172,3 +172,8 @@ def test_check_names_the_topics_that_make_no_card(tmp_path):
         "note: intro: no card (every item is context and there is no comparison), so no package; "
         "mark a key term with {{...}} to ask something"
     ) in result.stderr.splitlines()
+    for output in ("json", "github"):  # stdout stays the problems alone; the note is on stderr, as in text
+        machine = CliRunner().invoke(main, ["check", "--source", str(source), "--format", output])
+        assert machine.exit_code == 0, machine.output
+        assert machine.stderr.splitlines() == [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+        assert "note:" not in machine.stdout
