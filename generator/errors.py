@@ -8,7 +8,7 @@ layer's messages share (:func:`printable`, :func:`counted`) live here too, in th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -40,6 +40,8 @@ class Problem:
     where: str
     message: str
     severity: Severity = "error"
+    column: int = field(default=0, kw_only=True)
+    """1-based, where the YAML node is known (0: unknown); text output leaves it out, `check --format` gives it."""
 
     def __str__(self) -> str:
         where = f"{self.where}: " if self.where else ""
@@ -78,9 +80,9 @@ class Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
 
-    def add(self, file: str, line: int, where: str, message: str) -> None:
-        """Record one problem."""
-        self.items.append(Problem(file, line, where, message))
+    def add(self, file: str, line: int, where: str, message: str, column: int = 0) -> None:
+        """Record one problem (*column*: 1-based, 0 if unknown)."""
+        self.items.append(Problem(file, line, where, message, column=column))
 
     def raise_if_any(self) -> None:
         """Raise every recorded problem as one :class:`ContentError`, if there is any."""

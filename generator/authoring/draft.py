@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from generator.authoring.course import clean, common_word, defines, definition_list, section_kind, term_line
+from generator.authoring.editor_schema import CONFIG_SCHEMA, SCHEMA_FOLDER, TOPIC_SCHEMA, modeline, schema_texts
 from generator.authoring.written import comment, deck_name, plain, quoted, unique_name, without_markers
 from generator.errors import DeckgenError
 from generator.source.loader import MAX_ID_LENGTH, slug_id
@@ -92,9 +93,11 @@ def draft_source(markdown_path: str, folder: str) -> list[str]:
         raise DeckgenError(f"{markdown_path}: no heading or paragraph to draft an item from; nothing was written")
     shown = comment(os.path.basename(markdown_path))
     title = title or plain(os.path.splitext(os.path.basename(markdown_path))[0]) or "Draft"
-    files = {"deckgen.yaml": _config(title, shown, topics, skipped)}
+    files = {"deckgen.yaml": modeline(CONFIG_SCHEMA) + _config(title, shown, topics, skipped)}
     for number, topic in enumerate(topics, start=1):
-        files[f"{number:02d}-{topic.id}.yaml"] = _topic_yaml(topic, shown)
+        files[f"{number:02d}-{topic.id}.yaml"] = modeline(TOPIC_SCHEMA) + _topic_yaml(topic, shown)
+    # the schemas the first lines name, so an editor checks the draft as the author revises it
+    files |= {f"{SCHEMA_FOLDER}/{name}": text for name, text in schema_texts().items()}
     return _write_folder(folder, files)
 
 
@@ -535,6 +538,7 @@ def _write_folder(folder: str, files: dict[str, str]) -> list[str]:
     except OSError as error:
         raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
     try:
+        os.mkdir(os.path.join(staging, SCHEMA_FOLDER))
         for name, text in files.items():
             with open(os.path.join(staging, name), "w", encoding="utf-8") as handle:
                 handle.write(text)

@@ -23,10 +23,9 @@ import yaml
 from generator.cards.selection import DeckRequest, Selection, custom_request
 from generator.errors import DeckgenError, Location, Problem, Problems
 from generator.source.content import Source
+from generator.source.keys import RECIPE, RECIPE_DECK
 from generator.source.loader import ID_PATTERN, tag_problem
 from generator.source.yamlread import Reader, line_of, read_yaml
-
-_DECK_KEYS = ("file", "topics", "perspectives", "kinds", "tags", "extra_tags")
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def load_recipe(path: str) -> Recipe:
     problems.raise_if_any()
     assert root is not None
     reader = Reader(path, problems)
-    fields = reader.mapping(root, "", ("decks",), ("source",)) or {}
+    fields = reader.mapping(root, "", RECIPE.required, RECIPE.optional) or {}
     source = _source_folder(reader, fields.get("source"), path)
     nodes = reader.sequence(fields["decks"], "decks") or () if "decks" in fields else ()
     decks = [deck for index, node in enumerate(nodes) if (deck := _read_deck(reader, node, f"decks[{index}]"))]
@@ -88,7 +87,7 @@ def _check_files(decks: list[RecipeDeck], reader: Reader) -> None:
 
 
 def _read_deck(reader: Reader, node: yaml.Node, where: str) -> RecipeDeck | None:
-    fields = reader.mapping(node, where, ("name",), _DECK_KEYS)
+    fields = reader.mapping(node, where, RECIPE_DECK.required, RECIPE_DECK.optional)
     if fields is None:
         return None
     name = reader.text(fields["name"], f"{where}.name") if "name" in fields else None

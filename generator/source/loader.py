@@ -38,6 +38,7 @@ from generator.source.content import (
     Term,
     Topic,
 )
+from generator.source.keys import COMPARISON, CONFIG, ITEM, TERM, TOPIC
 from generator.source.markup import MarkupError, has_markers, parse_marked
 from generator.source.media import MEDIA_KINDS, read_media
 from generator.source.yamlread import MAX_FILE_BYTES, Reader, line_of, read_regular_file, read_yaml
@@ -188,7 +189,7 @@ def _read_config(path: str, problems: Problems, read: dict[str, bytes]) -> _Sett
     if root is None:
         return None
     reader = Reader(path, problems)
-    fields = reader.mapping(root, "", ("id", "title", "deck"), ("perspectives", "deck_order"))
+    fields = reader.mapping(root, "", CONFIG.required, CONFIG.optional)
     if fields is None:
         return None
     source_id = _ident(reader, fields.get("id"), "id")
@@ -332,9 +333,7 @@ def _read_topic(
     if root is None:
         return None
     reader = Reader(path, problems)
-    fields = reader.mapping(
-        root, "", ("topic", "name"), ("heading", "headings", "question", "items", "comparisons", "terms")
-    )
+    fields = reader.mapping(root, "", TOPIC.required, TOPIC.optional)
     if fields is None:
         return None
     topic_id = _topic_id(reader, fields.get("topic"))
@@ -440,9 +439,6 @@ def _read_comparisons(
     )
 
 
-_ITEM_KEYS = ("perspective", "title", "cue", "question", "explanation", "points", "conclusion", "tags", *MEDIA_KINDS)
-
-
 def _read_item(
     reader: Reader,
     node: yaml.Node,
@@ -453,7 +449,7 @@ def _read_item(
     media: _MediaFolder,
 ) -> Item | None:
     problems_before = len(reader.problems.items)
-    fields = reader.mapping(node, where, ("id",), _ITEM_KEYS)
+    fields = reader.mapping(node, where, ITEM.required, ITEM.optional)
     if fields is None:
         return None
     item_id = _ident(reader, fields.get("id"), f"{where}.id")
@@ -552,9 +548,7 @@ def _points(reader: Reader, node: yaml.Node | None, where: str) -> tuple[Point, 
 
 
 def _read_comparison(reader: Reader, node: yaml.Node, *, where: str, perspectives: PerspectiveIds) -> Comparison | None:
-    fields = reader.mapping(
-        node, where, ("id", "dimension", "sides"), ("question", "which_question", "ask", "tags", "from")
-    )
+    fields = reader.mapping(node, where, COMPARISON.required, COMPARISON.optional)
     if fields is None:
         return None
     comparison_id = _ident(reader, fields.get("id"), f"{where}.id")
@@ -654,7 +648,7 @@ def _read_terms(reader: Reader, fields: dict[str, yaml.Node]) -> tuple[Term, ...
 
 
 def _read_term(reader: Reader, node: yaml.Node, *, where: str) -> Term | None:
-    fields = reader.mapping(node, where, ("id", "term", "definition"), ("ask", "tags"))
+    fields = reader.mapping(node, where, TERM.required, TERM.optional)
     if fields is None:
         return None
     term_id = _ident(reader, fields.get("id"), f"{where}.id")

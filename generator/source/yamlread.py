@@ -532,9 +532,11 @@ class Reader:
         self.problems = problems
 
     def problem(self, node: yaml.Node | int, where: str, message: str) -> None:
-        """Record a problem at *node* (or at a line number)."""
-        line = node if isinstance(node, int) else line_of(node)
-        self.problems.add(self.file, line, where, message)
+        """Record a problem at *node* (with its column) or at a line number."""
+        if isinstance(node, int):
+            self.problems.add(self.file, node, where, message)
+        else:  # an editor and a pull request's annotation can point at the value itself
+            self.problems.add(self.file, line_of(node), where, message, node.start_mark.column + 1)
 
     def pairs(self, node: yaml.Node, where: str) -> list[tuple[str, yaml.Node, yaml.Node]] | None:
         """A mapping as ordered (key, key node, value node) triples; keys must be unique text."""
