@@ -11,7 +11,6 @@ no card (Anki generates no card whose front shows no field), so an author's
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from generator.cards.kind import CONTEXT_LINE, SOURCE_LINE, CardKind, Face, Template
 
@@ -27,8 +26,7 @@ _ASKING = ("Dimension", "Question")
 """The field each template's card needs, in the templates' order."""
 
 
-@dataclass(frozen=True)
-class ComparisonKind(CardKind):
+class ComparisonKind(CardKind):  # no fields of its own, so no @dataclass: CardKind's methods serve, start-up is quicker
     """A side from its perspective (``Dimension``), a perspective from its side (``Question``), or both."""
 
     def card_ordinals(self, fields: Sequence[str]) -> tuple[int, ...]:

@@ -21,8 +21,3 @@ KINDS: Final[dict[str, CardKind]] = {kind.name: kind for kind in (CLOZE, COMPARI
 KIND_NAMES: Final[tuple[str, ...]] = tuple(KINDS)
 MAX_CARDS: Final = max(kind.max_cards for kind in KINDS.values())
 """The most cards a note of any kind has."""
-
-
-def kind_of(name: str) -> CardKind:
-    """The card kind named *name* (a note's ``note_type``)."""
-    return KINDS[name]
