@@ -23,6 +23,7 @@ from click.core import ParameterSource
 from generator import __version__
 from generator.build.findings import OutputFormat
 from generator.build.formats import FORMATS, FileFormat
+from generator.cards.kinds import KIND_NAMES
 from generator.errors import ContentError, DeckgenError, Problem, counted, printable
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ _SELECTION_OPTIONS = (
         "--perspective", "perspectives", multiple=True, metavar="ID", help="Only this perspective (repeatable)."
     ),
     click.option(
-        "--kind", "kinds", multiple=True, type=click.Choice(["cloze", "comparison"]), help="Only this kind of note."
+        "--kind", "kinds", multiple=True, type=click.Choice(KIND_NAMES), help="Only this kind of note."
     ),
     click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only notes with this tag or a child of it."),
     click.option(

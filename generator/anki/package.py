@@ -24,7 +24,8 @@ from collections.abc import Mapping, Sequence
 import genanki
 
 from generator.anki.notetypes import NOTE_TYPES, anki_model
-from generator.cards.notes import CLOZE, NoteSpec
+from generator.cards.kinds import KINDS
+from generator.cards.notes import NoteSpec
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 GENANKI_VERSION: str = genanki.__version__
@@ -70,18 +71,22 @@ def package_bytes(
 
 
 class _Note(genanki.Note):  # type: ignore[misc]  # genanki has no type hints
-    """A genanki note whose cards deckgen decides, instead of genanki working them out from the fields."""
+    """A genanki note whose cards its card kind decides, instead of genanki working them out from the fields.
 
-    def __init__(self, *, cards: list[genanki.Card] | None, **fields: object) -> None:
+    The kind knows them (one ``c1`` per cloze note; a comparison's card per
+    non-empty Dimension or Question, as genanki's reading of the templates
+    finds: tests/test_card_table.py checks they agree), and it spares genanki
+    a regex scan of every cloze note for its cloze numbers.
+    """
+
+    def __init__(self, *, cards: list[genanki.Card], **fields: object) -> None:
         super().__init__(**fields)
         self._given_cards = cards
 
     @property
     def cards(self) -> list[genanki.Card]:
-        """The cards to write: the given ones, or genanki's own reading of the template."""
-        if self._given_cards is not None:
-            return self._given_cards
-        return super().cards  # type: ignore[no-any-return]
+        """The cards to write."""
+        return self._given_cards
 
 
 def _decks(notes: Sequence[NoteSpec]) -> list[genanki.Deck]:
@@ -100,12 +105,8 @@ def _decks(notes: Sequence[NoteSpec]) -> list[genanki.Deck]:
     return list(decks.values())
 
 
-def _cards(spec: NoteSpec) -> list[genanki.Card] | None:
-    if spec.note_type == CLOZE:
-        # Every deckgen cloze note has exactly c1 (notes.py); telling genanki
-        # spares it a regex scan of each note for cloze numbers.
-        return [genanki.Card(0)]
-    return None
+def _cards(spec: NoteSpec) -> list[genanki.Card]:
+    return [genanki.Card(ordinal) for ordinal in KINDS[spec.note_type].card_ordinals(spec.fields)]
 
 
 def _media_entries(media: Mapping[str, bytes]) -> dict[str, bytes]:

@@ -19,21 +19,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from generator.anki.crosscard import FUNCTION_WORDS, WORD, deck_smells
-from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec, new_card_queues
+from generator.cards.cloze import CLOZE
+from generator.cards.kinds import KINDS
+from generator.cards.notes import NoteSpec, new_card_queues
 from generator.errors import Problem
 from generator.source.content import Source, Topic
 
 MAX_FRONT_WORDS = 40
 """About one phone screen of card text, context line included."""
-MAX_CLOZE_WORDS = 8
-"""A cloze hides a few words that matter, never a sentence."""
+MAX_CLOZE_WORDS = CLOZE.max_answer_words
+"""A cloze hides a few words that matter, never a sentence (the cloze kind's limit, under its former name)."""
 LEAK_SHARE = 0.5
 """A card leaks when at least this share of the asked words is on its front."""
 
 _TAG = re.compile(r"<[^>]+>")
 _SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
+# What the renderer shows for the asked cloze (generator.anki.render): a student does not read it on the front.
 _ACTIVE_CLOZE = re.compile(r'<span class="cloze" data-ordinal="\d+">(.*?)</span>', re.S)
-_CLOZE_ANSWER = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)  # deckgen's notes: one cloze, no hint
 _SUFFIXES = ("istic", "ists", "ism", "ist", "ity", "s")
 
 
@@ -45,6 +47,7 @@ class _Card:
     answer: str  # plain text of what the card asks for
     front_words: tuple[str, ...]  # words(front), once: every check reads them
     answer_words: tuple[str, ...]
+    question: str = ""  # plain text of the card's own question: its words give no answer away
 
     def where(self) -> str:
         return self.note.local_key
@@ -104,15 +107,11 @@ def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:
     cards = []
     for card in preview_cards(notes, backs=False):  # a front is what a student reads; answers are in the fields
         note = by_guid[card.guid]
-        if note.note_type == CLOZE:
-            answer = " ".join(_plain(a) for a in _CLOZE_ANSWER.findall(note.field("Text")))
-            front = _plain(_ACTIVE_CLOZE.sub(" ", card.front))
-            which = False
-        else:
-            which = card.template != "Side from perspective"
-            answer = _plain(note.field("Perspective" if which else "Statement"))
-            front = _plain(card.front)
-        cards.append(_Card(note, which, front, answer, tuple(words(front)), tuple(words(answer))))
+        face = next(f for f in KINDS[note.note_type].faces(note.fields) if f.ordinal == card.template_ordinal)
+        answer, front = _plain(face.answer), _plain(_ACTIVE_CLOZE.sub(" ", card.front))
+        cards.append(_Card(
+            note, face.asks_perspective, front, answer, tuple(words(front)), tuple(words(answer)), _plain(face.question)
+        ))
     return cards
 
 
@@ -173,11 +172,9 @@ def _shared_name_words(source: Source) -> frozenset[str]:
     return frozenset(set.intersection(*names)) if len(names) >= 2 else frozenset()
 
 
-def _question_words(note: NoteSpec) -> set[str]:
-    """The words of a comparison note's own question: asking in them gives no answer away."""
-    if note.note_type == CLOZE:
-        return set()
-    return {_singular(w) for w in words(_plain(note.fields[COMPARISON_FIELDS.index("Question")]))}
+def _question_words(card: _Card) -> set[str]:
+    """The words of a card's own question: asking in them gives no answer away."""
+    return {_singular(w) for w in words(card.question)}
 
 
 def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = frozenset()) -> Iterable[Problem]:
@@ -197,15 +194,15 @@ def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = 
                 "give the item a 'cue' that does not",
             )
         return
-    if note.note_type == CLOZE:
-        hidden = len(card.answer.split())
-        if hidden > MAX_CLOZE_WORDS:
-            yield _warn(
-                note, card.where(),
-                f"the cloze hides {hidden} words; hide at most {MAX_CLOZE_WORDS}: the few words that carry the fact",
-            )
+    limit = KINDS[note.note_type].max_answer_words
+    hidden = len(card.answer.split())
+    if limit is not None and hidden > limit:
+        yield _warn(
+            note, card.where(),
+            f"the {note.note_type} hides {hidden} words; hide at most {limit}: the few words that carry the fact",
+        )
     # Words every perspective's name has, or the question's own, are no leak: they tell no answer from another.
-    asked = _content_words(card.answer_words) - shared - _question_words(note)
+    asked = _content_words(card.answer_words) - shared - _question_words(card)
     shown = asked & {_singular(w) for w in card.front_words}
     if asked and len(shown) >= LEAK_SHARE * len(asked):
         yield _warn(
@@ -218,14 +215,10 @@ def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = 
 def _shown_where(card: _Card, shown: set[str]) -> str:
     """The answer's words the front shows, as the author wrote them, and whether the context line shows them."""
     written = sorted({w for w in card.answer_words if _singular(w) in shown})
-    context = _plain(card.note.fields[_context_index(card.note)])
+    context = _plain(card.note.field(KINDS[card.note.note_type].context_field))
     in_context = shown & {_singular(w) for w in words(context)}
     where = f'; the context line "{context}" shows {", ".join(sorted(in_context))}' if in_context else ""
     return ", ".join(written) + where
-
-
-def _context_index(note: NoteSpec) -> int:
-    return (CLOZE_FIELDS if note.note_type == CLOZE else COMPARISON_FIELDS).index("Context")
 
 
 def _same_prompt(cards: Sequence[_Card]) -> Iterable[Problem]:
@@ -254,7 +247,7 @@ def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
     """
     by_group: dict[str, list[_Card]] = {}
     for card in cards:
-        if card.note.note_type == CLOZE:
+        if KINDS[card.note.note_type].hides_in_item_text:
             by_group.setdefault(card.note.item_id, []).append(card)
     for group in by_group.values():
         askers: dict[tuple[str, ...], list[_Card]] = {}

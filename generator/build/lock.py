@@ -28,7 +28,8 @@ from operator import attrgetter
 from typing import Any, Literal, TypeGuard, get_args
 
 from generator.anki.schema import NoteTypeSchema, all_match
-from generator.cards.notes import CLOZE, NOTE_KINDS, NoteKind, NoteSpec
+from generator.cards.kinds import KINDS, MAX_CARDS
+from generator.cards.notes import NOTE_KINDS, NoteKind, NoteSpec
 from generator.errors import ContentError, DeckgenError, Problem
 from generator.source.loader import ID_PATTERN
 
@@ -480,7 +481,7 @@ def _rules(names: tuple[str, ...], rules: _Rules) -> _Rules:
 
 
 _NOTE_RULES = _rules(LOCKED_NOTE_FIELDS, {
-    "cards": (lambda v: type(v) is int and v in (1, 2), "1 or 2"),
+    "cards": (lambda v: type(v) is int and 1 <= v <= MAX_CARDS, " or ".join(map(str, range(1, MAX_CARDS + 1)))),
     "deck": (_is_name, "a deck name (not empty, without control characters)"),
     "guid": (_is_guid, "a GUID (a string, not empty, without spaces or control characters)"),
     "hash": (lambda v: v == "removed" or _is_hash(v), 'a content hash (16 hexadecimal digits) or "removed"'),
@@ -681,7 +682,7 @@ class _Checker:
             and _known(self.decks, entry["deck"], _is_name)
             and _is_note_kind(note_type := entry["note_type"])
             and type(cards := entry["cards"]) is int
-            and (cards == 1 or (cards == 2 and note_type != CLOZE))
+            and 1 <= cards <= KINDS[note_type].max_cards
             and type(entry["label"]) is str
             and self.owners.setdefault(guid, key) == key
         ):
@@ -699,8 +700,10 @@ class _Checker:
             return None
         if not self.fields(path, entry, _NOTE_RULES, OPTIONAL_NOTE_FIELDS) & self.values(path, entry, _NOTE_RULES):
             return None
-        if entry["note_type"] == CLOZE and entry["cards"] != 1:
-            self.add((*path, "cards"), f"cards should be 1 for a cloze note, not {entry['cards']}")
+        kind = KINDS[entry["note_type"]]
+        if entry["cards"] > kind.max_cards:
+            most = " or ".join(map(str, range(1, kind.max_cards + 1)))
+            self.add((*path, "cards"), f"cards should be {most} for a {kind.name} note, not {entry['cards']}")
             return None
         owner = self.owners.setdefault(entry["guid"], key)
         if owner != key:
@@ -748,6 +751,25 @@ def dump_lock(lock: Lock) -> str:
     result = "\n".join([*head, *_commas(types), "},", '"notes": {', *_commas(notes), "}", "}", ""])
     _check_written_size(result)
     return result
+
+
+def note_lines(text: str) -> dict[str, int]:
+    """The line of each note's key in a lock's *text* as :func:`dump_lock` writes it: one note per line.
+
+    The report points at a removed note's line; a lock written another way gives no lines, never wrong ones.
+    """
+    lines: dict[str, int] = {}
+    decode = json.JSONDecoder().raw_decode
+    in_notes = False
+    for number, line in enumerate(text.splitlines(), 1):
+        if line == '"notes": {':
+            in_notes = True
+        elif in_notes and line.startswith('  "'):
+            with contextlib.suppress(ValueError):
+                key, end = decode(line, 2)
+                if isinstance(key, str) and line.startswith(": {", end):
+                    lines[key] = number
+    return lines
 
 
 def _note_entry(note: LockedNote) -> dict[str, object]:

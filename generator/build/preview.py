@@ -22,7 +22,6 @@ from dataclasses import replace
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.build.pipeline import check
-from generator.cards.notes import CLOZE
 from generator.errors import DeckgenError, counted
 from generator.source.content import MediaFile
 
@@ -198,17 +197,12 @@ def _deck_heading(deck: str, count: int) -> str:
     return f'<h2>{lead}<span>{_esc(last)}</span><span class="pv-count">{counted(count, "card")}</span></h2>'
 
 
-def _card_name(card: PreviewCard) -> str:
-    """The card's name as Anki's browser shows it: "Cloze 1" for a cloze, else the template."""
-    return f"{card.template} {card.ordinal}" if card.kind == CLOZE else card.template
-
-
 def _card_html(card: PreviewCard, number: int) -> str:
     return (
         f'<article class="card card{card.ordinal}" data-deck="{_esc(card.deck)}"'
         f' data-note-type="{_esc(card.note_type)}" data-template="{_esc(card.template)}"'
         f' data-guid="{_esc(card.guid)}" data-ordinal="{card.ordinal}">'
-        f'<div class="pv-meta">#{number} · {_esc(card.note_type)} · <b>{_esc(_card_name(card))}</b></div>'
+        f'<div class="pv-meta">#{number} · {_esc(card.note_type)} · <b>{_esc(card.name)}</b></div>'
         f'<div class="pv-side"><div class="pv-label">Front</div><div data-side="front">{card.front}</div></div>'
         f'<div class="pv-side"><div class="pv-label">Back</div><div data-side="back">{card.back}</div></div>'
         "</article>"

@@ -28,8 +28,11 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from typing import Final, Literal, Protocol
+from typing import Final, Protocol
 
+from generator.cards import cloze as cloze_kind
+from generator.cards import comparison as comparison_kind
+from generator.cards.kinds import KIND_NAMES, KINDS
 from generator.source.content import (
     BOTH,
     PERSPECTIVE,
@@ -42,28 +45,20 @@ from generator.source.content import (
     Term,
     Topic,
 )
-from generator.source.markup import cloze, marked_html, media_html, sentences, to_html
+from generator.source.markup import marked_html, media_html, sentences, to_html
 
-NoteKind = Literal["cloze", "comparison"]
-"""Which of deckgen's two note types a note is."""
-CLOZE: Final = "cloze"
-COMPARISON: Final = "comparison"
-NOTE_KINDS: tuple[NoteKind, ...] = (CLOZE, COMPARISON)
+NoteKind = str
+"""A note's kind: a name in :data:`generator.cards.kinds.KINDS`, which says everything that differs by kind."""
+# The names callers had before the table: a note's kind is read from KINDS, never compared with these.
+CLOZE: Final = cloze_kind.CLOZE.name
+COMPARISON: Final = comparison_kind.COMPARISON.name
+NOTE_KINDS: tuple[NoteKind, ...] = KIND_NAMES
 
 MAX_LISTED = 30
 """The most points of an item, or sentences of one of its texts, that one back shows (see the module's docstring)."""
 
-CLOZE_FIELDS = ("Text", "Context", "Extra", "Source")
-COMPARISON_FIELDS = (
-    "Key",
-    "Dimension",
-    "Perspective",
-    "Statement",
-    "Others",
-    "Context",
-    "Question",
-    "Source",
-)
+CLOZE_FIELDS = cloze_kind.CLOZE.fields
+COMPARISON_FIELDS = comparison_kind.COMPARISON.fields
 
 
 @dataclass(frozen=True, slots=True)  # tens of thousands of them: no per-instance dict
@@ -98,8 +93,7 @@ class NoteSpec:
 
     def field(self, name: str) -> str:
         """The value of field *name* of this note's note type."""
-        names = CLOZE_FIELDS if self.note_type == CLOZE else COMPARISON_FIELDS
-        return self.fields[names.index(name)]
+        return self.fields[KINDS[self.note_type].field_index(name)]
 
 
 _BASE91 = (
@@ -108,15 +102,46 @@ _BASE91 = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class NoteKey:
+    """A note's key, ``<source>/<item>/<part>``: the lock's key and the GUID's seed, read back by the report."""
+
+    source: str
+    item: str
+    """The item, comparison or term the note asks about."""
+    part: str
+    """Which part of it: ``title``, ``point/<key>``, ``term/<field>/<slug>``, ``side/<perspective>``,
+    ``perspective`` or ``definition``."""
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.item}/{self.part}"
+
+    @property
+    def aspect(self) -> str:
+        """The part without its own key: ``point`` of ``point/<key>``."""
+        return aspect_of(self.part)
+
+    @classmethod
+    def parse(cls, key: str) -> NoteKey:
+        """The key *key* as written in a lock."""
+        source_id, item_id, part = key.split("/", 2)
+        return cls(source_id, item_id, part)
+
+
+def aspect_of(part: str) -> str:
+    """A note's part without its own key: ``point`` of ``point/<key>`` (see :class:`NoteKey`)."""
+    return part.split("/", 1)[0]
+
+
 def note_key(source_id: str, group: str, part: str) -> str:
     """A note's key: its source, the item or comparison it asks about, and which part of it."""
-    return f"{source_id}/{group}/{part}"
+    return str(NoteKey(source_id, group, part))
 
 
 def key_parts(key: str) -> tuple[str, str, str]:
-    """A note key's source, item (or comparison) and part (see :func:`note_key`): for keys read from a lock."""
-    source_id, item_id, part = key.split("/", 2)
-    return source_id, item_id, part
+    """A note key's source, item (or comparison) and part (see :class:`NoteKey`): for keys read from a lock."""
+    parsed = NoteKey.parse(key)
+    return parsed.source, parsed.item, parsed.part
 
 
 def guid_for(key: str) -> str:
@@ -161,14 +186,8 @@ def study_order(notes: list[NoteSpec]) -> list[NoteSpec]:
 
 
 def new_card_queues(note: NoteSpec) -> tuple[int, ...]:
-    """The card templates (by ordinal) a note has: Anki queues new cards template by template.
-
-    A cloze note has its one card; a comparison note the side card if it has a
-    Dimension, the "which perspective?" card if it has a Question.
-    """
-    if note.note_type == CLOZE:
-        return (0,)
-    return tuple(ordinal for ordinal, name in enumerate(("Dimension", "Question")) if note.field(name))
+    """The card templates (by ordinal) a note has: Anki queues new cards template by template."""
+    return KINDS[note.note_type].card_ordinals(note.fields)
 
 
 def _interleave(notes: list[NoteSpec]) -> list[NoteSpec]:
@@ -251,9 +270,8 @@ def _with_context(notes: list[NoteSpec], context: Sequence[Item]) -> list[NoteSp
         for item in context
     )
     first = notes[0]
-    back = ("Extra" if first.note_type == CLOZE else "Others")
-    names = CLOZE_FIELDS if first.note_type == CLOZE else COMPARISON_FIELDS
-    fields = tuple(value + shown if name == back else value for name, value in zip(names, first.fields, strict=True))
+    back = KINDS[first.note_type].field_index(KINDS[first.note_type].back_field)
+    fields = tuple(value + shown if number == back else value for number, value in enumerate(first.fields))
     return [replace(first, fields=fields), *notes[1:]]
 
 
@@ -266,7 +284,8 @@ class _Maker:
         self.item = item
         self.deck = deck
         perspective = item.perspective
-        self.tags = (*_base_tags(source, topic, perspective), *item.tags, f"{source.id}::kind::{CLOZE}")
+        kind_tag = f"{source.id}::kind::{cloze_kind.CLOZE.name}"
+        self.tags = (*_base_tags(source, topic, perspective), *item.tags, kind_tag)
         heading = topic.heading_for(perspective)
         if perspective and not any(pid == perspective for pid, _ in topic.headings):
             heading = f"{heading} · {source.perspective(perspective).name}"
@@ -276,16 +295,19 @@ class _Maker:
 
     def cloze_note(self, part: str, text: str, extra: str, label: str, line: int = 0) -> NoteSpec:
         full_key = note_key(self.source.id, self.item.id, part)
+        kind = cloze_kind.CLOZE
+        values = {"Text": text, "Context": self.context, "Extra": extra + self.media, "Source": self.source_html}
+        fields = kind.field_tuple(values)
         return NoteSpec(
             key=full_key,
             guid=guid_for(full_key),
-            note_type=CLOZE,
-            fields=(text, self.context, extra + self.media, self.source_html),
+            note_type=kind.name,
+            fields=fields,
             tags=self.tags,
             deck=self.deck,
             topic=self.topic.id,
             perspective=self.item.perspective,
-            cards=1,
+            cards=len(kind.card_ordinals(fields)),
             label=_short(label),
             item_id=self.item.id,
             part=part,
@@ -467,17 +489,18 @@ def _comparison_note(
     media: tuple[str, ...] = (),
 ) -> NoteSpec:
     full_key = note_key(source.id, item_id, part)
-    fields = tuple(values.get(name, "") for name in COMPARISON_FIELDS)
+    kind = comparison_kind.COMPARISON
+    fields = kind.field_tuple(values)
     return NoteSpec(
         key=full_key,
         guid=guid_for(full_key),
-        note_type=COMPARISON,
+        note_type=kind.name,
         fields=fields,
-        tags=(*_base_tags(source, topic, perspective), f"{source.id}::kind::{COMPARISON}", *tags),
+        tags=(*_base_tags(source, topic, perspective), f"{source.id}::kind::{kind.name}", *tags),
         deck=topic_deck(source, topic),
         topic=topic.id,
         perspective=perspective,
-        cards=bool(values.get("Dimension")) + bool(values.get("Question")),
+        cards=len(kind.card_ordinals(fields)),
         label=_short(label),
         item_id=item_id,
         part=part,
@@ -640,22 +663,7 @@ def removal_notice(key: str, removed: Removed, deck: str) -> NoteSpec:
 
 
 def _removed_fields(key: str, removed: Removed) -> tuple[str, ...]:
-    shown = to_html(removed.label)
+    kind = KINDS[removed.note_type]
     marker = f'<span class="deckgen-removed" data-key="{html.escape(key)}"></span>'
-    if removed.note_type == CLOZE:
-        values = {
-            "Text": f'<div class="title">Removed from the source</div>{cloze(removed.label)}',
-            "Extra": REMOVED_HELP + marker,
-        }
-    else:
-        values = {
-            "Key": f"Removed: {shown}",
-            "Dimension": "Removed from the source" if removed.cards == 2 else "",
-            "Perspective": "(removed)",
-            "Statement": shown,
-            "Others": REMOVED_HELP + marker,
-            "Question": "Removed from the source",
-        }
-    values.setdefault("Context", "Removed")
-    names = CLOZE_FIELDS if removed.note_type == CLOZE else COMPARISON_FIELDS
-    return tuple(values.get(name, "") for name in names)
+    values = kind.removal(removed.label, to_html(removed.label), REMOVED_HELP + marker, removed.cards)
+    return kind.field_tuple({kind.context_field: "Removed", **values})
