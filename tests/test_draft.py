@@ -141,7 +141,7 @@ HOSTILE = {
     "deck-name-at-sign": "# @home\n\n## One\n\nSome *text*.\n",
     "deck-name-only-signs": "# =+-@::\n\n## :One::\n\nSome *text*.\n",
     "braces-in-headings-and-text": (
-        "# {{x}}\n\n## {{x}} and }} {{{\n\nSome *text*: {{not}} a mark, a{*b*} is and {}}{ *c* is.\n\n"
+        "# {{x}}\n\n## {{x}} and }} {{{\n\nSome *text*: {{not}} a mark. Then a{*b*} is. And {}}{ *c* is.\n\n"
         "### {{y}}\n\nmore *t*: x\n\n- }}*u*{{\n"
     ),
     "crlf-and-lone-cr": "# T\r\n\r\n## One\r\rSome *text*.\r\n",

@@ -266,13 +266,14 @@ def _with_context(notes: list[NoteSpec], context: Sequence[Item]) -> list[NoteSp
         return notes
     shown = "".join(
         '<div class="also">' + _title(item.title) + _paragraph(item.explanation) + _listed(_point_rows(item))
-        + _paragraph(item.conclusion) + "</div>"
+        + _paragraph(item.conclusion) + media_html(item.media) + "</div>"  # a figure and its caption, together
         for item in context
     )
     first = notes[0]
     back = KINDS[first.note_type].field_index(KINDS[first.note_type].back_field)
     fields = tuple(value + shown if number == back else value for number, value in enumerate(first.fields))
-    return [replace(first, fields=fields), *notes[1:]]
+    media = tuple(dict.fromkeys((*first.media, *(name for item in context for name in media_names(item)))))
+    return [replace(first, fields=fields, media=media), *notes[1:]]
 
 
 class _Maker:
