@@ -35,10 +35,9 @@ import unicodedata
 from collections.abc import Callable
 from typing import NamedTuple
 
-import yaml
-
 from generator.source.content import MediaFile
-from generator.source.yamlread import Reader
+from generator.source.tree import Node
+from generator.source.treeread import Reader
 
 IMAGE, AUDIO = "image", "audio"
 MEDIA_KINDS = (IMAGE, AUDIO)
@@ -97,7 +96,7 @@ class _Refused(ValueError):
 
 
 def read_media(
-    reader: Reader, node: yaml.Node, *, kind: str, where: str, directory: str, seen: dict[str, MediaFile]
+    reader: Reader, node: Node, *, kind: str, where: str, directory: str, seen: dict[str, MediaFile]
 ) -> MediaFile | None:
     """The media file of *kind* the value *node* declares, read and checked, or None after a problem.
 
