@@ -36,12 +36,13 @@ from generator.source.content import (
     Term,
     Topic,
 )
+from generator.source.guarded import read_regular
 from generator.source.keys import COMPARISON, CONFIG, ITEM, TERM, TOPIC
 from generator.source.markup import MarkupError, has_markers, parse_marked
 from generator.source.media import MEDIA_KINDS, read_media
 from generator.source.tree import NO_MAPPING, Mapping, Node
 from generator.source.treeread import Reader
-from generator.source.yamlread import MAX_FILE_BYTES, read_regular_file, read_yaml
+from generator.source.yamlread import MAX_FILE_BYTES, read_yaml
 
 CONFIG_FILE = "deckgen.yaml"
 PerspectiveIds = set[str] | None
@@ -280,8 +281,8 @@ class _Remember(NamedTuple):
 
     def recall(self, path: str, read: dict[str, bytes], name_lines: dict[str, int]) -> Topic | None:
         """The topic of *path* if the memo knows its bytes (read into *read*)."""
-        data = read_regular_file(path, MAX_FILE_BYTES)
-        if data is None:
+        data = read_regular(path, MAX_FILE_BYTES)
+        if not isinstance(data, bytes):
             return None  # read_yaml says why
         key = memo_key(self.settings, data)
         known = self.memo.recall(path, key)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import unicodedata
 from collections.abc import Callable
 from typing import Protocol, TypeAlias
@@ -25,6 +24,7 @@ from typing import Protocol, TypeAlias
 import yaml
 
 from generator.errors import Problems
+from generator.source.guarded import NotUtf8, decode_utf8, read_regular
 from generator.source.tree import Mapping, Node, Scalar, ScalarKind, Sequence
 
 # Re-exported: it lives with the checks that refuse those characters; the authoring commands import it from here.
@@ -99,60 +99,25 @@ def _is_blank(text: str) -> bool:
     return not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
 
 
-def read_regular_file(path: str, limit: int) -> bytes | None:
-    """The bytes of *path* if it is a regular file of at most *limit* bytes, else None (never a device or pipe)."""
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)  # the file may have grown since stat
-    except OSError:
-        return None
-    return data if len(data) <= limit else None
-
-
 def _read_bytes(path: str, shown: str, problems: Problems) -> bytes | None:
-    """The bytes of a regular file of at most MAX_FILE_BYTES, or ``None`` after a problem.
-
-    Only regular files are opened: a pipe would block and a device such as
-    /dev/zero would never end (a symbolic link can point at either).
-    """
-    size = _regular_file_size(path, shown, problems)
-    if size is None:
-        return None
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
-    except OSError as exc:
-        problems.add(shown, 1, "", f"cannot be read: {exc.strerror or exc}")
-        return None
-    if max(size, len(data)) > MAX_FILE_BYTES:
-        size = max(size, len(data))
-        problems.add(
-            shown, 1, "", f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (split it into several files)"
-        )
-        return None
-    return data
-
-
-def _regular_file_size(path: str, shown: str, problems: Problems) -> int | None:
-    """The size of the regular file at *path*, or ``None`` after a problem."""
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
+    """The bytes of a regular file of at most MAX_FILE_BYTES, or ``None`` after a problem."""
+    data = read_regular(path, MAX_FILE_BYTES)
+    if isinstance(data, bytes):
+        return data
+    if data.reason == "missing":
         _missing(path, shown, problems)
-        return None
-    except OSError as exc:
-        problems.add(shown, 1, "", f"cannot be read: {exc.strerror or exc}")
-        return None
-    if stat.S_ISDIR(info.st_mode):
-        problems.add(shown, 1, "", "is a directory, not a YAML file")
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        problems.add(shown, 1, "", "is not a regular file (a device, pipe or socket); save the source as a plain file")
-        return None
-    return info.st_size
+    elif data.reason == "too_big":
+        limit = f"the limit is {MAX_FILE_BYTES:,} (split it into several files)"
+        problems.add(shown, 1, "", f"the file is {data.size:,} bytes; {limit}")
+    else:
+        problems.add(shown, 1, "", _REFUSED.get(data.reason) or f"cannot be read: {data.detail}")
+    return None
+
+
+_REFUSED = {
+    "directory": "is a directory, not a YAML file",
+    "special": "is not a regular file (a device, pipe or socket); save the source as a plain file",
+}
 
 
 def _missing(path: str, shown: str, problems: Problems) -> None:
@@ -176,22 +141,16 @@ def _decode(data: bytes, shown: str, problems: Problems) -> str | None:
 
 def _utf8(data: bytes, shown: str, problems: Problems) -> str | None:
     """*data* decoded and NFC-normalized, or ``None`` after a problem (a byte-order mark, bytes not UTF-8)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        problems.add(
-            shown, 1, "", "starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM"
+    text = decode_utf8(data)
+    if isinstance(text, NotUtf8):
+        what = "starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM" if text.byte is None else (
+            f"is not valid UTF-8 (byte 0x{text.byte:02x}); save it as UTF-8"
         )
+        problems.add(shown, text.line, "", what)
         return None
-    try:
-        # NFC: "é" is one code point whichever way an editor saved it, so an
-        # invisible re-save can never change a key term, an id or a note's identity.
-        text = unicodedata.normalize("NFC", data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        problems.add(
-            shown, line, "", f"is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8"
-        )
-        return None
-    return text
+    # NFC: "é" is one code point whichever way an editor saved it, so an
+    # invisible re-save can never change a key term, an id or a note's identity.
+    return unicodedata.normalize("NFC", text)
 
 
 def _refuse_odd_breaks(text: str, shown: str, problems: Problems) -> bool:
