@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import stat
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -31,6 +30,7 @@ from generator.anki.schema import NoteTypeSchema, all_match
 from generator.cards.kinds import KINDS, MAX_CARDS
 from generator.cards.notes import NOTE_KINDS, NoteKind, NoteSpec
 from generator.errors import ContentError, DeckgenError, Problem
+from generator.source.guarded import NotUtf8, Refused, decode_utf8, read_regular
 from generator.source.loader import ID_PATTERN
 
 LOCK_NAME = "deckgen.lock"
@@ -170,42 +170,32 @@ def _refused(path: str, line: int, message: str) -> ContentError:
 
 def read_lock_bytes(path: str) -> bytes:
     """The lock's bytes: a regular file of at most MAX_LOCK_BYTES (checked before reading)."""
-    try:
-        size = _regular_file_size(path)
-        data = b""
-        if size <= MAX_LOCK_BYTES:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_LOCK_BYTES + 1)  # the file may have grown since stat
-            size = max(size, len(data))
-    except OSError as exc:
-        raise _refused(path, 1, f"the lock cannot be read: {exc.strerror or exc}") from None
-    if size > MAX_LOCK_BYTES:
-        limit = f"the limit is {MAX_LOCK_BYTES:,}"
-        raise _refused(path, 1, f"the lock is {size:,} bytes; {limit}; restore it from version control")
+    data = read_regular(path, MAX_LOCK_BYTES)
+    if isinstance(data, Refused):
+        raise _refused(path, 1, _lock_refusal(data))
     return data
 
 
-def _regular_file_size(path: str) -> int:
-    """The size of the regular file at *path*; anything else is refused unopened (a device may never end)."""
-    info = os.stat(path)
-    if stat.S_ISDIR(info.st_mode):
-        raise _refused(path, 1, "is a directory, not a lock file")
-    if not stat.S_ISREG(info.st_mode):
-        raise _refused(
-            path, 1, "is not a regular file (a device, pipe or socket); restore the lock from version control"
-        )
-    return info.st_size
+def _lock_refusal(refused: Refused) -> str:
+    if refused.reason == "too_big":
+        return f"the lock is {refused.size:,} bytes; the limit is {MAX_LOCK_BYTES:,}; restore it from version control"
+    return _LOCK_REFUSED.get(refused.reason) or f"the lock cannot be read: {refused.detail}"
+
+
+_LOCK_REFUSED = {
+    "directory": "is a directory, not a lock file",
+    "special": "is not a regular file (a device, pipe or socket); restore the lock from version control",
+}
 
 
 def _decode(path: str, data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        raise _refused(path, 1, "the lock starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        byte = f"byte 0x{data[exc.start]:02x}"
-        raise _refused(path, line, f"the lock is not valid UTF-8 ({byte}); restore it from version control") from None
+    text = decode_utf8(data)
+    if isinstance(text, NotUtf8):
+        what = "starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM" if text.byte is None else (
+            f"is not valid UTF-8 (byte 0x{text.byte:02x}); restore it from version control"
+        )
+        raise _refused(path, text.line, f"the lock {what}")
+    return text
 
 
 def _too_deep(data: bytes) -> int | None:

@@ -10,7 +10,6 @@ to the lock), and the answers added up over students
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from generator.cards.notes import NoteKey, NoteSpec, aspect_of
 from generator.connect.figures import Group, groups
 from generator.errors import DeckgenError, counted, printable
 from generator.source.content import Source
+from generator.source.guarded import Refused, regular_file
 
 if TYPE_CHECKING:  # the anki package is imported only when a report is made (see _reader)
     from generator.connect.exports import CardRecord, StudentExport
@@ -137,13 +137,17 @@ def _distinct(exports: Sequence[str]) -> list[str]:
     seen: set[tuple[int, int]] = set()
     distinct = []
     for path in exports:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise DeckgenError(f"{printable(path)}: not a regular file; give decks exported from Anki (.apkg, .colpkg)")
+        info = regular_file(path)
+        if isinstance(info, Refused):
+            why = f"cannot be read: {info.detail}" if info.detail else _NOT_AN_EXPORT
+            raise DeckgenError(f"{printable(path)}: {why}")
         if (info.st_dev, info.st_ino) not in seen:
             seen.add((info.st_dev, info.st_ino))
             distinct.append(path)
     return distinct
+
+
+_NOT_AN_EXPORT = "not a regular file; give decks exported from Anki (.apkg, .colpkg)"
 
 
 def _reader() -> Callable[[str], StudentExport | str]:
