@@ -111,7 +111,8 @@ def test_no_sentence_is_cut_at_initials_or_abbreviations(drafted):
     assert "The patient H. M. lost the ability" in amnesia.question_text
     levels = next(card for card in cards if "[...]" in card.question_text and "processing" in card.answer_text
                   and "known as the" in card.question_text)
-    assert "This finding is known as the [...] effect." in levels.question_text
+    # the sentence pointing back ("This finding") carries the one it points at (the draft joins them)
+    assert "for the same time; this finding is known as the [...] effect." in levels.question_text
     for card in cards:
         assert not re.search(r"(^|\s)(H\.|M\.|Dr\.|e\.g\.|et al\.)\s*$", card.question_text), card
 
