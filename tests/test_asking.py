@@ -56,9 +56,9 @@ def test_a_pointer_is_not_joined_to_a_sentence_that_asks_or_to_one_too_long_for_
 
 
 def test_a_term_whose_sentence_says_only_a_subject_is_left_unasked(tmp_path):
-    source = _draft(tmp_path, "Traditionally, it has been assumed that categories are **well-defined**.")
+    source = _draft(tmp_path, "Traditionally, it has been assumed that categories are the **classical view**.")
     assert [i.explanation.terms for t in source.topics for i in t.items] == [()]
-    assert "# not asked: 'well-defined'" in (tmp_path / "src" / "01-categories.yaml").read_text(encoding="utf-8")
+    assert "# not asked: 'classical view'" in (tmp_path / "src" / "01-categories.yaml").read_text(encoding="utf-8")
 
 
 def test_a_term_the_title_paraphrases_is_left_unasked_and_a_named_kind_stays_as_a_cue(tmp_path):
