@@ -66,3 +66,28 @@ def test_a_term_the_title_paraphrases_is_left_unasked_and_a_named_kind_stays_as_
                               "### Theories\n\nThe first is called the *prototype theory*: a summary of the category.")
     terms = {i.title.plain: i.explanation.terms for t in source.topics for i in t.items}
     assert terms == {"Typicality": (), "Theories": ("prototype",)}
+
+
+def test_a_term_named_in_plain_words_is_asked_where_its_paragraph_marks_none(tmp_path):
+    source = _draft(tmp_path, "There is usually one we prefer, called the basic rank, which sits in the "
+                              "middle.\n\nThe committee called for a vote, and it was held.\n\n"
+                              "The **prototype** is the best member, also known as the centre.")
+    terms = [i.explanation.terms for t in source.topics for i in t.items]
+    # "called for" names nothing; a paragraph with its own emphasis keeps the author's choice, not "centre"
+    assert terms == [("basic rank",), (), ("prototype",)]
+
+
+def test_a_bare_subject_and_term_carries_the_next_sentence_saying_what_it_means(tmp_path):
+    source = _draft(tmp_path, "Traditionally, it has been assumed that categories are *well-defined*. This means "
+                              "that you can give a definition of what is in and out. Such a definition has two parts.")
+    [item] = [i for t in source.topics for i in t.items]
+    assert item.explanation.terms == ("well-defined",)
+    assert "categories are well-defined; this means that you can give a definition of what is in and out. Such" in (
+        item.explanation.plain
+    )
+
+
+def test_a_bare_subject_and_term_is_left_unasked_when_no_sentence_says_what_it_means(tmp_path):
+    source = _draft(tmp_path, "Traditionally, it has been assumed that categories are *well-defined*. Such a "
+                              "definition has two parts.")
+    assert [i.explanation.terms for t in source.topics for i in t.items] == [()]

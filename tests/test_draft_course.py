@@ -92,6 +92,7 @@ def test_only_emphasis_that_defines_is_asked(drafted):
     assert terms == {
         "anterograde amnesia", "decay", "interference", "retrieval failure",
         "encoding specificity principle", "levels of processing", "spacing effect",
+        "repression",  # named in plain words: "a process that Sigmund Freud called repression"
     }  # never the examples dax, bap, rif, nor a journal's name; nor "Encoding failure", whose sentence
     # ("… is the failure to store …") shows half its words on the cloze's front
 

@@ -21,7 +21,10 @@ preference is referred to as …"), so its card's front shows what it points
 at: a card shows the sentence holding its term, and a pointer with nothing to
 point at asks a riddle.  It is joined only where the two fit a phone screen
 with the title and context line, and the sentence before asks nothing (one
-term a sentence).
+term a sentence).  Likewise, a sentence that says only a subject before its
+term is joined to the next one where that one says what it means
+("categories are {{well-defined}}; this means that you can give a definition
+…").
 """
 
 from __future__ import annotations
@@ -77,8 +80,24 @@ def with_antecedents(text: str, front: str) -> str:
                 if rest:
                     joined.append((rest, False))
                 continue
+        elif joined and joined[-1][1] and _EXPLAINS.match(sentence.plain) and not terms:
+            before, _ = joined[-1]
+            if _says_only_subject(before) and len(before.split()) + len(written.split()) <= room:
+                joined[-1] = (f"{before[:-1]}; {written[0].lower()}{written[1:]}", True)
+                continue
         joined.append((written, bool(terms)))
     return " ".join(written for written, _ in joined)
+
+
+_EXPLAINS = re.compile(r"^(?:this|that)\s+means\b|^in\s+other\s+words\b", re.I)
+"""A sentence that says what the one before means: "categories are *well-defined*. This means that …"."""
+
+
+def _says_only_subject(sentence: str) -> bool:
+    """True if the marked *sentence* ends with its term after only a subject ("categories are {{well-defined}}.")."""
+    before, _, rest = sentence.partition("{{")
+    after = rest.partition("}}")[2]
+    return sentence.endswith(".") and only_subject(before, after)
 
 
 _NEXT_CLAUSE = re.compile(r",\s+and\s+(it|they|this|these|he|she)\s+(?=[^{}]*$)")

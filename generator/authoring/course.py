@@ -57,6 +57,7 @@ _DEFINING_AFTER = re.compile(
     r"^[\"'”’)\]}]*(?:\s*\([^)]{0,60}\))?(?:\s*[:—–]|\s+-\s|,?\s+(?:is|are|was|were|refers?\s+to|means?|describes?|"
     r"denotes?|involves?|occurs?|happens?|consists?\s+of|is\s+defined\s+as)\b"
     r"|,\s+(?:a|an|the)\s"  # an apposition: "**category**, a set of objects that…"
+    r"|\.\s+(?:this|that)\s+means\b|\.\s+in\s+other\s+words\b"  # the next sentence says what it means
     r"|,?\s+(?:in which|whereby)\b|,\s*(?:that is|i\.\s?e\.)|\s*\((?:meaning|i\.\s?e\.|that is)\b)",
     re.I,
 )
@@ -114,6 +115,28 @@ def defines(before: str, term: str, after: str) -> bool:
     copula = found[0].split()[0].lower() in ("is", "are")
     noun = found["article"] is not None or len(term.split()) > 1 or bool(_RELATIVE_AFTER.match(after))
     return not copula or noun
+
+
+_NAMED_PLAIN = re.compile(
+    r"(?<![{\w])(?P<verb>called|known\s+as|referred\s+to\s+as|termed)\s+(?:(?:the|a|an)\s+)?"
+    r"(?P<term>(?!(?:it|them|that|this|for|on|upon|up|off|out|by|in|to)\b)[A-Za-z][\w’'-]{2,}(?:\s+[\w’'-]+){0,3}?)"
+    r"(?=\s*[,.;:(]|\s+(?:which|that|and|or|because)\b)",
+)
+"""A term named in plain text ("a most salient one, called the basic-level category, which …")."""
+
+
+def mark_named(text: str) -> str:
+    """*text* (a drafted paragraph, ``{{…}}`` marks) with a term it names in plain words marked, if it marks none.
+
+    Emphasis is the author's choice of what to define; a paragraph with no
+    emphasis that says "called X" or "known as X" still names a term.
+    """
+    if "{{" in text:
+        return text
+    found = _NAMED_PLAIN.search(text)
+    if found is None or len(found["term"].split()) > MAX_TERM_WORDS - 1:
+        return text
+    return f"{text[: found.start('term')]}{{{{{found['term']}}}}}{text[found.end('term') :]}"
 
 
 def _clause(before: str) -> str:

@@ -347,7 +347,7 @@ def _marked(inline: Token) -> str:
             parts.append(" " if child.type in ("softbreak", "hardbreak") else child.content)
     # A space left before punctuation where a tag or a citation was ("a recording <cite>…</cite>, and").
     text = _defining_only(_BEFORE_PUNCTUATION.sub(r"\1", " ".join(without_markers("".join(parts)).split())))
-    return _checked(text.replace(_OPEN, "{{").replace(_CLOSE, "}}"))
+    return _checked(course.mark_named(text.replace(_OPEN, "{{").replace(_CLOSE, "}}")))
 
 
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
