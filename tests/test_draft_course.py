@@ -92,6 +92,7 @@ def test_only_emphasis_that_defines_is_asked(drafted):
     assert terms == {
         "anterograde amnesia", "decay", "interference", "retrieval failure",
         "encoding specificity principle", "levels of processing", "spacing effect",
+        "repression",  # named in plain words: "a process that Sigmund Freud called repression"
     }  # never the examples dax, bap, rif, nor a journal's name; nor "Encoding failure", whose sentence
     # ("… is the failure to store …") shows half its words on the cloze's front
 
@@ -111,7 +112,8 @@ def test_no_sentence_is_cut_at_initials_or_abbreviations(drafted):
     assert "The patient H. M. lost the ability" in amnesia.question_text
     levels = next(card for card in cards if "[...]" in card.question_text and "processing" in card.answer_text
                   and "known as the" in card.question_text)
-    assert "This finding is known as the [...] effect." in levels.question_text
+    # the sentence pointing back ("This finding") carries the one it points at (the draft joins them)
+    assert "for the same time; this finding is known as the [...] effect." in levels.question_text
     for card in cards:
         assert not re.search(r"(^|\s)(H\.|M\.|Dr\.|e\.g\.|et al\.)\s*$", card.question_text), card
 
@@ -124,6 +126,11 @@ def test_no_sentence_is_cut_at_initials_or_abbreviations(drafted):
     ("In contrast, ostriches are very ", "atypical", " (meaning not typical)."),
     ("Many important categories fall into ", "hierarchies", ", in which more concrete categories are nested"),
     ("The best account comes from Rosch and Mervis's ", "family resemblance theory", ". They proposed"),
+    # near misses of "is/are + one adjective": an article, a relative clause, two words, a definition after
+    ("A second explanation is a ", "decay", "."),
+    ("A second explanation is ", "interference", ", which holds that memories compete."),
+    ("Such categories are ", "natural kinds", "."),
+    ("Categories are ", "well-defined", ": you can say what is in and out."),
 ])
 def test_emphasis_that_defines_by_apposition_a_gloss_or_a_named_kind_is_a_term(before, term, after):
     assert defines(before, term, after)
@@ -135,6 +142,9 @@ def test_emphasis_that_defines_by_apposition_a_gloss_or_a_named_kind_is_a_term(b
     ("The significance of ", "summary", " will become apparent."),
     ("items that differed in how many features were shared with a ", "different", " category."),
     ("It is called, after all, a ", "theory", " of nothing."),  # a kind alone names nothing
+    # "is"/"are" and one word, no article, nothing defining after: an adjective predicated, no name
+    ("Traditionally, it has been assumed that categories are ", "well-defined", "."),
+    ("Robins are ", "typical", " birds."),
 ])
 def test_emphasis_that_only_stresses_or_gives_an_example_is_not_a_term(before, term, after):
     assert not defines(before, term, after)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from generator.anki.crosscard import FUNCTION_WORDS, WORD, deck_smells
+from generator.anki.wording import wording_smells
 from generator.cards.cloze import CLOZE
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec, new_card_queues
@@ -70,8 +71,14 @@ def source_smells(source: Source) -> list[Problem]:
     """
     used = {item.perspective for topic in source.topics for item in topic.items}
     used |= {pid for topic in source.topics for comparison in topic.comparisons for pid, _ in comparison.sides}
-    # Advice the author can follow: removing one of only two perspectives would leave an invalid source.
-    remove = "remove it" if len(source.perspectives) > 2 else "remove 'perspectives' (a source may compare nothing)"
+    # Advice the author can follow: a source declares two perspectives or none, so removing the unused ones
+    # works only while two used ones stay; else the way out is to compare nothing.
+    kept = len(used & {p.id for p in source.perspectives})
+    remove = (
+        "remove it" if kept >= 2
+        else "remove 'perspectives' (a source may compare nothing)" if kept == 0
+        else "remove 'perspectives' and the items' 'perspective' keys (a source may compare nothing)"
+    )
     return [
         Problem(p.file, p.line, f"perspectives.{p.id}", f"no item or comparison side belongs to {p.name!r}: "
                 "give it items (perspective: " + p.id + ") or " + remove, "warning")
@@ -97,6 +104,7 @@ def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> lis
     problems.extend(_back_to_back(notes))
     problems.extend(_comparison_sides(source, topic))
     problems.extend(deck_smells(source, topic, notes, stems))  # one card answering another
+    problems.extend(wording_smells(source, notes, stems))  # a front paraphrasing, saying too little, naming a setting
     return sorted(set(problems), )
 
 
@@ -208,7 +216,7 @@ def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = 
         yield _warn(
             note, card.where(),
             f"the front already shows {len(shown)} of the {len(asked)} words asked ({_shown_where(card, shown)}): "
-            "it can be answered by reading",
+            "it can be answered by reading; ask words the front does not show, or reword what shows them",
         )
 
 
@@ -235,7 +243,8 @@ def _same_prompt(cards: Sequence[_Card]) -> Iterable[Problem]:
             yield _warn(
                 card.note, card.where(),
                 f"the same front as {other.where()} ({other.note.file}:{other.note.line}) "
-                f"asks for another answer ({card.answer!r} here, {other.answer!r} there)",
+                f"asks for another answer ({card.answer!r} here, {other.answer!r} there): "
+                "give one a title, cue or question that tells the two apart",
             )
 
 
@@ -263,7 +272,8 @@ def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
                     yield _warn(
                         card.note, card.where(),
                         f"the front shows {other.answer!r}, which {other.where()} asks for: "
-                        "one card gives another's answer away",
+                        "one card gives another's answer away; put the two in sentences of their own, "
+                        "or mark only one",
                     )
 
 
@@ -316,7 +326,8 @@ def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
         if missing:
             yield Problem(
                 comparison.file, comparison.line, comparison.id,
-                f"no side for {', '.join(missing)}: the comparison leaves a perspective out", "warning",
+                f"no side for {', '.join(missing)}: the comparison leaves a perspective out; "
+                "give every perspective a side", "warning",
             )
         seen: dict[str, str] = {}
         for pid, side in comparison.sides:
@@ -325,7 +336,7 @@ def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
                 yield Problem(
                     comparison.file, comparison.line, comparison.id,
                     f"the sides of {seen[text]} and {pid} are the same: "
-                    "\"which perspective?\" would have two right answers", "warning",
+                    "\"which perspective?\" would have two right answers; write what differs", "warning",
                 )
             seen.setdefault(text, pid)
 

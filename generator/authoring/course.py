@@ -50,16 +50,19 @@ GLOSSARY = re.compile(r"^(glossary|vocabulary|key (terms|concepts|vocabulary)|te
 _DEFINING_BEFORE = re.compile(
     r"(?:\b(?:called|known as|termed|named|dubbed|labell?ed|referred to as|defined as|the term|the word)"
     r"(?:[ \t]+[\w'’-]+){0,4}?"  # "called the category *prototype*", "referred to as a preference for the *…*"
-    r"|\b(?:is|are)(?:[ \t]+(?:the|a|an))?)[ \t]*[\"'“‘]?$",
+    r"|\b(?:is|are)(?P<article>[ \t]+(?:the|a|an))?)[ \t]*[\"'“‘]?$",
     re.I,
 )
 _DEFINING_AFTER = re.compile(
     r"^[\"'”’)\]}]*(?:\s*\([^)]{0,60}\))?(?:\s*[:—–]|\s+-\s|,?\s+(?:is|are|was|were|refers?\s+to|means?|describes?|"
     r"denotes?|involves?|occurs?|happens?|consists?\s+of|is\s+defined\s+as)\b"
     r"|,\s+(?:a|an|the)\s"  # an apposition: "**category**, a set of objects that…"
+    r"|\.\s+(?:this|that)\s+means\b|\.\s+in\s+other\s+words\b"  # the next sentence says what it means
     r"|,?\s+(?:in which|whereby)\b|,\s*(?:that is|i\.\s?e\.)|\s*\((?:meaning|i\.\s?e\.|that is)\b)",
     re.I,
 )
+_RELATIVE_AFTER = re.compile(r"^,\s+(?:which|whereby|where)\b", re.I)
+"""", which holds that …" after "is *interference*": a relative clause says what a noun is (an adjective has none)."""
 _NAMED_CONCEPT = re.compile(
     r"\S\s+(?:theory|theories|effect|principle|approach|hypothesis|model|bias|heuristic|fallacy|law|phenomenon|"
     r"syndrome|paradox|representation|essentialism|amnesia|conditioning)$",
@@ -102,8 +105,38 @@ def defines(before: str, term: str, after: str) -> bool:
     """
     if not term.strip() or len(term.split()) > MAX_TERM_WORDS:
         return False
-    named = bool(_NAMED_CONCEPT.search(term.strip()))
-    return named or bool(_DEFINING_BEFORE.search(_clause(before).rstrip()) or _DEFINING_AFTER.match(after))
+    if _NAMED_CONCEPT.search(term.strip()) or _DEFINING_AFTER.match(after):
+        return True
+    found = _DEFINING_BEFORE.search(_clause(before).rstrip())
+    if found is None:
+        return False
+    # "categories are *well-defined*": "is"/"are" and one word with no article predicates an adjective, it
+    # names nothing ("is *decay*" is lost with it; "is a *schema*", "is called *decay*" are kept)
+    copula = found[0].split()[0].lower() in ("is", "are")
+    noun = found["article"] is not None or len(term.split()) > 1 or bool(_RELATIVE_AFTER.match(after))
+    return not copula or noun
+
+
+_NAMED_PLAIN = re.compile(
+    r"(?<![{\w])(?P<verb>called|known\s+as|referred\s+to\s+as|termed)\s+(?:(?:the|a|an)\s+)?"
+    r"(?P<term>(?!(?:it|them|that|this|for|on|upon|up|off|out|by|in|to)\b)[A-Za-z][\w’'-]{2,}(?:\s+[\w’'-]+){0,3}?)"
+    r"(?=\s*[,.;:(]|\s+(?:which|that|and|or|because)\b)",
+)
+"""A term named in plain text ("a most salient one, called the basic-level category, which …")."""
+
+
+def mark_named(text: str) -> str:
+    """*text* (a drafted paragraph, ``{{…}}`` marks) with a term it names in plain words marked, if it marks none.
+
+    Emphasis is the author's choice of what to define; a paragraph with no
+    emphasis that says "called X" or "known as X" still names a term.
+    """
+    if "{{" in text:
+        return text
+    found = _NAMED_PLAIN.search(text)
+    if found is None or len(found["term"].split()) > MAX_TERM_WORDS - 1:
+        return text
+    return f"{text[: found.start('term')]}{{{{{found['term']}}}}}{text[found.end('term') :]}"
 
 
 def _clause(before: str) -> str:

@@ -35,21 +35,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from generator.anki.crosscard import FUNCTION_WORDS
-from generator.anki.smells import LEAK_SHARE
 from generator.authoring import course
+from generator.authoring.asking import checked as _checked
+from generator.authoring.asking import points_back
+from generator.authoring.asking import unask as _unask
 from generator.authoring.course import clean, common_word, defines, definition_list, section_kind, term_line
 from generator.authoring.editor_schema import CONFIG_SCHEMA, SCHEMA_FOLDER, TOPIC_SCHEMA, modeline, schema_texts
 from generator.authoring.written import comment, deck_name, plain, quoted, unique_name, without_markers
 from generator.errors import DeckgenError
 from generator.source.loader import MAX_ID_LENGTH, slug_id
-from generator.source.markup import MarkupError, parse_marked, sentences
 from generator.source.yamlread import without_refused
 
 if TYPE_CHECKING:  # markdown-it-py is optional (the 'draft' extra): imported where it runs
     from markdown_it.token import Token
 
-    from generator.source.content import Marked
 
 _NUMBERING = re.compile(r"^\s*\d+[.)]\s+")
 
@@ -65,6 +64,8 @@ class _Item:
     id: str = ""
     image: str = ""
     """A figure's local image, by its path inside the drafted folder."""
+    figure: bool = False
+    """A figure's caption: context, never what a paragraph after it points back to."""
 
 
 @dataclass
@@ -249,12 +250,24 @@ class _Outline:
         if self.item is None:
             self.item = _Item(None, line)
             topic.items.append(self.item)
+        elif not in_list and (before := self._pointed_at(topic)) is not None and _continues(before, text):
+            self.item = before  # a paragraph opening "This preference is called {{…}}" joins the one it points back to
         elif not in_list and (self.item.explanation or self.item.points):
             # The section's next paragraph: its own item, under the section's title (the card's cue).
             previous = self.item
             self.item = _Item(previous.title, line, previous.level)
             topic.items.append(self.item)
         _add(self.item, text, in_list)
+
+    def _pointed_at(self, topic: _Topic) -> _Item | None:
+        """The section's last paragraph before a figure or none (a caption is no antecedent), if it has no list."""
+        current = self.item
+        for item in reversed(topic.items):
+            if current is None or item.title != current.title:
+                return None
+            if not item.figure:
+                return item if item.explanation and not item.points else None
+        return None
 
     def figure(self, caption: str, image: str, line: int) -> None:
         """A figure: its caption an item of context under the section's title, its local image that item's ``image``.
@@ -267,7 +280,9 @@ class _Outline:
         if self.section is not None or not (caption or image):
             return
         current = self.item
-        self.item = _Item(current.title if current else None, line, current.level if current else 0, image=image)
+        self.item = _Item(
+            current.title if current else None, line, current.level if current else 0, image=image, figure=True
+        )
         if caption:
             self.item.explanation.append(caption)
         self._topic(line).items.append(self.item)
@@ -277,6 +292,11 @@ class _Outline:
         if not self.topics:
             self.topics.append(_Topic("Overview", line))
         return self.topics[-1]
+
+
+def _continues(item: _Item, text: str) -> bool:
+    """True if *text* asks in a sentence that points back, and *item* (the paragraph before) asks nothing."""
+    return "{{" not in " ".join(item.explanation) and points_back(text)
 
 
 def _add(item: _Item, text: str, in_list: bool) -> None:
@@ -327,7 +347,7 @@ def _marked(inline: Token) -> str:
             parts.append(" " if child.type in ("softbreak", "hardbreak") else child.content)
     # A space left before punctuation where a tag or a citation was ("a recording <cite>…</cite>, and").
     text = _defining_only(_BEFORE_PUNCTUATION.sub(r"\1", " ".join(without_markers("".join(parts)).split())))
-    return _checked(text.replace(_OPEN, "{{").replace(_CLOSE, "}}"))
+    return _checked(course.mark_named(text.replace(_OPEN, "{{").replace(_CLOSE, "}}")))
 
 
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
@@ -345,19 +365,6 @@ def _defining_only(text: str) -> str:
         return match[0] if defines(before, match[1], after) else match[1]
 
     return _EMPHASIS.sub(keep, text)
-
-
-def _checked(text: str) -> str:
-    """*text* if its marks parse as the loader parses them; else its words without marks.
-
-    An emphasised "*" has no word to ask; a brace of the text beside a mark
-    ("a{" then *b*) would change where the mark is read.
-    """
-    try:
-        parse_marked(text)
-    except MarkupError:
-        return without_markers(_unmarked(text))
-    return text
 
 
 def _unique(wanted: str, taken: set[str]) -> str:
@@ -559,58 +566,9 @@ def _item_yaml(item: _Item, shown: str, heading: str = "") -> list[str]:
         lines.append(f"    image: {_q(item.image)}  # the figure's image, copied beside this file")
     if unasked:  # said where the author looks: the mark is left out, not lost silently
         terms = comment(", ".join(dict.fromkeys(unasked)))
-        lines.insert(2, f"  # not asked: {terms} (the title, the context line or the sentence's other term shows it)")
+        lines.insert(2, f"  # not asked: {terms} (the title, the context line or the sentence's other term "
+                        "shows it, or its sentence says only a subject)")
     return lines
-
-
-_MARK = re.compile(r"\{\{(.*?)\}\}")
-
-
-def _unask(text: str, front: str, unasked: list[str]) -> str:
-    """*text* without the marks its cards' fronts would give away.
-
-    A term the title or the context line already shows (half its words or
-    more, as the leak smell counts them), and a second term of one sentence
-    (the first one's card would show it).
-    """
-    shown = _content_words(front)
-
-    def keep(match: re.Match[str]) -> str:
-        words = _content_words(match[1])
-        if words and len(words & shown) >= LEAK_SHARE * len(words):
-            unasked.append(repr(match[1]))
-            return match[1]
-        return match[0]
-
-    return _one_term_a_sentence(_checked(_MARK.sub(keep, text)))
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def _in_own_sentence(sentence: Marked) -> bool:
-    """True if the rest of *sentence* shows half the words of its first key term: its cloze reads them."""
-    first = next(index for index, (_, is_term) in enumerate(sentence.segments) if is_term)
-    words = _content_words(sentence.segments[first][0])
-    rest = _content_words(" ".join(text for index, (text, _) in enumerate(sentence.segments) if index != first))
-    return bool(words) and len(words & rest) >= LEAK_SHARE * len(words)
-
-
-def _content_words(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"\w+", text.lower())} - FUNCTION_WORDS
-
-
-def _one_term_a_sentence(text: str) -> str:
-    """*text* with only the first key term of each sentence marked (a cloze of one shows the others), and
-    none whose words the rest of its sentence shows."""
-    try:
-        split = sentences(parse_marked(text))
-    except MarkupError:
-        return text
-    kept = {numbers[0] for sentence, numbers in split if numbers and not _in_own_sentence(sentence)}
-    counter = iter(range(len(_MARK.findall(text))))
-    return _checked(_MARK.sub(lambda match: match[0] if next(counter) in kept else match[1], text))
 
 
 def _unmarked(text: str) -> str:

@@ -216,7 +216,7 @@ def _interleave(notes: list[NoteSpec]) -> list[NoteSpec]:
 def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
     """The notes of one topic, in source order: its items' clozes and perspective questions, its comparisons."""
     split_by_perspective = len({i.perspective for i in topic.items if i.perspective}) > 1
-    homes = _context_homes(topic)
+    groups: list[list[NoteSpec]] = []  # each item's notes (none for context), then each comparison's, each term's
     for item in topic.items:
         deck = topic_deck(source, topic)
         if split_by_perspective and item.perspective:
@@ -224,11 +224,13 @@ def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
         notes = list(_item_clozes(_Maker(source, topic, item, deck), item))
         if item.which_statement:
             notes.append(_perspective_question(source, topic, item))
-        yield from _with_context(notes, homes.pop(item.id, ()))
-    for comparison in topic.comparisons:
-        yield from _with_context(list(_comparison_notes(source, topic, comparison)), homes.pop("", ()))
-    for term in topic.terms:  # a topic of context and terms only: its context goes with its first term
-        yield from _with_context([_term_note(source, topic, term)], homes.pop("", ()))
+        groups.append(notes)
+    groups += [list(_comparison_notes(source, topic, comparison)) for comparison in topic.comparisons]
+    groups += [[_term_note(source, topic, term)] for term in topic.terms]
+    shown = _context_homes(topic, groups)
+    for group in groups:
+        for note in group:
+            yield _with_context(note, shown.get(note.guid, ()))
 
 
 def makes_cards(item: Item) -> bool:
@@ -237,43 +239,115 @@ def makes_cards(item: Item) -> bool:
     return bool(item.which_statement) or any(text is not None and text.terms for text in marked)
 
 
-def _context_homes(topic: Topic) -> dict[str, tuple[Item, ...]]:
-    """Where the topic's context (items that make no card) is shown: on the back of a note of another item.
+MAX_CONTEXT_WORDS = 120
+"""The most words of context (items that make no card) one back shows: with its own text, about a phone screen."""
 
-    Context is shown with the next item that makes a card (the one it
-    introduces), or, at the end of a topic, with the last one; in a topic
-    whose items make no card, with its first comparison (key ``""``).  So
-    nothing the source states vanishes from the decks.
+
+@dataclass(frozen=True)
+class _Shown:
+    """A piece of context as a back shows it: a whole item, or the sentences of a long one that fit a back."""
+
+    html: str
+    words: int
+    media: tuple[str, ...] = ()
+
+
+def _context_homes(topic: Topic, groups: Sequence[Sequence[NoteSpec]]) -> dict[str, list[_Shown]]:
+    """Note GUID -> the context its back shows: each context item on the nearest note with room.
+
+    *groups* are the notes of each of the topic's items (in order, none for
+    an item of context), then of each comparison and term.  An item's context
+    goes first to the next item that makes a card (the one it introduces),
+    else to the nearest others (after before before at one distance), an
+    item's notes in order; a topic whose items make no card gives it to its
+    comparisons, then its terms.  A back shows at most
+    :data:`MAX_CONTEXT_WORDS` words of context: an item longer than that is
+    shown in pieces of whole sentences on the nearest backs with room, and
+    what no back has room for is on no card (it stays in the source).  While
+    a topic's context fits, each item goes where it always went: with the
+    first note of the next item that makes a card, or of the last one.
     """
-    homes: dict[str, list[Item]] = {}
-    pending: list[Item] = []
-    last = ""
-    for item in topic.items:
-        if not makes_cards(item):
-            pending.append(item)
-        else:
-            last = item.id
-            homes[last] = pending
-            pending = []
-    if pending:
-        homes.setdefault(last, []).extend(pending)
-    return {key: tuple(items) for key, items in homes.items() if items}
+    count = len(topic.items)
+    asking = [position for position, notes in enumerate(groups[:count]) if notes]
+    rest = [notes for notes in groups[count:] if notes]
+    shown: dict[str, list[_Shown]] = {}
+    used: dict[str, int] = {}
+    for position, item in enumerate(topic.items):
+        if groups[position]:
+            continue
+        after = [q for q in asking if q > position][:1]
+        nearest = sorted((q for q in asking if q not in after), key=lambda q: (abs(q - position), q < position))
+        homes = [note for q in after + nearest for note in groups[q]] or [note for notes in rest for note in notes]
+        for piece in _pieces(item):
+            home = next((note for note in homes if used.get(note.guid, 0) + piece.words <= MAX_CONTEXT_WORDS), None)
+            if home is None and piece.words > MAX_CONTEXT_WORDS:  # one sentence longer than a back: alone
+                home = next((note for note in homes if note.guid not in used), None)
+            if home is not None:
+                shown.setdefault(home.guid, []).append(piece)
+                used[home.guid] = used.get(home.guid, 0) + piece.words
+    return shown
 
 
-def _with_context(notes: list[NoteSpec], context: Sequence[Item]) -> list[NoteSpec]:
-    """*notes*, the first one's back also showing the *context* items."""
-    if not notes or not context:
-        return notes
-    shown = "".join(
-        '<div class="also">' + _title(item.title) + _paragraph(item.explanation) + _listed(_point_rows(item))
-        + _paragraph(item.conclusion) + media_html(item.media) + "</div>"  # a figure and its caption, together
-        for item in context
+def _pieces(item: Item) -> list[_Shown]:
+    """*item* as one piece of context, or, beyond :data:`MAX_CONTEXT_WORDS`, as pieces of whole sentences."""
+    whole = (
+        _title(item.title) + _paragraph(item.explanation) + _listed(_point_rows(item)) + _paragraph(item.conclusion)
     )
-    first = notes[0]
-    back = KINDS[first.note_type].field_index(KINDS[first.note_type].back_field)
-    fields = tuple(value + shown if number == back else value for number, value in enumerate(first.fields))
-    media = tuple(dict.fromkeys((*first.media, *(name for item in context for name in media_names(item)))))
-    return [replace(first, fields=fields, media=media), *notes[1:]]
+    media = media_names(item)
+    words = _word_count(whole)
+    if words <= MAX_CONTEXT_WORDS:  # a figure and its caption, together
+        return [_Shown(f'<div class="also">{whole}{media_html(item.media)}</div>', words, media)]
+    parts = [
+        *(("body", marked_html(s)) for s, _ in (sentences(item.explanation) if item.explanation else [])),
+        *(("row", row) for row in _point_rows(item)),
+        *(("body", marked_html(s)) for s, _ in (sentences(item.conclusion) if item.conclusion else [])),
+    ]
+    pieces: list[list[tuple[str, str]]] = [[]]
+    size = _word_count(_title(item.title))
+    for part in parts:
+        words = _word_count(part[1])
+        if pieces[-1] and size + words > MAX_CONTEXT_WORDS:
+            pieces.append([])
+            size = 0
+        pieces[-1].append(part)
+        size += words
+    shown = []
+    for number, piece in enumerate(pieces):
+        html_ = (_title(item.title) if number == 0 else "") + _grouped(piece)
+        html_ += media_html(item.media) if number == 0 else ""
+        shown.append(_Shown(f'<div class="also">{html_}</div>', _word_count(html_), media if number == 0 else ()))
+    return shown
+
+
+def _grouped(parts: Sequence[tuple[str, str]]) -> str:
+    """Sentences as paragraphs and rows as lists, in their order."""
+    out, kind = "", ""
+    run: list[str] = []
+    for part_kind, text in [*parts, ("", "")]:
+        if part_kind != kind and run:
+            out += f'<div class="body">{" ".join(run)}</div>' if kind == "body" else _list(run)
+            run = []
+        kind = part_kind
+        run.append(text)
+    return out
+
+
+_ANY_TAG = re.compile(r"<[^>]+>")
+
+
+def _word_count(fragment: str) -> int:
+    return len(html.unescape(_ANY_TAG.sub(" ", fragment)).split())
+
+
+def _with_context(note: NoteSpec, context: Sequence[_Shown]) -> NoteSpec:
+    """*note*, its back also showing the *context* pieces."""
+    if not context:
+        return note
+    shown = "".join(piece.html for piece in context)
+    back = KINDS[note.note_type].field_index(KINDS[note.note_type].back_field)
+    fields = tuple(value + shown if number == back else value for number, value in enumerate(note.fields))
+    media = tuple(dict.fromkeys((*note.media, *(name for piece in context for name in piece.media))))
+    return replace(note, fields=fields, media=media)
 
 
 class _Maker:
