@@ -13,10 +13,12 @@ errors.  They never change what is built.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from generator.anki.crosscard import FUNCTION_WORDS, WORD, deck_smells
 from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec, new_card_queues
@@ -35,6 +37,10 @@ _SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
 _ACTIVE_CLOZE = re.compile(r'<span class="cloze" data-ordinal="\d+">(.*?)</span>', re.S)
 _CLOZE_ANSWER = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)  # deckgen's notes: one cloze, no hint
 _SUFFIXES = ("istic", "ists", "ism", "ist", "ity", "s")
+PROBLEM_ORDER = attrgetter("file", "line", "where", "message", "severity")
+"""Problem's own order (its fields', as ``order=True`` compares them) as a sort key: a tuple compared in C.
+
+A large source has a hundred thousand smells; the dataclass's ``__lt__`` costs a Python call per comparison."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ def card_smells(source: Source, notes: Sequence[NoteSpec]) -> list[Problem]:
     for note in notes:
         by_topic[note.topic].append(note)
     problems = [p for topic in source.topics for p in topic_smells(source, topic, by_topic[topic.id])]
-    return sorted(set(problems + source_smells(source)), )
+    return sorted(set(problems + source_smells(source)), key=PROBLEM_ORDER)
 
 
 def source_smells(source: Source) -> list[Problem]:
@@ -94,7 +100,7 @@ def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> lis
     problems.extend(_back_to_back(notes))
     problems.extend(_comparison_sides(source, topic))
     problems.extend(deck_smells(source, topic, notes, stems))  # one card answering another
-    return sorted(set(problems), )
+    return sorted(set(problems), key=PROBLEM_ORDER)
 
 
 def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:
@@ -133,6 +139,7 @@ def _content_words(found: Sequence[str]) -> set[str]:
     return content or {_singular(w) for w in found}
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a source's vocabulary, met hundreds of thousands of times
 def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
