@@ -527,6 +527,8 @@ class Bench:
             copy_tree(essay, source)
         else:
             write_source(source, make_content(WATCH_SIZE, self.args.files, clean=True), clean=True)
+        # A project that has been built (its lock written), as a contributor's checkout is.
+        run(self.build_cmd(source, root / "out", source / "deckgen.lock"), env=self.env)
         edited = sorted(p for p in source.glob("*.yaml") if p.name != "deckgen.yaml")[0]
         original = edited.read_text(encoding="utf-8")
         with socket.socket() as probe:

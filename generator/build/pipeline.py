@@ -118,11 +118,14 @@ def default_lock_path(source_dir: str) -> str:
     return os.path.join(source_dir, LOCK_NAME)
 
 
-def check(source_dir: str) -> tuple[Source, list[NoteSpec]]:
-    """Load and validate a source folder; return it and the notes it would make."""
+def check(source_dir: str, memo: StoredMemo | None = None) -> tuple[Source, list[NoteSpec]]:
+    """Load and validate a source folder; return it and the notes it would make.
+
+    With a *memo* (the topics a build kept), a topic file it knows is not parsed again.
+    """
     # It reads only the sources, which no build writes: a folder a running build holds is left to it.
     recover(source_dir, command="check", busy_ok=True)
-    source = load_source(source_dir)
+    source = load_source(source_dir, memo)
     return source, build_notes(source)
 
 
@@ -233,6 +236,7 @@ def _make_packages(job: _Job) -> _Made:
         source=source, lock=lock, schemas=schemas, now=job.now, type_times=types.note_type_times,
         owned=lock_owners(lock), homes=homes(source), file_format=job.file_format,
         records=cached_records(job.cache) if job.reuse else {}, out_dir=job.out_dir,
+        lock_written=job.write_lock,
     )
     if job.requests is None:
         packages = build_topics(context, job.jobs, job.progress)

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
+from generator.build.cache import StoredMemo
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.build.pipeline import check
 from generator.cards.notes import CLOZE
@@ -291,9 +292,12 @@ def _page_with_media(cards: Sequence[PreviewCard], title: str, files: Mapping[st
     return _page(_with_media(cards, files), title, _media_script(files))
 
 
-def write_preview(source_dir: str, path: str) -> int:
-    """Write the preview page of the source in *source_dir* to *path*; return the card count."""
-    source, notes = check(source_dir)
+def write_preview(source_dir: str, path: str, memo: StoredMemo | None = None) -> int:
+    """Write the preview page of the source in *source_dir* to *path*; return the card count.
+
+    *memo*: the topics the last build kept (``watch`` builds first), so that unchanged files are not parsed.
+    """
+    source, notes = check(source_dir, memo)
     cards = preview_cards(notes)
     data = _page_with_media(cards, source.title, source.media_files()).encode("utf-8")
     folder = os.path.dirname(os.path.abspath(path))

@@ -55,8 +55,13 @@ def fingerprint(
     topic: Topic,
     entries: Mapping[str, LockedNote],
     type_times: Mapping[str, int],
+    now: int | None = None,
 ) -> str:
-    """A hash of everything one topic's package and report depend on (see also topics._taken_elsewhere)."""
+    """A hash of everything one topic's package and report depend on (see also topics._taken_elsewhere).
+
+    *now*, the build's time, where the package holds notes timed by it (added or
+    updated against a lock the build did not write: ``watch``'s builds).
+    """
     inputs = dict(source.inputs)
     digest = hashlib.sha256(code_digest().encode())
     for part in (inputs.get(CONFIG_FILE, ""), inputs.get(os.path.basename(topic.file), "")):
@@ -75,6 +80,8 @@ def fingerprint(
     digest.update(repr(sorted(type_times.items())).encode())
     for key in sorted(entries):
         digest.update(f"{key}\x00{entries[key]!r}\n".encode())
+    if now is not None:
+        digest.update(f"now\x00{now}\n".encode())
     return digest.hexdigest()
 
 
