@@ -127,6 +127,10 @@ class StoredMemo(TopicMemo):
             return None
         return found if isinstance(found, tuple) and isinstance(found[0], Topic) else None
 
+    def add(self, path: str, key: str, value: tuple[Topic, int]) -> None:
+        """Keep *value*, the topic of the file *path* whose memo key is *key*, as :meth:`data` keeps it."""
+        self.raw[os.path.basename(path), key] = _pickled(value, path)
+
     def changed(self) -> bool:
         """True if this load saw other topics than the memo knew."""
         return {(os.path.basename(path), key) for path, key in self.seen} != self.raw.keys()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from generator.anki.smells import card_smells, source_smells
+from generator.build.ahead import parse_ahead
 from generator.build.cache import (
     CACHE_NAME,
     TOPICS_NAME,
@@ -223,6 +224,8 @@ def _make(job: _Job) -> _Made:
 
 
 def _make_packages(job: _Job) -> _Made:
+    if job.memo is not None:
+        parse_ahead(job.source_dir, job.memo, job.jobs)
     source = load_source(job.source_dir, job.memo)
     lock = read_lock(job.lock_path, _written_lock_digest(job.cache) if job.reuse else None)
     from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning

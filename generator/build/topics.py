@@ -153,7 +153,7 @@ def _topic(context: Context, name: str) -> Topic | None:
 
 def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package | ContentError]:
     items = sum(len(topic.items) for topic in context.source.topics if topic.id in set(names))
-    pool = _pool(jobs) if jobs > 1 and len(names) > 1 and items >= PARALLEL_MIN_ITEMS else None
+    pool = fork_pool(jobs) if jobs > 1 and len(names) > 1 and items >= PARALLEL_MIN_ITEMS else None
     if pool is None:
         yield from (_build_one(context, name) for name in names)
         return
@@ -168,7 +168,7 @@ def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package 
         _SHARED = None
 
 
-def _pool(jobs: int) -> Executor | None:
+def fork_pool(jobs: int) -> Executor | None:
     """*jobs* forked worker processes, or None where processes cannot be forked."""
     # Imported here: a small build never needs them, and they cost start-up time.
     import multiprocessing
