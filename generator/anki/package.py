@@ -33,8 +33,6 @@ from generator.anki.notetypes import NOTE_TYPES, anki_model
 from generator.cards.notes import CLOZE, NoteSpec
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-GENANKI_VERSION: str = genanki.__version__
-"""The genanki that writes the packages: part of what decides that a package can be reused."""
 
 
 def deck_id(name: str) -> int:

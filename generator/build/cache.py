@@ -26,7 +26,6 @@ from typing import Any
 import yaml
 
 from generator import __version__
-from generator.anki.package import GENANKI_VERSION
 from generator.source.content import Topic
 from generator.source.loader import TopicMemo
 from generator.source.yamlread import MAX_FILE_BYTES, read_regular_file
@@ -42,11 +41,19 @@ _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 def code_digest() -> str:
     """A hash of deckgen's version and every module of its code, released or not."""
     # The libraries that shape a package's bytes count as code too.
-    versions = f"python {sys.version}; genanki {GENANKI_VERSION}; pyyaml {yaml.__version__}"
+    versions = f"python {sys.version}; genanki {_genanki_version()}; pyyaml {yaml.__version__}"
     digest = hashlib.sha256(f"deckgen {__version__}\n{versions}\n".encode())
     for path in sorted(_PACKAGE_ROOT.rglob("*.py")):
         digest.update(f"{path.relative_to(_PACKAGE_ROOT)}\x00".encode() + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def _genanki_version() -> str:
+    """The version of the genanki that writes the packages, read without importing it (a rebuild with nothing
+    to do never needs genanki, which imports asyncio)."""
+    from importlib.metadata import version
+
+    return version("genanki")
 
 
 def fingerprint(inputs: Iterable[tuple[str, str]], lock_bytes: bytes | None) -> str:

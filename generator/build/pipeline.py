@@ -14,10 +14,8 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from generator.anki.smells import card_smells, source_smells
-from generator.build.ahead import parse_ahead
 from generator.build.cache import (
     CACHE_NAME,
     TOPICS_NAME,
@@ -50,13 +48,17 @@ from generator.build.lock import (
     unreleased,
 )
 from generator.build.reuse import cached_records, parse_records, problem_data, problem_of, records_data
-from generator.build.topics import Context, Package, build_topics, default_jobs, encode, homes, lock_owners, settle
-from generator.cards.notes import NoteSpec, build_notes
-from generator.cards.recipe import Recipe, check_recipe
-from generator.cards.selection import DeckRequest, Selection, apply, custom_request, group_by_topic, topic_requests
 from generator.errors import ContentError, DeckgenError, Problem
-from generator.source.content import Source
 from generator.source.loader import input_files, load_source
+
+if TYPE_CHECKING:
+    # What builds the packages is imported where it is used: a rebuild with nothing to do (the
+    # cache's report) never loads it, nor genanki (see _build).
+    from generator.build.topics import Context, Package
+    from generator.cards.notes import NoteSpec
+    from generator.cards.recipe import Recipe
+    from generator.cards.selection import DeckRequest, Selection
+    from generator.source.content import Source
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def check(source_dir: str, memo: StoredMemo | None = None) -> tuple[Source, list
     With a *memo* (the topics a build kept), a topic file it knows is not parsed again.
     """
     # It reads only the sources, which no build writes: a folder a running build holds is left to it.
+    from generator.cards.notes import build_notes
+
     recover(source_dir, command="check", busy_ok=True)
     source = load_source(source_dir, memo)
     return source, build_notes(source)
@@ -152,13 +156,15 @@ def check_cards(source_dir: str, strict: bool = False) -> Checked:
 
 
 def _smells(source: Source, notes: Sequence[NoteSpec], strict: bool) -> tuple[Problem, ...]:
+    from generator.anki.smells import card_smells
+
     warnings = tuple(card_smells(source, notes))
     if strict and warnings:
         raise ContentError(list(warnings))
     return warnings
 
 
-RequestMaker = Callable[[Source], Sequence[DeckRequest]]
+RequestMaker = Callable[["Source"], Sequence["DeckRequest"]]
 """Given the loaded source, the packages to build (None: one per topic, complete)."""
 
 
@@ -224,6 +230,10 @@ def _make(job: _Job) -> _Made:
 
 
 def _make_packages(job: _Job) -> _Made:
+    from generator.anki.smells import source_smells
+    from generator.build.ahead import parse_ahead
+    from generator.build.topics import Context, build_topics, homes, lock_owners
+
     if job.memo is not None:
         parse_ahead(job.source_dir, job.memo, job.jobs)
     source = load_source(job.source_dir, job.memo)
@@ -262,6 +272,11 @@ def _custom_packages(
     context: Context, requests: Sequence[DeckRequest]
 ) -> tuple[list[Package], Lock, tuple[Problem, ...]]:
     """Custom decks: selected notes, renamed and tagged, their lock entries refreshed (no tombstones)."""
+    from generator.anki.smells import card_smells
+    from generator.build.topics import Package, encode, settle
+    from generator.cards.notes import build_notes
+    from generator.cards.selection import apply, group_by_topic
+
     notes = build_notes(context.source)
     by_topic = group_by_topic(notes)
     chosen = [(request, apply(request, by_topic, context.source)) for request in requests]
@@ -317,6 +332,8 @@ def _shared_notes(packages: Sequence[tuple[DeckRequest, Sequence[NoteSpec]]]) ->
 def custom_decks(selection: Selection, deck_name: str | None, extra_tags: Sequence[str] = ()) -> RequestMaker:
     """Requests for a selection from the command line: one named deck, or per topic."""
 
+    from generator.cards.selection import custom_request, topic_requests
+
     def make(source: Source) -> list[DeckRequest]:
         problems = [unknown.message for unknown in selection.unknown_values(source)]
         if problems:
@@ -336,6 +353,8 @@ def custom_decks(selection: Selection, deck_name: str | None, extra_tags: Sequen
 
 def recipe_decks(recipe: Recipe) -> RequestMaker:
     """Requests for every deck of a recipe, checked against the source."""
+
+    from generator.cards.recipe import check_recipe
 
     def make(source: Source) -> list[DeckRequest]:
         problems = check_recipe(recipe, source)
@@ -366,6 +385,8 @@ def _plan(
     source_dir: str, out_dir: str, lock_path: str, timestamp: int | None,
     requests: RequestMaker | None, strict: bool, jobs: int | None,
 ) -> BuildReport:
+    from generator.build.topics import default_jobs
+
     recover(*_written_folders(lock_path, out_dir))
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=build_time() if timestamp is None else timestamp,
@@ -449,6 +470,8 @@ def _build(
         if options.strict and cached.warnings:
             raise ContentError(list(cached.warnings))
         return cached
+    from generator.build.topics import default_jobs
+
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=now, requests=requests, file_format=file_format,
         strict=options.strict, jobs=options.jobs or default_jobs(), progress=progress, out_dir=out_dir,
@@ -531,6 +554,8 @@ def _stale_packages(out_dir: str, built: set[str]) -> tuple[str, ...]:
 
 def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) -> bytes:
     """The build cache for what this build leaves behind (see :mod:`generator.build.cache`)."""
+    from generator.anki.smells import source_smells
+
     # The bytes this build read, not the files as they are now: an edit saved
     # while it ran must make the next build rebuild.
     key = fingerprint(made.source.inputs, made.lock_text.encode("utf-8"))

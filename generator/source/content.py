@@ -20,7 +20,7 @@ REMOVED_TAG = "deckgen::removed"
 """The tag of a note removed from the source (see :mod:`generator.build.lock`); reserved in sources."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a large source holds hundreds of thousands: no dict per instance
 class Marked:
     """Text in which the author may have marked key terms with ``{{…}}``.
 
@@ -40,7 +40,7 @@ class Marked:
         return tuple(text for text, is_term in self.segments if is_term)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MediaFile:
     """An image or audio file an item declares, read and checked (see :mod:`generator.source.media`)."""
 
@@ -55,7 +55,7 @@ class MediaFile:
     data: bytes = field(repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Perspective:
     """One of the viewpoints a source compares (a culture, a school, a theory…)."""
 
@@ -66,7 +66,7 @@ class Perspective:
     file: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Point:
     """One bullet of an item's list; ``key`` is its stable identity.
 
@@ -78,7 +78,7 @@ class Point:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """A titled statement: explanation, bullet points and a closing remark."""
 
@@ -111,7 +111,7 @@ class Item:
         return self.cue or (self.title.plain if self.title else None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """A comparison side's source: a perspective and the item (elsewhere in the source) that states it."""
 
@@ -120,7 +120,7 @@ class Origin:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """One dimension, and what each perspective says about it."""
 
@@ -153,7 +153,7 @@ class Comparison:
         return self.which_question or f"{self.dimension}: which perspective is this?"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Term:
     """A glossary entry: a term and its definition, asked both ways (term → definition, definition → term).
 
@@ -174,7 +174,7 @@ class Term:
 TERM_ASK_CHOICES = (BOTH, "definition", "term")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Topic:
     """A group of items and comparisons; each topic becomes one deck file."""
 
