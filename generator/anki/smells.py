@@ -18,11 +18,10 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 
 from generator.anki.crosscard import FUNCTION_WORDS, WORD, deck_smells
 from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec, new_card_queues
-from generator.errors import Problem
+from generator.errors import PROBLEM_ORDER, Problem
 from generator.source.content import Source, Topic
 
 MAX_FRONT_WORDS = 40
@@ -37,10 +36,6 @@ _SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
 _ACTIVE_CLOZE = re.compile(r'<span class="cloze" data-ordinal="\d+">(.*?)</span>', re.S)
 _CLOZE_ANSWER = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)  # deckgen's notes: one cloze, no hint
 _SUFFIXES = ("istic", "ists", "ism", "ist", "ity", "s")
-PROBLEM_ORDER = attrgetter("file", "line", "where", "message", "severity")
-"""Problem's own order (its fields', as ``order=True`` compares them) as a sort key: a tuple compared in C.
-
-A large source has a hundred thousand smells; the dataclass's ``__lt__`` costs a Python call per comparison."""
 
 
 @dataclass(frozen=True)

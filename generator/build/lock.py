@@ -743,19 +743,31 @@ def dump_lock(lock: Lock) -> str:
         f"  {encode(kind)}: {encode(dict(zip(NOTE_TYPE_FIELDS, _type_values(schema), strict=True)))}"
         for kind, schema in sorted(lock.note_types.items())
     ]
-    notes = [f"  {encode(key)}: {encode(_note_entry(note))}" for key, note in sorted(lock.notes.items())]
+    notes = [_note_line(key, note) for key, note in sorted(lock.notes.items())]
     head = ["{", f'"version": {LOCK_VERSION},', '"note_types": {']
     result = "\n".join([*head, *_commas(types), "},", '"notes": {', *_commas(notes), "}", "}", ""])
     _check_written_size(result)
     return result
 
 
-def _note_entry(note: LockedNote) -> dict[str, object]:
-    """A note's lock entry: ``released`` only when false, so a released note's line reads as before releases."""
-    entry = dict(zip(LOCKED_NOTE_FIELDS, _note_values(note), strict=True))
-    if note.released:
-        del entry["released"]
-    return entry
+_STRING = json.encoder.encode_basestring  # a string as _ENCODER writes it
+if LOCKED_NOTE_FIELDS != (
+    "cards", "deck", "guid", "hash", "label", "mod", "note_type", "released", "removed", "topic"
+):  # pragma: no cover - a new field must be written by _note_line too
+    raise AssertionError(f"_note_line does not write the lock's fields {LOCKED_NOTE_FIELDS}")
+
+
+def _note_line(key: str, note: LockedNote) -> str:
+    """A note's line: its key, then its fields as sorted JSON (``released`` only when false, so a released
+    note's line reads as before releases), written field by field: the text ``_ENCODER`` writes (a test
+    compares the two), a few times faster, and a lock has a line per note."""
+    released = "" if note.released else '"released": false, '
+    removed = "null" if note.removed is None else int(note.removed)
+    return (
+        f'  {_STRING(key)}: {{"cards": {int(note.cards)}, "deck": {_STRING(note.deck)}, "guid": {_STRING(note.guid)}, '
+        f'"hash": {_STRING(note.hash)}, "label": {_STRING(note.label)}, "mod": {int(note.mod)}, '
+        f'"note_type": {_STRING(note.note_type)}, {released}"removed": {removed}, "topic": {_STRING(note.topic)}}}'
+    )
 
 
 def _commas(lines: list[str]) -> list[str]:

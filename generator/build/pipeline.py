@@ -48,7 +48,7 @@ from generator.build.lock import (
     unreleased,
 )
 from generator.build.reuse import cached_records, parse_records, problem_data, problem_of, records_data
-from generator.errors import ContentError, DeckgenError, Problem
+from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
 from generator.source.loader import input_files, load_source
 
 if TYPE_CHECKING:
@@ -255,7 +255,8 @@ def _make_packages(job: _Job) -> _Made:
         packages = build_topics(context, job.jobs, job.progress)
         entries = {key: entry for package in packages for key, entry in package.entries.items()}
         new_lock = Lock(entries, types.lock.note_types)
-        warnings = tuple(sorted([*source_smells(source), *(w for p in packages for w in p.warnings)]))
+        found = [*source_smells(source), *(w for p in packages for w in p.warnings)]
+        warnings = tuple(sorted(found, key=PROBLEM_ORDER))
         if job.release:
             new_lock = released(new_lock)
     else:
@@ -620,7 +621,7 @@ def _cached_report(
     found = [*own, *(w for record in records.values() for w in record.warnings)]
     if str(cached["source"]) != source_dir:
         found = [_moved(w, str(cached["source"]), source_dir) for w in found]
-    warnings = tuple(sorted(found))
+    warnings = tuple(sorted(found, key=PROBLEM_ORDER))
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
     empty = tuple(str(topic) for topic in cached.get("empty", ()))
     return BuildReport(files, lock_path, warnings, stale, empty, waiting)

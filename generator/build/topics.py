@@ -128,9 +128,10 @@ def _reuse(context: Context, name: str) -> Package | None:
     if _taken_elsewhere(context, name, owned):
         return None
     entries = live_entries(owned, context.lock.notes, context.now)
-    fingerprints = (fingerprint(context.source, topic, entries, context.type_times),
-                    fingerprint(context.source, topic, entries, context.type_times, context.now))
-    if record.fingerprint not in fingerprints:  # the second: notes timed now, by a build at this very second
+    if record.fingerprint != fingerprint(context.source, topic, entries, context.type_times) and (
+        context.lock_written  # else: notes timed by a build at this very second (see _next_fingerprint)
+        or record.fingerprint != fingerprint(context.source, topic, entries, context.type_times, context.now)
+    ):
         return None
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 PERSPECTIVE_PLACEHOLDER = "{perspective}"
 BOTH, SIDE, PERSPECTIVE = "both", "side", "perspective"
@@ -20,12 +21,20 @@ REMOVED_TAG = "deckgen::removed"
 """The tag of a note removed from the source (see :mod:`generator.build.lock`); reserved in sources."""
 
 
+def _by_fields(self: Any) -> tuple[type, tuple[object, ...]]:
+    """Pickled as the class and its fields, made again by ``__init__``: what a slotted dataclass's own
+    ``__setstate__`` does costs a ``fields()`` call per object (a memo of 50,000 notes holds 100,000)."""
+    return type(self), tuple(getattr(self, name) for name in self.__slots__)
+
+
 @dataclass(frozen=True, slots=True)  # a large source holds hundreds of thousands: no dict per instance
 class Marked:
     """Text in which the author may have marked key terms with ``{{…}}``.
 
     ``segments`` alternates plain runs and key terms; ``(text, True)`` is a term.
     """
+
+    __reduce__ = _by_fields
 
     segments: tuple[tuple[str, bool], ...]
 
@@ -44,6 +53,8 @@ class Marked:
 class MediaFile:
     """An image or audio file an item declares, read and checked (see :mod:`generator.source.media`)."""
 
+    __reduce__ = _by_fields
+
     path: str
     """As declared: relative to the source folder, '/' between folders."""
     name: str
@@ -59,6 +70,8 @@ class MediaFile:
 class Perspective:
     """One of the viewpoints a source compares (a culture, a school, a theory…)."""
 
+    __reduce__ = _by_fields
+
     id: str
     name: str
     line: int = 0
@@ -73,6 +86,8 @@ class Point:
     A point is asked only if it marks a key term; otherwise it is context.
     """
 
+    __reduce__ = _by_fields
+
     key: str
     text: Marked
     line: int = 0
@@ -81,6 +96,8 @@ class Point:
 @dataclass(frozen=True, slots=True)
 class Item:
     """A titled statement: explanation, bullet points and a closing remark."""
+
+    __reduce__ = _by_fields
 
     id: str
     perspective: str | None
@@ -115,6 +132,8 @@ class Item:
 class Origin:
     """A comparison side's source: a perspective and the item (elsewhere in the source) that states it."""
 
+    __reduce__ = _by_fields
+
     perspective: str
     item: str
     line: int = 0
@@ -123,6 +142,8 @@ class Origin:
 @dataclass(frozen=True, slots=True)
 class Comparison:
     """One dimension, and what each perspective says about it."""
+
+    __reduce__ = _by_fields
 
     id: str
     dimension: str
@@ -161,6 +182,8 @@ class Term:
     glossary) still gets more than clozes.
     """
 
+    __reduce__ = _by_fields
+
     id: str
     term: str
     definition: str
@@ -177,6 +200,8 @@ TERM_ASK_CHOICES = (BOTH, "definition", "term")
 @dataclass(frozen=True, slots=True)
 class Topic:
     """A group of items and comparisons; each topic becomes one deck file."""
+
+    __reduce__ = _by_fields
 
     id: str
     name: str
