@@ -123,6 +123,8 @@ class StoredMemo(TopicMemo):
 
     raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
     """(file name, memo key) → the topic and its name's line, pickled without its path."""
+    stored: frozenset[tuple[str, str]] = frozenset()
+    """The keys of the file as read (*raw* also gets the topics parsed ahead, see :mod:`generator.build.ahead`)."""
 
     def recall(self, path: str, key: str) -> tuple[Topic, int] | None:
         data = self.raw.get((os.path.basename(path), key))
@@ -139,8 +141,8 @@ class StoredMemo(TopicMemo):
         self.raw[os.path.basename(path), key] = _pickled(value, path)
 
     def changed(self) -> bool:
-        """True if this load saw other topics than the memo knew."""
-        return {(os.path.basename(path), key) for path, key in self.seen} != self.raw.keys()
+        """True if this load saw other topics than the memo's file holds."""
+        return {(os.path.basename(path), key) for path, key in self.seen} != self.stored
 
     def data(self) -> bytes:
         """The file to keep for the next build: the topics this load saw."""
@@ -198,7 +200,9 @@ def read_memo(out_dir: str) -> StoredMemo:
         code, raw = pickle.loads(data) if data is not None else ("", {})
     except Exception:  # noqa: BLE001 - any damage: parse the files again
         return StoredMemo()
-    return StoredMemo(raw=raw) if code == code_digest() and isinstance(raw, dict) else StoredMemo()
+    if code != code_digest() or not isinstance(raw, dict):
+        return StoredMemo()
+    return StoredMemo(raw=raw, stored=frozenset(raw))
 
 
 def sha256(data: bytes) -> str:

@@ -13,7 +13,7 @@ import gc
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from generator.build.cache import (
@@ -40,14 +40,14 @@ from generator.build.lock import (
     Changes,
     Lock,
     check_note_types,
-    dump_lock,
+    lock_bytes,
     read_lock,
     read_lock_bytes,
     released,
     resolve,
     unreleased,
 )
-from generator.build.reuse import cached_records, parse_records, problem_data, problem_of, records_data
+from generator.build.reuse import Record, cached_records, parse_records, problem_data, problem_of, records_data
 from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
 from generator.source.loader import input_files, load_source
 
@@ -174,7 +174,8 @@ class _Made:
 
     source: Source
     packages: tuple[Package, ...]
-    lock_text: str
+    lock_bytes: bytes
+    """The lock this build leaves, encoded once (a large source's is tens of megabytes)."""
     lock: Lock
     warnings: tuple[Problem, ...]
 
@@ -195,8 +196,10 @@ class _Job:
     out_dir: str = ""
     reuse: bool = False
     """Reuse the packages of unchanged topics (a default .apkg build or plan)."""
-    cache: Mapping[str, Any] | None = None
-    """The cache the last build left in the out folder, read once (see :func:`generator.build.cache.read_cache`)."""
+    records: Mapping[str, Record] = field(default_factory=dict)
+    """The per-topic records of the cache the last build left in the out folder (see :mod:`generator.build.reuse`)."""
+    lock_digest: str | None = None
+    """The SHA-256 of the lock the last build wrote, from that cache (see :func:`generator.build.lock.read_lock`)."""
     release: bool = False
     """A release: every note built is marked released in the lock (see :attr:`LockedNote.released`)."""
     write_lock: bool = True
@@ -237,7 +240,7 @@ def _make_packages(job: _Job) -> _Made:
     if job.memo is not None:
         parse_ahead(job.source_dir, job.memo, job.jobs)
     source = load_source(job.source_dir, job.memo)
-    lock = read_lock(job.lock_path, _written_lock_digest(job.cache) if job.reuse else None)
+    lock = read_lock(job.lock_path, job.lock_digest if job.reuse else None)
     from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning
 
     schemas = note_type_schemas()
@@ -248,7 +251,7 @@ def _make_packages(job: _Job) -> _Made:
     context = Context(
         source=source, lock=lock, schemas=schemas, now=job.now, type_times=types.note_type_times,
         owned=lock_owners(lock), homes=homes(source), file_format=job.file_format,
-        records=cached_records(job.cache) if job.reuse else {}, out_dir=job.out_dir,
+        records=job.records if job.reuse else {}, out_dir=job.out_dir,
         lock_written=job.write_lock,
     )
     if job.requests is None:
@@ -265,8 +268,8 @@ def _make_packages(job: _Job) -> _Made:
             new_lock = released(new_lock, (key for package in packages for key in package.entries))
     if job.strict and warnings:
         raise ContentError(list(warnings))
-    text = dump_lock(new_lock)
-    return _Made(source=source, packages=tuple(packages), lock_text=text, lock=new_lock, warnings=warnings)
+    data = lock_bytes(new_lock)
+    return _Made(source=source, packages=tuple(packages), lock_bytes=data, lock=new_lock, warnings=warnings)
 
 
 def _custom_packages(
@@ -389,10 +392,11 @@ def _plan(
     from generator.build.topics import default_jobs
 
     recover(*_written_folders(lock_path, out_dir))
+    records, lock_digest = _last_build(read_cache(out_dir) if requests is None else None)
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=build_time() if timestamp is None else timestamp,
         requests=requests, file_format=None, strict=strict, jobs=jobs or default_jobs(),
-        out_dir=out_dir, reuse=requests is None, cache=read_cache(out_dir) if requests is None else None,
+        out_dir=out_dir, reuse=requests is None, records=records, lock_digest=lock_digest,
         memo=read_memo(out_dir) if requests is None else None,
     )
     made = _make(job)
@@ -473,10 +477,13 @@ def _build(
         return cached
     from generator.build.topics import default_jobs
 
+    records, lock_digest = _last_build(cache)
+    del cache  # its JSON (a smelly source's warnings: tens of megabytes) is not held while building
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=now, requests=requests, file_format=file_format,
         strict=options.strict, jobs=options.jobs or default_jobs(), progress=progress, out_dir=out_dir,
-        reuse=cacheable, cache=cache, release=options.release, write_lock=options.write_lock,
+        reuse=cacheable, records=records, lock_digest=lock_digest, release=options.release,
+        write_lock=options.write_lock,
         memo=read_memo(out_dir) if cacheable else None,
     )
     made = _make(job)
@@ -497,8 +504,8 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
                 files[path] = package.data
             written[path] = (_describe(path, package), package.sha256)
     written_lock = job.lock_path if file_format.carries_times and job.write_lock else None  # CSV carries no times
-    if written_lock is not None and _read_text(written_lock) != made.lock_text:
-        files[written_lock] = made.lock_text.encode("utf-8")  # renamed last
+    if written_lock is not None and not _same_lock(written_lock, made.lock_bytes):
+        files[written_lock] = made.lock_bytes  # renamed last
     if job.reuse:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values())
         if job.memo is not None and (job.memo.changed() or not os.path.exists(os.path.join(job.out_dir, TOPICS_NAME))):
@@ -559,7 +566,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
 
     # The bytes this build read, not the files as they are now: an edit saved
     # while it ran must make the next build rebuild.
-    key = fingerprint(made.source.inputs, made.lock_text.encode("utf-8"))
+    key = fingerprint(made.source.inputs, made.lock_bytes)
     expiries = [n.removed + REMOVED_RETENTION_SECONDS for n in made.lock.notes.values() if n.removed is not None]
     entries: list[Mapping[str, object]] = [
         {"name": os.path.basename(f.path), "sha256": digest, "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
@@ -574,9 +581,14 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         "empty": list(_empty_topics(made)),
         "source": made.source.directory,
         "unreleased": unreleased(made.lock),
-        "lock_sha256": sha256(made.lock_text.encode("utf-8")),
+        "lock_sha256": sha256(made.lock_bytes),
     }
     return cache_text(key, min(expiries, default=None), sections).encode("utf-8")
+
+
+def _last_build(cache: Mapping[str, Any] | None) -> tuple[dict[str, Record], str | None]:
+    """What a build reads of the last build's *cache*: its per-topic records and the digest of the lock it wrote."""
+    return cached_records(cache), _written_lock_digest(cache)
 
 
 def _written_lock_digest(cache: Mapping[str, Any] | None) -> str | None:
@@ -634,9 +646,14 @@ def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:
     return replace(problem, file=os.path.join(new_dir, os.path.basename(problem.file)))
 
 
-def _read_text(path: str) -> str | None:
+def _same_lock(path: str, data: bytes) -> bool:
+    """True if the lock at *path* reads as *data* already: as text, line endings a checkout changed aside."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        with open(path, "rb") as handle:
+            old = handle.read()
     except OSError:
-        return None
+        return False
+    if old == data:
+        return True
+    # What a text read gives (universal newlines), without decoding either: "\r" is one byte in UTF-8.
+    return b"\r" in old and old.replace(b"\r\n", b"\n").replace(b"\r", b"\n") == data
