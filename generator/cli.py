@@ -3,6 +3,9 @@
 This is the only module that imports click.  Library errors
 (:class:`~generator.errors.DeckgenError`) become ``click.ClickException``:
 exit 1 with every problem on its own line; usage errors exit 2 (click's own).
+Every command that reports what it did takes ``-q`` (only the summary line,
+warnings and errors) and ``-v`` (the detail behind the summary), and colour
+is used only on a terminal and never when ``NO_COLOR`` is set.
 The library is imported inside each command, so ``deckgen --help`` starts fast.
 """
 
@@ -18,7 +21,9 @@ import click
 from click.core import ParameterSource
 
 from generator import __version__
+from generator.build.findings import OutputFormat
 from generator.build.formats import FORMATS, FileFormat
+from generator.cards.kinds import KIND_NAMES
 from generator.errors import ContentError, DeckgenError, Problem, counted, printable
 
 if TYPE_CHECKING:
@@ -45,9 +50,10 @@ class _ContentFailure(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         """Every problem, then how many (on stderr, as click shows its errors)."""
-        _echo_problems(self.problems)
+        _echo_problems(self.problems, error=True)
         written = "; nothing was written" if self.writes else ""
-        click.echo(f"Error: {counted(len(self.problems), 'problem')} found{written}.", err=True)
+        click.echo(_paint("Error:", fg="red", bold=True) + f" {counted(len(self.problems), 'problem')} found{written}.",
+                   err=True)
 
 
 def _run(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -60,10 +66,54 @@ def _run(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         raise click.ClickException(str(error)) from None
 
 
-def _echo_problems(problems: Iterable[Problem]) -> None:
-    lines = "".join(f"{problem}\n" for problem in problems)
+def _echo_problems(problems: Iterable[Problem], *, error: bool = False) -> None:
+    """Errors (red) or warnings (yellow), one per line, on stderr; colour only on a terminal without NO_COLOR."""
+    colour = "red" if error else "yellow"
+    lines = "".join(f"{_paint(str(problem), fg=colour)}\n" for problem in problems)
     if lines:  # one write: a large source can have tens of thousands of warnings
         click.echo(lines, err=True, nl=False)
+
+
+def _paint(text: str, **style: Any) -> str:
+    """*text* styled, unless NO_COLOR is set (https://no-color.org); click.echo strips it off a terminal."""
+    return text if os.environ.get("NO_COLOR") else click.style(text, **style)
+
+
+_VERBOSITY = "deckgen.verbosity"
+
+
+def _set_verbosity(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """Record -q (-1) or -v (1) in the context, refusing both at once."""
+    level = -1 if param.name == "quiet" else 1
+    if value and ctx.meta.setdefault(_VERBOSITY, level) != level:
+        raise click.UsageError("--quiet and --verbose cannot be combined")
+    return value
+
+
+def _verbosity_options(command: Command) -> Command:
+    """-q/--quiet and -v/--verbose, the same for every command that reports what it did (see _verbosity)."""
+    verbose = click.option(
+        "-v", "--verbose", is_flag=True, expose_value=False, callback=_set_verbosity,
+        help="Print the detail behind the summary too.",
+    )
+    quiet = click.option(
+        "-q", "--quiet", is_flag=True, expose_value=False, callback=_set_verbosity,
+        help="Print only the summary line, warnings and errors.",
+    )
+    return quiet(verbose(command))
+
+
+def _verbosity() -> int:
+    """-1 with --quiet, 1 with --verbose, else 0."""
+    level: int = click.get_current_context().meta.get(_VERBOSITY, 0)
+    return level
+
+
+def _say_each(lines: Iterable[str]) -> None:
+    """A line per file written, unless --quiet."""
+    if _verbosity() >= 0:
+        for line in lines:
+            click.echo(line)
 
 
 # --- options shared by several commands ---------------------------------------
@@ -100,7 +150,7 @@ _SELECTION_OPTIONS = (
         "--perspective", "perspectives", multiple=True, metavar="ID", help="Only this perspective (repeatable)."
     ),
     click.option(
-        "--kind", "kinds", multiple=True, type=click.Choice(["cloze", "comparison"]), help="Only this kind of note."
+        "--kind", "kinds", multiple=True, type=click.Choice(KIND_NAMES), help="Only this kind of note."
     ),
     click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only notes with this tag or a child of it."),
     click.option(
@@ -154,28 +204,73 @@ def main() -> None:
 @main.command()
 @_source_option
 @_strict_option
-def check(source_dir: str, strict: bool) -> None:
+@_verbosity_options
+@click.option(
+    "--format", "output", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+    help="text: file:line: lines for people; json: a list of objects on stdout; "
+    "github: GitHub Actions workflow commands (annotations on a pull request's lines).",
+)
+def check(source_dir: str, strict: bool, output: OutputFormat) -> None:
     """Validate the sources and print every problem as file:line: what is wrong.
 
     Card smells (an answer already on the front, a front too long for a
     phone, a cloze that hides a sentence, ...) are printed as warnings;
-    --strict makes them errors.
+    --strict makes them errors.  Exit 1 if there is an error.
 
     \b
-    Example:
+    Examples:
         deckgen check --strict --source cards_source
+        deckgen check --format github    # in a GitHub Actions step
     """
     from generator.build.pipeline import check_cards
 
+    if output != "text":
+        _check_for_machines(source_dir, strict, output)
+        return
     try:
         checked = _run(check_cards, source_dir, strict)
     except _ContentFailure as failure:
         failure.writes = False
         raise
     _echo_problems(checked.warnings)
-    asked = {note.topic for note in checked.notes}  # a topic of context only vanishes from the build: say so now
-    _echo_empty([topic.id for topic in checked.source.topics if topic.id not in asked])
+    _echo_empty(_unasked_topics(checked))
+    if _verbosity() > 0:
+        for line in _topic_lines(checked):
+            click.echo(line)
     click.echo(_check_summary(source_dir, checked))
+
+
+def _unasked_topics(checked: Checked) -> list[str]:
+    """The topics that make no card: they vanish from the build, so check says so now."""
+    asked = {note.topic for note in checked.notes}
+    return [topic.id for topic in checked.source.topics if topic.id not in asked]
+
+
+def _topic_lines(checked: Checked) -> Iterator[str]:
+    """``check -v``: what each topic file holds and makes."""
+    for topic in checked.source.topics:
+        notes = [note for note in checked.notes if note.topic == topic.id]
+        terms = f", {counted(len(topic.terms), 'term')}" if topic.terms else ""  # a glossary's, said only if any
+        yield (
+            f"{printable(topic.file)}: {topic.id}: {counted(len(topic.items), 'item')}, "
+            f"{counted(len(topic.comparisons), 'comparison')}{terms} -> {counted(len(notes), 'note')}, "
+            f"{counted(sum(n.cards for n in notes), 'card')}"
+        )
+
+
+def _check_for_machines(source_dir: str, strict: bool, output: OutputFormat) -> None:
+    """``check`` in JSON or as workflow commands: every problem on stdout; the count of errors and notes on stderr."""
+    from generator.build.findings import as_github, as_json
+    from generator.build.pipeline import check_cards
+
+    render = as_json if output == "json" else as_github
+    try:
+        checked = _run(check_cards, source_dir, strict)
+    except _ContentFailure as failure:
+        click.echo(render(failure.problems, ()), nl=False)
+        raise click.ClickException(f"{counted(len(failure.problems), 'problem')} found.") from None
+    click.echo(render((), checked.warnings), nl=False)
+    _echo_empty(_unasked_topics(checked))  # on stderr, as in text: stdout holds only the problems
 
 
 def _echo_empty(topics: Sequence[str]) -> None:
@@ -209,6 +304,7 @@ def _check_summary(source_dir: str, checked: Checked) -> str:
 @_lock_option
 @_selection_options
 @_strict_option
+@_verbosity_options
 def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **selection: Unpack[_Selection]) -> None:
     """Show what a build would change, per deck, against the lock; write nothing.
 
@@ -236,7 +332,6 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     "--format", "file_format", type=click.Choice(FORMATS), default="apkg", show_default=True,
     help="Anki packages, or Anki's CSV text format (needs deckgen's note types in the collection).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line (and warnings).")
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), default=None,
     help="Worker processes for the topics  [default: the machine's cores; one for a small source]",
@@ -246,12 +341,12 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     help="These decks go to students: mark their notes released (only released notes are marked when removed).",
 )
 @_strict_option
+@_verbosity_options
 def build(
     source_dir: str,
     out_dir: str,
     lock_path: str | None,
     file_format: FileFormat,
-    quiet: bool,
     jobs: int | None,
     release: bool,
     strict: bool,
@@ -275,7 +370,7 @@ def build(
     from generator.build.pipeline import build as build_decks
 
     requests, source_dir = _requests(source_dir, selection)
-    with _progress(quiet) as progress:
+    with _progress(_verbosity() < 0) as progress:
         report = _run(
             build_decks, source_dir, out_dir, lock_path=lock_path, requests=requests,
             file_format=file_format, progress=progress, strict=strict, jobs=jobs, release=release,
@@ -287,7 +382,7 @@ def build(
             "build with --release the decks you hand out",
             err=True,
         )
-    _report_changes(report, "Built", quiet=quiet)
+    _report_changes(report, "Built")
 
 
 @main.command()
@@ -380,16 +475,21 @@ def _recipe_requests(source_dir: str, recipe: str, selection: _Selection) -> tup
     return recipe_decks(loaded), loaded.source or source_dir
 
 
-def _report_changes(report: BuildReport, verb: str, *, quiet: bool = False) -> None:
-    """Stale packages (stderr), then a line per package unless *quiet*, then the totals."""
+def _report_changes(report: BuildReport, verb: str) -> None:
+    """Stale packages (stderr), then a line per package unless --quiet (and its decks if --verbose), then the totals."""
     for path in report.stale:
         click.echo(
             f"note: {printable(path)} is not built from this source (no such topic); delete it if it is old", err=True
         )
     _echo_empty(report.empty)
-    if not quiet:
+    if _verbosity() >= 0:
         for file in report.files:
             click.echo(_file_line(file))
+            if _verbosity() > 0:
+                for deck in file.decks:
+                    click.echo(f"    {printable(deck)}")
+    if _verbosity() > 0 and report.lock_path:
+        click.echo(f"lock: {printable(report.lock_path)}")
     click.echo(
         f"{verb} {counted(len(report.files), 'deck')}: {counted(report.notes, 'note')}, "
         f"{counted(report.cards, 'card')}; "
@@ -429,6 +529,7 @@ def list_command(source_dir: str, as_json: bool) -> None:
 @main.command()
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--title", default=None, help="The source's title  [default: from FOLDER]")
+@_verbosity_options
 def new(folder: str, title: str | None) -> None:
     """Write a commented starter source into FOLDER; it builds as it is.
 
@@ -438,14 +539,14 @@ def new(folder: str, title: str | None) -> None:
     """
     from generator.authoring.starter import write_starter
 
-    for path in _run(write_starter, folder, title):
-        click.echo(f"wrote {path}")
+    _say_each(f"wrote {path}" for path in _run(write_starter, folder, title))
     click.echo(f"Next: edit {folder}/*.yaml, then: deckgen check --source {folder}")
 
 
 @main.command()
 @click.argument("essay", type=click.Path(dir_okay=False, exists=True))
 @click.option("--out", "folder", default=None, help="The source folder to write  [default: ESSAY's name + _source]")
+@_verbosity_options
 def draft(essay: str, folder: str | None) -> None:
     """Draft a source folder from a Markdown text (never overwrites a folder).
 
@@ -461,9 +562,36 @@ def draft(essay: str, folder: str | None) -> None:
     from generator.authoring.draft import draft_source
 
     folder = folder or os.path.splitext(essay)[0] + "_source"
-    for path in _run(draft_source, essay, folder):
-        click.echo(f"wrote {path}")
+    _say_each(f"wrote {path}" for path in _run(draft_source, essay, folder))
     click.echo(f"Next: read the DECIDE comments in {folder}/*.yaml, then: deckgen check --source {folder}")
+
+
+@main.command()
+@click.option(
+    "--out", "folder", default=os.path.join(DEFAULT_SOURCE, "schema"), show_default=True,
+    type=click.Path(file_okay=False), help="Folder to write the three schemas into.",
+)
+@_verbosity_options
+def schema(folder: str) -> None:
+    """Write JSON Schemas of deckgen.yaml, topic files and recipes, for editors.
+
+    An editor with the YAML language server (VS Code's YAML extension,
+    Neovim, JetBrains) then completes keys, shows what each means and marks
+    mistakes as you type, in a file whose first line names its schema:
+
+    \b
+        # yaml-language-server: $schema=schema/topic.schema.json
+
+    `deckgen new` and `deckgen draft` write both already; run this after
+    upgrading deckgen to refresh them.
+
+    \b
+    Example:
+        deckgen schema --out my_course/schema
+    """
+    from generator.authoring.editor_schema import write_schemas
+
+    _say_each(f"wrote {path}" for path in _run(write_schemas, folder))
 
 
 @main.command()
@@ -472,6 +600,7 @@ def draft(essay: str, folder: str | None) -> None:
     "--out", "out", default=DEFAULT_OUT, show_default=True, type=click.Path(),
     help="Folder the decks are built into; the page is preview.html there (a path ending in .html names the page).",
 )
+@_verbosity_options
 def preview(source_dir: str, out: str) -> None:
     """Write an HTML page showing every card's front and back as Anki renders them.
 
@@ -550,6 +679,7 @@ def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, nam
     "--key-file", default=None, type=click.Path(dir_okay=False),
     help="Read the API key from the first line of this file instead.",
 )
+@_verbosity_options
 def push(out_dir: str, url: str, key: str | None, key_file: str | None) -> None:
     """Send the built packages to a running Anki through the AnkiConnect add-on.
 
@@ -585,6 +715,6 @@ def push(out_dir: str, url: str, key: str | None, key_file: str | None) -> None:
         )
 
     pushed = _run(
-        push_packages, out_dir, url, key, lambda path: click.echo(f"imported {printable(path)}"), skipped, marked
+        push_packages, out_dir, url, key, lambda path: _say_each([f"imported {printable(path)}"]), skipped, marked
     )
     click.echo(f"Pushed {counted(len(pushed), 'package')} to Anki at {url}.")

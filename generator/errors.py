@@ -8,7 +8,7 @@ layer's messages share (:func:`printable`, :func:`counted`) live here too, in th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Literal
 
@@ -41,6 +41,8 @@ class Problem:
     where: str
     message: str
     severity: Severity = "error"
+    column: int = field(default=0, kw_only=True)
+    """1-based, where the YAML node is known (0: unknown); text output leaves it out, `check --format` gives it."""
 
     def __str__(self) -> str:
         where = f"{self.where}: " if self.where else ""
@@ -48,7 +50,7 @@ class Problem:
         return printable(f"{self.file}:{self.line}: {where}{kind}{self.message}")
 
 
-PROBLEM_ORDER = attrgetter("file", "line", "where", "message", "severity")
+PROBLEM_ORDER = attrgetter("file", "line", "where", "message", "severity", "column")
 """Problem's own order as a sort key (a tuple, compared in C): a large source has a hundred thousand smells,
 and the dataclass's ``__lt__`` costs a Python call per comparison."""
 
@@ -84,9 +86,9 @@ class Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
 
-    def add(self, file: str, line: int, where: str, message: str) -> None:
-        """Record one problem."""
-        self.items.append(Problem(file, line, where, message))
+    def add(self, file: str, line: int, where: str, message: str, column: int = 0) -> None:
+        """Record one problem (*column*: 1-based, 0 if unknown)."""
+        self.items.append(Problem(file, line, where, message, column=column))
 
     def raise_if_any(self) -> None:
         """Raise every recorded problem as one :class:`ContentError`, if there is any."""

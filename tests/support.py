@@ -23,6 +23,9 @@ T1 = BUILD_TIME
 T2 = T1 + 86_400
 """A first build and a rebuild one day later."""
 
+RECIPES_CHECKED: list[str] = []
+"""Every recipe a test loaded through the command line and the recipe schema accepted (see conftest.py)."""
+
 DRINKS_CONFIG = """\
 id: drinks
 title: Tea and Coffee

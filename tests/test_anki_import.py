@@ -13,7 +13,7 @@ from generator.cards.notes import build_notes, guid_for, slug, topic_deck
 from generator.source.loader import load_source
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards
-from .support import BUILD_TIME, BUNDLED_SOURCE, ESSAY_HEADINGS
+from .support import BUILD_TIME, BUNDLED_SOURCE, ESSAY_HEADINGS, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +143,32 @@ def test_every_essay_heading_is_stated_and_every_asked_one_reaches_a_card(import
     shown = [heading for heading in ESSAY_HEADINGS if heading in seen]
     assert [heading for heading in ESSAY_HEADINGS if heading in asked and heading not in shown] == []
     assert len(shown) >= len(ESSAY_HEADINGS) // 2
+
+
+def test_every_sentence_of_the_essay_reaches_a_card(imported):
+    """Nothing the essay says disappears: each sentence is on some card, front or back.
+
+    The source restates a few sentences (a cloze sentence names what "That" is), so a
+    sentence counts as on a card when one card holds four in five of its words.
+    """
+    col, report, logs, cards = imported
+    texts = [_words(card.question_text + " " + card.answer_text) for card in cards]
+    essay = (ROOT / "tests" / "sources" / "essay.md").read_text(encoding="utf-8")
+    missing = []
+    for line in essay.splitlines():
+        for sentence in re.split(r"(?<=[.!?])\s+", line.strip().lstrip("#*- ")):
+            words = _words(sentence)
+            if len(words) >= 2 and max(sum(w in text for w in words) / len(words) for text in texts) < 0.8:
+                missing.append(sentence)
+    assert missing == []
+
+
+def _words(text: str) -> list[str]:
+    plain = re.sub(r"<[^>]+>", " ", text).replace("\u2019", "'").lower()
+    return [w for w in re.findall(r"[a-z0-9+']+", plain) if w not in _FUNCTION_WORDS]
+
+
+_FUNCTION_WORDS = frozenset("a an the and or of to in is are be it its that this for with as on by at".split())
 
 
 def test_an_edit_updates_the_same_note_in_place(source_copy, tmp_path):

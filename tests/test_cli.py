@@ -75,12 +75,14 @@ def test_missing_source_folder(tmp_path):
 
 
 
-def test_every_command_has_an_example_and_is_in_the_readme():
+def test_every_command_has_an_example_and_is_in_the_readme_and_the_reference():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    reference = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
     for name in main.commands:
         help_text = CliRunner().invoke(main, [name, "--help"]).output
         assert "Example" in help_text and f"deckgen {name}" in help_text, name
-        assert f"`deckgen {name}" in readme, name
+        assert f"- `deckgen {name}`: " in readme, name  # the README's one line per command
+        assert f"| `deckgen {name}" in reference, name  # the reference's overview table
 
 
 def _stderr_on_a_terminal(args: list[str], cwd) -> str:
@@ -170,3 +172,8 @@ def test_check_names_the_topics_that_make_no_card(tmp_path):
         "note: intro: no card (every item is context and there is no comparison), so no package; "
         "mark a key term with {{...}} to ask something"
     ) in result.stderr.splitlines()
+    for output in ("json", "github"):  # stdout stays the problems alone; the note is on stderr, as in text
+        machine = CliRunner().invoke(main, ["check", "--source", str(source), "--format", output])
+        assert machine.exit_code == 0, machine.output
+        assert machine.stderr.splitlines() == [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+        assert "note:" not in machine.stdout

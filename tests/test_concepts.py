@@ -105,3 +105,17 @@ def test_a_bad_term_is_located(tmp_path):
         f"{source / 'forgetting.yaml'}:14: terms[1] (interference).ask: 'sideways' is not one of both, definition, term "
         "(both directions, only the definition from the term, only the term from the definition)"
     ]
+
+
+def test_a_perspective_named_where_none_is_declared_is_located(tmp_path):
+    """Found by the property test: the build used to crash (StopIteration) on such an item."""
+    source = _concepts(tmp_path / "src")
+    topic = TOPIC.replace("    title: The forgetting curve\n", "    perspective: ebbinghaus\n    title: The forgetting curve\n")
+    (source / "forgetting.yaml").write_text(topic, encoding="utf-8")
+    with pytest.raises(ContentError) as error:
+        build(str(source), str(tmp_path / "out"), timestamp=T1)
+    assert [str(p) for p in error.value.problems] == [
+        f"{source / 'forgetting.yaml'}:5: items[0] (curve).perspective: unknown perspective 'ebbinghaus' "
+        "(deckgen.yaml declares no perspectives)"
+    ]
+    assert not (tmp_path / "out").exists()

@@ -300,12 +300,11 @@ def test_one_deck_name_limit_for_sources_and_custom_decks(tmp_path):
 
 def test_new_writes_the_readme_guides_worked_example(tmp_path, monkeypatch):
     """The guide's perspectives and commands are those of the starter `deckgen new` writes."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    guide = readme[readme.index("## Writing a deck on your own subject") : readme.index("## The source format")]
+    guide = (ROOT / "docs" / "writing.md").read_text(encoding="utf-8")
     perspectives = guide.split("```yaml\n", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(tmp_path)
     assert invoke("new", "work", "--title", "Ways of Working").exit_code == 0
     assert perspectives in (tmp_path / "work" / "deckgen.yaml").read_text(encoding="utf-8")
-    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["01-basics.yaml", "02-lessons.yaml", "deckgen.yaml"]
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["01-basics.yaml", "02-lessons.yaml", "deckgen.yaml", "schema"]
     result = invoke("check", "--strict", "--source", "work")
     assert result.output == "work: OK: 2 topics, 8 items (1 context only), 2 comparisons -> 16 notes, 22 cards\n"

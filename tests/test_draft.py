@@ -9,11 +9,14 @@ import signal
 import stat
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.authoring.editor_schema import CONFIG_SCHEMA, TOPIC_SCHEMA, schemas
 from generator.build.pipeline import build
 from generator.source.loader import MAX_NAME_LENGTH, load_source
 
@@ -21,6 +24,7 @@ from .ankitools import import_package, open_collection, rendered_cards
 from .support import BUILD_TIME, ESSAY_HEADINGS, ROOT
 
 ESSAY = ROOT / "tests" / "sources" / "essay.md"
+SCHEMAS = schemas()
 
 
 def run(*args: str):
@@ -30,7 +34,7 @@ def run(*args: str):
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_the_essay_drafts_into_a_source_that_checks_builds_and_shows_every_heading(tmp_path):
@@ -137,7 +141,7 @@ HOSTILE = {
     "deck-name-at-sign": "# @home\n\n## One\n\nSome *text*.\n",
     "deck-name-only-signs": "# =+-@::\n\n## :One::\n\nSome *text*.\n",
     "braces-in-headings-and-text": (
-        "# {{x}}\n\n## {{x}} and }} {{{\n\nSome *text*: {{not}} a mark, a{*b*} is and {}}{ *c* is.\n\n"
+        "# {{x}}\n\n## {{x}} and }} {{{\n\nSome *text*: {{not}} a mark. Then a{*b*} is. And {}}{ *c* is.\n\n"
         "### {{y}}\n\nmore *t*: x\n\n- }}*u*{{\n"
     ),
     "crlf-and-lone-cr": "# T\r\n\r\n## One\r\rSome *text*.\r\n",
@@ -242,6 +246,9 @@ def test_any_text_drafts_into_a_source_that_passes_check_or_is_refused_in_one_li
     assert result.exit_code == 0, result.output
     checked = run("check", "--source", str(folder / "drafted"))
     assert checked.exit_code == 0, (blocks, checked.output)
+    for path in (folder / "drafted").glob("*.yaml"):  # and the editor's schema agrees with check
+        schema = SCHEMAS[CONFIG_SCHEMA if path.name == "deckgen.yaml" else TOPIC_SCHEMA]
+        jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema)
 
 
 # --- issue 16: whatever the title, `deckgen new` writes a starter that passes check -----------

@@ -9,12 +9,14 @@ a glossary in three forms, references, discussion questions, initials
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from generator.authoring.course import defines
 from generator.build.pipeline import build
 from generator.cards.notes import TERM_QUESTION
 from generator.cli import main
@@ -88,9 +90,11 @@ def test_only_emphasis_that_defines_is_asked(drafted):
     _, source, _ = drafted
     terms = {term for t in source.topics for i in t.items for m in (i.explanation,) if m for term in m.terms}
     assert terms == {
-        "Encoding failure", "anterograde amnesia", "decay", "interference", "retrieval failure",
+        "anterograde amnesia", "decay", "interference", "retrieval failure",
         "encoding specificity principle", "levels of processing", "spacing effect",
-    }  # never the examples dax, bap, rif, nor a journal's name
+        "repression",  # named in plain words: "a process that Sigmund Freud called repression"
+    }  # never the examples dax, bap, rif, nor a journal's name; nor "Encoding failure", whose sentence
+    # ("… is the failure to store …") shows half its words on the cloze's front
 
 
 def test_every_glossary_term_is_on_a_term_definition_card(drafted):
@@ -108,6 +112,139 @@ def test_no_sentence_is_cut_at_initials_or_abbreviations(drafted):
     assert "The patient H. M. lost the ability" in amnesia.question_text
     levels = next(card for card in cards if "[...]" in card.question_text and "processing" in card.answer_text
                   and "known as the" in card.question_text)
-    assert "This finding is known as the [...] effect." in levels.question_text
+    # the sentence pointing back ("This finding") carries the one it points at (the draft joins them)
+    assert "for the same time; this finding is known as the [...] effect." in levels.question_text
     for card in cards:
         assert not re.search(r"(^|\s)(H\.|M\.|Dr\.|e\.g\.|et al\.)\s*$", card.question_text), card
+
+
+@pytest.mark.parametrize(("before", "term", "after"), [
+    ("This set of things can be considered a ", "category", ", a set of objects that can be treated as equivalent."),
+    ("This is often called the category ", "prototype", ". Items that are less similar"),
+    ("This preference is referred to as a preference for the ", "basic level of categorization", ", and it was"),
+    ("researchers often say that categories are ", "fuzzy", ", that is, they have unclear boundaries"),
+    ("In contrast, ostriches are very ", "atypical", " (meaning not typical)."),
+    ("Many important categories fall into ", "hierarchies", ", in which more concrete categories are nested"),
+    ("The best account comes from Rosch and Mervis's ", "family resemblance theory", ". They proposed"),
+    # near misses of "is/are + one adjective": an article, a relative clause, two words, a definition after
+    ("A second explanation is a ", "decay", "."),
+    ("A second explanation is ", "interference", ", which holds that memories compete."),
+    ("Such categories are ", "natural kinds", "."),
+    ("Categories are ", "well-defined", ": you can say what is in and out."),
+])
+def test_emphasis_that_defines_by_apposition_a_gloss_or_a_named_kind_is_a_term(before, term, after):
+    assert defines(before, term, after)
+
+
+@pytest.mark.parametrize(("before", "term", "after"), [
+    ("North Americans are likely to use names like ", "tree", ", fish, and bird to label natural objects."),
+    ("You do this ", "even if you have never seen them", ", because you have concepts."),
+    ("The significance of ", "summary", " will become apparent."),
+    ("items that differed in how many features were shared with a ", "different", " category."),
+    ("It is called, after all, a ", "theory", " of nothing."),  # a kind alone names nothing
+    # "is"/"are" and one word, no article, nothing defining after: an adjective predicated, no name
+    ("Traditionally, it has been assumed that categories are ", "well-defined", "."),
+    ("Robins are ", "typical", " birds."),
+])
+def test_emphasis_that_only_stresses_or_gives_an_example_is_not_a_term(before, term, after):
+    assert not defines(before, term, after)
+
+
+def _draft(tmp_path, text: str, files: dict[str, bytes] | None = None):
+    (tmp_path / "text").mkdir()
+    for name, data in (files or {}).items():
+        (tmp_path / "text" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "text" / name).write_bytes(data)
+    (tmp_path / "text" / "chapter.md").write_text(text, encoding="utf-8")
+    folder = tmp_path / "source"
+    result = CliRunner().invoke(main, ["draft", str(tmp_path / "text" / "chapter.md"), "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
+FIGURES = """# Sleep
+
+## Stages
+
+<figure>
+  <img src="figs/stages.png" alt="">
+  <figcaption>Figure 2. A night's sleep cycles through <em>four stages</em> [3].</figcaption>
+</figure>
+
+Deep sleep is called **slow-wave sleep**. It comes early in the night.
+
+<figure><img src="https://example.org/remote.jpg"><figcaption>A sleeper in a laboratory.</figcaption></figure>
+
+Dreams come mostly in a stage called **REM sleep**.
+
+Adapted from Someone, A. (2020). Sleep. Open textbook. {: .small}
+
+## Image credits
+1. [CC0](https://example.org)
+"""
+
+
+def test_a_figure_gives_context_and_its_local_image_the_item_image(tmp_path):
+    folder = _draft(tmp_path, FIGURES, {"figs/stages.png": PNG})
+    assert (folder / "images" / "stages.png").read_bytes() == PNG
+    source = load_source(str(folder))
+    items = [item for topic in source.topics for item in topic.items]
+    figure = next(item for item in items if item.media)
+    assert figure.explanation is not None and figure.explanation.plain == "A night's sleep cycles through four stages."
+    assert not figure.explanation.terms  # a caption explains a picture: never asked
+    remote = next(item for item in items if item.explanation and "laboratory" in item.explanation.plain)
+    assert not remote.media and "example.org" not in (folder / "01-stages.yaml").read_text(encoding="utf-8")
+    out = tmp_path / "out"
+    report = build(str(folder), str(out), timestamp=BUILD_TIME)
+    col = open_collection(tmp_path / "col")
+    try:
+        for package in report.files:
+            import_package(col, Path(package.path))
+        cards = rendered_cards(col)
+        backs = [card for card in cards if "four stages" in card.answer_text]
+        assert backs and all("four stages" not in card.question_text for card in cards)
+        assert len(col.media.check().unused) == 0 and any(n.startswith("stages-") for n in os.listdir(col.media.dir()))
+    finally:
+        col.close()
+
+
+def test_credits_and_attributions_are_comments_not_cards(tmp_path):
+    folder = _draft(tmp_path, FIGURES, {"figs/stages.png": PNG})
+    source = load_source(str(folder))
+    assert [topic.name for topic in source.topics] == ["Stages"]
+    assert "Adapted from" not in " ".join(i.explanation.plain for t in source.topics for i in t.items if i.explanation)
+    assert "#   Adapted from Someone" in (folder / "deckgen.yaml").read_text(encoding="utf-8")
+    assert "#   Image credits (line" in (folder / "deckgen.yaml").read_text(encoding="utf-8")
+
+
+def test_a_missing_or_foreign_local_image_is_left_out(tmp_path):
+    folder = _draft(tmp_path, FIGURES.replace("figs/stages.png", "../outside.png"), {"outside.png": PNG})
+    assert not (folder / "images").exists()
+    assert all(not item.media for topic in load_source(str(folder)).topics for item in topic.items)
+
+
+def test_a_sentence_asks_one_term_and_none_its_front_shows(tmp_path):
+    text = ("# Memory\n\n## Sleep and Memory\n\nSleep is the **sleep** stage of rest.\n\n"
+            "The first is called **prototype theory** and the second **exemplar model**. Then comes "
+            "the **knowledge approach**: concepts fit what we know.\n")
+    source = load_source(str(_draft(tmp_path, text)))
+    terms = [term for topic in source.topics for item in topic.items if item.explanation
+             for term in item.explanation.terms]
+    assert terms == ["prototype theory", "knowledge approach"]
+
+
+REAL_CHAPTER = ROOT / "examples" / "chapters" / "categories-and-concepts.md"
+
+
+def test_a_real_chapter_drafts_into_a_source_that_passes_check_strict_as_written(tmp_path):
+    folder = tmp_path / "source"
+    assert CliRunner().invoke(main, ["draft", str(REAL_CHAPTER), "--out", str(folder)]).exit_code == 0
+    result = CliRunner().invoke(main, ["check", "--strict", "--source", str(folder)])
+    assert result.exit_code == 0, result.output
+    source = load_source(str(folder))
+    assert {term.term for topic in source.topics for term in topic.terms} == {
+        "Basic-level category", "Category", "Concept", "Exemplar", "Psychological essentialism", "Typicality"}
+    asked = {term for t in source.topics for i in t.items for m in (i.explanation,) if m for term in m.terms}
+    assert {"family resemblance theory", "psychological essentialism", "concepts"} <= asked
+    assert not asked & {"tree", "fish", "bird", "elm", "trout", "finch", "summary", "different"}

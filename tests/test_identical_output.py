@@ -6,8 +6,9 @@ of ``generator/`` into a temporary folder, run with the same Python and
 libraries) and by the code of this checkout.  Every file both write (the
 packages, CSV files and the lock) must be the same bytes: a note's identity,
 its fields, its times, and the package around them.  The reference is the
-commit this branch started from (the merge base with ``main``), or
-``DECKGEN_REFERENCE_REF``; where it is this very code (on ``main``), or
+merge base with ``main`` (the commit this branch started from, or once
+``main`` is merged in, the ``main`` commit last merged: its code must build
+what this branch builds), or ``DECKGEN_REFERENCE_REF``; where it is this very code (on ``main``), or
 there is no git history, there is nothing to compare and the test is skipped.
 """
 

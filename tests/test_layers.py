@@ -1,4 +1,4 @@
-"""The package's layers, as the README draws them: every import points down (or within a layer)."""
+"""The package's layers, as docs/how-it-works.md draws them: every import points down (or within a layer)."""
 
 from __future__ import annotations
 

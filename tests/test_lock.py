@@ -26,6 +26,7 @@ import pytest
 from click.testing import CliRunner
 
 import generator.build.lock as lock_module
+import generator.source.guarded as guarded
 from generator.build.lock import MAX_LOCK_BYTES, MAX_TIME, dump_lock, read_lock
 from generator.build.pipeline import build, plan
 from generator.cli import main
@@ -382,7 +383,7 @@ def test_oversized_lock_is_refused_before_it_is_read(tmp_path, monkeypatch):
         assert str(path) != str(lock), "an oversized lock was opened"
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(lock_module, "open", no_reading, raising=False)
+    monkeypatch.setattr(guarded, "open", no_reading, raising=False)  # the lock is opened there
     size = f"{MAX_LOCK_BYTES + 1:,}"
     assert_refused(source, tmp_path, [
         f"deckgen.lock:1: the lock is {size} bytes; the limit is {MAX_LOCK_BYTES:,}; restore it from version control"

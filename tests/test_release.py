@@ -9,6 +9,7 @@ existed reads as it is, every note in it released.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -100,11 +101,14 @@ def test_the_cli_says_which_notes_no_release_carried_and_release_clears_it(tmp_p
     )
 
 
-def test_a_lock_from_before_releases_reads_every_note_as_released():
-    """The bundled lock predates releases: it is valid as it is, and a removal from it leaves tombstones."""
-    lock = read_lock(str(ROOT / "cards_source" / "deckgen.lock"))
+def test_a_lock_from_before_releases_reads_every_note_as_released(tmp_path):
+    """A lock written before releases existed (no "released" on any note) is valid as it is, every note released."""
+    text = (ROOT / "cards_source" / "deckgen.lock").read_text(encoding="utf-8")
+    older = re.sub(r', "released": (?:true|false)', "", text)
+    assert '"released"' not in older
+    (tmp_path / "deckgen.lock").write_text(older, encoding="utf-8")
+    lock = read_lock(str(tmp_path / "deckgen.lock"))
     assert lock.notes and all(note.released for note in lock.notes.values())
-    assert '"released"' not in (ROOT / "cards_source" / "deckgen.lock").read_text(encoding="utf-8")
 
 
 def test_preview_writes_no_lock(tmp_path):

@@ -18,37 +18,48 @@ EXPECTED = [
     "shows 'green tea': whoever meets that card first reads the answer; "
     "reword one of the two",
     "basics.yaml:6: leak/term/explanation/green-tea: warning: the front already shows 2 of the 2 words asked "
-    "(green, tea): it can be answered by reading",
+    "(green, tea): it can be answered by reading; "
+    "ask words the front does not show, or reword what shows them",
     "basics.yaml:9: long/term/explanation/hand: warning: the front has 49 words; a phone screen holds about 40: "
     "show less of the item",
     "basics.yaml:15: big/term/explanation/a-drink-made-by-pouring-hot-water-over-cured-leaves: warning: the cloze "
     "hides 10 words; hide at most 8: the few words that carry the fact",
+    "basics.yaml:15: big/term/explanation/a-drink-made-by-pouring-hot-water-over-cured-leaves: warning: the front "
+    "says only a subject and the blank ('Tea is [...].'): many answers fit it; write into the sentence what the "
+    "answer means or does, or ask a term of a sentence that says more",
     "basics.yaml:17: named/perspective: warning: another card's front (SRC/basics.yaml:17, named/term/explanation/ritual) "
     "shows the perspective beside its cue: whoever meets that card first reads the answer; "
     "reword one of the two",
     "basics.yaml:17: named/perspective: warning: the front of a which-perspective card shows 'tea', which names "
     "a perspective: give the item a 'cue' that does not",
     "basics.yaml:21: brew-a/term/explanation/boiling: warning: the same front as brew-b/term/explanation/hot "
-    "(SRC/basics.yaml:24) asks for another answer ('boiling' here, 'hot' there)",
+    "(SRC/basics.yaml:24) asks for another answer ('boiling' here, 'hot' there): "
+    "give one a title, cue or question that tells the two apart",
     "basics.yaml:24: brew-b/term/explanation/hot: warning: the same front as brew-a/term/explanation/boiling "
-    "(SRC/basics.yaml:21) asks for another answer ('hot' here, 'boiling' there)",
+    "(SRC/basics.yaml:21) asks for another answer ('hot' here, 'boiling' there): "
+    "give one a title, cue or question that tells the two apart",
     "basics.yaml:27: pair/term/explanation/black: warning: the front shows 'green', which "
-    "pair/term/explanation/green asks for: one card gives another's answer away",
+    "pair/term/explanation/green asks for: one card gives another's answer away; "
+    "put the two in sentences of their own, or mark only one",
     "basics.yaml:27: pair/term/explanation/green: warning: another card's front (SRC/basics.yaml:6, leak/term/explanation/green-tea) "
     "shows 'green': whoever meets that card first reads the answer; "
     "reword one of the two",
     "basics.yaml:27: pair/term/explanation/green: warning: the front shows 'black', which "
-    "pair/term/explanation/black asks for: one card gives another's answer away",
-    "basics.yaml:30: caffeine: warning: no side for Mate: the comparison leaves a perspective out",
+    "pair/term/explanation/black asks for: one card gives another's answer away; "
+    "put the two in sentences of their own, or mark only one",
+    "basics.yaml:30: caffeine: warning: no side for Mate: the comparison leaves a perspective out; "
+    "give every perspective a side",
     "basics.yaml:30: caffeine: warning: the sides of tea and coffee are the same: \"which perspective?\" "
-    "would have two right answers",
+    "would have two right answers; write what differs",
     "basics.yaml:30: caffeine/side/coffee: warning: comes up right after caffeine/side/tea in 'Drinks::Basics': "
     "only 1 item has cards of this kind there, too few to keep one item's cards apart; split the item in two, "
     "give the deck more items, or mark fewer facts here",
     "basics.yaml:30: caffeine/side/coffee: warning: the same front as caffeine/side/tea (SRC/basics.yaml:30) "
-    "asks for another answer ('Coffee' here, 'Tea' there)",
+    "asks for another answer ('Coffee' here, 'Tea' there): "
+    "give one a title, cue or question that tells the two apart",
     "basics.yaml:30: caffeine/side/tea: warning: the same front as caffeine/side/coffee (SRC/basics.yaml:30) "
-    "asks for another answer ('Tea' here, 'Coffee' there)",
+    "asks for another answer ('Tea' here, 'Coffee' there): "
+    "give one a title, cue or question that tells the two apart",
     "deckgen.yaml:7: perspectives.mate: warning: no item or comparison side belongs to 'Mate': "
     "give it items (perspective: mate) or remove it",
 ]
@@ -185,7 +196,8 @@ def test_a_leak_names_the_words_as_written_and_the_context_line_that_shows_them(
     result = run("check", "--source", str(source))
     assert located(result.stderr, source) == [
         "basics.yaml:5: plans/term/explanation/offices: warning: the front already shows 1 of the 1 words asked "
-        "(offices; the context line \"Offices and their plans\" shows office): it can be answered by reading",
+        "(offices; the context line \"Offices and their plans\" shows office): it can be answered by reading; "
+    "ask words the front does not show, or reword what shows them",
         *UNUSED_DRINKS,
     ]
 

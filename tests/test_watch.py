@@ -7,6 +7,7 @@ machine may take seconds); no fixed sleep decides a result.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import shutil
@@ -94,6 +95,28 @@ def test_a_good_save_builds_the_decks_and_the_same_page_preview_writes(tmp_path)
     # The file on disk is the plain page `deckgen preview` writes: no live-reload script in it.
     assert (out / "preview.html").read_bytes() == (tmp_path / "preview.html").read_bytes()
     assert watching.VERSION_PATH not in (out / "preview.html").read_text(encoding="utf-8")
+
+
+def test_a_rebuild_shows_each_warning_on_the_card_it_concerns(tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(ROOT / "tests" / "sources" / "smelly", source)
+    warnings = check_cards(str(source)).warnings
+    assert warnings
+    page = rebuild(str(source), str(tmp_path / "out")).page or ""
+    checked = check_cards(str(source)).notes
+    notes = {(note.file, note.local_key): note.guid for note in checked}
+    articles = {guid: page[page.index(f'data-guid="{html.escape(guid)}"'):] for guid in notes.values()}
+    for warning in warnings:
+        message = html.escape(warning.message)
+        guid = notes.get((warning.file, warning.where))
+        if guid is None:  # of no one card (a comparison's sides): above the decks
+            assert message in page[: page.index('<section class="pv-deck"')]
+        else:  # inside its card's article, before the card's front
+            card = articles[guid]
+            assert message in card[: card.index("</article>")].split('data-side="front"')[0], warning
+    concerned = {notes[(w.file, w.where)] for w in warnings if (w.file, w.where) in notes}
+    # every card of a concerned note shows its warnings; a card with no smell shows none
+    assert page.count('class="pv-warn"') == sum(note.cards for note in checked if note.guid in concerned)
 
 
 def test_a_watch_through_several_edits_leaves_the_lock_byte_identical(tmp_path):

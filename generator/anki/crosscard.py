@@ -20,13 +20,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from generator.cards.notes import CLOZE, NoteSpec
+from generator.cards.kinds import KINDS
+from generator.cards.notes import NoteSpec
 from generator.errors import Problem
 from generator.source.content import Source, Topic
 from generator.source.markup import sentences
 
 _TAG = re.compile(r"<[^>]+>")
-_CLOZE = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)
 _BOLD = re.compile(r"<(b|strong)>(.*?)</\1>", re.S | re.I)
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 """A word as a reader counts it (letters and digits, joined by an apostrophe or a hyphen): shared with smells."""
@@ -78,6 +78,8 @@ class _Face:
     front: frozenset[str]
     answer: str
     answer_stems: frozenset[str]
+    cue: str = ""
+    """What a "which perspective?" card's front gives as the cue (its kind's ``Face.cue``)."""
 
 
 def deck_smells(
@@ -93,7 +95,7 @@ def deck_smells(
     faces = [face for note in notes for face in _faces(note)]
     fronts = [
         _Front(face.front, face.note.local_key, face.note.file, face.note.line, face.note.guid,
-               face.note.item_id if face.note.note_type == CLOZE else "")
+               face.note.item_id if KINDS[face.note.note_type].hides_in_item_text else "")
         for face in faces
     ]
     fronts += [front for topic_id, front in _title_fronts(source) if topic_id != topic.id]
@@ -144,21 +146,10 @@ def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[No
 
 
 def _faces(note: NoteSpec) -> Iterable[_Face]:
-    context = note.field("Context")
-    if note.note_type == CLOZE:
-        text = note.field("Text")
-        answer = " ".join(_CLOZE.findall(text))
-        front = context + " " + _CLOZE.sub(" ", text)
-        yield _Face(note, False, content_stems(front), answer, content_stems(answer))
-        return
-    if note.field("Dimension"):  # the side from its perspective: the statement is the answer
-        statement = note.field("Statement")
-        front = context + " " + note.field("Dimension")
-        yield _Face(note, False, content_stems(front), statement, content_stems(statement))
-    if note.field("Question"):  # which perspective: the perspective is the answer
-        front = context + " " + note.field("Statement") + " " + note.field("Question")
-        perspective = _TAG.sub("", note.field("Perspective"))
-        yield _Face(note, True, content_stems(front), perspective, content_stems(perspective))
+    """The note's cards as its kind reads them from its fields; a perspective asked is its bare name."""
+    for face in KINDS[note.note_type].faces(note.fields):
+        answer = _TAG.sub("", face.answer) if face.asks_perspective else face.answer
+        yield _Face(note, face.asks_perspective, content_stems(face.front), answer, content_stems(answer), face.cue)
 
 
 @dataclass(frozen=True)
@@ -218,7 +209,7 @@ def _counts(face: _Face, front: _Front, own_only: bool) -> bool:
 
 def _siblings(face: _Face, front: _Front) -> bool:
     """Two clozes of one item: :func:`generator.anki.smells._sibling_answers` reports those, once."""
-    return face.note.note_type == CLOZE and front.cloze_of == face.note.item_id
+    return KINDS[face.note.note_type].hides_in_item_text and front.cloze_of == face.note.item_id
 
 
 def _naming_cue(
@@ -226,7 +217,7 @@ def _naming_cue(
 ) -> set[int]:
     """The fronts that name *face*'s perspective and show at least :data:`CUE_SHARE` of its cue's words."""
     # Words of the cue that name the perspective are the per-card check's (smells._named_perspective).
-    statement = content_stems(face.note.field("Statement"))
+    statement = content_stems(face.cue)
     cue = frozenset(word for word in statement if not _names(frozenset({word}), face.answer, naming))
     counts: dict[int, int] = {}
     for word in cue:
@@ -260,7 +251,7 @@ def _bold_answers(notes: Sequence[NoteSpec], faces: Sequence[_Face], names: set[
             answers.setdefault(face.answer_stems, face)
     perspectives = {content_stems(name) for name in names}
     for note in notes:
-        back = note.field("Extra" if note.note_type == CLOZE else "Others")
+        back = note.field(KINDS[note.note_type].back_field)
         for _, bold in _BOLD.findall(back):
             found = content_stems(bold)
             other = answers.get(found)

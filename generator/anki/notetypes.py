@@ -1,4 +1,4 @@
-"""The two note types deckgen writes: their ids, fields, templates and CSS.
+"""deckgen's note types as genanki writes them: one per card kind, and their CSS.
 
 Ids, field names and template names are a contract with every collection that
 has imported a deck.  Anki matches an imported note type by its id, and its
@@ -14,6 +14,8 @@ Template *content* and CSS may change freely: Anki updates them in place.
 
 :data:`NOTE_TYPES` holds each note type under its keys, as deckgen renders
 and checks cards; :func:`anki_model` is the note type as packages carry it.
+Both are made from the card kinds' table (:mod:`generator.cards.kinds`), where
+each kind declares its id, name, fields and templates: nothing here names a kind.
 
 This module imports genanki, so only building imports it (``deckgen --help``
 stays fast).
@@ -29,26 +31,30 @@ from typing import Any
 import genanki
 
 from generator.anki.schema import NoteTypeSchema, content_hash
-from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON, COMPARISON_FIELDS
+from generator.cards.cloze import CLOZE
+from generator.cards.comparison import COMPARISON
+from generator.cards.kind import CardKind
+from generator.cards.kinds import KINDS
 from generator.errors import DeckgenError
 
-CLOZE_ID = 1739462201
-COMPARISON_ID = 1739462202
-CLOZE_NAME = "deckgen Cloze"
-COMPARISON_NAME = "deckgen Comparison"
+# The pinned identities under the names callers and tests use (tests/test_identity.py): the kinds declare them.
+CLOZE_ID = CLOZE.note_type_id
+COMPARISON_ID = COMPARISON.note_type_id
+CLOZE_NAME = CLOZE.note_type_name
+COMPARISON_NAME = COMPARISON.note_type_name
 
-RENAMED_FIELDS: dict[str, dict[str, str]] = {CLOZE: {}, COMPARISON: {}}
+RENAMED_FIELDS: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
 """Fields Anki shows under a new name, by note kind: ``{key: new name}``.
 
-A field's key is its name in :data:`generator.cards.notes.CLOZE_FIELDS` (or
-``COMPARISON_FIELDS``), which deckgen's code uses and which never changes; its
-id hashes the key.  Renaming a field is one entry here (``{CLOZE: {"Extra":
-"Notes"}}``): the packages' templates follow, and a re-import renames the
+A field's key is its name in the kind's ``fields``
+(:class:`generator.cards.kind.CardKind`), which deckgen's code uses and which
+never changes; its id hashes the key.  Renaming a field is one entry here
+(``{"cloze": {"Extra": "Notes"}}``): the packages' templates follow, and a re-import renames the
 field in students' note types, their notes' content and history kept.  Only
 once a build that gave the field its id has been imported (the lock records
 ids; :func:`generator.build.lock.check_note_types` refuses it before).
 """
-RENAMED_TEMPLATES: dict[str, dict[str, str]] = {CLOZE: {}, COMPARISON: {}}
+RENAMED_TEMPLATES: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
 """Templates Anki shows under a new name, by note kind: ``{key: new name}``, a key being a "name" below."""
 
 
@@ -101,80 +107,41 @@ hr#answer { border: none; border-top: 1px solid var(--rule); margin: 0.8em 0; }
 @media (max-width: 480px) { .card { font-size: 18px; } .deckgen { padding: 0; } }
 """
 
-_CONTEXT = '<div class="context">{{Context}}</div>'
-_SOURCE = '<div class="source">{{Source}}</div>'
-
-# The source is named on the back only: on a phone's front it would crowd the question.
-CLOZE_TEMPLATES = (
-    {
-        "name": "Cloze",
-        "qfmt": f'<div class="deckgen">{_CONTEXT}<div class="text">{{{{cloze:Text}}}}</div></div>',
-        "afmt": (
-            f'<div class="deckgen">{_CONTEXT}<div class="text">{{{{cloze:Text}}}}</div>'
-            '{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}'
-            f"{_SOURCE}</div>"
-        ),
-    },
-)
-
-# Dimension holds the whole forward prompt, the perspective's name set in bold.
-_SIDE_FRONT = f'<div class="deckgen">{_CONTEXT}<div class="prompt">{{{{Dimension}}}}</div>'
-# The reverse front shows no Dimension: its prompt names the perspective.
-_WHICH_FRONT = (
-    f'<div class="deckgen">{_CONTEXT}'
-    '<div class="statement">{{Statement}}</div><div class="ask">{{Question}}</div>'
-)
-_OTHERS = '{{#Others}}<div class="extra">{{Others}}</div>{{/Others}}'
-
-COMPARISON_TEMPLATES = (
-    {
-        # Only comparisons have a Dimension; a lone statement asks only "which perspective?".
-        "name": "Side from perspective",
-        "qfmt": "{{#Dimension}}" + _SIDE_FRONT + "</div>{{/Dimension}}",
-        "afmt": (
-            "{{#Dimension}}" + _SIDE_FRONT + '<hr id="answer"><div class="answer">{{Statement}}</div>'
-            + _OTHERS + _SOURCE + "</div>{{/Dimension}}"
-        ),
-    },
-    {
-        # An empty Question: the author asks only the sides (``ask: side``).
-        "name": "Perspective from statement",
-        "qfmt": "{{#Question}}" + _WHICH_FRONT + "</div>{{/Question}}",
-        "afmt": (
-            "{{#Question}}" + _WHICH_FRONT + '<hr id="answer"><div class="answer">{{Perspective}}</div>'
-            + _OTHERS + _SOURCE + "</div>{{/Question}}"
-        ),
-    },
-)
+CLOZE_TEMPLATES = tuple(template.as_anki() for template in CLOZE.templates)
+COMPARISON_TEMPLATES = tuple(template.as_anki() for template in COMPARISON.templates)
+"""The kinds' templates as genanki holds them, under the names callers and tests use."""
 
 
 def _fields(names: tuple[str, ...]) -> list[dict[str, str]]:
     return [{"name": name} for name in names]
 
 
-CLOZE_FIELD_IDS = {key: stable_id(CLOZE_ID, "field", key) for key in CLOZE_FIELDS}
-COMPARISON_FIELD_IDS = {key: stable_id(COMPARISON_ID, "field", key) for key in COMPARISON_FIELDS}
-CLOZE_TEMPLATE_IDS = {t["name"]: stable_id(CLOZE_ID, "template", t["name"]) for t in CLOZE_TEMPLATES}
-COMPARISON_TEMPLATE_IDS = {t["name"]: stable_id(COMPARISON_ID, "template", t["name"]) for t in COMPARISON_TEMPLATES}
+CLOZE_FIELD_IDS = {key: stable_id(CLOZE_ID, "field", key) for key in CLOZE.fields}
+COMPARISON_FIELD_IDS = {key: stable_id(COMPARISON_ID, "field", key) for key in COMPARISON.fields}
+CLOZE_TEMPLATE_IDS = {t.name: stable_id(CLOZE_ID, "template", t.name) for t in CLOZE.templates}
+COMPARISON_TEMPLATE_IDS = {t.name: stable_id(COMPARISON_ID, "template", t.name) for t in COMPARISON.templates}
 """The ids of each note type's fields and templates, by key (pinned by tests/test_identity.py)."""
 
-NOTE_TYPES: dict[str, genanki.Model] = {
-    CLOZE: genanki.Model(
-        CLOZE_ID,
-        CLOZE_NAME,
-        fields=_fields(CLOZE_FIELDS),
-        templates=list(CLOZE_TEMPLATES),
+
+def _note_type(kind: CardKind) -> genanki.Model:
+    """The note type of *kind* under its keys (a cloze kind is Anki's cloze type, as genanki's ``model_type``)."""
+    return genanki.Model(
+        kind.note_type_id,
+        kind.note_type_name,
+        fields=_fields(kind.fields),
+        templates=[template.as_anki() for template in kind.templates],
         css=CSS,
-        model_type=genanki.Model.CLOZE,
-    ),
-    COMPARISON: genanki.Model(
-        COMPARISON_ID,
-        COMPARISON_NAME,
-        fields=_fields(COMPARISON_FIELDS),
-        templates=list(COMPARISON_TEMPLATES),
-        css=CSS,
-    ),
-}
+        model_type=genanki.Model.CLOZE if kind.cloze else genanki.Model.FRONT_BACK,
+    )
+
+
+NOTE_TYPES: dict[str, genanki.Model] = {name: _note_type(kind) for name, kind in KINDS.items()}
+"""Each kind's note type by kind name (tests replace one to change a note type)."""
+
+
+def is_cloze(model: genanki.Model) -> bool:
+    """True if *model* is Anki's cloze type: its cards are its first template's cloze numbers, not its templates."""
+    return bool(model.model_type == genanki.Model.CLOZE)
 
 
 def anki_model(kind: str) -> genanki.Model:

@@ -30,7 +30,8 @@ from collections.abc import Mapping, Sequence
 import genanki
 
 from generator.anki.notetypes import NOTE_TYPES, anki_model
-from generator.cards.notes import CLOZE, NoteSpec
+from generator.cards.kinds import KINDS
+from generator.cards.notes import NoteSpec
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -100,7 +101,7 @@ def _write_decks(cursor: sqlite3.Cursor, notes: Sequence[NoteSpec], timestamp: i
                 "\x1f".join(spec.fields), spec.fields[model.sort_field_index], 0, 0, "",
             ))
             note_id = cursor.lastrowid
-            for ordinal in _card_ordinals(spec, model):
+            for ordinal in KINDS[spec.note_type].card_ordinals(spec.fields):  # the kind decides its cards
                 cursor.execute(_CARD_ROW, (
                     next(ids), note_id, deck.deck_id, ordinal, timestamp, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, "",
                 ))
@@ -114,20 +115,6 @@ def _decks(notes: Sequence[NoteSpec]) -> dict[str, list[tuple[int, NoteSpec]]]:
     return decks
 
 
-def _card_ordinals(spec: NoteSpec, model: genanki.Model) -> list[int]:
-    """The cards of a note, as genanki's ``Note.cards`` finds them."""
-    if spec.note_type == CLOZE:
-        # Every deckgen cloze note has exactly c1 (notes.py): card 0.
-        return [0]
-    return [
-        card for card, any_or_all, fields in _requirements(model)
-        if (any if any_or_all == "any" else all)(spec.fields[field] for field in fields)
-    ]
-
-
-def _requirements(model: genanki.Model) -> list[tuple[int, str, list[int]]]:
-    """The note type's rule for which cards a note has: for each template, any or all of which fields it needs."""
-    return model._req  # type: ignore[no-any-return]  # genanki works it out once per note type (by rendering)
 
 
 def _media_entries(media: Mapping[str, bytes]) -> dict[str, bytes]:

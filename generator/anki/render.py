@@ -14,9 +14,11 @@ import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from generator.anki.notetypes import NOTE_TYPES
-from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec
+from generator.anki.notetypes import NOTE_TYPES, is_cloze
+from generator.cards.kinds import KINDS
+from generator.cards.notes import NoteSpec
 
 # --- the template renderer ---------------------------------------------------
 
@@ -151,11 +153,18 @@ class PreviewCard:
     guid: str
     deck: str
     note_type: str  # the note type's name, e.g. "deckgen Cloze"
-    kind: str  # the note's kind: CLOZE or COMPARISON (generator.cards.notes)
+    kind: str  # the note's kind: a name in generator.cards.kinds.KINDS
     template: str
     ordinal: int  # Anki's card number: the cloze number, or the template's position + 1
     front: str
     back: str
+    template_ordinal: int = 0  # the template's position in the note type (a card kind's Face.ordinal)
+    cloze: bool = False  # its note type is Anki's cloze type: its ordinal is a cloze number
+
+    @property
+    def name(self) -> str:
+        """The card's name as Anki's browser shows it: "Cloze 1" for a card of a cloze note type, else the template."""
+        return f"{self.template} {self.ordinal}" if self.cloze else self.template
 
 
 def preview_cards(notes: Sequence[NoteSpec], backs: bool = True) -> list[PreviewCard]:
@@ -168,21 +177,25 @@ def preview_cards(notes: Sequence[NoteSpec], backs: bool = True) -> list[Preview
 
 def _note_cards(spec: NoteSpec, backs: bool) -> Iterator[PreviewCard]:
     model = NOTE_TYPES[spec.note_type]
-    names = CLOZE_FIELDS if spec.note_type == CLOZE else COMPARISON_FIELDS
-    fields = dict(zip(names, spec.fields, strict=True))
-    for template, ordinal in _card_plan(spec, model.templates, fields):
+    fields = KINDS[spec.note_type].values(spec.fields)
+    for template, ordinal in _card_plan(model, fields):
         front, shows_a_field = render(template["qfmt"], fields, ordinal=ordinal, question=True)
         if not shows_a_field:
             continue  # Anki generates no card whose front shows no non-empty field
         back = render(template["afmt"], fields, ordinal=ordinal, question=False, front_side=front)[0] if backs else ""
-        yield PreviewCard(spec.guid, spec.deck, model.name, spec.note_type, template["name"], ordinal, front, back)
+        yield PreviewCard(
+            spec.guid, spec.deck, model.name, spec.note_type, template["name"], ordinal, front, back,
+            model.templates.index(template), is_cloze(model),
+        )
 
 
-def _card_plan(
-    spec: NoteSpec, templates: Sequence[Mapping[str, str]], fields: Mapping[str, str]
-) -> list[tuple[Mapping[str, str], int]]:
-    """(template, ordinal) of each card Anki may make: one per cloze number, else one per template."""
-    if spec.note_type != CLOZE:
+def _card_plan(model: Any, fields: Mapping[str, str]) -> list[tuple[Mapping[str, str], int]]:
+    """(template, ordinal) of each card Anki may make: one per cloze number, else one per template.
+
+    As Anki and genanki do, by the note type's type (*model* is genanki's), never by its name.
+    """
+    templates: Sequence[Mapping[str, str]] = model.templates
+    if not is_cloze(model):
         return [(template, index + 1) for index, template in enumerate(templates)]
     template = templates[0]
     nodes = _walk(parse_template(template["qfmt"]))

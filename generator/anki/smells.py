@@ -20,21 +20,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from generator.anki.crosscard import FUNCTION_WORDS, WORD, deck_smells
-from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON_FIELDS, NoteSpec, new_card_queues
+from generator.anki.wording import wording_smells
+from generator.cards.cloze import CLOZE
+from generator.cards.kinds import KINDS
+from generator.cards.notes import NoteSpec, new_card_queues
 from generator.errors import PROBLEM_ORDER, Problem
 from generator.source.content import Source, Topic
 
 MAX_FRONT_WORDS = 40
 """About one phone screen of card text, context line included."""
-MAX_CLOZE_WORDS = 8
-"""A cloze hides a few words that matter, never a sentence."""
+MAX_CLOZE_WORDS = CLOZE.max_answer_words
+"""A cloze hides a few words that matter, never a sentence (the cloze kind's limit, under its former name)."""
 LEAK_SHARE = 0.5
 """A card leaks when at least this share of the asked words is on its front."""
 
 _TAG = re.compile(r"<[^>]+>")
 _SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
+# What the renderer shows for the asked cloze (generator.anki.render): a student does not read it on the front.
 _ACTIVE_CLOZE = re.compile(r'<span class="cloze" data-ordinal="\d+">(.*?)</span>', re.S)
-_CLOZE_ANSWER = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)  # deckgen's notes: one cloze, no hint
 _SUFFIXES = ("istic", "ists", "ism", "ist", "ity", "s")
 
 
@@ -46,6 +49,7 @@ class _Card:
     answer: str  # plain text of what the card asks for
     front_words: tuple[str, ...]  # words(front), once: every check reads them
     answer_words: tuple[str, ...]
+    question: str = ""  # plain text of the card's own question: its words give no answer away
 
     def where(self) -> str:
         return self.note.local_key
@@ -68,8 +72,14 @@ def source_smells(source: Source) -> list[Problem]:
     """
     used = {item.perspective for topic in source.topics for item in topic.items}
     used |= {pid for topic in source.topics for comparison in topic.comparisons for pid, _ in comparison.sides}
-    # Advice the author can follow: removing one of only two perspectives would leave an invalid source.
-    remove = "remove it" if len(source.perspectives) > 2 else "remove 'perspectives' (a source may compare nothing)"
+    # Advice the author can follow: a source declares two perspectives or none, so removing the unused ones
+    # works only while two used ones stay; else the way out is to compare nothing.
+    kept = len(used & {p.id for p in source.perspectives})
+    remove = (
+        "remove it" if kept >= 2
+        else "remove 'perspectives' (a source may compare nothing)" if kept == 0
+        else "remove 'perspectives' and the items' 'perspective' keys (a source may compare nothing)"
+    )
     return [
         Problem(p.file, p.line, f"perspectives.{p.id}", f"no item or comparison side belongs to {p.name!r}: "
                 "give it items (perspective: " + p.id + ") or " + remove, "warning")
@@ -95,6 +105,7 @@ def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> lis
     problems.extend(_back_to_back(notes))
     problems.extend(_comparison_sides(source, topic))
     problems.extend(deck_smells(source, topic, notes, stems))  # one card answering another
+    problems.extend(wording_smells(source, notes, stems))  # a front paraphrasing, saying too little, naming a setting
     return sorted(set(problems), key=PROBLEM_ORDER)
 
 
@@ -105,15 +116,11 @@ def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:
     cards = []
     for card in preview_cards(notes, backs=False):  # a front is what a student reads; answers are in the fields
         note = by_guid[card.guid]
-        if note.note_type == CLOZE:
-            answer = " ".join(_plain(a) for a in _CLOZE_ANSWER.findall(note.field("Text")))
-            front = _plain(_ACTIVE_CLOZE.sub(" ", card.front))
-            which = False
-        else:
-            which = card.template != "Side from perspective"
-            answer = _plain(note.field("Perspective" if which else "Statement"))
-            front = _plain(card.front)
-        cards.append(_Card(note, which, front, answer, tuple(words(front)), tuple(words(answer))))
+        face = next(f for f in KINDS[note.note_type].faces(note.fields) if f.ordinal == card.template_ordinal)
+        answer, front = _plain(face.answer), _plain(_ACTIVE_CLOZE.sub(" ", card.front))
+        cards.append(_Card(
+            note, face.asks_perspective, front, answer, tuple(words(front)), tuple(words(answer)), _plain(face.question)
+        ))
     return cards
 
 
@@ -175,11 +182,9 @@ def _shared_name_words(source: Source) -> frozenset[str]:
     return frozenset(set.intersection(*names)) if len(names) >= 2 else frozenset()
 
 
-def _question_words(note: NoteSpec) -> set[str]:
-    """The words of a comparison note's own question: asking in them gives no answer away."""
-    if note.note_type == CLOZE:
-        return set()
-    return {_singular(w) for w in words(_plain(note.fields[COMPARISON_FIELDS.index("Question")]))}
+def _question_words(card: _Card) -> set[str]:
+    """The words of a card's own question: asking in them gives no answer away."""
+    return {_singular(w) for w in words(card.question)}
 
 
 def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = frozenset()) -> Iterable[Problem]:
@@ -199,35 +204,31 @@ def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = 
                 "give the item a 'cue' that does not",
             )
         return
-    if note.note_type == CLOZE:
-        hidden = len(card.answer.split())
-        if hidden > MAX_CLOZE_WORDS:
-            yield _warn(
-                note, card.where(),
-                f"the cloze hides {hidden} words; hide at most {MAX_CLOZE_WORDS}: the few words that carry the fact",
-            )
+    limit = KINDS[note.note_type].max_answer_words
+    hidden = len(card.answer.split())
+    if limit is not None and hidden > limit:
+        yield _warn(
+            note, card.where(),
+            f"the {note.note_type} hides {hidden} words; hide at most {limit}: the few words that carry the fact",
+        )
     # Words every perspective's name has, or the question's own, are no leak: they tell no answer from another.
-    asked = _content_words(card.answer_words) - shared - _question_words(note)
+    asked = _content_words(card.answer_words) - shared - _question_words(card)
     shown = asked & {_singular(w) for w in card.front_words}
     if asked and len(shown) >= LEAK_SHARE * len(asked):
         yield _warn(
             note, card.where(),
             f"the front already shows {len(shown)} of the {len(asked)} words asked ({_shown_where(card, shown)}): "
-            "it can be answered by reading",
+            "it can be answered by reading; ask words the front does not show, or reword what shows them",
         )
 
 
 def _shown_where(card: _Card, shown: set[str]) -> str:
     """The answer's words the front shows, as the author wrote them, and whether the context line shows them."""
     written = sorted({w for w in card.answer_words if _singular(w) in shown})
-    context = _plain(card.note.fields[_context_index(card.note)])
+    context = _plain(card.note.field(KINDS[card.note.note_type].context_field))
     in_context = shown & {_singular(w) for w in words(context)}
     where = f'; the context line "{context}" shows {", ".join(sorted(in_context))}' if in_context else ""
     return ", ".join(written) + where
-
-
-def _context_index(note: NoteSpec) -> int:
-    return (CLOZE_FIELDS if note.note_type == CLOZE else COMPARISON_FIELDS).index("Context")
 
 
 def _same_prompt(cards: Sequence[_Card]) -> Iterable[Problem]:
@@ -244,7 +245,8 @@ def _same_prompt(cards: Sequence[_Card]) -> Iterable[Problem]:
             yield _warn(
                 card.note, card.where(),
                 f"the same front as {other.where()} ({other.note.file}:{other.note.line}) "
-                f"asks for another answer ({card.answer!r} here, {other.answer!r} there)",
+                f"asks for another answer ({card.answer!r} here, {other.answer!r} there): "
+                "give one a title, cue or question that tells the two apart",
             )
 
 
@@ -256,7 +258,7 @@ def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
     """
     by_group: dict[str, list[_Card]] = {}
     for card in cards:
-        if card.note.note_type == CLOZE:
+        if KINDS[card.note.note_type].hides_in_item_text:
             by_group.setdefault(card.note.item_id, []).append(card)
     for group in by_group.values():
         askers: dict[tuple[str, ...], list[_Card]] = {}
@@ -272,7 +274,8 @@ def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
                     yield _warn(
                         card.note, card.where(),
                         f"the front shows {other.answer!r}, which {other.where()} asks for: "
-                        "one card gives another's answer away",
+                        "one card gives another's answer away; put the two in sentences of their own, "
+                        "or mark only one",
                     )
 
 
@@ -325,7 +328,8 @@ def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
         if missing:
             yield Problem(
                 comparison.file, comparison.line, comparison.id,
-                f"no side for {', '.join(missing)}: the comparison leaves a perspective out", "warning",
+                f"no side for {', '.join(missing)}: the comparison leaves a perspective out; "
+                "give every perspective a side", "warning",
             )
         seen: dict[str, str] = {}
         for pid, side in comparison.sides:
@@ -334,7 +338,7 @@ def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
                 yield Problem(
                     comparison.file, comparison.line, comparison.id,
                     f"the sides of {seen[text]} and {pid} are the same: "
-                    "\"which perspective?\" would have two right answers", "warning",
+                    "\"which perspective?\" would have two right answers; write what differs", "warning",
                 )
             seen.setdefault(text, pid)
 

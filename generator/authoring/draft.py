@@ -35,15 +35,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from generator.authoring import course
+from generator.authoring.asking import checked as _checked
+from generator.authoring.asking import points_back
+from generator.authoring.asking import unask as _unask
 from generator.authoring.course import clean, common_word, defines, definition_list, section_kind, term_line
+from generator.authoring.editor_schema import CONFIG_SCHEMA, SCHEMA_FOLDER, TOPIC_SCHEMA, modeline, schema_texts
 from generator.authoring.written import comment, deck_name, plain, quoted, unique_name, without_markers
 from generator.errors import DeckgenError
 from generator.source.loader import MAX_ID_LENGTH, slug_id
-from generator.source.markup import MarkupError, parse_marked
 from generator.source.yamlread import without_refused
 
 if TYPE_CHECKING:  # markdown-it-py is optional (the 'draft' extra): imported where it runs
     from markdown_it.token import Token
+
 
 _NUMBERING = re.compile(r"^\s*\d+[.)]\s+")
 
@@ -57,6 +62,10 @@ class _Item:
     points: list[str] = field(default_factory=list)
     conclusion: list[str] = field(default_factory=list)
     id: str = ""
+    image: str = ""
+    """A figure's local image, by its path inside the drafted folder."""
+    figure: bool = False
+    """A figure's caption: context, never what a paragraph after it points back to."""
 
 
 @dataclass
@@ -86,16 +95,19 @@ def draft_source(markdown_path: str, folder: str) -> list[str]:
     if os.path.lexists(folder) and (not os.path.isdir(folder) or os.listdir(folder)):
         raise DeckgenError(f"{folder}: already exists and is not an empty folder; choose a new one")
     text, front_title = clean(_read_text(markdown_path))
-    title, topics, skipped = _structure(text)
+    images: dict[str, bytes] = {}
+    title, topics, skipped = _structure(text, _ImageReader(os.path.dirname(os.path.abspath(markdown_path)), images))
     title = title or front_title
     if not topics:  # a source needs a topic file: a folder of only deckgen.yaml would fail `check`
         raise DeckgenError(f"{markdown_path}: no heading or paragraph to draft an item from; nothing was written")
     shown = comment(os.path.basename(markdown_path))
     title = title or plain(os.path.splitext(os.path.basename(markdown_path))[0]) or "Draft"
-    files = {"deckgen.yaml": _config(title, shown, topics, skipped)}
+    files = {"deckgen.yaml": modeline(CONFIG_SCHEMA) + _config(title, shown, topics, skipped)}
     for number, topic in enumerate(topics, start=1):
-        files[f"{number:02d}-{topic.id}.yaml"] = _topic_yaml(topic, shown)
-    return _write_folder(folder, files)
+        files[f"{number:02d}-{topic.id}.yaml"] = modeline(TOPIC_SCHEMA) + _topic_yaml(topic, shown)
+    # the schemas the first lines name, so an editor checks the draft as the author revises it
+    files |= {f"{SCHEMA_FOLDER}/{name}": text for name, text in schema_texts().items()}
+    return _write_folder(folder, files, images)
 
 
 def _read_text(path: str) -> str:
@@ -112,10 +124,11 @@ def _read_text(path: str) -> str:
 # --- from Markdown tokens to topics and items --------------------------------------------
 
 
-def _structure(text: str) -> tuple[str | None, list[_Topic], list[str]]:
+def _structure(text: str, images: _ImageReader | None = None) -> tuple[str | None, list[_Topic], list[str]]:
     """The text's title (its first ``#``), its topics with their items and ids, and the sections not taught."""
     tokens = _tokens(text)
     outline = _Outline()
+    images = images or _ImageReader("", {})
     list_depth = 0
     index = 0
     while index < len(tokens):
@@ -126,6 +139,8 @@ def _structure(text: str) -> tuple[str | None, list[_Topic], list[str]]:
             index += 3
             continue
         list_depth += _LIST_DEPTH.get(token.type, 0)
+        if token.type == "html_block" and (figure := course.figure(token.content)) is not None:
+            outline.figure(figure[0], images.read(figure[1]), _line(token))
         if token.type == "inline" and tokens[index - 1].type == "paragraph_open":
             line = _line(tokens[index - 1])
             if not outline.special(token.content, _unmarked(without_markers(_text_of(token))), line):
@@ -202,6 +217,9 @@ class _Outline:
         if self.section is not None and self.section[0] == "skip":
             self.skipped.append(f"  {text[:200]}")
             return True
+        if course.ATTRIBUTION.match(text):  # "Adapted from …", "This work is licensed …": credit, not content
+            self.skipped.append(f"{text[:200]} (line {line})")
+            return True
         entries = definition_list(source) or ([found] if (found := term_line(source)) else [])
         if self.section is not None and self.term is not None and not entries:
             entries = [(self.term.term, text)]
@@ -232,6 +250,8 @@ class _Outline:
         if self.item is None:
             self.item = _Item(None, line)
             topic.items.append(self.item)
+        elif not in_list and (before := self._pointed_at(topic)) is not None and _continues(before, text):
+            self.item = before  # a paragraph opening "This preference is called {{…}}" joins the one it points back to
         elif not in_list and (self.item.explanation or self.item.points):
             # The section's next paragraph: its own item, under the section's title (the card's cue).
             previous = self.item
@@ -239,11 +259,44 @@ class _Outline:
             topic.items.append(self.item)
         _add(self.item, text, in_list)
 
+    def _pointed_at(self, topic: _Topic) -> _Item | None:
+        """The section's last paragraph before a figure or none (a caption is no antecedent), if it has no list."""
+        current = self.item
+        for item in reversed(topic.items):
+            if current is None or item.title != current.title:
+                return None
+            if not item.figure:
+                return item if item.explanation and not item.points else None
+        return None
+
+    def figure(self, caption: str, image: str, line: int) -> None:
+        """A figure: its caption an item of context under the section's title, its local image that item's ``image``.
+
+        The caption explains a picture: it is never asked, and is shown on the
+        back of the section's next card.  The section's next paragraph is an
+        item of its own, as after any paragraph.
+        """
+        caption = _checked(without_markers(plain(caption)))
+        if self.section is not None or not (caption or image):
+            return
+        current = self.item
+        self.item = _Item(
+            current.title if current else None, line, current.level if current else 0, image=image, figure=True
+        )
+        if caption:
+            self.item.explanation.append(caption)
+        self._topic(line).items.append(self.item)
+
     def _topic(self, line: int) -> _Topic:
-        """The current topic; text before the first ``##`` gets one of its own."""
+        """The current topic; text before the first ``##`` gets one of its own (the text's overview)."""
         if not self.topics:
-            self.topics.append(_Topic("Introduction", line))
+            self.topics.append(_Topic("Overview", line))
         return self.topics[-1]
+
+
+def _continues(item: _Item, text: str) -> bool:
+    """True if *text* asks in a sentence that points back, and *item* (the paragraph before) asks nothing."""
+    return "{{" not in " ".join(item.explanation) and points_back(text)
 
 
 def _add(item: _Item, text: str, in_list: bool) -> None:
@@ -294,7 +347,7 @@ def _marked(inline: Token) -> str:
             parts.append(" " if child.type in ("softbreak", "hardbreak") else child.content)
     # A space left before punctuation where a tag or a citation was ("a recording <cite>…</cite>, and").
     text = _defining_only(_BEFORE_PUNCTUATION.sub(r"\1", " ".join(without_markers("".join(parts)).split())))
-    return _checked(text.replace(_OPEN, "{{").replace(_CLOSE, "}}"))
+    return _checked(course.mark_named(text.replace(_OPEN, "{{").replace(_CLOSE, "}}")))
 
 
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
@@ -312,19 +365,6 @@ def _defining_only(text: str) -> str:
         return match[0] if defines(before, match[1], after) else match[1]
 
     return _EMPHASIS.sub(keep, text)
-
-
-def _checked(text: str) -> str:
-    """*text* if its marks parse as the loader parses them; else its words without marks.
-
-    An emphasised "*" has no word to ask; a brace of the text beside a mark
-    ("a{" then *b*) would change where the mark is read.
-    """
-    try:
-        parse_marked(text)
-    except MarkupError:
-        return without_markers(_unmarked(text))
-    return text
 
 
 def _unique(wanted: str, taken: set[str]) -> str:
@@ -371,6 +411,34 @@ def _assign_item_ids(topics: list[_Topic], *, taken: set[str]) -> None:
         # a heading used in two sections is told apart by its section, not by its order
         wanted = base if counts[base] == 1 else slug_id(f"{topic.id} {base}")
         item.id = _unique(wanted or "item", taken)
+
+
+@dataclass(frozen=True)
+class _ImageReader:
+    """Reads a figure's local image (beside the Markdown file) into *found*, by its path in the drafted folder."""
+
+    folder: str
+    found: dict[str, bytes]
+
+    def read(self, src: str) -> str:
+        """The path to write as the figure's ``image:``, or "" for a remote, missing or unsupported image."""
+        name = course.local_image(src)
+        if name is None or not self.folder:
+            return ""
+        path = os.path.join(self.folder, *name.split("/"))
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(course.MAX_IMAGE_BYTES + 1)
+        except OSError:
+            return ""
+        if len(data) > course.MAX_IMAGE_BYTES or not course.is_image(name, data):
+            return ""
+        target = course.image_name(name)
+        if self.found.get(target, data) != data:  # two images of one name in different folders
+            stem, ext = target.rsplit(".", 1)
+            target = f"{stem}-{len(self.found) + 1}.{ext}"
+        self.found[target] = data
+        return target
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -435,7 +503,7 @@ def _topic_yaml(topic: _Topic, shown: str) -> str:
     if topic.items:
         lines.append("items:")
     for item in topic.items:
-        lines += _item_yaml(item, shown)
+        lines += _item_yaml(item, shown, topic.name)
     if topic.terms:
         lines.append("terms:  # each: \"What is <term>?\" -> the definition, and the definition -> the term")
     for term in topic.terms:
@@ -473,8 +541,9 @@ def _proposed_comparisons(topic: _Topic) -> list[str]:
     return lines
 
 
-def _item_yaml(item: _Item, shown: str) -> list[str]:
+def _item_yaml(item: _Item, shown: str, heading: str = "") -> list[str]:
     title = _unmarked(item.title) if item.title else ""
+    front = f"{title} {heading}"  # what every card of the item shows: its title and its context line
     unasked: list[str] = []
     lines = [
         f"  # from {shown}:{item.line}",
@@ -483,36 +552,23 @@ def _item_yaml(item: _Item, shown: str) -> list[str]:
     if title:
         lines.append(f"    title: {_q(title)}")
     if item.explanation:
-        lines.append(f"    explanation: {_q(_unask(' '.join(item.explanation), title, unasked))}")
+        lines.append(f"    explanation: {_q(_unask(' '.join(item.explanation), front, unasked))}")
     if item.points:
         lines.append("    points:")
         keys: set[str] = set()
         for point in item.points:
             words = " ".join(_unmarked(point).split()[:4])
             key = _unique(slug_id(words, 40) or "point", keys)
-            lines.append(f"      {_q(key)}: {_q(_unask(point, title, unasked))}")
+            lines.append(f"      {_q(key)}: {_q(_unask(point, front, unasked))}")
     if item.conclusion:
-        lines.append(f"    conclusion: {_q(_unask(' '.join(item.conclusion), title, unasked))}")
+        lines.append(f"    conclusion: {_q(_unask(' '.join(item.conclusion), front, unasked))}")
+    if item.image:
+        lines.append(f"    image: {_q(item.image)}  # the figure's image, copied beside this file")
     if unasked:  # said where the author looks: the mark is left out, not lost silently
         terms = comment(", ".join(dict.fromkeys(unasked)))
-        lines.insert(2, f"  # not asked: {terms} (the title shows it: a card would give it away)")
+        lines.insert(2, f"  # not asked: {terms} (the title, the context line or the sentence's other term "
+                        "shows it, or its sentence says only a subject)")
     return lines
-
-
-_MARK = re.compile(r"\{\{(.*?)\}\}")
-
-
-def _unask(text: str, title: str, unasked: list[str]) -> str:
-    """*text* without the marks of terms the title already shows (emphasis that repeats a heading)."""
-    shown = set(re.findall(r"\w+", title.lower()))
-
-    def keep(match: re.Match[str]) -> str:
-        if shown and set(re.findall(r"\w+", match[1].lower())) <= shown:
-            unasked.append(repr(match[1]))
-            return match[1]
-        return match[0]
-
-    return _checked(_MARK.sub(keep, text))
 
 
 def _unmarked(text: str) -> str:
@@ -526,8 +582,8 @@ def _umask() -> int:
     return mask
 
 
-def _write_folder(folder: str, files: dict[str, str]) -> list[str]:
-    """Write *files* into a new folder beside *folder*, then rename it into place: all or nothing."""
+def _write_folder(folder: str, files: dict[str, str], images: dict[str, bytes] | None = None) -> list[str]:
+    """Write *files* (and *images*, by path) into a new folder beside *folder*, then rename it into place."""
     parent = os.path.dirname(os.path.abspath(folder))
     try:
         os.makedirs(parent, exist_ok=True)
@@ -535,9 +591,14 @@ def _write_folder(folder: str, files: dict[str, str]) -> list[str]:
     except OSError as error:
         raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
     try:
+        os.mkdir(os.path.join(staging, SCHEMA_FOLDER))
         for name, text in files.items():
             with open(os.path.join(staging, name), "w", encoding="utf-8") as handle:
                 handle.write(text)
+        for name, data in (images or {}).items():
+            os.makedirs(os.path.dirname(os.path.join(staging, name)), exist_ok=True)
+            with open(os.path.join(staging, name), "wb") as handle:
+                handle.write(data)
         os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; a source folder is like any other
         if os.path.isdir(folder):
             os.rmdir(folder)  # empty (checked above): the staged folder takes its place
@@ -545,4 +606,4 @@ def _write_folder(folder: str, files: dict[str, str]) -> list[str]:
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise DeckgenError(f"cannot write {folder}: {error.strerror or error}") from None
-    return [os.path.join(folder, name) for name in files]
+    return [os.path.join(folder, name) for name in [*files, *(images or {})]]

@@ -14,6 +14,13 @@ from __future__ import annotations
 import contextlib
 import os
 
+from generator.authoring.editor_schema import (
+    CONFIG_SCHEMA,
+    SCHEMA_FOLDER,
+    TOPIC_SCHEMA,
+    modeline,
+    schema_texts,
+)
 from generator.authoring.written import deck_name, plain, quoted
 from generator.build.journal import make_folders, remove_folders
 from generator.errors import DeckgenError
@@ -148,9 +155,9 @@ items:
 
 
 def write_starter(folder: str, title: str | None = None) -> list[str]:
-    """Write ``deckgen.yaml``, ``01-basics.yaml`` and ``02-lessons.yaml`` into *folder* (new or empty).
+    """Write ``deckgen.yaml``, ``01-basics.yaml``, ``02-lessons.yaml`` and ``schema/`` into *folder* (new or empty).
 
-    The files are the README's worked example ("Writing a deck on your own
+    The files are the worked example of docs/writing.md ("Writing a deck on your own
     subject"), commented so that each shows what every construct does.
     """
     _check_free(folder)
@@ -158,10 +165,12 @@ def write_starter(folder: str, title: str | None = None) -> list[str]:
     source_id = slug_id(name) or "my-source"
     config = CONFIG.format(id=quoted(source_id), title=quoted(name), deck=quoted(deck_name(name, fallback="My deck")))
     files = {
-        os.path.join(folder, "deckgen.yaml"): config,
-        os.path.join(folder, "01-basics.yaml"): BASICS,
-        os.path.join(folder, "02-lessons.yaml"): LESSONS,
+        os.path.join(folder, "deckgen.yaml"): modeline(CONFIG_SCHEMA) + config,
+        os.path.join(folder, "01-basics.yaml"): modeline(TOPIC_SCHEMA) + BASICS,
+        os.path.join(folder, "02-lessons.yaml"): modeline(TOPIC_SCHEMA) + LESSONS,
     }
+    # the schemas the first lines name, so an editor checks the files as the author types
+    files |= {os.path.join(folder, SCHEMA_FOLDER, name): text for name, text in schema_texts().items()}
     _write_all(folder, files)
     return list(files)
 
@@ -193,7 +202,7 @@ def _write_all(folder: str, files: dict[str, str]) -> None:
     created: list[str] = []  # folders this call made: removed again if the starter cannot be written
     written: list[str] = []
     try:
-        make_folders(folder, created)
+        make_folders(os.path.join(folder, SCHEMA_FOLDER), created)
         for path, text in files.items():
             with open(path, "x", encoding="utf-8") as handle:
                 written.append(path)

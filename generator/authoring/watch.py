@@ -77,7 +77,7 @@ def rebuild(source_dir: str, out_dir: str) -> Rebuilt:
         # The lock is left alone: what a save shows is a look, not a release, and notes that
         # come and go while the author edits must leave no tombstone (nor a new time) behind.
         report = build(source_dir, out_dir, jobs=1, write_lock=False)
-        write_preview(source_dir, preview, read_memo(out_dir))
+        write_preview(source_dir, preview, read_memo(out_dir), report.warnings)
     except ContentError as error:
         return Rebuilt(None, tuple(str(problem) for problem in error.problems))
     except DeckgenError as error:  # e.g. an output folder that cannot be written

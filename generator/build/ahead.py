@@ -17,8 +17,9 @@ import os
 
 from generator.build.cache import StoredMemo
 from generator.build.topics import fork_pool
+from generator.source.guarded import read_regular
 from generator.source.loader import CONFIG_FILE, SETTINGS_FILES, input_files, memo_key, read_one_topic
-from generator.source.yamlread import MAX_FILE_BYTES, read_regular_file
+from generator.source.yamlread import MAX_FILE_BYTES
 
 PARSE_AHEAD_MIN_BYTES = 1024 * 1024
 """Below this many bytes of topic files to parse, worker processes cost more than they save."""
@@ -26,15 +27,17 @@ PARSE_AHEAD_MIN_BYTES = 1024 * 1024
 
 def parse_ahead(directory: str, memo: StoredMemo, jobs: int) -> None:
     """Parse the topic files of *directory* that *memo* does not know, in *jobs* processes, into *memo*."""
-    settings = read_regular_file(os.path.join(directory, CONFIG_FILE), MAX_FILE_BYTES)
-    if jobs < 2 or settings is None:
+    if jobs < 2:
         return
+    settings = read_regular(os.path.join(directory, CONFIG_FILE), MAX_FILE_BYTES)
+    if not isinstance(settings, bytes):
+        return  # the load says why
     unknown, size = [], 0
     for path in input_files(directory):
         if os.path.basename(path) in SETTINGS_FILES:
             continue
-        data = read_regular_file(path, MAX_FILE_BYTES)
-        if data is not None and (os.path.basename(path), memo_key(settings, data)) not in memo.raw:
+        data = read_regular(path, MAX_FILE_BYTES)
+        if isinstance(data, bytes) and (os.path.basename(path), memo_key(settings, data)) not in memo.raw:
             unknown.append(path)
             size += len(data)
     pool = fork_pool(jobs) if len(unknown) > 1 and size >= PARSE_AHEAD_MIN_BYTES else None

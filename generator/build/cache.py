@@ -27,8 +27,9 @@ import yaml
 
 from generator import __version__
 from generator.source.content import Topic
+from generator.source.guarded import read_regular
 from generator.source.loader import TopicMemo
-from generator.source.yamlread import MAX_FILE_BYTES, read_regular_file
+from generator.source.yamlread import MAX_FILE_BYTES
 
 CACHE_NAME = ".deckgen-cache.json"
 TOPICS_NAME = ".deckgen-topics.pickle"
@@ -102,8 +103,8 @@ def _regular_file_bytes(path: str) -> bytes:
     # Only regular files of a sane size: a source may be a link to a device or
     # a pipe, which the full build refuses with a message (and which could
     # never be read to the end here).
-    data = read_regular_file(path, MAX_FILE_BYTES)
-    if data is None:
+    data = read_regular(path, MAX_FILE_BYTES)
+    if not isinstance(data, bytes):
         raise OSError(f"{path}: not a regular source file")
     return data
 
@@ -195,9 +196,9 @@ def read_memo(out_dir: str) -> StoredMemo:
             return StoredMemo()
     except (OSError, AttributeError):  # none, or no owners on this platform
         return StoredMemo()
-    data = read_regular_file(path, MAX_TOPICS_BYTES)
+    data = read_regular(path, MAX_TOPICS_BYTES)
     try:
-        code, raw = pickle.loads(data) if data is not None else ("", {})
+        code, raw = pickle.loads(data) if isinstance(data, bytes) else ("", {})
     except Exception:  # noqa: BLE001 - any damage: parse the files again
         return StoredMemo()
     if code != code_digest() or not isinstance(raw, dict):

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import stat
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -28,8 +27,10 @@ from operator import attrgetter
 from typing import Any, Literal, TypeGuard, get_args
 
 from generator.anki.schema import NoteTypeSchema, all_match
-from generator.cards.notes import CLOZE, NOTE_KINDS, NoteKind, NoteSpec
+from generator.cards.kinds import KINDS, MAX_CARDS
+from generator.cards.notes import NOTE_KINDS, NoteKind, NoteSpec
 from generator.errors import ContentError, DeckgenError, Problem
+from generator.source.guarded import NotUtf8, Refused, decode_utf8, read_regular
 from generator.source.loader import ID_PATTERN
 
 LOCK_NAME = "deckgen.lock"
@@ -192,42 +193,32 @@ def _refused(path: str, line: int, message: str) -> ContentError:
 
 def read_lock_bytes(path: str) -> bytes:
     """The lock's bytes: a regular file of at most MAX_LOCK_BYTES (checked before reading)."""
-    try:
-        size = _regular_file_size(path)
-        data = b""
-        if size <= MAX_LOCK_BYTES:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_LOCK_BYTES + 1)  # the file may have grown since stat
-            size = max(size, len(data))
-    except OSError as exc:
-        raise _refused(path, 1, f"the lock cannot be read: {exc.strerror or exc}") from None
-    if size > MAX_LOCK_BYTES:
-        limit = f"the limit is {MAX_LOCK_BYTES:,}"
-        raise _refused(path, 1, f"the lock is {size:,} bytes; {limit}; restore it from version control")
+    data = read_regular(path, MAX_LOCK_BYTES)
+    if isinstance(data, Refused):
+        raise _refused(path, 1, _lock_refusal(data))
     return data
 
 
-def _regular_file_size(path: str) -> int:
-    """The size of the regular file at *path*; anything else is refused unopened (a device may never end)."""
-    info = os.stat(path)
-    if stat.S_ISDIR(info.st_mode):
-        raise _refused(path, 1, "is a directory, not a lock file")
-    if not stat.S_ISREG(info.st_mode):
-        raise _refused(
-            path, 1, "is not a regular file (a device, pipe or socket); restore the lock from version control"
-        )
-    return info.st_size
+def _lock_refusal(refused: Refused) -> str:
+    if refused.reason == "too_big":
+        return f"the lock is {refused.size:,} bytes; the limit is {MAX_LOCK_BYTES:,}; restore it from version control"
+    return _LOCK_REFUSED.get(refused.reason) or f"the lock cannot be read: {refused.detail}"
+
+
+_LOCK_REFUSED = {
+    "directory": "is a directory, not a lock file",
+    "special": "is not a regular file (a device, pipe or socket); restore the lock from version control",
+}
 
 
 def _decode(path: str, data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        raise _refused(path, 1, "the lock starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        byte = f"byte 0x{data[exc.start]:02x}"
-        raise _refused(path, line, f"the lock is not valid UTF-8 ({byte}); restore it from version control") from None
+    text = decode_utf8(data)
+    if isinstance(text, NotUtf8):
+        what = "starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM" if text.byte is None else (
+            f"is not valid UTF-8 (byte 0x{text.byte:02x}); restore it from version control"
+        )
+        raise _refused(path, text.line, f"the lock {what}")
+    return text
 
 
 def _too_deep(data: bytes) -> int | None:
@@ -510,7 +501,7 @@ def _rules(names: tuple[str, ...], rules: _Rules) -> _Rules:
 
 
 _NOTE_RULES = _rules(LOCKED_NOTE_FIELDS, {
-    "cards": (lambda v: type(v) is int and v in (1, 2), "1 or 2"),
+    "cards": (lambda v: type(v) is int and 1 <= v <= MAX_CARDS, " or ".join(map(str, range(1, MAX_CARDS + 1)))),
     "deck": (_is_name, "a deck name (not empty, without control characters)"),
     "guid": (_is_guid, "a GUID (a string, not empty, without spaces or control characters)"),
     "hash": (lambda v: v == "removed" or _is_hash(v), 'a content hash (16 hexadecimal digits) or "removed"'),
@@ -711,7 +702,7 @@ class _Checker:
             and _known(self.decks, entry["deck"], _is_name)
             and _is_note_kind(note_type := entry["note_type"])
             and type(cards := entry["cards"]) is int
-            and (cards == 1 or (cards == 2 and note_type != CLOZE))
+            and 1 <= cards <= KINDS[note_type].max_cards
             and type(entry["label"]) is str
             and self.owners.setdefault(guid, key) == key
         ):
@@ -729,8 +720,10 @@ class _Checker:
             return None
         if not self.fields(path, entry, _NOTE_RULES, OPTIONAL_NOTE_FIELDS) & self.values(path, entry, _NOTE_RULES):
             return None
-        if entry["note_type"] == CLOZE and entry["cards"] != 1:
-            self.add((*path, "cards"), f"cards should be 1 for a cloze note, not {entry['cards']}")
+        kind = KINDS[entry["note_type"]]
+        if entry["cards"] > kind.max_cards:
+            most = " or ".join(map(str, range(1, kind.max_cards + 1)))
+            self.add((*path, "cards"), f"cards should be {most} for a {kind.name} note, not {entry['cards']}")
             return None
         owner = self.owners.setdefault(entry["guid"], key)
         if owner != key:
@@ -814,6 +807,25 @@ def _note_line(key: str, note: LockedNote) -> str:
         f'"hash": {_STRING(note.hash)}, "label": {_STRING(note.label)}, "mod": {int(note.mod)}, '
         f'"note_type": {_STRING(note.note_type)}, {released}"removed": {removed}, "topic": {_STRING(note.topic)}}}'
     )
+
+
+def note_lines(text: str) -> dict[str, int]:
+    """The line of each note's key in a lock's *text* as :func:`dump_lock` writes it: one note per line.
+
+    The report points at a removed note's line; a lock written another way gives no lines, never wrong ones.
+    """
+    lines: dict[str, int] = {}
+    decode = json.JSONDecoder().raw_decode
+    in_notes = False
+    for number, line in enumerate(text.splitlines(), 1):
+        if line == '"notes": {':
+            in_notes = True
+        elif in_notes and line.startswith('  "'):
+            with contextlib.suppress(ValueError):
+                key, end = decode(line, 2)
+                if isinstance(key, str) and line.startswith(": {", end):
+                    lines[key] = number
+    return lines
 
 
 def _commas(lines: list[str]) -> list[str]:

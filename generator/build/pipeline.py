@@ -149,9 +149,12 @@ class Checked:
         return sum(1 for topic in self.source.topics for item in topic.items if item.id not in asked)
 
 
-def check_cards(source_dir: str, strict: bool = False) -> Checked:
-    """Validate a source folder and look for card smells; with *strict*, a smell is an error."""
-    source, notes = check(source_dir)
+def check_cards(source_dir: str, strict: bool = False, memo: StoredMemo | None = None) -> Checked:
+    """Validate a source folder and look for card smells; with *strict*, a smell is an error.
+
+    With a *memo* (the topics a build kept), a topic file it knows is not parsed again.
+    """
+    source, notes = check(source_dir, memo)
     return Checked(source, notes, _smells(source, notes, strict))
 
 

@@ -22,9 +22,9 @@ from dataclasses import replace
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
 from generator.build.cache import StoredMemo
 from generator.build.journal import commit, make_folders, recover, remove_folders
-from generator.build.pipeline import check
-from generator.cards.notes import CLOZE
-from generator.errors import DeckgenError, counted
+from generator.build.pipeline import check, check_cards
+from generator.cards.notes import NoteSpec
+from generator.errors import DeckgenError, Problem, counted
 from generator.source.content import MediaFile
 
 # --- the page ----------------------------------------------------------------
@@ -90,6 +90,13 @@ article.card { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1f
   font: 600 11px/1.2 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   letter-spacing: 0.08em; text-transform: uppercase; }
 .pv-empty { color: var(--pv-muted); }
+.pv-warn { grid-column: 1 / -1; margin: 0; padding: 6px 16px 6px 34px; list-style: "⚠  ";
+  border-bottom: 1px solid var(--rule); background: #fff8c5; color: #3b2300;
+  font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+.pv-warn code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+.pv-warnings { margin: 12px 0 0; padding: 10px 16px; border: 1px solid #d4a72c; border-radius: 8px;
+  background: #fff8c5; color: #3b2300; }
+.pv-warnings ul { margin: 6px 0 0; padding-left: 20px; }
 .media img { max-width: 100%; height: auto; }
 .media audio { display: block; max-width: 100%; margin-top: 0.4em; }
 @media (max-width: 760px) {
@@ -199,40 +206,72 @@ def _deck_heading(deck: str, count: int) -> str:
     return f'<h2>{lead}<span>{_esc(last)}</span><span class="pv-count">{counted(count, "card")}</span></h2>'
 
 
-def _card_name(card: PreviewCard) -> str:
-    """The card's name as Anki's browser shows it: "Cloze 1" for a cloze, else the template."""
-    return f"{card.template} {card.ordinal}" if card.kind == CLOZE else card.template
-
-
-def _card_html(card: PreviewCard, number: int) -> str:
+def _card_html(card: PreviewCard, number: int, warnings: Sequence[Problem] = ()) -> str:
     return (
         f'<article class="card card{card.ordinal}" data-deck="{_esc(card.deck)}"'
         f' data-note-type="{_esc(card.note_type)}" data-template="{_esc(card.template)}"'
         f' data-guid="{_esc(card.guid)}" data-ordinal="{card.ordinal}">'
-        f'<div class="pv-meta">#{number} · {_esc(card.note_type)} · <b>{_esc(_card_name(card))}</b></div>'
+        f'<div class="pv-meta">#{number} · {_esc(card.note_type)} · <b>{_esc(card.name)}</b></div>'
+        f"{_warnings_html(warnings)}"
         f'<div class="pv-side"><div class="pv-label">Front</div><div data-side="front">{card.front}</div></div>'
         f'<div class="pv-side"><div class="pv-label">Back</div><div data-side="back">{card.back}</div></div>'
         "</article>"
     )
 
 
-def _page(cards: Sequence[PreviewCard], title: str, scripts: str = "") -> str:
+def _warnings_html(warnings: Sequence[Problem]) -> str:
+    """A card's smells, on the card, as ``deckgen check`` words them (where it is, then what is wrong)."""
+    if not warnings:
+        return ""
+    rows = "".join(f"<li><code>{_esc(f'{w.file}:{w.line}')}</code> {_esc(w.message)}</li>" for w in warnings)
+    return f'<ul class="pv-warn" role="note">{rows}</ul>'
+
+
+class _Warnings:
+    """A source's warnings by the card they concern (a note's file and key); those of no card apart."""
+
+    def __init__(self, warnings: Sequence[Problem], notes: Sequence[NoteSpec]) -> None:
+        keys = {(note.file, note.local_key): note.guid for note in notes}
+        self.by_guid: dict[str, list[Problem]] = {}
+        self.other: list[Problem] = []
+        for warning in warnings:
+            guid = keys.get((warning.file, warning.where))
+            if guid is None:
+                self.other.append(warning)
+            else:
+                self.by_guid.setdefault(guid, []).append(warning)
+
+    def banner(self) -> str:
+        """The warnings of no one card (a comparison, a perspective), above the decks."""
+        if not self.other:
+            return ""
+        rows = "".join(f"<li><code>{_esc(str(w))}</code></li>" for w in self.other)
+        count = counted(len(self.other), "warning")
+        return f'<div class="pv-warnings" role="note">{count} of no one card:<ul>{rows}</ul></div>'
+
+
+def _page(cards: Sequence[PreviewCard], title: str, scripts: str = "", warnings: _Warnings | None = None) -> str:
     decks = _deck_order(cards)
     by_deck: dict[str, list[PreviewCard]] = {deck: [] for deck in decks}
     for card in cards:
         by_deck[card.deck].append(card)
     toc = _toc(decks, {deck: len(by_deck[deck]) for deck in decks})
     summary = f"{counted(len(cards), 'card')} in {counted(len(decks), 'deck')}"
-    body = _sections(by_deck) or '<p class="pv-empty">No cards.</p>'
+    body = _sections(by_deck, warnings) or '<p class="pv-empty">No cards.</p>'
+    if warnings is not None:
+        body = warnings.banner() + body
     return _page_html(title, body, cards=len(cards), summary=summary, toc=toc, scripts=scripts)
 
 
-def _sections(by_deck: Mapping[str, Sequence[PreviewCard]]) -> str:
+def _sections(by_deck: Mapping[str, Sequence[PreviewCard]], warnings: _Warnings | None = None) -> str:
     """A section per deck, in order: its heading, then its cards, numbered across the whole page."""
     sections = []
     number = 0
     for index, (deck, cards) in enumerate(by_deck.items(), 1):
-        rendered = "".join(_card_html(card, number + offset) for offset, card in enumerate(cards, 1))
+        smells = warnings.by_guid if warnings is not None else {}
+        rendered = "".join(
+            _card_html(card, number + offset, smells.get(card.guid, ())) for offset, card in enumerate(cards, 1)
+        )
         number += len(cards)
         sections.append(
             f'<section class="pv-deck" id="deck-{index}" data-deck="{_esc(deck)}">'
@@ -285,21 +324,34 @@ def _media_script(files: Mapping[str, MediaFile]) -> str:
     return f'<script type="application/json" id="pv-media">{data}</script>\n<script>\n{_MEDIA_JS}</script>\n'
 
 
-def _page_with_media(cards: Sequence[PreviewCard], title: str, files: Mapping[str, MediaFile]) -> str:
+def _page_with_media(
+    cards: Sequence[PreviewCard], title: str, files: Mapping[str, MediaFile], warnings: _Warnings | None = None
+) -> str:
     """The page; with media files, they are embedded after the cards (a page without is as it was)."""
     if not files:
-        return _page(cards, title)
-    return _page(_with_media(cards, files), title, _media_script(files))
+        return _page(cards, title, warnings=warnings)
+    return _page(_with_media(cards, files), title, _media_script(files), warnings)
 
 
-def write_preview(source_dir: str, path: str, memo: StoredMemo | None = None) -> int:
+def write_preview(
+    source_dir: str, path: str, memo: StoredMemo | None = None, warnings: Sequence[Problem] | None = None
+) -> int:
     """Write the preview page of the source in *source_dir* to *path*; return the card count.
 
-    *memo*: the topics the last build kept (``watch`` builds first), so that unchanged files are not parsed.
+    Each card's smells (the warnings ``deckgen check`` prints) are shown on
+    the card they concern, where the author sees what the student will.
+    *memo*: the topics the last build kept (``watch`` builds first), so that unchanged files are not parsed;
+    *warnings*: that build's warnings (those of every card, as ``deckgen check`` finds them), so that the
+    cards of unchanged topics are not checked again.
     """
-    source, notes = check(source_dir, memo)
+    if warnings is None:
+        checked = check_cards(source_dir, memo=memo)
+        source, notes, warnings = checked.source, checked.notes, checked.warnings
+    else:
+        source, notes = check(source_dir, memo)
     cards = preview_cards(notes)
-    data = _page_with_media(cards, source.title, source.media_files()).encode("utf-8")
+    shown = _Warnings(warnings, notes)
+    data = _page_with_media(cards, source.title, source.media_files(), shown).encode("utf-8")
     folder = os.path.dirname(os.path.abspath(path))
     recover(folder)  # a preview killed while writing: finished or undone first
     created: list[str] = []  # folders made for the page, removed again if it cannot be written

@@ -102,18 +102,26 @@ def parse_records(data: Any) -> dict[str, Record]:
 
 
 def problem_data(problem: Problem) -> list[object]:
-    """A problem (a smell) as the cache keeps it."""
-    return [problem.file, problem.line, problem.where, problem.message, problem.severity]
+    """A problem (a smell) as the cache keeps it: its column only where it has one (a cache reads as before)."""
+    data: list[object] = [problem.file, problem.line, problem.where, problem.message, problem.severity]
+    if problem.column:
+        data.append(problem.column)
+    return data
 
 
 def problem_of(value: Any) -> Problem:
     """A problem from :func:`problem_data`; raises ValueError, TypeError on a bad shape."""
-    file, line, where, message, severity = value
+    if len(value) == 6:
+        file, line, where, message, severity, column = value
+        column = int(column)
+    else:
+        file, line, where, message, severity = value
+        column = 0
     if severity not in ("error", "warning"):
         raise ValueError(f"unknown severity {severity!r}")
     if type(file) is str and type(line) is int and type(where) is str and type(message) is str:
-        return Problem(file, line, where, message, severity)  # as written: nothing to convert (most of them)
-    return Problem(str(file), int(line), str(where), str(message), severity)
+        return Problem(file, line, where, message, severity, column=column)  # as written: nothing to convert
+    return Problem(str(file), int(line), str(where), str(message), severity, column=column)
 
 
 def _record(value: Any) -> Record:  # JSON as read: every shape is checked by the conversions

@@ -28,8 +28,11 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from typing import Final, Literal, Protocol
+from typing import Final, Protocol
 
+from generator.cards import cloze as cloze_kind
+from generator.cards import comparison as comparison_kind
+from generator.cards.kinds import KIND_NAMES, KINDS
 from generator.source.content import (
     BOTH,
     PERSPECTIVE,
@@ -42,28 +45,20 @@ from generator.source.content import (
     Term,
     Topic,
 )
-from generator.source.markup import cloze, marked_html, media_html, sentences, to_html
+from generator.source.markup import marked_html, media_html, sentences, to_html
 
-NoteKind = Literal["cloze", "comparison"]
-"""Which of deckgen's two note types a note is."""
-CLOZE: Final = "cloze"
-COMPARISON: Final = "comparison"
-NOTE_KINDS: tuple[NoteKind, ...] = (CLOZE, COMPARISON)
+NoteKind = str
+"""A note's kind: a name in :data:`generator.cards.kinds.KINDS`, which says everything that differs by kind."""
+# The names callers had before the table: a note's kind is read from KINDS, never compared with these.
+CLOZE: Final = cloze_kind.CLOZE.name
+COMPARISON: Final = comparison_kind.COMPARISON.name
+NOTE_KINDS: tuple[NoteKind, ...] = KIND_NAMES
 
 MAX_LISTED = 30
 """The most points of an item, or sentences of one of its texts, that one back shows (see the module's docstring)."""
 
-CLOZE_FIELDS = ("Text", "Context", "Extra", "Source")
-COMPARISON_FIELDS = (
-    "Key",
-    "Dimension",
-    "Perspective",
-    "Statement",
-    "Others",
-    "Context",
-    "Question",
-    "Source",
-)
+CLOZE_FIELDS = cloze_kind.CLOZE.fields
+COMPARISON_FIELDS = comparison_kind.COMPARISON.fields
 
 
 @dataclass(frozen=True, slots=True)  # tens of thousands of them: no per-instance dict
@@ -98,8 +93,7 @@ class NoteSpec:
 
     def field(self, name: str) -> str:
         """The value of field *name* of this note's note type."""
-        names = CLOZE_FIELDS if self.note_type == CLOZE else COMPARISON_FIELDS
-        return self.fields[names.index(name)]
+        return self.fields[KINDS[self.note_type].field_index(name)]
 
 
 _BASE91 = (
@@ -108,15 +102,46 @@ _BASE91 = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class NoteKey:
+    """A note's key, ``<source>/<item>/<part>``: the lock's key and the GUID's seed, read back by the report."""
+
+    source: str
+    item: str
+    """The item, comparison or term the note asks about."""
+    part: str
+    """Which part of it: ``title``, ``point/<key>``, ``term/<field>/<slug>``, ``side/<perspective>``,
+    ``perspective`` or ``definition``."""
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.item}/{self.part}"
+
+    @property
+    def aspect(self) -> str:
+        """The part without its own key: ``point`` of ``point/<key>``."""
+        return aspect_of(self.part)
+
+    @classmethod
+    def parse(cls, key: str) -> NoteKey:
+        """The key *key* as written in a lock."""
+        source_id, item_id, part = key.split("/", 2)
+        return cls(source_id, item_id, part)
+
+
+def aspect_of(part: str) -> str:
+    """A note's part without its own key: ``point`` of ``point/<key>`` (see :class:`NoteKey`)."""
+    return part.split("/", 1)[0]
+
+
 def note_key(source_id: str, group: str, part: str) -> str:
     """A note's key: its source, the item or comparison it asks about, and which part of it."""
-    return f"{source_id}/{group}/{part}"
+    return str(NoteKey(source_id, group, part))
 
 
 def key_parts(key: str) -> tuple[str, str, str]:
-    """A note key's source, item (or comparison) and part (see :func:`note_key`): for keys read from a lock."""
-    source_id, item_id, part = key.split("/", 2)
-    return source_id, item_id, part
+    """A note key's source, item (or comparison) and part (see :class:`NoteKey`): for keys read from a lock."""
+    parsed = NoteKey.parse(key)
+    return parsed.source, parsed.item, parsed.part
 
 
 def guid_for(key: str) -> str:
@@ -161,14 +186,8 @@ def study_order(notes: list[NoteSpec]) -> list[NoteSpec]:
 
 
 def new_card_queues(note: NoteSpec) -> tuple[int, ...]:
-    """The card templates (by ordinal) a note has: Anki queues new cards template by template.
-
-    A cloze note has its one card; a comparison note the side card if it has a
-    Dimension, the "which perspective?" card if it has a Question.
-    """
-    if note.note_type == CLOZE:
-        return (0,)
-    return tuple(ordinal for ordinal, name in enumerate(("Dimension", "Question")) if note.field(name))
+    """The card templates (by ordinal) a note has: Anki queues new cards template by template."""
+    return KINDS[note.note_type].card_ordinals(note.fields)
 
 
 def _interleave(notes: list[NoteSpec]) -> list[NoteSpec]:
@@ -197,7 +216,7 @@ def _interleave(notes: list[NoteSpec]) -> list[NoteSpec]:
 def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
     """The notes of one topic, in source order: its items' clozes and perspective questions, its comparisons."""
     split_by_perspective = len({i.perspective for i in topic.items if i.perspective}) > 1
-    homes = _context_homes(topic)
+    groups: list[list[NoteSpec]] = []  # each item's notes (none for context), then each comparison's, each term's
     for item in topic.items:
         deck = topic_deck(source, topic)
         if split_by_perspective and item.perspective:
@@ -205,11 +224,13 @@ def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
         notes = list(_item_clozes(_Maker(source, topic, item, deck), item))
         if item.which_statement:
             notes.append(_perspective_question(source, topic, item))
-        yield from _with_context(notes, homes.pop(item.id, ()))
-    for comparison in topic.comparisons:
-        yield from _with_context(list(_comparison_notes(source, topic, comparison)), homes.pop("", ()))
-    for term in topic.terms:  # a topic of context and terms only: its context goes with its first term
-        yield from _with_context([_term_note(source, topic, term)], homes.pop("", ()))
+        groups.append(notes)
+    groups += [list(_comparison_notes(source, topic, comparison)) for comparison in topic.comparisons]
+    groups += [[_term_note(source, topic, term)] for term in topic.terms]
+    shown = _context_homes(topic, groups)
+    for group in groups:
+        for note in group:
+            yield _with_context(note, shown.get(note.guid, ()))
 
 
 def makes_cards(item: Item) -> bool:
@@ -218,43 +239,115 @@ def makes_cards(item: Item) -> bool:
     return bool(item.which_statement) or any(text is not None and text.terms for text in marked)
 
 
-def _context_homes(topic: Topic) -> dict[str, tuple[Item, ...]]:
-    """Where the topic's context (items that make no card) is shown: on the back of a note of another item.
+MAX_CONTEXT_WORDS = 120
+"""The most words of context (items that make no card) one back shows: with its own text, about a phone screen."""
 
-    Context is shown with the next item that makes a card (the one it
-    introduces), or, at the end of a topic, with the last one; in a topic
-    whose items make no card, with its first comparison (key ``""``).  So
-    nothing the source states vanishes from the decks.
+
+@dataclass(frozen=True)
+class _Shown:
+    """A piece of context as a back shows it: a whole item, or the sentences of a long one that fit a back."""
+
+    html: str
+    words: int
+    media: tuple[str, ...] = ()
+
+
+def _context_homes(topic: Topic, groups: Sequence[Sequence[NoteSpec]]) -> dict[str, list[_Shown]]:
+    """Note GUID -> the context its back shows: each context item on the nearest note with room.
+
+    *groups* are the notes of each of the topic's items (in order, none for
+    an item of context), then of each comparison and term.  An item's context
+    goes first to the next item that makes a card (the one it introduces),
+    else to the nearest others (after before before at one distance), an
+    item's notes in order; a topic whose items make no card gives it to its
+    comparisons, then its terms.  A back shows at most
+    :data:`MAX_CONTEXT_WORDS` words of context: an item longer than that is
+    shown in pieces of whole sentences on the nearest backs with room, and
+    what no back has room for is on no card (it stays in the source).  While
+    a topic's context fits, each item goes where it always went: with the
+    first note of the next item that makes a card, or of the last one.
     """
-    homes: dict[str, list[Item]] = {}
-    pending: list[Item] = []
-    last = ""
-    for item in topic.items:
-        if not makes_cards(item):
-            pending.append(item)
-        else:
-            last = item.id
-            homes[last] = pending
-            pending = []
-    if pending:
-        homes.setdefault(last, []).extend(pending)
-    return {key: tuple(items) for key, items in homes.items() if items}
+    count = len(topic.items)
+    asking = [position for position, notes in enumerate(groups[:count]) if notes]
+    rest = [notes for notes in groups[count:] if notes]
+    shown: dict[str, list[_Shown]] = {}
+    used: dict[str, int] = {}
+    for position, item in enumerate(topic.items):
+        if groups[position]:
+            continue
+        after = [q for q in asking if q > position][:1]
+        nearest = sorted((q for q in asking if q not in after), key=lambda q: (abs(q - position), q < position))
+        homes = [note for q in after + nearest for note in groups[q]] or [note for notes in rest for note in notes]
+        for piece in _pieces(item):
+            home = next((note for note in homes if used.get(note.guid, 0) + piece.words <= MAX_CONTEXT_WORDS), None)
+            if home is None and piece.words > MAX_CONTEXT_WORDS:  # one sentence longer than a back: alone
+                home = next((note for note in homes if note.guid not in used), None)
+            if home is not None:
+                shown.setdefault(home.guid, []).append(piece)
+                used[home.guid] = used.get(home.guid, 0) + piece.words
+    return shown
 
 
-def _with_context(notes: list[NoteSpec], context: Sequence[Item]) -> list[NoteSpec]:
-    """*notes*, the first one's back also showing the *context* items."""
-    if not notes or not context:
-        return notes
-    shown = "".join(
-        '<div class="also">' + _title(item.title) + _paragraph(item.explanation) + _listed(_point_rows(item))
-        + _paragraph(item.conclusion) + "</div>"
-        for item in context
+def _pieces(item: Item) -> list[_Shown]:
+    """*item* as one piece of context, or, beyond :data:`MAX_CONTEXT_WORDS`, as pieces of whole sentences."""
+    whole = (
+        _title(item.title) + _paragraph(item.explanation) + _listed(_point_rows(item)) + _paragraph(item.conclusion)
     )
-    first = notes[0]
-    back = ("Extra" if first.note_type == CLOZE else "Others")
-    names = CLOZE_FIELDS if first.note_type == CLOZE else COMPARISON_FIELDS
-    fields = tuple(value + shown if name == back else value for name, value in zip(names, first.fields, strict=True))
-    return [replace(first, fields=fields), *notes[1:]]
+    media = media_names(item)
+    words = _word_count(whole)
+    if words <= MAX_CONTEXT_WORDS:  # a figure and its caption, together
+        return [_Shown(f'<div class="also">{whole}{media_html(item.media)}</div>', words, media)]
+    parts = [
+        *(("body", marked_html(s)) for s, _ in (sentences(item.explanation) if item.explanation else [])),
+        *(("row", row) for row in _point_rows(item)),
+        *(("body", marked_html(s)) for s, _ in (sentences(item.conclusion) if item.conclusion else [])),
+    ]
+    pieces: list[list[tuple[str, str]]] = [[]]
+    size = _word_count(_title(item.title))
+    for part in parts:
+        words = _word_count(part[1])
+        if pieces[-1] and size + words > MAX_CONTEXT_WORDS:
+            pieces.append([])
+            size = 0
+        pieces[-1].append(part)
+        size += words
+    shown = []
+    for number, piece in enumerate(pieces):
+        html_ = (_title(item.title) if number == 0 else "") + _grouped(piece)
+        html_ += media_html(item.media) if number == 0 else ""
+        shown.append(_Shown(f'<div class="also">{html_}</div>', _word_count(html_), media if number == 0 else ()))
+    return shown
+
+
+def _grouped(parts: Sequence[tuple[str, str]]) -> str:
+    """Sentences as paragraphs and rows as lists, in their order."""
+    out, kind = "", ""
+    run: list[str] = []
+    for part_kind, text in [*parts, ("", "")]:
+        if part_kind != kind and run:
+            out += f'<div class="body">{" ".join(run)}</div>' if kind == "body" else _list(run)
+            run = []
+        kind = part_kind
+        run.append(text)
+    return out
+
+
+_ANY_TAG = re.compile(r"<[^>]+>")
+
+
+def _word_count(fragment: str) -> int:
+    return len(html.unescape(_ANY_TAG.sub(" ", fragment)).split())
+
+
+def _with_context(note: NoteSpec, context: Sequence[_Shown]) -> NoteSpec:
+    """*note*, its back also showing the *context* pieces."""
+    if not context:
+        return note
+    shown = "".join(piece.html for piece in context)
+    back = KINDS[note.note_type].field_index(KINDS[note.note_type].back_field)
+    fields = tuple(value + shown if number == back else value for number, value in enumerate(note.fields))
+    media = tuple(dict.fromkeys((*note.media, *(name for piece in context for name in piece.media))))
+    return replace(note, fields=fields, media=media)
 
 
 class _Maker:
@@ -266,7 +359,8 @@ class _Maker:
         self.item = item
         self.deck = deck
         perspective = item.perspective
-        self.tags = (*_base_tags(source, topic, perspective), *item.tags, f"{source.id}::kind::{CLOZE}")
+        kind_tag = f"{source.id}::kind::{cloze_kind.CLOZE.name}"
+        self.tags = (*_base_tags(source, topic, perspective), *item.tags, kind_tag)
         heading = topic.heading_for(perspective)
         if perspective and not any(pid == perspective for pid, _ in topic.headings):
             heading = f"{heading} · {source.perspective(perspective).name}"
@@ -276,16 +370,19 @@ class _Maker:
 
     def cloze_note(self, part: str, text: str, extra: str, label: str, line: int = 0) -> NoteSpec:
         full_key = note_key(self.source.id, self.item.id, part)
+        kind = cloze_kind.CLOZE
+        values = {"Text": text, "Context": self.context, "Extra": extra + self.media, "Source": self.source_html}
+        fields = kind.field_tuple(values)
         return NoteSpec(
             key=full_key,
             guid=guid_for(full_key),
-            note_type=CLOZE,
-            fields=(text, self.context, extra + self.media, self.source_html),
+            note_type=kind.name,
+            fields=fields,
             tags=self.tags,
             deck=self.deck,
             topic=self.topic.id,
             perspective=self.item.perspective,
-            cards=1,
+            cards=len(kind.card_ordinals(fields)),
             label=_short(label),
             item_id=self.item.id,
             part=part,
@@ -467,17 +564,18 @@ def _comparison_note(
     media: tuple[str, ...] = (),
 ) -> NoteSpec:
     full_key = note_key(source.id, item_id, part)
-    fields = tuple(values.get(name, "") for name in COMPARISON_FIELDS)
+    kind = comparison_kind.COMPARISON
+    fields = kind.field_tuple(values)
     return NoteSpec(
         key=full_key,
         guid=guid_for(full_key),
-        note_type=COMPARISON,
+        note_type=kind.name,
         fields=fields,
-        tags=(*_base_tags(source, topic, perspective), f"{source.id}::kind::{COMPARISON}", *tags),
+        tags=(*_base_tags(source, topic, perspective), f"{source.id}::kind::{kind.name}", *tags),
         deck=topic_deck(source, topic),
         topic=topic.id,
         perspective=perspective,
-        cards=bool(values.get("Dimension")) + bool(values.get("Question")),
+        cards=len(kind.card_ordinals(fields)),
         label=_short(label),
         item_id=item_id,
         part=part,
@@ -640,22 +738,7 @@ def removal_notice(key: str, removed: Removed, deck: str) -> NoteSpec:
 
 
 def _removed_fields(key: str, removed: Removed) -> tuple[str, ...]:
-    shown = to_html(removed.label)
+    kind = KINDS[removed.note_type]
     marker = f'<span class="deckgen-removed" data-key="{html.escape(key)}"></span>'
-    if removed.note_type == CLOZE:
-        values = {
-            "Text": f'<div class="title">Removed from the source</div>{cloze(removed.label)}',
-            "Extra": REMOVED_HELP + marker,
-        }
-    else:
-        values = {
-            "Key": f"Removed: {shown}",
-            "Dimension": "Removed from the source" if removed.cards == 2 else "",
-            "Perspective": "(removed)",
-            "Statement": shown,
-            "Others": REMOVED_HELP + marker,
-            "Question": "Removed from the source",
-        }
-    values.setdefault("Context", "Removed")
-    names = CLOZE_FIELDS if removed.note_type == CLOZE else COMPARISON_FIELDS
-    return tuple(values.get(name, "") for name in names)
+    values = kind.removal(removed.label, to_html(removed.label), REMOVED_HELP + marker, removed.cards)
+    return kind.field_tuple({kind.context_field: "Removed", **values})

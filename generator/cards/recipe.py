@@ -18,15 +18,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
-import yaml
-
 from generator.cards.selection import DeckRequest, Selection, custom_request
 from generator.errors import DeckgenError, Location, Problem, Problems
 from generator.source.content import Source
+from generator.source.keys import RECIPE, RECIPE_DECK
 from generator.source.loader import ID_PATTERN, tag_problem
-from generator.source.yamlread import Reader, line_of, read_yaml
-
-_DECK_KEYS = ("file", "topics", "perspectives", "kinds", "tags", "extra_tags")
+from generator.source.tree import Node
+from generator.source.treeread import Reader
+from generator.source.yamlread import read_yaml
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def load_recipe(path: str) -> Recipe:
     problems.raise_if_any()
     assert root is not None
     reader = Reader(path, problems)
-    fields = reader.mapping(root, "", ("decks",), ("source",)) or {}
+    fields = reader.mapping(root, "", RECIPE.required, RECIPE.optional) or {}
     source = _source_folder(reader, fields.get("source"), path)
     nodes = reader.sequence(fields["decks"], "decks") or () if "decks" in fields else ()
     decks = [deck for index, node in enumerate(nodes) if (deck := _read_deck(reader, node, f"decks[{index}]"))]
@@ -67,7 +66,7 @@ def load_recipe(path: str) -> Recipe:
     return Recipe(path, source, tuple(decks))
 
 
-def _source_folder(reader: Reader, node: yaml.Node | None, path: str) -> str | None:
+def _source_folder(reader: Reader, node: Node | None, path: str) -> str | None:
     """The recipe's ``source``, relative to the recipe file."""
     value = reader.text(node, "source") if node is not None else None
     if value is None:
@@ -87,8 +86,8 @@ def _check_files(decks: list[RecipeDeck], reader: Reader) -> None:
         seen.setdefault(deck.request.file, deck.line)
 
 
-def _read_deck(reader: Reader, node: yaml.Node, where: str) -> RecipeDeck | None:
-    fields = reader.mapping(node, where, ("name",), _DECK_KEYS)
+def _read_deck(reader: Reader, node: Node, where: str) -> RecipeDeck | None:
+    fields = reader.mapping(node, where, RECIPE_DECK.required, RECIPE_DECK.optional)
     if fields is None:
         return None
     name = reader.text(fields["name"], f"{where}.name") if "name" in fields else None
@@ -107,15 +106,15 @@ def _read_deck(reader: Reader, node: yaml.Node, where: str) -> RecipeDeck | None
     except DeckgenError as error:
         reader.problem(fields["name"], f"{where}.name", str(error))
         return None
-    lines = tuple((key, line_of(value)) for key, value in fields.items())
-    request = replace(request, origin=Location(reader.file, line_of(node), where))
-    return RecipeDeck(request, line_of(node), lines)
+    lines = tuple((key, value.line) for key, value in fields.items())
+    request = replace(request, origin=Location(reader.file, node.line, where))
+    return RecipeDeck(request, node.line, lines)
 
 
 _LIST_KEYS = ("topics", "perspectives", "kinds", "tags", "extra_tags")
 
 
-def _deck_values(reader: Reader, node: yaml.Node, *, key: str, where: str) -> tuple[str, ...]:
+def _deck_values(reader: Reader, node: Node, *, key: str, where: str) -> tuple[str, ...]:
     """The text list of a deck's *key*; a tag with a space matches nothing, the removed tag is deckgen's."""
     entries = list(reader.text_list(node, f"{where}.{key}"))
     if key in ("tags", "extra_tags"):
@@ -123,7 +122,7 @@ def _deck_values(reader: Reader, node: yaml.Node, *, key: str, where: str) -> tu
     return tuple(text for _, text in entries)
 
 
-def _deck_file(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
+def _deck_file(reader: Reader, node: Node | None, where: str) -> str | None:
     """A deck's ``file``: a bare, safe file stem."""
     file = reader.text(node, f"{where}.file") if node is not None else None
     if node is not None and file is not None and not ID_PATTERN.fullmatch(file):
@@ -134,7 +133,7 @@ def _deck_file(reader: Reader, node: yaml.Node | None, where: str) -> str | None
     return file
 
 
-def _tag_ok(reader: Reader, node: yaml.Node, *, tag: str, where: str) -> bool:
+def _tag_ok(reader: Reader, node: Node, *, tag: str, where: str) -> bool:
     problem = f"tag {tag!r} may not contain spaces" if any(c.isspace() for c in tag) else tag_problem(tag)
     if problem:
         reader.problem(node, where, problem)

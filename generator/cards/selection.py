@@ -12,12 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from generator.cards.notes import CLOZE, COMPARISON, NoteSpec, slug
+from generator.cards.kinds import KIND_NAMES
+from generator.cards.notes import NoteSpec, slug
 from generator.errors import DeckgenError, Location
 from generator.source.content import Source
 from generator.source.loader import MAX_DECK_NAME_LENGTH, deck_name_faults, deck_name_parts, tag_problem
 
-KINDS = (CLOZE, COMPARISON)
+KINDS = KIND_NAMES
 
 Filter = Literal["topics", "perspectives", "kinds"]
 """A filter whose values must name something in the source (tags need not)."""

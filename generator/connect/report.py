@@ -9,20 +9,19 @@ to the lock), and the answers added up over students
 
 from __future__ import annotations
 
-import json
 import os
-import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from generator.anki.notetypes import CLOZE_NAME, COMPARISON_NAME
-from generator.build.lock import read_lock
+from generator.build.lock import note_lines, read_lock
 from generator.build.pipeline import check, default_lock_path
-from generator.cards.notes import NoteSpec, key_parts
+from generator.cards.kinds import KINDS
+from generator.cards.notes import NoteKey, NoteSpec, aspect_of
 from generator.connect.figures import Group, groups
 from generator.errors import DeckgenError, counted, printable
 from generator.source.content import Source
+from generator.source.guarded import Refused, regular_file
 
 if TYPE_CHECKING:  # the anki package is imported only when a report is made (see _reader)
     from generator.connect.exports import CardRecord, StudentExport
@@ -35,7 +34,8 @@ NO_SCHEDULING = (
     "no review history in this export: in Anki, export the deck again with File > Export, "
     "'Anki Deck Package', 'Include scheduling information' ticked"
 )
-_CLOZE_KINDS = {"title": "cloze: title", "point": "cloze: point", "term": "cloze: key term"}
+_BY_NOTE_TYPE = {kind.note_type_name: kind for kind in KINDS.values()}
+"""The card kinds by their note types' names: a card whose note neither the source nor the lock knows."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Place:
     part: str
     topic: str
     in_source: bool = True
+    kind: str = ""
+    """The note's card kind (a name in :data:`generator.cards.kinds.KINDS`), if known."""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
@@ -135,13 +137,17 @@ def _distinct(exports: Sequence[str]) -> list[str]:
     seen: set[tuple[int, int]] = set()
     distinct = []
     for path in exports:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise DeckgenError(f"{printable(path)}: not a regular file; give decks exported from Anki (.apkg, .colpkg)")
+        info = regular_file(path)
+        if isinstance(info, Refused):
+            why = f"cannot be read: {info.detail}" if info.detail else _NOT_AN_EXPORT
+            raise DeckgenError(f"{printable(path)}: {why}")
         if (info.st_dev, info.st_ino) not in seen:
             seen.add((info.st_dev, info.st_ino))
             distinct.append(path)
     return distinct
+
+
+_NOT_AN_EXPORT = "not a regular file; give decks exported from Anki (.apkg, .colpkg)"
 
 
 def _reader() -> Callable[[str], StudentExport | str]:
@@ -186,28 +192,26 @@ def _places(source: Source, notes: Sequence[NoteSpec], source_dir: str) -> dict[
     for key, locked in read_lock(lock_path).notes.items():
         if locked.guid not in places:
             topic = topic_names.get(locked.topic, locked.topic)
-            _, item_id, part = key_parts(key)
-            places[locked.guid] = Place(lock_path, lines.get(key, 0), item_id, part, topic, False)
+            parsed = NoteKey.parse(key)
+            places[locked.guid] = Place(
+                lock_path, lines.get(key, 0), parsed.item, parsed.part, topic, False, locked.note_type
+            )
     return places
 
 
 def _source_place(note: NoteSpec, topic_names: dict[str, str]) -> Place:
     """A note of the source: its own line (a point's line, a key term's text)."""
-    return Place(note.file, note.line, note.item_id, note.part, topic_names.get(note.topic, note.topic))
+    topic = topic_names.get(note.topic, note.topic)
+    return Place(note.file, note.line, note.item_id, note.part, topic, kind=note.note_type)
 
 
 def _lock_lines(path: str) -> dict[str, int]:
-    """The line of each note key in the lock (one note per line), to point at a removed note."""
+    """The line of each note key in the lock, to point at a removed note."""
     try:
         with open(path, encoding="utf-8") as file:
-            text = file.read()
+            return note_lines(file.read())
     except OSError:
         return {}
-    lines = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.startswith('  "') and '": {"cards"' in line:
-            lines[json.loads(line.split(": ", 1)[0])] = number
-    return lines
 
 
 def _report(
@@ -235,7 +239,7 @@ def _report(
 
 def _ours(card: CardRecord, places: dict[str, Place]) -> bool:
     """Whether a card is deckgen's: its note is in the source or lock, or has deckgen's note type."""
-    return card.guid in places or card.note_type in (CLOZE_NAME, COMPARISON_NAME)
+    return card.guid in places or card.note_type in _BY_NOTE_TYPE
 
 
 def _place(guid: str, places: dict[str, Place]) -> Place:
@@ -251,10 +255,11 @@ def _row_order(row: Row) -> tuple[tuple[float, ...], str, int]:
 def _kind(card: CardRecord, places: dict[str, Place]) -> str:
     """The kind of a card: which part a cloze hides, or which way a comparison asks."""
     place = places.get(card.guid)
-    # By the part the source gives the note, not the note type's name (a student may have renamed it).
-    if place is None or place.part.split("/")[0] in ("side", "perspective"):
-        return f"comparison: {card.template.lower()}" if card.note_type != CLOZE_NAME else "cloze"
-    return _CLOZE_KINDS.get(place.part.split("/")[0], "cloze")
+    # By the kind the source or lock gives the note, not the note type's name (a student may have renamed it).
+    kind = (KINDS.get(place.kind) if place else None) or _BY_NOTE_TYPE.get(card.note_type)
+    if kind is None:
+        return card.note_type
+    return kind.report_group(aspect_of(place.part) if place else "", card.template)
 
 
 def _hardest(found: dict[str, Group]) -> tuple[tuple[str, Group], ...]:

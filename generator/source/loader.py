@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-import yaml
-
 from generator.errors import Problems
 from generator.source.content import (
     ASK_CHOICES,
@@ -38,11 +36,17 @@ from generator.source.content import (
     Term,
     Topic,
 )
+from generator.source.guarded import read_regular
+from generator.source.keys import COMPARISON, CONFIG, ITEM, TERM, TOPIC
 from generator.source.markup import MarkupError, has_markers, parse_marked
 from generator.source.media import MEDIA_KINDS, read_media
-from generator.source.yamlread import MAX_FILE_BYTES, Reader, line_of, read_regular_file, read_yaml
+from generator.source.tree import NO_MAPPING, Mapping, Node
+from generator.source.treeread import Reader
+from generator.source.yamlread import MAX_FILE_BYTES, read_yaml
 
 CONFIG_FILE = "deckgen.yaml"
+PerspectiveIds = set[str] | None
+"""The perspective ids a topic may name; None while deckgen.yaml is invalid (references go unchecked)."""
 MISNAMED_CONFIG = "deckgen.yml"
 SETTINGS_FILES = (CONFIG_FILE, MISNAMED_CONFIG)
 """The source's settings and their misnamed twin: neither is a topic file."""
@@ -89,7 +93,7 @@ def _topic_names(directory: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Settings:
+class Settings:
     """What ``deckgen.yaml`` says, once every field of it is valid."""
 
     id: str
@@ -134,9 +138,10 @@ def load_source(directory: str, memo: TopicMemo | None = None) -> Source:
         problems.add(directory, 1, "", "no such source folder")
         problems.raise_if_any()
     read: dict[str, bytes] = {}  # the bytes the source is built from, by path
-    media = _MediaFolder(directory, {})
+    media = MediaFolder(directory, {})
     settings = _read_settings(directory, problems, read)
-    perspective_ids = {p.id for p in settings.perspectives} if settings else set()
+    # None while deckgen.yaml is invalid: its problems are reported, not one per reference to it
+    perspective_ids = {p.id for p in settings.perspectives} if settings else None
     settings_bytes = read.get(os.path.join(directory, CONFIG_FILE)) if memo is not None else None
     remember = _Remember(memo, settings_bytes) if memo is not None and settings_bytes is not None else None
     topics = _read_topics(directory, perspective_ids, problems=problems, read=read, media=media, remember=remember)
@@ -168,15 +173,15 @@ def read_one_topic(directory: str, path: str, read: dict[str, bytes]) -> tuple[T
         return None
     perspectives = {p.id for p in settings.perspectives}
     name_lines: dict[str, int] = {}
-    media = _MediaFolder(directory, {})
+    media = MediaFolder(directory, {})
     topic = _read_topic(path, perspectives, problems=problems, name_lines=name_lines, read=read, media=media)
     if topic is None or problems.items or topic.media_paths:
         return None
     return topic, name_lines[path]
 
 
-class _MediaFolder(NamedTuple):
-    """Where items' media files are looked for, and those read so far (by declared path)."""
+class MediaFolder(NamedTuple):
+    """Where items' media files are looked for (the source folder), and those read so far (by declared path)."""
 
     directory: str
     seen: dict[str, MediaFile]
@@ -189,7 +194,7 @@ def _inputs(read: dict[str, bytes], media: dict[str, MediaFile]) -> tuple[tuple[
     return tuple(sorted(files.items()))
 
 
-def _read_settings(directory: str, problems: Problems, read: dict[str, bytes]) -> _Settings | None:
+def _read_settings(directory: str, problems: Problems, read: dict[str, bytes]) -> Settings | None:
     config_path = os.path.join(directory, CONFIG_FILE)
     misnamed = os.path.join(directory, MISNAMED_CONFIG)
     if os.path.lexists(misnamed):  # read by no one: say so rather than let it be ignored
@@ -201,12 +206,19 @@ def _read_settings(directory: str, problems: Problems, read: dict[str, bytes]) -
     return None
 
 
-def _read_config(path: str, problems: Problems, read: dict[str, bytes]) -> _Settings | None:
+def _read_config(path: str, problems: Problems, read: dict[str, bytes]) -> Settings | None:
     root = read_yaml(path, path, problems, read)
-    if root is None:
-        return None
-    reader = Reader(path, problems)
-    fields = reader.mapping(root, "", ("id", "title", "deck"), ("perspectives", "deck_order"))
+    return None if root is None else settings_from_tree(root, path, problems)
+
+
+def settings_from_tree(root: Node, file: str, problems: Problems) -> Settings | None:
+    """The settings the tree *root* of the file *file* states, or ``None`` after recording its problems.
+
+    The tree is what a reader made of the file (:mod:`generator.source.tree`):
+    these checks do not know which format it was written in.
+    """
+    reader = Reader(file, problems)
+    fields = reader.mapping(root, "", CONFIG.required, CONFIG.optional)
     if fields is None:
         return None
     source_id = _ident(reader, fields.get("id"), "id")
@@ -217,7 +229,7 @@ def _read_config(path: str, problems: Problems, read: dict[str, bytes]) -> _Sett
     numbered = _deck_order(reader, fields.get("deck_order"))
     compared = len(perspectives) >= 2 or "perspectives" not in fields
     if source_id and title and deck and compared and numbered is not None:
-        return _Settings(source_id, title, deck, perspectives, numbered)
+        return Settings(source_id, title, deck, perspectives, numbered)
     return None
 
 
@@ -225,7 +237,7 @@ DECK_ORDERS = {"numbered": True, "by-name": False}
 """``deck_order``: topic decks numbered in the source's order (``2 Foundations``), or by name alone."""
 
 
-def _deck_order(reader: Reader, node: yaml.Node | None) -> bool | None:
+def _deck_order(reader: Reader, node: Node | None) -> bool | None:
     """True if topic decks are numbered; None (a problem recorded) for an unknown value."""
     if node is None:
         return False
@@ -248,7 +260,7 @@ class _NameOwner(NamedTuple):
     line: int
 
 
-def _perspectives(reader: Reader, node: yaml.Node) -> tuple[Perspective, ...]:
+def _perspectives(reader: Reader, node: Node) -> tuple[Perspective, ...]:
     pairs = reader.pairs(node, "perspectives")
     owners: dict[str, _NameOwner] = {}  # by case-folded name
     perspectives = tuple(
@@ -257,13 +269,13 @@ def _perspectives(reader: Reader, node: yaml.Node) -> tuple[Perspective, ...]:
         if (perspective := _perspective(reader, key_node, pid=pid, value=value, owners=owners))
     )
     # counted as given, so a misspelt entry is reported once, as itself
-    if pairs is not None and len(node.value) < 2:
+    if isinstance(node, Mapping) and len(node.entries) < 2:
         reader.problem(node, "perspectives", "name at least two perspectives")
     return perspectives
 
 
 def _perspective(
-    reader: Reader, key_node: yaml.Node, *, pid: str, value: yaml.Node, owners: dict[str, _NameOwner]
+    reader: Reader, key_node: Node, *, pid: str, value: Node, owners: dict[str, _NameOwner]
 ) -> Perspective | None:
     """One ``id: name`` entry; *owners* holds the names given so far, to refuse one given twice."""
     where = f"perspectives.{pid}"
@@ -278,8 +290,8 @@ def _perspective(
         )
         return None
     if name:
-        owners[name.casefold()] = _NameOwner(pid, name, line_of(value))
-    return Perspective(pid, name, line_of(key_node), reader.file) if ok_id and name else None
+        owners[name.casefold()] = _NameOwner(pid, name, value.line)
+    return Perspective(pid, name, key_node.line, reader.file) if ok_id and name else None
 
 
 class _Remember(NamedTuple):
@@ -290,8 +302,8 @@ class _Remember(NamedTuple):
 
     def recall(self, path: str, read: dict[str, bytes], name_lines: dict[str, int]) -> Topic | None:
         """The topic of *path* if the memo knows its bytes (read into *read*)."""
-        data = read_regular_file(path, MAX_FILE_BYTES)
-        if data is None:
+        data = read_regular(path, MAX_FILE_BYTES)
+        if not isinstance(data, bytes):
             return None  # read_yaml says why
         key = memo_key(self.settings, data)
         known = self.memo.recall(path, key)
@@ -308,7 +320,7 @@ class _Remember(NamedTuple):
 
 
 def _read_topics(
-    directory: str, perspectives: set[str], *, problems: Problems, read: dict[str, bytes], media: _MediaFolder,
+    directory: str, perspectives: PerspectiveIds, *, problems: Problems, read: dict[str, bytes], media: MediaFolder,
     remember: _Remember | None = None,
 ) -> tuple[Topic, ...]:
     """Every topic file of *directory* that can be read, checked against each other."""
@@ -333,12 +345,12 @@ def _read_topics(
 
 def _read_topic(
     path: str,
-    perspectives: set[str],
+    perspectives: PerspectiveIds,
     *,
     problems: Problems,
     name_lines: dict[str, int],
     read: dict[str, bytes],
-    media: _MediaFolder,
+    media: MediaFolder,
     remember: _Remember | None = None,
 ) -> Topic | None:
     """One topic file, or ``None`` after recording why it cannot be read.
@@ -347,19 +359,32 @@ def _read_topic(
     file's bytes (by path), *media* the media files its items declare.
     """
     root = read_yaml(path, path, problems, read)
-    if root is None:
+    found = None if root is None else topic_from_tree(root, path, perspectives, problems=problems, media=media)
+    if found is None:
         return None
-    reader = Reader(path, problems)
-    fields = reader.mapping(
-        root, "", ("topic", "name"), ("heading", "headings", "question", "items", "comparisons", "terms")
-    )
+    topic, name_lines[path] = found
+    if remember is not None and not problems.items:
+        remember.keep(path, read, topic, name_lines[path])
+    return topic
+
+
+def topic_from_tree(
+    root: Node, file: str, perspectives: PerspectiveIds, *, problems: Problems, media: MediaFolder
+) -> tuple[Topic, int] | None:
+    """The topic the tree *root* of the file *file* states, and the line of its name; ``None`` after a problem.
+
+    The tree is what a reader made of the file (:mod:`generator.source.tree`):
+    these checks do not know which format it was written in.
+    """
+    reader = Reader(file, problems)
+    fields = reader.mapping(root, "", TOPIC.required, TOPIC.optional)
     if fields is None:
         return None
     topic_id = _topic_id(reader, fields.get("topic"))
     name = _name(reader, fields.get("name"), "name")
     heading = _plain_text(reader, fields.get("heading"), "heading")
     question = _plain_text(reader, fields.get("question"), "question")
-    headings = _headings(reader, fields.get("headings", _EMPTY_MAP), perspectives)
+    headings = _headings(reader, fields.get("headings", NO_MAPPING), perspectives)
     items = _read_items(reader, fields, perspectives=perspectives, question=question, media=media)
     comparisons = _read_comparisons(reader, fields, perspectives)
     terms = _read_terms(reader, fields)
@@ -367,7 +392,6 @@ def _read_topic(
         reader.problem(root, "", "a topic needs 'items', 'comparisons' or 'terms'")
     if topic_id is None or name is None:
         return None
-    name_lines[path] = line_of(fields["name"])
     topic = Topic(
         id=topic_id,
         name=name,
@@ -376,19 +400,14 @@ def _read_topic(
         question=question,
         items=items,
         comparisons=comparisons,
-        file=path,
-        line=line_of(fields["topic"]),
+        file=file,
+        line=fields["topic"].line,
         terms=terms,
     )
-    if remember is not None and not problems.items:
-        remember.keep(path, read, topic, name_lines[path])
-    return topic
+    return topic, fields["name"].line
 
 
-_EMPTY_MAP = yaml.MappingNode("tag:yaml.org,2002:map", [])
-
-
-def _topic_id(reader: Reader, node: yaml.Node | None) -> str | None:
+def _topic_id(reader: Reader, node: Node | None) -> str | None:
     topic_id = _ident(reader, node, "topic")
     if node is not None and topic_id in WINDOWS_RESERVED:  # its package, <id>.apkg, could not be written there
         reader.problem(node, "topic", f"{topic_id!r} is a reserved file name on Windows; choose another topic id")
@@ -396,13 +415,13 @@ def _topic_id(reader: Reader, node: yaml.Node | None) -> str | None:
     return topic_id
 
 
-def _headings(reader: Reader, node: yaml.Node, perspectives: set[str]) -> tuple[tuple[str, str], ...]:
+def _headings(reader: Reader, node: Node, perspectives: PerspectiveIds) -> tuple[tuple[str, str], ...]:
     """A topic's ``headings``: (perspective id, heading) pairs."""
     return _texts_by_perspective(reader, node, where="headings", perspectives=perspectives)
 
 
 def _texts_by_perspective(
-    reader: Reader, node: yaml.Node, *, where: str, perspectives: set[str]
+    reader: Reader, node: Node, *, where: str, perspectives: PerspectiveIds
 ) -> tuple[tuple[str, str], ...]:
     """A mapping of perspective ids to plain text, as (id, text) pairs."""
     texts: list[tuple[str, str]] = []
@@ -414,14 +433,19 @@ def _texts_by_perspective(
     return tuple(texts)
 
 
-def _list(reader: Reader, fields: dict[str, yaml.Node], key: str) -> list[yaml.Node]:
+def _list(reader: Reader, fields: dict[str, Node], key: str) -> tuple[Node, ...]:
     if key not in fields:
-        return []
-    return reader.sequence(fields[key], key) or []
+        return ()
+    return reader.sequence(fields[key], key) or ()
 
 
 def _read_items(
-    reader: Reader, fields: dict[str, yaml.Node], *, perspectives: set[str], question: str | None, media: _MediaFolder
+    reader: Reader,
+    fields: dict[str, Node],
+    *,
+    perspectives: PerspectiveIds,
+    question: str | None,
+    media: MediaFolder,
 ) -> tuple[Item, ...]:
     """A topic's items; its *question* must be asked of one of them."""
     problems_before = len(reader.problems.items)
@@ -444,7 +468,7 @@ def _read_items(
 
 
 def _read_comparisons(
-    reader: Reader, fields: dict[str, yaml.Node], perspectives: set[str]
+    reader: Reader, fields: dict[str, Node], perspectives: PerspectiveIds
 ) -> tuple[Comparison, ...]:
     return tuple(
         comparison
@@ -453,20 +477,17 @@ def _read_comparisons(
     )
 
 
-_ITEM_KEYS = ("perspective", "title", "cue", "question", "explanation", "points", "conclusion", "tags", *MEDIA_KINDS)
-
-
 def _read_item(
     reader: Reader,
-    node: yaml.Node,
+    node: Node,
     *,
     where: str,
-    perspectives: set[str],
+    perspectives: PerspectiveIds,
     topic_question: str | None,
-    media: _MediaFolder,
+    media: MediaFolder,
 ) -> Item | None:
     problems_before = len(reader.problems.items)
-    fields = reader.mapping(node, where, ("id",), _ITEM_KEYS)
+    fields = reader.mapping(node, where, ITEM.required, ITEM.optional)
     if fields is None:
         return None
     item_id = _ident(reader, fields.get("id"), f"{where}.id")
@@ -497,7 +518,7 @@ def _read_item(
         conclusion=conclusion,
         tags=tags,
         file=reader.file,
-        line=line_of(node),
+        line=node.line,
         cue=cue,
         question=question or (topic_question if perspective and shows else None),
         media=files,
@@ -505,7 +526,7 @@ def _read_item(
 
 
 def _item_media(
-    reader: Reader, fields: dict[str, yaml.Node], *, where: str, media: _MediaFolder
+    reader: Reader, fields: dict[str, Node], *, where: str, media: MediaFolder
 ) -> tuple[MediaFile, ...]:
     """The item's ``image`` and ``audio`` files that are declared and valid, in that order."""
     return tuple(
@@ -520,7 +541,9 @@ def _item_media(
     )
 
 
-def _item_perspective(reader: Reader, node: yaml.Node | None, *, where: str, perspectives: set[str]) -> str | None:
+def _item_perspective(
+    reader: Reader, node: Node | None, *, where: str, perspectives: PerspectiveIds
+) -> str | None:
     if node is None:
         return None
     perspective = reader.text(node, f"{where}.perspective")
@@ -530,7 +553,7 @@ def _item_perspective(reader: Reader, node: yaml.Node | None, *, where: str, per
 
 
 def _item_question(
-    reader: Reader, node: yaml.Node | None, *, where: str, perspective: str | None, shows: bool
+    reader: Reader, node: Node | None, *, where: str, perspective: str | None, shows: bool
 ) -> str | None:
     """An item's own "which perspective?" question, refused where it would ask nothing.
 
@@ -548,7 +571,7 @@ def _item_question(
     return question
 
 
-def _points(reader: Reader, node: yaml.Node | None, where: str) -> tuple[Point, ...]:
+def _points(reader: Reader, node: Node | None, where: str) -> tuple[Point, ...]:
     if node is None:
         return ()
     points: list[Point] = []
@@ -556,16 +579,14 @@ def _points(reader: Reader, node: yaml.Node | None, where: str) -> tuple[Point, 
         ok_key = _check_ident(reader, key_node, value=key, where=f"{where}.{key}")
         text = _marked(reader, value, f"{where}.{key}")
         if ok_key and text:
-            points.append(Point(key, text, line_of(key_node)))
-    if not node.value and isinstance(node, yaml.MappingNode):
+            points.append(Point(key, text, key_node.line))
+    if isinstance(node, Mapping) and not node.entries:
         reader.problem(node, where, "is empty; give at least one point")
     return tuple(points)
 
 
-def _read_comparison(reader: Reader, node: yaml.Node, *, where: str, perspectives: set[str]) -> Comparison | None:
-    fields = reader.mapping(
-        node, where, ("id", "dimension", "sides"), ("question", "which_question", "ask", "tags", "from")
-    )
+def _read_comparison(reader: Reader, node: Node, *, where: str, perspectives: PerspectiveIds) -> Comparison | None:
+    fields = reader.mapping(node, where, COMPARISON.required, COMPARISON.optional)
     if fields is None:
         return None
     comparison_id = _ident(reader, fields.get("id"), f"{where}.id")
@@ -584,14 +605,14 @@ def _read_comparison(reader: Reader, node: yaml.Node, *, where: str, perspective
         sides=sides,
         tags=tags,
         file=reader.file,
-        line=line_of(node),
+        line=node.line,
         ask=ask or BOTH,
         origins=origins,
         **questions,
     )
 
 
-def _origins(reader: Reader, node: yaml.Node | None, *, where: str, sides: set[str]) -> tuple[Origin, ...]:
+def _origins(reader: Reader, node: Node | None, *, where: str, sides: set[str]) -> tuple[Origin, ...]:
     """``from:``: perspective -> the id of the item that states its side (checked against items once all are read)."""
     if node is None:
         return ()
@@ -602,22 +623,22 @@ def _origins(reader: Reader, node: yaml.Node | None, *, where: str, sides: set[s
             continue
         item_id = _ident(reader, value, f"{where}.{pid}")
         if item_id is not None:
-            origins.append(Origin(pid, item_id, line_of(value)))
+            origins.append(Origin(pid, item_id, value.line))
     return tuple(origins)
 
 
 def _sides(
-    reader: Reader, node: yaml.Node | None, *, where: str, perspectives: set[str]
+    reader: Reader, node: Node | None, *, where: str, perspectives: PerspectiveIds
 ) -> tuple[tuple[str, str], ...]:
     if node is None:
         return ()
     sides = _texts_by_perspective(reader, node, where=where, perspectives=perspectives)
-    if len(node.value) < 2 and isinstance(node, yaml.MappingNode):
+    if isinstance(node, Mapping) and len(node.entries) < 2:
         reader.problem(node, where, "give at least two perspectives' sides")
     return sides
 
 
-def _comparison_questions(reader: Reader, fields: dict[str, yaml.Node], where: str) -> dict[str, str]:
+def _comparison_questions(reader: Reader, fields: dict[str, Node], where: str) -> dict[str, str]:
     """The comparison's ``question`` and ``which_question`` that are given and valid, by key."""
     questions = {}
     for key, must_name in (("question", True), ("which_question", False)):
@@ -629,7 +650,7 @@ def _comparison_questions(reader: Reader, fields: dict[str, yaml.Node], where: s
     return questions
 
 
-def _ask(reader: Reader, fields: dict[str, yaml.Node], where: str) -> str | None:
+def _ask(reader: Reader, fields: dict[str, Node], where: str) -> str | None:
     """The comparison's ``ask``, if given and valid."""
     if "ask" not in fields or not (ask := reader.text(fields["ask"], f"{where}.ask")):
         return None
@@ -655,7 +676,7 @@ _PLACEHOLDER_HELP = {
 }
 
 
-def _read_terms(reader: Reader, fields: dict[str, yaml.Node]) -> tuple[Term, ...]:
+def _read_terms(reader: Reader, fields: dict[str, Node]) -> tuple[Term, ...]:
     """A topic's ``terms``: its glossary, each entry checked."""
     return tuple(
         term
@@ -664,8 +685,8 @@ def _read_terms(reader: Reader, fields: dict[str, yaml.Node]) -> tuple[Term, ...
     )
 
 
-def _read_term(reader: Reader, node: yaml.Node, *, where: str) -> Term | None:
-    fields = reader.mapping(node, where, ("id", "term", "definition"), ("ask", "tags"))
+def _read_term(reader: Reader, node: Node, *, where: str) -> Term | None:
+    fields = reader.mapping(node, where, TERM.required, TERM.optional)
     if fields is None:
         return None
     term_id = _ident(reader, fields.get("id"), f"{where}.id")
@@ -685,10 +706,10 @@ def _read_term(reader: Reader, node: yaml.Node, *, where: str) -> Term | None:
             )
     if term_id is None or term is None or definition is None:
         return None
-    return Term(term_id, term, definition, tags, reader.file, line_of(node), ask)
+    return Term(term_id, term, definition, tags, reader.file, node.line, ask)
 
 
-def _ident(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
+def _ident(reader: Reader, node: Node | None, where: str) -> str | None:
     if node is None:
         return None
     value = reader.text(node, where)
@@ -697,7 +718,7 @@ def _ident(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
     return value
 
 
-def _check_ident(reader: Reader, node: yaml.Node, *, value: str, where: str) -> bool:
+def _check_ident(reader: Reader, node: Node, *, value: str, where: str) -> bool:
     if not ID_PATTERN.fullmatch(value):
         reader.problem(node, where, f"{value!r} is not a valid id: {_ID_HELP}")
         return False
@@ -707,13 +728,13 @@ def _check_ident(reader: Reader, node: yaml.Node, *, value: str, where: str) -> 
     return True
 
 
-def _check_reference(reader: Reader, node: yaml.Node, *, value: str, known: set[str], where: str) -> None:
-    if known and value not in known:
-        choices = ", ".join(sorted(known))
-        reader.problem(node, where, f"unknown perspective {value!r} (deckgen.yaml names: {choices})")
+def _check_reference(reader: Reader, node: Node, *, value: str, known: PerspectiveIds, where: str) -> None:
+    if known is not None and value not in known:
+        names = f"deckgen.yaml names: {', '.join(sorted(known))}" if known else "deckgen.yaml declares no perspectives"
+        reader.problem(node, where, f"unknown perspective {value!r} ({names})")
 
 
-def _plain_text(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
+def _plain_text(reader: Reader, node: Node | None, where: str) -> str | None:
     if node is None:
         return None
     value = reader.text(node, where)
@@ -727,7 +748,7 @@ def _plain_text(reader: Reader, node: yaml.Node | None, where: str) -> str | Non
     return _normalise(value) if value is not None else None
 
 
-def _name(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
+def _name(reader: Reader, node: Node | None, where: str) -> str | None:
     """A display name that also becomes part of a deck name."""
     value = _plain_text(reader, node, where)
     if node is None or value is None:
@@ -766,7 +787,7 @@ def deck_name_faults(name: str) -> list[DeckNameFault]:
     return faults
 
 
-def _deck_name(reader: Reader, node: yaml.Node | None, where: str) -> str | None:
+def _deck_name(reader: Reader, node: Node | None, where: str) -> str | None:
     """The source's root deck name; '::' nests it under parent decks."""
     value = _plain_text(reader, node, where)
     if node is None or value is None:
@@ -789,7 +810,7 @@ _DECK_NAME_HELP: dict[DeckNameFault, Callable[[str], str]] = {
 }
 
 
-def _marked(reader: Reader, node: yaml.Node | None, where: str) -> Marked | None:
+def _marked(reader: Reader, node: Node | None, where: str) -> Marked | None:
     if node is None:
         return None
     value = reader.text(node, where)
@@ -827,7 +848,7 @@ def tag_problem(tag: str) -> str | None:
     return None
 
 
-def _tags(reader: Reader, node: yaml.Node | None, where: str) -> tuple[str, ...]:
+def _tags(reader: Reader, node: Node | None, where: str) -> tuple[str, ...]:
     if node is None:
         return ()
     tags = []

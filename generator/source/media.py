@@ -30,15 +30,14 @@ import hashlib
 import os
 import posixpath
 import re
-import stat
 import unicodedata
 from collections.abc import Callable
 from typing import NamedTuple
 
-import yaml
-
 from generator.source.content import MediaFile
-from generator.source.yamlread import Reader
+from generator.source.guarded import read_regular
+from generator.source.tree import Node
+from generator.source.treeread import Reader
 
 IMAGE, AUDIO = "image", "audio"
 MEDIA_KINDS = (IMAGE, AUDIO)
@@ -97,7 +96,7 @@ class _Refused(ValueError):
 
 
 def read_media(
-    reader: Reader, node: yaml.Node, *, kind: str, where: str, directory: str, seen: dict[str, MediaFile]
+    reader: Reader, node: Node, *, kind: str, where: str, directory: str, seen: dict[str, MediaFile]
 ) -> MediaFile | None:
     """The media file of *kind* the value *node* declares, read and checked, or None after a problem.
 
@@ -166,33 +165,18 @@ def _inside(directory: str, path: str) -> str:
 
 def _file_bytes(directory: str, path: str, kind: str) -> bytes:
     """The bytes of the regular file at *path* in *directory*, of at most the limit of its *kind*."""
-    full = _inside(directory, path)
-    size = _regular_size(full)
     limit = MAX_BYTES[kind]
-    try:
-        with open(full, "rb") as handle:
-            data = handle.read(limit + 1)  # the file may have grown since stat
-    except OSError as exc:
-        raise _Refused(f"cannot be read: {exc.strerror or exc}") from None
-    if max(size, len(data)) > limit:
-        size = max(size, len(data))
+    data = read_regular(_inside(directory, path), limit)
+    if isinstance(data, bytes):
+        return data
+    if data.reason == "too_big":
         raise _Refused(
-            f"the file is {size:,} bytes; an {kind} file may be at most {limit // MiB} MiB ({limit:,} bytes)"
+            f"the file is {data.size:,} bytes; an {kind} file may be at most {limit // MiB} MiB ({limit:,} bytes)"
         )
-    return data
+    raise _Refused(_MEDIA_REFUSED.get(data.reason) or f"cannot be read: {data.detail}")
 
 
-def _regular_size(full: str) -> int:
-    """The size of the regular file *full* (a pipe would block a read, a device never end)."""
-    try:
-        info = os.stat(full)
-    except OSError as exc:
-        raise _Refused(f"cannot be read: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise _Refused("is a folder, not a file")
-    if not stat.S_ISREG(info.st_mode):
-        raise _Refused("is not a regular file (a device, pipe or socket)")
-    return info.st_size
+_MEDIA_REFUSED = {"directory": "is a folder, not a file", "special": "is not a regular file (a device, pipe or socket)"}
 
 
 def _check_content(data: bytes, form: _Format, path: str) -> None:

@@ -1,29 +1,34 @@
-"""Strict, line-aware YAML reading.
+"""Strict, line-aware YAML reading: a YAML file into a tree of located values.
 
 PyYAML's loaders answer questions we do not want answered silently: a second
 ``title:`` replaces the first, ``no`` becomes ``False``, ``1.10`` becomes
 ``1.1``, ``&a``/``*a`` can expand into a billion strings and ``!!python/...``
 tags build objects.  So we stop at the parser's *events* (libyaml's C parser
-where present) and compose the node graph ourselves (:class:`_Composer`),
-refusing anchors, aliases, explicit tags and a second document as they stream
-past: an alias is never followed, so a "billion laughs" document costs one
-event, not a billion strings.  The nodes keep every value's line;
-:class:`Reader` then reads them into plain text, lists and mappings and reports
-every surprise as a located problem.
+where present) and compose the tree ourselves (:class:`_Composer`), refusing
+anchors, aliases, explicit tags and a second document as they stream past: an
+alias is never followed, so a "billion laughs" document costs one event, not a
+billion strings.  The tree (:mod:`generator.source.tree`) keeps every value's
+line and column, and what YAML 1.1 reads each unquoted value as; the checks
+(:mod:`generator.source.treeread`) know nothing of YAML, so another format's
+reader can feed them the same tree.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import stat
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Protocol, TypeAlias
 
 import yaml
 
 from generator.errors import Problems
+from generator.source.guarded import NotUtf8, decode_utf8, read_regular
+from generator.source.tree import Mapping, Node, Scalar, ScalarKind, Sequence
+
+# Re-exported: it lives with the checks that refuse those characters; the authoring commands import it from here.
+from generator.source.treeread import without_refused as without_refused
 
 
 class _Parser(Protocol):
@@ -34,8 +39,6 @@ class _Parser(Protocol):
     """
 
     def get_event(self) -> yaml.Event | None: ...
-
-    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: bool | tuple[bool, bool]) -> str: ...
 
     def dispose(self) -> None: ...
 
@@ -55,35 +58,12 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 
 _TAG = "tag:yaml.org,2002:"
 _ANCHOR = "YAML anchors and aliases (&, *) are not allowed"
-_SCALAR_KIND = {
-    _TAG + "bool": "YAML reads it as true/false (yes, no, on, off are booleans in YAML 1.1)",
-    _TAG + "int": "YAML reads it as a number",
-    _TAG + "float": "YAML reads it as a number (1.10 becomes 1.1)",
-    _TAG + "timestamp": "YAML reads it as a date",
-    _TAG + "null": "YAML reads it as nothing (null)",
-    _TAG + "merge": "'<<' merges mappings in YAML, which deckgen does not support",
-    _TAG + "value": "'=' has a special meaning in YAML 1.1",
-}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
-"""Control characters, lone surrogates and a byte-order mark inside text: double-
-quoted escapes such as "\\a" or "\\x1b" can write them, pasting can bring a BOM
-along.  Tabs and line breaks are allowed."""
-
-
-def without_refused(text: str) -> str:
-    """*text* without the characters :meth:`Reader.text` refuses in text (the authoring commands write none)."""
-    return _CONTROL.sub("", text)
-
-
-def line_of(node: yaml.Node) -> int:
-    """The 1-based line on which *node* starts."""
-    return node.start_mark.line + 1
 
 
 def read_yaml(
     path: str, shown: str, problems: Problems, read: dict[str, bytes] | None = None
-) -> yaml.Node | None:
-    """Parse the file at *path* into a node graph, or record why it cannot be.
+) -> Node | None:
+    """Parse the file at *path* into a tree of located values, or record why it cannot be.
 
     *shown* is the name used in messages (relative to where the user works).
     Returns ``None`` when a problem was recorded.  The bytes read go into
@@ -101,13 +81,13 @@ def read_yaml(
 _EMPTY = "the file is empty; expected a mapping of keys to values"
 
 
-def _document(text: str, shown: str, problems: Problems) -> yaml.Node | None:
-    """The root node of *text*, or ``None`` after a problem (an empty document is one)."""
+def _document(text: str, shown: str, problems: Problems) -> Node | None:
+    """The root value of *text*, or ``None`` after a problem (an empty document is one)."""
     if _is_blank(text):
         problems.add(shown, 1, "", _EMPTY)
         return None
     node = _compose(text, shown, problems)
-    if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null" and not node.value:
+    if isinstance(node, Scalar) and node.is_nothing:
         # only '---' / '...' markers and comments: as empty as an empty file
         problems.add(shown, 1, "", _EMPTY)
         return None
@@ -119,60 +99,25 @@ def _is_blank(text: str) -> bool:
     return not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
 
 
-def read_regular_file(path: str, limit: int) -> bytes | None:
-    """The bytes of *path* if it is a regular file of at most *limit* bytes, else None (never a device or pipe)."""
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)  # the file may have grown since stat
-    except OSError:
-        return None
-    return data if len(data) <= limit else None
-
-
 def _read_bytes(path: str, shown: str, problems: Problems) -> bytes | None:
-    """The bytes of a regular file of at most MAX_FILE_BYTES, or ``None`` after a problem.
-
-    Only regular files are opened: a pipe would block and a device such as
-    /dev/zero would never end (a symbolic link can point at either).
-    """
-    size = _regular_file_size(path, shown, problems)
-    if size is None:
-        return None
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
-    except OSError as exc:
-        problems.add(shown, 1, "", f"cannot be read: {exc.strerror or exc}")
-        return None
-    if max(size, len(data)) > MAX_FILE_BYTES:
-        size = max(size, len(data))
-        problems.add(
-            shown, 1, "", f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (split it into several files)"
-        )
-        return None
-    return data
-
-
-def _regular_file_size(path: str, shown: str, problems: Problems) -> int | None:
-    """The size of the regular file at *path*, or ``None`` after a problem."""
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
+    """The bytes of a regular file of at most MAX_FILE_BYTES, or ``None`` after a problem."""
+    data = read_regular(path, MAX_FILE_BYTES)
+    if isinstance(data, bytes):
+        return data
+    if data.reason == "missing":
         _missing(path, shown, problems)
-        return None
-    except OSError as exc:
-        problems.add(shown, 1, "", f"cannot be read: {exc.strerror or exc}")
-        return None
-    if stat.S_ISDIR(info.st_mode):
-        problems.add(shown, 1, "", "is a directory, not a YAML file")
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        problems.add(shown, 1, "", "is not a regular file (a device, pipe or socket); save the source as a plain file")
-        return None
-    return info.st_size
+    elif data.reason == "too_big":
+        limit = f"the limit is {MAX_FILE_BYTES:,} (split it into several files)"
+        problems.add(shown, 1, "", f"the file is {data.size:,} bytes; {limit}")
+    else:
+        problems.add(shown, 1, "", _REFUSED.get(data.reason) or f"cannot be read: {data.detail}")
+    return None
+
+
+_REFUSED = {
+    "directory": "is a directory, not a YAML file",
+    "special": "is not a regular file (a device, pipe or socket); save the source as a plain file",
+}
 
 
 def _missing(path: str, shown: str, problems: Problems) -> None:
@@ -196,22 +141,16 @@ def _decode(data: bytes, shown: str, problems: Problems) -> str | None:
 
 def _utf8(data: bytes, shown: str, problems: Problems) -> str | None:
     """*data* decoded and NFC-normalized, or ``None`` after a problem (a byte-order mark, bytes not UTF-8)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        problems.add(
-            shown, 1, "", "starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM"
+    text = decode_utf8(data)
+    if isinstance(text, NotUtf8):
+        what = "starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM" if text.byte is None else (
+            f"is not valid UTF-8 (byte 0x{text.byte:02x}); save it as UTF-8"
         )
+        problems.add(shown, text.line, "", what)
         return None
-    try:
-        # NFC: "é" is one code point whichever way an editor saved it, so an
-        # invisible re-save can never change a key term, an id or a note's identity.
-        text = unicodedata.normalize("NFC", data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        problems.add(
-            shown, line, "", f"is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8"
-        )
-        return None
-    return text
+    # NFC: "é" is one code point whichever way an editor saved it, so an
+    # invisible re-save can never change a key term, an id or a note's identity.
+    return unicodedata.normalize("NFC", text)
 
 
 def _refuse_odd_breaks(text: str, shown: str, problems: Problems) -> bool:
@@ -234,8 +173,8 @@ _ODD_BREAKS = {
 }
 
 
-def _compose(text: str, shown: str, problems: Problems) -> yaml.Node | None:
-    """The node graph of *text*, or ``None`` after recording why it is refused."""
+def _compose(text: str, shown: str, problems: Problems) -> Node | None:
+    """The tree of *text*, or ``None`` after recording why it is refused."""
     loader = None
     try:
         loader = _Loader(text)  # the pure-Python reader already checks characters here
@@ -370,12 +309,14 @@ _QUOTED_THEN_TEXT = re.compile(r"""^\s*(?:-\s+)?[^\s#'"][^#]*?:\s+("[^"]*"|'[^']
 
 
 class _Composer:
-    """Builds yaml nodes from parser events, refusing what deckgen does not read.
+    """Builds the tree of located values (:mod:`generator.source.tree`) from parser events.
 
     Anchors, aliases, explicit tags and a second document are refused here,
-    before any node is used: an alias is never followed (so an alias bomb is
-    never expanded), and the graph is a tree.  Collections are built with an
+    before any value is used: an alias is never followed (so an alias bomb is
+    never expanded), and the result is a tree.  Collections are built with an
     explicit stack, so deep nesting cannot exhaust Python's recursion limit.
+    PyYAML's own nodes are never made: the tree is built straight from the
+    events, which is what keeps it as fast as composing them was.
     """
 
     def __init__(self, loader: _Parser, shown: str, problems: Problems) -> None:
@@ -385,16 +326,16 @@ class _Composer:
         self.ok = True
         self.anchor: tuple[str, int] | None = None  # the first anchor: (name, line)
         self.anchors: set[str] = set()
-        self.root: yaml.Node | None = None
-        self.open_nodes: list[tuple[yaml.Node, list[yaml.Node]]] = []  # collection, its children so far
+        self.root: Node | None = None
+        self.open_nodes: list[tuple[yaml.CollectionStartEvent, list[Node]]] = []  # a collection's start, its children
         self.documents = 0
 
     def refuse(self, mark: _Mark | None, message: str) -> None:
         self.problems.add(self.shown, _line(mark), "", message)
         self.ok = False
 
-    def compose(self) -> yaml.Node | None:
-        """The document's root node, or ``None`` if anything was refused."""
+    def compose(self) -> Node | None:
+        """The document's root value, or ``None`` if anything was refused."""
         while not isinstance(event := self.loader.get_event(), yaml.StreamEndEvent):
             if not self.take(event):
                 return None
@@ -402,16 +343,20 @@ class _Composer:
         return self.root if self.ok else None
 
     def take(self, event: yaml.Event | None) -> bool:
-        """Compose one event into the graph; False if it ends the reading."""
-        if isinstance(event, yaml.DocumentStartEvent):
+        """Compose one event into the tree; False if it ends the reading."""
+        if isinstance(event, yaml.ScalarEvent):  # the most frequent event first
+            self.check(event)
+            self.add(_scalar(event))
+        elif isinstance(event, yaml.CollectionStartEvent):
+            self.check(event)
+            self.open_nodes.append((event, []))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            self.add(_collection(*self.open_nodes.pop()))
+        elif isinstance(event, yaml.DocumentStartEvent):
             return self.start_document(event)
-        if isinstance(event, yaml.AliasEvent):
+        elif isinstance(event, yaml.AliasEvent):
             self.refuse_alias(event)
             return False
-        if isinstance(event, yaml.CollectionEndEvent):
-            self.close(event)
-        elif isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
-            self.add(event)
         return True
 
     def start_document(self, event: yaml.DocumentStartEvent) -> bool:
@@ -421,42 +366,20 @@ class _Composer:
             return False
         return True
 
-    def close(self, event: yaml.CollectionEndEvent) -> None:
-        node, children = self.open_nodes.pop()
-        node.end_mark = event.end_mark
-        node.value = children if isinstance(node, yaml.SequenceNode) else _pairs(children)
-
-    def add(self, event: _NodeStart) -> None:
-        node = self.node(event)
+    def add(self, node: Node) -> None:
         if self.open_nodes:
             self.open_nodes[-1][1].append(node)
         else:
             self.root = node
-        if isinstance(event, yaml.CollectionStartEvent):
-            self.open_nodes.append((node, []))
 
-    def node(self, event: _NodeStart) -> yaml.Node:
-        """A node for a scalar or collection start event; its anchor and tag are checked."""
+    def check(self, event: _NodeStart) -> None:
+        """Note the event's anchor; refuse an explicit tag ('!x', '!!str', even '!'): only plain YAML is read."""
         if event.anchor is not None:
             self.anchors.add(event.anchor)
             if self.anchor is None:
                 self.anchor = (event.anchor, _line(event.start_mark))
-        tag = self.tag(event)
-        start, end = event.start_mark, event.end_mark
-        # The stubs type a node's marks as yaml.Mark; libyaml's events carry its own Mark class,
-        # which PyYAML's own C composer puts in nodes just the same (both have .line).
-        if isinstance(event, yaml.ScalarEvent):
-            return yaml.ScalarNode(tag, event.value, start, end, style=event.style)  # type: ignore[arg-type]
-        return _collection(event)(tag, [], start, end, flow_style=event.flow_style)  # type: ignore[arg-type]
-
-    def tag(self, event: _NodeStart) -> str:
-        """The event's tag as YAML resolves it; an explicit one ('!x', '!!str', even '!') is refused."""
-        if event.tag is not None:  # only plain YAML is read
+        if event.tag is not None:
             self.refuse(event.start_mark, f"the YAML tag {event.tag.replace(_TAG, '!!')} is not allowed")
-            return event.tag
-        if isinstance(event, yaml.ScalarEvent):
-            return self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-        return self.loader.resolve(_collection(event), None, True)
 
     def refuse_alias(self, event: yaml.AliasEvent) -> None:
         """An alias ends the reading: whatever it names is never expanded."""
@@ -485,158 +408,62 @@ def _line(mark: _Mark | None) -> int:
     return mark.line + 1 if mark is not None else 1
 
 
-def _collection(event: yaml.CollectionStartEvent) -> type[yaml.CollectionNode]:
-    return yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
+def _scalar(event: yaml.ScalarEvent) -> Scalar:
+    """A scalar event as a located text, with what YAML reads it as if it is plain (unquoted)."""
+    mark = event.start_mark
+    assert mark is not None  # the parser's events always have marks
+    # Only a plain scalar is resolved: quoted and block text is text (an explicit tag was refused).
+    kind = _plain_kind(event.value) if event.implicit[0] else "text"
+    return Scalar(event.value, mark.line + 1, mark.column + 1, kind)
+
+
+def _collection(event: yaml.CollectionStartEvent, children: list[Node]) -> Node:
+    """The list or mapping that *event* opened, of its *children* (a mapping's keys and values alternate)."""
+    mark = event.start_mark
+    assert mark is not None
+    flow = bool(event.flow_style)
+    if isinstance(event, yaml.SequenceStartEvent):
+        return Sequence(tuple(children), mark.line + 1, mark.column + 1, flow)
+    return Mapping(tuple(zip(children[::2], children[1::2], strict=True)), mark.line + 1, mark.column + 1, flow)
+
+
+def _plain_kind(text: str) -> ScalarKind:
+    """What YAML 1.1 reads the unquoted *text* as (``no``: a boolean), as PyYAML's resolver decides it.
+
+    The resolver's own patterns, looked up by first character as it does,
+    without the per-call work of ``resolve()``: most scalars start with a
+    letter no pattern starts with, and are text at once.
+    """
+    for kind, pattern in _RESOLVERS.get(text[:1], ()):
+        if pattern.match(text):
+            return kind
+    return "text"
+
+
+def _resolvers() -> dict[str, tuple[tuple[ScalarKind, re.Pattern[str]], ...]]:
+    """PyYAML's implicit resolvers (the tags YAML 1.1 gives plain text) as kinds, by first character."""
+    table = yaml.resolver.Resolver.yaml_implicit_resolvers
+    anywhere = table.get(None, [])
+    return {
+        first: tuple((_TAG_KINDS.get(tag, "other"), pattern) for tag, pattern in [*resolvers, *anywhere])
+        for first, resolvers in table.items()
+        if first is not None
+    }
+
+
+_TAG_KINDS: dict[str, ScalarKind] = {
+    _TAG + "bool": "bool",
+    _TAG + "int": "int",
+    _TAG + "float": "float",
+    _TAG + "timestamp": "timestamp",
+    _TAG + "null": "null",
+    _TAG + "merge": "merge",
+    _TAG + "value": "value",
+}
+_RESOLVERS = _resolvers()
 
 
 _SECOND_DOCUMENT = (
     "a second YAML document starts here (after '---' or '...'); "
     "a file holds one document: remove the marker or move the rest to its own file"
 )
-
-
-def _pairs(children: list[yaml.Node]) -> list[tuple[yaml.Node, yaml.Node]]:
-    """A mapping's alternating keys and values as (key, value) pairs."""
-    return list(zip(children[::2], children[1::2], strict=False))
-
-
-def _describe(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if node.tag == _TAG + "null":
-        return "nothing"
-    return f"{node.value!r}"
-
-
-def _key_problem(node: yaml.Node) -> str:
-    """Why *node* cannot be a key, and how to write it."""
-    if not isinstance(node, yaml.ScalarNode):
-        return f"a key must be text, found {_describe(node)}"
-    if node.tag == _TAG + "null" and not node.value:
-        return "a key is missing before ':'"
-    reason = _SCALAR_KIND.get(node.tag, "it is not text")
-    return f"a key must be text, found {node.value!r}: {reason}; put it in quotes"
-
-
-class Reader:
-    """Reads a node graph of one file into plain values, recording problems.
-
-    Every method returns ``None`` (after recording a problem) when the node is
-    not what was asked for, so callers collect all problems in one pass.
-    """
-
-    def __init__(self, shown: str, problems: Problems) -> None:
-        self.file = shown
-        self.problems = problems
-
-    def problem(self, node: yaml.Node | int, where: str, message: str) -> None:
-        """Record a problem at *node* (or at a line number)."""
-        line = node if isinstance(node, int) else line_of(node)
-        self.problems.add(self.file, line, where, message)
-
-    def pairs(self, node: yaml.Node, where: str) -> list[tuple[str, yaml.Node, yaml.Node]] | None:
-        """A mapping as ordered (key, key node, value node) triples; keys must be unique text."""
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(node, where, f"expected a mapping of keys to values, found {_describe(node)}")
-            return None
-        result: list[tuple[str, yaml.Node, yaml.Node]] = []
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if self.new_key(key_node, where, first_line):
-                result.append((key_node.value, key_node, value_node))
-        return result
-
-    def new_key(self, key_node: yaml.Node, where: str, first_line: dict[str, int]) -> bool:
-        """True if *key_node* is text not yet in *first_line* (the line of each key so far), now added."""
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _TAG + "str":
-            self.problem(key_node, where, _key_problem(key_node))
-            return False
-        key = key_node.value
-        if key in first_line:
-            self.problem(key_node, where, f"duplicate key {key!r} (first given on line {first_line[key]})")
-            return False
-        first_line[key] = line_of(key_node)
-        return True
-
-    def mapping(
-        self,
-        node: yaml.Node,
-        where: str,
-        required: tuple[str, ...],
-        optional: tuple[str, ...] = (),
-    ) -> dict[str, yaml.Node] | None:
-        """A mapping with a fixed set of keys: unknown and missing keys are problems."""
-        pairs = self.pairs(node, where)
-        if pairs is None:
-            return None
-        allowed = required + optional
-        found: dict[str, yaml.Node] = {}
-        for key, key_node, value_node in pairs:
-            if key not in allowed:
-                self.problem(
-                    key_node, where, f"unknown key {key!r} (expected one of: {', '.join(allowed)})"
-                )
-            else:
-                found[key] = value_node
-        for key in required:
-            if key not in found:
-                self.problem(node, where, f"missing required key {key!r}")
-        return found
-
-    def text(self, node: yaml.Node, where: str) -> str | None:
-        """Non-empty text.  Numbers, booleans, dates and nulls are refused, not converted."""
-        value: str = node.value.strip() if isinstance(node, yaml.ScalarNode) else ""
-        problem = _not_text(node) or _bad_text(value)
-        if problem is not None:
-            self.problem(node, where, problem)
-            return None
-        return value
-
-    def sequence(self, node: yaml.Node, where: str) -> list[yaml.Node] | None:
-        """A non-empty list."""
-        if not isinstance(node, yaml.SequenceNode):
-            self.problem(node, where, f"expected a list, found {_describe(node)}")
-            return None
-        if not node.value:
-            self.problem(node, where, "is an empty list")
-            return None
-        return list(node.value)
-
-    def text_list(self, node: yaml.Node, where: str) -> Iterator[tuple[yaml.Node, str]]:
-        """Each item of a list of text, with its node."""
-        for index, item in enumerate(self.sequence(node, where) or ()):
-            value = self.text(item, f"{where}[{index}]")
-            if value is not None:
-                yield item, value
-
-
-def _not_text(node: yaml.Node) -> str | None:
-    """Why *node* is no text (and how to write it as text), or None for a text scalar."""
-    if not isinstance(node, yaml.ScalarNode):
-        found = f"expected text, found {_describe(node)}"
-        if isinstance(node, yaml.CollectionNode) and node.flow_style:  # 'title: {{x}}' or 'title: [x] y'
-            opener = "{" if isinstance(node, yaml.MappingNode) else "["
-            found += f"; text that starts with {opener!r} must be in quotes"
-        return found
-    if node.tag == _TAG + "null" and not node.value:
-        return "is empty; expected text"
-    if node.tag != _TAG + "str":
-        reason = _SCALAR_KIND.get(node.tag, "it is not text")
-        if node.tag == _TAG + "int" and ":" in node.value:
-            reason = "YAML 1.1 reads it as a number in base 60 (3:30 becomes 210)"
-        return f"expected text, found {node.value!r}: {reason}; put it in quotes"
-    return None
-
-
-def _bad_text(value: str) -> str | None:
-    """Why the stripped text *value* cannot be used, or None."""
-    if not value:
-        return "is empty; expected text"
-    control = _CONTROL.search(value)
-    if control is None:
-        return None
-    code = ord(control.group())
-    kind = "a stray byte-order mark" if code == 0xFEFF else "the control character"
-    return f"contains {kind} U+{code:04X}; remove it"

@@ -1,0 +1,187 @@
+"""Which of a drafted text's marks to keep: those whose card passes the smells.
+
+``deckgen draft`` marks the terms a text defines; a mark whose card a smell
+would flag makes a source that fails ``check --strict``, so the draft leaves
+it plain and says so in a comment.  The rules are the smells' own
+(:mod:`generator.anki.smells`, :mod:`generator.anki.wording`), read on the
+text before any card exists:
+
+- a term the title or the context line shows (half its words or more, as
+  the leak smell counts them), or shows in another form (the paraphrase
+  smell); a named kind the front shows ("Theories of …" over "prototype
+  theory") stays as a cue and only the rest is asked ("{{prototype}} theory");
+- a second term of one sentence (the first one's card would show it), and a
+  term whose words the rest of its sentence shows;
+- a term whose sentence says only a subject before it ("categories are
+  {{well-defined}}.": the only-subject smell).
+
+A sentence whose subject only points back ("This preference is referred to
+as …", "It is called …") is joined to the sentence before it ("…; this
+preference is referred to as …"), so its card's front shows what it points
+at: a card shows the sentence holding its term, and a pointer with nothing to
+point at asks a riddle.  It is joined only where the two fit a phone screen
+with the title and context line, and the sentence before asks nothing (one
+term a sentence).  Likewise, a sentence that says only a subject before its
+term is joined to the next one where that one says what it means
+("categories are {{well-defined}}; this means that you can give a definition
+…").
+"""
+
+from __future__ import annotations
+
+import re
+
+from generator.anki.crosscard import FUNCTION_WORDS
+from generator.anki.smells import LEAK_SHARE, MAX_FRONT_WORDS
+from generator.anki.wording import only_subject, paraphrased
+from generator.authoring.written import without_markers
+from generator.source.content import Marked
+from generator.source.markup import MarkupError, parse_marked, sentences
+
+_MARK = re.compile(r"\{\{(.*?)\}\}")
+_KINDS = frozenset(
+    "theory theories effect principle approach hypothesis model bias heuristic fallacy law paradox".split()
+)
+"""The last words of a named concept that a front may show as a cue: what is asked is the name before them."""
+
+
+_POINTER = re.compile(
+    r"^(?:it|they|this|these|that|those|such)\b(?:\s+[\w'’-]+){0,2}?\s+"
+    r"(?:is|are|was|were|has been|have been|can be|may be|will be|becomes?)\b",
+    re.I,
+)
+"""A sentence whose subject is only a pointer ("It is called", "This preference is referred to as")."""
+
+
+def points_back(text: str) -> bool:
+    """True if the marked *text* (a paragraph) starts with a sentence that asks a term and whose subject points back."""
+    try:
+        split = sentences(parse_marked(text))
+    except MarkupError:
+        return False
+    return bool(split) and bool(split[0][1]) and bool(_POINTER.match(split[0][0].plain))
+
+
+def with_antecedents(text: str, front: str) -> str:
+    """*text* with each asking sentence whose subject points back joined to the sentence before it (see above)."""
+    try:
+        split = sentences(parse_marked(text))
+    except MarkupError:
+        return text
+    room = MAX_FRONT_WORDS - len(front.split())
+    joined: list[tuple[str, bool]] = []  # each sentence as source text, and whether it asks
+    for sentence, terms in split:
+        written = "".join("{{" + part + "}}" if is_term else part for part, is_term in sentence.segments)
+        if terms and joined and _POINTER.match(sentence.plain):
+            before, asks = joined[-1]
+            asked, rest = _clauses(written)
+            if not asks and before.endswith(".") and len(before.split()) + len(asked.split()) <= room:
+                joined[-1] = (f"{before[:-1]}; {asked[0].lower()}{asked[1:]}", True)
+                if rest:
+                    joined.append((rest, False))
+                continue
+        elif joined and joined[-1][1] and _EXPLAINS.match(sentence.plain) and not terms:
+            before, _ = joined[-1]
+            if _says_only_subject(before) and len(before.split()) + len(written.split()) <= room:
+                joined[-1] = (f"{before[:-1]}; {written[0].lower()}{written[1:]}", True)
+                continue
+        joined.append((written, bool(terms)))
+    return " ".join(written for written, _ in joined)
+
+
+_EXPLAINS = re.compile(r"^(?:this|that)\s+means\b|^in\s+other\s+words\b", re.I)
+"""A sentence that says what the one before means: "categories are *well-defined*. This means that …"."""
+
+
+def _says_only_subject(sentence: str) -> bool:
+    """True if the marked *sentence* ends with its term after only a subject ("categories are {{well-defined}}.")."""
+    before, _, rest = sentence.partition("{{")
+    after = rest.partition("}}")[2]
+    return sentence.endswith(".") and only_subject(before, after)
+
+
+_NEXT_CLAUSE = re.compile(r",\s+and\s+(it|they|this|these|he|she)\s+(?=[^{}]*$)")
+"""", and it was first studied …" after the term: a clause of its own, which may be a sentence of its own."""
+
+
+def _clauses(sentence: str) -> tuple[str, str]:
+    """*sentence* as (the clause asking its term, the clause after it made a sentence), or (*sentence*, "")."""
+    found = _NEXT_CLAUSE.search(sentence)
+    if found is None or "}}" not in sentence[: found.start()]:
+        return sentence, ""
+    return sentence[: found.start()] + ".", sentence[found.start(1)].upper() + sentence[found.start(1) + 1 :]
+
+
+def unask(text: str, front: str, unasked: list[str]) -> str:
+    """*text* without the marks its cards' fronts would give away; each mark left out is added to *unasked*.
+
+    *front* is what every card of the item shows besides its sentence: its title and context line.
+    """
+    shown = _content_words(front)
+
+    def gives_away(term: str) -> bool:
+        words = _content_words(term)
+        return bool(words) and (len(words & shown) >= LEAK_SHARE * len(words) or bool(paraphrased(term, front)))
+
+    def keep(match: re.Match[str]) -> str:
+        term = match[1]
+        if not gives_away(term):
+            return match[0]
+        *name, kind = term.split()
+        if name and kind.lower() in _KINDS and not gives_away(" ".join(name)):
+            return "{{" + " ".join(name) + "}} " + kind  # the kind the front shows is a cue, not the answer
+        unasked.append(repr(term))
+        return term
+
+    return _one_term_a_sentence(with_antecedents(checked(_MARK.sub(keep, text)), front), unasked)
+
+
+def checked(text: str) -> str:
+    """*text* if its marks parse as the loader parses them; else its words without marks.
+
+    An emphasised "*" has no word to ask; a brace of the text beside a mark
+    ("a{" then *b*) would change where the mark is read.
+    """
+    try:
+        parse_marked(text)
+    except MarkupError:
+        return without_markers(text.replace("{{", "").replace("}}", ""))
+    return text
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _content_words(text: str) -> set[str]:
+    return {_stem(w) for w in re.findall(r"\w+", text.lower())} - FUNCTION_WORDS
+
+
+def _asks_well(sentence: Marked) -> bool:
+    """True if the first key term of *sentence* makes a card: the rest of the sentence neither shows half its
+    words nor says only a subject before it."""
+    first = next(index for index, (_, is_term) in enumerate(sentence.segments) if is_term)
+    words = _content_words(sentence.segments[first][0])
+    rest = _content_words(" ".join(text for index, (text, _) in enumerate(sentence.segments) if index != first))
+    if words and len(words & rest) >= LEAK_SHARE * len(words):
+        return False
+    before = "".join(text for text, _ in sentence.segments[:first])
+    after = "".join(text for text, _ in sentence.segments[first + 1 :])
+    return not only_subject(before, after)
+
+
+def _one_term_a_sentence(text: str, unasked: list[str]) -> str:
+    """*text* with only the first key term of each sentence marked (a cloze of one shows the others), and only
+    where that term asks well (:func:`_asks_well`); a term left out for its sentence is added to *unasked*."""
+    try:
+        split = sentences(parse_marked(text))
+    except MarkupError:
+        return text
+    kept: set[int] = set()
+    for sentence, numbers in split:
+        if numbers and _asks_well(sentence):
+            kept.add(numbers[0])
+        elif numbers:
+            unasked.append(repr(sentence.terms[0]))
+    counter = iter(range(len(_MARK.findall(text))))
+    return checked(_MARK.sub(lambda match: match[0] if next(counter) in kept else match[1], text))
