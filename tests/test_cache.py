@@ -225,3 +225,24 @@ def test_a_title_retitled_in_another_topic_renews_a_reused_topics_warnings(tmp_p
     (source / "more.yaml").write_text(more.replace("Quiet Hours", "Camellia Sinensis Leaves"), encoding="utf-8")
     second = build(str(source), str(out), timestamp=T2)
     assert any("'Camellia sinensis'" in w.message and "other/title" in w.message for w in second.warnings)
+
+
+def test_topics_parsed_ahead_are_kept_and_not_parsed_again(tmp_path, monkeypatch):
+    import pickle
+
+    import generator.build.ahead as ahead
+    from generator.build.cache import code_digest
+
+    more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
+    source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
+    out = tmp_path / "out"
+    monkeypatch.setattr(ahead, "PARSE_AHEAD_MIN_BYTES", 0)  # a small source: parse ahead anyway
+    (out).mkdir()
+    (out / TOPICS_NAME).write_bytes(pickle.dumps(("another deckgen's code", {})))
+    build(str(source), str(out), timestamp=T1, jobs=2)
+    code, kept = pickle.loads((out / TOPICS_NAME).read_bytes())
+    assert code == code_digest() and {name for name, _ in kept} == {"basics.yaml", "more.yaml"}
+    (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
+    parsed = _parsed_files(monkeypatch)
+    build(str(source), str(out), timestamp=T2, jobs=2)
+    assert parsed == ["deckgen.yaml", "basics.yaml"]  # the edited file alone (one file: no workers)

@@ -584,3 +584,20 @@ def test_a_renamed_field_gets_a_newer_note_type_time_even_if_the_clock_is_behind
     assert (cloze.fields, cloze.field_ids, cloze.mod) == (
         ("Text", "Context", "Notes", "Source"), tuple(notetypes.CLOZE_FIELD_IDS.values()), T1 + 1
     )
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        lock_module.LockedNote("g", "0123456789abcdef", 5, "t", "D::E", "cloze", 1, "plain"),
+        lock_module.LockedNote('q"\\x', "0" * 16, MAX_TIME, "t-2", "Déck::\u00e9\u4e2d", "comparison", 2,
+                               "a \"quoted\" label\twith\u2028 and é", removed=7, released=False),
+    ],
+)
+def test_a_note_line_is_its_entry_as_sorted_json(note: lock_module.LockedNote) -> None:
+    entry = {f.name: getattr(note, f.name) for f in fields(note)}
+    if note.released:
+        del entry["released"]  # written only when false
+    key = "src/it\u00e9m/part"
+    expected = f"  {json.dumps(key, ensure_ascii=False)}: {json.dumps(entry, ensure_ascii=False, sort_keys=True)}"
+    assert lock_module._note_line(key, note) == expected

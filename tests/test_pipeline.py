@@ -35,13 +35,13 @@ def test_the_bytes_of_the_whole_source_pipeline(
     golden_source: Path, tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pools: list[int] = []
-    real_pool = topics._pool
+    real_pool = topics.fork_pool
 
     def counted_pool(jobs: int) -> Any:
         pools.append(jobs)
         return real_pool(jobs)
 
-    monkeypatch.setattr(topics, "_pool", counted_pool)
+    monkeypatch.setattr(topics, "fork_pool", counted_pool)
     monkeypatch.setattr(topics, "PARALLEL_MIN_ITEMS", 0)  # the bundled source is small: fork anyway
     out = tmp_path / "out"
     report = build(str(golden_source), str(out), timestamp=GOLDEN_TIME, jobs=jobs)

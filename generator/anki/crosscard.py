@@ -58,7 +58,15 @@ def stem(word: str) -> str:
 
 def content_stems(text: str) -> frozenset[str]:
     """The stems of *text*'s words that carry meaning."""
-    return frozenset(stem(w) for w in WORD.findall(_TAG.sub(" ", text)) if w.lower() not in FUNCTION_WORDS)
+    found = set(map(_content_stem, WORD.findall(_TAG.sub(" ", text))))
+    found.discard("")
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _content_stem(word: str) -> str:
+    """*word*'s stem, or "" for a function word."""
+    return "" if word.lower() in FUNCTION_WORDS else stem(word)
 
 
 @dataclass(frozen=True)
@@ -171,15 +179,19 @@ def _answered_elsewhere(
     for number, front in enumerate(fronts):
         for word in front.words:
             index.setdefault(word, set()).add(number)
+    held: dict[frozenset[str], list[int]] = {}  # answers repeat (a term asked twice): each is looked up once
     for face in faces:
         if face.which:
-            holders = _naming_cue(face, fronts, index, naming)
+            holders = sorted(_naming_cue(face, fronts, index, naming))
+        elif face.answer_stems not in held:
+            holders = held[face.answer_stems] = sorted(_holding(index, face.answer_stems))
         else:
-            holders = _holding(index, face.answer_stems) if face.answer_stems else set()
+            holders = held[face.answer_stems]
         # One word of the text's own vocabulary ("belonging") in another topic's title is the
         # text speaking, not a giveaway: only the topic's own fronts count for it.
         own_only = not face.which and len(face.answer_stems) < 2
-        first = min((n for n in holders if _counts(face, fronts[n], own_only)), default=None)
+        # In order, the first that counts: most holders count, so few are tested.
+        first = next((n for n in holders if _counts(face, fronts[n], own_only)), None)
         if first is not None:
             other = fronts[first]
             shown = "the perspective beside its cue" if face.which else repr(face.answer)
@@ -225,8 +237,10 @@ def _names(words: frozenset[str], perspective: str, naming: Mapping[str, str]) -
 
 def _holding(index: dict[str, set[int]], wanted: frozenset[str]) -> set[int]:
     """The faces whose front holds every word of *wanted* (rarest word first)."""
+    if not wanted:
+        return set()
     postings = sorted((index.get(word, set()) for word in wanted), key=len)
-    return postings[0].intersection(*postings[1:]) if postings else set()
+    return postings[0].intersection(*postings[1:])
 
 
 def _bold_answers(notes: Sequence[NoteSpec], faces: Sequence[_Face], names: set[str]) -> Iterable[Problem]:

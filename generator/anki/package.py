@@ -1,11 +1,17 @@
 """Notes as Anki package (.apkg) bytes: reproducibly, in memory.
 
 genanki's ``Package.write_to_file`` leaves a temporary SQLite file behind on
-every call and stamps zip entries with the current time.  We reuse its
-``write_to_db`` chain (Package → Deck → Note → Card) on an in-memory database,
-set each note's modification time ourselves (Anki updates a note on re-import
-only if that time is newer) and zip the bytes with fixed dates, so the same
-notes and times always give the same bytes.  Media files are zip entries
+every call and stamps zip entries with the current time.  We write genanki's
+schema and collection row on an in-memory database, each deck's row and note
+types with genanki's own ``Deck.write_to_db``, and the notes and cards rows as
+genanki's ``Note.write_to_db`` and ``Card.write_to_db`` write them, in the same
+order and with the same ids, but straight from deckgen's notes: a genanki
+``Note`` per note (its tag list, its HTML check, its properties) cost more
+than the row itself, and deckgen's notes are escaped and checked already.
+We then set each note's modification time ourselves (Anki updates a note on
+re-import only if that time is newer) and zip the bytes with fixed dates, so
+the same notes and times always give the same bytes (the same bytes genanki's
+own chain gives: a test builds with both).  Media files are zip entries
 ``0``, ``1``, … in name order, named by the package's ``media`` map, as
 Anki's own exporter writes them.  Writing them is
 :mod:`generator.build.journal`'s job.
@@ -28,8 +34,6 @@ from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-GENANKI_VERSION: str = genanki.__version__
-"""The genanki that writes the packages: part of what decides that a package can be reused."""
 
 
 def deck_id(name: str) -> int:
@@ -52,13 +56,10 @@ def package_bytes(
     note types (by note type key).  *media* are the files the notes show, by
     the name their fields use.
     """
-    decks = _decks(notes)
     connection = sqlite3.connect(":memory:")
     try:
         cursor = connection.cursor()
-        genanki.Package(decks).write_to_db(
-            cursor, timestamp, itertools.count(timestamp * 1000)
-        )
+        _write_decks(cursor, notes, timestamp)
         if note_times:
             _set_note_times(cursor, {s.guid: note_times[s.guid] for s in notes if s.guid in note_times})
         if note_type_times:
@@ -70,43 +71,50 @@ def package_bytes(
     return zip_entries({"collection.anki2": database, **_media_entries(media or {})})
 
 
-class _Note(genanki.Note):  # type: ignore[misc]  # genanki has no type hints
-    """A genanki note whose cards its card kind decides, instead of genanki working them out from the fields.
+_NOTE_ROW = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);"
+_CARD_ROW = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);"
 
-    The kind knows them (one ``c1`` per cloze note; a comparison's card per
-    non-empty Dimension or Question, as genanki's reading of the templates
-    finds: tests/test_card_table.py checks they agree), and it spares genanki
-    a regex scan of every cloze note for its cloze numbers.
+
+def _write_decks(cursor: sqlite3.Cursor, notes: Sequence[NoteSpec], timestamp: int) -> None:
+    """genanki's ``Package.write_to_db`` for *notes*: the schema, then deck by deck (first seen first) its row and
+    note types, then its notes, each followed by its cards, numbered from ``timestamp * 1000`` as genanki numbers them.
+
+    A new card's due is its place in the new-card queue: the notes' order, which
+    notes.study_order chose so that one item's cards do not come up back to back.
     """
+    from genanki.apkg_col import APKG_COL
+    from genanki.apkg_schema import APKG_SCHEMA
 
-    def __init__(self, *, cards: list[genanki.Card], **fields: object) -> None:
-        super().__init__(**fields)
-        self._given_cards = cards
-
-    @property
-    def cards(self) -> list[genanki.Card]:
-        """The cards to write."""
-        return self._given_cards
-
-
-def _decks(notes: Sequence[NoteSpec]) -> list[genanki.Deck]:
-    """The genanki decks holding *notes*, in first-seen order, each note due at its place in *notes*."""
-    decks: dict[str, genanki.Deck] = {}
+    cursor.executescript(APKG_SCHEMA)
+    cursor.executescript(APKG_COL)
     models = {kind: anki_model(kind) for kind in NOTE_TYPES}  # fields and templates with their ids
-    # A new card's due is its place in the new-card queue: the notes' order, which
-    # notes.study_order chose so that one item's cards do not come up back to back.
+    ids = itertools.count(timestamp * 1000)
+    for name, deck_notes in _decks(notes).items():
+        deck = genanki.Deck(deck_id(name), name)
+        for _, spec in deck_notes:  # its note types, in the order its notes first use them (as genanki adds them)
+            deck.add_model(models[spec.note_type])
+        deck.write_to_db(cursor, timestamp, ids)  # no notes: the deck's row and its note types' rows
+        for due, spec in deck_notes:
+            model = models[spec.note_type]
+            cursor.execute(_NOTE_ROW, (
+                next(ids), spec.guid, model.model_id, timestamp, -1, " " + " ".join(spec.tags) + " ",
+                "\x1f".join(spec.fields), spec.fields[model.sort_field_index], 0, 0, "",
+            ))
+            note_id = cursor.lastrowid
+            for ordinal in KINDS[spec.note_type].card_ordinals(spec.fields):  # the kind decides its cards
+                cursor.execute(_CARD_ROW, (
+                    next(ids), note_id, deck.deck_id, ordinal, timestamp, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, "",
+                ))
+
+
+def _decks(notes: Sequence[NoteSpec]) -> dict[str, list[tuple[int, NoteSpec]]]:
+    """*notes* by deck, decks in first-seen order, each note with its place in *notes* (its cards' due)."""
+    decks: dict[str, list[tuple[int, NoteSpec]]] = {}
     for position, spec in enumerate(notes):
-        if spec.deck not in decks:
-            decks[spec.deck] = genanki.Deck(deck_id(spec.deck), spec.deck)
-        decks[spec.deck].add_note(_Note(
-            model=models[spec.note_type], fields=list(spec.fields), tags=list(spec.tags),
-            guid=spec.guid, due=position, cards=_cards(spec),
-        ))
-    return list(decks.values())
+        decks.setdefault(spec.deck, []).append((position, spec))
+    return decks
 
 
-def _cards(spec: NoteSpec) -> list[genanki.Card]:
-    return [genanki.Card(ordinal) for ordinal in KINDS[spec.note_type].card_ordinals(spec.fields)]
 
 
 def _media_entries(media: Mapping[str, bytes]) -> dict[str, bytes]:

@@ -13,6 +13,7 @@ errors.  They never change what is built.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Sequence
@@ -23,7 +24,7 @@ from generator.anki.wording import wording_smells
 from generator.cards.cloze import CLOZE
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec, new_card_queues
-from generator.errors import Problem
+from generator.errors import PROBLEM_ORDER, Problem
 from generator.source.content import Source, Topic
 
 MAX_FRONT_WORDS = 40
@@ -60,7 +61,7 @@ def card_smells(source: Source, notes: Sequence[NoteSpec]) -> list[Problem]:
     for note in notes:
         by_topic[note.topic].append(note)
     problems = [p for topic in source.topics for p in topic_smells(source, topic, by_topic[topic.id])]
-    return sorted(set(problems + source_smells(source)), )
+    return sorted(set(problems + source_smells(source)), key=PROBLEM_ORDER)
 
 
 def source_smells(source: Source) -> list[Problem]:
@@ -105,7 +106,7 @@ def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> lis
     problems.extend(_comparison_sides(source, topic))
     problems.extend(deck_smells(source, topic, notes, stems))  # one card answering another
     problems.extend(wording_smells(source, notes, stems))  # a front paraphrasing, saying too little, naming a setting
-    return sorted(set(problems), )
+    return sorted(set(problems), key=PROBLEM_ORDER)
 
 
 def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:
@@ -140,6 +141,7 @@ def _content_words(found: Sequence[str]) -> set[str]:
     return content or {_singular(w) for w in found}
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a source's vocabulary, met hundreds of thousands of times
 def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 

@@ -30,7 +30,8 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
-from generator.build.pipeline import BuildReport, build, check_cards
+from generator.build.cache import read_memo
+from generator.build.pipeline import BuildReport, build
 from generator.build.preview import write_preview
 from generator.errors import ContentError, DeckgenError, Problem, counted
 from generator.source.media import FORMATS as MEDIA_FORMATS
@@ -69,13 +70,14 @@ def rebuild(source_dir: str, out_dir: str) -> Rebuilt:
     """Check the source; if it is valid, build the decks into *out_dir* and write its preview page there."""
     preview = os.path.join(out_dir, PREVIEW_NAME)
     try:
-        check_cards(source_dir)  # first, as `deckgen check`: a source with problems reaches no writer
+        # build checks the whole source as `deckgen check` does before it writes a byte (a source with
+        # problems reaches no writer), and reuses the topics a save left as they were.
         # One process: forking beside the server's and the watcher's threads could deadlock, and a
         # save changes a topic or two (the build reuses the packages of the others).
         # The lock is left alone: what a save shows is a look, not a release, and notes that
         # come and go while the author edits must leave no tombstone (nor a new time) behind.
         report = build(source_dir, out_dir, jobs=1, write_lock=False)
-        write_preview(source_dir, preview)
+        write_preview(source_dir, preview, read_memo(out_dir), report.warnings)
     except ContentError as error:
         return Rebuilt(None, tuple(str(problem) for problem in error.problems))
     except DeckgenError as error:  # e.g. an output folder that cannot be written

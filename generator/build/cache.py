@@ -26,7 +26,6 @@ from typing import Any
 import yaml
 
 from generator import __version__
-from generator.anki.package import GENANKI_VERSION
 from generator.source.content import Topic
 from generator.source.guarded import read_regular
 from generator.source.loader import TopicMemo
@@ -43,11 +42,19 @@ _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 def code_digest() -> str:
     """A hash of deckgen's version and every module of its code, released or not."""
     # The libraries that shape a package's bytes count as code too.
-    versions = f"python {sys.version}; genanki {GENANKI_VERSION}; pyyaml {yaml.__version__}"
+    versions = f"python {sys.version}; genanki {_genanki_version()}; pyyaml {yaml.__version__}"
     digest = hashlib.sha256(f"deckgen {__version__}\n{versions}\n".encode())
     for path in sorted(_PACKAGE_ROOT.rglob("*.py")):
         digest.update(f"{path.relative_to(_PACKAGE_ROOT)}\x00".encode() + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def _genanki_version() -> str:
+    """The version of the genanki that writes the packages, read without importing it (a rebuild with nothing
+    to do never needs genanki, which imports asyncio)."""
+    from importlib.metadata import version
+
+    return version("genanki")
 
 
 def fingerprint(inputs: Iterable[tuple[str, str]], lock_bytes: bytes | None) -> str:
@@ -117,6 +124,8 @@ class StoredMemo(TopicMemo):
 
     raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
     """(file name, memo key) → the topic and its name's line, pickled without its path."""
+    stored: frozenset[tuple[str, str]] = frozenset()
+    """The keys of the file as read (*raw* also gets the topics parsed ahead, see :mod:`generator.build.ahead`)."""
 
     def recall(self, path: str, key: str) -> tuple[Topic, int] | None:
         data = self.raw.get((os.path.basename(path), key))
@@ -128,9 +137,13 @@ class StoredMemo(TopicMemo):
             return None
         return found if isinstance(found, tuple) and isinstance(found[0], Topic) else None
 
+    def add(self, path: str, key: str, value: tuple[Topic, int]) -> None:
+        """Keep *value*, the topic of the file *path* whose memo key is *key*, as :meth:`data` keeps it."""
+        self.raw[os.path.basename(path), key] = _pickled(value, path)
+
     def changed(self) -> bool:
-        """True if this load saw other topics than the memo knew."""
-        return {(os.path.basename(path), key) for path, key in self.seen} != self.raw.keys()
+        """True if this load saw other topics than the memo's file holds."""
+        return {(os.path.basename(path), key) for path, key in self.seen} != self.stored
 
     def data(self) -> bytes:
         """The file to keep for the next build: the topics this load saw."""
@@ -188,7 +201,9 @@ def read_memo(out_dir: str) -> StoredMemo:
         code, raw = pickle.loads(data) if isinstance(data, bytes) else ("", {})
     except Exception:  # noqa: BLE001 - any damage: parse the files again
         return StoredMemo()
-    return StoredMemo(raw=raw) if code == code_digest() and isinstance(raw, dict) else StoredMemo()
+    if code != code_digest() or not isinstance(raw, dict):
+        return StoredMemo()
+    return StoredMemo(raw=raw, stored=frozenset(raw))
 
 
 def sha256(data: bytes) -> str:

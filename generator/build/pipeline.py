@@ -13,10 +13,9 @@ import gc
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
-from generator.anki.smells import card_smells, source_smells
 from generator.build.cache import (
     CACHE_NAME,
     TOPICS_NAME,
@@ -41,21 +40,25 @@ from generator.build.lock import (
     Changes,
     Lock,
     check_note_types,
-    dump_lock,
+    lock_bytes,
     read_lock,
     read_lock_bytes,
     released,
     resolve,
     unreleased,
 )
-from generator.build.reuse import cached_records, parse_records, problem_data, problem_of, records_data
-from generator.build.topics import Context, Package, build_topics, default_jobs, encode, homes, lock_owners, settle
-from generator.cards.notes import NoteSpec, build_notes
-from generator.cards.recipe import Recipe, check_recipe
-from generator.cards.selection import DeckRequest, Selection, apply, custom_request, group_by_topic, topic_requests
-from generator.errors import ContentError, DeckgenError, Problem
-from generator.source.content import Source
+from generator.build.reuse import Record, cached_records, parse_records, problem_data, problem_of, records_data
+from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
 from generator.source.loader import input_files, load_source
+
+if TYPE_CHECKING:
+    # What builds the packages is imported where it is used: a rebuild with nothing to do (the
+    # cache's report) never loads it, nor genanki (see _build).
+    from generator.build.topics import Context, Package
+    from generator.cards.notes import NoteSpec
+    from generator.cards.recipe import Recipe
+    from generator.cards.selection import DeckRequest, Selection
+    from generator.source.content import Source
 
 
 @dataclass(frozen=True)
@@ -118,11 +121,16 @@ def default_lock_path(source_dir: str) -> str:
     return os.path.join(source_dir, LOCK_NAME)
 
 
-def check(source_dir: str) -> tuple[Source, list[NoteSpec]]:
-    """Load and validate a source folder; return it and the notes it would make."""
+def check(source_dir: str, memo: StoredMemo | None = None) -> tuple[Source, list[NoteSpec]]:
+    """Load and validate a source folder; return it and the notes it would make.
+
+    With a *memo* (the topics a build kept), a topic file it knows is not parsed again.
+    """
     # It reads only the sources, which no build writes: a folder a running build holds is left to it.
+    from generator.cards.notes import build_notes
+
     recover(source_dir, command="check", busy_ok=True)
-    source = load_source(source_dir)
+    source = load_source(source_dir, memo)
     return source, build_notes(source)
 
 
@@ -141,20 +149,25 @@ class Checked:
         return sum(1 for topic in self.source.topics for item in topic.items if item.id not in asked)
 
 
-def check_cards(source_dir: str, strict: bool = False) -> Checked:
-    """Validate a source folder and look for card smells; with *strict*, a smell is an error."""
-    source, notes = check(source_dir)
+def check_cards(source_dir: str, strict: bool = False, memo: StoredMemo | None = None) -> Checked:
+    """Validate a source folder and look for card smells; with *strict*, a smell is an error.
+
+    With a *memo* (the topics a build kept), a topic file it knows is not parsed again.
+    """
+    source, notes = check(source_dir, memo)
     return Checked(source, notes, _smells(source, notes, strict))
 
 
 def _smells(source: Source, notes: Sequence[NoteSpec], strict: bool) -> tuple[Problem, ...]:
+    from generator.anki.smells import card_smells
+
     warnings = tuple(card_smells(source, notes))
     if strict and warnings:
         raise ContentError(list(warnings))
     return warnings
 
 
-RequestMaker = Callable[[Source], Sequence[DeckRequest]]
+RequestMaker = Callable[["Source"], Sequence["DeckRequest"]]
 """Given the loaded source, the packages to build (None: one per topic, complete)."""
 
 
@@ -164,7 +177,8 @@ class _Made:
 
     source: Source
     packages: tuple[Package, ...]
-    lock_text: str
+    lock_bytes: bytes
+    """The lock this build leaves, encoded once (a large source's is tens of megabytes)."""
     lock: Lock
     warnings: tuple[Problem, ...]
 
@@ -185,8 +199,10 @@ class _Job:
     out_dir: str = ""
     reuse: bool = False
     """Reuse the packages of unchanged topics (a default .apkg build or plan)."""
-    cache: Mapping[str, Any] | None = None
-    """The cache the last build left in the out folder, read once (see :func:`generator.build.cache.read_cache`)."""
+    records: Mapping[str, Record] = field(default_factory=dict)
+    """The per-topic records of the cache the last build left in the out folder (see :mod:`generator.build.reuse`)."""
+    lock_digest: str | None = None
+    """The SHA-256 of the lock the last build wrote, from that cache (see :func:`generator.build.lock.read_lock`)."""
     release: bool = False
     """A release: every note built is marked released in the lock (see :attr:`LockedNote.released`)."""
     write_lock: bool = True
@@ -220,8 +236,14 @@ def _make(job: _Job) -> _Made:
 
 
 def _make_packages(job: _Job) -> _Made:
+    from generator.anki.smells import source_smells
+    from generator.build.ahead import parse_ahead
+    from generator.build.topics import Context, build_topics, homes, lock_owners
+
+    if job.memo is not None:
+        parse_ahead(job.source_dir, job.memo, job.jobs)
     source = load_source(job.source_dir, job.memo)
-    lock = read_lock(job.lock_path, _written_lock_digest(job.cache) if job.reuse else None)
+    lock = read_lock(job.lock_path, job.lock_digest if job.reuse else None)
     from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning
 
     schemas = note_type_schemas()
@@ -232,13 +254,15 @@ def _make_packages(job: _Job) -> _Made:
     context = Context(
         source=source, lock=lock, schemas=schemas, now=job.now, type_times=types.note_type_times,
         owned=lock_owners(lock), homes=homes(source), file_format=job.file_format,
-        records=cached_records(job.cache) if job.reuse else {}, out_dir=job.out_dir,
+        records=job.records if job.reuse else {}, out_dir=job.out_dir,
+        lock_written=job.write_lock,
     )
     if job.requests is None:
         packages = build_topics(context, job.jobs, job.progress)
         entries = {key: entry for package in packages for key, entry in package.entries.items()}
         new_lock = Lock(entries, types.lock.note_types)
-        warnings = tuple(sorted([*source_smells(source), *(w for p in packages for w in p.warnings)]))
+        found = [*source_smells(source), *(w for p in packages for w in p.warnings)]
+        warnings = tuple(sorted(found, key=PROBLEM_ORDER))
         if job.release:
             new_lock = released(new_lock)
     else:
@@ -247,14 +271,19 @@ def _make_packages(job: _Job) -> _Made:
             new_lock = released(new_lock, (key for package in packages for key in package.entries))
     if job.strict and warnings:
         raise ContentError(list(warnings))
-    text = dump_lock(new_lock)
-    return _Made(source=source, packages=tuple(packages), lock_text=text, lock=new_lock, warnings=warnings)
+    data = lock_bytes(new_lock)
+    return _Made(source=source, packages=tuple(packages), lock_bytes=data, lock=new_lock, warnings=warnings)
 
 
 def _custom_packages(
     context: Context, requests: Sequence[DeckRequest]
 ) -> tuple[list[Package], Lock, tuple[Problem, ...]]:
     """Custom decks: selected notes, renamed and tagged, their lock entries refreshed (no tombstones)."""
+    from generator.anki.smells import card_smells
+    from generator.build.topics import Package, encode, settle
+    from generator.cards.notes import build_notes
+    from generator.cards.selection import apply, group_by_topic
+
     notes = build_notes(context.source)
     by_topic = group_by_topic(notes)
     chosen = [(request, apply(request, by_topic, context.source)) for request in requests]
@@ -310,6 +339,8 @@ def _shared_notes(packages: Sequence[tuple[DeckRequest, Sequence[NoteSpec]]]) ->
 def custom_decks(selection: Selection, deck_name: str | None, extra_tags: Sequence[str] = ()) -> RequestMaker:
     """Requests for a selection from the command line: one named deck, or per topic."""
 
+    from generator.cards.selection import custom_request, topic_requests
+
     def make(source: Source) -> list[DeckRequest]:
         problems = [unknown.message for unknown in selection.unknown_values(source)]
         if problems:
@@ -329,6 +360,8 @@ def custom_decks(selection: Selection, deck_name: str | None, extra_tags: Sequen
 
 def recipe_decks(recipe: Recipe) -> RequestMaker:
     """Requests for every deck of a recipe, checked against the source."""
+
+    from generator.cards.recipe import check_recipe
 
     def make(source: Source) -> list[DeckRequest]:
         problems = check_recipe(recipe, source)
@@ -359,11 +392,14 @@ def _plan(
     source_dir: str, out_dir: str, lock_path: str, timestamp: int | None,
     requests: RequestMaker | None, strict: bool, jobs: int | None,
 ) -> BuildReport:
+    from generator.build.topics import default_jobs
+
     recover(*_written_folders(lock_path, out_dir))
+    records, lock_digest = _last_build(read_cache(out_dir) if requests is None else None)
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=build_time() if timestamp is None else timestamp,
         requests=requests, file_format=None, strict=strict, jobs=jobs or default_jobs(),
-        out_dir=out_dir, reuse=requests is None, cache=read_cache(out_dir) if requests is None else None,
+        out_dir=out_dir, reuse=requests is None, records=records, lock_digest=lock_digest,
         memo=read_memo(out_dir) if requests is None else None,
     )
     made = _make(job)
@@ -442,10 +478,15 @@ def _build(
         if options.strict and cached.warnings:
             raise ContentError(list(cached.warnings))
         return cached
+    from generator.build.topics import default_jobs
+
+    records, lock_digest = _last_build(cache)
+    del cache  # its JSON (a smelly source's warnings: tens of megabytes) is not held while building
     job = _Job(
         source_dir=source_dir, lock_path=lock_path, now=now, requests=requests, file_format=file_format,
         strict=options.strict, jobs=options.jobs or default_jobs(), progress=progress, out_dir=out_dir,
-        reuse=cacheable, cache=cache, release=options.release, write_lock=options.write_lock,
+        reuse=cacheable, records=records, lock_digest=lock_digest, release=options.release,
+        write_lock=options.write_lock,
         memo=read_memo(out_dir) if cacheable else None,
     )
     made = _make(job)
@@ -466,8 +507,8 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
                 files[path] = package.data
             written[path] = (_describe(path, package), package.sha256)
     written_lock = job.lock_path if file_format.carries_times and job.write_lock else None  # CSV carries no times
-    if written_lock is not None and _read_text(written_lock) != made.lock_text:
-        files[written_lock] = made.lock_text.encode("utf-8")  # renamed last
+    if written_lock is not None and not _same_lock(written_lock, made.lock_bytes):
+        files[written_lock] = made.lock_bytes  # renamed last
     if job.reuse:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values())
         if job.memo is not None and (job.memo.changed() or not os.path.exists(os.path.join(job.out_dir, TOPICS_NAME))):
@@ -524,9 +565,11 @@ def _stale_packages(out_dir: str, built: set[str]) -> tuple[str, ...]:
 
 def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) -> bytes:
     """The build cache for what this build leaves behind (see :mod:`generator.build.cache`)."""
+    from generator.anki.smells import source_smells
+
     # The bytes this build read, not the files as they are now: an edit saved
     # while it ran must make the next build rebuild.
-    key = fingerprint(made.source.inputs, made.lock_text.encode("utf-8"))
+    key = fingerprint(made.source.inputs, made.lock_bytes)
     expiries = [n.removed + REMOVED_RETENTION_SECONDS for n in made.lock.notes.values() if n.removed is not None]
     entries: list[Mapping[str, object]] = [
         {"name": os.path.basename(f.path), "sha256": digest, "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
@@ -541,9 +584,14 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         "empty": list(_empty_topics(made)),
         "source": made.source.directory,
         "unreleased": unreleased(made.lock),
-        "lock_sha256": sha256(made.lock_text.encode("utf-8")),
+        "lock_sha256": sha256(made.lock_bytes),
     }
     return cache_text(key, min(expiries, default=None), sections).encode("utf-8")
+
+
+def _last_build(cache: Mapping[str, Any] | None) -> tuple[dict[str, Record], str | None]:
+    """What a build reads of the last build's *cache*: its per-topic records and the digest of the lock it wrote."""
+    return cached_records(cache), _written_lock_digest(cache)
 
 
 def _written_lock_digest(cache: Mapping[str, Any] | None) -> str | None:
@@ -588,7 +636,7 @@ def _cached_report(
     found = [*own, *(w for record in records.values() for w in record.warnings)]
     if str(cached["source"]) != source_dir:
         found = [_moved(w, str(cached["source"]), source_dir) for w in found]
-    warnings = tuple(sorted(found))
+    warnings = tuple(sorted(found, key=PROBLEM_ORDER))
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
     empty = tuple(str(topic) for topic in cached.get("empty", ()))
     return BuildReport(files, lock_path, warnings, stale, empty, waiting)
@@ -601,9 +649,14 @@ def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:
     return replace(problem, file=os.path.join(new_dir, os.path.basename(problem.file)))
 
 
-def _read_text(path: str) -> str | None:
+def _same_lock(path: str, data: bytes) -> bool:
+    """True if the lock at *path* reads as *data* already: as text, line endings a checkout changed aside."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        with open(path, "rb") as handle:
+            old = handle.read()
     except OSError:
-        return None
+        return False
+    if old == data:
+        return True
+    # What a text read gives (universal newlines), without decoding either: "\r" is one byte in UTF-8.
+    return b"\r" in old and old.replace(b"\r\n", b"\n").replace(b"\r", b"\n") == data

@@ -20,8 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
+from generator.build.cache import StoredMemo
 from generator.build.journal import commit, make_folders, recover, remove_folders
-from generator.build.pipeline import check_cards
+from generator.build.pipeline import check, check_cards
 from generator.cards.notes import NoteSpec
 from generator.errors import DeckgenError, Problem, counted
 from generator.source.content import MediaFile
@@ -332,16 +333,25 @@ def _page_with_media(
     return _page(_with_media(cards, files), title, _media_script(files), warnings)
 
 
-def write_preview(source_dir: str, path: str) -> int:
+def write_preview(
+    source_dir: str, path: str, memo: StoredMemo | None = None, warnings: Sequence[Problem] | None = None
+) -> int:
     """Write the preview page of the source in *source_dir* to *path*; return the card count.
 
     Each card's smells (the warnings ``deckgen check`` prints) are shown on
     the card they concern, where the author sees what the student will.
+    *memo*: the topics the last build kept (``watch`` builds first), so that unchanged files are not parsed;
+    *warnings*: that build's warnings (those of every card, as ``deckgen check`` finds them), so that the
+    cards of unchanged topics are not checked again.
     """
-    checked = check_cards(source_dir)
-    cards = preview_cards(checked.notes)
-    warnings = _Warnings(checked.warnings, checked.notes)
-    data = _page_with_media(cards, checked.source.title, checked.source.media_files(), warnings).encode("utf-8")
+    if warnings is None:
+        checked = check_cards(source_dir, memo=memo)
+        source, notes, warnings = checked.source, checked.notes, checked.warnings
+    else:
+        source, notes = check(source_dir, memo)
+    cards = preview_cards(notes)
+    shown = _Warnings(warnings, notes)
+    data = _page_with_media(cards, source.title, source.media_files(), shown).encode("utf-8")
     folder = os.path.dirname(os.path.abspath(path))
     recover(folder)  # a preview killed while writing: finished or undone first
     created: list[str] = []  # folders made for the page, removed again if it cannot be written

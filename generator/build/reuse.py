@@ -18,13 +18,16 @@ import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from generator.build.cache import code_digest
-from generator.build.lock import REMOVED_RETENTION_SECONDS, Changes, LockedNote
+from generator.build.lock import LOCKED_NOTE_FIELDS, REMOVED_RETENTION_SECONDS, Changes, LockedNote
 from generator.errors import Problem
 from generator.source.content import Source, Topic
 from generator.source.loader import CONFIG_FILE
+
+_entry_values = attrgetter(*LOCKED_NOTE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,13 @@ def fingerprint(
     topic: Topic,
     entries: Mapping[str, LockedNote],
     type_times: Mapping[str, int],
+    now: int | None = None,
 ) -> str:
-    """A hash of everything one topic's package and report depend on (see also topics._taken_elsewhere)."""
+    """A hash of everything one topic's package and report depend on (see also topics._taken_elsewhere).
+
+    *now*, the build's time, where the package holds notes timed by it (added or
+    updated against a lock the build did not write: ``watch``'s builds).
+    """
     inputs = dict(source.inputs)
     digest = hashlib.sha256(code_digest().encode())
     for part in (inputs.get(CONFIG_FILE, ""), inputs.get(os.path.basename(topic.file), "")):
@@ -73,8 +81,10 @@ def fingerprint(
     for path in topic.media_paths:  # a changed image or sound rebuilds the topics that show it
         digest.update(f"media\x00{path}\x00{inputs.get(path, '')}\n".encode())
     digest.update(repr(sorted(type_times.items())).encode())
-    for key in sorted(entries):
-        digest.update(f"{key}\x00{entries[key]!r}\n".encode())
+    # One repr of plain tuples (C all the way): the dataclass's own repr, per entry, cost a tenth of a rebuild.
+    digest.update(repr([(key, _entry_values(entries[key])) for key in sorted(entries)]).encode())
+    if now is not None:
+        digest.update(f"now\x00{now}\n".encode())
     return digest.hexdigest()
 
 
@@ -92,16 +102,26 @@ def parse_records(data: Any) -> dict[str, Record]:
 
 
 def problem_data(problem: Problem) -> list[object]:
-    """A problem (a smell) as the cache keeps it."""
-    return [problem.file, problem.line, problem.where, problem.message, problem.severity]
+    """A problem (a smell) as the cache keeps it: its column only where it has one (a cache reads as before)."""
+    data: list[object] = [problem.file, problem.line, problem.where, problem.message, problem.severity]
+    if problem.column:
+        data.append(problem.column)
+    return data
 
 
 def problem_of(value: Any) -> Problem:
     """A problem from :func:`problem_data`; raises ValueError, TypeError on a bad shape."""
-    file, line, where, message, severity = value
+    if len(value) == 6:
+        file, line, where, message, severity, column = value
+        column = int(column)
+    else:
+        file, line, where, message, severity = value
+        column = 0
     if severity not in ("error", "warning"):
         raise ValueError(f"unknown severity {severity!r}")
-    return Problem(str(file), int(line), str(where), str(message), severity)
+    if type(file) is str and type(line) is int and type(where) is str and type(message) is str:
+        return Problem(file, line, where, message, severity, column=column)  # as written: nothing to convert
+    return Problem(str(file), int(line), str(where), str(message), severity, column=column)
 
 
 def _record(value: Any) -> Record:  # JSON as read: every shape is checked by the conversions

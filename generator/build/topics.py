@@ -22,7 +22,7 @@ from generator.anki.package import package_bytes
 from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.anki.smells import topic_smells
 from generator.build.formats import Format
-from generator.build.lock import Changes, Lock, LockedNote, Resolution, resolve
+from generator.build.lock import ChangeKind, Changes, Lock, LockedNote, Resolution, resolve
 from generator.build.reuse import Record, fingerprint, live_entries, still_there, unchanged
 from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, topic_notes
 from generator.errors import ContentError, Problem
@@ -53,6 +53,8 @@ class Context:
     out_dir: str = ""
     file_format: Format | None = Format.APKG
     """None for a plan (everything but the bytes)."""
+    lock_written: bool = True
+    """False where the build leaves the lock as it is (``watch``): the next build reads this one's lock again."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,10 @@ def _reuse(context: Context, name: str) -> Package | None:
     if _taken_elsewhere(context, name, owned):
         return None
     entries = live_entries(owned, context.lock.notes, context.now)
-    if record.fingerprint != fingerprint(context.source, topic, entries, context.type_times):
+    if record.fingerprint != fingerprint(context.source, topic, entries, context.type_times) and (
+        context.lock_written  # else: notes timed by a build at this very second (see _next_fingerprint)
+        or record.fingerprint != fingerprint(context.source, topic, entries, context.type_times, context.now)
+    ):
         return None
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
         return None
@@ -149,7 +154,7 @@ def _topic(context: Context, name: str) -> Topic | None:
 
 def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package | ContentError]:
     items = sum(len(topic.items) for topic in context.source.topics if topic.id in set(names))
-    pool = _pool(jobs) if jobs > 1 and len(names) > 1 and items >= PARALLEL_MIN_ITEMS else None
+    pool = fork_pool(jobs) if jobs > 1 and len(names) > 1 and items >= PARALLEL_MIN_ITEMS else None
     if pool is None:
         yield from (_build_one(context, name) for name in names)
         return
@@ -164,7 +169,7 @@ def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package 
         _SHARED = None
 
 
-def _pool(jobs: int) -> Executor | None:
+def fork_pool(jobs: int) -> Executor | None:
     """*jobs* forked worker processes, or None where processes cannot be forked."""
     # Imported here: a small build never needs them, and they cost start-up time.
     import multiprocessing
@@ -200,7 +205,6 @@ def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple
     entries = {note.key: live.lock.notes[note.key] for note in notes} | dict(gone.lock.notes)
     kinds = [live.kinds[note.key] for note in notes] + [gone.kinds[key] for key, _ in gone.tombstones]
     data = encode(context, notes, live.times) if notes else None
-    topic = _topic(context, name)
     return Package(
         file=name,
         data=data,
@@ -211,9 +215,28 @@ def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple
         entries=entries,
         warnings=warnings,
         sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
-        # As the next build will see it: this build's lock entries and note type times.
-        fingerprint=fingerprint(context.source, topic, entries, context.type_times) if topic else None,
+        fingerprint=_next_fingerprint(context, name, entries, kinds),
     )
+
+
+def _next_fingerprint(
+    context: Context, name: str, entries: Mapping[str, LockedNote], kinds: Sequence[ChangeKind]
+) -> str | None:
+    """The fingerprint the next build computes for topic *name* if its inputs stay as they are.
+
+    It reads this build's lock entries, or, where this build leaves the lock
+    as it was (``watch``), that lock's again: the package then holds notes
+    timed by this build's clock if any was added or updated, and only a build
+    at the same second may reuse it.
+    """
+    topic = _topic(context, name)
+    if topic is None:
+        return None
+    if context.lock_written:
+        return fingerprint(context.source, topic, entries, context.type_times)
+    read = live_entries(context.owned.get(name, ()), context.lock.notes, context.now)
+    timed_now = any(kind in ("added", "updated") for kind in kinds)
+    return fingerprint(context.source, topic, read, context.type_times, context.now if timed_now else None)
 
 
 def _taken_elsewhere(context: Context, name: str, owned: Sequence[str]) -> bool:

@@ -159,6 +159,27 @@ def load_source(directory: str, memo: TopicMemo | None = None) -> Source:
     )
 
 
+def read_one_topic(directory: str, path: str, read: dict[str, bytes]) -> tuple[Topic, int] | None:
+    """The topic file *path* of the source folder *directory*, validated on its own, and its name's line.
+
+    What a load keeps in its memo (see :class:`TopicMemo`): the checks across
+    files aside, which every load runs.  None where the file or the settings
+    have a problem (a load says what), or the topic declares media (it depends
+    on other files).  *read* receives the bytes of both files, as read.
+    """
+    problems = Problems()
+    settings = _read_settings(directory, problems, read)
+    if settings is None:
+        return None
+    perspectives = {p.id for p in settings.perspectives}
+    name_lines: dict[str, int] = {}
+    media = MediaFolder(directory, {})
+    topic = _read_topic(path, perspectives, problems=problems, name_lines=name_lines, read=read, media=media)
+    if topic is None or problems.items or topic.media_paths:
+        return None
+    return topic, name_lines[path]
+
+
 class MediaFolder(NamedTuple):
     """Where items' media files are looked for (the source folder), and those read so far (by declared path)."""
 
