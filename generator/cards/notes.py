@@ -623,7 +623,7 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
             for other, text in comparison.sides
             if other != pid
         )
-        prompt = f"<b>{to_html(name)}</b>".join(to_html(part) for part in comparison.forward_parts())
+        prompt = f"<b>{to_html(name)}</b>".join(to_html(part) for part in comparison.forward_parts(pid))
         label = f"{comparison.dimension} · {name}"
         yield _comparison_note(
             source,

@@ -164,9 +164,13 @@ class Comparison:
         """The id of the item perspective *perspective*'s side comes from, if the author named one."""
         return next((o.item for o in self.origins if o.perspective == perspective), None)
 
-    def forward_parts(self) -> tuple[str, ...]:
-        """The forward prompt split around ``{perspective}`` (so a name can be set apart)."""
-        return tuple(self.question.replace("{dimension}", self.dimension).split(PERSPECTIVE_PLACEHOLDER))
+    side_questions: tuple[tuple[str, str], ...] = ()
+    """``questions:``: a side's own forward prompt, by perspective id, where the shared one would fit badly."""
+
+    def forward_parts(self, perspective: str | None = None) -> tuple[str, ...]:
+        """The forward prompt of *perspective*'s side, split around ``{perspective}`` (so a name can be set apart)."""
+        question = next((q for pid, q in self.side_questions if pid == perspective), self.question)
+        return tuple(question.replace("{dimension}", self.dimension).split(PERSPECTIVE_PLACEHOLDER))
 
     @property
     def reverse_question(self) -> str:

@@ -119,6 +119,9 @@ COMPARISON = Table(
             {"remote": "Rarely, at planned meetups", "office": "Every working day"}, required=True),
         Key("question", "plain", "The question asking a side; {perspective} stands for each perspective's name.",
             "{perspective}: how often does the team meet?"),
+        Key("questions", "by_perspective", "A side's own question, by perspective id, where one question cannot"
+            " fit every side; each contains {perspective}. Sides not named ask 'question'.",
+            {"office": "{perspective}: what does a meeting cost the team?"}),
         Key("which_question", "plain", "The reverse question, asking which perspective says a side.",
             "Which way of working meets this often?"),
         Key("ask", "ask", "What the cards ask: both directions (default), only the sides, or only the perspectives.",

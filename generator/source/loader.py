@@ -597,6 +597,7 @@ def _read_comparison(reader: Reader, node: Node, *, where: str, perspectives: Pe
     questions = _comparison_questions(reader, fields, where)
     ask = _ask(reader, fields, where)
     origins = _origins(reader, fields.get("from"), where=f"{where}.from", sides={pid for pid, _ in sides})
+    side_questions = _side_questions(reader, fields, where=where, sides=sides, ask=ask)
     if comparison_id is None or dimension is None:
         return None
     return Comparison(
@@ -608,6 +609,7 @@ def _read_comparison(reader: Reader, node: Node, *, where: str, perspectives: Pe
         line=node.line,
         ask=ask or BOTH,
         origins=origins,
+        side_questions=side_questions,
         **questions,
     )
 
@@ -648,6 +650,37 @@ def _comparison_questions(reader: Reader, fields: dict[str, Node], where: str) -
             else:
                 questions[key] = text
     return questions
+
+
+def _side_questions(
+    reader: Reader,
+    fields: dict[str, Node],
+    *,
+    where: str,
+    sides: tuple[tuple[str, str], ...],
+    ask: str | None,
+) -> tuple[tuple[str, str], ...]:
+    """``questions:``: a side's own forward question, by perspective id, each naming its perspective."""
+    node = fields.get("questions")
+    if node is None:
+        return ()
+    where = f"{where}.questions"
+    if ask == PERSPECTIVE:
+        reader.problem(node, where, "does nothing: 'ask: perspective' asks no side")
+        return ()
+    found = []
+    named = dict(sides)
+    for pid, key_node, value in reader.pairs(node, where) or ():
+        if pid not in named:
+            reader.problem(key_node, f"{where}.{pid}", f"{pid!r} has no side in this comparison; ask a side it has")
+        elif (text := _plain_text(reader, value, f"{where}.{pid}")) and PERSPECTIVE_PLACEHOLDER not in text:
+            reader.problem(value, f"{where}.{pid}", _PLACEHOLDER_HELP["question"])
+        elif text:
+            found.append((pid, text))
+    if "question" in fields and named and all(pid in dict(found) for pid in named):
+        reader.problem(fields["question"], f"{where[: -len('.questions')]}.question",
+                       "does nothing: every side has its own question under 'questions'")
+    return tuple(found)
 
 
 def _ask(reader: Reader, fields: dict[str, Node], where: str) -> str | None:
