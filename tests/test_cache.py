@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator.build.cache import TOPICS_NAME, read_memo
-from generator.build.lock import REMOVED_RETENTION_SECONDS
+from generator.build.lock.model import REMOVED_RETENTION_SECONDS
 from generator.build.pipeline import build
 from generator.errors import ContentError
 from generator.source.loader import load_source
@@ -196,14 +196,14 @@ def test_a_copied_source_folder_is_not_parsed_again_and_is_located_where_it_is(t
 
 
 def test_the_lock_the_last_build_wrote_is_trusted_and_an_edited_one_checked(tmp_path, monkeypatch):
-    import generator.build.lock as lock
+    import generator.build.lock.checks as lock
 
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
     build(str(source), str(out), timestamp=T1)
     checked: list[str] = []
-    real = lock._Checker.lock
-    monkeypatch.setattr(lock._Checker, "lock", lambda self, data: checked.append("checked") or real(self, data))
+    real = lock.Checker.lock
+    monkeypatch.setattr(lock.Checker, "lock", lambda self, data: checked.append("checked") or real(self, data))
     (source / "basics.yaml").write_text(V1 + "\n# an edit\n", encoding="utf-8")
     build(str(source), str(out), timestamp=T2)
     assert checked == []

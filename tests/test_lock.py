@@ -25,9 +25,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import generator.build.lock as lock_module
 import generator.source.guarded as guarded
-from generator.build.lock import MAX_LOCK_BYTES, MAX_TIME, dump_lock, read_lock
+from generator.build.lock import located, model, times, write
+from generator.build.lock.model import MAX_LOCK_BYTES, MAX_TIME
+from generator.build.lock.read import read_lock
+from generator.build.lock.write import dump_lock
 from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import ContentError
@@ -193,7 +195,7 @@ CASES = [
     Case("not UTF-8", lambda valid: valid.replace('"Caffeine · Coffee"', '"Caf\xe9"').encode("latin-1", "replace"),
          ["deckgen.lock:10: the lock is not valid UTF-8 (byte 0xe9); restore it from version control"]),
     Case("200k nested lists", text(DEEP_ARRAYS),
-         [f"deckgen.lock:1: the lock nests lists or objects deeper than a lock can ({lock_module.MAX_DEPTH} levels); "
+         [f"deckgen.lock:1: the lock nests lists or objects deeper than a lock can ({located.MAX_DEPTH} levels); "
           "restore it from version control"]),
     Case("200k nested lists, closed", text("\n" + DEEP_ARRAYS + "]" * 200_000),
          ["deckgen.lock:2: the lock nests lists or objects deeper than a lock can (4 levels); restore it from version control"]),
@@ -504,7 +506,7 @@ def test_a_hopeless_build_time_is_an_error_not_a_traceback(tmp_path, monkeypatch
 
 
 def test_a_lock_too_large_to_read_back_is_not_written(tmp_path, monkeypatch, valid_lock):
-    monkeypatch.setattr(lock_module, "MAX_LOCK_BYTES", len(valid_lock.encode()) - 1)
+    monkeypatch.setattr(write, "MAX_LOCK_BYTES", len(valid_lock.encode()) - 1)
     source = write_source(tmp_path / "src", TOPIC)
     result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
@@ -519,16 +521,16 @@ def test_the_lock_writes_each_entry_with_the_fields_the_checker_reads(valid_lock
     """The writer and the checker share one field list per entry: what is written is what is read."""
     parsed = json.loads(valid_lock)
     # A released note's entry leaves out "released" (so older locks read and write as they were).
-    written = [f for f in lock_module.LOCKED_NOTE_FIELDS if f not in lock_module.OPTIONAL_NOTE_FIELDS]
+    written = [f for f in model.LOCKED_NOTE_FIELDS if f not in model.OPTIONAL_NOTE_FIELDS]
     assert [list(note) for note in parsed["notes"].values()] == [written] * 7
-    assert [list(entry) for entry in parsed["note_types"].values()] == [list(lock_module.NOTE_TYPE_FIELDS)] * 2
-    assert set(lock_module.LOCKED_NOTE_FIELDS) == {f.name for f in fields(lock_module.LockedNote)}
+    assert [list(entry) for entry in parsed["note_types"].values()] == [list(model.NOTE_TYPE_FIELDS)] * 2
+    assert set(model.LOCKED_NOTE_FIELDS) == {f.name for f in fields(model.LockedNote)}
 
 
 def test_change_kinds_are_counted_and_read_without_getattr():
-    assert lock_module.CHANGE_KINDS == tuple(f.name for f in fields(lock_module.Changes))
-    changes = lock_module.Changes.count(["added", "removed", "removed", "unchanged"])
-    assert [changes.of(kind) for kind in lock_module.CHANGE_KINDS] == [1, 0, 1, 2]
+    assert times.CHANGE_KINDS == tuple(f.name for f in fields(times.Changes))
+    changes = times.Changes.count(["added", "removed", "removed", "unchanged"])
+    assert [changes.of(kind) for kind in times.CHANGE_KINDS] == [1, 0, 1, 2]
 
 
 def test_a_repeated_note_is_checked_and_located_at_its_first_entry(tmp_path, valid_lock):
@@ -589,15 +591,15 @@ def test_a_renamed_field_gets_a_newer_note_type_time_even_if_the_clock_is_behind
 @pytest.mark.parametrize(
     "note",
     [
-        lock_module.LockedNote("g", "0123456789abcdef", 5, "t", "D::E", "cloze", 1, "plain"),
-        lock_module.LockedNote('q"\\x', "0" * 16, MAX_TIME, "t-2", "Déck::\u00e9\u4e2d", "comparison", 2,
+        model.LockedNote("g", "0123456789abcdef", 5, "t", "D::E", "cloze", 1, "plain"),
+        model.LockedNote('q"\\x', "0" * 16, MAX_TIME, "t-2", "Déck::\u00e9\u4e2d", "comparison", 2,
                                "a \"quoted\" label\twith\u2028 and é", removed=7, released=False),
     ],
 )
-def test_a_note_line_is_its_entry_as_sorted_json(note: lock_module.LockedNote) -> None:
+def test_a_note_line_is_its_entry_as_sorted_json(note: model.LockedNote) -> None:
     entry = {f.name: getattr(note, f.name) for f in fields(note)}
     if note.released:
         del entry["released"]  # written only when false
     key = "src/it\u00e9m/part"
     expected = f"  {json.dumps(key, ensure_ascii=False)}: {json.dumps(entry, ensure_ascii=False, sort_keys=True)}"
-    assert lock_module._note_line(key, note) == expected
+    assert write._note_line(key, note) == expected

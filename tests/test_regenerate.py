@@ -228,7 +228,8 @@ def test_committed_lock_matches_the_bundled_sources(tmp_path):
 
 
 def test_lock_text_round_trips_and_matches_plain_json(tmp_path):
-    from generator.build.lock import dump_lock, read_lock
+    from generator.build.lock.read import read_lock
+    from generator.build.lock.write import dump_lock
 
     source = write_source(tmp_path / "src", V1)
     build(str(source), str(tmp_path / "out"), timestamp=T1)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from generator.build.lock import read_lock
+from generator.build.lock.read import read_lock
 from generator.build.pipeline import build, custom_decks
 from generator.cards.selection import Selection
 from generator.cli import main

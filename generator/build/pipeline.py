@@ -32,21 +32,12 @@ from generator.build.cache import (
 from generator.build.exclusive import hold
 from generator.build.formats import FORMATS, Format
 from generator.build.journal import commit, make_folders, recover, remove_folders
-from generator.build.lock import (
-    LOCK_NAME,
-    MAX_TIME,
-    REMOVED_RETENTION_SECONDS,
-    ChangeKind,
-    Changes,
-    Lock,
-    check_note_types,
-    lock_bytes,
-    read_lock,
-    read_lock_bytes,
-    released,
-    resolve,
-    unreleased,
-)
+from generator.build.lock.guard import check_note_types
+from generator.build.lock.located import read_lock_bytes
+from generator.build.lock.model import LOCK_NAME, MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
+from generator.build.lock.read import read_lock
+from generator.build.lock.times import ChangeKind, Changes, released, resolve, unreleased
+from generator.build.lock.write import lock_bytes
 from generator.build.reuse import Record, cached_records, parse_records, problem_data, problem_of, records_data
 from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
 from generator.source.loader import input_files, load_source
@@ -202,7 +193,7 @@ class _Job:
     records: Mapping[str, Record] = field(default_factory=dict)
     """The per-topic records of the cache the last build left in the out folder (see :mod:`generator.build.reuse`)."""
     lock_digest: str | None = None
-    """The SHA-256 of the lock the last build wrote, from that cache (see :func:`generator.build.lock.read_lock`)."""
+    """The SHA-256 of the lock the last build wrote (see :func:`generator.build.lock.read.read_lock`)."""
     release: bool = False
     """A release: every note built is marked released in the lock (see :attr:`LockedNote.released`)."""
     write_lock: bool = True
@@ -595,7 +586,7 @@ def _last_build(cache: Mapping[str, Any] | None) -> tuple[dict[str, Record], str
 
 
 def _written_lock_digest(cache: Mapping[str, Any] | None) -> str | None:
-    """The SHA-256 of the lock the last build wrote (see :func:`generator.build.lock.read_lock`)."""
+    """The SHA-256 of the lock the last build wrote (see :func:`generator.build.lock.read.read_lock`)."""
     digest = cache.get("lock_sha256") if cache is not None else None
     return digest if isinstance(digest, str) else None
 

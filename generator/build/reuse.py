@@ -22,7 +22,8 @@ from operator import attrgetter
 from typing import Any
 
 from generator.build.cache import code_digest
-from generator.build.lock import LOCKED_NOTE_FIELDS, REMOVED_RETENTION_SECONDS, Changes, LockedNote
+from generator.build.lock.model import LOCKED_NOTE_FIELDS, REMOVED_RETENTION_SECONDS, LockedNote
+from generator.build.lock.times import Changes
 from generator.errors import Problem
 from generator.source.content import Source, Topic
 from generator.source.loader import CONFIG_FILE

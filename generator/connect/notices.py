@@ -37,7 +37,8 @@ from typing import Protocol
 
 from generator.anki.package import package_bytes, zip_entries
 from generator.build.cache import read_cache
-from generator.build.lock import LOCK_NAME, LockedNote, read_lock
+from generator.build.lock.model import LOCK_NAME, LockedNote
+from generator.build.lock.read import read_lock
 from generator.cards.notes import NOTICE_KEY, removal_notice
 from generator.errors import DeckgenError
 from generator.source.content import REMOVED_TAG
