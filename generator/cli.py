@@ -29,7 +29,8 @@ from generator.errors import ContentError, DeckgenError, Problem, counted, print
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
-    from generator.build.pipeline import BuildReport, Checked, DeckFile, RequestMaker
+    from generator.build.config import Progress, RequestMaker
+    from generator.build.pipeline import BuildReport, Checked, DeckFile
 
 DEFAULT_SOURCE = "cards_source"
 DEFAULT_OUT = "decks_out"
@@ -37,7 +38,6 @@ DEFAULT_OUT = "decks_out"
 P = ParamSpec("P")
 T = TypeVar("T")
 Command = TypeVar("Command", bound=Callable[..., Any])
-Progress = Callable[[int, int], None]
 
 
 class _ContentFailure(click.ClickException):
@@ -315,10 +315,12 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     Example:
         deckgen plan --source cards_source
     """
+    from generator.build.config import BuildConfig
     from generator.build.pipeline import plan as plan_build
 
     requests, source_dir = _requests(source_dir, selection)
-    report = _run(plan_build, source_dir, out_dir, lock_path=lock_path, requests=requests, strict=strict)
+    config = BuildConfig(source_dir, out_dir, lock_path=lock_path, requests=requests, strict=strict)
+    report = _run(plan_build, config)
     _echo_problems(report.warnings)
     _report_changes(report, "Would build")
 
@@ -367,14 +369,16 @@ def build(
         deckgen build --recipe course.yaml
         deckgen build --format csv
     """
+    from generator.build.config import BuildConfig
     from generator.build.pipeline import build as build_decks
 
     requests, source_dir = _requests(source_dir, selection)
+    config = BuildConfig(
+        source_dir, out_dir, lock_path=lock_path, requests=requests, file_format=file_format, strict=strict,
+        jobs=jobs, release=release,
+    )
     with _progress(_verbosity() < 0) as progress:
-        report = _run(
-            build_decks, source_dir, out_dir, lock_path=lock_path, requests=requests,
-            file_format=file_format, progress=progress, strict=strict, jobs=jobs, release=release,
-        )
+        report = _run(build_decks, config, progress=progress)
     _echo_problems(report.warnings)
     if report.unreleased and report.lock_path is not None:
         click.echo(
@@ -649,7 +653,7 @@ def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, nam
     from generator.connect.report import make_report, report_lines
 
     if html_path:
-        from generator.build.pipeline import default_lock_path
+        from generator.build.config import default_lock_path
         from generator.connect.page import check_page_path
 
         _run(check_page_path, html_path, [*exports, default_lock_path(source_dir)], source_dir)

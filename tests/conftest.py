@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from generator.authoring.editor_schema import RECIPE_SCHEMA, schemas
+from generator.build.config import BuildConfig
 from generator.build.pipeline import BuildReport, build
 from generator.cards import recipe as recipe_module
 from generator.cards.recipe import Recipe
@@ -28,7 +29,7 @@ def bundled_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Build
     out = tmp_path_factory.mktemp("decks")
     source = tmp_path_factory.mktemp("source") / "cards_source"
     shutil.copytree(BUNDLED_SOURCE, source, ignore=shutil.ignore_patterns("*.lock"))
-    return out, build(str(source), str(out), timestamp=BUILD_TIME)
+    return out, build(BuildConfig(str(source), str(out), timestamp=BUILD_TIME))
 
 
 @pytest.fixture

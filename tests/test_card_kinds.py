@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.build.config import BuildConfig
 from generator.build.pipeline import build
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards
@@ -51,7 +52,7 @@ comparisons:
 def imported_cards(folder: Path, topic: str):
     """*topic* built as a source, imported into a fresh collection; every card as Anki renders it."""
     source = write_source(folder / "src", topic)
-    report = build(str(source), str(folder / "out"), timestamp=1_700_000_000)
+    report = build(BuildConfig(str(source), str(folder / "out"), timestamp=1_700_000_000))
     col = open_collection(folder / "col")
     try:
         import_package(col, Path(report.files[0].path))

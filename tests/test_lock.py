@@ -26,6 +26,7 @@ import pytest
 from click.testing import CliRunner
 
 import generator.source.guarded as guarded
+from generator.build.config import BuildConfig
 from generator.build.lock import located, model, times, write
 from generator.build.lock.model import MAX_LOCK_BYTES, MAX_TIME
 from generator.build.lock.read import read_lock
@@ -75,7 +76,7 @@ IDS = "a list of ids (whole numbers from 1 to 9223372036854775807, or null where
 def valid_lock(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The lock a build of TOPIC writes (checked against what the cases assume)."""
     source = write_source(tmp_path_factory.mktemp("valid") / "src", TOPIC)
-    build(str(source), str(source.parent / "out"), timestamp=T1, release=True)
+    build(BuildConfig(str(source), str(source.parent / "out"), timestamp=T1, release=True))
     text = (source / "deckgen.lock").read_text(encoding="utf-8")
     lines = text.splitlines()
     assert len(lines) == 16 and lines[3].startswith('  "cloze": ') and lines[4].startswith('  "comparison": ')
@@ -433,7 +434,7 @@ def test_a_lock_written_by_a_build_round_trips(tmp_path, valid_lock):
     assert dump_lock(read_lock(str(lock))) == valid_lock
     assert read_lock(str(lock)) == read_lock(str(lock))
     # plan and build accept it: nothing changed, so the lock is not rewritten.
-    report = plan(str(source), str(tmp_path / "planned"), timestamp=T2)
+    report = plan(BuildConfig(str(source), str(tmp_path / "planned"), timestamp=T2))
     assert report.total("unchanged") == report.notes == 7
     result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
@@ -443,7 +444,7 @@ def test_a_lock_written_by_a_build_round_trips(tmp_path, valid_lock):
         TOPIC.replace("{{roasted beans}}", "{{ground}}, roasted beans").replace("      coffee: More\n", "      coffee: Much more\n"),
         encoding="utf-8",
     )
-    build(str(source), str(tmp_path / "out2"), timestamp=T2)
+    build(BuildConfig(str(source), str(tmp_path / "out2"), timestamp=T2))
     written = lock.read_text(encoding="utf-8")
     assert '"removed": null' in written and f'"removed": {T2}' in written
     assert dump_lock(read_lock(str(lock))) == written
@@ -473,7 +474,7 @@ def test_the_latest_time_builds(tmp_path, valid_lock):
     source = write_source(tmp_path / "src", TOPIC)
     text = valid_lock.replace(f'"mod": {T1}', f'"mod": {MAX_TIME}')
     (source / "deckgen.lock").write_text(text, encoding="utf-8")
-    report = build(str(source), str(tmp_path / "out"), timestamp=T2)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2))
     assert report.total("unchanged") == report.notes
     assert (source / "deckgen.lock").read_text(encoding="utf-8") == text
 
@@ -484,10 +485,10 @@ def test_a_removed_note_keeps_its_guid_and_a_new_one_can_follow(tmp_path, valid_
     (source / "deckgen.lock").write_text(valid_lock, encoding="utf-8")
     without = TOPIC.replace('    title: "{{Origin}}"\n', "    title: Origin\n")
     (source / "basics.yaml").write_text(without, encoding="utf-8")
-    build(str(source), str(tmp_path / "a"), timestamp=T2)
+    build(BuildConfig(str(source), str(tmp_path / "a"), timestamp=T2))
     assert f'"removed": {T2}' in (source / "deckgen.lock").read_text(encoding="utf-8")
     (source / "basics.yaml").write_text(TOPIC, encoding="utf-8")
-    report = build(str(source), str(tmp_path / "b"), timestamp=T2 + 10)
+    report = build(BuildConfig(str(source), str(tmp_path / "b"), timestamp=T2 + 10))
     # Back with the text it had: in the package again, with the time students' copies have.
     assert (report.total("added"), report.total("updated")) == (1, 0)
     assert json.loads((source / "deckgen.lock").read_text(encoding="utf-8")) == json.loads(valid_lock)
@@ -567,11 +568,11 @@ def test_a_lock_from_before_ids_builds_the_same_notes_and_gains_the_ids(tmp_path
     """Its note types get a newer time, so a re-import brings students' note types the ids."""
     source = write_source(tmp_path / "src", TOPIC)
     (source / "deckgen.lock").write_text(_without_ids(valid_lock), encoding="utf-8")
-    report = build(str(source), str(tmp_path / "out"), timestamp=T2)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2))
     assert (report.total("added"), report.total("updated"), report.total("removed")) == (0, 0, 0)
     written = (source / "deckgen.lock").read_text(encoding="utf-8")
     assert written == valid_lock.replace(f'"mod": {T1}, "name": "deckgen', f'"mod": {T2}, "name": "deckgen')
-    assert build(str(source), str(tmp_path / "again"), timestamp=T2 + 1).total("unchanged") == report.notes
+    assert build(BuildConfig(str(source), str(tmp_path / "again"), timestamp=T2 + 1)).total("unchanged") == report.notes
     assert (source / "deckgen.lock").read_text(encoding="utf-8") == written  # the note types keep that time now
 
 
@@ -581,7 +582,7 @@ def test_a_renamed_field_gets_a_newer_note_type_time_even_if_the_clock_is_behind
     source = write_source(tmp_path / "src", TOPIC)
     (source / "deckgen.lock").write_text(valid_lock, encoding="utf-8")
     monkeypatch.setitem(notetypes.RENAMED_FIELDS["cloze"], "Extra", "Notes")
-    build(str(source), str(tmp_path / "out"), timestamp=T1 - 100)
+    build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1 - 100))
     cloze = read_lock(str(source / "deckgen.lock")).note_types["cloze"]
     assert (cloze.fields, cloze.field_ids, cloze.mod) == (
         ("Text", "Context", "Notes", "Source"), tuple(notetypes.CLOZE_FIELD_IDS.values()), T1 + 1

@@ -18,6 +18,7 @@ import tempfile
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from generator.build.config import BuildConfig
 from generator.build.pipeline import build
 from generator.errors import ContentError
 
@@ -141,7 +142,7 @@ def outcome(files: dict[str, bytes]) -> str:
             with open(os.path.join(source, name), "wb") as handle:
                 handle.write(data)
         try:
-            build(source, os.path.join(root, "out"), timestamp=1_700_000_000)
+            build(BuildConfig(source, os.path.join(root, "out"), timestamp=1_700_000_000))
         except ContentError as error:
             assert error.problems
             for problem in error.problems:

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from generator.build.cache import read_memo
+from generator.build.config import BuildConfig
 from generator.build.pipeline import BuildReport, build
 from generator.build.preview import write_preview
 from generator.errors import ContentError, DeckgenError, Problem, counted
@@ -76,7 +77,7 @@ def rebuild(source_dir: str, out_dir: str) -> Rebuilt:
         # save changes a topic or two (the build reuses the packages of the others).
         # The lock is left alone: what a save shows is a look, not a release, and notes that
         # come and go while the author edits must leave no tombstone (nor a new time) behind.
-        report = build(source_dir, out_dir, jobs=1, write_lock=False)
+        report = build(BuildConfig(source_dir, out_dir, jobs=1, write_lock=False))
         write_preview(source_dir, preview, read_memo(out_dir), report.warnings)
     except ContentError as error:
         return Rebuilt(None, tuple(str(problem) for problem in error.problems))

@@ -12,7 +12,7 @@ import contextlib
 import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +29,13 @@ from generator.build.cache import (
     read_memo,
     sha256,
 )
+from generator.build.config import BuildConfig, Progress, RequestMaker
 from generator.build.exclusive import hold
-from generator.build.formats import FORMATS, Format
+from generator.build.formats import Format
 from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.build.lock.guard import check_note_types
 from generator.build.lock.located import read_lock_bytes
-from generator.build.lock.model import LOCK_NAME, MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
+from generator.build.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
 from generator.build.lock.read import read_lock
 from generator.build.lock.times import ChangeKind, Changes, released, resolve, unreleased
 from generator.build.lock.write import lock_bytes
@@ -107,11 +108,6 @@ def build_time() -> int:
     return int(digits)
 
 
-def default_lock_path(source_dir: str) -> str:
-    """Where the lock of a source folder lives: beside its sources."""
-    return os.path.join(source_dir, LOCK_NAME)
-
-
 def check(source_dir: str, memo: StoredMemo | None = None) -> tuple[Source, list[NoteSpec]]:
     """Load and validate a source folder; return it and the notes it would make.
 
@@ -158,10 +154,6 @@ def _smells(source: Source, notes: Sequence[NoteSpec], strict: bool) -> tuple[Pr
     return warnings
 
 
-RequestMaker = Callable[["Source"], Sequence["DeckRequest"]]
-"""Given the loaded source, the packages to build (None: one per topic, complete)."""
-
-
 @dataclass(frozen=True, kw_only=True)
 class _Made:
     """Everything a build decided, before a byte is written."""
@@ -186,7 +178,7 @@ class _Job:
     """The packages' format; None for a plan (nothing encoded)."""
     strict: bool
     jobs: int
-    progress: Callable[[int, int], None] | None = None
+    progress: Progress | None = None
     out_dir: str = ""
     reuse: bool = False
     """Reuse the packages of unchanged topics (a default .apkg build or plan)."""
@@ -363,110 +355,69 @@ def recipe_decks(recipe: Recipe) -> RequestMaker:
     return make
 
 
-def plan(
-    source_dir: str,
-    out_dir: str,
-    *,
-    lock_path: str | None = None,
-    timestamp: int | None = None,
-    requests: RequestMaker | None = None,
-    strict: bool = False,
-    jobs: int | None = None,
-) -> BuildReport:
+def plan(config: BuildConfig) -> BuildReport:
     """What ``build`` would write and what a re-import would do, without writing anything."""
-    lock_path = lock_path or default_lock_path(source_dir)
-    with hold(_written_folders(lock_path, out_dir), "plan"):  # what it reads is not half-written meanwhile
-        return _plan(source_dir, out_dir, lock_path, timestamp, requests, strict, jobs)
+    with hold(_written_folders(config), "plan"):  # what it reads is not half-written meanwhile
+        return _plan(config)
 
 
-def _plan(
-    source_dir: str, out_dir: str, lock_path: str, timestamp: int | None,
-    requests: RequestMaker | None, strict: bool, jobs: int | None,
-) -> BuildReport:
+def _plan(config: BuildConfig) -> BuildReport:
     from generator.build.topics import default_jobs
 
-    recover(*_written_folders(lock_path, out_dir))
-    records, lock_digest = _last_build(read_cache(out_dir) if requests is None else None)
+    recover(*_written_folders(config))
+    default = config.requests is None
+    records, lock_digest = _last_build(read_cache(config.out_dir) if default else None)
     job = _Job(
-        source_dir=source_dir, lock_path=lock_path, now=build_time() if timestamp is None else timestamp,
-        requests=requests, file_format=None, strict=strict, jobs=jobs or default_jobs(),
-        out_dir=out_dir, reuse=requests is None, records=records, lock_digest=lock_digest,
-        memo=read_memo(out_dir) if requests is None else None,
+        source_dir=config.source_dir, lock_path=config.lock, now=_time_of(config), requests=config.requests,
+        file_format=None, strict=config.strict, jobs=config.jobs or default_jobs(), out_dir=config.out_dir,
+        reuse=default, records=records, lock_digest=lock_digest, memo=read_memo(config.out_dir) if default else None,
     )
     made = _make(job)
     _check_selected(made)  # as build does: a plan of nothing is the same mistake
-    files = tuple(_describe(os.path.join(out_dir, f"{p.file}.apkg"), p) for p in made.packages if p.notes)
+    files = tuple(_describe(os.path.join(config.out_dir, f"{p.file}.apkg"), p) for p in made.packages if p.notes)
     return BuildReport(
-        files, lock_path, made.warnings, empty=_empty_topics(made) if requests is None else (),
+        files, config.lock, made.warnings, empty=_empty_topics(made) if default else (),
         unreleased=unreleased(made.lock),
     )
 
 
-def build(
-    source_dir: str,
-    out_dir: str,
-    *,
-    timestamp: int | None = None,
-    lock_path: str | None = None,
-    requests: RequestMaker | None = None,
-    file_format: Format | str = Format.APKG,
-    progress: Callable[[int, int], None] | None = None,
-    strict: bool = False,
-    jobs: int | None = None,
-    release: bool = False,
-    write_lock: bool = True,
-) -> BuildReport:
-    """Build the source in *source_dir* into packages in *out_dir*.
+def build(config: BuildConfig, *, progress: Progress | None = None) -> BuildReport:
+    """Build the source in ``config.source_dir`` into packages in ``config.out_dir``.
 
     By default one ``<topic>.apkg`` per topic, built topic by topic (on
-    *jobs* worker processes, default: the machine's cores, where it pays);
-    *requests* chooses custom decks instead.  Times come from the lock
-    (``<source_dir>/deckgen.lock`` unless *lock_path*), which is updated with
-    the packages.  With ``file_format="csv"`` the notes are written as Anki's
-    CSV text files (which carry no times, so the lock is left alone).  A
-    *release* marks the notes it carries as released (only those leave a
-    tombstone when they go); ``write_lock=False`` leaves the lock untouched
-    (``watch``: a look at the decks is no build anyone ships).  Raises
+    ``config.jobs`` worker processes, where it pays); ``config.requests``
+    chooses custom decks instead.  Times come from the lock, which is updated
+    with the packages (CSV files carry no times, so they leave it alone).
+    *progress* hears how many notes are done.  Raises
     :class:`~generator.errors.ContentError` (nothing written) for bad sources.
     """
-    if file_format not in FORMATS:
-        raise DeckgenError(f"unknown format {file_format!r} (known: {', '.join(FORMATS)})")
-    file_format = Format(file_format)
-    now = build_time() if timestamp is None else timestamp
-    lock_path = lock_path or default_lock_path(source_dir)
+    now = _time_of(config)
     # From the first read of the lock to the last write: two builds never interleave (see exclusive).
-    with hold(_written_folders(lock_path, out_dir), "build"):
-        recover(*_written_folders(lock_path, out_dir))  # an interrupted build is finished or undone first
-        options = _Options(strict=strict, jobs=jobs, release=release, write_lock=write_lock)
-        return _build(source_dir, out_dir, lock_path, now, requests, file_format, progress, options)
+    with hold(_written_folders(config), "build"):
+        recover(*_written_folders(config))  # an interrupted build is finished or undone first
+        return _build(config, now, progress)
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Options:
-    """The build's choices that do not say what is built."""
-
-    strict: bool
-    jobs: int | None
-    release: bool
-    write_lock: bool
+def _time_of(config: BuildConfig) -> int:
+    return build_time() if config.timestamp is None else config.timestamp
 
 
-def _written_folders(lock_path: str, out_dir: str) -> tuple[str, ...]:
+def _written_folders(config: BuildConfig) -> tuple[str, ...]:
     """The folders a build writes: the lock's (where it is named, and where it is kept), the output folder."""
-    return (os.path.dirname(os.path.abspath(lock_path)), os.path.dirname(os.path.realpath(lock_path)), out_dir)
+    lock = config.lock
+    return (os.path.dirname(os.path.abspath(lock)), os.path.dirname(os.path.realpath(lock)), config.out_dir)
 
 
-def _build(
-    source_dir: str, out_dir: str, lock_path: str, now: int, requests: RequestMaker | None,
-    file_format: Format, progress: Callable[[int, int], None] | None, options: _Options,
-) -> BuildReport:
-    cacheable = requests is None and file_format.carries_times
-    cache = read_cache(out_dir) if cacheable else None
+def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildReport:
+    cacheable = config.requests is None and config.file_format.carries_times
+    cache = read_cache(config.out_dir) if cacheable else None
     # A release may have notes to mark released even when nothing else changed: it reads everything.
-    fast = cache is not None and not options.release
-    cached = _cached_report(source_dir, out_dir, lock_path, now, cache) if fast and cache is not None else None
+    fast = cache is not None and not config.release
+    cached = None
+    if fast and cache is not None:
+        cached = _cached_report(config.source_dir, config.out_dir, config.lock, now, cache)
     if cached is not None:
-        if options.strict and cached.warnings:
+        if config.strict and cached.warnings:
             raise ContentError(list(cached.warnings))
         return cached
     from generator.build.topics import default_jobs
@@ -474,17 +425,16 @@ def _build(
     records, lock_digest = _last_build(cache)
     del cache  # its JSON (a smelly source's warnings: tens of megabytes) is not held while building
     job = _Job(
-        source_dir=source_dir, lock_path=lock_path, now=now, requests=requests, file_format=file_format,
-        strict=options.strict, jobs=options.jobs or default_jobs(), progress=progress, out_dir=out_dir,
-        reuse=cacheable, records=records, lock_digest=lock_digest, release=options.release,
-        write_lock=options.write_lock,
-        memo=read_memo(out_dir) if cacheable else None,
+        source_dir=config.source_dir, lock_path=config.lock, now=now, requests=config.requests,
+        file_format=config.file_format, strict=config.strict, jobs=config.jobs or default_jobs(), progress=progress,
+        out_dir=config.out_dir, reuse=cacheable, records=records, lock_digest=lock_digest, release=config.release,
+        write_lock=config.write_lock, memo=read_memo(config.out_dir) if cacheable else None,
     )
     made = _make(job)
     _check_selected(made)
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise DeckgenError(f"{out_dir}: exists and is not a folder")
-    return _write(made, job, file_format)
+    if os.path.exists(config.out_dir) and not os.path.isdir(config.out_dir):
+        raise DeckgenError(f"{config.out_dir}: exists and is not a folder")
+    return _write(made, job, config.file_format)
 
 
 def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:

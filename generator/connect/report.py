@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from generator.build.config import default_lock_path
 from generator.build.lock.read import read_lock
 from generator.build.lock.write import note_lines
-from generator.build.pipeline import check, default_lock_path
+from generator.build.pipeline import check
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteKey, NoteSpec, aspect_of
 from generator.connect.figures import Group, groups
