@@ -21,10 +21,10 @@ import click
 from click.core import ParameterSource
 
 from generator import __version__
-from generator.build.findings import OutputFormat
 from generator.build.formats import FORMATS, FileFormat
 from generator.cards.kinds import KIND_NAMES
 from generator.errors import ContentError, DeckgenError, Problem, counted, printable
+from generator.views.findings import OutputFormat
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -260,8 +260,8 @@ def _topic_lines(checked: Checked) -> Iterator[str]:
 
 def _check_for_machines(source_dir: str, strict: bool, output: OutputFormat) -> None:
     """``check`` in JSON or as workflow commands: every problem on stdout; the count of errors and notes on stderr."""
-    from generator.build.findings import as_github, as_json
     from generator.build.pipeline import check_cards
+    from generator.views.findings import as_github, as_json
 
     render = as_json if output == "json" else as_github
     try:
@@ -524,7 +524,7 @@ def list_command(source_dir: str, as_json: bool) -> None:
     """
     import json  # only `list --json` needs it
 
-    from generator.build.listing import inventory, render_tables
+    from generator.views.listing import inventory, render_tables
 
     data = _run(inventory, source_dir)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else render_tables(data))
@@ -617,7 +617,7 @@ def preview(source_dir: str, out: str) -> None:
         deckgen preview && xdg-open decks_out/preview.html
         deckgen preview --source wfh --out wfh_decks
     """
-    from generator.build.preview import write_preview
+    from generator.views.preview import write_preview
 
     out_path = out if out.lower().endswith(".html") else os.path.join(out, "preview.html")
     cards = _run(write_preview, source_dir, out_path)  # makes the folder, after the source is checked

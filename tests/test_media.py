@@ -22,10 +22,10 @@ from PIL import Image
 
 from generator.build.config import BuildConfig
 from generator.build.pipeline import build, plan
-from generator.build.preview import write_preview
 from generator.errors import ContentError
 from generator.source.loader import load_source
 from generator.source.media import HASH_BITS, MAX_BYTES, packaged_name
+from generator.views.preview import write_preview
 
 from .ankitools import import_package, open_collection, rendered_cards, study_everything
 from .support import T1, T2

@@ -113,7 +113,7 @@ def test_a_lock_from_before_releases_reads_every_note_as_released(tmp_path):
 
 
 def test_preview_writes_no_lock(tmp_path):
-    from generator.build.preview import write_preview
+    from generator.views.preview import write_preview
 
     source = write_source(tmp_path / "src", V1)
     write_preview(str(source), str(tmp_path / "preview.html"))

@@ -281,9 +281,9 @@ def test_a_back_that_bolds_another_cards_answer_is_a_smell():
     """No back deckgen writes bolds a key term (markup.marked_html); a note given one by hand is caught."""
     from dataclasses import replace
 
-    from generator.anki.crosscard import deck_smells
-    from generator.anki.smells import perspective_stems
     from generator.cards.notes import CLOZE_FIELDS, build_notes
+    from generator.quality.crosscard import deck_smells
+    from generator.quality.smells import perspective_stems
     from generator.source.loader import load_source
 
     source = load_source(str(SMELLY))

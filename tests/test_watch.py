@@ -30,9 +30,9 @@ from generator.authoring import watch as watching
 from generator.authoring.watch import Console, LivePage, Rebuilt, rebuild, serving, source_filter
 from generator.build.config import BuildConfig
 from generator.build.pipeline import build, check_cards
-from generator.build.preview import write_preview
 from generator.cli import main
 from generator.errors import ContentError, DeckgenError
+from generator.views.preview import write_preview
 
 from .support import ROOT, T1, T2, V1, chromium, write_source
 

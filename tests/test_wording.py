@@ -1,4 +1,4 @@
-"""Smells of a front's wording (generator/anki/wording.py): each fires on a small source, and not on a near miss."""
+"""Smells of a front's wording (generator/quality/wording.py): each fires on a small source, and not on a near miss."""
 
 from __future__ import annotations
 

@@ -33,9 +33,9 @@ from urllib.parse import urlsplit
 from generator.build.cache import read_memo
 from generator.build.config import BuildConfig
 from generator.build.pipeline import BuildReport, build
-from generator.build.preview import write_preview
 from generator.errors import ContentError, DeckgenError, Problem, counted
 from generator.source.media import FORMATS as MEDIA_FORMATS
+from generator.views.preview import write_preview
 
 DEFAULT_PORT = 8000
 HOST = "127.0.0.1"

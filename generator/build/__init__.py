@@ -1,4 +1,4 @@
-"""Layer 4, the build: the lock, the cache, the journal that commits files, and the pipeline.
+"""Layer 5, the build: the lock, the cache, the journal that commits files, and the pipeline.
 
-Imports :mod:`generator.anki` and below.
+Imports :mod:`generator.quality` (a build judges its cards) and below.
 """

@@ -71,7 +71,7 @@ class BuildReport:
     files: tuple[DeckFile, ...]
     lock_path: str | None
     warnings: tuple[Problem, ...] = ()
-    """Card smells of the whole source (see :mod:`generator.anki.smells`)."""
+    """Card smells of the whole source (see :mod:`generator.quality.smells`)."""
     stale: tuple[str, ...] = ()
     """Packages in the output folder that no topic of the source writes (a renamed or removed topic)."""
     empty: tuple[str, ...] = ()
@@ -146,7 +146,7 @@ def check_cards(source_dir: str, strict: bool = False, memo: StoredMemo | None =
 
 
 def _smells(source: Source, notes: Sequence[NoteSpec], strict: bool) -> tuple[Problem, ...]:
-    from generator.anki.smells import card_smells
+    from generator.quality.smells import card_smells
 
     warnings = tuple(card_smells(source, notes))
     if strict and warnings:
@@ -219,9 +219,9 @@ def _make(job: _Job) -> _Made:
 
 
 def _make_packages(job: _Job) -> _Made:
-    from generator.anki.smells import source_smells
     from generator.build.ahead import parse_ahead
     from generator.build.topics import Context, build_topics, homes, lock_owners
+    from generator.quality.smells import source_smells
 
     if job.memo is not None:
         parse_ahead(job.source_dir, job.memo, job.jobs)
@@ -262,10 +262,10 @@ def _custom_packages(
     context: Context, requests: Sequence[DeckRequest]
 ) -> tuple[list[Package], Lock, tuple[Problem, ...]]:
     """Custom decks: selected notes, renamed and tagged, their lock entries refreshed (no tombstones)."""
-    from generator.anki.smells import card_smells
     from generator.build.topics import Package, encode, settle
     from generator.cards.notes import build_notes
     from generator.cards.selection import apply, group_by_topic
+    from generator.quality.smells import card_smells
 
     notes = build_notes(context.source)
     by_topic = group_by_topic(notes)
@@ -506,7 +506,7 @@ def _stale_packages(out_dir: str, built: set[str]) -> tuple[str, ...]:
 
 def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) -> bytes:
     """The build cache for what this build leaves behind (see :mod:`generator.build.cache`)."""
-    from generator.anki.smells import source_smells
+    from generator.quality.smells import source_smells
 
     # The bytes this build read, not the files as they are now: an edit saved
     # while it ran must make the next build rebuild.

@@ -73,7 +73,7 @@ def fingerprint(
     # What other files decide: its deck's number (the topics before it), and the
     # sections its comparisons' sides come from (their topic files).
     digest.update(f"deck\x00{source.topic_decks.get(topic.id, '')}\n".encode())
-    # Its warnings read every item title of the source (anki.crosscard): a retitled item elsewhere counts.
+    # Its warnings read every item title of the source (quality.crosscard): a retitled item elsewhere counts.
     digest.update(f"titles\x00{source.titles_digest}\n".encode())
     for comparison in topic.comparisons:
         for origin in comparison.origins:

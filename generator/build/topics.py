@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 
 from generator.anki.package import package_bytes
 from generator.anki.schema import NoteTypeSchema, content_hash
-from generator.anki.smells import topic_smells
 from generator.build.formats import Format
 from generator.build.lock.model import Lock, LockedNote
 from generator.build.lock.times import ChangeKind, Changes, Resolution, resolve
 from generator.build.reuse import Record, fingerprint, live_entries, still_there, unchanged
 from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, topic_notes
 from generator.errors import ContentError, Problem
+from generator.quality.smells import topic_smells
 from generator.source.content import Source, Topic
 
 if TYPE_CHECKING:  # only a parallel build imports concurrent.futures
