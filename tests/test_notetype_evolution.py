@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 import generator.anki.notetypes as notetypes
+import generator.anki.package as package
 import generator.build.pipeline as pipeline
-import generator.build.topics as topics
 from generator.build.config import BuildConfig
 from generator.build.pipeline import build
 from generator.cards.notes import NoteSpec
@@ -155,14 +155,14 @@ def test_a_removed_field_is_refused_with_the_reason(tmp_path: Path, monkeypatch:
 
 def _packaged_without_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     """Packages of the cloze note type without "Extra", and cloze notes without its value."""
-    package_bytes = topics.package_bytes
+    package_bytes = package.package_bytes
 
     def without_extra(notes: list[NoteSpec], *args: Any) -> bytes:
         cut = [replace(n, fields=n.fields[:2] + n.fields[3:]) if n.note_type == "cloze" else n for n in notes]
         return package_bytes(cut, *args)
 
     monkeypatch.setitem(notetypes.NOTE_TYPES, "cloze", _without_extra())
-    monkeypatch.setattr(topics, "package_bytes", without_extra)
+    monkeypatch.setattr(package, "package_bytes", without_extra)  # the APKG format imports it when it encodes
 
 
 def test_what_the_guard_refuses_really_breaks_in_anki(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from generator.anki.package import package_bytes
 from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.build.formats import Format
 from generator.build.lock.model import Lock, LockedNote
@@ -123,7 +122,7 @@ def _reuse(context: Context, name: str) -> Package | None:
     """The package the last build made for topic *name*, if nothing it depends on has changed."""
     record = context.records.get(name)
     topic = _topic(context, name)
-    if record is None or topic is None or context.file_format is not Format.APKG:
+    if record is None or topic is None or context.file_format is None or not context.file_format.carries_times:
         return None
     owned = context.owned.get(name, ())
     if _taken_elsewhere(context, name, owned):
@@ -290,23 +289,10 @@ def _settle_gone(context: Context, keys: Sequence[str]) -> Resolution:
 
 
 def encode(context: Context, notes: Sequence[NoteSpec], times: Mapping[str, int]) -> bytes | None:
-    """A package's bytes in the build's format (None for a plan).
-
-    An .apkg is seeded with its own newest time: its bytes then change only
-    when its own notes (or the note types) do, so an edit in one topic leaves
-    the others' packages as they were.  It carries the media files its notes
-    show (a CSV file cannot: those come with any .apkg that shows them).
-    """
+    """A package's bytes in the build's format (None for a plan: nothing is encoded)."""
     if context.file_format is None:
         return None
-    if context.file_format is Format.CSV:
-        from generator.anki.csvexport import csv_bytes  # only for CSV
-
-        return csv_bytes(notes)
-    from generator.cards.notes import package_media  # the media files the notes show
-
-    stamp = max([*(times[n.guid] for n in notes), *context.type_times.values()])
-    return package_bytes(notes, stamp, times, context.type_times, package_media(context.source, notes))
+    return context.file_format.encode_file(notes, times, context.type_times, context.source)
 
 
 def default_jobs() -> int:
