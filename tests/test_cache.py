@@ -247,3 +247,19 @@ def test_topics_parsed_ahead_are_kept_and_not_parsed_again(tmp_path, monkeypatch
     parsed = _parsed_files(monkeypatch)
     build(BuildConfig(str(source), str(out), timestamp=T2, jobs=2))
     assert parsed == ["deckgen.yaml", "basics.yaml"]  # the edited file alone (one file: no workers)
+
+
+def test_the_cache_reads_back_as_the_record_it_was_written_from(tmp_path):
+    import json
+
+    from generator.build.cachefile import BuildCache, read_cache
+
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    cache = read_cache(str(out))
+    assert cache is not None and cache.files and cache.topics and cache.lock_sha256
+    assert BuildCache.from_json(json.loads(cache.to_json())) == cache
+    assert cache.to_json() == (out / ".deckgen-cache.json").read_text(encoding="utf-8")
+    (out / ".deckgen-cache.json").write_text('{"fingerprint": "x"}', encoding="utf-8")
+    assert read_cache(str(out)) is None  # another shape: no cache, the next build builds

@@ -14,21 +14,19 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from generator.build.cache import (
     CACHE_NAME,
     TOPICS_NAME,
     StoredMemo,
-    cache_text,
-    cached_build,
     current_inputs,
     current_media,
     fingerprint,
-    read_cache,
     read_memo,
     sha256,
 )
+from generator.build.cachefile import BuildCache, CachedFile, read_cache
 from generator.build.config import BuildConfig, Progress, RequestMaker
 from generator.build.exclusive import hold
 from generator.build.formats import Format
@@ -39,7 +37,7 @@ from generator.build.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
 from generator.build.lock.read import read_lock
 from generator.build.lock.times import ChangeKind, Changes, released, resolve, unreleased
 from generator.build.lock.write import lock_bytes
-from generator.build.reuse import Record, cached_records, parse_records, problem_data, problem_of, records_data
+from generator.build.reuse import Record
 from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
 from generator.source.loader import input_files, load_source
 
@@ -508,42 +506,32 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
     """The build cache for what this build leaves behind (see :mod:`generator.build.cache`)."""
     from generator.quality.smells import source_smells
 
-    # The bytes this build read, not the files as they are now: an edit saved
-    # while it ran must make the next build rebuild.
-    key = fingerprint(made.source.inputs, made.lock_bytes)
     expiries = [n.removed + REMOVED_RETENTION_SECONDS for n in made.lock.notes.values() if n.removed is not None]
-    entries: list[Mapping[str, object]] = [
-        {"name": os.path.basename(f.path), "sha256": digest, "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
-        for f, digest in written
-    ]
-    records = {p.file: r for p in made.packages if (r := p.record(made.source)) is not None}
-    sections = {
-        "files": entries,
-        "topics": records_data(records),
-        "warnings": [problem_data(w) for w in source_smells(made.source)],
-        "media": sorted({path for topic in made.source.topics for path in topic.media_paths}),
-        "empty": list(_empty_topics(made)),
-        "source": made.source.directory,
-        "unreleased": unreleased(made.lock),
-        "lock_sha256": sha256(made.lock_bytes),
-    }
-    return cache_text(key, min(expiries, default=None), sections).encode("utf-8")
+    cache = BuildCache(
+        # The bytes this build read, not the files as they are now: an edit saved
+        # while it ran must make the next build rebuild.
+        fingerprint=fingerprint(made.source.inputs, made.lock_bytes),
+        valid_until=min(expiries, default=None),
+        files=tuple(
+            CachedFile(os.path.basename(f.path), str(digest), f.decks, f.notes, f.cards) for f, digest in written
+        ),
+        topics={p.file: r for p in made.packages if (r := p.record(made.source)) is not None},
+        warnings=tuple(source_smells(made.source)),
+        media=tuple(sorted({path for topic in made.source.topics for path in topic.media_paths})),
+        source=made.source.directory,
+        empty=_empty_topics(made),
+        unreleased=unreleased(made.lock),
+        lock_sha256=sha256(made.lock_bytes),
+    )
+    return cache.to_json().encode("utf-8")
 
 
-def _last_build(cache: Mapping[str, Any] | None) -> tuple[dict[str, Record], str | None]:
+def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None]:
     """What a build reads of the last build's *cache*: its per-topic records and the digest of the lock it wrote."""
-    return cached_records(cache), _written_lock_digest(cache)
+    return ({}, None) if cache is None else (cache.topics, cache.lock_sha256)
 
 
-def _written_lock_digest(cache: Mapping[str, Any] | None) -> str | None:
-    """The SHA-256 of the lock the last build wrote (see :func:`generator.build.lock.read.read_lock`)."""
-    digest = cache.get("lock_sha256") if cache is not None else None
-    return digest if isinstance(digest, str) else None
-
-
-def _cached_report(
-    source_dir: str, out_dir: str, lock_path: str, now: int, cache: Mapping[str, Any]
-) -> BuildReport | None:
+def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cache: BuildCache) -> BuildReport | None:
     """The report of the last build (its *cache*) if nothing it depends on has changed since, else None."""
     lock_bytes: bytes | None = None
     if os.path.lexists(lock_path):
@@ -552,35 +540,24 @@ def _cached_report(
         except ContentError:
             return None
     try:
-        inputs = current_inputs(input_files(source_dir)) + current_media(source_dir, cache)
+        inputs = current_inputs(input_files(source_dir)) + current_media(source_dir, cache.media)
         key = fingerprint(inputs, lock_bytes)
     except OSError:
         return None  # let the full build say what is wrong
-    cached = cached_build(cache, out_dir, key, now)
-    if cached is None:
+    if not cache.holds(out_dir, key, now):
         return None
-    try:
-        files = tuple(
-            DeckFile(
-                os.path.join(out_dir, e["name"]), tuple(e["decks"]), e["notes"], e["cards"],
-                Changes(unchanged=e["notes"]),
-            )
-            for e in cached["files"]
-        )
-        records = parse_records(cached["topics"])
-        own = [problem_of(value) for value in cached["warnings"]]
-        waiting = int(cached.get("unreleased", 0))
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None  # a cache we cannot read: build
+    files = tuple(
+        DeckFile(os.path.join(out_dir, f.name), f.decks, f.notes, f.cards, Changes(unchanged=f.notes))
+        for f in cache.files
+    )
     # A default build's smells are its topics' and the source's own (see _make_packages), named
     # as this build names its files (the same bytes may have been built from a copied folder).
-    found = [*own, *(w for record in records.values() for w in record.warnings)]
-    if str(cached["source"]) != source_dir:
-        found = [_moved(w, str(cached["source"]), source_dir) for w in found]
+    found = [*cache.warnings, *(w for record in cache.topics.values() for w in record.warnings)]
+    if cache.source != source_dir:
+        found = [_moved(w, cache.source, source_dir) for w in found]
     warnings = tuple(sorted(found, key=PROBLEM_ORDER))
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
-    empty = tuple(str(topic) for topic in cached.get("empty", ()))
-    return BuildReport(files, lock_path, warnings, stale, empty, waiting)
+    return BuildReport(files, lock_path, warnings, stale, cache.empty, cache.unreleased)
 
 
 def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:

@@ -44,6 +44,31 @@ class Record:
     cards: int
     warnings: tuple[Problem, ...]
 
+    def to_data(self) -> dict[str, object]:
+        """The record as the cache's JSON holds it."""
+        return {
+            "fingerprint": self.fingerprint,
+            "file": self.file,
+            "sha256": self.sha256,
+            "decks": list(self.decks),
+            "notes": self.notes,
+            "cards": self.cards,
+            "warnings": [problem_data(w) for w in self.warnings],
+        }
+
+    @classmethod
+    def from_data(cls, value: Any) -> Record:
+        """A record from :meth:`to_data`'s JSON as read; raises ValueError, KeyError, TypeError on a bad shape."""
+        return cls(
+            fingerprint=str(value["fingerprint"]),
+            file=str(value["file"]),
+            sha256=str(value["sha256"]),
+            decks=tuple(str(deck) for deck in value["decks"]),
+            notes=int(value["notes"]),
+            cards=int(value["cards"]),
+            warnings=tuple(problem_of(w) for w in value["warnings"]),
+        )
+
 
 def live_entries(keys: Sequence[str], notes: Mapping[str, LockedNote], now: int) -> dict[str, LockedNote]:
     """The lock entries of *keys* a build at *now* keeps (a tombstone past its retention is dropped)."""
@@ -89,19 +114,6 @@ def fingerprint(
     return digest.hexdigest()
 
 
-def cached_records(cache: Mapping[str, Any] | None) -> dict[str, Record]:
-    """The records in the last build's *cache* (see :func:`generator.build.cache.read_cache`); none if unreadable."""
-    try:
-        return parse_records(cache["topics"]) if cache is not None else {}
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return {}
-
-
-def parse_records(data: Any) -> dict[str, Record]:
-    """Records from the cache's JSON; raises ValueError, KeyError, TypeError or AttributeError on a bad shape."""
-    return {str(name): _record(value) for name, value in data.items()}
-
-
 def problem_data(problem: Problem) -> list[object]:
     """A problem (a smell) as the cache keeps it: its column only where it has one (a cache reads as before)."""
     data: list[object] = [problem.file, problem.line, problem.where, problem.message, problem.severity]
@@ -125,19 +137,6 @@ def problem_of(value: Any) -> Problem:
     return Problem(str(file), int(line), str(where), str(message), severity, column=column)
 
 
-def _record(value: Any) -> Record:  # JSON as read: every shape is checked by the conversions
-    warnings = tuple(problem_of(w) for w in value["warnings"])
-    return Record(
-        fingerprint=str(value["fingerprint"]),
-        file=str(value["file"]),
-        sha256=str(value["sha256"]),
-        decks=tuple(str(deck) for deck in value["decks"]),
-        notes=int(value["notes"]),
-        cards=int(value["cards"]),
-        warnings=warnings,
-    )
-
-
 def still_there(path: str, record: Record) -> bool:
     """True if the package the record describes is at *path*, byte for byte."""
     try:
@@ -150,19 +149,3 @@ def still_there(path: str, record: Record) -> bool:
 def unchanged(record: Record) -> Changes:
     """What re-importing a reused package does: nothing."""
     return Changes(unchanged=record.notes)
-
-
-def records_data(records: Mapping[str, Record]) -> dict[str, object]:
-    """The records as JSON data, sorted (the same build writes the same file)."""
-    return {
-        name: {
-            "fingerprint": r.fingerprint,
-            "file": r.file,
-            "sha256": r.sha256,
-            "decks": list(r.decks),
-            "notes": r.notes,
-            "cards": r.cards,
-            "warnings": [problem_data(w) for w in r.warnings],
-        }
-        for name, r in sorted(records.items())
-    }
