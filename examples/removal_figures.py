@@ -22,9 +22,9 @@ import tempfile
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.consts import QUEUE_TYPE_SUSPENDED
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
 from generator.connect.notices import mark_removed, removed_notes
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 
 def import_all(col: Collection, paths: list[str], scheduling: bool = False) -> None:

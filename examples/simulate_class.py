@@ -33,10 +33,10 @@ from anki.collection import Collection, ExportAnkiPackageOptions, ImportAnkiPack
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from generator.build.config import BuildConfig  # noqa: E402
-from generator.build.pipeline import build, check  # noqa: E402
 from generator.connect.page import write_page  # noqa: E402
 from generator.connect.report import make_report, report_lines  # noqa: E402
+from generator.pipeline.config import BuildConfig  # noqa: E402
+from generator.pipeline.pipeline import build, check  # noqa: E402
 
 STUDENTS = 20
 HARD_ITEMS = ("ind-atomization", "col-rigid-hierarchies", "ind-learns-long-term")

@@ -21,16 +21,16 @@ import click
 from click.core import ParameterSource
 
 from generator import __version__
-from generator.build.formats import FORMATS, FileFormat
 from generator.cards.kinds import KIND_NAMES
 from generator.errors import ContentError, DeckgenError, Problem, counted, printable
+from generator.pipeline.formats import FORMATS, FileFormat
 from generator.views.findings import OutputFormat
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
-    from generator.build.config import Progress, RequestMaker
-    from generator.build.pipeline import BuildReport, Checked, DeckFile
+    from generator.pipeline.config import Progress, RequestMaker
+    from generator.pipeline.pipeline import BuildReport, Checked, DeckFile
 
 DEFAULT_SOURCE = "cards_source"
 DEFAULT_OUT = "decks_out"
@@ -222,7 +222,7 @@ def check(source_dir: str, strict: bool, output: OutputFormat) -> None:
         deckgen check --strict --source cards_source
         deckgen check --format github    # in a GitHub Actions step
     """
-    from generator.build.pipeline import check_cards
+    from generator.pipeline.pipeline import check_cards
 
     if output != "text":
         _check_for_machines(source_dir, strict, output)
@@ -260,7 +260,7 @@ def _topic_lines(checked: Checked) -> Iterator[str]:
 
 def _check_for_machines(source_dir: str, strict: bool, output: OutputFormat) -> None:
     """``check`` in JSON or as workflow commands: every problem on stdout; the count of errors and notes on stderr."""
-    from generator.build.pipeline import check_cards
+    from generator.pipeline.pipeline import check_cards
     from generator.views.findings import as_github, as_json
 
     render = as_json if output == "json" else as_github
@@ -315,8 +315,8 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     Example:
         deckgen plan --source cards_source
     """
-    from generator.build.config import BuildConfig
-    from generator.build.pipeline import plan as plan_build
+    from generator.pipeline.config import BuildConfig
+    from generator.pipeline.pipeline import plan as plan_build
 
     requests, source_dir = _requests(source_dir, selection)
     config = BuildConfig(source_dir, out_dir, lock_path=lock_path, requests=requests, strict=strict)
@@ -369,8 +369,8 @@ def build(
         deckgen build --recipe course.yaml
         deckgen build --format csv
     """
-    from generator.build.config import BuildConfig
-    from generator.build.pipeline import build as build_decks
+    from generator.pipeline.config import BuildConfig
+    from generator.pipeline.pipeline import build as build_decks
 
     requests, source_dir = _requests(source_dir, selection)
     config = BuildConfig(
@@ -439,8 +439,8 @@ def _requests(source_dir: str, selection: _Selection) -> tuple[RequestMaker | No
     _check_tags(selection)
     if selection["recipe"]:
         return _recipe_requests(source_dir, selection["recipe"], selection)
-    from generator.build.pipeline import custom_decks
     from generator.cards.selection import Selection
+    from generator.pipeline.pipeline import custom_decks
 
     chosen = Selection(selection["topics"], selection["perspectives"], selection["kinds"], selection["tags"])
     deck_name, extra_tags = selection["deck_name"], selection["extra_tags"]
@@ -465,8 +465,8 @@ def _check_tags(selection: _Selection) -> None:
 
 def _recipe_requests(source_dir: str, recipe: str, selection: _Selection) -> tuple[RequestMaker, str]:
     """The decks of *recipe*, built from its source (or *source_dir*, which must not contradict it)."""
-    from generator.build.pipeline import recipe_decks
     from generator.cards.recipe import load_recipe
+    from generator.pipeline.pipeline import recipe_decks
 
     if any(selection[name] for name in ("topics", "perspectives", "kinds", "tags", "deck_name", "extra_tags")):
         raise click.UsageError("--recipe cannot be combined with selection options")
@@ -653,8 +653,8 @@ def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, nam
     from generator.connect.report import make_report, report_lines
 
     if html_path:
-        from generator.build.config import default_lock_path
         from generator.connect.page import check_page_path
+        from generator.pipeline.config import default_lock_path
 
         _run(check_page_path, html_path, [*exports, default_lock_path(source_dir)], source_dir)
     result = _run(make_report, exports, source_dir, names=names)

@@ -10,11 +10,11 @@ import pytest
 import yaml
 
 from generator.authoring.editor_schema import RECIPE_SCHEMA, schemas
-from generator.build.config import BuildConfig
-from generator.build.pipeline import BuildReport, build
 from generator.cards import recipe as recipe_module
 from generator.cards.recipe import Recipe
 from generator.errors import Problem
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import BuildReport, build
 from generator.source.content import Source
 
 # Re-exported for test modules that still import them from here; new code imports from .support.

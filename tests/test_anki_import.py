@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
 from generator.cards.notes import build_notes, guid_for, slug, topic_deck
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards

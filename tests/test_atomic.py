@@ -13,10 +13,10 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import DeckgenError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build, plan
 
 from .support import T1, T2, V1, write_source
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.build.cache import TOPICS_NAME, read_memo
-from generator.build.config import BuildConfig
-from generator.build.lock.model import REMOVED_RETENTION_SECONDS
-from generator.build.pipeline import build
 from generator.errors import ContentError
+from generator.pipeline.cache import TOPICS_NAME, read_memo
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock.model import REMOVED_RETENTION_SECONDS
+from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 
 from .support import T1, T2, V1, write_source
@@ -197,7 +197,7 @@ def test_a_copied_source_folder_is_not_parsed_again_and_is_located_where_it_is(t
 
 
 def test_the_lock_the_last_build_wrote_is_trusted_and_an_edited_one_checked(tmp_path, monkeypatch):
-    import generator.build.lock.checks as lock
+    import generator.pipeline.lock.checks as lock
 
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
@@ -231,8 +231,8 @@ def test_a_title_retitled_in_another_topic_renews_a_reused_topics_warnings(tmp_p
 def test_topics_parsed_ahead_are_kept_and_not_parsed_again(tmp_path, monkeypatch):
     import pickle
 
-    import generator.build.ahead as ahead
-    from generator.build.cache import code_digest
+    import generator.pipeline.ahead as ahead
+    from generator.pipeline.cache import code_digest
 
     more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
     source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
@@ -252,7 +252,7 @@ def test_topics_parsed_ahead_are_kept_and_not_parsed_again(tmp_path, monkeypatch
 def test_the_cache_reads_back_as_the_record_it_was_written_from(tmp_path):
     import json
 
-    from generator.build.cachefile import BuildCache, read_cache
+    from generator.pipeline.cachefile import BuildCache, read_cache
 
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards
 from .support import write_source

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
 from generator.cards.notes import TERM_QUESTION, build_notes
 from generator.cli import main
 from generator.errors import ContentError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 
 from .ankitools import import_package, open_collection, rendered_cards

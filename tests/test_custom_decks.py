@@ -10,12 +10,12 @@ import pytest
 from anki.collection import ImportCsvRequest
 from click.testing import CliRunner
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
 from generator.cards.notes import slug
 from generator.cards.selection import Selection, custom_request
 from generator.cli import main
 from generator.errors import ContentError, DeckgenError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.loader import MAX_DECK_NAME_LENGTH, load_source
 
 from .ankitools import import_package, open_collection, rendered_cards

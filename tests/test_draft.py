@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.authoring.editor_schema import CONFIG_SCHEMA, TOPIC_SCHEMA, schemas
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.loader import MAX_NAME_LENGTH, load_source
 
 from .ankitools import import_package, open_collection, rendered_cards

@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from generator.authoring.course import defines
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
 from generator.cards.notes import TERM_QUESTION
 from generator.cli import main
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 
 from .ankitools import import_package, open_collection, rendered_cards

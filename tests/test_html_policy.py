@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
 from generator.errors import ContentError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 from generator.source.markup import MATH_BREAK, cloze, to_html
 

@@ -93,8 +93,8 @@ def test_a_file_saved_in_nfd_keeps_every_note(tmp_path):
     """Some editors save "é" as "e" + a combining accent: the same text, the same notes."""
     import unicodedata
 
-    from generator.build.config import BuildConfig
-    from generator.build.pipeline import build
+    from generator.pipeline.config import BuildConfig
+    from generator.pipeline.pipeline import build
 
     topic = "topic: basics\nname: Basics\nitems:\n  - id: cafe\n    explanation: Served in a {{café}} in Zürich.\n"
     composed = write_source(tmp_path / "nfc", unicodedata.normalize("NFC", topic))

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
 from generator.cli import main
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 from .support import T1, T2, V1, killed_build, write_source
 

@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "generator"
 # Lowest first.  A module may import its own layer and those below it, never one above.
-LAYERS = ("errors", "source", "cards", "anki", "quality", "build", "views", "authoring", "connect", "cli")
+LAYERS = ("errors", "source", "cards", "anki", "quality", "pipeline", "views", "authoring", "connect", "cli")
 # A moved module's old name, forwarding to its new home for importers on other branches (each says which).
 FORWARDS = {
     "anki/smells.py": "generator.quality.smells",

@@ -26,14 +26,14 @@ import pytest
 from click.testing import CliRunner
 
 import generator.source.guarded as guarded
-from generator.build.config import BuildConfig
-from generator.build.lock import located, model, times, write
-from generator.build.lock.model import MAX_LOCK_BYTES, MAX_TIME
-from generator.build.lock.read import read_lock
-from generator.build.lock.write import dump_lock
-from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import ContentError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock import located, model, times, write
+from generator.pipeline.lock.model import MAX_LOCK_BYTES, MAX_TIME
+from generator.pipeline.lock.read import read_lock
+from generator.pipeline.lock.write import dump_lock
+from generator.pipeline.pipeline import build, plan
 
 from .support import write_source
 

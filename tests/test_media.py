@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build, plan
 from generator.errors import ContentError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build, plan
 from generator.source.loader import load_source
 from generator.source.media import HASH_BITS, MAX_BYTES, packaged_name
 from generator.views.preview import write_preview
@@ -344,7 +344,7 @@ def test_chromium_shows_the_embedded_image(source, tmp_path):
 
 def test_a_changed_image_is_seen_by_the_no_change_fast_path(source, tmp_path, monkeypatch):
     """The whole-build cache hashes the media files the last build read, not only the YAML."""
-    import generator.build.pipeline as pipeline
+    import generator.pipeline.pipeline as pipeline
 
     out = tmp_path / "out"
     build(BuildConfig(str(source), str(out), timestamp=T1))

@@ -16,11 +16,11 @@ from pathlib import Path
 from anki.consts import QUEUE_TYPE_SUSPENDED
 from click.testing import CliRunner
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
 from generator.cards.notes import build_notes
 from generator.cli import main
 from generator.connect.notices import NOTICE_DECK
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.content import REMOVED_TAG
 from generator.source.loader import load_source
 

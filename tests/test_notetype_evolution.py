@@ -22,12 +22,12 @@ from click.testing import CliRunner
 
 import generator.anki.notetypes as notetypes
 import generator.anki.package as package
-import generator.build.pipeline as pipeline
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
+import generator.pipeline.pipeline as pipeline
 from generator.cards.notes import NoteSpec
 from generator.cli import main
 from generator.errors import DeckgenError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 from .ankitools import import_package, open_collection, study_everything
 from .support import ROOT, T1, T2, V1, write_source

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from generator.build import topics
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
+from generator.pipeline import topics
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 GOLDEN = Path(__file__).parent / "fixtures" / "pipeline-golden"
 GOLDEN_TIME = 1_796_000_000  # the SOURCE_DATE_EPOCH the golden packages were built with

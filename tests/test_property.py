@@ -18,9 +18,9 @@ import tempfile
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
 from generator.errors import ContentError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 CONFIG = """\
 id: drinks

@@ -19,10 +19,10 @@ import pytest
 from anki.collection import Collection
 from click.testing import CliRunner
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
 from generator.cli import main
 from generator.connect.push import NOT_RUNNING
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 from .ankiconnect import FakeAnkiConnect, serve
 from .ankitools import open_collection, study_everything

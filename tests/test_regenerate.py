@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import ContentError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build, plan
 from generator.source.content import REMOVED_TAG
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards, study_everything
@@ -229,8 +229,8 @@ def test_committed_lock_matches_the_bundled_sources(tmp_path):
 
 
 def test_lock_text_round_trips_and_matches_plain_json(tmp_path):
-    from generator.build.lock.read import read_lock
-    from generator.build.lock.write import dump_lock
+    from generator.pipeline.lock.read import read_lock
+    from generator.pipeline.lock.write import dump_lock
 
     source = write_source(tmp_path / "src", V1)
     build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1))

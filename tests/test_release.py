@@ -14,11 +14,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from generator.build.config import BuildConfig
-from generator.build.lock.read import read_lock
-from generator.build.pipeline import build, custom_decks
 from generator.cards.selection import Selection
 from generator.cli import main
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock.read import read_lock
+from generator.pipeline.pipeline import build, custom_decks
 
 from .support import ROOT, T1, T2, V1, write_source
 

@@ -17,10 +17,10 @@ from anki.consts import QUEUE_TYPE_SUSPENDED
 from click.testing import CliRunner
 
 from generator.anki.notetypes import anki_model
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
 from generator.cli import main
 from generator.connect.notices import NOTICE_DECK
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.content import REMOVED_TAG
 
 from .ankiconnect import serve

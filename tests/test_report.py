@@ -25,12 +25,12 @@ import pytest
 from anki.collection import Collection, ExportAnkiPackageOptions
 from click.testing import CliRunner
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build, check
 from generator.cli import main
 from generator.connect.page import REPORT_MARK
 from generator.connect.report import MISSING_ANKI, NO_SCHEDULING, make_report, report_lines
 from generator.errors import DeckgenError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build, check
 
 from .ankitools import import_package, open_collection
 from .support import BUNDLED_SOURCE, T1, T2, V1, write_source

@@ -154,7 +154,7 @@ def test_a_note_in_two_recipe_decks_is_reported_with_the_deck_that_keeps_it(tmp_
     )
     result = run("build", "--recipe", str(recipe), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
-    from generator.build.pipeline import check
+    from generator.pipeline.pipeline import check
 
     _, notes = check(str(source))
     shared = sum(1 for note in notes if note.topic == "strengths")

@@ -28,10 +28,10 @@ from click.testing import CliRunner
 
 from generator.authoring import watch as watching
 from generator.authoring.watch import Console, LivePage, Rebuilt, rebuild, serving, source_filter
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build, check_cards
 from generator.cli import main
 from generator.errors import ContentError, DeckgenError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build, check_cards
 from generator.views.preview import write_preview
 
 from .support import ROOT, T1, T2, V1, chromium, write_source

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.build.config import BuildConfig
-from generator.build.pipeline import build
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 from .ankitools import import_package, open_collection, rendered_cards
 from .support import T1, write_source

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from generator.authoring.watch import rebuild
-from generator.build.pipeline import check_cards
 from generator.cli import main
+from generator.pipeline.pipeline import check_cards
 
 from .support import BUNDLED_SOURCE, write_source
 

@@ -30,10 +30,10 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
-from generator.build.cache import read_memo
-from generator.build.config import BuildConfig
-from generator.build.pipeline import BuildReport, build
 from generator.errors import ContentError, DeckgenError, Problem, counted
+from generator.pipeline.cache import read_memo
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import BuildReport, build
 from generator.source.media import FORMATS as MEDIA_FORMATS
 from generator.views.preview import write_preview
 

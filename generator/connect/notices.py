@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from generator.anki.package import package_bytes, zip_entries
-from generator.build.cachefile import read_cache
-from generator.build.lock.model import LOCK_NAME, LockedNote
-from generator.build.lock.read import read_lock
 from generator.cards.notes import NOTICE_KEY, removal_notice
 from generator.errors import DeckgenError
+from generator.pipeline.cachefile import read_cache
+from generator.pipeline.lock.model import LOCK_NAME, LockedNote
+from generator.pipeline.lock.read import read_lock
 from generator.source.content import REMOVED_TAG
 
 NOTICE_DECK = "deckgen removed notes"

@@ -19,11 +19,11 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Sequence
 
-from generator.build.cache import sha256
-from generator.build.cachefile import read_cache
-from generator.build.journal import recover
 from generator.connect.notices import Marked, mark_removed, removed_notes
 from generator.errors import DeckgenError, printable
+from generator.pipeline.cache import sha256
+from generator.pipeline.cachefile import read_cache
+from generator.pipeline.journal import recover
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 API_VERSION = 6

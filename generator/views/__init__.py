@@ -2,5 +2,5 @@
 
 The preview page, ``deckgen list``'s tables, ``deckgen check``'s JSON and
 GitHub annotations.  Apart from the build so that a new way to look at a deck
-changes no build machinery; imports :mod:`generator.build` and below.
+changes no build machinery; imports :mod:`generator.pipeline` and below.
 """

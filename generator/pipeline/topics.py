@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from generator.anki.schema import NoteTypeSchema, content_hash
-from generator.build.formats import Format
-from generator.build.lock.model import Lock, LockedNote
-from generator.build.lock.times import ChangeKind, Changes, Resolution, resolve
-from generator.build.reuse import Record, fingerprint, live_entries, still_there, unchanged
 from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, topic_notes
 from generator.errors import ContentError, Problem
+from generator.pipeline.formats import Format
+from generator.pipeline.lock.model import Lock, LockedNote
+from generator.pipeline.lock.times import ChangeKind, Changes, Resolution, resolve
+from generator.pipeline.reuse import Record, fingerprint, live_entries, still_there, unchanged
 from generator.quality.smells import topic_smells
 from generator.source.content import Source, Topic
 
@@ -49,7 +49,7 @@ class Context:
     homes: Mapping[str, str]
     """Item or comparison id → the topic holding it now (see :func:`homes`)."""
     records: Mapping[str, Record] = field(default_factory=dict)
-    """The last build's per-topic records (see :mod:`generator.build.reuse`): topics to reuse."""
+    """The last build's per-topic records (see :mod:`generator.pipeline.reuse`): topics to reuse."""
     out_dir: str = ""
     file_format: Format | None = Format.APKG
     """None for a plan (everything but the bytes)."""

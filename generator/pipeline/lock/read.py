@@ -14,9 +14,9 @@ import os
 import re
 from typing import Any
 
-from generator.build.lock.checks import Checker, note_type_of
-from generator.build.lock.located import Origin, parse_lock, read_lock_bytes
-from generator.build.lock.model import EMPTY_LOCK, Lock, LockedNote
+from generator.pipeline.lock.checks import Checker, note_type_of
+from generator.pipeline.lock.located import Origin, parse_lock, read_lock_bytes
+from generator.pipeline.lock.model import EMPTY_LOCK, Lock, LockedNote
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _CONTROL_ESCAPE = re.compile(rb"\\[bfnrtu]")  # a raw control character is not valid JSON

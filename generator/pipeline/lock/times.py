@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 from generator.anki.schema import NoteTypeSchema
-from generator.build.lock.located import content_problem, show
-from generator.build.lock.model import LOCK_NAME, MAX_TIME, REMOVED_RETENTION_SECONDS, Lock, LockedNote
 from generator.cards.notes import NoteSpec
 from generator.errors import ContentError, DeckgenError, Problem
+from generator.pipeline.lock.located import content_problem, show
+from generator.pipeline.lock.model import LOCK_NAME, MAX_TIME, REMOVED_RETENTION_SECONDS, Lock, LockedNote
 
 ChangeKind = Literal["added", "updated", "unchanged", "removed"]
 """What a re-import does to a note."""

@@ -4,7 +4,7 @@ A topic's package is a pure function of deckgen's code, the source's
 configuration file, the topic's own file, the lock entries it owns (those not
 yet expired at the build's time) and the note types' times.  After a default
 build, the build cache (``<out>/.deckgen-cache.json``, see
-:mod:`generator.build.cache`) records, per topic, a fingerprint of
+:mod:`generator.pipeline.cache`) records, per topic, a fingerprint of
 those inputs with the SHA-256 of the package written and what the report says
 about it (decks, counts, card smells).  The next build reuses every topic
 whose fingerprint matches and whose package is still there byte for byte; an
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from generator.build.cache import code_digest
-from generator.build.lock.model import LOCKED_NOTE_FIELDS, REMOVED_RETENTION_SECONDS, LockedNote
-from generator.build.lock.times import Changes
 from generator.errors import Problem
+from generator.pipeline.cache import code_digest
+from generator.pipeline.lock.model import LOCKED_NOTE_FIELDS, REMOVED_RETENTION_SECONDS, LockedNote
+from generator.pipeline.lock.times import Changes
 from generator.source.content import Source, Topic
 from generator.source.loader import CONFIG_FILE
 

@@ -15,8 +15,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeGuard
 
 from generator.anki.schema import NoteTypeSchema
-from generator.build.lock.located import Origin, Place, show
-from generator.build.lock.model import (
+from generator.cards.kinds import KINDS, MAX_CARDS
+from generator.cards.notes import NOTE_KINDS, NoteKind
+from generator.errors import ContentError, Problem
+from generator.pipeline.lock.located import Origin, Place, show
+from generator.pipeline.lock.model import (
     EMPTY_LOCK,
     LOCK_VERSION,
     LOCKED_NOTE_FIELDS,
@@ -26,9 +29,6 @@ from generator.build.lock.model import (
     Lock,
     LockedNote,
 )
-from generator.cards.kinds import KINDS, MAX_CARDS
-from generator.cards.notes import NOTE_KINDS, NoteKind
-from generator.errors import ContentError, Problem
 from generator.source.loader import ID_PATTERN
 
 MAX_TYPE_ID = 2**63 - 1

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from generator.build.cache import (
+from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
+from generator.pipeline.cache import (
     CACHE_NAME,
     TOPICS_NAME,
     StoredMemo,
@@ -26,28 +27,27 @@ from generator.build.cache import (
     read_memo,
     sha256,
 )
-from generator.build.cachefile import BuildCache, CachedFile, read_cache
-from generator.build.config import BuildConfig, Progress, RequestMaker
-from generator.build.exclusive import hold
-from generator.build.formats import Format
-from generator.build.journal import commit, make_folders, recover, remove_folders
-from generator.build.lock.guard import check_note_types
-from generator.build.lock.located import read_lock_bytes
-from generator.build.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
-from generator.build.lock.read import read_lock
-from generator.build.lock.times import ChangeKind, Changes, released, resolve, unreleased
-from generator.build.lock.write import lock_bytes
-from generator.build.reuse import Record
-from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
+from generator.pipeline.cachefile import BuildCache, CachedFile, read_cache
+from generator.pipeline.config import BuildConfig, Progress, RequestMaker
+from generator.pipeline.exclusive import hold
+from generator.pipeline.formats import Format
+from generator.pipeline.journal import commit, make_folders, recover, remove_folders
+from generator.pipeline.lock.guard import check_note_types
+from generator.pipeline.lock.located import read_lock_bytes
+from generator.pipeline.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
+from generator.pipeline.lock.read import read_lock
+from generator.pipeline.lock.times import ChangeKind, Changes, released, resolve, unreleased
+from generator.pipeline.lock.write import lock_bytes
+from generator.pipeline.reuse import Record
 from generator.source.loader import input_files, load_source
 
 if TYPE_CHECKING:
     # What builds the packages is imported where it is used: a rebuild with nothing to do (the
     # cache's report) never loads it, nor genanki (see _build).
-    from generator.build.topics import Context, Package
     from generator.cards.notes import NoteSpec
     from generator.cards.recipe import Recipe
     from generator.cards.selection import DeckRequest, Selection
+    from generator.pipeline.topics import Context, Package
     from generator.source.content import Source
 
 
@@ -181,9 +181,9 @@ class _Job:
     reuse: bool = False
     """Reuse the packages of unchanged topics (a default .apkg build or plan)."""
     records: Mapping[str, Record] = field(default_factory=dict)
-    """The per-topic records of the cache the last build left in the out folder (see :mod:`generator.build.reuse`)."""
+    """The per-topic records of the cache the last build left in the out dir (see :mod:`generator.pipeline.reuse`)."""
     lock_digest: str | None = None
-    """The SHA-256 of the lock the last build wrote (see :func:`generator.build.lock.read.read_lock`)."""
+    """The SHA-256 of the lock the last build wrote (see :func:`generator.pipeline.lock.read.read_lock`)."""
     release: bool = False
     """A release: every note built is marked released in the lock (see :attr:`LockedNote.released`)."""
     write_lock: bool = True
@@ -217,8 +217,8 @@ def _make(job: _Job) -> _Made:
 
 
 def _make_packages(job: _Job) -> _Made:
-    from generator.build.ahead import parse_ahead
-    from generator.build.topics import Context, build_topics, homes, lock_owners
+    from generator.pipeline.ahead import parse_ahead
+    from generator.pipeline.topics import Context, build_topics, homes, lock_owners
     from generator.quality.smells import source_smells
 
     if job.memo is not None:
@@ -260,9 +260,9 @@ def _custom_packages(
     context: Context, requests: Sequence[DeckRequest]
 ) -> tuple[list[Package], Lock, tuple[Problem, ...]]:
     """Custom decks: selected notes, renamed and tagged, their lock entries refreshed (no tombstones)."""
-    from generator.build.topics import Package, encode, settle
     from generator.cards.notes import build_notes
     from generator.cards.selection import apply, group_by_topic
+    from generator.pipeline.topics import Package, encode, settle
     from generator.quality.smells import card_smells
 
     notes = build_notes(context.source)
@@ -360,7 +360,7 @@ def plan(config: BuildConfig) -> BuildReport:
 
 
 def _plan(config: BuildConfig) -> BuildReport:
-    from generator.build.topics import default_jobs
+    from generator.pipeline.topics import default_jobs
 
     recover(*_written_folders(config))
     default = config.requests is None
@@ -418,7 +418,7 @@ def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildRep
         if config.strict and cached.warnings:
             raise ContentError(list(cached.warnings))
         return cached
-    from generator.build.topics import default_jobs
+    from generator.pipeline.topics import default_jobs
 
     records, lock_digest = _last_build(cache)
     del cache  # its JSON (a smelly source's warnings: tens of megabytes) is not held while building
@@ -503,7 +503,7 @@ def _stale_packages(out_dir: str, built: set[str]) -> tuple[str, ...]:
 
 
 def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) -> bytes:
-    """The build cache for what this build leaves behind (see :mod:`generator.build.cache`)."""
+    """The build cache for what this build leaves behind (see :mod:`generator.pipeline.cache`)."""
     from generator.quality.smells import source_smells
 
     expiries = [n.removed + REMOVED_RETENTION_SECONDS for n in made.lock.notes.values() if n.removed is not None]

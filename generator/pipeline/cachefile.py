@@ -1,7 +1,7 @@
 """The build cache file as one typed record, :class:`BuildCache`, with its own to and from JSON.
 
 What a default build leaves in ``<out>/.deckgen-cache.json`` (see
-:mod:`generator.build.cache` for why it exists) is read in one place and
+:mod:`generator.pipeline.cache` for why it exists) is read in one place and
 written in one place: the build, ``push`` and its removal notices read the
 fields of a record, never the keys of a dict.  A file of any other shape reads
 as no cache (the next build builds); a field added later has a default, so a
@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from generator.build.cache import CACHE_NAME, sha256
-from generator.build.reuse import Record, problem_data, problem_of
 from generator.errors import Problem
+from generator.pipeline.cache import CACHE_NAME, sha256
+from generator.pipeline.reuse import Record, problem_data, problem_of
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,12 @@ class BuildCache:
     """What a default build depended on and wrote: enough to skip the next build if nothing changed."""
 
     fingerprint: str
-    """The hash of the build's inputs (:func:`generator.build.cache.fingerprint`)."""
+    """The hash of the build's inputs (:func:`generator.pipeline.cache.fingerprint`)."""
     valid_until: int | None
     """When its first tombstone expires (the packages then change); None: never."""
     files: tuple[CachedFile, ...]
     topics: dict[str, Record]
-    """The per-topic records of :mod:`generator.build.reuse`, each with its topic's card smells."""
+    """The per-topic records of :mod:`generator.pipeline.reuse`, each with its topic's card smells."""
     warnings: tuple[Problem, ...]
     """The source's own smells (not a topic's)."""
     media: tuple[str, ...]
@@ -52,7 +52,7 @@ class BuildCache:
     """Topics with no card."""
     unreleased: int = 0
     lock_sha256: str | None = None
-    """The SHA-256 of the lock the build wrote (see :func:`generator.build.lock.read.read_lock`)."""
+    """The SHA-256 of the lock the build wrote (see :func:`generator.pipeline.lock.read.read_lock`)."""
 
     def to_json(self) -> str:
         """Compact JSON, sorted where it is a mapping: a machine's file, read and written on every build."""

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
 
-from generator.build.lock.model import MAX_LOCK_BYTES
 from generator.errors import ContentError, Problem
+from generator.pipeline.lock.model import MAX_LOCK_BYTES
 from generator.source.guarded import NotUtf8, Refused, decode_utf8, read_regular
 
 MAX_DEPTH = 4

@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING
 
-from generator.build.formats import FORMATS, Format
-from generator.build.lock.model import LOCK_NAME
 from generator.errors import DeckgenError
+from generator.pipeline.formats import FORMATS, Format
+from generator.pipeline.lock.model import LOCK_NAME
 
 if TYPE_CHECKING:
     from generator.cards.selection import DeckRequest
@@ -44,7 +44,7 @@ class BuildConfig:
     timestamp: int | None = None
     """The build's time; None: ``SOURCE_DATE_EPOCH`` when set, else now."""
     requests: RequestMaker | None = None
-    """Custom decks instead of one package per topic (see :func:`generator.build.pipeline.custom_decks`)."""
+    """Custom decks instead of one package per topic (see :func:`generator.pipeline.pipeline.custom_decks`)."""
     file_format: Format = Format.APKG
     """Anki packages, or Anki's CSV text files (which carry no times, so the lock is left alone)."""
     strict: bool = False

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from generator.anki.schema import NoteTypeSchema, all_match
-from generator.build.lock.model import Lock
 from generator.errors import Problem
+from generator.pipeline.lock.model import Lock
 
 
 def check_note_types(

@@ -15,7 +15,7 @@ from generator.cards.notes import NoteKind
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from generator.build.lock.located import Origin
+    from generator.pipeline.lock.located import Origin
 
 
 LOCK_NAME = "deckgen.lock"

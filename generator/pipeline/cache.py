@@ -4,7 +4,7 @@ Packages are a pure function of deckgen's code, the source files and the lock
 (plus the clock, but only for tombstones that expire).  After a default build,
 ``<out>/.deckgen-cache.json`` records a fingerprint of those inputs and the
 SHA-256 of every package written (the record is
-:class:`generator.build.cachefile.BuildCache`).  The next build computes the
+:class:`generator.pipeline.cachefile.BuildCache`).  The next build computes the
 fingerprint (reading the files, not parsing them); if it matches and every
 package is still there, byte for byte, nothing needs to be parsed, built or written.
 """
@@ -110,7 +110,7 @@ class StoredMemo(TopicMemo):
     raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
     """(file name, memo key) → the topic and its name's line, pickled without its path."""
     stored: frozenset[tuple[str, str]] = frozenset()
-    """The keys of the file as read (*raw* also gets the topics parsed ahead, see :mod:`generator.build.ahead`)."""
+    """The keys of the file as read (*raw* also gets the topics parsed ahead, see :mod:`generator.pipeline.ahead`)."""
 
     def recall(self, path: str, key: str) -> tuple[Topic, int] | None:
         data = self.raw.get((os.path.basename(path), key))

@@ -11,7 +11,8 @@ import json
 from collections.abc import Iterator
 from operator import attrgetter
 
-from generator.build.lock.model import (
+from generator.errors import DeckgenError
+from generator.pipeline.lock.model import (
     LOCK_VERSION,
     LOCKED_NOTE_FIELDS,
     MAX_LOCK_BYTES,
@@ -19,7 +20,6 @@ from generator.build.lock.model import (
     Lock,
     LockedNote,
 )
-from generator.errors import DeckgenError
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 _note_values = attrgetter(*LOCKED_NOTE_FIELDS)
