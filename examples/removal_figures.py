@@ -22,8 +22,9 @@ import tempfile
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.consts import QUEUE_TYPE_SUSPENDED
 
-from generator.build.pipeline import build
 from generator.connect.notices import mark_removed, removed_notes
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 
 def import_all(col: Collection, paths: list[str], scheduling: bool = False) -> None:
@@ -99,7 +100,7 @@ def main(old_decks: str) -> None:
     old = sorted(glob.glob(os.path.join(old_decks, "*.apkg")))
     out = os.path.join(work, "decks")
     shutil.copy("cards_source/deckgen.lock", os.path.join(work, "deckgen.lock"))  # the committed lock, untouched
-    report = build("cards_source", out, lock_path=os.path.join(work, "deckgen.lock"))
+    report = build(BuildConfig("cards_source", out, lock_path=os.path.join(work, "deckgen.lock")))
     new = [f.path for f in report.files]
 
     col = Collection(os.path.join(work, "new-old.anki2"))

@@ -33,9 +33,10 @@ from anki.collection import Collection, ExportAnkiPackageOptions, ImportAnkiPack
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from generator.build.pipeline import build, check  # noqa: E402
 from generator.connect.page import write_page  # noqa: E402
 from generator.connect.report import make_report, report_lines  # noqa: E402
+from generator.pipeline.config import BuildConfig  # noqa: E402
+from generator.pipeline.pipeline import build, check  # noqa: E402
 
 STUDENTS = 20
 HARD_ITEMS = ("ind-atomization", "col-rigid-hierarchies", "ind-learns-long-term")
@@ -62,7 +63,7 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         os.chdir(folder)  # the report names files as a teacher's would: cards_source/<file>:<line>
         source = _source_copy(folder).relative_to(folder)
-        packages = [Path(f.path) for f in build(str(source), str(folder / "decks")).files]
+        packages = [Path(f.path) for f in build(BuildConfig(str(source), str(folder / "decks"))).files]
         hard = {note.guid for note in check(str(source))[1] if note.item_id in HARD_ITEMS}
         print(f"Made harder on purpose: {', '.join(HARD_ITEMS)} ({len(hard)} notes)", file=sys.stderr)
         exports = [_simulate(s, packages, hard, args.days, folder) for s in _class(args.seed)]

@@ -21,15 +21,16 @@ import click
 from click.core import ParameterSource
 
 from generator import __version__
-from generator.build.findings import OutputFormat
-from generator.build.formats import FORMATS, FileFormat
 from generator.cards.kinds import KIND_NAMES
 from generator.errors import ContentError, DeckgenError, Problem, counted, printable
+from generator.pipeline.formats import FORMATS, FileFormat
+from generator.views.findings import OutputFormat
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
-    from generator.build.pipeline import BuildReport, Checked, DeckFile, RequestMaker
+    from generator.pipeline.config import Progress, RequestMaker
+    from generator.pipeline.pipeline import BuildReport, Checked, DeckFile
 
 DEFAULT_SOURCE = "cards_source"
 DEFAULT_OUT = "decks_out"
@@ -37,7 +38,6 @@ DEFAULT_OUT = "decks_out"
 P = ParamSpec("P")
 T = TypeVar("T")
 Command = TypeVar("Command", bound=Callable[..., Any])
-Progress = Callable[[int, int], None]
 
 
 class _ContentFailure(click.ClickException):
@@ -222,7 +222,7 @@ def check(source_dir: str, strict: bool, output: OutputFormat) -> None:
         deckgen check --strict --source cards_source
         deckgen check --format github    # in a GitHub Actions step
     """
-    from generator.build.pipeline import check_cards
+    from generator.pipeline.pipeline import check_cards
 
     if output != "text":
         _check_for_machines(source_dir, strict, output)
@@ -260,8 +260,8 @@ def _topic_lines(checked: Checked) -> Iterator[str]:
 
 def _check_for_machines(source_dir: str, strict: bool, output: OutputFormat) -> None:
     """``check`` in JSON or as workflow commands: every problem on stdout; the count of errors and notes on stderr."""
-    from generator.build.findings import as_github, as_json
-    from generator.build.pipeline import check_cards
+    from generator.pipeline.pipeline import check_cards
+    from generator.views.findings import as_github, as_json
 
     render = as_json if output == "json" else as_github
     try:
@@ -315,10 +315,12 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     Example:
         deckgen plan --source cards_source
     """
-    from generator.build.pipeline import plan as plan_build
+    from generator.pipeline.config import BuildConfig
+    from generator.pipeline.pipeline import plan as plan_build
 
     requests, source_dir = _requests(source_dir, selection)
-    report = _run(plan_build, source_dir, out_dir, lock_path=lock_path, requests=requests, strict=strict)
+    config = BuildConfig(source_dir, out_dir, lock_path=lock_path, requests=requests, strict=strict)
+    report = _run(plan_build, config)
     _echo_problems(report.warnings)
     _report_changes(report, "Would build")
 
@@ -367,14 +369,16 @@ def build(
         deckgen build --recipe course.yaml
         deckgen build --format csv
     """
-    from generator.build.pipeline import build as build_decks
+    from generator.pipeline.config import BuildConfig
+    from generator.pipeline.pipeline import build as build_decks
 
     requests, source_dir = _requests(source_dir, selection)
+    config = BuildConfig(
+        source_dir, out_dir, lock_path=lock_path, requests=requests, file_format=file_format, strict=strict,
+        jobs=jobs, release=release,
+    )
     with _progress(_verbosity() < 0) as progress:
-        report = _run(
-            build_decks, source_dir, out_dir, lock_path=lock_path, requests=requests,
-            file_format=file_format, progress=progress, strict=strict, jobs=jobs, release=release,
-        )
+        report = _run(build_decks, config, progress=progress)
     _echo_problems(report.warnings)
     if report.unreleased and report.lock_path is not None:
         click.echo(
@@ -435,8 +439,8 @@ def _requests(source_dir: str, selection: _Selection) -> tuple[RequestMaker | No
     _check_tags(selection)
     if selection["recipe"]:
         return _recipe_requests(source_dir, selection["recipe"], selection)
-    from generator.build.pipeline import custom_decks
     from generator.cards.selection import Selection
+    from generator.pipeline.pipeline import custom_decks
 
     chosen = Selection(selection["topics"], selection["perspectives"], selection["kinds"], selection["tags"])
     deck_name, extra_tags = selection["deck_name"], selection["extra_tags"]
@@ -461,8 +465,8 @@ def _check_tags(selection: _Selection) -> None:
 
 def _recipe_requests(source_dir: str, recipe: str, selection: _Selection) -> tuple[RequestMaker, str]:
     """The decks of *recipe*, built from its source (or *source_dir*, which must not contradict it)."""
-    from generator.build.pipeline import recipe_decks
     from generator.cards.recipe import load_recipe
+    from generator.pipeline.pipeline import recipe_decks
 
     if any(selection[name] for name in ("topics", "perspectives", "kinds", "tags", "deck_name", "extra_tags")):
         raise click.UsageError("--recipe cannot be combined with selection options")
@@ -520,7 +524,7 @@ def list_command(source_dir: str, as_json: bool) -> None:
     """
     import json  # only `list --json` needs it
 
-    from generator.build.listing import inventory, render_tables
+    from generator.views.listing import inventory, render_tables
 
     data = _run(inventory, source_dir)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else render_tables(data))
@@ -613,7 +617,7 @@ def preview(source_dir: str, out: str) -> None:
         deckgen preview && xdg-open decks_out/preview.html
         deckgen preview --source wfh --out wfh_decks
     """
-    from generator.build.preview import write_preview
+    from generator.views.preview import write_preview
 
     out_path = out if out.lower().endswith(".html") else os.path.join(out, "preview.html")
     cards = _run(write_preview, source_dir, out_path)  # makes the folder, after the source is checked
@@ -649,8 +653,8 @@ def report(exports: tuple[str, ...], source_dir: str, html_path: str | None, nam
     from generator.connect.report import make_report, report_lines
 
     if html_path:
-        from generator.build.pipeline import default_lock_path
         from generator.connect.page import check_page_path
+        from generator.pipeline.config import default_lock_path
 
         _run(check_page_path, html_path, [*exports, default_lock_path(source_dir)], source_dir)
     result = _run(make_report, exports, source_dir, names=names)

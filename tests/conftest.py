@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 from generator.authoring.editor_schema import RECIPE_SCHEMA, schemas
-from generator.build.pipeline import BuildReport, build
 from generator.cards import recipe as recipe_module
 from generator.cards.recipe import Recipe
 from generator.errors import Problem
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import BuildReport, build
 from generator.source.content import Source
 
 # Re-exported for test modules that still import them from here; new code imports from .support.
@@ -28,7 +29,7 @@ def bundled_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Build
     out = tmp_path_factory.mktemp("decks")
     source = tmp_path_factory.mktemp("source") / "cards_source"
     shutil.copytree(BUNDLED_SOURCE, source, ignore=shutil.ignore_patterns("*.lock"))
-    return out, build(str(source), str(out), timestamp=BUILD_TIME)
+    return out, build(BuildConfig(str(source), str(out), timestamp=BUILD_TIME))
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.build.pipeline import build
 from generator.cards.notes import build_notes, guid_for, slug, topic_deck
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards
@@ -167,9 +168,9 @@ def test_an_edit_updates_the_same_note_in_place(source_copy, tmp_path):
     strengths = next(source_copy.glob("*strengths.yaml"))
     text = strengths.read_text(encoding="utf-8")
     assert "monumental expansion" in text
-    first = build(str(source_copy), str(tmp_path / "v1"), timestamp=BUILD_TIME)
+    first = build(BuildConfig(str(source_copy), str(tmp_path / "v1"), timestamp=BUILD_TIME))
     strengths.write_text(text.replace("monumental expansion", "vast expansion"), encoding="utf-8")
-    second = build(str(source_copy), str(tmp_path / "v2"), timestamp=BUILD_TIME + 60)
+    second = build(BuildConfig(str(source_copy), str(tmp_path / "v2"), timestamp=BUILD_TIME + 60))
     col = open_collection(tmp_path / "col")
     try:
         path = next(f.path for f in first.files if Path(f.path).stem == "strengths")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from generator.authoring.draft import draft_source
-from generator.build.pipeline import check_cards
 from generator.cli import main
+from generator.pipeline.pipeline import check_cards
 from generator.source.loader import load_source
 
 

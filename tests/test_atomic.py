@@ -13,9 +13,10 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import DeckgenError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build, plan
 
 from .support import T1, T2, V1, write_source
 
@@ -31,7 +32,7 @@ def built(tmp_path):
     source = write_source(tmp_path / "src", V1)
     (source / "more.yaml").write_text(V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: more-"), encoding="utf-8")
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
     for name in ("basics.yaml", "more.yaml"):
         path = source / name
         path.write_text(path.read_text(encoding="utf-8").replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
@@ -66,7 +67,7 @@ def test_exception_mid_write_changes_nothing(built, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", failing_fsync)
     with pytest.raises(DeckgenError) as caught:
-        build(str(source), str(out), timestamp=T2)
+        build(BuildConfig(str(source), str(out), timestamp=T2))
     assert str(caught.value) == f"cannot write {out / 'more.apkg'}: No space left on device"
     assert any(call.endswith(".deckgen-basics.apkg.tmp") for call in calls)
     assert snapshot(source, out) == before
@@ -134,7 +135,7 @@ def test_a_build_killed_at_any_step_is_all_old_or_all_new_after_the_next_command
         assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
         # The next command, whichever it is, first finishes or undoes the commit.
         assert CliRunner().invoke(main, ["check", "--source", str(run_source)]).exit_code == 0
-        plan(str(run_source), str(run_out), timestamp=T2)
+        plan(BuildConfig(str(run_source), str(run_out), timestamp=T2))
         after = relative(snapshot(run_source, run_out), run_source, run_out)
         assert after in (old, new), kill_at
         outcomes["old" if after == old else "new"] += 1
@@ -166,7 +167,7 @@ def test_a_failure_while_renaming_rolls_every_file_back(built, monkeypatch):
 
     monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(DeckgenError) as caught:
-        build(str(source), str(out), timestamp=T2)
+        build(BuildConfig(str(source), str(out), timestamp=T2))
     monkeypatch.setattr(os, "replace", real_replace)
     assert str(caught.value) == f"cannot write {calls[2]}: Input/output error"  # the file whose rename failed
     assert snapshot(source, out) == before

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.build.cache import TOPICS_NAME, read_memo
-from generator.build.lock import REMOVED_RETENTION_SECONDS
-from generator.build.pipeline import build
 from generator.errors import ContentError
+from generator.pipeline.cache import TOPICS_NAME, read_memo
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock.model import REMOVED_RETENTION_SECONDS
+from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 
 from .support import T1, T2, V1, write_source
@@ -23,10 +24,10 @@ def stamps(folder):
 def test_nothing_changed_means_nothing_written(tmp_path):
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    first = build(str(source), str(out), timestamp=T1)
+    first = build(BuildConfig(str(source), str(out), timestamp=T1))
     before = stamps(out)
     lock_before = (source / "deckgen.lock").stat().st_mtime_ns
-    again = build(str(source), str(out), timestamp=T2)
+    again = build(BuildConfig(str(source), str(out), timestamp=T2))
     assert stamps(out) == before
     assert (source / "deckgen.lock").stat().st_mtime_ns == lock_before
     assert [(f.path, f.notes, f.cards, f.decks) for f in again.files] == [
@@ -39,18 +40,18 @@ def test_nothing_changed_means_nothing_written(tmp_path):
 def test_an_edit_a_damaged_package_or_a_new_file_rebuilds(tmp_path):
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
     package = out / "basics.apkg"
     good = package.read_bytes()
     package.write_bytes(good[:-10])  # damaged behind deckgen's back
-    report = build(str(source), str(out), timestamp=T2)
+    report = build(BuildConfig(str(source), str(out), timestamp=T2))
     assert package.read_bytes() == good and report.total("unchanged") == report.notes
     (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
-    edited = build(str(source), str(out), timestamp=T2)
+    edited = build(BuildConfig(str(source), str(out), timestamp=T2))
     # only the edited point: other backs show the list plain, so moving a mark changes no other note
     assert (edited.total("updated"), edited.total("added"), edited.total("removed")) == (1, 0, 0)
     (source / "more.yaml").write_text(V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-"), encoding="utf-8")
-    assert sorted(f.path for f in build(str(source), str(out), timestamp=T2).files) == [
+    assert sorted(f.path for f in build(BuildConfig(str(source), str(out), timestamp=T2)).files) == [
         str(out / "basics.apkg"), str(out / "more.apkg"),
     ]
 
@@ -58,15 +59,15 @@ def test_an_edit_a_damaged_package_or_a_new_file_rebuilds(tmp_path):
 def test_an_expiring_tombstone_rebuilds(tmp_path):
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1, release=True)
+    build(BuildConfig(str(source), str(out), timestamp=T1, release=True))
     (source / "basics.yaml").write_text(V1.replace("  - id: ritual\n", "  - id: rituals\n"), encoding="utf-8")
-    removed = build(str(source), str(out), timestamp=T2)
+    removed = build(BuildConfig(str(source), str(out), timestamp=T2))
     # ritual's cloze and "which drink?" card are removed; under the new id they are added again
     assert (removed.total("removed"), removed.total("added")) == (2, 2)
-    same = build(str(source), str(out), timestamp=T2 + 10)
+    same = build(BuildConfig(str(source), str(out), timestamp=T2 + 10))
     assert same.notes == removed.notes  # from the cache
     assert '"removed": 1' in (source / "deckgen.lock").read_text(encoding="utf-8")
-    later = build(str(source), str(out), timestamp=T2 + REMOVED_RETENTION_SECONDS + 1)
+    later = build(BuildConfig(str(source), str(out), timestamp=T2 + REMOVED_RETENTION_SECONDS + 1))
     assert later.notes == removed.notes  # packages never carry tombstones
     assert '"removed": 1' not in (source / "deckgen.lock").read_text(encoding="utf-8")  # the lock forgets them
 
@@ -74,9 +75,9 @@ def test_an_expiring_tombstone_rebuilds(tmp_path):
 def test_an_edit_in_one_topic_leaves_the_other_packages_byte_identical(tmp_path):
     more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
     source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
-    build(str(source), str(tmp_path / "a"), timestamp=T1)
+    build(BuildConfig(str(source), str(tmp_path / "a"), timestamp=T1))
     (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
-    build(str(source), str(tmp_path / "b"), timestamp=T2)
+    build(BuildConfig(str(source), str(tmp_path / "b"), timestamp=T2))
     assert (tmp_path / "a" / "more.apkg").read_bytes() == (tmp_path / "b" / "more.apkg").read_bytes()
     assert (tmp_path / "a" / "basics.apkg").read_bytes() != (tmp_path / "b" / "basics.apkg").read_bytes()
 
@@ -98,10 +99,10 @@ def test_an_edit_saved_while_a_build_runs_is_never_lost(tmp_path, monkeypatch):
         return data
 
     monkeypatch.setattr(yamlread, "_read_bytes", read_then_save)
-    raced = build(str(source), str(out), timestamp=T1)
+    raced = build(BuildConfig(str(source), str(out), timestamp=T1))
     monkeypatch.setattr(yamlread, "_read_bytes", real_read)
     assert raced.total("added") == raced.notes  # built from the bytes read before the save
-    after = build(str(source), str(out), timestamp=T2)
+    after = build(BuildConfig(str(source), str(out), timestamp=T2))
     # not answered from the cache: the save is built (the point, its neighbour, the "which drink?" card)
     assert (after.total("updated"), after.total("added"), after.total("removed")) == (3, 0, 0)
 
@@ -110,11 +111,11 @@ def test_a_copied_out_folder_is_checked_itself_not_the_folder_it_was_copied_from
     """The cache names packages relative to the out folder (a review's finding: it read the first folder's)."""
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
     (copy / "basics.apkg").write_bytes(b"garbage")
-    report = build(str(source), str(copy), timestamp=T1)
+    report = build(BuildConfig(str(source), str(copy), timestamp=T1))
     assert [f.path for f in report.files] == [str(copy / "basics.apkg")]
     assert (copy / "basics.apkg").read_bytes() == (out / "basics.apkg").read_bytes()
 
@@ -124,8 +125,8 @@ def test_a_no_change_build_still_names_packages_it_did_not_write(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "old-topic.apkg").write_bytes(b"a package of a topic renamed long ago")
-    first = build(str(source), str(out), timestamp=T1)
-    again = build(str(source), str(out), timestamp=T2)
+    first = build(BuildConfig(str(source), str(out), timestamp=T1))
+    again = build(BuildConfig(str(source), str(out), timestamp=T2))
     assert first.stale == again.stale == (str(out / "old-topic.apkg"),)
 
 
@@ -148,16 +149,16 @@ def test_an_edit_parses_only_the_edited_file_and_builds_what_parsing_all_builds(
     more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
     source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
     shutil.copytree(out, tmp_path / "unkept")
     (tmp_path / "unkept" / TOPICS_NAME).unlink()
     shutil.copy(source / "deckgen.lock", tmp_path / "unkept.lock")
     (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
     parsed = _parsed_files(monkeypatch)
-    edited = build(str(source), str(out), timestamp=T2)
+    edited = build(BuildConfig(str(source), str(out), timestamp=T2))
     assert parsed == ["deckgen.yaml", "basics.yaml"]
     parsed.clear()
-    unkept = build(str(source), str(tmp_path / "unkept"), lock_path=str(tmp_path / "unkept.lock"), timestamp=T2)
+    unkept = build(BuildConfig(str(source), str(tmp_path / "unkept"), lock_path=str(tmp_path / "unkept.lock"), timestamp=T2))
     assert parsed == ["deckgen.yaml", "basics.yaml", "more.yaml"]
     assert (source / "deckgen.lock").read_bytes() == (tmp_path / "unkept.lock").read_bytes()
     for name in ("basics.apkg", "more.apkg"):
@@ -169,20 +170,20 @@ def test_kept_topics_are_read_only_if_no_one_else_may_have_written_them_and_are_
     more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
     source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
     parsed = _parsed_files(monkeypatch)
     for step, spoil in enumerate([lambda memo: memo.chmod(0o666), lambda memo: memo.write_bytes(b"\x80\x05damaged")]):
         spoil(out / TOPICS_NAME)
         (source / "basics.yaml").write_text(V1 + f"\n# edit {step}\n", encoding="utf-8")
         parsed.clear()
-        assert build(str(source), str(out), timestamp=T2).notes
+        assert build(BuildConfig(str(source), str(out), timestamp=T2)).notes
         assert parsed == ["deckgen.yaml", "basics.yaml", "more.yaml"]  # every file parsed, as with no memo
 
 
 def test_a_copied_source_folder_is_not_parsed_again_and_is_located_where_it_is(tmp_path, monkeypatch):
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
     copy = tmp_path / "copy"
     shutil.copytree(source, copy)
     parsed = _parsed_files(monkeypatch)
@@ -196,22 +197,22 @@ def test_a_copied_source_folder_is_not_parsed_again_and_is_located_where_it_is(t
 
 
 def test_the_lock_the_last_build_wrote_is_trusted_and_an_edited_one_checked(tmp_path, monkeypatch):
-    import generator.build.lock as lock
+    import generator.pipeline.lock.checks as lock
 
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
     checked: list[str] = []
-    real = lock._Checker.lock
-    monkeypatch.setattr(lock._Checker, "lock", lambda self, data: checked.append("checked") or real(self, data))
+    real = lock.Checker.lock
+    monkeypatch.setattr(lock.Checker, "lock", lambda self, data: checked.append("checked") or real(self, data))
     (source / "basics.yaml").write_text(V1 + "\n# an edit\n", encoding="utf-8")
-    build(str(source), str(out), timestamp=T2)
+    build(BuildConfig(str(source), str(out), timestamp=T2))
     assert checked == []
     path = source / "deckgen.lock"
     path.write_text(path.read_text(encoding="utf-8").replace('"mod": ', '"mod": -', 1), encoding="utf-8")
     (source / "basics.yaml").write_text(V1 + "\n# another edit\n", encoding="utf-8")
     with pytest.raises(ContentError, match=r"deckgen.lock:\d+: note .*: the lock cannot be read: mod should be"):
-        build(str(source), str(out), timestamp=T2)
+        build(BuildConfig(str(source), str(out), timestamp=T2))
     assert checked == ["checked"]
 
 
@@ -220,18 +221,18 @@ def test_a_title_retitled_in_another_topic_renews_a_reused_topics_warnings(tmp_p
     more = "topic: more\nname: More\nitems:\n  - id: other\n    perspective: tea\n    title: Quiet Hours\n    explanation: Tea has {{L-theanine}}.\n"
     source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
     out = tmp_path / "out"
-    first = build(str(source), str(out), timestamp=T1)
+    first = build(BuildConfig(str(source), str(out), timestamp=T1))
     assert not any("camellia sinensis" in w.message.lower() and "another card" in w.message for w in first.warnings)
     (source / "more.yaml").write_text(more.replace("Quiet Hours", "Camellia Sinensis Leaves"), encoding="utf-8")
-    second = build(str(source), str(out), timestamp=T2)
+    second = build(BuildConfig(str(source), str(out), timestamp=T2))
     assert any("'Camellia sinensis'" in w.message and "other/title" in w.message for w in second.warnings)
 
 
 def test_topics_parsed_ahead_are_kept_and_not_parsed_again(tmp_path, monkeypatch):
     import pickle
 
-    import generator.build.ahead as ahead
-    from generator.build.cache import code_digest
+    import generator.pipeline.ahead as ahead
+    from generator.pipeline.cache import code_digest
 
     more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
     source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
@@ -239,10 +240,26 @@ def test_topics_parsed_ahead_are_kept_and_not_parsed_again(tmp_path, monkeypatch
     monkeypatch.setattr(ahead, "PARSE_AHEAD_MIN_BYTES", 0)  # a small source: parse ahead anyway
     (out).mkdir()
     (out / TOPICS_NAME).write_bytes(pickle.dumps(("another deckgen's code", {})))
-    build(str(source), str(out), timestamp=T1, jobs=2)
+    build(BuildConfig(str(source), str(out), timestamp=T1, jobs=2))
     code, kept = pickle.loads((out / TOPICS_NAME).read_bytes())
     assert code == code_digest() and {name for name, _ in kept} == {"basics.yaml", "more.yaml"}
     (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
     parsed = _parsed_files(monkeypatch)
-    build(str(source), str(out), timestamp=T2, jobs=2)
+    build(BuildConfig(str(source), str(out), timestamp=T2, jobs=2))
     assert parsed == ["deckgen.yaml", "basics.yaml"]  # the edited file alone (one file: no workers)
+
+
+def test_the_cache_reads_back_as_the_record_it_was_written_from(tmp_path):
+    import json
+
+    from generator.pipeline.cachefile import BuildCache, read_cache
+
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    cache = read_cache(str(out))
+    assert cache is not None and cache.files and cache.topics and cache.lock_sha256
+    assert BuildCache.from_json(json.loads(cache.to_json())) == cache
+    assert cache.to_json() == (out / ".deckgen-cache.json").read_text(encoding="utf-8")
+    (out / ".deckgen-cache.json").write_text('{"fingerprint": "x"}', encoding="utf-8")
+    assert read_cache(str(out)) is None  # another shape: no cache, the next build builds

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build.pipeline import build
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards
 from .support import write_source
@@ -51,7 +52,7 @@ comparisons:
 def imported_cards(folder: Path, topic: str):
     """*topic* built as a source, imported into a fresh collection; every card as Anki renders it."""
     source = write_source(folder / "src", topic)
-    report = build(str(source), str(folder / "out"), timestamp=1_700_000_000)
+    report = build(BuildConfig(str(source), str(folder / "out"), timestamp=1_700_000_000))
     col = open_collection(folder / "col")
     try:
         import_package(col, Path(report.files[0].path))

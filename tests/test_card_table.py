@@ -18,11 +18,11 @@ import pytest
 import generator.anki.notetypes as notetypes
 from generator.anki.package import package_bytes
 from generator.anki.render import preview_cards
-from generator.anki.smells import topic_smells
-from generator.build.lock import note_lines
 from generator.cards.kind import CONTEXT_LINE, SOURCE_LINE, CardKind, Face, Template
 from generator.cards.kinds import KIND_NAMES, KINDS
 from generator.cards.notes import NoteKey, NoteSpec, build_notes, guid_for, removal_notice
+from generator.pipeline.lock.write import note_lines
+from generator.quality.smells import topic_smells
 from generator.source.loader import load_source
 
 from .ankitools import import_package, open_collection, rendered_cards

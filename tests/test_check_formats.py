@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.build.findings import as_github
 from generator.cli import main
 from generator.errors import Problem
+from generator.views.findings import as_github
 
 from .support import ROOT, write_source
 

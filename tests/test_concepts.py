@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.build.pipeline import build
 from generator.cards.notes import TERM_QUESTION, build_notes
 from generator.cli import main
 from generator.errors import ContentError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 
 from .ankitools import import_package, open_collection, rendered_cards
@@ -51,7 +52,7 @@ def test_a_source_without_perspectives_passes_check_strict(tmp_path):
 
 def test_a_source_without_perspectives_imports_into_real_anki(tmp_path):
     source = _concepts(tmp_path / "src")
-    report = build(str(source), str(tmp_path / "out"), timestamp=T1, strict=True)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1, strict=True))
     assert report.cards == 4  # a cloze; decay both ways; interference from its term only
     col = open_collection(tmp_path / "col")
     for deck_file in report.files:
@@ -113,7 +114,7 @@ def test_a_perspective_named_where_none_is_declared_is_located(tmp_path):
     topic = TOPIC.replace("    title: The forgetting curve\n", "    perspective: ebbinghaus\n    title: The forgetting curve\n")
     (source / "forgetting.yaml").write_text(topic, encoding="utf-8")
     with pytest.raises(ContentError) as error:
-        build(str(source), str(tmp_path / "out"), timestamp=T1)
+        build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1))
     assert [str(p) for p in error.value.problems] == [
         f"{source / 'forgetting.yaml'}:5: items[0] (curve).perspective: unknown perspective 'ebbinghaus' "
         "(deckgen.yaml declares no perspectives)"

@@ -10,11 +10,12 @@ import pytest
 from anki.collection import ImportCsvRequest
 from click.testing import CliRunner
 
-from generator.build.pipeline import build
 from generator.cards.notes import slug
 from generator.cards.selection import Selection, custom_request
 from generator.cli import main
 from generator.errors import ContentError, DeckgenError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.loader import MAX_DECK_NAME_LENGTH, load_source
 
 from .ankitools import import_package, open_collection, rendered_cards
@@ -181,7 +182,7 @@ def test_csv_export_imports_and_reimports_as_updates(in_project, tmp_path):
     ]
     # The same lock, so the same notes: removed items' tombstones are in both.
     lock = shutil.copy(in_project / "cards_source" / "deckgen.lock", tmp_path / "l")
-    reference = build("cards_source", str(tmp_path / "apkg"), timestamp=1_700_000_000, lock_path=str(lock))
+    reference = build(BuildConfig("cards_source", str(tmp_path / "apkg"), timestamp=1_700_000_000, lock_path=str(lock)))
     expected = {}
     ref_col = open_collection(tmp_path / "ref")
     try:
@@ -193,7 +194,7 @@ def test_csv_export_imports_and_reimports_as_updates(in_project, tmp_path):
     col = open_collection(tmp_path / "col")
     try:
         # CSV cannot create note types: bring them in with another source's package.
-        other = build(str(OTHER_SOURCE), str(tmp_path / "other"), timestamp=1, lock_path=str(tmp_path / "o"))
+        other = build(BuildConfig(str(OTHER_SOURCE), str(tmp_path / "other"), timestamp=1, lock_path=str(tmp_path / "o")))
         import_package(col, Path(other.files[0].path))
         before = col.note_count()
         for path in csv_files:
@@ -222,7 +223,7 @@ def _import_csv(col, path: Path):
 def test_another_subject_with_three_perspectives(tmp_path):
     source = tmp_path / "schools"
     shutil.copytree(OTHER_SOURCE, source)
-    report = build(str(source), str(tmp_path / "out"), timestamp=1_700_000_000)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=1_700_000_000))
     col = open_collection(tmp_path / "col")
     try:
         for f in report.files:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from generator.build.pipeline import build
 from generator.cli import main
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 from .ankitools import import_package, open_collection
 from .support import DRINKS_CONFIG, T1, T2, V1, write_source
@@ -47,7 +48,7 @@ def _deck_list(col) -> list[str]:
 
 def _listed_after_import(tmp_path: Path, source: Path, **options: str) -> list[str]:
     """Build *source*, import every package into a fresh collection, and read the deck list Anki shows."""
-    report = build(str(source), str(tmp_path / "out"), timestamp=T1, **options)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1, **options))
     col = open_collection(tmp_path / "col")
     try:
         for f in report.files:
@@ -70,9 +71,9 @@ def test_by_name_is_the_default_and_anki_sorts_the_names(tmp_path):
 def test_a_topic_inserted_before_others_renumbers_their_decks(tmp_path):
     source = _source(tmp_path / "src")
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
     (source / "0-first.yaml").write_text(_topic("first", "First"), encoding="utf-8")
-    report = build(str(source), str(out), timestamp=T2)  # the other topics' files did not change
+    report = build(BuildConfig(str(source), str(out), timestamp=T2))  # the other topics' files did not change
     assert sorted(d for f in report.files for d in f.decks if d.count("::") == 1) == [
         "Drinks::1 First", "Drinks::2 Zebra", "Drinks::3 Apples", "Drinks::4 Middle"
     ]
@@ -83,12 +84,12 @@ def test_a_student_of_unnumbered_decks_keeps_their_cards_where_they_are(tmp_path
     source = _source(tmp_path / "src", DRINKS_CONFIG)
     out = tmp_path / "out"
     col = open_collection(tmp_path / "col")
-    for f in build(str(source), str(out), timestamp=T1).files:
+    for f in build(BuildConfig(str(source), str(out), timestamp=T1)).files:
         import_package(col, Path(f.path))
     before = {cid: col.decks.name(col.get_card(cid).did) for cid in col.find_cards("")}
     (source / "deckgen.yaml").write_text(NUMBERED, encoding="utf-8")
     (source / "2-apples.yaml").write_text(FILES["2-apples.yaml"].replace("Pour {{hot water}}", "Pour {{boiling water}}"))
-    report = build(str(source), str(out), timestamp=T2)
+    report = build(BuildConfig(str(source), str(out), timestamp=T2))
     assert report.total("updated") >= 1
     for f in report.files:
         import_package(col, Path(f.path))

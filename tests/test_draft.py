@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.authoring.editor_schema import CONFIG_SCHEMA, TOPIC_SCHEMA, schemas
-from generator.build.pipeline import build
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.loader import MAX_NAME_LENGTH, load_source
 
 from .ankitools import import_package, open_collection, rendered_cards
@@ -42,7 +43,7 @@ def test_the_essay_drafts_into_a_source_that_checks_builds_and_shows_every_headi
     result = run("draft", str(ESSAY), "--out", str(folder))
     assert result.exit_code == 0, result.output
     assert run("check", "--source", str(folder)).exit_code == 0
-    report = build(str(folder), str(tmp_path / "out"), timestamp=BUILD_TIME)
+    report = build(BuildConfig(str(folder), str(tmp_path / "out"), timestamp=BUILD_TIME))
     col = open_collection(tmp_path / "col")
     try:
         for package in report.files:

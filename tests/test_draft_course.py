@@ -17,9 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from generator.authoring.course import defines
-from generator.build.pipeline import build
 from generator.cards.notes import TERM_QUESTION
 from generator.cli import main
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 
 from .ankitools import import_package, open_collection, rendered_cards
@@ -36,7 +37,7 @@ def drafted(tmp_path_factory: pytest.TempPathFactory):
     result = CliRunner().invoke(main, ["draft", str(CHAPTER), "--out", str(folder)])
     assert result.exit_code == 0, result.output
     out = folder.parent / "out"
-    report = build(str(folder), str(out), timestamp=BUILD_TIME)
+    report = build(BuildConfig(str(folder), str(out), timestamp=BUILD_TIME))
     col = open_collection(folder.parent / "col")
     try:
         for package in report.files:
@@ -196,7 +197,7 @@ def test_a_figure_gives_context_and_its_local_image_the_item_image(tmp_path):
     remote = next(item for item in items if item.explanation and "laboratory" in item.explanation.plain)
     assert not remote.media and "example.org" not in (folder / "01-stages.yaml").read_text(encoding="utf-8")
     out = tmp_path / "out"
-    report = build(str(folder), str(out), timestamp=BUILD_TIME)
+    report = build(BuildConfig(str(folder), str(out), timestamp=BUILD_TIME))
     col = open_collection(tmp_path / "col")
     try:
         for package in report.files:

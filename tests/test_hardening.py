@@ -26,11 +26,11 @@ from click.testing import CliRunner
 
 import generator
 from generator.anki.csvexport import csv_bytes
-from generator.anki.smells import card_smells
 from generator.cards.notes import MAX_LISTED, NoteSpec, build_notes
 from generator.cards.selection import Selection, custom_request
 from generator.cli import main
 from generator.errors import DeckgenError
+from generator.quality.smells import card_smells
 from generator.source.content import REMOVED_TAG
 from generator.source.loader import is_reserved_tag, load_source
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.build.pipeline import build
 from generator.errors import ContentError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 from generator.source.markup import MATH_BREAK, cloze, to_html
 
@@ -59,7 +60,7 @@ def test_no_markup_from_a_source_reaches_a_rendered_card(tmp_path):
     source.mkdir()
     (source / "deckgen.yaml").write_text(CONFIG, encoding="utf-8")
     (source / "attack.yaml").write_text(TOPIC, encoding="utf-8")
-    report = build(str(source), str(tmp_path / "out"), timestamp=1_700_000_000)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=1_700_000_000))
     col = open_collection(tmp_path / "col")
     try:
         for deck_file in report.files:
@@ -219,7 +220,7 @@ def test_to_html_makes_anki_markup_inert():
 
 def test_anki_markup_in_a_source_is_shown_never_interpreted(tmp_path):
     source = _anki_markup_source(tmp_path / "src")
-    report = build(str(source), str(tmp_path / "out"), timestamp=1_700_000_000)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=1_700_000_000))
     col = open_collection(tmp_path / "col")
     try:
         for deck_file in report.files:
@@ -273,7 +274,7 @@ def test_only_declared_media_reach_a_card_as_deckgen_writes_them(tmp_path):
     source = tmp_path / "src"
     shutil.copytree(MEDIA_SOURCE, source, ignore=shutil.ignore_patterns("*.lock"))
     declared = load_source(str(source)).media_files()
-    report = build(str(source), str(tmp_path / "out"), timestamp=1_700_000_000)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=1_700_000_000))
     col = open_collection(tmp_path / "col")
     try:
         for deck_file in report.files:
@@ -315,6 +316,6 @@ def test_a_media_value_is_a_path_never_markup(tmp_path, value):
         f"topic: attack\nname: Attack\nitems:\n  - id: evil\n    title: Evil\n    image: {value}\n", encoding="utf-8"
     )
     with pytest.raises(ContentError) as raised:
-        build(str(folder), str(tmp_path / "out"), timestamp=1_700_000_000)
+        build(BuildConfig(str(folder), str(tmp_path / "out"), timestamp=1_700_000_000))
     assert [p.where for p in raised.value.problems] == ["items[0] (evil).image"]
     assert not (tmp_path / "out").exists()

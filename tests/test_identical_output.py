@@ -76,13 +76,14 @@ def reference_code(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+# Through the command line, the interface both codes share (the library's signatures and modules may move).
 _BUILD = """\
 import sys
-from generator.build.pipeline import build
 import generator
+from generator.cli import main
 assert generator.__file__.startswith(sys.argv[1]), generator.__file__
-source, out, lock, fmt = sys.argv[2:6]
-build(source, out, timestamp={time}, lock_path=lock, file_format=fmt, jobs=int(sys.argv[6]))
+source, out, lock, fmt, jobs = sys.argv[2:7]
+main(["build", "-q", "--source", source, "--out", out, "--lock", lock, "--format", fmt, "--jobs", jobs])
 """
 
 
@@ -91,12 +92,12 @@ def _build(code: Path | None, source: Path, out: Path, file_format: str, jobs: i
     work = out.parent / f"{out.name}-source"
     shutil.copytree(source, work)
     lock = work / "deckgen.lock"
-    env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     root = str(code if code is not None else ROOT)
     env["PYTHONPATH"] = root
-    script = _BUILD.format(time=BUILD_TIME)
+    env["SOURCE_DATE_EPOCH"] = str(BUILD_TIME)
     subprocess.run(
-        [sys.executable, "-c", script, root, str(work), str(out), str(lock), file_format, str(jobs)],
+        [sys.executable, "-c", _BUILD, root, str(work), str(out), str(lock), file_format, str(jobs)],
         env=env, check=True, capture_output=True, cwd=out.parent,
     )
     files = {path.name: path.read_bytes() for path in sorted(out.iterdir()) if not path.name.startswith(".")}

@@ -93,12 +93,13 @@ def test_a_file_saved_in_nfd_keeps_every_note(tmp_path):
     """Some editors save "é" as "e" + a combining accent: the same text, the same notes."""
     import unicodedata
 
-    from generator.build.pipeline import build
+    from generator.pipeline.config import BuildConfig
+    from generator.pipeline.pipeline import build
 
     topic = "topic: basics\nname: Basics\nitems:\n  - id: cafe\n    explanation: Served in a {{café}} in Zürich.\n"
     composed = write_source(tmp_path / "nfc", unicodedata.normalize("NFC", topic))
     decomposed = write_source(tmp_path / "nfd", unicodedata.normalize("NFD", topic))
     assert (composed / "basics.yaml").read_bytes() != (decomposed / "basics.yaml").read_bytes()
-    first = build(str(composed), str(tmp_path / "a"), timestamp=BUILD_TIME)
-    second = build(str(decomposed), str(tmp_path / "b"), timestamp=BUILD_TIME)
+    first = build(BuildConfig(str(composed), str(tmp_path / "a"), timestamp=BUILD_TIME))
+    second = build(BuildConfig(str(decomposed), str(tmp_path / "b"), timestamp=BUILD_TIME))
     assert Path(first.files[0].path).read_bytes() == Path(second.files[0].path).read_bytes()

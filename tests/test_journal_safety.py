@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.build.pipeline import build
 from generator.cli import main
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 from .support import T1, T2, V1, killed_build, write_source
 
@@ -59,7 +60,7 @@ def built(tmp_path: Path) -> tuple[Path, Path]:
     more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: more-")
     (source / "more.yaml").write_text(more, encoding="utf-8")
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
     for name in ("basics.yaml", "more.yaml"):
         path = source / name
         path.write_text(path.read_text(encoding="utf-8").replace("Pour {{hot water}}", "Pour {{hot}} water"))
@@ -149,7 +150,7 @@ def test_ctrl_c_while_staging_leaves_no_staged_file(built, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        build(str(source), str(out), timestamp=T2)
+        build(BuildConfig(str(source), str(out), timestamp=T2))
     assert tree(source.parent) == before
 
 

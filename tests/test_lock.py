@@ -25,12 +25,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import generator.build.lock as lock_module
 import generator.source.guarded as guarded
-from generator.build.lock import MAX_LOCK_BYTES, MAX_TIME, dump_lock, read_lock
-from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import ContentError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock import located, model, times, write
+from generator.pipeline.lock.model import MAX_LOCK_BYTES, MAX_TIME
+from generator.pipeline.lock.read import read_lock
+from generator.pipeline.lock.write import dump_lock
+from generator.pipeline.pipeline import build, plan
 
 from .support import write_source
 
@@ -73,7 +76,7 @@ IDS = "a list of ids (whole numbers from 1 to 9223372036854775807, or null where
 def valid_lock(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The lock a build of TOPIC writes (checked against what the cases assume)."""
     source = write_source(tmp_path_factory.mktemp("valid") / "src", TOPIC)
-    build(str(source), str(source.parent / "out"), timestamp=T1, release=True)
+    build(BuildConfig(str(source), str(source.parent / "out"), timestamp=T1, release=True))
     text = (source / "deckgen.lock").read_text(encoding="utf-8")
     lines = text.splitlines()
     assert len(lines) == 16 and lines[3].startswith('  "cloze": ') and lines[4].startswith('  "comparison": ')
@@ -193,7 +196,7 @@ CASES = [
     Case("not UTF-8", lambda valid: valid.replace('"Caffeine · Coffee"', '"Caf\xe9"').encode("latin-1", "replace"),
          ["deckgen.lock:10: the lock is not valid UTF-8 (byte 0xe9); restore it from version control"]),
     Case("200k nested lists", text(DEEP_ARRAYS),
-         [f"deckgen.lock:1: the lock nests lists or objects deeper than a lock can ({lock_module.MAX_DEPTH} levels); "
+         [f"deckgen.lock:1: the lock nests lists or objects deeper than a lock can ({located.MAX_DEPTH} levels); "
           "restore it from version control"]),
     Case("200k nested lists, closed", text("\n" + DEEP_ARRAYS + "]" * 200_000),
          ["deckgen.lock:2: the lock nests lists or objects deeper than a lock can (4 levels); restore it from version control"]),
@@ -431,7 +434,7 @@ def test_a_lock_written_by_a_build_round_trips(tmp_path, valid_lock):
     assert dump_lock(read_lock(str(lock))) == valid_lock
     assert read_lock(str(lock)) == read_lock(str(lock))
     # plan and build accept it: nothing changed, so the lock is not rewritten.
-    report = plan(str(source), str(tmp_path / "planned"), timestamp=T2)
+    report = plan(BuildConfig(str(source), str(tmp_path / "planned"), timestamp=T2))
     assert report.total("unchanged") == report.notes == 7
     result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
@@ -441,7 +444,7 @@ def test_a_lock_written_by_a_build_round_trips(tmp_path, valid_lock):
         TOPIC.replace("{{roasted beans}}", "{{ground}}, roasted beans").replace("      coffee: More\n", "      coffee: Much more\n"),
         encoding="utf-8",
     )
-    build(str(source), str(tmp_path / "out2"), timestamp=T2)
+    build(BuildConfig(str(source), str(tmp_path / "out2"), timestamp=T2))
     written = lock.read_text(encoding="utf-8")
     assert '"removed": null' in written and f'"removed": {T2}' in written
     assert dump_lock(read_lock(str(lock))) == written
@@ -471,7 +474,7 @@ def test_the_latest_time_builds(tmp_path, valid_lock):
     source = write_source(tmp_path / "src", TOPIC)
     text = valid_lock.replace(f'"mod": {T1}', f'"mod": {MAX_TIME}')
     (source / "deckgen.lock").write_text(text, encoding="utf-8")
-    report = build(str(source), str(tmp_path / "out"), timestamp=T2)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2))
     assert report.total("unchanged") == report.notes
     assert (source / "deckgen.lock").read_text(encoding="utf-8") == text
 
@@ -482,10 +485,10 @@ def test_a_removed_note_keeps_its_guid_and_a_new_one_can_follow(tmp_path, valid_
     (source / "deckgen.lock").write_text(valid_lock, encoding="utf-8")
     without = TOPIC.replace('    title: "{{Origin}}"\n', "    title: Origin\n")
     (source / "basics.yaml").write_text(without, encoding="utf-8")
-    build(str(source), str(tmp_path / "a"), timestamp=T2)
+    build(BuildConfig(str(source), str(tmp_path / "a"), timestamp=T2))
     assert f'"removed": {T2}' in (source / "deckgen.lock").read_text(encoding="utf-8")
     (source / "basics.yaml").write_text(TOPIC, encoding="utf-8")
-    report = build(str(source), str(tmp_path / "b"), timestamp=T2 + 10)
+    report = build(BuildConfig(str(source), str(tmp_path / "b"), timestamp=T2 + 10))
     # Back with the text it had: in the package again, with the time students' copies have.
     assert (report.total("added"), report.total("updated")) == (1, 0)
     assert json.loads((source / "deckgen.lock").read_text(encoding="utf-8")) == json.loads(valid_lock)
@@ -504,7 +507,7 @@ def test_a_hopeless_build_time_is_an_error_not_a_traceback(tmp_path, monkeypatch
 
 
 def test_a_lock_too_large_to_read_back_is_not_written(tmp_path, monkeypatch, valid_lock):
-    monkeypatch.setattr(lock_module, "MAX_LOCK_BYTES", len(valid_lock.encode()) - 1)
+    monkeypatch.setattr(write, "MAX_LOCK_BYTES", len(valid_lock.encode()) - 1)
     source = write_source(tmp_path / "src", TOPIC)
     result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
@@ -519,16 +522,16 @@ def test_the_lock_writes_each_entry_with_the_fields_the_checker_reads(valid_lock
     """The writer and the checker share one field list per entry: what is written is what is read."""
     parsed = json.loads(valid_lock)
     # A released note's entry leaves out "released" (so older locks read and write as they were).
-    written = [f for f in lock_module.LOCKED_NOTE_FIELDS if f not in lock_module.OPTIONAL_NOTE_FIELDS]
+    written = [f for f in model.LOCKED_NOTE_FIELDS if f not in model.OPTIONAL_NOTE_FIELDS]
     assert [list(note) for note in parsed["notes"].values()] == [written] * 7
-    assert [list(entry) for entry in parsed["note_types"].values()] == [list(lock_module.NOTE_TYPE_FIELDS)] * 2
-    assert set(lock_module.LOCKED_NOTE_FIELDS) == {f.name for f in fields(lock_module.LockedNote)}
+    assert [list(entry) for entry in parsed["note_types"].values()] == [list(model.NOTE_TYPE_FIELDS)] * 2
+    assert set(model.LOCKED_NOTE_FIELDS) == {f.name for f in fields(model.LockedNote)}
 
 
 def test_change_kinds_are_counted_and_read_without_getattr():
-    assert lock_module.CHANGE_KINDS == tuple(f.name for f in fields(lock_module.Changes))
-    changes = lock_module.Changes.count(["added", "removed", "removed", "unchanged"])
-    assert [changes.of(kind) for kind in lock_module.CHANGE_KINDS] == [1, 0, 1, 2]
+    assert times.CHANGE_KINDS == tuple(f.name for f in fields(times.Changes))
+    changes = times.Changes.count(["added", "removed", "removed", "unchanged"])
+    assert [changes.of(kind) for kind in times.CHANGE_KINDS] == [1, 0, 1, 2]
 
 
 def test_a_repeated_note_is_checked_and_located_at_its_first_entry(tmp_path, valid_lock):
@@ -565,11 +568,11 @@ def test_a_lock_from_before_ids_builds_the_same_notes_and_gains_the_ids(tmp_path
     """Its note types get a newer time, so a re-import brings students' note types the ids."""
     source = write_source(tmp_path / "src", TOPIC)
     (source / "deckgen.lock").write_text(_without_ids(valid_lock), encoding="utf-8")
-    report = build(str(source), str(tmp_path / "out"), timestamp=T2)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2))
     assert (report.total("added"), report.total("updated"), report.total("removed")) == (0, 0, 0)
     written = (source / "deckgen.lock").read_text(encoding="utf-8")
     assert written == valid_lock.replace(f'"mod": {T1}, "name": "deckgen', f'"mod": {T2}, "name": "deckgen')
-    assert build(str(source), str(tmp_path / "again"), timestamp=T2 + 1).total("unchanged") == report.notes
+    assert build(BuildConfig(str(source), str(tmp_path / "again"), timestamp=T2 + 1)).total("unchanged") == report.notes
     assert (source / "deckgen.lock").read_text(encoding="utf-8") == written  # the note types keep that time now
 
 
@@ -579,7 +582,7 @@ def test_a_renamed_field_gets_a_newer_note_type_time_even_if_the_clock_is_behind
     source = write_source(tmp_path / "src", TOPIC)
     (source / "deckgen.lock").write_text(valid_lock, encoding="utf-8")
     monkeypatch.setitem(notetypes.RENAMED_FIELDS["cloze"], "Extra", "Notes")
-    build(str(source), str(tmp_path / "out"), timestamp=T1 - 100)
+    build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1 - 100))
     cloze = read_lock(str(source / "deckgen.lock")).note_types["cloze"]
     assert (cloze.fields, cloze.field_ids, cloze.mod) == (
         ("Text", "Context", "Notes", "Source"), tuple(notetypes.CLOZE_FIELD_IDS.values()), T1 + 1
@@ -589,15 +592,15 @@ def test_a_renamed_field_gets_a_newer_note_type_time_even_if_the_clock_is_behind
 @pytest.mark.parametrize(
     "note",
     [
-        lock_module.LockedNote("g", "0123456789abcdef", 5, "t", "D::E", "cloze", 1, "plain"),
-        lock_module.LockedNote('q"\\x', "0" * 16, MAX_TIME, "t-2", "Déck::\u00e9\u4e2d", "comparison", 2,
+        model.LockedNote("g", "0123456789abcdef", 5, "t", "D::E", "cloze", 1, "plain"),
+        model.LockedNote('q"\\x', "0" * 16, MAX_TIME, "t-2", "Déck::\u00e9\u4e2d", "comparison", 2,
                                "a \"quoted\" label\twith\u2028 and é", removed=7, released=False),
     ],
 )
-def test_a_note_line_is_its_entry_as_sorted_json(note: lock_module.LockedNote) -> None:
+def test_a_note_line_is_its_entry_as_sorted_json(note: model.LockedNote) -> None:
     entry = {f.name: getattr(note, f.name) for f in fields(note)}
     if note.released:
         del entry["released"]  # written only when false
     key = "src/it\u00e9m/part"
     expected = f"  {json.dumps(key, ensure_ascii=False)}: {json.dumps(entry, ensure_ascii=False, sort_keys=True)}"
-    assert lock_module._note_line(key, note) == expected
+    assert write._note_line(key, note) == expected

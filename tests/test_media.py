@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from generator.build.pipeline import build, plan
-from generator.build.preview import write_preview
 from generator.errors import ContentError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build, plan
 from generator.source.loader import load_source
 from generator.source.media import HASH_BITS, MAX_BYTES, packaged_name
+from generator.views.preview import write_preview
 
 from .ankitools import import_package, open_collection, rendered_cards, study_everything
 from .support import T1, T2
@@ -99,7 +100,7 @@ def test_two_images_sharing_32_bits_of_their_hash_are_both_packaged_and_each_sho
         "  - id: west\n    title: West\n    explanation: The {{west}} map.\n    image: b/map.png\n",
         encoding="utf-8",
     )
-    build(str(folder), str(tmp_path / "out"), timestamp=T1)
+    build(BuildConfig(str(folder), str(tmp_path / "out"), timestamp=T1))
     with zipfile.ZipFile(tmp_path / "out" / "maps.apkg") as archive:
         media = json.loads(archive.read("media"))
         files = {name: archive.read(index) for index, name in media.items()}
@@ -116,7 +117,7 @@ def test_two_images_sharing_32_bits_of_their_hash_are_both_packaged_and_each_sho
 
 
 def test_the_package_carries_each_file_once_under_its_hashed_name(source, tmp_path):
-    report = build(str(source), str(tmp_path / "out"), timestamp=T1)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1))
     with zipfile.ZipFile(tmp_path / "out" / "dimensions.apkg") as archive:
         media = json.loads(archive.read("media"))
         files = {name: archive.read(index) for index, name in media.items()}
@@ -127,8 +128,8 @@ def test_the_package_carries_each_file_once_under_its_hashed_name(source, tmp_pa
 
 
 def test_media_packages_are_reproducible(source, tmp_path):
-    build(str(source), str(tmp_path / "a"), lock_path=str(tmp_path / "a.lock"), timestamp=T1)
-    build(str(source), str(tmp_path / "b"), lock_path=str(tmp_path / "b.lock"), timestamp=T1)
+    build(BuildConfig(str(source), str(tmp_path / "a"), lock_path=str(tmp_path / "a.lock"), timestamp=T1))
+    build(BuildConfig(str(source), str(tmp_path / "b"), lock_path=str(tmp_path / "b.lock"), timestamp=T1))
     for name in ("dimensions.apkg", "plain.apkg"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
@@ -143,9 +144,9 @@ def test_the_inputs_record_each_media_file_by_its_path(source):
 
 
 def test_a_changed_image_updates_exactly_the_notes_that_show_it(source, tmp_path):
-    build(str(source), str(tmp_path / "out"), timestamp=T1)
+    build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1))
     repaint(source / IMAGE, (0, 90, 200))
-    predicted = plan(str(source), str(tmp_path / "out"), timestamp=T2)
+    predicted = plan(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2))
     changes = {Path(f.path).name: (f.changes.added, f.changes.updated, f.changes.unchanged) for f in predicted.files}
     # hofstede and greeting: their cloze and their "which view?" notes; the plain item and topic stay
     assert changes == {"dimensions.apkg": (0, 4, 1), "plain.apkg": (0, 0, 1)}
@@ -157,7 +158,7 @@ def test_a_changed_image_updates_exactly_the_notes_that_show_it(source, tmp_path
 @pytest.fixture
 def round_trip(source, tmp_path):
     out = tmp_path / "out"
-    first = build(str(source), str(out), timestamp=T1)
+    first = build(BuildConfig(str(source), str(out), timestamp=T1))
     old_name = name_of(source / IMAGE)
     col = open_collection(tmp_path / "col")
     for deck_file in first.files:
@@ -172,7 +173,7 @@ def round_trip(source, tmp_path):
     state, revlog = note_states(col), dict(col.db.all("select cid, count() from revlog group by cid"))
     plain_package = (out / "plain.apkg").stat()
     repaint(source / IMAGE, (0, 90, 200))
-    second = build(str(source), str(out), timestamp=T2)  # the same folder: its cache and per-topic reuse
+    second = build(BuildConfig(str(source), str(out), timestamp=T2))  # the same folder: its cache and per-topic reuse
     for deck_file in second.files:
         import_package(col, Path(deck_file.path))
     yield {
@@ -343,16 +344,16 @@ def test_chromium_shows_the_embedded_image(source, tmp_path):
 
 def test_a_changed_image_is_seen_by_the_no_change_fast_path(source, tmp_path, monkeypatch):
     """The whole-build cache hashes the media files the last build read, not only the YAML."""
-    import generator.build.pipeline as pipeline
+    import generator.pipeline.pipeline as pipeline
 
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
     real_make = pipeline._make
     monkeypatch.setattr(pipeline, "_make", lambda job: pytest.fail("no change, yet the source was built again"))
-    assert build(str(source), str(out), timestamp=T2).total("unchanged") == 6  # the fast path: every note unchanged
+    assert build(BuildConfig(str(source), str(out), timestamp=T2)).total("unchanged") == 6  # the fast path: every note unchanged
     monkeypatch.setattr(pipeline, "_make", real_make)
     repaint(source / IMAGE, (200, 30, 0))
-    assert build(str(source), str(out), timestamp=T2).total("updated") == 4  # hofstede's and greeting's notes
+    assert build(BuildConfig(str(source), str(out), timestamp=T2)).total("updated") == 4  # hofstede's and greeting's notes
 
 
 def test_an_image_named_in_decomposed_unicode_is_found(source, tmp_path):
@@ -363,5 +364,5 @@ def test_an_image_named_in_decomposed_unicode_is_found(source, tmp_path):
     (source / IMAGE).rename(source / decomposed)
     topic = source / "01-dimensions.yaml"
     topic.write_text(topic.read_text(encoding="utf-8").replace(IMAGE, "images/café.png"), encoding="utf-8")
-    report = build(str(source), str(tmp_path / "out"), timestamp=T1)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1))
     assert report.total("added") == 6

@@ -16,10 +16,11 @@ from pathlib import Path
 from anki.consts import QUEUE_TYPE_SUSPENDED
 from click.testing import CliRunner
 
-from generator.build.pipeline import build
 from generator.cards.notes import build_notes
 from generator.cli import main
 from generator.connect.notices import NOTICE_DECK
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.content import REMOVED_TAG
 from generator.source.loader import load_source
 
@@ -44,7 +45,7 @@ def test_notes_that_stay_keep_their_history_and_removed_ones_are_marked_by_push(
         lock = json.loads((source / "deckgen.lock").read_text(encoding="utf-8"))
         newest = max(note["mod"] for note in lock["notes"].values())
         out = tmp_path / "out"
-        report = build(str(source), str(out), timestamp=newest + 1)
+        report = build(BuildConfig(str(source), str(out), timestamp=newest + 1))
         logs = [import_package(col, Path(f.path)) for f in report.files]
 
         live = {note.guid for note in build_notes(load_source(str(source)))}
@@ -84,7 +85,7 @@ def test_a_new_student_gets_exactly_the_live_cards_also_after_check_database(tmp
     lock = json.loads((source / "deckgen.lock").read_text(encoding="utf-8"))
     assert any(note["removed"] is not None for note in lock["notes"].values())  # the lock has removed notes
     newest = max(note["mod"] for note in lock["notes"].values())
-    report = build(str(source), str(tmp_path / "out"), timestamp=newest + 1)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=newest + 1))
     live = build_notes(load_source(str(source)))
     assert report.notes == len(live)  # no package carries a removed note
     col = open_collection(tmp_path / "col")

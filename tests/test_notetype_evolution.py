@@ -21,12 +21,13 @@ import pytest
 from click.testing import CliRunner
 
 import generator.anki.notetypes as notetypes
-import generator.build.pipeline as pipeline
-import generator.build.topics as topics
-from generator.build.pipeline import build
+import generator.anki.package as package
+import generator.pipeline.pipeline as pipeline
 from generator.cards.notes import NoteSpec
 from generator.cli import main
 from generator.errors import DeckgenError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 from .ankitools import import_package, open_collection, study_everything
 from .support import ROOT, T1, T2, V1, write_source
@@ -48,7 +49,7 @@ RENAMES = [
 def _studied(tmp_path: Path) -> tuple[Any, Path, dict[str, Any]]:
     """A collection that imported V1's deck and answered every card; the source; the state to keep."""
     source = write_source(tmp_path / "src", V1)
-    first = build(str(source), str(tmp_path / "v1"), timestamp=T1)
+    first = build(BuildConfig(str(source), str(tmp_path / "v1"), timestamp=T1))
     col = open_collection(tmp_path / "col")
     import_package(col, Path(first.files[0].path))
     assert study_everything(col) == col.card_count() > 0
@@ -67,7 +68,7 @@ def _rebuild(source: Path, out: Path) -> Path:
     """The rebuild of *source*, its text edited, one day later: its one package."""
     topic = source / "basics.yaml"
     topic.write_text(topic.read_text(encoding="utf-8").replace(OLD_TEXT, NEW_TEXT), encoding="utf-8")
-    return Path(build(str(source), str(out), timestamp=T2).files[0].path)
+    return Path(build(BuildConfig(str(source), str(out), timestamp=T2)).files[0].path)
 
 
 def _deckgen_note_types(col: Any) -> list[dict[str, Any]]:
@@ -137,7 +138,7 @@ def _without_extra() -> genanki.Model:
 
 def test_a_removed_field_is_refused_with_the_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = write_source(tmp_path / "src", V1)
-    build(str(source), str(tmp_path / "v1"), timestamp=T1)
+    build(BuildConfig(str(source), str(tmp_path / "v1"), timestamp=T1))
     lock = (source / "deckgen.lock").read_bytes()
     monkeypatch.setitem(notetypes.NOTE_TYPES, "cloze", _without_extra())
     result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "v2")])
@@ -154,14 +155,14 @@ def test_a_removed_field_is_refused_with_the_reason(tmp_path: Path, monkeypatch:
 
 def _packaged_without_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     """Packages of the cloze note type without "Extra", and cloze notes without its value."""
-    package_bytes = topics.package_bytes
+    package_bytes = package.package_bytes
 
     def without_extra(notes: list[NoteSpec], *args: Any) -> bytes:
         cut = [replace(n, fields=n.fields[:2] + n.fields[3:]) if n.note_type == "cloze" else n for n in notes]
         return package_bytes(cut, *args)
 
     monkeypatch.setitem(notetypes.NOTE_TYPES, "cloze", _without_extra())
-    monkeypatch.setattr(topics, "package_bytes", without_extra)
+    monkeypatch.setattr(package, "package_bytes", without_extra)  # the APKG format imports it when it encodes
 
 
 def test_what_the_guard_refuses_really_breaks_in_anki(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,7 +199,7 @@ def test_a_rename_before_students_have_ids_is_refused(tmp_path: Path, monkeypatc
         "students' fields have no ids yet, so Anki matches them by name"
     ) in result.stderr
     monkeypatch.setitem(notetypes.RENAMED_FIELDS, "cloze", {})
-    build(str(source), str(tmp_path / "out"))  # without the rename, the same lock builds, and gets the ids
+    build(BuildConfig(str(source), str(tmp_path / "out")))  # without the rename, the same lock builds, and gets the ids
     assert "field_ids" in json.loads(lock.read_text(encoding="utf-8"))["note_types"]["cloze"]
 
 

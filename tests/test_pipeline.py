@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from generator.build import topics
-from generator.build.pipeline import build
+from generator.pipeline import topics
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 GOLDEN = Path(__file__).parent / "fixtures" / "pipeline-golden"
 GOLDEN_TIME = 1_796_000_000  # the SOURCE_DATE_EPOCH the golden packages were built with
@@ -44,7 +45,7 @@ def test_the_bytes_of_the_whole_source_pipeline(
     monkeypatch.setattr(topics, "fork_pool", counted_pool)
     monkeypatch.setattr(topics, "PARALLEL_MIN_ITEMS", 0)  # the bundled source is small: fork anyway
     out = tmp_path / "out"
-    report = build(str(golden_source), str(out), timestamp=GOLDEN_TIME, jobs=jobs)
+    report = build(BuildConfig(str(golden_source), str(out), timestamp=GOLDEN_TIME, jobs=jobs))
     assert pools == ([] if jobs == 1 else [2])
     # the fixture's two edits arrived; 18 more: backs show their topic's context, and no bold key term
     assert (report.total("updated"), report.total("removed")) == (1 + 18, 1)
@@ -56,7 +57,7 @@ def test_an_edit_rebuilds_its_topic_alone_with_the_bytes_of_a_full_build(
     golden_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "out"
-    build(str(golden_source), str(out), timestamp=GOLDEN_TIME, jobs=1)
+    build(BuildConfig(str(golden_source), str(out), timestamp=GOLDEN_TIME, jobs=1))
     edited = golden_source / "03-limitations.yaml"
     text = edited.read_text(encoding="utf-8")
     edited.write_text(text.replace("creates significant problems", "creates real problems"), encoding="utf-8")
@@ -66,7 +67,7 @@ def test_an_edit_rebuilds_its_topic_alone_with_the_bytes_of_a_full_build(
     real = topics._build_one
     monkeypatch.setattr(topics, "_build_one", lambda context, name: built.append(name) or real(context, name))
 
-    report = build(str(golden_source), str(out), timestamp=GOLDEN_TIME + 60, jobs=1)
+    report = build(BuildConfig(str(golden_source), str(out), timestamp=GOLDEN_TIME + 60, jobs=1))
 
     assert built == ["limitations"]
     assert {p.name: p.stat().st_ino for p in out.glob("*.apkg") if p.name != "limitations.apkg"} == untouched
@@ -77,7 +78,7 @@ def test_an_edit_rebuilds_its_topic_alone_with_the_bytes_of_a_full_build(
     shutil.copytree(golden_source, fresh_source)
     (fresh_source / "deckgen.lock").write_bytes(lock_before)
     monkeypatch.setattr(topics, "_build_one", real)
-    build(str(fresh_source), str(tmp_path / "fresh-out"), timestamp=GOLDEN_TIME + 60, jobs=1)
+    build(BuildConfig(str(fresh_source), str(tmp_path / "fresh-out"), timestamp=GOLDEN_TIME + 60, jobs=1))
     assert _digests(out, golden_source / "deckgen.lock") == _digests(tmp_path / "fresh-out", fresh_source / "deckgen.lock")
 
 
@@ -85,7 +86,7 @@ def test_a_copied_source_folder_still_reuses_its_unchanged_topics(
     golden_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "out"
-    build(str(golden_source), str(out), timestamp=GOLDEN_TIME, jobs=1)
+    build(BuildConfig(str(golden_source), str(out), timestamp=GOLDEN_TIME, jobs=1))
     moved = tmp_path / "moved"
     shutil.copytree(golden_source, moved)
     (moved / "07-bottom-line.yaml").write_text(
@@ -94,7 +95,7 @@ def test_a_copied_source_folder_still_reuses_its_unchanged_topics(
     built: list[str] = []
     real = topics._build_one
     monkeypatch.setattr(topics, "_build_one", lambda context, name: built.append(name) or real(context, name))
-    build(str(moved), str(out), timestamp=GOLDEN_TIME + 60, jobs=1)
+    build(BuildConfig(str(moved), str(out), timestamp=GOLDEN_TIME + 60, jobs=1))
     assert built == ["bottom-line"]
 
 
@@ -108,15 +109,15 @@ def test_an_item_back_in_another_topic_is_no_longer_re_emitted_as_removed(tmp_pa
     text = lessons.read_text(encoding="utf-8")
     start = text.index("  - id: rituals")
     item = text[start : text.index("  - id: written-decisions")]
-    build(str(source), str(out), timestamp=GOLDEN_TIME, jobs=1, release=True)
+    build(BuildConfig(str(source), str(out), timestamp=GOLDEN_TIME, jobs=1, release=True))
     lessons.write_text(text.replace(item, ""), encoding="utf-8")
-    assert build(str(source), str(out), timestamp=GOLDEN_TIME + 60, jobs=1).total("removed") == 1
+    assert build(BuildConfig(str(source), str(out), timestamp=GOLDEN_TIME + 60, jobs=1)).total("removed") == 1
     lock_before = (source / "deckgen.lock").read_bytes()
     basics.write_text(basics.read_text(encoding="utf-8") + item.replace("perspective: remote", "perspective: remote"),
                       encoding="utf-8")
-    build(str(source), str(out), timestamp=GOLDEN_TIME + 120, jobs=1)
+    build(BuildConfig(str(source), str(out), timestamp=GOLDEN_TIME + 120, jobs=1))
     fresh = tmp_path / "fresh"
     shutil.copytree(source, fresh)
     (fresh / "deckgen.lock").write_bytes(lock_before)
-    build(str(fresh), str(tmp_path / "fresh-out"), timestamp=GOLDEN_TIME + 120, jobs=1)
+    build(BuildConfig(str(fresh), str(tmp_path / "fresh-out"), timestamp=GOLDEN_TIME + 120, jobs=1))
     assert _digests(out, source / "deckgen.lock") == _digests(tmp_path / "fresh-out", fresh / "deckgen.lock")

@@ -14,9 +14,9 @@ import pytest
 from PIL import Image, ImageStat
 
 from generator.anki.render import TemplateError, preview_cards, render
-from generator.build.pipeline import check
-from generator.build.preview import write_preview
 from generator.cards.notes import CLOZE, CLOZE_FIELDS, COMPARISON, COMPARISON_FIELDS, NoteSpec
+from generator.pipeline.pipeline import check
+from generator.views.preview import write_preview
 
 from .ankitools import import_package, open_collection, rendered_cards
 from .support import BUNDLED_SOURCE, chromium, write_source

@@ -18,8 +18,9 @@ import tempfile
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from generator.build.pipeline import build
 from generator.errors import ContentError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 CONFIG = """\
 id: drinks
@@ -141,7 +142,7 @@ def outcome(files: dict[str, bytes]) -> str:
             with open(os.path.join(source, name), "wb") as handle:
                 handle.write(data)
         try:
-            build(source, os.path.join(root, "out"), timestamp=1_700_000_000)
+            build(BuildConfig(source, os.path.join(root, "out"), timestamp=1_700_000_000))
         except ContentError as error:
             assert error.problems
             for problem in error.problems:

@@ -19,9 +19,10 @@ import pytest
 from anki.collection import Collection
 from click.testing import CliRunner
 
-from generator.build.pipeline import build
 from generator.cli import main
 from generator.connect.push import NOT_RUNNING
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 from .ankiconnect import FakeAnkiConnect, serve
 from .ankitools import open_collection, study_everything
@@ -43,7 +44,7 @@ def test_a_pushed_edit_updates_the_studied_note_in_place(tmp_path, anki):
     col, server = anki
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "decks"
-    build(str(source), str(out), timestamp=T1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
     first = push(out, server.url)
     assert first.exit_code == 0, first.output
     assert first.stdout == f"imported {out}/basics.apkg\nPushed 1 package to Anki at {server.url}.\n"
@@ -55,7 +56,7 @@ def test_a_pushed_edit_updates_the_studied_note_in_place(tmp_path, anki):
     notes = {col.get_note(nid).guid: nid for nid in col.find_notes("")}
     history = dict(col.db.all("select cid, count() from revlog group by cid"))
     (source / "basics.yaml").write_text(V1.replace("Tea comes from {{China}}.", "Tea comes from {{China}}, first."))
-    build(str(source), str(out), timestamp=T2)
+    build(BuildConfig(str(source), str(out), timestamp=T2))
     second = push(out, server.url)
     assert second.exit_code == 0, second.output
     assert {col.get_note(nid).guid: nid for nid in col.find_notes("")} == notes  # no note added or duplicated
@@ -67,7 +68,7 @@ def test_a_pushed_edit_updates_the_studied_note_in_place(tmp_path, anki):
 
 def test_anki_not_running_is_one_line_and_exit_1(tmp_path):
     out = tmp_path / "decks"
-    build(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1)
+    build(BuildConfig(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1))
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}"
@@ -79,7 +80,7 @@ def test_anki_not_running_is_one_line_and_exit_1(tmp_path):
 
 def test_a_wrong_key_shows_ankiconnects_error(tmp_path):
     out = tmp_path / "decks"
-    build(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1)
+    build(BuildConfig(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1))
     col = open_collection(tmp_path / "anki")
     try:
         for server in serve(col, key="secret"):
@@ -102,7 +103,7 @@ def test_an_old_ankiconnect_or_no_package_is_refused_before_importing(tmp_path):
             empty = push(tmp_path / "nothing", server.url)
             assert empty.exit_code == 1 and "no .apkg package to push; build them first" in empty.stderr
             out = tmp_path / "decks"
-            build(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1)
+            build(BuildConfig(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1))
             old = push(out, server.url)
             assert old.exit_code == 1 and "speaks API version 5; deckgen push needs 6 or newer" in old.stderr
             assert [r["action"] for r in server.requests] == ["version"] and col.note_count() == 0
@@ -128,7 +129,7 @@ def test_a_url_that_cannot_be_ankiconnect_is_one_line(tmp_path, url, message):
 def test_a_proxy_in_the_environment_is_not_used(tmp_path, monkeypatch):
     """AnkiConnect is on this computer: a proxy would see the key and the paths (a review's finding)."""
     out = tmp_path / "decks"
-    built = build(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1)
+    built = build(BuildConfig(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1))
     for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "all_proxy"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.delenv("no_proxy", raising=False)
@@ -148,7 +149,7 @@ def test_a_package_the_last_build_did_not_write_is_not_pushed(tmp_path):
     out = tmp_path / "decks"
     out.mkdir()
     (out / "old-topic.apkg").write_bytes(b"an old package")
-    build(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1)
+    build(BuildConfig(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1))
     col = open_collection(tmp_path / "anki")
     try:
         for server in serve(col):
@@ -174,7 +175,7 @@ def test_push_after_a_killed_build_sends_one_whole_build(tmp_path, anki, step, s
     more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: more-")
     (source / "more.yaml").write_text(more, encoding="utf-8")
     out = tmp_path / "decks"
-    build(str(source), str(out), timestamp=T1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
     for name in ("basics.yaml", "more.yaml"):
         path = source / name
         path.write_text(path.read_text(encoding="utf-8").replace("Pour {{hot water}}", "Pour {{hot}} water"))
@@ -232,7 +233,7 @@ class RawServer:
 @pytest.fixture
 def built(tmp_path: Path) -> Path:
     out = tmp_path / "decks"
-    build(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1)
+    build(BuildConfig(str(write_source(tmp_path / "src", V1)), str(out), timestamp=T1))
     return out
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.build.pipeline import build, plan
 from generator.cli import main
 from generator.errors import ContentError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build, plan
 from generator.source.content import REMOVED_TAG
 
 from .ankitools import asked_fact, import_package, open_collection, rendered_cards, study_everything
@@ -44,7 +45,7 @@ def edited_v2() -> str:
 @pytest.fixture
 def round_trip(tmp_path):
     source = write_source(tmp_path / "src", V1)
-    first = build(str(source), str(tmp_path / "v1"), timestamp=T1, release=True)
+    first = build(BuildConfig(str(source), str(tmp_path / "v1"), timestamp=T1, release=True))
     col = open_collection(tmp_path / "col")
     import_package(col, Path(first.files[0].path))
     studied = study_everything(col)
@@ -55,8 +56,8 @@ def round_trip(tmp_path):
     revlog = dict(col.db.all("select cid, count() from revlog group by cid"))
     note_mods = {nid: mod for nid, mod in col.db.all("select id, mod from notes")}
     (source / "basics.yaml").write_text(edited_v2(), encoding="utf-8")
-    predicted = plan(str(source), str(tmp_path / "v2"), timestamp=T2)
-    second = build(str(source), str(tmp_path / "v2"), timestamp=T2)
+    predicted = plan(BuildConfig(str(source), str(tmp_path / "v2"), timestamp=T2))
+    second = build(BuildConfig(str(source), str(tmp_path / "v2"), timestamp=T2))
     log = import_package(col, Path(second.files[0].path))
     after = {c.card_id: c for c in rendered_cards(col)}
     yield {
@@ -149,8 +150,8 @@ def test_same_sources_and_lock_give_the_same_bytes(tmp_path, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(workdir))
     monkeypatch.setattr("tempfile.tempdir", None)
     source = write_source(tmp_path / "src", V1)
-    build(str(source), str(tmp_path / "a"), timestamp=T1)
-    build(str(source), str(tmp_path / "b"), timestamp=T2)
+    build(BuildConfig(str(source), str(tmp_path / "a"), timestamp=T1))
+    build(BuildConfig(str(source), str(tmp_path / "b"), timestamp=T2))
     names = sorted(p.name for p in (tmp_path / "a").glob("*.apkg"))
     assert names == sorted(p.name for p in (tmp_path / "b").glob("*.apkg")) == ["basics.apkg"]
     for name in names:
@@ -158,16 +159,16 @@ def test_same_sources_and_lock_give_the_same_bytes(tmp_path, monkeypatch):
     assert list(workdir.iterdir()) == []  # no temporary collection left behind
     # The control: the same sources with no lock, built at T2, are stamped T2.
     fresh = write_source(tmp_path / "fresh", V1)
-    build(str(fresh), str(tmp_path / "c"), timestamp=T2)
+    build(BuildConfig(str(fresh), str(tmp_path / "c"), timestamp=T2))
     assert (tmp_path / "c" / "basics.apkg").read_bytes() != (tmp_path / "a" / "basics.apkg").read_bytes()
 
 
 def test_an_unchanged_note_keeps_its_time_and_an_edit_gets_a_newer_one(tmp_path, monkeypatch):
     source = write_source(tmp_path / "src", V1)
-    build(str(source), str(tmp_path / "a"), timestamp=T1)
+    build(BuildConfig(str(source), str(tmp_path / "a"), timestamp=T1))
     (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T1))  # a clock that did not move
-    report = build(str(source), str(tmp_path / "b"))
+    report = build(BuildConfig(str(source), str(tmp_path / "b")))
     changes = report.files[0].changes
     # only the edited point: other backs show the list plain, so moving a mark changes no other note
     assert (changes.updated, changes.added, changes.removed) == (1, 0, 0)
@@ -181,7 +182,7 @@ def test_note_type_contract_change_is_refused(tmp_path, monkeypatch):
     import generator.anki.notetypes as notetypes
 
     source = write_source(tmp_path / "src", V1)
-    build(str(source), str(tmp_path / "a"), timestamp=T1)
+    build(BuildConfig(str(source), str(tmp_path / "a"), timestamp=T1))
     before = (source / "deckgen.lock").read_bytes()
     renamed = [{**notetypes.CLOZE_TEMPLATES[0], "name": "Cloze card"}]
     changed = genanki.Model(
@@ -204,14 +205,14 @@ def test_note_type_contract_change_is_refused(tmp_path, monkeypatch):
     assert (source / "deckgen.lock").read_bytes() == before
     # The same change as a deliberate new version (new id and name) is accepted.
     changed.model_id, changed.name = notetypes.CLOZE_ID + 100, "deckgen Cloze v2"
-    build(str(source), str(tmp_path / "c"), timestamp=T2)
+    build(BuildConfig(str(source), str(tmp_path / "c"), timestamp=T2))
 
 
 def test_broken_lock_is_a_located_error(tmp_path):
     source = write_source(tmp_path / "src", V1)
     (source / "deckgen.lock").write_text('{"version": 1,\n"notes": [}\n', encoding="utf-8")
     with pytest.raises(ContentError) as caught:
-        build(str(source), str(tmp_path / "a"))
+        build(BuildConfig(str(source), str(tmp_path / "a")))
     assert [str(p) for p in caught.value.problems] == [
         f"{source}/deckgen.lock:2: the lock is not valid JSON: Expecting value"
     ]
@@ -219,7 +220,7 @@ def test_broken_lock_is_a_located_error(tmp_path):
 
 def test_committed_lock_matches_the_bundled_sources(tmp_path):
     """Edit the sources, run `deckgen build`, commit the lock with them."""
-    report = plan(str(BUNDLED_SOURCE), str(tmp_path / "out"))
+    report = plan(BuildConfig(str(BUNDLED_SOURCE), str(tmp_path / "out")))
     assert (report.total("added"), report.total("updated"), report.total("removed")) == (0, 0, 0)
     locked = json.loads((BUNDLED_SOURCE / "deckgen.lock").read_text(encoding="utf-8"))["notes"]
     live = [key for key, note in locked.items() if note["removed"] is None]
@@ -228,10 +229,11 @@ def test_committed_lock_matches_the_bundled_sources(tmp_path):
 
 
 def test_lock_text_round_trips_and_matches_plain_json(tmp_path):
-    from generator.build.lock import dump_lock, read_lock
+    from generator.pipeline.lock.read import read_lock
+    from generator.pipeline.lock.write import dump_lock
 
     source = write_source(tmp_path / "src", V1)
-    build(str(source), str(tmp_path / "out"), timestamp=T1)
+    build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1))
     text = (source / "deckgen.lock").read_text(encoding="utf-8")
     lock = read_lock(str(source / "deckgen.lock"))
     assert dump_lock(lock) == text
@@ -252,7 +254,7 @@ def test_lock_text_round_trips_and_matches_plain_json(tmp_path):
 )
 def test_hand_edited_lock_is_refused(tmp_path, edit, message):
     source = write_source(tmp_path / "src", V1)
-    build(str(source), str(tmp_path / "a"), timestamp=T1)
+    build(BuildConfig(str(source), str(tmp_path / "a"), timestamp=T1))
     lock = source / "deckgen.lock"
     lock.write_text(lock.read_text(encoding="utf-8").replace(edit, message, 1), encoding="utf-8")
     result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "b")])

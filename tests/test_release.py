@@ -14,10 +14,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from generator.build.lock import read_lock
-from generator.build.pipeline import build, custom_decks
 from generator.cards.selection import Selection
 from generator.cli import main
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock.read import read_lock
+from generator.pipeline.pipeline import build, custom_decks
 
 from .support import ROOT, T1, T2, V1, write_source
 
@@ -36,16 +37,16 @@ def _extra_keys(source: Path) -> set[str]:
 def test_a_note_added_and_removed_between_two_releases_leaves_no_tombstone(tmp_path):
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1, release=True)
+    build(BuildConfig(str(source), str(out), timestamp=T1, release=True))
     (source / "basics.yaml").write_text(WITH_EXTRA, encoding="utf-8")
-    added = build(str(source), str(out), timestamp=T1 + 10)  # a build to look at: no release
+    added = build(BuildConfig(str(source), str(out), timestamp=T1 + 10))  # a build to look at: no release
     assert added.total("added") == 2 and added.unreleased == 2
     assert {_lock(source)[k].get("released") for k in _extra_keys(source)} == {False}
     (source / "basics.yaml").write_text(V1, encoding="utf-8")
-    gone = build(str(source), str(out), timestamp=T1 + 20)
+    gone = build(BuildConfig(str(source), str(out), timestamp=T1 + 20))
     assert gone.total("removed") == 0 and gone.unreleased == 0
     assert _extra_keys(source) == set()  # nothing for push to mark: no student ever had it
-    released = build(str(source), str(out), timestamp=T2, release=True)
+    released = build(BuildConfig(str(source), str(out), timestamp=T2, release=True))
     assert released.total("removed") == 0
     assert all(entry["removed"] is None for entry in _lock(source).values())
 
@@ -53,32 +54,32 @@ def test_a_note_added_and_removed_between_two_releases_leaves_no_tombstone(tmp_p
 def test_a_released_note_leaves_a_tombstone_and_keeps_it_through_plain_builds(tmp_path):
     source = write_source(tmp_path / "src", WITH_EXTRA)
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1)
-    released = build(str(source), str(out), timestamp=T1 + 10, release=True)  # nothing else changed
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    released = build(BuildConfig(str(source), str(out), timestamp=T1 + 10, release=True))  # nothing else changed
     assert released.unreleased == 0 and "released" not in (source / "deckgen.lock").read_text(encoding="utf-8")
     (source / "basics.yaml").write_text(V1, encoding="utf-8")
-    gone = build(str(source), str(out), timestamp=T2)
+    gone = build(BuildConfig(str(source), str(out), timestamp=T2))
     assert gone.total("removed") == 2
     assert {_lock(source)[k]["removed"] for k in _extra_keys(source)} == {T2}
     # It comes back: still released (students have it), with the time their copies have.
     (source / "basics.yaml").write_text(WITH_EXTRA, encoding="utf-8")
-    back = build(str(source), str(out), timestamp=T2 + 10)
+    back = build(BuildConfig(str(source), str(out), timestamp=T2 + 10))
     assert back.unreleased == 0 and back.total("added") == 2
 
 
 def test_an_edit_after_a_release_keeps_the_note_released(tmp_path):
     source = write_source(tmp_path / "src", V1)
-    build(str(source), str(tmp_path / "out"), timestamp=T1, release=True)
+    build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1, release=True))
     (source / "basics.yaml").write_text(V1.replace("Tea comes from", "Tea first came from"), encoding="utf-8")
-    edited = build(str(source), str(tmp_path / "out"), timestamp=T2)
+    edited = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2))
     assert edited.total("updated") > 0 and edited.unreleased == 0
 
 
 def test_a_custom_release_releases_only_what_its_decks_carry(tmp_path):
     source = write_source(tmp_path / "src", WITH_EXTRA)
-    build(str(source), str(tmp_path / "out"), timestamp=T1)
+    build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1))
     requests = custom_decks(Selection(kinds=("cloze",)), "Week 1")
-    build(str(source), str(tmp_path / "custom"), timestamp=T1 + 10, requests=requests, release=True)
+    build(BuildConfig(str(source), str(tmp_path / "custom"), timestamp=T1 + 10, requests=requests, release=True))
     lock = read_lock(str(source / "deckgen.lock"))
     assert {note.note_type for note in lock.notes.values() if note.released} == {"cloze"}
     assert {note.note_type for note in lock.notes.values() if not note.released} == {"comparison"}
@@ -112,7 +113,7 @@ def test_a_lock_from_before_releases_reads_every_note_as_released(tmp_path):
 
 
 def test_preview_writes_no_lock(tmp_path):
-    from generator.build.preview import write_preview
+    from generator.views.preview import write_preview
 
     source = write_source(tmp_path / "src", V1)
     write_preview(str(source), str(tmp_path / "preview.html"))

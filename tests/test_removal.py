@@ -17,9 +17,10 @@ from anki.consts import QUEUE_TYPE_SUSPENDED
 from click.testing import CliRunner
 
 from generator.anki.notetypes import anki_model
-from generator.build.pipeline import build
 from generator.cli import main
 from generator.connect.notices import NOTICE_DECK
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 from generator.source.content import REMOVED_TAG
 
 from .ankiconnect import serve
@@ -56,7 +57,7 @@ def _lock(source: Path) -> dict:
 def test_a_removal_in_real_anki_new_student_existing_student_and_push(tmp_path):
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    first = build(str(source), str(out), timestamp=T1, release=True)
+    first = build(BuildConfig(str(source), str(out), timestamp=T1, release=True))
     old = open_collection(tmp_path / "old")  # a student of the first build
     _import_all(old, first)
     studied = study_everything(old)
@@ -65,7 +66,7 @@ def test_a_removal_in_real_anki_new_student_existing_student_and_push(tmp_path):
     assert ritual and studied == old.card_count()
 
     (source / "basics.yaml").write_text(_without("ritual"), encoding="utf-8")
-    second = build(str(source), str(out), timestamp=T2)
+    second = build(BuildConfig(str(source), str(out), timestamp=T2))
     assert second.total("removed") == len(ritual)
     assert second.notes == first.notes - len(ritual) and second.cards == first.cards - len(ritual)
 
@@ -107,14 +108,14 @@ def test_a_removal_in_real_anki_new_student_existing_student_and_push(tmp_path):
 
 def test_a_note_that_comes_back_unchanged_keeps_its_time_however_often(tmp_path):
     source = write_source(tmp_path / "src", V1)
-    build(str(source), str(tmp_path / "out"), timestamp=T1, release=True)
+    build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1, release=True))
     first = _lock(source)
     for n in range(3):  # e.g. a git stash and pop between builds, three times
         (source / "basics.yaml").write_text(_without("ritual"), encoding="utf-8")
-        gone = build(str(source), str(tmp_path / "out"), timestamp=T2 + 20 * n)
+        gone = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2 + 20 * n))
         assert gone.total("removed") == 2
         (source / "basics.yaml").write_text(V1, encoding="utf-8")
-        back = build(str(source), str(tmp_path / "out"), timestamp=T2 + 20 * n + 10)
+        back = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2 + 20 * n + 10))
         assert (back.total("added"), back.total("updated")) == (2, 0)
         assert _lock(source) == first  # every note's time as the first build gave it
 
@@ -124,17 +125,17 @@ def test_push_restores_a_marked_note_that_came_back(tmp_path):
     out = tmp_path / "out"
     col = open_collection(tmp_path / "col")
     with contextlib.contextmanager(serve)(col) as server:
-        build(str(source), str(out), timestamp=T1, release=True)
+        build(BuildConfig(str(source), str(out), timestamp=T1, release=True))
         _push(out, server)
         study_everything(col)
         ritual = set(col.find_notes("Ritual"))
         texts = {nid: col.get_note(nid).fields for nid in ritual}
         (source / "basics.yaml").write_text(_without("ritual"), encoding="utf-8")
-        build(str(source), str(out), timestamp=T2)
+        build(BuildConfig(str(source), str(out), timestamp=T2))
         _push(out, server)
         assert set(col.find_notes(f"tag:{REMOVED_TAG}")) == ritual
         (source / "basics.yaml").write_text(V1, encoding="utf-8")
-        build(str(source), str(out), timestamp=T2 + 10)
+        build(BuildConfig(str(source), str(out), timestamp=T2 + 10))
         output = _push(out, server)
     assert f"{len(ritual)} notes back in the source restored" in output
     assert col.find_notes(f"tag:{REMOVED_TAG}") == []
@@ -149,7 +150,7 @@ def test_push_deletes_the_card_less_notes_an_older_deckgen_sent(tmp_path):
     """Until this release a removed note was packaged without cards: push clears them from a student's Anki."""
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
-    build(str(source), str(out), timestamp=T1, release=True)
+    build(BuildConfig(str(source), str(out), timestamp=T1, release=True))
     old = genanki.Note(model=anki_model("cloze"), fields=["{{c1::x}}", "", "", ""], tags=[REMOVED_TAG], guid="old-one")
     old.cards  # noqa: B018 - genanki's cached property: set it to no card, as the old packages had it
     old.__dict__["cards"] = []

@@ -25,11 +25,12 @@ import pytest
 from anki.collection import Collection, ExportAnkiPackageOptions
 from click.testing import CliRunner
 
-from generator.build.pipeline import build, check
 from generator.cli import main
 from generator.connect.page import REPORT_MARK
 from generator.connect.report import MISSING_ANKI, NO_SCHEDULING, make_report, report_lines
 from generator.errors import DeckgenError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build, check
 
 from .ankitools import import_package, open_collection
 from .support import BUNDLED_SOURCE, T1, T2, V1, write_source
@@ -69,7 +70,7 @@ def export(col: Collection, path: Path, scheduling: bool = True) -> Path:
 def drinks(tmp_path: Path):
     """The drinks source, built; its package and its notes."""
     source = write_source(tmp_path / "src", V1)
-    report = build(str(source), str(tmp_path / "out"), timestamp=T1, release=True)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1, release=True))
     return source, Path(report.files[0].path), check(str(source))[1]
 
 
@@ -164,7 +165,7 @@ def test_a_note_the_source_no_longer_has_is_reported_as_such(tmp_path, drinks):
     exported = student(tmp_path, package, guids(notes, {"ritual"}), "alice")
     ritual = "  - id: ritual\n    perspective: tea\n    title: Ritual\n    explanation: Tea ceremonies are {{formal}}.\n"
     (source / "basics.yaml").write_text(V1.replace(ritual, ""), encoding="utf-8")
-    build(str(source), str(tmp_path / "out2"), timestamp=T2)
+    build(BuildConfig(str(source), str(tmp_path / "out2"), timestamp=T2))
     report = make_report([str(exported)], str(source))
     assert {row.place.item for row in report.gone} == {"ritual"} and len(report.gone) == 2
     assert all(row.place.file == f"{source}/deckgen.lock" and row.place.line > 0 for row in report.gone)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from generator.build.pipeline import build
 from generator.cli import main
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 from .ankitools import import_package, open_collection, rendered_cards
 from .support import T1, write_source
@@ -35,7 +36,7 @@ def _plain(html: str) -> str:
 
 def test_each_side_asks_its_own_question_in_real_anki(tmp_path: Path) -> None:
     source = write_source(tmp_path / "src", TOPIC)
-    report = build(str(source), str(tmp_path / "out"), timestamp=T1)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1))
     col = open_collection(tmp_path / "col")
     for deck_file in report.files:
         import_package(col, Path(deck_file.path))

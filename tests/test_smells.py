@@ -154,7 +154,7 @@ def test_a_note_in_two_recipe_decks_is_reported_with_the_deck_that_keeps_it(tmp_
     )
     result = run("build", "--recipe", str(recipe), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
-    from generator.build.pipeline import check
+    from generator.pipeline.pipeline import check
 
     _, notes = check(str(source))
     shared = sum(1 for note in notes if note.topic == "strengths")
@@ -281,9 +281,9 @@ def test_a_back_that_bolds_another_cards_answer_is_a_smell():
     """No back deckgen writes bolds a key term (markup.marked_html); a note given one by hand is caught."""
     from dataclasses import replace
 
-    from generator.anki.crosscard import deck_smells
-    from generator.anki.smells import perspective_stems
     from generator.cards.notes import CLOZE_FIELDS, build_notes
+    from generator.quality.crosscard import deck_smells
+    from generator.quality.smells import perspective_stems
     from generator.source.loader import load_source
 
     source = load_source(str(SMELLY))

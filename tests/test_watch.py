@@ -28,10 +28,11 @@ from click.testing import CliRunner
 
 from generator.authoring import watch as watching
 from generator.authoring.watch import Console, LivePage, Rebuilt, rebuild, serving, source_filter
-from generator.build.pipeline import build, check_cards
-from generator.build.preview import write_preview
 from generator.cli import main
 from generator.errors import ContentError, DeckgenError
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build, check_cards
+from generator.views.preview import write_preview
 
 from .support import ROOT, T1, T2, V1, chromium, write_source
 
@@ -121,7 +122,7 @@ def test_a_rebuild_shows_each_warning_on_the_card_it_concerns(tmp_path):
 
 def test_a_watch_through_several_edits_leaves_the_lock_byte_identical(tmp_path):
     source = write_source(tmp_path / "src", V1)
-    build(str(source), str(tmp_path / "released"), timestamp=T1, release=True)
+    build(BuildConfig(str(source), str(tmp_path / "released"), timestamp=T1, release=True))
     lock = source / "deckgen.lock"
     before = lock.read_bytes()
     out = tmp_path / "out"
@@ -131,7 +132,7 @@ def test_a_watch_through_several_edits_leaves_the_lock_byte_identical(tmp_path):
         rebuild(str(source), str(out))
         assert lock.read_bytes() == before
     # The decks watch wrote are a look at the source; the next build settles against the lock as it was.
-    assert build(str(source), str(tmp_path / "again"), timestamp=T2).total("unchanged") > 0
+    assert build(BuildConfig(str(source), str(tmp_path / "again"), timestamp=T2)).total("unchanged") > 0
     assert lock.read_bytes() == before
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.build.pipeline import build
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
 
 from .ankitools import import_package, open_collection, rendered_cards
 from .support import T1, write_source
@@ -45,7 +46,7 @@ comparisons:
 
 def _cards(tmp_path: Path, topic: str = TOPIC) -> list:
     source = write_source(tmp_path / "src", topic)
-    report = build(str(source), str(tmp_path / "out"), timestamp=T1)
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1))
     col = open_collection(tmp_path / "col")
     for f in report.files:
         import_package(col, Path(f.path))

@@ -1,4 +1,4 @@
-"""Smells of a front's wording (generator/anki/wording.py): each fires on a small source, and not on a near miss."""
+"""Smells of a front's wording (generator/quality/wording.py): each fires on a small source, and not on a near miss."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from generator.authoring.watch import rebuild
-from generator.build.pipeline import check_cards
 from generator.cli import main
+from generator.pipeline.pipeline import check_cards
 
 from .support import BUNDLED_SOURCE, write_source
 

@@ -9,7 +9,7 @@ has a stable id (:func:`stable_id`: a hash of the note type's id and of the
 part's *key*, the name it was first released under), and a field or template
 is renamed by :data:`RENAMED_FIELDS` or :data:`RENAMED_TEMPLATES` alone:
 Anki then renames it in place.  Adding, removing or reordering one cannot be
-done in place; :mod:`generator.build.lock` refuses a build that would.
+done in place; :mod:`generator.pipeline.lock.guard` refuses a build that would.
 Template *content* and CSS may change freely: Anki updates them in place.
 
 :data:`NOTE_TYPES` holds each note type under its keys, as deckgen renders
@@ -52,7 +52,7 @@ never changes; its id hashes the key.  Renaming a field is one entry here
 (``{"cloze": {"Extra": "Notes"}}``): the packages' templates follow, and a re-import renames the
 field in students' note types, their notes' content and history kept.  Only
 once a build that gave the field its id has been imported (the lock records
-ids; :func:`generator.build.lock.check_note_types` refuses it before).
+ids; :func:`generator.pipeline.lock.guard.check_note_types` refuses it before).
 """
 RENAMED_TEMPLATES: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
 """Templates Anki shows under a new name, by note kind: ``{key: new name}``, a key being a "name" below."""

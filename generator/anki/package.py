@@ -14,7 +14,7 @@ the same notes and times always give the same bytes (the same bytes genanki's
 own chain gives: a test builds with both).  Media files are zip entries
 ``0``, ``1``, … in name order, named by the package's ``media`` map, as
 Anki's own exporter writes them.  Writing them is
-:mod:`generator.build.journal`'s job.
+:mod:`generator.pipeline.journal`'s job.
 """
 
 from __future__ import annotations

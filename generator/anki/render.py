@@ -4,8 +4,8 @@ Anki is not needed to read a deck: this module carries a tiny renderer for the
 part of Anki's template language that deckgen's note types use (``{{Field}}``,
 ``{{#Field}}…{{/Field}}``, ``{{^Field}}…{{/Field}}``, ``{{cloze:Field}}`` and
 ``{{FrontSide}}``) and decides which cards a note has the way Anki does.  The
-card smells (:mod:`generator.anki.smells`) read its cards, and the preview page
-(:mod:`generator.build.preview`) lays them out.
+card smells (:mod:`generator.quality.smells`) read its cards, and the preview page
+(:mod:`generator.views.preview`) lays them out.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ from generator.authoring.editor_schema import (
     schema_texts,
 )
 from generator.authoring.written import deck_name, plain, quoted
-from generator.build.journal import make_folders, remove_folders
 from generator.errors import DeckgenError
+from generator.pipeline.journal import make_folders, remove_folders
 from generator.source.loader import slug_id
 
 CONFIG = """\

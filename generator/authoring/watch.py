@@ -30,11 +30,12 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
-from generator.build.cache import read_memo
-from generator.build.pipeline import BuildReport, build
-from generator.build.preview import write_preview
 from generator.errors import ContentError, DeckgenError, Problem, counted
+from generator.pipeline.cache import read_memo
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import BuildReport, build
 from generator.source.media import FORMATS as MEDIA_FORMATS
+from generator.views.preview import write_preview
 
 DEFAULT_PORT = 8000
 HOST = "127.0.0.1"
@@ -76,7 +77,7 @@ def rebuild(source_dir: str, out_dir: str) -> Rebuilt:
         # save changes a topic or two (the build reuses the packages of the others).
         # The lock is left alone: what a save shows is a look, not a release, and notes that
         # come and go while the author edits must leave no tombstone (nor a new time) behind.
-        report = build(source_dir, out_dir, jobs=1, write_lock=False)
+        report = build(BuildConfig(source_dir, out_dir, jobs=1, write_lock=False))
         write_preview(source_dir, preview, read_memo(out_dir), report.warnings)
     except ContentError as error:
         return Rebuilt(None, tuple(str(problem) for problem in error.problems))

@@ -86,7 +86,7 @@ class CardKind:
     """The most words a card may ask for (a cloze hides a few words, never a sentence), or no limit."""
     hides_in_item_text: bool = False
     """Its cards hide a part of their item's text, which the item's other notes show: a front showing a
-    sibling's answer is its own smell (:func:`generator.anki.smells.topic_smells`)."""
+    sibling's answer is its own smell (:func:`generator.quality.smells.topic_smells`)."""
     _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

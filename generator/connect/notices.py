@@ -36,10 +36,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from generator.anki.package import package_bytes, zip_entries
-from generator.build.cache import read_cache
-from generator.build.lock import LOCK_NAME, LockedNote, read_lock
 from generator.cards.notes import NOTICE_KEY, removal_notice
 from generator.errors import DeckgenError
+from generator.pipeline.cachefile import read_cache
+from generator.pipeline.lock.model import LOCK_NAME, LockedNote
+from generator.pipeline.lock.read import read_lock
 from generator.source.content import REMOVED_TAG
 
 NOTICE_DECK = "deckgen removed notes"
@@ -67,8 +68,8 @@ class Marked:
 def removed_notes(out_dir: str) -> tuple[dict[str, LockedNote], dict[str, LockedNote]] | None:
     """The lock's removed notes and live notes by key, from the source the last build in *out_dir* read."""
     cache = read_cache(out_dir)
-    source = cache.get("source") if isinstance(cache, Mapping) else None
-    if not isinstance(source, str) or not os.path.isfile(os.path.join(source, LOCK_NAME)):
+    source = cache.source if cache is not None else None
+    if source is None or not os.path.isfile(os.path.join(source, LOCK_NAME)):
         return None
     lock = read_lock(os.path.join(source, LOCK_NAME))
     removed = {k: n for k, n in lock.notes.items() if n.removed is not None}

@@ -14,10 +14,10 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from generator.build.journal import commit, make_folders, recover, remove_folders
 from generator.connect.figures import Group
 from generator.connect.report import Report, Row, figures_text, percent
 from generator.errors import DeckgenError, counted, printable
+from generator.pipeline.journal import commit, make_folders, recover, remove_folders
 
 CHART_BARS = 15
 """Notes in the chart of the hardest ones (the table below it lists more)."""

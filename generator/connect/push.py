@@ -19,10 +19,11 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Sequence
 
-from generator.build.cache import read_cache, sha256
-from generator.build.journal import recover
 from generator.connect.notices import Marked, mark_removed, removed_notes
 from generator.errors import DeckgenError, printable
+from generator.pipeline.cache import sha256
+from generator.pipeline.cachefile import read_cache
+from generator.pipeline.journal import recover
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 API_VERSION = 6
@@ -260,11 +261,8 @@ def packages(out_dir: str) -> tuple[list[str], list[str]]:
 
 def _last_built(out_dir: str) -> dict[str, str] | None:
     """Name -> SHA-256 of the packages the last default build in *out_dir* wrote or kept (its cache), or None."""
-    cache = read_cache(out_dir)
-    try:
-        return {str(entry["name"]): str(entry["sha256"]) for entry in cache["files"]} if cache else None
-    except (KeyError, TypeError):
-        return None  # no cache (a custom build, or none yet): every package is pushed
+    cache = read_cache(out_dir)  # none (a custom build, or none yet): every package is pushed
+    return {entry.name: entry.sha256 for entry in cache.files} if cache is not None else None
 
 
 def _sha256(path: str) -> str:

@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from generator.build.lock import note_lines, read_lock
-from generator.build.pipeline import check, default_lock_path
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteKey, NoteSpec, aspect_of
 from generator.connect.figures import Group, groups
 from generator.errors import DeckgenError, counted, printable
+from generator.pipeline.config import default_lock_path
+from generator.pipeline.lock.read import read_lock
+from generator.pipeline.lock.write import note_lines
+from generator.pipeline.pipeline import check
 from generator.source.content import Source
 from generator.source.guarded import Refused, regular_file
 

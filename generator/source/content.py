@@ -18,7 +18,7 @@ ASK_CHOICES = (BOTH, SIDE, PERSPECTIVE)
 """What a comparison asks: each side from its perspective, each perspective from its side, or both."""
 
 REMOVED_TAG = "deckgen::removed"
-"""The tag of a note removed from the source (see :mod:`generator.build.lock`); reserved in sources."""
+"""The tag of a note removed from the source (see :mod:`generator.pipeline.lock`); reserved in sources."""
 
 
 def _by_fields(self: Any) -> tuple[type, tuple[object, ...]]:

@@ -492,37 +492,58 @@ def _read_item(
         return None
     item_id = _ident(reader, fields.get("id"), f"{where}.id")
     where = f"{where} ({item_id})" if item_id else where
-    perspective = _item_perspective(reader, fields.get("perspective"), where=where, perspectives=perspectives)
-    title = _marked(reader, fields.get("title"), f"{where}.title")
-    cue = _plain_text(reader, fields.get("cue"), f"{where}.cue")
-    shows = bool(title or cue)
-    question = _item_question(reader, fields.get("question"), where=where, perspective=perspective, shows=shows)
+    asks = _item_asks(reader, fields, where=where, perspectives=perspectives, topic_question=topic_question)
     explanation = _marked(reader, fields.get("explanation"), f"{where}.explanation")
     conclusion = _marked(reader, fields.get("conclusion"), f"{where}.conclusion")
     points = _points(reader, fields.get("points"), f"{where}.points")
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
     files = _item_media(reader, fields, where=where, media=media)
-    # An item that marks nothing is context: it states the source's content but
-    # makes no card (`deckgen check` counts them).  One that states nothing is a slip.
-    states = title or explanation or points or conclusion
-    if item_id and not states and len(reader.problems.items) == problems_before:
-        reader.problem(node, where, "states nothing: give it a title, an explanation, points or a conclusion")
+    if item_id and len(reader.problems.items) == problems_before:
+        _check_states_something(reader, node, where, bool(asks.title or explanation or points or conclusion))
     if item_id is None:
         return None
     return Item(
         id=item_id,
-        perspective=perspective,
-        title=title,
+        perspective=asks.perspective,
+        title=asks.title,
         explanation=explanation,
         points=points,
         conclusion=conclusion,
         tags=tags,
         file=reader.file,
         line=node.line,
-        cue=cue,
-        question=question or (topic_question if perspective and shows else None),
+        cue=asks.cue,
+        question=asks.question,
         media=files,
     )
+
+
+class _Asks(NamedTuple):
+    """What an item's cards show to ask about it: its perspective, its title or cue, its question."""
+
+    perspective: str | None
+    title: Marked | None
+    cue: str | None
+    question: str | None
+    """The item's "which perspective?" question, or its topic's where the item can be asked it; else None."""
+
+
+def _item_asks(
+    reader: Reader, fields: dict[str, Node], *, where: str, perspectives: PerspectiveIds, topic_question: str | None
+) -> _Asks:
+    perspective = _item_perspective(reader, fields.get("perspective"), where=where, perspectives=perspectives)
+    title = _marked(reader, fields.get("title"), f"{where}.title")
+    cue = _plain_text(reader, fields.get("cue"), f"{where}.cue")
+    shows = bool(title or cue)
+    question = _item_question(reader, fields.get("question"), where=where, perspective=perspective, shows=shows)
+    return _Asks(perspective, title, cue, question or (topic_question if perspective and shows else None))
+
+
+def _check_states_something(reader: Reader, node: Node, where: str, states: bool) -> None:
+    # An item that marks nothing is context: it states the source's content but
+    # makes no card (`deckgen check` counts them).  One that states nothing is a slip.
+    if not states:
+        reader.problem(node, where, "states nothing: give it a title, an explanation, points or a conclusion")
 
 
 def _item_media(

@@ -18,14 +18,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from generator.anki.package import package_bytes
 from generator.anki.schema import NoteTypeSchema, content_hash
-from generator.anki.smells import topic_smells
-from generator.build.formats import Format
-from generator.build.lock import ChangeKind, Changes, Lock, LockedNote, Resolution, resolve
-from generator.build.reuse import Record, fingerprint, live_entries, still_there, unchanged
 from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, topic_notes
 from generator.errors import ContentError, Problem
+from generator.pipeline.formats import Format
+from generator.pipeline.lock.model import Lock, LockedNote
+from generator.pipeline.lock.times import ChangeKind, Changes, Resolution, resolve
+from generator.pipeline.reuse import Record, fingerprint, live_entries, still_there, unchanged
+from generator.quality.smells import topic_smells
 from generator.source.content import Source, Topic
 
 if TYPE_CHECKING:  # only a parallel build imports concurrent.futures
@@ -49,7 +49,7 @@ class Context:
     homes: Mapping[str, str]
     """Item or comparison id → the topic holding it now (see :func:`homes`)."""
     records: Mapping[str, Record] = field(default_factory=dict)
-    """The last build's per-topic records (see :mod:`generator.build.reuse`): topics to reuse."""
+    """The last build's per-topic records (see :mod:`generator.pipeline.reuse`): topics to reuse."""
     out_dir: str = ""
     file_format: Format | None = Format.APKG
     """None for a plan (everything but the bytes)."""
@@ -122,7 +122,7 @@ def _reuse(context: Context, name: str) -> Package | None:
     """The package the last build made for topic *name*, if nothing it depends on has changed."""
     record = context.records.get(name)
     topic = _topic(context, name)
-    if record is None or topic is None or context.file_format is not Format.APKG:
+    if record is None or topic is None or context.file_format is None or not context.file_format.carries_times:
         return None
     owned = context.owned.get(name, ())
     if _taken_elsewhere(context, name, owned):
@@ -289,23 +289,10 @@ def _settle_gone(context: Context, keys: Sequence[str]) -> Resolution:
 
 
 def encode(context: Context, notes: Sequence[NoteSpec], times: Mapping[str, int]) -> bytes | None:
-    """A package's bytes in the build's format (None for a plan).
-
-    An .apkg is seeded with its own newest time: its bytes then change only
-    when its own notes (or the note types) do, so an edit in one topic leaves
-    the others' packages as they were.  It carries the media files its notes
-    show (a CSV file cannot: those come with any .apkg that shows them).
-    """
+    """A package's bytes in the build's format (None for a plan: nothing is encoded)."""
     if context.file_format is None:
         return None
-    if context.file_format is Format.CSV:
-        from generator.anki.csvexport import csv_bytes  # only for CSV
-
-        return csv_bytes(notes)
-    from generator.cards.notes import package_media  # the media files the notes show
-
-    stamp = max([*(times[n.guid] for n in notes), *context.type_times.values()])
-    return package_bytes(notes, stamp, times, context.type_times, package_media(context.source, notes))
+    return context.file_format.encode_file(notes, times, context.type_times, context.source)
 
 
 def default_jobs() -> int:

@@ -4,7 +4,7 @@ A topic's package is a pure function of deckgen's code, the source's
 configuration file, the topic's own file, the lock entries it owns (those not
 yet expired at the build's time) and the note types' times.  After a default
 build, the build cache (``<out>/.deckgen-cache.json``, see
-:mod:`generator.build.cache`) records, per topic, a fingerprint of
+:mod:`generator.pipeline.cache`) records, per topic, a fingerprint of
 those inputs with the SHA-256 of the package written and what the report says
 about it (decks, counts, card smells).  The next build reuses every topic
 whose fingerprint matches and whose package is still there byte for byte; an
@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from generator.build.cache import code_digest
-from generator.build.lock import LOCKED_NOTE_FIELDS, REMOVED_RETENTION_SECONDS, Changes, LockedNote
 from generator.errors import Problem
+from generator.pipeline.cache import code_digest
+from generator.pipeline.lock.model import LOCKED_NOTE_FIELDS, REMOVED_RETENTION_SECONDS, LockedNote
+from generator.pipeline.lock.times import Changes
 from generator.source.content import Source, Topic
 from generator.source.loader import CONFIG_FILE
 
@@ -42,6 +43,31 @@ class Record:
     notes: int
     cards: int
     warnings: tuple[Problem, ...]
+
+    def to_data(self) -> dict[str, object]:
+        """The record as the cache's JSON holds it."""
+        return {
+            "fingerprint": self.fingerprint,
+            "file": self.file,
+            "sha256": self.sha256,
+            "decks": list(self.decks),
+            "notes": self.notes,
+            "cards": self.cards,
+            "warnings": [problem_data(w) for w in self.warnings],
+        }
+
+    @classmethod
+    def from_data(cls, value: Any) -> Record:
+        """A record from :meth:`to_data`'s JSON as read; raises ValueError, KeyError, TypeError on a bad shape."""
+        return cls(
+            fingerprint=str(value["fingerprint"]),
+            file=str(value["file"]),
+            sha256=str(value["sha256"]),
+            decks=tuple(str(deck) for deck in value["decks"]),
+            notes=int(value["notes"]),
+            cards=int(value["cards"]),
+            warnings=tuple(problem_of(w) for w in value["warnings"]),
+        )
 
 
 def live_entries(keys: Sequence[str], notes: Mapping[str, LockedNote], now: int) -> dict[str, LockedNote]:
@@ -72,7 +98,7 @@ def fingerprint(
     # What other files decide: its deck's number (the topics before it), and the
     # sections its comparisons' sides come from (their topic files).
     digest.update(f"deck\x00{source.topic_decks.get(topic.id, '')}\n".encode())
-    # Its warnings read every item title of the source (anki.crosscard): a retitled item elsewhere counts.
+    # Its warnings read every item title of the source (quality.crosscard): a retitled item elsewhere counts.
     digest.update(f"titles\x00{source.titles_digest}\n".encode())
     for comparison in topic.comparisons:
         for origin in comparison.origins:
@@ -86,19 +112,6 @@ def fingerprint(
     if now is not None:
         digest.update(f"now\x00{now}\n".encode())
     return digest.hexdigest()
-
-
-def cached_records(cache: Mapping[str, Any] | None) -> dict[str, Record]:
-    """The records in the last build's *cache* (see :func:`generator.build.cache.read_cache`); none if unreadable."""
-    try:
-        return parse_records(cache["topics"]) if cache is not None else {}
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return {}
-
-
-def parse_records(data: Any) -> dict[str, Record]:
-    """Records from the cache's JSON; raises ValueError, KeyError, TypeError or AttributeError on a bad shape."""
-    return {str(name): _record(value) for name, value in data.items()}
 
 
 def problem_data(problem: Problem) -> list[object]:
@@ -124,19 +137,6 @@ def problem_of(value: Any) -> Problem:
     return Problem(str(file), int(line), str(where), str(message), severity, column=column)
 
 
-def _record(value: Any) -> Record:  # JSON as read: every shape is checked by the conversions
-    warnings = tuple(problem_of(w) for w in value["warnings"])
-    return Record(
-        fingerprint=str(value["fingerprint"]),
-        file=str(value["file"]),
-        sha256=str(value["sha256"]),
-        decks=tuple(str(deck) for deck in value["decks"]),
-        notes=int(value["notes"]),
-        cards=int(value["cards"]),
-        warnings=warnings,
-    )
-
-
 def still_there(path: str, record: Record) -> bool:
     """True if the package the record describes is at *path*, byte for byte."""
     try:
@@ -149,19 +149,3 @@ def still_there(path: str, record: Record) -> bool:
 def unchanged(record: Record) -> Changes:
     """What re-importing a reused package does: nothing."""
     return Changes(unchanged=record.notes)
-
-
-def records_data(records: Mapping[str, Record]) -> dict[str, object]:
-    """The records as JSON data, sorted (the same build writes the same file)."""
-    return {
-        name: {
-            "fingerprint": r.fingerprint,
-            "file": r.file,
-            "sha256": r.sha256,
-            "decks": list(r.decks),
-            "notes": r.notes,
-            "cards": r.cards,
-            "warnings": [problem_data(w) for w in r.warnings],
-        }
-        for name, r in sorted(records.items())
-    }

@@ -12,52 +12,42 @@ import contextlib
 import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from generator.build.cache import (
+from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
+from generator.pipeline.cache import (
     CACHE_NAME,
     TOPICS_NAME,
     StoredMemo,
-    cache_text,
-    cached_build,
     current_inputs,
     current_media,
     fingerprint,
-    read_cache,
     read_memo,
     sha256,
 )
-from generator.build.exclusive import hold
-from generator.build.formats import FORMATS, Format
-from generator.build.journal import commit, make_folders, recover, remove_folders
-from generator.build.lock import (
-    LOCK_NAME,
-    MAX_TIME,
-    REMOVED_RETENTION_SECONDS,
-    ChangeKind,
-    Changes,
-    Lock,
-    check_note_types,
-    lock_bytes,
-    read_lock,
-    read_lock_bytes,
-    released,
-    resolve,
-    unreleased,
-)
-from generator.build.reuse import Record, cached_records, parse_records, problem_data, problem_of, records_data
-from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
+from generator.pipeline.cachefile import BuildCache, CachedFile, read_cache
+from generator.pipeline.config import BuildConfig, Progress, RequestMaker
+from generator.pipeline.exclusive import hold
+from generator.pipeline.formats import Format
+from generator.pipeline.journal import commit, make_folders, recover, remove_folders
+from generator.pipeline.lock.guard import check_note_types
+from generator.pipeline.lock.located import read_lock_bytes
+from generator.pipeline.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
+from generator.pipeline.lock.read import read_lock
+from generator.pipeline.lock.times import ChangeKind, Changes, released, resolve, unreleased
+from generator.pipeline.lock.write import lock_bytes
+from generator.pipeline.reuse import Record
 from generator.source.loader import input_files, load_source
 
 if TYPE_CHECKING:
     # What builds the packages is imported where it is used: a rebuild with nothing to do (the
     # cache's report) never loads it, nor genanki (see _build).
-    from generator.build.topics import Context, Package
     from generator.cards.notes import NoteSpec
     from generator.cards.recipe import Recipe
     from generator.cards.selection import DeckRequest, Selection
+    from generator.pipeline.topics import Context, Package
     from generator.source.content import Source
 
 
@@ -79,7 +69,7 @@ class BuildReport:
     files: tuple[DeckFile, ...]
     lock_path: str | None
     warnings: tuple[Problem, ...] = ()
-    """Card smells of the whole source (see :mod:`generator.anki.smells`)."""
+    """Card smells of the whole source (see :mod:`generator.quality.smells`)."""
     stale: tuple[str, ...] = ()
     """Packages in the output folder that no topic of the source writes (a renamed or removed topic)."""
     empty: tuple[str, ...] = ()
@@ -114,11 +104,6 @@ def build_time() -> int:
             f"SOURCE_DATE_EPOCH must be a whole number of seconds from 0 to {MAX_TIME}, not {value!r}"
         )
     return int(digits)
-
-
-def default_lock_path(source_dir: str) -> str:
-    """Where the lock of a source folder lives: beside its sources."""
-    return os.path.join(source_dir, LOCK_NAME)
 
 
 def check(source_dir: str, memo: StoredMemo | None = None) -> tuple[Source, list[NoteSpec]]:
@@ -159,16 +144,12 @@ def check_cards(source_dir: str, strict: bool = False, memo: StoredMemo | None =
 
 
 def _smells(source: Source, notes: Sequence[NoteSpec], strict: bool) -> tuple[Problem, ...]:
-    from generator.anki.smells import card_smells
+    from generator.quality.smells import card_smells
 
     warnings = tuple(card_smells(source, notes))
     if strict and warnings:
         raise ContentError(list(warnings))
     return warnings
-
-
-RequestMaker = Callable[["Source"], Sequence["DeckRequest"]]
-"""Given the loaded source, the packages to build (None: one per topic, complete)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -195,14 +176,14 @@ class _Job:
     """The packages' format; None for a plan (nothing encoded)."""
     strict: bool
     jobs: int
-    progress: Callable[[int, int], None] | None = None
+    progress: Progress | None = None
     out_dir: str = ""
     reuse: bool = False
     """Reuse the packages of unchanged topics (a default .apkg build or plan)."""
     records: Mapping[str, Record] = field(default_factory=dict)
-    """The per-topic records of the cache the last build left in the out folder (see :mod:`generator.build.reuse`)."""
+    """The per-topic records of the cache the last build left in the out dir (see :mod:`generator.pipeline.reuse`)."""
     lock_digest: str | None = None
-    """The SHA-256 of the lock the last build wrote, from that cache (see :func:`generator.build.lock.read_lock`)."""
+    """The SHA-256 of the lock the last build wrote (see :func:`generator.pipeline.lock.read.read_lock`)."""
     release: bool = False
     """A release: every note built is marked released in the lock (see :attr:`LockedNote.released`)."""
     write_lock: bool = True
@@ -236,9 +217,9 @@ def _make(job: _Job) -> _Made:
 
 
 def _make_packages(job: _Job) -> _Made:
-    from generator.anki.smells import source_smells
-    from generator.build.ahead import parse_ahead
-    from generator.build.topics import Context, build_topics, homes, lock_owners
+    from generator.pipeline.ahead import parse_ahead
+    from generator.pipeline.topics import Context, build_topics, homes, lock_owners
+    from generator.quality.smells import source_smells
 
     if job.memo is not None:
         parse_ahead(job.source_dir, job.memo, job.jobs)
@@ -279,10 +260,10 @@ def _custom_packages(
     context: Context, requests: Sequence[DeckRequest]
 ) -> tuple[list[Package], Lock, tuple[Problem, ...]]:
     """Custom decks: selected notes, renamed and tagged, their lock entries refreshed (no tombstones)."""
-    from generator.anki.smells import card_smells
-    from generator.build.topics import Package, encode, settle
     from generator.cards.notes import build_notes
     from generator.cards.selection import apply, group_by_topic
+    from generator.pipeline.topics import Package, encode, settle
+    from generator.quality.smells import card_smells
 
     notes = build_notes(context.source)
     by_topic = group_by_topic(notes)
@@ -372,128 +353,86 @@ def recipe_decks(recipe: Recipe) -> RequestMaker:
     return make
 
 
-def plan(
-    source_dir: str,
-    out_dir: str,
-    *,
-    lock_path: str | None = None,
-    timestamp: int | None = None,
-    requests: RequestMaker | None = None,
-    strict: bool = False,
-    jobs: int | None = None,
-) -> BuildReport:
+def plan(config: BuildConfig) -> BuildReport:
     """What ``build`` would write and what a re-import would do, without writing anything."""
-    lock_path = lock_path or default_lock_path(source_dir)
-    with hold(_written_folders(lock_path, out_dir), "plan"):  # what it reads is not half-written meanwhile
-        return _plan(source_dir, out_dir, lock_path, timestamp, requests, strict, jobs)
+    with hold(_written_folders(config), "plan"):  # what it reads is not half-written meanwhile
+        return _plan(config)
 
 
-def _plan(
-    source_dir: str, out_dir: str, lock_path: str, timestamp: int | None,
-    requests: RequestMaker | None, strict: bool, jobs: int | None,
-) -> BuildReport:
-    from generator.build.topics import default_jobs
+def _plan(config: BuildConfig) -> BuildReport:
+    from generator.pipeline.topics import default_jobs
 
-    recover(*_written_folders(lock_path, out_dir))
-    records, lock_digest = _last_build(read_cache(out_dir) if requests is None else None)
+    recover(*_written_folders(config))
+    default = config.requests is None
+    records, lock_digest = _last_build(read_cache(config.out_dir) if default else None)
     job = _Job(
-        source_dir=source_dir, lock_path=lock_path, now=build_time() if timestamp is None else timestamp,
-        requests=requests, file_format=None, strict=strict, jobs=jobs or default_jobs(),
-        out_dir=out_dir, reuse=requests is None, records=records, lock_digest=lock_digest,
-        memo=read_memo(out_dir) if requests is None else None,
+        source_dir=config.source_dir, lock_path=config.lock, now=_time_of(config), requests=config.requests,
+        file_format=None, strict=config.strict, jobs=config.jobs or default_jobs(), out_dir=config.out_dir,
+        reuse=default, records=records, lock_digest=lock_digest, memo=read_memo(config.out_dir) if default else None,
     )
     made = _make(job)
     _check_selected(made)  # as build does: a plan of nothing is the same mistake
-    files = tuple(_describe(os.path.join(out_dir, f"{p.file}.apkg"), p) for p in made.packages if p.notes)
+    files = tuple(_describe(os.path.join(config.out_dir, f"{p.file}.apkg"), p) for p in made.packages if p.notes)
     return BuildReport(
-        files, lock_path, made.warnings, empty=_empty_topics(made) if requests is None else (),
+        files, config.lock, made.warnings, empty=_empty_topics(made) if default else (),
         unreleased=unreleased(made.lock),
     )
 
 
-def build(
-    source_dir: str,
-    out_dir: str,
-    *,
-    timestamp: int | None = None,
-    lock_path: str | None = None,
-    requests: RequestMaker | None = None,
-    file_format: Format | str = Format.APKG,
-    progress: Callable[[int, int], None] | None = None,
-    strict: bool = False,
-    jobs: int | None = None,
-    release: bool = False,
-    write_lock: bool = True,
-) -> BuildReport:
-    """Build the source in *source_dir* into packages in *out_dir*.
+def build(config: BuildConfig, *, progress: Progress | None = None) -> BuildReport:
+    """Build the source in ``config.source_dir`` into packages in ``config.out_dir``.
 
     By default one ``<topic>.apkg`` per topic, built topic by topic (on
-    *jobs* worker processes, default: the machine's cores, where it pays);
-    *requests* chooses custom decks instead.  Times come from the lock
-    (``<source_dir>/deckgen.lock`` unless *lock_path*), which is updated with
-    the packages.  With ``file_format="csv"`` the notes are written as Anki's
-    CSV text files (which carry no times, so the lock is left alone).  A
-    *release* marks the notes it carries as released (only those leave a
-    tombstone when they go); ``write_lock=False`` leaves the lock untouched
-    (``watch``: a look at the decks is no build anyone ships).  Raises
+    ``config.jobs`` worker processes, where it pays); ``config.requests``
+    chooses custom decks instead.  Times come from the lock, which is updated
+    with the packages (CSV files carry no times, so they leave it alone).
+    *progress* hears how many notes are done.  Raises
     :class:`~generator.errors.ContentError` (nothing written) for bad sources.
     """
-    if file_format not in FORMATS:
-        raise DeckgenError(f"unknown format {file_format!r} (known: {', '.join(FORMATS)})")
-    file_format = Format(file_format)
-    now = build_time() if timestamp is None else timestamp
-    lock_path = lock_path or default_lock_path(source_dir)
+    now = _time_of(config)
     # From the first read of the lock to the last write: two builds never interleave (see exclusive).
-    with hold(_written_folders(lock_path, out_dir), "build"):
-        recover(*_written_folders(lock_path, out_dir))  # an interrupted build is finished or undone first
-        options = _Options(strict=strict, jobs=jobs, release=release, write_lock=write_lock)
-        return _build(source_dir, out_dir, lock_path, now, requests, file_format, progress, options)
+    with hold(_written_folders(config), "build"):
+        recover(*_written_folders(config))  # an interrupted build is finished or undone first
+        return _build(config, now, progress)
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Options:
-    """The build's choices that do not say what is built."""
-
-    strict: bool
-    jobs: int | None
-    release: bool
-    write_lock: bool
+def _time_of(config: BuildConfig) -> int:
+    return build_time() if config.timestamp is None else config.timestamp
 
 
-def _written_folders(lock_path: str, out_dir: str) -> tuple[str, ...]:
+def _written_folders(config: BuildConfig) -> tuple[str, ...]:
     """The folders a build writes: the lock's (where it is named, and where it is kept), the output folder."""
-    return (os.path.dirname(os.path.abspath(lock_path)), os.path.dirname(os.path.realpath(lock_path)), out_dir)
+    lock = config.lock
+    return (os.path.dirname(os.path.abspath(lock)), os.path.dirname(os.path.realpath(lock)), config.out_dir)
 
 
-def _build(
-    source_dir: str, out_dir: str, lock_path: str, now: int, requests: RequestMaker | None,
-    file_format: Format, progress: Callable[[int, int], None] | None, options: _Options,
-) -> BuildReport:
-    cacheable = requests is None and file_format.carries_times
-    cache = read_cache(out_dir) if cacheable else None
+def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildReport:
+    cacheable = config.requests is None and config.file_format.carries_times
+    cache = read_cache(config.out_dir) if cacheable else None
     # A release may have notes to mark released even when nothing else changed: it reads everything.
-    fast = cache is not None and not options.release
-    cached = _cached_report(source_dir, out_dir, lock_path, now, cache) if fast and cache is not None else None
+    fast = cache is not None and not config.release
+    cached = None
+    if fast and cache is not None:
+        cached = _cached_report(config.source_dir, config.out_dir, config.lock, now, cache)
     if cached is not None:
-        if options.strict and cached.warnings:
+        if config.strict and cached.warnings:
             raise ContentError(list(cached.warnings))
         return cached
-    from generator.build.topics import default_jobs
+    from generator.pipeline.topics import default_jobs
 
     records, lock_digest = _last_build(cache)
     del cache  # its JSON (a smelly source's warnings: tens of megabytes) is not held while building
     job = _Job(
-        source_dir=source_dir, lock_path=lock_path, now=now, requests=requests, file_format=file_format,
-        strict=options.strict, jobs=options.jobs or default_jobs(), progress=progress, out_dir=out_dir,
-        reuse=cacheable, records=records, lock_digest=lock_digest, release=options.release,
-        write_lock=options.write_lock,
-        memo=read_memo(out_dir) if cacheable else None,
+        source_dir=config.source_dir, lock_path=config.lock, now=now, requests=config.requests,
+        file_format=config.file_format, strict=config.strict, jobs=config.jobs or default_jobs(), progress=progress,
+        out_dir=config.out_dir, reuse=cacheable, records=records, lock_digest=lock_digest, release=config.release,
+        write_lock=config.write_lock, memo=read_memo(config.out_dir) if cacheable else None,
     )
     made = _make(job)
     _check_selected(made)
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise DeckgenError(f"{out_dir}: exists and is not a folder")
-    return _write(made, job, file_format)
+    if os.path.exists(config.out_dir) and not os.path.isdir(config.out_dir):
+        raise DeckgenError(f"{config.out_dir}: exists and is not a folder")
+    return _write(made, job, config.file_format)
 
 
 def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
@@ -564,45 +503,35 @@ def _stale_packages(out_dir: str, built: set[str]) -> tuple[str, ...]:
 
 
 def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) -> bytes:
-    """The build cache for what this build leaves behind (see :mod:`generator.build.cache`)."""
-    from generator.anki.smells import source_smells
+    """The build cache for what this build leaves behind (see :mod:`generator.pipeline.cache`)."""
+    from generator.quality.smells import source_smells
 
-    # The bytes this build read, not the files as they are now: an edit saved
-    # while it ran must make the next build rebuild.
-    key = fingerprint(made.source.inputs, made.lock_bytes)
     expiries = [n.removed + REMOVED_RETENTION_SECONDS for n in made.lock.notes.values() if n.removed is not None]
-    entries: list[Mapping[str, object]] = [
-        {"name": os.path.basename(f.path), "sha256": digest, "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
-        for f, digest in written
-    ]
-    records = {p.file: r for p in made.packages if (r := p.record(made.source)) is not None}
-    sections = {
-        "files": entries,
-        "topics": records_data(records),
-        "warnings": [problem_data(w) for w in source_smells(made.source)],
-        "media": sorted({path for topic in made.source.topics for path in topic.media_paths}),
-        "empty": list(_empty_topics(made)),
-        "source": made.source.directory,
-        "unreleased": unreleased(made.lock),
-        "lock_sha256": sha256(made.lock_bytes),
-    }
-    return cache_text(key, min(expiries, default=None), sections).encode("utf-8")
+    cache = BuildCache(
+        # The bytes this build read, not the files as they are now: an edit saved
+        # while it ran must make the next build rebuild.
+        fingerprint=fingerprint(made.source.inputs, made.lock_bytes),
+        valid_until=min(expiries, default=None),
+        files=tuple(
+            CachedFile(os.path.basename(f.path), str(digest), f.decks, f.notes, f.cards) for f, digest in written
+        ),
+        topics={p.file: r for p in made.packages if (r := p.record(made.source)) is not None},
+        warnings=tuple(source_smells(made.source)),
+        media=tuple(sorted({path for topic in made.source.topics for path in topic.media_paths})),
+        source=made.source.directory,
+        empty=_empty_topics(made),
+        unreleased=unreleased(made.lock),
+        lock_sha256=sha256(made.lock_bytes),
+    )
+    return cache.to_json().encode("utf-8")
 
 
-def _last_build(cache: Mapping[str, Any] | None) -> tuple[dict[str, Record], str | None]:
+def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None]:
     """What a build reads of the last build's *cache*: its per-topic records and the digest of the lock it wrote."""
-    return cached_records(cache), _written_lock_digest(cache)
+    return ({}, None) if cache is None else (cache.topics, cache.lock_sha256)
 
 
-def _written_lock_digest(cache: Mapping[str, Any] | None) -> str | None:
-    """The SHA-256 of the lock the last build wrote (see :func:`generator.build.lock.read_lock`)."""
-    digest = cache.get("lock_sha256") if cache is not None else None
-    return digest if isinstance(digest, str) else None
-
-
-def _cached_report(
-    source_dir: str, out_dir: str, lock_path: str, now: int, cache: Mapping[str, Any]
-) -> BuildReport | None:
+def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cache: BuildCache) -> BuildReport | None:
     """The report of the last build (its *cache*) if nothing it depends on has changed since, else None."""
     lock_bytes: bytes | None = None
     if os.path.lexists(lock_path):
@@ -611,35 +540,24 @@ def _cached_report(
         except ContentError:
             return None
     try:
-        inputs = current_inputs(input_files(source_dir)) + current_media(source_dir, cache)
+        inputs = current_inputs(input_files(source_dir)) + current_media(source_dir, cache.media)
         key = fingerprint(inputs, lock_bytes)
     except OSError:
         return None  # let the full build say what is wrong
-    cached = cached_build(cache, out_dir, key, now)
-    if cached is None:
+    if not cache.holds(out_dir, key, now):
         return None
-    try:
-        files = tuple(
-            DeckFile(
-                os.path.join(out_dir, e["name"]), tuple(e["decks"]), e["notes"], e["cards"],
-                Changes(unchanged=e["notes"]),
-            )
-            for e in cached["files"]
-        )
-        records = parse_records(cached["topics"])
-        own = [problem_of(value) for value in cached["warnings"]]
-        waiting = int(cached.get("unreleased", 0))
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None  # a cache we cannot read: build
+    files = tuple(
+        DeckFile(os.path.join(out_dir, f.name), f.decks, f.notes, f.cards, Changes(unchanged=f.notes))
+        for f in cache.files
+    )
     # A default build's smells are its topics' and the source's own (see _make_packages), named
     # as this build names its files (the same bytes may have been built from a copied folder).
-    found = [*own, *(w for record in records.values() for w in record.warnings)]
-    if str(cached["source"]) != source_dir:
-        found = [_moved(w, str(cached["source"]), source_dir) for w in found]
+    found = [*cache.warnings, *(w for record in cache.topics.values() for w in record.warnings)]
+    if cache.source != source_dir:
+        found = [_moved(w, cache.source, source_dir) for w in found]
     warnings = tuple(sorted(found, key=PROBLEM_ORDER))
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
-    empty = tuple(str(topic) for topic in cached.get("empty", ()))
-    return BuildReport(files, lock_path, warnings, stale, empty, waiting)
+    return BuildReport(files, lock_path, warnings, stale, cache.empty, cache.unreleased)
 
 
 def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from generator.build.pipeline import check
 from generator.cards.notes import NoteSpec
+from generator.pipeline.pipeline import check
 from generator.source.content import Comparison, Item, Topic
 
 

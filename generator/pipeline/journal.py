@@ -4,7 +4,7 @@ A build replaces many packages, the lock and the cache together.  Each
 ``os.replace`` is atomic, but a sequence of them is not: a Ctrl-C, a kill or
 a failing rename half-way would leave new packages beside old ones and the
 old lock.  So a commit goes the way SQLite's rollback journal and git's ref
-updates go, holding every folder it writes (:mod:`generator.build.exclusive`):
+updates go, holding every folder it writes (:mod:`generator.pipeline.exclusive`):
 
 1. **announce**: write the journal (``.deckgen-journal.json``), listing every
    target, undecided, in every folder the commit touches (the first last
@@ -49,8 +49,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
-from generator.build.exclusive import LOCK_FILE, Busy, hold
 from generator.errors import DeckgenError, printable
+from generator.pipeline.exclusive import LOCK_FILE, Busy, hold
 
 JOURNAL = ".deckgen-journal.json"
 _PREFIX = ".deckgen-"
@@ -141,7 +141,7 @@ def recover(*folders: str, command: str | None = None, busy_ok: bool = False) ->
     """Finish or undo an interrupted commit whose journal is in one of *folders*; remove leftovers.
 
     Call it before reading the files a commit may have been writing.  A
-    folder another deckgen is writing raises :class:`~generator.build.exclusive.Busy`,
+    folder another deckgen is writing raises :class:`~generator.pipeline.exclusive.Busy`,
     or with *busy_ok* is left to it (for a command that reads none of its files).
     A journal deckgen did not write raises a :class:`~generator.errors.DeckgenError`.
     """

@@ -3,9 +3,10 @@
 Packages are a pure function of deckgen's code, the source files and the lock
 (plus the clock, but only for tombstones that expire).  After a default build,
 ``<out>/.deckgen-cache.json`` records a fingerprint of those inputs and the
-SHA-256 of every package written.  The next build computes the fingerprint
-(reading the files, not parsing them); if it matches and every package is
-still there, byte for byte, nothing needs to be parsed, built or written.
+SHA-256 of every package written (the record is
+:class:`generator.pipeline.cachefile.BuildCache`).  The next build computes the
+fingerprint (reading the files, not parsing them); if it matches and every
+package is still there, byte for byte, nothing needs to be parsed, built or written.
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import json
 import os
 import pickle
 import stat
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -77,25 +76,11 @@ def current_inputs(paths: Iterable[str]) -> list[tuple[str, str]]:
     return [(os.path.basename(path), sha256(_regular_file_bytes(path))) for path in paths]
 
 
-def read_cache(out_dir: str) -> dict[str, Any] | None:
-    """The cache the last build left in *out_dir*, as read (read once: it can hold many warnings), or None."""
-    try:
-        with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
-            data = json.load(handle)  # not checked here: a wrong shape fails where it is used
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def current_media(source_dir: str, cache: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The media files the last build read (by declared path, from its *cache*), with the SHA-256 of their bytes now.
+def current_media(source_dir: str, paths: Iterable[str]) -> list[tuple[str, str]]:
+    """The media files the last build read (by declared *paths*), with the SHA-256 of their bytes now.
 
     Raises OSError if one cannot be read: the full build will say why.
     """
-    try:
-        paths = [str(path) for path in cache["media"]]
-    except (KeyError, TypeError):
-        return []  # a cache we cannot read: cached_build refuses it too
     return [(path, sha256(_regular_file_bytes(os.path.join(source_dir, path)))) for path in paths]
 
 
@@ -125,7 +110,7 @@ class StoredMemo(TopicMemo):
     raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
     """(file name, memo key) → the topic and its name's line, pickled without its path."""
     stored: frozenset[tuple[str, str]] = frozenset()
-    """The keys of the file as read (*raw* also gets the topics parsed ahead, see :mod:`generator.build.ahead`)."""
+    """The keys of the file as read (*raw* also gets the topics parsed ahead, see :mod:`generator.pipeline.ahead`)."""
 
     def recall(self, path: str, key: str) -> tuple[Topic, int] | None:
         data = self.raw.get((os.path.basename(path), key))
@@ -209,32 +194,3 @@ def read_memo(out_dir: str) -> StoredMemo:
 def sha256(data: bytes) -> str:
     """The hex SHA-256 of *data*."""
     return hashlib.sha256(data).hexdigest()
-
-
-def cache_text(key: str, valid_until: int | None, sections: Mapping[str, object]) -> str:
-    """The cache file's text: the fingerprint, until when it holds, and the build's *sections*.
-
-    A default build records ``files`` (path, SHA-256, decks, counts per package),
-    ``topics`` (the per-topic records of :mod:`generator.build.reuse`, with each
-    topic's card smells), ``warnings`` (the source's own smells), ``media`` (the
-    media files it read) and ``empty`` (topics with no card).  Compact JSON: a
-    machine's file, read and written on every build.
-    """
-    data = {"fingerprint": key, "valid_until": valid_until, **sections}
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
-
-
-def cached_build(data: Mapping[str, Any], out_dir: str, key: str, now: int) -> Mapping[str, Any] | None:
-    """The recorded build *data* (the cache of *out_dir*) if it is for *key*, valid, and its packages intact."""
-    try:
-        if data["fingerprint"] != key:
-            return None
-        if data["valid_until"] is not None and now > data["valid_until"]:
-            return None  # a tombstone expires: the packages change
-        for entry in data["files"]:  # by name in *out_dir*: a copied out folder is checked, not the first one
-            with open(os.path.join(out_dir, entry["name"]), "rb") as handle:
-                if sha256(handle.read()) != entry["sha256"]:
-                    return None
-        return data
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # no cache, or one we cannot trust: build

@@ -1,0 +1,118 @@
+"""The build cache file as one typed record, :class:`BuildCache`, with its own to and from JSON.
+
+What a default build leaves in ``<out>/.deckgen-cache.json`` (see
+:mod:`generator.pipeline.cache` for why it exists) is read in one place and
+written in one place: the build, ``push`` and its removal notices read the
+fields of a record, never the keys of a dict.  A file of any other shape reads
+as no cache (the next build builds); a field added later has a default, so a
+cache written before it still reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from generator.errors import Problem
+from generator.pipeline.cache import CACHE_NAME, sha256
+from generator.pipeline.reuse import Record, problem_data, problem_of
+
+
+@dataclass(frozen=True)
+class CachedFile:
+    """A package the build wrote: its name in the out folder, its SHA-256, decks and counts."""
+
+    name: str
+    sha256: str
+    decks: tuple[str, ...]
+    notes: int
+    cards: int
+
+
+@dataclass(frozen=True)
+class BuildCache:
+    """What a default build depended on and wrote: enough to skip the next build if nothing changed."""
+
+    fingerprint: str
+    """The hash of the build's inputs (:func:`generator.pipeline.cache.fingerprint`)."""
+    valid_until: int | None
+    """When its first tombstone expires (the packages then change); None: never."""
+    files: tuple[CachedFile, ...]
+    topics: dict[str, Record]
+    """The per-topic records of :mod:`generator.pipeline.reuse`, each with its topic's card smells."""
+    warnings: tuple[Problem, ...]
+    """The source's own smells (not a topic's)."""
+    media: tuple[str, ...]
+    """The media files the build read, by declared path."""
+    source: str
+    """The source folder it was built from."""
+    empty: tuple[str, ...] = ()
+    """Topics with no card."""
+    unreleased: int = 0
+    lock_sha256: str | None = None
+    """The SHA-256 of the lock the build wrote (see :func:`generator.pipeline.lock.read.read_lock`)."""
+
+    def to_json(self) -> str:
+        """Compact JSON, sorted where it is a mapping: a machine's file, read and written on every build."""
+        data = {
+            "fingerprint": self.fingerprint,
+            "valid_until": self.valid_until,
+            "files": [
+                {"name": f.name, "sha256": f.sha256, "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
+                for f in self.files
+            ],
+            "topics": {name: record.to_data() for name, record in sorted(self.topics.items())},
+            "warnings": [problem_data(w) for w in self.warnings],
+            "media": list(self.media),
+            "empty": list(self.empty),
+            "source": self.source,
+            "unreleased": self.unreleased,
+            "lock_sha256": self.lock_sha256,
+        }
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, data: Any) -> BuildCache:
+        """The record of parsed JSON *data*; raises ValueError, KeyError, TypeError or AttributeError on a bad shape."""
+        digest = data.get("lock_sha256")
+        return cls(
+            fingerprint=str(data["fingerprint"]),
+            valid_until=None if data["valid_until"] is None else int(data["valid_until"]),
+            files=tuple(_file(entry) for entry in data["files"]),
+            topics={str(name): Record.from_data(value) for name, value in data["topics"].items()},
+            warnings=tuple(problem_of(value) for value in data["warnings"]),
+            media=tuple(str(path) for path in data["media"]),
+            source=str(data["source"]),
+            empty=tuple(str(topic) for topic in data.get("empty", ())),
+            unreleased=int(data.get("unreleased", 0)),
+            lock_sha256=digest if isinstance(digest, str) else None,
+        )
+
+    def holds(self, out_dir: str, key: str, now: int) -> bool:
+        """True if it is for inputs *key*, not expired at *now*, and its packages are in *out_dir* byte for byte."""
+        if self.fingerprint != key or (self.valid_until is not None and now > self.valid_until):
+            return False  # other inputs, or a tombstone expired: the packages change
+        try:
+            for entry in self.files:  # by name in *out_dir*: a copied out folder is checked, not the first one
+                with open(os.path.join(out_dir, entry.name), "rb") as handle:
+                    if sha256(handle.read()) != entry.sha256:
+                        return False
+        except OSError:
+            return False
+        return True
+
+
+def _file(entry: Any) -> CachedFile:
+    decks = tuple(str(deck) for deck in entry["decks"])
+    return CachedFile(str(entry["name"]), str(entry["sha256"]), decks, int(entry["notes"]), int(entry["cards"]))
+
+
+def read_cache(out_dir: str) -> BuildCache | None:
+    """The cache the last build left in *out_dir*, or None (none, or one this code cannot read: build)."""
+    try:
+        with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
+            return BuildCache.from_json(json.load(handle))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None

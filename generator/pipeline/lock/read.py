@@ -1,0 +1,85 @@
+"""Reading a lock: the one the last build wrote is trusted, any other checked field by field.
+
+A lock decides what goes into the packages, so one deckgen did not write (a
+hand edit, a merge) is validated as strictly as a source.  One it wrote
+itself, known by the SHA-256 its cache keeps, is read as fast as JSON parses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+from typing import Any
+
+from generator.pipeline.lock.checks import Checker, note_type_of
+from generator.pipeline.lock.located import Origin, parse_lock, read_lock_bytes
+from generator.pipeline.lock.model import EMPTY_LOCK, Lock, LockedNote
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+_CONTROL_ESCAPE = re.compile(rb"\\[bfnrtu]")  # a raw control character is not valid JSON
+
+
+def read_lock(path: str, trusted: str | None = None) -> Lock:
+    """Read and validate the lock at *path*; a missing lock is an empty one.
+
+    The lock is validated as strictly as a source, since it decides what
+    goes into the packages: its size and nesting before it is parsed, then
+    duplicate keys, then every field's type and range, GUIDs unique.  A
+    damaged or hand-edited lock is refused with every problem at once (a
+    :class:`~generator.errors.ContentError`); it never reaches the build.
+    """
+    if not os.path.exists(path):
+        return EMPTY_LOCK
+    data = read_lock_bytes(path)
+    if trusted is not None and hashlib.sha256(data).hexdigest() == trusted:
+        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):  # another version's: check it
+            return _trusted_lock(path, data)
+    origin, parsed = parse_lock(path, data)
+    # Strings are checked for lone surrogates and control characters only if an escape could make one.
+    checker = Checker(
+        origin,
+        surrogates=_SURROGATE_ESCAPE.search(data) is not None,
+        controls=_CONTROL_ESCAPE.search(data) is not None,
+    )
+    lock = checker.lock(parsed)
+    checker.raise_if_any()
+    return lock
+
+
+def _trusted_lock(path: str, data: bytes) -> Lock:
+    """The lock whose bytes the last build wrote (*trusted*: their SHA-256 in its cache), read without checks.
+
+    deckgen wrote it from checked entries, so it is read as fast as JSON is
+    parsed; its lines are still located should a problem be found later.
+    """
+    text = data.decode("utf-8")
+    parsed = json.loads(text, object_pairs_hook=_NoteReader().entry)
+    note_types = {kind: note_type_of(entry) for kind, entry in parsed["note_types"].items()}
+    notes = parsed["notes"]
+    if not all(type(note) is LockedNote for note in notes.values()):
+        raise TypeError("a note entry without the fields of one")
+    # Its text is not kept: only a problem found later reads it again, to say on which line.
+    return Lock(notes, note_types, origin=Origin(path, None))
+
+
+class _NoteReader:
+    """Makes each note entry a :class:`LockedNote` as the JSON parser meets it: no dict of dicts in between.
+
+    The names a note shares with its topic's other notes (its topic, deck and
+    note type) are kept once, not once per note.
+    """
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def entry(self, pairs: list[tuple[str, Any]]) -> object:
+        fields = dict(pairs)
+        if "guid" not in fields or "note_type" not in fields:  # the lock, its note types, their lists
+            return fields
+        for name in ("topic", "deck", "note_type"):
+            value = fields[name]
+            fields[name] = self.names.setdefault(value, value)
+        return LockedNote(**fields)

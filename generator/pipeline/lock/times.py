@@ -1,0 +1,223 @@
+"""Each note's time against the lock: kept while unchanged, newer when edited; tombstones; releases.
+
+The rule is Anki's: it updates an imported note only if its modification time
+is newer than the collection's.  This module decides the times, what a
+re-import will do to each note, and the next lock's entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Literal, get_args
+
+from generator.anki.schema import NoteTypeSchema
+from generator.cards.notes import NoteSpec
+from generator.errors import ContentError, DeckgenError, Problem
+from generator.pipeline.lock.located import content_problem, show
+from generator.pipeline.lock.model import LOCK_NAME, MAX_TIME, REMOVED_RETENTION_SECONDS, Lock, LockedNote
+
+ChangeKind = Literal["added", "updated", "unchanged", "removed"]
+"""What a re-import does to a note."""
+CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a re-import of one package would do, against the lock: a count of each change kind."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    def of(self, kind: ChangeKind) -> int:
+        """How many notes a re-import would treat as *kind*."""
+        count: int = getattr(self, kind)  # the fields are the change kinds (count() relies on it too)
+        return count
+
+    @classmethod
+    def count(cls, kinds: Iterable[ChangeKind]) -> Changes:
+        """Tally change kinds (see :data:`CHANGE_KINDS`)."""
+        tally = dict.fromkeys(CHANGE_KINDS, 0)
+        for kind in kinds:
+            tally[kind] += 1
+        return cls(**tally)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Modification times for this build, what each note's import will do, and the next lock."""
+
+    times: Mapping[str, int]
+    note_type_times: Mapping[str, int]
+    kinds: Mapping[str, ChangeKind]
+    tombstones: tuple[tuple[str, LockedNote], ...]
+    lock: Lock
+
+
+def resolve(
+    notes: Iterable[NoteSpec],
+    hashes: Mapping[str, str],
+    note_types: Mapping[str, NoteTypeSchema],
+    lock: Lock,
+    now: int,
+    complete: bool = True,
+) -> Resolution:
+    """Decide each note's modification time and what a re-import would do.
+
+    An unchanged note keeps its locked time; an edited or new one gets *now*
+    (or one second past its locked time, should the clock be behind it).  In
+    a *complete* build, a note in the lock but not in the sources becomes a
+    tombstone: a lock entry marked ``removed``, kept for
+    :data:`REMOVED_RETENTION_SECONDS` and never written to a package (a note
+    with no card is a fault Anki's Check Database "repairs" with a card in
+    Default).  A partial build (a custom selection)
+    only refreshes the lock entries of the notes it built.
+    """
+    _check_build_time(now)
+    resolver = _Resolver(lock, now, complete)
+    for note in notes:
+        resolver.note(note, hashes[note.key])
+    tombstones = resolver.tombstones() if complete else []
+    if resolver.problems:
+        raise ContentError(resolver.problems)
+    type_times, new_types = _note_type_times(note_types, lock, now)
+    return Resolution(
+        resolver.times, type_times, resolver.kinds, tuple(sorted(tombstones)), Lock(resolver.notes, new_types)
+    )
+
+
+def _check_build_time(now: int) -> None:
+    if type(now) is not int or not 0 <= now <= MAX_TIME:
+        raise DeckgenError(
+            f"the build time {now!r} is not a whole number of seconds from 0 to {MAX_TIME}; check SOURCE_DATE_EPOCH"
+        )
+
+
+_NO_NEWER_TIME = f"mod is {MAX_TIME}, the latest time a lock may hold: the note changed and cannot get a newer one"
+
+
+class _Resolver:
+    """The notes' part of :func:`resolve`: each note's time and change kind, the next lock's notes, problems."""
+
+    def __init__(self, lock: Lock, now: int, complete: bool) -> None:
+        self.lock = lock
+        self.now = now
+        self.times: dict[str, int] = {}
+        self.kinds: dict[str, ChangeKind] = {}
+        self.notes: dict[str, LockedNote] = {} if complete else dict(lock.notes)
+        self.built: set[str] = set()
+        self.owners = {locked.guid: key for key, locked in lock.notes.items()}
+        self.problems: list[Problem] = []
+
+    def note(self, note: NoteSpec, digest: str) -> None:
+        """Resolve a note of the source, whose content hash is *digest*."""
+        self.check_guid(note)
+        locked = self.lock.notes.get(note.key)
+        kind, mod = self.change(note.key, locked, digest)
+        self.kinds[note.key] = kind
+        self.times[note.guid] = mod
+        self.built.add(note.key)
+        # A note keeps whether it was ever released; a new one is in no release until `build --release`.
+        released = locked is not None and locked.released
+        self.notes[note.key] = LockedNote(
+            note.guid, digest, mod, note.topic, note.deck, note.note_type, note.cards, note.label, released=released
+        )
+
+    def check_guid(self, note: NoteSpec) -> None:
+        """A lock entry holding a note's GUID: two notes in one package (or lock) with one GUID."""
+        owner = self.owners.get(note.guid, note.key)
+        if owner != note.key:
+            what = f"guid {show(note.guid)} is the guid of the source's note {note.key!r}"
+            self.problems.append(_lock_problem(self.lock, owner, "guid", what))
+
+    def change(self, key: str, locked: LockedNote | None, digest: str) -> tuple[ChangeKind, int]:
+        """What a re-import does to note *key*, and its modification time.
+
+        A removed note that comes back with the text it had keeps its time,
+        however often it went and came back: a student who kept it has exactly
+        that text, and a newer time would overwrite their own edits of it.
+        """
+        if locked is not None and locked.hash == digest:
+            return ("unchanged" if locked.removed is None else "added"), locked.mod
+        if locked is None:
+            return "added", self.now
+        mod = max(self.now, locked.mod + 1)
+        if mod > MAX_TIME:
+            self.problems.append(_lock_problem(self.lock, key, "mod", _NO_NEWER_TIME))
+        return "updated", mod
+
+    def tombstones(self) -> list[tuple[str, LockedNote]]:
+        """The lock's notes the build did not make, as tombstones (those past the retention dropped)."""
+        result = []
+        for key, locked in self.lock.notes.items():
+            tombstone = None if key in self.built else self.tombstone(key, locked)
+            if tombstone is not None:
+                result.append((key, tombstone))
+                self.times[tombstone.guid] = tombstone.mod
+                self.notes[key] = tombstone
+        return result
+
+    def tombstone(self, key: str, locked: LockedNote) -> LockedNote | None:
+        # A note no release carried is on no student's device: nothing to mark, so nothing to remember.
+        if not locked.released:
+            return None
+        # The entry keeps the note's last hash and time: if it comes back
+        # unchanged it is the note students kept, and keeps its time.
+        if locked.removed is None:
+            self.kinds[key] = "removed"
+            return replace(locked, removed=self.now)
+        if self.now - locked.removed > REMOVED_RETENTION_SECONDS:
+            return None
+        self.kinds[key] = "unchanged"  # removed by an earlier build
+        return locked
+
+
+def released(lock: Lock, keys: Iterable[str] | None = None) -> Lock:
+    """*lock* after a release: its live notes of *keys* (every live note when None) marked released."""
+    chosen = None if keys is None else set(keys)
+    notes = {
+        key: replace(note, released=True)
+        if not note.released and note.removed is None and (chosen is None or key in chosen) else note
+        for key, note in lock.notes.items()
+    }
+    return Lock(notes, lock.note_types, origin=lock.origin)
+
+
+def unreleased(lock: Lock) -> int:
+    """How many live notes of *lock* no release has carried yet."""
+    return sum(1 for note in lock.notes.values() if not note.released and note.removed is None)
+
+
+def _note_type_times(
+    note_types: Mapping[str, NoteTypeSchema], lock: Lock, now: int
+) -> tuple[dict[str, int], dict[str, NoteTypeSchema]]:
+    """Each note type's modification time, and the next lock's types.
+
+    A note type keeps its locked time while nothing of it changes; else it gets
+    a newer one (Anki updates a note type only from a newer one): so a new
+    look, a renamed field or template, and new ids all reach students.
+    """
+    times = {}
+    new_types = dict(lock.note_types)
+    for kind, schema in note_types.items():
+        mod = _note_type_time(lock.note_types.get(kind), schema, now)
+        times[kind] = mod
+        new_types[kind] = replace(schema, mod=mod)
+    return times, new_types
+
+
+def _note_type_time(locked: NoteTypeSchema | None, schema: NoteTypeSchema, now: int) -> int:
+    if locked is None:
+        return now
+    if locked.identical(schema):
+        return locked.mod
+    return max(now, min(locked.mod + 1, MAX_TIME))  # newer, should the clock be behind the lock
+
+
+def _lock_problem(lock: Lock, key: str, name: str, what: str) -> Problem:
+    """A problem with the lock entry of note *key*, found while resolving against the source."""
+    if lock.origin is None:  # a lock made in memory: no file, no line
+        return content_problem(LOCK_NAME, 1, f"note {key!r}", what)
+    return lock.origin.problem(("notes", key, name), what)

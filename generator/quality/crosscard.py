@@ -1,0 +1,307 @@
+"""Smells across the cards of a deck: one card answering another.
+
+A per-card check sees one front at a time.  A student meets a deck's cards
+in some order, so a card whose answer stands on *another* card's front (its
+title, its context line, its cloze sentence) is read, not recalled, by whoever
+meets that other card first.  These checks read every card of one topic (a
+topic is a package and its decks) together, from the notes' fields: the
+front of a cloze note is its context line and text with the cloze hidden, of
+a comparison note its context line, prompt or statement, and question.
+
+Words are compared by a crude stem ("preserving", "preserves" and "preserved"
+are one word), function words aside: a leak is an answer whose every content
+word is on the other front.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from generator.cards.kinds import KINDS
+from generator.cards.notes import NoteSpec
+from generator.errors import Problem
+from generator.source.content import Source, Topic
+from generator.source.markup import sentences
+
+_TAG = re.compile(r"<[^>]+>")
+_BOLD = re.compile(r"<(b|strong)>(.*?)</\1>", re.S | re.I)
+WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+"""A word as a reader counts it (letters and digits, joined by an apostrophe or a hyphen): shared with smells."""
+FUNCTION_WORDS = frozenset(
+    """a about after all also an and any are as at be because been before being between both but by can
+    could did do does each even every for from had has have how i if in into is it its just may me more
+    most my no not of on only or other our out over own same should so some such than that the their them
+    then there these they this those through to too under up very was we were what when where which while
+    who whom why will with would you your yours""".split()
+)
+_ENDINGS = ("ically", "ation", "ness", "ment", "ing", "ity", "ies", "ed", "es", "ly", "s", "e")
+_CONCESSION = re.compile(
+    r"\b(?:while|although|though|even as|despite)\b|,\s*but\b|\bat the (?:cost|expense) of\b", re.I
+)
+CUE_SHARE = 0.5
+"""A front gives a "which perspective?" card away when it names the perspective and this share of the cue."""
+_LIMITATION = re.compile(r"\b(?:limitation|weakness|drawback|cost|downside|doesn't work|does not work)", re.I)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a source has a vocabulary of thousands, met millions of times
+def stem(word: str) -> str:
+    """A crude stem: one form for "preserve", "preserves", "preserving", "preserved"."""
+    word = word.lower().replace("’", "'")
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
+
+
+def content_stems(text: str) -> frozenset[str]:
+    """The stems of *text*'s words that carry meaning."""
+    found = set(map(_content_stem, WORD.findall(_TAG.sub(" ", text))))
+    found.discard("")
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _content_stem(word: str) -> str:
+    """*word*'s stem, or "" for a function word."""
+    return "" if word.lower() in FUNCTION_WORDS else stem(word)
+
+
+@dataclass(frozen=True)
+class _Face:
+    """One card of a note as these checks read it."""
+
+    note: NoteSpec
+    which: bool
+    front: frozenset[str]
+    answer: str
+    answer_stems: frozenset[str]
+    cue: str = ""
+    """What a "which perspective?" card's front gives as the cue (its kind's ``Face.cue``)."""
+
+
+def deck_smells(
+    source: Source, topic: Topic, notes: Sequence[NoteSpec], naming: Mapping[str, str]
+) -> list[Problem]:
+    """The cross-card smells of one topic's *notes*, as located warnings.
+
+    *naming* maps the stems of words that name a perspective to its name
+    (:func:`generator.quality.smells.perspective_stems`).  Besides the topic's
+    own fronts, every item title of the source counts as a front for answers
+    of two words or more: a title is what a student reads first, in any deck.
+    """
+    faces = [face for note in notes for face in _faces(note)]
+    fronts = [
+        _Front(face.front, face.note.local_key, face.note.file, face.note.line, face.note.guid,
+               face.note.item_id if KINDS[face.note.note_type].hides_in_item_text else "")
+        for face in faces
+    ]
+    fronts += [front for topic_id, front in _title_fronts(source) if topic_id != topic.id]
+    problems = list(_answered_elsewhere(faces, fronts, naming))
+    problems += _bold_answers(notes, faces, set(naming.values()))
+    problems += _benefit_of_a_limitation(topic, notes)
+    problems += _side_is_its_sections_title(source, topic, notes)
+    return problems
+
+
+_TITLES: list[tuple[Source, list[tuple[str, _Front]]]] = []
+"""The last source's item titles as fronts: every topic of a build reads them all, they are made once."""
+
+
+def _title_fronts(source: Source) -> list[tuple[str, _Front]]:
+    """Every item title of *source* as a front, with its topic's id."""
+    if not _TITLES or _TITLES[0][0] is not source:
+        fronts = [
+            (topic.id, _Front(content_stems(item.title.plain), f"{item.id}/title", item.file, item.line))
+            for topic in source.topics for item in topic.items if item.title
+        ]
+        _TITLES[:] = [(source, fronts)]
+    return _TITLES[0][1]
+
+
+def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> Iterable[Problem]:
+    """A comparison side (``from:``) that restates its section's title: every card of that section shows it.
+
+    The title is on the front of the section's own cards (and the heading a
+    student rereads), so the side is read there before it is recalled here.
+    """
+    by_key = {note.local_key: note for note in notes}
+    for comparison in topic.comparisons:
+        for pid, side in comparison.sides:
+            item_id = comparison.origin(pid)
+            note = by_key.get(f"{comparison.id}/side/{pid}")
+            if item_id is None or note is None or not note.field("Dimension"):
+                continue
+            title = source.items_by_id[item_id][1].title
+            heading = title.plain if title else ""
+            asked = content_stems(side)
+            if asked and len(asked & content_stems(heading)) >= CUE_SHARE * len(asked):
+                yield _warn(
+                    note,
+                    f"the side {side!r} restates the title of its section {item_id!r} ({heading!r}), "
+                    "which that section's cards show on their fronts: ask what the title does not say",
+                )
+
+
+def _faces(note: NoteSpec) -> Iterable[_Face]:
+    """The note's cards as its kind reads them from its fields; a perspective asked is its bare name."""
+    for face in KINDS[note.note_type].faces(note.fields):
+        answer = _TAG.sub("", face.answer) if face.asks_perspective else face.answer
+        yield _Face(note, face.asks_perspective, content_stems(face.front), answer, content_stems(answer), face.cue)
+
+
+@dataclass(frozen=True)
+class _Front:
+    """A front's words and where it is: a card of the topic, or the title of another topic's item."""
+
+    words: frozenset[str]
+    where: str
+    file: str
+    line: int
+    guid: str = ""
+    """Its note's GUID ("" for a title of another topic)."""
+    cloze_of: str = ""
+    """The item whose cloze card it is, if it is one."""
+
+
+def _answered_elsewhere(
+    faces: Sequence[_Face], fronts: Sequence[_Front], naming: Mapping[str, str]
+) -> Iterable[Problem]:
+    """A card whose answer stands on another card's front (or on any item's title).
+
+    A "which perspective?" card is answered by a front that names its
+    perspective beside most of its cue.  Fronts are looked up through an
+    index of their words, so a topic of N cards does not cost N² comparisons.
+    """
+    index: dict[str, set[int]] = {}
+    for number, front in enumerate(fronts):
+        for word in front.words:
+            index.setdefault(word, set()).add(number)
+    held: dict[frozenset[str], list[int]] = {}  # answers repeat (a term asked twice): each is looked up once
+    for face in faces:
+        if face.which:
+            holders = sorted(_naming_cue(face, fronts, index, naming))
+        elif face.answer_stems not in held:
+            holders = held[face.answer_stems] = sorted(_holding(index, face.answer_stems))
+        else:
+            holders = held[face.answer_stems]
+        # One word of the text's own vocabulary ("belonging") in another topic's title is the
+        # text speaking, not a giveaway: only the topic's own fronts count for it.
+        own_only = not face.which and len(face.answer_stems) < 2
+        # In order, the first that counts: most holders count, so few are tested.
+        first = next((n for n in holders if _counts(face, fronts[n], own_only)), None)
+        if first is not None:
+            other = fronts[first]
+            shown = "the perspective beside its cue" if face.which else repr(face.answer)
+            yield _warn(
+                face.note,
+                f"another card's front ({other.file}:{other.line}, {other.where}) shows {shown}: "
+                "whoever meets that card first reads the answer; reword one of the two",
+            )
+
+
+def _counts(face: _Face, front: _Front, own_only: bool) -> bool:
+    """True if *front* gives *face*'s answer away: another note's, not its sibling's (of the topic, if *own_only*)."""
+    return front.guid != face.note.guid and (front.guid != "" or not own_only) and not _siblings(face, front)
+
+
+def _siblings(face: _Face, front: _Front) -> bool:
+    """Two clozes of one item: :func:`generator.quality.smells._sibling_answers` reports those, once."""
+    return KINDS[face.note.note_type].hides_in_item_text and front.cloze_of == face.note.item_id
+
+
+def _naming_cue(
+    face: _Face, fronts: Sequence[_Front], index: dict[str, set[int]], naming: Mapping[str, str]
+) -> set[int]:
+    """The fronts that name *face*'s perspective and show at least :data:`CUE_SHARE` of its cue's words."""
+    # Words of the cue that name the perspective are the per-card check's (smells._named_perspective).
+    statement = content_stems(face.cue)
+    cue = frozenset(word for word in statement if not _names(frozenset({word}), face.answer, naming))
+    counts: dict[int, int] = {}
+    for word in cue:
+        for number in index.get(word, ()):
+            counts[number] = counts.get(number, 0) + 1
+    return {
+        number for number, count in counts.items()
+        if count >= CUE_SHARE * len(cue) and _names(fronts[number].words, face.answer, naming)
+    }
+
+
+def _names(words: frozenset[str], perspective: str, naming: Mapping[str, str]) -> bool:
+    """True if *words* hold a word naming *perspective* ("individualistic" names Individualism)."""
+    stems = [stem(s) for s, name in naming.items() if name == perspective]  # *words* hold stems too
+    return any(word == s or (len(s) >= 5 and word.startswith(s)) for word in words for s in stems)
+
+
+def _holding(index: dict[str, set[int]], wanted: frozenset[str]) -> set[int]:
+    """The faces whose front holds every word of *wanted* (rarest word first)."""
+    if not wanted:
+        return set()
+    postings = sorted((index.get(word, set()) for word in wanted), key=len)
+    return postings[0].intersection(*postings[1:])
+
+
+def _bold_answers(notes: Sequence[NoteSpec], faces: Sequence[_Face], names: set[str]) -> Iterable[Problem]:
+    """A back that sets in bold what another card asks for."""
+    answers: dict[frozenset[str], _Face] = {}
+    for face in faces:
+        if not face.which and face.answer_stems:
+            answers.setdefault(face.answer_stems, face)
+    perspectives = {content_stems(name) for name in names}
+    for note in notes:
+        back = note.field(KINDS[note.note_type].back_field)
+        for _, bold in _BOLD.findall(back):
+            found = content_stems(bold)
+            other = answers.get(found)
+            if found and found not in perspectives and other is not None and other.note.guid != note.guid:
+                yield _warn(
+                    note,
+                    f"the back sets {bold!r} in bold, which {other.note.local_key} asks for: "
+                    "show it plain, or the student reads that answer before recalling it",
+                )
+
+
+def _benefit_of_a_limitation(topic: Topic, notes: Sequence[NoteSpec]) -> Iterable[Problem]:
+    """A trade-off sentence of a limitation whose cloze hides the benefit, not the cost it teaches."""
+    # A limitation is known by its topic's words ("The Limitations") or its question ("Whose limitation?").
+    names = " ".join(filter(None, (topic.name, topic.heading, topic.question, *dict(topic.headings).values())))
+    if _LIMITATION.search(names):
+        items = list(topic.items)
+    else:
+        items = [item for item in topic.items if item.question and _LIMITATION.search(item.question)]
+    keys = {note.item_id: note for note in notes}
+    for item in items:
+        for marked in filter(None, (item.explanation, item.conclusion)):
+            for sentence, _terms in sentences(marked):
+                plain = sentence.plain
+                concession = _CONCESSION.search(plain)
+                if concession is None:
+                    continue
+                conceded = _conceded_part(plain, concession)
+                for term in sentence.terms:
+                    if term in conceded and item.id in keys:
+                        yield _warn(
+                            keys[item.id],
+                            f"the cloze {term!r} asks the benefit of a trade-off in a limitation "
+                            f"({plain.strip()!r}): ask the cost, which is what the section teaches",
+                            where=f"{item.id}/term",
+                            line=item.line,
+                        )
+
+
+def _conceded_part(sentence: str, concession: re.Match[str]) -> str:
+    """The part of a trade-off sentence that concedes the benefit (the clause *concession* opens)."""
+    word = concession.group(0).lower()
+    if "but" in word:
+        return sentence[: concession.start()]
+    rest = sentence[concession.end() :]
+    clause_end = rest.find(",")
+    if concession.start() > 0 and clause_end == -1:
+        return rest  # "X can obscure information while preserving harmony"
+    return rest[: clause_end if clause_end != -1 else len(rest)]
+
+
+def _warn(note: NoteSpec, message: str, *, where: str | None = None, line: int | None = None) -> Problem:
+    return Problem(note.file, line or note.line, where or note.local_key, message, "warning")

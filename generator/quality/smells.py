@@ -1,0 +1,347 @@
+"""Card smells: what a program can tell about a card that will not teach.
+
+Each card is rendered as Anki renders it (:func:`generator.anki.render.preview_cards`)
+and read as a student reads it, on a phone: is the answer already on the
+front, does the front fit a screen, does a cloze hide one fact or a sentence,
+does a "which perspective?" card name a perspective, do two cards ask the
+same thing with different answers.  The rules and their thresholds are those
+of ``LEARNING.md`` (Wozniak's twenty rules, Matuschak's prompt properties).
+
+Smells are warnings, located like content errors; ``--strict`` makes them
+errors.  They never change what is built.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from generator.cards.cloze import CLOZE
+from generator.cards.kinds import KINDS
+from generator.cards.notes import NoteSpec, new_card_queues
+from generator.errors import PROBLEM_ORDER, Problem
+from generator.quality.crosscard import FUNCTION_WORDS, WORD, deck_smells
+from generator.quality.wording import wording_smells
+from generator.source.content import Source, Topic
+
+MAX_FRONT_WORDS = 40
+"""About one phone screen of card text, context line included."""
+MAX_CLOZE_WORDS = CLOZE.max_answer_words
+"""A cloze hides a few words that matter, never a sentence (the cloze kind's limit, under its former name)."""
+LEAK_SHARE = 0.5
+"""A card leaks when at least this share of the asked words is on its front."""
+
+_TAG = re.compile(r"<[^>]+>")
+_SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
+# What the renderer shows for the asked cloze (generator.anki.render): a student does not read it on the front.
+_ACTIVE_CLOZE = re.compile(r'<span class="cloze" data-ordinal="\d+">(.*?)</span>', re.S)
+_SUFFIXES = ("istic", "ists", "ism", "ist", "ity", "s")
+
+
+@dataclass(frozen=True)
+class _Card:
+    note: NoteSpec
+    which: bool  # asks "which perspective?"
+    front: str  # plain text of the front, as a student reads it
+    answer: str  # plain text of what the card asks for
+    front_words: tuple[str, ...]  # words(front), once: every check reads them
+    answer_words: tuple[str, ...]
+    question: str = ""  # plain text of the card's own question: its words give no answer away
+
+    def where(self) -> str:
+        return self.note.local_key
+
+
+def card_smells(source: Source, notes: Sequence[NoteSpec]) -> list[Problem]:
+    """Every smell of *source*'s cards, topic by topic (*notes* are the source's, in study order), and of the source."""
+    by_topic: dict[str, list[NoteSpec]] = {topic.id: [] for topic in source.topics}
+    for note in notes:
+        by_topic[note.topic].append(note)
+    problems = [p for topic in source.topics for p in topic_smells(source, topic, by_topic[topic.id])]
+    return sorted(set(problems + source_smells(source)), key=PROBLEM_ORDER)
+
+
+def source_smells(source: Source) -> list[Problem]:
+    """A perspective that no item and no comparison side belongs to: no card would ever show it.
+
+    A drafted source starts with placeholder perspectives; this keeps it from
+    passing ``check --strict`` before the author has decided them.
+    """
+    used = {item.perspective for topic in source.topics for item in topic.items}
+    used |= {pid for topic in source.topics for comparison in topic.comparisons for pid, _ in comparison.sides}
+    # Advice the author can follow: a source declares two perspectives or none, so removing the unused ones
+    # works only while two used ones stay; else the way out is to compare nothing.
+    kept = len(used & {p.id for p in source.perspectives})
+    remove = (
+        "remove it" if kept >= 2
+        else "remove 'perspectives' (a source may compare nothing)" if kept == 0
+        else "remove 'perspectives' and the items' 'perspective' keys (a source may compare nothing)"
+    )
+    return [
+        Problem(p.file, p.line, f"perspectives.{p.id}", f"no item or comparison side belongs to {p.name!r}: "
+                "give it items (perspective: " + p.id + ") or " + remove, "warning")
+        for p in source.perspectives
+        if p.id not in used
+    ]
+
+
+def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> list[Problem]:
+    """Every smell of one topic's cards (*notes*, in study order) and of its comparisons, as warnings.
+
+    A topic is a package and its own decks: the same front with two answers
+    is looked for within it, as a student studies it.
+    """
+    cards = _cards(notes)
+    problems: list[Problem] = []
+    stems = perspective_stems(p.name for p in source.perspectives)
+    shared = _shared_name_words(source)
+    for card in cards:
+        problems.extend(_card_problems(card, stems, shared))
+    problems.extend(_same_prompt(cards))
+    problems.extend(_sibling_answers(cards))
+    problems.extend(_back_to_back(notes))
+    problems.extend(_comparison_sides(source, topic))
+    problems.extend(deck_smells(source, topic, notes, stems))  # one card answering another
+    problems.extend(wording_smells(source, notes, stems))  # a front paraphrasing, saying too little, naming a setting
+    return sorted(set(problems), key=PROBLEM_ORDER)
+
+
+def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:
+    from generator.anki.render import preview_cards  # renders with the note types' templates (genanki)
+
+    by_guid = {note.guid: note for note in notes}
+    cards = []
+    for card in preview_cards(notes, backs=False):  # a front is what a student reads; answers are in the fields
+        note = by_guid[card.guid]
+        face = next(f for f in KINDS[note.note_type].faces(note.fields) if f.ordinal == card.template_ordinal)
+        answer, front = _plain(face.answer), _plain(_ACTIVE_CLOZE.sub(" ", card.front))
+        cards.append(_Card(
+            note, face.asks_perspective, front, answer, tuple(words(front)), tuple(words(answer)), _plain(face.question)
+        ))
+    return cards
+
+
+def _plain(fragment: str) -> str:
+    """Card HTML as the words a student reads (the source line aside)."""
+    text = html.unescape(_TAG.sub(" ", _SOURCE_LINE.sub(" ", fragment)))
+    return " ".join(text.split())
+
+
+def words(text: str) -> list[str]:
+    """The words of *text*, lowercased."""
+    return [w.lower() for w in WORD.findall(text)]
+
+
+def _content_words(found: Sequence[str]) -> set[str]:
+    """Words that carry meaning (function words dropped, a plural 's' ignored)."""
+    content = {_singular(w) for w in found if w not in FUNCTION_WORDS}
+    return content or {_singular(w) for w in found}
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a source's vocabulary, met hundreds of thousands of times
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def perspective_stems(names: Iterable[str]) -> dict[str, str]:
+    """Stem -> perspective name: the words that name a perspective, and their derived forms.
+
+    "Individualism" gives "individual" (so "individualist" and "individual"
+    count); a word that every name shares (the "work" of "remote work" and
+    "office work") names none of them.
+    """
+    names = list(names)
+    name_words = [set(words(name)) for name in names]
+    shared = set.intersection(*name_words) if len(name_words) > 1 else set()
+    stems = {}
+    for name, found in zip(names, name_words, strict=True):
+        for word in found - shared - FUNCTION_WORDS:
+            stem = word
+            for suffix in _SUFFIXES:
+                if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                    stem = word[: -len(suffix)]
+                    break
+            stems[stem] = name
+    return stems
+
+
+def _named_perspective(found: Sequence[str], stems: dict[str, str]) -> str | None:
+    for word in found:
+        for stem in stems:
+            if word == stem or _singular(word) == stem or (len(stem) >= 5 and word.startswith(stem)):
+                return word
+    return None
+
+
+def _shared_name_words(source: Source) -> frozenset[str]:
+    """Words in every perspective's name ("work" of "Remote work", "Office work"): on a front, they tell nothing."""
+    names = [{_singular(w) for w in words(p.name)} for p in source.perspectives]
+    return frozenset(set.intersection(*names)) if len(names) >= 2 else frozenset()
+
+
+def _question_words(card: _Card) -> set[str]:
+    """The words of a card's own question: asking in them gives no answer away."""
+    return {_singular(w) for w in words(card.question)}
+
+
+def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = frozenset()) -> Iterable[Problem]:
+    note = card.note
+    front_words = len(card.front.split())
+    if front_words > MAX_FRONT_WORDS:
+        yield _warn(
+            note, card.where(),
+            f"the front has {front_words} words; a phone screen holds about {MAX_FRONT_WORDS}: show less of the item",
+        )
+    if card.which:
+        named = _named_perspective(card.front_words, stems)
+        if named:
+            yield _warn(
+                note, card.where(),
+                f"the front of a which-perspective card shows {named!r}, which names a perspective: "
+                "give the item a 'cue' that does not",
+            )
+        return
+    limit = KINDS[note.note_type].max_answer_words
+    hidden = len(card.answer.split())
+    if limit is not None and hidden > limit:
+        yield _warn(
+            note, card.where(),
+            f"the {note.note_type} hides {hidden} words; hide at most {limit}: the few words that carry the fact",
+        )
+    # Words every perspective's name has, or the question's own, are no leak: they tell no answer from another.
+    asked = _content_words(card.answer_words) - shared - _question_words(card)
+    shown = asked & {_singular(w) for w in card.front_words}
+    if asked and len(shown) >= LEAK_SHARE * len(asked):
+        yield _warn(
+            note, card.where(),
+            f"the front already shows {len(shown)} of the {len(asked)} words asked ({_shown_where(card, shown)}): "
+            "it can be answered by reading; ask words the front does not show, or reword what shows them",
+        )
+
+
+def _shown_where(card: _Card, shown: set[str]) -> str:
+    """The answer's words the front shows, as the author wrote them, and whether the context line shows them."""
+    written = sorted({w for w in card.answer_words if _singular(w) in shown})
+    context = _plain(card.note.field(KINDS[card.note.note_type].context_field))
+    in_context = shown & {_singular(w) for w in words(context)}
+    where = f'; the context line "{context}" shows {", ".join(sorted(in_context))}' if in_context else ""
+    return ", ".join(written) + where
+
+
+def _same_prompt(cards: Sequence[_Card]) -> Iterable[Problem]:
+    """Two cards with the same front and different answers: one of them is marked wrong."""
+    by_front: dict[str, list[_Card]] = {}
+    for card in cards:
+        by_front.setdefault(card.front.casefold(), []).append(card)
+    for group in by_front.values():
+        answers = {card.answer.casefold() for card in group}
+        if len(answers) < 2:
+            continue
+        for card in group:
+            other = next(c for c in group if c.answer.casefold() != card.answer.casefold())
+            yield _warn(
+                card.note, card.where(),
+                f"the same front as {other.where()} ({other.note.file}:{other.note.line}) "
+                f"asks for another answer ({card.answer!r} here, {other.answer!r} there): "
+                "give one a title, cue or question that tells the two apart",
+            )
+
+
+def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
+    """A cloze front that shows what another card of the same item asks for.
+
+    Answers are looked up by the runs of the front's words, not each answer
+    searched in each front: an item of N marked points would cost N².
+    """
+    by_group: dict[str, list[_Card]] = {}
+    for card in cards:
+        if KINDS[card.note.note_type].hides_in_item_text:
+            by_group.setdefault(card.note.item_id, []).append(card)
+    for group in by_group.values():
+        askers: dict[tuple[str, ...], list[_Card]] = {}
+        for asker in group:
+            if asker.answer_words:
+                askers.setdefault(asker.answer_words, []).append(asker)
+        lengths = sorted({len(answer) for answer in askers})
+        for card in group:
+            for answer in _runs_in(card.front_words, lengths, askers):
+                # the first other card asking it: of N cards asking one answer, all N would be N² warnings
+                other = next((o for o in askers[answer] if o.note is not card.note), None)
+                if other is not None:
+                    yield _warn(
+                        card.note, card.where(),
+                        f"the front shows {other.answer!r}, which {other.where()} asks for: "
+                        "one card gives another's answer away; put the two in sentences of their own, "
+                        "or mark only one",
+                    )
+
+
+def _runs_in(
+    found: Sequence[str], lengths: Sequence[int], wanted: dict[tuple[str, ...], list[_Card]]
+) -> list[tuple[str, ...]]:
+    """The runs of words of *found*, of the given *lengths*, that are keys of *wanted*, each once, in order."""
+    runs: dict[tuple[str, ...], None] = {}
+    for length in lengths:
+        for start in range(len(found) - length + 1):
+            run = tuple(found[start : start + length])
+            if run in wanted:
+                runs.setdefault(run)
+    return list(runs)
+
+
+def _back_to_back(notes: Sequence[NoteSpec]) -> Iterable[Problem]:
+    """Two cards of one item next in a deck's new-card queue (notes are in study order)."""
+    previous: dict[tuple[str, int], NoteSpec] = {}
+    items = _items_by_queues(notes)  # counted once: per warning, it cost a pass over every note
+    for note in notes:
+        for ordinal in new_card_queues(note):  # Anki: template by template, then in note order
+            queue = (note.deck, ordinal)
+            before = previous.get(queue)
+            if before is not None and before.item_id == note.item_id:
+                count = len(items[note.deck, new_card_queues(note)])
+                yield _warn(
+                    note, note.local_key,
+                    f"comes up right after {before.local_key} in {note.deck!r}: "
+                    f"only {count} item{'s have' if count != 1 else ' has'} "
+                    "cards of this kind there, too few to keep one item's cards apart; split the item in two, "
+                    "give the deck more items, or mark fewer facts here",
+                )
+            previous[queue] = note
+
+
+def _items_by_queues(notes: Sequence[NoteSpec]) -> dict[tuple[str, tuple[int, ...]], set[str]]:
+    """The items with notes in each deck and of each set of card templates, which study order interleaves."""
+    items: dict[tuple[str, tuple[int, ...]], set[str]] = {}
+    for note in notes:
+        items.setdefault((note.deck, new_card_queues(note)), set()).add(note.item_id)
+    return items
+
+
+def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
+    """Every perspective's side, and no two the same: else a card has no or two right answers."""
+    for comparison in topic.comparisons:
+        given = {pid for pid, _ in comparison.sides}
+        missing = [p.name for p in source.perspectives if p.id not in given]
+        if missing:
+            yield Problem(
+                comparison.file, comparison.line, comparison.id,
+                f"no side for {', '.join(missing)}: the comparison leaves a perspective out; "
+                "give every perspective a side", "warning",
+            )
+        seen: dict[str, str] = {}
+        for pid, side in comparison.sides:
+            text = " ".join(words(side))
+            if text in seen:
+                yield Problem(
+                    comparison.file, comparison.line, comparison.id,
+                    f"the sides of {seen[text]} and {pid} are the same: "
+                    "\"which perspective?\" would have two right answers; write what differs", "warning",
+                )
+            seen.setdefault(text, pid)
+
+
+def _warn(note: NoteSpec, where: str, message: str) -> Problem:
+    return Problem(note.file, note.line, where, message, "warning")

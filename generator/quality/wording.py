@@ -1,0 +1,242 @@
+"""Smells of a front's wording: what it says besides the answer, or fails to say.
+
+The leak smell (:mod:`generator.quality.smells`) counts the asked words that a
+front shows as they are.  A student reads an answer off a front in other ways
+too, and the draft of a real chapter made each of them:
+
+- **a title that paraphrases its cloze**: the title (or the context line)
+  shows the asked words in another form ("Typicality" above "very
+  [atypical]", "Differentiation" above "more [differentiated]");
+- **a front that is only a subject and [...]**: "Traditionally, it has been
+  assumed that categories are [...]." or "It is called [...]": nothing but a
+  subject and a linking verb, so many answers fit and none is retrieved;
+- **a which-perspective cue that names its perspective's typical setting**:
+  the cue uses a word that only that perspective's own headings use (its
+  items' titles, its section headings), as "Open-plan noise" does beside an
+  office's "Open-Plan Offices" and a hybrid's "Flexible Schedules": the student
+  matches the word to the heading, not the idea to the perspective.
+
+Each is located at its note, like every smell, so ``watch`` shows it on the
+card.  Words are compared as :mod:`generator.quality.crosscard` compares them
+(function words aside, a crude stem).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from generator.cards.kinds import KINDS
+from generator.cards.notes import NoteSpec
+from generator.errors import Problem
+from generator.quality.crosscard import FUNCTION_WORDS, WORD, content_stems, stem
+from generator.source.content import Source
+
+PARAPHRASE_SHARE = 0.5
+"""A title paraphrases a cloze when it shows at least this share of the asked words, one of them in another form."""
+MIN_FORM = 5
+"""Two forms of one word share a beginning of at least this many letters ("typical-ity", "a-typical")."""
+FORM_SHARE = 0.75
+"""... and that beginning is at least this share of the shorter word, so "present" and "presentation" differ."""
+_NEGATIONS = ("non", "dis", "mis", "un", "in", "im", "ir", "il", "an", "a")
+"""Prefixes that turn a word into its opposite: "atypical" is read off "typicality" as easily as "typical"."""
+MAX_SUBJECT_WORDS = 1
+"""A front that shows at most this many words before "is [...]" (a bare noun, a pronoun) says only its subject.
+
+"The strongest individuals are [...]" (two words: which individuals) says a claim's subject and what it is about."""
+
+_TAG = re.compile(r"<[^>]+>")
+_TITLE = re.compile(r'<div class="title">(.*?)</div>', re.S)
+_CLOZE = re.compile(r"\{\{c\d+::.*?\}\}", re.S)
+_BLANK = "\x00"
+_LINK = re.compile(
+    r"(?:\b(?:is|are|was|were|be|been|being|become|becomes|remain|remains|seem|seems)"
+    r"(?:\s+(?:a|an|the|very|more|most|less|quite|so|rather|often|usually|generally|typically))*"
+    r"|\b(?:called|known\s+as|referred\s+to\s+as|termed|named|dubbed|labell?ed|defined\s+as)"
+    r"(?:\s+(?:a|an|the))?)\s*$",
+    re.I,
+)
+"""The end of a clause that only links its subject to the blank: "categories are", "is known as the"."""
+_FRAMING = frozenset(
+    """traditionally historically generally usually often commonly typically widely long assumed thought believed
+    said argued claimed held considered seen viewed taken accepted""".split()
+)
+"""Words that frame a claim ("Traditionally, it has been assumed that ..."): they say nothing the blank is."""
+_Settings = tuple[dict[str, dict[str, set[str]]], dict[str, set[str]]]
+"""Per perspective: the words of its headings (with the items or headings using each), and every word said of it."""
+
+
+def wording_smells(source: Source, notes: Sequence[NoteSpec], naming: Mapping[str, str]) -> list[Problem]:
+    """The three smells above for one topic's *notes*; *naming* maps a perspective's stems to its name."""
+    problems: list[Problem] = []
+    settings = _setting_words(source, naming)
+    for note in notes:
+        kind = KINDS[note.note_type]
+        for face in kind.faces(note.fields):
+            if face.asks_perspective:
+                problems += _names_setting(source, note, (face.cue, face.question), settings)
+            elif kind.hides_in_item_text:
+                problems += _paraphrased(note, face.answer)
+                problems += _only_subject(note)
+    return problems
+
+
+# --- a title that paraphrases its cloze ---------------------------------------------------
+
+
+def _paraphrased(note: NoteSpec, answer: str) -> Iterable[Problem]:
+    """The cloze's title or context line shows the asked words, one at least in another form."""
+    if note.part == "title":
+        return  # the title is what it asks: hidden on its front
+    text = note.field("Text")
+    titled = " ".join((*_TITLE.findall(text), note.field(KINDS[note.note_type].context_field)))
+    formed = paraphrased(answer, _TAG.sub(" ", titled), _TAG.sub(" ", _CLOZE.sub(" ", text)))
+    if formed:
+        pairs = ", ".join(f"{other!r} for {word!r}" for word, other in formed)
+        yield _warn(
+            note,
+            f"the title or context line paraphrases the cloze ({pairs}): the student reads the answer off it; "
+            "retitle the item, or ask a term the title does not name",
+        )
+
+
+def paraphrased(answer: str, title: str, rest: str = "") -> list[tuple[str, str]]:
+    """(asked word, title word) pairs if *title* paraphrases *answer*: with *rest* of the front, it shows
+    :data:`PARAPHRASE_SHARE` of the asked words, one at least in another form; else [].
+
+    Shown as they are, they are the leak smell's: [].
+    """
+    titled = _words(title)
+    front = titled | _words(rest)
+    asked = _words(answer)
+    if not asked or len(asked & front) >= PARAPHRASE_SHARE * len(asked):
+        return []
+    formed = {(word, other) for word in asked - front for other in titled if _forms_of_one_word(word, other)}
+    if formed and len(asked & front) + len({w for w, _ in formed}) >= PARAPHRASE_SHARE * len(asked):
+        return sorted(formed)
+    return []
+
+
+def _words(text: str) -> set[str]:
+    """The content words of *text*, lowercased, a plural 's' dropped."""
+    found = {w.lower() for w in WORD.findall(text)} - FUNCTION_WORDS
+    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in found}
+
+
+def _forms_of_one_word(one: str, other: str) -> bool:
+    """True if *one* and *other* are two forms of one word ("differentiated", "differentiation"; "atypical")."""
+    if one == other:
+        return False
+    return any(_shares_beginning(a, b) for a in _bases(one) for b in _bases(other))
+
+
+def _bases(word: str) -> set[str]:
+    """*word*, without a negating prefix (if what is left is still a word's length), and a final 'y' as 'i'.
+
+    "fuzzy" is read off "fuzziness": English writes the 'y' of a word as 'i' before an ending.
+    """
+    found = {word} | {word[len(p) :] for p in _NEGATIONS if word.startswith(p) and len(word) - len(p) >= MIN_FORM}
+    return found | {w[:-1] + "i" for w in found if w.endswith("y")}
+
+
+def _shares_beginning(one: str, other: str) -> bool:
+    common = 0
+    for a, b in zip(one, other, strict=False):
+        if a != b:
+            break
+        common += 1
+    return common >= MIN_FORM and common >= FORM_SHARE * min(len(one), len(other))
+
+
+# --- a front that is only a subject and [...] ---------------------------------------------
+
+
+def _only_subject(note: NoteSpec) -> Iterable[Problem]:
+    """The front's text (title aside) ends in the blank after at most a subject, framing words and a linking verb."""
+    text = _TAG.sub(" ", _CLOZE.sub(_BLANK, _TITLE.sub(" ", note.field("Text"))))
+    before, blank, after = " ".join(text.split()).partition(_BLANK)
+    if blank and _BLANK not in after and only_subject(before, after):
+        shown = f"{before.strip()} [...]{after.strip()}"
+        yield _warn(
+            note,
+            f"the front says only a subject and the blank ({shown!r}): many answers fit it; "
+            "write into the sentence what the answer means or does, or ask a term of a sentence that says more",
+        )
+
+
+def only_subject(before: str, after: str) -> bool:
+    """True if a front reading *before*, the blank, then *after* says only a subject: no words after the blank, a
+    linking verb before it, and before that at most :data:`MAX_SUBJECT_WORDS` words besides framing ones."""
+    link = _LINK.search(before)
+    if WORD.search(after) or link is None:
+        return False  # words after the blank say what it is, or what it does
+    named = [w for w in WORD.findall(before[: link.start()]) if w.lower() not in FUNCTION_WORDS | _FRAMING]
+    return len(named) <= MAX_SUBJECT_WORDS
+
+
+# --- a which-perspective cue that names its perspective's typical setting ------------------
+
+
+def _setting_words(source: Source, naming: Mapping[str, str]) -> _Settings:
+    """Per perspective id: its headings' words (stem -> the items or headings using them), and every word said of it.
+
+    A perspective's headings are its sections' headings and its items'
+    titles: what a student reads as the name of its setting.  Everything
+    said of a perspective (its items' texts, its comparison sides) is what
+    a word must be absent from, for another perspective, to tell it apart.
+    Words that name a perspective are the named smell's, left out here.
+    """
+    names = {stem(s) for s in naming}
+    headings: dict[str, dict[str, set[str]]] = {p.id: {} for p in source.perspectives}
+    said: dict[str, set[str]] = {p.id: set() for p in source.perspectives}
+    for topic in source.topics:
+        found = [(pid, heading, "") for pid, heading in topic.headings]
+        found += [
+            (item.perspective, item.title.plain, item.id) for item in topic.items if item.perspective and item.title
+        ]
+        for pid, heading, item_id in found:
+            if pid in headings:
+                for word in content_stems(heading) - names:
+                    headings[pid].setdefault(word, set()).add(item_id or heading)
+                said[pid] |= content_stems(heading)
+        for item in topic.items:
+            if item.perspective in said:
+                texts = [item.cue or "", *(t.plain for t in (item.explanation, item.conclusion) if t)]
+                said[item.perspective] |= content_stems(" ".join(texts + [p.text.plain for p in item.points]))
+        for comparison in topic.comparisons:
+            for pid, side in comparison.sides:
+                if pid in said:
+                    said[pid] |= content_stems(side)
+    return headings, said
+
+
+def _names_setting(
+    source: Source,
+    note: NoteSpec,
+    face: tuple[str, str],
+    settings: _Settings,
+) -> Iterable[Problem]:
+    """The cue shares a word with its perspective's own headings (another item's) that nothing said of another uses."""
+    item = source.items_by_id.get(note.item_id)
+    perspective = item[1].perspective if item else None
+    headings, said = settings
+    if perspective is None or perspective not in headings:
+        return
+    cue, question = face
+    own = headings[perspective]
+    others = set().union(*(words for pid, words in said.items() if pid != perspective))
+    cue_words = content_stems(_TAG.sub(" ", cue)) - content_stems(question)
+    # its own title is where its cue comes from, not a setting the student met elsewhere
+    telling = sorted(w for w in cue_words if own.get(w, set()) - {note.item_id} and w not in others)
+    if telling:
+        name = source.perspective(perspective).name
+        yield _warn(
+            note,
+            f"the cue shares {', '.join(repr(w) for w in telling)} with {name!r}'s own headings, and nothing "
+            "said of another perspective has it: the student matches the word, not the idea; give the item a "
+            "'cue' that says what happens in other words",
+        )
+
+
+def _warn(note: NoteSpec, message: str) -> Problem:
+    return Problem(note.file, note.line, note.local_key, message, "warning")
