@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from click.testing import CliRunner
 
 from generator.authoring.draft import draft_source
@@ -49,10 +51,10 @@ def test_a_pointer_is_not_joined_to_a_sentence_that_asks_or_to_one_too_long_for_
     source = _draft(tmp_path, f"{long} This preference is called the **basic level** by Rosch and others.")
     texts = [i.explanation.plain for t in source.topics for i in t.items]
     assert texts == [f"{long} This preference is called the basic level by Rosch and others."]
-    # two cards of one paragraph come up back to back in a deck of one item: a warning, not this test's
-    source = _draft(tmp_path / "2", "A **cluster** is a set of things. It is called a **kind** by some.", strict=False)
+    # (the paragraph is two items, so that its two cards can be kept apart: see the test of that below)
+    source = _draft(tmp_path / "2", "A **cluster** is a set of things. It is called a **kind** by some.")
     texts = [i.explanation.plain for t in source.topics for i in t.items]
-    assert texts == ["A cluster is a set of things. It is called a kind by some."]
+    assert " ".join(texts) == "A cluster is a set of things. It is called a kind by some."
 
 
 def test_a_term_whose_sentence_says_only_a_subject_is_left_unasked(tmp_path):
@@ -91,3 +93,62 @@ def test_a_bare_subject_and_term_is_left_unasked_when_no_sentence_says_what_it_m
     source = _draft(tmp_path, "Traditionally, it has been assumed that categories are *well-defined*. Such a "
                               "definition has two parts.")
     assert [i.explanation.terms for t in source.topics for i in t.items] == [()]
+
+
+# --- across the deck: one card a fact, no card answering another --------------------------------------
+
+_GLOSSARY = "\n\n## Vocabulary\n\n### Schema\nAn organised unit of knowledge about a kind of thing or event.\n"
+
+
+def _asked(source) -> list[str]:
+    return [term for t in source.topics for i in t.items for m in (i.explanation,) if m for term in m.terms]
+
+
+def test_a_term_the_glossary_defines_is_asked_by_its_term_card_not_by_a_cloze_too(tmp_path):
+    body = ("People prefer one level, called the **basic level of categorization**. A script is called a "
+            "**routine** here." + _GLOSSARY + "### Basic-level category\nThe preferred, middle level of naming.\n")
+    source = _draft(tmp_path, body)
+    # in other words and forms ("categorization", "category"), still the glossary's term, which its card asks
+    assert _asked(source) == ["routine"]
+    assert [term.term for t in source.topics for term in t.terms] == ["Schema", "Basic-level category"]
+    yaml_text = (tmp_path / "src" / "01-categories.yaml").read_text()
+    assert "# not asked: 'basic level of categorization' (a term card asks it" in yaml_text
+
+
+def test_an_answer_another_cards_front_shows_is_not_asked(tmp_path):
+    source = _draft(tmp_path, "People store the *prototype*, a summary of the category. Others keep a "
+                              "summary, the typical member or prototype, known as the *central tendency*.")
+    # the second front shows "prototype": whoever meets it first reads the first card's answer
+    assert _asked(source) == ["central tendency"]
+
+
+def test_a_definition_that_shows_its_term_asks_only_from_the_term(tmp_path):
+    source = _draft(tmp_path, "Birds differ." + _GLOSSARY + "### Typicality\nHow typical a member is of its "
+                    "category.\n")
+    asks = {term.term: term.ask for t in source.topics for term in t.terms}
+    assert asks == {"Schema": "both", "Typicality": "definition"}  # "How typical …: which term?" reads it off
+
+
+def test_an_item_holding_most_of_a_topics_clozes_is_split_so_its_cards_can_be_kept_apart(tmp_path):
+    source = _draft(tmp_path, "A definition gives the *necessary features* of a category: what all members "
+                              "have. It also gives *sufficient features*: what makes a member. Philosophers call "
+                              "the pair a *classical definition*, a list that fixes membership. Few categories have one.")
+    items = [i for t in source.topics for i in t.items]
+    assert [_asked_in(i) for i in items] == [["necessary features"], ["sufficient features", "classical definition"]]
+    assert items[1].id == "categories-intro-2" and items[1].explanation.plain.endswith("Few categories have one.")
+
+
+def _asked_in(item) -> list[str]:
+    return list(item.explanation.terms) if item.explanation else []
+
+
+def test_a_step_of_what_the_sentence_before_named_carries_that_sentence(tmp_path):
+    _draft(tmp_path, "Such a definition has two parts. First, it provides the *necessary features* for "
+                     "membership: what must members have?")
+    [front] = [re.sub(r"<[^>]+>", "", f) for f in _fronts(tmp_path) if "[...]" in f]
+    assert "Such a definition has two parts; first, it provides the [...] for membership" in front
+
+
+def test_a_drafted_source_has_short_backs(tmp_path):
+    _draft(tmp_path, "Birds fly.")
+    assert "\nbacks: short\n" in (tmp_path / "src" / "deckgen.yaml").read_text()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import html
 import re
 
+from click.testing import CliRunner
+
 from generator.cards.notes import MAX_CONTEXT_WORDS, topic_notes
+from generator.cli import main
 from generator.source.loader import load_source
 
 from .support import write_source
@@ -60,3 +63,32 @@ def test_context_no_back_has_room_for_is_on_no_card_and_stays_in_the_source(tmp_
     backs = _backs(tmp_path, [("intro", _sentences("intro", 30)), ("one", "A {{first}} fact.")])
     assert _context_words(backs["one"], ("intro",)) == MAX_CONTEXT_WORDS
     assert "intro11" in backs["one"] and "intro12" not in backs["one"]
+
+
+# --- backs: short: a back shows the sentence asked and the few after it ---------------------------------
+
+
+def _short_backs(tmp_path, items: list[tuple[str, str]], config: str = CONFIG + "backs: short\n") -> dict[str, str]:
+    body = "".join(f"  - id: {item}\n    explanation: \"{text}\"\n" for item, text in items)
+    source = load_source(str(write_source(tmp_path / "src", f"topic: t\nname: T\nitems:\n{body}", config)))
+    return {note.item_id: html.unescape(re.sub(r"<[^>]+>", " ", note.field("Extra")))
+            for note in topic_notes(source, source.topics[0])}
+
+
+def test_a_short_back_shows_the_sentences_after_the_one_asked_up_to_a_few_lines_and_no_context(tmp_path):
+    paragraph = f"{_sentences('before', 2)} A {{{{first}}}} fact. {_sentences('after', 8)}"
+    backs = _short_backs(tmp_path, [("intro", _sentences("intro", 2)), ("one", paragraph)])
+    assert "after0" in backs["one"] and "after4" in backs["one"] and "after5" not in backs["one"]  # 50 words
+    assert "before" not in backs["one"] and "intro" not in backs["one"]
+    full = _short_backs(tmp_path / "full", [("intro", _sentences("intro", 2)), ("one", paragraph)], CONFIG)
+    assert "before0" in full["one"] and "after7" in full["one"] and "intro0" in full["one"]  # the default
+
+
+def test_backs_takes_full_or_short_and_says_so(tmp_path):
+    folder = write_source(tmp_path / "src", "topic: t\nname: T\nitems:\n  - id: a\n    explanation: A {{b}}.\n",
+                          CONFIG + "backs: brief\n")
+    result = CliRunner().invoke(main, ["check", "--source", str(folder)])
+    assert result.exit_code == 1
+    assert result.output == (f"{folder}/deckgen.yaml:4: backs: 'brief' is not one of full (the item's whole text "
+                             "and the context around it), short (the sentences near the one asked)\nError: 1 problem "
+                             "found.\n")

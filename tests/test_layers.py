@@ -10,12 +10,6 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "generator"
 # Lowest first.  A module may import its own layer and those below it, never one above.
 LAYERS = ("errors", "source", "cards", "anki", "quality", "pipeline", "views", "authoring", "connect", "cli")
-# A moved module's old name, forwarding to its new home for importers on other branches (each says which).
-FORWARDS = {
-    "anki/smells.py": "generator.quality.smells",
-    "anki/crosscard.py": "generator.quality.crosscard",
-    "anki/wording.py": "generator.quality.wording",
-}
 
 
 def _layer(module: str) -> int:
@@ -45,13 +39,7 @@ def _imports(path: Path) -> list[tuple[int, str]]:
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 
-def _relative(path: Path) -> str:
-    return path.relative_to(PACKAGE).as_posix()
-
-
-@pytest.mark.parametrize(
-    "path", [p for p in MODULES if _relative(p) not in FORWARDS], ids=lambda p: str(p.relative_to(PACKAGE))
-)
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_imports_only_point_down(path: Path) -> None:
     name = ".".join(("generator", *path.relative_to(PACKAGE).with_suffix("").parts))
     own = _layer(name)
@@ -86,12 +74,3 @@ def _all_imports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("old", sorted(FORWARDS))
-def test_a_forward_only_forwards_and_goes_when_nothing_imports_it(old: str) -> None:
-    body = ast.parse((PACKAGE / old).read_text(encoding="utf-8")).body
-    assert [type(node) for node in body] == [ast.Expr, ast.ImportFrom]  # its docstring, one import
-    assert isinstance(body[1], ast.ImportFrom) and body[1].module == FORWARDS[old]
-    assert [alias.name for alias in body[1].names] == ["*"]
-    name = "generator." + old.removesuffix(".py").replace("/", ".")
-    importers = [_relative(p) for p in MODULES if _relative(p) not in FORWARDS and name in {m for _, m in _imports(p)}]
-    assert importers, f"nothing imports {name} any more: delete generator/{old} and its row in FORWARDS"

@@ -3,7 +3,7 @@
 ``deckgen draft`` marks the terms a text defines; a mark whose card a smell
 would flag makes a source that fails ``check --strict``, so the draft leaves
 it plain and says so in a comment.  The rules are the smells' own
-(:mod:`generator.anki.smells`, :mod:`generator.anki.wording`), read on the
+(:mod:`generator.quality.smells`, :mod:`generator.quality.wording`), read on the
 text before any card exists:
 
 - a term the title or the context line shows (half its words or more, as
@@ -13,7 +13,10 @@ text before any card exists:
 - a second term of one sentence (the first one's card would show it), and a
   term whose words the rest of its sentence shows;
 - a term whose sentence says only a subject before it ("categories are
-  {{well-defined}}.": the only-subject smell).
+  {{well-defined}}.": the only-subject smell);
+- across the deck (:func:`across_deck`), a term the glossary defines (its
+  term card asks it) and one whose words another card's front shows (the
+  cross-card smell, read on every topic, not only the term's own).
 
 A sentence whose subject only points back ("This preference is referred to
 as …", "It is called …") is joined to the sentence before it ("…; this
@@ -31,10 +34,10 @@ from __future__ import annotations
 
 import re
 
-from generator.anki.crosscard import FUNCTION_WORDS
-from generator.anki.smells import LEAK_SHARE, MAX_FRONT_WORDS
-from generator.anki.wording import only_subject, paraphrased
 from generator.authoring.written import without_markers
+from generator.quality.crosscard import FUNCTION_WORDS, content_stems
+from generator.quality.smells import LEAK_SHARE, MAX_FRONT_WORDS
+from generator.quality.wording import forms_of_one_word, only_subject, paraphrased
 from generator.source.content import Marked
 from generator.source.markup import MarkupError, parse_marked, sentences
 
@@ -46,11 +49,13 @@ _KINDS = frozenset(
 
 
 _POINTER = re.compile(
-    r"^(?:it|they|this|these|that|those|such)\b(?:\s+[\w'’-]+){0,2}?\s+"
-    r"(?:is|are|was|were|has been|have been|can be|may be|will be|becomes?)\b",
+    r"^(?:(?:first|second|third|next|then|finally|also|thus),\s+)?"  # "First, it provides …": a step of the last
+    r"(?:it|they|this|these|that|those|such)\b(?:\s+[\w'’-]+){0,2}?\s+"
+    r"(?:is|are|was|were|has been|have been|can be|may be|will be|must be|becomes?|provides?|gives?|has|have)\b",
     re.I,
 )
-"""A sentence whose subject is only a pointer ("It is called", "This preference is referred to as")."""
+"""A sentence whose subject is only a pointer ("It is called", "This preference is referred to as", "First, it
+provides")."""
 
 
 def points_back(text: str) -> bool:
@@ -112,23 +117,27 @@ def _clauses(sentence: str) -> tuple[str, str]:
     return sentence[: found.start()] + ".", sentence[found.start(1)].upper() + sentence[found.start(1) + 1 :]
 
 
+def gives_away(term: str, front: str) -> bool:
+    """True if *front* shows *term*: half its words or more (the leak smell), or in another form (the paraphrase
+    smell: "Typicality" on a front saying "the most typical")."""
+    words = _content_words(term)
+    return bool(words) and (
+        len(words & _content_words(front)) >= LEAK_SHARE * len(words) or bool(paraphrased(term, front))
+    )
+
+
 def unask(text: str, front: str, unasked: list[str]) -> str:
     """*text* without the marks its cards' fronts would give away; each mark left out is added to *unasked*.
 
     *front* is what every card of the item shows besides its sentence: its title and context line.
     """
-    shown = _content_words(front)
-
-    def gives_away(term: str) -> bool:
-        words = _content_words(term)
-        return bool(words) and (len(words & shown) >= LEAK_SHARE * len(words) or bool(paraphrased(term, front)))
 
     def keep(match: re.Match[str]) -> str:
         term = match[1]
-        if not gives_away(term):
+        if not gives_away(term, front):
             return match[0]
         *name, kind = term.split()
-        if name and kind.lower() in _KINDS and not gives_away(" ".join(name)):
+        if name and kind.lower() in _KINDS and not gives_away(" ".join(name), front):
             return "{{" + " ".join(name) + "}} " + kind  # the kind the front shows is a cue, not the answer
         unasked.append(repr(term))
         return term
@@ -183,5 +192,69 @@ def _one_term_a_sentence(text: str, unasked: list[str]) -> str:
             kept.add(numbers[0])
         elif numbers:
             unasked.append(repr(sentence.terms[0]))
+    return checked(_only_marks(text, kept))
+
+
+# --- across the deck: one card a term, and no card whose answer another one shows ----------------
+
+
+def same_term(one: str, other: str) -> bool:
+    """True if *one* and *other* name one term: *one* holds all of *other* (:func:`holds`), and half of *one*'s
+    content words are *other*'s ("basic level of categorization", "Basic-level category")."""
+    others = _content_words(other)
+    matched = sum(_found(word, others) for word in _content_words(one))
+    return holds(one, other) and matched >= LEAK_SHARE * len(_content_words(one))
+
+
+def holds(text: str, term: str) -> bool:
+    """True if every content word of *term* is in *text*, as it is or in another form ("typical", "Typicality")."""
+    words, within = _content_words(term), _content_words(text)
+    return bool(words) and all(_found(word, within) for word in words)
+
+
+def _found(word: str, among: set[str]) -> bool:
+    return word in among or any(forms_of_one_word(word, candidate) for candidate in among)
+
+
+def across_deck(texts: list[tuple[str, str]], glossary: list[tuple[str, str]]) -> tuple[list[str], list[list[str]]]:
+    """Each marked text of the deck (with what its cards' fronts show besides: title, context line) without
+    the marks another card asks or gives away; and, for each text, the terms left plain.
+
+    - a term the *glossary* (term, definition) defines: its term card asks it better, and one fact asked three
+      times (a cloze and both directions of a term card) is learned as three;
+    - a term whose every content word stands on another card's front (another cloze's sentence, a glossary
+      term or definition): whoever meets that card first reads the answer.  Terms are taken in the text's
+      order, and a term left plain no longer makes a front.
+    """
+    asked: list[tuple[int, int, str, frozenset[str]]] = []  # (text, mark, answer, front) of each cloze
+    for number, (text, shown) in enumerate(texts):
+        try:
+            split = sentences(parse_marked(text))
+        except MarkupError:
+            continue
+        for sentence, marks in split:
+            if not marks:
+                continue
+            first = next(index for index, (_, is_term) in enumerate(sentence.segments) if is_term)
+            rest = "".join(part for index, (part, _) in enumerate(sentence.segments) if index != first)
+            after = "".join(part for part, _ in sentence.segments[first + 1 :]).split()
+            kind = after[0] if after and after[0].lower() in _KINDS else ""  # "{{prototype}} theory" asks the theory
+            answer = f"{sentence.segments[first][0]} {kind}".strip()
+            asked.append((number, marks[0], answer, content_stems(f"{shown} {rest}")))
+    defined = [(term, content_stems(term) | content_stems(definition)) for term, definition in glossary]
+    fronts = {(number, mark): front for number, mark, _, front in asked}
+    dropped: list[list[str]] = [[] for _ in texts]
+    for number, mark, answer, _ in asked:
+        wanted = content_stems(answer)
+        others = [front for key, front in fronts.items() if key != (number, mark)] + [f for _, f in defined]
+        if any(same_term(answer, term) for term, _ in defined) or (wanted and any(wanted <= f for f in others)):
+            del fronts[(number, mark)]
+            dropped[number].append(answer)
+    kept = [_only_marks(text, {mark for n, mark in fronts if n == number}) for number, (text, _) in enumerate(texts)]
+    return kept, dropped
+
+
+def _only_marks(text: str, kept: set[int]) -> str:
+    """*text* with only its marks numbered in *kept* left marked."""
     counter = iter(range(len(_MARK.findall(text))))
-    return checked(_MARK.sub(lambda match: match[0] if next(counter) in kept else match[1], text))
+    return _MARK.sub(lambda match: match[0] if next(counter) in kept else match[1], text)

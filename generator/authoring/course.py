@@ -53,14 +53,20 @@ _DEFINING_BEFORE = re.compile(
     r"|\b(?:is|are)(?P<article>[ \t]+(?:the|a|an))?)[ \t]*[\"'“‘]?$",
     re.I,
 )
+_OF_WHAT = r"(?:\s+(?:for|of|in|to|on)\s+[\w'’-]+(?:\s+[\w'’-]+){0,2}?)?"
+"""What the term is of or for, before its definition: "the *necessary features* for category membership: what …"."""
 _DEFINING_AFTER = re.compile(
-    r"^[\"'”’)\]}]*(?:\s*\([^)]{0,60}\))?(?:\s*[:—–]|\s+-\s|,?\s+(?:is|are|was|were|refers?\s+to|means?|describes?|"
-    r"denotes?|involves?|occurs?|happens?|consists?\s+of|is\s+defined\s+as)\b"
-    r"|,\s+(?:a|an|the)\s"  # an apposition: "**category**, a set of objects that…"
+    r"^[\"'”’)\]}]*(?:\s*\([^)]{0,60}\))?(?:" + _OF_WHAT + r"\s*[:—–]|\s+-\s|,?\s+(?:is|are|was|were|refers?\s+to|"
+    r"means?|describes?|denotes?|involves?|occurs?|happens?|consists?\s+of|is\s+defined\s+as)\b"
+    r"|" + _OF_WHAT + r",\s+(?:a|an|the)\s"  # an apposition: "**category**, a set of objects that…"
     r"|\.\s+(?:this|that)\s+means\b|\.\s+in\s+other\s+words\b"  # the next sentence says what it means
     r"|,?\s+(?:in which|whereby)\b|,\s*(?:that is|i\.\s?e\.)|\s*\((?:meaning|i\.\s?e\.|that is)\b)",
     re.I,
 )
+_IN_PARENTHESES = re.compile(r"\w\s*\($"), re.compile(r"^\)")
+"""A term named in parentheses after what it names ("14 more specific names (*subordinates*) used")."""
+_NAME = re.compile(r"^[A-Za-z][\w'’-]{3,}(?:\s+[\w'’-]+){0,2}$")
+"""A name in parentheses: three words at most, the first of four letters or more (not "*sic*", "*n* = 20")."""
 _RELATIVE_AFTER = re.compile(r"^,\s+(?:which|whereby|where)\b", re.I)
 """", which holds that …" after "is *interference*": a relative clause says what a noun is (an adjective has none)."""
 _NAMED_CONCEPT = re.compile(
@@ -106,6 +112,8 @@ def defines(before: str, term: str, after: str) -> bool:
     if not term.strip() or len(term.split()) > MAX_TERM_WORDS:
         return False
     if _NAMED_CONCEPT.search(term.strip()) or _DEFINING_AFTER.match(after):
+        return True
+    if _IN_PARENTHESES[0].search(before) and _IN_PARENTHESES[1].match(after) and _NAME.match(term):
         return True
     found = _DEFINING_BEFORE.search(_clause(before).rstrip())
     if found is None:

@@ -9,7 +9,11 @@ onto the source format and leaves every judgement to the author:
 - a section's paragraphs are the item's explanation, its list the points,
   paragraphs after the list the conclusion; text under a ``##`` before any
   sub-heading is an item of its own;
-- *emphasis* (or **strong**) marks a key term: the only thing that is asked;
+- *emphasis* (or **strong**) that defines marks a key term: the only thing
+  that is asked, and only where its card asks well (:mod:`asking`); an item
+  holding most of a topic's clozes is split so that they can be kept apart;
+- ``backs: short``: a paragraph is an item, and a back that showed it whole
+  (and the paragraphs around it) would be a page;
 - ids are slugs of the headings (and point keys of the points' first words),
   so re-drafting a revised text keeps them where its headings stay;
 - every item says in a comment which line of the text it came from; what
@@ -36,14 +40,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from generator.authoring import course
+from generator.authoring.asking import across_deck, holds, points_back
 from generator.authoring.asking import checked as _checked
-from generator.authoring.asking import points_back
 from generator.authoring.asking import unask as _unask
 from generator.authoring.course import clean, common_word, defines, definition_list, section_kind, term_line
 from generator.authoring.editor_schema import CONFIG_SCHEMA, SCHEMA_FOLDER, TOPIC_SCHEMA, modeline, schema_texts
 from generator.authoring.written import comment, deck_name, plain, quoted, unique_name, without_markers
 from generator.errors import DeckgenError
 from generator.source.loader import MAX_ID_LENGTH, slug_id
+from generator.source.markup import parse_marked, sentences
 from generator.source.yamlread import without_refused
 
 if TYPE_CHECKING:  # markdown-it-py is optional (the 'draft' extra): imported where it runs
@@ -66,6 +71,10 @@ class _Item:
     """A figure's local image, by its path inside the drafted folder."""
     figure: bool = False
     """A figure's caption: context, never what a paragraph after it points back to."""
+    unasked: list[str] = field(default_factory=list)
+    """Terms left plain because its own cards would give them away (see :func:`_ask`)."""
+    elsewhere: list[str] = field(default_factory=list)
+    """Terms left plain because another card asks them or shows them (see :func:`_ask`)."""
 
 
 @dataclass
@@ -74,6 +83,8 @@ class _Term:
     definition: str
     line: int
     id: str = ""
+    ask: str = ""
+    """``definition`` where the definition shows the term: only "What is <term>?" is asked."""
 
 
 @dataclass
@@ -100,6 +111,7 @@ def draft_source(markdown_path: str, folder: str) -> list[str]:
     title = title or front_title
     if not topics:  # a source needs a topic file: a folder of only deckgen.yaml would fail `check`
         raise DeckgenError(f"{markdown_path}: no heading or paragraph to draft an item from; nothing was written")
+    _ask(topics)
     shown = comment(os.path.basename(markdown_path))
     title = title or plain(os.path.splitext(os.path.basename(markdown_path))[0]) or "Draft"
     files = {"deckgen.yaml": modeline(CONFIG_SCHEMA) + _config(title, shown, topics, skipped)}
@@ -456,6 +468,9 @@ def _config(title: str, shown: str, topics: list[_Topic], skipped: list[str]) ->
         f"id: {_q(source_id)}",
         f"title: {_q(title)}",
         f"deck: {_q(name)}",
+        "# A card's back shows its sentence and the few after it; `full` shows the whole paragraph and the",
+        "# paragraphs around it (the items that ask nothing) too.",
+        "backs: short",
     ]
     proposed = _proposed_perspectives(topics)
     if proposed:
@@ -503,7 +518,7 @@ def _topic_yaml(topic: _Topic, shown: str) -> str:
     if topic.items:
         lines.append("items:")
     for item in topic.items:
-        lines += _item_yaml(item, shown, topic.name)
+        lines += _item_yaml(item, shown)
     if topic.terms:
         lines.append("terms:  # each: \"What is <term>?\" -> the definition, and the definition -> the term")
     for term in topic.terms:
@@ -513,6 +528,8 @@ def _topic_yaml(topic: _Topic, shown: str) -> str:
             f"    term: {_q(_unmarked(term.term))}",
             f"    definition: {_q(_unmarked(term.definition))}",
         ]
+        if term.ask:
+            lines.append(f"    ask: {term.ask}  # the definition shows the term: it cannot ask for it")
     return "\n".join(lines) + "\n"
 
 
@@ -541,31 +558,91 @@ def _proposed_comparisons(topic: _Topic) -> list[str]:
     return lines
 
 
-def _item_yaml(item: _Item, shown: str, heading: str = "") -> list[str]:
-    title = _unmarked(item.title) if item.title else ""
-    front = f"{title} {heading}"  # what every card of the item shows: its title and its context line
-    unasked: list[str] = []
+def _ask(topics: list[_Topic]) -> None:
+    """Leave plain, in every item's texts, the marks whose cards would not ask well.
+
+    First each card on its own (:func:`asking.unask`: its title, context line
+    or sentence shows the term), then across the deck
+    (:func:`asking.across_deck`: a glossary term, or an answer another card's
+    front shows).
+    """
+    texts: list[tuple[_Item, str, int]] = []  # each text of each item: its item, its field, its place in the field
+    for topic in topics:
+        for item in topic.items:
+            front = f"{_unmarked(item.title) if item.title else ''} {topic.name}"  # what every card of it shows
+            if item.explanation:
+                item.explanation = [_unask(" ".join(item.explanation), front, item.unasked)]
+            item.points = [_unask(point, front, item.unasked) for point in item.points]
+            if item.conclusion:
+                item.conclusion = [_unask(" ".join(item.conclusion), front, item.unasked)]
+            texts += [(item, name, place) for name in _TEXTS for place in range(len(getattr(item, name)))]
+    shown = {id(item): f"{_unmarked(item.title) if item.title else ''} {topic.name}" for topic in topics
+             for item in topic.items}
+    for term in (term for topic in topics for term in topic.terms):
+        if holds(term.definition, term.term):  # "the most typical …: which term?" reads "Typicality" off
+            term.ask = "definition"
+    glossary = [(t.term, "" if t.ask else t.definition) for topic in topics for t in topic.terms]  # fronts
+    kept, dropped = across_deck([(getattr(i, name)[place], shown[id(i)]) for i, name, place in texts], glossary)
+    for (item, name, place), text, answers in zip(texts, kept, dropped, strict=True):
+        getattr(item, name)[place] = text
+        item.elsewhere += answers
+    taken = {item.id for topic in topics for item in topic.items} | {t.id for topic in topics for t in topic.terms}
+    for topic in topics:
+        _keep_apart(topic, taken)
+
+
+def _keep_apart(topic: _Topic, taken: set[str]) -> None:
+    """Split the item that holds most of a topic's clozes at a sentence, while its clozes outnumber the others'
+    by two or more: a deck can then never keep them apart, and a student would meet one right after its sibling.
+
+    The second part is an item of its own under the same title (its id the first's with a number).
+    """
+    while True:
+        counts = [(_MARKS.findall(" ".join(item.explanation)), item) for item in topic.items]
+        marks, item = max(counts, key=lambda pair: len(pair[0]), default=([], None))
+        if item is None or len(marks) <= sum(len(m) for m, _ in counts) - len(marks) + 1 or item.points:
+            return
+        split = sentences(parse_marked(item.explanation[0]))
+        asking = [number for number, (_, terms) in enumerate(split) if terms]
+        cut = asking[len(asking) // 2]
+        written = ["".join("{{" + part + "}}" if is_term else part for part, is_term in s.segments) for s, _ in split]
+        later = _Item(item.title, item.line, item.level, [" ".join(written[cut:])], conclusion=item.conclusion)
+        later.id = _unique(f"{item.id}-{len(marks) // 2 + 1}", taken)
+        item.explanation, item.conclusion = [" ".join(written[:cut])], []
+        topic.items.insert(topic.items.index(item) + 1, later)
+
+
+_MARKS = re.compile(r"\{\{.*?\}\}")
+
+
+_TEXTS = ("explanation", "points", "conclusion")
+
+
+def _item_yaml(item: _Item, shown: str) -> list[str]:
     lines = [
         f"  # from {shown}:{item.line}",
         f"  - id: {_q(item.id)}",
     ]
-    if title:
-        lines.append(f"    title: {_q(title)}")
+    if item.title:
+        lines.append(f"    title: {_q(_unmarked(item.title))}")
     if item.explanation:
-        lines.append(f"    explanation: {_q(_unask(' '.join(item.explanation), front, unasked))}")
+        lines.append(f"    explanation: {_q(item.explanation[0])}")
     if item.points:
         lines.append("    points:")
         keys: set[str] = set()
         for point in item.points:
             words = " ".join(_unmarked(point).split()[:4])
             key = _unique(slug_id(words, 40) or "point", keys)
-            lines.append(f"      {_q(key)}: {_q(_unask(point, front, unasked))}")
+            lines.append(f"      {_q(key)}: {_q(point)}")
     if item.conclusion:
-        lines.append(f"    conclusion: {_q(_unask(' '.join(item.conclusion), front, unasked))}")
+        lines.append(f"    conclusion: {_q(item.conclusion[0])}")
     if item.image:
         lines.append(f"    image: {_q(item.image)}  # the figure's image, copied beside this file")
-    if unasked:  # said where the author looks: the mark is left out, not lost silently
-        terms = comment(", ".join(dict.fromkeys(unasked)))
+    if item.elsewhere:
+        terms = comment(", ".join(dict.fromkeys(map(repr, item.elsewhere))))
+        lines.insert(2, f"  # not asked: {terms} (a term card asks it, or another card's front shows it)")
+    if item.unasked:  # said where the author looks: the mark is left out, not lost silently
+        terms = comment(", ".join(dict.fromkeys(item.unasked)))
         lines.insert(2, f"  # not asked: {terms} (the title, the context line or the sentence's other term "
                         "shows it, or its sentence says only a subject)")
     return lines

@@ -31,7 +31,7 @@ from generator.cards.selection import KINDS
 from generator.errors import DeckgenError
 from generator.source.content import ASK_CHOICES, TERM_ASK_CHOICES
 from generator.source.keys import CONFIG, NESTED, RECIPE, TOPIC, Key, Kind, Table
-from generator.source.loader import DECK_ORDERS, MAX_DECK_NAME_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH
+from generator.source.loader import BACKS, DECK_ORDERS, MAX_DECK_NAME_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH
 
 Schema = dict[str, Any]
 
@@ -73,6 +73,7 @@ _KINDS: dict[Kind, Schema] = {
     "ask": {"enum": list(ASK_CHOICES)},
     "term_ask": {"enum": list(TERM_ASK_CHOICES)},
     "deck_order": {"enum": list(DECK_ORDERS)},
+    "backs": {"enum": list(BACKS)},
     "origins": _mapping_of(_ID),
     "ids": _list_of(_TEXT),
     "kinds": _list_of({"enum": list(KINDS)}),

@@ -227,7 +227,7 @@ def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
         groups.append(notes)
     groups += [list(_comparison_notes(source, topic, comparison)) for comparison in topic.comparisons]
     groups += [[_term_note(source, topic, term)] for term in topic.terms]
-    shown = _context_homes(topic, groups)
+    shown = _context_homes(topic, groups, figures_only=source.short_backs)
     for group in groups:
         for note in group:
             yield _with_context(note, shown.get(note.guid, ()))
@@ -252,7 +252,9 @@ class _Shown:
     media: tuple[str, ...] = ()
 
 
-def _context_homes(topic: Topic, groups: Sequence[Sequence[NoteSpec]]) -> dict[str, list[_Shown]]:
+def _context_homes(
+    topic: Topic, groups: Sequence[Sequence[NoteSpec]], *, figures_only: bool = False
+) -> dict[str, list[_Shown]]:
     """Note GUID -> the context its back shows: each context item on the nearest note with room.
 
     *groups* are the notes of each of the topic's items (in order, none for
@@ -266,6 +268,8 @@ def _context_homes(topic: Topic, groups: Sequence[Sequence[NoteSpec]]) -> dict[s
     what no back has room for is on no card (it stays in the source).  While
     a topic's context fits, each item goes where it always went: with the
     first note of the next item that makes a card, or of the last one.
+    With *figures_only* (``backs: short``), only the context items that show
+    an image or a sound (a figure and its caption) are placed.
     """
     count = len(topic.items)
     asking = [position for position, notes in enumerate(groups[:count]) if notes]
@@ -273,7 +277,7 @@ def _context_homes(topic: Topic, groups: Sequence[Sequence[NoteSpec]]) -> dict[s
     shown: dict[str, list[_Shown]] = {}
     used: dict[str, int] = {}
     for position, item in enumerate(topic.items):
-        if groups[position]:
+        if groups[position] or figures_only and not item.media:
             continue
         after = [q for q in asking if q > position][:1]
         nearest = sorted((q for q in asking if q not in after), key=lambda q: (abs(q - position), q < position))
@@ -444,11 +448,14 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
         for term_slug, indexes in _terms(marked).items():
             shown = {holding[term] for term in indexes}
             text = title + _sentences_html([parts[number] for number in sorted(shown)], hide=indexes)
-            extra = (
-                _rest(said, shown if field == "explanation" else set())
-                + _listed(rows)
-                + _rest(closing, shown if field == "conclusion" else set())
-            )
+            if maker.source.short_backs:
+                extra = _after(said if field == "explanation" else closing, max(shown))
+            else:
+                extra = (
+                    _rest(said, shown if field == "explanation" else set())
+                    + _listed(rows)
+                    + _rest(closing, shown if field == "conclusion" else set())
+                )
             term = all_terms[min(indexes)]
             yield maker.cloze_note(f"term/{field}/{term_slug}", text, extra, f"{term}: {plain}")
 
@@ -468,6 +475,24 @@ def _rest(rendered: Sequence[str], shown: AbstractSet[int] = frozenset()) -> str
         return ""
     text = " ".join(rendered[number] for number in chosen)
     return f'<div class="body">{"… " * bool(before)}{text}{" …" * bool(after)}</div>'
+
+
+SHORT_BACK_WORDS = 50
+"""``backs: short``: the most words of the sentences after the one asked that its back shows (see :func:`_after`)."""
+
+
+def _after(rendered: Sequence[str], asked: int) -> str:
+    """The sentences of one text after sentence *asked*, as a short back shows them: whole sentences, at most
+    :data:`SHORT_BACK_WORDS` words in all, though the next one alone may be longer (what the asked one leads to)."""
+    chosen: list[str] = []
+    words = 0
+    for sentence in rendered[asked + 1 :]:
+        size = _word_count(sentence)
+        if chosen and words + size > SHORT_BACK_WORDS or size > 2 * SHORT_BACK_WORDS:
+            break
+        chosen.append(sentence)
+        words += size
+    return f'<div class="body">{" ".join(chosen)}</div>' if chosen else ""
 
 
 def _title(title: Marked | None, hide_all: bool = False) -> str:

@@ -111,7 +111,7 @@ def paraphrased(answer: str, title: str, rest: str = "") -> list[tuple[str, str]
     asked = _words(answer)
     if not asked or len(asked & front) >= PARAPHRASE_SHARE * len(asked):
         return []
-    formed = {(word, other) for word in asked - front for other in titled if _forms_of_one_word(word, other)}
+    formed = {(word, other) for word in asked - front for other in titled if forms_of_one_word(word, other)}
     if formed and len(asked & front) + len({w for w, _ in formed}) >= PARAPHRASE_SHARE * len(asked):
         return sorted(formed)
     return []
@@ -123,7 +123,7 @@ def _words(text: str) -> set[str]:
     return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in found}
 
 
-def _forms_of_one_word(one: str, other: str) -> bool:
+def forms_of_one_word(one: str, other: str) -> bool:
     """True if *one* and *other* are two forms of one word ("differentiated", "differentiation"; "atypical")."""
     if one == other:
         return False

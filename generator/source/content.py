@@ -246,6 +246,8 @@ class Source:
     """Each file read (its name) with the SHA-256 of the very bytes the source was built from."""
     numbered: bool = False
     """``deck_order: numbered``: each topic's deck name starts with its place (Anki lists decks by name)."""
+    short_backs: bool = False
+    """``backs: short``: a key term's back shows its sentence and the few after it, no other item's text."""
 
     def media_files(self) -> dict[str, MediaFile]:
         """Every media file its items declare, by the name it has in a package."""

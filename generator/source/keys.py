@@ -23,8 +23,8 @@ from generator.source.media import AUDIO, IMAGE
 
 Kind = Literal[
     "id", "text", "plain", "marked", "name", "deck", "path", "perspectives", "by_perspective", "sides",
-    "points", "tags", "ask", "term_ask", "deck_order", "origins", "items", "comparisons", "terms", "decks", "ids",
-    "kinds", "file",
+    "points", "tags", "ask", "term_ask", "deck_order", "backs", "origins", "items", "comparisons", "terms", "decks",
+    "ids", "kinds", "file",
 ]
 """The shape of a key's value (see :mod:`generator.authoring.editor_schema` for each as JSON Schema)."""
 
@@ -78,6 +78,9 @@ CONFIG = Table(
             {"behaviourism": "Behaviourism", "cognitivism": "Cognitivism"}),
         Key("deck_order", "deck_order", "numbered: topic decks start with their place among the topic files, so"
             " Anki lists them in the source's order; by-name (the default): by their names alone.", "numbered"),
+        Key("backs", "backs", "short: a key term's back shows its sentence and the few sentences after it, no"
+            " other item's text; full (the default): the item's whole text and the context items around it.",
+            "short"),
     ),
 )
 

@@ -101,6 +101,7 @@ class Settings:
     deck: str
     perspectives: tuple[Perspective, ...]
     numbered: bool = False
+    short_backs: bool = False
 
 
 @dataclass
@@ -155,6 +156,7 @@ def load_source(directory: str, memo: TopicMemo | None = None) -> Source:
         topics=topics,
         directory=directory,
         numbered=settings.numbered,
+        short_backs=settings.short_backs,
         inputs=_inputs(read, media.seen),
     )
 
@@ -226,29 +228,33 @@ def settings_from_tree(root: Node, file: str, problems: Problems) -> Settings | 
     deck = _deck_name(reader, fields.get("deck"), "deck")
     # Optional: a source that compares nothing (a chapter, a glossary) gets clozes and term cards.
     perspectives = _perspectives(reader, fields["perspectives"]) if "perspectives" in fields else ()
-    numbered = _deck_order(reader, fields.get("deck_order"))
+    numbered = _choice(reader, fields.get("deck_order"), "deck_order", DECK_ORDERS)
+    short_backs = _choice(reader, fields.get("backs"), "backs", BACKS)
     compared = len(perspectives) >= 2 or "perspectives" not in fields
-    if source_id and title and deck and compared and numbered is not None:
-        return Settings(source_id, title, deck, perspectives, numbered)
+    if source_id and title and deck and compared and numbered is not None and short_backs is not None:
+        return Settings(source_id, title, deck, perspectives, numbered, short_backs)
     return None
 
 
 DECK_ORDERS = {"numbered": True, "by-name": False}
 """``deck_order``: topic decks numbered in the source's order (``2 Foundations``), or by name alone."""
+BACKS = {"full": False, "short": True}
+"""``backs``: a back shows the item's whole text and the context around it, or only the sentences near the one asked."""
+_CHOICES = {
+    "deck_order": "numbered (decks listed in the files' order), by-name (Anki sorts the names)",
+    "backs": "full (the item's whole text and the context around it), short (the sentences near the one asked)",
+}
 
 
-def _deck_order(reader: Reader, node: Node | None) -> bool | None:
-    """True if topic decks are numbered; None (a problem recorded) for an unknown value."""
+def _choice(reader: Reader, node: Node | None, key: str, choices: dict[str, bool]) -> bool | None:
+    """The setting *key* of a choice between two (False when absent); None (a problem recorded) for another value."""
     if node is None:
         return False
-    value = reader.text(node, "deck_order")
-    if value in DECK_ORDERS:
-        return DECK_ORDERS[value]
+    value = reader.text(node, key)
+    if value in choices:
+        return choices[value]
     if value is not None:
-        reader.problem(
-            node, "deck_order",
-            f"{value!r} is not one of numbered (decks listed in the files' order), by-name (Anki sorts the names)",
-        )
+        reader.problem(node, key, f"{value!r} is not one of {_CHOICES[key]}")
     return None
 
 
