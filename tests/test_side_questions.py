@@ -45,6 +45,10 @@ def test_each_side_asks_its_own_question_in_real_anki(tmp_path: Path) -> None:
     assert any("Tea in the evening: which kind is caffeine-free?" in q for q in questions), questions
     assert any("Coffee in the evening: what does it do to sleep?" in q for q in questions), questions
     assert not any("Tea in the evening: what does it do to sleep?" in q for q in questions), questions
+    # The back gives the other side's answer with its own question: alone, "Chamomile" would answer the wrong one.
+    backs = {_plain(card.question): _plain(card.answer) for card in rendered_cards(col)}
+    coffee_back = next(back for front, back in backs.items() if "Coffee in the evening" in front)
+    assert "Tea: Tea in the evening: which kind is caffeine-free? Chamomile" in coffee_back, coffee_back
 
 
 def _check(tmp_path: Path, topic: str) -> list[str]:

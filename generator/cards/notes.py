@@ -644,7 +644,8 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
     for pid, side in comparison.sides:
         name = source.perspective(pid).name
         others = "".join(
-            f"<li><b>{to_html(source.perspective(other).name)}:</b> {to_html(text)}</li>"
+            f"<li><b>{to_html(source.perspective(other).name)}:</b> {_asked_there(source, comparison, pid, other)}"
+            f"{to_html(text)}</li>"
             for other, text in comparison.sides
             if other != pid
         )
@@ -669,6 +670,14 @@ def _comparison_notes(source: Source, topic: Topic, comparison: Comparison) -> I
             },
             tags=comparison.tags, label=label, file=comparison.file, line=comparison.line,
         )
+
+
+def _asked_there(source: Source, comparison: Comparison, here: str, there: str) -> str:
+    """The other side's question, where it is not this side's: an answer to another question reads as nonsense alone."""
+    if comparison.forward_parts(there) == comparison.forward_parts(here):
+        return ""
+    name = source.perspective(there).name
+    return f'<i class="asked-there">{to_html(name.join(comparison.forward_parts(there)))}</i> '
 
 
 TERM_QUESTION = "Which term is defined here?"
