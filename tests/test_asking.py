@@ -80,13 +80,20 @@ def test_a_term_named_in_plain_words_is_asked_where_its_paragraph_marks_none(tmp
 
 
 def test_a_bare_subject_and_term_carries_the_next_sentence_saying_what_it_means(tmp_path):
+    source = _draft(tmp_path, "Traditionally, it has been assumed that categories are *clear-cut*. This means "
+                              "that you can say what is in and out. Such a rule has two parts.")
+    [item] = [i for t in source.topics for i in t.items]
+    assert item.explanation.terms == ("clear-cut",)
+    assert "categories are clear-cut; this means that you can say what is in and out. Such" in (
+        item.explanation.plain
+    )
+
+
+def test_a_term_the_rest_of_its_sentence_echoes_is_left_unasked(tmp_path):
     source = _draft(tmp_path, "Traditionally, it has been assumed that categories are *well-defined*. This means "
                               "that you can give a definition of what is in and out. Such a definition has two parts.")
     [item] = [i for t in source.topics for i in t.items]
-    assert item.explanation.terms == ("well-defined",)
-    assert "categories are well-defined; this means that you can give a definition of what is in and out. Such" in (
-        item.explanation.plain
-    )
+    assert item.explanation.terms == ()  # "[...]; you can give a definition" reads "defined" off the front
 
 
 def test_a_bare_subject_and_term_is_left_unasked_when_no_sentence_says_what_it_means(tmp_path):
@@ -126,7 +133,11 @@ def test_a_definition_that_shows_its_term_asks_only_from_the_term(tmp_path):
     source = _draft(tmp_path, "Birds differ." + _GLOSSARY + "### Typicality\nHow typical a member is of its "
                     "category.\n")
     asks = {term.term: term.ask for t in source.topics for term in t.terms}
-    assert asks == {"Schema": "both", "Typicality": "definition"}  # "How typical …: which term?" reads it off
+    assert asks == {"Schema": "definition", "Typicality": "definition"}
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((tmp_path / "src").glob("*.yaml")))
+    # Schema may be asked both ways (the author decides); "How typical …: which term?" would read Typicality off
+    assert text.count("# DECIDE: 'both' also asks the term") == 1
+    assert text.count("# the definition shows the term: it cannot ask for it") == 1
 
 
 def test_an_item_holding_most_of_a_topics_clozes_is_split_so_its_cards_can_be_kept_apart(tmp_path):

@@ -104,8 +104,15 @@ def test_every_glossary_term_is_on_a_term_definition_card(drafted):
     assert {term.term for t in source.topics for term in t.terms} == GLOSSARY
     for term in GLOSSARY:
         assert any(f"What is {term}" in card.question_text for card in cards), term
-        assert any(TERM_QUESTION in card.question_text and card.answer_text.endswith(f"{term} Vocabulary")
-                   or TERM_QUESTION in card.question_text and f" {term} " in card.answer_text for card in cards), term
+    # One direction only, as drafted: the reverse card's front is this card's answer (and the other way round),
+    # so the instructor opts into both (a DECIDE comment says how).
+    assert not any(TERM_QUESTION in card.question_text for card in cards)
+
+
+def test_the_reverse_direction_of_a_drafted_term_is_one_edit_away(drafted):
+    folder, _, _ = drafted
+    text = "\n".join(path.read_text(encoding="utf-8") for path in sorted(Path(folder).glob("*.yaml")))
+    assert text.count("ask: definition  # DECIDE: 'both' also asks the term") == len(GLOSSARY)
 
 
 def test_no_sentence_is_cut_at_initials_or_abbreviations(drafted):

@@ -32,6 +32,7 @@ term is joined to the next one where that one says what it means
 
 from __future__ import annotations
 
+import os
 import re
 
 from generator.authoring.written import without_markers
@@ -166,6 +167,23 @@ def _content_words(text: str) -> set[str]:
     return {_stem(w) for w in re.findall(r"\w+", text.lower())} - FUNCTION_WORDS
 
 
+ECHO_LETTERS = 5
+"""A word of the sentence that begins as the term's word does, for this many letters and all but
+:data:`ECHO_SLACK` of the term's word, shows it to a student: "defined" is read off "definition" beside it.
+Looser than the paraphrase smell's forms on purpose: a draft leaves a doubtful cloze as context, where an
+author's own card is only warned about."""
+ECHO_SLACK = 3
+
+
+def _echoed(word: str, among: set[str]) -> bool:
+    """True if a word of *among* begins as *word* does (:data:`ECHO_LETTERS`), bar its last few letters."""
+    for other in among:
+        shared = len(os.path.commonprefix((word, other)))
+        if other != word and shared >= max(ECHO_LETTERS, len(word) - ECHO_SLACK):
+            return True
+    return False
+
+
 def _asks_well(sentence: Marked) -> bool:
     """True if the first key term of *sentence* makes a card: the rest of the sentence neither shows half its
     words nor says only a subject before it."""
@@ -173,6 +191,8 @@ def _asks_well(sentence: Marked) -> bool:
     words = _content_words(sentence.segments[first][0])
     rest = _content_words(" ".join(text for index, (text, _) in enumerate(sentence.segments) if index != first))
     if words and len(words & rest) >= LEAK_SHARE * len(words):
+        return False
+    if any(_echoed(word, rest) for word in words):  # "categories are [...]: you can give a definition"
         return False
     before = "".join(text for text, _ in sentence.segments[:first])
     after = "".join(text for text, _ in sentence.segments[first + 1 :])

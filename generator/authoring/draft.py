@@ -520,7 +520,7 @@ def _topic_yaml(topic: _Topic, shown: str) -> str:
     for item in topic.items:
         lines += _item_yaml(item, shown)
     if topic.terms:
-        lines.append("terms:  # each: \"What is <term>?\" -> the definition, and the definition -> the term")
+        lines.append("terms:  # each: \"What is <term>?\" -> the definition")
     for term in topic.terms:
         lines += [
             f"  # from {shown}:{term.line}",
@@ -530,6 +530,10 @@ def _topic_yaml(topic: _Topic, shown: str) -> str:
         ]
         if term.ask:
             lines.append(f"    ask: {term.ask}  # the definition shows the term: it cannot ask for it")
+        else:
+            # Both directions of one term make two cards each showing the other's answer on its front.
+            lines.append("    ask: definition  # DECIDE: 'both' also asks the term from its definition;"
+                         " then whichever card comes first answers the other")
     return "\n".join(lines) + "\n"
 
 
@@ -581,7 +585,8 @@ def _ask(topics: list[_Topic]) -> None:
     for term in (term for topic in topics for term in topic.terms):
         if holds(term.definition, term.term):  # "the most typical …: which term?" reads "Typicality" off
             term.ask = "definition"
-    glossary = [(t.term, "" if t.ask else t.definition) for topic in topics for t in topic.terms]  # fronts
+    # Fronts: "What is <term>?" only; a definition is on a front only if the author opts into 'ask: both'.
+    glossary = [(t.term, "") for topic in topics for t in topic.terms]
     kept, dropped = across_deck([(getattr(i, name)[place], shown[id(i)]) for i, name, place in texts], glossary)
     for (item, name, place), text, answers in zip(texts, kept, dropped, strict=True):
         getattr(item, name)[place] = text
