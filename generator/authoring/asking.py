@@ -11,7 +11,8 @@ text before any card exists:
   smell); a named kind the front shows ("Theories of …" over "prototype
   theory") stays as a cue and only the rest is asked ("{{prototype}} theory");
 - a second term of one sentence (the first one's card would show it), and a
-  term whose words the rest of its sentence shows;
+  term whose words the rest of its sentence shows or echoes ("defined" beside
+  "definition");
 - a term whose sentence says only a subject before it ("categories are
   {{well-defined}}.": the only-subject smell);
 - across the deck (:func:`across_deck`), a term the glossary defines (its
@@ -236,14 +237,14 @@ def _found(word: str, among: set[str]) -> bool:
     return word in among or any(forms_of_one_word(word, candidate) for candidate in among)
 
 
-def across_deck(texts: list[tuple[str, str]], glossary: list[tuple[str, str]]) -> tuple[list[str], list[list[str]]]:
+def across_deck(texts: list[tuple[str, str]], glossary: list[str]) -> tuple[list[str], list[list[str]]]:
     """Each marked text of the deck (with what its cards' fronts show besides: title, context line) without
     the marks another card asks or gives away; and, for each text, the terms left plain.
 
-    - a term the *glossary* (term, definition) defines: its term card asks it better, and one fact asked three
-      times (a cloze and both directions of a term card) is learned as three;
+    - a term the *glossary* defines (its terms, each the front of a "What is …?" card): its term card asks it
+      better, and one fact asked twice (a cloze and a term card) is learned as two;
     - a term whose every content word stands on another card's front (another cloze's sentence, a glossary
-      term or definition): whoever meets that card first reads the answer.  Terms are taken in the text's
+      term): whoever meets that card first reads the answer.  Terms are taken in the text's
       order, and a term left plain no longer makes a front.
     """
     asked: list[tuple[int, int, str, frozenset[str]]] = []  # (text, mark, answer, front) of each cloze
@@ -261,7 +262,7 @@ def across_deck(texts: list[tuple[str, str]], glossary: list[tuple[str, str]]) -
             kind = after[0] if after and after[0].lower() in _KINDS else ""  # "{{prototype}} theory" asks the theory
             answer = f"{sentence.segments[first][0]} {kind}".strip()
             asked.append((number, marks[0], answer, content_stems(f"{shown} {rest}")))
-    defined = [(term, content_stems(term) | content_stems(definition)) for term, definition in glossary]
+    defined = [(term, content_stems(term)) for term in glossary]
     fronts = {(number, mark): front for number, mark, _, front in asked}
     dropped: list[list[str]] = [[] for _ in texts]
     for number, mark, answer, _ in asked:

@@ -586,7 +586,7 @@ def _ask(topics: list[_Topic]) -> None:
         if holds(term.definition, term.term):  # "the most typical …: which term?" reads "Typicality" off
             term.ask = "definition"
     # Fronts: "What is <term>?" only; a definition is on a front only if the author opts into 'ask: both'.
-    glossary = [(t.term, "") for topic in topics for t in topic.terms]
+    glossary = [t.term for topic in topics for t in topic.terms]
     kept, dropped = across_deck([(getattr(i, name)[place], shown[id(i)]) for i, name, place in texts], glossary)
     for (item, name, place), text, answers in zip(texts, kept, dropped, strict=True):
         getattr(item, name)[place] = text

@@ -624,7 +624,7 @@ def _read_comparison(reader: Reader, node: Node, *, where: str, perspectives: Pe
     questions = _comparison_questions(reader, fields, where)
     ask = _ask(reader, fields, where)
     origins = _origins(reader, fields.get("from"), where=f"{where}.from", sides={pid for pid, _ in sides})
-    side_questions = _side_questions(reader, fields, where=where, sides=sides, ask=ask)
+    side_questions = _side_questions(reader, fields, where=where, sides=sides)
     if comparison_id is None or dimension is None:
         return None
     return Comparison(
@@ -680,32 +680,24 @@ def _comparison_questions(reader: Reader, fields: dict[str, Node], where: str) -
 
 
 def _side_questions(
-    reader: Reader,
-    fields: dict[str, Node],
-    *,
-    where: str,
-    sides: tuple[tuple[str, str], ...],
-    ask: str | None,
+    reader: Reader, fields: dict[str, Node], *, where: str, sides: tuple[tuple[str, str], ...]
 ) -> tuple[tuple[str, str], ...]:
     """``questions:``: a side's own forward question, by perspective id, each naming its perspective."""
     node = fields.get("questions")
     if node is None:
         return ()
-    where = f"{where}.questions"
-    if ask == PERSPECTIVE:
-        reader.problem(node, where, "does nothing: 'ask: perspective' asks no side")
-        return ()
     found = []
-    named = dict(sides)
-    for pid, key_node, value in reader.pairs(node, where) or ():
+    named = {pid for pid, _ in sides}
+    for pid, key_node, value in reader.pairs(node, f"{where}.questions") or ():
+        at = f"{where}.questions.{pid}"
         if pid not in named:
-            reader.problem(key_node, f"{where}.{pid}", f"{pid!r} has no side in this comparison; ask a side it has")
-        elif (text := _plain_text(reader, value, f"{where}.{pid}")) and PERSPECTIVE_PLACEHOLDER not in text:
-            reader.problem(value, f"{where}.{pid}", _PLACEHOLDER_HELP["question"])
+            reader.problem(key_node, at, f"{pid!r} has no side in this comparison; ask a side it has")
+        elif (text := _plain_text(reader, value, at)) and PERSPECTIVE_PLACEHOLDER not in text:
+            reader.problem(value, at, _PLACEHOLDER_HELP["question"])
         elif text:
             found.append((pid, text))
-    if "question" in fields and named and all(pid in dict(found) for pid in named):
-        reader.problem(fields["question"], f"{where[: -len('.questions')]}.question",
+    if "question" in fields and named and named <= {pid for pid, _ in found}:
+        reader.problem(fields["question"], f"{where}.question",
                        "does nothing: every side has its own question under 'questions'")
     return tuple(found)
 
@@ -723,8 +715,9 @@ def _ask(reader: Reader, fields: dict[str, Node], where: str) -> str | None:
         reader.problem(
             fields["which_question"], f"{where}.which_question", "does nothing: 'ask: side' asks no perspective"
         )
-    elif ask == PERSPECTIVE and "question" in fields:
-        reader.problem(fields["question"], f"{where}.question", "does nothing: 'ask: perspective' asks no side")
+    elif ask == PERSPECTIVE and (idle := [key for key in ("question", "questions") if key in fields]):
+        for key in idle:
+            reader.problem(fields[key], f"{where}.{key}", "does nothing: 'ask: perspective' asks no side")
     else:
         return ask
     return None
