@@ -93,12 +93,12 @@ def deck_smells(
     of two words or more: a title is what a student reads first, in any deck.
     """
     faces = [face for note in notes for face in _faces(note)]
-    fronts = [
+    own = [
         _Front(face.front, face.note.local_key, face.note.file, face.note.line, face.note.guid,
                face.note.item_id if KINDS[face.note.note_type].hides_in_item_text else "")
         for face in faces
     ]
-    fronts += [front for topic_id, front in _title_fronts(source) if topic_id != topic.id]
+    fronts = _Fronts(own, _title_fronts(source), topic.id)
     problems = list(_answered_elsewhere(faces, fronts, naming))
     problems += _bold_answers(notes, faces, set(naming.values()))
     problems += _benefit_of_a_limitation(topic, notes)
@@ -106,19 +106,75 @@ def deck_smells(
     return problems
 
 
-_TITLES: list[tuple[Source, list[tuple[str, _Front]]]] = []
+class _Titles:
+    """Every item title of a source as a front, with its topic's id, and the index of their words."""
+
+    def __init__(self, source: Source) -> None:
+        titled = [(topic.id, item) for topic in source.topics for item in topic.items if item.title]
+        self.topics = [topic_id for topic_id, _ in titled]
+        self.fronts = [
+            _Front(content_stems(item.title.plain), f"{item.id}/title", item.file, item.line)
+            for _, item in titled if item.title
+        ]
+        self.index = _index(self.fronts)
+
+
+_TITLES: list[tuple[Source, _Titles]] = []
 """The last source's item titles as fronts: every topic of a build reads them all, they are made once."""
 
 
-def _title_fronts(source: Source) -> list[tuple[str, _Front]]:
-    """Every item title of *source* as a front, with its topic's id."""
+def _title_fronts(source: Source) -> _Titles:
+    """Every item title of *source* as a front (see :class:`_Titles`)."""
     if not _TITLES or _TITLES[0][0] is not source:
-        fronts = [
-            (topic.id, _Front(content_stems(item.title.plain), f"{item.id}/title", item.file, item.line))
-            for topic in source.topics for item in topic.items if item.title
-        ]
-        _TITLES[:] = [(source, fronts)]
+        _TITLES[:] = [(source, _Titles(source))]
     return _TITLES[0][1]
+
+
+def _index(fronts: Sequence[_Front]) -> dict[str, set[int]]:
+    """Word -> the numbers of the fronts showing it."""
+    index: dict[str, set[int]] = {}
+    for number, front in enumerate(fronts):
+        for word in front.words:
+            index.setdefault(word, set()).add(number)
+    return index
+
+
+class _Fronts:
+    """The fronts an answer may stand on, numbered: a topic's own cards, then the titles of the other topics.
+
+    Fronts are looked up through an index of their words, so a topic of N
+    cards does not cost N² comparisons; the titles' index is the source's,
+    made once, and a topic's own titles are skipped where it is read.
+    """
+
+    def __init__(self, own: list[_Front], titles: _Titles, topic_id: str) -> None:
+        self.own = own
+        self.own_index = _index(own)
+        self.titles = titles
+        self.topic_id = topic_id
+
+    def __getitem__(self, number: int) -> _Front:
+        count = len(self.own)
+        return self.own[number] if number < count else self.titles.fronts[number - count]
+
+    def holding(self, wanted: frozenset[str]) -> list[int]:
+        """The fronts holding every word of *wanted*, in order."""
+        return sorted(_holding(self.own_index, wanted)) + self._other_titles(_holding(self.titles.index, wanted))
+
+    def counts(self, words: Iterable[str]) -> dict[int, int]:
+        """Front -> how many of *words* it shows (fronts showing none left out)."""
+        counts: dict[int, int] = {}
+        for word in words:
+            for number in self.own_index.get(word, ()):
+                counts[number] = counts.get(number, 0) + 1
+            for number in self._other_titles(self.titles.index.get(word, ())):
+                counts[number] = counts.get(number, 0) + 1
+        return counts
+
+    def _other_titles(self, numbers: Iterable[int]) -> list[int]:
+        """Titles (by their number in the source's) of other topics, by their number here, in order."""
+        count, topics = len(self.own), self.titles.topics
+        return [count + number for number in sorted(numbers) if topics[number] != self.topic_id]
 
 
 def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> Iterable[Problem]:
@@ -166,25 +222,18 @@ class _Front:
     """The item whose cloze card it is, if it is one."""
 
 
-def _answered_elsewhere(
-    faces: Sequence[_Face], fronts: Sequence[_Front], naming: Mapping[str, str]
-) -> Iterable[Problem]:
+def _answered_elsewhere(faces: Sequence[_Face], fronts: _Fronts, naming: Mapping[str, str]) -> Iterable[Problem]:
     """A card whose answer stands on another card's front (or on any item's title).
 
     A "which perspective?" card is answered by a front that names its
-    perspective beside most of its cue.  Fronts are looked up through an
-    index of their words, so a topic of N cards does not cost N² comparisons.
+    perspective beside most of its cue.
     """
-    index: dict[str, set[int]] = {}
-    for number, front in enumerate(fronts):
-        for word in front.words:
-            index.setdefault(word, set()).add(number)
     held: dict[frozenset[str], list[int]] = {}  # answers repeat (a term asked twice): each is looked up once
     for face in faces:
         if face.which:
-            holders = sorted(_naming_cue(face, fronts, index, naming))
+            holders = _naming_cue(face, fronts, naming)
         elif face.answer_stems not in held:
-            holders = held[face.answer_stems] = sorted(_holding(index, face.answer_stems))
+            holders = held[face.answer_stems] = fronts.holding(face.answer_stems)
         else:
             holders = held[face.answer_stems]
         # One word of the text's own vocabulary ("belonging") in another topic's title is the
@@ -212,21 +261,15 @@ def _siblings(face: _Face, front: _Front) -> bool:
     return KINDS[face.note.note_type].hides_in_item_text and front.cloze_of == face.note.item_id
 
 
-def _naming_cue(
-    face: _Face, fronts: Sequence[_Front], index: dict[str, set[int]], naming: Mapping[str, str]
-) -> set[int]:
-    """The fronts that name *face*'s perspective and show at least :data:`CUE_SHARE` of its cue's words."""
+def _naming_cue(face: _Face, fronts: _Fronts, naming: Mapping[str, str]) -> list[int]:
+    """The fronts that name *face*'s perspective and show at least :data:`CUE_SHARE` of its cue's words, in order."""
     # Words of the cue that name the perspective are the per-card check's (smells._named_perspective).
     statement = content_stems(face.cue)
     cue = frozenset(word for word in statement if not _names(frozenset({word}), face.answer, naming))
-    counts: dict[int, int] = {}
-    for word in cue:
-        for number in index.get(word, ()):
-            counts[number] = counts.get(number, 0) + 1
-    return {
-        number for number, count in counts.items()
+    return sorted(
+        number for number, count in fronts.counts(cue).items()
         if count >= CUE_SHARE * len(cue) and _names(fronts[number].words, face.answer, naming)
-    }
+    )
 
 
 def _names(words: frozenset[str], perspective: str, naming: Mapping[str, str]) -> bool:

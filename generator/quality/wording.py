@@ -23,8 +23,9 @@ card.  Words are compared as :mod:`generator.quality.crosscard` compares them
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec
@@ -69,7 +70,7 @@ _Settings = tuple[dict[str, dict[str, set[str]]], dict[str, set[str]]]
 def wording_smells(source: Source, notes: Sequence[NoteSpec], naming: Mapping[str, str]) -> list[Problem]:
     """The three smells above for one topic's *notes*; *naming* maps a perspective's stems to its name."""
     problems: list[Problem] = []
-    settings = _setting_words(source, naming)
+    settings = _source_settings(source, naming)
     for note in notes:
         kind = KINDS[note.note_type]
         for face in kind.faces(note.fields):
@@ -90,7 +91,7 @@ def _paraphrased(note: NoteSpec, answer: str) -> Iterable[Problem]:
         return  # the title is what it asks: hidden on its front
     text = note.field("Text")
     titled = " ".join((*_TITLE.findall(text), note.field(KINDS[note.note_type].context_field)))
-    formed = paraphrased(answer, _TAG.sub(" ", titled), _TAG.sub(" ", _CLOZE.sub(" ", text)))
+    formed = _formed(answer, _TAG.sub(" ", titled), lambda: _TAG.sub(" ", _CLOZE.sub(" ", text)))
     if formed:
         pairs = ", ".join(f"{other!r} for {word!r}" for word, other in formed)
         yield _warn(
@@ -106,12 +107,27 @@ def paraphrased(answer: str, title: str, rest: str = "") -> list[tuple[str, str]
 
     Shown as they are, they are the leak smell's: [].
     """
-    titled = _words(title)
-    front = titled | _words(rest)
+    return _formed(answer, title, lambda: rest)
+
+
+def _formed(answer: str, title: str, rest: Callable[[], str]) -> list[tuple[str, str]]:
+    """:func:`paraphrased`, reading the rest of the front only where a title word is another form of an
+    asked one: most fronts have none, and the rest is the longest text of a card."""
     asked = _words(answer)
-    if not asked or len(asked & front) >= PARAPHRASE_SHARE * len(asked):
+    if not asked:
         return []
-    formed = {(word, other) for word in asked - front for other in titled if forms_of_one_word(word, other)}
+    titled = _words(title)
+    # Two forms share their first MIN_FORM letters: only an asked word whose beginning a title
+    # word shares is compared pair by pair, so a long title costs one set look-up per word.
+    beginnings = _beginnings(titled)
+    maybe = [word for word in asked - titled if not beginnings.isdisjoint(_beginnings((word,)))]
+    if not maybe:
+        return []
+    front = titled | _words(rest())
+    if len(asked & front) >= PARAPHRASE_SHARE * len(asked):
+        return []
+    unshown = [word for word in maybe if word not in front]
+    formed = {(word, other) for word in unshown for other in titled if forms_of_one_word(word, other)}
     if formed and len(asked & front) + len({w for w, _ in formed}) >= PARAPHRASE_SHARE * len(asked):
         return sorted(formed)
     return []
@@ -130,13 +146,19 @@ def forms_of_one_word(one: str, other: str) -> bool:
     return any(_shares_beginning(a, b) for a in _bases(one) for b in _bases(other))
 
 
-def _bases(word: str) -> set[str]:
+@functools.lru_cache(maxsize=1 << 16)  # a source's vocabulary is met again on card after card
+def _bases(word: str) -> frozenset[str]:
     """*word*, without a negating prefix (if what is left is still a word's length), and a final 'y' as 'i'.
 
     "fuzzy" is read off "fuzziness": English writes the 'y' of a word as 'i' before an ending.
     """
     found = {word} | {word[len(p) :] for p in _NEGATIONS if word.startswith(p) and len(word) - len(p) >= MIN_FORM}
-    return found | {w[:-1] + "i" for w in found if w.endswith("y")}
+    return frozenset(found | {w[:-1] + "i" for w in found if w.endswith("y")})
+
+
+def _beginnings(words: Iterable[str]) -> set[str]:
+    """The first :data:`MIN_FORM` letters of every base of *words*: two forms of one word share one."""
+    return {base[:MIN_FORM] for word in words for base in _bases(word) if len(base) >= MIN_FORM}
 
 
 def _shares_beginning(one: str, other: str) -> bool:
@@ -175,6 +197,17 @@ def only_subject(before: str, after: str) -> bool:
 
 
 # --- a which-perspective cue that names its perspective's typical setting ------------------
+
+
+_SETTINGS: list[tuple[Source, Mapping[str, str], _Settings]] = []
+"""The last source's setting words: every topic of a build reads the whole source's, they are made once."""
+
+
+def _source_settings(source: Source, naming: Mapping[str, str]) -> _Settings:
+    """:func:`_setting_words` of *source*, made once per build (per worker)."""
+    if not _SETTINGS or _SETTINGS[0][0] is not source or _SETTINGS[0][1] != naming:
+        _SETTINGS[:] = [(source, naming, _setting_words(source, naming))]
+    return _SETTINGS[0][2]
 
 
 def _setting_words(source: Source, naming: Mapping[str, str]) -> _Settings:
