@@ -198,10 +198,14 @@ def _card_plan(model: Any, fields: Mapping[str, str]) -> list[tuple[Mapping[str,
     if not is_cloze(model):
         return [(template, index + 1) for index, template in enumerate(templates)]
     template = templates[0]
-    nodes = _walk(parse_template(template["qfmt"]))
-    cloze_fields = {n.name for n in nodes if isinstance(n, _Field) and "cloze" in n.filters}
-    ordinals = sorted(set().union(*(cloze_ordinals(fields[n]) for n in cloze_fields)))
+    ordinals = sorted(set().union(*(cloze_ordinals(fields[n]) for n in _cloze_fields(template["qfmt"]))))
     return [(template, ordinal) for ordinal in ordinals]
+
+
+@functools.lru_cache(maxsize=64)  # a handful of templates, read for every card
+def _cloze_fields(qfmt: str) -> frozenset[str]:
+    """The fields a cloze template's front shows through the ``cloze`` filter: their numbers are its cards."""
+    return frozenset(n.name for n in _walk(parse_template(qfmt)) if isinstance(n, _Field) and "cloze" in n.filters)
 
 
 def _walk(nodes: Iterable[_Node]) -> Iterable[_Node]:
