@@ -23,7 +23,7 @@ from generator.cards.cloze import CLOZE
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec, new_card_queues
 from generator.errors import PROBLEM_ORDER, Problem
-from generator.quality.crosscard import FUNCTION_WORDS, WORD, deck_smells
+from generator.quality.crosscard import FUNCTION_WORDS, VOCABULARY, WORD, deck_smells
 from generator.quality.wording import wording_smells
 from generator.source.content import Source, Topic
 
@@ -141,7 +141,7 @@ def _content_words(found: Sequence[str]) -> set[str]:
     return content or {_singular(w) for w in found}
 
 
-@functools.lru_cache(maxsize=1 << 16)  # a source's vocabulary, met hundreds of thousands of times
+@functools.lru_cache(maxsize=VOCABULARY)  # a source's vocabulary, met hundreds of thousands of times
 def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec
 from generator.errors import Problem
-from generator.quality.crosscard import FUNCTION_WORDS, WORD, content_stems, stem
+from generator.quality.crosscard import FUNCTION_WORDS, VOCABULARY, WORD, content_stems, stem
 from generator.source.content import Source
 
 PARAPHRASE_SHARE = 0.5
@@ -146,7 +146,7 @@ def forms_of_one_word(one: str, other: str) -> bool:
     return any(_shares_beginning(a, b) for a in _bases(one) for b in _bases(other))
 
 
-@functools.lru_cache(maxsize=1 << 16)  # a source's vocabulary is met again on card after card
+@functools.lru_cache(maxsize=VOCABULARY)  # a source's vocabulary is met again on card after card
 def _bases(word: str) -> frozenset[str]:
     """*word*, without a negating prefix (if what is left is still a word's length), and a final 'y' as 'i'.
 
