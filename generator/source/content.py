@@ -8,6 +8,7 @@ is non-empty); :mod:`generator.cards.notes` turns them into notes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -31,22 +32,39 @@ def _by_fields(self: Any) -> tuple[type, tuple[object, ...]]:
 class Marked:
     """Text in which the author may have marked key terms with ``{{…}}``.
 
-    ``segments`` alternates plain runs and key terms; ``(text, True)`` is a term.
+    Its runs of text in order, plain or key term; bit *i* of ``term_runs`` set
+    says run *i* is a term.  Kept flat, not as (text, is_term) pairs: a large
+    source holds hundreds of thousands of runs, and a pair costs more than its text.
     """
 
     __reduce__ = _by_fields
 
-    segments: tuple[tuple[str, bool], ...]
+    runs: tuple[str, ...]
+    term_runs: int = 0
+
+    @classmethod
+    def of(cls, segments: Iterable[tuple[str, bool]]) -> Marked:
+        """The text of *segments*, (run, is_term) pairs in order."""
+        runs, term_runs = [], 0
+        for index, (text, is_term) in enumerate(segments):
+            runs.append(text)
+            term_runs |= is_term << index
+        return cls(tuple(runs), term_runs)
+
+    @property
+    def segments(self) -> tuple[tuple[str, bool], ...]:
+        """Its runs in order, each with whether it is a key term: ``(text, True)`` is a term."""
+        return tuple((text, bool(self.term_runs >> index & 1)) for index, text in enumerate(self.runs))
 
     @property
     def plain(self) -> str:
         """The text as a reader sees it, markers removed."""
-        return "".join(text for text, _ in self.segments)
+        return "".join(self.runs)
 
     @property
     def terms(self) -> tuple[str, ...]:
         """The marked key terms, in order."""
-        return tuple(text for text, is_term in self.segments if is_term)
+        return tuple(text for index, text in enumerate(self.runs) if self.term_runs >> index & 1)
 
 
 @dataclass(frozen=True, slots=True)

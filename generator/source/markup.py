@@ -61,7 +61,7 @@ def parse_marked(text: str) -> Marked:
         position = match.end()
     if open_at is not None:
         raise MarkupError("a '{{' is never closed with '}}'")
-    return Marked(tuple(segments + _plain_run(text[position:])))
+    return Marked.of(segments + _plain_run(text[position:]))
 
 
 def _plain_run(text: str) -> list[tuple[str, bool]]:
@@ -210,6 +210,6 @@ class _SentenceSplitter:
     def close(self) -> None:
         """End the current sentence (one of only spaces is dropped)."""
         if "".join(text for text, _ in self.current).strip():
-            self.result.append((Marked(tuple(self.current)), tuple(self.terms)))
+            self.result.append((Marked.of(self.current), tuple(self.terms)))
         self.current = []
         self.terms = []
