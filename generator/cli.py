@@ -12,6 +12,7 @@ The library is imported inside each command, so ``deckgen --help`` starts fast.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -69,9 +70,10 @@ def _run(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 def _echo_problems(problems: Iterable[Problem], *, error: bool = False) -> None:
     """Errors (red) or warnings (yellow), one per line, on stderr; colour only on a terminal without NO_COLOR."""
     colour = "red" if error else "yellow"
-    lines = "".join(f"{_paint(str(problem), fg=colour)}\n" for problem in problems)
-    if lines:  # one write: a large source can have tens of thousands of warnings
-        click.echo(lines, err=True, nl=False)
+    found = iter(problems)
+    # A thousand lines a write, styled once: a large source can have a hundred thousand warnings
+    while chunk := "\n".join(map(str, itertools.islice(found, 1000))):
+        click.echo(_paint(chunk, fg=colour), err=True)
 
 
 def _paint(text: str, **style: Any) -> str:
