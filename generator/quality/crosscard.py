@@ -55,6 +55,8 @@ _LIMITATION = re.compile(r"\b(?:limitation|weakness|drawback|cost|downside|doesn
 def stem(word: str) -> str:
     """A crude stem: one form for "preserve", "preserves", "preserving", "preserved"."""
     word = word.lower().replace("’", "'")
+    if not word.endswith(_ENDINGS):  # most words, and every number: one test, not one per ending
+        return word
     for ending in _ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= 4:
             return word[: -len(ending)]
