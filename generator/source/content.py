@@ -64,6 +64,8 @@ class Marked:
     @property
     def terms(self) -> tuple[str, ...]:
         """The marked key terms, in order."""
+        if not self.term_runs:
+            return ()
         return tuple(text for index, text in enumerate(self.runs) if self.term_runs >> index & 1)
 
 
