@@ -37,11 +37,11 @@ import os
 import re
 
 from generator.authoring.written import without_markers
-from generator.quality.crosscard import FUNCTION_WORDS, content_stems
 from generator.quality.smells import LEAK_SHARE, MAX_FRONT_WORDS
 from generator.quality.wording import forms_of_one_word, only_subject, paraphrased
 from generator.source.content import Marked
 from generator.source.markup import MarkupError, parse_marked, sentences
+from generator.source.words import FUNCTION_WORDS, content_stems
 
 _MARK = re.compile(r"\{\{(.*?)\}\}")
 _KINDS = frozenset(

@@ -15,7 +15,6 @@ word is on the other front.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,55 +24,16 @@ from generator.cards.notes import NoteSpec
 from generator.errors import Problem
 from generator.source.content import Source, Topic
 from generator.source.markup import sentences
+from generator.source.words import content_stems, stem
 
 _TAG = re.compile(r"<[^>]+>")
 _BOLD = re.compile(r"<(b|strong)>(.*?)</\1>", re.S | re.I)
-WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-"""A word as a reader counts it (letters and digits, joined by an apostrophe or a hyphen): shared with smells."""
-
-VOCABULARY = 1 << 13
-"""The words a cache of words keeps: a text's working vocabulary is thousands; a larger cache only holds
-memory (filled with a 50,000-note source's made-up words, four caches of 65,536 held 60 MB)."""
-
-FUNCTION_WORDS = frozenset(
-    """a about after all also an and any are as at be because been before being between both but by can
-    could did do does each even every for from had has have how i if in into is it its just may me more
-    most my no not of on only or other our out over own same should so some such than that the their them
-    then there these they this those through to too under up very was we were what when where which while
-    who whom why will with would you your yours""".split()
-)
-_ENDINGS = ("ically", "ation", "ness", "ment", "ing", "ity", "ies", "ed", "es", "ly", "s", "e")
 _CONCESSION = re.compile(
     r"\b(?:while|although|though|even as|despite)\b|,\s*but\b|\bat the (?:cost|expense) of\b", re.I
 )
 CUE_SHARE = 0.5
 """A front gives a "which perspective?" card away when it names the perspective and this share of the cue."""
 _LIMITATION = re.compile(r"\b(?:limitation|weakness|drawback|cost|downside|doesn't work|does not work)", re.I)
-
-
-@functools.lru_cache(maxsize=VOCABULARY)  # a source's words are met millions of times
-def stem(word: str) -> str:
-    """A crude stem: one form for "preserve", "preserves", "preserving", "preserved"."""
-    word = word.lower().replace("’", "'")
-    if not word.endswith(_ENDINGS):  # most words, and every number: one test, not one per ending
-        return word
-    for ending in _ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= 4:
-            return word[: -len(ending)]
-    return word
-
-
-def content_stems(text: str) -> frozenset[str]:
-    """The stems of *text*'s words that carry meaning."""
-    found = set(map(_content_stem, WORD.findall(_TAG.sub(" ", text))))
-    found.discard("")
-    return frozenset(found)
-
-
-@functools.lru_cache(maxsize=VOCABULARY)
-def _content_stem(word: str) -> str:
-    """*word*'s stem, or "" for a function word."""
-    return "" if word.lower() in FUNCTION_WORDS else stem(word)
 
 
 @dataclass(frozen=True)
@@ -117,12 +77,18 @@ class _Titles:
     """Every item title of a source as a front, with its topic's id, and the index of their words."""
 
     def __init__(self, source: Source) -> None:
-        titled = [(topic.id, item) for topic in source.topics for item in topic.items if item.title]
-        self.topics = [topic_id for topic_id, _ in titled]
-        self.fronts = [
-            _Front(content_stems(item.title.plain), f"{item.id}/title", item.file, item.line)
-            for _, item in titled if item.title
-        ]
+        self.topics: list[str] = []
+        self.fronts: list[_Front] = []
+        for topic in source.topics:
+            titled = [item for item in topic.items if item.title]
+            stems = topic.title_stems
+            if stems is None:  # a topic made otherwise than read from its file
+                stems = tuple(content_stems(item.title.plain) for item in titled if item.title)
+            self.topics += [topic.id] * len(titled)
+            self.fronts += [
+                _Front(words, f"{item.id}/title", item.file, item.line)
+                for item, words in zip(titled, stems, strict=True)
+            ]
         self.index = _index(self.fronts)
 
 

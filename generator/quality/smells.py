@@ -23,9 +23,10 @@ from generator.cards.cloze import CLOZE
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec, new_card_queues
 from generator.errors import PROBLEM_ORDER, Problem
-from generator.quality.crosscard import FUNCTION_WORDS, VOCABULARY, WORD, deck_smells
+from generator.quality.crosscard import deck_smells
 from generator.quality.wording import wording_smells
 from generator.source.content import Source, Topic
+from generator.source.words import FUNCTION_WORDS, VOCABULARY, WORD
 
 MAX_FRONT_WORDS = 40
 """About one phone screen of card text, context line included."""

@@ -30,8 +30,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec
 from generator.errors import Problem
-from generator.quality.crosscard import FUNCTION_WORDS, VOCABULARY, WORD, content_stems, stem
 from generator.source.content import Source
+from generator.source.words import FUNCTION_WORDS, VOCABULARY, WORD, content_stems, stem
 
 PARAPHRASE_SHARE = 0.5
 """A title paraphrases a cloze when it shows at least this share of the asked words, one of them in another form."""

@@ -238,6 +238,9 @@ class Topic:
     line: int
     terms: tuple[Term, ...] = ()
     """Its glossary: term ⇄ definition cards."""
+    title_stems: tuple[frozenset[str], ...] | None = None
+    """Each titled item's title as the card checks read it (:func:`~generator.source.words.content_stems`), in
+    order; made when the file is read, since every topic's checks read every title of the source."""
 
     @property
     def media_paths(self) -> tuple[str, ...]:

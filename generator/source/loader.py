@@ -42,6 +42,7 @@ from generator.source.markup import MarkupError, has_markers, parse_marked
 from generator.source.media import MEDIA_KINDS, read_media
 from generator.source.tree import NO_MAPPING, Mapping, Node
 from generator.source.treeread import Reader
+from generator.source.words import content_stems
 from generator.source.yamlread import MAX_FILE_BYTES, read_yaml
 
 CONFIG_FILE = "deckgen.yaml"
@@ -409,6 +410,7 @@ def topic_from_tree(
         file=file,
         line=fields["topic"].line,
         terms=terms,
+        title_stems=tuple(content_stems(item.title.plain) for item in items if item.title),
     )
     return topic, fields["name"].line
 

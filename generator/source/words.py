@@ -1,0 +1,55 @@
+"""Words as the card checks count them: a text's words, its content words, and their crude stems.
+
+Here, beside the content, because a topic's item titles are read this way
+once, when its file is read (:attr:`~generator.source.content.Topic.title_stems`):
+every topic's checks read every title of the source (see
+:mod:`generator.quality.crosscard`), and a rebuild after an edit reads the
+other topics' files from the memo of validated topics, stems and all.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+_TAG = re.compile(r"<[^>]+>")
+WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+"""A word as a reader counts it (letters and digits, joined by an apostrophe or a hyphen)."""
+
+VOCABULARY = 1 << 13
+"""The words a cache of words keeps: a text's working vocabulary is thousands; a larger cache only holds
+memory (filled with a 50,000-note source's made-up words, four caches of 65,536 held 60 MB)."""
+
+FUNCTION_WORDS = frozenset(
+    """a about after all also an and any are as at be because been before being between both but by can
+    could did do does each even every for from had has have how i if in into is it its just may me more
+    most my no not of on only or other our out over own same should so some such than that the their them
+    then there these they this those through to too under up very was we were what when where which while
+    who whom why will with would you your yours""".split()
+)
+_ENDINGS = ("ically", "ation", "ness", "ment", "ing", "ity", "ies", "ed", "es", "ly", "s", "e")
+
+
+@functools.lru_cache(maxsize=VOCABULARY)  # a source's words are met millions of times
+def stem(word: str) -> str:
+    """A crude stem: one form for "preserve", "preserves", "preserving", "preserved"."""
+    word = word.lower().replace("’", "'")
+    if not word.endswith(_ENDINGS):  # most words, and every number: one test, not one per ending
+        return word
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
+
+
+def content_stems(text: str) -> frozenset[str]:
+    """The stems of *text*'s words that carry meaning (tags aside)."""
+    found = set(map(_content_stem, WORD.findall(_TAG.sub(" ", text))))
+    found.discard("")
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=VOCABULARY)
+def _content_stem(word: str) -> str:
+    """*word*'s stem, or "" for a function word."""
+    return "" if word.lower() in FUNCTION_WORDS else stem(word)
