@@ -49,11 +49,22 @@ def code_digest() -> str:
 
 
 def _genanki_version() -> str:
-    """The version of the genanki that writes the packages, read without importing it (a rebuild with nothing
-    to do never needs genanki, which imports asyncio)."""
-    from importlib.metadata import version
+    """What tells one genanki from another: the SHA-256 of its modules' bytes (its version among them), read where
+    an import would find them, without importing it (a rebuild with nothing to do never needs genanki, which imports
+    asyncio) and without importlib.metadata, whose import (email, csv, ...) cost more than the whole digest."""
+    from importlib.util import find_spec
 
-    return version("genanki")
+    spec = find_spec("genanki")
+    folders = (spec.submodule_search_locations if spec else None) or []
+    paths = sorted(path for folder in folders for path in Path(folder).glob("*.py"))
+    if not paths:  # not a folder of modules (a zip, a frozen build): what its metadata says
+        from importlib.metadata import version
+
+        return version("genanki")
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(f"{path.name}\x00".encode() + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def fingerprint(inputs: Iterable[tuple[str, str]], lock_bytes: bytes | None) -> str:
