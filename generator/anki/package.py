@@ -19,6 +19,7 @@ Anki's own exporter writes them.  Writing them is
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import itertools
@@ -29,7 +30,7 @@ from collections.abc import Mapping, Sequence
 
 import genanki
 
-from generator.anki.notetypes import NOTE_TYPES, anki_model
+from generator.anki.notetypes import NOTE_TYPES, RENAMED_FIELDS, RENAMED_TEMPLATES, anki_model
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec
 
@@ -87,7 +88,7 @@ def _write_decks(cursor: sqlite3.Cursor, notes: Sequence[NoteSpec], timestamp: i
 
     cursor.executescript(APKG_SCHEMA)
     cursor.executescript(APKG_COL)
-    models = {kind: anki_model(kind) for kind in NOTE_TYPES}  # fields and templates with their ids
+    models = _anki_models()  # fields and templates with their ids
     ids = itertools.count(timestamp * 1000)
     for name, deck_notes in _decks(notes).items():
         deck = genanki.Deck(deck_id(name), name)
@@ -105,6 +106,32 @@ def _write_decks(cursor: sqlite3.Cursor, notes: Sequence[NoteSpec], timestamp: i
                 cursor.execute(_CARD_ROW, (
                     next(ids), note_id, deck.deck_id, ordinal, timestamp, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, "",
                 ))
+
+
+def _anki_models() -> dict[str, genanki.Model]:
+    """Each note type as packages carry it (:func:`anki_model`), made again only when one changes.
+
+    genanki works out which fields a note type requires by rendering its front
+    template once per field, on a new model each time: for every package, that
+    cost more than the package's notes (a build packages every topic).  The key
+    is what anki_model reads, so a note type changed in place (tests do) is seen.
+    """
+    return _models_of(repr([
+        (kind, [getattr(model, name) for name in _MODEL_ATTRIBUTES], RENAMED_FIELDS[kind], RENAMED_TEMPLATES[kind])
+        for kind, model in NOTE_TYPES.items()
+    ]))
+
+
+_MODEL_ATTRIBUTES = (
+    "model_id", "name", "fields", "templates", "css", "model_type", "latex_pre", "latex_post", "sort_field_index"
+)
+"""What genanki writes of a note type (:meth:`genanki.Model.to_json`, whose ``req`` comes from fields and templates)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _models_of(key: str) -> dict[str, genanki.Model]:
+    """The note types as packages carry them, for *key*, the state they are made from (see :func:`_anki_models`)."""
+    return {kind: anki_model(kind) for kind in NOTE_TYPES}
 
 
 def _decks(notes: Sequence[NoteSpec]) -> dict[str, list[tuple[int, NoteSpec]]]:
