@@ -25,13 +25,13 @@ from generator import __version__
 from generator.cards.kinds import KIND_NAMES
 from generator.errors import ContentError, DeckgenError, Problem, counted, printable
 from generator.pipeline.formats import FORMATS, FileFormat
-from generator.views.findings import OutputFormat
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # names for annotations only, not imported when the command line starts (`deckgen --help`)
     from click._termui_impl import ProgressBar
 
     from generator.pipeline.config import Progress, RequestMaker
     from generator.pipeline.pipeline import BuildReport, Checked, DeckFile
+    from generator.views.findings import OutputFormat
 
 DEFAULT_SOURCE = "cards_source"
 DEFAULT_OUT = "decks_out"

@@ -1,0 +1,44 @@
+"""What a short run imports: `deckgen --help` and a rebuild with nothing to do load none of the heavy modules.
+
+Each is run in a fresh process, as a user runs it; the modules it imported
+are read from ``sys.modules`` at exit (the times are benchmarks/bench.py's).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .support import BUNDLED_SOURCE, ROOT
+
+_RUN = """\
+import atexit, sys
+from generator.cli import main
+atexit.register(lambda: print("\\n".join(sorted(sys.modules)), file=sys.stderr))
+main(sys.argv[1:])
+"""
+
+
+def _imported(*args: str) -> set[str]:
+    """The modules a process running ``deckgen ARGS`` has imported when it exits (successfully)."""
+    done = subprocess.run([sys.executable, "-c", _RUN, *args], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(done.stderr.split())
+
+
+def test_help_imports_only_the_command_line() -> None:
+    imported = _imported("--help")
+    assert "click" in imported  # the probe sees what was imported
+    heavy = {"genanki", "asyncio", "yaml", "importlib.metadata", "generator.views.findings", "generator.pipeline.pipeline"}
+    assert imported & heavy == set()
+
+
+def test_a_rebuild_with_nothing_to_do_imports_neither_genanki_nor_package_metadata(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(BUNDLED_SOURCE, source)
+    build = ("build", "-q", "--source", str(source), "--out", str(tmp_path / "out"))
+    assert "genanki" in _imported(*build)  # the first build writes packages
+    again = _imported(*build)
+    assert "generator.pipeline.pipeline" in again
+    assert again & {"genanki", "asyncio", "importlib.metadata"} == set()
