@@ -1,4 +1,5 @@
-"""What a short run imports: `deckgen --help` and a rebuild with nothing to do load none of the heavy modules.
+"""What a run imports: `deckgen --help`, a rebuild with nothing to do and commands that write no package load
+none of the modules they do not need.
 
 Each is run in a fresh process, as a user runs it; the modules it imported
 are read from ``sys.modules`` at exit (the times are benchmarks/bench.py's).
@@ -42,3 +43,19 @@ def test_a_rebuild_with_nothing_to_do_imports_neither_genanki_nor_package_metada
     again = _imported(*build)
     assert "generator.pipeline.pipeline" in again
     assert again & {"genanki", "asyncio", "importlib.metadata"} == set()
+
+
+def test_commands_that_write_no_package_import_no_genanki(tmp_path: Path) -> None:
+    """Checking, planning, previewing and CSV read the note types, but only a package needs genanki (and asyncio)."""
+    source = tmp_path / "source"
+    shutil.copytree(BUNDLED_SOURCE, source)
+    for args in (
+        ("check", "--source", str(source)),
+        ("plan", "--source", str(source)),
+        ("preview", "--source", str(source), "--out", str(tmp_path / "preview")),
+        ("build", "-q", "--source", str(source), "--out", str(tmp_path / "csv"), "--format", "csv",
+         "--lock", str(tmp_path / "csv.lock")),
+    ):
+        imported = _imported(*args)
+        assert "generator.anki.render" in imported, args
+        assert imported & {"genanki", "asyncio"} == set(), args

@@ -17,18 +17,18 @@ and checks cards; :func:`anki_model` is the note type as packages carry it.
 Both are made from the card kinds' table (:mod:`generator.cards.kinds`), where
 each kind declares its id, name, fields and templates: nothing here names a kind.
 
-This module imports genanki, so only building imports it (``deckgen --help``
-stays fast).
+Note types are held as :class:`NoteType`, genanki's model under the same
+names; genanki itself is imported only to write a package (:func:`anki_model`):
+it imports asyncio, which checking, previewing and planning never need.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
-from typing import Any
-
-import genanki
+from typing import TYPE_CHECKING, Any
 
 from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.cards.cloze import CLOZE
@@ -36,6 +36,30 @@ from generator.cards.comparison import COMPARISON
 from generator.cards.kind import CardKind
 from generator.cards.kinds import KINDS
 from generator.errors import DeckgenError
+
+if TYPE_CHECKING:
+    import genanki
+
+FRONT_BACK, CLOZE_TYPE = 0, 1
+"""A note type's ``model_type``: a card per template, or Anki's cloze type (genanki's ``FRONT_BACK``, ``CLOZE``)."""
+
+
+# Compared as genanki's models are, by identity: a note type is one object, which tests may change in place.
+@dataclasses.dataclass(eq=False)
+class NoteType:
+    """A note type as genanki's ``Model`` holds it, under the same names (so a genanki model in :data:`NOTE_TYPES`,
+    as tests put one, is read alike), without genanki; ``None`` for LaTeX is genanki's default."""
+
+    model_id: int
+    name: str
+    fields: list[dict[str, Any]]
+    templates: list[dict[str, Any]]
+    css: str
+    model_type: int
+    latex_pre: str | None = None
+    latex_post: str | None = None
+    sort_field_index: int = 0
+
 
 # The pinned identities under the names callers and tests use (tests/test_identity.py): the kinds declare them.
 CLOZE_ID = CLOZE.note_type_id
@@ -123,44 +147,47 @@ COMPARISON_TEMPLATE_IDS = {t.name: stable_id(COMPARISON_ID, "template", t.name) 
 """The ids of each note type's fields and templates, by key (pinned by tests/test_identity.py)."""
 
 
-def _note_type(kind: CardKind) -> genanki.Model:
+def _note_type(kind: CardKind) -> NoteType:
     """The note type of *kind* under its keys (a cloze kind is Anki's cloze type, as genanki's ``model_type``)."""
-    return genanki.Model(
+    return NoteType(
         kind.note_type_id,
         kind.note_type_name,
         fields=_fields(kind.fields),
         templates=[template.as_anki() for template in kind.templates],
         css=CSS,
-        model_type=genanki.Model.CLOZE if kind.cloze else genanki.Model.FRONT_BACK,
+        model_type=CLOZE_TYPE if kind.cloze else FRONT_BACK,
     )
 
 
-NOTE_TYPES: dict[str, genanki.Model] = {name: _note_type(kind) for name, kind in KINDS.items()}
+NOTE_TYPES: dict[str, NoteType] = {name: _note_type(kind) for name, kind in KINDS.items()}
 """Each kind's note type by kind name (tests replace one to change a note type)."""
 
 
-def is_cloze(model: genanki.Model) -> bool:
+def is_cloze(model: NoteType) -> bool:
     """True if *model* is Anki's cloze type: its cards are its first template's cloze numbers, not its templates."""
-    return bool(model.model_type == genanki.Model.CLOZE)
+    return model.model_type == CLOZE_TYPE
 
 
 def anki_model(kind: str) -> genanki.Model:
+    """``NOTE_TYPES[kind]`` as packages carry it, as genanki's model: each field and template under its shown name,
+    with its id.  A new object each time: NOTE_TYPES' models may change (tests change them)."""
+    import genanki  # only to write a package: genanki imports asyncio
+
+    model = shown_note_type(kind)
+    given = {field.name: getattr(model, field.name) for field in dataclasses.fields(model)}
+    return genanki.Model(**{name: value for name, value in given.items() if value is not None})
+
+
+def shown_note_type(kind: str) -> NoteType:
     """``NOTE_TYPES[kind]`` as packages carry it: each field and template under its shown name, with its id."""
-    return _anki_model(NOTE_TYPES[kind], RENAMED_FIELDS[kind], RENAMED_TEMPLATES[kind])
-
-
-def _anki_model(model: genanki.Model, fields: Mapping[str, str], templates: Mapping[str, str]) -> genanki.Model:
-    """*model*, its fields and templates renamed by *fields* and *templates* and given their ids.
-
-    A new object each time: NOTE_TYPES' models may change (tests change them).
-    """
-    _check_keys(fields, model.fields, "field")
-    _check_keys(templates, model.templates, "template")
-    return genanki.Model(
+    model, renamed_fields, renamed_templates = NOTE_TYPES[kind], RENAMED_FIELDS[kind], RENAMED_TEMPLATES[kind]
+    _check_keys(renamed_fields, model.fields, "field")
+    _check_keys(renamed_templates, model.templates, "template")
+    return NoteType(
         model.model_id,
         model.name,
-        fields=[_part(model.model_id, "field", f, fields) for f in model.fields],
-        templates=[_template(model.model_id, t, templates, fields) for t in model.templates],
+        fields=[_part(model.model_id, "field", f, renamed_fields) for f in model.fields],
+        templates=[_template(model.model_id, t, renamed_templates, renamed_fields) for t in model.templates],
         css=model.css,
         model_type=model.model_type,
         latex_pre=model.latex_pre,
@@ -217,10 +244,10 @@ def _references(template: str, renames: Mapping[str, str]) -> str:
 
 def note_type_schemas() -> dict[str, NoteTypeSchema]:
     """Each note type's contract as packages carry it, and a hash of its look, as recorded in the lock."""
-    return {kind: _schema(anki_model(kind)) for kind in NOTE_TYPES}
+    return {kind: _schema(shown_note_type(kind)) for kind in NOTE_TYPES}
 
 
-def _schema(model: genanki.Model) -> NoteTypeSchema:
+def _schema(model: NoteType) -> NoteTypeSchema:
     look = content_hash([model.css, *(t["qfmt"] + "\x1e" + t["afmt"] for t in model.templates)])
     return NoteTypeSchema(
         id=model.model_id,

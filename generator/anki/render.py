@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator.anki.notetypes import NOTE_TYPES, is_cloze
+from generator.anki.notetypes import NOTE_TYPES, NoteType, is_cloze
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec
 
@@ -189,12 +189,12 @@ def _note_cards(spec: NoteSpec, backs: bool) -> Iterator[PreviewCard]:
         )
 
 
-def _card_plan(model: Any, fields: Mapping[str, str]) -> list[tuple[Mapping[str, str], int]]:
+def _card_plan(model: NoteType, fields: Mapping[str, str]) -> list[tuple[dict[str, Any], int]]:
     """(template, ordinal) of each card Anki may make: one per cloze number, else one per template.
 
-    As Anki and genanki do, by the note type's type (*model* is genanki's), never by its name.
+    As Anki and genanki do, by the note type's type, never by its name.
     """
-    templates: Sequence[Mapping[str, str]] = model.templates
+    templates = model.templates
     if not is_cloze(model):
         return [(template, index + 1) for index, template in enumerate(templates)]
     template = templates[0]
