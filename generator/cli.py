@@ -441,18 +441,18 @@ def _requests(source_dir: str, selection: _Selection) -> tuple[RequestMaker | No
     _check_tags(selection)
     if selection["recipe"]:
         return _recipe_requests(source_dir, selection["recipe"], selection)
-    from generator.cards.selection import Selection
-    from generator.pipeline.pipeline import custom_decks
-
-    chosen = Selection(selection["topics"], selection["perspectives"], selection["kinds"], selection["tags"])
+    filters = (selection["topics"], selection["perspectives"], selection["kinds"], selection["tags"])
     deck_name, extra_tags = selection["deck_name"], selection["extra_tags"]
     if deck_name is not None and not deck_name.strip():  # "" is falsy: it would silently build the default decks
         raise click.BadParameter("a deck name may not be empty", param_hint="'--deck-name'")
     if extra_tags and not deck_name:
         raise click.UsageError("--extra-tag needs --deck-name")
-    if chosen or deck_name:
-        return custom_decks(chosen, deck_name, extra_tags), source_dir
-    return None, source_dir
+    if not (any(filters) or deck_name):
+        return None, source_dir  # the default build, which never imports the selection's module
+    from generator.cards.selection import Selection
+    from generator.pipeline.pipeline import custom_decks
+
+    return custom_decks(Selection(*filters), deck_name, extra_tags), source_dir
 
 
 def _check_tags(selection: _Selection) -> None:

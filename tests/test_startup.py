@@ -39,10 +39,12 @@ def test_a_rebuild_with_nothing_to_do_imports_neither_genanki_nor_package_metada
     source = tmp_path / "source"
     shutil.copytree(BUNDLED_SOURCE, source)
     build = ("build", "-q", "--source", str(source), "--out", str(tmp_path / "out"))
-    assert "genanki" in _imported(*build)  # the first build writes packages
+    first = _imported(*build)
+    assert "genanki" in first  # the first build writes packages
+    assert "generator.cards.selection" not in first  # no selection option given
     again = _imported(*build)
     assert "generator.pipeline.pipeline" in again
-    assert again & {"genanki", "asyncio", "importlib.metadata"} == set()
+    assert again & {"genanki", "asyncio", "importlib.metadata", "generator.cards.selection"} == set()
 
 
 def test_commands_that_write_no_package_import_no_genanki(tmp_path: Path) -> None:
