@@ -18,17 +18,14 @@ import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
 from generator.errors import Problem
 from generator.pipeline.cache import code_digest
-from generator.pipeline.lock.model import LOCKED_NOTE_FIELDS, REMOVED_RETENTION_SECONDS, LockedNote
+from generator.pipeline.lock.lines import Line
 from generator.pipeline.lock.times import Changes
 from generator.source.content import Source, Topic
 from generator.source.loader import CONFIG_FILE
-
-_entry_values = attrgetter(*LOCKED_NOTE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -70,26 +67,20 @@ class Record:
         )
 
 
-def live_entries(keys: Sequence[str], notes: Mapping[str, LockedNote], now: int) -> dict[str, LockedNote]:
-    """The lock entries of *keys* a build at *now* keeps (a tombstone past its retention is dropped)."""
-    return {key: notes[key] for key in keys if _kept(notes[key], now)}
-
-
-def _kept(entry: LockedNote, now: int) -> bool:
-    return entry.removed is None or now - entry.removed <= REMOVED_RETENTION_SECONDS
-
-
 def fingerprint(
     source: Source,
     topic: Topic,
-    entries: Mapping[str, LockedNote],
+    lines: Sequence[Line],
     type_times: Mapping[str, int],
     now: int | None = None,
 ) -> str:
     """A hash of everything one topic's package and report depend on (see also topics._taken_elsewhere).
 
-    *now*, the build's time, where the package holds notes timed by it (added or
-    updated against a lock the build did not write: ``watch``'s builds).
+    *lines* are the topic's lock entries as the lock writes them (see
+    :func:`~generator.pipeline.lock.lines.live_lines`): a reused topic's are
+    hashed as the last lock holds them, never decoded.  *now*, the build's
+    time, where the package holds notes timed by it (added or updated against
+    a lock the build did not write: ``watch``'s builds).
     """
     inputs = dict(source.inputs)
     digest = hashlib.sha256(code_digest().encode())
@@ -107,8 +98,7 @@ def fingerprint(
     for path in topic.media_paths:  # a changed image or sound rebuilds the topics that show it
         digest.update(f"media\x00{path}\x00{inputs.get(path, '')}\n".encode())
     digest.update(repr(sorted(type_times.items())).encode())
-    # One repr of plain tuples (C all the way): the dataclass's own repr, per entry, cost a tenth of a rebuild.
-    digest.update(repr([(key, _entry_values(entries[key])) for key in sorted(entries)]).encode())
+    digest.update(b"\n".join([line for _, line in lines]))  # a line holds no newline: they read one way only
     if now is not None:
         digest.update(f"now\x00{now}\n".encode())
     return digest.hexdigest()
