@@ -11,7 +11,7 @@ import pytest
 from generator.errors import ContentError
 from generator.pipeline.cachefile import read_cache
 from generator.pipeline.config import BuildConfig
-from generator.pipeline.lock.lines import LineNotes, guid_owners, lines_of, live_lines, split_lock
+from generator.pipeline.lock.lines import LineNotes, guid_owners, lines_of, live_lines, split_lock, topic_lines
 from generator.pipeline.lock.model import REMOVED_RETENTION_SECONDS, Lock, LockedNote
 from generator.pipeline.lock.read import read_lock
 from generator.pipeline.lock.times import unreleased
@@ -59,7 +59,12 @@ def test_a_topics_live_lines_are_the_same_read_from_lines_or_from_notes():
     assert split is not None
     for topic, keys in split.notes.topics.items():
         from_lines = live_lines(split.notes, keys, NOW)
-        assert from_lines == live_lines(dict(lock.notes), keys, NOW), topic
+        assert from_lines == live_lines(dict(lock.notes), keys, NOW) == topic_lines(split.notes, topic, keys, NOW)
+    live = Lock({key: note for key, note in lock.notes.items() if note.removed is None}, {})
+    split = split_lock("deckgen.lock", lock_bytes(live))
+    assert split is not None and isinstance(split.notes, LineNotes) and not split.notes.tombstones
+    for topic, keys in split.notes.topics.items():  # no tombstone: the topic's lines as the lock has them
+        assert list(topic_lines(split.notes, topic, keys, NOW)) == live_lines(dict(live.notes), keys, NOW)
     assert "src/old/title" not in dict(live_lines(split.notes, split.notes.topics["t-1"], NOW))  # expired
 
 

@@ -263,7 +263,7 @@ def _topics_lock(packages: Sequence[Package], note_types: Mapping[str, NoteTypeS
     if release:  # every live note is marked released: each is read
         entries = {key: entry for package in packages for key, entry in package.entries.items()}
         return lock_bytes(released(Lock(entries, note_types)))
-    return joined_lock(note_types, {key: line for package in packages for key, line in package.lines}.items())
+    return joined_lock(note_types, (line for package in packages for line in package.lines))
 
 
 def _custom_packages(
@@ -519,10 +519,11 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
     from generator.quality.smells import source_smells
 
     expiries = [removed + REMOVED_RETENTION_SECONDS for removed in removal_times(made.lock_bytes)]
+    lock_digest = sha256(made.lock_bytes)  # tens of megabytes: hashed once, for both
     cache = BuildCache(
         # The bytes this build read, not the files as they are now: an edit saved
         # while it ran must make the next build rebuild.
-        fingerprint=fingerprint(made.source.inputs, made.lock_bytes),
+        fingerprint=fingerprint(made.source.inputs, lock_digest),
         valid_until=min(expiries, default=None),
         files=tuple(
             CachedFile(os.path.basename(f.path), str(digest), f.decks, f.notes, f.cards) for f, digest in written
@@ -533,7 +534,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         source=made.source.directory,
         empty=_empty_topics(made),
         unreleased=unreleased_in(made.lock_bytes),
-        lock_sha256=sha256(made.lock_bytes),
+        lock_sha256=lock_digest,
         code=code_digest(),
     )
     return cache.to_json().encode("utf-8")
@@ -557,7 +558,7 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
             return None
     try:
         inputs = current_inputs(input_files(source_dir)) + current_media(source_dir, cache.media)
-        key = fingerprint(inputs, lock_bytes)
+        key = fingerprint(inputs, None if lock_bytes is None else sha256(lock_bytes))
     except OSError:
         return None  # let the full build say what is wrong
     if not cache.holds(out_dir, key, now):

@@ -22,7 +22,7 @@ from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, topic_notes
 from generator.errors import ContentError, Problem
 from generator.pipeline.formats import Format
-from generator.pipeline.lock.lines import Line, LineEntries, LineNotes, lines_of, live_lines
+from generator.pipeline.lock.lines import Line, LineEntries, LineNotes, lines_of, live_lines, topic_lines
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import ChangeKind, Changes, Resolution, resolve
 from generator.pipeline.reuse import Record, fingerprint, still_there, unchanged
@@ -132,7 +132,7 @@ def _reuse(context: Context, name: str) -> Package | None:
     owned = context.owned.get(name, ())
     if _taken_elsewhere(context, name, owned):
         return None
-    lines = live_lines(context.lock.notes, owned, context.now)
+    lines = topic_lines(context.lock.notes, name, owned, context.now)
     if record.fingerprint != fingerprint(context.source, topic, lines, context.type_times) and (
         context.lock_written  # else: notes timed by a build at this very second (see _next_fingerprint)
         or record.fingerprint != fingerprint(context.source, topic, lines, context.type_times, context.now)
@@ -250,17 +250,11 @@ def _taken_elsewhere(context: Context, name: str, owned: Sequence[str]) -> bool:
     The note then leaves this topic's package and lock entries: a change no
     input of this topic shows, so the topic is built again.
     """
-    items = {_item_of(key) for key in owned}
+    items = {item for _, item, _ in (key.split("/", 2) for key in owned)}  # as NoteKey.parse splits a key
     if all(context.homes.get(item, name) == name for item in items):
         return False  # the common case: every item is still where it was
     memo: dict[str, set[str]] = {}
     return any(_made_elsewhere(context, name, key, memo) for key in owned)
-
-
-def _item_of(key: str) -> str:
-    """The item of a lock key, split as :meth:`NoteKey.parse` splits it: without a record a key (tens of thousands)."""
-    _, item, _ = key.split("/", 2)
-    return item
 
 
 def _removed(context: Context, name: str, built: set[str]) -> list[str]:

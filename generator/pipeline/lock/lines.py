@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from generator.pipeline.lock.checks import note_type_of
 from generator.pipeline.lock.located import Origin
@@ -43,6 +44,10 @@ class LineNotes(Mapping[str, LockedNote]):
     """Key → line, in the lock's order."""
     topics: Mapping[str, tuple[str, ...]]
     """Topic → the keys of its notes, in the lock's order."""
+    topic_lines: Mapping[str, tuple[Line, ...]]
+    """Topic → its notes' keys and lines, in the lock's order (sorted by key)."""
+    tombstones: bool
+    """Whether a line is a tombstone's (else every note is live, whatever the build's time)."""
     _decoded: dict[str, LockedNote] = field(default_factory=dict, compare=False, repr=False)
     _owners: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -98,10 +103,12 @@ def _notes(body: bytes) -> LineNotes | None:
     by_key = dict(zip(keys, lines, strict=True))  # one key and one topic a line, else ValueError
     if len(by_key) != len(keys):
         return None
-    owned: dict[bytes, list[str]] = {}  # a few topics: each name decoded once
-    for key, topic in zip(keys, topics, strict=True):
-        owned.setdefault(topic, []).append(key)
-    return LineNotes(by_key, {_text(topic): tuple(keys) for topic, keys in owned.items()})
+    owned: dict[bytes, list[Line]] = {}  # a few topics: each name decoded once
+    for key, topic, line in zip(keys, topics, lines, strict=True):
+        owned.setdefault(topic, []).append((key, line))
+    topic_lines = {_text(topic): tuple(found) for topic, found in owned.items()}
+    topic_keys = {topic: tuple(map(itemgetter(0), found)) for topic, found in topic_lines.items()}
+    return LineNotes(by_key, topic_keys, topic_lines, tombstones=body.count(_LIVE) != len(lines))
 
 
 def _texts(raws: list[bytes]) -> list[str]:
@@ -128,6 +135,16 @@ def lines_of(entries: Mapping[str, LockedNote]) -> list[Line]:
     return [(key, note_line(key, entries[key])) for key in sorted(entries)]
 
 
+def topic_lines(notes: Mapping[str, LockedNote], topic: str, keys: Iterable[str], now: int) -> Sequence[Line]:
+    """The lines a build at *now* keeps of the notes *keys* last built in topic *topic* (see :func:`live_lines`).
+
+    Where the lock was split and holds no tombstone, they are its lines of the topic as they are.
+    """
+    if isinstance(notes, LineNotes) and not notes.tombstones:
+        return notes.topic_lines.get(topic, ())
+    return live_lines(notes, keys, now)
+
+
 def live_lines(notes: Mapping[str, LockedNote], keys: Iterable[str], now: int) -> list[Line]:
     """The lines of the notes *keys* a build at *now* keeps (a tombstone past its retention dropped), sorted by key.
 
@@ -136,8 +153,11 @@ def live_lines(notes: Mapping[str, LockedNote], keys: Iterable[str], now: int) -
     """
     if not isinstance(notes, LineNotes):
         return lines_of({key: notes[key] for key in keys if kept(notes[key], now)})
-    found = ((key, notes.lines[key]) for key in keys)
-    return sorted((key, line) for key, line in found if _LIVE in line or kept(notes[key], now))
+    lines = notes.lines
+    found = [(key, lines[key]) for key in keys]
+    if notes.tombstones:
+        found = [(key, line) for key, line in found if _LIVE in line or kept(notes[key], now)]
+    return sorted(found)
 
 
 def kept(entry: LockedNote, now: int) -> bool:

@@ -123,8 +123,9 @@ class _Resolver:
 
     def note(self, note: NoteSpec, digest: str) -> None:
         """Resolve a note of the source, whose content hash is *digest*."""
-        self.check_guid(note)
         locked = self.lock.notes.get(note.key)
+        if locked is None or locked.guid != note.guid:  # a lock holds a GUID once (read_lock refuses a repeat):
+            self.check_guid(note)  # held by the note's own entry, no other entry holds it
         kind, mod = self.change(note.key, locked, digest)
         self.kinds[note.key] = kind
         self.times[note.guid] = mod

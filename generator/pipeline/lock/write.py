@@ -41,12 +41,14 @@ def lock_bytes(lock: Lock) -> bytes:
 
 
 def joined_lock(note_types: Mapping[str, NoteTypeSchema], lines: Iterable[tuple[str, bytes]]) -> bytes:
-    """The lock of *note_types* and the note *lines* (key, line as :func:`note_line` writes it), in any order.
+    """The lock of *note_types* and the note *lines* (key, line as :func:`note_line` writes it), in any order
+    (a key given twice is written once, with its last line).
 
     A rebuild gives the lines of the topics it reused as the last lock had
     them, and encodes only the rest: the bytes are those of :func:`dump_lock`.
     """
-    notes = b",\n".join([line for _, line in sorted(lines)])  # keys are unique: no two lines are compared
+    by_key = dict(lines)
+    notes = b",\n".join([by_key[key] for key in sorted(by_key)])
     data = "\n".join(_head(note_types)).encode("utf-8") + b"\n" + notes + (b"\n" if notes else b"") + _FOOT
     _check_written_size(len(data))
     return data
