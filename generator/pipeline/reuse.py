@@ -15,9 +15,10 @@ read or trusted is simply not used.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from generator.errors import Problem
@@ -40,9 +41,16 @@ class Record:
     notes: int
     cards: int
     warnings: tuple[Problem, ...]
+    warnings_text: str | None = field(default=None, compare=False, repr=False)
+    """Its warnings as the cache's JSON holds them, where they were read from it: written back as they are.
+
+    A smelly source's warnings are tens of megabytes, and most topics' are the
+    last build's: kept as one string each, they are neither converted nor
+    encoded again (the text is what :func:`warnings_text` gives).
+    """
 
     def to_data(self) -> dict[str, object]:
-        """The record as the cache's JSON holds it."""
+        """The record as the cache's JSON holds it: its warnings as their JSON text (see :attr:`warnings_text`)."""
         return {
             "fingerprint": self.fingerprint,
             "file": self.file,
@@ -50,12 +58,15 @@ class Record:
             "decks": list(self.decks),
             "notes": self.notes,
             "cards": self.cards,
-            "warnings": [problem_data(w) for w in self.warnings],
+            "warnings": self.warnings_text if self.warnings_text is not None else warnings_text(self.warnings),
         }
 
     @classmethod
     def from_data(cls, value: Any) -> Record:
         """A record from :meth:`to_data`'s JSON as read; raises ValueError, KeyError, TypeError on a bad shape."""
+        text = value["warnings"]
+        if type(text) is not str:
+            raise TypeError("warnings are kept as their JSON text")
         return cls(
             fingerprint=str(value["fingerprint"]),
             file=str(value["file"]),
@@ -63,8 +74,14 @@ class Record:
             decks=tuple(str(deck) for deck in value["decks"]),
             notes=int(value["notes"]),
             cards=int(value["cards"]),
-            warnings=tuple(problem_of(w) for w in value["warnings"]),
+            warnings=tuple(problem_of(w) for w in json.loads(text)),
+            warnings_text=text,
         )
+
+
+def warnings_text(warnings: Iterable[Problem]) -> str:
+    """Warnings as the cache keeps them: the compact JSON of their :func:`problem_data`."""
+    return json.dumps([problem_data(w) for w in warnings], separators=(",", ":"), ensure_ascii=False)
 
 
 def fingerprint(
@@ -104,6 +121,10 @@ def fingerprint(
     return digest.hexdigest()
 
 
+_PROBLEM_FIELDS = ("file", "line", "where", "message", "severity", "column")
+_new = object.__new__
+
+
 def problem_data(problem: Problem) -> list[object]:
     """A problem (a smell) as the cache keeps it: its column only where it has one (a cache reads as before)."""
     data: list[object] = [problem.file, problem.line, problem.where, problem.message, problem.severity]
@@ -123,8 +144,29 @@ def problem_of(value: Any) -> Problem:
     if severity not in ("error", "warning"):
         raise ValueError(f"unknown severity {severity!r}")
     if type(file) is str and type(line) is int and type(where) is str and type(message) is str:
-        return Problem(file, line, where, message, severity, column=column)  # as written: nothing to convert
+        return _problem(file, line, where, message, severity, column)  # as written: nothing to convert
     return Problem(str(file), int(line), str(where), str(message), severity, column=column)
+
+
+if tuple(f.name for f in fields(Problem)) != _PROBLEM_FIELDS or hasattr(Problem, "__post_init__") or (
+    hasattr(Problem, "__slots__")
+):  # pragma: no cover - _problem would make another record than Problem(...)
+    raise AssertionError("_problem does not make a Problem as its constructor does")
+
+
+def _problem(file: str, line: int, where: str, message: str, severity: str, column: int) -> Problem:
+    """``Problem(file, line, where, message, severity, column=column)`` of checked values, made as pickle makes it.
+
+    A frozen dataclass's constructor sets each field through object.__setattr__,
+    and a smelly source's cache holds a hundred thousand warnings: filled in
+    at once, they are read back in half the time (the same record, as the
+    check above makes sure).
+    """
+    problem = _new(Problem)
+    state = problem.__dict__  # set key by key: update() would give each problem a dict of its own keys, twice the size
+    state["file"], state["line"], state["where"], state["message"] = file, line, where, message
+    state["severity"], state["column"] = severity, column
+    return problem
 
 
 def still_there(path: str, record: Record) -> bool:

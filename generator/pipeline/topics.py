@@ -76,13 +76,18 @@ class Package:
     """Of the package's bytes, written now or reused."""
     fingerprint: str | None = None
     """What the next build compares to reuse this package (a topic's only)."""
+    warnings_text: str | None = None
+    """Its warnings as the cache's JSON text, where they are the last build's (see :attr:`Record.warnings_text`)."""
 
     def record(self, source: Source) -> Record | None:
         """What to remember of this package for the next build, if it can be reused."""
         topic = next((t for t in source.topics if t.id == self.file), None)
         if self.fingerprint is None or self.sha256 is None or topic is None:
             return None
-        return Record(self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings)
+        return Record(
+            self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings,
+            self.warnings_text,
+        )
 
 
 def lock_owners(lock: Lock) -> Mapping[str, tuple[str, ...]]:
@@ -141,14 +146,15 @@ def _reuse(context: Context, name: str) -> Package | None:
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
         return None
     # The same bytes under another name (a copied or moved folder): its smells name the file as it is now.
-    warnings = record.warnings
+    warnings, text = record.warnings, record.warnings_text
     if record.file != topic.file:  # Problem(...), not replace(): tens of thousands of smells in a large source
+        text = None  # they are written again, naming the file as it is now
         warnings = tuple(Problem(topic.file, w.line, w.where, w.message, w.severity) if w.file == record.file else w
                          for w in warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
         changes=unchanged(record), entries=LineEntries(lines), warnings=warnings, lines=lines,
-        sha256=record.sha256, fingerprint=record.fingerprint,
+        sha256=record.sha256, fingerprint=record.fingerprint, warnings_text=text,
     )
 
 
