@@ -14,8 +14,8 @@ from generator.pipeline.config import BuildConfig
 from generator.pipeline.lock.lines import LineNotes, guid_owners, lines_of, live_lines, split_lock, topic_lines
 from generator.pipeline.lock.model import REMOVED_RETENTION_SECONDS, Lock, LockedNote
 from generator.pipeline.lock.read import read_lock
-from generator.pipeline.lock.times import unreleased
-from generator.pipeline.lock.write import joined_lock, lock_bytes, removal_times, unreleased_in
+from generator.pipeline.lock.times import released, unreleased
+from generator.pipeline.lock.write import joined_lock, lock_bytes, released_line, removal_times, unreleased_in
 from generator.pipeline.pipeline import build
 
 from .support import T1, T2, V1, write_source
@@ -66,6 +66,19 @@ def test_a_topics_live_lines_are_the_same_read_from_lines_or_from_notes():
     for topic, keys in split.notes.topics.items():  # no tombstone: the topic's lines as the lock has them
         assert list(topic_lines(split.notes, topic, keys, NOW)) == live_lines(dict(live.notes), keys, NOW)
     assert "src/old/title" not in dict(live_lines(split.notes, split.notes.topics["t-1"], NOW))  # expired
+
+
+def test_a_released_lines_lock_is_the_released_lock():
+    lock = _lock()
+    lines = [(key, released_line(line)) for key, line in lines_of(lock.notes)]
+    assert joined_lock(lock.note_types, lines) == lock_bytes(released(lock)) != lock_bytes(lock)
+    assert unreleased_in(joined_lock(lock.note_types, lines)) == 0
+
+
+def test_a_split_lock_compares_as_the_notes_it_holds():
+    lock = _lock()
+    split = split_lock("deckgen.lock", lock_bytes(lock))
+    assert split is not None and split.notes == dict(lock.notes) and split == lock
 
 
 def test_unreleased_notes_and_removal_times_are_counted_in_the_written_bytes():

@@ -38,7 +38,7 @@ from generator.pipeline.lock.located import read_lock_bytes
 from generator.pipeline.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
 from generator.pipeline.lock.read import read_lock
 from generator.pipeline.lock.times import ChangeKind, Changes, released, resolve
-from generator.pipeline.lock.write import joined_lock, lock_bytes, removal_times, unreleased_in
+from generator.pipeline.lock.write import joined_lock, lock_bytes, released_line, removal_times, unreleased_in
 from generator.pipeline.reuse import Record
 from generator.source.loader import input_files, load_source
 
@@ -259,11 +259,14 @@ def _make_packages(job: _Job) -> _Made:
 
 
 def _topics_lock(packages: Sequence[Package], note_types: Mapping[str, NoteTypeSchema], release: bool) -> bytes:
-    """The lock a default build leaves: each topic's lines, a reused topic's as the last lock had them."""
-    if release:  # every live note is marked released: each is read
-        entries = {key: entry for package in packages for key, entry in package.entries.items()}
-        return lock_bytes(released(Lock(entries, note_types)))
-    return joined_lock(note_types, (line for package in packages for line in package.lines))
+    """The lock a default build leaves: each topic's lines, a reused topic's as the last lock had them.
+
+    A release marks every live note released: its line is written without ``"released": false``.
+    """
+    lines = ((key, line) for package in packages for key, line in package.lines)
+    if release:
+        lines = ((key, released_line(line)) for key, line in lines)
+    return joined_lock(note_types, lines)
 
 
 def _custom_packages(

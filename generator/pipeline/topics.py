@@ -216,7 +216,7 @@ def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple
     entries = {note.key: live.lock.notes[note.key] for note in notes} | dict(gone.lock.notes)
     kinds = [live.kinds[note.key] for note in notes] + [gone.kinds[key] for key, _ in gone.tombstones]
     data = encode(context, notes, live.times) if notes else None
-    lines = lines_of(entries)
+    lines = lines_of(entries)  # kept as lines alone: a worker sends them back, not tens of thousands of records
     return Package(
         file=name,
         data=data,
@@ -224,7 +224,7 @@ def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple
         notes=len(notes),
         cards=sum(note.cards for note in notes),
         changes=Changes.count(kinds),
-        entries=entries,
+        entries=LineEntries(lines),
         warnings=warnings,
         lines=lines,
         sha256=hashlib.sha256(data).hexdigest() if data is not None else None,

@@ -36,7 +36,7 @@ Line = tuple[str, bytes]
 """A note's key and its line in the lock (see :func:`~.write.note_line`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared as a mapping of notes, whatever holds them
 class LineNotes(Mapping[str, LockedNote]):
     """A lock's notes by key, kept as their lines; each decoded the first time it is read."""
 
@@ -165,9 +165,9 @@ def kept(entry: LockedNote, now: int) -> bool:
     return entry.removed is None or now - entry.removed <= REMOVED_RETENTION_SECONDS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared as a mapping of notes, whatever holds them
 class LineEntries(Mapping[str, LockedNote]):
-    """Lock entries given as their lines (a reused topic's): a note is decoded only if read (a release reads all)."""
+    """Lock entries given as their lines (a topic's): a note is decoded only if read (a custom release reads them)."""
 
     lines: Sequence[Line]
     _decoded: dict[str, LockedNote] = field(default_factory=dict, compare=False, repr=False)

@@ -129,6 +129,15 @@ def unreleased_in(data: bytes) -> int:
     return data.count(_UNRELEASED)
 
 
+def released_line(line: bytes) -> bytes:
+    """A note's line after a release (see :func:`~.times.released`): a live note's ``"released": false`` dropped,
+    as :func:`note_line` writes a released note."""
+    return line.replace(_UNRELEASED, _RELEASED, 1)
+
+
+_RELEASED = b'"removed": null, "topic": '
+
+
 def removal_times(data: bytes) -> list[int]:
     """When each tombstone of the lock :func:`joined_lock` wrote as *data* was removed: found in its bytes."""
     return [int(time) for time in _REMOVED.findall(data)]
