@@ -16,7 +16,7 @@ from generator.pipeline.lock.model import REMOVED_RETENTION_SECONDS, Lock, Locke
 from generator.pipeline.lock.read import read_lock
 from generator.pipeline.lock.times import released, unreleased
 from generator.pipeline.lock.write import joined_lock, lock_bytes, released_line, removal_times, unreleased_in
-from generator.pipeline.pipeline import build
+from generator.pipeline.pipeline import _same_lock, build
 
 from .support import T1, T2, V1, write_source
 
@@ -51,6 +51,14 @@ def test_a_lock_split_into_lines_reads_as_the_same_notes_and_joins_to_the_same_b
     assert joined_lock(split.note_types, reversed(split.notes.lines.items())) == data  # sorted as written
     assert joined_lock(lock.note_types, lines_of(lock.notes)) == data
     assert guid_owners(split.notes) == guid_owners(dict(lock.notes))
+
+
+@pytest.mark.parametrize("keys", [(), ("src/item/point/p2",), ("src/item/point/p2", "src/gone/title")])
+def test_a_lock_of_no_one_or_two_notes_splits_and_joins(keys):
+    lock = Lock({key: _lock().notes[key] for key in keys}, {})
+    split = split_lock("deckgen.lock", lock_bytes(lock))
+    assert split is not None and dict(split.notes) == dict(lock.notes)
+    assert joined_lock(split.note_types, split.notes.lines.items()) == lock_bytes(lock)
 
 
 def test_a_topics_live_lines_are_the_same_read_from_lines_or_from_notes():
@@ -143,3 +151,19 @@ def test_a_rebuild_of_one_edited_topic_writes_what_a_build_from_nothing_writes(t
     assert (source / "deckgen.lock").read_bytes() == (tmp_path / "fresh" / "deckgen.lock").read_bytes()
     for name in ("basics.apkg", "more.apkg"):
         assert (out / name).read_bytes() == (tmp_path / "fresh-out" / name).read_bytes()
+
+
+@pytest.mark.parametrize(("old", "same"), [
+    (b"a\nb\n" * 400_000, True),
+    (b"a\r\nb\r\n" * 400_000, True),  # line endings a checkout changed
+    (b"a\rb\r" * 400_000, True),
+    (b"a\nb\n" * 400_000 + b"c", False),
+    (b"a\nb\n" * 399_999, False),
+    (b"a\nb\n" * 300_000 + b"a\nc\n" + b"a\nb\n" * 99_999, False),  # past the first chunk
+    (b"a\r\nb\r\n" * 399_999 + b"a\r\nc\r\n", False),
+])
+def test_a_lock_is_the_same_if_it_reads_as_the_same_text(tmp_path, old, same):
+    path = tmp_path / "deckgen.lock"
+    path.write_bytes(old)
+    assert _same_lock(str(path), b"a\nb\n" * 400_000) is same
+    assert _same_lock(str(tmp_path / "none.lock"), b"") is False

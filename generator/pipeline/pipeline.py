@@ -9,12 +9,13 @@ before untouched (as MkDocs builds its site).
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
 from generator.pipeline.cache import (
@@ -588,13 +589,34 @@ def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:
 
 
 def _same_lock(path: str, data: bytes) -> bool:
-    """True if the lock at *path* reads as *data* already: as text, line endings a checkout changed aside."""
+    """True if the lock at *path* reads as *data* already: as text, line endings a checkout changed aside.
+
+    Read a chunk at a time: the lock is tens of megabytes, and a rebuild's
+    differs from the last (or is the same) without a second copy held.
+    """
     try:
         with open(path, "rb") as handle:
+            if _same_bytes(handle, data):
+                return True
+            handle.seek(0)
+            if not any(b"\r" in chunk for chunk in iter(functools.partial(handle.read, _CHUNK), b"")):
+                return False
+            handle.seek(0)
             old = handle.read()
     except OSError:
         return False
-    if old == data:
-        return True
     # What a text read gives (universal newlines), without decoding either: "\r" is one byte in UTF-8.
-    return b"\r" in old and old.replace(b"\r\n", b"\n").replace(b"\r", b"\n") == data
+    return old.replace(b"\r\n", b"\n").replace(b"\r", b"\n") == data
+
+
+_CHUNK = 1024 * 1024
+
+
+def _same_bytes(handle: BinaryIO, data: bytes) -> bool:
+    """True if the file *handle* reads as *data*, compared a chunk at a time (the first that differs ends it)."""
+    view, start = memoryview(data), 0
+    for chunk in iter(functools.partial(handle.read, _CHUNK), b""):
+        if view[start : start + len(chunk)] != chunk:
+            return False
+        start += len(chunk)
+    return start == len(data)

@@ -79,7 +79,7 @@ def split_lock(path: str, data: bytes) -> Lock | None:
         return None
     try:
         head = json.loads(data[:start].rstrip(b",") + b"}")
-        notes = _notes(data[start + len(_NOTES) : -len(_FOOT)])
+        notes = _notes(_note_lines(data, start + len(_NOTES)))
         note_types = {kind: note_type_of(entry) for kind, entry in head["note_types"].items()}
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -90,14 +90,30 @@ def split_lock(path: str, data: bytes) -> Lock | None:
     return Lock(notes, note_types, origin=Origin(path, None))
 
 
-def _notes(body: bytes) -> LineNotes | None:
-    """The note lines of *body* (the lock between ``"notes": {`` and its end), or None if they are not one a line.
+def _note_lines(data: bytes, first: int) -> list[bytes] | None:
+    """The lines of the lock *data* from *first* (its first note's) to its foot, or None if it ends otherwise.
+
+    Split out of *data* itself, each line copied once: the lock is tens of megabytes.
+    """
+    if first == len(data) - len(_FOOT):
+        return []  # no note
+    before = data.count(b",\n", 0, first)  # the head's: one a line that ends with a comma
+    lines = data.split(b",\n")[before:]
+    start = data.rfind(b",\n", 0, first) + 2
+    if not before or not lines[-1].endswith(b"\n" + _FOOT):
+        return None
+    lines[0] = lines[0][first - start :]
+    lines[-1] = lines[-1][: -len(_FOOT) - 1]  # the first line, too, where it is the only one
+    return lines
+
+
+def _notes(lines: list[bytes] | None) -> LineNotes | None:
+    """The notes of the lock's note *lines*, or None if there are none to read.
 
     Raises ValueError where a line lacks a field.
     """
-    if body and not body.endswith(b"\n"):
+    if lines is None:
         return None
-    lines = body[:-1].split(b",\n") if body else []
     keys = _texts([line[3 : line.index(_KEY_END)] for line in lines if line.startswith(b'  "')])
     topics = [line[line.rindex(_TOPIC) + len(_TOPIC) : -2] for line in lines if line.endswith(b'"}')]
     by_key = dict(zip(keys, lines, strict=True))  # one key and one topic a line, else ValueError
@@ -108,7 +124,7 @@ def _notes(body: bytes) -> LineNotes | None:
         owned.setdefault(topic, []).append((key, line))
     topic_lines = {_text(topic): tuple(found) for topic, found in owned.items()}
     topic_keys = {topic: tuple(map(itemgetter(0), found)) for topic, found in topic_lines.items()}
-    return LineNotes(by_key, topic_keys, topic_lines, tombstones=body.count(_LIVE) != len(lines))
+    return LineNotes(by_key, topic_keys, topic_lines, tombstones=sum(_LIVE in line for line in lines) != len(lines))
 
 
 def _texts(raws: list[bytes]) -> list[str]:

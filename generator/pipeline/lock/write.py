@@ -48,8 +48,12 @@ def joined_lock(note_types: Mapping[str, NoteTypeSchema], lines: Iterable[tuple[
     them, and encodes only the rest: the bytes are those of :func:`dump_lock`.
     """
     by_key = dict(lines)
-    notes = b",\n".join([by_key[key] for key in sorted(by_key)])
-    data = "\n".join(_head(note_types)).encode("utf-8") + b"\n" + notes + (b"\n" if notes else b"") + _FOOT
+    ordered = [by_key[key] for key in sorted(by_key)]
+    head = "\n".join(_head(note_types)).encode("utf-8") + b"\n"
+    if ordered:  # the head and the foot joined to the first and last lines: the lock is made in one piece
+        ordered[0] = head + ordered[0]
+        ordered[-1] += b"\n" + _FOOT
+    data = b",\n".join(ordered) if ordered else head + _FOOT
     _check_written_size(len(data))
     return data
 
