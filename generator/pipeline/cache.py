@@ -73,18 +73,19 @@ def _genanki_version() -> str:
     return digest.hexdigest()
 
 
-def fingerprint(inputs: Iterable[tuple[str, str]], lock_bytes: bytes | None) -> str:
+def fingerprint(inputs: Iterable[tuple[str, str]], lock_digest: str | None) -> str:
     """A hash of everything a default build depends on, the clock aside.
 
     *inputs* are the source files by name with the SHA-256 of their bytes: for
     the cache a build writes, of the very bytes it was built from (an edit saved
     while it ran is then a change the next build sees); for the check, of the
-    files as they are now (:func:`current_inputs`).
+    files as they are now (:func:`current_inputs`).  *lock_digest* is the SHA-256 of the lock's bytes
+    (None: no lock), which the cache keeps too.
     """
     digest = hashlib.sha256(f"{code_digest()}\n".encode())  # any change to deckgen's code, released or not
     for name, file_digest in sorted(inputs):
         digest.update(f"source\x00{name}\x00{file_digest}\n".encode())
-    digest.update(b"lock\x00" + (lock_bytes if lock_bytes is not None else b"(none)"))
+    digest.update(f"lock\x00{lock_digest if lock_digest is not None else '(none)'}".encode())
     return digest.hexdigest()
 
 

@@ -53,6 +53,9 @@ class BuildCache:
     unreleased: int = 0
     lock_sha256: str | None = None
     """The SHA-256 of the lock the build wrote (see :func:`generator.pipeline.lock.read.read_lock`)."""
+    code: str | None = None
+    """The digest of the code that wrote it (:func:`~generator.pipeline.cache.code_digest`): a lock only
+    this very code wrote is read as its lines (see :mod:`generator.pipeline.lock.lines`)."""
 
     def to_json(self) -> str:
         """Compact JSON, sorted where it is a mapping: a machine's file, read and written on every build."""
@@ -70,13 +73,14 @@ class BuildCache:
             "source": self.source,
             "unreleased": self.unreleased,
             "lock_sha256": self.lock_sha256,
+            "code": self.code,
         }
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, data: Any) -> BuildCache:
         """The record of parsed JSON *data*; raises ValueError, KeyError, TypeError or AttributeError on a bad shape."""
-        digest = data.get("lock_sha256")
+        digest, code = data.get("lock_sha256"), data.get("code")
         return cls(
             fingerprint=str(data["fingerprint"]),
             valid_until=None if data["valid_until"] is None else int(data["valid_until"]),
@@ -88,6 +92,7 @@ class BuildCache:
             empty=tuple(str(topic) for topic in data.get("empty", ())),
             unreleased=int(data.get("unreleased", 0)),
             lock_sha256=digest if isinstance(digest, str) else None,
+            code=code if isinstance(code, str) else None,
         )
 
     def holds(self, out_dir: str, key: str, now: int) -> bool:

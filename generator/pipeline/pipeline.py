@@ -9,18 +9,20 @@ before untouched (as MkDocs builds its site).
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
 from generator.pipeline.cache import (
     CACHE_NAME,
     TOPICS_NAME,
     StoredMemo,
+    code_digest,
     current_inputs,
     current_media,
     fingerprint,
@@ -36,12 +38,14 @@ from generator.pipeline.lock.guard import check_note_types
 from generator.pipeline.lock.located import read_lock_bytes
 from generator.pipeline.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
 from generator.pipeline.lock.read import read_lock
-from generator.pipeline.lock.times import ChangeKind, Changes, released, resolve, unreleased
-from generator.pipeline.lock.write import lock_bytes
+from generator.pipeline.lock.times import ChangeKind, Changes, released, resolve
+from generator.pipeline.lock.write import joined_lock, lock_bytes, released_line, removal_times, unreleased_in
 from generator.pipeline.reuse import Record
 from generator.source.loader import input_files, load_source
 
 if TYPE_CHECKING:
+    from generator.anki.schema import NoteTypeSchema
+
     # What builds the packages is imported where it is used: a rebuild with nothing to do (the
     # cache's report) never loads it, nor genanki (see _build).
     from generator.cards.notes import NoteSpec
@@ -160,7 +164,6 @@ class _Made:
     packages: tuple[Package, ...]
     lock_bytes: bytes
     """The lock this build leaves, encoded once (a large source's is tens of megabytes)."""
-    lock: Lock
     warnings: tuple[Problem, ...]
 
 
@@ -184,6 +187,8 @@ class _Job:
     """The per-topic records of the cache the last build left in the out dir (see :mod:`generator.pipeline.reuse`)."""
     lock_digest: str | None = None
     """The SHA-256 of the lock the last build wrote (see :func:`generator.pipeline.lock.read.read_lock`)."""
+    lock_split: bool = False
+    """The last build ran this very code: its lock is kept as its lines (see :mod:`generator.pipeline.lock.lines`)."""
     release: bool = False
     """A release: every note built is marked released in the lock (see :attr:`LockedNote.released`)."""
     write_lock: bool = True
@@ -224,14 +229,14 @@ def _make_packages(job: _Job) -> _Made:
     if job.memo is not None:
         parse_ahead(job.source_dir, job.memo, job.jobs)
     source = load_source(job.source_dir, job.memo)
-    lock = read_lock(job.lock_path, job.lock_digest if job.reuse else None)
+    lock = read_lock(job.lock_path, job.lock_digest if job.reuse else None, split=job.lock_split)
     from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning
 
     schemas = note_type_schemas()
     problems = check_note_types(schemas, lock, job.lock_path)
     if problems:
         raise ContentError(problems)
-    types = resolve((), {}, note_types=schemas, lock=lock, now=job.now, complete=False)
+    types = resolve((), {}, note_types=schemas, lock=lock, now=job.now, complete=False, rest=False)
     context = Context(
         source=source, lock=lock, schemas=schemas, now=job.now, type_times=types.note_type_times,
         owned=lock_owners(lock), homes=homes(source), file_format=job.file_format,
@@ -240,20 +245,29 @@ def _make_packages(job: _Job) -> _Made:
     )
     if job.requests is None:
         packages = build_topics(context, job.jobs, job.progress)
-        entries = {key: entry for package in packages for key, entry in package.entries.items()}
-        new_lock = Lock(entries, types.lock.note_types)
         found = [*source_smells(source), *(w for p in packages for w in p.warnings)]
         warnings = tuple(sorted(found, key=PROBLEM_ORDER))
-        if job.release:
-            new_lock = released(new_lock)
+        new_lock: Lock | None = None  # made of the topics' lines, below
     else:
         packages, new_lock, warnings = _custom_packages(context, job.requests(source))
         if job.release:  # only what the custom decks carry is released
             new_lock = released(new_lock, (key for package in packages for key in package.entries))
     if job.strict and warnings:
         raise ContentError(list(warnings))
-    data = lock_bytes(new_lock)
-    return _Made(source=source, packages=tuple(packages), lock_bytes=data, lock=new_lock, warnings=warnings)
+    note_types = types.lock.note_types
+    data = lock_bytes(new_lock) if new_lock is not None else _topics_lock(packages, note_types, job.release)
+    return _Made(source=source, packages=tuple(packages), lock_bytes=data, warnings=warnings)
+
+
+def _topics_lock(packages: Sequence[Package], note_types: Mapping[str, NoteTypeSchema], release: bool) -> bytes:
+    """The lock a default build leaves: each topic's lines, a reused topic's as the last lock had them.
+
+    A release marks every live note released: its line is written without ``"released": false``.
+    """
+    lines = ((key, line) for package in packages for key, line in package.lines)
+    if release:
+        lines = ((key, released_line(line)) for key, line in lines)
+    return joined_lock(note_types, lines)
 
 
 def _custom_packages(
@@ -364,18 +378,19 @@ def _plan(config: BuildConfig) -> BuildReport:
 
     recover(*_written_folders(config))
     default = config.requests is None
-    records, lock_digest = _last_build(read_cache(config.out_dir) if default else None)
+    records, lock_digest, lock_split = _last_build(read_cache(config.out_dir) if default else None)
     job = _Job(
         source_dir=config.source_dir, lock_path=config.lock, now=_time_of(config), requests=config.requests,
         file_format=None, strict=config.strict, jobs=config.jobs or default_jobs(), out_dir=config.out_dir,
-        reuse=default, records=records, lock_digest=lock_digest, memo=read_memo(config.out_dir) if default else None,
+        reuse=default, records=records, lock_digest=lock_digest, lock_split=lock_split,
+        memo=read_memo(config.out_dir) if default else None,
     )
     made = _make(job)
     _check_selected(made)  # as build does: a plan of nothing is the same mistake
     files = tuple(_describe(os.path.join(config.out_dir, f"{p.file}.apkg"), p) for p in made.packages if p.notes)
     return BuildReport(
         files, config.lock, made.warnings, empty=_empty_topics(made) if default else (),
-        unreleased=unreleased(made.lock),
+        unreleased=unreleased_in(made.lock_bytes),
     )
 
 
@@ -420,13 +435,13 @@ def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildRep
         return cached
     from generator.pipeline.topics import default_jobs
 
-    records, lock_digest = _last_build(cache)
+    records, lock_digest, lock_split = _last_build(cache)
     del cache  # its JSON (a smelly source's warnings: tens of megabytes) is not held while building
     job = _Job(
         source_dir=config.source_dir, lock_path=config.lock, now=now, requests=config.requests,
         file_format=config.file_format, strict=config.strict, jobs=config.jobs or default_jobs(), progress=progress,
-        out_dir=config.out_dir, reuse=cacheable, records=records, lock_digest=lock_digest, release=config.release,
-        write_lock=config.write_lock, memo=read_memo(config.out_dir) if cacheable else None,
+        out_dir=config.out_dir, reuse=cacheable, records=records, lock_digest=lock_digest, lock_split=lock_split,
+        release=config.release, write_lock=config.write_lock, memo=read_memo(config.out_dir) if cacheable else None,
     )
     made = _make(job)
     _check_selected(made)
@@ -456,7 +471,8 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
     _commit(files, job.out_dir, journal)
     stale = _stale_packages(job.out_dir, {os.path.basename(path) for path in written}) if job.reuse else ()
     deck_files = tuple(deck_file for deck_file, _ in written.values())
-    return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made), unreleased(made.lock))
+    unreleased = unreleased_in(made.lock_bytes)
+    return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made), unreleased)
 
 
 def _empty_topics(made: _Made) -> tuple[str, ...]:
@@ -506,11 +522,12 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
     """The build cache for what this build leaves behind (see :mod:`generator.pipeline.cache`)."""
     from generator.quality.smells import source_smells
 
-    expiries = [n.removed + REMOVED_RETENTION_SECONDS for n in made.lock.notes.values() if n.removed is not None]
+    expiries = [removed + REMOVED_RETENTION_SECONDS for removed in removal_times(made.lock_bytes)]
+    lock_digest = sha256(made.lock_bytes)  # tens of megabytes: hashed once, for both
     cache = BuildCache(
         # The bytes this build read, not the files as they are now: an edit saved
         # while it ran must make the next build rebuild.
-        fingerprint=fingerprint(made.source.inputs, made.lock_bytes),
+        fingerprint=fingerprint(made.source.inputs, lock_digest),
         valid_until=min(expiries, default=None),
         files=tuple(
             CachedFile(os.path.basename(f.path), str(digest), f.decks, f.notes, f.cards) for f, digest in written
@@ -520,15 +537,19 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         media=tuple(sorted({path for topic in made.source.topics for path in topic.media_paths})),
         source=made.source.directory,
         empty=_empty_topics(made),
-        unreleased=unreleased(made.lock),
-        lock_sha256=sha256(made.lock_bytes),
+        unreleased=unreleased_in(made.lock_bytes),
+        lock_sha256=lock_digest,
+        code=code_digest(),
     )
     return cache.to_json().encode("utf-8")
 
 
-def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None]:
-    """What a build reads of the last build's *cache*: its per-topic records and the digest of the lock it wrote."""
-    return ({}, None) if cache is None else (cache.topics, cache.lock_sha256)
+def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None, bool]:
+    """What a build reads of the last build's *cache*: its per-topic records, the digest of the lock it wrote,
+    and whether this very code wrote it (its lines are then as this code writes them)."""
+    if cache is None:
+        return {}, None, False
+    return cache.topics, cache.lock_sha256, cache.code == code_digest()
 
 
 def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cache: BuildCache) -> BuildReport | None:
@@ -541,7 +562,7 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
             return None
     try:
         inputs = current_inputs(input_files(source_dir)) + current_media(source_dir, cache.media)
-        key = fingerprint(inputs, lock_bytes)
+        key = fingerprint(inputs, None if lock_bytes is None else sha256(lock_bytes))
     except OSError:
         return None  # let the full build say what is wrong
     if not cache.holds(out_dir, key, now):
@@ -568,13 +589,34 @@ def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:
 
 
 def _same_lock(path: str, data: bytes) -> bool:
-    """True if the lock at *path* reads as *data* already: as text, line endings a checkout changed aside."""
+    """True if the lock at *path* reads as *data* already: as text, line endings a checkout changed aside.
+
+    Read a chunk at a time: the lock is tens of megabytes, and a rebuild's
+    differs from the last (or is the same) without a second copy held.
+    """
     try:
         with open(path, "rb") as handle:
+            if _same_bytes(handle, data):
+                return True
+            handle.seek(0)
+            if not any(b"\r" in chunk for chunk in iter(functools.partial(handle.read, _CHUNK), b"")):
+                return False
+            handle.seek(0)
             old = handle.read()
     except OSError:
         return False
-    if old == data:
-        return True
     # What a text read gives (universal newlines), without decoding either: "\r" is one byte in UTF-8.
-    return b"\r" in old and old.replace(b"\r\n", b"\n").replace(b"\r", b"\n") == data
+    return old.replace(b"\r\n", b"\n").replace(b"\r", b"\n") == data
+
+
+_CHUNK = 1024 * 1024
+
+
+def _same_bytes(handle: BinaryIO, data: bytes) -> bool:
+    """True if the file *handle* reads as *data*, compared a chunk at a time (the first that differs ends it)."""
+    view, start = memoryview(data), 0
+    for chunk in iter(functools.partial(handle.read, _CHUNK), b""):
+        if view[start : start + len(chunk)] != chunk:
+            return False
+        start += len(chunk)
+    return start == len(data)

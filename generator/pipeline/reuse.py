@@ -15,20 +15,18 @@ read or trusted is simply not used.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from operator import attrgetter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from generator.errors import Problem
 from generator.pipeline.cache import code_digest
-from generator.pipeline.lock.model import LOCKED_NOTE_FIELDS, REMOVED_RETENTION_SECONDS, LockedNote
+from generator.pipeline.lock.lines import Line
 from generator.pipeline.lock.times import Changes
 from generator.source.content import Source, Topic
 from generator.source.loader import CONFIG_FILE
-
-_entry_values = attrgetter(*LOCKED_NOTE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -43,9 +41,16 @@ class Record:
     notes: int
     cards: int
     warnings: tuple[Problem, ...]
+    warnings_text: str | None = field(default=None, compare=False, repr=False)
+    """Its warnings as the cache's JSON holds them, where they were read from it: written back as they are.
+
+    A smelly source's warnings are tens of megabytes, and most topics' are the
+    last build's: kept as one string each, they are neither converted nor
+    encoded again (the text is what :func:`warnings_text` gives).
+    """
 
     def to_data(self) -> dict[str, object]:
-        """The record as the cache's JSON holds it."""
+        """The record as the cache's JSON holds it: its warnings as their JSON text (see :attr:`warnings_text`)."""
         return {
             "fingerprint": self.fingerprint,
             "file": self.file,
@@ -53,12 +58,15 @@ class Record:
             "decks": list(self.decks),
             "notes": self.notes,
             "cards": self.cards,
-            "warnings": [problem_data(w) for w in self.warnings],
+            "warnings": self.warnings_text if self.warnings_text is not None else warnings_text(self.warnings),
         }
 
     @classmethod
     def from_data(cls, value: Any) -> Record:
         """A record from :meth:`to_data`'s JSON as read; raises ValueError, KeyError, TypeError on a bad shape."""
+        text = value["warnings"]
+        if type(text) is not str:
+            raise TypeError("warnings are kept as their JSON text")
         return cls(
             fingerprint=str(value["fingerprint"]),
             file=str(value["file"]),
@@ -66,30 +74,30 @@ class Record:
             decks=tuple(str(deck) for deck in value["decks"]),
             notes=int(value["notes"]),
             cards=int(value["cards"]),
-            warnings=tuple(problem_of(w) for w in value["warnings"]),
+            warnings=tuple(problem_of(w) for w in json.loads(text)),
+            warnings_text=text,
         )
 
 
-def live_entries(keys: Sequence[str], notes: Mapping[str, LockedNote], now: int) -> dict[str, LockedNote]:
-    """The lock entries of *keys* a build at *now* keeps (a tombstone past its retention is dropped)."""
-    return {key: notes[key] for key in keys if _kept(notes[key], now)}
-
-
-def _kept(entry: LockedNote, now: int) -> bool:
-    return entry.removed is None or now - entry.removed <= REMOVED_RETENTION_SECONDS
+def warnings_text(warnings: Iterable[Problem]) -> str:
+    """Warnings as the cache keeps them: the compact JSON of their :func:`problem_data`."""
+    return json.dumps([problem_data(w) for w in warnings], separators=(",", ":"), ensure_ascii=False)
 
 
 def fingerprint(
     source: Source,
     topic: Topic,
-    entries: Mapping[str, LockedNote],
+    lines: Sequence[Line],
     type_times: Mapping[str, int],
     now: int | None = None,
 ) -> str:
     """A hash of everything one topic's package and report depend on (see also topics._taken_elsewhere).
 
-    *now*, the build's time, where the package holds notes timed by it (added or
-    updated against a lock the build did not write: ``watch``'s builds).
+    *lines* are the topic's lock entries as the lock writes them (see
+    :func:`~generator.pipeline.lock.lines.live_lines`): a reused topic's are
+    hashed as the last lock holds them, never decoded.  *now*, the build's
+    time, where the package holds notes timed by it (added or updated against
+    a lock the build did not write: ``watch``'s builds).
     """
     inputs = dict(source.inputs)
     digest = hashlib.sha256(code_digest().encode())
@@ -107,8 +115,7 @@ def fingerprint(
     for path in topic.media_paths:  # a changed image or sound rebuilds the topics that show it
         digest.update(f"media\x00{path}\x00{inputs.get(path, '')}\n".encode())
     digest.update(repr(sorted(type_times.items())).encode())
-    # One repr of plain tuples (C all the way): the dataclass's own repr, per entry, cost a tenth of a rebuild.
-    digest.update(repr([(key, _entry_values(entries[key])) for key in sorted(entries)]).encode())
+    digest.update(b"\n".join([line for _, line in lines]))  # a line holds no newline: they read one way only
     if now is not None:
         digest.update(f"now\x00{now}\n".encode())
     return digest.hexdigest()

@@ -22,9 +22,10 @@ from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, topic_notes
 from generator.errors import ContentError, Problem
 from generator.pipeline.formats import Format
+from generator.pipeline.lock.lines import Line, LineEntries, LineNotes, lines_of, live_lines, topic_lines
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import ChangeKind, Changes, Resolution, resolve
-from generator.pipeline.reuse import Record, fingerprint, live_entries, still_there, unchanged
+from generator.pipeline.reuse import Record, fingerprint, still_there, unchanged
 from generator.quality.smells import topic_smells
 from generator.source.content import Source, Topic
 
@@ -69,21 +70,30 @@ class Package:
     changes: Changes
     entries: Mapping[str, LockedNote]
     warnings: tuple[Problem, ...]
+    lines: Sequence[Line] = ()
+    """Its lock entries as the lock writes them, sorted by key (a topic's only): what the next lock is made of."""
     sha256: str | None = None
     """Of the package's bytes, written now or reused."""
     fingerprint: str | None = None
     """What the next build compares to reuse this package (a topic's only)."""
+    warnings_text: str | None = None
+    """Its warnings as the cache's JSON text, where they are the last build's (see :attr:`Record.warnings_text`)."""
 
     def record(self, source: Source) -> Record | None:
         """What to remember of this package for the next build, if it can be reused."""
         topic = next((t for t in source.topics if t.id == self.file), None)
         if self.fingerprint is None or self.sha256 is None or topic is None:
             return None
-        return Record(self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings)
+        return Record(
+            self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings,
+            self.warnings_text,
+        )
 
 
-def lock_owners(lock: Lock) -> dict[str, tuple[str, ...]]:
+def lock_owners(lock: Lock) -> Mapping[str, tuple[str, ...]]:
     """Lock keys by the topic each was last built in: the topic that re-emits it once removed."""
+    if isinstance(lock.notes, LineNotes):
+        return lock.notes.topics  # found in its lines: no note decoded
     owned: dict[str, list[str]] = {}
     for key, locked in lock.notes.items():
         owned.setdefault(locked.topic, []).append(key)
@@ -127,23 +137,24 @@ def _reuse(context: Context, name: str) -> Package | None:
     owned = context.owned.get(name, ())
     if _taken_elsewhere(context, name, owned):
         return None
-    entries = live_entries(owned, context.lock.notes, context.now)
-    if record.fingerprint != fingerprint(context.source, topic, entries, context.type_times) and (
+    lines = topic_lines(context.lock.notes, name, owned, context.now)
+    if record.fingerprint != fingerprint(context.source, topic, lines, context.type_times) and (
         context.lock_written  # else: notes timed by a build at this very second (see _next_fingerprint)
-        or record.fingerprint != fingerprint(context.source, topic, entries, context.type_times, context.now)
+        or record.fingerprint != fingerprint(context.source, topic, lines, context.type_times, context.now)
     ):
         return None
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
         return None
     # The same bytes under another name (a copied or moved folder): its smells name the file as it is now.
-    warnings = record.warnings
+    warnings, text = record.warnings, record.warnings_text
     if record.file != topic.file:  # Problem(...), not replace(): tens of thousands of smells in a large source
+        text = None  # they are written again, naming the file as it is now
         warnings = tuple(Problem(topic.file, w.line, w.where, w.message, w.severity) if w.file == record.file else w
                          for w in warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
-        changes=unchanged(record), entries=entries, warnings=warnings,
-        sha256=record.sha256, fingerprint=record.fingerprint,
+        changes=unchanged(record), entries=LineEntries(lines), warnings=warnings, lines=lines,
+        sha256=record.sha256, fingerprint=record.fingerprint, warnings_text=text,
     )
 
 
@@ -200,11 +211,12 @@ def _build_one(context: Context, name: str) -> Package | ContentError:
 
 
 def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple[Problem, ...]) -> Package:
-    live = settle(notes, context.schemas, context.lock, context.now)
+    live = settle(notes, context.schemas, context.lock, context.now, rest=False)  # its own notes are all it reads
     gone = _settle_gone(context, _removed(context, name, {note.key for note in notes}))
     entries = {note.key: live.lock.notes[note.key] for note in notes} | dict(gone.lock.notes)
     kinds = [live.kinds[note.key] for note in notes] + [gone.kinds[key] for key, _ in gone.tombstones]
     data = encode(context, notes, live.times) if notes else None
+    lines = lines_of(entries)  # kept as lines alone: a worker sends them back, not tens of thousands of records
     return Package(
         file=name,
         data=data,
@@ -212,19 +224,18 @@ def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple
         notes=len(notes),
         cards=sum(note.cards for note in notes),
         changes=Changes.count(kinds),
-        entries=entries,
+        entries=LineEntries(lines),
         warnings=warnings,
+        lines=lines,
         sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
-        fingerprint=_next_fingerprint(context, name, entries, kinds),
+        fingerprint=_next_fingerprint(context, name, lines, kinds),
     )
 
 
-def _next_fingerprint(
-    context: Context, name: str, entries: Mapping[str, LockedNote], kinds: Sequence[ChangeKind]
-) -> str | None:
+def _next_fingerprint(context: Context, name: str, lines: Sequence[Line], kinds: Sequence[ChangeKind]) -> str | None:
     """The fingerprint the next build computes for topic *name* if its inputs stay as they are.
 
-    It reads this build's lock entries, or, where this build leaves the lock
+    It reads this build's lock entries (their *lines*), or, where this build leaves the lock
     as it was (``watch``), that lock's again: the package then holds notes
     timed by this build's clock if any was added or updated, and only a build
     at the same second may reuse it.
@@ -233,8 +244,8 @@ def _next_fingerprint(
     if topic is None:
         return None
     if context.lock_written:
-        return fingerprint(context.source, topic, entries, context.type_times)
-    read = live_entries(context.owned.get(name, ()), context.lock.notes, context.now)
+        return fingerprint(context.source, topic, lines, context.type_times)
+    read = live_lines(context.lock.notes, context.owned.get(name, ()), context.now)
     timed_now = any(kind in ("added", "updated") for kind in kinds)
     return fingerprint(context.source, topic, read, context.type_times, context.now if timed_now else None)
 
@@ -245,6 +256,9 @@ def _taken_elsewhere(context: Context, name: str, owned: Sequence[str]) -> bool:
     The note then leaves this topic's package and lock entries: a change no
     input of this topic shows, so the topic is built again.
     """
+    items = {item for _, item, _ in (key.split("/", 2) for key in owned)}  # as NoteKey.parse splits a key
+    if all(context.homes.get(item, name) == name for item in items):
+        return False  # the common case: every item is still where it was
     memo: dict[str, set[str]] = {}
     return any(_made_elsewhere(context, name, key, memo) for key in owned)
 
@@ -275,11 +289,13 @@ def _keys_of(context: Context, topic_id: str, memo: dict[str, set[str]]) -> set[
     return memo[topic_id]
 
 
-def settle(notes: Iterable[NoteSpec], schemas: Mapping[str, NoteTypeSchema], lock: Lock, now: int) -> Resolution:
-    """The times of *notes* against the lock (a partial resolution: no tombstones)."""
+def settle(
+    notes: Iterable[NoteSpec], schemas: Mapping[str, NoteTypeSchema], lock: Lock, now: int, *, rest: bool = True
+) -> Resolution:
+    """The times of *notes* against the lock (a partial resolution: no tombstones); see :func:`resolve` for *rest*."""
     notes = list(notes)
     hashes = {note.key: content_hash(content_parts(note)) for note in notes}
-    return resolve(notes, hashes, note_types=schemas, lock=lock, now=now, complete=False)
+    return resolve(notes, hashes, note_types=schemas, lock=lock, now=now, complete=False, rest=rest)
 
 
 def _settle_gone(context: Context, keys: Sequence[str]) -> Resolution:

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from generator.pipeline.lock.checks import Checker, note_type_of
+from generator.pipeline.lock.lines import split_lock
 from generator.pipeline.lock.located import Origin, parse_lock, read_lock_bytes
 from generator.pipeline.lock.model import EMPTY_LOCK, Lock, LockedNote
 
@@ -22,7 +23,7 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _CONTROL_ESCAPE = re.compile(rb"\\[bfnrtu]")  # a raw control character is not valid JSON
 
 
-def read_lock(path: str, trusted: str | None = None) -> Lock:
+def read_lock(path: str, trusted: str | None = None, *, split: bool = False) -> Lock:
     """Read and validate the lock at *path*; a missing lock is an empty one.
 
     The lock is validated as strictly as a source, since it decides what
@@ -30,11 +31,16 @@ def read_lock(path: str, trusted: str | None = None) -> Lock:
     duplicate keys, then every field's type and range, GUIDs unique.  A
     damaged or hand-edited lock is refused with every problem at once (a
     :class:`~generator.errors.ContentError`); it never reaches the build.
+    The trusted lock is kept as its lines with *split* (where this very code
+    wrote it, see :mod:`~.lines`), else parsed in full.
     """
     if not os.path.exists(path):
         return EMPTY_LOCK
     data = read_lock_bytes(path)
     if trusted is not None and hashlib.sha256(data).hexdigest() == trusted:
+        lines = split_lock(path, data) if split else None
+        if lines is not None:
+            return lines
         with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):  # another version's: check it
             return _trusted_lock(path, data)
     origin, parsed = parse_lock(path, data)

@@ -14,6 +14,7 @@ from typing import Literal, get_args
 from generator.anki.schema import NoteTypeSchema
 from generator.cards.notes import NoteSpec
 from generator.errors import ContentError, DeckgenError, Problem
+from generator.pipeline.lock.lines import guid_owners
 from generator.pipeline.lock.located import content_problem, show
 from generator.pipeline.lock.model import LOCK_NAME, MAX_TIME, REMOVED_RETENTION_SECONDS, Lock, LockedNote
 
@@ -63,6 +64,7 @@ def resolve(
     lock: Lock,
     now: int,
     complete: bool = True,
+    rest: bool = True,
 ) -> Resolution:
     """Decide each note's modification time and what a re-import would do.
 
@@ -73,10 +75,11 @@ def resolve(
     :data:`REMOVED_RETENTION_SECONDS` and never written to a package (a note
     with no card is a fault Anki's Check Database "repairs" with a card in
     Default).  A partial build (a custom selection)
-    only refreshes the lock entries of the notes it built.
+    only refreshes the lock entries of the notes it built; without *rest*,
+    its lock holds those alone (a topic's: the lock is not copied for each).
     """
     _check_build_time(now)
-    resolver = _Resolver(lock, now, complete)
+    resolver = _Resolver(lock, now, complete, rest)
     for note in notes:
         resolver.note(note, hashes[note.key])
     tombstones = resolver.tombstones() if complete else []
@@ -101,20 +104,28 @@ _NO_NEWER_TIME = f"mod is {MAX_TIME}, the latest time a lock may hold: the note 
 class _Resolver:
     """The notes' part of :func:`resolve`: each note's time and change kind, the next lock's notes, problems."""
 
-    def __init__(self, lock: Lock, now: int, complete: bool) -> None:
+    def __init__(self, lock: Lock, now: int, complete: bool, rest: bool = True) -> None:
         self.lock = lock
         self.now = now
         self.times: dict[str, int] = {}
         self.kinds: dict[str, ChangeKind] = {}
-        self.notes: dict[str, LockedNote] = {} if complete else dict(lock.notes)
+        self.notes: dict[str, LockedNote] = {} if complete or not rest else dict(lock.notes)
         self.built: set[str] = set()
-        self.owners = {locked.guid: key for key, locked in lock.notes.items()}
+        self._owners: Mapping[str, str] | None = None
         self.problems: list[Problem] = []
+
+    @property
+    def owners(self) -> Mapping[str, str]:
+        """Each GUID of the lock → its note's key: found once a note is resolved (resolving note types needs none)."""
+        if self._owners is None:
+            self._owners = guid_owners(self.lock.notes)
+        return self._owners
 
     def note(self, note: NoteSpec, digest: str) -> None:
         """Resolve a note of the source, whose content hash is *digest*."""
-        self.check_guid(note)
         locked = self.lock.notes.get(note.key)
+        if locked is None or locked.guid != note.guid:  # a lock holds a GUID once (read_lock refuses a repeat):
+            self.check_guid(note)  # held by the note's own entry, no other entry holds it
         kind, mod = self.change(note.key, locked, digest)
         self.kinds[note.key] = kind
         self.times[note.guid] = mod

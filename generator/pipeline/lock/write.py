@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from operator import attrgetter
 
+from generator.anki.schema import NoteTypeSchema
 from generator.errors import DeckgenError
 from generator.pipeline.lock.model import (
     LOCK_VERSION,
@@ -34,26 +36,52 @@ def dump_lock(lock: Lock) -> str:
 
 
 def lock_bytes(lock: Lock) -> bytes:
-    """:func:`dump_lock`'s text as UTF-8, encoded line by line: a large lock is never held as text and bytes at once."""
-    data = bytearray()
-    for number, line in enumerate(_lock_lines(lock)):
-        data += b"\n" if number else b""
-        data += line.encode("utf-8")
+    """:func:`dump_lock`'s text as UTF-8, each note's line encoded once: what a build writes."""
+    return joined_lock(lock.note_types, ((key, note_line(key, note)) for key, note in lock.notes.items()))
+
+
+def joined_lock(note_types: Mapping[str, NoteTypeSchema], lines: Iterable[tuple[str, bytes]]) -> bytes:
+    """The lock of *note_types* and the note *lines* (key, line as :func:`note_line` writes it), in any order
+    (a key given twice is written once, with its last line).
+
+    A rebuild gives the lines of the topics it reused as the last lock had
+    them, and encodes only the rest: the bytes are those of :func:`dump_lock`.
+    """
+    by_key = dict(lines)
+    ordered = [by_key[key] for key in sorted(by_key)]
+    head = "\n".join(_head(note_types)).encode("utf-8") + b"\n"
+    if ordered:  # the head and the foot joined to the first and last lines: the lock is made in one piece
+        ordered[0] = head + ordered[0]
+        ordered[-1] += b"\n" + _FOOT
+    data = b",\n".join(ordered) if ordered else head + _FOOT
     _check_written_size(len(data))
-    return bytes(data)
+    return data
 
 
-def _lock_lines(lock: Lock) -> Iterator[str]:
+_FOOT = b"}\n}\n"
+
+
+def _head(note_types: Mapping[str, NoteTypeSchema]) -> list[str]:
+    """The lock's lines before its notes: its version and note types."""
     encode = _ENCODER.encode
     types = [
         f"  {encode(kind)}: {encode(dict(zip(NOTE_TYPE_FIELDS, _type_values(schema), strict=True)))}"
-        for kind, schema in sorted(lock.note_types.items())
+        for kind, schema in sorted(note_types.items())
     ]
-    yield from ["{", f'"version": {LOCK_VERSION},', '"note_types": {', *_commas(types), "},", '"notes": {']
+    return ["{", f'"version": {LOCK_VERSION},', '"note_types": {', *_commas(types), "},", '"notes": {']
+
+
+def _lock_lines(lock: Lock) -> Iterator[str]:
+    yield from _head(lock.note_types)
     keys = sorted(lock.notes)
     for number, key in enumerate(keys, start=1):
         yield _note_line(key, lock.notes[key]) + ("," if number < len(keys) else "")
     yield from ["}", "}", ""]
+
+
+def note_line(key: str, note: LockedNote) -> bytes:
+    """The line of note *key* in the lock, as UTF-8, without the comma that follows all but the last."""
+    return _note_line(key, note).encode("utf-8")
 
 
 _STRING = json.encoder.encode_basestring  # a string as _ENCODER writes it
@@ -93,6 +121,30 @@ def note_lines(text: str) -> dict[str, int]:
                 if isinstance(key, str) and line.startswith(": {", end):
                     lines[key] = number
     return lines
+
+
+_UNRELEASED = b'"released": false, "removed": null, "topic": '
+_REMOVED = re.compile(rb'"removed": ([0-9]+), "topic": ')
+# An unescaped quote is never inside a JSON string: these find fields, never a label that reads like one.
+
+
+def unreleased_in(data: bytes) -> int:
+    """:func:`~.times.unreleased` of the lock :func:`joined_lock` wrote as *data*: counted in its bytes."""
+    return data.count(_UNRELEASED)
+
+
+def released_line(line: bytes) -> bytes:
+    """A note's line after a release (see :func:`~.times.released`): a live note's ``"released": false`` dropped,
+    as :func:`note_line` writes a released note."""
+    return line.replace(_UNRELEASED, _RELEASED, 1)
+
+
+_RELEASED = b'"removed": null, "topic": '
+
+
+def removal_times(data: bytes) -> list[int]:
+    """When each tombstone of the lock :func:`joined_lock` wrote as *data* was removed: found in its bytes."""
+    return [int(time) for time in _REMOVED.findall(data)]
 
 
 def _commas(lines: list[str]) -> list[str]:

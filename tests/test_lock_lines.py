@@ -1,0 +1,169 @@
+"""The lock the last build wrote, kept as its lines: the same notes and the same bytes as a lock read in full."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import pytest
+
+from generator.errors import ContentError
+from generator.pipeline.cachefile import read_cache
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock.lines import LineNotes, guid_owners, lines_of, live_lines, split_lock, topic_lines
+from generator.pipeline.lock.model import REMOVED_RETENTION_SECONDS, Lock, LockedNote
+from generator.pipeline.lock.read import read_lock
+from generator.pipeline.lock.times import released, unreleased
+from generator.pipeline.lock.write import joined_lock, lock_bytes, released_line, removal_times, unreleased_in
+from generator.pipeline.pipeline import _same_lock, build
+
+from .support import T1, T2, V1, write_source
+
+NOW = 1_800_000_000
+
+
+def _lock() -> Lock:
+    """Notes whose lines hold every kind of escape, tombstones (one expired), released and unreleased notes."""
+    notes = {
+        'src/quote"d/title': LockedNote('g"1\\', "0123456789abcdef", 5, "t-1", "Deck::\u00e9\u4e2d", "cloze", 1, 'say "hi"'),
+        "src/back\\slash/point/p1": LockedNote("g2", "fedcba9876543210", 6, "t-2", "Deck", "cloze", 1, "a\tb\u2028c"),
+        "src/item/point/p2": LockedNote("g3", "removed", 7, "t-1", "Deck", "cloze", 1, '"removed": null, ', released=False),
+        "src/gone/title": LockedNote("g4", "0000000000000000", 8, "t-2", "Deck", "cloze", 1, "x", removed=NOW - 10),
+        "src/old/title": LockedNote(
+            "g5", "1111111111111111", 9, "t-1", "Deck", "cloze", 1, "y", removed=NOW - REMOVED_RETENTION_SECONDS - 1
+        ),
+        "src/\u00fcber/title": LockedNote("g6", "2222222222222222", 10, "t-3", "D", "cloze", 1, "\x01", released=False),
+    }
+    return Lock(notes, {})
+
+
+def test_a_lock_split_into_lines_reads_as_the_same_notes_and_joins_to_the_same_bytes():
+    lock = _lock()
+    data = lock_bytes(lock)
+    split = split_lock("deckgen.lock", data)
+    assert split is not None and isinstance(split.notes, LineNotes)
+    assert dict(split.notes) == dict(lock.notes)
+    assert split.notes.topics == {"t-1": ('src/item/point/p2', "src/old/title", 'src/quote"d/title'),
+                                  "t-2": ("src/back\\slash/point/p1", "src/gone/title"), "t-3": ("src/\u00fcber/title",)}
+    # spliced as they are (no note decoded) or encoded again: the same lock, byte for byte
+    assert joined_lock(split.note_types, split.notes.lines.items()) == data
+    assert joined_lock(split.note_types, reversed(split.notes.lines.items())) == data  # sorted as written
+    assert joined_lock(lock.note_types, lines_of(lock.notes)) == data
+    assert guid_owners(split.notes) == guid_owners(dict(lock.notes))
+
+
+@pytest.mark.parametrize("keys", [(), ("src/item/point/p2",), ("src/item/point/p2", "src/gone/title")])
+def test_a_lock_of_no_one_or_two_notes_splits_and_joins(keys):
+    lock = Lock({key: _lock().notes[key] for key in keys}, {})
+    split = split_lock("deckgen.lock", lock_bytes(lock))
+    assert split is not None and dict(split.notes) == dict(lock.notes)
+    assert joined_lock(split.note_types, split.notes.lines.items()) == lock_bytes(lock)
+
+
+def test_a_topics_live_lines_are_the_same_read_from_lines_or_from_notes():
+    lock = _lock()
+    split = split_lock("deckgen.lock", lock_bytes(lock))
+    assert split is not None
+    for topic, keys in split.notes.topics.items():
+        from_lines = live_lines(split.notes, keys, NOW)
+        assert from_lines == live_lines(dict(lock.notes), keys, NOW) == topic_lines(split.notes, topic, keys, NOW)
+    live = Lock({key: note for key, note in lock.notes.items() if note.removed is None}, {})
+    split = split_lock("deckgen.lock", lock_bytes(live))
+    assert split is not None and isinstance(split.notes, LineNotes) and not split.notes.tombstones
+    for topic, keys in split.notes.topics.items():  # no tombstone: the topic's lines as the lock has them
+        assert list(topic_lines(split.notes, topic, keys, NOW)) == live_lines(dict(live.notes), keys, NOW)
+    assert "src/old/title" not in dict(live_lines(split.notes, split.notes.topics["t-1"], NOW))  # expired
+
+
+def test_a_released_lines_lock_is_the_released_lock():
+    lock = _lock()
+    lines = [(key, released_line(line)) for key, line in lines_of(lock.notes)]
+    assert joined_lock(lock.note_types, lines) == lock_bytes(released(lock)) != lock_bytes(lock)
+    assert unreleased_in(joined_lock(lock.note_types, lines)) == 0
+
+
+def test_a_split_lock_compares_as_the_notes_it_holds():
+    lock = _lock()
+    split = split_lock("deckgen.lock", lock_bytes(lock))
+    assert split is not None and split.notes == dict(lock.notes) and split == lock
+
+
+def test_unreleased_notes_and_removal_times_are_counted_in_the_written_bytes():
+    lock = _lock()
+    data = lock_bytes(lock)
+    assert unreleased_in(data) == unreleased(lock) == 2
+    assert sorted(removal_times(data)) == sorted(n.removed for n in lock.notes.values() if n.removed is not None)
+
+
+@pytest.mark.parametrize(("edit", "mod"), [
+    (lambda data: data.replace(b'"mod": 6,', b'"mod": 60,'), 60),  # a valid edit: read, not the lines last written
+    (lambda data: data.replace(b"\n", b"\r\n"), 6),  # another layout
+    (lambda data: json.dumps(json.loads(data), indent=1).encode(), 6),
+])
+def test_a_lock_other_than_the_one_written_is_not_read_as_lines(tmp_path, edit, mod):
+    data = lock_bytes(_lock())
+    path = tmp_path / "deckgen.lock"
+    path.write_bytes(edit(data))
+    lock = read_lock(str(path), hashlib.sha256(data).hexdigest(), split=True)
+    assert not isinstance(lock.notes, LineNotes)
+    assert lock.notes["src/back\\slash/point/p1"].mod == mod
+
+
+@pytest.mark.parametrize("edit", [
+    lambda data: data.replace(b"\n", b"\r\n"),
+    lambda data: json.dumps(json.loads(data), indent=1).encode(),
+    lambda data: data.replace(b'"version": 1', b'"version": 2'),
+    lambda data: data.replace(b'{"cards": 1, ', b'{', 1),  # a line without a field
+    lambda data: data[:-1],
+])
+def test_a_lock_laid_out_otherwise_is_not_split(edit):
+    assert split_lock("deckgen.lock", lock_bytes(_lock())) is not None
+    assert split_lock("deckgen.lock", edit(lock_bytes(_lock()))) is None
+
+
+def test_an_entry_edited_by_hand_in_a_trusted_lock_is_checked(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    lock_path = source / "deckgen.lock"
+    text = lock_path.read_text(encoding="utf-8")
+    lock_path.write_text(text.replace('"cards": 1,', '"cards": "one",', 1), encoding="utf-8")
+    with pytest.raises(ContentError, match="cards should be"):
+        build(BuildConfig(str(source), str(out), timestamp=T2))
+
+
+def test_a_rebuild_of_one_edited_topic_writes_what_a_build_from_nothing_writes(tmp_path):
+    more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
+    source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    cache = read_cache(str(out))
+    assert cache is not None and cache.code is not None  # the next build may read its lock as lines
+    shutil.copytree(source, tmp_path / "fresh")
+    shutil.copytree(out, tmp_path / "fresh-out")
+    for folder in (source, tmp_path / "fresh"):
+        (folder / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
+    edited = build(BuildConfig(str(source), str(out), timestamp=T2))
+    (tmp_path / "fresh-out" / ".deckgen-cache.json").unlink()  # no cache: the lock is checked and read in full
+    full = build(BuildConfig(str(tmp_path / "fresh"), str(tmp_path / "fresh-out"), timestamp=T2))
+    assert (edited.total("updated"), edited.total("unchanged")) == (full.total("updated"), full.total("unchanged"))
+    assert (source / "deckgen.lock").read_bytes() == (tmp_path / "fresh" / "deckgen.lock").read_bytes()
+    for name in ("basics.apkg", "more.apkg"):
+        assert (out / name).read_bytes() == (tmp_path / "fresh-out" / name).read_bytes()
+
+
+@pytest.mark.parametrize(("old", "same"), [
+    (b"a\nb\n" * 400_000, True),
+    (b"a\r\nb\r\n" * 400_000, True),  # line endings a checkout changed
+    (b"a\rb\r" * 400_000, True),
+    (b"a\nb\n" * 400_000 + b"c", False),
+    (b"a\nb\n" * 399_999, False),
+    (b"a\nb\n" * 300_000 + b"a\nc\n" + b"a\nb\n" * 99_999, False),  # past the first chunk
+    (b"a\r\nb\r\n" * 399_999 + b"a\r\nc\r\n", False),
+])
+def test_a_lock_is_the_same_if_it_reads_as_the_same_text(tmp_path, old, same):
+    path = tmp_path / "deckgen.lock"
+    path.write_bytes(old)
+    assert _same_lock(str(path), b"a\nb\n" * 400_000) is same
+    assert _same_lock(str(tmp_path / "none.lock"), b"") is False
