@@ -45,6 +45,13 @@ class Problem:
     column: int = field(default=0, kw_only=True)
     """1-based, where the YAML node is known (0: unknown); text output leaves it out, `check --format` gives it."""
 
+    def in_file(self, file: str) -> Problem:
+        """The same problem, in *file* (the same bytes read from a copied or moved source folder).
+
+        Made by the constructor, not dataclasses.replace(): a large source has a hundred thousand smells.
+        """
+        return Problem(file, self.line, self.where, self.message, self.severity, column=self.column)
+
     def __str__(self) -> str:
         where = f"{self.where}: " if self.where else ""
         kind = "warning: " if self.severity == "warning" else ""

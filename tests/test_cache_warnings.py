@@ -65,3 +65,9 @@ def test_a_warning_read_back_is_the_problem_it_was_written_from():
         assert str(read) == str(problem) and not read < problem and not problem < read
         assert replace(read, line=9) == replace(problem, line=9)
         assert all(getattr(read, name) == getattr(problem, name) for name in problem.__slots__)
+
+
+def test_a_warning_read_from_a_moved_source_folder_names_the_file_there_and_keeps_the_rest():
+    for problem in _record().warnings:
+        moved = problem.in_file("elsewhere/a.yaml")
+        assert moved == replace(problem, file="elsewhere/a.yaml") and moved.column == problem.column

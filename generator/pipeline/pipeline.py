@@ -14,7 +14,7 @@ import gc
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
 from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
@@ -585,7 +585,7 @@ def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:
     """*problem* located in *new_dir* if it was in *old_dir* (the source folder the cache was built from)."""
     if os.path.dirname(problem.file) != old_dir.rstrip(os.sep):
         return problem
-    return replace(problem, file=os.path.join(new_dir, os.path.basename(problem.file)))
+    return problem.in_file(os.path.join(new_dir, os.path.basename(problem.file)))
 
 
 def _same_lock(path: str, data: bytes) -> bool:

@@ -147,10 +147,9 @@ def _reuse(context: Context, name: str) -> Package | None:
         return None
     # The same bytes under another name (a copied or moved folder): its smells name the file as it is now.
     warnings, text = record.warnings, record.warnings_text
-    if record.file != topic.file:  # Problem(...), not replace(): tens of thousands of smells in a large source
+    if record.file != topic.file:
         text = None  # they are written again, naming the file as it is now
-        warnings = tuple(Problem(topic.file, w.line, w.where, w.message, w.severity) if w.file == record.file else w
-                         for w in warnings)
+        warnings = tuple(w.in_file(topic.file) if w.file == record.file else w for w in warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
         changes=unchanged(record), entries=LineEntries(lines), warnings=warnings, lines=lines,
