@@ -156,15 +156,24 @@ _TERM_LINE = re.compile(r"^\s*(?:\*\*|__)(?P<term>[^*_\n]{1,80}?)(?:\*\*|__)\s*(
 _DEFINITION_LIST = re.compile(r"^(?P<term>[^:\n][^\n]{0,80})\n:[ \t]+(?P<definition>\S[^\n]*)$", re.M)
 
 
+_WORD = re.compile(r"\w")
+
+
 def term_line(source: str) -> tuple[str, str] | None:
     """(term, definition) if the Markdown *source* of a paragraph or list item is a "**Term**: definition" line."""
     found = _TERM_LINE.match(" ".join(source.split()))
-    return (found["term"].strip(), found["definition"].strip()) if found else None
+    return _entry(found["term"].strip(), found["definition"].strip()) if found else None
 
 
 def definition_list(source: str) -> list[tuple[str, str]]:
     """The entries of a kramdown/Pandoc definition list (``Term`` then ``: definition``) in a paragraph's source."""
-    return [(m["term"].strip().strip("*_"), m["definition"].strip()) for m in _DEFINITION_LIST.finditer(source)]
+    found = (_entry(m["term"].strip().strip("*_"), m["definition"].strip()) for m in _DEFINITION_LIST.finditer(source))
+    return [entry for entry in found if entry is not None]
+
+
+def _entry(term: str, definition: str) -> tuple[str, str] | None:
+    """(term, definition) if both say something: "** ** ::" has the shape of an entry and no word to ask."""
+    return (term, definition) if _WORD.search(term) and _WORD.search(definition) else None
 
 
 def common_word(headings: list[str]) -> str | None:
