@@ -348,3 +348,44 @@ def test_a_smell_is_a_problem_of_severity_warning_printed_as_before():
         "a.yaml:3: x/title: warning: the front is long"
     )
     assert str(Problem("a.yaml", 3, "", "bad")) == "a.yaml:3: bad"
+
+
+# --- the checks read each front as Anki shows it -----------------------------------------
+
+
+def _built(tmp_path, name, source):
+    from generator.pipeline.config import BuildConfig
+    from generator.pipeline.pipeline import build
+
+    return build(BuildConfig(str(source), str(tmp_path / name), lock_path=str(tmp_path / f"{name}.lock")))
+
+
+def test_every_front_the_checks_read_is_the_front_anki_renders(tmp_path):
+    """The smells read a card's front from its note's fields (its kind's faces), not by rendering it: Anki's own
+    rendering of every card of three sources (the essay, a comparison source, a drafted chapter) holds them alike."""
+    from generator.cards.kinds import KINDS
+    from generator.quality.smells import _plain
+
+    from .ankitools import import_package, open_collection, rendered_cards
+
+    drafted = tmp_path / "chapter"
+    assert run("draft", str(ROOT / "tests" / "sources" / "chapter.md"), "--out", str(drafted)).exit_code == 0
+    sources = {"essay": BUNDLED_SOURCE, "schools": ROOT / "tests" / "sources" / "schools", "chapter": drafted}
+    col = open_collection(tmp_path / "anki")
+    fields = {}
+    for name, source in sources.items():
+        for deck_file in _built(tmp_path, name, source).files:
+            import_package(col, deck_file.path)
+    for note_id in col.find_notes(""):
+        note = col.get_note(note_id)
+        fields[note.guid] = (note.note_type()["name"], tuple(note.fields))
+    kinds = {kind.note_type_name: kind for kind in KINDS.values()}
+    cards = rendered_cards(col)
+    assert len(cards) > 120 and {card.note_type for card in cards} == set(kinds)
+    for card in cards:
+        note_type, values = fields[card.guid]
+        kind = kinds[note_type]
+        ordinal = next(index for index, template in enumerate(kind.templates) if template.name == card.template)
+        face = next(face for face in kind.faces(values) if face.ordinal == ordinal)
+        shown = " ".join(card.question_text.replace("[...]", " ").split())
+        assert _plain(face.front) == shown, card
