@@ -101,8 +101,9 @@ def lock_owners(lock: Lock) -> Mapping[str, tuple[str, ...]]:
 
 
 def homes(source: Source) -> dict[str, str]:
-    """Each item and comparison id → the topic that holds it now."""
+    """Each item, comparison and glossary term id → the topic that holds it now (a note key's item part)."""
     found = {item.id: topic.id for topic in source.topics for item in topic.items}
+    found |= {term.id: topic.id for topic in source.topics for term in topic.terms}
     return found | {comparison.id: topic.id for topic in source.topics for comparison in topic.comparisons}
 
 

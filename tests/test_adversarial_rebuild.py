@@ -1,0 +1,116 @@
+"""A rebuild that reuses topics writes what a build from scratch of the same source and lock writes.
+
+Each test builds, edits, rebuilds into the same output folder (the per-topic
+reuse and the no-change cache at work), then builds the edited source again
+into a fresh folder from the lock the rebuild read, and compares the
+packages, the lock and the warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import BuildReport, build
+
+from .support import DRINKS_CONFIG, T1, T2
+
+SMELLY = Path(__file__).resolve().parent / "sources" / "smelly"
+
+ALPHA = """\
+topic: alpha
+name: Alpha
+items:
+  - id: calm
+    perspective: tea
+    title: Calm focus
+    explanation: Tea contains {{green leaf extract}}, which calms.
+"""
+BETA = """\
+topic: beta
+name: Beta
+items:
+  - id: extract
+    perspective: coffee
+    title: Green leaf extract
+    explanation: Coffee has {{crema}} on top.
+"""
+GAMMA = """\
+topic: gamma
+name: Gamma
+items:
+  - id: other
+    perspective: coffee
+    title: Something else
+    explanation: Coffee is {{roasted}} first.
+"""
+# A "which drink?" card whose cue shares "garden" with a title of tea's (beta's) and with nothing said of coffee.
+SETTING_ALPHA = """\
+topic: alpha
+name: Alpha
+question: Which drink is this?
+items:
+  - id: calm
+    perspective: tea
+    title: Quiet garden mornings
+    explanation: Tea is brewed {{slowly}}.
+"""
+SETTING_BETA = """\
+topic: beta
+name: Beta
+items:
+  - id: ceremony
+    perspective: tea
+    title: Garden ceremony
+    explanation: Tea {{rituals}} exist.
+"""
+
+
+def _source(folder: Path, files: dict[str, str], config: str) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "deckgen.yaml").write_text(config, encoding="utf-8")
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _outcome(report: BuildReport, out: Path, lock: Path) -> tuple[dict[str, bytes], bytes, list[str]]:
+    packages = {path.name: path.read_bytes() for path in sorted(out.glob("*.apkg"))}
+    warnings = [f"{w.file}:{w.line}: {w.where}: {w.message}" for w in report.warnings]
+    return packages, lock.read_bytes(), warnings
+
+
+def _rebuild_and_scratch(
+    tmp_path: Path, files: dict[str, str], edit: Callable[[Path], Path], config: str = DRINKS_CONFIG
+) -> tuple[tuple[dict[str, bytes], bytes, list[str]], tuple[dict[str, bytes], bytes, list[str]]]:
+    """Build *files*, apply *edit* (it gives the source folder to build next), rebuild into the same output
+    folder; and build the edited source into a fresh folder from the lock the rebuild read."""
+    source = _source(tmp_path / "src", files, config)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    edited = edit(source)
+    lock = edited / "deckgen.lock"
+    before = lock.read_bytes()
+    again = _outcome(build(BuildConfig(str(edited), str(out), timestamp=T2)), out, lock)
+    after = lock.read_bytes()
+    lock.write_bytes(before)
+    fresh = tmp_path / "fresh"
+    scratch = _outcome(build(BuildConfig(str(edited), str(fresh), timestamp=T2)), fresh, lock)
+    lock.write_bytes(after)
+    return again, scratch
+
+
+def test_a_glossary_term_moved_to_another_topic_is_live_in_the_lock_not_a_tombstone(tmp_path):
+    # A released term moves from zeta (built last) to alpha: zeta must not keep its tombstone over alpha's note.
+    zeta = GAMMA.replace("topic: gamma", "topic: zeta")
+    terms = "terms:\n  - id: theanine\n    term: L-theanine\n    definition: An amino acid in tea leaves.\n"
+    source = _source(tmp_path / "src", {"a.yaml": ALPHA, "z.yaml": zeta + terms}, DRINKS_CONFIG)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1, release=True))
+    (source / "z.yaml").write_text(zeta, encoding="utf-8")
+    (source / "a.yaml").write_text(ALPHA + terms, encoding="utf-8")
+    report = build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert report.total("removed") == 0
+    (line,) = [line for line in (source / "deckgen.lock").read_text(encoding="utf-8").splitlines() if "theanine" in line]
+    assert '"removed": null, "topic": "alpha"' in line
