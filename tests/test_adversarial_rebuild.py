@@ -8,6 +8,7 @@ packages, the lock and the warnings.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,6 +100,43 @@ def _rebuild_and_scratch(
     scratch = _outcome(build(BuildConfig(str(edited), str(fresh), timestamp=T2)), fresh, lock)
     lock.write_bytes(after)
     return again, scratch
+
+
+def test_a_copied_source_folder_names_its_own_files_in_the_warnings_text(tmp_path):
+    # alpha is reused (only gamma changes in the copy): its warning's text names beta's file in the copy.
+    def edit(source: Path) -> Path:
+        copy = tmp_path / "copy"
+        shutil.copytree(source, copy)
+        (copy / "c.yaml").write_text(GAMMA + "# an edit\n", encoding="utf-8")
+        return copy
+
+    again, scratch = _rebuild_and_scratch(tmp_path, {"a.yaml": ALPHA, "b.yaml": BETA, "c.yaml": GAMMA}, edit)
+    assert any("copy/b.yaml:4" in w for w in scratch[2])
+    assert again == scratch
+
+
+def test_a_copied_source_folder_with_nothing_changed_names_its_own_files_in_the_warnings_text(tmp_path):
+    def edit(source: Path) -> Path:
+        copy = tmp_path / "copy"
+        shutil.copytree(source, copy)
+        return copy
+
+    again, scratch = _rebuild_and_scratch(tmp_path, {"a.yaml": ALPHA, "b.yaml": BETA, "c.yaml": GAMMA}, edit)
+    assert again == scratch
+
+
+def test_a_renamed_topic_file_names_itself_in_the_warnings_text(tmp_path):
+    # Two cards of one front: each warning's text names the other's file and line, the topic's own file.
+    def edit(source: Path) -> Path:
+        (source / "basics.yaml").rename(source / "basics2.yaml")
+        (source / "c.yaml").write_text(GAMMA + "# an edit\n", encoding="utf-8")
+        return source
+
+    config = (SMELLY / "deckgen.yaml").read_text(encoding="utf-8")
+    files = {"basics.yaml": (SMELLY / "basics.yaml").read_text(encoding="utf-8"), "c.yaml": GAMMA}
+    again, scratch = _rebuild_and_scratch(tmp_path, files, edit, config)
+    assert any(f"({tmp_path / 'src'}/basics2.yaml:" in w for w in scratch[2])
+    assert again == scratch
 
 
 def test_a_glossary_term_moved_to_another_topic_is_live_in_the_lock_not_a_tombstone(tmp_path):

@@ -575,6 +575,8 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
     # as this build names its files (the same bytes may have been built from a copied folder).
     found = [*cache.warnings, *(w for record in cache.topics.values() for w in record.warnings)]
     if cache.source != source_dir:
+        if any(os.path.join(cache.source, "") in w.message for w in found):
+            return None  # a warning's text names a file there too (another card's front): they are made again
         found = [_moved(w, cache.source, source_dir) for w in found]
     warnings = tuple(sorted(found, key=PROBLEM_ORDER))
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})

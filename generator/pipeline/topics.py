@@ -149,6 +149,8 @@ def _reuse(context: Context, name: str) -> Package | None:
     # The same bytes under another name (a copied or moved folder): its smells name the file as it is now.
     warnings, text = record.warnings, record.warnings_text
     if record.file != topic.file:
+        if _names_old_place(warnings, record.file, topic.file):
+            return None  # a warning's text names it too (another card's front): they are made again
         text = None  # they are written again, naming the file as it is now
         warnings = tuple(w.in_file(topic.file) if w.file == record.file else w for w in warnings)
     return Package(
@@ -156,6 +158,17 @@ def _reuse(context: Context, name: str) -> Package | None:
         changes=unchanged(record), entries=LineEntries(lines), warnings=warnings, lines=lines,
         sha256=record.sha256, fingerprint=record.fingerprint, warnings_text=text,
     )
+
+
+def _names_old_place(warnings: Sequence[Problem], old_file: str, new_file: str) -> bool:
+    """True if a warning's text names where the topic's file was: the file itself, or its folder if that moved.
+
+    Only a warning's place (:attr:`Problem.file`) can be moved; a text naming a
+    file ("another card's front (src/a.yaml:27, ...)") is made again by a build.
+    """
+    old_dir = os.path.dirname(old_file)
+    named = old_file if old_dir == os.path.dirname(new_file) else os.path.join(old_dir, "")
+    return any(named in warning.message for warning in warnings)
 
 
 def _topic(context: Context, name: str) -> Topic | None:
