@@ -12,6 +12,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.pipeline import BuildReport, build
 
@@ -100,6 +102,53 @@ def _rebuild_and_scratch(
     scratch = _outcome(build(BuildConfig(str(edited), str(fresh), timestamp=T2)), fresh, lock)
     lock.write_bytes(after)
     return again, scratch
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a reused topic's warning names another topic's title by file and line, and the first one in the source's "
+    "order; the fingerprint hashes the titles by id alone (Source.titles_digest), not where they are"
+))
+def test_a_reused_topic_names_another_topics_title_where_it_is_now(tmp_path):
+    # alpha's card is answered by beta's title; two lines are added above it: alpha's file is unchanged.
+    def edit(source: Path) -> Path:
+        (source / "b.yaml").write_text("# a comment\n\n" + BETA, encoding="utf-8")
+        return source
+
+    again, scratch = _rebuild_and_scratch(tmp_path, {"a.yaml": ALPHA, "b.yaml": BETA, "c.yaml": GAMMA}, edit)
+    assert any("src/b.yaml:6, extract/title" in w for w in scratch[2])
+    assert again == scratch
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a reused topic's warning names another topic's title by file and line, and the first one in the source's "
+    "order; the fingerprint hashes the titles by id alone (Source.titles_digest), not where they are"
+))
+def test_a_reused_topic_names_the_first_title_in_the_new_order_of_the_files(tmp_path):
+    # beta and gamma both hold the title; beta's file is renamed after gamma's, so gamma's comes first.
+    def edit(source: Path) -> Path:
+        (source / "b.yaml").rename(source / "z.yaml")
+        return source
+
+    gamma = GAMMA.replace("Something else", "Green leaf extract")
+    again, scratch = _rebuild_and_scratch(tmp_path, {"a.yaml": ALPHA, "b.yaml": BETA, "c.yaml": gamma}, edit)
+    assert any("src/c.yaml:4, other/title" in w for w in scratch[2])
+    assert again == scratch
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "quality.wording's setting words read every topic's headings, texts, cues and sides; the fingerprint "
+    "hashes only the titles of the other topics"
+))
+def test_a_reused_topic_sees_a_setting_word_said_of_another_perspective_elsewhere(tmp_path):
+    # Only gamma's explanation changes: "garden" is now said of coffee, so alpha's cue no longer names tea's setting.
+    def edit(source: Path) -> Path:
+        (source / "c.yaml").write_text(GAMMA.replace("first.", "first, in the garden."), encoding="utf-8")
+        return source
+
+    files = {"a.yaml": SETTING_ALPHA, "b.yaml": SETTING_BETA, "c.yaml": GAMMA}
+    again, scratch = _rebuild_and_scratch(tmp_path, files, edit)
+    assert not any("'garden'" in w for w in scratch[2])
+    assert again == scratch
 
 
 def test_a_copied_source_folder_names_its_own_files_in_the_warnings_text(tmp_path):
