@@ -201,3 +201,19 @@ def test_a_glossary_term_moved_to_another_topic_is_live_in_the_lock_not_a_tombst
     assert report.total("removed") == 0
     (line,) = [line for line in (source / "deckgen.lock").read_text(encoding="utf-8").splitlines() if "theanine" in line]
     assert '"removed": null, "topic": "alpha"' in line
+
+
+def test_a_reused_topic_and_the_no_change_report_count_its_tombstones_as_a_full_build_does(tmp_path):
+    # A released item removed from beta: its tombstone is "unchanged" in beta's line of a full build's report.
+    source = _source(tmp_path / "src", {"a.yaml": ALPHA, "b.yaml": BETA + GAMMA.split("items:\n")[1]}, DRINKS_CONFIG)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1, release=True))
+    (source / "b.yaml").write_text(BETA, encoding="utf-8")
+    build(BuildConfig(str(source), str(out), timestamp=T2))
+    (source / "a.yaml").write_text(ALPHA + "# an edit\n", encoding="utf-8")
+    reused = build(BuildConfig(str(source), str(out), timestamp=T2 + 1))  # beta reused
+    cached = build(BuildConfig(str(source), str(out), timestamp=T2 + 2))  # nothing changed
+    full = build(BuildConfig(str(source), str(tmp_path / "fresh"), timestamp=T2 + 2))
+    counts = [{Path(f.path).name: f.changes for f in report.files} for report in (reused, cached, full)]
+    assert counts[2]["beta.apkg"].unchanged == 2  # its note and the tombstone
+    assert counts[0] == counts[1] == counts[2]

@@ -22,7 +22,15 @@ from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, topic_notes
 from generator.errors import ContentError, Problem
 from generator.pipeline.formats import Format
-from generator.pipeline.lock.lines import Line, LineEntries, LineNotes, lines_of, live_lines, topic_lines
+from generator.pipeline.lock.lines import (
+    Line,
+    LineEntries,
+    LineNotes,
+    lines_of,
+    live_lines,
+    tombstones,
+    topic_lines,
+)
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import ChangeKind, Changes, Resolution, resolve
 from generator.pipeline.reuse import Record, fingerprint, still_there, unchanged
@@ -155,7 +163,7 @@ def _reuse(context: Context, name: str) -> Package | None:
         warnings = tuple(w.in_file(topic.file) if w.file == record.file else w for w in warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
-        changes=unchanged(record), entries=LineEntries(lines), warnings=warnings, lines=lines,
+        changes=unchanged(record, tombstones(lines)), entries=LineEntries(lines), warnings=warnings, lines=lines,
         sha256=record.sha256, fingerprint=record.fingerprint, warnings_text=text,
     )
 
