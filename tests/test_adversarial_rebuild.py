@@ -217,3 +217,18 @@ def test_a_reused_topic_and_the_no_change_report_count_its_tombstones_as_a_full_
     counts = [{Path(f.path).name: f.changes for f in report.files} for report in (reused, cached, full)]
     assert counts[2]["beta.apkg"].unchanged == 2  # its note and the tombstone
     assert counts[0] == counts[1] == counts[2]
+
+
+def test_a_text_that_reads_as_its_files_path_stays_itself_in_a_copied_folder(tmp_path):
+    # The memo of validated topics keeps a topic without its file's path; a title equal to that path is text.
+    alpha = ALPHA.replace("title: Calm focus", f"title: {tmp_path / 'src' / 'a.yaml'}")
+
+    def edit(source: Path) -> Path:
+        copy = tmp_path / "copy"
+        shutil.copytree(source, copy)
+        lock = copy / "deckgen.lock"  # a label edited by hand: alpha is built again, from the memo
+        lock.write_text(lock.read_text(encoding="utf-8").replace('"label": "', '"label": "x', 1), encoding="utf-8")
+        return copy
+
+    again, scratch = _rebuild_and_scratch(tmp_path, {"a.yaml": alpha, "b.yaml": BETA}, edit)
+    assert again == scratch
