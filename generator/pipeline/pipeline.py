@@ -575,7 +575,7 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
     if not cache.holds(out_dir, key, now):
         return None
     # As the build counted them: a topic's tombstones (kept, not yet expired) are unchanged too.
-    kept = tombstones_by_topic(lock_bytes) if lock_bytes is not None else {}
+    kept = tombstones_by_topic(lock_bytes) if lock_bytes is not None and cache.valid_until is not None else {}
     files = tuple(
         DeckFile(
             os.path.join(out_dir, f.name), f.decks, f.notes, f.cards,
