@@ -13,6 +13,7 @@ import pytest
 from generator.pipeline import topics
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.pipeline import build
+from generator.source.loader import load_source
 
 GOLDEN = Path(__file__).parent / "fixtures" / "pipeline-golden"
 GOLDEN_TIME = 1_796_000_000  # the SOURCE_DATE_EPOCH the golden packages were built with
@@ -86,7 +87,7 @@ def test_a_copied_source_folder_still_reuses_its_unchanged_topics(
     golden_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "out"
-    build(BuildConfig(str(golden_source), str(out), timestamp=GOLDEN_TIME, jobs=1))
+    first = build(BuildConfig(str(golden_source), str(out), timestamp=GOLDEN_TIME, jobs=1))
     moved = tmp_path / "moved"
     shutil.copytree(golden_source, moved)
     (moved / "07-bottom-line.yaml").write_text(
@@ -95,8 +96,13 @@ def test_a_copied_source_folder_still_reuses_its_unchanged_topics(
     built: list[str] = []
     real = topics._build_one
     monkeypatch.setattr(topics, "_build_one", lambda context, name: built.append(name) or real(context, name))
-    build(BuildConfig(str(moved), str(out), timestamp=GOLDEN_TIME + 60, jobs=1))
-    assert built == ["bottom-line"]
+    again = build(BuildConfig(str(moved), str(out), timestamp=GOLDEN_TIME + 60, jobs=1))
+    # Except those whose warnings' text names a file of the first folder ("another card's front (…:48, …)"):
+    # only a warning's place can be moved, so they are made again, naming the files where they are now.
+    naming = {Path(w.file).name for w in first.warnings if f"{golden_source}/" in w.message}
+    topic_files = {Path(t.file).name: t.id for t in load_source(str(moved)).topics}
+    assert naming and set(built) == {"bottom-line"} | {topic_files[name] for name in naming}
+    assert not any(f"{golden_source}/" in w.message for w in again.warnings)
 
 
 def test_an_item_back_in_another_topic_is_no_longer_re_emitted_as_removed(tmp_path: Path) -> None:

@@ -174,7 +174,9 @@ class _PathPickler(pickle.Pickler):
         self.path = path
 
     def persistent_id(self, obj: object) -> str | None:
-        return _PATH if type(obj) is str and obj == self.path else None
+        # The path object itself, which the loader gives every part of the topic as its file: a text that
+        # only reads as the path (a title "src/a.yaml") stays itself in a copied folder.
+        return _PATH if obj is self.path else None
 
 
 class _PathUnpickler(pickle.Unpickler):

@@ -39,7 +39,14 @@ from generator.pipeline.lock.located import read_lock_bytes
 from generator.pipeline.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
 from generator.pipeline.lock.read import read_lock
 from generator.pipeline.lock.times import ChangeKind, Changes, released, resolve
-from generator.pipeline.lock.write import joined_lock, lock_bytes, released_line, removal_times, unreleased_in
+from generator.pipeline.lock.write import (
+    joined_lock,
+    lock_bytes,
+    released_line,
+    removal_times,
+    tombstones_by_topic,
+    unreleased_in,
+)
 from generator.pipeline.reuse import Record
 from generator.source.loader import input_files, load_source
 
@@ -567,14 +574,21 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
         return None  # let the full build say what is wrong
     if not cache.holds(out_dir, key, now):
         return None
+    # As the build counted them: a topic's tombstones (kept, not yet expired) are unchanged too.
+    kept = tombstones_by_topic(lock_bytes) if lock_bytes is not None and cache.valid_until is not None else {}
     files = tuple(
-        DeckFile(os.path.join(out_dir, f.name), f.decks, f.notes, f.cards, Changes(unchanged=f.notes))
+        DeckFile(
+            os.path.join(out_dir, f.name), f.decks, f.notes, f.cards,
+            Changes(unchanged=f.notes + kept.get(f.name.removesuffix(".apkg"), 0)),
+        )
         for f in cache.files
     )
     # A default build's smells are its topics' and the source's own (see _make_packages), named
     # as this build names its files (the same bytes may have been built from a copied folder).
     found = [*cache.warnings, *(w for record in cache.topics.values() for w in record.warnings)]
     if cache.source != source_dir:
+        if any(os.path.join(cache.source, "") in w.message for w in found):
+            return None  # a warning's text names a file there too (another card's front): they are made again
         found = [_moved(w, cache.source, source_dir) for w in found]
     warnings = tuple(sorted(found, key=PROBLEM_ORDER))
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})

@@ -22,7 +22,15 @@ from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, topic_notes
 from generator.errors import ContentError, Problem
 from generator.pipeline.formats import Format
-from generator.pipeline.lock.lines import Line, LineEntries, LineNotes, lines_of, live_lines, topic_lines
+from generator.pipeline.lock.lines import (
+    Line,
+    LineEntries,
+    LineNotes,
+    lines_of,
+    live_lines,
+    tombstones,
+    topic_lines,
+)
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import ChangeKind, Changes, Resolution, resolve
 from generator.pipeline.reuse import Record, fingerprint, still_there, unchanged
@@ -101,8 +109,9 @@ def lock_owners(lock: Lock) -> Mapping[str, tuple[str, ...]]:
 
 
 def homes(source: Source) -> dict[str, str]:
-    """Each item and comparison id → the topic that holds it now."""
+    """Each item, comparison and glossary term id → the topic that holds it now (a note key's item part)."""
     found = {item.id: topic.id for topic in source.topics for item in topic.items}
+    found |= {term.id: topic.id for topic in source.topics for term in topic.terms}
     return found | {comparison.id: topic.id for topic in source.topics for comparison in topic.comparisons}
 
 
@@ -148,13 +157,26 @@ def _reuse(context: Context, name: str) -> Package | None:
     # The same bytes under another name (a copied or moved folder): its smells name the file as it is now.
     warnings, text = record.warnings, record.warnings_text
     if record.file != topic.file:
+        if _names_old_place(warnings, record.file, topic.file):
+            return None  # a warning's text names it too (another card's front): they are made again
         text = None  # they are written again, naming the file as it is now
         warnings = tuple(w.in_file(topic.file) if w.file == record.file else w for w in warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
-        changes=unchanged(record), entries=LineEntries(lines), warnings=warnings, lines=lines,
+        changes=unchanged(record, tombstones(lines)), entries=LineEntries(lines), warnings=warnings, lines=lines,
         sha256=record.sha256, fingerprint=record.fingerprint, warnings_text=text,
     )
+
+
+def _names_old_place(warnings: Sequence[Problem], old_file: str, new_file: str) -> bool:
+    """True if a warning's text names where the topic's file was: the file itself, or its folder if that moved.
+
+    Only a warning's place (:attr:`Problem.file`) can be moved; a text naming a
+    file ("another card's front (src/a.yaml:27, ...)") is made again by a build.
+    """
+    old_dir = os.path.dirname(old_file)
+    named = old_file if old_dir == os.path.dirname(new_file) else os.path.join(old_dir, "")
+    return any(named in warning.message for warning in warnings)
 
 
 def _topic(context: Context, name: str) -> Topic | None:

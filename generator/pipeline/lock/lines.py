@@ -176,6 +176,11 @@ def live_lines(notes: Mapping[str, LockedNote], keys: Iterable[str], now: int) -
     return sorted(found)
 
 
+def tombstones(lines: Iterable[Line]) -> int:
+    """How many of the note *lines* are tombstones (a build keeps each as "unchanged" till it expires)."""
+    return sum(_LIVE not in line for _, line in lines)
+
+
 def kept(entry: LockedNote, now: int) -> bool:
     """Whether a build at *now* keeps the lock entry *entry* (a tombstone past its retention is dropped)."""
     return entry.removed is None or now - entry.removed <= REMOVED_RETENTION_SECONDS

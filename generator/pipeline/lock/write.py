@@ -142,6 +142,18 @@ def released_line(line: bytes) -> bytes:
 _RELEASED = b'"removed": null, "topic": '
 
 
+def tombstones_by_topic(data: bytes) -> dict[str, int]:
+    """How many tombstones each topic keeps in the lock :func:`joined_lock` wrote as *data*: found in its bytes."""
+    found: dict[str, int] = {}
+    for raw in _TOMBSTONE_TOPIC.findall(data):
+        topic = raw.decode("utf-8") if b"\\" not in raw else str(json.loads(b'"' + raw + b'"'))
+        found[topic] = found.get(topic, 0) + 1
+    return found
+
+
+_TOMBSTONE_TOPIC = re.compile(rb'"removed": [0-9]+, "topic": "((?:[^"\\]|\\.)*)"}')
+
+
 def removal_times(data: bytes) -> list[int]:
     """When each tombstone of the lock :func:`joined_lock` wrote as *data* was removed: found in its bytes."""
     return [int(time) for time in _REMOVED.findall(data)]
