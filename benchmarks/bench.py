@@ -562,7 +562,11 @@ class Bench:
                     self.record(scenario, "save", Sample(wall=wall, time_wall=wall, rss_kb=0, cpu=0.0))
         finally:
             process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # started with Ctrl-C ignored (the script run with & or nohup)
+                process.kill()
+                process.wait()
 
     # ----------------------------------------------------------------------
     # Reporting
