@@ -291,8 +291,10 @@ class Source:
 
     @cached_property
     def titles_digest(self) -> str:
-        """A hash of every item's title, by id: what a topic's cross-card warnings read of the other topics."""
-        titles = sorted((item.id, item.title.plain if item.title else "") for t in self.topics for item in t.items)
+        """A hash of every item's title, by id, in the source's order: what a topic's cross-card warnings read of
+        the other topics (a warning names the first title that shows its answer, so a renamed file that comes
+        before another now changes them)."""
+        titles = [(item.id, item.title.plain if item.title else "") for t in self.topics for item in t.items]
         return hashlib.sha256(repr(titles).encode()).hexdigest()
 
     @cached_property
