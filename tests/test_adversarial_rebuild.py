@@ -104,10 +104,6 @@ def _rebuild_and_scratch(
     return again, scratch
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a reused topic's warning names another topic's title by file and line; the fingerprint hashes the titles "
-    "in order (Source.titles_digest), not their lines, which every edit adding a line would change for all topics"
-))
 def test_a_reused_topic_names_another_topics_title_where_it_is_now(tmp_path):
     # alpha's card is answered by beta's title; two lines are added above it: alpha's file is unchanged.
     def edit(source: Path) -> Path:

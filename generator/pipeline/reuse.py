@@ -90,6 +90,8 @@ def fingerprint(
     lines: Sequence[Line],
     type_times: Mapping[str, int],
     now: int | None = None,
+    *,
+    warnings: Sequence[Problem],
 ) -> str:
     """A hash of everything one topic's package and report depend on (see also topics._taken_elsewhere).
 
@@ -97,7 +99,8 @@ def fingerprint(
     :func:`~generator.pipeline.lock.lines.live_lines`): a reused topic's are
     hashed as the last lock holds them, never decoded.  *now*, the build's
     time, where the package holds notes timed by it (added or updated against
-    a lock the build did not write: ``watch``'s builds).
+    a lock the build did not write: ``watch``'s builds).  *warnings*, the
+    topic's smells as built (see :func:`_named_places`).
     """
     inputs = dict(source.inputs)
     digest = hashlib.sha256(code_digest().encode())
@@ -108,6 +111,7 @@ def fingerprint(
     digest.update(f"deck\x00{source.topic_decks.get(topic.id, '')}\n".encode())
     # Its warnings read every item title of the source (quality.crosscard): a retitled item elsewhere counts.
     digest.update(f"titles\x00{source.titles_digest}\n".encode())
+    digest.update(f"places\x00{_named_places(source, topic, warnings)}\n".encode())
     for comparison in topic.comparisons:
         for origin in comparison.origins:
             home = source.items_by_id[origin.item][0]
@@ -119,6 +123,24 @@ def fingerprint(
     if now is not None:
         digest.update(f"now\x00{now}\n".encode())
     return digest.hexdigest()
+
+
+def _named_places(source: Source, topic: Topic, warnings: Sequence[Problem]) -> str:
+    """Where the item titles are in the other files the topic's warnings name.
+
+    A warning names another topic's title by its file and line ("another
+    card's front (b.yaml:4, …)"): lines added above it change the warning,
+    though not the title.  Only the files a warning names are read, so an
+    edit elsewhere leaves the topic as it is.
+    """
+    if not warnings:
+        return ""
+    said = "\n".join(warning.message for warning in warnings)
+    return repr([
+        (other.file, [(item.id, item.line) for item in other.items if item.title])
+        for other in source.topics
+        if other.id != topic.id and other.file in said
+    ])
 
 
 def problem_data(problem: Problem) -> list[object]:

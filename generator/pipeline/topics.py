@@ -147,9 +147,10 @@ def _reuse(context: Context, name: str) -> Package | None:
     if _taken_elsewhere(context, name, owned):
         return None
     lines = topic_lines(context.lock.notes, name, owned, context.now)
-    if record.fingerprint != fingerprint(context.source, topic, lines, context.type_times) and (
+    source, times, said = context.source, context.type_times, record.warnings
+    if record.fingerprint != fingerprint(source, topic, lines, times, warnings=said) and (
         context.lock_written  # else: notes timed by a build at this very second (see _next_fingerprint)
-        or record.fingerprint != fingerprint(context.source, topic, lines, context.type_times, context.now)
+        or record.fingerprint != fingerprint(source, topic, lines, times, context.now, warnings=said)
     ):
         return None
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
@@ -249,11 +250,13 @@ def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple
         warnings=warnings,
         lines=lines,
         sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
-        fingerprint=_next_fingerprint(context, name, lines, kinds),
+        fingerprint=_next_fingerprint(context, name, lines, kinds, warnings),
     )
 
 
-def _next_fingerprint(context: Context, name: str, lines: Sequence[Line], kinds: Sequence[ChangeKind]) -> str | None:
+def _next_fingerprint(
+    context: Context, name: str, lines: Sequence[Line], kinds: Sequence[ChangeKind], warnings: Sequence[Problem]
+) -> str | None:
     """The fingerprint the next build computes for topic *name* if its inputs stay as they are.
 
     It reads this build's lock entries (their *lines*), or, where this build leaves the lock
@@ -265,10 +268,11 @@ def _next_fingerprint(context: Context, name: str, lines: Sequence[Line], kinds:
     if topic is None:
         return None
     if context.lock_written:
-        return fingerprint(context.source, topic, lines, context.type_times)
+        return fingerprint(context.source, topic, lines, context.type_times, warnings=warnings)
     read = live_lines(context.lock.notes, context.owned.get(name, ()), context.now)
     timed_now = any(kind in ("added", "updated") for kind in kinds)
-    return fingerprint(context.source, topic, read, context.type_times, context.now if timed_now else None)
+    now = context.now if timed_now else None
+    return fingerprint(context.source, topic, read, context.type_times, now, warnings=warnings)
 
 
 def _taken_elsewhere(context: Context, name: str, owned: Sequence[str]) -> bool:
