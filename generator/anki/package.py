@@ -19,6 +19,7 @@ Anki's own exporter writes them.  Writing them is
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import io
@@ -30,7 +31,7 @@ from collections.abc import Mapping, Sequence
 
 import genanki
 
-from generator.anki.notetypes import NOTE_TYPES, RENAMED_FIELDS, RENAMED_TEMPLATES, anki_model
+from generator.anki.notetypes import NOTE_TYPES, RENAMED_FIELDS, RENAMED_TEMPLATES, NoteType, anki_model
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec
 
@@ -122,10 +123,9 @@ def _anki_models() -> dict[str, genanki.Model]:
     ]))
 
 
-_MODEL_ATTRIBUTES = (
-    "model_id", "name", "fields", "templates", "css", "model_type", "latex_pre", "latex_post", "sort_field_index"
-)
-"""What genanki writes of a note type (:meth:`genanki.Model.to_json`, whose ``req`` comes from fields and templates)."""
+_MODEL_ATTRIBUTES = tuple(field.name for field in dataclasses.fields(NoteType))
+"""What genanki writes of a note type (:meth:`genanki.Model.to_json`, whose ``req`` comes from fields and templates):
+a :class:`NoteType` is genanki's model under the same names."""
 
 
 @functools.lru_cache(maxsize=1)

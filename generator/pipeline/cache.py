@@ -48,9 +48,16 @@ def code_digest() -> str:
     modules = sorted(
         os.path.join(folder, name) for folder, _, names in os.walk(top) for name in names if name.endswith(".py")
     )
-    for path in modules:
+    digest.update(_modules_digest([(path[len(top) + 1 :], path) for path in modules]).encode())
+    return digest.hexdigest()
+
+
+def _modules_digest(modules: Iterable[tuple[str, str]]) -> str:
+    """The SHA-256 of modules, each its name and the SHA-256 of the bytes at its path, in the order given."""
+    digest = hashlib.sha256()
+    for name, path in modules:
         with open(path, "rb") as module:
-            digest.update(f"{path[len(top) + 1:]}\x00".encode() + hashlib.sha256(module.read()).digest())
+            digest.update(f"{name}\x00".encode() + hashlib.sha256(module.read()).digest())
     return digest.hexdigest()
 
 
@@ -67,10 +74,7 @@ def _genanki_version() -> str:
         from importlib.metadata import version
 
         return version("genanki")
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(f"{path.name}\x00".encode() + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    return _modules_digest([(path.name, str(path)) for path in paths])
 
 
 def fingerprint(inputs: Iterable[tuple[str, str]], lock_digest: str | None) -> str:

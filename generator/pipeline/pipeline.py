@@ -173,6 +173,11 @@ class _Made:
     """The lock this build leaves, encoded once (a large source's is tens of megabytes)."""
     warnings: tuple[Problem, ...]
 
+    @functools.cached_property
+    def unreleased(self) -> int:
+        """Notes of the lock it leaves that no release has carried: counted once in its bytes (report and cache)."""
+        return unreleased_in(self.lock_bytes)
+
 
 @dataclass(frozen=True, kw_only=True)
 class _Job:
@@ -397,7 +402,7 @@ def _plan(config: BuildConfig) -> BuildReport:
     files = tuple(_describe(os.path.join(config.out_dir, f"{p.file}.apkg"), p) for p in made.packages if p.notes)
     return BuildReport(
         files, config.lock, made.warnings, empty=_empty_topics(made) if default else (),
-        unreleased=unreleased_in(made.lock_bytes),
+        unreleased=made.unreleased,
     )
 
 
@@ -478,8 +483,7 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
     _commit(files, job.out_dir, journal)
     stale = _stale_packages(job.out_dir, {os.path.basename(path) for path in written}) if job.reuse else ()
     deck_files = tuple(deck_file for deck_file, _ in written.values())
-    unreleased = unreleased_in(made.lock_bytes)
-    return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made), unreleased)
+    return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made), made.unreleased)
 
 
 def _empty_topics(made: _Made) -> tuple[str, ...]:
@@ -544,7 +548,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         media=tuple(sorted({path for topic in made.source.topics for path in topic.media_paths})),
         source=made.source.directory,
         empty=_empty_topics(made),
-        unreleased=unreleased_in(made.lock_bytes),
+        unreleased=made.unreleased,
         lock_sha256=lock_digest,
         code=code_digest(),
     )

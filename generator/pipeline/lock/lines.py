@@ -18,8 +18,8 @@ from operator import itemgetter
 
 from generator.pipeline.lock.checks import note_type_of
 from generator.pipeline.lock.located import Origin
-from generator.pipeline.lock.model import LOCK_VERSION, REMOVED_RETENTION_SECONDS, Lock, LockedNote
-from generator.pipeline.lock.write import joined_lock, note_line
+from generator.pipeline.lock.model import LOCK_VERSION, Lock, LockedNote, kept
+from generator.pipeline.lock.write import LIVE, joined_lock, json_text, note_line
 
 _NOTES = b'\n"notes": {\n'
 _FOOT = b"}\n}\n"
@@ -29,8 +29,6 @@ _KEY_END = b'": {"cards": '
 _GUID = b'"guid": "'
 _GUID_END = b'", "hash": '
 _TOPIC = b'"topic": "'
-_LIVE = b'"removed": null, "topic": '
-"""In the line of a note that is not a tombstone."""
 
 Line = tuple[str, bytes]
 """A note's key and its line in the lock (see :func:`~.write.note_line`)."""
@@ -122,22 +120,17 @@ def _notes(lines: list[bytes] | None) -> LineNotes | None:
     owned: dict[bytes, list[Line]] = {}  # a few topics: each name decoded once
     for key, topic, line in zip(keys, topics, lines, strict=True):
         owned.setdefault(topic, []).append((key, line))
-    topic_lines = {_text(topic): tuple(found) for topic, found in owned.items()}
+    topic_lines = {json_text(topic): tuple(found) for topic, found in owned.items()}
     topic_keys = {topic: tuple(map(itemgetter(0), found)) for topic, found in topic_lines.items()}
-    return LineNotes(by_key, topic_keys, topic_lines, tombstones=sum(_LIVE in line for line in lines) != len(lines))
+    return LineNotes(by_key, topic_keys, topic_lines, tombstones=sum(LIVE in line for line in lines) != len(lines))
 
 
 def _texts(raws: list[bytes]) -> list[str]:
     """The texts of JSON strings, from the bytes between their quotes: decoded at once unless one has an escape."""
     joined = b"\n".join(raws)  # a JSON string holds no raw newline
     if b"\\" in joined:
-        return [_text(raw) for raw in raws]
+        return [json_text(raw) for raw in raws]
     return joined.decode("utf-8").split("\n") if raws else []
-
-
-def _text(raw: bytes) -> str:
-    """A JSON string's text, from the bytes between its quotes."""
-    return raw.decode("utf-8") if b"\\" not in raw else str(json.loads(b'"' + raw + b'"'))
 
 
 def decode_line(line: bytes) -> LockedNote:
@@ -172,18 +165,13 @@ def live_lines(notes: Mapping[str, LockedNote], keys: Iterable[str], now: int) -
     lines = notes.lines
     found = [(key, lines[key]) for key in keys]
     if notes.tombstones:
-        found = [(key, line) for key, line in found if _LIVE in line or kept(notes[key], now)]
+        found = [(key, line) for key, line in found if LIVE in line or kept(notes[key], now)]
     return sorted(found)
 
 
 def tombstones(lines: Iterable[Line]) -> int:
     """How many of the note *lines* are tombstones (a build keeps each as "unchanged" till it expires)."""
-    return sum(_LIVE not in line for _, line in lines)
-
-
-def kept(entry: LockedNote, now: int) -> bool:
-    """Whether a build at *now* keeps the lock entry *entry* (a tombstone past its retention is dropped)."""
-    return entry.removed is None or now - entry.removed <= REMOVED_RETENTION_SECONDS
+    return sum(LIVE not in line for _, line in lines)
 
 
 @dataclass(frozen=True, eq=False)  # compared as a mapping of notes, whatever holds them

@@ -45,6 +45,11 @@ class LockedNote:
     """
 
 
+def kept(entry: LockedNote, now: int) -> bool:
+    """Whether a build at *now* keeps the lock entry *entry* (a tombstone past its retention is dropped)."""
+    return entry.removed is None or now - entry.removed <= REMOVED_RETENTION_SECONDS
+
+
 LOCKED_NOTE_FIELDS = tuple(sorted(f.name for f in fields(LockedNote)))
 """A note entry's fields, in the order the lock writes them: the one list the writer and the checker use."""
 OPTIONAL_NOTE_FIELDS = frozenset({"released"})

@@ -16,7 +16,7 @@ from generator.cards.notes import NoteSpec
 from generator.errors import ContentError, DeckgenError, Problem
 from generator.pipeline.lock.lines import guid_owners
 from generator.pipeline.lock.located import content_problem, show
-from generator.pipeline.lock.model import LOCK_NAME, MAX_TIME, REMOVED_RETENTION_SECONDS, Lock, LockedNote
+from generator.pipeline.lock.model import LOCK_NAME, MAX_TIME, Lock, LockedNote, kept
 
 ChangeKind = Literal["added", "updated", "unchanged", "removed"]
 """What a re-import does to a note."""
@@ -179,7 +179,7 @@ class _Resolver:
         if locked.removed is None:
             self.kinds[key] = "removed"
             return replace(locked, removed=self.now)
-        if self.now - locked.removed > REMOVED_RETENTION_SECONDS:
+        if not kept(locked, self.now):
             return None
         self.kinds[key] = "unchanged"  # removed by an earlier build
         return locked

@@ -123,7 +123,9 @@ def note_lines(text: str) -> dict[str, int]:
     return lines
 
 
-_UNRELEASED = b'"released": false, "removed": null, "topic": '
+LIVE = b'"removed": null, "topic": '
+"""In the line of a note that is not a tombstone (after ``"released": false`` in one no release carried)."""
+_UNRELEASED = b'"released": false, ' + LIVE
 _REMOVED = re.compile(rb'"removed": ([0-9]+), "topic": ')
 # An unescaped quote is never inside a JSON string: these find fields, never a label that reads like one.
 
@@ -136,19 +138,21 @@ def unreleased_in(data: bytes) -> int:
 def released_line(line: bytes) -> bytes:
     """A note's line after a release (see :func:`~.times.released`): a live note's ``"released": false`` dropped,
     as :func:`note_line` writes a released note."""
-    return line.replace(_UNRELEASED, _RELEASED, 1)
-
-
-_RELEASED = b'"removed": null, "topic": '
+    return line.replace(_UNRELEASED, LIVE, 1)
 
 
 def tombstones_by_topic(data: bytes) -> dict[str, int]:
     """How many tombstones each topic keeps in the lock :func:`joined_lock` wrote as *data*: found in its bytes."""
     found: dict[str, int] = {}
     for raw in _TOMBSTONE_TOPIC.findall(data):
-        topic = raw.decode("utf-8") if b"\\" not in raw else str(json.loads(b'"' + raw + b'"'))
+        topic = json_text(raw)
         found[topic] = found.get(topic, 0) + 1
     return found
+
+
+def json_text(raw: bytes) -> str:
+    """A JSON string's text, from the bytes between its quotes (as a note's line holds it)."""
+    return raw.decode("utf-8") if b"\\" not in raw else str(json.loads(b'"' + raw + b'"'))
 
 
 _TOMBSTONE_TOPIC = re.compile(rb'"removed": [0-9]+, "topic": "((?:[^"\\]|\\.)*)"}')
