@@ -25,6 +25,8 @@ from generator.errors import Problem
 from generator.pipeline.cache import code_digest
 from generator.pipeline.lock.lines import Line
 from generator.pipeline.lock.times import Changes
+from generator.quality.smells import setting_answers
+from generator.quality.wording import SettingLookup
 from generator.source.content import Source, Topic
 from generator.source.loader import CONFIG_FILE
 
@@ -49,6 +51,9 @@ class Record:
     encoded again (the text is what :func:`warnings_text` gives).
     """
 
+    lookups: tuple[SettingLookup, ...] = ()
+    """Its which-perspective cues' look-ups in the source's setting words (see :func:`fingerprint`)."""
+
     def to_data(self) -> dict[str, object]:
         """The record as the cache's JSON holds it: its warnings as their JSON text (see :attr:`warnings_text`)."""
         return {
@@ -59,6 +64,7 @@ class Record:
             "notes": self.notes,
             "cards": self.cards,
             "warnings": self.warnings_text if self.warnings_text is not None else warnings_text(self.warnings),
+            "lookups": [[perspective, item, list(words)] for perspective, item, words in self.lookups],
         }
 
     @classmethod
@@ -75,6 +81,7 @@ class Record:
             notes=int(value["notes"]),
             cards=int(value["cards"]),
             warnings=tuple(problem_of(w) for w in json.loads(text)),
+            lookups=tuple((str(p), str(item), tuple(str(w) for w in words)) for p, item, words in value["lookups"]),
             warnings_text=text,
         )
 
@@ -92,6 +99,7 @@ def fingerprint(
     now: int | None = None,
     *,
     warnings: Sequence[Problem],
+    lookups: Sequence[SettingLookup],
 ) -> str:
     """A hash of everything one topic's package and report depend on (see also topics._taken_elsewhere).
 
@@ -100,7 +108,8 @@ def fingerprint(
     hashed as the last lock holds them, never decoded.  *now*, the build's
     time, where the package holds notes timed by it (added or updated against
     a lock the build did not write: ``watch``'s builds).  *warnings*, the
-    topic's smells as built (see :func:`_named_places`).
+    topic's smells as built (see :func:`_named_places`); *lookups*, what its
+    which-perspective cues looked up in every topic's setting words.
     """
     inputs = dict(source.inputs)
     digest = hashlib.sha256(code_digest().encode())
@@ -112,6 +121,7 @@ def fingerprint(
     # Its warnings read every item title of the source (quality.crosscard): a retitled item elsewhere counts.
     digest.update(f"titles\x00{source.titles_digest}\n".encode())
     digest.update(f"places\x00{_named_places(source, topic, warnings)}\n".encode())
+    digest.update(f"settings\x00{setting_answers(source, lookups)}\n".encode())
     for comparison in topic.comparisons:
         for origin in comparison.origins:
             home = source.items_by_id[origin.item][0]

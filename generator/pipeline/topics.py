@@ -35,6 +35,7 @@ from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import ChangeKind, Changes, Resolution, resolve
 from generator.pipeline.reuse import Record, fingerprint, still_there, unchanged
 from generator.quality.smells import topic_smells
+from generator.quality.wording import SettingLookup, setting_lookups
 from generator.source.content import Source, Topic
 
 if TYPE_CHECKING:  # only a parallel build imports concurrent.futures
@@ -86,6 +87,8 @@ class Package:
     """What the next build compares to reuse this package (a topic's only)."""
     warnings_text: str | None = None
     """Its warnings as the cache's JSON text, where they are the last build's (see :attr:`Record.warnings_text`)."""
+    lookups: tuple[SettingLookup, ...] = ()
+    """Its which-perspective cues' look-ups in the source's setting words (see :attr:`Record.lookups`)."""
 
     def record(self, source: Source) -> Record | None:
         """What to remember of this package for the next build, if it can be reused."""
@@ -94,7 +97,7 @@ class Package:
             return None
         return Record(
             self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings,
-            self.warnings_text,
+            self.warnings_text, self.lookups,
         )
 
 
@@ -147,10 +150,10 @@ def _reuse(context: Context, name: str) -> Package | None:
     if _taken_elsewhere(context, name, owned):
         return None
     lines = topic_lines(context.lock.notes, name, owned, context.now)
-    source, times, said = context.source, context.type_times, record.warnings
-    if record.fingerprint != fingerprint(source, topic, lines, times, warnings=said) and (
+    source, times, said, looked = context.source, context.type_times, record.warnings, record.lookups
+    if record.fingerprint != fingerprint(source, topic, lines, times, warnings=said, lookups=looked) and (
         context.lock_written  # else: notes timed by a build at this very second (see _next_fingerprint)
-        or record.fingerprint != fingerprint(source, topic, lines, times, context.now, warnings=said)
+        or record.fingerprint != fingerprint(source, topic, lines, times, context.now, warnings=said, lookups=looked)
     ):
         return None
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
@@ -165,7 +168,7 @@ def _reuse(context: Context, name: str) -> Package | None:
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
         changes=unchanged(record, tombstones(lines)), entries=LineEntries(lines), warnings=warnings, lines=lines,
-        sha256=record.sha256, fingerprint=record.fingerprint, warnings_text=text,
+        sha256=record.sha256, fingerprint=record.fingerprint, warnings_text=text, lookups=looked,
     )
 
 
@@ -227,12 +230,15 @@ def _build_one(context: Context, name: str) -> Package | ContentError:
     try:
         notes = study_order(list(topic_notes(context.source, topic))) if topic else []
         warnings = tuple(topic_smells(context.source, topic, notes)) if topic else ()
-        return _package(context, name, notes, warnings)
+        return _package(context, name, notes, warnings, setting_lookups(context.source, notes))
     except ContentError as error:
         return error
 
 
-def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple[Problem, ...]) -> Package:
+def _package(
+    context: Context, name: str, notes: list[NoteSpec], warnings: tuple[Problem, ...],
+    lookups: tuple[SettingLookup, ...],
+) -> Package:
     live = settle(notes, context.schemas, context.lock, context.now, rest=False)  # its own notes are all it reads
     gone = _settle_gone(context, _removed(context, name, {note.key for note in notes}))
     entries = {note.key: live.lock.notes[note.key] for note in notes} | dict(gone.lock.notes)
@@ -250,12 +256,14 @@ def _package(context: Context, name: str, notes: list[NoteSpec], warnings: tuple
         warnings=warnings,
         lines=lines,
         sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
-        fingerprint=_next_fingerprint(context, name, lines, kinds, warnings),
+        fingerprint=_next_fingerprint(context, name, lines, kinds, warnings, lookups),
+        lookups=lookups,
     )
 
 
 def _next_fingerprint(
-    context: Context, name: str, lines: Sequence[Line], kinds: Sequence[ChangeKind], warnings: Sequence[Problem]
+    context: Context, name: str, lines: Sequence[Line], kinds: Sequence[ChangeKind], warnings: Sequence[Problem],
+    lookups: Sequence[SettingLookup],
 ) -> str | None:
     """The fingerprint the next build computes for topic *name* if its inputs stay as they are.
 
@@ -268,11 +276,11 @@ def _next_fingerprint(
     if topic is None:
         return None
     if context.lock_written:
-        return fingerprint(context.source, topic, lines, context.type_times, warnings=warnings)
+        return fingerprint(context.source, topic, lines, context.type_times, warnings=warnings, lookups=lookups)
     read = live_lines(context.lock.notes, context.owned.get(name, ()), context.now)
     timed_now = any(kind in ("added", "updated") for kind in kinds)
     now = context.now if timed_now else None
-    return fingerprint(context.source, topic, read, context.type_times, now, warnings=warnings)
+    return fingerprint(context.source, topic, read, context.type_times, now, warnings=warnings, lookups=lookups)
 
 
 def _taken_elsewhere(context: Context, name: str, owned: Sequence[str]) -> bool:

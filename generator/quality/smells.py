@@ -25,7 +25,8 @@ from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec, new_card_queues
 from generator.errors import PROBLEM_ORDER, Problem
 from generator.quality.crosscard import deck_smells
-from generator.quality.wording import wording_smells
+from generator.quality.wording import SettingLookup, wording_smells
+from generator.quality.wording import setting_answers as _setting_answers
 from generator.source.content import Source, Topic
 from generator.source.words import FUNCTION_WORDS, VOCABULARY, WORD
 
@@ -148,6 +149,17 @@ def _content_words(found: Sequence[str]) -> set[str]:
 @functools.lru_cache(maxsize=VOCABULARY)  # a source's vocabulary, met hundreds of thousands of times
 def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def setting_answers(source: Source, lookups: Sequence[SettingLookup]) -> str:
+    """What a topic's which-perspective cues (*lookups*, :func:`setting_lookups`) find in *source*'s setting words.
+
+    The one smell of a topic that reads what other topics say of a
+    perspective: a reused topic's warnings stand while these answers do.
+    """
+    if not lookups:
+        return ""
+    return _setting_answers(source, perspective_stems(p.name for p in source.perspectives), lookups)
 
 
 def perspective_stems(names: Iterable[str]) -> dict[str, str]:

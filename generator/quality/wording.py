@@ -65,6 +65,12 @@ _FRAMING = frozenset(
 """Words that frame a claim ("Traditionally, it has been assumed that ..."): they say nothing the blank is."""
 _Settings = tuple[dict[str, dict[str, set[str]]], dict[str, set[str]]]
 """Per perspective: the words of its headings (with the items or headings using each), and every word said of it."""
+SettingLookup = tuple[str, str, tuple[str, ...]]
+"""A which-perspective cue's look-up in the whole source's setting words: its perspective, item and words.
+
+What a topic's warning of the kind depends on besides its own file: a
+rebuild hashes the answers to a reused topic's look-ups (:func:`setting_answers`).
+"""
 
 
 def wording_smells(source: Source, notes: Sequence[NoteSpec], naming: Mapping[str, str]) -> list[Problem]:
@@ -75,7 +81,7 @@ def wording_smells(source: Source, notes: Sequence[NoteSpec], naming: Mapping[st
         kind = KINDS[note.note_type]
         for face in kind.faces(note.fields):
             if face.asks_perspective:
-                problems += _names_setting(source, note, (face.cue, face.question), settings)
+                problems += _names_setting(source, note, _lookup(source, note, face.cue, face.question), settings)
             elif kind.hides_in_item_text:
                 problems += _paraphrased(note, face.answer)
                 problems += _only_subject(note)
@@ -243,26 +249,53 @@ def _setting_words(source: Source, naming: Mapping[str, str]) -> _Settings:
     return headings, said
 
 
+def setting_lookups(source: Source, notes: Sequence[NoteSpec]) -> tuple[SettingLookup, ...]:
+    """The look-ups of *notes*' which-perspective cues, as :func:`wording_smells` makes them."""
+    found = []
+    for note in notes:
+        for face in KINDS[note.note_type].faces(note.fields):
+            if face.asks_perspective and (lookup := _lookup(source, note, face.cue, face.question)):
+                found.append(lookup)
+    return tuple(found)
+
+
+def setting_answers(source: Source, naming: Mapping[str, str], lookups: Sequence[SettingLookup]) -> str:
+    """What each look-up finds in *source* now: a reused topic's warnings of the kind stand while these do."""
+    settings = _source_settings(source, naming)
+    return repr([_telling(lookup, settings) for lookup in lookups])
+
+
+def _lookup(source: Source, note: NoteSpec, cue: str, question: str) -> SettingLookup | None:
+    """The cue's words beside its perspective (its item's), where it has one of the source's."""
+    item = source.items_by_id.get(note.item_id)
+    perspective = item[1].perspective if item else None
+    if perspective is None or all(p.id != perspective for p in source.perspectives):
+        return None
+    return perspective, note.item_id, tuple(sorted(content_stems(_TAG.sub(" ", cue)) - content_stems(question)))
+
+
+def _telling(lookup: SettingLookup, settings: _Settings) -> list[str]:
+    """The cue's words its perspective's own headings (another item's) use and nothing said of another does."""
+    perspective, item_id, cue_words = lookup
+    headings, said = settings
+    own = headings[perspective]
+    others = set().union(*(words for pid, words in said.items() if pid != perspective))
+    # its own title is where its cue comes from, not a setting the student met elsewhere
+    return [w for w in cue_words if own.get(w, set()) - {item_id} and w not in others]
+
+
 def _names_setting(
     source: Source,
     note: NoteSpec,
-    face: tuple[str, str],
+    lookup: SettingLookup | None,
     settings: _Settings,
 ) -> Iterable[Problem]:
     """The cue shares a word with its perspective's own headings (another item's) that nothing said of another uses."""
-    item = source.items_by_id.get(note.item_id)
-    perspective = item[1].perspective if item else None
-    headings, said = settings
-    if perspective is None or perspective not in headings:
+    if lookup is None:
         return
-    cue, question = face
-    own = headings[perspective]
-    others = set().union(*(words for pid, words in said.items() if pid != perspective))
-    cue_words = content_stems(_TAG.sub(" ", cue)) - content_stems(question)
-    # its own title is where its cue comes from, not a setting the student met elsewhere
-    telling = sorted(w for w in cue_words if own.get(w, set()) - {note.item_id} and w not in others)
+    telling = _telling(lookup, settings)
     if telling:
-        name = source.perspective(perspective).name
+        name = source.perspective(lookup[0]).name
         yield _warn(
             note,
             f"the cue shares {', '.join(repr(w) for w in telling)} with {name!r}'s own headings, and nothing "
