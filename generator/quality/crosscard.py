@@ -103,13 +103,22 @@ def _title_fronts(source: Source) -> _Titles:
     return _TITLES[0][1]
 
 
-def _index(fronts: Sequence[_Front]) -> dict[str, set[int]]:
+_Postings = tuple[int, ...] | frozenset[int]
+"""The numbers of the fronts showing a word: a few as a tuple, many as a set.
+
+Most title words are on one title: a tuple of one number costs a quarter of
+a set's memory, and every worker holds the source's whole index.
+"""
+_FEW = 8
+
+
+def _index(fronts: Sequence[_Front]) -> dict[str, _Postings]:
     """Word -> the numbers of the fronts showing it."""
-    index: dict[str, set[int]] = {}
+    found: dict[str, list[int]] = {}
     for number, front in enumerate(fronts):
         for word in front.words:
-            index.setdefault(word, set()).add(number)
-    return index
+            found.setdefault(word, []).append(number)
+    return {word: tuple(numbers) if len(numbers) < _FEW else frozenset(numbers) for word, numbers in found.items()}
 
 
 class _Fronts:
@@ -181,7 +190,7 @@ def _faces(note: NoteSpec) -> Iterable[_Face]:
         yield _Face(note, face.asks_perspective, content_stems(face.front), answer, content_stems(answer), face.cue)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per item title of the source, in every worker
 class _Front:
     """A front's words and where it is: a card of the topic, or the title of another topic's item."""
 
@@ -251,12 +260,12 @@ def _names(words: frozenset[str], perspective: str, naming: Mapping[str, str]) -
     return any(word == s or (len(s) >= 5 and word.startswith(s)) for word in words for s in stems)
 
 
-def _holding(index: dict[str, set[int]], wanted: frozenset[str]) -> set[int]:
+def _holding(index: dict[str, _Postings], wanted: frozenset[str]) -> set[int]:
     """The faces whose front holds every word of *wanted* (rarest word first)."""
     if not wanted:
         return set()
-    postings = sorted((index.get(word, set()) for word in wanted), key=len)
-    return postings[0].intersection(*postings[1:])
+    postings = sorted((index.get(word, ()) for word in wanted), key=len)
+    return set(postings[0]).intersection(*postings[1:])
 
 
 def _bold_answers(notes: Sequence[NoteSpec], faces: Sequence[_Face], names: set[str]) -> Iterable[Problem]:
