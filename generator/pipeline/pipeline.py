@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import hashlib
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
 from generator.pipeline.cache import (
@@ -40,8 +41,9 @@ from generator.pipeline.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, L
 from generator.pipeline.lock.read import read_lock
 from generator.pipeline.lock.times import ChangeKind, Changes, released, resolve
 from generator.pipeline.lock.write import (
+    LockText,
     joined_lock,
-    lock_bytes,
+    lock_text,
     released_line,
     removal_times,
     tombstones_by_topic,
@@ -169,14 +171,19 @@ class _Made:
 
     source: Source
     packages: tuple[Package, ...]
-    lock_bytes: bytes
-    """The lock this build leaves, encoded once (a large source's is tens of megabytes)."""
+    lock: LockText
+    """The lock this build leaves, encoded once, in pieces (a large source's is tens of megabytes)."""
     warnings: tuple[Problem, ...]
 
     @functools.cached_property
     def unreleased(self) -> int:
         """Notes of the lock it leaves that no release has carried: counted once in its bytes (report and cache)."""
-        return unreleased_in(self.lock_bytes)
+        return unreleased_in(self.lock)
+
+    @functools.cached_property
+    def lock_sha256(self) -> str:
+        """Of the lock it leaves: hashed once (is it the lock there already; the cache's trust in it)."""
+        return self.lock.sha256()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -267,11 +274,11 @@ def _make_packages(job: _Job) -> _Made:
     if job.strict and warnings:
         raise ContentError(list(warnings))
     note_types = types.lock.note_types
-    data = lock_bytes(new_lock) if new_lock is not None else _topics_lock(packages, note_types, job.release)
-    return _Made(source=source, packages=tuple(packages), lock_bytes=data, warnings=warnings)
+    data = lock_text(new_lock) if new_lock is not None else _topics_lock(packages, note_types, job.release)
+    return _Made(source=source, packages=tuple(packages), lock=data, warnings=warnings)
 
 
-def _topics_lock(packages: Sequence[Package], note_types: Mapping[str, NoteTypeSchema], release: bool) -> bytes:
+def _topics_lock(packages: Sequence[Package], note_types: Mapping[str, NoteTypeSchema], release: bool) -> LockText:
     """The lock a default build leaves: each topic's lines, a reused topic's as the last lock had them.
 
     A release marks every live note released: its line is written without ``"released": false``.
@@ -464,7 +471,7 @@ def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildRep
 
 def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
     """Commit what *made* holds (packages, lock, cache) in one journaled step; report it."""
-    files: dict[str, bytes] = {}
+    files: dict[str, bytes | tuple[bytes, ...]] = {}
     written: dict[str, tuple[DeckFile, str | None]] = {}
     for package in made.packages:
         if package.notes:
@@ -473,8 +480,8 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
                 files[path] = package.data
             written[path] = (_describe(path, package), package.sha256)
     written_lock = job.lock_path if file_format.carries_times and job.write_lock else None  # CSV carries no times
-    if written_lock is not None and not _same_lock(written_lock, made.lock_bytes):
-        files[written_lock] = made.lock_bytes  # renamed last
+    if written_lock is not None and not _same_lock(written_lock, made.lock_sha256):
+        files[written_lock] = made.lock.pieces  # renamed last
     if job.reuse:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values())
         if job.memo is not None and (job.memo.changed() or not os.path.exists(os.path.join(job.out_dir, TOPICS_NAME))):
@@ -492,7 +499,7 @@ def _empty_topics(made: _Made) -> tuple[str, ...]:
     return tuple(p.file for p in made.packages if not p.notes and p.file in current)
 
 
-def _commit(files: dict[str, bytes], out_dir: str, journal_dir: str) -> None:
+def _commit(files: Mapping[str, bytes | tuple[bytes, ...]], out_dir: str, journal_dir: str) -> None:
     """Write *files* all or nothing; folders made for them are taken back if they cannot be written."""
     created: list[str] = []
     try:
@@ -533,8 +540,8 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
     """The build cache for what this build leaves behind (see :mod:`generator.pipeline.cache`)."""
     from generator.quality.smells import source_smells
 
-    expiries = [removed + REMOVED_RETENTION_SECONDS for removed in removal_times(made.lock_bytes)]
-    lock_digest = sha256(made.lock_bytes)  # tens of megabytes: hashed once, for both
+    expiries = [removed + REMOVED_RETENTION_SECONDS for removed in removal_times(made.lock)]
+    lock_digest = made.lock_sha256
     cache = BuildCache(
         # The bytes this build read, not the files as they are now: an edit saved
         # while it ran must make the next build rebuild.
@@ -606,35 +613,27 @@ def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:
     return problem.in_file(os.path.join(new_dir, os.path.basename(problem.file)))
 
 
-def _same_lock(path: str, data: bytes) -> bool:
-    """True if the lock at *path* reads as *data* already: as text, line endings a checkout changed aside.
+def _same_lock(path: str, digest: str) -> bool:
+    """True if the lock at *path* reads as the lock of SHA-256 *digest* already: as text, line endings a
+    checkout changed aside.
 
-    Read a chunk at a time: the lock is tens of megabytes, and a rebuild's
+    Hashed a chunk at a time: the lock is tens of megabytes, and a rebuild's
     differs from the last (or is the same) without a second copy held.
     """
     try:
         with open(path, "rb") as handle:
-            if _same_bytes(handle, data):
-                return True
-            handle.seek(0)
-            if not any(b"\r" in chunk for chunk in iter(functools.partial(handle.read, _CHUNK), b"")):
-                return False
+            found, carriage = hashlib.sha256(), False
+            for chunk in iter(functools.partial(handle.read, _CHUNK), b""):
+                found.update(chunk)
+                carriage = carriage or b"\r" in chunk
+            if found.hexdigest() == digest or not carriage:
+                return found.hexdigest() == digest
             handle.seek(0)
             old = handle.read()
     except OSError:
         return False
     # What a text read gives (universal newlines), without decoding either: "\r" is one byte in UTF-8.
-    return old.replace(b"\r\n", b"\n").replace(b"\r", b"\n") == data
+    return sha256(old.replace(b"\r\n", b"\n").replace(b"\r", b"\n")) == digest
 
 
 _CHUNK = 1024 * 1024
-
-
-def _same_bytes(handle: BinaryIO, data: bytes) -> bool:
-    """True if the file *handle* reads as *data*, compared a chunk at a time (the first that differs ends it)."""
-    view, start = memoryview(data), 0
-    for chunk in iter(functools.partial(handle.read, _CHUNK), b""):
-        if view[start : start + len(chunk)] != chunk:
-            return False
-        start += len(chunk)
-    return start == len(data)

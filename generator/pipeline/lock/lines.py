@@ -83,7 +83,7 @@ def split_lock(path: str, data: bytes) -> Lock | None:
         return None
     if notes is None or head.get("version") != LOCK_VERSION:
         return None
-    if joined_lock(note_types, ()) != data[:start] + _NOTES + _FOOT:  # the head as this code writes it
+    if bytes(joined_lock(note_types, ())) != data[:start] + _NOTES + _FOOT:  # the head as this code writes it
         return None
     return Lock(notes, note_types, origin=Origin(path, None))
 

@@ -7,9 +7,11 @@ and lets the report point at a note's line without parsing the lock again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from operator import attrgetter
 
 from generator.anki.schema import NoteTypeSchema
@@ -35,12 +37,50 @@ def dump_lock(lock: Lock) -> str:
     return result
 
 
-def lock_bytes(lock: Lock) -> bytes:
+@dataclass(frozen=True, eq=False)
+class LockText:
+    """A lock's bytes as the pieces they are written from, in order: never joined.
+
+    The pieces are its head, each note's line (the very objects the topics
+    made), the commas between them, and its foot: a large source's lock is
+    tens of megabytes, and a copy joined in one piece would be the build's
+    peak of memory.
+    """
+
+    pieces: tuple[bytes, ...]
+
+    def __len__(self) -> int:
+        return sum(map(len, self.pieces))
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.pieces)
+
+    def count(self, needle: bytes) -> int:
+        """How often *needle* occurs in a piece (what it finds never spans two: a field, within a line)."""
+        return sum(piece.count(needle) for piece in self.pieces)
+
+    def findall(self, pattern: re.Pattern[bytes]) -> list[bytes]:
+        """*pattern*'s matches in the pieces (one that spans two is not found: a field, within a line)."""
+        return [found for piece in self.pieces for found in pattern.findall(piece)]
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        for piece in self.pieces:
+            digest.update(piece)
+        return digest.hexdigest()
+
+
+def lock_text(lock: Lock) -> LockText:
     """:func:`dump_lock`'s text as UTF-8, each note's line encoded once: what a build writes."""
     return joined_lock(lock.note_types, ((key, note_line(key, note)) for key, note in lock.notes.items()))
 
 
-def joined_lock(note_types: Mapping[str, NoteTypeSchema], lines: Iterable[tuple[str, bytes]]) -> bytes:
+def lock_bytes(lock: Lock) -> bytes:
+    """:func:`lock_text` in one piece."""
+    return bytes(lock_text(lock))
+
+
+def joined_lock(note_types: Mapping[str, NoteTypeSchema], lines: Iterable[tuple[str, bytes]]) -> LockText:
     """The lock of *note_types* and the note *lines* (key, line as :func:`note_line` writes it), in any order
     (a key given twice is written once, with its last line).
 
@@ -48,17 +88,17 @@ def joined_lock(note_types: Mapping[str, NoteTypeSchema], lines: Iterable[tuple[
     them, and encodes only the rest: the bytes are those of :func:`dump_lock`.
     """
     by_key = dict(lines)
-    ordered = [by_key[key] for key in sorted(by_key)]
-    head = "\n".join(_head(note_types)).encode("utf-8") + b"\n"
-    if ordered:  # the head and the foot joined to the first and last lines: the lock is made in one piece
-        ordered[0] = head + ordered[0]
-        ordered[-1] += b"\n" + _FOOT
-    data = b",\n".join(ordered) if ordered else head + _FOOT
-    _check_written_size(len(data))
-    return data
+    pieces = ["\n".join(_head(note_types)).encode("utf-8") + b"\n"]
+    for key in sorted(by_key):
+        pieces += (by_key[key], _COMMA)
+    pieces[-1:] = [b"\n" + _FOOT] if by_key else [pieces[-1] + _FOOT]
+    text = LockText(tuple(pieces))
+    _check_written_size(len(text))
+    return text
 
 
 _FOOT = b"}\n}\n"
+_COMMA = b",\n"
 
 
 def _head(note_types: Mapping[str, NoteTypeSchema]) -> list[str]:
@@ -130,7 +170,7 @@ _REMOVED = re.compile(rb'"removed": ([0-9]+), "topic": ')
 # An unescaped quote is never inside a JSON string: these find fields, never a label that reads like one.
 
 
-def unreleased_in(data: bytes) -> int:
+def unreleased_in(data: LockText) -> int:
     """:func:`~.times.unreleased` of the lock :func:`joined_lock` wrote as *data*: counted in its bytes."""
     return data.count(_UNRELEASED)
 
@@ -158,9 +198,9 @@ def json_text(raw: bytes) -> str:
 _TOMBSTONE_TOPIC = re.compile(rb'"removed": [0-9]+, "topic": "((?:[^"\\]|\\.)*)"}')
 
 
-def removal_times(data: bytes) -> list[int]:
+def removal_times(data: LockText) -> list[int]:
     """When each tombstone of the lock :func:`joined_lock` wrote as *data* was removed: found in its bytes."""
-    return [int(time) for time in _REMOVED.findall(data)]
+    return [int(time) for time in data.findall(_REMOVED)]
 
 
 def _commas(lines: list[str]) -> list[str]:
