@@ -8,6 +8,7 @@ is non-empty); :mod:`generator.cards.notes` turns them into notes.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,34 +33,43 @@ def _by_fields(self: Any) -> tuple[type, tuple[object, ...]]:
 class Marked:
     """Text in which the author may have marked key terms with ``{{…}}``.
 
-    Its runs of text in order, plain or key term; bit *i* of ``term_runs`` set
-    says run *i* is a term.  Kept flat, not as (text, is_term) pairs: a large
-    source holds hundreds of thousands of runs, and a pair costs more than its text.
+    Kept as its plain text, the places where its runs of text end (all but
+    the last; no run is empty) and a bit per run that is a key term: bit *i*
+    of ``term_runs`` set says run *i* is a term.  Kept flat, not as runs or
+    (text, is_term) pairs: a large source holds hundreds of thousands of
+    them, and each string or pair costs more than its text.
     """
 
     __reduce__ = _by_fields
 
-    runs: tuple[str, ...]
+    plain: str
+    """The text as a reader sees it, markers removed."""
+    cuts: tuple[int, ...] = ()
     term_runs: int = 0
 
     @classmethod
     def of(cls, segments: Iterable[tuple[str, bool]]) -> Marked:
-        """The text of *segments*, (run, is_term) pairs in order."""
-        runs, term_runs = [], 0
+        """The text of *segments*, (run, is_term) pairs in order, none empty."""
+        texts, cuts, term_runs, end = [], [], 0, 0
         for index, (text, is_term) in enumerate(segments):
-            runs.append(text)
+            texts.append(text)
+            end += len(text)
+            cuts.append(end)
             term_runs |= is_term << index
-        return cls(tuple(runs), term_runs)
+        return cls("".join(texts), tuple(cuts[:-1]), term_runs)
+
+    @property
+    def runs(self) -> tuple[str, ...]:
+        """Its runs of text in order, plain or key term."""
+        if not self.cuts:
+            return (self.plain,) if self.plain else ()
+        bounds = (0, *self.cuts, len(self.plain))
+        return tuple(self.plain[start:end] for start, end in itertools.pairwise(bounds))
 
     @property
     def segments(self) -> tuple[tuple[str, bool], ...]:
         """Its runs in order, each with whether it is a key term: ``(text, True)`` is a term."""
         return tuple((text, bool(self.term_runs >> index & 1)) for index, text in enumerate(self.runs))
-
-    @property
-    def plain(self) -> str:
-        """The text as a reader sees it, markers removed."""
-        return "".join(self.runs)
 
     @property
     def terms(self) -> tuple[str, ...]:
