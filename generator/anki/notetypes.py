@@ -231,7 +231,7 @@ def _template(
     return {**renamed, "qfmt": _references(entry["qfmt"], fields), "afmt": _references(entry["afmt"], fields)}
 
 
-_REFERENCE = re.compile(r"\{\{([#^/]?)((?:[^{}:]*:)*)([^{}:]+)\}\}")
+_REFERENCE = r"\{\{([#^/]?)((?:[^{}:]*:)*)([^{}:]+)\}\}"  # compiled (by re, once) where a field is renamed
 """A field reference of a template: ``{{Name}}``, ``{{#Name}}``, ``{{/Name}}``, ``{{^Name}}``, ``{{cloze:Name}}``."""
 
 
@@ -239,7 +239,7 @@ def _references(template: str, renames: Mapping[str, str]) -> str:
     """*template* with each reference to a renamed field naming its new name."""
     if not renames:
         return template
-    return _REFERENCE.sub(lambda m: "{{" + m[1] + m[2] + renames.get(m[3], m[3]) + "}}", template)
+    return re.sub(_REFERENCE, lambda m: "{{" + m[1] + m[2] + renames.get(m[3], m[3]) + "}}", template)
 
 
 def note_type_schemas() -> dict[str, NoteTypeSchema]:

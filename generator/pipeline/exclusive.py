@@ -51,6 +51,8 @@ class Busy(DeckgenError):
 
 @dataclass(frozen=True)
 class _Held:
+    """A folder this process holds: its lock file, the thread holding it and how many times."""
+
     fd: int
     path: str
     thread: int

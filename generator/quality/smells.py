@@ -44,6 +44,8 @@ _SUFFIXES = ("istic", "ists", "ism", "ist", "ity", "s")
 
 @dataclass(frozen=True)
 class _Card:
+    """A card as the smells read it: its note, its front and answer as plain text."""
+
     note: NoteSpec
     which: bool  # asks "which perspective?"
     front: str  # plain text of the front, as a student reads it

@@ -210,12 +210,12 @@ def _syntax_errors(exc: yaml.MarkedYAMLError, lines: list[str]) -> list[tuple[in
     without parsing, so the author gets them all at once instead of one per run.
     """
     first = _syntax_error(exc, lines)
-    same = _COLON_IN_TEXT if _COLON_IN_TEXT.match(_line_text(lines, first[0])) else None
+    same = _COLON_IN_TEXT if re.match(_COLON_IN_TEXT, _line_text(lines, first[0])) else None
     if same is None and "\t" in _line_text(lines, first[0]):
         same = _TAB_INDENT
     if same is None:
         return [first]
-    found = {index + 1 for index, text in enumerate(lines) if same.match(text)} - {first[0]}
+    found = {index + 1 for index, text in enumerate(lines) if re.match(same, text)} - {first[0]}
     return sorted([first, *((line, _syntax_error_on(same, lines, line)) for line in found)])
 
 
@@ -223,14 +223,14 @@ def _line_text(lines: list[str], number: int) -> str:
     return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
-def _syntax_error_on(pattern: re.Pattern[str], lines: list[str], number: int) -> str:
-    if pattern is _TAB_INDENT:
+def _syntax_error_on(pattern: str, lines: list[str], number: int) -> str:
+    if pattern == _TAB_INDENT:
         return "found a tab; YAML does not allow tabs for indentation, use spaces"
     return _colon_advice("mapping values are not allowed in this context", _line_text(lines, number))
 
 
 def _colon_advice(what: str, line: str) -> str:
-    match = _COLON_IN_TEXT.match(line)
+    match = re.match(_COLON_IN_TEXT, line)
     key = f"the text after '{match.group(1)}:'" if match else "the text"
     return f"{what}; {key} holds ': ', which YAML reads as a second key: put the whole text in quotes"
 
@@ -263,7 +263,7 @@ def _known_syntax_error(exc: yaml.MarkedYAMLError, lines: list[str], index: int,
         return exc.context_mark.line + 1, (
             f"{what}; this line is not 'key: value': add the ':' or indent it under the text it continues"
         )
-    if index < len(lines) and _QUOTED_THEN_TEXT.search(lines[index]):
+    if index < len(lines) and re.search(_QUOTED_THEN_TEXT, lines[index]):
         return index + 1, f"{what}; a quoted text ends at its closing quote: quote the whole text"
     return None
 
@@ -274,7 +274,7 @@ def _unquoted_value(exc: yaml.MarkedYAMLError, lines: list[str], index: int, wha
     if exc.context_mark and (exc.context or "").startswith(("while parsing a flow", "while scanning")):
         candidates.append(exc.context_mark.line)  # where the '{' or '[' was opened
     for candidate in candidates:
-        start = _VALUE_START.search(lines[candidate]) if candidate < len(lines) else None
+        start = re.search(_VALUE_START, lines[candidate]) if candidate < len(lines) else None
         if start:
             at = "" if candidate == index else f" (line {candidate + 1})"
             return index + 1, f"{what}; text that starts with {start.group(1)!r}{at} must be in quotes"
@@ -283,7 +283,7 @@ def _unquoted_value(exc: yaml.MarkedYAMLError, lines: list[str], index: int, wha
 
 def _syntax_hint(what: str, line: str) -> str:
     """*what* the parser says, with the likely fix for the *line* it stopped on."""
-    if "mapping values are not allowed" in what and _COLON_IN_TEXT.match(line):
+    if "mapping values are not allowed" in what and re.match(_COLON_IN_TEXT, line):
         return _colon_advice(what, line)
     if "mapping values are not allowed" in what:
         return what + "; a ': ' inside text starts a new key: put the text in quotes (or check the indentation)"
@@ -298,13 +298,15 @@ def _syntax_hint(what: str, line: str) -> str:
     return what
 
 
-_VALUE_START = re.compile(r"^\s*(?:-\s+)?[^\s#'\":][^:#]*:\s+([{\[&*!@`%|>])")
+# The patterns of a file with a syntax error, as text: compiled (and cached) by re when an error needs them, not
+# when every build starts.
+_VALUE_START = r"^\s*(?:-\s+)?[^\s#'\":][^:#]*:\s+([{\[&*!@`%|>])"
 """A key whose value starts with a character YAML gives a meaning to (the key holds no ':')."""
-_COLON_IN_TEXT = re.compile(r"^\s*(?:-\s+)?([^\s#'\":{\[][^:#]*):\s+[^\s#'\"{\[|>&*!%@`][^#]*?:\s")
+_COLON_IN_TEXT = r"^\s*(?:-\s+)?([^\s#'\":{\[][^:#]*):\s+[^\s#'\"{\[|>&*!%@`][^#]*?:\s"
 """A key whose unquoted text holds ': ' ('title: Core value: autonomy'): YAML reads a second key."""
-_TAB_INDENT = re.compile(r"^ *\t")
+_TAB_INDENT = r"^ *\t"
 """A line indented with a tab."""
-_QUOTED_THEN_TEXT = re.compile(r"""^\s*(?:-\s+)?[^\s#'"][^#]*?:\s+("[^"]*"|'[^']*')\s*[^\s#]""")
+_QUOTED_THEN_TEXT = r"""^\s*(?:-\s+)?[^\s#'"][^#]*?:\s+("[^"]*"|'[^']*')\s*[^\s#]"""
 """A key whose value is a quoted text followed by more text ('title: "Tea" is nice')."""
 
 
