@@ -152,13 +152,30 @@ class StoredMemo(TopicMemo):
         """True if this load saw other topics than the memo's file holds."""
         return {(os.path.basename(path), key) for path, key in self.seen} != self.stored
 
-    def data(self) -> bytes:
-        """The file to keep for the next build: the topics this load saw."""
+    def data(self) -> tuple[bytes, ...]:
+        """The file to keep for the next build, the topics this load saw, as the pieces it is written from.
+
+        A topic's pickle is a piece of its own, the very bytes object kept: the
+        pickler hands a large one to ``write`` as it is, so the file is never
+        held in memory a second time (a large source's is megabytes).
+        """
         topics = {}
         for (path, key), value in self.seen.items():
             name = os.path.basename(path)
             topics[name, key] = self.raw.get((name, key)) or _pickled(value, path)
-        return pickle.dumps((code_digest(), topics), pickle.HIGHEST_PROTOCOL)
+        pieces: list[bytes] = []
+        pickle.Pickler(_Pieces(pieces), pickle.HIGHEST_PROTOCOL).dump((code_digest(), topics))
+        return tuple(pieces)
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """A file for the pickler to write to: it keeps what it is given, in order."""
+
+    pieces: list[bytes]
+
+    def write(self, data: bytes) -> None:
+        self.pieces.append(bytes(data))  # the object itself where it is bytes: no copy
 
 
 def _pickled(value: object, path: str) -> bytes:
