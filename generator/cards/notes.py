@@ -236,7 +236,7 @@ def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
 def makes_cards(item: Item) -> bool:
     """True if *item* makes a note: a marked term, or a "which perspective?" question."""
     marked = [item.title, item.explanation, item.conclusion, *(point.text for point in item.points)]
-    return bool(item.which_statement) or any(text is not None and text.terms for text in marked)
+    return bool(item.which_statement) or any(text is not None and text.term_runs for text in marked)
 
 
 MAX_CONTEXT_WORDS = 120
@@ -429,13 +429,13 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
     said, closing = _rendered(explanation), _rendered(conclusion)
     lead = explanation[-1] if explanation and explanation[-1][0].plain.rstrip().endswith(":") else None
     body = explanation[:-1] if lead else explanation
-    if item.title and item.title.terms:
+    if item.title and item.title.term_runs:
         text = _title(item.title, hide_all=True) + _sentences_html(body)
         extra = _rest(said, set(range(len(body)))) + _listed(rows) + _rest(closing)
         yield maker.cloze_note("title", text, extra, item.title.plain)
     for index, point in enumerate(item.points):
-        if point.text.terms:
-            hidden = marked_html(point.text, hide=range(len(point.text.terms)))
+        if point.text.term_runs:
+            hidden = marked_html(point.text, hide=range(point.text.term_count))
             asked = f'<ul class="points"><li class="asked">{hidden}</li></ul>'
             text = title + _sentences_html([lead] if lead else []) + asked
             extra = _rest(said, {len(body)} if lead else set()) + _listed(rows, {index}) + _rest(closing)
@@ -498,7 +498,7 @@ def _after(rendered: Sequence[str], asked: int) -> str:
 def _title(title: Marked | None, hide_all: bool = False) -> str:
     if title is None:
         return ""
-    return f'<div class="title">{marked_html(title, hide=range(len(title.terms)) if hide_all else ())}</div>'
+    return f'<div class="title">{marked_html(title, hide=range(title.term_count) if hide_all else ())}</div>'
 
 
 def _sentences_html(parts: list[tuple[Marked, tuple[int, ...]]], hide: set[int] | None = None) -> str:

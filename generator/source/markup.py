@@ -152,8 +152,8 @@ def marked_html(marked: Marked, hide: Collection[int] = ()) -> str:
     Never bold: every key term is some card's answer, and a term set apart
     on another card (front or back) is read there instead of recalled.
     """
-    if not marked.term_runs:
-        return "".join(map(to_html, marked.runs))
+    if not marked.term_runs:  # one run, the most common text: nothing to split
+        return "".join(map(to_html, marked.runs)) if marked.cuts else to_html(marked.plain)
     parts: list[str] = []
     term_index = 0
     for text, is_term in marked.segments:
