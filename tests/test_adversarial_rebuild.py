@@ -144,8 +144,8 @@ def test_an_edit_that_leaves_a_setting_words_answer_as_it_was_rebuilds_its_own_t
     out = tmp_path / "out"
     build(BuildConfig(str(source), str(out), timestamp=T1))
     smelled: list[str] = []
-    real = topics.topic_smells
-    monkeypatch.setattr(topics, "topic_smells", lambda src, topic, notes: smelled.append(topic.id) or real(src, topic, notes))
+    real = topics.smell_topic
+    monkeypatch.setattr(topics, "smell_topic", lambda src, topic, notes: smelled.append(topic.id) or real(src, topic, notes))
     # "ocean" is now said of coffee: no cue has it, so alpha's warning stands as it was
     (source / "c.yaml").write_text(GAMMA.replace("first.", "first, by the ocean."), encoding="utf-8")
     again = build(BuildConfig(str(source), str(out), timestamp=T2))

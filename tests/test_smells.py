@@ -281,7 +281,7 @@ def test_a_back_that_bolds_another_cards_answer_is_a_smell():
     """No back deckgen writes bolds a key term (markup.marked_html); a note given one by hand is caught."""
     from dataclasses import replace
 
-    from generator.cards.notes import CLOZE_FIELDS, build_notes
+    from generator.cards.notes import CLOZE_FIELDS, build_notes, with_faces
     from generator.quality.crosscard import deck_smells
     from generator.quality.smells import perspective_stems
     from generator.source.loader import load_source
@@ -294,7 +294,7 @@ def test_a_back_that_bolds_another_cards_answer_is_a_smell():
     extra = CLOZE_FIELDS.index("Extra")
     bolded = replace(first, fields=tuple(f"<b>{answer}</b>" if i == extra else f for i, f in enumerate(first.fields)))
     stems = perspective_stems(p.name for p in source.perspectives)
-    found = deck_smells(source, source.topics[0], [bolded, *notes[2:], second], stems)
+    found = deck_smells(source, source.topics[0], with_faces([bolded, *notes[2:], second]), stems)
     assert any(p.where == first.local_key and f"sets {answer!r} in bold" in p.message for p in found)
 
 

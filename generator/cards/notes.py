@@ -32,6 +32,7 @@ from typing import Final, Protocol
 
 from generator.cards import cloze as cloze_kind
 from generator.cards import comparison as comparison_kind
+from generator.cards.kind import Face
 from generator.cards.kinds import KIND_NAMES, KINDS
 from generator.source.content import (
     BOTH,
@@ -776,3 +777,12 @@ def _removed_fields(key: str, removed: Removed) -> tuple[str, ...]:
     marker = f'<span class="deckgen-removed" data-key="{html.escape(key)}"></span>'
     values = kind.removal(removed.label, to_html(removed.label), REMOVED_HELP + marker, removed.cards)
     return kind.field_tuple({kind.context_field: "Removed", **values})
+
+
+Faced = Sequence[tuple[NoteSpec, tuple[Face, ...]]]
+"""Notes, each with its cards' faces as its kind reads them from its fields."""
+
+
+def with_faces(notes: Iterable[NoteSpec]) -> list[tuple[NoteSpec, tuple[Face, ...]]]:
+    """Each note with its cards' faces: read once, as every card check reads them."""
+    return [(note, KINDS[note.note_type].faces(note.fields)) for note in notes]

@@ -34,8 +34,8 @@ from generator.pipeline.lock.lines import (
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import ChangeKind, Changes, Resolution, resolve
 from generator.pipeline.reuse import Record, fingerprint, still_there, unchanged
-from generator.quality.smells import topic_smells
-from generator.quality.wording import SettingLookup, setting_lookups
+from generator.quality.smells import smell_topic
+from generator.quality.wording import SettingLookup
 from generator.source.content import Source, Topic
 
 if TYPE_CHECKING:  # only a parallel build imports concurrent.futures
@@ -229,8 +229,8 @@ def _build_one(context: Context, name: str) -> Package | ContentError:
     topic = _topic(context, name)
     try:
         notes = study_order(list(topic_notes(context.source, topic))) if topic else []
-        warnings = tuple(topic_smells(context.source, topic, notes)) if topic else ()
-        return _package(context, name, notes, warnings, setting_lookups(context.source, notes))
+        warnings, lookups = smell_topic(context.source, topic, notes) if topic else ([], ())
+        return _package(context, name, notes, tuple(warnings), lookups)
     except ContentError as error:
         return error
 

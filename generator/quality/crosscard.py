@@ -19,8 +19,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from generator.cards.kind import Face
 from generator.cards.kinds import KINDS
-from generator.cards.notes import NoteSpec
+from generator.cards.notes import Faced, NoteSpec
 from generator.errors import Problem
 from generator.source.content import Source, Topic
 from generator.source.markup import sentences
@@ -49,17 +50,16 @@ class _Face:
     """What a "which perspective?" card's front gives as the cue (its kind's ``Face.cue``)."""
 
 
-def deck_smells(
-    source: Source, topic: Topic, notes: Sequence[NoteSpec], naming: Mapping[str, str]
-) -> list[Problem]:
-    """The cross-card smells of one topic's *notes*, as located warnings.
+def deck_smells(source: Source, topic: Topic, faced: Faced, naming: Mapping[str, str]) -> list[Problem]:
+    """The cross-card smells of one topic's notes (*faced*, each with its faces), as located warnings.
 
     *naming* maps the stems of words that name a perspective to its name
     (:func:`generator.quality.smells.perspective_stems`).  Besides the topic's
     own fronts, every item title of the source counts as a front for answers
     of two words or more: a title is what a student reads first, in any deck.
     """
-    faces = [face for note in notes for face in _faces(note)]
+    notes = [note for note, _ in faced]
+    faces = [face for note, read in faced for face in _faces(note, read)]
     own = [
         _Front(face.front, face.note.local_key, face.note.file, face.note.line, face.note.guid,
                face.note.item_id if KINDS[face.note.note_type].hides_in_item_text else "")
@@ -183,9 +183,9 @@ def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[No
                 )
 
 
-def _faces(note: NoteSpec) -> Iterable[_Face]:
-    """The note's cards as its kind reads them from its fields; a perspective asked is its bare name."""
-    for face in KINDS[note.note_type].faces(note.fields):
+def _faces(note: NoteSpec, faces: Iterable[Face]) -> Iterable[_Face]:
+    """The note's cards (*faces*, as its kind reads them from its fields); a perspective asked is its bare name."""
+    for face in faces:
         answer = _TAG.sub("", face.answer) if face.asks_perspective else face.answer
         yield _Face(note, face.asks_perspective, content_stems(face.front), answer, content_stems(answer), face.cue)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from generator.cards.cloze import CLOZE
 from generator.cards.kinds import KINDS
-from generator.cards.notes import NoteSpec, new_card_queues
+from generator.cards.notes import Faced, NoteSpec, new_card_queues, with_faces
 from generator.errors import PROBLEM_ORDER, Problem
 from generator.quality.crosscard import deck_smells
 from generator.quality.wording import SettingLookup, wording_smells
@@ -97,7 +97,16 @@ def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> lis
     A topic is a package and its own decks: the same front with two answers
     is looked for within it, as a student studies it.
     """
-    cards = _cards(notes)
+    return smell_topic(source, topic, notes)[0]
+
+
+def smell_topic(
+    source: Source, topic: Topic, notes: Sequence[NoteSpec]
+) -> tuple[list[Problem], tuple[SettingLookup, ...]]:
+    """:func:`topic_smells`, and the look-ups its which-perspective cues made in the source's setting words
+    (what a rebuild hashes to reuse the topic, see :func:`setting_answers`)."""
+    faced = with_faces(notes)
+    cards = _cards(faced)
     problems: list[Problem] = []
     stems = perspective_stems(p.name for p in source.perspectives)
     shared = _shared_name_words(source)
@@ -107,12 +116,12 @@ def topic_smells(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> lis
     problems.extend(_sibling_answers(cards))
     problems.extend(_back_to_back(notes))
     problems.extend(_comparison_sides(source, topic))
-    problems.extend(deck_smells(source, topic, notes, stems))  # one card answering another
-    problems.extend(wording_smells(source, notes, stems))  # a front paraphrasing, saying too little, naming a setting
-    return sorted(set(problems), key=PROBLEM_ORDER)
+    problems.extend(deck_smells(source, topic, faced, stems))  # one card answering another
+    worded, lookups = wording_smells(source, faced, stems)  # a front paraphrasing, saying too little, naming a setting
+    return sorted(set(problems + worded), key=PROBLEM_ORDER), lookups
 
 
-def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:
+def _cards(faced: Faced) -> list[_Card]:
     """Every card of *notes*, in order, as its kind reads it from the note's fields.
 
     A kind's faces show what its templates show on a front, the asked cloze
@@ -121,8 +130,8 @@ def _cards(notes: Sequence[NoteSpec]) -> list[_Card]:
     of 50,000 cards cost no rendering.
     """
     cards = []
-    for note in notes:
-        for face in KINDS[note.note_type].faces(note.fields):
+    for note, faces in faced:
+        for face in faces:
             answer, front = _plain(face.answer), _plain(face.front)
             cards.append(_Card(
                 note, face.asks_perspective, front, answer, tuple(words(front)), tuple(words(answer)),

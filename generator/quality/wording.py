@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from generator.cards.kinds import KINDS
-from generator.cards.notes import NoteSpec
+from generator.cards.notes import Faced, NoteSpec
 from generator.errors import Problem
 from generator.source.content import Source
 from generator.source.words import FUNCTION_WORDS, VOCABULARY, WORD, content_stems, stem
@@ -73,19 +73,26 @@ rebuild hashes the answers to a reused topic's look-ups (:func:`setting_answers`
 """
 
 
-def wording_smells(source: Source, notes: Sequence[NoteSpec], naming: Mapping[str, str]) -> list[Problem]:
-    """The three smells above for one topic's *notes*; *naming* maps a perspective's stems to its name."""
+def wording_smells(
+    source: Source, faced: Faced, naming: Mapping[str, str]
+) -> tuple[list[Problem], tuple[SettingLookup, ...]]:
+    """The three smells above for one topic's notes (*faced*, each with its faces); *naming* maps a
+    perspective's stems to its name.  With them, the look-ups its which-perspective cues made."""
     problems: list[Problem] = []
+    lookups: list[SettingLookup] = []
     settings = _source_settings(source, naming)
-    for note in notes:
+    for note, faces in faced:
         kind = KINDS[note.note_type]
-        for face in kind.faces(note.fields):
+        for face in faces:
             if face.asks_perspective:
-                problems += _names_setting(source, note, _lookup(source, note, face.cue, face.question), settings)
+                lookup = _lookup(source, note, face.cue, face.question)
+                problems += _names_setting(source, note, lookup, settings)
+                if lookup:
+                    lookups.append(lookup)
             elif kind.hides_in_item_text:
                 problems += _paraphrased(note, face.answer)
                 problems += _only_subject(note)
-    return problems
+    return problems, tuple(lookups)
 
 
 # --- a title that paraphrases its cloze ---------------------------------------------------
@@ -247,16 +254,6 @@ def _setting_words(source: Source, naming: Mapping[str, str]) -> _Settings:
                 if pid in said:
                     said[pid] |= content_stems(side)
     return headings, said
-
-
-def setting_lookups(source: Source, notes: Sequence[NoteSpec]) -> tuple[SettingLookup, ...]:
-    """The look-ups of *notes*' which-perspective cues, as :func:`wording_smells` makes them."""
-    found = []
-    for note in notes:
-        for face in KINDS[note.note_type].faces(note.fields):
-            if face.asks_perspective and (lookup := _lookup(source, note, face.cue, face.question)):
-                found.append(lookup)
-    return tuple(found)
 
 
 def setting_answers(source: Source, naming: Mapping[str, str], lookups: Sequence[SettingLookup]) -> str:
