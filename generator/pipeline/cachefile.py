@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from generator.errors import Problem
+from generator.errors import FileWarnings
 from generator.pipeline.cache import CACHE_NAME, sha256
-from generator.pipeline.reuse import Record, problem_data, problem_of
+from generator.pipeline.reuse import Record, warnings_data, warnings_of
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class BuildCache:
     files: tuple[CachedFile, ...]
     topics: dict[str, Record]
     """The per-topic records of :mod:`generator.pipeline.reuse`, each with its topic's card smells."""
-    warnings: tuple[Problem, ...]
+    warnings: tuple[FileWarnings, ...]
     """The source's own smells (not a topic's)."""
     media: tuple[str, ...]
     """The media files the build read, by declared path."""
@@ -67,7 +67,7 @@ class BuildCache:
                 for f in self.files
             ],
             "topics": {name: record.to_data() for name, record in sorted(self.topics.items())},
-            "warnings": [problem_data(w) for w in self.warnings],
+            "warnings": warnings_data(self.warnings),
             "media": list(self.media),
             "empty": list(self.empty),
             "source": self.source,
@@ -86,7 +86,7 @@ class BuildCache:
             valid_until=None if data["valid_until"] is None else int(data["valid_until"]),
             files=tuple(_file(entry) for entry in data["files"]),
             topics={str(name): Record.from_data(value) for name, value in data["topics"].items()},
-            warnings=tuple(problem_of(value) for value in data["warnings"]),
+            warnings=warnings_of(data["warnings"]),
             media=tuple(str(path) for path in data["media"]),
             source=str(data["source"]),
             empty=tuple(str(topic) for topic in data.get("empty", ())),
