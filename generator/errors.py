@@ -8,6 +8,7 @@ layer's messages share (:func:`printable`, :func:`counted`) live here too, in th
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -224,8 +225,7 @@ class Warnings:
 
     def lines(self) -> Iterator[str]:
         """Each warning as it prints (``str(problem)``), in order."""
-        for part in self.files:
-            yield from part.lines()
+        return itertools.chain.from_iterable(part.lines() for part in self.files)  # no Python step a line
 
 
 class DeckgenError(Exception):
