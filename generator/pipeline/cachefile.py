@@ -10,6 +10,7 @@ cache written before it still reads.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -57,9 +58,21 @@ class BuildCache:
     """The digest of the code that wrote it (:func:`~generator.pipeline.cache.code_digest`): a lock only
     this very code wrote is read as its lines (see :mod:`generator.pipeline.lock.lines`)."""
 
-    def to_json(self) -> str:
-        """Compact JSON, sorted where it is a mapping: a machine's file, read and written on every build."""
-        data = {
+    def to_bytes(self) -> bytes:
+        """The file: compact JSON, sorted where it is a mapping; a machine's file, read and written on every build.
+
+        Encoded a piece at a time into one buffer: a smelly source's warnings
+        are tens of megabytes, held as their text and as these bytes, not also
+        as one JSON string (json.dumps's) and the pieces it is joined from.
+        """
+        buffer = io.BytesIO()
+        for chunk in json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).iterencode(self._data()):
+            buffer.write(chunk.encode("utf-8"))
+        buffer.write(b"\n")
+        return buffer.getvalue()
+
+    def _data(self) -> dict[str, object]:
+        return {
             "fingerprint": self.fingerprint,
             "valid_until": self.valid_until,
             "files": [
@@ -75,7 +88,6 @@ class BuildCache:
             "lock_sha256": self.lock_sha256,
             "code": self.code,
         }
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, data: Any) -> BuildCache:

@@ -549,7 +549,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         lock_sha256=lock_digest,
         code=code_digest(),
     )
-    return cache.to_json().encode("utf-8")
+    return cache.to_bytes()
 
 
 def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None, bool]:
