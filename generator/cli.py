@@ -23,7 +23,7 @@ from click.core import ParameterSource
 
 from generator import __version__
 from generator.cards.kinds import KIND_NAMES
-from generator.errors import ContentError, DeckgenError, Problem, counted, printable
+from generator.errors import ContentError, DeckgenError, Problem, Warnings, counted, printable
 from generator.pipeline.formats import FORMATS, FileFormat
 
 if TYPE_CHECKING:  # names for annotations only, not imported when the command line starts (`deckgen --help`)
@@ -69,10 +69,18 @@ def _run(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 
 def _echo_problems(problems: Iterable[Problem], *, error: bool = False) -> None:
     """Errors (red) or warnings (yellow), one per line, on stderr; colour only on a terminal without NO_COLOR."""
-    colour = "red" if error else "yellow"
-    found = iter(problems)
+    _echo_lines(map(str, problems), "red" if error else "yellow")
+
+
+def _echo_warnings(warnings: Warnings) -> None:
+    """A build's warnings as :func:`_echo_problems` prints them, from their printed lines (no problem made of each)."""
+    _echo_lines(warnings.lines(), "yellow")
+
+
+def _echo_lines(lines: Iterable[str], colour: str) -> None:
+    found = iter(lines)
     # A thousand lines a write, styled once: a large source can have a hundred thousand warnings
-    while chunk := "\n".join(map(str, itertools.islice(found, 1000))):
+    while chunk := "\n".join(itertools.islice(found, 1000)):
         click.echo(_paint(chunk, fg=colour), err=True)
 
 
@@ -323,7 +331,7 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     requests, source_dir = _requests(source_dir, selection)
     config = BuildConfig(source_dir, out_dir, lock_path=lock_path, requests=requests, strict=strict)
     report = _run(plan_build, config)
-    _echo_problems(report.warnings)
+    _echo_warnings(report.warnings)
     _report_changes(report, "Would build")
 
 
@@ -381,7 +389,7 @@ def build(
     )
     with _progress(_verbosity() < 0) as progress:
         report = _run(build_decks, config, progress=progress)
-    _echo_problems(report.warnings)
+    _echo_warnings(report.warnings)
     if report.unreleased and report.lock_path is not None:
         click.echo(
             f"note: {counted(report.unreleased, 'note')} in no release yet (removing one leaves no trace); "

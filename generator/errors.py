@@ -8,9 +8,11 @@ layer's messages share (:func:`printable`, :func:`counted`) live here too, in th
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 """An error stops a build; a warning (a card smell) is printed, and stops only a ``--strict`` build."""
@@ -54,9 +56,12 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.where}: " if self.where else ""
-        kind = "warning: " if self.severity == "warning" else ""
+        kind = _WARNING if self.severity == "warning" else ""
         return printable(f"{self.file}:{self.line}: {where}{kind}{self.message}")
 
+
+_WARNING = "warning: "
+"""Before a warning's message in the line it prints."""
 
 PROBLEM_ORDER = attrgetter("file", "line", "where", "message", "severity", "column")
 """Problem's own order as a sort key (a tuple, compared in C): a large source has a hundred thousand smells,
@@ -74,6 +79,153 @@ class Location:
     def problem(self, message: str, severity: Severity = "error") -> Problem:
         """A problem located here."""
         return Problem(self.file, self.line, self.where, message, severity)
+
+
+@dataclass(frozen=True, slots=True)
+class FileWarnings:
+    """One file's warnings, compact: the file named once, each warning as the line it prints after the name.
+
+    A smelly source has a hundred thousand warnings, which a rebuild reads
+    from the build cache and prints as the last build left them: printed from
+    this form, no :class:`Problem` is made of each, and a moved source folder
+    renames the file once.  A line is ``{line}: {where}: warning: {message}``,
+    which reads back as the warning it prints; where one of the file's
+    warnings would not read back so (no *where*, an error, a column, an
+    invisible character), each line is the JSON of :func:`_row` instead.
+    """
+
+    file: str
+    text: str
+    """Its lines, in :class:`Problem`'s order, joined by newlines (a line holds none)."""
+
+    def problems(self) -> list[Problem]:
+        """Its warnings, each a :class:`Problem` again."""
+        return [_problem(self.file, line) for line in self.text.split("\n")]
+
+    def lines(self) -> list[str]:
+        """Its warnings as they print, each ``str(problem)``: the file's name put before each line as it is."""
+        if self._rows():
+            return [str(problem) for problem in self.problems()]
+        if not _printable(self.text):  # not as this code wrote it: printed as a problem prints
+            return [printable(f"{self.file}:{line}") for line in self.text.split("\n")]
+        prefix = f"{printable(self.file)}:"
+        return (prefix + self.text.replace("\n", "\n" + prefix)).split("\n")
+
+    def __len__(self) -> int:
+        return self.text.count("\n") + 1
+
+    def names(self, text: str) -> bool:
+        """True if a warning's message may name *text* (another file): a place reading so counts too."""
+        return text in self.text or (self._rows() and any(text in p.message for p in self.problems()))
+
+    def in_file(self, file: str) -> FileWarnings:
+        """The same warnings, in *file* (the same bytes read from a copied or moved source folder)."""
+        return FileWarnings(file, self.text)
+
+    def _rows(self) -> bool:
+        return self.text.startswith("[")  # a line that reads back as its warning starts with its line number
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
+
+
+def _printable(text: str) -> bool:
+    """True if *text*'s lines are all :func:`printable` as they are (a cache another hand wrote may hold anything)."""
+    if text.isascii():  # the usual case, and a known flag of the string: checked in C, a byte at a time
+        return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    return text.replace("\n", " ").isprintable()
+
+
+def file_warnings(problems: Iterable[Problem]) -> tuple[FileWarnings, ...]:
+    """*problems* by file, in :class:`Problem`'s order, each file's as one :class:`FileWarnings`."""
+    by_file: dict[str, list[Problem]] = {}
+    for problem in sorted(problems, key=PROBLEM_ORDER):
+        by_file.setdefault(problem.file, []).append(problem)
+    return tuple(FileWarnings(file, _text(found)) for file, found in sorted(by_file.items()))
+
+
+def _text(problems: list[Problem]) -> str:
+    """One file's *problems* as :attr:`FileWarnings.text`: the lines they print after the file, if all read back."""
+    lines = []
+    for problem in problems:
+        line = _line(problem)
+        if line is None:
+            return "\n".join(_row(problem) for problem in problems)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _line(problem: Problem) -> str | None:
+    """What *problem* prints after its file, if that reads back as it (else None)."""
+    where, message = problem.where, problem.message
+    if problem.severity == "warning" and not problem.column and type(problem.line) is int and where and (
+        ": " not in where and (where + message).isprintable()  # one line, split where it was joined
+    ):
+        return f"{problem.line}: {where}: {_WARNING}{message}"
+    return None
+
+
+def _row(problem: Problem) -> str:
+    """*problem* but its file as JSON, for a warning whose printed line would not read back as it."""
+    import json  # rare: a build of the usual warnings never needs it here
+
+    row = [problem.line, problem.where, problem.message, problem.severity, problem.column]
+    return json.dumps(row, separators=(",", ":"), ensure_ascii=False)  # a line break is escaped: one line
+
+
+def _problem(file: str, line: str) -> Problem:
+    """The warning of *file* that :func:`_line` wrote as *line*; raises ValueError, TypeError on another shape."""
+    if line.startswith("["):
+        import json
+
+        number, where, message, severity, column = _fields(json.loads(line))
+        return Problem(file, number, where, message, severity, column=column)
+    number_text, where, said = line.split(": ", 2)
+    if not said.startswith(_WARNING):
+        raise ValueError(f"not a warning's line: {line!r}")
+    return Problem(file, int(number_text), where, said[len(_WARNING) :], "warning")
+
+
+def _fields(row: Any) -> tuple[int, str, str, Severity, int]:
+    number, where, message, severity, column = row
+    if severity not in ("error", "warning"):
+        raise ValueError(f"unknown severity {severity!r}")
+    if not (type(number) is int and type(where) is str and type(message) is str and type(column) is int):
+        raise TypeError(f"not a warning's row: {row!r}")
+    return number, where, message, severity, column
+
+
+@dataclass(frozen=True)
+class Warnings:
+    """A build's warnings, one :class:`FileWarnings` per file, in :class:`Problem`'s order.
+
+    Iterating gives them as problems; :meth:`lines` as they print, without a problem made of each.
+    """
+
+    files: tuple[FileWarnings, ...] = ()
+
+    @classmethod
+    def of(cls, parts: Iterable[FileWarnings]) -> Warnings:
+        """The warnings of *parts*; a file's several parts (rare: they are a topic's) are merged in order."""
+        by_file: dict[str, list[FileWarnings]] = {}
+        for part in parts:
+            by_file.setdefault(part.file, []).append(part)
+        merged = (
+            same[0] if len(same) == 1 else file_warnings(p for part in same for p in part.problems())[0]
+            for same in by_file.values()
+        )
+        return cls(tuple(sorted(merged, key=attrgetter("file"))))
+
+    def __iter__(self) -> Iterator[Problem]:
+        for part in self.files:
+            yield from part.problems()
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self.files)
+
+    def lines(self) -> Iterator[str]:
+        """Each warning as it prints (``str(problem)``), in order."""
+        return itertools.chain.from_iterable(part.lines() for part in self.files)  # no Python step a line
 
 
 class DeckgenError(Exception):

@@ -259,7 +259,7 @@ def test_the_cache_reads_back_as_the_record_it_was_written_from(tmp_path):
     build(BuildConfig(str(source), str(out), timestamp=T1))
     cache = read_cache(str(out))
     assert cache is not None and cache.files and cache.topics and cache.lock_sha256
-    assert BuildCache.from_json(json.loads(cache.to_json())) == cache
-    assert cache.to_json() == (out / ".deckgen-cache.json").read_text(encoding="utf-8")
+    assert BuildCache.from_json(json.loads(cache.to_bytes())) == cache
+    assert cache.to_bytes() == (out / ".deckgen-cache.json").read_bytes()
     (out / ".deckgen-cache.json").write_text('{"fingerprint": "x"}', encoding="utf-8")
     assert read_cache(str(out)) is None  # another shape: no cache, the next build builds

@@ -1,73 +1,146 @@
-"""A reused topic's warnings are kept in the cache as the JSON text they were read as, and written back as they are."""
+"""A topic's warnings are kept in the cache in a compact form, each file's once, and a rebuild prints from it.
+
+The form is :class:`~generator.errors.FileWarnings`: a file's name, then each
+warning as the line it prints after the name (or its JSON, where that line
+would not read back as it).  A rebuild that reuses a topic, or the whole last
+build, prints what this form holds, byte for byte what a build from scratch prints.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
-from generator.errors import Problem
+import pytest
+from click.testing import CliRunner
+
+import generator.errors
+from generator.cli import main
+from generator.errors import FileWarnings, Problem, Warnings, file_warnings
 from generator.pipeline.cachefile import read_cache
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.pipeline import build
-from generator.pipeline.reuse import Record, problem_data, problem_of, warnings_text
+from generator.pipeline.reuse import Record
 
 from .support import T1, T2
 
 SMELLY = Path(__file__).resolve().parent / "sources" / "smelly"
 
+# Every shape a warning may have, each a line of the compact form or a JSON row, and in one file's order.
+PROBLEMS = (
+    Problem("a.yaml", 3, "item x", 'a "quoted" é', "warning"),
+    Problem("a.yaml", 4, "", "no place", "warning"),
+    Problem("a.yaml", 4, "where: with a colon", "m", "warning"),
+    Problem("a.yaml", 4, "item:", "ends in a colon", "warning"),
+    Problem("a.yaml", 5, "item y", "warning: says so twice", "warning"),
+    Problem("a.yaml", 6, "item z", "an error", "error"),
+    Problem("a.yaml", 7, "item w", "m", "warning", column=7),
+    Problem("a.yaml", 8, "item\u202ev", "a right-to-left override", "warning"),
+    Problem("a.yaml", 9, "item v", "two\nlines", "warning"),
+    Problem("a.yaml", 10, "item u", "[starts as a row", "warning"),
+    Problem("a\nb.yaml", -1, "item t", "a file with a line break", "warning"),
+)
 
-def _record(text: str | None = None) -> Record:
-    warnings = (Problem("a.yaml", 3, "item x", 'a "quoted" é', "warning"), Problem("a.yaml", 4, "", "m", "warning", column=7))
-    return Record("f", "a.yaml", "s", ("Deck",), 2, 3, warnings, text)
+
+def _record(warnings: tuple[FileWarnings, ...] = file_warnings(PROBLEMS)) -> Record:
+    return Record("f", "a.yaml", "s", ("Deck",), 2, 3, warnings)
 
 
-def test_a_record_reads_back_with_its_warnings_text_and_writes_that_text_back():
+def test_every_warning_reads_back_as_the_problem_it_was_written_from_and_prints_as_it():
+    warnings = Warnings.of(file_warnings(reversed(PROBLEMS)))
+    assert [part.file for part in warnings.files] == sorted({problem.file for problem in PROBLEMS})
+    assert list(warnings) == sorted(PROBLEMS) and len(warnings) == len(PROBLEMS)
+    assert list(warnings.lines()) == [str(problem) for problem in sorted(PROBLEMS)]
+    plain = file_warnings(p for p in PROBLEMS if p.line == 3 or p.where == "item:")
+    assert plain[0].text == "3: item x: warning: a \"quoted\" é\n4: item:: warning: ends in a colon"  # one name
+
+
+def test_a_record_reads_back_with_its_warnings_each_file_named_once():
     record = _record()
     read = Record.from_data(json.loads(json.dumps(record.to_data())))
-    assert read == record and read.warnings_text == warnings_text(record.warnings)
-    assert _record("[]").to_data()["warnings"] == "[]"  # the text kept, not the warnings encoded again
+    assert read == record
+    assert record.to_data()["warnings"] == {part.file: part.text for part in record.warnings}
 
 
-def test_a_cache_of_warnings_as_lists_reads_as_no_record():
-    data = _record().to_data() | {"warnings": [["a.yaml", 3, "item x", "m", "warning"]]}
-    try:
+@pytest.mark.parametrize("kept", ['"[]"', "[]", '{"a.yaml": ""}', '{"a.yaml": 3}'])
+def test_warnings_of_another_shape_read_as_no_record(kept):
+    data = _record().to_data() | {"warnings": json.loads(kept)}  # '"[]"': the older shape, their JSON text
+    with pytest.raises((TypeError, AttributeError)):
         Record.from_data(data)
-    except TypeError:
-        return
-    raise AssertionError("a record of the older shape was read")
 
 
-def test_an_unchanged_topics_warnings_are_written_back_as_the_last_build_wrote_them(tmp_path):
+def test_a_line_of_another_shape_is_refused_when_read_back():
+    for text in ("3 item x warning m", "x: item: warning: m", "3: item: m", '[3,"w","m","note",0]'):
+        with pytest.raises((ValueError, TypeError)):
+            FileWarnings("a.yaml", text).problems()
+
+
+def test_lines_another_hand_wrote_are_printed_as_a_problem_prints_them():
+    # A cache holds what this code wrote; one edited by hand may hold an escape sequence, printed escaped.
+    (line,) = FileWarnings("a.yaml", "3: item: warning: \x1b[2Jcleared").lines()
+    assert line == str(Problem("a.yaml", 3, "item", "\x1b[2Jcleared", "warning")) and "\x1b" not in line
+
+
+def test_warnings_in_a_moved_folder_name_the_file_there_and_keep_the_rest():
+    (part,) = file_warnings(PROBLEMS[:3])
+    moved = part.in_file("elsewhere/a.yaml")
+    assert moved.problems() == [Problem("elsewhere/a.yaml", p.line, p.where, p.message, p.severity) for p in PROBLEMS[:3]]
+
+
+def test_a_files_parts_are_merged_in_order():
+    first, second = file_warnings(PROBLEMS[:10:2])[0], file_warnings(PROBLEMS[1:10:2])[0]
+    assert list(Warnings.of([second, first])) == sorted(PROBLEMS[:10])
+
+
+def _two_topics(tmp_path: Path) -> Path:
     source = tmp_path / "src"
     shutil.copytree(SMELLY, source)
     text = (source / "basics.yaml").read_text(encoding="utf-8")
-    (source / "more.yaml").write_text(text.replace("topic: basics", "topic: more").replace("name: Basics", "name: More").replace("id: ", "id: m-"), "utf-8")
+    more = text.replace("topic: basics", "topic: more").replace("name: Basics", "name: More").replace("id: ", "id: m-")
+    (source / "more.yaml").write_text(more, encoding="utf-8")
+    return source
+
+
+def test_an_unchanged_topics_warnings_are_written_back_as_the_last_build_wrote_them(tmp_path):
+    source = _two_topics(tmp_path)
     out = tmp_path / "out"
     build(BuildConfig(str(source), str(out), timestamp=T1))
     first = json.loads((out / ".deckgen-cache.json").read_text(encoding="utf-8"))
-    assert json.loads(first["topics"]["more"]["warnings"])  # a topic with warnings
-    (source / "basics.yaml").write_text(text.replace("Green tea is", "Green tea was"), encoding="utf-8")
+    assert list(first["topics"]["more"]["warnings"]) == [str(source / "more.yaml")]  # a topic with warnings
+    basics = source / "basics.yaml"
+    basics.write_text(basics.read_text(encoding="utf-8").replace("Green tea is", "Green tea was"), encoding="utf-8")
     report = build(BuildConfig(str(source), str(out), timestamp=T2))
     again = json.loads((out / ".deckgen-cache.json").read_text(encoding="utf-8"))
     assert again["topics"]["more"] == first["topics"]["more"]
     cache = read_cache(str(out))
     assert cache is not None
-    kept = [*cache.warnings, *(w for record in cache.topics.values() for w in record.warnings)]
-    assert sorted(kept, key=str) == sorted(report.warnings, key=str)  # the report's, read back
+    kept = Warnings.of([*cache.warnings, *(part for record in cache.topics.values() for part in record.warnings)])
+    assert kept == report.warnings  # the report's, read back
 
 
-def test_a_warning_read_back_is_the_problem_it_was_written_from():
-    for problem in _record().warnings:
-        read = problem_of(json.loads(json.dumps(problem_data(problem))))
-        assert read == problem and hash(read) == hash(problem) and repr(read) == repr(problem)
-        assert str(read) == str(problem) and not read < problem and not problem < read
-        assert replace(read, line=9) == replace(problem, line=9)
-        assert all(getattr(read, name) == getattr(problem, name) for name in problem.__slots__)
+def _run(source: Path, out: Path, *options: str, color: bool = False) -> tuple[int, str, str]:
+    args = ["build", "--source", str(source), "--out", str(out), "--lock", str(out) + ".lock", *options]
+    result = CliRunner().invoke(main, args, color=color, env={"SOURCE_DATE_EPOCH": str(T1)})
+    return result.exit_code, result.stdout, result.stderr
 
 
-def test_a_warning_read_from_a_moved_source_folder_names_the_file_there_and_keeps_the_rest():
-    for problem in _record().warnings:
-        moved = problem.in_file("elsewhere/a.yaml")
-        assert moved == replace(problem, file="elsewhere/a.yaml") and moved.column == problem.column
+@pytest.mark.parametrize(
+    ("options", "color", "no_color"),
+    [((), False, False), ((), True, False), ((), True, True), (("-q",), True, False), (("--strict",), True, False)],
+)
+def test_a_rebuild_prints_its_warnings_as_a_build_from_scratch_does(tmp_path, monkeypatch, options, color, no_color):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    source, out = _two_topics(tmp_path), tmp_path / "out"
+    _run(source, out)  # the last build, whose cache the rebuilds read
+    (source / "more.yaml").write_text((source / "more.yaml").read_text(encoding="utf-8") + "# edited\n", "utf-8")
+    scratch = _run(source, tmp_path / "scratch", *options, color=color)
+    if "--strict" not in options:  # a strict build reads them back as problems: they are its errors
+        monkeypatch.setattr(generator.errors, "_problem", None)  # the rebuilds print without reading one back
+    reused = _run(source, out, *options, color=color)  # basics reused, more built again
+    _run(source, out)  # (a strict build wrote nothing)
+    nothing = _run(source, out, *options, color=color)  # nothing changed: the last build's report, from its cache
+    assert scratch[2].count("warning: ") > 10 and (color and not no_color) == ("\x1b[" in scratch[2])
+    assert reused[::2] == nothing[::2] == scratch[::2]  # exit code and stderr; stdout counts what changed

@@ -85,7 +85,7 @@ def rebuild(source_dir: str, out_dir: str) -> Rebuilt:
         return Rebuilt(None, (str(error),))
     with open(preview, encoding="utf-8") as handle:
         page = handle.read()
-    return Rebuilt(page, warnings=tuple(str(w) for w in report.warnings), report=report)
+    return Rebuilt(page, warnings=tuple(report.warnings.lines()), report=report)
 
 
 def describe(rebuilt: Rebuilt) -> str:

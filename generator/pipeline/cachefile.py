@@ -10,14 +10,15 @@ cache written before it still reads.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import dataclass
 from typing import Any
 
-from generator.errors import Problem
+from generator.errors import FileWarnings
 from generator.pipeline.cache import CACHE_NAME, sha256
-from generator.pipeline.reuse import Record, problem_data, problem_of
+from generator.pipeline.reuse import Record, warnings_data, warnings_of
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class BuildCache:
     files: tuple[CachedFile, ...]
     topics: dict[str, Record]
     """The per-topic records of :mod:`generator.pipeline.reuse`, each with its topic's card smells."""
-    warnings: tuple[Problem, ...]
+    warnings: tuple[FileWarnings, ...]
     """The source's own smells (not a topic's)."""
     media: tuple[str, ...]
     """The media files the build read, by declared path."""
@@ -57,9 +58,21 @@ class BuildCache:
     """The digest of the code that wrote it (:func:`~generator.pipeline.cache.code_digest`): a lock only
     this very code wrote is read as its lines (see :mod:`generator.pipeline.lock.lines`)."""
 
-    def to_json(self) -> str:
-        """Compact JSON, sorted where it is a mapping: a machine's file, read and written on every build."""
-        data = {
+    def to_bytes(self) -> bytes:
+        """The file: compact JSON, sorted where it is a mapping; a machine's file, read and written on every build.
+
+        Encoded a piece at a time into one buffer: a smelly source's warnings
+        are tens of megabytes, held as their text and as these bytes, not also
+        as one JSON string (json.dumps's) and the pieces it is joined from.
+        """
+        buffer = io.BytesIO()
+        for chunk in json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).iterencode(self._data()):
+            buffer.write(chunk.encode("utf-8"))
+        buffer.write(b"\n")
+        return buffer.getvalue()
+
+    def _data(self) -> dict[str, object]:
+        return {
             "fingerprint": self.fingerprint,
             "valid_until": self.valid_until,
             "files": [
@@ -67,7 +80,7 @@ class BuildCache:
                 for f in self.files
             ],
             "topics": {name: record.to_data() for name, record in sorted(self.topics.items())},
-            "warnings": [problem_data(w) for w in self.warnings],
+            "warnings": warnings_data(self.warnings),
             "media": list(self.media),
             "empty": list(self.empty),
             "source": self.source,
@@ -75,7 +88,6 @@ class BuildCache:
             "lock_sha256": self.lock_sha256,
             "code": self.code,
         }
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, data: Any) -> BuildCache:
@@ -86,7 +98,7 @@ class BuildCache:
             valid_until=None if data["valid_until"] is None else int(data["valid_until"]),
             files=tuple(_file(entry) for entry in data["files"]),
             topics={str(name): Record.from_data(value) for name, value in data["topics"].items()},
-            warnings=tuple(problem_of(value) for value in data["warnings"]),
+            warnings=warnings_of(data["warnings"]),
             media=tuple(str(path) for path in data["media"]),
             source=str(data["source"]),
             empty=tuple(str(topic) for topic in data.get("empty", ())),

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from generator.errors import PROBLEM_ORDER, ContentError, DeckgenError, Problem
+from generator.errors import ContentError, DeckgenError, FileWarnings, Problem, Warnings, file_warnings
 from generator.pipeline.cache import (
     CACHE_NAME,
     TOPICS_NAME,
@@ -81,7 +81,7 @@ class BuildReport:
 
     files: tuple[DeckFile, ...]
     lock_path: str | None
-    warnings: tuple[Problem, ...] = ()
+    warnings: Warnings = Warnings()
     """Card smells of the whole source (see :mod:`generator.quality.smells`)."""
     stale: tuple[str, ...] = ()
     """Packages in the output folder that no topic of the source writes (a renamed or removed topic)."""
@@ -173,7 +173,7 @@ class _Made:
     packages: tuple[Package, ...]
     lock: LockText
     """The lock this build leaves, encoded once, in pieces (a large source's is tens of megabytes)."""
-    warnings: tuple[Problem, ...]
+    warnings: Warnings
 
     @functools.cached_property
     def unreleased(self) -> int:
@@ -264,8 +264,7 @@ def _make_packages(job: _Job) -> _Made:
     )
     if job.requests is None:
         packages = build_topics(context, job.jobs, job.progress)
-        found = [*source_smells(source), *(w for p in packages for w in p.warnings)]
-        warnings = tuple(sorted(found, key=PROBLEM_ORDER))
+        warnings = Warnings.of([*file_warnings(source_smells(source)), *(w for p in packages for w in p.warnings)])
         new_lock: Lock | None = None  # made of the topics' lines, below
     else:
         packages, new_lock, warnings = _custom_packages(context, job.requests(source))
@@ -289,9 +288,7 @@ def _topics_lock(packages: Sequence[Package], note_types: Mapping[str, NoteTypeS
     return joined_lock(note_types, lines)
 
 
-def _custom_packages(
-    context: Context, requests: Sequence[DeckRequest]
-) -> tuple[list[Package], Lock, tuple[Problem, ...]]:
+def _custom_packages(context: Context, requests: Sequence[DeckRequest]) -> tuple[list[Package], Lock, Warnings]:
     """Custom decks: selected notes, renamed and tagged, their lock entries refreshed (no tombstones)."""
     from generator.cards.notes import build_notes
     from generator.cards.selection import apply, group_by_topic
@@ -313,8 +310,8 @@ def _custom_packages(
             changes=Changes.count(settled.kinds[n.key] for n in selected),
             entries={n.key: settled.lock.notes[n.key] for n in selected}, warnings=(),
         ))
-    warnings = (*card_smells(context.source, notes), *_shared_notes(chosen), *_empty_decks(chosen))
-    return packages, settled.lock, warnings
+    found = (*card_smells(context.source, notes), *_shared_notes(chosen), *_empty_decks(chosen))
+    return packages, settled.lock, Warnings.of(file_warnings(found))
 
 
 def _empty_decks(packages: Sequence[tuple[DeckRequest, Sequence[NoteSpec]]]) -> Iterable[Problem]:
@@ -551,7 +548,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
             CachedFile(os.path.basename(f.path), str(digest), f.decks, f.notes, f.cards) for f, digest in written
         ),
         topics={p.file: r for p in made.packages if (r := p.record(made.source)) is not None},
-        warnings=tuple(source_smells(made.source)),
+        warnings=file_warnings(source_smells(made.source)),
         media=tuple(sorted({path for topic in made.source.topics for path in topic.media_paths})),
         source=made.source.directory,
         empty=_empty_topics(made),
@@ -559,7 +556,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         lock_sha256=lock_digest,
         code=code_digest(),
     )
-    return cache.to_json().encode("utf-8")
+    return cache.to_bytes()
 
 
 def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None, bool]:
@@ -596,21 +593,21 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
     )
     # A default build's smells are its topics' and the source's own (see _make_packages), named
     # as this build names its files (the same bytes may have been built from a copied folder).
-    found = [*cache.warnings, *(w for record in cache.topics.values() for w in record.warnings)]
+    found = [*cache.warnings, *(part for record in cache.topics.values() for part in record.warnings)]
     if cache.source != source_dir:
-        if any(os.path.join(cache.source, "") in w.message for w in found):
+        if any(part.names(os.path.join(cache.source, "")) for part in found):
             return None  # a warning's text names a file there too (another card's front): they are made again
-        found = [_moved(w, cache.source, source_dir) for w in found]
-    warnings = tuple(sorted(found, key=PROBLEM_ORDER))
+        found = [_moved(part, cache.source, source_dir) for part in found]
+    warnings = Warnings.of(found)
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
     return BuildReport(files, lock_path, warnings, stale, cache.empty, cache.unreleased)
 
 
-def _moved(problem: Problem, old_dir: str, new_dir: str) -> Problem:
-    """*problem* located in *new_dir* if it was in *old_dir* (the source folder the cache was built from)."""
-    if os.path.dirname(problem.file) != old_dir.rstrip(os.sep):
-        return problem
-    return problem.in_file(os.path.join(new_dir, os.path.basename(problem.file)))
+def _moved(warnings: FileWarnings, old_dir: str, new_dir: str) -> FileWarnings:
+    """*warnings* located in *new_dir* if they were in *old_dir* (the source folder the cache was built from)."""
+    if os.path.dirname(warnings.file) != old_dir.rstrip(os.sep):
+        return warnings
+    return warnings.in_file(os.path.join(new_dir, os.path.basename(warnings.file)))
 
 
 def _same_lock(path: str, digest: str) -> bool:

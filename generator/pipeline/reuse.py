@@ -15,13 +15,12 @@ read or trusted is simply not used.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from generator.errors import Problem
+from generator.errors import FileWarnings
 from generator.pipeline.cache import code_digest
 from generator.pipeline.lock.lines import Line
 from generator.pipeline.lock.times import Changes
@@ -42,20 +41,13 @@ class Record:
     decks: tuple[str, ...]
     notes: int
     cards: int
-    warnings: tuple[Problem, ...]
-    warnings_text: str | None = field(default=None, compare=False, repr=False)
-    """Its warnings as the cache's JSON holds them, where they were read from it: written back as they are.
-
-    A smelly source's warnings are tens of megabytes, and most topics' are the
-    last build's: kept as one string each, they are neither converted nor
-    encoded again (the text is what :func:`warnings_text` gives).
-    """
-
+    warnings: tuple[FileWarnings, ...]
+    """Its card smells, in the compact form the cache keeps and a rebuild prints (see :func:`warnings_data`)."""
     lookups: tuple[SettingLookup, ...] = ()
     """Its which-perspective cues' look-ups in the source's setting words (see :func:`fingerprint`)."""
 
     def to_data(self) -> dict[str, object]:
-        """The record as the cache's JSON holds it: its warnings as their JSON text (see :attr:`warnings_text`)."""
+        """The record as the cache's JSON holds it."""
         return {
             "fingerprint": self.fingerprint,
             "file": self.file,
@@ -63,16 +55,14 @@ class Record:
             "decks": list(self.decks),
             "notes": self.notes,
             "cards": self.cards,
-            "warnings": self.warnings_text if self.warnings_text is not None else warnings_text(self.warnings),
+            "warnings": warnings_data(self.warnings),
             "lookups": [[perspective, item, list(words)] for perspective, item, words in self.lookups],
         }
 
     @classmethod
     def from_data(cls, value: Any) -> Record:
-        """A record from :meth:`to_data`'s JSON as read; raises ValueError, KeyError, TypeError on a bad shape."""
-        text = value["warnings"]
-        if type(text) is not str:
-            raise TypeError("warnings are kept as their JSON text")
+        """A record from :meth:`to_data`'s JSON as read; raises ValueError, KeyError, TypeError, AttributeError on a
+        bad shape."""
         return cls(
             fingerprint=str(value["fingerprint"]),
             file=str(value["file"]),
@@ -80,15 +70,30 @@ class Record:
             decks=tuple(str(deck) for deck in value["decks"]),
             notes=int(value["notes"]),
             cards=int(value["cards"]),
-            warnings=tuple(problem_of(w) for w in json.loads(text)),
+            warnings=warnings_of(value["warnings"]),
             lookups=tuple((str(p), str(item), tuple(str(w) for w in words)) for p, item, words in value["lookups"]),
-            warnings_text=text,
         )
 
 
-def warnings_text(warnings: Iterable[Problem]) -> str:
-    """Warnings as the cache keeps them: the compact JSON of their :func:`problem_data`."""
-    return json.dumps([problem_data(w) for w in warnings], separators=(",", ":"), ensure_ascii=False)
+def warnings_data(warnings: Iterable[FileWarnings]) -> dict[str, str]:
+    """Warnings as the cache keeps them: each file's name, once, with its warnings' lines (see :class:`FileWarnings`).
+
+    A smelly source's are tens of megabytes, most of them a rebuild's as the
+    last build's: read and written back as these strings, and printed from
+    them, never a problem made of each.
+    """
+    return {part.file: part.text for part in warnings}
+
+
+def warnings_of(value: Any) -> tuple[FileWarnings, ...]:
+    """Warnings from :func:`warnings_data`'s JSON as read; raises ValueError, TypeError, AttributeError on a bad shape.
+
+    Only the shape is read here: a line is read back as its warning where one is needed (see :class:`FileWarnings`).
+    """
+    parts = tuple(FileWarnings(file, text) for file, text in value.items())
+    if not all(type(part.file) is str and type(part.text) is str and part.text for part in parts):
+        raise TypeError("warnings are kept as each file's lines")
+    return parts
 
 
 def fingerprint(
@@ -98,7 +103,7 @@ def fingerprint(
     type_times: Mapping[str, int],
     now: int | None = None,
     *,
-    warnings: Sequence[Problem],
+    warnings: Sequence[FileWarnings],
     lookups: Sequence[SettingLookup],
 ) -> str:
     """A hash of everything one topic's package and report depend on (see also topics._taken_elsewhere).
@@ -135,45 +140,22 @@ def fingerprint(
     return digest.hexdigest()
 
 
-def _named_places(source: Source, topic: Topic, warnings: Sequence[Problem]) -> str:
+def _named_places(source: Source, topic: Topic, warnings: Sequence[FileWarnings]) -> str:
     """Where the item titles are in the other files the topic's warnings name.
 
     A warning names another topic's title by its file and line ("another
     card's front (b.yaml:4, …)"): lines added above it change the warning,
     though not the title.  Only the files a warning names are read, so an
-    edit elsewhere leaves the topic as it is.
+    edit elsewhere leaves the topic as it is.  Read in the warnings' compact
+    form, as the last build kept them (:meth:`FileWarnings.names`).
     """
     if not warnings:
         return ""
-    said = "\n".join(warning.message for warning in warnings)
     return repr([
         (other.file, [(item.id, item.line) for item in other.items if item.title])
         for other in source.topics
-        if other.id != topic.id and other.file in said
+        if other.id != topic.id and any(part.names(other.file) for part in warnings)
     ])
-
-
-def problem_data(problem: Problem) -> list[object]:
-    """A problem (a smell) as the cache keeps it: its column only where it has one (a cache reads as before)."""
-    data: list[object] = [problem.file, problem.line, problem.where, problem.message, problem.severity]
-    if problem.column:
-        data.append(problem.column)
-    return data
-
-
-def problem_of(value: Any) -> Problem:
-    """A problem from :func:`problem_data`; raises ValueError, TypeError on a bad shape."""
-    if len(value) == 6:
-        file, line, where, message, severity, column = value
-        column = int(column)
-    else:
-        file, line, where, message, severity = value
-        column = 0
-    if severity not in ("error", "warning"):
-        raise ValueError(f"unknown severity {severity!r}")
-    if type(file) is str and type(line) is int and type(where) is str and type(message) is str:
-        return Problem(file, line, where, message, severity, column=column)  # as written: nothing to convert
-    return Problem(str(file), int(line), str(where), str(message), severity, column=column)
 
 
 def still_there(path: str, record: Record) -> bool:

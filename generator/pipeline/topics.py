@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, topic_notes
-from generator.errors import ContentError, Problem
+from generator.errors import ContentError, FileWarnings, file_warnings
 from generator.pipeline.formats import Format
 from generator.pipeline.lock.lines import (
     Line,
@@ -78,15 +78,14 @@ class Package:
     cards: int
     changes: Changes
     entries: Mapping[str, LockedNote]
-    warnings: tuple[Problem, ...]
+    warnings: tuple[FileWarnings, ...]
+    """Its topic's card smells, as the cache keeps them (see :attr:`Record.warnings`)."""
     lines: Sequence[Line] = ()
     """Its lock entries as the lock writes them, sorted by key (a topic's only): what the next lock is made of."""
     sha256: str | None = None
     """Of the package's bytes, written now or reused."""
     fingerprint: str | None = None
     """What the next build compares to reuse this package (a topic's only)."""
-    warnings_text: str | None = None
-    """Its warnings as the cache's JSON text, where they are the last build's (see :attr:`Record.warnings_text`)."""
     lookups: tuple[SettingLookup, ...] = ()
     """Its which-perspective cues' look-ups in the source's setting words (see :attr:`Record.lookups`)."""
 
@@ -96,8 +95,7 @@ class Package:
         if self.fingerprint is None or self.sha256 is None or topic is None:
             return None
         return Record(
-            self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings,
-            self.warnings_text, self.lookups,
+            self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings, self.lookups
         )
 
 
@@ -159,28 +157,27 @@ def _reuse(context: Context, name: str) -> Package | None:
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
         return None
     # The same bytes under another name (a copied or moved folder): its smells name the file as it is now.
-    warnings, text = record.warnings, record.warnings_text
+    warnings = record.warnings
     if record.file != topic.file:
         if _names_old_place(warnings, record.file, topic.file):
             return None  # a warning's text names it too (another card's front): they are made again
-        text = None  # they are written again, naming the file as it is now
-        warnings = tuple(w.in_file(topic.file) if w.file == record.file else w for w in warnings)
+        warnings = tuple(part.in_file(topic.file) if part.file == record.file else part for part in warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
         changes=unchanged(record, tombstones(lines)), entries=LineEntries(lines), warnings=warnings, lines=lines,
-        sha256=record.sha256, fingerprint=record.fingerprint, warnings_text=text, lookups=looked,
+        sha256=record.sha256, fingerprint=record.fingerprint, lookups=looked,
     )
 
 
-def _names_old_place(warnings: Sequence[Problem], old_file: str, new_file: str) -> bool:
+def _names_old_place(warnings: Sequence[FileWarnings], old_file: str, new_file: str) -> bool:
     """True if a warning's text names where the topic's file was: the file itself, or its folder if that moved.
 
-    Only a warning's place (:attr:`Problem.file`) can be moved; a text naming a
+    Only a warning's place (:attr:`FileWarnings.file`) can be moved; a text naming a
     file ("another card's front (src/a.yaml:27, ...)") is made again by a build.
     """
     old_dir = os.path.dirname(old_file)
     named = old_file if old_dir == os.path.dirname(new_file) else os.path.join(old_dir, "")
-    return any(named in warning.message for warning in warnings)
+    return any(part.names(named) for part in warnings)
 
 
 def _topic(context: Context, name: str) -> Topic | None:
@@ -229,14 +226,15 @@ def _build_one(context: Context, name: str) -> Package | ContentError:
     topic = _topic(context, name)
     try:
         notes = study_order(list(topic_notes(context.source, topic))) if topic else []
-        warnings, lookups = smell_topic(context.source, topic, notes) if topic else ([], ())
-        return _package(context, name, notes, tuple(warnings), lookups)
+        smelled, lookups = smell_topic(context.source, topic, notes) if topic else ([], ())
+        # In the form the cache keeps and a rebuild prints: a worker sends back a string a file, not a problem each.
+        return _package(context, name, notes, file_warnings(smelled), lookups)
     except ContentError as error:
         return error
 
 
 def _package(
-    context: Context, name: str, notes: list[NoteSpec], warnings: tuple[Problem, ...],
+    context: Context, name: str, notes: list[NoteSpec], warnings: tuple[FileWarnings, ...],
     lookups: tuple[SettingLookup, ...],
 ) -> Package:
     live = settle(notes, context.schemas, context.lock, context.now, rest=False)  # its own notes are all it reads
@@ -262,8 +260,8 @@ def _package(
 
 
 def _next_fingerprint(
-    context: Context, name: str, lines: Sequence[Line], kinds: Sequence[ChangeKind], warnings: Sequence[Problem],
-    lookups: Sequence[SettingLookup],
+    context: Context, name: str, lines: Sequence[Line], kinds: Sequence[ChangeKind],
+    warnings: Sequence[FileWarnings], lookups: Sequence[SettingLookup],
 ) -> str | None:
     """The fingerprint the next build computes for topic *name* if its inputs stay as they are.
 

@@ -16,7 +16,7 @@ import html
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
@@ -230,7 +230,7 @@ def _warnings_html(warnings: Sequence[Problem]) -> str:
 class _Warnings:
     """A source's warnings by the card they concern (a note's file and key); those of no card apart."""
 
-    def __init__(self, warnings: Sequence[Problem], notes: Sequence[NoteSpec]) -> None:
+    def __init__(self, warnings: Iterable[Problem], notes: Sequence[NoteSpec]) -> None:
         keys = {(note.file, note.local_key): note.guid for note in notes}
         self.by_guid: dict[str, list[Problem]] = {}
         self.other: list[Problem] = []
@@ -334,7 +334,7 @@ def _page_with_media(
 
 
 def write_preview(
-    source_dir: str, path: str, memo: StoredMemo | None = None, warnings: Sequence[Problem] | None = None
+    source_dir: str, path: str, memo: StoredMemo | None = None, warnings: Iterable[Problem] | None = None
 ) -> int:
     """Write the preview page of the source in *source_dir* to *path*; return the card count.
 
