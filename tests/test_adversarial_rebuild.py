@@ -8,9 +8,12 @@ packages, the lock and the warnings.
 
 from __future__ import annotations
 
+import random
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.pipeline import BuildReport, build
@@ -90,14 +93,22 @@ def _rebuild_and_scratch(
     source = _source(tmp_path / "src", files, config)
     out = tmp_path / "out"
     build(BuildConfig(str(source), str(out), timestamp=T1))
-    edited = edit(source)
+    return _again_and_scratch(edit(source), out, tmp_path / "fresh", T2)
+
+
+def _again_and_scratch(
+    edited: Path, out: Path, fresh: Path, when: int
+) -> tuple[tuple[dict[str, bytes], bytes, list[str]], tuple[dict[str, bytes], bytes, list[str]]]:
+    """Rebuild *edited* into *out* at *when*; build it into *fresh* from the lock that rebuild read.
+
+    The lock is left as the rebuild wrote it: the next edit's rebuild reads it, as an author's would.
+    """
     lock = edited / "deckgen.lock"
     before = lock.read_bytes()
-    again = _outcome(build(BuildConfig(str(edited), str(out), timestamp=T2)), out, lock)
+    again = _outcome(build(BuildConfig(str(edited), str(out), timestamp=when)), out, lock)
     after = lock.read_bytes()
     lock.write_bytes(before)
-    fresh = tmp_path / "fresh"
-    scratch = _outcome(build(BuildConfig(str(edited), str(fresh), timestamp=T2)), fresh, lock)
+    scratch = _outcome(build(BuildConfig(str(edited), str(fresh), timestamp=when)), fresh, lock)
     lock.write_bytes(after)
     return again, scratch
 
@@ -234,3 +245,69 @@ def test_a_text_that_reads_as_its_files_path_stays_itself_in_a_copied_folder(tmp
 
     again, scratch = _rebuild_and_scratch(tmp_path, {"a.yaml": alpha, "b.yaml": BETA}, edit)
     assert again == scratch
+
+
+# --- drawn sources: topics that read one another ------------------------------------------
+# A small vocabulary (a seeded generator: the same sources every run), so that a cue's words are often another
+# item's title or heading words, or said of another perspective elsewhere: a reused topic's which-perspective
+# and answered-elsewhere warnings then depend on the edited file (quality.wording's setting words, the titles).
+
+WORDS = ("garden", "ocean", "morning", "market", "kitchen", "mountain", "festival", "harbor", "village", "winter")
+DRINKS = ("tea", "coffee")
+
+
+def _phrase(rng: random.Random, count: int) -> str:
+    return " ".join(rng.sample(WORDS, count)).capitalize()
+
+
+def _drawn_item(rng: random.Random, item_id: str) -> list[str]:
+    lines = [f"  - id: {item_id}", f"    perspective: {rng.choice(DRINKS)}", f"    title: {_phrase(rng, 2)}"]
+    if rng.random() < 0.6:
+        lines.append(f"    cue: {_phrase(rng, 3)}")
+    near, term = rng.sample(WORDS, 2)
+    return [*lines, f"    explanation: It happens near the {near} with {{{{{term} {item_id}}}}}."]
+
+
+def _drawn_topic(rng: random.Random, name: str) -> str:
+    lines = [f"topic: {name}", f"name: {name.capitalize()}", "question: Which drink is this?"]
+    if rng.random() < 0.5:
+        lines += ["headings:", *(f"  {p}: {_phrase(rng, 2)}" for p in rng.sample(DRINKS, rng.randint(1, 2)))]
+    lines.append("items:")
+    for number in range(rng.randint(2, 4)):
+        lines += _drawn_item(rng, f"{name}{number}")
+    if rng.random() < 0.6:
+        tea, coffee = rng.sample(WORDS, 2)
+        lines += [f"comparisons:\n  - id: {name}-cmp\n    dimension: Where it is drunk\n    sides:",
+                  f"      tea: In the {tea}\n      coffee: In the {coffee}"]
+    return "\n".join(lines) + "\n"
+
+
+def _drawn_edit(rng: random.Random, text: str) -> str:
+    """*text* with an item's perspective flipped, or one word of the vocabulary (a title's, a cue's, a heading's,
+    an explanation's, a side's) replaced by another."""
+    lines = text.splitlines(keepends=True)
+    if rng.random() < 0.2:
+        number = rng.choice([n for n, line in enumerate(lines) if line.startswith("    perspective: ")])
+        lines[number] = "    perspective: coffee\n" if "tea" in lines[number] else "    perspective: tea\n"
+        return "".join(lines)
+    places = [(n, word) for n, line in enumerate(lines) for word in WORDS if word in line.lower() and "id:" not in line]
+    number, word = rng.choice(places)
+    new = rng.choice([w for w in WORDS if w not in lines[number].lower()])
+    lines[number] = lines[number].replace(word, new).replace(word.capitalize(), new.capitalize())
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_a_rebuild_after_each_of_several_edits_writes_what_a_build_from_scratch_writes(tmp_path, seed):
+    # Each edit is rebuilt on the last rebuild: a topic reused since the first build meets every edit made since.
+    rng = random.Random(seed)
+    files = {f"{n}-{name}.yaml": _drawn_topic(rng, name) for n, name in enumerate(("alpha", "beta", "gamma"))}
+    source, out = _source(tmp_path / "src", files, DRINKS_CONFIG), tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    for step in range(4):
+        name = rng.choice(sorted(files))
+        files[name] = _drawn_edit(rng, files[name])
+        (source / name).write_text(files[name], encoding="utf-8")
+        again, scratch = _again_and_scratch(source, out, tmp_path / f"fresh{step}", T2 + step)
+        assert again[2] == scratch[2], (step, name)  # the warnings first: the difference a reader can follow
+        assert again == scratch
