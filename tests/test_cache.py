@@ -228,6 +228,30 @@ def test_a_title_retitled_in_another_topic_renews_a_reused_topics_warnings(tmp_p
     assert any("'Camellia sinensis'" in w.message and "other/title" in w.message for w in second.warnings)
 
 
+def test_a_lock_checked_out_with_crlf_line_endings_is_trusted_as_the_lock_the_last_build_wrote(tmp_path, monkeypatch):
+    """git's autocrlf turns the lock's LF into CRLF on checkout: the same lines, so the same lock as written."""
+    import generator.pipeline.lock.checks as lock
+    import generator.pipeline.pipeline as pipeline
+
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    path = source / "deckgen.lock"
+    crlf = path.read_bytes().replace(b"\n", b"\r\n")
+    path.write_bytes(crlf)
+    loaded: list[str] = []
+    real_load = pipeline.load_source
+    monkeypatch.setattr(pipeline, "load_source", lambda *a, **k: loaded.append("loaded") or real_load(*a, **k))
+    checked: list[str] = []
+    real_check = lock.Checker.lock
+    monkeypatch.setattr(lock.Checker, "lock", lambda self, data: checked.append("checked") or real_check(self, data))
+    build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert loaded == [] and path.read_bytes() == crlf  # the last build's report, the lock as it was
+    (source / "basics.yaml").write_text(V1 + "\n# an edit\n", encoding="utf-8")
+    build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert loaded == ["loaded"] and checked == []  # built again, the lock read as trusted
+
+
 def test_topics_parsed_ahead_are_kept_and_not_parsed_again(tmp_path, monkeypatch):
     import pickle
 

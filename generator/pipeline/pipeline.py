@@ -36,7 +36,7 @@ from generator.pipeline.exclusive import hold
 from generator.pipeline.formats import Format
 from generator.pipeline.journal import commit, make_folders, recover, remove_folders
 from generator.pipeline.lock.guard import check_note_types
-from generator.pipeline.lock.located import read_lock_bytes
+from generator.pipeline.lock.located import read_lock_bytes, with_lf
 from generator.pipeline.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
 from generator.pipeline.lock.read import read_lock
 from generator.pipeline.lock.times import ChangeKind, Changes, released, resolve
@@ -577,7 +577,7 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
             return None
     try:
         inputs = current_inputs(input_files(source_dir)) + current_media(source_dir, cache.media)
-        key = fingerprint(inputs, None if lock_bytes is None else sha256(lock_bytes))
+        key = fingerprint(inputs, None if lock_bytes is None else sha256(with_lf(lock_bytes)))
     except OSError:
         return None  # let the full build say what is wrong
     if not cache.holds(out_dir, key, now):

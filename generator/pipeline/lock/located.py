@@ -58,6 +58,16 @@ def read_lock_bytes(path: str) -> bytes:
     return data
 
 
+def with_lf(data: bytes) -> bytes:
+    """A lock's *data* with the CRLF line endings of a checkout (git's autocrlf) as the LF deckgen writes.
+
+    The same lines and line numbers: a lock deckgen wrote reads as written, so
+    the build that checks it out again still trusts it (the cache keeps the
+    SHA-256 of what was written).
+    """
+    return data.replace(b"\r\n", b"\n") if b"\r\n" in data else data
+
+
 def _lock_refusal(refused: Refused) -> str:
     if refused.reason == "too_big":
         return f"the lock is {refused.size:,} bytes; the limit is {MAX_LOCK_BYTES:,}; restore it from version control"

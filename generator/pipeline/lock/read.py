@@ -16,7 +16,7 @@ from typing import Any
 
 from generator.pipeline.lock.checks import Checker, note_type_of
 from generator.pipeline.lock.lines import split_lock
-from generator.pipeline.lock.located import Origin, parse_lock, read_lock_bytes
+from generator.pipeline.lock.located import Origin, parse_lock, read_lock_bytes, with_lf
 from generator.pipeline.lock.model import EMPTY_LOCK, Lock, LockedNote
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
@@ -37,12 +37,13 @@ def read_lock(path: str, trusted: str | None = None, *, split: bool = False) -> 
     if not os.path.exists(path):
         return EMPTY_LOCK
     data = read_lock_bytes(path)
-    if trusted is not None and hashlib.sha256(data).hexdigest() == trusted:
-        lines = split_lock(path, data) if split else None
+    written = with_lf(data) if trusted is not None else data
+    if trusted is not None and hashlib.sha256(written).hexdigest() == trusted:
+        lines = split_lock(path, written) if split else None
         if lines is not None:
             return lines
         with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):  # another version's: check it
-            return _trusted_lock(path, data)
+            return _trusted_lock(path, written)
     origin, parsed = parse_lock(path, data)
     # Strings are checked for lone surrogates and control characters only if an escape could make one.
     checker = Checker(
