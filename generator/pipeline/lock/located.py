@@ -65,7 +65,7 @@ def with_lf(data: bytes) -> bytes:
     the build that checks it out again still trusts it (the cache keeps the
     SHA-256 of what was written).
     """
-    return data.replace(b"\r\n", b"\n") if b"\r\n" in data else data
+    return data.replace(b"\r\n", b"\n") if b"\r" in data else data  # one byte: looked for at memchr's speed
 
 
 def _lock_refusal(refused: Refused) -> str:
