@@ -10,7 +10,6 @@ cache written before it still reads.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from dataclasses import dataclass
@@ -59,17 +58,18 @@ class BuildCache:
     this very code wrote is read as its lines (see :mod:`generator.pipeline.lock.lines`)."""
 
     def to_bytes(self) -> bytes:
-        """The file: compact JSON, sorted where it is a mapping; a machine's file, read and written on every build.
+        """The file: compact JSON, sorted where it is a mapping; a machine's file, read and written on every build."""
+        return b"".join(self.to_pieces())
 
-        Encoded a piece at a time into one buffer: a smelly source's warnings
-        are tens of megabytes, held as their text and as these bytes, not also
-        as one JSON string (json.dumps's) and the pieces it is joined from.
+    def to_pieces(self) -> tuple[bytes, ...]:
+        """:meth:`to_bytes` as the pieces it is written from, encoded one at a time and never joined.
+
+        A smelly source's warnings are tens of megabytes, held as their text
+        and as these pieces, not also as one JSON string (json.dumps's) or one
+        buffer of the whole file.
         """
-        buffer = io.BytesIO()
-        for chunk in json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).iterencode(self._data()):
-            buffer.write(chunk.encode("utf-8"))
-        buffer.write(b"\n")
-        return buffer.getvalue()
+        encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+        return (*(chunk.encode("utf-8") for chunk in encoder.iterencode(self._data())), b"\n")
 
     def _data(self) -> dict[str, object]:
         return {
