@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import hashlib
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -477,7 +476,7 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
                 files[path] = package.data
             written[path] = (_describe(path, package), package.sha256)
     written_lock = job.lock_path if file_format.carries_times and job.write_lock else None  # CSV carries no times
-    if written_lock is not None and not _same_lock(written_lock, made.lock_sha256):
+    if written_lock is not None and not _same_lock(written_lock, made.lock, made.lock_sha256):
         files[written_lock] = made.lock.pieces  # renamed last
     if job.reuse:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values())
@@ -610,21 +609,21 @@ def _moved(warnings: FileWarnings, old_dir: str, new_dir: str) -> FileWarnings:
     return warnings.in_file(os.path.join(new_dir, os.path.basename(warnings.file)))
 
 
-def _same_lock(path: str, digest: str) -> bool:
-    """True if the lock at *path* reads as the lock of SHA-256 *digest* already: as text, line endings a
+def _same_lock(path: str, text: LockText, digest: str) -> bool:
+    """True if the lock at *path* reads as *text* (of SHA-256 *digest*) already: as text, line endings a
     checkout changed aside.
 
-    Hashed a chunk at a time: the lock is tens of megabytes, and a rebuild's
-    differs from the last (or is the same) without a second copy held.
+    Compared a block at a time, the first that differs ending it: the lock is
+    tens of megabytes, and a rebuild's differs from the last (or is the same)
+    without a second copy held.
     """
     try:
         with open(path, "rb") as handle:
-            found, carriage = hashlib.sha256(), False
-            for chunk in iter(functools.partial(handle.read, _CHUNK), b""):
-                found.update(chunk)
-                carriage = carriage or b"\r" in chunk
-            if found.hexdigest() == digest or not carriage:
-                return found.hexdigest() == digest
+            if all(handle.read(len(block)) == block for block in text.blocks()) and not handle.read(1):
+                return True
+            handle.seek(0)
+            if not any(b"\r" in chunk for chunk in iter(functools.partial(handle.read, _CHUNK), b"")):
+                return False
             handle.seek(0)
             old = handle.read()
     except OSError:

@@ -57,19 +57,19 @@ class LockText:
 
     def count(self, needle: bytes) -> int:
         """How often *needle* occurs in a piece (what it finds never spans two: a field, within a line)."""
-        return sum(block.count(needle) for block in self._blocks())
+        return sum(block.count(needle) for block in self.blocks())
 
     def findall(self, pattern: re.Pattern[bytes]) -> list[bytes]:
         """*pattern*'s matches in the pieces (one that spans two is not found: a field, within a line)."""
-        return [found for block in self._blocks() for found in pattern.findall(block)]
+        return [found for block in self.blocks() for found in pattern.findall(block)]
 
     def sha256(self) -> str:
         digest = hashlib.sha256()
-        for block in self._blocks():
+        for block in self.blocks():
             digest.update(block)
         return digest.hexdigest()
 
-    def _blocks(self) -> Iterator[bytes]:
+    def blocks(self) -> Iterator[bytes]:
         """The pieces joined a few thousand at a time: read in C, not a Python step a piece, never all at once."""
         pieces = self.pieces
         for start in range(0, len(pieces), _BLOCK):
