@@ -161,6 +161,21 @@ def _yaml_scalar(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted scalar
 
 
+def marked(item: Item) -> tuple[str, str, list[tuple[str, str]]]:
+    """The item's title, explanation and points as the source writes them, key terms marked ``{{…}}``.
+
+    A smelly item asks its whole title and each point's words after its
+    label; a clean one marks its own key terms already.
+    """
+    if item.clean:
+        return item.title, item.explanation, list(item.points)
+    points = []
+    for key, text in item.points:
+        label, _, words = text.partition(": ")
+        points.append((key, label + ": {{" + words + "}}"))
+    return "{{" + item.title + "}}", item.explanation, points
+
+
 def topic_yaml(topic: Topic, edited: bool = False) -> str:
     lines = [
         f"topic: {topic.id}",
@@ -169,24 +184,18 @@ def topic_yaml(topic: Topic, edited: bool = False) -> str:
         "items:",
     ]
     for number, item in enumerate(topic.items):
-        explanation = item.explanation
+        title, explanation, points = marked(item)
         if edited and number == 0:
             explanation = "EDITED. " + explanation
-        # Only marked text is asked: the whole title, and each point's words after
-        # its label, so deckgen makes the notes the genanki baseline makes.
-        title = item.title if item.clean else "{{" + item.title + "}}"
         lines += [
             f"  - id: {item.id}",
             f"    title: {_yaml_scalar(title)}",
             "    explanation: >-",
             f"      {explanation}",
         ]
-        if item.points:
+        if points:
             lines.append("    points:")
-            for key, text in item.points:
-                label, _, words = text.partition(": ")
-                marked = text if item.clean else label + ": {{" + words + "}}"
-                lines.append(f"      {key}: {_yaml_scalar(marked)}")
+            lines += [f"      {key}: {_yaml_scalar(text)}" for key, text in points]
     return "\n".join(lines) + "\n"
 
 
@@ -208,10 +217,10 @@ def write_source(folder: Path, topics: list[Topic], clean: bool = False) -> dict
     return texts
 
 
-BASELINE_SCRIPT = '''\
-"""A bare genanki script: the same notes as the benchmark source, by hand, no YAML."""
+BASELINE_SCRIPT = r'''"""A bare genanki script: the same notes as the benchmark source, by hand, no YAML."""
 import html
 import os
+import re
 import sys
 
 import genanki
@@ -233,22 +242,45 @@ MODEL = genanki.Model(
 )
 
 
+MARK = re.compile(r"\{\{(.*?)\}\}")
+
+
 def text(value):
     return html.escape(value, quote=False).replace("{", "&#123;").replace("}", "&#125;")
 
 
+def plain(value):
+    """The value as a reader sees it: its key-term marks removed."""
+    return text(MARK.sub(r"\1", value))
+
+
 def cloze(value):
-    return "{{c1::%s}}" % text(value).replace(":", "&#58;")
+    """The value with its marked key term hidden: what a note asks."""
+    cut = MARK.search(value)
+    asked = text(cut.group(1)).replace(":", "&#58;")
+    return plain(value[: cut.start()]) + "{{c1::%s}}" % asked + plain(value[cut.end() :])
 
 
-def points(item_points, hide=None):
-    rows = []
-    for index, (_, value) in enumerate(item_points):
-        if index == hide:
-            rows.append(f'<li class="asked">{cloze(value)}</li>')
-        else:
-            rows.append(f"<li>{text(value)}</li>")
-    return f'<ul class="points">{"".join(rows)}</ul>' if rows else ""
+def points(item_points, skip=None):
+    rows = "".join(f"<li>{plain(value)}</li>" for index, (_, value) in enumerate(item_points) if index != skip)
+    return f'<ul class="points">{rows}</ul>' if rows else ""
+
+
+def item_notes(item_id, title, explanation, item_points):
+    """(note key, Text, Extra) of each note of an item, as deckgen lays them out."""
+    heading = f'<div class="title">{plain(title)}</div>'
+    body = f'<div class="body">{plain(explanation)}</div>'
+    if MARK.fullmatch(title):  # the whole title asked, the explanation as its context
+        yield "title", f'<div class="title">{cloze(title)}</div>{body}', points(item_points)
+    sentences = re.split(r"(?<=\.) ", explanation)
+    for number, sentence in enumerate(sentences):
+        if MARK.search(sentence):  # the sentence asked; the others and the points on the back
+            rest = " ".join(s for s in sentences if s is not sentence)
+            back = f'<div class="body">{plain(rest)}</div>' if rest else ""
+            yield f"explanation/{number}", f'{heading}<div class="body">{cloze(sentence)}</div>', back + points(item_points)
+    for index, (key, value) in enumerate(item_points):
+        asked = f'<ul class="points"><li class="asked">{cloze(value)}</li></ul>'
+        yield f"point/{key}", heading + asked, body + points(item_points, index)
 
 
 def main(out):
@@ -261,21 +293,12 @@ def main(out):
         context = text(heading)
         tags = [f"{SOURCE_ID}::topic::{topic_id}", f"{SOURCE_ID}::kind::cloze"]
         for item_id, title, explanation, item_points in items:
-            body = f'<div class="body">{text(explanation)}</div>'
-            deck.add_note(genanki.Note(
-                model=MODEL,
-                fields=[f'<div class="title">{cloze(title)}</div>{body}{points(item_points)}', context, "", source],
-                tags=tags,
-                guid=genanki.guid_for(SOURCE_ID, item_id, "title"),
-            ))
-            for index, (key, _) in enumerate(item_points):
+            for key, front, back in item_notes(item_id, title, explanation, item_points):
                 deck.add_note(genanki.Note(
-                    model=MODEL,
-                    fields=[f'<div class="title">{text(title)}</div>{body}{points(item_points, index)}', context, "", source],
-                    tags=tags,
-                    guid=genanki.guid_for(SOURCE_ID, item_id, "point", key),
+                    model=MODEL, fields=[front, context, back, source], tags=tags,
+                    guid=genanki.guid_for(SOURCE_ID, item_id, key),
                 ))
-            count += 1 + len(item_points)
+                count += 1
         genanki.Package(deck).write_to_file(os.path.join(out, f"{topic_id}.apkg"))
     print(f"wrote {count} notes")
 
@@ -293,7 +316,7 @@ def write_baseline(folder: Path, topics: list[Topic], inline: bool = False) -> P
     lines.append("TOPICS = [")
     for topic in topics:
         lines.append(f"  ({topic.id!r}, {topic.name!r}, {topic.heading!r}, [")
-        lines += [f"    ({i.id!r}, {i.title!r}, {i.explanation!r}, {i.points!r})," for i in topic.items]
+        lines += [f"    {(item.id, *marked(item))!r}," for item in topic.items]
         lines.append("  ]),")
     lines.append("]")
     data = "\n".join(lines) + "\n"

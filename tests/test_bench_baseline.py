@@ -1,0 +1,47 @@
+"""The benchmark's bare genanki script writes the very notes deckgen writes for its source.
+
+The benchmark's ratios compare deckgen with that script; they mean something
+only if both write the same fields and tags (benchmarks/bench.py warns when
+they do not, and this test fails).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main as deckgen_main
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("deckgen_bench", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("clean", [True, False], ids=["clean", "smelly"])
+def test_baseline_writes_deckgens_notes(tmp_path: Path, clean: bool) -> None:
+    bench = _bench()
+    topics = bench.make_content(42, 3, clean)  # the last item smaller than the others
+    bench.write_source(tmp_path / "source", topics, clean)
+    out = tmp_path / "deckgen"
+    with pytest.raises(SystemExit) as done:
+        deckgen_main(
+            ["build", "--source", str(tmp_path / "source"), "--out", str(out), "--lock", str(tmp_path / "lock"), "-q"]
+        )
+    assert done.value.code == 0
+    script = bench.write_baseline(tmp_path / "baseline", topics)
+    subprocess.run([sys.executable, str(script), str(tmp_path / "genanki")], cwd=script.parent, check=True)
+
+    built, baseline = bench.note_fields(out), bench.note_fields(tmp_path / "genanki")
+    assert len(built) == 42
+    assert built == baseline
