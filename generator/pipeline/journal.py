@@ -44,7 +44,7 @@ import signal
 import stat
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import NoReturn
@@ -102,8 +102,8 @@ def _beside(target: str, suffix: str) -> str:
     return os.path.join(os.path.dirname(target), f"{_PREFIX}{os.path.basename(target)}{suffix}")
 
 
-def commit(files: Mapping[str, bytes | Sequence[bytes]], journal_dir: str) -> None:
-    """Replace each path of *files* with its bytes (or its pieces of bytes, in order): all of them, or none.
+def commit(files: Mapping[str, bytes | Iterable[bytes]], journal_dir: str) -> None:
+    """Replace each path of *files* with its bytes (or its pieces of bytes, in order, read once): all, or none.
 
     *journal_dir* holds the decision; the targets' folders hold journals too.
     :func:`recover` must be given one of them before anything reads those
@@ -267,7 +267,7 @@ def _announce(journal: _Journal) -> None:
             raise CommitError(error.errno, error.strerror, asked[0] if asked else error.filename) from None
 
 
-def _write_new(path: str, data: bytes | Sequence[bytes], target: str) -> None:
+def _write_new(path: str, data: bytes | Iterable[bytes], target: str) -> None:
     """Write *data* to *path* (a name of ours: never through a link, never over a file there), flushed."""
     _remove([path])  # a leftover of a killed command: we hold the folder
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)

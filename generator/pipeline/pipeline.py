@@ -49,6 +49,7 @@ from generator.pipeline.lock.write import (
     unreleased_in,
 )
 from generator.pipeline.reuse import Record
+from generator.pipeline.spool import Spool, Spooled
 from generator.source.loader import input_files, load_source
 
 if TYPE_CHECKING:
@@ -173,6 +174,8 @@ class _Made:
     lock: LockText
     """The lock this build leaves, encoded once, in pieces (a large source's is tens of megabytes)."""
     warnings: Warnings
+    memo: Spooled | bytes | Sequence[bytes] | None = None
+    """The memo file to write (see :func:`_memo_file`); None: the one there stays."""
 
     @functools.cached_property
     def unreleased(self) -> int:
@@ -213,6 +216,8 @@ class _Job:
     """False for a look at the decks (``watch``): packages are written, the lock is left as it is."""
     memo: StoredMemo | None = None
     """The validated topics the last build kept (a default build's): unchanged files are not parsed."""
+    spool: Spool | None = None
+    """Where large outputs wait for the commit (a build's; a plan writes nothing)."""
 
 
 @contextlib.contextmanager
@@ -247,6 +252,7 @@ def _make_packages(job: _Job) -> _Made:
     if job.memo is not None:
         parse_ahead(job.source_dir, job.memo, job.jobs)
     source = load_source(job.source_dir, job.memo)
+    memo = _memo_file(job)
     lock = read_lock(job.lock_path, job.lock_digest if job.reuse else None, split=job.lock_split)
     from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning
 
@@ -259,7 +265,7 @@ def _make_packages(job: _Job) -> _Made:
         source=source, lock=lock, schemas=schemas, now=job.now, type_times=types.note_type_times,
         owned=lock_owners(lock), homes=homes(source), file_format=job.file_format,
         records=job.records if job.reuse else {}, out_dir=job.out_dir,
-        lock_written=job.write_lock,
+        lock_written=job.write_lock, spool=job.spool,
     )
     if job.requests is None:
         packages = build_topics(context, job.jobs, job.progress)
@@ -273,7 +279,23 @@ def _make_packages(job: _Job) -> _Made:
         raise ContentError(list(warnings))
     note_types = types.lock.note_types
     data = lock_text(new_lock) if new_lock is not None else _topics_lock(packages, note_types, job.release)
-    return _Made(source=source, packages=tuple(packages), lock=data, warnings=warnings)
+    return _Made(source=source, packages=tuple(packages), lock=data, warnings=warnings, memo=memo)
+
+
+def _memo_file(job: _Job) -> Spooled | bytes | Sequence[bytes] | None:
+    """The memo file to leave for the next build, or None if the one in the out folder holds what this load saw.
+
+    Made as soon as the source is loaded and kept in the spool: its topics'
+    pickles are then dropped, and the workers forked next do not inherit them.
+    """
+    memo = job.memo
+    if memo is None or job.spool is None:
+        return None
+    if not memo.changed() and os.path.exists(os.path.join(job.out_dir, TOPICS_NAME)):
+        return None
+    kept = job.spool.keep(TOPICS_NAME, memo.data())
+    memo.raw.clear()
+    return kept
 
 
 def _topics_lock(packages: Sequence[Package], note_types: Mapping[str, NoteTypeSchema], release: bool) -> LockText:
@@ -452,22 +474,24 @@ def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildRep
 
     records, lock_digest, lock_split = _last_build(cache)
     del cache  # its JSON (a smelly source's warnings: tens of megabytes) is not held while building
-    job = _Job(
-        source_dir=config.source_dir, lock_path=config.lock, now=now, requests=config.requests,
-        file_format=config.file_format, strict=config.strict, jobs=config.jobs or default_jobs(), progress=progress,
-        out_dir=config.out_dir, reuse=cacheable, records=records, lock_digest=lock_digest, lock_split=lock_split,
-        release=config.release, write_lock=config.write_lock, memo=read_memo(config.out_dir) if cacheable else None,
-    )
-    made = _make(job)
-    _check_selected(made)
-    if os.path.exists(config.out_dir) and not os.path.isdir(config.out_dir):
-        raise DeckgenError(f"{config.out_dir}: exists and is not a folder")
-    return _write(made, job, config.file_format)
+    with Spool() as spool:
+        job = _Job(
+            source_dir=config.source_dir, lock_path=config.lock, now=now, requests=config.requests,
+            file_format=config.file_format, strict=config.strict, jobs=config.jobs or default_jobs(),
+            progress=progress, out_dir=config.out_dir, reuse=cacheable, records=records, lock_digest=lock_digest,
+            lock_split=lock_split, release=config.release, write_lock=config.write_lock,
+            memo=read_memo(config.out_dir) if cacheable else None, spool=spool,
+        )
+        made = _make(job)
+        _check_selected(made)
+        if os.path.exists(config.out_dir) and not os.path.isdir(config.out_dir):
+            raise DeckgenError(f"{config.out_dir}: exists and is not a folder")
+        return _write(made, job, config.file_format)
 
 
 def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
     """Commit what *made* holds (packages, lock, cache) in one journaled step; report it."""
-    files: dict[str, bytes | tuple[bytes, ...]] = {}
+    files: dict[str, bytes | Iterable[bytes]] = {}
     written: dict[str, tuple[DeckFile, str | None]] = {}
     for package in made.packages:
         if package.notes:
@@ -480,8 +504,8 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
         files[written_lock] = made.lock.pieces  # renamed last
     if job.reuse:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values())
-        if job.memo is not None and (job.memo.changed() or not os.path.exists(os.path.join(job.out_dir, TOPICS_NAME))):
-            files[os.path.join(job.out_dir, TOPICS_NAME)] = job.memo.data()
+        if made.memo is not None:
+            files[os.path.join(job.out_dir, TOPICS_NAME)] = made.memo
     journal = os.path.dirname(os.path.abspath(job.lock_path)) if written_lock else job.out_dir
     _commit(files, job.out_dir, journal)
     stale = _stale_packages(job.out_dir, {os.path.basename(path) for path in written}) if job.reuse else ()
@@ -495,7 +519,7 @@ def _empty_topics(made: _Made) -> tuple[str, ...]:
     return tuple(p.file for p in made.packages if not p.notes and p.file in current)
 
 
-def _commit(files: Mapping[str, bytes | tuple[bytes, ...]], out_dir: str, journal_dir: str) -> None:
+def _commit(files: Mapping[str, bytes | Iterable[bytes]], out_dir: str, journal_dir: str) -> None:
     """Write *files* all or nothing; folders made for them are taken back if they cannot be written."""
     created: list[str] = []
     try:

@@ -34,6 +34,7 @@ from generator.pipeline.lock.lines import (
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import ChangeKind, Changes, Resolution, resolve
 from generator.pipeline.reuse import Record, fingerprint, still_there, unchanged
+from generator.pipeline.spool import Spool, Spooled
 from generator.quality.smells import smell_topic
 from generator.quality.wording import SettingLookup
 from generator.source.content import Source, Topic
@@ -65,6 +66,8 @@ class Context:
     """None for a plan (everything but the bytes)."""
     lock_written: bool = True
     """False where the build leaves the lock as it is (``watch``): the next build reads this one's lock again."""
+    spool: Spool | None = None
+    """Where a package's bytes wait for the commit (see :mod:`generator.pipeline.spool`); None: in memory."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ class Package:
     """What building one package gave: its bytes, decks, counts, lock entries and warnings."""
 
     file: str
-    data: bytes | None
+    data: bytes | Spooled | None
+    """None for a reused package (or a plan's); spooled where the build has a spool."""
     decks: tuple[str, ...]
     notes: int
     cards: int
@@ -242,10 +246,11 @@ def _package(
     entries = {note.key: live.lock.notes[note.key] for note in notes} | dict(gone.lock.notes)
     kinds = [live.kinds[note.key] for note in notes] + [gone.kinds[key] for key, _ in gone.tombstones]
     data = encode(context, notes, live.times) if notes else None
+    digest = hashlib.sha256(data).hexdigest() if data is not None else None
     lines = lines_of(entries)  # kept as lines alone: a worker sends them back, not tens of thousands of records
     return Package(
         file=name,
-        data=data,
+        data=_spooled(context, name, data),
         decks=tuple(dict.fromkeys(note.deck for note in notes)),
         notes=len(notes),
         cards=sum(note.cards for note in notes),
@@ -253,10 +258,18 @@ def _package(
         entries=LineEntries(lines),
         warnings=warnings,
         lines=lines,
-        sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
+        sha256=digest,
         fingerprint=_next_fingerprint(context, name, lines, kinds, warnings, lookups),
         lookups=lookups,
     )
+
+
+def _spooled(context: Context, name: str, data: bytes | None) -> bytes | Spooled | None:
+    """The package's bytes kept in the build's spool: a worker sends back where they are, the parent holds no copy."""
+    if data is None or context.spool is None or context.file_format is None:
+        return data
+    kept = context.spool.keep(name + context.file_format.suffix, data)
+    return kept if isinstance(kept, Spooled) else data
 
 
 def _next_fingerprint(
