@@ -220,7 +220,6 @@ def write_source(folder: Path, topics: list[Topic], clean: bool = False) -> dict
 BASELINE_SCRIPT = r'''"""A bare genanki script: the same notes as the benchmark source, by hand, no YAML."""
 import html
 import os
-import re
 import sys
 
 import genanki
@@ -242,45 +241,45 @@ MODEL = genanki.Model(
 )
 
 
-MARK = re.compile(r"\{\{(.*?)\}\}")
-
-
 def text(value):
     return html.escape(value, quote=False).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def plain(value):
     """The value as a reader sees it: its key-term marks removed."""
-    return text(MARK.sub(r"\1", value))
+    return text(value.replace("{{", "").replace("}}", ""))
 
 
 def cloze(value):
     """The value with its marked key term hidden: what a note asks."""
-    cut = MARK.search(value)
-    asked = text(cut.group(1)).replace(":", "&#58;")
-    return plain(value[: cut.start()]) + "{{c1::%s}}" % asked + plain(value[cut.end() :])
+    start = value.index("{{")
+    end = value.index("}}", start)
+    asked = text(value[start + 2 : end]).replace(":", "&#58;")
+    return plain(value[:start]) + "{{c1::%s}}" % asked + plain(value[end + 2 :])
 
 
-def points(item_points, skip=None):
-    rows = "".join(f"<li>{plain(value)}</li>" for index, (_, value) in enumerate(item_points) if index != skip)
-    return f'<ul class="points">{rows}</ul>' if rows else ""
-
-
-def item_notes(item_id, title, explanation, item_points):
+def item_notes(title, explanation, item_points):
     """(note key, Text, Extra) of each note of an item, as deckgen lays them out."""
+    shown = [f"<li>{plain(value)}</li>" for _, value in item_points]
+
+    def points(skip=None):
+        rows = "".join(row for index, row in enumerate(shown) if index != skip)
+        return f'<ul class="points">{rows}</ul>' if rows else ""
+
     heading = f'<div class="title">{plain(title)}</div>'
     body = f'<div class="body">{plain(explanation)}</div>'
-    if MARK.fullmatch(title):  # the whole title asked, the explanation as its context
-        yield "title", f'<div class="title">{cloze(title)}</div>{body}', points(item_points)
-    sentences = re.split(r"(?<=\.) ", explanation)
+    if title.startswith("{{") and title.endswith("}}"):  # the whole title asked, the explanation as its context
+        yield "title", f'<div class="title">{cloze(title)}</div>{body}', points()
+    sentences = explanation.split(". ")
+    sentences = [s + "." for s in sentences[:-1]] + sentences[-1:]
     for number, sentence in enumerate(sentences):
-        if MARK.search(sentence):  # the sentence asked; the others and the points on the back
+        if "{{" in sentence:  # the sentence asked; the others and the points on the back
             rest = " ".join(s for s in sentences if s is not sentence)
             back = f'<div class="body">{plain(rest)}</div>' if rest else ""
-            yield f"explanation/{number}", f'{heading}<div class="body">{cloze(sentence)}</div>', back + points(item_points)
+            yield f"explanation/{number}", f'{heading}<div class="body">{cloze(sentence)}</div>', back + points()
     for index, (key, value) in enumerate(item_points):
         asked = f'<ul class="points"><li class="asked">{cloze(value)}</li></ul>'
-        yield f"point/{key}", heading + asked, body + points(item_points, index)
+        yield f"point/{key}", heading + asked, body + points(index)
 
 
 def main(out):
@@ -293,7 +292,7 @@ def main(out):
         context = text(heading)
         tags = [f"{SOURCE_ID}::topic::{topic_id}", f"{SOURCE_ID}::kind::cloze"]
         for item_id, title, explanation, item_points in items:
-            for key, front, back in item_notes(item_id, title, explanation, item_points):
+            for key, front, back in item_notes(title, explanation, item_points):
                 deck.add_note(genanki.Note(
                     model=MODEL, fields=[front, context, back, source], tags=tags,
                     guid=genanki.guid_for(SOURCE_ID, item_id, key),
