@@ -144,3 +144,16 @@ def test_a_rebuild_prints_its_warnings_as_a_build_from_scratch_does(tmp_path, mo
     nothing = _run(source, out, *options, color=color)  # nothing changed: the last build's report, from its cache
     assert scratch[2].count("warning: ") > 10 and (color and not no_color) == ("\x1b[" in scratch[2])
     assert reused[::2] == nothing[::2] == scratch[::2]  # exit code and stderr; stdout counts what changed
+
+
+def test_the_cache_is_written_from_pieces_made_as_they_are_written(tmp_path):
+    """The cache of a smelly source is mostly its warnings: encoded piece by piece while it is written,
+    never held whole, and the file is the bytes the cache stands for."""
+    source = _two_topics(tmp_path)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    cache = read_cache(str(out))
+    assert cache is not None and cache.topics["more"].warnings
+    pieces = cache.to_pieces()
+    assert iter(pieces) is pieces  # an iterator: no piece is made before the writer asks for it
+    assert b"".join(pieces) == cache.to_bytes() == (out / ".deckgen-cache.json").read_bytes()

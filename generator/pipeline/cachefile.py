@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,15 +62,16 @@ class BuildCache:
         """The file: compact JSON, sorted where it is a mapping; a machine's file, read and written on every build."""
         return b"".join(self.to_pieces())
 
-    def to_pieces(self) -> tuple[bytes, ...]:
-        """:meth:`to_bytes` as the pieces it is written from, encoded one at a time and never joined.
+    def to_pieces(self) -> Iterator[bytes]:
+        """:meth:`to_bytes` as the pieces it is written from, encoded one at a time as they are read, once.
 
         A smelly source's warnings are tens of megabytes, held as their text
-        and as these pieces, not also as one JSON string (json.dumps's) or one
-        buffer of the whole file.
+        alone: not also as one JSON string (json.dumps's), one buffer of the
+        whole file, or all its pieces at once (112,505 warnings: 22 MB).
         """
         encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-        return (*(chunk.encode("utf-8") for chunk in encoder.iterencode(self._data())), b"\n")
+        yield from (chunk.encode("utf-8") for chunk in encoder.iterencode(self._data()))
+        yield b"\n"
 
     def _data(self) -> dict[str, object]:
         return {

@@ -556,7 +556,7 @@ def _stale_packages(out_dir: str, built: set[str]) -> tuple[str, ...]:
     return tuple(os.path.join(out_dir, n) for n in names if n.endswith(".apkg") and n not in built)
 
 
-def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) -> tuple[bytes, ...]:
+def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) -> Iterator[bytes]:
     """The build cache for what this build leaves behind (see :mod:`generator.pipeline.cache`)."""
     from generator.quality.smells import source_smells
 
