@@ -277,6 +277,24 @@ def test_each_deck_wide_smell_fires_located(tmp_path):
     assert run("check", "--strict", "--source", str(source)).exit_code == 1
 
 
+def test_the_source_titles_are_indexed_without_a_front_each():
+    """Every worker holds the source's title index: it keeps the source's own items and stems, and makes a title's
+    front only when a check reads it (a front per title cost each worker of a 50,000-note build about 2 MB)."""
+    from generator.quality.crosscard import _Front, _Titles
+    from generator.source.loader import load_source
+
+    source = load_source(str(SMELLY))
+    titles = _Titles(source)
+    items = [item for topic in source.topics for item in topic.items if item.title]
+    assert len(titles.items) == len(items) > 1
+    assert all(kept is item for kept, item in zip(titles.items, items, strict=True))
+    held = [value for value in vars(titles).values() if isinstance(value, list)]
+    assert not any(isinstance(element, _Front) for values in held for element in values)
+    last = items[-1]
+    assert titles.front(len(items) - 1) == _Front(titles.words[-1], f"{last.id}/title", last.file, last.line)
+    assert all(number in titles.index[word] for number, words in enumerate(titles.words) for word in words)
+
+
 def test_a_back_that_bolds_another_cards_answer_is_a_smell():
     """No back deckgen writes bolds a key term (markup.marked_html); a note given one by hand is caught."""
     from dataclasses import replace

@@ -23,7 +23,7 @@ from generator.cards.kind import Face
 from generator.cards.kinds import KINDS
 from generator.cards.notes import Faced, NoteSpec
 from generator.errors import Problem
-from generator.source.content import Source, Topic
+from generator.source.content import Item, Source, Topic
 from generator.source.markup import sentences
 from generator.source.words import content_stems, stem
 
@@ -74,22 +74,31 @@ def deck_smells(source: Source, topic: Topic, faced: Faced, naming: Mapping[str,
 
 
 class _Titles:
-    """Every item title of a source as a front, with its topic's id, and the index of their words."""
+    """Every item title of a source as a front, with its topic's id, and the index of their words.
+
+    A title's front is made only when a check reads it (a few per topic): the
+    titles are kept as the source's own items and stems, which every worker
+    inherits, so each worker adds only the index.
+    """
 
     def __init__(self, source: Source) -> None:
         self.topics: list[str] = []
-        self.fronts: list[_Front] = []
+        self.items: list[Item] = []
+        self.words: list[frozenset[str]] = []
         for topic in source.topics:
             titled = [item for item in topic.items if item.title]
             stems = topic.title_stems
             if stems is None:  # a topic made otherwise than read from its file
                 stems = tuple(content_stems(item.title.plain) for item in titled if item.title)
             self.topics += [topic.id] * len(titled)
-            self.fronts += [
-                _Front(words, f"{item.id}/title", item.file, item.line)
-                for item, words in zip(titled, stems, strict=True)
-            ]
-        self.index = _index(self.fronts)
+            self.items += titled
+            self.words += stems
+        self.index = _index(self.words)
+
+    def front(self, number: int) -> _Front:
+        """Title *number* (in the source's order) as a front."""
+        item = self.items[number]
+        return _Front(self.words[number], f"{item.id}/title", item.file, item.line)
 
 
 _TITLES: list[tuple[Source, _Titles]] = []
@@ -112,11 +121,11 @@ a set's memory, and every worker holds the source's whole index.
 _FEW = 8
 
 
-def _index(fronts: Sequence[_Front]) -> dict[str, _Postings]:
-    """Word -> the numbers of the fronts showing it."""
+def _index(fronts: Iterable[frozenset[str]]) -> dict[str, _Postings]:
+    """Word -> the numbers of the fronts (their words) showing it."""
     found: dict[str, list[int]] = {}
-    for number, front in enumerate(fronts):
-        for word in front.words:
+    for number, words in enumerate(fronts):
+        for word in words:
             found.setdefault(word, []).append(number)
     return {word: tuple(numbers) if len(numbers) < _FEW else frozenset(numbers) for word, numbers in found.items()}
 
@@ -131,13 +140,13 @@ class _Fronts:
 
     def __init__(self, own: list[_Front], titles: _Titles, topic_id: str) -> None:
         self.own = own
-        self.own_index = _index(own)
+        self.own_index = _index(front.words for front in own)
         self.titles = titles
         self.topic_id = topic_id
 
     def __getitem__(self, number: int) -> _Front:
         count = len(self.own)
-        return self.own[number] if number < count else self.titles.fronts[number - count]
+        return self.own[number] if number < count else self.titles.front(number - count)
 
     def holding(self, wanted: frozenset[str]) -> list[int]:
         """The fronts holding every word of *wanted*, in order."""
