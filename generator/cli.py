@@ -465,9 +465,12 @@ def _requests(source_dir: str, selection: _Selection) -> tuple[RequestMaker | No
 
 def _check_tags(selection: _Selection) -> None:
     """A usage error for a tag genanki would refuse or CSV would split (or deckgen's own removed tag)."""
+    given = (("--tag", selection["tags"]), ("--extra-tag", selection["extra_tags"]))
+    if not any(values for _, values in given):
+        return  # a default build: the loader (and YAML) is not imported for nothing
     from generator.source.loader import tag_problem
 
-    for option, values in (("--tag", selection["tags"]), ("--extra-tag", selection["extra_tags"])):
+    for option, values in given:
         for tag in values:
             if problem := tag_problem(tag):
                 raise click.BadParameter(problem, param_hint=f"'{option}'")

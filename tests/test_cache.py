@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from generator.errors import ContentError
-from generator.pipeline.cache import TOPICS_NAME, read_memo
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.lock.model import REMOVED_RETENTION_SECONDS
+from generator.pipeline.memo import TOPICS_NAME, read_memo
 from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 
@@ -231,7 +231,7 @@ def test_a_title_retitled_in_another_topic_renews_a_reused_topics_warnings(tmp_p
 def test_a_lock_checked_out_with_crlf_line_endings_is_trusted_as_the_lock_the_last_build_wrote(tmp_path, monkeypatch):
     """git's autocrlf turns the lock's LF into CRLF on checkout: the same lines, so the same lock as written."""
     import generator.pipeline.lock.checks as lock
-    import generator.pipeline.pipeline as pipeline
+    import generator.source.loader as loader
 
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
@@ -240,8 +240,8 @@ def test_a_lock_checked_out_with_crlf_line_endings_is_trusted_as_the_lock_the_la
     crlf = path.read_bytes().replace(b"\n", b"\r\n")
     path.write_bytes(crlf)
     loaded: list[str] = []
-    real_load = pipeline.load_source
-    monkeypatch.setattr(pipeline, "load_source", lambda *a, **k: loaded.append("loaded") or real_load(*a, **k))
+    real_load = loader.load_source  # imported by the build where it loads: a rebuild with nothing to do never does
+    monkeypatch.setattr(loader, "load_source", lambda *a, **k: loaded.append("loaded") or real_load(*a, **k))
     checked: list[str] = []
     real_check = lock.Checker.lock
     monkeypatch.setattr(lock.Checker, "lock", lambda self, data: checked.append("checked") or real_check(self, data))

@@ -22,7 +22,7 @@ from .support import ROOT
 
 
 def _genanki_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the installed genanki's folder, which _genanki_version then finds instead."""
+    """A copy of the installed genanki's folder, which _library_version then finds instead."""
     spec = importlib.util.find_spec("genanki")
     assert spec is not None and spec.submodule_search_locations
     copy = tmp_path / "genanki"
@@ -33,23 +33,32 @@ def _genanki_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy
 
 
+def test_a_pyyaml_that_is_no_folder_of_modules_is_told_by_its_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import version
+
+    found = cache._library_version("yaml", "PyYAML")
+    assert len(found) == 64  # PyYAML's modules, hashed where an import finds them
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert cache._library_version("yaml", "PyYAML") == version("PyYAML") != found
+
+
 def test_an_edit_to_genankis_code_or_version_changes_the_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     copy = _genanki_copy(tmp_path, monkeypatch)
-    first = cache._genanki_version()
-    assert cache._genanki_version() == first  # the same code: the same digest
+    first = cache._library_version("genanki", "genanki")
+    assert cache._library_version("genanki", "genanki") == first  # the same code: the same digest
     (copy / "version.py").write_text("__version__ = '0.13.2'\n", encoding="utf-8")
-    second = cache._genanki_version()
+    second = cache._library_version("genanki", "genanki")
     assert second != first
     with (copy / "model.py").open("a", encoding="utf-8") as module:
         module.write("# patched\n")
-    assert cache._genanki_version() not in (first, second)
+    assert cache._library_version("genanki", "genanki") not in (first, second)
 
 
 def test_a_genanki_that_is_no_folder_of_modules_is_told_by_its_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
     from importlib.metadata import version
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    assert cache._genanki_version() == version("genanki")
+    assert cache._library_version("genanki", "genanki") == version("genanki")
 
 
 def test_an_edit_to_any_module_of_deckgen_or_a_new_one_changes_the_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

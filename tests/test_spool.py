@@ -11,8 +11,8 @@ import pytest
 
 import generator.pipeline.pipeline as pipeline
 from generator.errors import ContentError
-from generator.pipeline.cache import TOPICS_NAME
 from generator.pipeline.config import BuildConfig
+from generator.pipeline.memo import TOPICS_NAME
 from generator.pipeline.pipeline import build
 from generator.pipeline.spool import Spool, Spooled
 

@@ -13,10 +13,11 @@ import pytest
 
 from generator.anki.notetypes import note_type_schemas
 from generator.errors import DeckgenError
-from generator.pipeline.cache import TOPICS_NAME, code_digest, read_memo
+from generator.pipeline.cache import code_digest
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.write import dump_lock, lock_text, removal_times, unreleased_in
+from generator.pipeline.memo import TOPICS_NAME, read_memo
 from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 

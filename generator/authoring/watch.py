@@ -31,8 +31,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from generator.errors import ContentError, DeckgenError, Problem, counted
-from generator.pipeline.cache import read_memo
 from generator.pipeline.config import BuildConfig
+from generator.pipeline.memo import read_memo
 from generator.pipeline.pipeline import BuildReport, build
 from generator.source.media import FORMATS as MEDIA_FORMATS
 from generator.views.preview import write_preview

@@ -21,8 +21,9 @@ from dataclasses import dataclass, replace
 from generator.cards.selection import DeckRequest, Selection, custom_request
 from generator.errors import DeckgenError, Location, Problem, Problems
 from generator.source.content import Source
+from generator.source.folder import ID_PATTERN
 from generator.source.keys import RECIPE, RECIPE_DECK
-from generator.source.loader import ID_PATTERN, tag_problem
+from generator.source.loader import tag_problem
 from generator.source.tree import Node
 from generator.source.treeread import Reader
 from generator.source.yamlread import read_yaml

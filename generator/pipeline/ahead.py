@@ -1,7 +1,7 @@
 """Topic files parsed ahead, side by side: a large source's first read is parallel too.
 
 A build reads its source through the memo of validated topics the last build
-kept (:class:`~generator.pipeline.cache.StoredMemo`): a file whose bytes it knows
+kept (:class:`~generator.pipeline.memo.StoredMemo`): a file whose bytes it knows
 is not parsed again.  Before that load, the topic files the memo does not know
 are parsed here in worker processes, forked as the topics' builds are, each
 into the memo as the pickle it keeps; the load then finds every one of them in
@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import os
 
-from generator.pipeline.cache import StoredMemo
+from generator.pipeline.memo import StoredMemo
 from generator.pipeline.topics import fork_pool
+from generator.source.folder import CONFIG_FILE, MAX_FILE_BYTES, SETTINGS_FILES, input_files
 from generator.source.guarded import read_regular
-from generator.source.loader import CONFIG_FILE, SETTINGS_FILES, input_files, memo_key, read_one_topic
-from generator.source.yamlread import MAX_FILE_BYTES
+from generator.source.loader import memo_key, read_one_topic
 
 PARSE_AHEAD_MIN_BYTES = 1024 * 1024
 """Below this many bytes of topic files to parse, worker processes cost more than they save."""

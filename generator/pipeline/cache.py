@@ -13,27 +13,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import os
-import pickle
-import stat
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from generator import __version__
-from generator.source.content import Topic
+from generator.source.folder import MAX_FILE_BYTES
 from generator.source.guarded import read_regular
-from generator.source.loader import TopicMemo
-from generator.source.yamlread import MAX_FILE_BYTES
 
 CACHE_NAME = ".deckgen-cache.json"
 TOPICS_NAME = ".deckgen-topics.pickle"
-"""The validated topics of the last build (see :class:`StoredMemo`)."""
-MAX_TOPICS_BYTES = 1024 * 1024 * 1024
+"""The validated topics of the last build (see :class:`generator.pipeline.memo.StoredMemo`)."""
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -41,7 +32,8 @@ _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 def code_digest() -> str:
     """A hash of deckgen's version and every module of its code, released or not."""
     # The libraries that shape a package's bytes count as code too.
-    versions = f"python {sys.version}; genanki {_genanki_version()}; pyyaml {yaml.__version__}"
+    genanki, pyyaml = _library_version("genanki", "genanki"), _library_version("yaml", "PyYAML")
+    versions = f"python {sys.version}; genanki {genanki}; pyyaml {pyyaml}"
     digest = hashlib.sha256(f"deckgen {__version__}\n{versions}\n".encode())
     # os.walk and open, not Path.rglob and read_bytes: the same modules in half the time, spent by every build.
     top = str(_PACKAGE_ROOT)
@@ -61,19 +53,20 @@ def _modules_digest(modules: Iterable[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def _genanki_version() -> str:
-    """What tells one genanki from another: the SHA-256 of its modules' bytes (its version among them), read where
-    an import would find them, without importing it (a rebuild with nothing to do never needs genanki, which imports
-    asyncio) and without importlib.metadata, whose import (email, csv, ...) cost more than the whole digest."""
+def _library_version(module: str, distribution: str) -> str:
+    """What tells one version of a library from another: the SHA-256 of its *module*'s files (its version among
+    them), read where an import would find them, without importing it (a rebuild with nothing to do needs neither
+    genanki, which imports asyncio, nor PyYAML) and without importlib.metadata, whose import (email, csv, ...)
+    cost more than the whole digest."""
     from importlib.util import find_spec
 
-    spec = find_spec("genanki")
+    spec = find_spec(module)
     folders = (spec.submodule_search_locations if spec else None) or []
     paths = sorted(path for folder in folders for path in Path(folder).glob("*.py"))
-    if not paths:  # not a folder of modules (a zip, a frozen build): what its metadata says
+    if not paths:  # not a folder of modules (a zip, a frozen build): what its *distribution*'s metadata says
         from importlib.metadata import version
 
-        return version("genanki")
+        return version(distribution)
     return _modules_digest([(path.name, str(path)) for path in paths])
 
 
@@ -114,122 +107,6 @@ def _regular_file_bytes(path: str) -> bytes:
     if not isinstance(data, bytes):
         raise OSError(f"{path}: not a regular source file")
     return data
-
-
-@dataclass
-class StoredMemo(TopicMemo):
-    """A :class:`~generator.source.loader.TopicMemo` kept in the out folder between builds.
-
-    Pickled, because a topic is a tree of frozen dataclasses that pickle
-    rebuilds several times faster than anything parsing text (the point is
-    not to parse).  A topic is kept by its file's name, its path left out
-    and put back when read (a copied source folder is not parsed again), and
-    as it was read, so a rebuild pickles only the topics it parsed.  Pickle
-    runs what a file says, so the file is read only if it is this user's and
-    no one else may write it (as ssh treats its keys), and only by the same code.
-    """
-
-    raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
-    """(file name, memo key) → the topic and its name's line, pickled without its path."""
-    stored: frozenset[tuple[str, str]] = frozenset()
-    """The keys of the file as read (*raw* also gets the topics parsed ahead, see :mod:`generator.pipeline.ahead`)."""
-
-    def recall(self, path: str, key: str) -> tuple[Topic, int] | None:
-        data = self.raw.get((os.path.basename(path), key))
-        if data is None:
-            return None
-        try:
-            found = _PathUnpickler(io.BytesIO(data), path).load()
-        except Exception:  # noqa: BLE001 - any damage: parse the file again
-            return None
-        return found if isinstance(found, tuple) and isinstance(found[0], Topic) else None
-
-    def add(self, path: str, key: str, value: tuple[Topic, int]) -> None:
-        """Keep *value*, the topic of the file *path* whose memo key is *key*, as :meth:`data` keeps it."""
-        self.raw[os.path.basename(path), key] = _pickled(value, path)
-
-    def changed(self) -> bool:
-        """True if this load saw other topics than the memo's file holds."""
-        return {(os.path.basename(path), key) for path, key in self.seen} != self.stored
-
-    def data(self) -> tuple[bytes, ...]:
-        """The file to keep for the next build, the topics this load saw, as the pieces it is written from.
-
-        A topic's pickle is a piece of its own, the very bytes object kept: the
-        pickler hands a large one to ``write`` as it is, so the file is never
-        held in memory a second time (a large source's is megabytes).
-        """
-        topics = {}
-        for (path, key), value in self.seen.items():
-            name = os.path.basename(path)
-            topics[name, key] = self.raw.get((name, key)) or _pickled(value, path)
-        pieces: list[bytes] = []
-        pickle.Pickler(_Pieces(pieces), pickle.HIGHEST_PROTOCOL).dump((code_digest(), topics))
-        return tuple(pieces)
-
-
-@dataclass(frozen=True)
-class _Pieces:
-    """A file for the pickler to write to: it keeps what it is given, in order."""
-
-    pieces: list[bytes]
-
-    def write(self, data: bytes) -> None:
-        self.pieces.append(bytes(data))  # the object itself where it is bytes: no copy
-
-
-def _pickled(value: object, path: str) -> bytes:
-    buffer = io.BytesIO()
-    _PathPickler(buffer, path).dump(value)
-    return buffer.getvalue()
-
-
-_PATH = "path"
-
-
-class _PathPickler(pickle.Pickler):
-    """Pickles a topic with its file's path as a placeholder."""
-
-    def __init__(self, file: io.BytesIO, path: str) -> None:
-        super().__init__(file, pickle.HIGHEST_PROTOCOL)
-        self.path = path
-
-    def persistent_id(self, obj: object) -> str | None:
-        # The path object itself, which the loader gives every part of the topic as its file: a text that
-        # only reads as the path (a title "src/a.yaml") stays itself in a copied folder.
-        return _PATH if obj is self.path else None
-
-
-class _PathUnpickler(pickle.Unpickler):
-    """Reads a topic pickled by :class:`_PathPickler` with the path it has now."""
-
-    def __init__(self, file: io.BytesIO, path: str) -> None:
-        super().__init__(file)
-        self.path = path
-
-    def persistent_load(self, pid: object) -> str:
-        if pid != _PATH:
-            raise pickle.UnpicklingError(f"unknown placeholder {pid!r}")
-        return self.path
-
-
-def read_memo(out_dir: str) -> StoredMemo:
-    """The topics the last build in *out_dir* kept; an empty memo if there are none to trust."""
-    path = os.path.join(out_dir, TOPICS_NAME)
-    try:
-        info = os.stat(path)
-        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or info.st_uid != os.getuid():
-            return StoredMemo()
-    except (OSError, AttributeError):  # none, or no owners on this platform
-        return StoredMemo()
-    data = read_regular(path, MAX_TOPICS_BYTES)
-    try:
-        code, raw = pickle.loads(data) if isinstance(data, bytes) else ("", {})
-    except Exception:  # noqa: BLE001 - any damage: parse the files again
-        return StoredMemo()
-    if code != code_digest() or not isinstance(raw, dict):
-        return StoredMemo()
-    return StoredMemo(raw=raw, stored=frozenset(raw))
 
 
 def sha256(data: bytes) -> str:

@@ -21,12 +21,10 @@ from generator.errors import ContentError, DeckgenError, FileWarnings, Problem, 
 from generator.pipeline.cache import (
     CACHE_NAME,
     TOPICS_NAME,
-    StoredMemo,
     code_digest,
     current_inputs,
     current_media,
     fingerprint,
-    read_memo,
     sha256,
 )
 from generator.pipeline.cachefile import BuildCache, CachedFile, read_cache
@@ -50,7 +48,7 @@ from generator.pipeline.lock.write import (
 )
 from generator.pipeline.reuse import Record
 from generator.pipeline.spool import Spool, Spooled
-from generator.source.loader import input_files, load_source
+from generator.source.folder import input_files
 
 if TYPE_CHECKING:
     from generator.anki.schema import NoteTypeSchema
@@ -60,6 +58,7 @@ if TYPE_CHECKING:
     from generator.cards.notes import NoteSpec
     from generator.cards.recipe import Recipe
     from generator.cards.selection import DeckRequest, Selection
+    from generator.pipeline.memo import StoredMemo
     from generator.pipeline.topics import Context, Package
     from generator.source.content import Source
 
@@ -126,6 +125,7 @@ def check(source_dir: str, memo: StoredMemo | None = None) -> tuple[Source, list
     """
     # It reads only the sources, which no build writes: a folder a running build holds is left to it.
     from generator.cards.notes import build_notes
+    from generator.source.loader import load_source
 
     recover(source_dir, command="check", busy_ok=True)
     source = load_source(source_dir, memo)
@@ -248,6 +248,7 @@ def _make_packages(job: _Job) -> _Made:
     from generator.pipeline.ahead import parse_ahead
     from generator.pipeline.topics import Context, build_topics, homes, lock_owners
     from generator.quality.smells import source_smells
+    from generator.source.loader import load_source
 
     if job.memo is not None:
         parse_ahead(job.source_dir, job.memo, job.jobs)
@@ -411,6 +412,7 @@ def plan(config: BuildConfig) -> BuildReport:
 
 
 def _plan(config: BuildConfig) -> BuildReport:
+    from generator.pipeline.memo import read_memo
     from generator.pipeline.topics import default_jobs
 
     recover(*_written_folders(config))
@@ -470,6 +472,7 @@ def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildRep
         if config.strict and cached.warnings:
             raise ContentError(list(cached.warnings))
         return cached
+    from generator.pipeline.memo import read_memo
     from generator.pipeline.topics import default_jobs
 
     records, lock_digest, lock_split = _last_build(cache)

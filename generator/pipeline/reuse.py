@@ -18,16 +18,17 @@ import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.errors import FileWarnings
 from generator.pipeline.cache import code_digest
-from generator.pipeline.lock.lines import Line
 from generator.pipeline.lock.times import Changes
-from generator.quality.smells import setting_answers
-from generator.quality.wording import SettingLookup
-from generator.source.content import Source, Topic
-from generator.source.loader import CONFIG_FILE
+from generator.source.folder import CONFIG_FILE
+
+if TYPE_CHECKING:
+    from generator.pipeline.lock.lines import Line
+    from generator.quality.wording import SettingLookup
+    from generator.source.content import Source, Topic
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ def fingerprint(
     # Its warnings read every item title of the source (quality.crosscard): a retitled item elsewhere counts.
     digest.update(f"titles\x00{source.titles_digest}\n".encode())
     digest.update(f"places\x00{_named_places(source, topic, warnings)}\n".encode())
+    from generator.quality.smells import setting_answers  # a rebuild with nothing to do hashes no topic
+
     digest.update(f"settings\x00{setting_answers(source, lookups)}\n".encode())
     for comparison in topic.comparisons:
         for origin in comparison.origins:

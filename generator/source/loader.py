@@ -36,6 +36,7 @@ from generator.source.content import (
     Term,
     Topic,
 )
+from generator.source.folder import CONFIG_FILE, ID_PATTERN, MAX_FILE_BYTES, MISNAMED_CONFIG, topic_names
 from generator.source.guarded import read_regular
 from generator.source.keys import COMPARISON, CONFIG, ITEM, TERM, TOPIC
 from generator.source.markup import MarkupError, has_markers, parse_marked
@@ -43,15 +44,10 @@ from generator.source.media import MEDIA_KINDS, read_media
 from generator.source.tree import NO_MAPPING, Mapping, Node
 from generator.source.treeread import Reader
 from generator.source.words import content_stems
-from generator.source.yamlread import MAX_FILE_BYTES, read_yaml
+from generator.source.yamlread import read_yaml
 
-CONFIG_FILE = "deckgen.yaml"
 PerspectiveIds = set[str] | None
 """The perspective ids a topic may name; None while deckgen.yaml is invalid (references go unchecked)."""
-MISNAMED_CONFIG = "deckgen.yml"
-SETTINGS_FILES = (CONFIG_FILE, MISNAMED_CONFIG)
-"""The source's settings and their misnamed twin: neither is a topic file."""
-ID_PATTERN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 MAX_ID_LENGTH = 64
 MAX_NAME_LENGTH = 100
 MAX_DECK_NAME_LENGTH = 2 * MAX_NAME_LENGTH
@@ -71,26 +67,6 @@ def slug_id(text: str, limit: int = MAX_ID_LENGTH) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:limit].strip("-")
     return f"x-{slug}" if slug in WINDOWS_RESERVED else slug  # a topic id is also a file name
-
-
-def input_files(directory: str) -> list[str]:
-    """Every file a build of the source folder *directory* reads (or reports).
-
-    The settings files that exist come first, then the topic files in the order
-    their topics are built.
-    """
-    settings = [name for name in SETTINGS_FILES if os.path.lexists(os.path.join(directory, name))]
-    return [os.path.join(directory, name) for name in settings + _topic_names(directory)]
-
-
-def _topic_names(directory: str) -> list[str]:
-    # Any case of the extension ("x.YAML" is a topic too); never hidden files such as
-    # an editor's lock file ".#x.yaml" or a backup ".x.yaml".
-    return sorted(
-        name
-        for name in os.listdir(directory)
-        if name.lower().endswith((".yaml", ".yml")) and not name.startswith(".") and name not in SETTINGS_FILES
-    )
 
 
 @dataclass(frozen=True)
@@ -331,7 +307,7 @@ def _read_topics(
     remember: _Remember | None = None,
 ) -> tuple[Topic, ...]:
     """Every topic file of *directory* that can be read, checked against each other."""
-    files = [os.path.join(directory, name) for name in _topic_names(directory)]
+    files = [os.path.join(directory, name) for name in topic_names(directory)]
     if not files:
         problems.add(directory, 1, "", "holds no topic files (*.yaml besides deckgen.yaml)")
     name_lines: dict[str, int] = {}

@@ -24,6 +24,7 @@ from typing import Protocol, TypeAlias
 import yaml
 
 from generator.errors import Problems
+from generator.source.folder import MAX_FILE_BYTES
 from generator.source.guarded import NotUtf8, decode_utf8, read_regular
 from generator.source.tree import Mapping, Node, Scalar, ScalarKind, Sequence
 
@@ -53,8 +54,6 @@ try:  # libyaml is several times faster; the pure-Python composer is the fallbac
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
-MAX_FILE_BYTES = 8 * 1024 * 1024
-"""Larger sources are refused: no flashcard source needs more, a mistake might."""
 
 _TAG = "tag:yaml.org,2002:"
 _ANCHOR = "YAML anchors and aliases (&, *) are not allowed"

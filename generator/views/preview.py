@@ -22,8 +22,8 @@ from dataclasses import replace
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
 from generator.cards.notes import NoteSpec
 from generator.errors import DeckgenError, Problem, counted
-from generator.pipeline.cache import StoredMemo
 from generator.pipeline.journal import commit, make_folders, recover, remove_folders
+from generator.pipeline.memo import StoredMemo
 from generator.pipeline.pipeline import check, check_cards
 from generator.source.content import MediaFile
 

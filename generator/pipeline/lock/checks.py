@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from generator.anki.schema import NoteTypeSchema
-from generator.cards.kinds import KINDS, MAX_CARDS
-from generator.cards.notes import NOTE_KINDS, NoteKind
+from generator.cards.kinds import KIND_NAMES, KINDS, MAX_CARDS
 from generator.errors import ContentError, Problem
 from generator.pipeline.lock.located import Origin, Place, show
 from generator.pipeline.lock.model import (
@@ -29,7 +28,10 @@ from generator.pipeline.lock.model import (
     Lock,
     LockedNote,
 )
-from generator.source.loader import ID_PATTERN
+from generator.source.folder import ID_PATTERN
+
+if TYPE_CHECKING:
+    from generator.cards.notes import NoteKind
 
 MAX_TYPE_ID = 2**63 - 1
 _TIME = f"a whole number of seconds from 0 to {MAX_TIME}"
@@ -71,7 +73,7 @@ def _is_topic(value: object) -> bool:
 
 
 def _is_note_kind(value: object) -> TypeGuard[NoteKind]:
-    return type(value) is str and value in NOTE_KINDS
+    return type(value) is str and value in KIND_NAMES
 
 
 _Rules = dict[str, tuple[Callable[[object], bool], str]]
@@ -92,7 +94,7 @@ _NOTE_RULES = _rules(LOCKED_NOTE_FIELDS, {
     "hash": (lambda v: v == "removed" or _is_hash(v), 'a content hash (16 hexadecimal digits) or "removed"'),
     "label": (lambda v: type(v) is str, "a string"),
     "mod": (_is_time, _TIME),
-    "note_type": (_is_note_kind, " or ".join(json.dumps(k) for k in NOTE_KINDS)),
+    "note_type": (_is_note_kind, " or ".join(json.dumps(k) for k in KIND_NAMES)),
     "released": (lambda v: type(v) is bool, "true or false"),
     "removed": (lambda v: v is None or _is_time(v), f"null or {_TIME}"),
     "topic": (_is_topic, "a topic id (lowercase letters and digits, joined by - or _)"),
@@ -227,8 +229,8 @@ class Checker:
 
     def note_type(self, kind: str, entry: object) -> NoteTypeSchema | None:
         path = ("note_types", kind)
-        if kind not in NOTE_KINDS:
-            known = " and ".join(json.dumps(k) for k in NOTE_KINDS)
+        if kind not in KIND_NAMES:
+            known = " and ".join(json.dumps(k) for k in KIND_NAMES)
             self.add(path, f"is not a note type of deckgen (they are {known})")
         elif type(entry) is not dict:
             self.add(path, f"should be an object, not {show(entry)}")

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 from generator.anki.schema import NoteTypeSchema
-from generator.cards.notes import NoteKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from generator.cards.notes import NoteKind
     from generator.pipeline.lock.located import Origin
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from generator.anki.schema import NoteTypeSchema
-from generator.cards.notes import NoteSpec
 from generator.errors import ContentError, DeckgenError, Problem
 from generator.pipeline.lock.lines import guid_owners
 from generator.pipeline.lock.located import content_problem, show
 from generator.pipeline.lock.model import LOCK_NAME, MAX_TIME, Lock, LockedNote, kept
+
+if TYPE_CHECKING:
+    from generator.cards.notes import NoteSpec
 
 ChangeKind = Literal["added", "updated", "unchanged", "removed"]
 """What a re-import does to a note."""

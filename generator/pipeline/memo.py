@@ -1,0 +1,137 @@
+"""The memo of validated topics a build leaves in its out folder, so that the next one parses only what changed.
+
+See :class:`StoredMemo`; read by a build (:func:`read_memo`), filled ahead by
+:mod:`generator.pipeline.ahead`.  Apart from :mod:`generator.pipeline.cache`:
+a rebuild with nothing to do never reads it, nor imports what topics are made of.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import stat
+from dataclasses import dataclass, field
+
+from generator.pipeline.cache import TOPICS_NAME, code_digest
+from generator.source.content import Topic
+from generator.source.guarded import read_regular
+from generator.source.loader import TopicMemo
+
+MAX_TOPICS_BYTES = 1024 * 1024 * 1024
+
+
+@dataclass
+class StoredMemo(TopicMemo):
+    """A :class:`~generator.source.loader.TopicMemo` kept in the out folder between builds.
+
+    Pickled, because a topic is a tree of frozen dataclasses that pickle
+    rebuilds several times faster than anything parsing text (the point is
+    not to parse).  A topic is kept by its file's name, its path left out
+    and put back when read (a copied source folder is not parsed again), and
+    as it was read, so a rebuild pickles only the topics it parsed.  Pickle
+    runs what a file says, so the file is read only if it is this user's and
+    no one else may write it (as ssh treats its keys), and only by the same code.
+    """
+
+    raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    """(file name, memo key) → the topic and its name's line, pickled without its path."""
+    stored: frozenset[tuple[str, str]] = frozenset()
+    """The keys of the file as read (*raw* also gets the topics parsed ahead, see :mod:`generator.pipeline.ahead`)."""
+
+    def recall(self, path: str, key: str) -> tuple[Topic, int] | None:
+        data = self.raw.get((os.path.basename(path), key))
+        if data is None:
+            return None
+        try:
+            found = _PathUnpickler(io.BytesIO(data), path).load()
+        except Exception:  # noqa: BLE001 - any damage: parse the file again
+            return None
+        return found if isinstance(found, tuple) and isinstance(found[0], Topic) else None
+
+    def add(self, path: str, key: str, value: tuple[Topic, int]) -> None:
+        """Keep *value*, the topic of the file *path* whose memo key is *key*, as :meth:`data` keeps it."""
+        self.raw[os.path.basename(path), key] = _pickled(value, path)
+
+    def changed(self) -> bool:
+        """True if this load saw other topics than the memo's file holds."""
+        return {(os.path.basename(path), key) for path, key in self.seen} != self.stored
+
+    def data(self) -> tuple[bytes, ...]:
+        """The file to keep for the next build, the topics this load saw, as the pieces it is written from.
+
+        A topic's pickle is a piece of its own, the very bytes object kept: the
+        pickler hands a large one to ``write`` as it is, so the file is never
+        held in memory a second time (a large source's is megabytes).
+        """
+        topics = {}
+        for (path, key), value in self.seen.items():
+            name = os.path.basename(path)
+            topics[name, key] = self.raw.get((name, key)) or _pickled(value, path)
+        pieces: list[bytes] = []
+        pickle.Pickler(_Pieces(pieces), pickle.HIGHEST_PROTOCOL).dump((code_digest(), topics))
+        return tuple(pieces)
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """A file for the pickler to write to: it keeps what it is given, in order."""
+
+    pieces: list[bytes]
+
+    def write(self, data: bytes) -> None:
+        self.pieces.append(bytes(data))  # the object itself where it is bytes: no copy
+
+
+def _pickled(value: object, path: str) -> bytes:
+    buffer = io.BytesIO()
+    _PathPickler(buffer, path).dump(value)
+    return buffer.getvalue()
+
+
+_PATH = "path"
+
+
+class _PathPickler(pickle.Pickler):
+    """Pickles a topic with its file's path as a placeholder."""
+
+    def __init__(self, file: io.BytesIO, path: str) -> None:
+        super().__init__(file, pickle.HIGHEST_PROTOCOL)
+        self.path = path
+
+    def persistent_id(self, obj: object) -> str | None:
+        # The path object itself, which the loader gives every part of the topic as its file: a text that
+        # only reads as the path (a title "src/a.yaml") stays itself in a copied folder.
+        return _PATH if obj is self.path else None
+
+
+class _PathUnpickler(pickle.Unpickler):
+    """Reads a topic pickled by :class:`_PathPickler` with the path it has now."""
+
+    def __init__(self, file: io.BytesIO, path: str) -> None:
+        super().__init__(file)
+        self.path = path
+
+    def persistent_load(self, pid: object) -> str:
+        if pid != _PATH:
+            raise pickle.UnpicklingError(f"unknown placeholder {pid!r}")
+        return self.path
+
+
+def read_memo(out_dir: str) -> StoredMemo:
+    """The topics the last build in *out_dir* kept; an empty memo if there are none to trust."""
+    path = os.path.join(out_dir, TOPICS_NAME)
+    try:
+        info = os.stat(path)
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or info.st_uid != os.getuid():
+            return StoredMemo()
+    except (OSError, AttributeError):  # none, or no owners on this platform
+        return StoredMemo()
+    data = read_regular(path, MAX_TOPICS_BYTES)
+    try:
+        code, raw = pickle.loads(data) if isinstance(data, bytes) else ("", {})
+    except Exception:  # noqa: BLE001 - any damage: parse the files again
+        return StoredMemo()
+    if code != code_digest() or not isinstance(raw, dict):
+        return StoredMemo()
+    return StoredMemo(raw=raw, stored=frozenset(raw))
