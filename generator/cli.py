@@ -73,13 +73,18 @@ def _echo_problems(problems: Iterable[Problem], *, error: bool = False) -> None:
 
 
 def _echo_warnings(warnings: Warnings) -> None:
-    """A build's warnings as :func:`_echo_problems` prints them, from their printed lines (no problem made of each)."""
-    _echo_lines(warnings.lines(), "yellow")
+    """A build's warnings as :func:`_echo_problems` prints them, from their printed text (no problem made of each).
+
+    A file's warnings a write, styled once: a large source has a hundred thousand.
+    """
+    for text in warnings.printed():
+        if text:
+            click.echo(_paint(text, fg="yellow"), err=True)
 
 
 def _echo_lines(lines: Iterable[str], colour: str) -> None:
     found = iter(lines)
-    # A thousand lines a write, styled once: a large source can have a hundred thousand warnings
+    # A thousand lines a write, styled once: a large source can have a hundred thousand problems
     while chunk := "\n".join(itertools.islice(found, 1000)):
         click.echo(_paint(chunk, fg=colour), err=True)
 

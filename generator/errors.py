@@ -108,8 +108,14 @@ class FileWarnings:
             return [str(problem) for problem in self.problems()]
         if not _printable(self.text):  # not as this code wrote it: printed as a problem prints
             return [printable(f"{self.file}:{line}") for line in self.text.split("\n")]
+        return self.printed().split("\n")
+
+    def printed(self) -> str:
+        """Its :meth:`lines` joined by newlines: one string, however many thousand lines, made without a step a line."""
+        if self._rows() or not _printable(self.text):
+            return "\n".join(self.lines())
         prefix = f"{printable(self.file)}:"
-        return (prefix + self.text.replace("\n", "\n" + prefix)).split("\n")
+        return prefix + self.text.replace("\n", "\n" + prefix)
 
     def __len__(self) -> int:
         return self.text.count("\n") + 1
@@ -226,6 +232,10 @@ class Warnings:
     def lines(self) -> Iterator[str]:
         """Each warning as it prints (``str(problem)``), in order."""
         return itertools.chain.from_iterable(part.lines() for part in self.files)  # no Python step a line
+
+    def printed(self) -> Iterator[str]:
+        """Each file's warnings as they print (:meth:`FileWarnings.printed`), in order."""
+        return (part.printed() for part in self.files)
 
 
 class DeckgenError(Exception):

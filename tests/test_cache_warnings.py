@@ -82,6 +82,17 @@ def test_lines_another_hand_wrote_are_printed_as_a_problem_prints_them():
     assert line == str(Problem("a.yaml", 3, "item", "\x1b[2Jcleared", "warning")) and "\x1b" not in line
 
 
+def test_a_files_printed_text_is_its_lines_joined_whatever_its_form():
+    """A build prints a file's warnings as one text (tens of thousands of lines at a write): the same lines."""
+    (written,) = file_warnings(PROBLEMS[:5])
+    by_hand = FileWarnings("a.yaml", "3: item: warning: \x1b[2Jcleared\n4: other: warning: plain")
+    rows = FileWarnings("a.yaml", '[3,"item","two\\nlines","warning",0]')
+    for part in (written, by_hand, rows):
+        assert part.printed() == "\n".join(part.lines()) and part.lines()
+    assert "\x1b" not in by_hand.printed()
+    assert list(Warnings((written, by_hand)).printed()) == [written.printed(), by_hand.printed()]
+
+
 def test_warnings_in_a_moved_folder_name_the_file_there_and_keep_the_rest():
     (part,) = file_warnings(PROBLEMS[:3])
     moved = part.in_file("elsewhere/a.yaml")

@@ -131,7 +131,9 @@ def _file(entry: Any) -> CachedFile:
 def read_cache(out_dir: str) -> BuildCache | None:
     """The cache the last build left in *out_dir*, or None (none, or one this code cannot read: build)."""
     try:
-        with open(os.path.join(out_dir, CACHE_NAME), encoding="utf-8") as handle:
-            return BuildCache.from_json(json.load(handle))
+        # Bytes decoded at once: a text file's reader decodes in steps, at half the speed (tens of megabytes of
+        # a smelly source's warnings).
+        with open(os.path.join(out_dir, CACHE_NAME), "rb") as handle:
+            return BuildCache.from_json(json.loads(handle.read().decode("utf-8")))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
