@@ -14,7 +14,6 @@ errors.  They never change what is built.
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 from collections.abc import Iterable, Sequence
@@ -28,7 +27,7 @@ from generator.quality.crosscard import deck_smells
 from generator.quality.wording import SettingLookup, wording_smells
 from generator.quality.wording import setting_answers as _setting_answers
 from generator.source.content import Source, Topic
-from generator.source.words import FUNCTION_WORDS, VOCABULARY, WORD
+from generator.source.words import FUNCTION_WORDS, WORD, singular
 
 MAX_FRONT_WORDS = 40
 """About one phone screen of card text, context line included."""
@@ -148,18 +147,15 @@ def _plain(fragment: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of *text*, lowercased."""
-    return [w.lower() for w in WORD.findall(text)]
+    return list(map(str.lower, WORD.findall(text)))
 
 
 def _content_words(found: Sequence[str]) -> set[str]:
     """Words that carry meaning (function words dropped, a plural 's' ignored)."""
-    content = {_singular(w) for w in found if w not in FUNCTION_WORDS}
-    return content or {_singular(w) for w in found}
+    content = {singular(w) for w in found if w not in FUNCTION_WORDS}
+    return content or {singular(w) for w in found}
 
 
-@functools.lru_cache(maxsize=VOCABULARY)  # a source's vocabulary, met hundreds of thousands of times
-def _singular(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def setting_answers(source: Source, lookups: Sequence[SettingLookup]) -> str:
@@ -198,20 +194,20 @@ def perspective_stems(names: Iterable[str]) -> dict[str, str]:
 def _named_perspective(found: Sequence[str], stems: dict[str, str]) -> str | None:
     for word in found:
         for stem in stems:
-            if word == stem or _singular(word) == stem or (len(stem) >= 5 and word.startswith(stem)):
+            if word == stem or singular(word) == stem or (len(stem) >= 5 and word.startswith(stem)):
                 return word
     return None
 
 
 def _shared_name_words(source: Source) -> frozenset[str]:
     """Words in every perspective's name ("work" of "Remote work", "Office work"): on a front, they tell nothing."""
-    names = [{_singular(w) for w in words(p.name)} for p in source.perspectives]
+    names = [{singular(w) for w in words(p.name)} for p in source.perspectives]
     return frozenset(set.intersection(*names)) if len(names) >= 2 else frozenset()
 
 
 def _question_words(card: _Card) -> set[str]:
     """The words of a card's own question: asking in them gives no answer away."""
-    return {_singular(w) for w in words(card.question)}
+    return set(map(singular, words(card.question)))
 
 
 def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = frozenset()) -> Iterable[Problem]:
@@ -240,7 +236,7 @@ def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = 
         )
     # Words every perspective's name has, or the question's own, are no leak: they tell no answer from another.
     asked = _content_words(card.answer_words) - shared - _question_words(card)
-    shown = asked & {_singular(w) for w in card.front_words}
+    shown = asked.intersection(map(singular, card.front_words))
     if asked and len(shown) >= LEAK_SHARE * len(asked):
         yield _warn(
             note, card.where(),
@@ -251,9 +247,9 @@ def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = 
 
 def _shown_where(card: _Card, shown: set[str]) -> str:
     """The answer's words the front shows, as the author wrote them, and whether the context line shows them."""
-    written = sorted({w for w in card.answer_words if _singular(w) in shown})
+    written = sorted({w for w in card.answer_words if singular(w) in shown})
     context = _plain(card.note.field(KINDS[card.note.note_type].context_field))
-    in_context = shown & {_singular(w) for w in words(context)}
+    in_context = shown & {singular(w) for w in words(context)}
     where = f'; the context line "{context}" shows {", ".join(sorted(in_context))}' if in_context else ""
     return ", ".join(written) + where
 

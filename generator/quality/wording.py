@@ -31,7 +31,7 @@ from generator.cards.kinds import KINDS
 from generator.cards.notes import Faced, NoteSpec
 from generator.errors import Problem
 from generator.source.content import Source
-from generator.source.words import FUNCTION_WORDS, VOCABULARY, WORD, content_stems, stem
+from generator.source.words import FUNCTION_WORDS, VOCABULARY, WORD, content_stems, singular, stem
 
 PARAPHRASE_SHARE = 0.5
 """A title paraphrases a cloze when it shows at least this share of the asked words, one of them in another form."""
@@ -129,11 +129,10 @@ def _formed(answer: str, title: str, rest: Callable[[], str]) -> list[tuple[str,
     asked = _words(answer)
     if not asked:
         return []
-    titled = _words(title)
+    titled, beginnings = _title_words(title)
     # Two forms share their first MIN_FORM letters: only an asked word whose beginning a title
     # word shares is compared pair by pair, so a long title costs one set look-up per word.
-    beginnings = _beginnings(titled)
-    maybe = [word for word in asked - titled if not beginnings.isdisjoint(_beginnings((word,)))]
+    maybe = [word for word in asked - titled if not beginnings.isdisjoint(_word_beginnings(word))]
     if not maybe:
         return []
     front = titled | _words(rest())
@@ -146,10 +145,16 @@ def _formed(answer: str, title: str, rest: Callable[[], str]) -> list[tuple[str,
     return []
 
 
+@functools.lru_cache(maxsize=1024)  # an item's cards share a title and context line, a topic's items apart
+def _title_words(title: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The content words of a title (:func:`_words`) and their beginnings (:func:`_beginnings`)."""
+    words = frozenset(_words(title))
+    return words, frozenset(_beginnings(words))
+
+
 def _words(text: str) -> set[str]:
     """The content words of *text*, lowercased, a plural 's' dropped."""
-    found = {w.lower() for w in WORD.findall(text)} - FUNCTION_WORDS
-    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in found}
+    return set(map(singular, set(map(str.lower, WORD.findall(text))) - FUNCTION_WORDS))
 
 
 def forms_of_one_word(one: str, other: str) -> bool:
@@ -171,7 +176,13 @@ def _bases(word: str) -> frozenset[str]:
 
 def _beginnings(words: Iterable[str]) -> set[str]:
     """The first :data:`MIN_FORM` letters of every base of *words*: two forms of one word share one."""
-    return {base[:MIN_FORM] for word in words for base in _bases(word) if len(base) >= MIN_FORM}
+    return set().union(*map(_word_beginnings, words))
+
+
+@functools.lru_cache(maxsize=VOCABULARY)
+def _word_beginnings(word: str) -> frozenset[str]:
+    """:func:`_beginnings` of one word."""
+    return frozenset(base[:MIN_FORM] for base in _bases(word) if len(base) >= MIN_FORM)
 
 
 def _shares_beginning(one: str, other: str) -> bool:

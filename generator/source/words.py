@@ -53,3 +53,9 @@ def content_stems(text: str) -> frozenset[str]:
 def _content_stem(word: str) -> str:
     """*word*'s stem, or "" for a function word."""
     return "" if word.lower() in FUNCTION_WORDS else stem(word)
+
+
+@functools.lru_cache(maxsize=VOCABULARY)  # a source's vocabulary, met hundreds of thousands of times
+def singular(word: str) -> str:
+    """*word* without a plural's final 's' ("values" -> "value"; "class", "this" kept)."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
