@@ -196,3 +196,29 @@ def test_an_unused_perspective_is_told_a_removal_that_leaves_a_valid_source(tmp_
     found = [w for w in _warnings(tmp_path, f"topic: basics\nname: Basics\nitems:\n{items}", config)
              if w.startswith("perspectives.mate")]
     assert len(found) == 1 and found[0].endswith(advice)
+
+
+def test_each_title_is_read_once_per_topic_and_not_kept_after(monkeypatch):
+    """An item's cards share one title and context line: it is read once for all of them, and the reading is
+    dropped with the topic (a cache kept across a large build's topics cost each worker megabytes)."""
+    from generator.cards.notes import topic_notes, with_faces
+    from generator.quality import wording
+    from generator.quality.smells import perspective_stems
+    from generator.source.loader import load_source
+
+    source = load_source(str(BUNDLED_SOURCE))
+    read: list[str] = []
+    real = wording._title_words
+    monkeypatch.setattr(wording, "_title_words", lambda title: read.append(title) or real(title))
+    stems = perspective_stems(p.name for p in source.perspectives)
+    asked = 0
+    for topic in source.topics:
+        before = len(read)
+        notes = list(topic_notes(source, topic))
+        asked += sum(1 for note in notes if note.note_type == "cloze" and note.part != "title")
+        wording.wording_smells(source, with_faces(notes), stems)
+        titles = read[before:]
+        assert len(titles) == len(set(titles))  # once each in a topic
+    assert 10 < len(read) < asked  # the probe saw titles read, fewer than the cards showing them
+    cached = [name for name, value in vars(wording).items() if hasattr(value, "cache_info")]
+    assert [name for name in cached if getattr(wording, name).__module__ == wording.__name__] == ["_bases"]

@@ -81,6 +81,7 @@ def wording_smells(
     problems: list[Problem] = []
     lookups: list[SettingLookup] = []
     settings = _source_settings(source, naming)
+    titles: dict[str, _Titled] = {}  # an item's cards share its title: read once, kept while this topic is
     for note, faces in faced:
         kind = KINDS[note.note_type]
         for face in faces:
@@ -90,7 +91,7 @@ def wording_smells(
                 if lookup:
                     lookups.append(lookup)
             elif kind.hides_in_item_text:
-                problems += _paraphrased(note, face.answer)
+                problems += _paraphrased(note, face.answer, titles)
                 problems += _only_subject(note)
     return problems, tuple(lookups)
 
@@ -98,13 +99,17 @@ def wording_smells(
 # --- a title that paraphrases its cloze ---------------------------------------------------
 
 
-def _paraphrased(note: NoteSpec, answer: str) -> Iterable[Problem]:
-    """The cloze's title or context line shows the asked words, one at least in another form."""
+def _paraphrased(note: NoteSpec, answer: str, titles: dict[str, _Titled]) -> Iterable[Problem]:
+    """The cloze's title or context line shows the asked words, one at least in another form.
+
+    *titles* holds the titles (and context lines) read so far, as :func:`_title_words` reads them.
+    """
     if note.part == "title":
         return  # the title is what it asks: hidden on its front
     text = note.field("Text")
-    titled = " ".join((*_TITLE.findall(text), note.field(KINDS[note.note_type].context_field)))
-    formed = _formed(answer, _TAG.sub(" ", titled), lambda: _TAG.sub(" ", _CLOZE.sub(" ", text)))
+    titled = _TAG.sub(" ", " ".join((*_TITLE.findall(text), note.field(KINDS[note.note_type].context_field))))
+    read = titles.get(titled) or titles.setdefault(titled, _title_words(titled))
+    formed = _formed(answer, read, lambda: _TAG.sub(" ", _CLOZE.sub(" ", text)))
     if formed:
         pairs = ", ".join(f"{other!r} for {word!r}" for word, other in formed)
         yield _warn(
@@ -120,19 +125,19 @@ def paraphrased(answer: str, title: str, rest: str = "") -> list[tuple[str, str]
 
     Shown as they are, they are the leak smell's: [].
     """
-    return _formed(answer, title, lambda: rest)
+    return _formed(answer, _title_words(title), lambda: rest)
 
 
-def _formed(answer: str, title: str, rest: Callable[[], str]) -> list[tuple[str, str]]:
-    """:func:`paraphrased`, reading the rest of the front only where a title word is another form of an
-    asked one: most fronts have none, and the rest is the longest text of a card."""
+def _formed(answer: str, title: _Titled, rest: Callable[[], str]) -> list[tuple[str, str]]:
+    """:func:`paraphrased`, the title read (:func:`_title_words`), reading the rest of the front only where a
+    title word is another form of an asked one: most fronts have none, and the rest is the longest text of a card."""
     asked = _words(answer)
     if not asked:
         return []
-    titled, beginnings = _title_words(title)
+    titled, beginnings = title
     # Two forms share their first MIN_FORM letters: only an asked word whose beginning a title
     # word shares is compared pair by pair, so a long title costs one set look-up per word.
-    maybe = [word for word in asked - titled if not beginnings.isdisjoint(_word_beginnings(word))]
+    maybe = [word for word in asked - titled if not beginnings.isdisjoint(_beginnings((word,)))]
     if not maybe:
         return []
     front = titled | _words(rest())
@@ -145,11 +150,14 @@ def _formed(answer: str, title: str, rest: Callable[[], str]) -> list[tuple[str,
     return []
 
 
-@functools.lru_cache(maxsize=1024)  # an item's cards share a title and context line, a topic's items apart
-def _title_words(title: str) -> tuple[frozenset[str], frozenset[str]]:
+_Titled = tuple[frozenset[str], set[str]]
+"""A title's content words and their beginnings (:func:`_title_words`)."""
+
+
+def _title_words(title: str) -> _Titled:
     """The content words of a title (:func:`_words`) and their beginnings (:func:`_beginnings`)."""
     words = frozenset(_words(title))
-    return words, frozenset(_beginnings(words))
+    return words, _beginnings(words)
 
 
 def _words(text: str) -> set[str]:
@@ -176,13 +184,7 @@ def _bases(word: str) -> frozenset[str]:
 
 def _beginnings(words: Iterable[str]) -> set[str]:
     """The first :data:`MIN_FORM` letters of every base of *words*: two forms of one word share one."""
-    return set().union(*map(_word_beginnings, words))
-
-
-@functools.lru_cache(maxsize=VOCABULARY)
-def _word_beginnings(word: str) -> frozenset[str]:
-    """:func:`_beginnings` of one word."""
-    return frozenset(base[:MIN_FORM] for base in _bases(word) if len(base) >= MIN_FORM)
+    return {base[:MIN_FORM] for word in words for base in _bases(word) if len(base) >= MIN_FORM}
 
 
 def _shares_beginning(one: str, other: str) -> bool:
