@@ -291,8 +291,15 @@ def test_the_source_titles_are_indexed_without_a_front_each():
     held = [value for value in vars(titles).values() if isinstance(value, list)]
     assert not any(isinstance(element, _Front) for values in held for element in values)
     last = items[-1]
-    assert titles.front(len(items) - 1) == _Front(titles.words[-1], f"{last.id}/title", last.file, last.line)
+    assert titles.front(len(items) - 1) == _Front(frozenset(titles.words[-1]), f"{last.id}/title", last.file, last.line)
     assert all(number in titles.index[word] for number, words in enumerate(titles.words) for word in words)
+    # Every build process holds every title's stems, and the words' bases a worker has met: tuples, not sets
+    stems = [words for topic in source.topics for words in topic.title_stems or ()]
+    assert stems and all(type(words) is tuple and list(words) == sorted(set(words)) for words in stems)
+    from generator.quality.wording import _bases
+
+    assert type(_bases("fuzzy")) is tuple and sorted(_bases("fuzzy")) == ["fuzzi", "fuzzy"]
+    assert sorted(_bases("atypical")) == ["atypical", "typical"]
 
 
 def test_a_back_that_bolds_another_cards_answer_is_a_smell():

@@ -16,7 +16,7 @@ word is on the other front.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from generator.cards.kind import Face
@@ -84,12 +84,12 @@ class _Titles:
     def __init__(self, source: Source) -> None:
         self.topics: list[str] = []
         self.items: list[Item] = []
-        self.words: list[frozenset[str]] = []
+        self.words: list[Collection[str]] = []
         for topic in source.topics:
             titled = [item for item in topic.items if item.title]
             stems = topic.title_stems
             if stems is None:  # a topic made otherwise than read from its file
-                stems = tuple(content_stems(item.title.plain) for item in titled if item.title)
+                stems = tuple(tuple(sorted(content_stems(item.title.plain))) for item in titled if item.title)
             self.topics += [topic.id] * len(titled)
             self.items += titled
             self.words += stems
@@ -98,7 +98,7 @@ class _Titles:
     def front(self, number: int) -> _Front:
         """Title *number* (in the source's order) as a front."""
         item = self.items[number]
-        return _Front(self.words[number], f"{item.id}/title", item.file, item.line)
+        return _Front(frozenset(self.words[number]), f"{item.id}/title", item.file, item.line)
 
 
 _TITLES: list[tuple[Source, _Titles]] = []
@@ -121,7 +121,7 @@ a set's memory, and every worker holds the source's whole index.
 _FEW = 8
 
 
-def _index(fronts: Iterable[frozenset[str]]) -> dict[str, _Postings]:
+def _index(fronts: Iterable[Collection[str]]) -> dict[str, _Postings]:
     """Word -> the numbers of the fronts (their words) showing it."""
     found: dict[str, list[int]] = {}
     for number, words in enumerate(fronts):

@@ -261,9 +261,10 @@ class Topic:
     line: int
     terms: tuple[Term, ...] = ()
     """Its glossary: term ⇄ definition cards."""
-    title_stems: tuple[frozenset[str], ...] | None = None
-    """Each titled item's title as the card checks read it (:func:`~generator.source.words.content_stems`), in
-    order; made when the file is read, since every topic's checks read every title of the source."""
+    title_stems: tuple[tuple[str, ...], ...] | None = None
+    """Each titled item's title as the card checks read it (:func:`~generator.source.words.content_stems`,
+    sorted), in order; made when the file is read, since every topic's checks read every title of the source.
+    Tuples: every build process holds every title's, and a set costs three times a tuple's memory."""
 
     @property
     def media_paths(self) -> tuple[str, ...]:

@@ -386,7 +386,7 @@ def topic_from_tree(
         file=file,
         line=fields["topic"].line,
         terms=terms,
-        title_stems=tuple(content_stems(item.title.plain) for item in items if item.title),
+        title_stems=tuple(tuple(sorted(content_stems(item.title.plain))) for item in items if item.title),
     )
     return topic, fields["name"].line
 
