@@ -667,10 +667,14 @@ def install(work: Path) -> Path:
     Not the editable install a developer works in: its import hook looks up
     every module of the package on each start (about 0.1 s more for a build).
     """
-    venv = work / "venv"
+    venv, copy = work / "venv", work / "deckgen-source"
     print(f"installing deckgen from {REPO} into {venv}", file=sys.stderr, flush=True)
+    # From a copy of the working tree: pip builds in the folder it installs from, and what an earlier
+    # build left there (build/lib) could end up in the measured wheel.
+    skipped = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", "decks_out", "site")
+    shutil.copytree(REPO, copy, ignore=skipped)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"{REPO}[watch]"], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"{copy}[watch]"], check=True)
     return venv / "bin" / "deckgen"
 
 

@@ -78,8 +78,7 @@ def _echo_warnings(warnings: Warnings) -> None:
     A file's warnings a write, styled once: a large source has a hundred thousand.
     """
     for text in warnings.printed():
-        if text:
-            click.echo(_paint(text, fg="yellow"), err=True)
+        click.echo(_paint(text, fg="yellow"), err=True)
 
 
 def _echo_lines(lines: Iterable[str], colour: str) -> None:

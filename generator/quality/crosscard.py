@@ -74,7 +74,8 @@ def deck_smells(source: Source, topic: Topic, faced: Faced, naming: Mapping[str,
 
 
 class _Titles:
-    """Every item title of a source as a front, with its topic's id, and the index of their words.
+    """Every item title of a source (a front for every topic's checks), with its topic's id, and the index of
+    their words.
 
     A title's front is made only when a check reads it (a few per topic): the
     titles are kept as the source's own items and stems, which every worker
@@ -91,8 +92,9 @@ class _Titles:
             if stems is None:  # a topic made otherwise than read from its file
                 stems = tuple(tuple(sorted(content_stems(item.title.plain))) for item in titled if item.title)
             self.topics += [topic.id] * len(titled)
-            self.items += titled
-            self.words += stems
+            for item, words in zip(titled, stems, strict=True):  # a title's words stay with its place
+                self.items.append(item)
+                self.words.append(words)
         self.index = _index(self.words)
 
     def front(self, number: int) -> _Front:
@@ -102,11 +104,11 @@ class _Titles:
 
 
 _TITLES: list[tuple[Source, _Titles]] = []
-"""The last source's item titles as fronts: every topic of a build reads them all, they are made once."""
+"""The last source's item titles: every topic of a build reads them all, their index is made once."""
 
 
 def _title_fronts(source: Source) -> _Titles:
-    """Every item title of *source* as a front (see :class:`_Titles`)."""
+    """Every item title of *source*, indexed (see :class:`_Titles`)."""
     if not _TITLES or _TITLES[0][0] is not source:
         _TITLES[:] = [(source, _Titles(source))]
     return _TITLES[0][1]
@@ -199,7 +201,7 @@ def _faces(note: NoteSpec, faces: Iterable[Face]) -> Iterable[_Face]:
         yield _Face(note, face.asks_perspective, content_stems(face.front), answer, content_stems(answer), face.cue)
 
 
-@dataclass(frozen=True, slots=True)  # one per item title of the source, in every worker
+@dataclass(frozen=True, slots=True)  # one per card of a topic, while its checks run
 class _Front:
     """A front's words and where it is: a card of the topic, or the title of another topic's item."""
 

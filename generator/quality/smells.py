@@ -156,8 +156,6 @@ def _content_words(found: Sequence[str]) -> set[str]:
     return content or {singular(w) for w in found}
 
 
-
-
 def setting_answers(source: Source, lookups: Sequence[SettingLookup]) -> str:
     """What a topic's which-perspective cues (*lookups*, :func:`setting_lookups`) find in *source*'s setting words.
 

@@ -57,5 +57,6 @@ def _content_stem(word: str) -> str:
 
 @functools.lru_cache(maxsize=VOCABULARY)  # a source's vocabulary, met hundreds of thousands of times
 def singular(word: str) -> str:
-    """*word* without a plural's final 's' ("values" -> "value"; "class", "this" kept)."""
+    """*word* without a plural's final 's' ("values" -> "value"): words of three letters or fewer, and those
+    ending in "ss" ("class"), are kept as they are."""
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
