@@ -739,3 +739,28 @@ def push(out_dir: str, url: str, key: str | None, key_file: str | None) -> None:
         push_packages, out_dir, url, key, lambda path: _say_each([f"imported {printable(path)}"]), skipped, marked
     )
     click.echo(f"Pushed {counted(len(pushed), 'package')} to Anki at {url}.")
+
+
+def run() -> None:
+    """The ``deckgen`` command: :func:`main`, then out of the process without its objects freed one by one.
+
+    A large build holds a hundred megabytes of small objects, which the
+    interpreter's teardown would free one at a time (a quarter of a rebuild
+    after one edit); the system takes the memory back at once.  Output is
+    flushed first; ``main`` itself, which tests invoke, exits as Click does.
+    mypy ends the same way.
+    """
+    code: object = 0
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code
+    if code is not None and not isinstance(code, int):  # sys.exit("message"): printed, as Python would
+        print(code, file=sys.stderr)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe: as the interpreter exits when it cannot flush
+        code = 120
+    os._exit(code or 0)

@@ -177,3 +177,20 @@ def test_check_names_the_topics_that_make_no_card(tmp_path):
         assert machine.exit_code == 0, machine.output
         assert machine.stderr.splitlines() == [line for line in result.stderr.splitlines() if line.startswith("note: ")]
         assert "note:" not in machine.stdout
+
+
+def test_the_command_prints_everything_and_exits_without_the_interpreters_teardown(tmp_path):
+    """`deckgen` (generator.cli.run) flushes what it printed and leaves the process at once: the same output and
+    exit code as the command run by Click in this process, and no teardown (an exit handler never runs)."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "src"
+    shutil.copytree(ROOT / "tests" / "sources" / "smelly", source)
+    probe = "import atexit, sys; atexit.register(print, 'torn down'); from generator.cli import run; run()"
+    for args in (["check", "--source", str(source)], ["list", "--source", str(source)], ["check", "--source", "none"]):
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
+        here = CliRunner().invoke(main, args)
+        assert (done.returncode, done.stdout, done.stderr) == (here.exit_code, here.stdout, here.stderr), args
+        assert "torn down" not in done.stdout
+    assert here.exit_code == 1 and done.stderr  # the last: a failure, its message printed
