@@ -33,7 +33,7 @@ from typing import Final, Protocol
 from generator.cards import cloze as cloze_kind
 from generator.cards import comparison as comparison_kind
 from generator.cards.kind import Face
-from generator.cards.kinds import KIND_NAMES, KINDS
+from generator.cards.kinds import KINDS
 from generator.source.content import (
     BOTH,
     PERSPECTIVE,
@@ -53,7 +53,6 @@ NoteKind = str
 # The names callers had before the table: a note's kind is read from KINDS, never compared with these.
 CLOZE: Final = cloze_kind.CLOZE.name
 COMPARISON: Final = comparison_kind.COMPARISON.name
-NOTE_KINDS: tuple[NoteKind, ...] = KIND_NAMES
 
 MAX_LISTED = 30
 """The most points of an item, or sentences of one of its texts, that one back shows (see the module's docstring)."""

@@ -25,7 +25,7 @@ from generator.cards.notes import Faced, NoteSpec
 from generator.errors import Problem
 from generator.source.content import Item, Source, Topic
 from generator.source.markup import sentences
-from generator.source.words import content_stems, stem
+from generator.source.words import content_stems, stem, title_stems
 
 _TAG = re.compile(r"<[^>]+>")
 _BOLD = re.compile(r"<(b|strong)>(.*?)</\1>", re.S | re.I)
@@ -90,7 +90,7 @@ class _Titles:
             titled = [item for item in topic.items if item.title]
             stems = topic.title_stems
             if stems is None:  # a topic made otherwise than read from its file
-                stems = tuple(tuple(sorted(content_stems(item.title.plain))) for item in titled if item.title)
+                stems = title_stems(item.title.plain for item in titled if item.title)
             self.topics += [topic.id] * len(titled)
             for item, words in zip(titled, stems, strict=True):  # a title's words stay with its place
                 self.items.append(item)

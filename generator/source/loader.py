@@ -43,7 +43,7 @@ from generator.source.markup import MarkupError, has_markers, parse_marked
 from generator.source.media import MEDIA_KINDS, read_media
 from generator.source.tree import NO_MAPPING, Mapping, Node
 from generator.source.treeread import Reader
-from generator.source.words import content_stems
+from generator.source.words import title_stems
 from generator.source.yamlread import read_yaml
 
 PerspectiveIds = set[str] | None
@@ -386,7 +386,7 @@ def topic_from_tree(
         file=file,
         line=fields["topic"].line,
         terms=terms,
-        title_stems=tuple(tuple(sorted(content_stems(item.title.plain))) for item in items if item.title),
+        title_stems=title_stems(item.title.plain for item in items if item.title),
     )
     return topic, fields["name"].line
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 
 _TAG = re.compile(r"<[^>]+>")
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
@@ -47,6 +48,13 @@ def content_stems(text: str) -> frozenset[str]:
     found = set(map(_content_stem, WORD.findall(_TAG.sub(" ", text))))
     found.discard("")
     return frozenset(found)
+
+
+def title_stems(titles: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """Each of *titles* as the card checks read it: its :func:`content_stems`, sorted (a topic's
+    :attr:`~generator.source.content.Topic.title_stems`; every build process holds every title's, and a
+    tuple costs a third of a set's memory)."""
+    return tuple(tuple(sorted(content_stems(title))) for title in titles)
 
 
 @functools.lru_cache(maxsize=VOCABULARY)
