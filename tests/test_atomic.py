@@ -99,7 +99,11 @@ CHILD = textwrap.dedent(
 
 
 def run_child(kill_at, source, out):
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(T2)}
+    # A killed build cannot remove its spool (see generator.pipeline.spool): the
+    # child's temporary folder is the test's, not the system's.
+    temporary = out.parent / "tmp"
+    temporary.mkdir(exist_ok=True)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(T2), "TMPDIR": str(temporary)}
     args = [sys.executable, "-c", CHILD, str(kill_at), "build", "-q", "--source", str(source), "--out", str(out)]
     return subprocess.run(args, capture_output=True, text=True, env=env, check=False)
 
@@ -123,6 +127,7 @@ def test_a_build_killed_at_any_step_is_all_old_or_all_new_after_the_next_command
     shutil.copytree(out, reference_out)
     whole = run_child(0, reference_source, reference_out)
     assert whole.returncode == 0, whole.stderr
+    assert list((reference_out.parent / "tmp").iterdir()) == []  # a build that ends removes its spool
     steps = int(whole.stderr.split("steps ")[-1])
     new = relative(snapshot(reference_source, reference_out), reference_source, reference_out)
     assert new != old and steps > 10

@@ -83,3 +83,26 @@ def test_the_format_pages_name_every_key_the_loader_reads() -> None:
         text = (DOCS / page).read_text(encoding="utf-8")
         missing = [(t.title, k.name) for t in tables for k in t.keys if not re.search(rf"^\s*(?:- )?{k.name}:", text, re.M)]
         assert missing == [], page
+
+
+def test_the_first_commands_shown_output_is_what_the_bundled_build_prints(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """The README and Getting started show `deckgen build` on the bundled content: its real lines, "..." for some."""
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    source = tmp_path / "cards_source"
+    shutil.copytree(ROOT / "cards_source", source)
+    # Built as of the lock's last build: a tombstone expires 60 days after its removal, and its count with it.
+    notes = json.loads((source / "deckgen.lock").read_text(encoding="utf-8"))["notes"]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(max(note["mod"] for note in notes.values())))
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(tmp_path / "decks_out")])
+    assert result.exit_code == 0, result.output
+    printed = result.stdout.replace(str(tmp_path) + "/", "").splitlines()
+    for page in (README, DOCS / "getting-started.md"):
+        shown = re.search(r"&& deckgen build\n```\n\n```text\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+        assert shown is not None, page
+        lines = shown[1].splitlines()
+        assert lines[0] == printed[0] and lines[-1] == printed[-1], page
+        assert [line for line in lines if line != "..."] == [line for line in printed if line in lines], page
