@@ -10,6 +10,7 @@ import base64
 import html
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -96,6 +97,48 @@ def test_a_good_save_builds_the_decks_and_the_same_page_preview_writes(tmp_path)
     # The file on disk is the plain page `deckgen preview` writes: no live-reload script in it.
     assert (out / "preview.html").read_bytes() == (tmp_path / "preview.html").read_bytes()
     assert watching.VERSION_PATH not in (out / "preview.html").read_text(encoding="utf-8")
+
+
+def test_a_watch_makes_again_only_the_topics_a_save_changed_and_shows_the_page_preview_writes(tmp_path, monkeypatch):
+    """The preview's notes and cards of a topic the build found unchanged are the last preview's (ShownTopics)."""
+    from generator.views import preview
+
+    source, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(ROOT / "cards_source", source)
+    made: list[str] = []
+    real_notes = preview.topic_notes
+    monkeypatch.setattr(preview, "topic_notes", lambda src, topic: made.append(topic.id) or real_notes(src, topic))
+    shown = preview.ShownTopics()
+
+    def rebuilt_after(change: Callable[[], object]) -> list[str]:
+        """The topics whose notes the preview made after *change*; its page is the one `deckgen preview` writes."""
+        change()
+        made.clear()
+        page = rebuild(str(source), str(out), shown).page
+        assert page is not None
+        write_preview(str(source), str(tmp_path / "plain.html"))  # everything made anew
+        assert page == (tmp_path / "plain.html").read_text(encoding="utf-8")
+        return sorted(set(made))
+
+    def edit(name: str, old: str, new: str) -> Callable[[], object]:
+        path = source / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        return lambda: path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    topics = [re.findall(r"^topic: (\S+)$", p.read_text(encoding="utf-8"), re.M)[0] for p in source.glob("0*.yaml")]
+    assert rebuilt_after(lambda: None) == sorted(topics)  # the first preview makes every topic
+    assert rebuilt_after(lambda: None) == []  # nothing saved: nothing made again
+    assert rebuilt_after(edit("01-foundations.yaml", "fundamentally", "deeply")) == ["foundations"]
+    # A retitled section that a comparison of another topic quotes (its `from:`): both made again (and
+    # more: every topic's smells read every title).
+    retitled = rebuilt_after(edit("02-strengths.yaml", "title: Direct Communication", "title: Plain Speaking"))
+    assert {"mirrors", "strengths"} <= set(retitled)
+    # The settings every note reads: all of them.
+    assert rebuilt_after(edit("deckgen.yaml", "deck: Individualism vs Collectivism", "deck: IvC")) == sorted(topics)
+    assert "IvC" in (out / "preview.html").read_text(encoding="utf-8")
+    # A topic gone: its cards with it (the others are numbered anew: `deck_order: numbered`).
+    assert "practice" not in rebuilt_after((source / "07-practice.yaml").unlink)
 
 
 def test_a_rebuild_shows_each_warning_on_the_card_it_concerns(tmp_path):

@@ -35,7 +35,7 @@ from generator.pipeline.config import BuildConfig
 from generator.pipeline.memo import read_memo
 from generator.pipeline.pipeline import BuildReport, build
 from generator.source.media import FORMATS as MEDIA_FORMATS
-from generator.views.preview import write_preview
+from generator.views.preview import ShownTopics, write_preview
 
 DEFAULT_PORT = 8000
 HOST = "127.0.0.1"
@@ -67,8 +67,11 @@ class Rebuilt:
     report: BuildReport | None = None
 
 
-def rebuild(source_dir: str, out_dir: str) -> Rebuilt:
-    """Check the source; if it is valid, build the decks into *out_dir* and write its preview page there."""
+def rebuild(source_dir: str, out_dir: str, shown: ShownTopics | None = None) -> Rebuilt:
+    """Check the source; if it is valid, build the decks into *out_dir* and write its preview page there.
+
+    *shown*: the topics the watch's last preview made, shown again where this build finds them unchanged.
+    """
     preview = os.path.join(out_dir, PREVIEW_NAME)
     try:
         # build checks the whole source as `deckgen check` does before it writes a byte (a source with
@@ -78,7 +81,7 @@ def rebuild(source_dir: str, out_dir: str) -> Rebuilt:
         # The lock is left alone: what a save shows is a look, not a release, and notes that
         # come and go while the author edits must leave no tombstone (nor a new time) behind.
         report = build(BuildConfig(source_dir, out_dir, jobs=1, write_lock=False))
-        write_preview(source_dir, preview, read_memo(out_dir), report.warnings)
+        write_preview(source_dir, preview, read_memo(out_dir), report, shown)
     except ContentError as error:
         return Rebuilt(None, tuple(str(problem) for problem in error.problems))
     except DeckgenError as error:  # e.g. an output folder that cannot be written
@@ -348,9 +351,11 @@ def source_filter(source_dir: str) -> Callable[[object, str], bool]:
     return is_input
 
 
-def on_change(source_dir: str, out_dir: str, live: LivePage, console: Console) -> Rebuilt:
+def on_change(
+    source_dir: str, out_dir: str, live: LivePage, console: Console, shown: ShownTopics | None = None
+) -> Rebuilt:
     """Handle one change: rebuild, print what happened, and show it on the served page."""
-    rebuilt = rebuild(source_dir, out_dir)
+    rebuilt = rebuild(source_dir, out_dir, shown)
     print_rebuild(rebuilt, console)
     live.show(rebuilt)
     return rebuilt
@@ -372,12 +377,12 @@ def watch(
     watchfiles = _watchfiles()
     if not os.path.isdir(source_dir):  # watchfiles needs the folder; said as `deckgen check` says it
         raise ContentError([Problem(source_dir, 1, "", "no such source folder")])
-    live = LivePage()
+    live, shown = LivePage(), ShownTopics()
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(serving(live, port)) if serve else None
         try:
             for first in _rebuilds(watchfiles, source_dir, stop):
-                on_change(source_dir, out_dir, live, console)
+                on_change(source_dir, out_dir, live, console, shown)
                 if first:
                     console.say(_watching(source_dir, out_dir, server))
         except KeyboardInterrupt:  # Ctrl-C is how a watch ends: no traceback

@@ -20,12 +20,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
-from generator.cards.notes import NoteSpec
+from generator.cards.notes import NoteSpec, study_order, topic_notes
 from generator.errors import DeckgenError, Problem, counted
 from generator.pipeline.journal import commit, make_folders, recover, remove_folders
 from generator.pipeline.memo import StoredMemo
-from generator.pipeline.pipeline import check, check_cards
-from generator.source.content import MediaFile
+from generator.pipeline.pipeline import BuildReport, check_cards, load
+from generator.source.content import MediaFile, Source
 
 # --- the page ----------------------------------------------------------------
 
@@ -333,25 +333,64 @@ def _page_with_media(
     return _page(_with_media(cards, files), title, _media_script(files), warnings)
 
 
+_Shown = tuple[tuple[str, str], list[NoteSpec], list[PreviewCard]]
+"""A topic as a preview showed it: (its fingerprint and file), its notes, their cards."""
+
+
+class ShownTopics:
+    """The notes and cards a preview made of each topic, kept for the next preview of one ``watch``.
+
+    A topic whose fingerprint (:attr:`BuildReport.topics`) and file are as they
+    were is shown as it was: the fingerprint covers all its notes are made of
+    (its file, the settings, the sections its comparisons quote, the code).
+    """
+
+    def __init__(self) -> None:
+        self._topics: dict[str, _Shown] = {}
+
+    def notes_and_cards(
+        self, source: Source, fingerprints: Mapping[str, str]
+    ) -> tuple[list[NoteSpec], list[PreviewCard]]:
+        """Every note of *source* and its cards, in source order; a topic not shown before, or changed, made now."""
+        shown: dict[str, _Shown] = {}
+        notes: list[NoteSpec] = []
+        cards: list[PreviewCard] = []
+        for topic in source.topics:
+            key = (fingerprints.get(topic.id, ""), topic.file)
+            known = self._topics.get(topic.id)
+            if known is None or known[0] != key or not key[0]:
+                made = study_order(list(topic_notes(source, topic)))
+                known = (key, made, preview_cards(made))
+            shown[topic.id] = known
+            notes += known[1]
+            cards += known[2]
+        self._topics = shown  # a topic gone from the source is forgotten
+        return notes, cards
+
+
 def write_preview(
-    source_dir: str, path: str, memo: StoredMemo | None = None, warnings: Iterable[Problem] | None = None
+    source_dir: str, path: str, memo: StoredMemo | None = None, built: BuildReport | None = None,
+    shown: ShownTopics | None = None,
 ) -> int:
     """Write the preview page of the source in *source_dir* to *path*; return the card count.
 
     Each card's smells (the warnings ``deckgen check`` prints) are shown on
     the card they concern, where the author sees what the student will.
     *memo*: the topics the last build kept (``watch`` builds first), so that unchanged files are not parsed;
-    *warnings*: that build's warnings (those of every card, as ``deckgen check`` finds them), so that the
-    cards of unchanged topics are not checked again.
+    *built*: that build's report, whose warnings (those of every card, as ``deckgen check`` finds them) the
+    page shows, so that the cards of unchanged topics are not checked again; *shown*: the topics the last
+    preview made (see :class:`ShownTopics`), shown again where the build found them unchanged.
     """
-    if warnings is None:
+    warnings: Iterable[Problem]
+    if built is None:
         checked = check_cards(source_dir, memo=memo)
         source, notes, warnings = checked.source, checked.notes, checked.warnings
+        cards = preview_cards(notes)
     else:
-        source, notes = check(source_dir, memo)
-    cards = preview_cards(notes)
-    shown = _Warnings(warnings, notes)
-    data = _page_with_media(cards, source.title, source.media_files(), shown).encode("utf-8")
+        source, warnings = load(source_dir, memo), built.warnings
+        notes, cards = (shown or ShownTopics()).notes_and_cards(source, built.topics)
+    shown_warnings = _Warnings(warnings, notes)
+    data = _page_with_media(cards, source.title, source.media_files(), shown_warnings).encode("utf-8")
     folder = os.path.dirname(os.path.abspath(path))
     recover(folder)  # a preview killed while writing: finished or undone first
     created: list[str] = []  # folders made for the page, removed again if it cannot be written
