@@ -100,14 +100,14 @@ def test_a_good_save_builds_the_decks_and_the_same_page_preview_writes(tmp_path)
 
 
 def test_a_watch_makes_again_only_the_topics_a_save_changed_and_shows_the_page_preview_writes(tmp_path, monkeypatch):
-    """The preview's notes and cards of a topic the build found unchanged are the last preview's (ShownTopics)."""
+    """The preview's notes and cards of a topic made of the same bytes as before are the last preview's."""
     from generator.views import preview
 
     source, out = tmp_path / "src", tmp_path / "out"
     shutil.copytree(ROOT / "cards_source", source)
     made: list[str] = []
-    real_notes = preview.topic_notes
-    monkeypatch.setattr(preview, "topic_notes", lambda src, topic: made.append(topic.id) or real_notes(src, topic))
+    real_notes = preview.studied_notes
+    monkeypatch.setattr(preview, "studied_notes", lambda src, topic: made.append(topic.id) or real_notes(src, topic))
     shown = preview.ShownTopics()
 
     def rebuilt_after(change: Callable[[], object]) -> list[str]:
@@ -116,29 +116,61 @@ def test_a_watch_makes_again_only_the_topics_a_save_changed_and_shows_the_page_p
         made.clear()
         page = rebuild(str(source), str(out), shown).page
         assert page is not None
-        write_preview(str(source), str(tmp_path / "plain.html"))  # everything made anew
-        assert page == (tmp_path / "plain.html").read_text(encoding="utf-8")
+        assert page == _plain_page(source, tmp_path)
         return sorted(set(made))
 
     def edit(name: str, old: str, new: str) -> Callable[[], object]:
         path = source / name
-        text = path.read_text(encoding="utf-8")
-        assert old in text
-        return lambda: path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return lambda: path.write_text(_replaced(path.read_text(encoding="utf-8"), old, new), encoding="utf-8")
 
     topics = [re.findall(r"^topic: (\S+)$", p.read_text(encoding="utf-8"), re.M)[0] for p in source.glob("0*.yaml")]
     assert rebuilt_after(lambda: None) == sorted(topics)  # the first preview makes every topic
     assert rebuilt_after(lambda: None) == []  # nothing saved: nothing made again
     assert rebuilt_after(edit("01-foundations.yaml", "fundamentally", "deeply")) == ["foundations"]
-    # A retitled section that a comparison of another topic quotes (its `from:`): both made again (and
-    # more: every topic's smells read every title).
-    retitled = rebuilt_after(edit("02-strengths.yaml", "title: Direct Communication", "title: Plain Speaking"))
-    assert {"mirrors", "strengths"} <= set(retitled)
+    # An edited topic is not made again at the next save elsewhere (its build, against a lock the
+    # watch never writes, is timed anew each time; its notes are not).
+    assert rebuilt_after(edit("00-introduction.yaml", "Imagine two children", "Picture two children")) == [
+        "introduction"
+    ]
+    # A retitled section that a comparison of another topic quotes (its `from:`): both.
+    retitled = edit("02-strengths.yaml", "title: Direct Communication", "title: Plain Speaking")
+    assert rebuilt_after(retitled) == ["mirrors", "strengths"]
     # The settings every note reads: all of them.
     assert rebuilt_after(edit("deckgen.yaml", "deck: Individualism vs Collectivism", "deck: IvC")) == sorted(topics)
     assert "IvC" in (out / "preview.html").read_text(encoding="utf-8")
-    # A topic gone: its cards with it (the others are numbered anew: `deck_order: numbered`).
-    assert "practice" not in rebuilt_after((source / "07-practice.yaml").unlink)
+    # A topic gone: its cards with it, and the one numbered after it is numbered anew (`deck_order: numbered`).
+    assert rebuilt_after((source / "07-practice.yaml").unlink) == ["bottom-line"]
+
+
+def test_a_save_between_a_watchs_build_and_its_page_shows_the_file_as_the_page_read_it(tmp_path):
+    """The page's cards are made of the source the page read, whatever the build before it read."""
+    from generator.views.preview import ShownTopics
+
+    source, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(ROOT / "cards_source", source)
+    shown = ShownTopics()
+    assert rebuild(str(source), str(out), shown).page is not None
+    edited = source / "01-foundations.yaml"
+    before = edited.read_text(encoding="utf-8")
+    report = build(BuildConfig(str(source), str(out), jobs=1, write_lock=False))
+    edited.write_text(_replaced(before, "fundamentally", "ESSENTIALLY"), encoding="utf-8")  # saved meanwhile
+    write_preview(str(source), str(out / "preview.html"), None, report.warnings, shown)
+    assert "ESSENTIALLY" in (out / "preview.html").read_text(encoding="utf-8")
+    edited.write_text(before, encoding="utf-8")  # and undone: the next build reads what the last one read
+    page = rebuild(str(source), str(out), shown).page
+    assert page is not None and "ESSENTIALLY" not in page
+    assert page == _plain_page(source, tmp_path)
+
+
+def _plain_page(source: Path, tmp_path: Path) -> str:
+    """The page `deckgen preview` writes of *source*: every card made anew."""
+    write_preview(str(source), str(tmp_path / "plain.html"))
+    return (tmp_path / "plain.html").read_text(encoding="utf-8")
+
+
+def _replaced(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new, 1)
 
 
 def test_a_rebuild_shows_each_warning_on_the_card_it_concerns(tmp_path):

@@ -70,7 +70,7 @@ class Rebuilt:
 def rebuild(source_dir: str, out_dir: str, shown: ShownTopics | None = None) -> Rebuilt:
     """Check the source; if it is valid, build the decks into *out_dir* and write its preview page there.
 
-    *shown*: the topics the watch's last preview made, shown again where this build finds them unchanged.
+    *shown*: the topics the watch's last preview made, shown again where nothing they are made of changed.
     """
     preview = os.path.join(out_dir, PREVIEW_NAME)
     try:
@@ -81,7 +81,7 @@ def rebuild(source_dir: str, out_dir: str, shown: ShownTopics | None = None) -> 
         # The lock is left alone: what a save shows is a look, not a release, and notes that
         # come and go while the author edits must leave no tombstone (nor a new time) behind.
         report = build(BuildConfig(source_dir, out_dir, jobs=1, write_lock=False))
-        write_preview(source_dir, preview, read_memo(out_dir), report, shown)
+        write_preview(source_dir, preview, read_memo(out_dir), report.warnings, shown)
     except ContentError as error:
         return Rebuilt(None, tuple(str(problem) for problem in error.problems))
     except DeckgenError as error:  # e.g. an output folder that cannot be written

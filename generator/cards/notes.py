@@ -166,7 +166,12 @@ def topic_deck(source: Source, topic: Topic) -> str:
 
 def build_notes(source: Source) -> list[NoteSpec]:
     """Every note of *source*, topic by topic, each deck's notes in study order."""
-    return [note for topic in source.topics for note in study_order(list(topic_notes(source, topic)))]
+    return [note for topic in source.topics for note in studied_notes(source, topic)]
+
+
+def studied_notes(source: Source, topic: Topic) -> list[NoteSpec]:
+    """*topic*'s notes as its package holds them: each deck's in study order (see :func:`study_order`)."""
+    return study_order(list(topic_notes(source, topic)))
 
 
 def study_order(notes: list[NoteSpec]) -> list[NoteSpec]:

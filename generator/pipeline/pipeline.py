@@ -88,9 +88,6 @@ class BuildReport:
     """Topics that make no card (every item is context, no comparison): no package is written for them."""
     unreleased: int = 0
     """Notes of the lock (as this build leaves it) that no release has carried: they leave no tombstone."""
-    topics: Mapping[str, str] = field(default_factory=dict)
-    """Each topic's fingerprint (see :func:`generator.pipeline.reuse.fingerprint`), by topic id: a topic of the
-    same fingerprint makes the same notes (``watch``'s preview shows those it made of it again)."""
 
     @property
     def notes(self) -> int:
@@ -522,8 +519,7 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
     _commit(files, job.out_dir, journal)
     stale = _stale_packages(job.out_dir, {os.path.basename(path) for path in written}) if job.reuse else ()
     deck_files = tuple(deck_file for deck_file, _ in written.values())
-    topics = {package.file: package.fingerprint for package in made.packages if package.fingerprint is not None}
-    return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made), made.unreleased, topics)
+    return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made), made.unreleased)
 
 
 def _empty_topics(made: _Made) -> tuple[str, ...]:
@@ -636,8 +632,7 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
         found = [_moved(part, cache.source, source_dir) for part in found]
     warnings = Warnings.of(found)
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
-    topics = {name: record.fingerprint for name, record in cache.topics.items()}
-    return BuildReport(files, lock_path, warnings, stale, cache.empty, cache.unreleased, topics)
+    return BuildReport(files, lock_path, warnings, stale, cache.empty, cache.unreleased)
 
 
 def _moved(warnings: FileWarnings, old_dir: str, new_dir: str) -> FileWarnings:

@@ -117,6 +117,26 @@ def fingerprint(
     topic's smells as built (see :func:`_named_places`); *lookups*, what its
     which-perspective cues looked up in every topic's setting words.
     """
+    digest = hashlib.sha256(made_of(source, topic).encode())
+    # Its warnings read every item title of the source (quality.crosscard): a retitled item elsewhere counts.
+    digest.update(f"titles\x00{source.titles_digest}\n".encode())
+    digest.update(f"places\x00{_named_places(source, topic, warnings)}\n".encode())
+    from generator.quality.smells import setting_answers  # a rebuild with nothing to do hashes no topic
+
+    digest.update(f"settings\x00{setting_answers(source, lookups)}\n".encode())
+    digest.update(repr(sorted(type_times.items())).encode())
+    digest.update(b"\n".join([line for _, line in lines]))  # a line holds no newline: they read one way only
+    if now is not None:
+        digest.update(f"now\x00{now}\n".encode())
+    return digest.hexdigest()
+
+
+def made_of(source: Source, topic: Topic) -> str:
+    """A hash of everything *topic*'s notes are made of: deckgen's code, the settings, its file, its deck's name,
+    the files its comparisons' sections come from and the media it shows.  The same hash, the same notes.
+
+    Of the source as read (its files' digests, :attr:`Source.inputs`): a file saved since makes no difference.
+    """
     inputs = dict(source.inputs)
     digest = hashlib.sha256(code_digest().encode())
     for part in (inputs.get(CONFIG_FILE, ""), inputs.get(os.path.basename(topic.file), "")):
@@ -124,22 +144,12 @@ def fingerprint(
     # What other files decide: its deck's number (the topics before it), and the
     # sections its comparisons' sides come from (their topic files).
     digest.update(f"deck\x00{source.topic_decks.get(topic.id, '')}\n".encode())
-    # Its warnings read every item title of the source (quality.crosscard): a retitled item elsewhere counts.
-    digest.update(f"titles\x00{source.titles_digest}\n".encode())
-    digest.update(f"places\x00{_named_places(source, topic, warnings)}\n".encode())
-    from generator.quality.smells import setting_answers  # a rebuild with nothing to do hashes no topic
-
-    digest.update(f"settings\x00{setting_answers(source, lookups)}\n".encode())
     for comparison in topic.comparisons:
         for origin in comparison.origins:
             home = source.items_by_id[origin.item][0]
             digest.update(f"from\x00{origin.item}\x00{inputs.get(os.path.basename(home.file), '')}\n".encode())
-    for path in topic.media_paths:  # a changed image or sound rebuilds the topics that show it
+    for path in topic.media_paths:  # a changed image or sound: its packaged name holds the file's digest
         digest.update(f"media\x00{path}\x00{inputs.get(path, '')}\n".encode())
-    digest.update(repr(sorted(type_times.items())).encode())
-    digest.update(b"\n".join([line for _, line in lines]))  # a line holds no newline: they read one way only
-    if now is not None:
-        digest.update(f"now\x00{now}\n".encode())
     return digest.hexdigest()
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from generator.anki.schema import NoteTypeSchema, content_hash
-from generator.cards.notes import NoteSpec, content_parts, key_parts, study_order, topic_notes
+from generator.cards.notes import NoteSpec, content_parts, key_parts, studied_notes, topic_notes
 from generator.errors import ContentError, FileWarnings, file_warnings
 from generator.pipeline.formats import Format
 from generator.pipeline.lock.lines import (
@@ -229,7 +229,7 @@ def _build_one(context: Context, name: str) -> Package | ContentError:
     """One topic's package, or the lock problems that stop it (gathered with every other topic's)."""
     topic = _topic(context, name)
     try:
-        notes = study_order(list(topic_notes(context.source, topic))) if topic else []
+        notes = studied_notes(context.source, topic) if topic else []
         smelled, lookups = smell_topic(context.source, topic, notes) if topic else ([], ())
         # In the form the cache keeps and a rebuild prints: a worker sends back a string a file, not a problem each.
         return _package(context, name, notes, file_warnings(smelled), lookups)

@@ -20,11 +20,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from generator.anki.render import PreviewCard, note_type_css, preview_cards
-from generator.cards.notes import NoteSpec, study_order, topic_notes
+from generator.cards.notes import NoteSpec, studied_notes
 from generator.errors import DeckgenError, Problem, counted
 from generator.pipeline.journal import commit, make_folders, recover, remove_folders
 from generator.pipeline.memo import StoredMemo
-from generator.pipeline.pipeline import BuildReport, check_cards, load
+from generator.pipeline.pipeline import check_cards, load
+from generator.pipeline.reuse import made_of
 from generator.source.content import MediaFile, Source
 
 # --- the page ----------------------------------------------------------------
@@ -333,43 +334,41 @@ def _page_with_media(
     return _page(_with_media(cards, files), title, _media_script(files), warnings)
 
 
-_Shown = tuple[tuple[str, str], list[NoteSpec], list[PreviewCard]]
-"""A topic as a preview showed it: (its fingerprint and file), its notes, their cards."""
+_ShownTopic = tuple[tuple[str, str], list[NoteSpec], list[PreviewCard]]
+"""A topic as a preview made it: what its notes are made of (and its file), its notes, their cards."""
 
 
 class ShownTopics:
     """The notes and cards a preview made of each topic, kept for the next preview of one ``watch``.
 
-    A topic whose fingerprint (:attr:`BuildReport.topics`) and file are as they
-    were is shown as it was: the fingerprint covers all its notes are made of
-    (its file, the settings, the sections its comparisons quote, the code).
+    A topic whose notes are made of the same bytes (:func:`made_of`: its file,
+    the settings, the sections its comparisons quote, its media, the code) is
+    shown as it was; a save makes and renders again only the topics it changed.
     """
 
     def __init__(self) -> None:
-        self._topics: dict[str, _Shown] = {}
+        self._topics: dict[str, _ShownTopic] = {}
 
-    def notes_and_cards(
-        self, source: Source, fingerprints: Mapping[str, str]
-    ) -> tuple[list[NoteSpec], list[PreviewCard]]:
+    def notes_and_cards(self, source: Source) -> tuple[list[NoteSpec], list[PreviewCard]]:
         """Every note of *source* and its cards, in source order; a topic not shown before, or changed, made now."""
-        shown: dict[str, _Shown] = {}
+        kept: dict[str, _ShownTopic] = {}
         notes: list[NoteSpec] = []
         cards: list[PreviewCard] = []
         for topic in source.topics:
-            key = (fingerprints.get(topic.id, ""), topic.file)
+            key = (made_of(source, topic), topic.file)  # its file's path is on each note (warnings find it there)
             known = self._topics.get(topic.id)
-            if known is None or known[0] != key or not key[0]:
-                made = study_order(list(topic_notes(source, topic)))
+            if known is None or known[0] != key:
+                made = studied_notes(source, topic)
                 known = (key, made, preview_cards(made))
-            shown[topic.id] = known
+            kept[topic.id] = known
             notes += known[1]
             cards += known[2]
-        self._topics = shown  # a topic gone from the source is forgotten
+        self._topics = kept  # a topic gone from the source is forgotten
         return notes, cards
 
 
 def write_preview(
-    source_dir: str, path: str, memo: StoredMemo | None = None, built: BuildReport | None = None,
+    source_dir: str, path: str, memo: StoredMemo | None = None, warnings: Iterable[Problem] | None = None,
     shown: ShownTopics | None = None,
 ) -> int:
     """Write the preview page of the source in *source_dir* to *path*; return the card count.
@@ -377,18 +376,17 @@ def write_preview(
     Each card's smells (the warnings ``deckgen check`` prints) are shown on
     the card they concern, where the author sees what the student will.
     *memo*: the topics the last build kept (``watch`` builds first), so that unchanged files are not parsed;
-    *built*: that build's report, whose warnings (those of every card, as ``deckgen check`` finds them) the
-    page shows, so that the cards of unchanged topics are not checked again; *shown*: the topics the last
-    preview made (see :class:`ShownTopics`), shown again where the build found them unchanged.
+    *warnings*: that build's warnings (those of every card, as ``deckgen check`` finds them), so that the
+    cards of unchanged topics are not checked again; *shown*: the topics the last preview made (see
+    :class:`ShownTopics`), shown again where nothing they are made of changed.
     """
-    warnings: Iterable[Problem]
-    if built is None:
+    if warnings is None:
         checked = check_cards(source_dir, memo=memo)
         source, notes, warnings = checked.source, checked.notes, checked.warnings
         cards = preview_cards(notes)
     else:
-        source, warnings = load(source_dir, memo), built.warnings
-        notes, cards = (shown or ShownTopics()).notes_and_cards(source, built.topics)
+        source = load(source_dir, memo)
+        notes, cards = (shown or ShownTopics()).notes_and_cards(source)
     shown_warnings = _Warnings(warnings, notes)
     data = _page_with_media(cards, source.title, source.media_files(), shown_warnings).encode("utf-8")
     folder = os.path.dirname(os.path.abspath(path))
