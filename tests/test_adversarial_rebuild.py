@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock.times import Changes
 from generator.pipeline.pipeline import BuildReport, build
 
 from .support import DRINKS_CONFIG, T1, T2
@@ -216,20 +217,23 @@ def test_a_glossary_term_moved_to_another_topic_is_live_in_the_lock_not_a_tombst
     assert '"removed": null, "topic": "alpha"' in line
 
 
-def test_a_reused_topic_and_the_no_change_report_count_its_tombstones_as_a_full_build_does(tmp_path):
-    # A released item removed from beta: its tombstone is "unchanged" in beta's line of a full build's report.
+def test_a_reused_topic_and_the_no_change_report_count_as_a_full_build_does(tmp_path):
+    # A released item removed from beta: "removed" in the build that removes it, then no change at all.
     source = _source(tmp_path / "src", {"a.yaml": ALPHA, "b.yaml": BETA + GAMMA.split("items:\n")[1]}, DRINKS_CONFIG)
     out = tmp_path / "out"
     build(BuildConfig(str(source), str(out), timestamp=T1, release=True))
     (source / "b.yaml").write_text(BETA, encoding="utf-8")
-    build(BuildConfig(str(source), str(out), timestamp=T2))
+    removing = build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert {Path(f.path).name: f.changes.removed for f in removing.files}["beta.apkg"] == 1
     (source / "a.yaml").write_text(ALPHA + "# an edit\n", encoding="utf-8")
     reused = build(BuildConfig(str(source), str(out), timestamp=T2 + 1))  # beta reused
     cached = build(BuildConfig(str(source), str(out), timestamp=T2 + 2))  # nothing changed
     full = build(BuildConfig(str(source), str(tmp_path / "fresh"), timestamp=T2 + 2))
     counts = [{Path(f.path).name: f.changes for f in report.files} for report in (reused, cached, full)]
-    assert counts[2]["beta.apkg"].unchanged == 2  # its note and the tombstone
+    assert counts[2]["beta.apkg"] == Changes(unchanged=1)  # its note; the tombstone is kept, and no change
     assert counts[0] == counts[1] == counts[2]
+    for report in (removing, reused, cached, full):  # a deck's line adds up to its notes
+        assert all(f.changes.added + f.changes.updated + f.changes.unchanged == f.notes for f in report.files)
 
 
 def test_a_text_that_reads_as_its_files_path_stays_itself_in_a_copied_folder(tmp_path):

@@ -43,7 +43,6 @@ from generator.pipeline.lock.write import (
     lock_text,
     released_line,
     removal_times,
-    tombstones_by_topic,
     unreleased_in,
 )
 from generator.pipeline.reuse import Record
@@ -614,13 +613,8 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
         return None  # let the full build say what is wrong
     if not cache.holds(out_dir, key, now):
         return None
-    # As the build counted them: a topic's tombstones (kept, not yet expired) are unchanged too.
-    kept = tombstones_by_topic(lock_bytes) if lock_bytes is not None and cache.valid_until is not None else {}
     files = tuple(
-        DeckFile(
-            os.path.join(out_dir, f.name), f.decks, f.notes, f.cards,
-            Changes(unchanged=f.notes + kept.get(f.name.removesuffix(".apkg"), 0)),
-        )
+        DeckFile(os.path.join(out_dir, f.name), f.decks, f.notes, f.cards, Changes(unchanged=f.notes))
         for f in cache.files
     )
     # A default build's smells are its topics' and the source's own (see _make_packages), named

@@ -180,7 +180,6 @@ def still_there(path: str, record: Record) -> bool:
         return False
 
 
-def unchanged(record: Record, tombstones: int = 0) -> Changes:
-    """What re-importing a reused package does: nothing; its topic's *tombstones* count as unchanged too,
-    as a build that makes the package counts the tombstones it keeps."""
-    return Changes(unchanged=record.notes + tombstones)
+def unchanged(record: Record) -> Changes:
+    """What re-importing a reused package does: nothing."""
+    return Changes(unchanged=record.notes)

@@ -28,7 +28,6 @@ from generator.pipeline.lock.lines import (
     LineNotes,
     lines_of,
     live_lines,
-    tombstones,
     topic_lines,
 )
 from generator.pipeline.lock.model import Lock, LockedNote
@@ -168,7 +167,7 @@ def _reuse(context: Context, name: str) -> Package | None:
         warnings = tuple(part.in_file(topic.file) if part.file == record.file else part for part in warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
-        changes=unchanged(record, tombstones(lines)), entries=LineEntries(lines), warnings=warnings, lines=lines,
+        changes=unchanged(record), entries=LineEntries(lines), warnings=warnings, lines=lines,
         sha256=record.sha256, fingerprint=record.fingerprint, lookups=looked,
     )
 
@@ -244,7 +243,8 @@ def _package(
     live = settle(notes, context.schemas, context.lock, context.now, rest=False)  # its own notes are all it reads
     gone = _settle_gone(context, _removed(context, name, {note.key for note in notes}))
     entries = {note.key: live.lock.notes[note.key] for note in notes} | dict(gone.lock.notes)
-    kinds = [live.kinds[note.key] for note in notes] + [gone.kinds[key] for key, _ in gone.tombstones]
+    # A tombstone kept from an earlier build has no change kind: only one removed now is counted.
+    kinds = [live.kinds[note.key] for note in notes] + [gone.kinds[k] for k, _ in gone.tombstones if k in gone.kinds]
     data = encode(context, notes, live.times) if notes else None
     digest = hashlib.sha256(data).hexdigest() if data is not None else None
     lines = lines_of(entries)  # kept as lines alone: a worker sends them back, not tens of thousands of records

@@ -169,11 +169,6 @@ def live_lines(notes: Mapping[str, LockedNote], keys: Iterable[str], now: int) -
     return sorted(found)
 
 
-def tombstones(lines: Iterable[Line]) -> int:
-    """How many of the note *lines* are tombstones (a build keeps each as "unchanged" till it expires)."""
-    return sum(LIVE not in line for _, line in lines)
-
-
 @dataclass(frozen=True, eq=False)  # compared as a mapping of notes, whatever holds them
 class LineEntries(Mapping[str, LockedNote]):
     """Lock entries given as their lines (a topic's): a note is decoded only if read (a custom release reads them)."""

@@ -183,7 +183,7 @@ class _Resolver:
             return replace(locked, removed=self.now)
         if not kept(locked, self.now):
             return None
-        self.kinds[key] = "unchanged"  # removed by an earlier build
+        # Removed by an earlier build: no change this time (no package carries it), so no change kind.
         return locked
 
 

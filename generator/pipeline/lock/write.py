@@ -190,21 +190,9 @@ def released_line(line: bytes) -> bytes:
     return line.replace(_UNRELEASED, LIVE, 1)
 
 
-def tombstones_by_topic(data: bytes) -> dict[str, int]:
-    """How many tombstones each topic keeps in the lock :func:`joined_lock` wrote as *data*: found in its bytes."""
-    found: dict[str, int] = {}
-    for raw in _TOMBSTONE_TOPIC.findall(data):
-        topic = json_text(raw)
-        found[topic] = found.get(topic, 0) + 1
-    return found
-
-
 def json_text(raw: bytes) -> str:
     """A JSON string's text, from the bytes between its quotes (as a note's line holds it)."""
     return raw.decode("utf-8") if b"\\" not in raw else str(json.loads(b'"' + raw + b'"'))
-
-
-_TOMBSTONE_TOPIC = re.compile(rb'"removed": [0-9]+, "topic": "((?:[^"\\]|\\.)*)"}')
 
 
 def removal_times(data: LockText) -> list[int]:
