@@ -243,8 +243,7 @@ def _package(
     live = settle(notes, context.schemas, context.lock, context.now, rest=False)  # its own notes are all it reads
     gone = _settle_gone(context, _removed(context, name, {note.key for note in notes}))
     entries = {note.key: live.lock.notes[note.key] for note in notes} | dict(gone.lock.notes)
-    # A tombstone kept from an earlier build has no change kind: only one removed now is counted.
-    kinds = [live.kinds[note.key] for note in notes] + [gone.kinds[k] for k, _ in gone.tombstones if k in gone.kinds]
+    kinds = [live.kinds[note.key] for note in notes] + list(gone.kinds.values())  # those removed now
     data = encode(context, notes, live.times) if notes else None
     digest = hashlib.sha256(data).hexdigest() if data is not None else None
     lines = lines_of(entries)  # kept as lines alone: a worker sends them back, not tens of thousands of records

@@ -55,7 +55,8 @@ class Resolution:
     times: Mapping[str, int]
     note_type_times: Mapping[str, int]
     kinds: Mapping[str, ChangeKind]
-    tombstones: tuple[tuple[str, LockedNote], ...]
+    """Each note's change kind, by key: the source's notes, and those this build removed (a tombstone kept
+    from an earlier build is no change)."""
     lock: Lock
 
 
@@ -84,13 +85,12 @@ def resolve(
     resolver = _Resolver(lock, now, complete, rest)
     for note in notes:
         resolver.note(note, hashes[note.key])
-    tombstones = resolver.tombstones() if complete else []
+    if complete:
+        resolver.tombstones()
     if resolver.problems:
         raise ContentError(resolver.problems)
     type_times, new_types = _note_type_times(note_types, lock, now)
-    return Resolution(
-        resolver.times, type_times, resolver.kinds, tuple(sorted(tombstones)), Lock(resolver.notes, new_types)
-    )
+    return Resolution(resolver.times, type_times, resolver.kinds, Lock(resolver.notes, new_types))
 
 
 def _check_build_time(now: int) -> None:
@@ -161,16 +161,13 @@ class _Resolver:
             self.problems.append(_lock_problem(self.lock, key, "mod", _NO_NEWER_TIME))
         return "updated", mod
 
-    def tombstones(self) -> list[tuple[str, LockedNote]]:
-        """The lock's notes the build did not make, as tombstones (those past the retention dropped)."""
-        result = []
+    def tombstones(self) -> None:
+        """Keep the lock's notes the build did not make as tombstones (those past the retention dropped)."""
         for key, locked in self.lock.notes.items():
             tombstone = None if key in self.built else self.tombstone(key, locked)
             if tombstone is not None:
-                result.append((key, tombstone))
                 self.times[tombstone.guid] = tombstone.mod
                 self.notes[key] = tombstone
-        return result
 
     def tombstone(self, key: str, locked: LockedNote) -> LockedNote | None:
         # A note no release carried is on no student's device: nothing to mark, so nothing to remember.
