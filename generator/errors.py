@@ -9,6 +9,7 @@ layer's messages share (:func:`printable`, :func:`counted`) live here too, in th
 from __future__ import annotations
 
 import itertools
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -81,7 +82,7 @@ class Location:
         return Problem(self.file, self.line, self.where, message, severity)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FileWarnings:
     """One file's warnings, compact: the file named once, each warning as the line it prints after the name.
 
@@ -95,8 +96,32 @@ class FileWarnings:
     """
 
     file: str
-    text: str
-    """Its lines, in :class:`Problem`'s order, joined by newlines (a line holds none)."""
+    body: str | bytes
+    """Its :attr:`text`, or that text packed (:meth:`packed`)."""
+
+    @property
+    def text(self) -> str:
+        """Its lines, in :class:`Problem`'s order, joined by newlines (a line holds none)."""
+        body = self.body
+        return body if isinstance(body, str) else zlib.decompress(body).decode("utf-8")
+
+    def packed(self) -> FileWarnings:
+        """The same warnings, their text held compressed until read.
+
+        A build holds every topic's warnings until it prints them: a smelly
+        50,000-note source's are 22 MB of text, and about a fifteenth of that
+        packed (a warning repeats its smell's wording, card after card).
+        """
+        body = self.body
+        return self if isinstance(body, bytes) else FileWarnings(self.file, zlib.compress(body.encode("utf-8"), 1))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FileWarnings):
+            return NotImplemented
+        return self.file == other.file and self.text == other.text
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.text))
 
     def problems(self) -> list[Problem]:
         """Its warnings, each a :class:`Problem` again."""
@@ -104,32 +129,42 @@ class FileWarnings:
 
     def lines(self) -> list[str]:
         """Its warnings as they print, each ``str(problem)``: the file's name put before each line as it is."""
-        if self._rows():
-            return [str(problem) for problem in self.problems()]
-        if not _printable(self.text):  # not as this code wrote it: printed as a problem prints
-            return [printable(f"{self.file}:{line}") for line in self.text.split("\n")]
-        return self.printed().split("\n")
+        return _printed_lines(self.file, self.text)
 
     def printed(self) -> str:
         """Its :meth:`lines` joined by newlines: one string, however many thousand lines, made without a step a line."""
-        if self._rows() or not _printable(self.text):
-            return "\n".join(self.lines())
+        text = self.text
+        if _rows(text) or not _printable(text):
+            return "\n".join(_printed_lines(self.file, text))
         prefix = f"{printable(self.file)}:"
-        return prefix + self.text.replace("\n", "\n" + prefix)
+        return prefix + text.replace("\n", "\n" + prefix)
 
     def __len__(self) -> int:
         return self.text.count("\n") + 1
 
     def names(self, text: str) -> bool:
         """True if a warning's message may name *text* (another file): a place reading so counts too."""
-        return text in self.text or (self._rows() and any(text in p.message for p in self.problems()))
+        own = self.text
+        return text in own or (_rows(own) and any(text in p.message for p in self.problems()))
 
     def in_file(self, file: str) -> FileWarnings:
         """The same warnings, in *file* (the same bytes read from a copied or moved source folder)."""
-        return FileWarnings(file, self.text)
+        return FileWarnings(file, self.body)
 
-    def _rows(self) -> bool:
-        return self.text.startswith("[")  # a line that reads back as its warning starts with its line number
+
+def _rows(text: str) -> bool:
+    """True if a file's warnings' *text* is of JSON rows: a line that reads back as its warning starts with a number."""
+    return text.startswith("[")
+
+
+def _printed_lines(file: str, text: str) -> list[str]:
+    """The warnings of *file* whose :attr:`FileWarnings.text` is *text*, as they print."""
+    if _rows(text):
+        return [str(_problem(file, line)) for line in text.split("\n")]
+    if not _printable(text):  # not as this code wrote it: printed as a problem prints
+        return [printable(f"{file}:{line}") for line in text.split("\n")]
+    prefix = f"{printable(file)}:"
+    return (prefix + text.replace("\n", "\n" + prefix)).split("\n")
 
 
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"

@@ -169,3 +169,28 @@ def test_the_cache_is_written_from_pieces_made_as_they_are_written(tmp_path):
     pieces = cache.to_pieces()
     assert iter(pieces) is pieces  # an iterator: no piece is made before the writer asks for it
     assert b"".join(pieces) == cache.to_bytes() == (out / ".deckgen-cache.json").read_bytes()
+    whole = json.dumps(json.loads(cache.to_bytes()), separators=(",", ":"), ensure_ascii=False)
+    assert cache.to_bytes() == whole.encode("utf-8") + b"\n"  # compact JSON, as one dump of it writes it
+
+
+def test_packed_warnings_are_the_same_warnings_held_compressed():
+    for part in (*file_warnings(PROBLEMS), FileWarnings("a.yaml", "3: item: warning: \x1b[2Jcleared")):
+        packed = part.packed()
+        assert isinstance(packed.body, bytes) and len(packed.body) < len(part.text.encode()) + 20
+        assert packed == part and hash(packed) == hash(part) and packed.packed() is packed
+        assert (packed.text, packed.lines(), packed.printed(), len(packed)) == (
+            part.text, part.lines(), part.printed(), len(part)
+        )
+        assert packed.problems() == part.problems() and packed.names("a.yaml") == part.names("a.yaml")
+        assert packed.in_file("b.yaml") == part.in_file("b.yaml") and packed.in_file("b.yaml").body == packed.body
+        assert _record((packed,)).to_data() == _record((part,)).to_data()
+
+
+def test_a_built_topic_holds_its_warnings_packed_and_the_cache_keeps_their_text(tmp_path):
+    """A build holds every topic's warnings until it prints them: packed, and written to the cache as text."""
+    source, out = _two_topics(tmp_path), tmp_path / "out"
+    report = build(BuildConfig(str(source), str(out), timestamp=T1))
+    kept = json.loads((out / ".deckgen-cache.json").read_text(encoding="utf-8"))["topics"]["more"]["warnings"]
+    held = [part for part in report.warnings.files if part.file.endswith("more.yaml")]
+    assert held and all(isinstance(part.body, bytes) for part in held)
+    assert {part.file: part.text for part in held} == kept

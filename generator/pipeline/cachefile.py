@@ -65,13 +65,19 @@ class BuildCache:
     def to_pieces(self) -> Iterator[bytes]:
         """:meth:`to_bytes` as the pieces it is written from, encoded one at a time as they are read, once.
 
-        A smelly source's warnings are tens of megabytes, held as their text
-        alone: not also as one JSON string (json.dumps's), one buffer of the
-        whole file, or all its pieces at once (112,505 warnings: 22 MB).
+        A smelly source's warnings are tens of megabytes, held packed until
+        read (:meth:`FileWarnings.packed`): a topic's record is made, with its
+        warnings' text, only as it is written, never every topic's at once,
+        and never one JSON string (json.dumps's) or one buffer of the whole file.
         """
         encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-        yield from (chunk.encode("utf-8") for chunk in encoder.iterencode(self._data()))
-        yield b"\n"
+        for index, (name, value) in enumerate(self._data().items()):
+            yield f"{',' if index else '{'}{encoder.encode(name)}:".encode()
+            if name == "topics":
+                yield from _members(encoder, self.topics)
+            else:
+                yield from (chunk.encode("utf-8") for chunk in encoder.iterencode(value))
+        yield b"}\n"
 
     def _data(self) -> dict[str, object]:
         return {
@@ -81,7 +87,7 @@ class BuildCache:
                 {"name": f.name, "sha256": f.sha256, "decks": list(f.decks), "notes": f.notes, "cards": f.cards}
                 for f in self.files
             ],
-            "topics": {name: record.to_data() for name, record in sorted(self.topics.items())},
+            "topics": None,  # written a record at a time (to_pieces)
             "warnings": warnings_data(self.warnings),
             "media": list(self.media),
             "empty": list(self.empty),
@@ -121,6 +127,15 @@ class BuildCache:
         except OSError:
             return False
         return True
+
+
+def _members(encoder: json.JSONEncoder, topics: dict[str, Record]) -> Iterator[bytes]:
+    """*topics* as the JSON object of their records, sorted by name, a record made as it is written."""
+    yield b"{"
+    for index, (name, record) in enumerate(sorted(topics.items())):
+        yield f"{',' if index else ''}{encoder.encode(name)}:".encode()
+        yield from (chunk.encode("utf-8") for chunk in encoder.iterencode(record.to_data()))
+    yield b"}"
 
 
 def _file(entry: Any) -> CachedFile:

@@ -255,7 +255,7 @@ def _package(
         cards=sum(note.cards for note in notes),
         changes=Changes.count(kinds),
         entries=LineEntries(lines),
-        warnings=warnings,
+        warnings=tuple(part.packed() for part in warnings),  # held until printed: a smelly source's are megabytes
         lines=lines,
         sha256=digest,
         fingerprint=_next_fingerprint(context, name, lines, kinds, warnings, lookups),
