@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.errors import FileWarnings
+from generator.pipeline.cachefile import read_cache
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.lock.times import Changes
 from generator.pipeline.pipeline import BuildReport, build
@@ -123,6 +125,21 @@ def test_a_reused_topic_names_another_topics_title_where_it_is_now(tmp_path):
     again, scratch = _rebuild_and_scratch(tmp_path, {"a.yaml": ALPHA, "b.yaml": BETA, "c.yaml": GAMMA}, edit)
     assert any("src/b.yaml:6, extract/title" in w for w in scratch[2])
     assert again == scratch
+
+
+def test_a_reused_topics_warnings_are_not_searched_again(tmp_path, monkeypatch):
+    """The files a topic's warnings name are found as it is built and kept in its record: a rebuild reads the
+    record, not a smelly source's megabytes of warnings again for every other file."""
+    source, out = _source(tmp_path / "src", {"a.yaml": ALPHA, "b.yaml": BETA, "c.yaml": GAMMA}, DRINKS_CONFIG), tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    cache = read_cache(str(out))
+    assert cache is not None and cache.topics["alpha"].named == (str(source / "b.yaml"),)  # beta's title answers
+    searched: list[str] = []
+    real = FileWarnings.names
+    monkeypatch.setattr(FileWarnings, "names", lambda self, text: searched.append(self.file) or real(self, text))
+    (source / "c.yaml").write_text(GAMMA + "# a comment\n", encoding="utf-8")
+    build(BuildConfig(str(source), str(out), timestamp=T2, jobs=1))
+    assert set(searched) <= {str(source / "c.yaml")}  # gamma's own, built again; alpha's and beta's reused
 
 
 def test_a_reused_topic_names_the_first_title_in_the_new_order_of_the_files(tmp_path):

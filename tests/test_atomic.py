@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -15,8 +16,10 @@ from click.testing import CliRunner
 
 from generator.cli import main
 from generator.errors import DeckgenError
+from generator.pipeline.cache import CACHE_NAME
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.pipeline import build, plan
+from generator.pipeline.reuse import warnings_of
 
 from .support import T1, T2, V1, write_source
 
@@ -114,8 +117,17 @@ def relative(snap, source, out):
     for path, data in snap.items():
         for index, root in enumerate((source, out)):
             if path.startswith(str(root) + os.sep):
+                data = _unpacked(data) if path.endswith(CACHE_NAME) else data
                 result[(index, os.path.relpath(path, root))] = re.sub(rb'/[^"\s()]*/(src|out)(?=[/"])', rb'<\1>', data)
     return result
+
+
+def _unpacked(cache: bytes) -> bytes:
+    """The cache's JSON, its warnings' text unpacked: they name the source's files too."""
+    data = json.loads(cache)
+    for holder in (data, *data["topics"].values()):
+        holder["warnings"] = {part.file: part.text for part in warnings_of(holder["warnings"])}
+    return json.dumps(data).encode()
 
 
 def test_a_build_killed_at_any_step_is_all_old_or_all_new_after_the_next_command(built, tmp_path):

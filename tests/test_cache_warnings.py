@@ -2,12 +2,14 @@
 
 The form is :class:`~generator.errors.FileWarnings`: a file's name, then each
 warning as the line it prints after the name (or its JSON, where that line
-would not read back as it).  A rebuild that reuses a topic, or the whole last
-build, prints what this form holds, byte for byte what a build from scratch prints.
+would not read back as it), that text packed with zlib (base64 in the cache's
+JSON).  A rebuild that reuses a topic, or the whole last build, prints what
+this form holds, byte for byte what a build from scratch prints.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from pathlib import Path
@@ -21,7 +23,7 @@ from generator.errors import FileWarnings, Problem, Warnings, file_warnings
 from generator.pipeline.cachefile import read_cache
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.pipeline import build
-from generator.pipeline.reuse import Record
+from generator.pipeline.reuse import Record, warnings_of
 
 from .support import T1, T2
 
@@ -60,13 +62,23 @@ def test_a_record_reads_back_with_its_warnings_each_file_named_once():
     record = _record()
     read = Record.from_data(json.loads(json.dumps(record.to_data())))
     assert read == record
-    assert record.to_data()["warnings"] == {part.file: part.text for part in record.warnings}
+    kept = record.to_data()["warnings"]
+    assert list(kept) == [part.file for part in record.warnings]  # each file named once
+    assert all(base64.b64decode(kept[part.file]) == part.packed_bytes() for part in record.warnings)
+    assert warnings_of(kept) == record.warnings and sum(map(len, kept.values())) < len(PROBLEMS) * 40
 
 
-@pytest.mark.parametrize("kept", ['"[]"', "[]", '{"a.yaml": ""}', '{"a.yaml": 3}'])
+DAMAGED = base64.b64encode(file_warnings(PROBLEMS)[0].packed_bytes()[:-3] + b"abc").decode()
+
+
+@pytest.mark.parametrize(
+    "kept",
+    ['"[]"', "[]", '{"a.yaml": ""}', '{"a.yaml": 3}', '{"a.yaml": "3: item: warning: m"}', f'{{"a.yaml": "{DAMAGED}"}}'],
+)
 def test_warnings_of_another_shape_read_as_no_record(kept):
-    data = _record().to_data() | {"warnings": json.loads(kept)}  # '"[]"': the older shape, their JSON text
-    with pytest.raises((TypeError, AttributeError)):
+    # '"[]"': an older shape, their JSON text; "3: item: ...": another, their text unpacked; then a damaged pack.
+    data = _record().to_data() | {"warnings": json.loads(kept)}
+    with pytest.raises((TypeError, AttributeError, ValueError)):
         Record.from_data(data)
 
 
@@ -186,11 +198,12 @@ def test_packed_warnings_are_the_same_warnings_held_compressed():
         assert _record((packed,)).to_data() == _record((part,)).to_data()
 
 
-def test_a_built_topic_holds_its_warnings_packed_and_the_cache_keeps_their_text(tmp_path):
-    """A build holds every topic's warnings until it prints them: packed, and written to the cache as text."""
+def test_a_built_topic_holds_its_warnings_packed_and_the_cache_keeps_them_so(tmp_path):
+    """A build holds every topic's warnings until it prints them: packed, and written to the cache as they are."""
     source, out = _two_topics(tmp_path), tmp_path / "out"
     report = build(BuildConfig(str(source), str(out), timestamp=T1))
     kept = json.loads((out / ".deckgen-cache.json").read_text(encoding="utf-8"))["topics"]["more"]["warnings"]
     held = [part for part in report.warnings.files if part.file.endswith("more.yaml")]
     assert held and all(isinstance(part.body, bytes) for part in held)
-    assert {part.file: part.text for part in held} == kept
+    assert {part.file: part.packed_bytes() for part in held} == {file: base64.b64decode(text) for file, text in kept.items()}
+

@@ -14,9 +14,11 @@ read or trusted is simply not used.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import zlib
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +48,8 @@ class Record:
     """Its card smells, in the compact form the cache keeps and a rebuild prints (see :func:`warnings_data`)."""
     lookups: tuple[SettingLookup, ...] = ()
     """Its which-perspective cues' look-ups in the source's setting words (see :func:`fingerprint`)."""
+    named: tuple[str, ...] = ()
+    """The other topics' files its warnings name (see :func:`named_files`)."""
 
     def to_data(self) -> dict[str, object]:
         """The record as the cache's JSON holds it."""
@@ -58,6 +62,7 @@ class Record:
             "cards": self.cards,
             "warnings": warnings_data(self.warnings),
             "lookups": [[perspective, item, list(words)] for perspective, item, words in self.lookups],
+            "named": list(self.named),
         }
 
     @classmethod
@@ -73,28 +78,33 @@ class Record:
             cards=int(value["cards"]),
             warnings=warnings_of(value["warnings"]),
             lookups=tuple((str(p), str(item), tuple(str(w) for w in words)) for p, item, words in value["lookups"]),
+            named=tuple(str(file) for file in value["named"]),
         )
 
 
 def warnings_data(warnings: Iterable[FileWarnings]) -> dict[str, str]:
-    """Warnings as the cache keeps them: each file's name, once, with its warnings' lines (see :class:`FileWarnings`).
+    """Warnings as the cache keeps them: each file's name, once, with its warnings' text packed, in base64.
 
-    A smelly source's are tens of megabytes, most of them a rebuild's as the
-    last build's: read and written back as these strings, and printed from
-    them, never a problem made of each.
+    A smelly source's are tens of megabytes of text, and about a fifteenth of
+    that packed: a rebuild reads and writes them back, and holds them, as
+    they are packed (:meth:`FileWarnings.packed`), and unpacks each file's to print it.
     """
-    return {part.file: part.text for part in warnings}
+    return {part.file: base64.b64encode(part.packed_bytes()).decode("ascii") for part in warnings}
 
 
 def warnings_of(value: Any) -> tuple[FileWarnings, ...]:
     """Warnings from :func:`warnings_data`'s JSON as read; raises ValueError, TypeError, AttributeError on a bad shape.
 
-    Only the shape is read here: a line is read back as its warning where one is needed (see :class:`FileWarnings`).
+    Each file's is unpacked once here, to be sure it reads (a cache damaged by
+    hand or disk reads as none), and kept packed.
     """
-    parts = tuple(FileWarnings(file, text) for file, text in value.items())
-    if not all(type(part.file) is str and type(part.text) is str and part.text for part in parts):
-        raise TypeError("warnings are kept as each file's lines")
-    return parts
+    parts = tuple(FileWarnings(file, base64.b64decode(text, validate=True)) for file, text in value.items())
+    try:
+        if all(type(part.file) is str and part.text for part in parts):
+            return parts
+    except zlib.error as error:
+        raise ValueError(f"warnings that do not unpack: {error}") from error
+    raise TypeError("warnings are kept as each file's packed lines")
 
 
 def fingerprint(
@@ -104,7 +114,7 @@ def fingerprint(
     type_times: Mapping[str, int],
     now: int | None = None,
     *,
-    warnings: Sequence[FileWarnings],
+    named: Collection[str],
     lookups: Sequence[SettingLookup],
 ) -> str:
     """A hash of everything one topic's package and report depend on (see also topics._taken_elsewhere).
@@ -113,14 +123,14 @@ def fingerprint(
     :func:`~generator.pipeline.lock.lines.live_lines`): a reused topic's are
     hashed as the last lock holds them, never decoded.  *now*, the build's
     time, where the package holds notes timed by it (added or updated against
-    a lock the build did not write: ``watch``'s builds).  *warnings*, the
-    topic's smells as built (see :func:`_named_places`); *lookups*, what its
+    a lock the build did not write: ``watch``'s builds).  *named*, the
+    other topics' files its smells name (:func:`named_files`); *lookups*, what its
     which-perspective cues looked up in every topic's setting words.
     """
     digest = hashlib.sha256(made_of(source, topic).encode())
     # Its warnings read every item title of the source (quality.crosscard): a retitled item elsewhere counts.
     digest.update(f"titles\x00{source.titles_digest}\n".encode())
-    digest.update(f"places\x00{_named_places(source, topic, warnings)}\n".encode())
+    digest.update(f"places\x00{_named_places(source, topic, named)}\n".encode())
     from generator.quality.smells import setting_answers  # a rebuild with nothing to do hashes no topic
 
     digest.update(f"settings\x00{setting_answers(source, lookups)}\n".encode())
@@ -153,21 +163,35 @@ def made_of(source: Source, topic: Topic) -> str:
     return digest.hexdigest()
 
 
-def _named_places(source: Source, topic: Topic, warnings: Sequence[FileWarnings]) -> str:
-    """Where the item titles are in the other files the topic's warnings name.
+def named_files(source: Source, topic: Topic, warnings: Sequence[FileWarnings]) -> tuple[str, ...]:
+    """The files of the source's other topics that *topic*'s *warnings* name, in the source's order.
 
     A warning names another topic's title by its file and line ("another
-    card's front (b.yaml:4, …)"): lines added above it change the warning,
-    though not the title.  Only the files a warning names are read, so an
-    edit elsewhere leaves the topic as it is.  Read in the warnings' compact
-    form, as the last build kept them (:meth:`FileWarnings.names`).
+    card's front (b.yaml:4, …)"): found in the text once, as the topic is
+    built, and kept in its record, so that a rebuild does not search a smelly
+    source's megabytes of warnings again for every other file.
     """
     if not warnings:
+        return ()
+    return tuple(
+        other.file for other in source.topics
+        if other.id != topic.id and any(part.names(other.file) for part in warnings)
+    )
+
+
+def _named_places(source: Source, topic: Topic, named: Collection[str]) -> str:
+    """Where the item titles are in the other files the topic's warnings name (:func:`named_files`).
+
+    Lines added above a title change a warning naming it, though not the
+    title.  Only the files a warning names are read, so an edit elsewhere
+    leaves the topic as it is.
+    """
+    if not named:
         return ""
     return repr([
         (other.file, [(item.id, item.line) for item in other.items if item.title])
         for other in source.topics
-        if other.id != topic.id and any(part.names(other.file) for part in warnings)
+        if other.id != topic.id and other.file in named
     ])
 
 

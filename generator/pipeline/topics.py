@@ -32,7 +32,7 @@ from generator.pipeline.lock.lines import (
 )
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import ChangeKind, Changes, Resolution, resolve
-from generator.pipeline.reuse import Record, fingerprint, still_there, unchanged
+from generator.pipeline.reuse import Record, fingerprint, named_files, still_there, unchanged
 from generator.pipeline.spool import Spool, Spooled
 from generator.quality.smells import smell_topic
 from generator.quality.wording import SettingLookup
@@ -91,6 +91,8 @@ class Package:
     """What the next build compares to reuse this package (a topic's only)."""
     lookups: tuple[SettingLookup, ...] = ()
     """Its which-perspective cues' look-ups in the source's setting words (see :attr:`Record.lookups`)."""
+    named: tuple[str, ...] = ()
+    """The other topics' files its warnings name (see :attr:`Record.named`)."""
 
     def record(self, source: Source) -> Record | None:
         """What to remember of this package for the next build, if it can be reused."""
@@ -98,7 +100,8 @@ class Package:
         if self.fingerprint is None or self.sha256 is None or topic is None:
             return None
         return Record(
-            self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings, self.lookups
+            self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings, self.lookups,
+            self.named,
         )
 
 
@@ -151,10 +154,10 @@ def _reuse(context: Context, name: str) -> Package | None:
     if _taken_elsewhere(context, name, owned):
         return None
     lines = topic_lines(context.lock.notes, name, owned, context.now)
-    source, times, said, looked = context.source, context.type_times, record.warnings, record.lookups
-    if record.fingerprint != fingerprint(source, topic, lines, times, warnings=said, lookups=looked) and (
+    source, times, named, looked = context.source, context.type_times, record.named, record.lookups
+    if record.fingerprint != fingerprint(source, topic, lines, times, named=named, lookups=looked) and (
         context.lock_written  # else: notes timed by a build at this very second (see _next_fingerprint)
-        or record.fingerprint != fingerprint(source, topic, lines, times, context.now, warnings=said, lookups=looked)
+        or record.fingerprint != fingerprint(source, topic, lines, times, context.now, named=named, lookups=looked)
     ):
         return None
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
@@ -168,7 +171,7 @@ def _reuse(context: Context, name: str) -> Package | None:
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
         changes=unchanged(record), entries=LineEntries(lines), warnings=warnings, lines=lines,
-        sha256=record.sha256, fingerprint=record.fingerprint, lookups=looked,
+        sha256=record.sha256, fingerprint=record.fingerprint, lookups=looked, named=named,
     )
 
 
@@ -247,6 +250,8 @@ def _package(
     data = encode(context, notes, live.times) if notes else None
     digest = hashlib.sha256(data).hexdigest() if data is not None else None
     lines = lines_of(entries)  # kept as lines alone: a worker sends them back, not tens of thousands of records
+    topic = _topic(context, name)
+    named = named_files(context.source, topic, warnings) if topic else ()
     return Package(
         file=name,
         data=_spooled(context, name, data),
@@ -258,8 +263,9 @@ def _package(
         warnings=tuple(part.packed() for part in warnings),  # held until printed: a smelly source's are megabytes
         lines=lines,
         sha256=digest,
-        fingerprint=_next_fingerprint(context, name, lines, kinds, warnings, lookups),
+        fingerprint=_next_fingerprint(context, name, lines, kinds, named, lookups),
         lookups=lookups,
+        named=named,
     )
 
 
@@ -273,7 +279,7 @@ def _spooled(context: Context, name: str, data: bytes | None) -> bytes | Spooled
 
 def _next_fingerprint(
     context: Context, name: str, lines: Sequence[Line], kinds: Sequence[ChangeKind],
-    warnings: Sequence[FileWarnings], lookups: Sequence[SettingLookup],
+    named: Sequence[str], lookups: Sequence[SettingLookup],
 ) -> str | None:
     """The fingerprint the next build computes for topic *name* if its inputs stay as they are.
 
@@ -286,11 +292,11 @@ def _next_fingerprint(
     if topic is None:
         return None
     if context.lock_written:
-        return fingerprint(context.source, topic, lines, context.type_times, warnings=warnings, lookups=lookups)
+        return fingerprint(context.source, topic, lines, context.type_times, named=named, lookups=lookups)
     read = live_lines(context.lock.notes, context.owned.get(name, ()), context.now)
     timed_now = any(kind in ("added", "updated") for kind in kinds)
     now = context.now if timed_now else None
-    return fingerprint(context.source, topic, read, context.type_times, now, warnings=warnings, lookups=lookups)
+    return fingerprint(context.source, topic, read, context.type_times, now, named=named, lookups=lookups)
 
 
 def _taken_elsewhere(context: Context, name: str, owned: Sequence[str]) -> bool:
