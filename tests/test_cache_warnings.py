@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import zlib
 from pathlib import Path
 
 import pytest
@@ -64,19 +65,25 @@ def test_a_record_reads_back_with_its_warnings_each_file_named_once():
     assert read == record
     kept = record.to_data()["warnings"]
     assert list(kept) == [part.file for part in record.warnings]  # each file named once
-    assert all(base64.b64decode(kept[part.file]) == part.packed_bytes() for part in record.warnings)
+    for part in record.warnings:  # its text packed, and the CRC-32 of that
+        assert kept[part.file] == [zlib.crc32(part.packed_bytes()), base64.b64encode(part.packed_bytes()).decode()]
     assert warnings_of(kept) == record.warnings and sum(map(len, kept.values())) < len(PROBLEMS) * 40
 
 
-DAMAGED = base64.b64encode(file_warnings(PROBLEMS)[0].packed_bytes()[:-3] + b"abc").decode()
+PACKED = file_warnings(PROBLEMS)[0].packed_bytes()
+DAMAGED = [zlib.crc32(PACKED), base64.b64encode(PACKED[:-3] + b"abc").decode()]
 
 
 @pytest.mark.parametrize(
     "kept",
-    ['"[]"', "[]", '{"a.yaml": ""}', '{"a.yaml": 3}', '{"a.yaml": "3: item: warning: m"}', f'{{"a.yaml": "{DAMAGED}"}}'],
+    [
+        '"[]"', "[]", '{"a.yaml": ""}', '{"a.yaml": 3}', '{"a.yaml": [3]}', '{"a.yaml": "3: item: warning: m"}',
+        json.dumps({"a.yaml": DAMAGED[1]}), json.dumps({"a.yaml": DAMAGED}),
+    ],
 )
 def test_warnings_of_another_shape_read_as_no_record(kept):
-    # '"[]"': an older shape, their JSON text; "3: item: ...": another, their text unpacked; then a damaged pack.
+    # '"[]"': an older shape, their JSON text; "3: item: ...": another, their text unpacked; then one packed
+    # without its CRC-32, and one whose bytes are not those the CRC-32 was of.
     data = _record().to_data() | {"warnings": json.loads(kept)}
     with pytest.raises((TypeError, AttributeError, ValueError)):
         Record.from_data(data)
@@ -205,5 +212,5 @@ def test_a_built_topic_holds_its_warnings_packed_and_the_cache_keeps_them_so(tmp
     kept = json.loads((out / ".deckgen-cache.json").read_text(encoding="utf-8"))["topics"]["more"]["warnings"]
     held = [part for part in report.warnings.files if part.file.endswith("more.yaml")]
     assert held and all(isinstance(part.body, bytes) for part in held)
-    assert {part.file: part.packed_bytes() for part in held} == {file: base64.b64decode(text) for file, text in kept.items()}
+    assert {part.file: part.packed_bytes() for part in held} == {file: base64.b64decode(text) for file, (_, text) in kept.items()}
 
