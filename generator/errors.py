@@ -103,7 +103,18 @@ class FileWarnings:
     def text(self) -> str:
         """Its lines, in :class:`Problem`'s order, joined by newlines (a line holds none)."""
         body = self.body
-        return body if isinstance(body, str) else zlib.decompress(body).decode("utf-8")
+        if isinstance(body, str):
+            return body
+        try:
+            text = zlib.decompress(body).decode("utf-8")
+        except (zlib.error, UnicodeDecodeError):
+            text = ""
+        if not text:  # a file's warnings are never none: the cache holding them was damaged past its CRC-32
+            raise DeckgenError(
+                f"{printable(self.file)}: its warnings, as the last build kept them, do not read: delete the build "
+                "cache (.deckgen-cache.json in the out folder) and build again"
+            )
+        return text
 
     def packed(self) -> FileWarnings:
         """The same warnings, their text held compressed until read.

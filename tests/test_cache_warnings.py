@@ -214,3 +214,23 @@ def test_a_built_topic_holds_its_warnings_packed_and_the_cache_keeps_them_so(tmp
     assert held and all(isinstance(part.body, bytes) for part in held)
     assert {part.file: part.packed_bytes() for part in held} == {file: base64.b64decode(text) for file, (_, text) in kept.items()}
 
+
+
+@pytest.mark.parametrize("body", [b"not zlib", zlib.compress(b""), zlib.compress("é".encode("latin-1"))])
+@pytest.mark.parametrize("options", [(), ("--strict",)])
+def test_warnings_damaged_past_their_crc_say_so_in_one_line(tmp_path, body, options):
+    """A cache edited by hand, CRC-32 and all: the rebuild that prints its warnings says what to do, no traceback."""
+    source, out = _two_topics(tmp_path), tmp_path / "out"
+    assert _run(source, out)[0] == 0
+    cache = out / ".deckgen-cache.json"
+    data = json.loads(cache.read_text(encoding="utf-8"))
+    (file,) = data["topics"]["more"]["warnings"]
+    data["topics"]["more"]["warnings"][file] = [zlib.crc32(body), base64.b64encode(body).decode()]
+    cache.write_text(json.dumps(data), encoding="utf-8")
+    args = ["build", "--source", str(source), "--out", str(out), "--lock", str(out) + ".lock", *options]
+    result = CliRunner().invoke(main, args, env={"SOURCE_DATE_EPOCH": str(T1)})
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: {file}: its warnings, as the last build kept them, do not read: delete the build cache "
+        "(.deckgen-cache.json in the out folder) and build again"
+    )

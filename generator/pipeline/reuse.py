@@ -100,7 +100,8 @@ def warnings_of(value: Any) -> tuple[FileWarnings, ...]:
     Kept packed; each file's bytes are those the build packed if their CRC-32
     says so (a cache damaged by hand or disk reads as none), checked without
     unpacking them: a smelly source's take 40 ms to unpack, and a rebuild does
-    so once, to print them.
+    so once, to print them.  Bytes that do not unpack under a CRC-32 made
+    for them say so when printed (:attr:`FileWarnings.text`).
     """
     parts = []
     for file, (crc, text) in value.items():
