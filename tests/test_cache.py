@@ -287,3 +287,5 @@ def test_the_cache_reads_back_as_the_record_it_was_written_from(tmp_path):
     assert cache.to_bytes() == (out / ".deckgen-cache.json").read_bytes()
     (out / ".deckgen-cache.json").write_text('{"fingerprint": "x"}', encoding="utf-8")
     assert read_cache(str(out)) is None  # another shape: no cache, the next build builds
+    (out / ".deckgen-cache.json").write_text("[" * 200_000, encoding="utf-8")
+    assert read_cache(str(out)) is None  # nested past what the parser can (a review's finding): none either

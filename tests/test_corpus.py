@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import sqlite3
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -242,12 +243,17 @@ GENERATED: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         lambda source: (source / "basics.yaml").chmod(0),
         ["basics.yaml:1: cannot be read: Permission denied"],
     ),
+    "file-name-not-utf8": (
+        lambda source: os.rename(os.fsencode(source / "basics.yaml"), os.fsencode(source / "basics") + b"\xff.yaml"),
+        ["basics\\udcff.yaml:1: the file's name is not UTF-8 text; rename it"],
+    ),
 }
 _NEEDS = {
     "symlink-to-endless-device": (os.path.exists("/dev/zero"), "no /dev/zero here"),
     "named-pipe": (hasattr(os, "mkfifo"), "no named pipes here"),
     # root reads a file whatever its mode: test_unreadable_file_even_as_root stands in
     "unreadable-file": (hasattr(os, "geteuid") and os.geteuid() != 0, "running as root, which can read any file"),
+    "file-name-not-utf8": (sys.platform.startswith("linux"), "a file system that takes any bytes in a name"),
 }
 
 
@@ -260,6 +266,17 @@ def test_generated_bad_input_is_refused(tmp_path, name):
     source = copy_case(VALID, tmp_path)
     make(source)
     assert_refused(source, tmp_path / "out", expected)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a file system that takes any bytes in a name")
+def test_a_file_renamed_so_its_name_is_not_utf8_is_refused_by_a_rebuild(tmp_path):
+    """The rebuild reads the last build's cache first: it hashes the name too, and the load says what is wrong."""
+    source, out = copy_case(VALID, tmp_path), tmp_path / "out"
+    assert run_build(source, out).exit_code == 0
+    os.rename(os.fsencode(source / "basics.yaml"), os.fsencode(source / "basics") + b"\xff.yaml")
+    result = run_build(source, out)
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1, result.output
+    assert "basics\\udcff.yaml:1: the file's name is not UTF-8 text; rename it" in result.stderr
 
 
 def test_a_file_at_the_size_limit_is_read(tmp_path):

@@ -81,7 +81,8 @@ def fingerprint(inputs: Iterable[tuple[str, str]], lock_digest: str | None) -> s
     """
     digest = hashlib.sha256(f"{code_digest()}\n".encode())  # any change to deckgen's code, released or not
     for name, file_digest in sorted(inputs):
-        digest.update(f"source\x00{name}\x00{file_digest}\n".encode())
+        # A name that is not UTF-8 (a byte os.listdir kept as a lone surrogate) is hashed too; the load refuses it.
+        digest.update(f"source\x00{name}\x00{file_digest}\n".encode("utf-8", "surrogateescape"))
     digest.update(f"lock\x00{lock_digest if lock_digest is not None else '(none)'}".encode())
     return digest.hexdigest()
 

@@ -150,5 +150,5 @@ def read_cache(out_dir: str) -> BuildCache | None:
         # a smelly source's warnings).
         with open(os.path.join(out_dir, CACHE_NAME), "rb") as handle:
             return BuildCache.from_json(json.loads(handle.read().decode("utf-8")))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None

@@ -68,6 +68,9 @@ def read_yaml(
     Returns ``None`` when a problem was recorded.  The bytes read go into
     *read* (by path), so a build can say exactly what it was built from.
     """
+    if not path.isprintable() and not _encodable(path):  # a name os.listdir could not decode: messages, cache, lock
+        problems.add(shown, 1, "", "the file's name is not UTF-8 text; rename it")
+        return None
     data = _read_bytes(path, shown, problems)
     if data is None:
         return None
@@ -75,6 +78,15 @@ def read_yaml(
         read[path] = data
     text = _decode(data, shown, problems)
     return None if text is None else _document(text, shown, problems)
+
+
+def _encodable(text: str) -> bool:
+    """True if *text* is UTF-8 text: not a name with bytes that are not (kept by os.listdir as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _EMPTY = "the file is empty; expected a mapping of keys to values"
