@@ -110,10 +110,7 @@ class FileWarnings:
         except (zlib.error, UnicodeDecodeError):
             text = ""
         if not text:  # a file's warnings are never none: the cache holding them was damaged past its CRC-32
-            raise DeckgenError(
-                f"{printable(self.file)}: its warnings, as the last build kept them, do not read: delete the build "
-                "cache (.deckgen-cache.json in the out folder) and build again"
-            )
+            raise _unreadable(self.file)
         return text
 
     def packed(self) -> FileWarnings:
@@ -140,7 +137,7 @@ class FileWarnings:
 
     def problems(self) -> list[Problem]:
         """Its warnings, each a :class:`Problem` again."""
-        return [_problem(self.file, line) for line in self.text.split("\n")]
+        return _problems(self.file, self.text)
 
     def lines(self) -> list[str]:
         """Its warnings as they print, each ``str(problem)``: the file's name put before each line as it is."""
@@ -167,6 +164,21 @@ class FileWarnings:
         return FileWarnings(file, self.body)
 
 
+def _problems(file: str, text: str) -> list[Problem]:
+    """The warnings of *file* whose :attr:`FileWarnings.text` is *text*, each a :class:`Problem` again."""
+    try:
+        return [_problem(file, line) for line in text.split("\n")]
+    except (ValueError, TypeError):  # not as this code writes them: a cache edited by hand, CRC-32 and all
+        raise _unreadable(file) from None
+
+
+def _unreadable(file: str) -> DeckgenError:
+    return DeckgenError(
+        f"{printable(file)}: its warnings, as the last build kept them, do not read: delete the build "
+        "cache (.deckgen-cache.json in the out folder) and build again"
+    )
+
+
 def _rows(text: str) -> bool:
     """True if a file's warnings' *text* is of JSON rows: a line that reads back as its warning starts with a number."""
     return text.startswith("[")
@@ -175,7 +187,7 @@ def _rows(text: str) -> bool:
 def _printed_lines(file: str, text: str) -> list[str]:
     """The warnings of *file* whose :attr:`FileWarnings.text` is *text*, as they print."""
     if _rows(text):
-        return [str(_problem(file, line)) for line in text.split("\n")]
+        return [str(problem) for problem in _problems(file, text)]
     if not _printable(text):  # not as this code wrote it: printed as a problem prints
         return [printable(f"{file}:{line}") for line in text.split("\n")]
     prefix = f"{printable(file)}:"
