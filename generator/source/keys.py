@@ -184,7 +184,7 @@ RECIPE_DECK = Table(
         Key("file", "file", "The package's file name without extension (default: a slug of the name).", "week-3"),
         Key("topics", "ids", "Only notes of these topic ids.", ["strengths", "limitations"]),
         Key("perspectives", "ids", "Only notes of these perspective ids.", ["collectivism"]),
-        Key("kinds", "kinds", "Only these kinds of note: cloze, comparison.", ["cloze"]),
+        Key("kinds", "kinds", "Only notes of these kinds (the names `--kind` takes).", ["cloze"]),
         Key("tags", "tags", "Only notes with one of these tags or a child of it.", ["exam"]),
         Key("extra_tags", "tags", "Tags added to every note of this deck.", ["soc101::week3"]),
     ),
