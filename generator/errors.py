@@ -173,6 +173,7 @@ def _problems(file: str, text: str) -> list[Problem]:
 
 
 def _unreadable(file: str) -> DeckgenError:
+    """What to say of *file*'s kept warnings that do not read: the one fix is a build without that cache."""
     return DeckgenError(
         f"{printable(file)}: its warnings, as the last build kept them, do not read: delete the build "
         "cache (.deckgen-cache.json in the out folder) and build again"
