@@ -432,13 +432,21 @@ def test_a_missing_source_folder_is_said_as_check_says_it(tmp_path):
 # --- the command, as a process -------------------------------------------------------------
 
 
+# `python -m generator`, with Ctrl-C handled as Python handles it from a terminal: a test run started as a
+# shell's background job ignores SIGINT, and a process started so keeps ignoring it (the watch would not end).
+_CTRL_C_REACHES = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'deckgen'; runpy.run_module('generator', run_name='__main__', alter_sys=True)"
+)
+
+
 class WatchProcess:
     """``deckgen watch`` in a subprocess, its output gathered by threads so that waiting never blocks."""
 
     def __init__(self, source: Path, out: Path) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "generator", "watch", "--source", str(source), "--out", str(out), "--port", "0"],
+            [sys.executable, "-c", _CTRL_C_REACHES, "watch", "--source", str(source), "--out", str(out), "--port", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env,
         )
         self.stdout: list[str] = []
