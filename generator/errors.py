@@ -292,6 +292,9 @@ class Warnings:
     def __len__(self) -> int:
         return sum(len(part) for part in self.files)
 
+    def __bool__(self) -> bool:
+        return bool(self.files)  # a file's part holds one warning at least: none unpacked to say so
+
     def lines(self) -> Iterator[str]:
         """Each warning as it prints (``str(problem)``), in order."""
         return itertools.chain.from_iterable(part.lines() for part in self.files)  # no Python step a line

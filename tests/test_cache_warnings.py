@@ -121,6 +121,12 @@ def test_warnings_in_a_moved_folder_name_the_file_there_and_keep_the_rest():
     assert moved.problems() == [Problem("elsewhere/a.yaml", p.line, p.where, p.message, p.severity) for p in PROBLEMS[:3]]
 
 
+def test_whether_there_are_warnings_is_known_without_unpacking_them(monkeypatch):
+    packed = Warnings(tuple(part.packed() for part in file_warnings(PROBLEMS)))
+    monkeypatch.setattr(zlib, "decompress", None)  # a --strict build asks before it reads them
+    assert packed and not Warnings()
+
+
 def test_a_files_parts_are_merged_in_order():
     first, second = file_warnings(PROBLEMS[:10:2])[0], file_warnings(PROBLEMS[1:10:2])[0]
     assert list(Warnings.of([second, first])) == sorted(PROBLEMS[:10])
