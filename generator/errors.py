@@ -148,8 +148,7 @@ class FileWarnings:
         text = self.text
         if _rows(text) or not _printable(text):
             return "\n".join(_printed_lines(self.file, text))
-        prefix = f"{printable(self.file)}:"
-        return prefix + text.replace("\n", "\n" + prefix)
+        return _prefixed(self.file, text)
 
     def __len__(self) -> int:
         return self.text.count("\n") + 1
@@ -191,8 +190,13 @@ def _printed_lines(file: str, text: str) -> list[str]:
         return [str(problem) for problem in _problems(file, text)]
     if not _printable(text):  # not as this code wrote it: printed as a problem prints
         return [printable(f"{file}:{line}") for line in text.split("\n")]
+    return _prefixed(file, text).split("\n")
+
+
+def _prefixed(file: str, text: str) -> str:
+    """*text*, lines that read back as their warnings, each after *file*'s name: as they print, in one string."""
     prefix = f"{printable(file)}:"
-    return (prefix + text.replace("\n", "\n" + prefix)).split("\n")
+    return prefix + text.replace("\n", "\n" + prefix)
 
 
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
