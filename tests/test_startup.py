@@ -42,6 +42,7 @@ def test_a_rebuild_with_nothing_to_do_imports_neither_genanki_nor_package_metada
     first = _imported(*build)
     assert "genanki" in first  # the first build writes packages
     assert "generator.cards.selection" not in first  # no selection option given
+    assert first & {"asyncio", "cached_property"} == set()  # genanki's import stood in for (genanki_import)
     again = _imported(*build)
     assert "generator.pipeline.pipeline" in again
     assert again & {"genanki", "asyncio", "importlib.metadata", "generator.cards.selection"} == set()
@@ -74,3 +75,31 @@ def test_commands_that_write_no_package_import_no_genanki(tmp_path: Path) -> Non
         imported = _imported(*args)
         assert "generator.cards.notes" in imported, args  # the probe sees the command at work
         assert imported & {"genanki", "asyncio"} == set(), args
+
+
+def test_genanki_keeps_a_cached_property_package_imported_before_it() -> None:
+    """The stand-in is only for genanki's own import: where the package was imported first, genanki has it."""
+    probe = (
+        "import cached_property, sys\n"
+        "from generator.anki.genanki_import import genanki\n"
+        "import genanki.model\n"
+        "assert genanki.model.cached_property is cached_property.cached_property\n"
+        "print(sys.modules['cached_property'].__file__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().endswith("cached_property.py")
+
+
+def test_genanki_imported_alone_has_the_standard_librarys_cached_property() -> None:
+    probe = (
+        "import functools, sys\n"
+        "from generator.anki.genanki_import import genanki\n"
+        "import genanki.model, genanki.note\n"
+        "assert genanki.model.cached_property is functools.cached_property\n"
+        "assert genanki.note.cached_property is functools.cached_property\n"
+        "assert 'cached_property' not in sys.modules and 'asyncio' not in sys.modules\n"
+        "model = genanki.Model(1, 'M', fields=[{'name': 'A'}], templates=[{'name': 'C', 'qfmt': '{{A}}', 'afmt': 'x'}])\n"
+        "print(model._req)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[[0, 'all', [0]]]"

@@ -18,8 +18,9 @@ Both are made from the card kinds' table (:mod:`generator.cards.kinds`), where
 each kind declares its id, name, fields and templates: nothing here names a kind.
 
 Note types are held as :class:`NoteType`, genanki's model under the same
-names; genanki itself is imported only to write a package (:func:`anki_model`):
-it imports asyncio, which checking, previewing and planning never need.
+names; genanki itself is imported only to write a package (:func:`anki_model`,
+through :mod:`generator.anki.genanki_import`): checking, previewing and
+planning never need it.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ def is_cloze(model: NoteType) -> bool:
 def anki_model(kind: str) -> genanki.Model:
     """``NOTE_TYPES[kind]`` as packages carry it, as genanki's model: each field and template under its shown name,
     with its id.  A new object each time: NOTE_TYPES' models may change (tests change them)."""
-    import genanki  # only to write a package: genanki imports asyncio
+    from generator.anki.genanki_import import genanki  # only to write a package
 
     model = shown_note_type(kind)
     given = {field.name: getattr(model, field.name) for field in dataclasses.fields(model)}

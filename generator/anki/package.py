@@ -29,8 +29,7 @@ import sqlite3
 import zipfile
 from collections.abc import Mapping, Sequence
 
-import genanki
-
+from generator.anki.genanki_import import genanki
 from generator.anki.notetypes import NOTE_TYPES, RENAMED_FIELDS, RENAMED_TEMPLATES, NoteType, anki_model
 from generator.cards.kinds import KINDS
 from generator.cards.notes import NoteSpec
