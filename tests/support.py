@@ -6,6 +6,7 @@ which holds only pytest fixtures).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +23,19 @@ BUILD_TIME = 1_700_000_000
 T1 = BUILD_TIME
 T2 = T1 + 86_400
 """A first build and a rebuild one day later."""
+
+
+
+def lock_written_at(lock: Path) -> int:
+    """The newest time *lock* holds (a note's modification or removal): when a build last wrote it.
+
+    A build then finds nothing to change.  A build on today's date may: it drops
+    the tombstones past their retention (60 days), so a test that holds a
+    committed lock unchanged builds at this time, not at the calendar's.
+    """
+    notes = json.loads(lock.read_text(encoding="utf-8"))["notes"].values()
+    return max(max(note["mod"], note.get("removed") or 0) for note in notes)
+
 
 RECIPES_CHECKED: list[str] = []
 """Every recipe a test loaded through the command line and the recipe schema accepted (see conftest.py)."""
