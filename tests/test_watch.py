@@ -32,10 +32,11 @@ from generator.authoring.watch import Console, LivePage, Rebuilt, rebuild, servi
 from generator.cli import main
 from generator.errors import ContentError, DeckgenError
 from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock.times import Changes
 from generator.pipeline.pipeline import build, check_cards
 from generator.views.preview import write_preview
 
-from .support import ROOT, T1, T2, V1, chromium, write_source
+from .support import ROOT, T1, T2, V1, chromium, lock_written_at, write_source
 
 DEADLINE = 60.0
 """Seconds any wait may take before a test fails: generous, as the waits poll."""
@@ -140,6 +141,44 @@ def test_a_watch_makes_again_only_the_topics_a_save_changed_and_shows_the_page_p
     assert "IvC" in (out / "preview.html").read_text(encoding="utf-8")
     # A topic gone: its cards with it, and the one numbered after it is numbered anew (`deck_order: numbered`).
     assert rebuilt_after((source / "07-practice.yaml").unlink) == ["bottom-line"]
+
+
+def test_a_topic_a_watch_made_is_not_made_again_at_a_later_save_elsewhere(tmp_path, monkeypatch):
+    """A watch leaves the lock as it was, so an edited topic's notes carry the watch's time, which no lock holds:
+    its package is reused at a later save as long as nothing it is made of changed, whenever that save is.
+    A build that writes the lock makes it again, timed by its own clock."""
+    from generator.pipeline import topics
+
+    source, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(ROOT / "cards_source", source)
+    made: list[str] = []
+    real_notes = topics.studied_notes
+    monkeypatch.setattr(topics, "studied_notes", lambda src, topic: made.append(topic.id) or real_notes(src, topic))
+    start = lock_written_at(source / "deckgen.lock") + 86_400
+
+    def built(at: int, change: Callable[[], object] = lambda: None, *, watch: bool = True) -> dict[str, Changes]:
+        change()
+        made.clear()
+        report = build(BuildConfig(str(source), str(out), timestamp=at, jobs=1, write_lock=not watch))
+        assert report.files
+        return {Path(deck.path).stem: deck.changes for deck in report.files}
+
+    def edit(name: str, old: str, new: str) -> Callable[[], object]:
+        path = source / name
+        return lambda: path.write_text(_replaced(path.read_text(encoding="utf-8"), old, new), encoding="utf-8")
+
+    built(start, watch=False)
+    first = built(start + 10, edit("01-foundations.yaml", "fundamentally", "deeply"))
+    assert made == ["foundations"] and first["foundations"].updated == 1
+    package = (out / "foundations.apkg").read_bytes()
+    later = built(start + 20, edit("00-introduction.yaml", "Imagine two children", "Picture two children"))
+    assert made == ["introduction"]  # not foundations again, a save and ten seconds later
+    assert later["foundations"] == first["foundations"]  # what importing its package does, as the save before said
+    assert (out / "foundations.apkg").read_bytes() == package
+    built(start + 30, watch=False)
+    assert sorted(made) == ["foundations", "introduction"]  # the lock now holds their notes, at this build's time
+    lock = json.loads((source / "deckgen.lock").read_text(encoding="utf-8"))["notes"]
+    assert sorted(note["topic"] for note in lock.values() if note["mod"] == start + 30) == ["foundations", "introduction"]
 
 
 def test_a_save_between_a_watchs_build_and_its_page_shows_the_file_as_the_page_read_it(tmp_path):

@@ -2,7 +2,10 @@
 
 A topic's package is a pure function of deckgen's code, the source's
 configuration file, the topic's own file, the lock entries it owns (those not
-yet expired at the build's time) and the note types' times.  After a default
+yet expired at the build's time) and the note types' times, and, where the
+build leaves the lock as it was (``watch``), the time its added and updated
+notes carry, which the record keeps (:attr:`Record.timed`): a later save
+elsewhere reuses the package, whenever it comes.  After a default
 build, the build cache (``<out>/.deckgen-cache.json``, see
 :mod:`generator.pipeline.cache`) records, per topic, a fingerprint of
 those inputs with the SHA-256 of the package written and what the report says
@@ -24,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.errors import FileWarnings
 from generator.pipeline.cache import code_digest
-from generator.pipeline.lock.times import Changes
+from generator.pipeline.lock.times import CHANGE_KINDS, Changes
 from generator.source.folder import CONFIG_FILE
 
 if TYPE_CHECKING:
@@ -50,6 +53,12 @@ class Record:
     """Its which-perspective cues' look-ups in the source's setting words (see :func:`fingerprint`)."""
     named: tuple[str, ...] = ()
     """The other topics' files its warnings name (see :func:`named_files`)."""
+    timed: int | None = None
+    """The time its added and updated notes carry where no lock holds it: a build that left the lock as it was
+    (``watch``'s) and timed them by its clock.  None: its notes' times are the lock's."""
+    changes: Changes | None = None
+    """What re-importing its package does, where *timed*: the lock left as it was still holds the notes' old
+    times (without *timed*, the lock was written with the package: re-importing it changes nothing)."""
 
     def to_data(self) -> dict[str, object]:
         """The record as the cache's JSON holds it."""
@@ -63,6 +72,8 @@ class Record:
             "warnings": warnings_data(self.warnings),
             "lookups": [[perspective, item, list(words)] for perspective, item, words in self.lookups],
             "named": list(self.named),
+            "timed": self.timed,
+            "changes": None if self.changes is None else [self.changes.of(kind) for kind in CHANGE_KINDS],
         }
 
     @classmethod
@@ -79,7 +90,14 @@ class Record:
             warnings=warnings_of(value["warnings"]),
             lookups=tuple((str(p), str(item), tuple(str(w) for w in words)) for p, item, words in value["lookups"]),
             named=tuple(str(file) for file in value["named"]),
+            timed=None if value["timed"] is None else int(value["timed"]),
+            changes=None if value["changes"] is None else Changes(**_counts(value["changes"])),
         )
+
+
+def _counts(value: Any) -> dict[str, int]:
+    """Each change kind's count, from the list :meth:`Record.to_data` writes (one a kind, in their order)."""
+    return dict(zip(CHANGE_KINDS, (int(count) for count in value), strict=True))
 
 
 def warnings_data(warnings: Iterable[FileWarnings]) -> dict[str, list[object]]:
@@ -211,6 +229,6 @@ def still_there(path: str, record: Record) -> bool:
         return False
 
 
-def unchanged(record: Record) -> Changes:
-    """What re-importing a reused package does: nothing."""
-    return Changes(unchanged=record.notes)
+def reused_changes(record: Record) -> Changes:
+    """What re-importing a reused package does: nothing, unless its notes carry a time the lock does not hold."""
+    return record.changes if record.changes is not None else Changes(unchanged=record.notes)

@@ -31,8 +31,8 @@ from generator.pipeline.lock.lines import (
     topic_lines,
 )
 from generator.pipeline.lock.model import Lock, LockedNote
-from generator.pipeline.lock.times import ChangeKind, Changes, Resolution, resolve
-from generator.pipeline.reuse import Record, fingerprint, named_files, still_there, unchanged
+from generator.pipeline.lock.times import Changes, Resolution, resolve
+from generator.pipeline.reuse import Record, fingerprint, named_files, reused_changes, still_there
 from generator.pipeline.spool import Spool, Spooled
 from generator.quality.smells import smell_topic
 from generator.quality.wording import SettingLookup
@@ -93,6 +93,9 @@ class Package:
     """Its which-perspective cues' look-ups in the source's setting words (see :attr:`Record.lookups`)."""
     named: tuple[str, ...] = ()
     """The other topics' files its warnings name (see :attr:`Record.named`)."""
+    timed: int | None = None
+    """The time its added and updated notes carry where the build leaves the lock as it was (see
+    :attr:`Record.timed`)."""
 
     def record(self, source: Source) -> Record | None:
         """What to remember of this package for the next build, if it can be reused."""
@@ -101,7 +104,7 @@ class Package:
             return None
         return Record(
             self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings, self.lookups,
-            self.named,
+            self.named, self.timed, self.changes if self.timed is not None else None,
         )
 
 
@@ -153,12 +156,11 @@ def _reuse(context: Context, name: str) -> Package | None:
     owned = context.owned.get(name, ())
     if _taken_elsewhere(context, name, owned):
         return None
+    if record.timed is not None and context.lock_written:
+        return None  # its notes carry a watch's time: a build that writes the lock times them by its own clock
     lines = topic_lines(context.lock.notes, name, owned, context.now)
     source, times, named, looked = context.source, context.type_times, record.named, record.lookups
-    if record.fingerprint != fingerprint(source, topic, lines, times, named=named, lookups=looked) and (
-        context.lock_written  # else: notes timed by a build at this very second (see _next_fingerprint)
-        or record.fingerprint != fingerprint(source, topic, lines, times, context.now, named=named, lookups=looked)
-    ):
+    if record.fingerprint != fingerprint(source, topic, lines, times, record.timed, named=named, lookups=looked):
         return None
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
         return None
@@ -170,8 +172,8 @@ def _reuse(context: Context, name: str) -> Package | None:
         warnings = tuple(part.in_file(topic.file) if part.file == record.file else part for part in warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
-        changes=unchanged(record), entries=LineEntries(lines), warnings=warnings, lines=lines,
-        sha256=record.sha256, fingerprint=record.fingerprint, lookups=looked, named=named,
+        changes=reused_changes(record), entries=LineEntries(lines), warnings=warnings, lines=lines,
+        sha256=record.sha256, fingerprint=record.fingerprint, lookups=looked, named=named, timed=record.timed,
     )
 
 
@@ -252,6 +254,7 @@ def _package(
     lines = lines_of(entries)  # kept as lines alone: a worker sends them back, not tens of thousands of records
     topic = _topic(context, name)
     named = named_files(context.source, topic, warnings) if topic else ()
+    timed = None if context.lock_written or not any(kind in ("added", "updated") for kind in kinds) else context.now
     return Package(
         file=name,
         data=_spooled(context, name, data),
@@ -263,9 +266,10 @@ def _package(
         warnings=tuple(part.packed() for part in warnings),  # held until printed: a smelly source's are megabytes
         lines=lines,
         sha256=digest,
-        fingerprint=_next_fingerprint(context, name, lines, kinds, named, lookups),
+        fingerprint=_next_fingerprint(context, name, lines, timed, named, lookups),
         lookups=lookups,
         named=named,
+        timed=timed,
     )
 
 
@@ -278,15 +282,16 @@ def _spooled(context: Context, name: str, data: bytes | None) -> bytes | Spooled
 
 
 def _next_fingerprint(
-    context: Context, name: str, lines: Sequence[Line], kinds: Sequence[ChangeKind],
+    context: Context, name: str, lines: Sequence[Line], timed: int | None,
     named: Sequence[str], lookups: Sequence[SettingLookup],
 ) -> str | None:
     """The fingerprint the next build computes for topic *name* if its inputs stay as they are.
 
     It reads this build's lock entries (their *lines*), or, where this build leaves the lock
-    as it was (``watch``), that lock's again: the package then holds notes
-    timed by this build's clock if any was added or updated, and only a build
-    at the same second may reuse it.
+    as it was (``watch``), that lock's again, with the time *timed* its added
+    and updated notes carry: the next such build reuses the package while
+    nothing else changed, at whatever time it runs (a save elsewhere makes
+    only that topic again).
     """
     topic = _topic(context, name)
     if topic is None:
@@ -294,9 +299,7 @@ def _next_fingerprint(
     if context.lock_written:
         return fingerprint(context.source, topic, lines, context.type_times, named=named, lookups=lookups)
     read = live_lines(context.lock.notes, context.owned.get(name, ()), context.now)
-    timed_now = any(kind in ("added", "updated") for kind in kinds)
-    now = context.now if timed_now else None
-    return fingerprint(context.source, topic, read, context.type_times, now, named=named, lookups=lookups)
+    return fingerprint(context.source, topic, read, context.type_times, timed, named=named, lookups=lookups)
 
 
 def _taken_elsewhere(context: Context, name: str, owned: Sequence[str]) -> bool:
