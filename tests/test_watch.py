@@ -181,6 +181,44 @@ def test_a_topic_a_watch_made_is_not_made_again_at_a_later_save_elsewhere(tmp_pa
     assert sorted(note["topic"] for note in lock.values() if note["mod"] == start + 30) == ["foundations", "introduction"]
 
 
+def test_a_watch_trusts_the_lock_it_read_and_a_build_that_writes_it_is_never_skipped_for_a_watchs(
+    tmp_path, monkeypatch
+):
+    """The lock a watch's build read and left in place is trusted by the next build (not checked again), and a
+    save that changed nothing rebuilds nothing; but a build that writes the lock after it writes the notes the
+    watch timed."""
+    from generator.pipeline.lock import read
+    from generator.source import loader
+
+    source, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(ROOT / "cards_source", source)
+    checked, loaded = [], []
+    real_checked, real_load = read._checked, loader.load_source
+    monkeypatch.setattr(read, "_checked", lambda path, data: checked.append(path) or real_checked(path, data))
+    monkeypatch.setattr(loader, "load_source", lambda *args: loaded.append(args) or real_load(*args))
+    start = lock_written_at(source / "deckgen.lock") + 86_400
+    edited = source / "01-foundations.yaml"
+
+    def built(at: int, *, watch: bool = True) -> None:
+        checked.clear()
+        loaded.clear()
+        build(BuildConfig(str(source), str(out), timestamp=at, jobs=1, write_lock=not watch))
+
+    built(start)  # no cache yet: the lock is checked
+    assert checked
+    edited.write_text(_replaced(edited.read_text(encoding="utf-8"), "fundamentally", "deeply"), encoding="utf-8")
+    built(start + 10)
+    assert checked == [] and loaded  # the lock the first build left, unchanged
+    built(start + 20)
+    assert checked == [] and loaded == []  # nothing saved since: the last report stands
+    lock = (source / "deckgen.lock").read_bytes()
+    built(start + 30, watch=False)
+    assert checked == [] and loaded
+    assert (source / "deckgen.lock").read_bytes() != lock
+    notes = json.loads((source / "deckgen.lock").read_text(encoding="utf-8"))["notes"].values()
+    assert [note["topic"] for note in notes if note["mod"] == start + 30] == ["foundations"]
+
+
 def test_a_save_between_a_watchs_build_and_its_page_shows_the_file_as_the_page_read_it(tmp_path):
     """The page's cards are made of the source the page read, whatever the build before it read."""
     from generator.views.preview import ShownTopics

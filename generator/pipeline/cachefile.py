@@ -53,10 +53,14 @@ class BuildCache:
     """Topics with no card."""
     unreleased: int = 0
     lock_sha256: str | None = None
-    """The SHA-256 of the lock the build wrote (see :func:`generator.pipeline.lock.read.read_lock`)."""
+    """The SHA-256 of the lock the build wrote, or read where it left it as it was (*lock_kept*): the next
+    build trusts that lock (see :func:`generator.pipeline.lock.read.read_lock`)."""
     code: str | None = None
     """The digest of the code that wrote it (:func:`~generator.pipeline.cache.code_digest`): a lock only
     this very code wrote is read as its lines (see :mod:`generator.pipeline.lock.lines`)."""
+    lock_kept: bool = False
+    """The build left the lock as it was (``watch``'s): its packages may hold notes the lock does not, so a
+    build that writes the lock is never skipped for it."""
 
     def to_bytes(self) -> bytes:
         """The file: compact JSON, sorted where it is a mapping; a machine's file, read and written on every build."""
@@ -95,6 +99,7 @@ class BuildCache:
             "unreleased": self.unreleased,
             "lock_sha256": self.lock_sha256,
             "code": self.code,
+            "lock_kept": self.lock_kept,
         }
 
     @classmethod
@@ -113,6 +118,7 @@ class BuildCache:
             unreleased=int(data.get("unreleased", 0)),
             lock_sha256=digest if isinstance(digest, str) else None,
             code=code if isinstance(code, str) else None,
+            lock_kept=data.get("lock_kept") is True,
         )
 
     def holds(self, out_dir: str, key: str, now: int) -> bool:

@@ -181,6 +181,8 @@ class _Made:
     warnings: Warnings
     memo: Spooled | bytes | Sequence[bytes] | None = None
     """The memo file to write (see :func:`_memo_file`); None: the one there stays."""
+    read_lock_sha256: str | None = None
+    """Of the lock the build read (and checked, or trusted): the one left where the build does not write it."""
 
     @functools.cached_property
     def unreleased(self) -> int:
@@ -292,7 +294,9 @@ def _make_packages(job: _Job) -> _Made:
         raise ContentError(list(warnings))
     note_types = types.lock.note_types
     data = lock_text(new_lock) if new_lock is not None else _topics_lock(packages, note_types, job.release)
-    return _Made(source=source, packages=tuple(packages), lock=data, warnings=warnings, memo=memo)
+    return _Made(
+        source=source, packages=tuple(packages), lock=data, warnings=warnings, memo=memo, read_lock_sha256=lock.sha256
+    )
 
 
 def _memo_file(job: _Job) -> Spooled | bytes | Sequence[bytes] | None:
@@ -475,8 +479,9 @@ def _written_folders(config: BuildConfig) -> tuple[str, ...]:
 def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildReport:
     cacheable = config.requests is None and config.file_format.carries_times
     cache = read_cache(config.out_dir) if cacheable else None
-    # A release may have notes to mark released even when nothing else changed: it reads everything.
-    fast = cache is not None and not config.release
+    # A release may have notes to mark released even when nothing else changed: it reads everything. A build
+    # that writes the lock after one that left it (watch's) has the notes that build timed to write in it.
+    fast = cache is not None and not config.release and not (cache.lock_kept and config.write_lock)
     cached = None
     if fast and cache is not None:
         cached = _cached_report(config.source_dir, config.out_dir, config.lock, now, cache)
@@ -518,7 +523,7 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
     if written_lock is not None and not _same_lock(written_lock, made.lock, made.lock_sha256):
         files[written_lock] = made.lock.pieces  # renamed last
     if job.reuse:
-        files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values())
+        files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values(), written_lock is not None)
         if made.memo is not None:
             files[os.path.join(job.out_dir, TOPICS_NAME)] = made.memo
     journal = os.path.dirname(os.path.abspath(job.lock_path)) if written_lock else job.out_dir
@@ -571,12 +576,16 @@ def _stale_packages(out_dir: str, built: set[str]) -> tuple[str, ...]:
     return tuple(os.path.join(out_dir, n) for n in names if n.endswith(".apkg") and n not in built)
 
 
-def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) -> Iterator[bytes]:
-    """The build cache for what this build leaves behind (see :mod:`generator.pipeline.cache`)."""
+def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lock_written: bool) -> Iterator[bytes]:
+    """The build cache for what this build leaves behind (see :mod:`generator.pipeline.cache`).
+
+    It holds the SHA-256 of the lock left in place: the one written, or,
+    where the build leaves it as it was (``watch``), the one it read.
+    """
     from generator.quality.smells import source_smells
 
     expiries = [removed + REMOVED_RETENTION_SECONDS for removed in removal_times(made.lock)]
-    lock_digest = made.lock_sha256
+    lock_digest = made.lock_sha256 if lock_written else made.read_lock_sha256
     cache = BuildCache(
         # The bytes this build read, not the files as they are now: an edit saved
         # while it ran must make the next build rebuild.
@@ -593,6 +602,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]]) ->
         unreleased=made.unreleased,
         lock_sha256=lock_digest,
         code=code_digest(),
+        lock_kept=not lock_written,
     )
     return cache.to_pieces()
 

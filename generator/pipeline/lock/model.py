@@ -66,6 +66,8 @@ class Lock:
     note_types: Mapping[str, NoteTypeSchema]
     origin: Origin | None = field(default=None, compare=False, repr=False)
     """The file it was read from, to locate problems found later (see :func:`resolve`)."""
+    sha256: str | None = field(default=None, compare=False, repr=False)
+    """Of the bytes it was read from, with LF line endings (see :func:`~.read.read_lock`); None: made in memory."""
 
 
 EMPTY_LOCK = Lock({}, {})

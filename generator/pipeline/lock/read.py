@@ -8,6 +8,7 @@ itself, known by the SHA-256 its cache keeps, is read as fast as JSON parses.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -31,19 +32,31 @@ def read_lock(path: str, trusted: str | None = None, *, split: bool = False) -> 
     duplicate keys, then every field's type and range, GUIDs unique.  A
     damaged or hand-edited lock is refused with every problem at once (a
     :class:`~generator.errors.ContentError`); it never reaches the build.
-    The trusted lock is kept as its lines with *split* (where this very code
-    wrote it, see :mod:`~.lines`), else parsed in full.
+    A lock whose SHA-256 is *trusted* (one the last build wrote, or read and
+    checked) is read without checks: kept as its lines with *split* (where
+    this very code wrote it, see :mod:`~.lines`), else parsed in full.
     """
     if not os.path.exists(path):
         return EMPTY_LOCK
     data = read_lock_bytes(path)
-    written = with_lf(data) if trusted is not None else data
-    if trusted is not None and hashlib.sha256(written).hexdigest() == trusted:
-        lines = split_lock(path, written) if split else None
-        if lines is not None:
-            return lines
-        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):  # another version's: check it
-            return _trusted_lock(path, written)
+    written = with_lf(data)
+    digest = hashlib.sha256(written).hexdigest()
+    lock = (_trusted(path, written, split) if digest == trusted else None) or _checked(path, data)
+    return dataclasses.replace(lock, sha256=digest)  # the next build trusts it (see BuildCache.lock_sha256)
+
+
+def _trusted(path: str, data: bytes, split: bool) -> Lock | None:
+    """The lock whose bytes the last build wrote or checked, read without checks; None if it does not read so."""
+    lines = split_lock(path, data) if split else None
+    if lines is not None:
+        return lines
+    with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):  # another version's: check it
+        return _trusted_lock(path, data)
+    return None
+
+
+def _checked(path: str, data: bytes) -> Lock:
+    """The lock *data*, checked as strictly as a source (see :func:`read_lock`)."""
     origin, parsed = parse_lock(path, data)
     # Strings are checked for lone surrogates and control characters only if an escape could make one.
     checker = Checker(
