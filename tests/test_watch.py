@@ -199,17 +199,17 @@ def test_a_watch_trusts_the_lock_it_read_and_a_build_that_writes_it_is_never_ski
     start = lock_written_at(source / "deckgen.lock") + 86_400
     edited = source / "01-foundations.yaml"
 
-    def built(at: int, *, watch: bool = True) -> None:
+    def built(at: int, *, watch: bool = True) -> dict[str, Changes]:
         checked.clear()
         loaded.clear()
-        build(BuildConfig(str(source), str(out), timestamp=at, jobs=1, write_lock=not watch))
+        report = build(BuildConfig(str(source), str(out), timestamp=at, jobs=1, write_lock=not watch))
+        return {Path(deck.path).stem: deck.changes for deck in report.files}
 
-    built(start)  # no cache yet: the lock is checked
-    assert checked
+    built(start, watch=False)  # a build that wrote the lock
     edited.write_text(_replaced(edited.read_text(encoding="utf-8"), "fundamentally", "deeply"), encoding="utf-8")
-    built(start + 10)
+    saved = built(start + 10)
     assert checked == [] and loaded  # the lock the first build left, unchanged
-    built(start + 20)
+    assert built(start + 20) == saved and saved["foundations"].updated == 1  # what importing each package does
     assert checked == [] and loaded == []  # nothing saved since: the last report stands
     lock = (source / "deckgen.lock").read_bytes()
     built(start + 30, watch=False)
@@ -217,6 +217,65 @@ def test_a_watch_trusts_the_lock_it_read_and_a_build_that_writes_it_is_never_ski
     assert (source / "deckgen.lock").read_bytes() != lock
     notes = json.loads((source / "deckgen.lock").read_text(encoding="utf-8"))["notes"].values()
     assert [note["topic"] for note in notes if note["mod"] == start + 30] == ["foundations"]
+
+
+def _label_moved_last(lock: Path, topic: str) -> None:
+    """The first line of a note of *topic* in the lock with its label moved to the end: the same JSON, laid out as
+    no deckgen writes it."""
+    lines = lock.read_text(encoding="utf-8").split("\n")
+    at = next(i for i, line in enumerate(lines) if f'"topic": "{topic}"' in line)
+    label = re.search(r'"label": "(?:[^"\\]|\\.)*", ', lines[at])
+    assert label is not None
+    entry, end = lines[at].replace(label.group(0), "").rsplit("}", 1)
+    moved = f"{entry}, {label.group(0)[:-2]}}}{end}"
+    assert json.loads("{" + moved.rstrip(",") + "}") == json.loads("{" + lines[at].rstrip(",") + "}")
+    lines[at] = moved
+    lock.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _edited(path: Path, old: str, new: str) -> None:
+    path.write_text(_replaced(path.read_text(encoding="utf-8"), old, new), encoding="utf-8")
+
+
+_MORE = """\
+topic: more
+name: More
+question: Which drink is this?
+items:
+  - id: milk
+    perspective: tea
+    title: Milk
+    explanation: Tea is often drunk with {{milk}}.
+"""
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda src: _label_moved_last(src / "deckgen.lock", "basics"), id="a lock laid out by hand"),
+        pytest.param(lambda src: _edited(src / "basics.yaml", V1[V1.index("  - id: storage") :].split("comparisons:")[0],
+                                         ""), id="a note removed"),
+        pytest.param(lambda src: _edited(src / "basics.yaml", "name: Basics", "name: Basic drinks"), id="a deck renamed"),
+    ],
+)
+def test_a_build_after_watch_saves_writes_what_a_build_into_a_fresh_folder_writes(tmp_path, change):
+    """Whatever a watch's saves made and kept, the build that writes the lock after them writes the same lock and
+    packages as the same build from nothing, with the same source and lock."""
+    source, out = write_source(tmp_path / "src", V1, extra={"more.yaml": _MORE}), tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1, release=True))  # a removed note leaves a tombstone
+    change(source)
+    build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1, write_lock=False))
+    _edited(source / "more.yaml", "{{milk}}", "{{lemon}}")  # a save elsewhere
+    build(BuildConfig(str(source), str(out), timestamp=T1 + 20, jobs=1, write_lock=False))
+    before = {path.name: path.read_bytes() for path in source.iterdir()}
+    builds = []
+    for folder in (out, tmp_path / "fresh"):
+        for name, data in before.items():
+            (source / name).write_bytes(data)
+        report = build(BuildConfig(str(source), str(folder), timestamp=T1 + 30, jobs=1))
+        packages = {Path(deck.path).name: (Path(deck.path).read_bytes(), deck.changes) for deck in report.files}
+        builds.append((packages, (source / "deckgen.lock").read_bytes()))
+    assert builds[0] == builds[1]
 
 
 def test_a_save_between_a_watchs_build_and_its_page_shows_the_file_as_the_page_read_it(tmp_path):

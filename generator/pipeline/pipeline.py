@@ -33,6 +33,7 @@ from generator.pipeline.exclusive import hold
 from generator.pipeline.formats import Format
 from generator.pipeline.journal import commit, make_folders, recover, remove_folders
 from generator.pipeline.lock.guard import check_note_types
+from generator.pipeline.lock.lines import LineNotes
 from generator.pipeline.lock.located import read_lock_bytes, with_lf
 from generator.pipeline.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
 from generator.pipeline.lock.read import read_lock
@@ -45,7 +46,7 @@ from generator.pipeline.lock.write import (
     removal_times,
     unreleased_in,
 )
-from generator.pipeline.reuse import Record
+from generator.pipeline.reuse import Record, reused_changes
 from generator.pipeline.spool import Spool, Spooled
 from generator.source.folder import input_files
 
@@ -181,8 +182,9 @@ class _Made:
     warnings: Warnings
     memo: Spooled | bytes | Sequence[bytes] | None = None
     """The memo file to write (see :func:`_memo_file`); None: the one there stays."""
-    read_lock_sha256: str | None = None
-    """Of the lock the build read (and checked, or trusted): the one left where the build does not write it."""
+    kept_lock: str | None = None
+    """The SHA-256 of the lock the build read, where this very code wrote it (see :func:`_make_packages`): the
+    lock the next build trusts where this one writes none."""
 
     @functools.cached_property
     def unreleased(self) -> int:
@@ -294,9 +296,10 @@ def _make_packages(job: _Job) -> _Made:
         raise ContentError(list(warnings))
     note_types = types.lock.note_types
     data = lock_text(new_lock) if new_lock is not None else _topics_lock(packages, note_types, job.release)
-    return _Made(
-        source=source, packages=tuple(packages), lock=data, warnings=warnings, memo=memo, read_lock_sha256=lock.sha256
-    )
+    # A lock read as its lines is one this very code wrote: the next build may read it so again. A lock
+    # only checked is checked again: its lines may be laid out otherwise (a hand edit).
+    kept = lock.sha256 if isinstance(lock.notes, LineNotes) else None
+    return _Made(source=source, packages=tuple(packages), lock=data, warnings=warnings, memo=memo, kept_lock=kept)
 
 
 def _memo_file(job: _Job) -> Spooled | bytes | Sequence[bytes] | None:
@@ -580,12 +583,13 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lo
     """The build cache for what this build leaves behind (see :mod:`generator.pipeline.cache`).
 
     It holds the SHA-256 of the lock left in place: the one written, or,
-    where the build leaves it as it was (``watch``), the one it read.
+    where the build leaves it as it was (``watch``), the one it read if this
+    very code wrote it.
     """
     from generator.quality.smells import source_smells
 
     expiries = [removed + REMOVED_RETENTION_SECONDS for removed in removal_times(made.lock)]
-    lock_digest = made.lock_sha256 if lock_written else made.read_lock_sha256
+    lock_digest = made.lock_sha256 if lock_written else made.kept_lock
     cache = BuildCache(
         # The bytes this build read, not the files as they are now: an edit saved
         # while it ran must make the next build rebuild.
@@ -631,7 +635,7 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
     if not cache.holds(out_dir, key, now):
         return None
     files = tuple(
-        DeckFile(os.path.join(out_dir, f.name), f.decks, f.notes, f.cards, Changes(unchanged=f.notes))
+        DeckFile(os.path.join(out_dir, f.name), f.decks, f.notes, f.cards, _cached_changes(cache, f))
         for f in cache.files
     )
     # A default build's smells are its topics' and the source's own (see _make_packages), named
@@ -644,6 +648,13 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
     warnings = Warnings.of(found)
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
     return BuildReport(files, lock_path, warnings, stale, cache.empty, cache.unreleased)
+
+
+def _cached_changes(cache: BuildCache, file: CachedFile) -> Changes:
+    """What re-importing a package the cache holds does: nothing, unless a build that left the lock as it was
+    (``watch``'s) made it of entries the lock does not hold (see :attr:`Record.timed`)."""
+    record = cache.topics.get(file.name.removesuffix(Format.APKG.suffix))  # a cache is an .apkg build's
+    return reused_changes(record) if record is not None else Changes(unchanged=file.notes)
 
 
 def _moved(warnings: FileWarnings, old_dir: str, new_dir: str) -> FileWarnings:

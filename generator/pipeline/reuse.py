@@ -3,9 +3,10 @@
 A topic's package is a pure function of deckgen's code, the source's
 configuration file, the topic's own file, the lock entries it owns (those not
 yet expired at the build's time) and the note types' times, and, where the
-build leaves the lock as it was (``watch``), the time its added and updated
-notes carry, which the record keeps (:attr:`Record.timed`): a later save
-elsewhere reuses the package, whenever it comes.  After a default
+build leaves the lock as it was (``watch``) and the package's entries are
+not the lock's, that build's time, which the record keeps
+(:attr:`Record.timed`): a later save elsewhere reuses the package, whenever
+it comes.  After a default
 build, the build cache (``<out>/.deckgen-cache.json``, see
 :mod:`generator.pipeline.cache`) records, per topic, a fingerprint of
 those inputs with the SHA-256 of the package written and what the report says
@@ -54,11 +55,12 @@ class Record:
     named: tuple[str, ...] = ()
     """The other topics' files its warnings name (see :func:`named_files`)."""
     timed: int | None = None
-    """The time its added and updated notes carry where no lock holds it: a build that left the lock as it was
-    (``watch``'s) and timed them by its clock.  None: its notes' times are the lock's."""
+    """Where the build left the lock as it was (``watch``'s) and the package's lock entries are not the lock's
+    (notes added, updated or removed, a deck renamed): the build's time, which its new entries carry.  None:
+    the lock holds the package's entries."""
     changes: Changes | None = None
-    """What re-importing its package does, where *timed*: the lock left as it was still holds the notes' old
-    times (without *timed*, the lock was written with the package: re-importing it changes nothing)."""
+    """What re-importing its package does, where *timed*: against the lock left as it was (without *timed*,
+    the lock holds what the package holds: re-importing it changes nothing)."""
 
     def to_data(self) -> dict[str, object]:
         """The record as the cache's JSON holds it."""

@@ -94,7 +94,7 @@ class Package:
     named: tuple[str, ...] = ()
     """The other topics' files its warnings name (see :attr:`Record.named`)."""
     timed: int | None = None
-    """The time its added and updated notes carry where the build leaves the lock as it was (see
+    """Where the build leaves the lock as it was and its entries are not the lock's: the build's time (see
     :attr:`Record.timed`)."""
 
     def record(self, source: Source) -> Record | None:
@@ -157,7 +157,7 @@ def _reuse(context: Context, name: str) -> Package | None:
     if _taken_elsewhere(context, name, owned):
         return None
     if record.timed is not None and context.lock_written:
-        return None  # its notes carry a watch's time: a build that writes the lock times them by its own clock
+        return None  # its entries are not the lock's (a watch's): a build that writes the lock makes them anew
     lines = topic_lines(context.lock.notes, name, owned, context.now)
     source, times, named, looked = context.source, context.type_times, record.named, record.lookups
     if record.fingerprint != fingerprint(source, topic, lines, times, record.timed, named=named, lookups=looked):
@@ -254,7 +254,8 @@ def _package(
     lines = lines_of(entries)  # kept as lines alone: a worker sends them back, not tens of thousands of records
     topic = _topic(context, name)
     named = named_files(context.source, topic, warnings) if topic else ()
-    timed = None if context.lock_written or not any(kind in ("added", "updated") for kind in kinds) else context.now
+    kept = None if context.lock_written else live_lines(context.lock.notes, context.owned.get(name, ()), context.now)
+    timed = None if kept is None or list(lines) == list(kept) else context.now  # its entries are not the lock's
     return Package(
         file=name,
         data=_spooled(context, name, data),
@@ -266,7 +267,7 @@ def _package(
         warnings=tuple(part.packed() for part in warnings),  # held until printed: a smelly source's are megabytes
         lines=lines,
         sha256=digest,
-        fingerprint=_next_fingerprint(context, name, lines, timed, named, lookups),
+        fingerprint=_next_fingerprint(context, name, lines if kept is None else kept, timed, named, lookups),
         lookups=lookups,
         named=named,
         timed=timed,
@@ -287,19 +288,17 @@ def _next_fingerprint(
 ) -> str | None:
     """The fingerprint the next build computes for topic *name* if its inputs stay as they are.
 
-    It reads this build's lock entries (their *lines*), or, where this build leaves the lock
-    as it was (``watch``), that lock's again, with the time *timed* its added
-    and updated notes carry: the next such build reuses the package while
-    nothing else changed, at whatever time it runs (a save elsewhere makes
-    only that topic again).
+    It reads the lock entries the next build finds (their *lines*): this
+    build's, or, where this build leaves the lock as it was (``watch``), that
+    lock's again, with the time *timed* where the package's entries are not
+    the lock's.  The next such build reuses the package while nothing else
+    changed, at whatever time it runs (a save elsewhere makes only that topic
+    again); a build that writes the lock makes it again (see :func:`_reuse`).
     """
     topic = _topic(context, name)
     if topic is None:
         return None
-    if context.lock_written:
-        return fingerprint(context.source, topic, lines, context.type_times, named=named, lookups=lookups)
-    read = live_lines(context.lock.notes, context.owned.get(name, ()), context.now)
-    return fingerprint(context.source, topic, read, context.type_times, timed, named=named, lookups=lookups)
+    return fingerprint(context.source, topic, lines, context.type_times, timed, named=named, lookups=lookups)
 
 
 def _taken_elsewhere(context: Context, name: str, owned: Sequence[str]) -> bool:
