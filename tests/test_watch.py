@@ -278,6 +278,21 @@ def test_a_build_after_watch_saves_writes_what_a_build_into_a_fresh_folder_write
     assert builds[0] == builds[1]
 
 
+def test_a_watch_save_after_the_lock_is_deleted_reports_what_a_save_into_a_fresh_folder_reports(tmp_path):
+    """A save that changed no source file but whose lock is gone (or another) is no save of nothing."""
+    source, out = write_source(tmp_path / "src", V1, extra={"more.yaml": _MORE}), tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1))
+    _label_moved_last(source / "deckgen.lock", "basics")  # checked, not trusted, by the save
+    build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1, write_lock=False))
+    (source / "deckgen.lock").unlink()
+    reports = [
+        build(BuildConfig(str(source), str(folder), timestamp=T1 + 20, jobs=1, write_lock=False)).files
+        for folder in (out, tmp_path / "fresh")
+    ]
+    saved, fresh = ({Path(deck.path).name: deck.changes for deck in report} for report in reports)
+    assert saved == fresh and all(changes.added > 0 for changes in saved.values())
+
+
 def test_a_save_between_a_watchs_build_and_its_page_shows_the_file_as_the_page_read_it(tmp_path):
     """The page's cards are made of the source the page read, whatever the build before it read."""
     from generator.views.preview import ShownTopics

@@ -53,8 +53,9 @@ class BuildCache:
     """Topics with no card."""
     unreleased: int = 0
     lock_sha256: str | None = None
-    """The SHA-256 of the lock the build wrote, or read where it left it as it was (*lock_kept*): the next
-    build trusts that lock (see :func:`generator.pipeline.lock.read.read_lock`)."""
+    """The SHA-256 of the lock the next build trusts (see :func:`generator.pipeline.lock.read.read_lock`): the
+    one the build wrote, or, where it left the lock as it was (*lock_kept*), the one it read if this very code
+    wrote it; None: none to trust."""
     code: str | None = None
     """The digest of the code that wrote it (:func:`~generator.pipeline.cache.code_digest`): a lock only
     this very code wrote is read as its lines (see :mod:`generator.pipeline.lock.lines`)."""

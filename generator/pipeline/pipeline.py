@@ -182,9 +182,11 @@ class _Made:
     warnings: Warnings
     memo: Spooled | bytes | Sequence[bytes] | None = None
     """The memo file to write (see :func:`_memo_file`); None: the one there stays."""
-    kept_lock: str | None = None
-    """The SHA-256 of the lock the build read, where this very code wrote it (see :func:`_make_packages`): the
-    lock the next build trusts where this one writes none."""
+    read_lock: str | None = None
+    """The SHA-256 of the lock the build read (None: there was none): the one left where the build writes none."""
+    read_as_lines: bool = False
+    """The lock read was read as its lines: this very code wrote it, and the next build may read it so again (a
+    lock only checked is checked again: its lines may be laid out otherwise, by hand)."""
 
     @functools.cached_property
     def unreleased(self) -> int:
@@ -296,10 +298,10 @@ def _make_packages(job: _Job) -> _Made:
         raise ContentError(list(warnings))
     note_types = types.lock.note_types
     data = lock_text(new_lock) if new_lock is not None else _topics_lock(packages, note_types, job.release)
-    # A lock read as its lines is one this very code wrote: the next build may read it so again. A lock
-    # only checked is checked again: its lines may be laid out otherwise (a hand edit).
-    kept = lock.sha256 if isinstance(lock.notes, LineNotes) else None
-    return _Made(source=source, packages=tuple(packages), lock=data, warnings=warnings, memo=memo, kept_lock=kept)
+    return _Made(
+        source=source, packages=tuple(packages), lock=data, warnings=warnings, memo=memo,
+        read_lock=lock.sha256, read_as_lines=isinstance(lock.notes, LineNotes),
+    )
 
 
 def _memo_file(job: _Job) -> Spooled | bytes | Sequence[bytes] | None:
@@ -582,14 +584,16 @@ def _stale_packages(out_dir: str, built: set[str]) -> tuple[str, ...]:
 def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lock_written: bool) -> Iterator[bytes]:
     """The build cache for what this build leaves behind (see :mod:`generator.pipeline.cache`).
 
-    It holds the SHA-256 of the lock left in place: the one written, or,
-    where the build leaves it as it was (``watch``), the one it read if this
-    very code wrote it.
+    It holds the SHA-256 of the lock left in place (the one written, or,
+    where the build leaves it as it was, ``watch``'s, the one it read) in its
+    fingerprint, and as the lock the next build trusts where this very code
+    wrote it.
     """
     from generator.quality.smells import source_smells
 
     expiries = [removed + REMOVED_RETENTION_SECONDS for removed in removal_times(made.lock)]
-    lock_digest = made.lock_sha256 if lock_written else made.kept_lock
+    lock_digest = made.lock_sha256 if lock_written else made.read_lock
+    trusted = lock_digest if lock_written or made.read_as_lines else None
     cache = BuildCache(
         # The bytes this build read, not the files as they are now: an edit saved
         # while it ran must make the next build rebuild.
@@ -604,7 +608,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lo
         source=made.source.directory,
         empty=_empty_topics(made),
         unreleased=made.unreleased,
-        lock_sha256=lock_digest,
+        lock_sha256=trusted,
         code=code_digest(),
         lock_kept=not lock_written,
     )
