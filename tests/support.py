@@ -25,7 +25,6 @@ T2 = T1 + 86_400
 """A first build and a rebuild one day later."""
 
 
-
 def lock_written_at(lock: Path) -> int:
     """The newest time *lock* holds (a note's modification or removal): when a build last wrote it.
 

@@ -289,3 +289,23 @@ def test_the_cache_reads_back_as_the_record_it_was_written_from(tmp_path):
     assert read_cache(str(out)) is None  # another shape: no cache, the next build builds
     (out / ".deckgen-cache.json").write_text("[" * 200_000, encoding="utf-8")
     assert read_cache(str(out)) is None  # nested past what the parser can (a review's finding): none either
+
+
+def test_a_cache_written_before_a_field_was_added_still_reads(tmp_path):
+    """``push`` reads the last build's cache for its removal notices; an older deckgen's must still read."""
+    import json
+
+    from generator.pipeline.cachefile import BuildCache, read_cache
+
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1, write_lock=False))
+    data = json.loads((out / ".deckgen-cache.json").read_bytes())
+    assert data["lock_kept"] and all(record["timed"] is not None for record in data["topics"].values())
+    del data["lock_kept"]
+    for record in data["topics"].values():
+        del record["timed"]  # as a cache written before watch's packages were kept
+    older = BuildCache.from_json(data)
+    assert not older.lock_kept and all(record.timed is None for record in older.topics.values())
+    cache = read_cache(str(out))
+    assert cache is not None and older == BuildCache(**{**vars(cache), "lock_kept": False, "topics": older.topics})

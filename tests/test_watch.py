@@ -164,8 +164,7 @@ def test_a_topic_a_watch_made_is_not_made_again_at_a_later_save_elsewhere(tmp_pa
         return {Path(deck.path).stem: deck.changes for deck in report.files}
 
     def edit(name: str, old: str, new: str) -> Callable[[], object]:
-        path = source / name
-        return lambda: path.write_text(_replaced(path.read_text(encoding="utf-8"), old, new), encoding="utf-8")
+        return lambda: _edited(source / name, old, new)
 
     built(start, watch=False)
     first = built(start + 10, edit("01-foundations.yaml", "fundamentally", "deeply"))
@@ -197,8 +196,6 @@ def test_a_watch_trusts_the_lock_it_read_and_a_build_that_writes_it_is_never_ski
     monkeypatch.setattr(read, "_checked", lambda path, data: checked.append(path) or real_checked(path, data))
     monkeypatch.setattr(loader, "load_source", lambda *args: loaded.append(args) or real_load(*args))
     start = lock_written_at(source / "deckgen.lock") + 86_400
-    edited = source / "01-foundations.yaml"
-
     def built(at: int, *, watch: bool = True) -> dict[str, Changes]:
         checked.clear()
         loaded.clear()
@@ -206,7 +203,7 @@ def test_a_watch_trusts_the_lock_it_read_and_a_build_that_writes_it_is_never_ski
         return {Path(deck.path).stem: deck.changes for deck in report.files}
 
     built(start, watch=False)  # a build that wrote the lock
-    edited.write_text(_replaced(edited.read_text(encoding="utf-8"), "fundamentally", "deeply"), encoding="utf-8")
+    _edited(source / "01-foundations.yaml", "fundamentally", "deeply")
     saved = built(start + 10)
     assert checked == [] and loaded  # the lock the first build left, unchanged
     assert built(start + 20) == saved and saved["foundations"].updated == 1  # what importing each package does

@@ -14,7 +14,7 @@ import gc
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from generator.errors import ContentError, DeckgenError, FileWarnings, Problem, Warnings, file_warnings
@@ -46,7 +46,7 @@ from generator.pipeline.lock.write import (
     removal_times,
     unreleased_in,
 )
-from generator.pipeline.reuse import Record, reused_changes
+from generator.pipeline.reuse import Record, import_changes
 from generator.pipeline.spool import Spool, Spooled
 from generator.source.folder import input_files
 
@@ -182,7 +182,7 @@ class _Made:
     warnings: Warnings
     memo: Spooled | bytes | Sequence[bytes] | None = None
     """The memo file to write (see :func:`_memo_file`); None: the one there stays."""
-    read_lock: str | None = None
+    read_lock_sha256: str | None = None
     """The SHA-256 of the lock the build read (None: there was none): the one left where the build writes none."""
     read_as_lines: bool = False
     """The lock read was read as its lines: this very code wrote it, and the next build may read it so again (a
@@ -218,7 +218,7 @@ class _Job:
     records: Mapping[str, Record] = field(default_factory=dict)
     """The per-topic records of the cache the last build left in the out dir (see :mod:`generator.pipeline.reuse`)."""
     lock_digest: str | None = None
-    """The SHA-256 of the lock the last build wrote (see :func:`generator.pipeline.lock.read.read_lock`)."""
+    """The SHA-256 of the lock the last build trusts (see :attr:`BuildCache.lock_sha256`)."""
     lock_split: bool = False
     """The last build ran this very code: its lock is kept as its lines (see :mod:`generator.pipeline.lock.lines`)."""
     release: bool = False
@@ -300,7 +300,7 @@ def _make_packages(job: _Job) -> _Made:
     data = lock_text(new_lock) if new_lock is not None else _topics_lock(packages, note_types, job.release)
     return _Made(
         source=source, packages=tuple(packages), lock=data, warnings=warnings, memo=memo,
-        read_lock=lock.sha256, read_as_lines=isinstance(lock.notes, LineNotes),
+        read_lock_sha256=lock.sha256, read_as_lines=isinstance(lock.notes, LineNotes),
     )
 
 
@@ -493,7 +493,7 @@ def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildRep
     if cached is not None:
         if config.strict and cached.warnings:
             raise ContentError(list(cached.warnings))
-        return cached
+        return cached if config.write_lock else replace(cached, lock_path=None)  # as a watch's build reports it
     from generator.pipeline.memo import read_memo
     from generator.pipeline.topics import default_jobs
 
@@ -592,7 +592,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lo
     from generator.quality.smells import source_smells
 
     expiries = [removed + REMOVED_RETENTION_SECONDS for removed in removal_times(made.lock)]
-    lock_digest = made.lock_sha256 if lock_written else made.read_lock
+    lock_digest = made.lock_sha256 if lock_written else made.read_lock_sha256
     trusted = lock_digest if lock_written or made.read_as_lines else None
     cache = BuildCache(
         # The bytes this build read, not the files as they are now: an edit saved
@@ -616,8 +616,9 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lo
 
 
 def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None, bool]:
-    """What a build reads of the last build's *cache*: its per-topic records, the digest of the lock it wrote,
-    and whether this very code wrote it (its lines are then as this code writes them)."""
+    """What a build reads of the last build's *cache*: its per-topic records, the digest of the lock it trusts
+    (see :attr:`BuildCache.lock_sha256`), and whether this very code wrote the cache (a lock it trusts is then
+    laid out as this code writes it)."""
     if cache is None:
         return {}, None, False
     return cache.topics, cache.lock_sha256, cache.code == code_digest()
@@ -656,9 +657,9 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
 
 def _cached_changes(cache: BuildCache, file: CachedFile) -> Changes:
     """What re-importing a package the cache holds does: nothing, unless a build that left the lock as it was
-    (``watch``'s) made it of entries the lock does not hold (see :attr:`Record.timed`)."""
+    (``watch``'s) made it of entries the lock does not hold (see :class:`~generator.pipeline.reuse.Timed`)."""
     record = cache.topics.get(file.name.removesuffix(Format.APKG.suffix))  # a cache is an .apkg build's
-    return reused_changes(record) if record is not None else Changes(unchanged=file.notes)
+    return import_changes(record.timed if record is not None else None, file.notes)
 
 
 def _moved(warnings: FileWarnings, old_dir: str, new_dir: str) -> FileWarnings:

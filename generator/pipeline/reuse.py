@@ -4,9 +4,8 @@ A topic's package is a pure function of deckgen's code, the source's
 configuration file, the topic's own file, the lock entries it owns (those not
 yet expired at the build's time) and the note types' times, and, where the
 build leaves the lock as it was (``watch``) and the package's entries are
-not the lock's, that build's time, which the record keeps
-(:attr:`Record.timed`): a later save elsewhere reuses the package, whenever
-it comes.  After a default
+not the lock's, that build's time, which the record keeps (:class:`Timed`):
+a later save elsewhere reuses the package, whenever it comes.  After a default
 build, the build cache (``<out>/.deckgen-cache.json``, see
 :mod:`generator.pipeline.cache`) records, per topic, a fingerprint of
 those inputs with the SHA-256 of the package written and what the report says
@@ -38,6 +37,27 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Timed:
+    """A package made of lock entries the lock does not hold: by a build that left the lock as it was (``watch``'s)
+    where notes were added, updated or removed, or a deck renamed.  A later such build reuses it while nothing it
+    is made of changes, whenever it runs; a build that writes the lock makes it again."""
+
+    at: int
+    """The build's time, which its new entries carry (and its fingerprint hashes)."""
+    changes: Changes
+    """What re-importing the package does, against the lock left as it was."""
+
+    def to_data(self) -> list[object]:
+        return [self.at, [self.changes.of(kind) for kind in CHANGE_KINDS]]
+
+    @classmethod
+    def from_data(cls, value: Any) -> Timed:
+        """From :meth:`to_data`'s JSON; raises ValueError, TypeError on a bad shape."""
+        at, counts = value
+        return cls(int(at), Changes(**dict(zip(CHANGE_KINDS, (int(count) for count in counts), strict=True))))
+
+
+@dataclass(frozen=True)
 class Record:
     """What the last build wrote for one topic."""
 
@@ -54,13 +74,9 @@ class Record:
     """Its which-perspective cues' look-ups in the source's setting words (see :func:`fingerprint`)."""
     named: tuple[str, ...] = ()
     """The other topics' files its warnings name (see :func:`named_files`)."""
-    timed: int | None = None
-    """Where the build left the lock as it was (``watch``'s) and the package's lock entries are not the lock's
-    (notes added, updated or removed, a deck renamed): the build's time, which its new entries carry.  None:
-    the lock holds the package's entries."""
-    changes: Changes | None = None
-    """What re-importing its package does, where *timed*: against the lock left as it was (without *timed*,
-    the lock holds what the package holds: re-importing it changes nothing)."""
+    timed: Timed | None = None
+    """Where the build that made it left the lock as it was (``watch``'s) and the package's lock entries are
+    not the lock's (see :class:`Timed`); None: the lock holds the package's entries."""
 
     def to_data(self) -> dict[str, object]:
         """The record as the cache's JSON holds it."""
@@ -74,8 +90,7 @@ class Record:
             "warnings": warnings_data(self.warnings),
             "lookups": [[perspective, item, list(words)] for perspective, item, words in self.lookups],
             "named": list(self.named),
-            "timed": self.timed,
-            "changes": None if self.changes is None else [self.changes.of(kind) for kind in CHANGE_KINDS],
+            "timed": None if self.timed is None else self.timed.to_data(),
         }
 
     @classmethod
@@ -92,14 +107,8 @@ class Record:
             warnings=warnings_of(value["warnings"]),
             lookups=tuple((str(p), str(item), tuple(str(w) for w in words)) for p, item, words in value["lookups"]),
             named=tuple(str(file) for file in value["named"]),
-            timed=None if value["timed"] is None else int(value["timed"]),
-            changes=None if value["changes"] is None else Changes(**_counts(value["changes"])),
+            timed=Timed.from_data(value["timed"]) if value.get("timed") is not None else None,  # added later
         )
-
-
-def _counts(value: Any) -> dict[str, int]:
-    """Each change kind's count, from the list :meth:`Record.to_data` writes (one a kind, in their order)."""
-    return dict(zip(CHANGE_KINDS, (int(count) for count in value), strict=True))
 
 
 def warnings_data(warnings: Iterable[FileWarnings]) -> dict[str, list[object]]:
@@ -139,7 +148,7 @@ def fingerprint(
     topic: Topic,
     lines: Sequence[Line],
     type_times: Mapping[str, int],
-    now: int | None = None,
+    timed: int | None = None,
     *,
     named: Collection[str],
     lookups: Sequence[SettingLookup],
@@ -148,9 +157,8 @@ def fingerprint(
 
     *lines* are the topic's lock entries as the lock writes them (see
     :func:`~generator.pipeline.lock.lines.live_lines`): a reused topic's are
-    hashed as the last lock holds them, never decoded.  *now*, the build's
-    time, where the package holds notes timed by it (added or updated against
-    a lock the build did not write: ``watch``'s builds).  *named*, the
+    hashed as the last lock holds them, never decoded.  *timed*, the time a
+    :class:`Timed` package's new entries carry (:attr:`Timed.at`).  *named*, the
     other topics' files its smells name (:func:`named_files`); *lookups*, what its
     which-perspective cues looked up in every topic's setting words.
     """
@@ -163,8 +171,8 @@ def fingerprint(
     digest.update(f"settings\x00{setting_answers(source, lookups)}\n".encode())
     digest.update(repr(sorted(type_times.items())).encode())
     digest.update(b"\n".join([line for _, line in lines]))  # a line holds no newline: they read one way only
-    if now is not None:
-        digest.update(f"now\x00{now}\n".encode())
+    if timed is not None:
+        digest.update(f"now\x00{timed}\n".encode())
     return digest.hexdigest()
 
 
@@ -231,6 +239,6 @@ def still_there(path: str, record: Record) -> bool:
         return False
 
 
-def reused_changes(record: Record) -> Changes:
-    """What re-importing a reused package does: nothing, unless its notes carry a time the lock does not hold."""
-    return record.changes if record.changes is not None else Changes(unchanged=record.notes)
+def import_changes(timed: Timed | None, notes: int) -> Changes:
+    """What re-importing a kept package of *notes* notes does: nothing, unless it is :class:`Timed`."""
+    return timed.changes if timed is not None else Changes(unchanged=notes)

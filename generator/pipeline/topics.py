@@ -32,7 +32,7 @@ from generator.pipeline.lock.lines import (
 )
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import Changes, Resolution, resolve
-from generator.pipeline.reuse import Record, fingerprint, named_files, reused_changes, still_there
+from generator.pipeline.reuse import Record, Timed, fingerprint, import_changes, named_files, still_there
 from generator.pipeline.spool import Spool, Spooled
 from generator.quality.smells import smell_topic
 from generator.quality.wording import SettingLookup
@@ -94,8 +94,8 @@ class Package:
     named: tuple[str, ...] = ()
     """The other topics' files its warnings name (see :attr:`Record.named`)."""
     timed: int | None = None
-    """Where the build leaves the lock as it was and its entries are not the lock's: the build's time (see
-    :attr:`Record.timed`)."""
+    """Where the build leaves the lock as it was and its entries are not the lock's: the time they carry (see
+    :class:`~generator.pipeline.reuse.Timed`)."""
 
     def record(self, source: Source) -> Record | None:
         """What to remember of this package for the next build, if it can be reused."""
@@ -104,7 +104,7 @@ class Package:
             return None
         return Record(
             self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings, self.lookups,
-            self.named, self.timed, self.changes if self.timed is not None else None,
+            self.named, Timed(self.timed, self.changes) if self.timed is not None else None,
         )
 
 
@@ -160,7 +160,8 @@ def _reuse(context: Context, name: str) -> Package | None:
         return None  # its entries are not the lock's (a watch's): a build that writes the lock makes them anew
     lines = topic_lines(context.lock.notes, name, owned, context.now)
     source, times, named, looked = context.source, context.type_times, record.named, record.lookups
-    if record.fingerprint != fingerprint(source, topic, lines, times, record.timed, named=named, lookups=looked):
+    timed = record.timed.at if record.timed is not None else None
+    if record.fingerprint != fingerprint(source, topic, lines, times, timed, named=named, lookups=looked):
         return None
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
         return None
@@ -172,8 +173,8 @@ def _reuse(context: Context, name: str) -> Package | None:
         warnings = tuple(part.in_file(topic.file) if part.file == record.file else part for part in warnings)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
-        changes=reused_changes(record), entries=LineEntries(lines), warnings=warnings, lines=lines,
-        sha256=record.sha256, fingerprint=record.fingerprint, lookups=looked, named=named, timed=record.timed,
+        changes=import_changes(record.timed, record.notes), entries=LineEntries(lines), warnings=warnings,
+        lines=lines, sha256=record.sha256, fingerprint=record.fingerprint, lookups=looked, named=named, timed=timed,
     )
 
 

@@ -32,9 +32,10 @@ def read_lock(path: str, trusted: str | None = None, *, split: bool = False) -> 
     duplicate keys, then every field's type and range, GUIDs unique.  A
     damaged or hand-edited lock is refused with every problem at once (a
     :class:`~generator.errors.ContentError`); it never reaches the build.
-    A lock whose SHA-256 is *trusted* (one the last build wrote, or read and
-    checked) is read without checks: kept as its lines with *split* (where
-    this very code wrote it, see :mod:`~.lines`), else parsed in full.
+    A lock whose SHA-256 is *trusted* (one the last build wrote, or one a
+    ``watch`` build read as its lines: this very code wrote it) is read
+    without checks: kept as its lines with *split* (where this very code
+    wrote it, see :mod:`~.lines`), else parsed in full.
     """
     if not os.path.exists(path):
         return EMPTY_LOCK
@@ -46,7 +47,8 @@ def read_lock(path: str, trusted: str | None = None, *, split: bool = False) -> 
 
 
 def _trusted(path: str, data: bytes, split: bool) -> Lock | None:
-    """The lock whose bytes the last build wrote or checked, read without checks; None if it does not read so."""
+    """The lock whose bytes the last build trusts (see :func:`read_lock`), read without checks; None if it does not
+    read so."""
     lines = split_lock(path, data) if split else None
     if lines is not None:
         return lines
@@ -70,7 +72,7 @@ def _checked(path: str, data: bytes) -> Lock:
 
 
 def _trusted_lock(path: str, data: bytes) -> Lock:
-    """The lock whose bytes the last build wrote (*trusted*: their SHA-256 in its cache), read without checks.
+    """The lock whose bytes a deckgen build wrote (their SHA-256 trusted by the cache), read without checks.
 
     deckgen wrote it from checked entries, so it is read as fast as JSON is
     parsed; its lines are still located should a problem be found later.
