@@ -97,6 +97,23 @@ comparisons:
 """
 
 
+# A second topic beside V1's (more.yaml): two items, one of each perspective.
+MORE = """\
+topic: more
+name: More
+question: Which drink is this?
+items:
+  - id: milk
+    perspective: tea
+    title: Milk
+    explanation: Tea is often drunk with {{milk}}.
+  - id: crema
+    perspective: coffee
+    title: Crema
+    explanation: An espresso wears a {{crema}}.
+"""
+
+
 # Every heading of tests/sources/essay.md, the essay the bundled source states
 # (written out here, not read from the essay, so a lost heading is noticed).
 ESSAY_HEADINGS = [

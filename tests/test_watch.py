@@ -36,7 +36,7 @@ from generator.pipeline.lock.times import Changes
 from generator.pipeline.pipeline import build, check_cards
 from generator.views.preview import write_preview
 
-from .support import ROOT, T1, T2, V1, chromium, lock_written_at, write_source
+from .support import MORE, ROOT, T1, T2, V1, chromium, lock_written_at, write_source
 
 DEADLINE = 60.0
 """Seconds any wait may take before a test fails: generous, as the waits poll."""
@@ -234,18 +234,6 @@ def _edited(path: Path, old: str, new: str) -> None:
     path.write_text(_replaced(path.read_text(encoding="utf-8"), old, new), encoding="utf-8")
 
 
-_MORE = """\
-topic: more
-name: More
-question: Which drink is this?
-items:
-  - id: milk
-    perspective: tea
-    title: Milk
-    explanation: Tea is often drunk with {{milk}}.
-"""
-
-
 @pytest.mark.parametrize(
     "change",
     [
@@ -258,7 +246,7 @@ items:
 def test_a_build_after_watch_saves_writes_what_a_build_into_a_fresh_folder_writes(tmp_path, change):
     """Whatever a watch's saves made and kept, the build that writes the lock after them writes the same lock and
     packages as the same build from nothing, with the same source and lock."""
-    source, out = write_source(tmp_path / "src", V1, extra={"more.yaml": _MORE}), tmp_path / "out"
+    source, out = write_source(tmp_path / "src", V1, extra={"more.yaml": MORE}), tmp_path / "out"
     build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1, release=True))  # a removed note leaves a tombstone
     change(source)
     build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1, write_lock=False))
@@ -277,7 +265,7 @@ def test_a_build_after_watch_saves_writes_what_a_build_into_a_fresh_folder_write
 
 def test_a_watch_save_after_the_lock_is_deleted_reports_what_a_save_into_a_fresh_folder_reports(tmp_path):
     """A save that changed no source file but whose lock is gone (or another) is no save of nothing."""
-    source, out = write_source(tmp_path / "src", V1, extra={"more.yaml": _MORE}), tmp_path / "out"
+    source, out = write_source(tmp_path / "src", V1, extra={"more.yaml": MORE}), tmp_path / "out"
     build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1))
     _label_moved_last(source / "deckgen.lock", "basics")  # checked, not trusted, by the save
     build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1, write_lock=False))
