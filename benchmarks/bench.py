@@ -534,7 +534,7 @@ class Bench:
         for _ in range(self.args.repeat):
             self.record("help", 0, run([self.deckgen, "--help"], env=self.env))
 
-    def watch(self, essay: Path | None, scenario: str) -> None:
+    def watch(self, essay: Path | None, scenario: str, *, each_file: bool = False) -> None:
         """Save to reloaded page under ``deckgen watch``: from a file's write to the new page served.
 
         The watch serves the page and a version number the page polls (every
@@ -542,6 +542,9 @@ class Bench:
         fetched once it changes, so the figure is deckgen's part (the file
         watcher's debounce, the rebuild, the preview), not the browser's poll.
         *essay* is a source folder to copy; None: a clean source of WATCH_SIZE notes.
+        Each save adds a comment to the first topic file; with *each_file*, each
+        save edits a note of the next file instead (a session of edits: every
+        topic edited before stays edited).
         """
         import urllib.request
 
@@ -553,8 +556,17 @@ class Bench:
             write_source(source, make_content(WATCH_SIZE, self.args.files, clean=True), clean=True)
         # A project that has been built (its lock written), as a contributor's checkout is.
         run(self.build_cmd(source, root / "out", source / "deckgen.lock"), env=self.env)
-        edited = sorted(p for p in source.glob("*.yaml") if p.name != "deckgen.yaml")[0]
-        original = edited.read_text(encoding="utf-8")
+        files = sorted(p for p in source.glob("*.yaml") if p.name != "deckgen.yaml")
+        edited, original = files[0], files[0].read_text(encoding="utf-8")
+
+        def save(round_: int) -> None:
+            if not each_file:
+                edited.write_text(original + f"# save {round_}\n", encoding="utf-8")
+                return
+            path = files[round_ % len(files)]
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace("Explanation of item", f"Explanation (save {round_}) of item", 1), "utf-8")
+
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -574,7 +586,7 @@ class Bench:
             shown = _wait_for(version, lambda v: v is not None and not v.endswith("-1"), 120)
             for round_ in range(self.args.repeat + 1):  # the first round warms up
                 time.sleep(0.5)  # the watcher settles between saves
-                edited.write_text(original + f"# save {round_}\n", encoding="utf-8")
+                save(round_)
                 start = time.perf_counter()
                 shown = _wait_for(version, lambda v, before=shown: v is not None and v != before, 120)
                 with urllib.request.urlopen(url + "/", timeout=5) as response:
@@ -741,6 +753,7 @@ def main() -> int:
         if not args.no_watch:
             bench.watch(REPO / "cards_source", "watch essay")
             bench.watch(None, f"watch {WATCH_SIZE} clean")
+            bench.watch(None, f"watch {WATCH_SIZE} clean, each save another file", each_file=True)
     finally:
         if args.keep:
             print(f"kept {work}", file=sys.stderr)
