@@ -278,6 +278,34 @@ def test_a_watch_save_after_the_lock_is_deleted_reports_what_a_save_into_a_fresh
     assert saved == fresh and all(changes.added > 0 for changes in saved.values())
 
 
+def test_a_lock_a_watch_only_checked_is_trusted_by_this_very_code_alone_and_read_in_full(tmp_path, monkeypatch):
+    """A lock laid out by hand: the first save checks it, the next trust it, parsed in full (never as lines this
+    code would write); a cache another deckgen wrote trusts it no more (a check added since is not skipped)."""
+    from generator.pipeline.lock import read
+
+    source, out = write_source(tmp_path / "src", V1, extra={"more.yaml": MORE}), tmp_path / "out"
+    checked, split = [], []
+    real_checked, real_split = read._checked, read.split_lock
+    monkeypatch.setattr(read, "_checked", lambda path, data: checked.append(path) or real_checked(path, data))
+    monkeypatch.setattr(read, "split_lock", lambda path, data: split.append(path) or real_split(path, data))
+    build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1))
+    _label_moved_last(source / "deckgen.lock", "basics")
+
+    def saved(at: int, old: str, new: str) -> tuple[int, int]:
+        """A save editing the other topic: how often the lock was checked, and split into its lines."""
+        checked.clear()
+        split.clear()
+        _edited(source / "more.yaml", old, new)
+        build(BuildConfig(str(source), str(out), timestamp=at, jobs=1, write_lock=False))
+        return len(checked), len(split)
+
+    assert saved(T1 + 10, "{{milk}}", "{{tea}}") == (1, 0)
+    assert saved(T1 + 20, "{{tea}}", "{{milk}}") == (0, 0)
+    cache = out / ".deckgen-cache.json"
+    cache.write_text(re.sub(r'"code":"[0-9a-f]+"', '"code":"another"', cache.read_text(encoding="utf-8")), "utf-8")
+    assert saved(T1 + 30, "{{milk}}", "{{tea}}") == (1, 0)
+
+
 def test_a_save_between_a_watchs_build_and_its_page_shows_the_file_as_the_page_read_it(tmp_path):
     """The page's cards are made of the source the page read, whatever the build before it read."""
     from generator.views.preview import ShownTopics

@@ -54,11 +54,15 @@ class BuildCache:
     unreleased: int = 0
     lock_sha256: str | None = None
     """The SHA-256 of the lock the next build trusts (see :func:`generator.pipeline.lock.read.read_lock`): the
-    one the build wrote, or, where it left the lock as it was (*lock_kept*), the one it read if this very code
-    wrote it; None: none to trust."""
+    one the build wrote, or, where it left the lock as it was (*lock_kept*), the one it read; None: none to
+    trust."""
     code: str | None = None
     """The digest of the code that wrote it (:func:`~generator.pipeline.cache.code_digest`): a lock only
     this very code wrote is read as its lines (see :mod:`generator.pipeline.lock.lines`)."""
+    lock_lines: bool = True
+    """The lock it trusts is laid out as this very code writes it (the build wrote it, or read it as its lines):
+    the next build may read it as its lines.  False: a lock a ``watch`` build only checked (a hand edit, an
+    older deckgen's), which only this very code trusts, and parses in full."""
     lock_kept: bool = False
     """The build left the lock as it was (``watch``'s): its packages may hold notes the lock does not, so a
     build that writes the lock is never skipped for it."""
@@ -101,6 +105,7 @@ class BuildCache:
             "lock_sha256": self.lock_sha256,
             "code": self.code,
             "lock_kept": self.lock_kept,
+            "lock_lines": self.lock_lines,
         }
 
     @classmethod
@@ -120,6 +125,7 @@ class BuildCache:
             lock_sha256=digest if isinstance(digest, str) else None,
             code=code if isinstance(code, str) else None,
             lock_kept=data.get("lock_kept") is True,
+            lock_lines=data.get("lock_lines") is not False,  # added later: an older cache's lock, it wrote
         )
 
     def holds(self, out_dir: str, key: str, now: int) -> bool:

@@ -186,7 +186,7 @@ class _Made:
     """The SHA-256 of the lock the build read (None: there was none): the one left where the build writes none."""
     read_as_lines: bool = False
     """The lock read was read as its lines: this very code wrote it, and the next build may read it so again (a
-    lock only checked is checked again: its lines may be laid out otherwise, by hand)."""
+    lock only checked is parsed in full: its lines may be laid out otherwise, by hand)."""
 
     @functools.cached_property
     def unreleased(self) -> int:
@@ -586,14 +586,13 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lo
 
     It holds the SHA-256 of the lock left in place (the one written, or,
     where the build leaves it as it was, ``watch``'s, the one it read) in its
-    fingerprint, and as the lock the next build trusts where this very code
-    wrote it.
+    fingerprint and as the lock the next build trusts, with whether it is
+    laid out as this code writes it (``lock_lines``).
     """
     from generator.quality.smells import source_smells
 
     expiries = [removed + REMOVED_RETENTION_SECONDS for removed in removal_times(made.lock)]
     lock_digest = made.lock_sha256 if lock_written else made.read_lock_sha256
-    trusted = lock_digest if lock_written or made.read_as_lines else None
     cache = BuildCache(
         # The bytes this build read, not the files as they are now: an edit saved
         # while it ran must make the next build rebuild.
@@ -608,20 +607,27 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lo
         source=made.source.directory,
         empty=_empty_topics(made),
         unreleased=made.unreleased,
-        lock_sha256=trusted,
+        lock_sha256=lock_digest,
         code=code_digest(),
         lock_kept=not lock_written,
+        lock_lines=lock_written or made.read_as_lines,
     )
     return cache.to_pieces()
 
 
 def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None, bool]:
     """What a build reads of the last build's *cache*: its per-topic records, the digest of the lock it trusts
-    (see :attr:`BuildCache.lock_sha256`), and whether this very code wrote the cache (a lock it trusts is then
-    laid out as this code writes it)."""
+    (see :attr:`BuildCache.lock_sha256`), and whether that lock may be read as its lines (this very code wrote
+    the cache, and the lock is laid out as this code writes it).
+
+    A lock a ``watch`` build only checked is trusted by this very code alone: a check added since is not
+    skipped.
+    """
     if cache is None:
         return {}, None, False
-    return cache.topics, cache.lock_sha256, cache.code == code_digest()
+    same_code = cache.code == code_digest()
+    trusted = cache.lock_sha256 if cache.lock_lines or same_code else None
+    return cache.topics, trusted, same_code and cache.lock_lines
 
 
 def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cache: BuildCache) -> BuildReport | None:

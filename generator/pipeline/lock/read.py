@@ -33,9 +33,9 @@ def read_lock(path: str, trusted: str | None = None, *, split: bool = False) -> 
     damaged or hand-edited lock is refused with every problem at once (a
     :class:`~generator.errors.ContentError`); it never reaches the build.
     A lock whose SHA-256 is *trusted* (one the last build wrote, or one a
-    ``watch`` build read as its lines: this very code wrote it) is read
-    without checks: kept as its lines with *split* (where this very code
-    wrote it, see :mod:`~.lines`), else parsed in full.
+    ``watch`` build read, see :attr:`~generator.pipeline.cachefile.BuildCache.lock_lines`)
+    is read without checks: kept as its lines with *split* (where this very
+    code wrote it, see :mod:`~.lines`), else parsed in full.
     """
     if not os.path.exists(path):
         return EMPTY_LOCK
