@@ -302,10 +302,14 @@ def test_a_cache_written_before_a_field_was_added_still_reads(tmp_path):
     build(BuildConfig(str(source), str(out), timestamp=T1, write_lock=False))
     data = json.loads((out / ".deckgen-cache.json").read_bytes())
     assert data["lock_kept"] and all(record["timed"] is not None for record in data["topics"].values())
+    del data["lock_lines"]  # a watch's cache from before it was written: its lock perhaps only checked
+    assert not BuildCache.from_json(data).lock_lines
     del data["lock_kept"]
     for record in data["topics"].values():
-        del record["timed"]  # as a cache written before watch's packages were kept
+        del record["timed"]  # as a cache written before watch's packages were kept: its lock, it wrote
     older = BuildCache.from_json(data)
-    assert not older.lock_kept and all(record.timed is None for record in older.topics.values())
+    assert not older.lock_kept and older.lock_lines and all(record.timed is None for record in older.topics.values())
     cache = read_cache(str(out))
-    assert cache is not None and older == BuildCache(**{**vars(cache), "lock_kept": False, "topics": older.topics})
+    assert cache is not None and older == BuildCache(
+        **{**vars(cache), "lock_kept": False, "lock_lines": True, "topics": older.topics}
+    )

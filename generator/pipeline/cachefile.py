@@ -111,7 +111,7 @@ class BuildCache:
     @classmethod
     def from_json(cls, data: Any) -> BuildCache:
         """The record of parsed JSON *data*; raises ValueError, KeyError, TypeError or AttributeError on a bad shape."""
-        digest, code = data.get("lock_sha256"), data.get("code")
+        digest, code, kept = data.get("lock_sha256"), data.get("code"), data.get("lock_kept") is True
         return cls(
             fingerprint=str(data["fingerprint"]),
             valid_until=None if data["valid_until"] is None else int(data["valid_until"]),
@@ -124,8 +124,10 @@ class BuildCache:
             unreleased=int(data.get("unreleased", 0)),
             lock_sha256=digest if isinstance(digest, str) else None,
             code=code if isinstance(code, str) else None,
-            lock_kept=data.get("lock_kept") is True,
-            lock_lines=data.get("lock_lines") is not False,  # added later: an older cache's lock, it wrote
+            lock_kept=kept,
+            # Added later: an older build's lock is one it wrote, unless it kept the lock (a watch's, which may
+            # have only checked it).
+            lock_lines=data["lock_lines"] is True if "lock_lines" in data else not kept,
         )
 
     def holds(self, out_dir: str, key: str, now: int) -> bool:
