@@ -252,6 +252,25 @@ def test_a_lock_checked_out_with_crlf_line_endings_is_trusted_as_the_lock_the_la
     assert loaded == ["loaded"] and checked == []  # built again, the lock read as trusted
 
 
+def test_a_lock_of_lone_cr_line_endings_is_rewritten_and_then_trusted(tmp_path, monkeypatch):
+    """Not a checkout's CRLF: the build writes the lock again, so the next finds nothing to do (a review's find)."""
+    import generator.source.loader as loader
+
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    path = source / "deckgen.lock"
+    written = path.read_bytes()
+    path.write_bytes(written.replace(b"\n", b"\r"))
+    build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert path.read_bytes() == written
+    loaded: list[str] = []
+    real_load = loader.load_source
+    monkeypatch.setattr(loader, "load_source", lambda *a, **k: loaded.append("loaded") or real_load(*a, **k))
+    build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert loaded == []  # nothing to do
+
+
 def test_topics_parsed_ahead_are_kept_and_not_parsed_again(tmp_path, monkeypatch):
     import pickle
 

@@ -676,8 +676,8 @@ def _moved(warnings: FileWarnings, old_dir: str, new_dir: str) -> FileWarnings:
 
 
 def _same_lock(path: str, text: LockText, digest: str) -> bool:
-    """True if the lock at *path* reads as *text* (of SHA-256 *digest*) already: as text, line endings a
-    checkout changed aside.
+    """True if the lock at *path* reads as *text* (of SHA-256 *digest*) already: the CRLF line endings of a
+    checkout aside.
 
     Compared a block at a time, the first that differs ending it: the lock is
     tens of megabytes, and a rebuild's differs from the last (or is the same)
@@ -694,8 +694,9 @@ def _same_lock(path: str, text: LockText, digest: str) -> bool:
             old = handle.read()
     except OSError:
         return False
-    # What a text read gives (universal newlines), without decoding either: "\r" is one byte in UTF-8.
-    return sha256(old.replace(b"\r\n", b"\n").replace(b"\r", b"\n")) == digest
+    # CRLF alone, as the lock's digest reads it (with_lf): a lock of lone CRs is rewritten, else no later
+    # build would trust it or find nothing to do.
+    return sha256(with_lf(old)) == digest
 
 
 _CHUNK = 1024 * 1024
