@@ -220,7 +220,8 @@ class _Job:
     lock_digest: str | None = None
     """The SHA-256 of the lock the last build trusts (see :attr:`BuildCache.lock_sha256`)."""
     lock_split: bool = False
-    """The last build ran this very code: its lock is kept as its lines (see :mod:`generator.pipeline.lock.lines`)."""
+    """The lock the last build trusts is laid out as this very code writes it: it is kept as its lines (see
+    :mod:`generator.pipeline.lock.lines`)."""
     release: bool = False
     """A release: every note built is marked released in the lock (see :attr:`LockedNote.released`)."""
     write_lock: bool = True

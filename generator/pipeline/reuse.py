@@ -148,7 +148,7 @@ def fingerprint(
     topic: Topic,
     lines: Sequence[Line],
     type_times: Mapping[str, int],
-    timed: int | None = None,
+    timed: Timed | None = None,
     *,
     named: Collection[str],
     lookups: Sequence[SettingLookup],
@@ -157,8 +157,8 @@ def fingerprint(
 
     *lines* are the topic's lock entries as the lock writes them (see
     :func:`~generator.pipeline.lock.lines.live_lines`): a reused topic's are
-    hashed as the last lock holds them, never decoded.  *timed*, the time a
-    :class:`Timed` package's new entries carry (:attr:`Timed.at`).  *named*, the
+    hashed as the last lock holds them, never decoded.  *timed*, where the
+    package is :class:`Timed`: the time its new entries carry.  *named*, the
     other topics' files its smells name (:func:`named_files`); *lookups*, what its
     which-perspective cues looked up in every topic's setting words.
     """
@@ -172,7 +172,7 @@ def fingerprint(
     digest.update(repr(sorted(type_times.items())).encode())
     digest.update(b"\n".join([line for _, line in lines]))  # a line holds no newline: they read one way only
     if timed is not None:
-        digest.update(f"now\x00{timed}\n".encode())
+        digest.update(f"now\x00{timed.at}\n".encode())
     return digest.hexdigest()
 
 

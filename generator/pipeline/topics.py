@@ -93,9 +93,8 @@ class Package:
     """Its which-perspective cues' look-ups in the source's setting words (see :attr:`Record.lookups`)."""
     named: tuple[str, ...] = ()
     """The other topics' files its warnings name (see :attr:`Record.named`)."""
-    timed: int | None = None
-    """Where the build leaves the lock as it was and its entries are not the lock's: the time they carry (see
-    :class:`~generator.pipeline.reuse.Timed`)."""
+    timed: Timed | None = None
+    """Where the build leaves the lock as it was and its entries are not the lock's (see :attr:`Record.timed`)."""
 
     def record(self, source: Source) -> Record | None:
         """What to remember of this package for the next build, if it can be reused."""
@@ -104,7 +103,7 @@ class Package:
             return None
         return Record(
             self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings, self.lookups,
-            self.named, Timed(self.timed, self.changes) if self.timed is not None else None,
+            self.named, self.timed,
         )
 
 
@@ -160,8 +159,7 @@ def _reuse(context: Context, name: str) -> Package | None:
         return None  # its entries are not the lock's (a watch's): a build that writes the lock makes them anew
     lines = topic_lines(context.lock.notes, name, owned, context.now)
     source, times, named, looked = context.source, context.type_times, record.named, record.lookups
-    timed = record.timed.at if record.timed is not None else None
-    if record.fingerprint != fingerprint(source, topic, lines, times, timed, named=named, lookups=looked):
+    if record.fingerprint != fingerprint(source, topic, lines, times, record.timed, named=named, lookups=looked):
         return None
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
         return None
@@ -174,7 +172,8 @@ def _reuse(context: Context, name: str) -> Package | None:
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
         changes=import_changes(record.timed, record.notes), entries=LineEntries(lines), warnings=warnings,
-        lines=lines, sha256=record.sha256, fingerprint=record.fingerprint, lookups=looked, named=named, timed=timed,
+        lines=lines, sha256=record.sha256, fingerprint=record.fingerprint, lookups=looked, named=named,
+        timed=record.timed,
     )
 
 
@@ -256,14 +255,15 @@ def _package(
     topic = _topic(context, name)
     named = named_files(context.source, topic, warnings) if topic else ()
     kept = None if context.lock_written else live_lines(context.lock.notes, context.owned.get(name, ()), context.now)
-    timed = None if kept is None or list(lines) == list(kept) else context.now  # its entries are not the lock's
+    changes = Changes.count(kinds)
+    timed = None if kept is None or list(lines) == list(kept) else Timed(context.now, changes)  # not the lock's
     return Package(
         file=name,
         data=_spooled(context, name, data),
         decks=tuple(dict.fromkeys(note.deck for note in notes)),
         notes=len(notes),
         cards=sum(note.cards for note in notes),
-        changes=Changes.count(kinds),
+        changes=changes,
         entries=LineEntries(lines),
         warnings=tuple(part.packed() for part in warnings),  # held until printed: a smelly source's are megabytes
         lines=lines,
@@ -284,15 +284,15 @@ def _spooled(context: Context, name: str, data: bytes | None) -> bytes | Spooled
 
 
 def _next_fingerprint(
-    context: Context, name: str, lines: Sequence[Line], timed: int | None,
+    context: Context, name: str, lines: Sequence[Line], timed: Timed | None,
     named: Sequence[str], lookups: Sequence[SettingLookup],
 ) -> str | None:
     """The fingerprint the next build computes for topic *name* if its inputs stay as they are.
 
     It reads the lock entries the next build finds (their *lines*): this
     build's, or, where this build leaves the lock as it was (``watch``), that
-    lock's again, with the time *timed* where the package's entries are not
-    the lock's.  The next such build reuses the package while nothing else
+    lock's again, with the time its entries carry where they are not the
+    lock's (*timed*).  The next such build reuses the package while nothing else
     changed, at whatever time it runs (a save elsewhere makes only that topic
     again); a build that writes the lock makes it again (see :func:`_reuse`).
     """
