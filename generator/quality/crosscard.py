@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from generator.cards.kind import Face
 from generator.cards.kinds import KINDS
@@ -37,8 +37,7 @@ CUE_SHARE = 0.5
 _LIMITATION = re.compile(r"\b(?:limitation|weakness|drawback|cost|downside|doesn't work|does not work)", re.I)
 
 
-@dataclass(frozen=True)
-class _Face:
+class _Face(NamedTuple):  # one per card of a topic: a tuple is made three times faster than a frozen dataclass
     """One card of a note as these checks read it."""
 
     note: NoteSpec
@@ -201,8 +200,7 @@ def _faces(note: NoteSpec, faces: Iterable[Face]) -> Iterable[_Face]:
         yield _Face(note, face.asks_perspective, content_stems(face.front), answer, content_stems(answer), face.cue)
 
 
-@dataclass(frozen=True, slots=True)  # one per card of a topic, while its checks run
-class _Front:
+class _Front(NamedTuple):  # one per card of a topic while its checks run: a tuple is made three times faster
     """A front's words and where it is: a card of the topic, or the title of another topic's item."""
 
     words: frozenset[str]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from generator.cards.cloze import CLOZE
 from generator.cards.kinds import KINDS
@@ -41,8 +41,7 @@ _SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
 _SUFFIXES = ("istic", "ists", "ism", "ist", "ity", "s")
 
 
-@dataclass(frozen=True)
-class _Card:
+class _Card(NamedTuple):  # one per card of a topic: a tuple is made three times faster than a frozen dataclass
     """A card as the smells read it: its note, its front and answer as plain text."""
 
     note: NoteSpec
@@ -133,7 +132,7 @@ def _cards(faced: Faced) -> list[_Card]:
         for face in faces:
             answer, front = _plain(face.answer), _plain(face.front)
             cards.append(_Card(
-                note, face.asks_perspective, front, answer, tuple(words(front)), tuple(words(answer)),
+                note, face.asks_perspective, front, answer, _words(front), _words(answer),
                 _plain(face.question),
             ))
     return cards
@@ -141,13 +140,18 @@ def _cards(faced: Faced) -> list[_Card]:
 
 def _plain(fragment: str) -> str:
     """Card HTML as the words a student reads (the source line aside)."""
-    text = html.unescape(_TAG.sub(" ", _SOURCE_LINE.sub(" ", fragment)))
-    return " ".join(text.split())
+    if "<" in fragment:  # most answers and questions hold no markup
+        fragment = _TAG.sub(" ", _SOURCE_LINE.sub(" ", fragment))
+    return " ".join(html.unescape(fragment).split())
 
 
 def words(text: str) -> list[str]:
     """The words of *text*, lowercased."""
     return list(map(str.lower, WORD.findall(text)))
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(map(str.lower, WORD.findall(text)))
 
 
 def _content_words(found: Sequence[str]) -> set[str]:
@@ -234,7 +238,7 @@ def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = 
         )
     # Words every perspective's name has, or the question's own, are no leak: they tell no answer from another.
     asked = _content_words(card.answer_words) - shared - _question_words(card)
-    shown = asked.intersection(map(singular, card.front_words))
+    shown = asked.intersection(map(singular, card.front_words)) if asked else asked
     if asked and len(shown) >= LEAK_SHARE * len(asked):
         yield _warn(
             note, card.where(),

@@ -45,7 +45,7 @@ def stem(word: str) -> str:
 
 def content_stems(text: str) -> frozenset[str]:
     """The stems of *text*'s words that carry meaning (tags aside)."""
-    found = set(map(_content_stem, WORD.findall(_TAG.sub(" ", text))))
+    found = set(map(_content_stem, WORD.findall(_TAG.sub(" ", text) if "<" in text else text)))
     found.discard("")
     return frozenset(found)
 
