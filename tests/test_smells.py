@@ -308,6 +308,7 @@ def test_a_back_that_bolds_another_cards_answer_is_a_smell():
 
     from generator.cards.notes import CLOZE_FIELDS, build_notes, with_faces
     from generator.quality.crosscard import deck_smells
+    from generator.quality.reading import read_cards
     from generator.quality.smells import perspective_stems
     from generator.source.loader import load_source
 
@@ -319,7 +320,8 @@ def test_a_back_that_bolds_another_cards_answer_is_a_smell():
     extra = CLOZE_FIELDS.index("Extra")
     bolded = replace(first, fields=tuple(f"<b>{answer}</b>" if i == extra else f for i, f in enumerate(first.fields)))
     stems = perspective_stems(p.name for p in source.perspectives)
-    found = deck_smells(source, source.topics[0], with_faces([bolded, *notes[2:], second]), stems)
+    checked = [bolded, *notes[2:], second]
+    found = deck_smells(source, source.topics[0], checked, read_cards(with_faces(checked)), stems)
     assert any(p.where == first.local_key and f"sets {answer!r} in bold" in p.message for p in found)
 
 
@@ -389,7 +391,7 @@ def test_every_front_the_checks_read_is_the_front_anki_renders(tmp_path):
     """The smells read a card's front from its note's fields (its kind's faces), not by rendering it: Anki's own
     rendering of every card of three sources (the essay, a comparison source, a drafted chapter) holds them alike."""
     from generator.cards.kinds import KINDS
-    from generator.quality.smells import _plain
+    from generator.quality.reading import plain
 
     from .ankitools import import_package, open_collection, rendered_cards
 
@@ -413,4 +415,4 @@ def test_every_front_the_checks_read_is_the_front_anki_renders(tmp_path):
         ordinal = next(index for index, template in enumerate(kind.templates) if template.name == card.template)
         face = next(face for face in kind.faces(values) if face.ordinal == ordinal)
         shown = " ".join(card.question_text.replace("[...]", " ").split())
-        assert _plain(face.front) == shown, card
+        assert plain(face.front) == shown, card

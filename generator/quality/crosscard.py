@@ -19,13 +19,13 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from generator.cards.kind import Face
 from generator.cards.kinds import KINDS
-from generator.cards.notes import Faced, NoteSpec
+from generator.cards.notes import NoteSpec
 from generator.errors import Problem
+from generator.quality.reading import Card
 from generator.source.content import Item, Source, Topic
 from generator.source.markup import sentences
-from generator.source.words import content_stems, stem, title_stems
+from generator.source.words import content_stems, stem, stems_of, title_stems
 
 _TAG = re.compile(r"<[^>]+>")
 _BOLD = re.compile(r"<(b|strong)>(.*?)</\1>", re.S | re.I)
@@ -49,16 +49,18 @@ class _Face(NamedTuple):  # one per card of a topic: a tuple is made three times
     """What a "which perspective?" card's front gives as the cue (its kind's ``Face.cue``)."""
 
 
-def deck_smells(source: Source, topic: Topic, faced: Faced, naming: Mapping[str, str]) -> list[Problem]:
-    """The cross-card smells of one topic's notes (*faced*, each with its faces), as located warnings.
+def deck_smells(
+    source: Source, topic: Topic, notes: Sequence[NoteSpec], cards: Sequence[Card], naming: Mapping[str, str]
+) -> list[Problem]:
+    """The cross-card smells of one topic's *notes* (their *cards*, as :mod:`~generator.quality.reading` reads
+    them), as located warnings.
 
     *naming* maps the stems of words that name a perspective to its name
     (:func:`generator.quality.smells.perspective_stems`).  Besides the topic's
     own fronts, every item title of the source counts as a front for answers
     of two words or more: a title is what a student reads first, in any deck.
     """
-    notes = [note for note, _ in faced]
-    faces = [face for note, read in faced for face in _faces(note, read)]
+    faces = [_face(card) for card in cards]
     own = [
         _Front(face.front, face.note.local_key, face.note.file, face.note.line, face.note.guid,
                face.note.item_id if KINDS[face.note.note_type].hides_in_item_text else "")
@@ -193,11 +195,11 @@ def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[No
                 )
 
 
-def _faces(note: NoteSpec, faces: Iterable[Face]) -> Iterable[_Face]:
-    """The note's cards (*faces*, as its kind reads them from its fields); a perspective asked is its bare name."""
-    for face in faces:
-        answer = _TAG.sub("", face.answer) if face.asks_perspective else face.answer
-        yield _Face(note, face.asks_perspective, content_stems(face.front), answer, content_stems(answer), face.cue)
+def _face(card: Card) -> _Face:
+    """A card as these checks read it: its front's words as stems; a perspective asked is its bare name."""
+    face = card.face
+    answer = _TAG.sub("", face.answer) if face.asks_perspective else face.answer
+    return _Face(card.note, face.asks_perspective, stems_of(card.front_words), answer, content_stems(answer), face.cue)
 
 
 class _Front(NamedTuple):  # one per card of a topic while its checks run: a tuple is made three times faster

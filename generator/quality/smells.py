@@ -1,12 +1,11 @@
 """Card smells: what a program can tell about a card that will not teach.
 
-Each card's front is read as its kind shows it (the kind's faces, which the
-note type's templates show as Anki renders them: a test holds the two alike),
-as a student reads it, on a phone: is the answer already on the
-front, does the front fit a screen, does a cloze hide one fact or a sentence,
-does a "which perspective?" card name a perspective, do two cards ask the
-same thing with different answers.  The rules and their thresholds are those
-of ``LEARNING.md`` (Wozniak's twenty rules, Matuschak's prompt properties).
+Each card is read as a student reads it, on a phone
+(:mod:`generator.quality.reading`): is the answer already on the front, does
+the front fit a screen, does a cloze hide one fact or a sentence, does a
+"which perspective?" card name a perspective, do two cards ask the same thing
+with different answers.  The rules and their thresholds are those of
+``LEARNING.md`` (Wozniak's twenty rules, Matuschak's prompt properties).
 
 Smells are warnings, located like content errors; ``--strict`` makes them
 errors.  They never change what is built.
@@ -14,20 +13,18 @@ errors.  They never change what is built.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
 
 from generator.cards.cloze import CLOZE
 from generator.cards.kinds import KINDS
-from generator.cards.notes import Faced, NoteSpec, new_card_queues, with_faces
+from generator.cards.notes import NoteSpec, new_card_queues, with_faces
 from generator.errors import PROBLEM_ORDER, Problem
 from generator.quality.crosscard import deck_smells
+from generator.quality.reading import Card, plain, read_cards, words
 from generator.quality.wording import SettingLookup, wording_smells
 from generator.quality.wording import setting_answers as _setting_answers
 from generator.source.content import Source, Topic
-from generator.source.words import FUNCTION_WORDS, WORD, singular
+from generator.source.words import FUNCTION_WORDS, singular
 
 MAX_FRONT_WORDS = 40
 """About one phone screen of card text, context line included."""
@@ -36,24 +33,7 @@ MAX_CLOZE_WORDS = CLOZE.max_answer_words
 LEAK_SHARE = 0.5
 """A card leaks when at least this share of the asked words is on its front."""
 
-_TAG = re.compile(r"<[^>]+>")
-_SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
 _SUFFIXES = ("istic", "ists", "ism", "ist", "ity", "s")
-
-
-class _Card(NamedTuple):  # one per card of a topic: a tuple is made three times faster than a frozen dataclass
-    """A card as the smells read it: its note, its front and answer as plain text."""
-
-    note: NoteSpec
-    which: bool  # asks "which perspective?"
-    front: str  # plain text of the front, as a student reads it
-    answer: str  # plain text of what the card asks for
-    front_words: tuple[str, ...]  # words(front), once: every check reads them
-    answer_words: tuple[str, ...]
-    question: str = ""  # plain text of the card's own question: its words give no answer away
-
-    def where(self) -> str:
-        return self.note.local_key
 
 
 def card_smells(source: Source, notes: Sequence[NoteSpec]) -> list[Problem]:
@@ -104,7 +84,7 @@ def smell_topic(
     """:func:`topic_smells`, and the look-ups its which-perspective cues made in the source's setting words
     (what a rebuild hashes to reuse the topic, see :func:`setting_answers`)."""
     faced = with_faces(notes)
-    cards = _cards(faced)
+    cards = read_cards(faced)
     problems: list[Problem] = []
     stems = perspective_stems(p.name for p in source.perspectives)
     shared = _shared_name_words(source)
@@ -114,44 +94,9 @@ def smell_topic(
     problems.extend(_sibling_answers(cards))
     problems.extend(_back_to_back(notes))
     problems.extend(_comparison_sides(source, topic))
-    problems.extend(deck_smells(source, topic, faced, stems))  # one card answering another
+    problems.extend(deck_smells(source, topic, notes, cards, stems))  # one card answering another
     worded, lookups = wording_smells(source, faced, stems)  # a front paraphrasing, saying too little, naming a setting
     return sorted(set(problems + worded), key=PROBLEM_ORDER), lookups
-
-
-def _cards(faced: Faced) -> list[_Card]:
-    """Every card of *notes*, in order, as its kind reads it from the note's fields.
-
-    A kind's faces show what its templates show on a front, the asked cloze
-    hidden and the source line aside (tests/test_smells.py renders every card
-    of several sources to hold the two alike): read from the fields, the fronts
-    of 50,000 cards cost no rendering.
-    """
-    cards = []
-    for note, faces in faced:
-        for face in faces:
-            answer, front = _plain(face.answer), _plain(face.front)
-            cards.append(_Card(
-                note, face.asks_perspective, front, answer, _words(front), _words(answer),
-                _plain(face.question),
-            ))
-    return cards
-
-
-def _plain(fragment: str) -> str:
-    """Card HTML as the words a student reads (the source line aside)."""
-    if "<" in fragment:  # most answers and questions hold no markup
-        fragment = _TAG.sub(" ", _SOURCE_LINE.sub(" ", fragment))
-    return " ".join(html.unescape(fragment).split())
-
-
-def words(text: str) -> list[str]:
-    """The words of *text*, lowercased."""
-    return list(map(str.lower, WORD.findall(text)))
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(map(str.lower, WORD.findall(text)))
 
 
 def _content_words(found: Sequence[str]) -> set[str]:
@@ -207,12 +152,12 @@ def _shared_name_words(source: Source) -> frozenset[str]:
     return frozenset(set.intersection(*names)) if len(names) >= 2 else frozenset()
 
 
-def _question_words(card: _Card) -> set[str]:
+def _question_words(card: Card) -> set[str]:
     """The words of a card's own question: asking in them gives no answer away."""
     return set(map(singular, words(card.question)))
 
 
-def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = frozenset()) -> Iterable[Problem]:
+def _card_problems(card: Card, stems: dict[str, str], shared: frozenset[str] = frozenset()) -> Iterable[Problem]:
     note = card.note
     front_words = len(card.front.split())
     if front_words > MAX_FRONT_WORDS:
@@ -247,18 +192,18 @@ def _card_problems(card: _Card, stems: dict[str, str], shared: frozenset[str] = 
         )
 
 
-def _shown_where(card: _Card, shown: set[str]) -> str:
+def _shown_where(card: Card, shown: set[str]) -> str:
     """The answer's words the front shows, as the author wrote them, and whether the context line shows them."""
     written = sorted({w for w in card.answer_words if singular(w) in shown})
-    context = _plain(card.note.field(KINDS[card.note.note_type].context_field))
+    context = plain(card.note.field(KINDS[card.note.note_type].context_field))
     in_context = shown & {singular(w) for w in words(context)}
     where = f'; the context line "{context}" shows {", ".join(sorted(in_context))}' if in_context else ""
     return ", ".join(written) + where
 
 
-def _same_prompt(cards: Sequence[_Card]) -> Iterable[Problem]:
+def _same_prompt(cards: Sequence[Card]) -> Iterable[Problem]:
     """Two cards with the same front and different answers: one of them is marked wrong."""
-    by_front: dict[str, list[_Card]] = {}
+    by_front: dict[str, list[Card]] = {}
     for card in cards:
         by_front.setdefault(card.front.casefold(), []).append(card)
     for group in by_front.values():
@@ -275,18 +220,18 @@ def _same_prompt(cards: Sequence[_Card]) -> Iterable[Problem]:
             )
 
 
-def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
+def _sibling_answers(cards: Sequence[Card]) -> Iterable[Problem]:
     """A cloze front that shows what another card of the same item asks for.
 
     Answers are looked up by the runs of the front's words, not each answer
     searched in each front: an item of N marked points would cost N².
     """
-    by_group: dict[str, list[_Card]] = {}
+    by_group: dict[str, list[Card]] = {}
     for card in cards:
         if KINDS[card.note.note_type].hides_in_item_text:
             by_group.setdefault(card.note.item_id, []).append(card)
     for group in by_group.values():
-        askers: dict[tuple[str, ...], list[_Card]] = {}
+        askers: dict[tuple[str, ...], list[Card]] = {}
         for asker in group:
             if asker.answer_words:
                 askers.setdefault(asker.answer_words, []).append(asker)
@@ -305,7 +250,7 @@ def _sibling_answers(cards: Sequence[_Card]) -> Iterable[Problem]:
 
 
 def _runs_in(
-    found: Sequence[str], lengths: Sequence[int], wanted: dict[tuple[str, ...], list[_Card]]
+    found: Sequence[str], lengths: Sequence[int], wanted: dict[tuple[str, ...], list[Card]]
 ) -> list[tuple[str, ...]]:
     """The runs of words of *found*, of the given *lengths*, that are keys of *wanted*, each once, in order."""
     runs: dict[tuple[str, ...], None] = {}

@@ -45,7 +45,12 @@ def stem(word: str) -> str:
 
 def content_stems(text: str) -> frozenset[str]:
     """The stems of *text*'s words that carry meaning (tags aside)."""
-    found = set(map(_content_stem, WORD.findall(_TAG.sub(" ", text) if "<" in text else text)))
+    return stems_of(WORD.findall(_TAG.sub(" ", text) if "<" in text else text))
+
+
+def stems_of(words: Iterable[str]) -> frozenset[str]:
+    """The stems of *words* that carry meaning (their case aside)."""
+    found = set(map(_content_stem, words))
     found.discard("")
     return frozenset(found)
 
