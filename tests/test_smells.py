@@ -344,6 +344,19 @@ def test_a_comparison_side_that_restates_its_sections_title_is_a_smell(tmp_path)
     assert not any("gains/side/coffee" in line and "restates" in line for line in lines)
 
 
+def test_a_fronts_html_entity_is_read_as_its_character_not_as_a_word(tmp_path):
+    """ "R&D" is written "R&amp;D" in a field: a student reads "&", so the front shows no word "amp" to answer by."""
+    from .support import write_source
+
+    source = write_source(tmp_path / "src", (
+        "topic: basics\nname: Basics\nitems:\n"
+        "  - id: labs\n    perspective: tea\n    title: Labs\n    explanation: Firms fund R&D to find {{new products}}.\n"
+        "  - id: gear\n    perspective: coffee\n    title: Gear\n    explanation: A guitar needs an {{amp}} to be heard.\n"
+    ))
+    lines = located(run("check", "--source", str(source)).stderr, source)
+    assert not any("shows 'amp'" in line for line in lines), lines
+
+
 def test_a_word_of_every_perspectives_name_is_no_leak(tmp_path):
     """ "Remote work: … Work calls": "work" is in every perspective's name, so it tells no answer from another."""
     source = tmp_path / "src"
