@@ -216,9 +216,11 @@ def _only_subject(note: NoteSpec) -> Iterable[Problem]:
 def only_subject(before: str, after: str) -> bool:
     """True if a front reading *before*, the blank, then *after* says only a subject: no words after the blank, a
     linking verb before it, and before that at most :data:`MAX_SUBJECT_WORDS` words besides framing ones."""
-    link = _LINK.search(before)
-    if WORD.search(after) or link is None:
+    if WORD.search(after):
         return False  # words after the blank say what it is, or what it does
+    link = _LINK.search(before)  # searched at every place of the text: only where nothing follows the blank
+    if link is None:
+        return False
     named = [w for w in WORD.findall(before[: link.start()]) if w.lower() not in FUNCTION_WORDS | _FRAMING]
     return len(named) <= MAX_SUBJECT_WORDS
 
