@@ -236,8 +236,9 @@ def _sibling_answers(cards: Sequence[Card]) -> Iterable[Problem]:
             if asker.answer_words:
                 askers.setdefault(asker.answer_words, []).append(asker)
         lengths = sorted({len(answer) for answer in askers})
+        firsts = {answer[0] for answer in askers}
         for card in group:
-            for answer in _runs_in(card.front_words, lengths, askers):
+            for answer in _runs_in(card.front_words, lengths, askers, firsts):
                 # the first other card asking it: of N cards asking one answer, all N would be N² warnings
                 other = next((o for o in askers[answer] if o.note is not card.note), None)
                 if other is not None:
@@ -250,14 +251,16 @@ def _sibling_answers(cards: Sequence[Card]) -> Iterable[Problem]:
 
 
 def _runs_in(
-    found: Sequence[str], lengths: Sequence[int], wanted: dict[tuple[str, ...], list[Card]]
+    found: Sequence[str], lengths: Sequence[int], wanted: dict[tuple[str, ...], list[Card]], firsts: set[str]
 ) -> list[tuple[str, ...]]:
-    """The runs of words of *found*, of the given *lengths*, that are keys of *wanted*, each once, in order."""
+    """The runs of words of *found*, of the given *lengths*, that are keys of *wanted* (whose first words are
+    *firsts*), each once, in order."""
+    starts = [start for start, word in enumerate(found) if word in firsts]  # most words begin no answer
     runs: dict[tuple[str, ...], None] = {}
     for length in lengths:
-        for start in range(len(found) - length + 1):
+        for start in starts:
             run = tuple(found[start : start + length])
-            if run in wanted:
+            if len(run) == length and run in wanted:
                 runs.setdefault(run)
     return list(runs)
 
