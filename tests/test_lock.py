@@ -308,6 +308,10 @@ CASES = [
     Case("a note that is a string", replace_line(LINES[TITLE], f'  "{TITLE}": "gone"'),
          [refused(note(TITLE), 'should be an object, not "gone"')]),
     Case("empty key", insert_line(7, entry("")), [refused("note '', line 8", "a note's key should be a string, not empty, without control characters")]),
+    Case("key of one part", insert_line(7, entry("justakey")),
+         [refused("note 'justakey', line 8", 'a note\'s key should be <source>/<item>/<part>, as a build writes it, not "justakey"')]),
+    Case("key of two parts", insert_line(7, entry("drinks/gone")),
+         [refused("note 'drinks/gone', line 8", 'a note\'s key should be <source>/<item>/<part>, as a build writes it, not "drinks/gone"')]),
     # --- GUIDs -------------------------------------------------------------------------
     Case("guid a number", edit(f'"guid": {json.dumps(GUIDS[TITLE])}', '"guid": 5', TITLE),
          [refused(note(TITLE), "guid should be a GUID (a string, not empty, without spaces or control characters), not 5")]),
@@ -373,6 +377,21 @@ def test_bad_lock_is_refused_by_plan_and_build(tmp_path, valid_lock, case):
     else:
         lock.write_text(made, encoding="utf-8", newline="")
     assert_refused(source, tmp_path, case.expected)
+
+
+def test_a_key_renamed_by_hand_is_refused_beside_the_last_build(tmp_path):
+    """A build into the folder of the last one reads its records, which split each key of the lock into its
+    source, item and part: a key of another shape is a located problem there too, never a traceback."""
+    source = write_source(tmp_path / "src", TOPIC)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["build", "-q", "--source", str(source), "--out", str(out)]).exit_code == 0
+    lock = source / "deckgen.lock"
+    key = next(iter(json.loads(lock.read_text(encoding="utf-8"))["notes"]))
+    lock.write_text(lock.read_text(encoding="utf-8").replace(json.dumps(key), '"justakey"', 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--out", str(out)])
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1, result.output
+    assert "note 'justakey': the lock cannot be read: a note's key should be <source>/<item>/<part>" in result.stderr
 
 
 def test_oversized_lock_is_refused_before_it_is_read(tmp_path, monkeypatch):

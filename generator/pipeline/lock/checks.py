@@ -278,7 +278,7 @@ class Checker:
         if not (
             type(entry) is dict
             and (entry.keys() == _NOTE_KEYS or (entry.keys() == _UNRELEASED_KEYS and type(entry["released"]) is bool))
-            and key
+            and key.count("/") >= 2  # <source>/<item>/<part>: what a build splits it into
             and not (self.controls and _CONTROL.search(key))
             and _is_guid(guid := entry["guid"])
             and _is_time(entry["mod"])
@@ -301,6 +301,9 @@ class Checker:
         path = ("notes", key)
         if key == "" or _CONTROL.search(key) or (self.surrogates and _SURROGATE.search(key)):
             self.add(path, "a note's key should be a string, not empty, without control characters")
+            return None
+        if key.count("/") < 2:
+            self.add(path, f"a note's key should be <source>/<item>/<part>, as a build writes it, not {show(key)}")
             return None
         if type(entry) is not dict:
             self.add(path, f"should be an object, not {show(entry)}")
