@@ -16,6 +16,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from generator.anki.schema import NoteTypeSchema, content_hash
@@ -32,6 +33,7 @@ from generator.pipeline.lock.lines import (
 )
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import Changes, Resolution, resolve
+from generator.pipeline.lock.write import LIVE
 from generator.pipeline.reuse import Record, Timed, fingerprint, import_changes, named_files, still_there
 from generator.pipeline.spool import Spool, Spooled
 from generator.quality.smells import smell_topic
@@ -67,6 +69,39 @@ class Context:
     """False where the build leaves the lock as it is (``watch``): the next build reads this one's lock again."""
     spool: Spool | None = None
     """Where a package's bytes wait for the commit (see :mod:`generator.pipeline.spool`); None: in memory."""
+
+    @cached_property
+    def moves(self) -> Moves:
+        """The lock keys whose item another topic holds now (see :class:`Moves`); found once, when first read."""
+        return Moves.of(self.owned, self.homes)
+
+
+@dataclass(frozen=True)
+class Moves:
+    """The lock keys whose item moved to another topic since the lock filed them, by both topics.
+
+    A note last built in one topic may be built by the topic its item moved
+    to: the topic it left is built again (:func:`_taken_elsewhere`), and the
+    lock entry of the note is an input of the topic it moved to, which reads it
+    (its time, its GUID) wherever the lock files it.
+    """
+
+    departures: Mapping[str, tuple[str, ...]]
+    """Topic → the keys the lock files under it whose item another topic holds now."""
+    arrivals: Mapping[str, tuple[str, ...]]
+    """Topic → the keys the lock files under another topic whose item it holds now."""
+
+    @classmethod
+    def of(cls, owned: Mapping[str, Sequence[str]], homes: Mapping[str, str]) -> Moves:
+        departures: dict[str, list[str]] = {}
+        arrivals: dict[str, list[str]] = {}
+        for topic, keys in owned.items():
+            for key in keys:
+                home = homes.get(key.split("/", 2)[1], topic)  # as NoteKey.parse splits a key
+                if home != topic:
+                    departures.setdefault(topic, []).append(key)
+                    arrivals.setdefault(home, []).append(key)
+        return cls({t: tuple(k) for t, k in departures.items()}, {t: tuple(k) for t, k in arrivals.items()})
 
 
 @dataclass(frozen=True)
@@ -153,13 +188,14 @@ def _reuse(context: Context, name: str) -> Package | None:
     if record is None or topic is None or context.file_format is None or not context.file_format.carries_times:
         return None
     owned = context.owned.get(name, ())
-    if _taken_elsewhere(context, name, owned):
+    if _taken_elsewhere(context, name):
         return None
     if record.timed is not None and context.lock_written:
         return None  # its entries are not the lock's (a watch's): a build that writes the lock makes them anew
     lines = topic_lines(context.lock.notes, name, owned, context.now)
+    read = _with_arrivals(context, name, lines)
     source, times, named, looked = context.source, context.type_times, record.named, record.lookups
-    if record.fingerprint != fingerprint(source, topic, lines, times, record.timed, named=named, lookups=looked):
+    if record.fingerprint != fingerprint(source, topic, read, times, record.timed, named=named, lookups=looked):
         return None
     if not still_there(os.path.join(context.out_dir, f"{name}.apkg"), record):
         return None
@@ -254,7 +290,9 @@ def _package(
     lines = lines_of(entries)  # kept as lines alone: a worker sends them back, not tens of thousands of records
     topic = _topic(context, name)
     named = named_files(context.source, topic, warnings) if topic else ()
-    kept = None if context.lock_written else live_lines(context.lock.notes, context.owned.get(name, ()), context.now)
+    kept = None if context.lock_written else _with_arrivals(context, name, live_lines(
+        context.lock.notes, context.owned.get(name, ()), context.now
+    ))
     changes = Changes.count(kinds)
     timed = None if kept is None or list(lines) == list(kept) else Timed(context.now, changes)  # not the lock's
     return Package(
@@ -302,17 +340,28 @@ def _next_fingerprint(
     return fingerprint(context.source, topic, lines, context.type_times, timed, named=named, lookups=lookups)
 
 
-def _taken_elsewhere(context: Context, name: str, owned: Sequence[str]) -> bool:
+def _taken_elsewhere(context: Context, name: str) -> bool:
     """True if another topic now makes a note last built in topic *name* (its item moved there).
 
     The note then leaves this topic's package and lock entries: a change no
     input of this topic shows, so the topic is built again.
     """
-    items = {item for _, item, _ in (key.split("/", 2) for key in owned)}  # as NoteKey.parse splits a key
-    if all(context.homes.get(item, name) == name for item in items):
-        return False  # the common case: every item is still where it was
+    departing = context.moves.departures.get(name, ())  # the common case: none, every item is where it was
     memo: dict[str, set[str]] = {}
-    return any(_made_elsewhere(context, name, key, memo) for key in owned)
+    return any(_made_elsewhere(context, name, key, memo) for key in departing)
+
+
+def _with_arrivals(context: Context, name: str, lines: Sequence[Line]) -> Sequence[Line]:
+    """*lines* (the lock's of topic *name*) and those of the live notes whose item moved into it since the lock
+    filed them under another topic: what the topic reads of the lock, in the lock's order (see :class:`Moves`).
+
+    Only a build that leaves the lock as it was (``watch``) finds a live one: a build that writes the lock files
+    a note under the topic that made it.  A removed note's tombstone stays under the topic it was last built in;
+    a topic makes it again only where its own file brings the note back, which its fingerprint reads.
+    """
+    arriving = context.moves.arrivals.get(name, ())
+    found = [line for line in live_lines(context.lock.notes, arriving, context.now) if LIVE in line[1]]
+    return sorted([*lines, *found]) if found else lines
 
 
 def _removed(context: Context, name: str, built: set[str]) -> list[str]:
