@@ -83,6 +83,27 @@ def test_an_edit_rebuilds_its_topic_alone_with_the_bytes_of_a_full_build(
     assert _digests(out, golden_source / "deckgen.lock") == _digests(tmp_path / "fresh-out", fresh_source / "deckgen.lock")
 
 
+def test_an_edit_after_a_release_rebuilds_its_topic_alone(
+    golden_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release writes every live note released: the topics it reused or made are read that way by the next
+    build, which reuses them while their files stay as they are."""
+    out = tmp_path / "out"
+    (golden_source / "deckgen.lock").unlink()  # every note new: in no release yet
+    build(BuildConfig(str(golden_source), str(out), timestamp=GOLDEN_TIME, jobs=1))
+    edited = golden_source / "04-lessons.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Lessons", "Lessons learned", 1), encoding="utf-8")
+    build(BuildConfig(str(golden_source), str(out), timestamp=GOLDEN_TIME + 30, jobs=1, release=True))
+    edited = golden_source / "03-limitations.yaml"
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(text.replace("creates significant problems", "creates real problems"), encoding="utf-8")
+    built: list[str] = []
+    real = topics._build_one
+    monkeypatch.setattr(topics, "_build_one", lambda context, name: built.append(name) or real(context, name))
+    build(BuildConfig(str(golden_source), str(out), timestamp=GOLDEN_TIME + 60, jobs=1))
+    assert built == ["limitations"]
+
+
 def test_a_copied_source_folder_still_reuses_its_unchanged_topics(
     golden_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

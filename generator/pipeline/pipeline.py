@@ -285,7 +285,7 @@ def _make_packages(job: _Job) -> _Made:
         source=source, lock=lock, schemas=schemas, now=job.now, type_times=types.note_type_times,
         owned=lock_owners(lock), homes=homes(source), file_format=job.file_format,
         records=job.records if job.reuse else {}, out_dir=job.out_dir,
-        lock_written=job.write_lock, spool=job.spool,
+        lock_written=job.write_lock, release=job.release, spool=job.spool,
     )
     if job.requests is None:
         packages = build_topics(context, job.jobs, job.progress)

@@ -33,7 +33,7 @@ from generator.pipeline.lock.lines import (
 )
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import Changes, Resolution, resolve
-from generator.pipeline.lock.write import LIVE
+from generator.pipeline.lock.write import LIVE, released_line
 from generator.pipeline.reuse import Record, Timed, fingerprint, import_changes, named_files, still_there
 from generator.pipeline.spool import Spool, Spooled
 from generator.quality.smells import smell_topic
@@ -67,6 +67,9 @@ class Context:
     """None for a plan (everything but the bytes)."""
     lock_written: bool = True
     """False where the build leaves the lock as it is (``watch``): the next build reads this one's lock again."""
+    release: bool = False
+    """A release (``build --release``): the lock it writes holds every live note released, as the next build
+    reads it."""
     spool: Spool | None = None
     """Where a package's bytes wait for the commit (see :mod:`generator.pipeline.spool`); None: in memory."""
 
@@ -205,12 +208,33 @@ def _reuse(context: Context, name: str) -> Package | None:
         if _names_old_place(warnings, record.file, topic.file):
             return None  # a warning's text names it too (another card's front): they are made again
         warnings = tuple(part.in_file(topic.file) if part.file == record.file else part for part in warnings)
+    lines, next_fingerprint = _as_released(context, name, lines, record)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
         changes=import_changes(record.timed, record.notes), entries=LineEntries(lines), warnings=warnings,
-        lines=lines, sha256=record.sha256, fingerprint=record.fingerprint, lookups=looked, named=named,
+        lines=lines, sha256=record.sha256, fingerprint=next_fingerprint, lookups=looked, named=named,
         timed=record.timed,
     )
+
+
+def _as_released(context: Context, name: str, lines: Sequence[Line], record: Record) -> tuple[Sequence[Line], str]:
+    """A reused topic's lock lines as this build writes them, and the fingerprint the next build finds for them.
+
+    A release writes its live notes released: the lines the next build reads
+    are those, and it reuses the topic while nothing else changes.
+    """
+    written = _released(context, lines)
+    if written is lines:
+        return lines, record.fingerprint
+    return written, _next_fingerprint(context, name, written, record.timed, record.named, record.lookups) or ""
+
+
+def _released(context: Context, lines: Sequence[Line]) -> Sequence[Line]:
+    """*lines* as the lock of this build holds them: in a release, every live note's marked released."""
+    if not context.release:
+        return lines
+    written = [(key, released_line(line)) for key, line in lines]
+    return lines if written == list(lines) else written
 
 
 def _names_old_place(warnings: Sequence[FileWarnings], old_file: str, new_file: str) -> bool:
@@ -287,7 +311,7 @@ def _package(
     kinds = [live.kinds[note.key] for note in notes] + list(gone.kinds.values())  # those removed now
     data = encode(context, notes, live.times) if notes else None
     digest = hashlib.sha256(data).hexdigest() if data is not None else None
-    lines = lines_of(entries)  # kept as lines alone: a worker sends them back, not tens of thousands of records
+    lines = _released(context, lines_of(entries))  # kept as lines alone: a worker sends them back, not records
     topic = _topic(context, name)
     named = named_files(context.source, topic, warnings) if topic else ()
     kept = None if context.lock_written else _with_arrivals(context, name, live_lines(
