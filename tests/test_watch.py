@@ -301,6 +301,30 @@ def test_a_watch_save_reads_the_lock_entry_of_a_note_moved_into_its_topic(tmp_pa
     assert saved == fresh and saved["b.apkg"][0] == Changes(added=1, updated=0, unchanged=1, removed=0)
 
 
+def test_a_watch_save_reads_the_tombstone_of_a_note_brought_back_in_another_topic(tmp_path):
+    """A released note removed from one topic keeps its tombstone there; brought back in another topic, it is made
+    against that tombstone until a build writes the lock, so an older lock put back is no save of nothing there."""
+    item = '  - id: moved\n    title: Moved\n    explanation: "It is {{a moved item}}."\n'
+    stays = 'topic: a\nname: A\nitems:\n  - id: a1\n    title: A1\n    explanation: "A one is {{alpha}}."\n'
+    other = 'topic: b\nname: B\nitems:\n  - id: b1\n    title: B1\n    explanation: "B one is {{beta}}."\n'
+    source, out = write_source(tmp_path / "src", stays, extra={"b.yaml": other}), tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1, release=True))
+    older = (source / "deckgen.lock").read_bytes()  # before the item was written
+    (source / "basics.yaml").write_text(stays + item, encoding="utf-8")
+    build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1, release=True))
+    (source / "basics.yaml").write_text(stays, encoding="utf-8")
+    build(BuildConfig(str(source), str(out), timestamp=T1 + 20, jobs=1))  # its tombstone, under a
+    (source / "b.yaml").write_text(other + item.replace("It is", "It is surely"), encoding="utf-8")
+    build(BuildConfig(str(source), str(out), timestamp=T1 + 30, jobs=1, write_lock=False))
+    (source / "deckgen.lock").write_bytes(older)
+    reports = [
+        build(BuildConfig(str(source), str(folder), timestamp=T1 + 40, jobs=1, write_lock=False)).files
+        for folder in (out, tmp_path / "fresh")
+    ]
+    saved, fresh = ({Path(deck.path).name: (deck.changes, Path(deck.path).read_bytes()) for deck in r} for r in reports)
+    assert saved == fresh and saved["b.apkg"][0] == Changes(added=1, updated=0, unchanged=1, removed=0)
+
+
 def test_a_lock_a_watch_only_checked_is_trusted_by_this_very_code_alone_and_read_in_full(tmp_path, monkeypatch):
     """A lock laid out by hand: the first save checks it, the next trust it, parsed in full (never as lines this
     code would write); a cache another deckgen wrote trusts it no more (a check added since is not skipped)."""

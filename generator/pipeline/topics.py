@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -33,7 +34,7 @@ from generator.pipeline.lock.lines import (
 )
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import Changes, Resolution, resolve
-from generator.pipeline.lock.write import LIVE, released_line
+from generator.pipeline.lock.write import released_line
 from generator.pipeline.reuse import Record, Timed, fingerprint, import_changes, named_files, still_there
 from generator.pipeline.spool import Spool, Spooled
 from generator.quality.smells import smell_topic
@@ -226,7 +227,8 @@ def _as_released(context: Context, name: str, lines: Sequence[Line], record: Rec
     written = _released(context, lines)
     if written is lines:
         return lines, record.fingerprint
-    return written, _next_fingerprint(context, name, written, record.timed, record.named, record.lookups) or ""
+    read = _read_next(context, name, written, None)
+    return written, _next_fingerprint(context, name, read, record.timed, record.named, record.lookups) or ""
 
 
 def _released(context: Context, lines: Sequence[Line]) -> Sequence[Line]:
@@ -330,7 +332,7 @@ def _package(
         warnings=tuple(part.packed() for part in warnings),  # held until printed: a smelly source's are megabytes
         lines=lines,
         sha256=digest,
-        fingerprint=_next_fingerprint(context, name, lines if kept is None else kept, timed, named, lookups),
+        fingerprint=_next_fingerprint(context, name, _read_next(context, name, lines, kept), timed, named, lookups),
         lookups=lookups,
         named=named,
         timed=timed,
@@ -375,17 +377,29 @@ def _taken_elsewhere(context: Context, name: str) -> bool:
     return any(_made_elsewhere(context, name, key, memo) for key in departing)
 
 
-def _with_arrivals(context: Context, name: str, lines: Sequence[Line]) -> Sequence[Line]:
-    """*lines* (the lock's of topic *name*) and those of the live notes whose item moved into it since the lock
-    filed them under another topic: what the topic reads of the lock, in the lock's order (see :class:`Moves`).
+def _with_arrivals(
+    context: Context, name: str, lines: Sequence[Line], made: AbstractSet[str] = frozenset()
+) -> Sequence[Line]:
+    """*lines* (topic *name*'s) and the lock's lines of the notes whose item moved into it since the lock filed
+    them under another topic, but those of *made*: what a build reads of the lock for the topic, in its order.
 
-    Only a build that leaves the lock as it was (``watch``) finds a live one: a build that writes the lock files
-    a note under the topic that made it.  A removed note's tombstone stays under the topic it was last built in;
-    a topic makes it again only where its own file brings the note back, which its fingerprint reads.
+    A topic makes such a note against its entry where the lock files it: a live note moved in, or a removed
+    one brought back while its tombstone is kept (until it expires); see :class:`Moves`.
     """
-    arriving = context.moves.arrivals.get(name, ())
-    found = [line for line in live_lines(context.lock.notes, arriving, context.now) if LIVE in line[1]]
+    arriving = [key for key in context.moves.arrivals.get(name, ()) if key not in made]
+    found = live_lines(context.lock.notes, arriving, context.now) if arriving else ()
     return sorted([*lines, *found]) if found else lines
+
+
+def _read_next(context: Context, name: str, lines: Sequence[Line], kept: Sequence[Line] | None) -> Sequence[Line]:
+    """What the next build reads of the lock for topic *name* (see :func:`_with_arrivals`), if it stays as it is.
+
+    After a build that writes the lock, its own *lines* and, filed under the topics they were last built in,
+    the other arrivals' (a tombstone stays where it was); else the lock's as this build read them (*kept*).
+    """
+    if kept is not None:
+        return kept
+    return _with_arrivals(context, name, lines, made={key for key, _ in lines})
 
 
 def _removed(context: Context, name: str, built: set[str]) -> list[str]:
