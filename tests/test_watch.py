@@ -278,43 +278,19 @@ def test_a_watch_save_after_the_lock_is_deleted_reports_what_a_save_into_a_fresh
     assert saved == fresh and all(changes.added > 0 for changes in saved.values())
 
 
-def test_a_watch_save_reads_the_lock_entry_of_a_note_moved_into_its_topic(tmp_path):
-    """An item moved to another topic keeps its lock entry under the topic it left until a build writes the lock:
-    the topic it moved to reads that entry, so an older lock put back (a checkout) is no save of nothing there."""
-    item = '  - id: moved\n    title: Moved\n    explanation: "It is {{a moved item}}."\n'
-    stays = 'topic: a\nname: A\nitems:\n  - id: a1\n    title: A1\n    explanation: "A one is {{alpha}}."\n'
-    other = 'topic: b\nname: B\nitems:\n  - id: b1\n    title: B1\n    explanation: "B one is {{beta}}."\n'
-    source, out = write_source(tmp_path / "src", stays, extra={"b.yaml": other}), tmp_path / "out"
-    build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1))
-    older = (source / "deckgen.lock").read_bytes()  # before the item was written
-    (source / "basics.yaml").write_text(stays + item, encoding="utf-8")
-    build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1))
-    (source / "basics.yaml").write_text(stays, encoding="utf-8")
-    (source / "b.yaml").write_text(other + item, encoding="utf-8")  # moved to b: its entry stays under a
-    build(BuildConfig(str(source), str(out), timestamp=T1 + 20, jobs=1, write_lock=False))
-    (source / "deckgen.lock").write_bytes(older)
-    reports = [
-        build(BuildConfig(str(source), str(folder), timestamp=T1 + 30, jobs=1, write_lock=False)).files
-        for folder in (out, tmp_path / "fresh")
-    ]
-    saved, fresh = ({Path(deck.path).name: (deck.changes, Path(deck.path).read_bytes()) for deck in r} for r in reports)
-    assert saved == fresh and saved["b.apkg"][0] == Changes(added=1, updated=0, unchanged=1, removed=0)
+_MOVED = '  - id: moved\n    title: Moved\n    explanation: "It is {{a moved item}}."\n'
+_STAYS = 'topic: a\nname: A\nitems:\n  - id: a1\n    title: A1\n    explanation: "A one is {{alpha}}."\n'
+_OTHER = 'topic: b\nname: B\nitems:\n  - id: b1\n    title: B1\n    explanation: "B one is {{beta}}."\n'
 
 
-def test_a_watch_save_reads_the_tombstone_of_a_note_brought_back_in_another_topic(tmp_path):
-    """A released note removed from one topic keeps its tombstone there; brought back in another topic, it is made
-    against that tombstone until a build writes the lock, so an older lock put back is no save of nothing there."""
-    item = '  - id: moved\n    title: Moved\n    explanation: "It is {{a moved item}}."\n'
-    stays = 'topic: a\nname: A\nitems:\n  - id: a1\n    title: A1\n    explanation: "A one is {{alpha}}."\n'
-    other = 'topic: b\nname: B\nitems:\n  - id: b1\n    title: B1\n    explanation: "B one is {{beta}}."\n'
-    source, out = write_source(tmp_path / "src", stays, extra={"b.yaml": other}), tmp_path / "out"
+def _moved_then_older_lock(tmp_path: Path, steps: Callable[[Path, Path], None]) -> tuple[dict, dict]:
+    """A source of topics a and b, built; *steps* (source, out) move an item between them; then a watch save, the
+    lock put back as the first build wrote it, and the next save, in place and into an empty folder: each one's
+    package by name, with its changes and bytes."""
+    source, out = write_source(tmp_path / "src", _STAYS, extra={"b.yaml": _OTHER}), tmp_path / "out"
     build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1, release=True))
     older = (source / "deckgen.lock").read_bytes()  # before the item was written
-    (source / "basics.yaml").write_text(stays + item, encoding="utf-8")
-    build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1, release=True))
-    (source / "basics.yaml").write_text(stays, encoding="utf-8")
-    build(BuildConfig(str(source), str(out), timestamp=T1 + 20, jobs=1))  # its tombstone, under a
-    (source / "b.yaml").write_text(other + item.replace("It is", "It is surely"), encoding="utf-8")
+    steps(source, out)
     build(BuildConfig(str(source), str(out), timestamp=T1 + 30, jobs=1, write_lock=False))
     (source / "deckgen.lock").write_bytes(older)
     reports = [
@@ -322,6 +298,35 @@ def test_a_watch_save_reads_the_tombstone_of_a_note_brought_back_in_another_topi
         for folder in (out, tmp_path / "fresh")
     ]
     saved, fresh = ({Path(deck.path).name: (deck.changes, Path(deck.path).read_bytes()) for deck in r} for r in reports)
+    return saved, fresh
+
+
+def test_a_watch_save_reads_the_lock_entry_of_a_note_moved_into_its_topic(tmp_path):
+    """An item moved to another topic keeps its lock entry under the topic it left until a build writes the lock:
+    the topic it moved to reads that entry, so an older lock put back is no save of nothing there."""
+
+    def moved(source: Path, out: Path) -> None:
+        (source / "basics.yaml").write_text(_STAYS + _MOVED, encoding="utf-8")
+        build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1))
+        (source / "basics.yaml").write_text(_STAYS, encoding="utf-8")
+        (source / "b.yaml").write_text(_OTHER + _MOVED, encoding="utf-8")  # its entry stays under a
+
+    saved, fresh = _moved_then_older_lock(tmp_path, moved)
+    assert saved == fresh and saved["b.apkg"][0] == Changes(added=1, updated=0, unchanged=1, removed=0)
+
+
+def test_a_watch_save_reads_the_tombstone_of_a_note_brought_back_in_another_topic(tmp_path):
+    """A released note removed from one topic keeps its tombstone there; brought back in another topic, it is made
+    against that tombstone until a build writes the lock, so an older lock put back is no save of nothing there."""
+
+    def brought_back(source: Path, out: Path) -> None:
+        (source / "basics.yaml").write_text(_STAYS + _MOVED, encoding="utf-8")
+        build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1, release=True))
+        (source / "basics.yaml").write_text(_STAYS, encoding="utf-8")
+        build(BuildConfig(str(source), str(out), timestamp=T1 + 20, jobs=1))  # its tombstone, under a
+        (source / "b.yaml").write_text(_OTHER + _MOVED.replace("It is", "It is surely"), encoding="utf-8")
+
+    saved, fresh = _moved_then_older_lock(tmp_path, brought_back)
     assert saved == fresh and saved["b.apkg"][0] == Changes(added=1, updated=0, unchanged=1, removed=0)
 
 
