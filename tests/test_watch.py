@@ -330,6 +330,23 @@ def test_a_watch_save_reads_the_tombstone_of_a_note_brought_back_in_another_topi
     assert saved == fresh and saved["b.apkg"][0] == Changes(added=1, updated=0, unchanged=1, removed=0)
 
 
+def test_a_watch_save_removes_a_note_that_moved_away_once_no_topic_makes_it(tmp_path):
+    """A released note whose item moved to another topic is left out of the topic it left while the other makes
+    it; when the other stops making it (its cloze changed), the topic it left marks it removed at the next save."""
+    source, out = write_source(tmp_path / "src", _STAYS + _MOVED, extra={"b.yaml": _OTHER}), tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1, release=True))
+    (source / "basics.yaml").write_text(_STAYS, encoding="utf-8")
+    (source / "b.yaml").write_text(_OTHER + _MOVED, encoding="utf-8")
+    build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1, write_lock=False))
+    (source / "b.yaml").write_text(_OTHER + _MOVED.replace("{{a moved item}}", "{{another cloze}}"), encoding="utf-8")
+    reports = [
+        build(BuildConfig(str(source), str(folder), timestamp=T1 + 20, jobs=1, write_lock=False)).files
+        for folder in (out, tmp_path / "fresh")
+    ]
+    saved, fresh = ({Path(deck.path).name: deck.changes for deck in r} for r in reports)
+    assert saved == fresh and saved["a.apkg"].removed == 1
+
+
 def test_a_lock_a_watch_only_checked_is_trusted_by_this_very_code_alone_and_read_in_full(tmp_path, monkeypatch):
     """A lock laid out by hand: the first save checks it, the next trust it, parsed in full (never as lines this
     code would write); a cache another deckgen wrote trusts it no more (a check added since is not skipped)."""

@@ -34,7 +34,7 @@ from generator.pipeline.lock.lines import (
 )
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.times import Changes, Resolution, resolve
-from generator.pipeline.lock.write import released_line
+from generator.pipeline.lock.write import LIVE, released_line
 from generator.pipeline.reuse import Record, Timed, fingerprint, import_changes, named_files, still_there
 from generator.pipeline.spool import Spool, Spooled
 from generator.quality.smells import smell_topic
@@ -196,6 +196,8 @@ def _reuse(context: Context, name: str) -> Package | None:
         return None
     if record.timed is not None and context.lock_written:
         return None  # its entries are not the lock's (a watch's): a build that writes the lock makes them anew
+    if record.timed is not None and _live_departures(context, name):
+        return None  # a watch's, whose notes moved away: whether another topic still makes them, no input shows
     lines = topic_lines(context.lock.notes, name, owned, context.now)
     read = _with_arrivals(context, name, lines)
     source, times, named, looked = context.source, context.type_times, record.named, record.lookups
@@ -375,6 +377,17 @@ def _taken_elsewhere(context: Context, name: str) -> bool:
     departing = context.moves.departures.get(name, ())  # the common case: none, every item is where it was
     memo: dict[str, set[str]] = {}
     return any(_made_elsewhere(context, name, key, memo) for key in departing)
+
+
+def _live_departures(context: Context, name: str) -> bool:
+    """True if the lock files under topic *name* a live note whose item another topic holds now (see :class:`Moves`).
+
+    A build that writes the lock files such a note under the topic that makes it, or marks it removed; until
+    then, the topic it left leaves it out of its package while another topic makes it, and removes it once none
+    does: a change of another topic's, which this topic's fingerprint does not read.
+    """
+    departing = context.moves.departures.get(name, ())
+    return any(LIVE in line for _, line in live_lines(context.lock.notes, departing, context.now))
 
 
 def _with_arrivals(
