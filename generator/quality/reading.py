@@ -48,7 +48,7 @@ def read_cards(faced: Faced) -> list[Card]:
     for note, faces in faced:
         for face in faces:
             answer, front = plain(face.answer), plain(face.front)
-            cards.append(Card(note, face, front, answer, _words(front), _words(answer), plain(face.question)))
+            cards.append(Card(note, face, front, answer, words(front), words(answer), plain(face.question)))
     return cards
 
 
@@ -59,10 +59,6 @@ def plain(fragment: str) -> str:
     return " ".join(html.unescape(fragment).split())
 
 
-def words(text: str) -> list[str]:
+def words(text: str) -> tuple[str, ...]:
     """The words of *text*, lowercased."""
-    return list(map(str.lower, WORD.findall(text)))
-
-
-def _words(text: str) -> tuple[str, ...]:
     return tuple(map(str.lower, WORD.findall(text)))
