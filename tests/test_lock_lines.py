@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from generator.errors import ContentError
+from generator.errors import ContentError, DeckgenError
 from generator.pipeline.cachefile import read_cache
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.lock.lines import LineNotes, guid_owners, lines_of, live_lines, split_lock, topic_lines
@@ -55,8 +55,8 @@ def test_a_lock_split_into_lines_reads_as_the_same_notes_and_joins_to_the_same_b
     assert split.notes.topics == {"t-1": ('src/item/point/p2', "src/old/title", 'src/quote"d/title'),
                                   "t-2": ("src/back\\slash/point/p1", "src/gone/title"), "t-3": ("src/\u00fcber/title",)}
     # spliced as they are (no note decoded) or encoded again: the same lock, byte for byte
-    assert bytes(joined_lock(split.note_types, split.notes.lines.items())) == data
-    assert bytes(joined_lock(split.note_types, reversed(split.notes.lines.items()))) == data  # sorted as written
+    assert bytes(joined_lock(split.note_types, split.notes.lines)) == data
+    assert bytes(joined_lock(split.note_types, reversed(list(split.notes.lines)))) == data  # sorted as written
     assert bytes(joined_lock(lock.note_types, lines_of(lock.notes))) == data
     assert guid_owners(split.notes) == guid_owners(dict(lock.notes))
 
@@ -66,7 +66,7 @@ def test_a_lock_of_no_one_or_two_notes_splits_and_joins(keys):
     lock = Lock({key: _lock().notes[key] for key in keys}, {})
     split = split_lock("deckgen.lock", lock_bytes(lock))
     assert split is not None and dict(split.notes) == dict(lock.notes)
-    assert bytes(joined_lock(split.note_types, split.notes.lines.items())) == lock_bytes(lock)
+    assert bytes(joined_lock(split.note_types, split.notes.lines)) == lock_bytes(lock)
 
 
 def test_a_topics_live_lines_are_the_same_read_from_lines_or_from_notes():
@@ -75,7 +75,7 @@ def test_a_topics_live_lines_are_the_same_read_from_lines_or_from_notes():
     assert split is not None
     for topic, keys in split.notes.topics.items():
         from_lines = live_lines(split.notes, keys, NOW)
-        assert from_lines == live_lines(dict(lock.notes), keys, NOW) == topic_lines(split.notes, topic, keys, NOW)
+        assert from_lines == live_lines(dict(lock.notes), keys, NOW) == list(topic_lines(split.notes, topic, keys, NOW))
     live = Lock({key: note for key, note in lock.notes.items() if note.removed is None}, {})
     split = split_lock("deckgen.lock", lock_bytes(live))
     assert split is not None and isinstance(split.notes, LineNotes) and not split.notes.tombstones
@@ -131,6 +131,9 @@ def test_a_lock_a_checkout_gave_crlf_line_endings_is_read_as_the_lines_written(t
     lambda data: data.replace(b'"version": 1', b'"version": 2'),
     lambda data: data.replace(b'{"cards": 1, ', b'{', 1),  # a line without a field
     lambda data: data[:-1],
+    lambda data: data.replace(b'"},\n', b'"}\n', 1),  # no comma between two lines
+    lambda data: data.replace(b'"},\n', b'"},\n\n', 1),  # a blank line between two
+    lambda data: data.replace(b'"}\n}', b'"},\n}', 1),  # a comma after the last line
 ])
 def test_a_lock_laid_out_otherwise_is_not_split(edit):
     assert split_lock("deckgen.lock", lock_bytes(_lock())) is not None
@@ -184,3 +187,24 @@ def test_a_lock_is_the_same_if_it_reads_as_the_same_text(tmp_path, old, same):
     pieces = LockText(tuple(written[start : start + 1000] for start in range(0, len(written), 1000)))
     assert _same_lock(str(path), pieces, hashlib.sha256(written).hexdigest()) is same
     assert _same_lock(str(tmp_path / "none.lock"), LockText((b"",)), hashlib.sha256(b"").hexdigest()) is False
+
+
+def test_a_topics_kept_lines_are_read_from_the_lock_file_and_copied_from_there_in_runs(tmp_path):
+    lock = _lock()
+    data = lock_bytes(lock)
+    path = tmp_path / "deckgen.lock"
+    path.write_bytes(data)
+    split = split_lock(str(path), data, on_disk=True)
+    assert split is not None and isinstance(split.notes, LineNotes)
+    kept = [split.notes.topic_lines(topic, NOW) for topic in split.notes.topics]
+    assert sorted(pair for lines in kept for pair in lines) == live_lines(dict(lock.notes), lock.notes, NOW)
+    places = [pair for lines in kept for pair in lines.places()]
+    text = joined_lock(split.note_types, places, split.notes.found)
+    assert any(isinstance(part, tuple) and part[0] < part[1] for part in text.parts)  # neighbours: one run
+    head, *notes, foot = text.parts
+    assert all(isinstance(part, tuple) or part == b",\n" for part in notes) and foot == b"\n}\n}\n"  # no line held
+    expired = lock_bytes(Lock({k: n for k, n in lock.notes.items() if k != "src/old/title"}, {}))
+    assert bytes(text) == expired and len(text) == len(expired) and text.sha256() == hashlib.sha256(expired).hexdigest()
+    path.write_bytes(data[: len(data) // 2])  # cut short under the build: said, never written half
+    with pytest.raises(DeckgenError, match="changed while deckgen was reading it"):
+        bytes(text)

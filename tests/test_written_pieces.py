@@ -15,6 +15,7 @@ from generator.anki.notetypes import note_type_schemas
 from generator.errors import DeckgenError
 from generator.pipeline.cache import code_digest
 from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock import write as lock_write
 from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.write import dump_lock, lock_text, removal_times, unreleased_in
 from generator.pipeline.memo import TOPICS_NAME, read_memo
@@ -116,6 +117,7 @@ def test_a_lock_whose_pieces_cannot_all_be_written_leaves_the_lock_and_folders_a
         return _Full(stream.detach()) if mode == "wb" else stream
 
     monkeypatch.setattr(os, "fdopen", fdopen)
+    monkeypatch.setattr(lock_write, "SPAN_BYTES", 64)  # a lock of a few notes, written in blocks of a line or two
     with pytest.raises(DeckgenError, match="cannot write .*deckgen.lock: No space left on device"):
         build(BuildConfig(str(source), str(out), timestamp=T2))
     monkeypatch.setattr(os, "fdopen", real_fdopen)

@@ -33,9 +33,10 @@ from generator.pipeline.exclusive import hold
 from generator.pipeline.formats import Format
 from generator.pipeline.journal import commit, make_folders, recover, remove_folders
 from generator.pipeline.lock.guard import check_note_types
-from generator.pipeline.lock.lines import LineNotes
+from generator.pipeline.lock.lines import KeptLines, LineNotes
 from generator.pipeline.lock.located import read_lock_bytes, with_lf
 from generator.pipeline.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
+from generator.pipeline.lock.notelines import Line
 from generator.pipeline.lock.read import read_lock
 from generator.pipeline.lock.times import ChangeKind, Changes, released, resolve
 from generator.pipeline.lock.write import (
@@ -324,12 +325,22 @@ def _memo_file(job: _Job) -> Spooled | bytes | Sequence[bytes] | None:
 def _topics_lock(packages: Sequence[Package], note_types: Mapping[str, NoteTypeSchema], release: bool) -> LockText:
     """The lock a default build leaves: each topic's lines, a reused topic's as the last lock had them.
 
-    A release marks every live note released: its line is written without ``"released": false``.
+    A reused topic's lines are given by their places in the lock read (see
+    :class:`~generator.pipeline.lock.lines.KeptLines`), and copied from there
+    as the lock is written.  A release marks every live note released: its line
+    is written without ``"released": false``.
     """
-    lines = ((key, line) for package in packages for key, line in package.lines)
+    kept = [package.lines for package in packages if isinstance(package.lines, KeptLines)]
+    lines: Iterable[tuple[str, bytes | int]] = (
+        pair for package in packages for pair in _lines_of(package.lines, release)
+    )
+    return joined_lock(note_types, lines, kept[0].found if kept else None)
+
+
+def _lines_of(lines: Sequence[Line], release: bool) -> Iterable[tuple[str, bytes | int]]:
     if release:
-        lines = ((key, released_line(line)) for key, line in lines)
-    return joined_lock(note_types, lines)
+        return ((key, released_line(line)) for key, line in lines)
+    return lines.places() if isinstance(lines, KeptLines) else lines
 
 
 def _custom_packages(context: Context, requests: Sequence[DeckRequest]) -> tuple[list[Package], Lock, Warnings]:

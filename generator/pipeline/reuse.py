@@ -31,7 +31,7 @@ from generator.pipeline.lock.times import CHANGE_KINDS, Changes
 from generator.source.folder import CONFIG_FILE
 
 if TYPE_CHECKING:
-    from generator.pipeline.lock.lines import Line
+    from generator.pipeline.lock.notelines import Line
     from generator.quality.wording import SettingLookup
     from generator.source.content import Source, Topic
 

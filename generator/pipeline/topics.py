@@ -25,7 +25,6 @@ from generator.cards.notes import NoteSpec, content_parts, key_parts, studied_no
 from generator.errors import ContentError, FileWarnings, file_warnings
 from generator.pipeline.formats import Format
 from generator.pipeline.lock.lines import (
-    Line,
     LineEntries,
     LineNotes,
     lines_of,
@@ -33,6 +32,7 @@ from generator.pipeline.lock.lines import (
     topic_lines,
 )
 from generator.pipeline.lock.model import Lock, LockedNote
+from generator.pipeline.lock.notelines import Line
 from generator.pipeline.lock.times import Changes, Resolution, resolve
 from generator.pipeline.lock.write import LIVE, released_line
 from generator.pipeline.reuse import Record, Timed, fingerprint, import_changes, named_files, still_there

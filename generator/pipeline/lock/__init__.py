@@ -16,8 +16,9 @@ A module a job, each importing only those above it in this list:
 - ``model``: the lock's records (:class:`~.model.LockedNote`, :class:`~.model.Lock`) and limits;
 - ``located``: its bytes read and parsed as JSON, and a value's line found once a problem needs one;
 - ``checks``: what every field may hold, checked in one pass that collects every problem;
+- ``notelines``: where each note's line is in the lock a build read, read from there when asked;
 - ``write``: the lock's text, one note a line, and the key → line lookup that relies on that layout;
-- ``lines``: the lock the last build wrote, kept as its lines, a note decoded only when read;
+- ``lines``: the lock the last build wrote, kept as where its lines are, a note decoded only when read;
 - ``read``: :func:`~.read.read_lock`, trusting the lock the last build wrote and checking any other;
 - ``guard``: the note type contract a build may not change under the same id;
 - ``times``: each note's time and change kind against the lock, tombstones, releases.

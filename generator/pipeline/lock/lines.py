@@ -3,47 +3,48 @@
 A rebuild after an edit in one topic needs the notes of that topic alone; the
 others' packages are reused, and their lines go into the next lock as they
 are.  So a lock this very code wrote (its SHA-256 and the code's digest are in
-the build cache) is split into its note lines, each known by its key and
-topic, and a line is decoded the first time its note is read.  The layout is
-:func:`~.write.joined_lock`'s; a lock laid out any other way is not split
-(:func:`split_lock` gives None) and is read in full, as before.
+the build cache) is split into its note lines, each known by its key, topic
+and place (see :mod:`~.notelines`), and a line is decoded the first time its
+note is read.  The layout is :func:`~.write.joined_lock`'s; a lock laid out
+any other way is not split (:func:`split_lock` gives None) and is read in
+full, as before.
 """
 
 from __future__ import annotations
 
 import json
+import operator
+import re
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from typing import overload
 
 from generator.pipeline.lock.checks import note_type_of
 from generator.pipeline.lock.located import Origin
 from generator.pipeline.lock.model import LOCK_VERSION, Lock, LockedNote, kept
+from generator.pipeline.lock.notelines import InMemory, Line, NoteLines, OnDisk
 from generator.pipeline.lock.write import LIVE, joined_lock, json_text, note_line
 
 _NOTES = b'\n"notes": {\n'
 _FOOT = b"}\n}\n"
-# Where a line's fields start, in the order note_line writes them.  An unescaped quote is never inside
-# a JSON string, so the first of each is the field itself, never text of a label or deck that looks like it.
-_KEY_END = b'": {"cards": '
+# A note's line: its key, its fields, the topic last (note_line's order). An unescaped quote is never inside a
+# JSON string, so the first '": {"cards": ' ends the key and the last '"topic": "' starts the topic, whatever
+# a label or deck holds.  A line holds no raw newline.
+_LINE = re.compile(rb'  "(.*?)": \{"cards": [^\n]*"topic": "([^\n]*)"\}(?:,\n|\n)')
 _GUID = b'"guid": "'
 _GUID_END = b'", "hash": '
-_TOPIC = b'"topic": "'
-
-Line = tuple[str, bytes]
-"""A note's key and its line in the lock (see :func:`~.write.note_line`)."""
 
 
 @dataclass(frozen=True, eq=False)  # compared as a mapping of notes, whatever holds them
 class LineNotes(Mapping[str, LockedNote]):
-    """A lock's notes by key, kept as their lines; each decoded the first time it is read."""
+    """A lock's notes by key, kept as where their lines are; each decoded the first time it is read."""
 
-    lines: Mapping[str, bytes]
-    """Key → line, in the lock's order."""
+    found: NoteLines
     topics: Mapping[str, tuple[str, ...]]
     """Topic → the keys of its notes, in the lock's order."""
-    topic_lines: Mapping[str, tuple[Line, ...]]
-    """Topic → its notes' keys and lines, in the lock's order (sorted by key)."""
+    numbers: Mapping[str, array[int]]
+    """Topic → the places of its notes' lines, in the lock's order."""
     tombstones: bool
     """Whether a line is a tombstone's (else every note is live, whatever the build's time)."""
     _decoded: dict[str, LockedNote] = field(default_factory=dict, compare=False, repr=False)
@@ -52,34 +53,103 @@ class LineNotes(Mapping[str, LockedNote]):
     def __getitem__(self, key: str) -> LockedNote:
         note = self._decoded.get(key)
         if note is None:
-            note = self._decoded[key] = decode_line(self.lines[key])
+            note = self._decoded[key] = decode_line(self.line(key))
         return note
 
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.found.number(key) is not None
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self.lines)
+        return iter(self.found.keys)
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return len(self.found)
+
+    def number(self, key: str) -> int:
+        """The place of note *key*'s line; KeyError if the lock has none."""
+        number = self.found.number(key)
+        if number is None:
+            raise KeyError(key)
+        return number
+
+    def line(self, key: str) -> bytes:
+        """The line of note *key* as the lock has it; KeyError if it has none."""
+        return self.found.line(self.number(key))
+
+    @property
+    def lines(self) -> Iterator[Line]:
+        """Every note's key and line, in the lock's order."""
+        return self.found.lines(range(len(self.found)))
+
+    def topic_lines(self, topic: str, now: int) -> KeptLines:
+        """The lines a build at *now* keeps of the notes last built in topic *topic*, as the lock has them (a
+        tombstone past its retention left out)."""
+        numbers = self.numbers.get(topic, array("L"))
+        if self.tombstones:
+            lines = zip(numbers, self.found.lines(numbers), strict=True)
+            numbers = array("L", [n for n, (key, line) in lines if LIVE in line or kept(self[key], now)])
+        return KeptLines(self.found, numbers)
 
     def guid_owners(self) -> Mapping[str, str]:
         """Each GUID → the key of the note holding it: found in the lines, once, without decoding a note."""
         if not self._owners:
-            lines = self.lines.values()
-            guids = _texts([line[line.index(_GUID) + len(_GUID) : line.index(_GUID_END)] for line in lines])
-            self._owners["owners"] = dict(zip(guids, self.lines, strict=True))
+            raws, keys = [], []
+            for key, line in self.lines:
+                raws.append(line[line.index(_GUID) + len(_GUID) : line.index(_GUID_END)])
+                keys.append(key)
+            self._owners["owners"] = dict(zip(_texts(raws), keys, strict=True))
         return self._owners["owners"]
 
 
-def split_lock(path: str, data: bytes) -> Lock | None:
-    """The lock *data* as lines (see :class:`LineNotes`), or None if it is not laid out as this code writes it."""
+@dataclass(frozen=True, eq=False)
+class KeptLines(Sequence[Line]):
+    """A topic's lines as the lock the build read has them, read from there each time they are gone through.
+
+    A reused topic's lines go into the next lock as they are (see
+    :func:`~.write.joined_lock`): copied in runs, never all held at once.
+    """
+
+    found: NoteLines
+    numbers: array[int]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @overload
+    def __getitem__(self, index: int) -> Line: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Line]: ...
+    def __getitem__(self, index: int | slice) -> Line | Sequence[Line]:
+        if isinstance(index, slice):
+            return list(self.found.lines(self.numbers[index]))
+        number = self.numbers[index]
+        return self.found.keys[number], self.found.line(number)
+
+    def __iter__(self) -> Iterator[Line]:
+        return self.found.lines(self.numbers)
+
+    def places(self) -> Iterator[tuple[str, int]]:
+        """Each line's key and place in the lock, read from neither."""
+        keys = self.found.keys
+        return ((keys[number], number) for number in self.numbers)
+
+
+def split_lock(path: str, data: bytes, *, on_disk: bool = False) -> Lock | None:
+    """The lock *data* as lines (see :class:`LineNotes`), or None if it is not laid out as this code writes it.
+
+    With *on_disk*, *data* is the file at *path* as it is, and its lines are read from there when asked (where
+    the system can, see :meth:`OnDisk.possible`).
+    """
     start = data.find(_NOTES)
     if start < 0 or not data.endswith(_FOOT):
         return None
     try:
         head = json.loads(data[:start].rstrip(b",") + b"}")
-        notes = _notes(_note_lines(data, start + len(_NOTES)))
         note_types = {kind: note_type_of(entry) for kind, entry in head["note_types"].items()}
-    except (ValueError, KeyError, TypeError, AttributeError):
+        places = _places(data, start + len(_NOTES))
+        disk = OnDisk(path, data) if on_disk and places is not None and OnDisk.possible() else None
+        notes = None if places is None else _notes(data, places, disk)
+    except (ValueError, KeyError, TypeError, AttributeError, OSError):
         return None
     if notes is None or head.get("version") != LOCK_VERSION:
         return None
@@ -88,41 +158,44 @@ def split_lock(path: str, data: bytes) -> Lock | None:
     return Lock(notes, note_types, origin=Origin(path, None))
 
 
-def _note_lines(data: bytes, first: int) -> list[bytes] | None:
-    """The lines of the lock *data* from *first* (its first note's) to its foot, or None if it ends otherwise.
+class _Places:
+    """Each line's place, key and topic, as found in the lock's bytes."""
 
-    Split out of *data* itself, each line copied once: the lock is tens of megabytes.
-    """
-    if first == len(data) - len(_FOOT):
-        return []  # no note
-    before = data.count(b",\n", 0, first)  # the head's: one a line that ends with a comma
-    lines = data.split(b",\n")[before:]
-    start = data.rfind(b",\n", 0, first) + 2
-    if not before or not lines[-1].endswith(b"\n" + _FOOT):
-        return None
-    lines[0] = lines[0][first - start :]
-    lines[-1] = lines[-1][: -len(_FOOT) - 1]  # the first line, too, where it is the only one
-    return lines
+    def __init__(self) -> None:
+        self.starts, self.ends = array("Q"), array("Q")
+        self.keys: list[bytes] = []
+        self.topics: list[bytes] = []
 
 
-def _notes(lines: list[bytes] | None) -> LineNotes | None:
-    """The notes of the lock's note *lines*, or None if there are none to read.
+def _places(data: bytes, first: int) -> _Places | None:
+    """The note lines of the lock *data* from *first* (its first note's) to its foot, or None if it holds other
+    text: the lines follow each other, a comma and a newline after each but the last, a newline after that."""
+    found, at, end = _Places(), first, len(data) - len(_FOOT)
+    for match in _LINE.finditer(data, first, end):
+        if match.start() != at or (at > first and data[at - 2] != ord(",")):
+            return None  # text between two lines, or a line without the comma before the next
+        at = match.end()
+        found.starts.append(match.start())
+        found.ends.append(match.end(2) + 2)
+        found.keys.append(match.group(1))
+        found.topics.append(match.group(2))
+    if at != end or (at > first and data[at - 2] == ord(",")):
+        return None  # text after the last line, or a comma after it
+    return found
 
-    Raises ValueError where a line lacks a field.
-    """
-    if lines is None:
-        return None
-    keys = _texts([line[3 : line.index(_KEY_END)] for line in lines if line.startswith(b'  "')])
-    topics = [line[line.rindex(_TOPIC) + len(_TOPIC) : -2] for line in lines if line.endswith(b'"}')]
-    by_key = dict(zip(keys, lines, strict=True))  # one key and one topic a line, else ValueError
-    if len(by_key) != len(keys):
-        return None
-    owned: dict[bytes, list[Line]] = {}  # a few topics: each name decoded once
-    for key, topic, line in zip(keys, topics, lines, strict=True):
-        owned.setdefault(topic, []).append((key, line))
-    topic_lines = {json_text(topic): tuple(found) for topic, found in owned.items()}
-    topic_keys = {topic: tuple(map(itemgetter(0), found)) for topic, found in topic_lines.items()}
-    return LineNotes(by_key, topic_keys, topic_lines, tombstones=sum(LIVE in line for line in lines) != len(lines))
+
+def _notes(data: bytes, places: _Places, disk: OnDisk | None) -> LineNotes | None:
+    """The notes at *places* in the lock *data*, or None if their keys are not each once, in order."""
+    keys = _texts(places.keys)
+    if any(map(operator.ge, keys, keys[1:])):
+        return None  # as joined_lock writes them, each once: a key is found by bisection
+    numbers: dict[bytes, array[int]] = {}  # a few topics: each name decoded once
+    for number, topic in enumerate(places.topics):
+        numbers.setdefault(topic, array("L")).append(number)
+    found = NoteLines(keys, places.starts, places.ends, disk or InMemory(data))
+    by_topic = {json_text(topic): found_numbers for topic, found_numbers in numbers.items()}
+    topics = {topic: tuple(keys[number] for number in found_numbers) for topic, found_numbers in by_topic.items()}
+    return LineNotes(found, topics, by_topic, tombstones=data.count(LIVE) != len(keys))
 
 
 def _texts(raws: list[bytes]) -> list[str]:
@@ -147,10 +220,11 @@ def lines_of(entries: Mapping[str, LockedNote]) -> list[Line]:
 def topic_lines(notes: Mapping[str, LockedNote], topic: str, keys: Iterable[str], now: int) -> Sequence[Line]:
     """The lines a build at *now* keeps of the notes *keys* last built in topic *topic* (see :func:`live_lines`).
 
-    Where the lock was split and holds no tombstone, they are its lines of the topic as they are.
+    Where the lock was split, they are its lines of the topic as they are, read from it when gone through (*keys*
+    are the topic's, as the lock files them).
     """
-    if isinstance(notes, LineNotes) and not notes.tombstones:
-        return notes.topic_lines.get(topic, ())
+    if isinstance(notes, LineNotes):
+        return notes.topic_lines(topic, now)
     return live_lines(notes, keys, now)
 
 
@@ -162,11 +236,10 @@ def live_lines(notes: Mapping[str, LockedNote], keys: Iterable[str], now: int) -
     """
     if not isinstance(notes, LineNotes):
         return lines_of({key: notes[key] for key in keys if kept(notes[key], now)})
-    lines = notes.lines
-    found = [(key, lines[key]) for key in keys]
+    found = list(notes.found.lines(sorted(map(notes.number, keys))))  # in the lock's order: by key
     if notes.tombstones:
         found = [(key, line) for key, line in found if LIVE in line or kept(notes[key], now)]
-    return sorted(found)
+    return found
 
 
 @dataclass(frozen=True, eq=False)  # compared as a mapping of notes, whatever holds them
@@ -182,6 +255,8 @@ class LineEntries(Mapping[str, LockedNote]):
         return self._decoded[key]
 
     def __iter__(self) -> Iterator[str]:
+        if isinstance(self.lines, KeptLines):
+            return (key for key, _ in self.lines.places())  # no line read
         return (key for key, _ in self.lines)
 
     def __len__(self) -> int:

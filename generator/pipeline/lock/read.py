@@ -42,14 +42,16 @@ def read_lock(path: str, trusted: str | None = None, *, split: bool = False) -> 
     data = read_lock_bytes(path)
     written = with_lf(data)
     digest = hashlib.sha256(written).hexdigest()
-    lock = (_trusted(path, written, split) if digest == trusted else None) or _checked(path, data)
+    lock = (_trusted(path, written, split, on_disk=written is data) if digest == trusted else None) or _checked(
+        path, data
+    )
     return dataclasses.replace(lock, sha256=digest)  # the next build trusts it (see BuildCache.lock_sha256)
 
 
-def _trusted(path: str, data: bytes, split: bool) -> Lock | None:
+def _trusted(path: str, data: bytes, split: bool, *, on_disk: bool) -> Lock | None:
     """The lock whose bytes the last build trusts (see :func:`read_lock`), read without checks; None if it does not
-    read so."""
-    lines = split_lock(path, data) if split else None
+    read so.  Split into lines, they are read from the file where *data* is its bytes as they are (*on_disk*)."""
+    lines = split_lock(path, data, on_disk=on_disk) if split else None
     if lines is not None:
         return lines
     with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):  # another version's: check it

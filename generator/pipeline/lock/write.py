@@ -24,6 +24,7 @@ from generator.pipeline.lock.model import (
     Lock,
     LockedNote,
 )
+from generator.pipeline.lock.notelines import SPAN_BYTES, NoteLines
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 _note_values = attrgetter(*LOCKED_NOTE_FIELDS)
@@ -39,28 +40,36 @@ def dump_lock(lock: Lock) -> str:
 
 @dataclass(frozen=True, eq=False)
 class LockText:
-    """A lock's bytes as the pieces they are written from, in order: never joined.
+    """A lock's bytes as the parts they are written from, in order: never joined.
 
-    The pieces are its head, each note's line (the very objects the topics
-    made), the commas between them, and its foot: a large source's lock is
-    tens of megabytes, and a copy joined in one piece would be the build's
-    peak of memory.
+    The parts are its head, each note's line (the very objects the topics
+    made) or a run of lines kept as the lock the build read has them (their
+    places in it, see :mod:`~.notelines`), the commas between them, and its
+    foot: a large source's lock is tens of megabytes, and a copy held whole
+    would be the build's peak of memory.
     """
 
-    pieces: tuple[bytes, ...]
+    parts: tuple[bytes | tuple[int, int], ...]
+    kept: NoteLines | None = None
+    """Where the runs of lines (first, last) are: the lock the build read."""
 
     def __len__(self) -> int:
-        return sum(map(len, self.pieces))
+        return sum(len(part) if isinstance(part, bytes) else self._kept().size(*part) for part in self.parts)
 
     def __bytes__(self) -> bytes:
-        return b"".join(self.pieces)
+        return b"".join(self.blocks())
+
+    @property
+    def pieces(self) -> Iterator[bytes]:
+        """Its bytes, to write: a block at a time (see :meth:`blocks`)."""
+        return self.blocks()
 
     def count(self, needle: bytes) -> int:
-        """How often *needle* occurs in a piece (what it finds never spans two: a field, within a line)."""
+        """How often *needle* occurs in a block (what it finds never spans two: a field, within a line)."""
         return sum(block.count(needle) for block in self.blocks())
 
     def findall(self, pattern: re.Pattern[bytes]) -> list[bytes]:
-        """*pattern*'s matches in the pieces (one that spans two is not found: a field, within a line)."""
+        """*pattern*'s matches in the blocks (one that spans two is not found: a field, within a line)."""
         return [found for block in self.blocks() for found in pattern.findall(block)]
 
     def sha256(self) -> str:
@@ -70,13 +79,27 @@ class LockText:
         return digest.hexdigest()
 
     def blocks(self) -> Iterator[bytes]:
-        """The pieces joined a few thousand at a time: read in C, not a Python step a piece, never all at once."""
-        pieces = self.pieces
-        for start in range(0, len(pieces), _BLOCK):
-            yield b"".join(pieces[start : start + _BLOCK])
+        """Its bytes about a megabyte at a time, each block ending where a line or a comma does: read in C, not a
+        Python step a line, never all at once."""
+        held: list[bytes] = []
+        size = 0
+        for part in self.parts:
+            for piece in (part,) if isinstance(part, bytes) else self._run(part):
+                held.append(piece)
+                size += len(piece)
+                if size >= SPAN_BYTES:
+                    yield b"".join(held)
+                    held.clear()
+                    size = 0
+        if held:
+            yield b"".join(held)
 
+    def _run(self, run: tuple[int, int]) -> Iterator[bytes]:
+        return self._kept().spans(*run)
 
-_BLOCK = 4096
+    def _kept(self) -> NoteLines:
+        assert self.kept is not None  # a run is of the lock read
+        return self.kept
 
 
 def lock_text(lock: Lock) -> LockText:
@@ -89,19 +112,37 @@ def lock_bytes(lock: Lock) -> bytes:
     return bytes(lock_text(lock))
 
 
-def joined_lock(note_types: Mapping[str, NoteTypeSchema], lines: Iterable[tuple[str, bytes]]) -> LockText:
+def joined_lock(
+    note_types: Mapping[str, NoteTypeSchema], lines: Iterable[tuple[str, bytes | int]], kept: NoteLines | None = None
+) -> LockText:
     """The lock of *note_types* and the note *lines* (key, line as :func:`note_line` writes it), in any order
     (a key given twice is written once, with its last line).
 
     A rebuild gives the lines of the topics it reused as the last lock had
     them, and encodes only the rest: the bytes are those of :func:`dump_lock`.
+    A line given as a number is the line at that place in *kept*, the lock the
+    build read: neighbours there that are neighbours here are copied as a run.
     """
     by_key = dict(lines)
-    pieces = ["\n".join(_head(note_types)).encode("utf-8") + b"\n"]
+    head = "\n".join(_head(note_types)).encode("utf-8") + b"\n"
+    if not by_key:
+        return LockText((head + _FOOT,))
+    parts: list[bytes | tuple[int, int]] = [head]
+    run: tuple[int, int] | None = None
     for key in sorted(by_key):
-        pieces += (by_key[key], _COMMA)
-    pieces[-1:] = [b"\n" + _FOOT] if by_key else [pieces[-1] + _FOOT]
-    text = LockText(tuple(pieces))
+        line = by_key[key]
+        if isinstance(line, int) and run is not None and line == run[1] + 1:
+            run = (run[0], line)
+            continue
+        if run is not None:
+            parts += (run, _COMMA)
+        run = (line, line) if isinstance(line, int) else None
+        if isinstance(line, bytes):
+            parts += (line, _COMMA)
+    if run is not None:
+        parts += (run, _COMMA)
+    parts[-1] = b"\n" + _FOOT  # for the comma after the last line
+    text = LockText(tuple(parts), kept)
     _check_written_size(len(text))
     return text
 
