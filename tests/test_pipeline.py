@@ -66,7 +66,7 @@ def test_an_edit_rebuilds_its_topic_alone_with_the_bytes_of_a_full_build(
     lock_before = (golden_source / "deckgen.lock").read_bytes()
     built: list[str] = []
     real = topics._build_one
-    monkeypatch.setattr(topics, "_build_one", lambda context, name: built.append(name) or real(context, name))
+    monkeypatch.setattr(topics, "_build_one", lambda context, name, **kw: built.append(name) or real(context, name, **kw))
 
     report = build(BuildConfig(str(golden_source), str(out), timestamp=GOLDEN_TIME + 60, jobs=1))
 
@@ -99,7 +99,7 @@ def test_an_edit_after_a_release_rebuilds_its_topic_alone(
     edited.write_text(text.replace("creates significant problems", "creates real problems"), encoding="utf-8")
     built: list[str] = []
     real = topics._build_one
-    monkeypatch.setattr(topics, "_build_one", lambda context, name: built.append(name) or real(context, name))
+    monkeypatch.setattr(topics, "_build_one", lambda context, name, **kw: built.append(name) or real(context, name, **kw))
     build(BuildConfig(str(golden_source), str(out), timestamp=GOLDEN_TIME + 60, jobs=1))
     assert built == ["limitations"]
 
@@ -116,7 +116,7 @@ def test_a_copied_source_folder_still_reuses_its_unchanged_topics(
     )
     built: list[str] = []
     real = topics._build_one
-    monkeypatch.setattr(topics, "_build_one", lambda context, name: built.append(name) or real(context, name))
+    monkeypatch.setattr(topics, "_build_one", lambda context, name, **kw: built.append(name) or real(context, name, **kw))
     again = build(BuildConfig(str(moved), str(out), timestamp=GOLDEN_TIME + 60, jobs=1))
     # Except those whose warnings' text names a file of the first folder ("another card's front (…:48, …)"):
     # only a warning's place can be moved, so they are made again, naming the files where they are now.

@@ -37,8 +37,9 @@ from generator.pipeline.lock.times import Changes, Resolution, resolve
 from generator.pipeline.lock.write import LIVE, released_line
 from generator.pipeline.reuse import Record, Timed, fingerprint, import_changes, named_files, still_there
 from generator.pipeline.spool import Spool, Spooled
+from generator.quality.crosscard import forget_titles
 from generator.quality.smells import smell_topic
-from generator.quality.wording import SettingLookup
+from generator.quality.wording import SettingLookup, forget_settings
 from generator.source.content import Source, Topic
 
 if TYPE_CHECKING:  # only a parallel build imports concurrent.futures
@@ -261,7 +262,7 @@ def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package 
     items = sum(len(topic.items) for topic in context.source.topics if topic.id in set(names))
     pool = fork_pool(jobs) if jobs > 1 and len(names) > 1 and items >= PARALLEL_MIN_ITEMS else None
     if pool is None:
-        yield from (_build_one(context, name) for name in names)
+        yield from (_build_one(context, name, last=number == len(names)) for number, name in enumerate(names, 1))
         return
     # Workers are forked after the source and lock are loaded: they read them
     # from the parent's memory instead of receiving a pickled copy.
@@ -293,16 +294,25 @@ def _build_shared(name: str) -> Package | ContentError:
     return _build_one(_SHARED, name)
 
 
-def _build_one(context: Context, name: str) -> Package | ContentError:
-    """One topic's package, or the lock problems that stop it (gathered with every other topic's)."""
+def _build_one(context: Context, name: str, *, last: bool = False) -> Package | ContentError:
+    """One topic's package, or the lock problems that stop it (gathered with every other topic's).
+
+    The *last* topic this process builds drops what the checks keep of the source from topic to topic once
+    they are done with it (the titles' index before the package is encoded): the build's peak of memory.
+    """
     topic = _topic(context, name)
     try:
         notes = studied_notes(context.source, topic) if topic else []
         smelled, lookups = smell_topic(context.source, topic, notes) if topic else ([], ())
+        if last:
+            forget_titles()
         # In the form the cache keeps and a rebuild prints: a worker sends back a string a file, not a problem each.
         return _package(context, name, notes, file_warnings(smelled), lookups)
     except ContentError as error:
         return error
+    finally:
+        if last:
+            forget_settings()  # after the package's fingerprint, which reads them
 
 
 def _package(

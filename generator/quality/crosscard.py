@@ -108,6 +108,11 @@ _TITLES: list[tuple[Source, _Titles]] = []
 """The last source's item titles: every topic of a build reads them all, their index is made once."""
 
 
+def forget_titles() -> None:
+    """Drop the last source's title index (and the source it holds)."""
+    _TITLES.clear()
+
+
 def _title_fronts(source: Source) -> _Titles:
     """Every item title of *source*, indexed (see :class:`_Titles`)."""
     if not _TITLES or _TITLES[0][0] is not source:

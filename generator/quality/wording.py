@@ -232,6 +232,11 @@ _SETTINGS: list[tuple[Source, Mapping[str, str], _Settings]] = []
 """The last source's setting words: every topic of a build reads the whole source's, they are made once."""
 
 
+def forget_settings() -> None:
+    """Drop the last source's setting words (and the source they hold)."""
+    _SETTINGS.clear()
+
+
 def _source_settings(source: Source, naming: Mapping[str, str]) -> _Settings:
     """:func:`_setting_words` of *source*, made once per build (per worker)."""
     if not _SETTINGS or _SETTINGS[0][0] is not source or _SETTINGS[0][1] != naming:

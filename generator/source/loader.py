@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -583,8 +584,8 @@ def _points(reader: Reader, node: Node | None, where: str) -> tuple[Point, ...]:
     for key, key_node, value in reader.pairs(node, where) or ():
         ok_key = _check_ident(reader, key_node, value=key, where=f"{where}.{key}")
         text = _marked(reader, value, f"{where}.{key}")
-        if ok_key and text:
-            points.append(Point(key, text, key_node.line))
+        if ok_key and text:  # a key is one of a few names ("p1", ...): one string each, not one a point
+            points.append(Point(sys.intern(key), text, key_node.line))
     if isinstance(node, Mapping) and not node.entries:
         reader.problem(node, where, "is empty; give at least one point")
     return tuple(points)

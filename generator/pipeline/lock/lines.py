@@ -159,18 +159,20 @@ def split_lock(path: str, data: bytes, *, on_disk: bool = False) -> Lock | None:
 
 
 class _Places:
-    """Each line's place, key and topic, as found in the lock's bytes."""
+    """Each line's place, key and topic, as found in the lock's bytes (a topic's name kept once)."""
 
     def __init__(self) -> None:
         self.starts, self.ends = array("Q"), array("Q")
         self.keys: list[bytes] = []
         self.topics: list[bytes] = []
+        self.names: dict[bytes, bytes] = {}
 
 
 def _places(data: bytes, first: int) -> _Places | None:
     """The note lines of the lock *data* from *first* (its first note's) to its foot, or None if it holds other
     text: the lines follow each other, a comma and a newline after each but the last, a newline after that."""
     found, at, end = _Places(), first, len(data) - len(_FOOT)
+    names = found.names
     for match in _LINE.finditer(data, first, end):
         if match.start() != at or (at > first and data[at - 2] != ord(",")):
             return None  # text between two lines, or a line without the comma before the next
@@ -178,7 +180,8 @@ def _places(data: bytes, first: int) -> _Places | None:
         found.starts.append(match.start())
         found.ends.append(match.end(2) + 2)
         found.keys.append(match.group(1))
-        found.topics.append(match.group(2))
+        topic = match.group(2)
+        found.topics.append(names.setdefault(topic, topic))
     if at != end or (at > first and data[at - 2] == ord(",")):
         return None  # text after the last line, or a comma after it
     return found
@@ -187,6 +190,7 @@ def _places(data: bytes, first: int) -> _Places | None:
 def _notes(data: bytes, places: _Places, disk: OnDisk | None) -> LineNotes | None:
     """The notes at *places* in the lock *data*, or None if their keys are not each once, in order."""
     keys = _texts(places.keys)
+    places.keys.clear()  # held as text now
     if any(map(operator.ge, keys, keys[1:])):
         return None  # as joined_lock writes them, each once: a key is found by bisection
     numbers: dict[bytes, array[int]] = {}  # a few topics: each name decoded once

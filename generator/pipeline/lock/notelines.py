@@ -22,7 +22,7 @@ from generator.errors import DeckgenError
 Line = tuple[str, bytes]
 """A note's key and its line in the lock (see :func:`~.write.note_line`)."""
 
-SPAN_BYTES = 1024 * 1024
+SPAN_BYTES = 256 * 1024
 """The most of the lock read at once: a run of lines longer than this is read a part at a time."""
 
 

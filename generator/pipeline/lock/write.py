@@ -79,8 +79,8 @@ class LockText:
         return digest.hexdigest()
 
     def blocks(self) -> Iterator[bytes]:
-        """Its bytes about a megabyte at a time, each block ending where a line or a comma does: read in C, not a
-        Python step a line, never all at once."""
+        """Its bytes a quarter megabyte at a time (:data:`~.notelines.SPAN_BYTES`), each block ending where a
+        line or a comma does: read in C, not a Python step a line, never all at once."""
         held: list[bytes] = []
         size = 0
         for part in self.parts:
