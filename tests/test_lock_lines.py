@@ -11,6 +11,7 @@ import pytest
 from generator.errors import ContentError, DeckgenError
 from generator.pipeline.cachefile import read_cache
 from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock import notelines
 from generator.pipeline.lock.lines import LineNotes, guid_owners, lines_of, live_lines, split_lock, topic_lines
 from generator.pipeline.lock.model import REMOVED_RETENTION_SECONDS, Lock, LockedNote
 from generator.pipeline.lock.read import read_lock
@@ -208,3 +209,23 @@ def test_a_topics_kept_lines_are_read_from_the_lock_file_and_copied_from_there_i
     path.write_bytes(data[: len(data) // 2])  # cut short under the build: said, never written half
     with pytest.raises(DeckgenError, match="changed while deckgen was reading it"):
         bytes(text)
+
+
+@pytest.mark.parametrize("span", [1, 100, 300, 1024 * 1024])  # a line a part, a few, all at once
+def test_lines_are_read_in_runs_of_at_most_a_span_and_read_as_the_lines_they_are(monkeypatch, span):
+    monkeypatch.setattr(notelines, "SPAN_BYTES", span)
+    lock = _lock()
+    data = lock_bytes(lock)
+    split = split_lock("deckgen.lock", data)
+    assert split is not None and isinstance(split.notes, LineNotes)
+    found = split.notes.found
+    every = dict(lines_of(lock.notes))
+    count = len(found)
+    for numbers in ([], [2], list(range(count)), [0, 1, 3, 4], [1, 1, 2], list(range(1, count - 1))):
+        expected = [(found.keys[n], every[found.keys[n]]) for n in numbers]
+        assert list(found.lines(numbers)) == expected
+        assert found.joined(numbers) == b"\n".join(line for _, line in expected)
+        runs = list(found.runs(numbers))
+        assert [n for first, last in runs for n in range(first, last + 1)] == numbers
+        assert all(first == last or found.size(first, last) <= span for first, last in runs)
+    assert b"".join(found.spans(0, count - 1)) == data[found.starts[0] : found.ends[-1]]

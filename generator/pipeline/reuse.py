@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.errors import FileWarnings
 from generator.pipeline.cache import code_digest
+from generator.pipeline.lock.lines import joined_lines
 from generator.pipeline.lock.times import CHANGE_KINDS, Changes
 from generator.source.folder import CONFIG_FILE
 
@@ -170,7 +171,7 @@ def fingerprint(
 
     digest.update(f"settings\x00{setting_answers(source, lookups)}\n".encode())
     digest.update(repr(sorted(type_times.items())).encode())
-    digest.update(b"\n".join([line for _, line in lines]))  # a line holds no newline: they read one way only
+    digest.update(joined_lines(lines))  # a line holds no newline: they read one way only
     if timed is not None:
         digest.update(f"now\x00{timed.at}\n".encode())
     return digest.hexdigest()

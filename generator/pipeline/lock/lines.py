@@ -216,6 +216,13 @@ def decode_line(line: bytes) -> LockedNote:
     return LockedNote(**fields)
 
 
+def joined_lines(lines: Sequence[Line]) -> bytes:
+    """*lines*' bytes, a newline between two (what a topic's fingerprint hashes): kept lines read in runs."""
+    if isinstance(lines, KeptLines):
+        return lines.found.joined(lines.numbers)
+    return b"\n".join([line for _, line in lines])
+
+
 def lines_of(entries: Mapping[str, LockedNote]) -> list[Line]:
     """The lines of *entries*, sorted by key: as the lock writes them."""
     return [(key, note_line(key, entries[key])) for key in sorted(entries)]

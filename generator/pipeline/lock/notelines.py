@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import weakref
 from array import array
-from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,9 +52,8 @@ class OnDisk:
         self.path = path
         self.fd = os.open(path, os.O_RDONLY)
         weakref.finalize(self, os.close, self.fd)
-        view = memoryview(data)
         for start in range(0, len(data) + 1, SPAN_BYTES):  # one more read: nothing after the end
-            if os.pread(self.fd, SPAN_BYTES, start) != view[start : start + SPAN_BYTES]:
+            if os.pread(self.fd, SPAN_BYTES, start) != data[start : start + SPAN_BYTES]:
                 raise OSError(f"{path}: changed while read")
 
     @staticmethod
@@ -95,7 +94,7 @@ class NoteLines:
         """The bytes of lines *first* to *last* and the separators between them."""
         return self.ends[last] - self.starts[first]
 
-    def lines(self, numbers: Iterable[int]) -> Iterator[Line]:
+    def lines(self, numbers: Sequence[int]) -> Iterator[Line]:
         """The lines *numbers*, in that order, each run of neighbours read at once."""
         keys, starts = self.keys, self.starts
         for first, last in self.runs(numbers):
@@ -103,8 +102,11 @@ class NoteLines:
             for number in range(first, last + 1):
                 yield keys[number], span[starts[number] - base : self.ends[number] - base]
 
-    def runs(self, numbers: Iterable[int]) -> Iterator[tuple[int, int]]:
-        """*numbers* as runs of neighbours (first, last), none of more than :data:`SPAN_BYTES`."""
+    def runs(self, numbers: Sequence[int]) -> Iterator[tuple[int, int]]:
+        """*numbers* (ascending) as runs of neighbours (first, last), none of more than :data:`SPAN_BYTES`."""
+        if numbers and numbers[-1] - numbers[0] == len(numbers) - 1:  # one run: cut where the bytes say
+            yield from self._parts(numbers[0], numbers[-1])
+            return
         first = last = -2
         for number in numbers:
             if number == last + 1 and self.ends[number] - self.starts[first] <= SPAN_BYTES:
@@ -116,8 +118,20 @@ class NoteLines:
         if first >= 0:
             yield first, last
 
+    def _parts(self, first: int, last: int) -> Iterator[tuple[int, int]]:
+        """Lines *first* to *last* as runs of at most :data:`SPAN_BYTES` (or of one line, if it is longer)."""
+        while first <= last:
+            part_last = max(first, bisect_right(self.ends, self.starts[first] + SPAN_BYTES, first, last + 1) - 1)
+            yield first, part_last
+            first = part_last + 1
+
+    def joined(self, numbers: Sequence[int]) -> bytes:
+        """The lines *numbers* (ascending), a newline between two: read in runs, their commas dropped in C."""
+        return b"\n".join(self.text.read(self.starts[first], self.ends[last]).replace(b",\n", b"\n")
+                          for first, last in self.runs(numbers))
+
     def spans(self, first: int, last: int) -> Iterator[bytes]:
         """Lines *first* to *last* as the lock has them (the separators between them too), a part at a time."""
-        for part_first, part_last in self.runs(range(first, last + 1)):
+        for part_first, part_last in self._parts(first, last):
             end = self.ends[part_last] if part_last == last else self.starts[part_last + 1]
             yield self.text.read(self.starts[part_first], end)
