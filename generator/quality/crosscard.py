@@ -131,11 +131,23 @@ _FEW = 8
 
 def _index(fronts: Iterable[Collection[str]]) -> dict[str, _Postings]:
     """Word -> the numbers of the fronts (their words) showing it."""
-    found: dict[str, list[int]] = {}
+    found: dict[str, int | list[int]] = {}  # most words are on one front: a number, a list once on two
     for number, words in enumerate(fronts):
         for word in words:
-            found.setdefault(word, []).append(number)
-    return {word: tuple(numbers) if len(numbers) < _FEW else frozenset(numbers) for word, numbers in found.items()}
+            seen = found.get(word)
+            if seen is None:
+                found[word] = number
+            elif isinstance(seen, int):
+                found[word] = [seen, number]
+            else:
+                seen.append(number)
+    return {word: _postings(numbers) for word, numbers in found.items()}
+
+
+def _postings(numbers: int | list[int]) -> _Postings:
+    if isinstance(numbers, int):
+        return (numbers,)
+    return tuple(numbers) if len(numbers) < _FEW else frozenset(numbers)
 
 
 class _Fronts:
