@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from generator.errors import ContentError, DeckgenError
+from generator.pipeline import pipeline
 from generator.pipeline.cachefile import read_cache
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.lock import notelines
@@ -229,3 +230,28 @@ def test_lines_are_read_in_runs_of_at_most_a_span_and_read_as_the_lines_they_are
         assert [n for first, last in runs for n in range(first, last + 1)] == numbers
         assert all(first == last or found.size(first, last) <= span for first, last in runs)
     assert b"".join(found.spans(0, count - 1)) == data[found.starts[0] : found.ends[-1]]
+
+
+def test_a_lock_written_in_place_while_a_build_reads_it_stops_the_build_before_anything_is_written(
+    tmp_path, monkeypatch
+):
+    more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
+    source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
+    lock_path = source / "deckgen.lock"
+    real_write = pipeline._write
+
+    def write_after_an_edit_in_place(made, job, file_format):  # as `dd conv=notrunc` or an editor saving in place
+        with open(lock_path, "r+b") as handle:
+            handle.seek(lock_path.read_bytes().rindex(b'"}'))
+            handle.write(b"X")
+        return real_write(made, job, file_format)
+
+    monkeypatch.setattr(pipeline, "_write", write_after_an_edit_in_place)
+    before = {path: path.read_bytes() for path in sorted(out.iterdir())}
+    with pytest.raises(DeckgenError, match="deckgen.lock: changed while deckgen was reading it"):
+        build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert {path: path.read_bytes() for path in sorted(out.iterdir())} == before
+    assert lock_path.read_bytes().endswith(b'"basicsX}\n}\n}\n')  # the edit in place, as made: not written over

@@ -29,6 +29,9 @@ SPAN_BYTES = 256 * 1024
 class _Text(Protocol):
     def read(self, start: int, end: int) -> bytes: ...
 
+    def check(self) -> None:
+        """Raise :class:`~generator.errors.DeckgenError` if what is read may differ from what was first read."""
+
 
 @dataclass(frozen=True)
 class InMemory:
@@ -39,22 +42,38 @@ class InMemory:
     def read(self, start: int, end: int) -> bytes:
         return self.data[start:end]
 
+    def check(self) -> None:
+        """Held bytes do not change."""
+
 
 class OnDisk:
     """The lock file the build read, held open: its lines are read where they are.
 
     Held open, not opened again by name: a build that writes the lock renames
-    the new one into place, and this still reads the one it replaced.  What is
-    open is compared with the bytes the build read (and hashed) first.
+    the new one into place, and this still reads the one it replaced (an
+    editor that saves a new file does the same).  What is open is compared
+    with the bytes the build read (and hashed) first, and a file written in
+    place since is found by its times (:meth:`check`, before a lock made of
+    its lines is written).
     """
 
     def __init__(self, path: str, data: bytes) -> None:
         self.path = path
         self.fd = os.open(path, os.O_RDONLY)
         weakref.finalize(self, os.close, self.fd)
+        self.stamp = self._stamp()
         for start in range(0, len(data) + 1, SPAN_BYTES):  # one more read: nothing after the end
             if os.pread(self.fd, SPAN_BYTES, start) != data[start : start + SPAN_BYTES]:
                 raise OSError(f"{path}: changed while read")
+
+    def _stamp(self) -> tuple[int, int, int]:
+        info = os.fstat(self.fd)
+        return info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+    def check(self) -> None:
+        """Raise DeckgenError if the file was written since it was opened: its lines may not be the ones read."""
+        if self._stamp() != self.stamp:
+            raise DeckgenError(f"{self.path}: changed while deckgen was reading it; build again")
 
     @staticmethod
     def possible() -> bool:

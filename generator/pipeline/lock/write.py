@@ -93,6 +93,8 @@ class LockText:
                     size = 0
         if held:
             yield b"".join(held)
+        if self.kept is not None:
+            self.kept.text.check()  # the lock read, written in place since: what was copied may not be its lines
 
     def _run(self, run: tuple[int, int]) -> Iterator[bytes]:
         return self._kept().spans(*run)
