@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 
 import pytest
@@ -255,3 +256,10 @@ def test_a_lock_written_in_place_while_a_build_reads_it_stops_the_build_before_a
         build(BuildConfig(str(source), str(out), timestamp=T2))
     assert {path: path.read_bytes() for path in sorted(out.iterdir())} == before
     assert lock_path.read_bytes().endswith(b'"basicsX}\n}\n}\n')  # the edit in place, as made: not written over
+
+
+def test_a_pipe_put_where_the_lock_was_is_not_waited_on(tmp_path):
+    pipe = tmp_path / "deckgen.lock"
+    os.mkfifo(pipe)  # swapped in after the lock was read: opening it to read would wait for a writer
+    with pytest.raises(OSError, match="not a regular file"):
+        notelines.OnDisk(str(pipe), b"")

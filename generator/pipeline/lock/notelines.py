@@ -10,6 +10,7 @@ them into the new lock as it writes it (see :class:`~.write.LockText`).
 from __future__ import annotations
 
 import os
+import stat
 import weakref
 from array import array
 from bisect import bisect_left, bisect_right
@@ -59,8 +60,10 @@ class OnDisk:
 
     def __init__(self, path: str, data: bytes) -> None:
         self.path = path
-        self.fd = os.open(path, os.O_RDONLY)
+        self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a pipe put there since: no wait
         weakref.finalize(self, os.close, self.fd)
+        if not stat.S_ISREG(os.fstat(self.fd).st_mode):
+            raise OSError(f"{path}: not a regular file")
         self.stamp = self._stamp()
         for start in range(0, len(data) + 1, SPAN_BYTES):  # one more read: nothing after the end
             if os.pread(self.fd, SPAN_BYTES, start) != data[start : start + SPAN_BYTES]:
