@@ -233,14 +233,20 @@ def test_lines_are_read_in_runs_of_at_most_a_span_and_read_as_the_lines_they_are
     assert b"".join(found.spans(0, count - 1)) == data[found.starts[0] : found.ends[-1]]
 
 
-def test_a_lock_written_in_place_while_a_build_reads_it_stops_the_build_before_anything_is_written(
-    tmp_path, monkeypatch
-):
+def _two_topics_built_then_one_edited(tmp_path):
+    """A source of two topics built, then one of them edited: the next build reads the lock as lines."""
     more = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
     source = write_source(tmp_path / "src", V1, extra={"more.yaml": more})
     out = tmp_path / "out"
     build(BuildConfig(str(source), str(out), timestamp=T1))
     (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
+    return source, out
+
+
+def test_a_lock_written_in_place_while_a_build_reads_it_stops_the_build_before_anything_is_written(
+    tmp_path, monkeypatch
+):
+    source, out = _two_topics_built_then_one_edited(tmp_path)
     lock_path = source / "deckgen.lock"
     real_write = pipeline._write
 
@@ -263,3 +269,25 @@ def test_a_pipe_put_where_the_lock_was_is_not_waited_on(tmp_path):
     os.mkfifo(pipe)  # swapped in after the lock was read: opening it to read would wait for a writer
     with pytest.raises(OSError, match="not a regular file"):
         notelines.OnDisk(str(pipe), b"")
+
+
+@pytest.mark.parametrize("line", [0, -1])  # the edited topic's first note, the other topic's last
+def test_a_lock_written_in_place_after_it_was_read_is_said_not_a_traceback(tmp_path, monkeypatch, line):
+    source, out = _two_topics_built_then_one_edited(tmp_path)
+    lock_path = source / "deckgen.lock"
+    real_read = pipeline.read_lock
+
+    def read_then_edit_in_place(*args, **kwargs):
+        lock = real_read(*args, **kwargs)
+        data = lock_path.read_bytes()
+        colons = [at + 1 for at in range(len(data)) if data.startswith(b'": {"cards": ', at)]
+        with open(lock_path, "r+b") as handle:  # a note's line no longer JSON: it cannot be read as written
+            handle.seek(colons[line])
+            handle.write(b";")
+        return lock
+
+    monkeypatch.setattr(pipeline, "read_lock", read_then_edit_in_place)
+    before = {path: path.read_bytes() for path in sorted(out.iterdir())}
+    with pytest.raises(DeckgenError, match="deckgen.lock: changed while deckgen was reading it"):
+        build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert {path: path.read_bytes() for path in sorted(out.iterdir())} == before

@@ -12,6 +12,7 @@ full, as before.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import operator
 import re
@@ -53,7 +54,8 @@ class LineNotes(Mapping[str, LockedNote]):
     def __getitem__(self, key: str) -> LockedNote:
         note = self._decoded.get(key)
         if note is None:
-            note = self._decoded[key] = decode_line(self.line(key))
+            with _read_as_written(self.found):
+                note = self._decoded[key] = decode_line(self.line(key))
         return note
 
     def __contains__(self, key: object) -> bool:
@@ -94,11 +96,24 @@ class LineNotes(Mapping[str, LockedNote]):
         """Each GUID → the key of the note holding it: found in the lines, once, without decoding a note."""
         if not self._owners:
             raws, keys = [], []
-            for key, line in self.lines:
-                raws.append(line[line.index(_GUID) + len(_GUID) : line.index(_GUID_END)])
-                keys.append(key)
-            self._owners["owners"] = dict(zip(_texts(raws), keys, strict=True))
+            with _read_as_written(self.found):
+                for key, line in self.lines:
+                    raws.append(line[line.index(_GUID) + len(_GUID) : line.index(_GUID_END)])
+                    keys.append(key)
+                self._owners["owners"] = dict(zip(_texts(raws), keys, strict=True))
         return self._owners["owners"]
+
+
+@contextlib.contextmanager
+def _read_as_written(found: NoteLines | None) -> Iterator[None]:
+    """Lines (of the lock read, *found*) that do not read as this code writes them: the lock was written in place
+    since it was read (said so, as :class:`~generator.errors.DeckgenError`), or else a fault of deckgen's own."""
+    try:
+        yield
+    except (ValueError, TypeError, KeyError):
+        if found is not None:
+            found.text.check()
+        raise
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,7 +277,8 @@ class LineEntries(Mapping[str, LockedNote]):
 
     def __getitem__(self, key: str) -> LockedNote:
         if not self._decoded:
-            self._decoded.update((k, decode_line(line)) for k, line in self.lines)
+            with _read_as_written(self.lines.found if isinstance(self.lines, KeptLines) else None):
+                self._decoded.update((k, decode_line(line)) for k, line in self.lines)
         return self._decoded[key]
 
     def __iter__(self) -> Iterator[str]:
