@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -219,6 +220,9 @@ main(sys.argv[4:])
 
 def killed_build(step: str, suffix: str, nth: int, *args: str, epoch: int = T2) -> subprocess.CompletedProcess[str]:
     """Run ``deckgen build *args`` in a child killed at the *nth* *step* (replace or fsync) on a name ending *suffix*."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
-    command = [sys.executable, "-c", KILLED_CHILD, step, suffix, str(nth), "build", "-q", *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    # A killed build cannot remove its spool (see generator.pipeline.spool): the
+    # child's temporary folder is one of ours, removed after it.
+    with tempfile.TemporaryDirectory() as temporary:
+        env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "TMPDIR": temporary}
+        command = [sys.executable, "-c", KILLED_CHILD, step, suffix, str(nth), "build", "-q", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
