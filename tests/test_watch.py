@@ -32,6 +32,7 @@ from generator.authoring.watch import Console, LivePage, Rebuilt, rebuild, servi
 from generator.cli import main
 from generator.errors import ContentError, DeckgenError
 from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock.model import REMOVED_RETENTION_SECONDS
 from generator.pipeline.lock.times import Changes
 from generator.pipeline.pipeline import build, check_cards
 from generator.views.preview import write_preview
@@ -345,6 +346,59 @@ def test_a_watch_save_removes_a_note_that_moved_away_once_no_topic_makes_it(tmp_
     ]
     saved, fresh = ({Path(deck.path).name: deck.changes for deck in r} for r in reports)
     assert saved == fresh and saved["a.apkg"].removed == 1
+
+
+def _removed_then_expired(tmp_path: Path) -> tuple[Path, Path, bytes, int]:
+    """Topics a and b, built as a release; a note released, then removed from a (its tombstone there); the
+    source, the out folder, the lock from before the note was written, and a time past the tombstone's retention."""
+    source, out = write_source(tmp_path / "src", _STAYS, extra={"b.yaml": _OTHER}), tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1, release=True))
+    older = (source / "deckgen.lock").read_bytes()
+    (source / "basics.yaml").write_text(_STAYS + _MOVED, encoding="utf-8")
+    build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1, release=True))
+    (source / "basics.yaml").write_text(_STAYS, encoding="utf-8")
+    build(BuildConfig(str(source), str(out), timestamp=T1 + 20, jobs=1))
+    return source, out, older, T1 + 20 + REMOVED_RETENTION_SECONDS + 100
+
+
+@pytest.mark.parametrize(("back_in", "package"), [("basics.yaml", "a.apkg"), ("b.yaml", "b.apkg")])
+def test_a_watch_save_reads_the_tombstone_past_its_retention_a_note_brought_back_is_made_against(
+    tmp_path, back_in, package
+):
+    """A tombstone past its retention stays in the lock until a build writes it, and a note brought back (in its
+    topic or another) is made against it ("updated"): an older lock put back without it is no save of nothing."""
+    source, out, older, later = _removed_then_expired(tmp_path)
+    home = _STAYS if back_in == "basics.yaml" else _OTHER
+    (source / back_in).write_text(home + _MOVED.replace("It is", "It is surely"), encoding="utf-8")
+    first = build(BuildConfig(str(source), str(out), timestamp=later, jobs=1, write_lock=False)).files
+    assert {Path(deck.path).name: deck.changes.updated for deck in first}[package] == 1
+    (source / "deckgen.lock").write_bytes(older)
+    reports = [
+        build(BuildConfig(str(source), str(folder), timestamp=later + 10, jobs=1, write_lock=False)).files
+        for folder in (out, tmp_path / "fresh")
+    ]
+    saved, fresh = ({Path(deck.path).name: (deck.changes, Path(deck.path).read_bytes()) for deck in r} for r in reports)
+    assert saved == fresh and saved[package][0].added == 1
+
+
+def test_a_topic_whose_tombstone_expired_is_reused_and_so_is_it_after_the_build_that_drops_it(tmp_path, monkeypatch):
+    """A tombstone past its retention is dropped by the next build that writes the lock: that build reuses its
+    topic (nothing it is made of changed) and fingerprints the lines it writes, so the build after reuses it too."""
+    from generator.pipeline import topics
+
+    source, out, _, later = _removed_then_expired(tmp_path)
+    made: list[str] = []
+    real_notes = topics.studied_notes
+    monkeypatch.setattr(topics, "studied_notes", lambda src, topic: made.append(topic.id) or real_notes(src, topic))
+    for at in (later, later + 10):
+        made.clear()
+        build(BuildConfig(str(source), str(out), timestamp=at, jobs=1))
+        assert made == []
+    assert b'"removed": null' in (source / "deckgen.lock").read_bytes()  # the lock's two live notes alone
+    assert (source / "deckgen.lock").read_bytes().count(b'"removed": ') == 2
+    fresh = tmp_path / "fresh"
+    build(BuildConfig(str(source), str(fresh), timestamp=later + 10, jobs=1, write_lock=False))
+    assert {p.name: p.read_bytes() for p in out.glob("*.apkg")} == {p.name: p.read_bytes() for p in fresh.glob("*.apkg")}
 
 
 def test_a_lock_a_watch_only_checked_is_trusted_by_this_very_code_alone_and_read_in_full(tmp_path, monkeypatch):

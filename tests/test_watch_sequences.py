@@ -140,7 +140,7 @@ def test_after_any_sequence_of_saves_and_builds_a_build_is_a_build_from_nothing(
     shutil.copy(source / "deckgen.lock", tmp_path / "first.lock")
     at = T1
     for _ in range(draw.randint(4, 10)):
-        at += draw.choice([1, 10, 3_600, 86_400])
+        at += draw.choice([1, 10, 3_600, 86_400, 61 * 86_400])  # the last, past a tombstone's retention
         step = draw.choice(["change", "change", "watch", "watch", "build", "release"])
         if step == "change":
             draw.choice(_CHANGES)(source)

@@ -1,8 +1,9 @@
 """Per-topic reuse: a topic whose inputs have not changed keeps the package it has.
 
 A topic's package is a pure function of deckgen's code, the source's
-configuration file, the topic's own file, the lock entries it owns (those not
-yet expired at the build's time) and the note types' times, and, where the
+configuration file, the topic's own file, the lock entries it owns (as the
+lock holds them: a tombstone past its retention too, until a build writes the
+lock) and the note types' times, and, where the
 build leaves the lock as it was (``watch``) and the package's entries are
 not the lock's, that build's time, which the record keeps (:class:`Timed`):
 a later save elsewhere reuses the package, whenever it comes.  After a default
@@ -156,9 +157,9 @@ def fingerprint(
 ) -> str:
     """A hash of everything one topic's package and report depend on (see also topics._taken_elsewhere).
 
-    *lines* are the topic's lock entries as the lock writes them (see
-    :func:`~generator.pipeline.lock.lines.live_lines`): a reused topic's are
-    hashed as the last lock holds them, never decoded.  *timed*, where the
+    *lines* are the topic's lock entries as the lock holds them, a tombstone
+    past its retention too (see :func:`generator.pipeline.topics._held`): a
+    reused topic's are hashed as they are, never decoded.  *timed*, where the
     package is :class:`Timed`: the time its new entries carry.  *named*, the
     other topics' files its smells name (:func:`named_files`); *lookups*, what its
     which-perspective cues looked up in every topic's setting words.

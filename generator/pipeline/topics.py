@@ -27,6 +27,7 @@ from generator.pipeline.formats import Format
 from generator.pipeline.lock.lines import (
     LineEntries,
     LineNotes,
+    holds_tombstones,
     lines_of,
     live_lines,
     topic_lines,
@@ -200,7 +201,7 @@ def _reuse(context: Context, name: str) -> Package | None:
     if record.timed is not None and _live_departures(context, name):
         return None  # a watch's, whose notes moved away: whether another topic still makes them, no input shows
     lines = topic_lines(context.lock.notes, name, owned, context.now)
-    read = _with_arrivals(context, name, lines)
+    read = _with_arrivals(context, name, _held(context, name, owned, lines), held=True)
     source, times, named, looked = context.source, context.type_times, record.named, record.lookups
     if record.fingerprint != fingerprint(source, topic, read, times, record.timed, named=named, lookups=looked):
         return None
@@ -212,7 +213,7 @@ def _reuse(context: Context, name: str) -> Package | None:
         if _names_old_place(warnings, record.file, topic.file):
             return None  # a warning's text names it too (another card's front): they are made again
         warnings = tuple(part.in_file(topic.file) if part.file == record.file else part for part in warnings)
-    lines, next_fingerprint = _as_released(context, name, lines, record)
+    lines, next_fingerprint = _as_released(context, name, lines, read, record)
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
         changes=import_changes(record.timed, record.notes), entries=LineEntries(lines), warnings=warnings,
@@ -221,17 +222,21 @@ def _reuse(context: Context, name: str) -> Package | None:
     )
 
 
-def _as_released(context: Context, name: str, lines: Sequence[Line], record: Record) -> tuple[Sequence[Line], str]:
+def _as_released(
+    context: Context, name: str, lines: Sequence[Line], read: Sequence[Line], record: Record
+) -> tuple[Sequence[Line], str]:
     """A reused topic's lock lines as this build writes them, and the fingerprint the next build finds for them.
 
-    A release writes its live notes released: the lines the next build reads
-    are those, and it reuses the topic while nothing else changes.
+    A release writes its live notes released, and a build that writes the lock
+    drops the tombstones past their retention its fingerprint *read*: the
+    lines the next build reads are those, and it reuses the topic while
+    nothing else changes.
     """
     written = _released(context, lines)
-    if written is lines:
+    if written is lines and (not context.lock_written or len(_with_arrivals(context, name, lines)) == len(read)):
         return lines, record.fingerprint
-    read = _read_next(context, name, written, None)
-    return written, _next_fingerprint(context, name, read, record.timed, record.named, record.lookups) or ""
+    after = _read_next(context, name, written, None)
+    return written, _next_fingerprint(context, name, after, record.timed, record.named, record.lookups) or ""
 
 
 def _released(context: Context, lines: Sequence[Line]) -> Sequence[Line]:
@@ -328,9 +333,12 @@ def _package(
     lines = _released(context, lines_of(entries))  # kept as lines alone: a worker sends them back, not records
     topic = _topic(context, name)
     named = named_files(context.source, topic, warnings) if topic else ()
-    kept = None if context.lock_written else _with_arrivals(context, name, live_lines(
-        context.lock.notes, context.owned.get(name, ()), context.now
-    ))
+    held = kept = None
+    if not context.lock_written:  # the next build reads the lock as it is
+        owned = context.owned.get(name, ())
+        own = live_lines(context.lock.notes, owned, context.now)
+        kept = _with_arrivals(context, name, own)
+        held = _with_arrivals(context, name, _held(context, name, owned, own), held=True)
     changes = Changes.count(kinds)
     timed = None if kept is None or list(lines) == list(kept) else Timed(context.now, changes)  # not the lock's
     return Package(
@@ -344,7 +352,7 @@ def _package(
         warnings=tuple(part.packed() for part in warnings),  # held until printed: a smelly source's are megabytes
         lines=lines,
         sha256=digest,
-        fingerprint=_next_fingerprint(context, name, _read_next(context, name, lines, kept), timed, named, lookups),
+        fingerprint=_next_fingerprint(context, name, _read_next(context, name, lines, held), timed, named, lookups),
         lookups=lookups,
         named=named,
         timed=timed,
@@ -401,17 +409,28 @@ def _live_departures(context: Context, name: str) -> bool:
 
 
 def _with_arrivals(
-    context: Context, name: str, lines: Sequence[Line], made: AbstractSet[str] = frozenset()
+    context: Context, name: str, lines: Sequence[Line], made: AbstractSet[str] = frozenset(), *, held: bool = False
 ) -> Sequence[Line]:
     """*lines* (topic *name*'s) and the lock's lines of the notes whose item moved into it since the lock filed
     them under another topic, but those of *made*: what a build reads of the lock for the topic, in its order.
+    Those the build keeps; with *held*, every one as the lock holds it (see :func:`_held`).
 
     A topic makes such a note against its entry where the lock files it: a live note moved in, or a removed
     one brought back while its tombstone is kept (until it expires); see :class:`Moves`.
     """
     arriving = [key for key in context.moves.arrivals.get(name, ()) if key not in made]
-    found = live_lines(context.lock.notes, arriving, context.now) if arriving else ()
+    found = live_lines(context.lock.notes, arriving, None if held else context.now) if arriving else ()
     return sorted([*lines, *found]) if found else lines
+
+
+def _held(context: Context, name: str, owned: Iterable[str], kept: Sequence[Line]) -> Sequence[Line]:
+    """Topic *name*'s lines (its notes', *owned*) as the lock holds them, given those a build keeps (*kept*): the
+    tombstones past their retention too, until a build writes the lock.  What its fingerprint reads: a watch's
+    save makes a note brought back against such a tombstone ("updated", not "added"), so a lock put back without
+    it is a change."""
+    if not holds_tombstones(context.lock.notes):
+        return kept
+    return topic_lines(context.lock.notes, name, owned, None)
 
 
 def _read_next(context: Context, name: str, lines: Sequence[Line], kept: Sequence[Line] | None) -> Sequence[Line]:

@@ -83,11 +83,11 @@ class LineNotes(Mapping[str, LockedNote]):
         """Every note's key and line, in the lock's order."""
         return self.found.lines(range(len(self.found)))
 
-    def topic_lines(self, topic: str, now: int) -> KeptLines:
+    def topic_lines(self, topic: str, now: int | None) -> KeptLines:
         """The lines a build at *now* keeps of the notes last built in topic *topic*, as the lock has them (a
-        tombstone past its retention left out)."""
+        tombstone past its retention left out; every line where *now* is None)."""
         numbers = self.numbers.get(topic, array("L"))
-        if self.tombstones:
+        if self.tombstones and now is not None:
             lines = zip(numbers, self.found.lines(numbers), strict=True)
             numbers = array("L", [n for n, (key, line) in lines if LIVE in line or kept(self[key], now)])
         return KeptLines(self.found, numbers)
@@ -243,7 +243,7 @@ def lines_of(entries: Mapping[str, LockedNote]) -> list[Line]:
     return [(key, note_line(key, entries[key])) for key in sorted(entries)]
 
 
-def topic_lines(notes: Mapping[str, LockedNote], topic: str, keys: Iterable[str], now: int) -> Sequence[Line]:
+def topic_lines(notes: Mapping[str, LockedNote], topic: str, keys: Iterable[str], now: int | None) -> Sequence[Line]:
     """The lines a build at *now* keeps of the notes *keys* last built in topic *topic* (see :func:`live_lines`).
 
     Where the lock was split, they are its lines of the topic as they are, read from it when gone through (*keys*
@@ -254,16 +254,18 @@ def topic_lines(notes: Mapping[str, LockedNote], topic: str, keys: Iterable[str]
     return live_lines(notes, keys, now)
 
 
-def live_lines(notes: Mapping[str, LockedNote], keys: Iterable[str], now: int) -> list[Line]:
+def live_lines(notes: Mapping[str, LockedNote], keys: Iterable[str], now: int | None) -> list[Line]:
     """The lines of the notes *keys* a build at *now* keeps (a tombstone past its retention dropped), sorted by key.
+    Where *now* is None, every one as the lock holds it: what a fingerprint reads (see
+    :func:`~generator.pipeline.reuse.fingerprint`).
 
     Read from the lock's lines as they are where the lock was split; only a
     tombstone's line is decoded, to read when it was removed.
     """
     if not isinstance(notes, LineNotes):
-        return lines_of({key: notes[key] for key in keys if kept(notes[key], now)})
+        return lines_of({key: notes[key] for key in keys if now is None or kept(notes[key], now)})
     found = list(notes.found.lines(sorted(map(notes.number, keys))))  # in the lock's order: by key
-    if notes.tombstones:
+    if notes.tombstones and now is not None:
         found = [(key, line) for key, line in found if LIVE in line or kept(notes[key], now)]
     return found
 
@@ -288,6 +290,13 @@ class LineEntries(Mapping[str, LockedNote]):
 
     def __len__(self) -> int:
         return len(self.lines)
+
+
+def holds_tombstones(notes: Mapping[str, LockedNote]) -> bool:
+    """Whether one of *notes* is a tombstone (else every note is live, whatever the build's time)."""
+    if isinstance(notes, LineNotes):
+        return notes.tombstones
+    return any(entry.removed is not None for entry in notes.values())
 
 
 def guid_owners(notes: Mapping[str, LockedNote]) -> Mapping[str, str]:
