@@ -8,6 +8,7 @@ they do not, and this test fails).
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,7 +41,9 @@ def test_baseline_writes_deckgens_notes(tmp_path: Path, clean: bool) -> None:
         )
     assert done.value.code == 0
     script = bench.write_baseline(tmp_path / "baseline", topics)
-    subprocess.run([sys.executable, str(script), str(tmp_path / "genanki")], cwd=script.parent, check=True)
+    # genanki's write_to_file leaves its SQLite file in the temporary folder: one of the test's, not the system's
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    subprocess.run([sys.executable, str(script), str(tmp_path / "genanki")], cwd=script.parent, check=True, env=env)
 
     built, baseline = bench.note_fields(out), bench.note_fields(tmp_path / "genanki")
     assert len(built) == 42

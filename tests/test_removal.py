@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import tempfile
 from pathlib import Path
 
 import genanki
@@ -146,7 +147,7 @@ def test_push_restores_a_marked_note_that_came_back(tmp_path):
     col.close()
 
 
-def test_push_deletes_the_card_less_notes_an_older_deckgen_sent(tmp_path):
+def test_push_deletes_the_card_less_notes_an_older_deckgen_sent(tmp_path, monkeypatch):
     """Until this release a removed note was packaged without cards: push clears them from a student's Anki."""
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
@@ -156,7 +157,9 @@ def test_push_deletes_the_card_less_notes_an_older_deckgen_sent(tmp_path):
     old.__dict__["cards"] = []
     deck = genanki.Deck(1_234_567_890, "Drinks::Basics")
     deck.add_note(old)
-    genanki.Package(deck).write_to_file(str(tmp_path / "old.apkg"))
+    with monkeypatch.context() as patched:  # genanki leaves its SQLite file in the temporary folder: the test's
+        patched.setattr(tempfile, "tempdir", str(tmp_path))
+        genanki.Package(deck).write_to_file(str(tmp_path / "old.apkg"))
     col = open_collection(tmp_path / "col")
     import_package(col, tmp_path / "old.apkg")
     assert _notes_without_cards(col) == 1

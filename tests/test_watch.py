@@ -893,6 +893,7 @@ class Browser:
         self.process = subprocess.Popen(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+            env={**os.environ, "TMPDIR": str(profile.parent)},  # its singleton's folder, left when it is stopped
         )
         active = profile / "DevToolsActivePort"
         wait_for(lambda: active.is_file() and active.read_text().count("\n") >= 1, "Chromium's DevTools port")
