@@ -81,6 +81,11 @@ class Context:
         """The lock keys whose item another topic holds now (see :class:`Moves`); found once, when first read."""
         return Moves.of(self.owned, self.homes)
 
+    @cached_property
+    def tombstones(self) -> bool:
+        """Whether the lock read holds a tombstone (see :func:`_held`); found once, when first read."""
+        return holds_tombstones(self.lock.notes)
+
 
 @dataclass(frozen=True)
 class Moves:
@@ -428,7 +433,7 @@ def _held(context: Context, name: str, owned: Iterable[str], kept: Sequence[Line
     tombstones past their retention too, until a build writes the lock.  What its fingerprint reads: a watch's
     save makes a note brought back against such a tombstone ("updated", not "added"), so a lock put back without
     it is a change."""
-    if not holds_tombstones(context.lock.notes):
+    if not context.tombstones:
         return kept
     return topic_lines(context.lock.notes, name, owned, None)
 
