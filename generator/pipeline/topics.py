@@ -238,6 +238,7 @@ def _as_released(
     nothing else changes.
     """
     written = _released(context, lines)
+    # The lines kept are those held less the tombstones past their retention: the same count, the same lines.
     if written is lines and (not context.lock_written or len(_with_arrivals(context, name, lines)) == len(read)):
         return lines, record.fingerprint
     after = _read_next(context, name, written, None)
