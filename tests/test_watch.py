@@ -401,6 +401,24 @@ def test_a_topic_whose_tombstone_expired_is_reused_and_so_is_it_after_the_build_
     assert {p.name: p.read_bytes() for p in out.glob("*.apkg")} == {p.name: p.read_bytes() for p in fresh.glob("*.apkg")}
 
 
+def test_a_topic_an_item_moved_into_without_its_point_is_reused_by_the_build_after(tmp_path, monkeypatch):
+    """The point's released note, left under the topic the item was in, becomes a tombstone there in the lock the
+    build writes: the topic the item moved to fingerprints that line, not the live one the build read."""
+    from generator.pipeline import topics
+
+    point = '    points:\n      p1: "{{a point}} of it"\n'
+    source, out = write_source(tmp_path / "src", _STAYS + _MOVED + point, extra={"b.yaml": _OTHER}), tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1, release=True))
+    (source / "basics.yaml").write_text(_STAYS, encoding="utf-8")
+    (source / "b.yaml").write_text(_OTHER + _MOVED, encoding="utf-8")
+    build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1, release=True))
+    made: list[str] = []
+    real_notes = topics.studied_notes
+    monkeypatch.setattr(topics, "studied_notes", lambda src, topic: made.append(topic.id) or real_notes(src, topic))
+    report = build(BuildConfig(str(source), str(out), timestamp=T1 + 20, jobs=1, release=True))
+    assert made == [] and {Path(deck.path).name: deck.changes.unchanged for deck in report.files} == {"a.apkg": 1, "b.apkg": 2}
+
+
 def test_a_lock_a_watch_only_checked_is_trusted_by_this_very_code_alone_and_read_in_full(tmp_path, monkeypatch):
     """A lock laid out by hand: the first save checks it, the next trust it, parsed in full (never as lines this
     code would write); a cache another deckgen wrote trusts it no more (a check added since is not skipped)."""

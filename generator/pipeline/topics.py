@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -415,16 +414,16 @@ def _live_departures(context: Context, name: str) -> bool:
 
 
 def _with_arrivals(
-    context: Context, name: str, lines: Sequence[Line], made: AbstractSet[str] = frozenset(), *, held: bool = False
+    context: Context, name: str, lines: Sequence[Line], *, held: bool = False
 ) -> Sequence[Line]:
     """*lines* (topic *name*'s) and the lock's lines of the notes whose item moved into it since the lock filed
-    them under another topic, but those of *made*: what a build reads of the lock for the topic, in its order.
-    Those the build keeps; with *held*, every one as the lock holds it (see :func:`_held`).
+    them under another topic: what a build reads of the lock for the topic, in its order.  Those the build
+    keeps; with *held*, every one as the lock holds it (see :func:`_held`).
 
     A topic makes such a note against its entry where the lock files it: a live note moved in, or a removed
     one brought back while its tombstone is kept (until it expires); see :class:`Moves`.
     """
-    arriving = [key for key in context.moves.arrivals.get(name, ()) if key not in made]
+    arriving = context.moves.arrivals.get(name, ())
     found = live_lines(context.lock.notes, arriving, None if held else context.now) if arriving else ()
     return sorted([*lines, *found]) if found else lines
 
@@ -443,11 +442,16 @@ def _read_next(context: Context, name: str, lines: Sequence[Line], kept: Sequenc
     """What the next build reads of the lock for topic *name* (see :func:`_with_arrivals`), if it stays as it is.
 
     After a build that writes the lock, its own *lines* and, filed under the topics they were last built in,
-    the other arrivals' (a tombstone stays where it was); else the lock's as this build read them (*kept*).
+    the other arrivals' as those topics write them: gone, since no other topic holds their item (a tombstone
+    stays where it was, a released note becomes one); else the lock's as this build read them (*kept*).
     """
     if kept is not None:
         return kept
-    return _with_arrivals(context, name, lines, made={key for key, _ in lines})
+    made = {key for key, _ in lines}
+    arriving = [key for key in context.moves.arrivals.get(name, ()) if key not in made]
+    if not arriving:
+        return lines
+    return sorted([*lines, *lines_of(_settle_gone(context, arriving).lock.notes)])
 
 
 def _removed(context: Context, name: str, built: set[str]) -> list[str]:
