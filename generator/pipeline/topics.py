@@ -447,8 +447,9 @@ def _read_next(context: Context, name: str, lines: Sequence[Line], kept: Sequenc
     """
     if kept is not None:
         return kept
-    made = {key for key, _ in lines}
-    arriving = [key for key in context.moves.arrivals.get(name, ()) if key not in made]
+    arrivals = context.moves.arrivals.get(name, ())
+    made = {key for key, _ in lines} if arrivals else set()  # a reused topic's lines are read to be gone through
+    arriving = [key for key in arrivals if key not in made]
     if not arriving:
         return lines
     return sorted([*lines, *lines_of(_settle_gone(context, arriving).lock.notes)])
