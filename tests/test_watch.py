@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -908,10 +909,12 @@ class Browser:
     def __init__(self, binary: str, profile: Path) -> None:
         profile.mkdir()
         self.log = (profile.parent / "chromium.log").open("wb")
+        # Its singleton's folder (a socket in it: a short path) is left when it is stopped: in one removed after.
+        self.temporary = tempfile.mkdtemp(prefix="deckgen-chromium-")
         self.process = subprocess.Popen(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-            env={**os.environ, "TMPDIR": str(profile.parent)},  # its singleton's folder, left when it is stopped
+            env={**os.environ, "TMPDIR": self.temporary},
         )
         active = profile / "DevToolsActivePort"
         wait_for(lambda: active.is_file() and active.read_text().count("\n") >= 1, "Chromium's DevTools port")
@@ -935,6 +938,7 @@ class Browser:
             self.process.kill()
             self.process.wait(DEADLINE)
         self.log.close()
+        shutil.rmtree(self.temporary, ignore_errors=True)
 
 
 @pytest.fixture
