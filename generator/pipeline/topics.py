@@ -205,7 +205,8 @@ def _reuse(context: Context, name: str) -> Package | None:
     if record.timed is not None and _live_departures(context, name):
         return None  # a watch's, whose notes moved away: whether another topic still makes them, no input shows
     lines = topic_lines(context.lock.notes, name, owned, context.now)
-    read = _with_arrivals(context, name, _held(context, name, owned, lines), held=True)
+    kept = _with_arrivals(context, name, lines)
+    read = _held(context, name, owned, kept)
     source, times, named, looked = context.source, context.type_times, record.named, record.lookups
     if record.fingerprint != fingerprint(source, topic, read, times, record.timed, named=named, lookups=looked):
         return None
@@ -217,7 +218,8 @@ def _reuse(context: Context, name: str) -> Package | None:
         if _names_old_place(warnings, record.file, topic.file):
             return None  # a warning's text names it too (another card's front): they are made again
         warnings = tuple(part.in_file(topic.file) if part.file == record.file else part for part in warnings)
-    lines, next_fingerprint = _as_released(context, name, lines, read, record)
+    # The lines held are those kept and the tombstones past their retention: a count apart if it holds some.
+    lines, next_fingerprint = _as_released(context, name, lines, record, dropped=len(read) != len(kept))
     return Package(
         file=name, data=None, decks=record.decks, notes=record.notes, cards=record.cards,
         changes=import_changes(record.timed, record.notes), entries=LineEntries(lines), warnings=warnings,
@@ -227,18 +229,17 @@ def _reuse(context: Context, name: str) -> Package | None:
 
 
 def _as_released(
-    context: Context, name: str, lines: Sequence[Line], read: Sequence[Line], record: Record
+    context: Context, name: str, lines: Sequence[Line], record: Record, *, dropped: bool
 ) -> tuple[Sequence[Line], str]:
     """A reused topic's lock lines as this build writes them, and the fingerprint the next build finds for them.
 
     A release writes its live notes released, and a build that writes the lock
-    drops the tombstones past their retention its fingerprint *read*: the
-    lines the next build reads are those, and it reuses the topic while
-    nothing else changes.
+    drops the tombstones past their retention its fingerprint read (where
+    *dropped*): the lines the next build reads are those, and it reuses the
+    topic while nothing else changes.
     """
     written = _released(context, lines)
-    # The lines kept are those held less the tombstones past their retention: the same count, the same lines.
-    if written is lines and (not context.lock_written or len(_with_arrivals(context, name, lines)) == len(read)):
+    if written is lines and not (context.lock_written and dropped):
         return lines, record.fingerprint
     after = _read_next(context, name, written, None)
     return written, _next_fingerprint(context, name, after, record.timed, record.named, record.lookups) or ""
@@ -341,9 +342,8 @@ def _package(
     held = kept = None
     if not context.lock_written:  # the next build reads the lock as it is
         owned = context.owned.get(name, ())
-        own = live_lines(context.lock.notes, owned, context.now)
-        kept = _with_arrivals(context, name, own)
-        held = _with_arrivals(context, name, _held(context, name, owned, own), held=True)
+        kept = _with_arrivals(context, name, live_lines(context.lock.notes, owned, context.now))
+        held = _held(context, name, owned, kept)
     changes = Changes.count(kinds)
     timed = None if kept is None or list(lines) == list(kept) else Timed(context.now, changes)  # not the lock's
     return Package(
@@ -429,13 +429,13 @@ def _with_arrivals(
 
 
 def _held(context: Context, name: str, owned: Iterable[str], kept: Sequence[Line]) -> Sequence[Line]:
-    """Topic *name*'s lines (its notes', *owned*) as the lock holds them, given those a build keeps (*kept*): the
-    tombstones past their retention too, until a build writes the lock.  What its fingerprint reads: a watch's
-    save makes a note brought back against such a tombstone ("updated", not "added"), so a lock put back without
-    it is a change."""
+    """What a build reads of the lock for topic *name* (its notes', *owned*, and its arrivals') as the lock holds
+    it, given what the build keeps (*kept*, see :func:`_with_arrivals`): the tombstones past their retention too,
+    until a build writes the lock.  What its fingerprint reads: a watch's save makes a note brought back against
+    such a tombstone ("updated", not "added"), so a lock put back without it is a change."""
     if not context.tombstones:
         return kept
-    return topic_lines(context.lock.notes, name, owned, None)
+    return _with_arrivals(context, name, topic_lines(context.lock.notes, name, owned, None), held=True)
 
 
 def _read_next(context: Context, name: str, lines: Sequence[Line], kept: Sequence[Line] | None) -> Sequence[Line]:
