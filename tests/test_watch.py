@@ -145,17 +145,23 @@ def test_a_watch_makes_again_only_the_topics_a_save_changed_and_shows_the_page_p
     assert rebuilt_after((source / "07-practice.yaml").unlink) == ["bottom-line"]
 
 
+def topics_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the topics the builds from now on make (not reuse), in order: a list the caller clears."""
+    from generator.pipeline import topics
+
+    made: list[str] = []
+    real_notes = topics.studied_notes
+    monkeypatch.setattr(topics, "studied_notes", lambda src, topic: made.append(topic.id) or real_notes(src, topic))
+    return made
+
+
 def test_a_topic_a_watch_made_is_not_made_again_at_a_later_save_elsewhere(tmp_path, monkeypatch):
     """A watch leaves the lock as it was, so an edited topic's notes carry the watch's time, which no lock holds:
     its package is reused at a later save as long as nothing it is made of changed, whenever that save is.
     A build that writes the lock makes it again, timed by its own clock."""
-    from generator.pipeline import topics
-
     source, out = tmp_path / "src", tmp_path / "out"
     shutil.copytree(ROOT / "cards_source", source)
-    made: list[str] = []
-    real_notes = topics.studied_notes
-    monkeypatch.setattr(topics, "studied_notes", lambda src, topic: made.append(topic.id) or real_notes(src, topic))
+    made = topics_made(monkeypatch)
     start = lock_written_at(source / "deckgen.lock") + 86_400
 
     def built(at: int, change: Callable[[], object] = lambda: None, *, watch: bool = True) -> dict[str, Changes]:
@@ -385,12 +391,8 @@ def test_a_watch_save_reads_the_tombstone_past_its_retention_a_note_brought_back
 def test_a_topic_whose_tombstone_expired_is_reused_and_so_is_it_after_the_build_that_drops_it(tmp_path, monkeypatch):
     """A tombstone past its retention is dropped by the next build that writes the lock: that build reuses its
     topic (nothing it is made of changed) and fingerprints the lines it writes, so the build after reuses it too."""
-    from generator.pipeline import topics
-
     source, out, _, later = _removed_then_expired(tmp_path)
-    made: list[str] = []
-    real_notes = topics.studied_notes
-    monkeypatch.setattr(topics, "studied_notes", lambda src, topic: made.append(topic.id) or real_notes(src, topic))
+    made = topics_made(monkeypatch)
     for at in (later, later + 10):
         made.clear()
         build(BuildConfig(str(source), str(out), timestamp=at, jobs=1))
@@ -405,17 +407,13 @@ def test_a_topic_whose_tombstone_expired_is_reused_and_so_is_it_after_the_build_
 def test_a_topic_an_item_moved_into_without_its_point_is_reused_by_the_build_after(tmp_path, monkeypatch):
     """The point's released note, left under the topic the item was in, becomes a tombstone there in the lock the
     build writes: the topic the item moved to fingerprints that line, not the live one the build read."""
-    from generator.pipeline import topics
-
     point = '    points:\n      p1: "{{a point}} of it"\n'
     source, out = write_source(tmp_path / "src", _STAYS + _MOVED + point, extra={"b.yaml": _OTHER}), tmp_path / "out"
     build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1, release=True))
     (source / "basics.yaml").write_text(_STAYS, encoding="utf-8")
     (source / "b.yaml").write_text(_OTHER + _MOVED, encoding="utf-8")
     build(BuildConfig(str(source), str(out), timestamp=T1 + 10, jobs=1, release=True))
-    made: list[str] = []
-    real_notes = topics.studied_notes
-    monkeypatch.setattr(topics, "studied_notes", lambda src, topic: made.append(topic.id) or real_notes(src, topic))
+    made = topics_made(monkeypatch)
     report = build(BuildConfig(str(source), str(out), timestamp=T1 + 20, jobs=1, release=True))
     assert made == [] and {Path(deck.path).name: deck.changes.unchanged for deck in report.files} == {"a.apkg": 1, "b.apkg": 2}
 
