@@ -35,8 +35,9 @@ from generator.pipeline.journal import commit, make_folders, recover, remove_fol
 from generator.pipeline.lock.guard import check_note_types
 from generator.pipeline.lock.lines import KeptLines, LineNotes
 from generator.pipeline.lock.located import read_lock_bytes, with_lf
-from generator.pipeline.lock.model import MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
+from generator.pipeline.lock.model import MAX_LOCK_BYTES, MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
 from generator.pipeline.lock.notelines import Line
+from generator.pipeline.lock.places import PLACES_NAME, LinePlaces, placed, places_bytes, read_places
 from generator.pipeline.lock.read import read_lock
 from generator.pipeline.lock.times import ChangeKind, Changes, released, resolve
 from generator.pipeline.lock.write import (
@@ -50,6 +51,7 @@ from generator.pipeline.lock.write import (
 from generator.pipeline.reuse import Record, import_changes
 from generator.pipeline.spool import Spool, Spooled
 from generator.source.folder import input_files
+from generator.source.guarded import read_regular
 
 if TYPE_CHECKING:
     from generator.anki.schema import NoteTypeSchema
@@ -274,7 +276,7 @@ def _make_packages(job: _Job) -> _Made:
         parse_ahead(job.source_dir, job.memo, job.jobs)
     source = load_source(job.source_dir, job.memo)
     memo = _memo_file(job)
-    lock = read_lock(job.lock_path, job.lock_digest if job.reuse else None, split=job.lock_split)
+    lock = read_lock(job.lock_path, job.lock_digest if job.reuse else None, split=job.lock_split, places=_places(job))
     from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning
 
     schemas = note_type_schemas()
@@ -304,6 +306,14 @@ def _make_packages(job: _Job) -> _Made:
         source=source, packages=tuple(packages), lock=data, warnings=warnings, memo=memo,
         read_lock_sha256=lock.sha256, read_as_lines=isinstance(lock.notes, LineNotes),
     )
+
+
+def _places(job: _Job) -> LinePlaces | None:
+    """Where the lines of the lock the last build wrote are, as it left them (see :mod:`~.lock.places`)."""
+    if not (job.reuse and job.lock_split):
+        return None
+    data = read_regular(os.path.join(job.out_dir, PLACES_NAME), MAX_LOCK_BYTES)
+    return read_places(data, code_digest()) if isinstance(data, bytes) else None
 
 
 def _memo_file(job: _Job) -> Spooled | bytes | Sequence[bytes] | None:
@@ -541,6 +551,10 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
         files[written_lock] = made.lock.pieces  # renamed last
     if job.reuse:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values(), written_lock is not None)
+        places = placed(made.lock, made.lock_sha256) if written_lock is not None else None
+        kept_places = places_bytes(places, code_digest()) if places is not None else None
+        if kept_places is not None:
+            files[os.path.join(job.out_dir, PLACES_NAME)] = kept_places
         if made.memo is not None:
             files[os.path.join(job.out_dir, TOPICS_NAME)] = made.memo
     journal = os.path.dirname(os.path.abspath(job.lock_path)) if written_lock else job.out_dir

@@ -18,6 +18,7 @@ A module a job, each importing only those above it in this list:
 - ``checks``: what every field may hold, checked in one pass that collects every problem;
 - ``notelines``: where each note's line is in the lock a build read, read from there when asked;
 - ``write``: the lock's text, one note a line, and the key → line lookup that relies on that layout;
+- ``places``: where each line of a lock is, as the build that wrote it leaves them for the next one;
 - ``lines``: the lock the last build wrote, kept as where its lines are, a note decoded only when read;
 - ``read``: :func:`~.read.read_lock`, trusting the lock the last build wrote and checking any other;
 - ``guard``: the note type contract a build may not change under the same id;

@@ -25,6 +25,7 @@ from generator.pipeline.lock.checks import note_type_of
 from generator.pipeline.lock.located import Origin
 from generator.pipeline.lock.model import LOCK_VERSION, Lock, LockedNote, kept
 from generator.pipeline.lock.notelines import InMemory, Line, NoteLines, OnDisk
+from generator.pipeline.lock.places import LinePlaces
 from generator.pipeline.lock.write import LIVE, joined_lock, json_text, note_line
 
 _NOTES = b'\n"notes": {\n'
@@ -149,21 +150,23 @@ class KeptLines(Sequence[Line]):
         return ((keys[number], number) for number in self.numbers)
 
 
-def split_lock(path: str, data: bytes, *, on_disk: bool = False) -> Lock | None:
+def split_lock(path: str, data: bytes, *, on_disk: bool = False, places: LinePlaces | None = None) -> Lock | None:
     """The lock *data* as lines (see :class:`LineNotes`), or None if it is not laid out as this code writes it.
 
     With *on_disk*, *data* is the file at *path* as it is, and its lines are read from there when asked (where
-    the system can, see :meth:`OnDisk.possible`).
+    the system can, see :meth:`OnDisk.possible`).  *places* are those of its lines as the build that wrote it
+    left them (see :mod:`~.places`): found again only if they do not fit.
     """
     start = data.find(_NOTES)
     if start < 0 or not data.endswith(_FOOT):
         return None
+    first, last = start + len(_NOTES), len(data) - len(_FOOT) - 1
     try:
         head = json.loads(data[:start].rstrip(b",") + b"}")
         note_types = {kind: note_type_of(entry) for kind, entry in head["note_types"].items()}
-        places = _places(data, start + len(_NOTES))
-        disk = OnDisk(path, data) if on_disk and places is not None and OnDisk.possible() else None
-        notes = None if places is None else _notes(data, places, disk)
+        found = places if places is not None and places.fits(data, first, last) else _places(data, first)
+        disk = OnDisk(path, data) if on_disk and found is not None and OnDisk.possible() else None
+        notes = None if found is None else _notes(data, found, disk)
     except (ValueError, KeyError, TypeError, AttributeError, OSError):
         return None
     if notes is None or head.get("version") != LOCK_VERSION:
@@ -173,46 +176,36 @@ def split_lock(path: str, data: bytes, *, on_disk: bool = False) -> Lock | None:
     return Lock(notes, note_types, origin=Origin(path, None))
 
 
-class _Places:
-    """Each line's place, key and topic, as found in the lock's bytes (a topic's name kept once)."""
-
-    def __init__(self) -> None:
-        self.starts, self.ends = array("Q"), array("Q")
-        self.keys: list[bytes] = []
-        self.topics: list[bytes] = []
-        self.names: dict[bytes, bytes] = {}
-
-
-def _places(data: bytes, first: int) -> _Places | None:
+def _places(data: bytes, first: int) -> LinePlaces | None:
     """The note lines of the lock *data* from *first* (its first note's) to its foot, or None if it holds other
     text: the lines follow each other, a comma and a newline after each but the last, a newline after that."""
-    found, at, end = _Places(), first, len(data) - len(_FOOT)
-    names = found.names
+    at, end = first, len(data) - len(_FOOT)
+    starts, ends, keys, topic_of = array("Q"), array("Q"), [], array("L")
+    topics: dict[bytes, int] = {}  # a topic's name kept once
     for match in _LINE.finditer(data, first, end):
         if match.start() != at or (at > first and data[at - 2] != ord(",")):
             return None  # text between two lines, or a line without the comma before the next
         at = match.end()
-        found.starts.append(match.start())
-        found.ends.append(match.end(2) + 2)
-        found.keys.append(match.group(1))
-        topic = match.group(2)
-        found.topics.append(names.setdefault(topic, topic))
+        starts.append(match.start())
+        ends.append(match.end(2) + 2)
+        keys.append(match.group(1))
+        topic_of.append(topics.setdefault(match.group(2), len(topics)))
     if at != end or (at > first and data[at - 2] == ord(",")):
         return None  # text after the last line, or a comma after it
-    return found
+    return LinePlaces(_texts(keys), starts, ends, topic_of, tuple(map(json_text, topics)))
 
 
-def _notes(data: bytes, places: _Places, disk: OnDisk | None) -> LineNotes | None:
+def _notes(data: bytes, places: LinePlaces, disk: OnDisk | None) -> LineNotes | None:
     """The notes at *places* in the lock *data*, or None if their keys are not each once, in order."""
-    keys = _texts(places.keys)
-    places.keys.clear()  # held as text now
+    keys, topic_of = places.keys, places.topic_of
     if any(map(operator.ge, keys, keys[1:])):
         return None  # as joined_lock writes them, each once: a key is found by bisection
-    numbers: dict[bytes, array[int]] = {}  # a few topics: each name decoded once
-    for number, topic in enumerate(places.topics):
-        numbers.setdefault(topic, array("L")).append(number)
-    found = NoteLines(keys, places.starts, places.ends, disk or InMemory(data))
-    by_topic = {json_text(topic): found_numbers for topic, found_numbers in numbers.items()}
+    numbers = [array("L") for _ in places.topic_names]
+    for number, topic in enumerate(topic_of):
+        numbers[topic].append(number)
+    found = NoteLines(keys, places.starts, places.ends, disk or InMemory(data), topic_of, places.topic_names)
+    # Each topic in the order its first line comes, as the lock files them.
+    by_topic = {places.topic_names[topic]: numbers[topic] for topic in dict.fromkeys(topic_of)}
     topics = {topic: tuple(keys[number] for number in found_numbers) for topic, found_numbers in by_topic.items()}
     return LineNotes(found, topics, by_topic, tombstones=data.count(LIVE) != len(keys))
 

@@ -100,6 +100,9 @@ class NoteLines:
     ends: array[int]
     """Where each line starts and ends (before the comma that follows it)."""
     text: _Text
+    topic_of: array[int]
+    """Each line's topic (its ``"topic"``), as its place in *topic_names*."""
+    topic_names: tuple[str, ...]
 
     def __len__(self) -> int:
         return len(self.keys)

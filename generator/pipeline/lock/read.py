@@ -19,12 +19,13 @@ from generator.pipeline.lock.checks import Checker, note_type_of
 from generator.pipeline.lock.lines import split_lock
 from generator.pipeline.lock.located import Origin, parse_lock, read_lock_bytes, with_lf
 from generator.pipeline.lock.model import EMPTY_LOCK, Lock, LockedNote
+from generator.pipeline.lock.places import LinePlaces
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _CONTROL_ESCAPE = re.compile(rb"\\[bfnrtu]")  # a raw control character is not valid JSON
 
 
-def read_lock(path: str, trusted: str | None = None, *, split: bool = False) -> Lock:
+def read_lock(path: str, trusted: str | None = None, *, split: bool = False, places: LinePlaces | None = None) -> Lock:
     """Read and validate the lock at *path*; a missing lock is an empty one.
 
     The lock is validated as strictly as a source, since it decides what
@@ -35,23 +36,25 @@ def read_lock(path: str, trusted: str | None = None, *, split: bool = False) -> 
     A lock whose SHA-256 is *trusted* (one the last build wrote, or one a
     ``watch`` build read, see :attr:`~generator.pipeline.cachefile.BuildCache.lock_lines`)
     is read without checks: kept as its lines with *split* (where this very
-    code wrote it, see :mod:`~.lines`), else parsed in full.
+    code wrote it, see :mod:`~.lines`), else parsed in full.  *places* are what the build that wrote it left of
+    where its lines are (see :mod:`~.places`), read if they are of this very lock.
     """
     if not os.path.exists(path):
         return EMPTY_LOCK
     data = read_lock_bytes(path)
     written = with_lf(data)
     digest = hashlib.sha256(written).hexdigest()
-    lock = (_trusted(path, written, split, on_disk=written is data) if digest == trusted else None) or _checked(
-        path, data
+    found = places if places is not None and places.lock_sha256 == digest else None
+    lock = (_trusted(path, written, split, on_disk=written is data, places=found) if digest == trusted else None) or (
+        _checked(path, data)
     )
     return dataclasses.replace(lock, sha256=digest)  # the next build trusts it (see BuildCache.lock_sha256)
 
 
-def _trusted(path: str, data: bytes, split: bool, *, on_disk: bool) -> Lock | None:
+def _trusted(path: str, data: bytes, split: bool, *, on_disk: bool, places: LinePlaces | None) -> Lock | None:
     """The lock whose bytes the last build trusts (see :func:`read_lock`), read without checks; None if it does not
     read so.  Split into lines, they are read from the file where *data* is its bytes as they are (*on_disk*)."""
-    lines = split_lock(path, data, on_disk=on_disk) if split else None
+    lines = split_lock(path, data, on_disk=on_disk, places=places) if split else None
     if lines is not None:
         return lines
     with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):  # another version's: check it

@@ -10,7 +10,7 @@ import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
@@ -52,6 +52,8 @@ class LockText:
     parts: tuple[bytes | tuple[int, int], ...]
     kept: NoteLines | None = None
     """Where the runs of lines (first, last) are: the lock the build read."""
+    keys: Sequence[str] = ()
+    """Its notes' keys, in order: a line's or a run's each (see :func:`~.places.placed`)."""
 
     def __len__(self) -> int:
         return sum(len(part) if isinstance(part, bytes) else self._kept().size(*part) for part in self.parts)
@@ -131,7 +133,8 @@ def joined_lock(
         return LockText((head + _FOOT,))
     parts: list[bytes | tuple[int, int]] = [head]
     run: tuple[int, int] | None = None
-    for key in sorted(by_key):
+    keys = sorted(by_key)
+    for key in keys:
         line = by_key[key]
         if isinstance(line, int) and run is not None and line == run[1] + 1:
             run = (run[0], line)
@@ -144,7 +147,7 @@ def joined_lock(
     if run is not None:
         parts += (run, _COMMA)
     parts[-1] = b"\n" + _FOOT  # for the comma after the last line
-    text = LockText(tuple(parts), kept)
+    text = LockText(tuple(parts), kept, keys)
     _check_written_size(len(text))
     return text
 

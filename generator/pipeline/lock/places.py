@@ -1,0 +1,163 @@
+"""Where each note line of a lock is: found in its bytes by the build that splits it, or left by the one that wrote it.
+
+A rebuild after one edit splits the lock the last build wrote into its lines
+(see :mod:`~.lines`).  Finding fifty thousand lines with a pattern, and
+decoding their keys, was a sixth of such a rebuild.  The build that writes a
+lock knows where it put each line, so it leaves their places beside its cache
+(:data:`PLACES_NAME`), with the SHA-256 of the lock they are in; the next
+build that trusts that very lock reads them instead of searching.  A file of
+another lock, of other code, or damaged is passed over: the lines are found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from generator.pipeline.lock.notelines import NoteLines
+from generator.pipeline.lock.write import LockText, json_text
+
+PLACES_NAME = ".deckgen-lock-lines"
+"""In the out folder, beside the build cache: the places of the lock the last build wrote."""
+
+PLACES_MIN_LINES = 1000
+"""The fewest note lines whose places a build leaves: a smaller lock's are found in a millisecond or two, less
+than another file in the out folder costs to write."""
+
+_MAGIC = b"deckgen lock lines 1\n"
+_TOPIC = b'"topic": "'
+_COMMA_BYTES = 2  # ",\n" after each line but the last
+
+
+@dataclass(frozen=True)
+class LinePlaces:
+    """Each note line's key, place and topic, in the lock's order (by key)."""
+
+    keys: Sequence[str]
+    starts: array[int]
+    ends: array[int]
+    """Where each line starts and ends (before the comma that follows it)."""
+    topic_of: array[int]
+    """Each line's topic, as its place in *topic_names*."""
+    topic_names: tuple[str, ...]
+    lock_sha256: str = ""
+    """The SHA-256 of the lock they are in."""
+
+    def fits(self, data: bytes, first: int, last: int) -> bool:
+        """Whether these are places in *data* whose lines run from *first* to *last*: as many of each, the
+        first line where the notes start, the last where they end, every topic named."""
+        count = len(self.keys)
+        return (
+            count > 0 and len(self.starts) == len(self.ends) == len(self.topic_of) == count
+            and self.starts[0] == first and self.ends[-1] == last
+            and max(self.topic_of) < len(self.topic_names)
+            and data.startswith(b'  "', first) and data.startswith(b'"}', last - 2)
+        )
+
+
+def placed(text: LockText, lock_sha256: str) -> LinePlaces | None:
+    """The places of the note lines of *text*, a lock as :func:`~.write.joined_lock` makes it (its SHA-256
+    *lock_sha256*); None for fewer than :data:`PLACES_MIN_LINES` lines.
+
+    Worked out from its parts, never from its bytes: a line made by this build
+    is where the ones before it end; a run kept from the lock read is where it
+    was there, moved by as much as it moved.
+    """
+    parts, kept = text.parts, text.kept
+    if len(text.keys) < max(PLACES_MIN_LINES, 1):
+        return None
+    starts, ends, topic_of = array("Q"), array("Q"), array("L")
+    names: dict[str, int] = {}
+    raw_topics: dict[bytes, int] = {}
+    kept_topics = [names.setdefault(name, len(names)) for name in kept.topic_names] if kept else []
+    at = len(parts[0])
+    for part in parts[1::2]:
+        if isinstance(part, bytes):
+            raw = part[part.rindex(_TOPIC) + len(_TOPIC) : -2]
+            topic = raw_topics.get(raw)
+            if topic is None:
+                topic = raw_topics[raw] = names.setdefault(json_text(raw), len(names))
+            starts.append(at)
+            at += len(part)
+            ends.append(at)
+            topic_of.append(topic)
+        else:
+            at = _moved(part, _kept(kept), at, (starts, ends, topic_of), kept_topics)
+        at += _COMMA_BYTES
+    if len(starts) != len(text.keys):
+        return None
+    return LinePlaces(text.keys, starts, ends, topic_of, tuple(names), lock_sha256)
+
+
+def _moved(
+    run: tuple[int, int], kept: NoteLines, at: int, into: tuple[array[int], array[int], array[int]],
+    topics: list[int],
+) -> int:
+    """Add the places of the kept lines *run* (first, last), put at *at*; where the last one ends."""
+    first, last = run
+    starts, ends, topic_of = into
+    shift = at - kept.starts[first]
+    starts.extend(map(shift.__add__, kept.starts[first : last + 1]))
+    ends.extend(map(shift.__add__, kept.ends[first : last + 1]))
+    topic_of.extend(map(topics.__getitem__, kept.topic_of[first : last + 1]))
+    return ends[-1]
+
+
+def _kept(kept: NoteLines | None) -> NoteLines:
+    assert kept is not None  # a run is of the lock read
+    return kept
+
+
+def places_bytes(places: LinePlaces, code: str) -> bytes | None:
+    """*places* as :data:`PLACES_NAME` holds them, written by the code whose digest is *code*; None if a key holds a
+    newline (the keys are kept a line each)."""
+    keys = "\n".join(places.keys).encode("utf-8")
+    if keys.count(b"\n") != len(places.keys) - 1:
+        return None
+    body = [keys, places.starts.tobytes(), places.ends.tobytes(), places.topic_of.tobytes()]
+    digest = hashlib.sha256()
+    for part in body:
+        digest.update(part)
+    head = {
+        "code": code, "lock_sha256": places.lock_sha256, "lines": len(places.keys), "keys": len(keys),
+        "topics": list(places.topic_names), "order": sys.byteorder, "sizes": _SIZES, "sha256": digest.hexdigest(),
+    }
+    return b"".join([_MAGIC, json.dumps(head).encode("utf-8"), b"\n", *body])
+
+
+_SIZES = [array("Q").itemsize, array("L").itemsize]
+
+
+def read_places(data: bytes, code: str) -> LinePlaces | None:
+    """The places :func:`places_bytes` wrote as *data*, if by the code *code* (on this kind of machine); else None.
+    Of the lock their :attr:`~LinePlaces.lock_sha256` names: the reader compares it with the lock's."""
+    if not data.startswith(_MAGIC):
+        return None
+    end = data.find(b"\n", len(_MAGIC))
+    try:
+        head = json.loads(data[len(_MAGIC) : end])
+        digest, body = head["lock_sha256"], data[end + 1 :]
+        if (head["code"], head["order"], head["sizes"]) != (code, sys.byteorder, _SIZES) or not isinstance(digest, str):
+            return None
+        if hashlib.sha256(body).hexdigest() != head["sha256"]:  # damaged since: found again
+            return None
+        return _decoded(body, head["lines"], head["keys"], tuple(head["topics"]), digest)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _decoded(body: bytes, count: int, key_bytes: int, topics: tuple[str, ...], digest: str) -> LinePlaces | None:
+    """The places in *body*: the keys (*key_bytes* of them), then each line's start, end and topic (*count*)."""
+    span = array("Q").itemsize * count
+    if len(body) != key_bytes + 2 * span + array("L").itemsize * count or not all(isinstance(t, str) for t in topics):
+        return None
+    keys = body[:key_bytes].decode("utf-8").split("\n")
+    starts, ends, topic_of = array("Q"), array("Q"), array("L")
+    starts.frombytes(body[key_bytes : key_bytes + span])
+    ends.frombytes(body[key_bytes + span : key_bytes + 2 * span])
+    topic_of.frombytes(body[key_bytes + 2 * span :])
+    return LinePlaces(keys, starts, ends, topic_of, topics, digest) if len(keys) == count else None

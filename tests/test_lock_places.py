@@ -1,0 +1,148 @@
+"""Where the lock's lines are, as the build that wrote it leaves them: the next build reads them, and only if they
+are of that very lock; what it builds is the same either way."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+from array import array
+from pathlib import Path
+
+import pytest
+
+from generator.pipeline.cache import code_digest
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.lock import lines, places
+from generator.pipeline.lock.places import PLACES_NAME, LinePlaces, read_places
+from generator.pipeline.pipeline import build
+
+from .support import T1, T2, V1, write_source
+
+RITUAL = """  - id: ritual
+    perspective: tea
+    title: Ritual
+    explanation: Tea ceremonies are {{formal}}.
+"""
+MORE = V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-")
+ONE_DAY = T2 - T1
+
+
+@pytest.fixture(autouse=True)
+def every_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sources here are small: their places are left all the same."""
+    monkeypatch.setattr(places, "PLACES_MIN_LINES", 1)
+
+
+def _found(lock: Path) -> LinePlaces:
+    """The places of *lock*'s lines as a build finds them in its bytes."""
+    data = lock.read_bytes()
+    found = lines._places(data, data.index(lines._NOTES) + len(lines._NOTES))
+    assert found is not None
+    return found
+
+
+def _left(out: Path) -> LinePlaces:
+    left = read_places((out / PLACES_NAME).read_bytes(), code_digest())
+    assert left is not None
+    return left
+
+
+def _as_lines(found: LinePlaces) -> list[tuple[str, int, int, str]]:
+    return [
+        (key, start, end, found.topic_names[topic])
+        for key, start, end, topic in zip(found.keys, found.starts, found.ends, found.topic_of, strict=True)
+    ]
+
+
+def _edits() -> list[tuple[str, dict[str, str], bool]]:
+    """Each build's files, and whether it is a release: one built anew, one edited, one with an item gone (a
+    tombstone), one whose item moved to another topic, and a release."""
+    edited = V1.replace("Pour {{hot water}}", "Pour {{hot}} water")
+    gone = edited.replace("""  - id: storage
+    perspective: coffee
+    title: Storage
+    explanation: Keep beans in an {{airtight}} jar.
+""", "")
+    moved = gone.replace(RITUAL, "")
+    return [
+        ("first", {"basics.yaml": V1, "more.yaml": MORE}, False),
+        ("edited", {"basics.yaml": edited, "more.yaml": MORE}, False),
+        ("gone", {"basics.yaml": gone, "more.yaml": MORE}, False),
+        ("moved", {"basics.yaml": moved, "more.yaml": MORE.replace("comparisons:", RITUAL + "comparisons:")}, False),
+        ("released", {"basics.yaml": moved, "more.yaml": MORE.replace("comparisons:", RITUAL + "comparisons:")}, True),
+    ]
+
+
+def test_the_places_a_build_leaves_are_where_its_lock_has_its_lines(tmp_path):
+    source, out = tmp_path / "src", tmp_path / "out"
+    for day, (_, files, release) in enumerate(_edits()):
+        write_source(source, files["basics.yaml"], extra={"more.yaml": files["more.yaml"]})
+        build(BuildConfig(str(source), str(out), timestamp=T1 + day * ONE_DAY, release=release))
+        lock = source / "deckgen.lock"
+        left = _left(out)
+        assert left.lock_sha256 == hashlib.sha256(lock.read_bytes()).hexdigest()
+        assert _as_lines(left) == _as_lines(_found(lock))
+
+
+def test_a_rebuild_reads_the_places_of_its_lock_and_builds_what_a_rebuild_that_finds_them_builds(tmp_path, monkeypatch):
+    found: list[int] = []
+    finding = lines._places
+    monkeypatch.setattr(lines, "_places", lambda data, first: found.append(first) or finding(data, first))
+    steps = _edits()
+    for name in ("read", "found"):
+        source, out = tmp_path / name / "src", tmp_path / name / "out"
+        for day, (step, files, release) in enumerate(steps):
+            write_source(source, files["basics.yaml"], extra={"more.yaml": files["more.yaml"]})
+            if name == "found" and (out / PLACES_NAME).exists():
+                (out / PLACES_NAME).unlink()
+            found.clear()
+            build(BuildConfig(str(source), str(out), timestamp=T1 + day * ONE_DAY, release=release))
+            assert bool(found) is (name == "found" and step != "first"), (name, step)  # the first reads no lock
+    assert (tmp_path / "read" / "src" / "deckgen.lock").read_bytes() == (
+        tmp_path / "found" / "src" / "deckgen.lock"
+    ).read_bytes()
+    for package in ("basics.apkg", "more.apkg"):
+        assert (tmp_path / "read" / "out" / package).read_bytes() == (tmp_path / "found" / "out" / package).read_bytes()
+
+
+def _other_topic(data: bytes) -> bytes:
+    """*data* with the last line's topic (the last number) 0 for 1 or 1 for 0, in the machine's byte order."""
+    at = len(data) - (array("L").itemsize if sys.byteorder == "little" else 1)
+    return data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :]
+
+
+@pytest.mark.parametrize("spoil", [
+    pytest.param(lambda data: data.replace(b'"lock_sha256": "', b'"lock_sha256": "0', 1), id="another lock's"),
+    pytest.param(lambda data: data.replace(b'"code": "', b'"code": "0', 1), id="other code's"),
+    pytest.param(lambda data: data[:-3], id="cut short"),
+    pytest.param(lambda data: _other_topic(data), id="the last line put in the other topic"),
+    pytest.param(lambda data: b"", id="empty"),
+    pytest.param(lambda data: b"\xff" * 100, id="not ours"),
+])
+def test_places_that_are_not_of_the_lock_as_it_is_are_passed_over(tmp_path, monkeypatch, spoil):
+    source, out = tmp_path / "src", tmp_path / "out"
+    steps = _edits()[:2]
+    write_source(source, V1, extra={"more.yaml": MORE})
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    shutil.copytree(source, tmp_path / "fresh")
+    shutil.copytree(out, tmp_path / "fresh-out")
+    (out / PLACES_NAME).write_bytes(spoil((out / PLACES_NAME).read_bytes()))
+    (tmp_path / "fresh-out" / PLACES_NAME).unlink()
+    found: list[int] = []
+    finding = lines._places
+    monkeypatch.setattr(lines, "_places", lambda data, first: found.append(first) or finding(data, first))
+    for folder, out_folder in ((source, out), (tmp_path / "fresh", tmp_path / "fresh-out")):
+        write_source(folder, steps[1][1]["basics.yaml"], extra={"more.yaml": MORE})
+        build(BuildConfig(str(folder), str(out_folder), timestamp=T2))
+    assert len(found) == 2  # both found the lines in the lock
+    assert (source / "deckgen.lock").read_bytes() == (tmp_path / "fresh" / "deckgen.lock").read_bytes()
+    assert (out / "basics.apkg").read_bytes() == (tmp_path / "fresh-out" / "basics.apkg").read_bytes()
+    assert _as_lines(_left(out)) == _as_lines(_found(source / "deckgen.lock"))  # and left them right again
+
+
+def test_a_small_lock_leaves_no_places(tmp_path, monkeypatch):
+    monkeypatch.setattr(places, "PLACES_MIN_LINES", 1000)
+    source, out = write_source(tmp_path / "src", V1), tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    assert not (out / PLACES_NAME).exists()
