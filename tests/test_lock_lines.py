@@ -291,3 +291,19 @@ def test_a_lock_written_in_place_after_it_was_read_is_said_not_a_traceback(tmp_p
     with pytest.raises(DeckgenError, match="deckgen.lock: changed while deckgen was reading it"):
         build(BuildConfig(str(source), str(out), timestamp=T2))
     assert {path: path.read_bytes() for path in sorted(out.iterdir())} == before
+
+
+def test_a_rebuild_after_an_edit_reads_the_lock_file_once(tmp_path, monkeypatch):
+    """Whether anything changed, and then what: the lock read (and hashed) for the first is the one built from."""
+    from generator.pipeline.lock import located
+
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    reads: list[str] = []
+    reading = located.read_regular
+    monkeypatch.setattr(located, "read_regular", lambda path, limit: reads.append(path) or reading(path, limit))
+    (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
+    report = build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert report.total("updated") == 1
+    assert reads == [str(source / "deckgen.lock")]

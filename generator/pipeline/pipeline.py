@@ -34,11 +34,11 @@ from generator.pipeline.formats import Format
 from generator.pipeline.journal import commit, make_folders, recover, remove_folders
 from generator.pipeline.lock.guard import check_note_types
 from generator.pipeline.lock.lines import KeptLines, LineNotes
-from generator.pipeline.lock.located import read_lock_bytes, with_lf
+from generator.pipeline.lock.located import with_lf
 from generator.pipeline.lock.model import MAX_LOCK_BYTES, MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
 from generator.pipeline.lock.notelines import Line
 from generator.pipeline.lock.places import PLACES_NAME, LinePlaces, placed, places_bytes, read_places
-from generator.pipeline.lock.read import read_lock
+from generator.pipeline.lock.read import LockBytes, read_lock
 from generator.pipeline.lock.times import ChangeKind, Changes, released, resolve
 from generator.pipeline.lock.write import (
     LockText,
@@ -225,6 +225,8 @@ class _Job:
     lock_split: bool = False
     """The lock the last build trusts is laid out as this very code writes it: it is kept as its lines (see
     :mod:`generator.pipeline.lock.lines`)."""
+    lock_read: LockBytes | None = None
+    """The lock as this build read it already (to see whether anything changed)."""
     release: bool = False
     """A release: every note built is marked released in the lock (see :attr:`LockedNote.released`)."""
     write_lock: bool = True
@@ -276,7 +278,7 @@ def _make_packages(job: _Job) -> _Made:
         parse_ahead(job.source_dir, job.memo, job.jobs)
     source = load_source(job.source_dir, job.memo)
     memo = _memo_file(job)
-    lock = read_lock(job.lock_path, job.lock_digest if job.reuse else None, split=job.lock_split, places=_places(job))
+    lock = _read_lock(job)
     from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning
 
     schemas = note_type_schemas()
@@ -306,6 +308,12 @@ def _make_packages(job: _Job) -> _Made:
         source=source, packages=tuple(packages), lock=data, warnings=warnings, memo=memo,
         read_lock_sha256=lock.sha256, read_as_lines=isinstance(lock.notes, LineNotes),
     )
+
+
+def _read_lock(job: _Job) -> Lock:
+    """The lock the build reads: trusted and read as its lines where the last build wrote it (see :func:`read_lock`)."""
+    trusted = job.lock_digest if job.reuse else None
+    return read_lock(job.lock_path, trusted, split=job.lock_split, places=_places(job), read=job.lock_read)
 
 
 def _places(job: _Job) -> LinePlaces | None:
@@ -509,9 +517,8 @@ def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildRep
     # A release may have notes to mark released even when nothing else changed: it reads everything. A build
     # that writes the lock after one that left it (watch's) has the notes that build timed to write in it.
     fast = cache is not None and not config.release and not (cache.lock_kept and config.write_lock)
-    cached = None
-    if fast and cache is not None:
-        cached = _cached_report(config.source_dir, config.out_dir, config.lock, now, cache)
+    lock = _lock_as_is(config.lock) if fast else None
+    cached = _cached_report(config, lock, now, cache) if fast and cache else None
     if cached is not None:
         if config.strict and cached.warnings:
             raise ContentError(list(cached.warnings))
@@ -526,7 +533,8 @@ def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildRep
             source_dir=config.source_dir, lock_path=config.lock, now=now, requests=config.requests,
             file_format=config.file_format, strict=config.strict, jobs=config.jobs or default_jobs(),
             progress=progress, out_dir=config.out_dir, reuse=cacheable, records=records, lock_digest=lock_digest,
-            lock_split=lock_split, release=config.release, write_lock=config.write_lock,
+            lock_split=lock_split, lock_read=lock if isinstance(lock, LockBytes) else None, release=config.release,
+            write_lock=config.write_lock,
             memo=read_memo(config.out_dir) if cacheable else None, spool=spool,
         )
         made = _make(job)
@@ -656,17 +664,27 @@ def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None
     return cache.topics, trusted, same_code and cache.lock_lines
 
 
-def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cache: BuildCache) -> BuildReport | None:
-    """The report of the last build (its *cache*) if nothing it depends on has changed since, else None."""
-    lock_bytes: bytes | None = None
-    if os.path.lexists(lock_path):
-        try:
-            lock_bytes = read_lock_bytes(lock_path)  # a regular file of a sane size, or no cache
-        except ContentError:
-            return None
+def _lock_as_is(path: str) -> LockBytes | ContentError | None:
+    """The lock at *path* as read, or why it may not be (the build says so), or None where there is none."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        return LockBytes.of(path)  # a regular file of a sane size
+    except ContentError as error:
+        return error
+
+
+def _cached_report(
+    config: BuildConfig, lock: LockBytes | ContentError | None, now: int, cache: BuildCache
+) -> BuildReport | None:
+    """The report of the last build (its *cache*) if nothing it depends on has changed since, else None.  *lock* is
+    the lock as read (see :func:`_lock_as_is`)."""
+    source_dir, out_dir = config.source_dir, config.out_dir
+    if isinstance(lock, ContentError):
+        return None  # no cache: the build says what is wrong with it
     try:
         inputs = current_inputs(input_files(source_dir)) + current_media(source_dir, cache.media)
-        key = fingerprint(inputs, None if lock_bytes is None else sha256(with_lf(lock_bytes)))
+        key = fingerprint(inputs, None if lock is None else lock.sha256)
     except OSError:
         return None  # let the full build say what is wrong
     if not cache.holds(out_dir, key, now):
@@ -684,7 +702,7 @@ def _cached_report(source_dir: str, out_dir: str, lock_path: str, now: int, cach
         found = [_moved(part, cache.source, source_dir) for part in found]
     warnings = Warnings.of(found)
     stale = _stale_packages(out_dir, {os.path.basename(f.path) for f in files})
-    return BuildReport(files, lock_path, warnings, stale, cache.empty, cache.unreleased)
+    return BuildReport(files, config.lock, warnings, stale, cache.empty, cache.unreleased)
 
 
 def _cached_changes(cache: BuildCache, file: CachedFile) -> Changes:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from generator.pipeline.lock.checks import Checker, note_type_of
@@ -25,7 +26,24 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _CONTROL_ESCAPE = re.compile(rb"\\[bfnrtu]")  # a raw control character is not valid JSON
 
 
-def read_lock(path: str, trusted: str | None = None, *, split: bool = False, places: LinePlaces | None = None) -> Lock:
+@dataclass(frozen=True)
+class LockBytes:
+    """A lock file's bytes as read, and the SHA-256 of their text (:func:`~.located.with_lf`): read once a build."""
+
+    data: bytes
+    sha256: str
+
+    @classmethod
+    def of(cls, path: str) -> LockBytes:
+        """The lock at *path*, read (a :class:`~generator.errors.ContentError` if it may not be)."""
+        data = read_lock_bytes(path)
+        return cls(data, hashlib.sha256(with_lf(data)).hexdigest())
+
+
+def read_lock(
+    path: str, trusted: str | None = None, *, split: bool = False, places: LinePlaces | None = None,
+    read: LockBytes | None = None,
+) -> Lock:
     """Read and validate the lock at *path*; a missing lock is an empty one.
 
     The lock is validated as strictly as a source, since it decides what
@@ -37,13 +55,14 @@ def read_lock(path: str, trusted: str | None = None, *, split: bool = False, pla
     ``watch`` build read, see :attr:`~generator.pipeline.cachefile.BuildCache.lock_lines`)
     is read without checks: kept as its lines with *split* (where this very
     code wrote it, see :mod:`~.lines`), else parsed in full.  *places* are what the build that wrote it left of
-    where its lines are (see :mod:`~.places`), read if they are of this very lock.
+    where its lines are (see :mod:`~.places`), read if they are of this very lock.  *read* is the lock as this
+    build already read it.
     """
-    if not os.path.exists(path):
+    if read is None and not os.path.exists(path):
         return EMPTY_LOCK
-    data = read_lock_bytes(path)
+    read = read or LockBytes.of(path)
+    data, digest = read.data, read.sha256
     written = with_lf(data)
-    digest = hashlib.sha256(written).hexdigest()
     found = places if places is not None and places.lock_sha256 == digest else None
     lock = (_trusted(path, written, split, on_disk=written is data, places=found) if digest == trusted else None) or (
         _checked(path, data)
