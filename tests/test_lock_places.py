@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import sys
-from array import array
 from pathlib import Path
 
 import pytest
@@ -106,17 +104,29 @@ def test_a_rebuild_reads_the_places_of_its_lock_and_builds_what_a_rebuild_that_f
         assert (tmp_path / "read" / "out" / package).read_bytes() == (tmp_path / "found" / "out" / package).read_bytes()
 
 
-def _other_topic(data: bytes) -> bytes:
-    """*data* with the last line's topic (the last number) 0 for 1 or 1 for 0, in the machine's byte order."""
-    at = len(data) - (array("L").itemsize if sys.byteorder == "little" else 1)
-    return data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :]
+def _sealed(data: bytes) -> bytes:
+    """*data* (the file less its digest) with its digest, as the build writes it."""
+    return data + hashlib.sha256(data).hexdigest().encode()
+
+
+def _first_start_moved(data: bytes) -> bytes:
+    """The first line's start one byte off, the file sealed again: places that do not fit the lock."""
+    body = data.index(b"\n", len(b"deckgen lock lines 1\n")) + 1
+    return _sealed(data[:body] + bytes([data[body] ^ 1]) + data[body + 1 : -64])
+
+
+def _flipped(data: bytes) -> bytes:
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :]
 
 
 @pytest.mark.parametrize("spoil", [
-    pytest.param(lambda data: data.replace(b'"lock_sha256": "', b'"lock_sha256": "0', 1), id="another lock's"),
-    pytest.param(lambda data: data.replace(b'"code": "', b'"code": "0', 1), id="other code's"),
+    pytest.param(lambda data: _sealed(data[:-64].replace(b'"lock_sha256": "', b'"lock_sha256": "0', 1)),
+                 id="another lock's"),
+    pytest.param(lambda data: _sealed(data[:-64].replace(b'"code": "', b'"code": "0', 1)), id="other code's"),
+    pytest.param(_first_start_moved, id="not where the lock's lines are"),
+    pytest.param(_flipped, id="damaged"),
     pytest.param(lambda data: data[:-3], id="cut short"),
-    pytest.param(lambda data: _other_topic(data), id="the last line put in the other topic"),
     pytest.param(lambda data: b"", id="empty"),
     pytest.param(lambda data: b"\xff" * 100, id="not ours"),
 ])

@@ -37,7 +37,7 @@ from generator.pipeline.lock.lines import KeptLines, LineNotes
 from generator.pipeline.lock.located import with_lf
 from generator.pipeline.lock.model import MAX_LOCK_BYTES, MAX_TIME, REMOVED_RETENTION_SECONDS, Lock
 from generator.pipeline.lock.notelines import Line
-from generator.pipeline.lock.places import PLACES_NAME, LinePlaces, placed, places_bytes, read_places
+from generator.pipeline.lock.places import PLACES_NAME, LinePlaces, places_pieces, read_places
 from generator.pipeline.lock.read import LockBytes, read_lock
 from generator.pipeline.lock.times import ChangeKind, Changes, released, resolve
 from generator.pipeline.lock.write import (
@@ -559,10 +559,9 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
         files[written_lock] = made.lock.pieces  # renamed last
     if job.reuse:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values(), written_lock is not None)
-        places = placed(made.lock, made.lock_sha256) if written_lock is not None else None
-        kept_places = places_bytes(places, code_digest()) if places is not None else None
-        if kept_places is not None:
-            files[os.path.join(job.out_dir, PLACES_NAME)] = kept_places
+        places = places_pieces(made.lock, made.lock_sha256, code_digest()) if written_lock is not None else None
+        if places is not None:
+            files[os.path.join(job.out_dir, PLACES_NAME)] = places
         if made.memo is not None:
             files[os.path.join(job.out_dir, TOPICS_NAME)] = made.memo
     journal = os.path.dirname(os.path.abspath(job.lock_path)) if written_lock else job.out_dir

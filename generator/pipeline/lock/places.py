@@ -15,7 +15,7 @@ import hashlib
 import json
 import sys
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from generator.pipeline.lock.notelines import NoteLines
@@ -61,14 +61,14 @@ class LinePlaces:
 
 def placed(text: LockText, lock_sha256: str) -> LinePlaces | None:
     """The places of the note lines of *text*, a lock as :func:`~.write.joined_lock` makes it (its SHA-256
-    *lock_sha256*); None for fewer than :data:`PLACES_MIN_LINES` lines.
+    *lock_sha256*); None if it has none (or if they do not add up: a fault).
 
     Worked out from its parts, never from its bytes: a line made by this build
     is where the ones before it end; a run kept from the lock read is where it
     was there, moved by as much as it moved.
     """
     parts, kept = text.parts, text.kept
-    if len(text.keys) < max(PLACES_MIN_LINES, 1):
+    if not text.keys:
         return None
     starts, ends, topic_of = array("Q"), array("Q"), array("L")
     names: dict[str, int] = {}
@@ -112,52 +112,75 @@ def _kept(kept: NoteLines | None) -> NoteLines:
     return kept
 
 
-def places_bytes(places: LinePlaces, code: str) -> bytes | None:
-    """*places* as :data:`PLACES_NAME` holds them, written by the code whose digest is *code*; None if a key holds a
-    newline (the keys are kept a line each)."""
-    keys = "\n".join(places.keys).encode("utf-8")
-    if keys.count(b"\n") != len(places.keys) - 1:
+def places_pieces(text: LockText, lock_sha256: str, code: str) -> Iterator[bytes] | None:
+    """The places of the lines of the lock *text* (its SHA-256 *lock_sha256*) as :data:`PLACES_NAME` holds them,
+    written by the code whose digest is *code*, in pieces; None where no places are left (:func:`placed`: a small
+    lock), or where a key holds a newline (the keys are kept a line each).
+
+    Worked out as the file is written, not before, and never joined: at the end
+    of a build that holds its lock's lines, its peak of memory.
+    """
+    if len(text.keys) < max(PLACES_MIN_LINES, 1) or any("\n" in key for key in text.keys):
         return None
-    body = [keys, places.starts.tobytes(), places.ends.tobytes(), places.topic_of.tobytes()]
-    digest = hashlib.sha256()
-    for part in body:
-        digest.update(part)
+    return _pieces(text, lock_sha256, code)
+
+
+def _pieces(text: LockText, lock_sha256: str, code: str) -> Iterator[bytes]:
+    places = placed(text, lock_sha256)
+    if places is None:  # a fault of deckgen's own: an empty file, which the next build passes over
+        return
     head = {
-        "code": code, "lock_sha256": places.lock_sha256, "lines": len(places.keys), "keys": len(keys),
-        "topics": list(places.topic_names), "order": sys.byteorder, "sizes": _SIZES, "sha256": digest.hexdigest(),
+        "code": code, "lock_sha256": places.lock_sha256, "lines": len(places.keys),
+        "topics": list(places.topic_names), "order": sys.byteorder, "sizes": _SIZES,
     }
-    return b"".join([_MAGIC, json.dumps(head).encode("utf-8"), b"\n", *body])
+    digest = hashlib.sha256()
+    for piece in _body(places, _MAGIC + json.dumps(head).encode("utf-8") + b"\n"):
+        digest.update(piece)
+        yield piece
+    yield digest.hexdigest().encode("ascii")
 
 
+def _body(places: LinePlaces, head: bytes) -> Iterator[bytes]:
+    """*head*, each line's start, end and topic, then the keys (a line each), a piece at a time."""
+    yield head
+    for values in (places.starts, places.ends, places.topic_of):
+        yield values.tobytes()
+    keys = places.keys
+    for at in range(0, len(keys), _KEYS_A_PIECE):
+        yield ("\n" if at else "").encode() + "\n".join(keys[at : at + _KEYS_A_PIECE]).encode("utf-8")
+
+
+_KEYS_A_PIECE = 4096
 _SIZES = [array("Q").itemsize, array("L").itemsize]
+_DIGEST = 64  # the hex SHA-256 of all before it, last
 
 
 def read_places(data: bytes, code: str) -> LinePlaces | None:
-    """The places :func:`places_bytes` wrote as *data*, if by the code *code* (on this kind of machine); else None.
+    """The places :func:`places_pieces` wrote as *data*, if by the code *code* (on this kind of machine), else None.
     Of the lock their :attr:`~LinePlaces.lock_sha256` names: the reader compares it with the lock's."""
-    if not data.startswith(_MAGIC):
-        return None
+    view = memoryview(data)  # parts of a file of megabytes, read where they are
+    if not data.startswith(_MAGIC) or hashlib.sha256(view[:-_DIGEST]).hexdigest().encode() != data[-_DIGEST:]:
+        return None  # another file, or damaged since: the lines are found
     end = data.find(b"\n", len(_MAGIC))
     try:
         head = json.loads(data[len(_MAGIC) : end])
-        digest, body = head["lock_sha256"], data[end + 1 :]
-        if (head["code"], head["order"], head["sizes"]) != (code, sys.byteorder, _SIZES) or not isinstance(digest, str):
+        digest, count, topics = head["lock_sha256"], head["lines"], tuple(head["topics"])
+        if (head["code"], head["order"], head["sizes"]) != (code, sys.byteorder, _SIZES):
             return None
-        if hashlib.sha256(body).hexdigest() != head["sha256"]:  # damaged since: found again
+        if not (isinstance(digest, str) and isinstance(count, int) and all(isinstance(t, str) for t in topics)):
             return None
-        return _decoded(body, head["lines"], head["keys"], tuple(head["topics"]), digest)
+        return _decoded(view[end + 1 : -_DIGEST], count, topics, digest)
     except (ValueError, KeyError, TypeError):
         return None
 
 
-def _decoded(body: bytes, count: int, key_bytes: int, topics: tuple[str, ...], digest: str) -> LinePlaces | None:
-    """The places in *body*: the keys (*key_bytes* of them), then each line's start, end and topic (*count*)."""
-    span = array("Q").itemsize * count
-    if len(body) != key_bytes + 2 * span + array("L").itemsize * count or not all(isinstance(t, str) for t in topics):
-        return None
-    keys = body[:key_bytes].decode("utf-8").split("\n")
+def _decoded(body: memoryview, count: int, topics: tuple[str, ...], digest: str) -> LinePlaces | None:
+    """The places in *body*: each line's start, end and topic (*count* of each), then the keys, a line each."""
     starts, ends, topic_of = array("Q"), array("Q"), array("L")
-    starts.frombytes(body[key_bytes : key_bytes + span])
-    ends.frombytes(body[key_bytes + span : key_bytes + 2 * span])
-    topic_of.frombytes(body[key_bytes + 2 * span :])
+    at = 0
+    for values in (starts, ends, topic_of):
+        size = values.itemsize * count
+        values.frombytes(body[at : at + size])
+        at += size
+    keys = str(body[at:], "utf-8").split("\n")
     return LinePlaces(keys, starts, ends, topic_of, topics, digest) if len(keys) == count else None

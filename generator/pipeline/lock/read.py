@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from generator.pipeline.lock.checks import Checker, note_type_of
@@ -26,18 +25,29 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _CONTROL_ESCAPE = re.compile(rb"\\[bfnrtu]")  # a raw control character is not valid JSON
 
 
-@dataclass(frozen=True)
 class LockBytes:
-    """A lock file's bytes as read, and the SHA-256 of their text (:func:`~.located.with_lf`): read once a build."""
+    """A lock file's bytes as read, and the SHA-256 of their text (:func:`~.located.with_lf`): read once a build.
 
-    data: bytes
-    sha256: str
+    Handed over once (:meth:`take`), not kept: the build that reads a lock
+    as its lines holds none of its megabytes (see :mod:`~.lines`).
+    """
+
+    def __init__(self, data: bytes, sha256: str) -> None:
+        self._data: bytes | None = data
+        self.sha256 = sha256
 
     @classmethod
     def of(cls, path: str) -> LockBytes:
         """The lock at *path*, read (a :class:`~generator.errors.ContentError` if it may not be)."""
         data = read_lock_bytes(path)
         return cls(data, hashlib.sha256(with_lf(data)).hexdigest())
+
+    def take(self) -> bytes:
+        """The bytes, which it then no longer holds (taken twice: a fault of deckgen's own)."""
+        data, self._data = self._data, None
+        if data is None:
+            raise ValueError("the lock's bytes were taken already")
+        return data
 
 
 def read_lock(
@@ -61,7 +71,7 @@ def read_lock(
     if read is None and not os.path.exists(path):
         return EMPTY_LOCK
     read = read or LockBytes.of(path)
-    data, digest = read.data, read.sha256
+    data, digest = read.take(), read.sha256
     written = with_lf(data)
     found = places if places is not None and places.lock_sha256 == digest else None
     lock = (_trusted(path, written, split, on_disk=written is data, places=found) if digest == trusted else None) or (
