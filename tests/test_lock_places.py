@@ -4,6 +4,7 @@ are of that very lock; what it builds is the same either way."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -115,6 +116,16 @@ def _first_start_moved(data: bytes) -> bytes:
     return _sealed(data[:body] + bytes([data[body] ^ 1]) + data[body + 1 : -64])
 
 
+def _a_line_longer(data: bytes) -> bytes:
+    """A line in the middle one byte longer or shorter (its end moved), the first and last where they were, the
+    file sealed again."""
+    magic = len(b"deckgen lock lines 1\n")
+    body = data.index(b"\n", magic) + 1
+    count = json.loads(data[magic:body])["lines"]
+    at = body + 8 * count + 8 * (count // 2)  # the ends come after the starts, each eight bytes
+    return _sealed(data[:at] + bytes([data[at] ^ 1]) + data[at + 1 : -64])
+
+
 def _flipped(data: bytes) -> bytes:
     middle = len(data) // 2
     return data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :]
@@ -125,6 +136,7 @@ def _flipped(data: bytes) -> bytes:
                  id="another lock's"),
     pytest.param(lambda data: _sealed(data[:-64].replace(b'"code": "', b'"code": "0', 1)), id="other code's"),
     pytest.param(_first_start_moved, id="not where the lock's lines are"),
+    pytest.param(_a_line_longer, id="lines that do not add up"),
     pytest.param(_flipped, id="damaged"),
     pytest.param(lambda data: data[:-3], id="cut short"),
     pytest.param(lambda data: b"", id="empty"),

@@ -49,11 +49,13 @@ class LinePlaces:
 
     def fits(self, data: bytes, first: int, last: int) -> bool:
         """Whether these are places in *data* whose lines run from *first* to *last*: as many of each, the
-        first line where the notes start, the last where they end, every topic named."""
+        first line where the notes start, the last where they end, lines that add up to the notes' bytes with a
+        comma and a newline between two, every topic named."""
         count = len(self.keys)
         return (
             count > 0 and len(self.starts) == len(self.ends) == len(self.topic_of) == count
             and self.starts[0] == first and self.ends[-1] == last
+            and sum(self.ends) - sum(self.starts) + _COMMA_BYTES * (count - 1) == last - first
             and max(self.topic_of) < len(self.topic_names)
             and data.startswith(b'  "', first) and data.startswith(b'"}', last - 2)
         )
