@@ -307,3 +307,30 @@ def test_a_rebuild_after_an_edit_reads_the_lock_file_once(tmp_path, monkeypatch)
     report = build(BuildConfig(str(source), str(out), timestamp=T2))
     assert report.total("updated") == 1
     assert reads == [str(source / "deckgen.lock")]
+
+
+def test_a_lock_written_in_place_while_the_source_loads_is_the_one_built_from(tmp_path, monkeypatch):
+    """The lock read to see whether anything changed is built from only if the file is still that one: a lock
+    written in place since (``cp`` over it, as the user puts a fixed lock back) is read again, as it is."""
+    from generator.source import loader
+
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    lock = source / "deckgen.lock"
+    mine = lock.read_bytes().replace(b'"mod": %d' % T1, b'"mod": %d' % (T1 - 12_345))
+    assert mine != lock.read_bytes()
+    loading = loader.load_source
+
+    def load_after_a_write(*args, **kwargs):
+        before = lock.stat().st_mtime_ns
+        with open(lock, "r+b") as handle:  # in place, as cp writes
+            handle.write(mine)
+            handle.truncate()
+        os.utime(lock, ns=(before + 10**9, before + 10**9))  # a second later: no clock tick of the system's own
+        return loading(*args, **kwargs)
+
+    monkeypatch.setattr(loader, "load_source", load_after_a_write)
+    (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
+    build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert b'"mod": %d' % (T1 - 12_345) in lock.read_bytes()  # the unchanged notes keep the times it gave them

@@ -13,6 +13,7 @@ import pytest
 from generator.pipeline.cache import code_digest
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.lock import lines, places
+from generator.pipeline.lock.model import REMOVED_RETENTION_SECONDS
 from generator.pipeline.lock.places import PLACES_NAME, LinePlaces, read_places
 from generator.pipeline.pipeline import build
 
@@ -168,3 +169,64 @@ def test_a_small_lock_leaves_no_places(tmp_path, monkeypatch):
     source, out = write_source(tmp_path / "src", V1), tmp_path / "out"
     build(BuildConfig(str(source), str(out), timestamp=T1))
     assert not (out / PLACES_NAME).exists()
+
+
+def _interleaved(edit: str = "") -> dict[str, str]:
+    """Two topics whose items' keys alternate in the lock (i01 in one, i02 in the other, ...): a lock of one rebuilt
+    topic's lines between many runs of the other's, kept as they were."""
+    files = {}
+    for topic, first in (("odd", 1), ("even", 2)):
+        items = "".join(
+            f"  - id: i{number:02}\n    title: Item {number}\n    explanation: The {{{{term {number}{edit}}}}} is here.\n"
+            for number in range(first, 25, 2)
+        )
+        files[f"{topic}.yaml"] = f"topic: {topic}\nname: {topic.title()}\nitems:\n{items}"
+    return files
+
+
+def test_a_rebuild_among_interleaved_topics_moves_each_kept_run_to_its_place(tmp_path, monkeypatch):
+    source, out = tmp_path / "src", tmp_path / "out"
+    config = "id: drinks\ntitle: Drinks\ndeck: Drinks\n"
+    runs: list[tuple[int, int]] = []
+    moving = places._moved
+    monkeypatch.setattr(places, "_moved", lambda run, *rest: runs.append(run) or moving(run, *rest))
+    found: list[int] = []
+    finding = lines._places
+    monkeypatch.setattr(lines, "_places", lambda data, first: found.append(first) or finding(data, first))
+    for day, (odd, even) in enumerate([("", ""), (" x", ""), (" x", " y"), ("", " y")]):
+        files = {"odd.yaml": _interleaved(odd)["odd.yaml"], "even.yaml": _interleaved(even)["even.yaml"]}
+        write_source(source, files["odd.yaml"], config, extra=files)
+        (source / "basics.yaml").unlink()
+        runs.clear()
+        build(BuildConfig(str(source), str(out), timestamp=T1 + day * ONE_DAY))
+        assert _as_lines(_left(out)) == _as_lines(_found(source / "deckgen.lock"))
+        assert day == 0 or len(runs) >= 10, runs  # the reused topic's lines, one run between each two rebuilt
+    found.clear()
+    write_source(source, _interleaved()["odd.yaml"], config, extra=_interleaved())
+    (source / "basics.yaml").unlink()
+    build(BuildConfig(str(source), str(out), timestamp=T1 + 9 * ONE_DAY))
+    assert found == []  # the build read the places the last one left: none of the lines had to be found
+
+
+def test_a_topic_gone_leaves_no_name_in_the_places(tmp_path):
+    source, out = tmp_path / "src", tmp_path / "out"
+    write_source(source, V1, extra={"more.yaml": MORE})
+    build(BuildConfig(str(source), str(out), timestamp=T1, release=True))  # released: removed, they leave tombstones
+    (source / "more.yaml").unlink()
+    build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert set(_left(out).topic_names) == {"basics", "more"}  # its tombstones are filed under it
+    # Past their retention the tombstones go; the other topic is reused, its lines kept as the lock read has them.
+    build(BuildConfig(str(source), str(out), timestamp=T2 + REMOVED_RETENTION_SECONDS + 1))
+    left = _left(out)
+    assert _as_lines(left) == _as_lines(_found(source / "deckgen.lock"))
+    assert set(left.topic_names) == {left.topic_names[topic] for topic in left.topic_of} == {"basics"}
+
+
+def test_a_folder_where_the_places_go_is_left_and_the_lines_are_found(tmp_path):
+    source, out = tmp_path / "src", tmp_path / "out"
+    write_source(source, V1, extra={"more.yaml": MORE})
+    (out / PLACES_NAME).mkdir(parents=True)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
+    report = build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert report.total("updated") == 1 and (out / PLACES_NAME).is_dir()

@@ -559,9 +559,10 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
         files[written_lock] = made.lock.pieces  # renamed last
     if job.reuse:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values(), written_lock is not None)
+        places_path = os.path.join(job.out_dir, PLACES_NAME)
         places = places_pieces(made.lock, made.lock_sha256, code_digest()) if written_lock is not None else None
-        if places is not None:
-            files[os.path.join(job.out_dir, PLACES_NAME)] = places
+        if places is not None and not os.path.isdir(places_path):  # a folder there: no places, no failed build
+            files[places_path] = places
         if made.memo is not None:
             files[os.path.join(job.out_dir, TOPICS_NAME)] = made.memo
     journal = os.path.dirname(os.path.abspath(job.lock_path)) if written_lock else job.out_dir

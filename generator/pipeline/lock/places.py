@@ -92,7 +92,17 @@ def placed(text: LockText, lock_sha256: str) -> LinePlaces | None:
         at += _COMMA_BYTES
     if len(starts) != len(text.keys):
         return None
-    return LinePlaces(text.keys, starts, ends, topic_of, tuple(names), lock_sha256)
+    return LinePlaces(text.keys, starts, ends, *_used(topic_of, tuple(names)), lock_sha256)
+
+
+def _used(topic_of: array[int], names: tuple[str, ...]) -> tuple[array[int], tuple[str, ...]]:
+    """*topic_of* and *names* without the names no line has (a topic gone since the lock read), each topic
+    numbered again: else a topic's name would be carried from lock to lock for ever."""
+    used = sorted(set(topic_of))
+    if len(used) == len(names):
+        return topic_of, names
+    number = dict.fromkeys(range(len(names)), 0) | {old: new for new, old in enumerate(used)}
+    return array("L", map(number.__getitem__, topic_of)), tuple(names[old] for old in used)
 
 
 def _moved(

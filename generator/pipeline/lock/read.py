@@ -29,25 +29,39 @@ class LockBytes:
     """A lock file's bytes as read, and the SHA-256 of their text (:func:`~.located.with_lf`): read once a build.
 
     Handed over once (:meth:`take`), not kept: the build that reads a lock
-    as its lines holds none of its megabytes (see :mod:`~.lines`).
+    as its lines holds none of its megabytes (see :mod:`~.lines`).  Taken
+    only while the file is the one read: one written since (in place or
+    replaced) is read again, as it is now.
     """
 
-    def __init__(self, data: bytes, sha256: str) -> None:
+    def __init__(self, data: bytes, sha256: str, stamp: tuple[int, ...] = ()) -> None:
         self._data: bytes | None = data
         self.sha256 = sha256
+        self.stamp = stamp
+        """The file's device, inode, size and times before it was read: a file written since differs."""
 
     @classmethod
     def of(cls, path: str) -> LockBytes:
         """The lock at *path*, read (a :class:`~generator.errors.ContentError` if it may not be)."""
+        stamp = _stamp(path)  # before reading: a write after it changes the stamp, never the bytes alone
         data = read_lock_bytes(path)
-        return cls(data, hashlib.sha256(with_lf(data)).hexdigest())
+        return cls(data, hashlib.sha256(with_lf(data)).hexdigest(), stamp)
 
-    def take(self) -> bytes:
-        """The bytes, which it then no longer holds (taken twice: a fault of deckgen's own)."""
+    def take(self, path: str) -> bytes | None:
+        """The bytes, which it then no longer holds; None if the file at *path* was written since they were read
+        (taken twice: a fault of deckgen's own)."""
         data, self._data = self._data, None
         if data is None:
             raise ValueError("the lock's bytes were taken already")
-        return data
+        return data if self.stamp and _stamp(path) == self.stamp else None
+
+
+def _stamp(path: str) -> tuple[int, ...]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ()
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
 def read_lock(
@@ -68,10 +82,14 @@ def read_lock(
     where its lines are (see :mod:`~.places`), read if they are of this very lock.  *read* is the lock as this
     build already read it.
     """
-    if read is None and not os.path.exists(path):
+    data = read.take(path) if read is not None else None  # what the build read already, if the file is still that
+    if data is not None and read is not None:
+        digest = read.sha256
+    elif not os.path.exists(path):
         return EMPTY_LOCK
-    read = read or LockBytes.of(path)
-    data, digest = read.take(), read.sha256
+    else:
+        data = read_lock_bytes(path)
+        digest = hashlib.sha256(with_lf(data)).hexdigest()
     written = with_lf(data)
     found = places if places is not None and places.lock_sha256 == digest else None
     lock = (_trusted(path, written, split, on_disk=written is data, places=found) if digest == trusted else None) or (
