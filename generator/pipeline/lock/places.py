@@ -101,7 +101,7 @@ def _used(topic_of: array[int], names: tuple[str, ...]) -> tuple[array[int], tup
     used = sorted(set(topic_of))
     if len(used) == len(names):
         return topic_of, names
-    number = dict.fromkeys(range(len(names)), 0) | {old: new for new, old in enumerate(used)}
+    number = {old: new for new, old in enumerate(used)}
     return array("L", map(number.__getitem__, topic_of)), tuple(names[old] for old in used)
 
 
@@ -126,8 +126,8 @@ def _kept(kept: NoteLines | None) -> NoteLines:
 
 def places_pieces(text: LockText, lock_sha256: str, code: str) -> Iterator[bytes] | None:
     """The places of the lines of the lock *text* (its SHA-256 *lock_sha256*) as :data:`PLACES_NAME` holds them,
-    written by the code whose digest is *code*, in pieces; None where no places are left (:func:`placed`: a small
-    lock), or where a key holds a newline (the keys are kept a line each).
+    written by the code whose digest is *code*, in pieces; None for a lock of fewer than :data:`PLACES_MIN_LINES`
+    lines, or where a key holds a newline (the keys are kept a line each).
 
     Worked out as the file is written, not before, and never joined: at the end
     of a build that holds its lock's lines, its peak of memory.
@@ -159,7 +159,7 @@ def _body(places: LinePlaces, head: bytes) -> Iterator[bytes]:
         yield values.tobytes()
     keys = places.keys
     for at in range(0, len(keys), _KEYS_A_PIECE):
-        yield ("\n" if at else "").encode() + "\n".join(keys[at : at + _KEYS_A_PIECE]).encode("utf-8")
+        yield (b"\n" if at else b"") + "\n".join(keys[at : at + _KEYS_A_PIECE]).encode("utf-8")
 
 
 _KEYS_A_PIECE = 4096

@@ -47,13 +47,13 @@ class LockBytes:
         data = read_lock_bytes(path)
         return cls(data, hashlib.sha256(with_lf(data)).hexdigest(), stamp)
 
-    def take(self, path: str) -> bytes | None:
-        """The bytes, which it then no longer holds; None if the file at *path* was written since they were read
-        (taken twice: a fault of deckgen's own)."""
+    def take(self, path: str) -> tuple[bytes, str] | None:
+        """The bytes and their SHA-256, which it then no longer holds; None if the file at *path* was written
+        since they were read (taken twice: a fault of deckgen's own)."""
         data, self._data = self._data, None
         if data is None:
             raise ValueError("the lock's bytes were taken already")
-        return data if self.stamp and _stamp(path) == self.stamp else None
+        return (data, self.sha256) if self.stamp and _stamp(path) == self.stamp else None
 
 
 def _stamp(path: str) -> tuple[int, ...]:
@@ -82,15 +82,16 @@ def read_lock(
     where its lines are (see :mod:`~.places`), read if they are of this very lock.  *read* is the lock as this
     build already read it.
     """
-    data = read.take(path) if read is not None else None  # what the build read already, if the file is still that
-    if data is not None and read is not None:
-        digest = read.sha256
+    taken = read.take(path) if read is not None else None  # what the build read already, if the file is still that
+    if taken is not None:
+        data, digest = taken
+        written = with_lf(data)
     elif not os.path.exists(path):
         return EMPTY_LOCK
     else:
         data = read_lock_bytes(path)
-        digest = hashlib.sha256(with_lf(data)).hexdigest()
-    written = with_lf(data)
+        written = with_lf(data)
+        digest = hashlib.sha256(written).hexdigest()
     found = places if places is not None and places.lock_sha256 == digest else None
     lock = (_trusted(path, written, split, on_disk=written is data, places=found) if digest == trusted else None) or (
         _checked(path, data)
