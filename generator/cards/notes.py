@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from typing import Final, Protocol
+from typing import Final, NamedTuple, Protocol
 
 from generator.cards import cloze as cloze_kind
 from generator.cards import comparison as comparison_kind
@@ -248,8 +248,7 @@ MAX_CONTEXT_WORDS = 120
 """The most words of context (items that make no card) one back shows: with its own text, about a phone screen."""
 
 
-@dataclass(frozen=True)
-class _Shown:
+class _Shown(NamedTuple):
     """A piece of context as a back shows it: a whole item, or the sentences of a long one that fit a back."""
 
     html: str

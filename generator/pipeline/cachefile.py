@@ -13,16 +13,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from generator.errors import FileWarnings
 from generator.pipeline.cache import CACHE_NAME, sha256
 from generator.pipeline.reuse import Record, warnings_data, warnings_of
 
 
-@dataclass(frozen=True)
-class CachedFile:
+class CachedFile(NamedTuple):
     """A package the build wrote: its name in the out folder, its SHA-256, decks and counts."""
 
     name: str
@@ -32,8 +30,7 @@ class CachedFile:
     cards: int
 
 
-@dataclass(frozen=True)
-class BuildCache:
+class BuildCache(NamedTuple):
     """What a default build depended on and wrote: enough to skip the next build if nothing changed."""
 
     fingerprint: str

@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from generator.errors import DeckgenError, printable
 
@@ -48,14 +48,13 @@ class Busy(DeckgenError):
     """Another deckgen holds a folder this command must write."""
 
 
-@dataclass(frozen=True)
-class _Held:
+class _Held(NamedTuple):
     """A folder this process holds: its lock file, the thread holding it and how many times."""
 
     fd: int
     path: str
     thread: int
-    count: int
+    holds: int
 
 
 _held: dict[str, _Held] = {}  # by the folder's real path: what this process holds
@@ -94,7 +93,7 @@ def _take(folder: str, command: str) -> bool:
         if held is not None:
             if held.thread != threading.get_ident():
                 raise Busy(f"{printable(folder)}: another deckgen {command} in this process is writing here")
-            _held[folder] = _Held(held.fd, held.path, held.thread, held.count + 1)
+            _held[folder] = _Held(held.fd, held.path, held.thread, held.holds + 1)
             return True
         path = os.path.join(folder, LOCK_FILE)
         fd = _locked(path, command)
@@ -143,8 +142,8 @@ def _same_file(fd: int, path: str) -> bool:
 def _release(folder: str) -> None:
     with _registry:
         held = _held.pop(folder)
-        if held.count > 1:
-            _held[folder] = _Held(held.fd, held.path, held.thread, held.count - 1)
+        if held.holds > 1:
+            _held[folder] = _Held(held.fd, held.path, held.thread, held.holds - 1)
             return
     try:
         os.unlink(held.path)  # still ours: a waiting deckgen that opened it sees it is gone and starts over

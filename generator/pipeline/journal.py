@@ -46,8 +46,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 from generator.errors import DeckgenError, printable
 from generator.pipeline.exclusive import LOCK_FILE, Busy, hold
@@ -64,8 +63,7 @@ class CommitError(OSError):
     """A file could not be written; *filename* is the target the user asked for."""
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):
     target: str
     """The file replaced: an absolute path, resolved through symbolic links."""
     had_old: bool
@@ -84,8 +82,7 @@ class _Entry:
         return os.path.dirname(self.target)
 
 
-@dataclass(frozen=True)
-class _Journal:
+class _Journal(NamedTuple):
     id: str
     decided: bool
     folders: tuple[str, ...]
@@ -124,7 +121,7 @@ def commit(files: Mapping[str, bytes | Iterable[bytes]], journal_dir: str) -> No
                 _write_new(entry.staged, targets[entry.target], entry.target)
                 _keep_old(entry)
             with _signals_deferred():  # a Ctrl-C now is acted on once the commit is whole
-                _write_journal(journal.primary, replace(journal, decided=True))
+                _write_journal(journal.primary, journal._replace(decided=True))
                 state = "decided"
                 for entry in entries:
                     _replace(entry.staged, entry.target)

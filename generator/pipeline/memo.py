@@ -12,6 +12,7 @@ import os
 import pickle
 import stat
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from generator.pipeline.cache import TOPICS_NAME, code_digest
 from generator.source.content import Topic
@@ -73,8 +74,7 @@ class StoredMemo(TopicMemo):
         return tuple(pieces)
 
 
-@dataclass(frozen=True)
-class _Pieces:
+class _Pieces(NamedTuple):
     """A file for the pickler to write to: it keeps what it is given, in order."""
 
     pieces: list[bytes]

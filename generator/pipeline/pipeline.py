@@ -14,8 +14,8 @@ import gc
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, NamedTuple
 
 from generator.errors import ContentError, DeckgenError, FileWarnings, Problem, Warnings, file_warnings
 from generator.pipeline.cache import (
@@ -141,8 +141,7 @@ def load(source_dir: str, memo: StoredMemo | None = None) -> Source:
     return load_source(source_dir, memo)
 
 
-@dataclass(frozen=True)
-class Checked:
+class Checked(NamedTuple):
     """A valid source, its notes, and the smells of its cards."""
 
     source: Source
@@ -202,9 +201,8 @@ class _Made:
         return self.lock.sha256()
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Job:
-    """What to build: the inputs and the choices every step reads."""
+class _Job(NamedTuple):
+    """What to build: the inputs and the choices every step reads (made with names, never by position)."""
 
     source_dir: str
     lock_path: str
@@ -214,12 +212,12 @@ class _Job:
     """The packages' format; None for a plan (nothing encoded)."""
     strict: bool
     jobs: int
+    records: Mapping[str, Record]
+    """The per-topic records of the cache the last build left in the out dir (see :mod:`generator.pipeline.reuse`)."""
     progress: Progress | None = None
     out_dir: str = ""
     reuse: bool = False
     """Reuse the packages of unchanged topics (a default .apkg build or plan)."""
-    records: Mapping[str, Record] = field(default_factory=dict)
-    """The per-topic records of the cache the last build left in the out dir (see :mod:`generator.pipeline.reuse`)."""
     lock_digest: str | None = None
     """The SHA-256 of the lock the last build trusts (see :attr:`BuildCache.lock_sha256`)."""
     lock_split: bool = False

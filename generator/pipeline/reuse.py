@@ -23,8 +23,7 @@ import hashlib
 import os
 import zlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from generator.errors import FileWarnings
 from generator.pipeline.cache import code_digest
@@ -38,8 +37,7 @@ if TYPE_CHECKING:
     from generator.source.content import Source, Topic
 
 
-@dataclass(frozen=True)
-class Timed:
+class Timed(NamedTuple):
     """A package made of lock entries the lock does not hold: by a build that left the lock as it was (``watch``'s)
     where notes were added, updated or removed, or a deck renamed.  A later such build reuses it while nothing it
     is made of changes, whenever it runs; a build that writes the lock makes it again."""
@@ -59,8 +57,7 @@ class Timed:
         return cls(int(at), Changes(**dict(zip(CHANGE_KINDS, (int(count) for count in counts), strict=True))))
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """What the last build wrote for one topic."""
 
     fingerprint: str

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.cards.notes import NoteSpec, content_parts, key_parts, studied_notes, topic_notes
@@ -86,8 +86,7 @@ class Context:
         return holds_tombstones(self.lock.notes)
 
 
-@dataclass(frozen=True)
-class Moves:
+class Moves(NamedTuple):
     """The lock keys whose item moved to another topic since the lock filed them, by both topics.
 
     A note last built in one topic may be built by the topic its item moved
@@ -114,8 +113,7 @@ class Moves:
         return cls({t: tuple(k) for t, k in departures.items()}, {t: tuple(k) for t, k in arrivals.items()})
 
 
-@dataclass(frozen=True)
-class Package:
+class Package(NamedTuple):
     """What building one package gave: its bytes, decks, counts, lock entries and warnings."""
 
     file: str

@@ -19,14 +19,13 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Reason = Literal["missing", "unreadable", "directory", "special", "too_big"]
 """Why a file is not read: not there, the system refuses it, a directory, a device/pipe/socket, too large."""
 
 
-@dataclass(frozen=True)
-class Refused:
+class Refused(NamedTuple):
     """Why the file at a path was not read."""
 
     reason: Reason

@@ -8,7 +8,7 @@ refused, saying which part changed and how to make it a new version.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from generator.anki.schema import NoteTypeSchema, all_match
 from generator.errors import Problem
@@ -57,8 +57,7 @@ _HELD_BY = {
 }
 
 
-@dataclass(frozen=True)
-class _Parts:
+class _Parts(NamedTuple):
     """The fields (or the templates) of a note type: as the lock has them, and as built now."""
 
     word: str

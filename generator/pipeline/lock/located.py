@@ -15,6 +15,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import NamedTuple
 
 from generator.errors import ContentError, Problem
 from generator.pipeline.lock.model import MAX_LOCK_BYTES
@@ -145,8 +146,7 @@ def _unique_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return result
 
 
-@dataclass(frozen=True)
-class _Huge:
+class _Huge(NamedTuple):
     """A JSON integer too long to be any number of a lock (or for Python to convert)."""
 
     digits: int

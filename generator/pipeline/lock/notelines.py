@@ -16,7 +16,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from generator.errors import DeckgenError
 
@@ -34,8 +34,7 @@ class _Text(Protocol):
         """Raise :class:`~generator.errors.DeckgenError` if what is read may differ from what was first read."""
 
 
-@dataclass(frozen=True)
-class InMemory:
+class InMemory(NamedTuple):
     """The lock's bytes, held (one with the CRLF line endings of a checkout, read as LF: not as they are on disk)."""
 
     data: bytes

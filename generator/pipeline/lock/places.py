@@ -16,7 +16,7 @@ import json
 import sys
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from generator.pipeline.lock.notelines import NoteLines
 from generator.pipeline.lock.write import LockText, json_text
@@ -33,8 +33,7 @@ _TOPIC = b'"topic": "'
 _COMMA_BYTES = 2  # ",\n" after each line but the last
 
 
-@dataclass(frozen=True)
-class LinePlaces:
+class LinePlaces(NamedTuple):
     """Each note line's key, place and topic, in the lock's order (by key)."""
 
     keys: Sequence[str]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Literal, NamedTuple, get_args
 
 from generator.anki.schema import NoteTypeSchema
 from generator.errors import ContentError, DeckgenError, Problem
@@ -48,8 +48,7 @@ class Changes:
         return cls(**tally)
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(NamedTuple):
     """Modification times for this build, what each note's import will do, and the next lock."""
 
     times: Mapping[str, int]
