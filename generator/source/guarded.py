@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 Reason = Literal["missing", "unreadable", "directory", "special", "too_big"]
@@ -35,8 +34,7 @@ class Refused(NamedTuple):
     """For ``too_big``: the size seen, which is more than the limit."""
 
 
-@dataclass(frozen=True)
-class NotUtf8:
+class NotUtf8(NamedTuple):
     """Why bytes are not text: a byte-order mark (*byte* None) or a byte that is not UTF-8, on *line*."""
 
     line: int

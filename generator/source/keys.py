@@ -16,8 +16,7 @@ sources: every file an author writes is described in one place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from generator.source.media import AUDIO, IMAGE
 
@@ -32,8 +31,7 @@ JsonValue = str | int | list["JsonValue"] | dict[str, "JsonValue"]
 """An example value, as a YAML file would hold it (and JSON can write it)."""
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """One key of a mapping: its name, the shape of its value, a one-sentence description and an example."""
 
     name: str
@@ -43,8 +41,7 @@ class Key:
     required: bool = False
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """The keys of one kind of mapping, required ones first (the order messages list them in)."""
 
     title: str
