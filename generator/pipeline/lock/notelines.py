@@ -23,6 +23,10 @@ from generator.errors import DeckgenError
 Line = tuple[str, bytes]
 """A note's key and its line in the lock (see :func:`~.write.note_line`)."""
 
+BETWEEN_LINES = b",\n"
+"""What stands between two note lines of a lock (nothing follows the last): its writer, its readers and the
+places of its lines (places.py) all count it."""
+
 SPAN_BYTES = 256 * 1024
 """The most of the lock read at once: a run of lines longer than this is read a part at a time."""
 
@@ -151,7 +155,7 @@ class NoteLines:
 
     def joined(self, numbers: Sequence[int]) -> bytes:
         """The lines *numbers* (ascending), a newline between two: read in runs, their commas dropped in C."""
-        return b"\n".join(self.text.read(self.starts[first], self.ends[last]).replace(b",\n", b"\n")
+        return b"\n".join(self.text.read(self.starts[first], self.ends[last]).replace(BETWEEN_LINES, b"\n")
                           for first, last in self.runs(numbers))
 
     def spans(self, first: int, last: int) -> Iterator[bytes]:

@@ -18,7 +18,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
-from generator.pipeline.lock.notelines import NoteLines
+from generator.pipeline.lock.notelines import BETWEEN_LINES, NoteLines
 from generator.pipeline.lock.write import LockText, json_text
 
 PLACES_NAME = ".deckgen-lock-lines"
@@ -30,7 +30,6 @@ than another file in the out folder costs to write."""
 
 _MAGIC = b"deckgen lock lines 1\n"
 _TOPIC = b'"topic": "'
-_COMMA_BYTES = 2  # ",\n" after each line but the last
 
 
 class LinePlaces(NamedTuple):
@@ -54,7 +53,7 @@ class LinePlaces(NamedTuple):
         return (
             count > 0 and len(self.starts) == len(self.ends) == len(self.topic_of) == count
             and self.starts[0] == first and self.ends[-1] == last
-            and sum(self.ends) - sum(self.starts) + _COMMA_BYTES * (count - 1) == last - first
+            and sum(self.ends) - sum(self.starts) + len(BETWEEN_LINES) * (count - 1) == last - first
             and max(self.topic_of) < len(self.topic_names)
             and data.startswith(b'  "', first) and data.startswith(b'"}', last - 2)
         )
@@ -88,7 +87,7 @@ def placed(text: LockText, lock_sha256: str) -> LinePlaces | None:
             topic_of.append(topic)
         else:
             at = _moved(part, _kept(kept), at, (starts, ends, topic_of), kept_topics)
-        at += _COMMA_BYTES
+        at += len(BETWEEN_LINES)
     if len(starts) != len(text.keys):
         return None
     return LinePlaces(text.keys, starts, ends, *_used(topic_of, tuple(names)), lock_sha256)

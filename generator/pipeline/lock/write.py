@@ -24,7 +24,7 @@ from generator.pipeline.lock.model import (
     Lock,
     LockedNote,
 )
-from generator.pipeline.lock.notelines import SPAN_BYTES, NoteLines
+from generator.pipeline.lock.notelines import BETWEEN_LINES, SPAN_BYTES, NoteLines
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 _note_values = attrgetter(*LOCKED_NOTE_FIELDS)
@@ -140,12 +140,12 @@ def joined_lock(
             run = (run[0], line)
             continue
         if run is not None:
-            parts += (run, _COMMA)
+            parts += (run, BETWEEN_LINES)
         run = (line, line) if isinstance(line, int) else None
         if isinstance(line, bytes):
-            parts += (line, _COMMA)
+            parts += (line, BETWEEN_LINES)
     if run is not None:
-        parts += (run, _COMMA)
+        parts += (run, BETWEEN_LINES)
     parts[-1] = b"\n" + _FOOT  # for the comma after the last line
     text = LockText(tuple(parts), kept, keys)
     _check_written_size(len(text))
@@ -153,7 +153,6 @@ def joined_lock(
 
 
 _FOOT = b"}\n}\n"
-_COMMA = b",\n"
 
 
 def _head(note_types: Mapping[str, NoteTypeSchema]) -> list[str]:
