@@ -124,7 +124,7 @@ def commit(files: Mapping[str, bytes | Iterable[bytes]], journal_dir: str) -> No
                 _write_journal(journal.primary, journal._replace(decided=True))
                 state = "decided"
                 for entry in entries:
-                    _replace(entry.staged, entry.target)
+                    _move_over(entry.staged, entry.target)
                 _sync_folders(journal.folders)
                 _finish(journal, journal.folders)
                 state = "done"
@@ -171,7 +171,7 @@ def _settle(journal: _Journal, here: str) -> None:
         try:
             for entry in journal.entries:
                 if entry.folder in present and _exists(entry.staged):
-                    _replace(entry.staged, entry.target)
+                    _move_over(entry.staged, entry.target)
             _sync_folders(present)
         except OSError:
             _undo(journal, present, applied=True)
@@ -315,14 +315,15 @@ def _write_journal(folder: str, journal: _Journal) -> None:
     staged = _beside(path, _STAGED)
     _write_new(staged, json.dumps(data, indent=1).encode("utf-8"), path)
     try:
-        _replace(staged, path)
+        _move_over(staged, path)
     except OSError:
         _remove([staged])
         raise
     _sync_folder(folder)
 
 
-def _replace(source: str, target: str) -> None:
+def _move_over(source: str, target: str) -> None:
+    """``os.replace``, a failure named by *target* (the file the user asked for)."""
     try:
         os.replace(source, target)
     except OSError as error:

@@ -24,8 +24,9 @@ Line = tuple[str, bytes]
 """A note's key and its line in the lock (see :func:`~.write.note_line`)."""
 
 BETWEEN_LINES = b",\n"
-"""What stands between two note lines of a lock (nothing follows the last): its writer, its readers and the
-places of its lines (places.py) all count it."""
+"""What stands between two note lines of a lock (nothing follows the last), as a lock written from kept lines,
+their joining and their places use it (write.py, places.py); a whole lock written as text (write._lock_lines)
+and the pattern that finds the lines (lines.py) spell it out."""
 
 SPAN_BYTES = 256 * 1024
 """The most of the lock read at once: a run of lines longer than this is read a part at a time."""
