@@ -25,14 +25,14 @@ import hashlib
 import heapq
 import html
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from typing import Final, NamedTuple, Protocol
 
 from generator.cards import cloze as cloze_kind
 from generator.cards import comparison as comparison_kind
-from generator.cards.kind import Face
+from generator.cards.kind import CardKind, Face
 from generator.cards.kinds import KINDS
 from generator.source.content import (
     BOTH,
@@ -94,6 +94,21 @@ class NoteSpec:
     def field(self, name: str) -> str:
         """The value of field *name* of this note's note type."""
         return self.fields[KINDS[self.note_type].field_index(name)]
+
+
+def kind_note(
+    kind: CardKind, source_id: str, item_id: str, part: str, values: Mapping[str, str], *, tags: tuple[str, ...],
+    deck: str, topic: str, perspective: str | None, label: str, file: str, line: int, media: tuple[str, ...],
+) -> NoteSpec:
+    """A note of *kind* asking *part* of item *item_id*: its key and GUID from those ids, never from its text (an
+    edit updates the note a student studies), its fields in the kind's order, its cards as the kind counts them."""
+    key = note_key(source_id, item_id, part)
+    fields = kind.field_tuple(values)
+    return NoteSpec(
+        key=key, guid=guid_for(key), note_type=kind.name, fields=fields, tags=tags, deck=deck, topic=topic,
+        perspective=perspective, cards=len(kind.card_ordinals(fields)), label=_short(label), item_id=item_id,
+        part=part, file=file, line=line, media=media,
+    )
 
 
 _BASE91 = (
@@ -377,26 +392,12 @@ class _Maker:
         self.media = media_html(item.media)  # on the back, after the item's text
 
     def cloze_note(self, part: str, text: str, extra: str, label: str, line: int = 0) -> NoteSpec:
-        full_key = note_key(self.source.id, self.item.id, part)
-        kind = cloze_kind.CLOZE
         values = {"Text": text, "Context": self.context, "Extra": extra + self.media, "Source": self.source_html}
-        fields = kind.field_tuple(values)
-        return NoteSpec(
-            key=full_key,
-            guid=guid_for(full_key),
-            note_type=kind.name,
-            fields=fields,
-            tags=self.tags,
-            deck=self.deck,
-            topic=self.topic.id,
-            perspective=self.item.perspective,
-            cards=len(kind.card_ordinals(fields)),
-            label=_short(label),
-            item_id=self.item.id,
-            part=part,
-            file=self.item.file,
-            line=line or self.item.line,
-            media=media_names(self.item),
+        item = self.item
+        return kind_note(
+            cloze_kind.CLOZE, self.source.id, item.id, part, values, tags=self.tags, deck=self.deck,
+            topic=self.topic.id, perspective=item.perspective, label=label, file=item.file, line=line or item.line,
+            media=media_names(item),
         )
 
 
@@ -592,24 +593,11 @@ def _comparison_note(
     line: int,
     media: tuple[str, ...] = (),
 ) -> NoteSpec:
-    full_key = note_key(source.id, item_id, part)
     kind = comparison_kind.COMPARISON
-    fields = kind.field_tuple(values)
-    return NoteSpec(
-        key=full_key,
-        guid=guid_for(full_key),
-        note_type=kind.name,
-        fields=fields,
+    return kind_note(
+        kind, source.id, item_id, part, values,
         tags=(*_base_tags(source, topic, perspective), f"{source.id}::kind::{kind.name}", *tags),
-        deck=topic_deck(source, topic),
-        topic=topic.id,
-        perspective=perspective,
-        cards=len(kind.card_ordinals(fields)),
-        label=_short(label),
-        item_id=item_id,
-        part=part,
-        file=file,
-        line=line,
+        deck=topic_deck(source, topic), topic=topic.id, perspective=perspective, label=label, file=file, line=line,
         media=media,
     )
 
