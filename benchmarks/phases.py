@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Where a large build's CPU time goes, phase by phase, beside the bare genanki script's.
+
+``bench.py`` says how long a build takes; this says what in it takes the time,
+so that a target's miss can be argued from figures anyone can make again.  It
+writes bench.py's synthetic source (``--size`` notes in ``--files`` topic
+files, clean or smelly) and its genanki script, then runs, each in a process
+of its own:
+
+* the genanki script, its CPU time as the operating system counts it;
+* ``deckgen build -j 1`` into an empty folder: one process, so each phase's
+  CPU time is counted where it runs (with workers, a phase's time is spread
+  over processes the parent cannot see);
+* ``deckgen build`` again after one item of one file is edited (the edit
+  rebuild bench.py times).
+
+In the deckgen processes a small driver wraps the functions each phase is
+(named below, by module) and adds up the CPU time spent in each; what no phase
+holds is "the rest of the build", and what comes before the build starts
+(start-up, imports, click) has a row of its own.  A wrapped function that no longer exists stops the script: the
+table is never of phases the code has stopped having.
+
+    .venv/bin/python benchmarks/phases.py [--size 50000] [--files 20] [--source clean|smelly]
+
+Run it with a Python that imports deckgen and genanki (the development venv,
+or any venv deckgen is installed in).  The seconds move with the machine's
+hour as bench.py's do; the shares move much less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import make_content, topic_yaml, write_baseline, write_source  # noqa: E402
+
+PHASES = (
+    ("reading and validating the sources", "generator.source.loader", "load_source"),
+    ("making the notes", "generator.pipeline.topics", "studied_notes"),
+    ("checking the cards (smells)", "generator.pipeline.topics", "smell_topic"),
+    ("packaging (note times, SQLite, zip)", "generator.pipeline.topics", "_package"),
+    ("reading the memo of validated topics", "generator.pipeline.memo", "read_memo"),
+    ("writing the memo of validated topics", "generator.pipeline.pipeline", "_memo_file"),
+    ("reading the build cache", "generator.pipeline.pipeline", "read_cache"),
+    ("reading the lock", "generator.pipeline.pipeline", "_read_lock"),
+    ("which packages can stay (reuse checks)", "generator.pipeline.topics", "_reuse"),
+    ("the new lock's text", "generator.pipeline.pipeline", "_topics_lock"),
+    ("writing the files", "generator.pipeline.pipeline", "_write"),
+)
+
+BUILD = "the whole build"
+"""What the driver also times, around the phases: :func:`generator.pipeline.pipeline._build`."""
+
+DRIVER = r'''
+import functools, importlib, json, os, sys, time
+phases, out, argv = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3:]
+BUILD = "the whole build"
+spent = {label: 0.0 for label, _, _ in phases}
+parent = os.getpid()
+
+def wrap(label, module, name):
+    found = importlib.import_module(module)
+    function = getattr(found, name)  # AttributeError: the phase is gone; the table would lie
+
+    @functools.wraps(function)
+    def timed(*args, **kwargs):
+        start = time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if os.getpid() == parent:
+                spent[label] += time.process_time() - start
+
+    setattr(found, name, timed)
+
+for label, module, name in phases:
+    wrap(label, module, name)
+spent[BUILD] = 0.0
+wrap(BUILD, "generator.pipeline.pipeline", "_build")
+from generator.cli import main
+sys.argv = ["deckgen", *argv]
+try:
+    main()
+except SystemExit as exit:
+    if exit.code:
+        raise
+with open(out, "w", encoding="utf-8") as handle:
+    json.dump({"total": time.process_time(), "phases": spent}, handle)
+'''
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def genanki_cpu(python: str, script: Path) -> float:
+    """The CPU seconds of one run of the genanki script (user and system, as the OS counts them)."""
+    before = children_cpu()
+    subprocess.run([python, str(script), str(script.parent / "out")], check=True, stdout=subprocess.DEVNULL)
+    return children_cpu() - before
+
+
+def deckgen_phases(python: str, work: Path, label: str, *build_args: str) -> dict[str, object]:
+    """One deckgen build in a process of its own, with each phase's CPU seconds."""
+    result = work / f"{label}.json"
+    spec = json.dumps([list(phase) for phase in PHASES])
+    done = subprocess.run(
+        [python, "-c", DRIVER, spec, str(result), "build", "-q", *build_args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the {label} build failed:\n{done.stderr[-2000:]}")
+    return json.loads(result.read_text(encoding="utf-8"))
+
+
+def table(genanki: float, full: dict, edit: dict) -> str:
+    rows = [
+        "| phase | full build, CPU s | share | edit rebuild, CPU s |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label, seconds, edit_seconds in _rows(full, edit):
+        rows.append(f"| {label} | {seconds:.2f} | {100 * seconds / full['total']:.0f} % | {edit_seconds:.2f} |")
+    rows.append(f"| **all** | **{full['total']:.2f}** | | **{edit['total']:.2f}** |")
+    total, checks = full["total"], full["phases"]["checking the cards (smells)"]
+    return "\n".join(rows) + (
+        f"\n\nThe genanki script: {genanki:.2f} CPU s.  The build's CPU is {total / genanki:.2f}x the script's; "
+        f"without the card checks, {(total - checks) / genanki:.2f}x.  On two cores a build's wall time is at least "
+        f"half its CPU time: {total / 2 / genanki:.2f}x the script's at best, {(total - checks) / 2 / genanki:.2f}x "
+        "without the card checks."
+    )
+
+
+def _rows(*runs: dict) -> list[tuple[str, ...]]:
+    """Each phase's seconds in each run, then the build's rest and what came before the build."""
+    rows = [(label, *(run["phases"][label] for run in runs)) for label, _, _ in PHASES]
+    rows.append(("the rest of the build (lock owners, note type checks, the cache's entry, ...)", *(
+        run["phases"][BUILD] - sum(run["phases"][label] for label, _, _ in PHASES) for run in runs
+    )))
+    rows.append(("start-up, imports, click", *(run["total"] - run["phases"][BUILD] for run in runs)))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=50_000, help="notes in the synthetic source")
+    parser.add_argument("--files", type=int, default=20, help="topic files")
+    parser.add_argument("--source", choices=("clean", "smelly"), default="clean")
+    parser.add_argument("--python", default=sys.executable, help="a Python that imports deckgen and genanki")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="deckgen-phases-") as folder:
+        work = Path(folder)
+        topics = make_content(args.size, args.files, clean=args.source == "clean")
+        texts = write_source(work / "source", topics, clean=args.source == "clean")
+        script = write_baseline(work / "genanki", topics)
+        genanki = genanki_cpu(args.python, script)
+        paths = ("--source", str(work / "source"), "--out", str(work / "out"), "--lock", str(work / "deckgen.lock"))
+        full = deckgen_phases(args.python, work, "full", *paths, "-j", "1")
+        edited = next(iter(texts))
+        (work / "source" / edited).write_text(topic_yaml(topics[0], edited=True), encoding="utf-8")
+        edit = deckgen_phases(args.python, work, "edit", *paths)
+    print(f"{args.size} notes in {args.files} files, {args.source} source; {os.cpu_count()} CPUs\n")
+    print(table(genanki, full, edit))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
