@@ -16,9 +16,10 @@ of its own:
 
 In the deckgen processes a small driver wraps the functions each phase is
 (named below, by module) and adds up the CPU time spent in each; what no phase
-holds is "the rest of the build", and what comes before the build starts
-(start-up, imports, click) has a row of its own.  A wrapped function that no longer exists stops the script: the
-table is never of phases the code has stopped having.
+holds is "the rest of the build", and what the process does outside the
+build (start-up, imports, click, printing the warnings) has a row of its
+own.  A wrapped function that no longer exists stops the script: the table
+is never of phases the code has stopped having.
 
     .venv/bin/python benchmarks/phases.py [--size 50000] [--files 20] [--source clean|smelly]
 
@@ -144,7 +145,10 @@ def _rows(*runs: dict) -> list[tuple[str, ...]]:
     rows.append(("the rest of the build (lock owners, note type checks, the cache's entry, ...)", *(
         run["phases"][BUILD] - sum(run["phases"][label] for label, _, _ in PHASES) for run in runs
     )))
-    rows.append(("start-up, imports, click", *(run["total"] - run["phases"][BUILD] for run in runs)))
+    rows.append((
+        "outside the build: start-up, imports, click, printing the warnings",
+        *(run["total"] - run["phases"][BUILD] for run in runs),
+    ))
     return rows
 
 
