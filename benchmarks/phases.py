@@ -7,25 +7,32 @@ writes bench.py's synthetic source (``--size`` notes in ``--files`` topic
 files, clean or smelly) and its genanki script, then runs, each in a process
 of its own:
 
-* the genanki script, its CPU time as the operating system counts it;
+* the genanki script, once unmeasured (Python compiles its data module, as
+  bench.py's warm-up does), then three times: the median of its CPU time as
+  the operating system counts it;
 * ``deckgen build -j 1`` into an empty folder: one process, so each phase's
   CPU time is counted where it runs (with workers, a phase's time is spread
   over processes the parent cannot see);
-* ``deckgen build`` again after one item of one file is edited (the edit
-  rebuild bench.py times).
+* ``deckgen build -j 1`` again after one item of the file bench.py edits is
+  edited (bench.py's edit rebuild, in one process too).
 
 In the deckgen processes a small driver wraps the functions each phase is
 (named below, by module) and adds up the CPU time spent in each; what no phase
-holds is "the rest of the build", and what the process does outside the
-build (start-up, imports, click, printing the warnings) has a row of its
-own.  A wrapped function that no longer exists stops the script: the table
-is never of phases the code has stopped having.
+holds is "the rest of the build"; what the process does before the build
+(start-up, imports, click) and after it (the summary, the warnings printed)
+have rows of their own.  The driver imports the wrapped modules before the
+build starts, so their import time is counted before it, not in it.  A
+wrapped function that no longer exists, or that neither build calls, stops
+the script: the table is never of phases the code has stopped having.
 
-    .venv/bin/python benchmarks/phases.py [--size 50000] [--files 20] [--source clean|smelly]
+    python benchmarks/phases.py [--size 50000] [--files 20] [--source clean|smelly]
 
-Run it with a Python that imports deckgen and genanki (the development venv,
-or any venv deckgen is installed in).  The seconds move with the machine's
-hour as bench.py's do; the shares move much less.
+Run it with a Python that imports deckgen and genanki: a venv deckgen is
+installed in from a wheel, as bench.py measures (the development venv's
+editable install works too, but where PYTHONDONTWRITEBYTECODE is set its
+modules are compiled on every start, which the row before the build shows).
+The seconds move with the machine's hour as bench.py's do; the shares and
+ratios much less.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,8 +61,11 @@ PHASES = (
     ("reading the lock", "generator.pipeline.pipeline", "_read_lock"),
     ("which packages can stay (reuse checks)", "generator.pipeline.topics", "_reuse"),
     ("the new lock's text", "generator.pipeline.pipeline", "_topics_lock"),
-    ("writing the files", "generator.pipeline.pipeline", "_write"),
+    ("writing the files and the cache's entry", "generator.pipeline.pipeline", "_write"),
 )
+
+INNER = ("of which the topic files the memo does not hold", "generator.source.loader", "_read_topic")
+"""A part of the first phase, timed beside it (not added to the sums): an edit rebuild's own file."""
 
 BUILD = "the whole build"
 """What the driver also times, around the phases: :func:`generator.pipeline.pipeline._build`."""
@@ -63,7 +74,9 @@ DRIVER = r'''
 import functools, importlib, json, os, sys, time
 phases, out, argv = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3:]
 BUILD = "the whole build"
+edges = []  # the build's start and end
 spent = {label: 0.0 for label, _, _ in phases}
+calls = {label: 0 for label, _, _ in phases}
 parent = os.getpid()
 
 def wrap(label, module, name):
@@ -77,13 +90,17 @@ def wrap(label, module, name):
             return function(*args, **kwargs)
         finally:
             if os.getpid() == parent:
-                spent[label] += time.process_time() - start
+                end = time.process_time()
+                spent[label] += end - start
+                calls[label] += 1
+                if label == BUILD:
+                    edges.append((start, end))
 
     setattr(found, name, timed)
 
 for label, module, name in phases:
     wrap(label, module, name)
-spent[BUILD] = 0.0
+spent[BUILD], calls[BUILD] = 0.0, 0
 wrap(BUILD, "generator.pipeline.pipeline", "_build")
 from generator.cli import main
 sys.argv = ["deckgen", *argv]
@@ -93,7 +110,8 @@ except SystemExit as exit:
     if exit.code:
         raise
 with open(out, "w", encoding="utf-8") as handle:
-    json.dump({"total": time.process_time(), "phases": spent}, handle)
+    total = time.process_time()
+    json.dump({"total": total, "phases": spent, "calls": calls, "before": edges[0][0], "after": total - edges[-1][1]}, handle)
 '''
 
 
@@ -102,19 +120,34 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def script_environment() -> dict[str, str]:
+    """The script's environment: its data module byte-compiled beside it, in the temporary folder, even where
+    PYTHONDONTWRITEBYTECODE is set (as bench.py runs it), so that it is compiled once, not on every run."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def genanki_cpu(python: str, script: Path) -> float:
-    """The CPU seconds of one run of the genanki script (user and system, as the OS counts them)."""
-    before = children_cpu()
-    subprocess.run([python, str(script), str(script.parent / "out")], check=True, stdout=subprocess.DEVNULL)
-    return children_cpu() - before
+    """The median CPU seconds (user and system, as the OS counts them) of three runs of the genanki script,
+    after one unmeasured run in which Python compiles its data module (megabytes of lists), as bench.py's
+    warm-up does."""
+    seconds = []
+    for _ in range(4):
+        before = children_cpu()
+        subprocess.run(
+            [python, str(script), str(script.parent / "out")],
+            env=script_environment(), check=True, stdout=subprocess.DEVNULL,
+        )
+        seconds.append(children_cpu() - before)
+    return statistics.median(seconds[1:])
 
 
 def deckgen_phases(python: str, work: Path, label: str, *build_args: str) -> dict[str, object]:
     """One deckgen build in a process of its own, with each phase's CPU seconds."""
     result = work / f"{label}.json"
-    spec = json.dumps([list(phase) for phase in PHASES])
-    done = subprocess.run(
+    spec = json.dumps([list(phase) for phase in (*PHASES, INNER)])
+    done = subprocess.run(  # in the temporary folder: `-c` puts the working folder first on the import path
         [python, "-c", DRIVER, spec, str(result), "build", "-q", *build_args],
+        cwd=work, env={name: value for name, value in os.environ.items() if name != "SOURCE_DATE_EPOCH"},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
     )
     if done.returncode != 0:
@@ -134,21 +167,20 @@ def table(genanki: float, full: dict, edit: dict) -> str:
     return "\n".join(rows) + (
         f"\n\nThe genanki script: {genanki:.2f} CPU s.  The build's CPU is {total / genanki:.2f}x the script's; "
         f"without the card checks, {(total - checks) / genanki:.2f}x.  On two cores a build's wall time is at least "
-        f"half its CPU time: {total / 2 / genanki:.2f}x the script's at best, {(total - checks) / 2 / genanki:.2f}x "
-        "without the card checks."
+        f"half its CPU time: at best {total / 2 / genanki:.2f}x the script's CPU time, "
+        f"{(total - checks) / 2 / genanki:.2f}x without the card checks."
     )
 
 
 def _rows(*runs: dict) -> list[tuple[str, ...]]:
     """Each phase's seconds in each run, then the build's rest and what came before the build."""
     rows = [(label, *(run["phases"][label] for run in runs)) for label, _, _ in PHASES]
-    rows.append(("the rest of the build (lock owners, note type checks, the cache's entry, ...)", *(
+    rows.insert(1, (f"... {INNER[0]}", *(run["phases"][INNER[0]] for run in runs)))
+    rows.append(("the rest of the build (the no-change check, note types and lock owners, checks across files, ...)", *(
         run["phases"][BUILD] - sum(run["phases"][label] for label, _, _ in PHASES) for run in runs
     )))
-    rows.append((
-        "outside the build: start-up, imports, click, printing the warnings",
-        *(run["total"] - run["phases"][BUILD] for run in runs),
-    ))
+    rows.append(("before the build: start-up, imports, click, holding the folders", *(run["before"] for run in runs)))
+    rows.append(("after the build: the summary, the warnings printed", *(run["after"] for run in runs)))
     return rows
 
 
@@ -162,14 +194,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="deckgen-phases-") as folder:
         work = Path(folder)
         topics = make_content(args.size, args.files, clean=args.source == "clean")
-        texts = write_source(work / "source", topics, clean=args.source == "clean")
+        write_source(work / "source", topics, clean=args.source == "clean")
         script = write_baseline(work / "genanki", topics)
         genanki = genanki_cpu(args.python, script)
         paths = ("--source", str(work / "source"), "--out", str(work / "out"), "--lock", str(work / "deckgen.lock"))
         full = deckgen_phases(args.python, work, "full", *paths, "-j", "1")
-        edited = next(iter(texts))
-        (work / "source" / edited).write_text(topic_yaml(topics[0], edited=True), encoding="utf-8")
-        edit = deckgen_phases(args.python, work, "edit", *paths)
+        edited = topics[len(topics) // 2]  # the topic bench.py's edit-one scenario edits
+        (work / "source" / f"{edited.id}.yaml").write_text(topic_yaml(edited, edited=True), encoding="utf-8")
+        edit = deckgen_phases(args.python, work, "edit", *paths, "-j", "1")
+    uncalled = [label for label, _, _ in (*PHASES, INNER) if not full["calls"][label] + edit["calls"][label]]
+    if uncalled:
+        raise SystemExit(f"no build called the function of: {', '.join(uncalled)}; the phases are out of date")
     print(f"{args.size} notes in {args.files} files, {args.source} source; {os.cpu_count()} CPUs\n")
     print(table(genanki, full, edit))
     return 0
