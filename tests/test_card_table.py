@@ -9,24 +9,28 @@ packages these kinds make are pinned byte for byte by tests/test_pipeline.py
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import genanki
 import pytest
+from click.testing import CliRunner
 
 import generator.anki.notetypes as notetypes
 from generator.anki.package import package_bytes
 from generator.anki.render import preview_cards
 from generator.cards.kind import CONTEXT_LINE, SOURCE_LINE, CardKind, Face, Template
 from generator.cards.kinds import KIND_NAMES, KINDS
-from generator.cards.notes import NoteKey, NoteSpec, build_notes, guid_for, removal_notice
+from generator.cards.notes import NoteKey, NoteSpec, build_notes, guid_for, kind_note, removal_notice, topic_deck
+from generator.cli import main
 from generator.pipeline.lock.write import note_lines
 from generator.quality.smells import topic_smells
+from generator.source.content import Source, Topic
 from generator.source.loader import load_source
 
 from .ankitools import import_package, open_collection, rendered_cards
-from .support import BUNDLED_SOURCE
+from .support import BUNDLED_SOURCE, write_source
 
 PACKAGE = Path(__file__).resolve().parents[1] / "generator"
 KIND_MODULES = {"cards/cloze.py", "cards/comparison.py", "cards/kinds.py"}
@@ -181,3 +185,37 @@ def test_a_third_kind_is_rendered_smelled_and_imported_by_real_anki(third_kind: 
         col.close()
     assert [(c.note_type, c.template) for c in rendered] == [("deckgen Basic", "Card")] * 2
     assert "A kettle" in rendered[0].answer and "Removed" in rendered[1].question
+
+
+def _term_questions(source: Source, topic: Topic) -> Iterator[NoteSpec]:
+    """What the third kind's module would make of a topic: each term asked as a question, its definition the answer."""
+    for term in topic.terms:
+        yield kind_note(
+            BASIC, source.id, term.id, "question",
+            {"Front": f"What is {term.term}?", "Back": term.definition, "Context": topic.name, "Source": source.title},
+            tags=term.tags, deck=topic_deck(source, topic), topic=topic.id, perspective=None, label=term.term,
+            file=term.file, line=term.line, media=(),
+        )
+
+
+def test_a_third_kind_makes_its_own_notes_of_a_source_and_real_anki_imports_them(
+    third_kind: CardKind, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kind's module says what it asks of a topic (``notes_of``): a build makes, checks, packages and locks
+    its notes beside the others', with no other module told of it."""
+    monkeypatch.setitem(KINDS, third_kind.name, replace(third_kind, notes_of=_term_questions))
+    topic = "topic: basics\nname: Basics\nterms:\n  - id: theanine\n    term: L-theanine\n" \
+        "    definition: An amino acid in tea leaves.\n"
+    source = write_source(tmp_path / "src", topic)
+    result = CliRunner().invoke(main, ["build", "-q", "--source", str(source), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert '"drinks/theanine/question": {' in (source / "deckgen.lock").read_text(encoding="utf-8")
+    col = open_collection(tmp_path / "col")
+    try:
+        import_package(col, tmp_path / "out" / "basics.apkg")
+        basic = [c for c in rendered_cards(col) if c.note_type == "deckgen Basic"]
+    finally:
+        col.close()
+    assert [(c.template, c.guid) for c in basic] == [("Card", guid_for("drinks/theanine/question"))]
+    assert "What is L-theanine?" in basic[0].question and "An amino acid" not in basic[0].question
+    assert "An amino acid in tea leaves." in basic[0].answer

@@ -17,9 +17,13 @@ read the table too, and ``deckgen --help`` must stay fast.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from generator.cards.notes import NoteSpec
+    from generator.source.content import Source, Topic
 
 CONTEXT_LINE = '<div class="context">{{Context}}</div>'
 """The context line a card starts with (every kind's templates show it)."""
@@ -87,6 +91,11 @@ class CardKind:
     hides_in_item_text: bool = False
     """Its cards hide a part of their item's text, which the item's other notes show: a front showing a
     sibling's answer is its own smell (:func:`generator.quality.smells.topic_smells`)."""
+    notes_of: Callable[[Source, Topic], Iterable[NoteSpec]] | None = field(default=None, repr=False, compare=False)
+    """The notes of this kind a topic asks in a way of the kind's own, made in its module (each by
+    :func:`generator.cards.notes.kind_note`, imported inside the function: notes reads this table), after
+    the topic's other notes; None for a kind whose notes :func:`generator.cards.notes.topic_notes` makes of
+    the format's items, comparisons and terms."""
     _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -2,13 +2,14 @@
 
 Notes, note types, packages, the lock, the preview, the report, smells and
 ``--kind`` ask a note's kind (``KINDS[note.note_type]``) for what they need,
-never compare kind names.  A kind's note type, cards, what each card asks,
-its report group and its removed notes' copies are its own module (a
-:class:`~generator.cards.kind.CardKind`) and one entry here.  Which content
-of a source is asked with it is not: that is chosen where a topic's notes are
-made (:func:`generator.cards.notes.topic_notes`: an item's marked terms as
-clozes; its "which perspective?" question, comparisons and terms as
-comparison notes), and content of a new shape is the source format's.  A
+never compare kind names.  Adding a kind is its own module (a
+:class:`~generator.cards.kind.CardKind`: its note type, cards, what each card
+asks, its report group, its removed notes' copies, and the notes it makes of
+a topic, :attr:`~generator.cards.kind.CardKind.notes_of`) and one entry here.
+The two kinds here ask the format's content
+(:func:`generator.cards.notes.topic_notes`: an item's marked terms as clozes;
+its "which perspective?" question, comparisons and terms as comparison
+notes); a key a source does not have yet is the source format's to add.  A
 kind is never removed or renamed, for every collection that imported one of
 its notes holds its note type.
 """

@@ -234,7 +234,8 @@ def _interleave(notes: list[NoteSpec]) -> list[NoteSpec]:
 
 
 def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
-    """The notes of one topic, in source order: its items' clozes and perspective questions, its comparisons."""
+    """The notes of one topic, in source order: its items' clozes and perspective questions, its comparisons,
+    its terms, then what each kind that makes notes of its own (:attr:`CardKind.notes_of`) asks of it."""
     split_by_perspective = len({i.perspective for i in topic.items if i.perspective}) > 1
     groups: list[list[NoteSpec]] = []  # each item's notes (none for context), then each comparison's, each term's
     for item in topic.items:
@@ -247,6 +248,7 @@ def topic_notes(source: Source, topic: Topic) -> Iterator[NoteSpec]:
         groups.append(notes)
     groups += [list(_comparison_notes(source, topic, comparison)) for comparison in topic.comparisons]
     groups += [[_term_note(source, topic, term)] for term in topic.terms]
+    groups += [list(kind.notes_of(source, topic)) for kind in KINDS.values() if kind.notes_of is not None]
     shown = _context_homes(topic, groups, figures_only=source.short_backs)
     for group in groups:
         for note in group:
@@ -277,7 +279,7 @@ def _context_homes(
     """Note GUID -> the context its back shows: each context item on the nearest note with room.
 
     *groups* are the notes of each of the topic's items (in order, none for
-    an item of context), then of each comparison and term.  An item's context
+    an item of context), then of each comparison and term, then each kind's own.  An item's context
     goes first to the next item that makes a card (the one it introduces),
     else to the nearest others (after before before at one distance), an
     item's notes in order; a topic whose items make no card gives it to its
