@@ -157,6 +157,11 @@ def make_content(notes: int, files: int, clean: bool = False) -> list[Topic]:
     return topics
 
 
+def edited_topic(topics: list[Topic]) -> Topic:
+    """The topic the edit-one scenario edits (compare.py's and phases.py's edits too): the middle one."""
+    return topics[len(topics) // 2]
+
+
 def _yaml_scalar(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted scalar
 
@@ -490,9 +495,9 @@ class Bench:
         copy_tree(source, edit_source)
         edit_base_out, edit_base_lock = root / "edit_base_out", root / "edit_base.lock"
         run(self.build_cmd(edit_source, edit_base_out, edit_base_lock), env=self.env)
-        edited_topic = topics[len(topics) // 2]
-        edited_name = f"{edited_topic.id}.yaml"
-        edited_text = topic_yaml(edited_topic, edited=True)
+        edited = edited_topic(topics)
+        edited_name = f"{edited.id}.yaml"
+        edited_text = topic_yaml(edited, edited=True)
         nc_out, nc_lock = root / "nochange_out", root / "nochange.lock"
         copy_tree(built_out, nc_out)
         shutil.copy(built_lock, nc_lock)

@@ -53,7 +53,7 @@ def _source(root: Path, kind: str) -> tuple[Path, str, str]:
     """A synthetic 50,000-note source of *kind*, the edited text of one of its files, and that file's name."""
     topics = bench.make_content(50_000, 20, clean=kind == "clean")
     bench.write_source(root / kind / "source", topics, kind == "clean")
-    edited = topics[len(topics) // 2]
+    edited = bench.edited_topic(topics)
     return root / kind / "source", bench.topic_yaml(edited, edited=True), f"{edited.id}.yaml"
 
 

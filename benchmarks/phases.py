@@ -48,7 +48,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import make_content, topic_yaml, write_baseline, write_source  # noqa: E402
+from bench import edited_topic, make_content, topic_yaml, write_baseline, write_source  # noqa: E402
 
 PHASES = (
     ("reading and validating the sources", "generator.source.loader", "load_source"),
@@ -67,13 +67,13 @@ PHASES = (
 INNER = ("of which the topic files the memo does not hold", "generator.source.loader", "_read_topic")
 """A part of the first phase, timed beside it (not added to the sums): an edit rebuild's own file."""
 
-BUILD = "the whole build"
-"""What the driver also times, around the phases: :func:`generator.pipeline.pipeline._build`."""
+BUILD = ("the whole build", "generator.pipeline.pipeline", "_build")
+"""What the driver also times, around the phases (the last it is given): its start and end too."""
 
 DRIVER = r'''
 import functools, importlib, json, os, sys, time
 phases, out, argv = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3:]
-BUILD = "the whole build"
+BUILD = phases[-1][0]  # the build, around the others
 edges = []  # the build's start and end
 spent = {label: 0.0 for label, _, _ in phases}
 calls = {label: 0 for label, _, _ in phases}
@@ -100,8 +100,6 @@ def wrap(label, module, name):
 
 for label, module, name in phases:
     wrap(label, module, name)
-spent[BUILD], calls[BUILD] = 0.0, 0
-wrap(BUILD, "generator.pipeline.pipeline", "_build")
 from generator.cli import main
 sys.argv = ["deckgen", *argv]
 try:
@@ -144,7 +142,7 @@ def genanki_cpu(python: str, script: Path) -> float:
 def deckgen_phases(python: str, work: Path, label: str, *build_args: str) -> dict[str, object]:
     """One deckgen build in a process of its own, with each phase's CPU seconds."""
     result = work / f"{label}.json"
-    spec = json.dumps([list(phase) for phase in (*PHASES, INNER)])
+    spec = json.dumps([list(phase) for phase in (*PHASES, INNER, BUILD)])
     done = subprocess.run(  # in the temporary folder: `-c` puts the working folder first on the import path
         [python, "-c", DRIVER, spec, str(result), "build", "-q", *build_args],
         cwd=work, env={name: value for name, value in os.environ.items() if name != "SOURCE_DATE_EPOCH"},
@@ -173,11 +171,11 @@ def table(genanki: float, full: dict, edit: dict) -> str:
 
 
 def _rows(*runs: dict) -> list[tuple[str, ...]]:
-    """Each phase's seconds in each run, then the build's rest and what came before the build."""
+    """Each phase's seconds in each run, then the build's rest and what came before and after the build."""
     rows = [(label, *(run["phases"][label] for run in runs)) for label, _, _ in PHASES]
     rows.insert(1, (f"... {INNER[0]}", *(run["phases"][INNER[0]] for run in runs)))
     rows.append(("the rest of the build (the no-change check, note types and lock owners, checks across files, ...)", *(
-        run["phases"][BUILD] - sum(run["phases"][label] for label, _, _ in PHASES) for run in runs
+        run["phases"][BUILD[0]] - sum(run["phases"][label] for label, _, _ in PHASES) for run in runs
     )))
     rows.append(("before the build: start-up, imports, click, holding the folders", *(run["before"] for run in runs)))
     rows.append(("after the build: the summary, the warnings printed", *(run["after"] for run in runs)))
@@ -199,7 +197,7 @@ def main() -> int:
         genanki = genanki_cpu(args.python, script)
         paths = ("--source", str(work / "source"), "--out", str(work / "out"), "--lock", str(work / "deckgen.lock"))
         full = deckgen_phases(args.python, work, "full", *paths, "-j", "1")
-        edited = topics[len(topics) // 2]  # the topic bench.py's edit-one scenario edits
+        edited = edited_topic(topics)
         (work / "source" / f"{edited.id}.yaml").write_text(topic_yaml(edited, edited=True), encoding="utf-8")
         edit = deckgen_phases(args.python, work, "edit", *paths, "-j", "1")
     uncalled = [label for label, _, _ in (*PHASES, INNER) if not full["calls"][label] + edit["calls"][label]]
