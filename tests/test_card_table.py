@@ -213,6 +213,9 @@ def test_a_third_kind_makes_its_own_notes_of_a_source_and_real_anki_imports_them
     col = open_collection(tmp_path / "col")
     try:
         import_package(col, tmp_path / "out" / "basics.apkg")
+        imported = col.card_count()
+        col.fix_integrity()  # Tools > Check Database, as a student may: no card added, none in Default
+        assert col.card_count() == imported and col.find_cards('"deck:Default"') == []
         basic = [c for c in rendered_cards(col) if c.note_type == "deckgen Basic"]
     finally:
         col.close()
