@@ -10,6 +10,9 @@ deckgen.  It then runs, as separate processes, side by side in each round:
 * ``genanki``   the bare genanki script (same notes, same fields, one package per topic)
 * ``no-change`` ``deckgen build`` again: lock present, sources unchanged
 * ``edit-one``  ``deckgen build`` after editing one item in one of the topic files
+* ``genanki-one`` the bare genanki script making only the edited topic's package: no target
+                of its own, the floor an edit rebuild cannot go below (a process that starts,
+                imports genanki and writes that one package)
 
 and, once per run, ``essay`` (``deckgen build`` of the repository's
 ``cards_source/``, copied to a temporary folder so the repository's lock is
@@ -346,6 +349,10 @@ class Sample:
     cpu: float  # user + system seconds
 
 
+class WatchStopped(RuntimeError):
+    """The watch being timed exited (without the watch extra, say): its rows are left out of the table."""
+
+
 def _wait_for(poll, done, timeout: float):
     """Call *poll* every 5 ms until *done* says yes of its value; raise after *timeout* seconds."""
     deadline = time.perf_counter() + timeout
@@ -498,6 +505,9 @@ class Bench:
         edited = edited_topic(topics)
         edited_name = f"{edited.id}.yaml"
         edited_text = topic_yaml(edited, edited=True)
+        one = write_baseline(root / "baseline_one", [edited], inline=self.args.baseline == "inline")
+        one_out = root / "genanki_one_out"
+        run([self.python, str(one), str(one_out)], cwd=one.parent, env=self.env)  # warm-up, as the full script's
         nc_out, nc_lock = root / "nochange_out", root / "nochange.lock"
         copy_tree(built_out, nc_out)
         shutil.copy(built_lock, nc_lock)
@@ -521,6 +531,9 @@ class Bench:
             shutil.copy(edit_base_lock, edit_lock)
             (edit_source / edited_name).write_text(edited_text, encoding="utf-8")
             self.record("edit-one", label, run(self.build_cmd(edit_source, edit_out, edit_lock), env=self.env))
+
+            reset(one_out)
+            self.record("genanki-one", label, run([self.python, str(one), str(one_out)], cwd=one.parent, env=self.env))
 
         if not self.args.keep:
             shutil.rmtree(root)
@@ -582,10 +595,15 @@ class Bench:
             port = probe.getsockname()[1]
         cmd = [self.deckgen, "watch", "--source", str(source), "--out", str(root / "out"), "--port", str(port)]
         self.log(f"{scenario}: {' '.join(cmd)}")
-        process = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        errors = root / "watch.err"
+        with errors.open("wb") as stderr:
+            process = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=stderr)
         url = f"http://127.0.0.1:{port}"
 
         def version() -> str | None:
+            if process.poll() is not None:  # say why now, not after the wait's two minutes
+                said = errors.read_text(encoding="utf-8", errors="replace").strip()
+                raise WatchStopped(f"deckgen watch stopped (exit {process.returncode}): {said}")
             try:
                 with urllib.request.urlopen(url + "/__deckgen/version", timeout=5) as response:
                     return response.read().decode()
@@ -668,6 +686,9 @@ class Bench:
             ratio = self.median("edit-one", n, "wall") / full
             row("edit-one rebuild", "edit-one", n, f"{ratio:.1%} of full", f"<= {EDIT_ONE_VS_FULL:.0%}",
                 ratio <= EDIT_ONE_VS_FULL, base_rss)
+            one = self.median("genanki-one", n, "wall")
+            row("genanki, the edited topic alone", "genanki-one", n,
+                f"{one / full:.1%} of full ({one / base:.1%} of genanki's)")
         (essay_n,) = {n for scenario, n in self.samples if scenario == "essay"}
         essay = self.median("essay", essay_n, "wall")
         row("essay build (cards_source)", "essay", essay_n, f"{essay:.3f} s", f"<= {ESSAY_SECONDS} s",
@@ -755,15 +776,20 @@ def main() -> int:
         f"deckgen {args.deckgen}; baseline python {args.python}; {os.cpu_count()} CPUs",
         file=sys.stderr,
     )
+    watch_skipped = ""
     try:
         for n in args.sizes:
             for kind in args.sources:
                 bench.size(n, clean=kind == "clean")
         bench.once()
         if not args.no_watch:
-            bench.watch(REPO / "cards_source", "watch essay")
-            bench.watch(None, f"watch {WATCH_SIZE} clean")
-            bench.watch(None, f"watch {WATCH_SIZE} clean, each save another file", each_file=True)
+            try:
+                bench.watch(REPO / "cards_source", "watch essay")
+                bench.watch(None, f"watch {WATCH_SIZE} clean")
+                bench.watch(None, f"watch {WATCH_SIZE} clean, each save another file", each_file=True)
+            except WatchStopped as stopped:  # the builds' samples are still worth their table
+                watch_skipped = str(stopped)
+                bench.log(watch_skipped)
     finally:
         if args.keep:
             print(f"kept {work}", file=sys.stderr)
@@ -780,6 +806,8 @@ def main() -> int:
     print()
     print(bench.table())
     print(f"Load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other processes compete on a shared machine)")
+    if watch_skipped:
+        print(f"No watch rows: {watch_skipped}")
     print()
     for n, line in bench.notes_checked.items():  # noqa: B007
         same = "differ from" if n in bench.field_warnings else "are identical to"

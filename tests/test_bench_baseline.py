@@ -48,3 +48,27 @@ def test_baseline_writes_deckgens_notes(tmp_path: Path, clean: bool) -> None:
     built, baseline = bench.note_fields(out), bench.note_fields(tmp_path / "genanki")
     assert len(built) == 42
     assert built == baseline
+
+
+def test_the_edited_topics_script_writes_deckgens_notes_of_that_topic_alone(tmp_path: Path) -> None:
+    """The floor the benchmark reports under an edit rebuild is the script for the topic the edit changes."""
+    bench = _bench()
+    topics = bench.make_content(40, 4, True)
+    edited = bench.edited_topic(topics)
+    bench.write_source(tmp_path / "source", topics, True)
+    out = tmp_path / "deckgen"
+    with pytest.raises(SystemExit) as done:
+        deckgen_main(
+            ["build", "--source", str(tmp_path / "source"), "--out", str(out), "--lock", str(tmp_path / "lock"), "-q"]
+        )
+    assert done.value.code == 0
+    only = tmp_path / "only"
+    only.mkdir()
+    os.replace(out / f"{edited.id}.apkg", only / f"{edited.id}.apkg")
+    script = bench.write_baseline(tmp_path / "baseline", [edited])
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    subprocess.run([sys.executable, str(script), str(tmp_path / "genanki")], cwd=script.parent, check=True, env=env)
+
+    assert [path.name for path in (tmp_path / "genanki").glob("*.apkg")] == [f"{edited.id}.apkg"]
+    assert bench.note_fields(only) == bench.note_fields(tmp_path / "genanki")
+    assert 0 < len(bench.note_fields(only)) < 40
