@@ -350,7 +350,7 @@ class Sample:
 
 
 class WatchStopped(RuntimeError):
-    """The watch being timed exited (without the watch extra, say): its rows are left out of the table."""
+    """The watch being timed exited (without the watch extra, say): the watch timings after it are not run."""
 
 
 def _wait_for(poll, done, timeout: float):
@@ -807,7 +807,7 @@ def main() -> int:
     print(bench.table())
     print(f"Load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other processes compete on a shared machine)")
     if watch_skipped:
-        print(f"No watch rows: {watch_skipped}")
+        print(f"Watch timings stopped early: {watch_skipped}")
     print()
     for n, line in bench.notes_checked.items():  # noqa: B007
         same = "differ from" if n in bench.field_warnings else "are identical to"
