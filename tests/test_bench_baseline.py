@@ -29,10 +29,8 @@ def _bench():
     return module
 
 
-@pytest.mark.parametrize("clean", [True, False], ids=["clean", "smelly"])
-def test_baseline_writes_deckgens_notes(tmp_path: Path, clean: bool) -> None:
-    bench = _bench()
-    topics = bench.make_content(42, 3, clean)  # the last item smaller than the others
+def _deckgen_build(bench, tmp_path: Path, topics, clean: bool) -> Path:
+    """The benchmark's source of *topics* written and built by deckgen: its out folder."""
     bench.write_source(tmp_path / "source", topics, clean)
     out = tmp_path / "deckgen"
     with pytest.raises(SystemExit) as done:
@@ -40,12 +38,26 @@ def test_baseline_writes_deckgens_notes(tmp_path: Path, clean: bool) -> None:
             ["build", "--source", str(tmp_path / "source"), "--out", str(out), "--lock", str(tmp_path / "lock"), "-q"]
         )
     assert done.value.code == 0
+    return out
+
+
+def _genanki_run(bench, tmp_path: Path, topics) -> Path:
+    """The benchmark's genanki script for *topics*, written and run: its out folder."""
     script = bench.write_baseline(tmp_path / "baseline", topics)
     # genanki's write_to_file leaves its SQLite file in the temporary folder: one of the test's, not the system's
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     subprocess.run([sys.executable, str(script), str(tmp_path / "genanki")], cwd=script.parent, check=True, env=env)
+    return tmp_path / "genanki"
 
-    built, baseline = bench.note_fields(out), bench.note_fields(tmp_path / "genanki")
+
+@pytest.mark.parametrize("clean", [True, False], ids=["clean", "smelly"])
+def test_baseline_writes_deckgens_notes(tmp_path: Path, clean: bool) -> None:
+    bench = _bench()
+    topics = bench.make_content(42, 3, clean)  # the last item smaller than the others
+    out = _deckgen_build(bench, tmp_path, topics, clean)
+    genanki = _genanki_run(bench, tmp_path, topics)
+
+    built, baseline = bench.note_fields(out), bench.note_fields(genanki)
     assert len(built) == 42
     assert built == baseline
 
@@ -55,20 +67,12 @@ def test_the_edited_topics_script_writes_deckgens_notes_of_that_topic_alone(tmp_
     bench = _bench()
     topics = bench.make_content(40, 4, True)
     edited = bench.edited_topic(topics)
-    bench.write_source(tmp_path / "source", topics, True)
-    out = tmp_path / "deckgen"
-    with pytest.raises(SystemExit) as done:
-        deckgen_main(
-            ["build", "--source", str(tmp_path / "source"), "--out", str(out), "--lock", str(tmp_path / "lock"), "-q"]
-        )
-    assert done.value.code == 0
+    out = _deckgen_build(bench, tmp_path, topics, True)
     only = tmp_path / "only"
     only.mkdir()
     os.replace(out / f"{edited.id}.apkg", only / f"{edited.id}.apkg")
-    script = bench.write_baseline(tmp_path / "baseline", [edited])
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
-    subprocess.run([sys.executable, str(script), str(tmp_path / "genanki")], cwd=script.parent, check=True, env=env)
+    genanki = _genanki_run(bench, tmp_path, [edited])
 
-    assert [path.name for path in (tmp_path / "genanki").glob("*.apkg")] == [f"{edited.id}.apkg"]
-    assert bench.note_fields(only) == bench.note_fields(tmp_path / "genanki")
+    assert [path.name for path in genanki.glob("*.apkg")] == [f"{edited.id}.apkg"]
+    assert bench.note_fields(only) == bench.note_fields(genanki)
     assert 0 < len(bench.note_fields(only)) < 40
