@@ -11,8 +11,8 @@ deckgen.  It then runs, as separate processes, side by side in each round:
 * ``no-change`` ``deckgen build`` again: lock present, sources unchanged
 * ``edit-one``  ``deckgen build`` after editing one item in one of the topic files
 * ``genanki-one`` the bare genanki script making only the edited topic's package: no target
-                of its own, the floor an edit rebuild cannot go below (a process that starts,
-                imports genanki and writes that one package)
+                of its own, an estimate of the floor under an edit rebuild (a process that
+                starts, imports genanki and writes that one package)
 
 and, once per run, ``essay`` (``deckgen build`` of the repository's
 ``cards_source/``, copied to a temporary folder so the repository's lock is
@@ -42,7 +42,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -349,6 +351,76 @@ class Sample:
     cpu: float  # user + system seconds
 
 
+@dataclass
+class EditState:
+    """Where the edit-one scenario works: the built state each rebuild starts from, and the edit it makes."""
+
+    source: Path
+    edited: Path
+    edited_text: str
+    base_out: Path
+    base_lock: Path
+    out: Path
+    lock: Path
+    one: Path
+    """The genanki script for the edited topic alone."""
+    one_out: Path
+
+    def rebuild(self, bench: Bench) -> Sample:
+        """One measured edit rebuild: the built state put back, the file edited, deckgen run."""
+        copy_tree(self.base_out, self.out)
+        shutil.copy(self.base_lock, self.lock)
+        self.edited.write_text(self.edited_text, encoding="utf-8")
+        return run(bench.build_cmd(self.source, self.out, self.lock), env=bench.env)
+
+
+def _saver(files: list[Path], each_file: bool) -> Callable[[int], None]:
+    """A save of round *n*: a comment added to the first of *files*; with *each_file*, a note of the next file edited."""
+    edited, original = files[0], files[0].read_text(encoding="utf-8")
+
+    def save(round_: int) -> None:
+        if not each_file:
+            edited.write_text(original + f"# save {round_}\n", encoding="utf-8")
+            return
+        path = files[round_ % len(files)]
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("Explanation of item", f"Explanation (save {round_}) of item", 1), "utf-8")
+
+    return save
+
+
+class _Watching:
+    """A ``deckgen watch`` process being timed: the version its page polls, and the page."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str], errors: Path, url: str) -> None:
+        self.errors, self.url = errors, url
+        with errors.open("wb") as stderr:
+            self.process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+
+    def version(self) -> str | None:
+        """The page's version; None while the server does not answer."""
+        if self.process.poll() is not None:  # say why now, not after the wait's two minutes
+            said = self.errors.read_text(encoding="utf-8", errors="replace").strip()
+            raise WatchStopped(f"deckgen watch stopped (exit {self.process.returncode}): {said}")
+        try:
+            with urllib.request.urlopen(self.url + "/__deckgen/version", timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            return None
+
+    def page(self) -> None:
+        with urllib.request.urlopen(self.url + "/", timeout=5) as response:
+            response.read()
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # started with Ctrl-C ignored (the script run with & or nohup)
+            self.process.kill()
+            self.process.wait()
+
+
 class WatchStopped(RuntimeError):
     """The watch being timed exited (without the watch extra, say): the watch timings after it are not run."""
 
@@ -463,7 +535,7 @@ class Bench:
         return [self.deckgen, "build", "--source", str(source), "--out", str(out), "--lock", str(lock), "-q"]
 
     def size(self, n: int, clean: bool = False) -> None:
-        """The four scenarios at *n* notes, of the smelly source or a *clean* one (scenarios named "... clean")."""
+        """The five scenarios at *n* notes, of the smelly source or a *clean* one (scenarios named "... clean")."""
         root = self.work / f"n{n}{'-clean' if clean else ''}"
         self.log(f"N={n}{' clean' if clean else ''}: generating the source and the genanki baseline in {root}")
         topics = make_content(n, self.args.files, clean)
@@ -471,7 +543,36 @@ class Bench:
         write_source(source, topics, clean)
         label = f"{n} clean" if clean else str(n)  # the table's N column
         baseline = write_baseline(root / "baseline", topics, inline=self.args.baseline == "inline")
+        self._check(source, n, label)
+        built_out, built_lock = self._warm_up(root, source, baseline, n, label)
+        edit = self._edit_state(root, source, edited_topic(topics))
+        nc_out, nc_lock = root / "nochange_out", root / "nochange.lock"
+        copy_tree(built_out, nc_out)
+        shutil.copy(built_lock, nc_lock)
+        full_out, full_lock = root / "full_out", root / "full.lock"
+        base_out = root / "genanki_out"
 
+        for round_ in range(self.args.repeat):
+            self.log(f" round {round_ + 1}/{self.args.repeat}")
+            reset(full_out)
+            reset(full_lock)
+            self.record("full", label, run(self.build_cmd(source, full_out, full_lock), env=self.env))
+            reset(base_out)
+            self.record("genanki", label, self._script(baseline, base_out))
+            self.record("no-change", label, run(self.build_cmd(source, nc_out, nc_lock), env=self.env))
+            self.record("edit-one", label, edit.rebuild(self))
+            reset(edit.one_out)
+            self.record("genanki-one", label, self._script(edit.one, edit.one_out))
+
+        if not self.args.keep:
+            shutil.rmtree(root)
+
+    def _script(self, script: Path, out: Path) -> Sample:
+        """A run of a genanki script writing into *out*."""
+        return run([self.python, str(script), str(out)], cwd=script.parent, env=self.env)
+
+    def _check(self, source: Path, n: int, label: str) -> None:
+        """``deckgen check`` of the source must count *n* notes, or the benchmark stops."""
         checked = subprocess.run(
             [self.deckgen, "check", "--source", str(source)], capture_output=True, text=True, env=self.env
         )
@@ -480,12 +581,15 @@ class Bench:
             raise RuntimeError(f"deckgen check does not report {n} notes:\n{checked.stdout}{checked.stderr}")
         self.notes_checked[label] = checked.stdout.strip()
 
-        # Warm-up (not measured): byte-compiles the baseline data, fills the page cache,
-        # and leaves the built state (out folder + lock) the rebuild scenarios start from.
+    def _warm_up(self, root: Path, source: Path, baseline: Path, n: int, label: str) -> tuple[Path, Path]:
+        """Unmeasured runs of deckgen and the script: the built state (out folder, lock) the rebuilds start from.
+
+        They byte-compile the baseline data and fill the page cache; both outputs must hold *n* notes.
+        """
         built_out, built_lock = root / "built_out", root / "built.lock"
         run(self.build_cmd(source, built_out, built_lock), env=self.env)
         base_out = root / "genanki_out"
-        run([self.python, str(baseline), str(base_out)], cwd=baseline.parent, env=self.env)
+        self._script(baseline, base_out)
         deckgen_notes, genanki_notes = count_notes(built_out), count_notes(base_out)
         if deckgen_notes != n or genanki_notes != n:
             raise RuntimeError(f"expected {n} notes; deckgen wrote {deckgen_notes}, genanki {genanki_notes}")
@@ -495,48 +599,23 @@ class Bench:
             self.log("  warning: the genanki baseline's note fields differ from deckgen's "
                      "(has deckgen's card layout changed? see BASELINE_SCRIPT)")
             self.field_warnings.append(label)
+        return built_out, built_lock
 
-        # The edit-one scenario works on its own copy of the source, built there first (not measured), as
-        # a user edits the folder they build: a package's warnings name the files where they were built.
+    def _edit_state(self, root: Path, source: Path, edited: Topic) -> EditState:
+        """The edit-one scenario's own copy of the source, built there first (not measured), as a user
+        edits the folder they build: a package's warnings name the files where they were built.
+        Beside it, the genanki script for the edited topic alone, warmed up as the whole script is."""
         edit_source = root / "edit_source"
         copy_tree(source, edit_source)
-        edit_base_out, edit_base_lock = root / "edit_base_out", root / "edit_base.lock"
-        run(self.build_cmd(edit_source, edit_base_out, edit_base_lock), env=self.env)
-        edited = edited_topic(topics)
-        edited_name = f"{edited.id}.yaml"
-        edited_text = topic_yaml(edited, edited=True)
+        base_out, base_lock = root / "edit_base_out", root / "edit_base.lock"
+        run(self.build_cmd(edit_source, base_out, base_lock), env=self.env)
         one = write_baseline(root / "baseline_one", [edited], inline=self.args.baseline == "inline")
-        one_out = root / "genanki_one_out"
-        run([self.python, str(one), str(one_out)], cwd=one.parent, env=self.env)  # warm-up, as the full script's
-        nc_out, nc_lock = root / "nochange_out", root / "nochange.lock"
-        copy_tree(built_out, nc_out)
-        shutil.copy(built_lock, nc_lock)
-        full_out, full_lock = root / "full_out", root / "full.lock"
-        edit_out, edit_lock = root / "edit_out", root / "edit.lock"
-
-        for round_ in range(self.args.repeat):
-            self.log(f" round {round_ + 1}/{self.args.repeat}")
-            reset(full_out)
-            reset(full_lock)
-            self.record("full", label, run(self.build_cmd(source, full_out, full_lock), env=self.env))
-
-            reset(base_out)
-            self.record(
-                "genanki", label, run([self.python, str(baseline), str(base_out)], cwd=baseline.parent, env=self.env)
-            )
-
-            self.record("no-change", label, run(self.build_cmd(source, nc_out, nc_lock), env=self.env))
-
-            copy_tree(edit_base_out, edit_out)
-            shutil.copy(edit_base_lock, edit_lock)
-            (edit_source / edited_name).write_text(edited_text, encoding="utf-8")
-            self.record("edit-one", label, run(self.build_cmd(edit_source, edit_out, edit_lock), env=self.env))
-
-            reset(one_out)
-            self.record("genanki-one", label, run([self.python, str(one), str(one_out)], cwd=one.parent, env=self.env))
-
-        if not self.args.keep:
-            shutil.rmtree(root)
+        state = EditState(
+            edit_source, edit_source / f"{edited.id}.yaml", topic_yaml(edited, edited=True), base_out, base_lock,
+            root / "edit_out", root / "edit.lock", one, root / "genanki_one_out",
+        )
+        self._script(one, state.one_out)
+        return state
 
     def once(self) -> None:
         essay = REPO / "cards_source"
@@ -569,8 +648,6 @@ class Bench:
         save edits a note of the next file instead (a session of edits: every
         topic edited before stays edited).
         """
-        import urllib.request
-
         root = self.work / scenario.replace(" ", "-")
         source = root / "source"
         if essay is not None:
@@ -579,56 +656,26 @@ class Bench:
             write_source(source, make_content(WATCH_SIZE, self.args.files, clean=True), clean=True)
         # A project that has been built (its lock written), as a contributor's checkout is.
         run(self.build_cmd(source, root / "out", source / "deckgen.lock"), env=self.env)
-        files = sorted(p for p in source.glob("*.yaml") if p.name != "deckgen.yaml")
-        edited, original = files[0], files[0].read_text(encoding="utf-8")
-
-        def save(round_: int) -> None:
-            if not each_file:
-                edited.write_text(original + f"# save {round_}\n", encoding="utf-8")
-                return
-            path = files[round_ % len(files)]
-            text = path.read_text(encoding="utf-8")
-            path.write_text(text.replace("Explanation of item", f"Explanation (save {round_}) of item", 1), "utf-8")
-
+        save = _saver(sorted(p for p in source.glob("*.yaml") if p.name != "deckgen.yaml"), each_file)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         cmd = [self.deckgen, "watch", "--source", str(source), "--out", str(root / "out"), "--port", str(port)]
         self.log(f"{scenario}: {' '.join(cmd)}")
-        errors = root / "watch.err"
-        with errors.open("wb") as stderr:
-            process = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=stderr)
-        url = f"http://127.0.0.1:{port}"
-
-        def version() -> str | None:
-            if process.poll() is not None:  # say why now, not after the wait's two minutes
-                said = errors.read_text(encoding="utf-8", errors="replace").strip()
-                raise WatchStopped(f"deckgen watch stopped (exit {process.returncode}): {said}")
-            try:
-                with urllib.request.urlopen(url + "/__deckgen/version", timeout=5) as response:
-                    return response.read().decode()
-            except OSError:
-                return None
-
+        watching = _Watching(cmd, self.env, root / "watch.err", f"http://127.0.0.1:{port}")
         try:
-            shown = _wait_for(version, lambda v: v is not None and not v.endswith("-1"), 120)
+            shown = _wait_for(watching.version, lambda v: v is not None and not v.endswith("-1"), 120)
             for round_ in range(self.args.repeat + 1):  # the first round warms up
                 time.sleep(0.5)  # the watcher settles between saves
                 save(round_)
                 start = time.perf_counter()
-                shown = _wait_for(version, lambda v, before=shown: v is not None and v != before, 120)
-                with urllib.request.urlopen(url + "/", timeout=5) as response:
-                    response.read()
+                shown = _wait_for(watching.version, lambda v, before=shown: v is not None and v != before, 120)
+                watching.page()
                 wall = time.perf_counter() - start
                 if round_:
                     self.record(scenario, "save", Sample(wall=wall, time_wall=wall, rss_kb=0, cpu=0.0))
         finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # started with Ctrl-C ignored (the script run with & or nohup)
-                process.kill()
-                process.wait()
+            watching.stop()
 
     # ----------------------------------------------------------------------
     # Reporting
@@ -642,66 +689,79 @@ class Bench:
 
     def table(self) -> str:
         """The markdown table of medians and ratios, then the list of targets and whether each is met."""
-        lines = [
+        table = _Table(self.median)
+        for n in self.labels():
+            self._size_rows(table, n)
+        (essay_n,) = {n for scenario, n in self.samples if scenario == "essay"}
+        essay = self.median("essay", essay_n, "wall")
+        table.row("essay build (cards_source)", "essay", essay_n, f"{essay:.3f} s", f"<= {ESSAY_SECONDS} s",
+                  essay <= ESSAY_SECONDS)
+        helped = self.median("help", 0, "wall")
+        table.row("deckgen --help", "help", 0, f"{helped:.3f} s", f"<= {HELP_SECONDS} s", helped <= HELP_SECONDS)
+        for scenario, n in sorted(key for key in self.samples if key[0].startswith("watch")):
+            reload = self.median(scenario, n, "wall")
+            table.row(f"{scenario}: save to reloaded page", scenario, n, f"{reload:.3f} s")
+        return table.text()
+
+    def _size_rows(self, table: _Table, n: str) -> None:
+        """The rows of one size: each scenario against its target."""
+        full = self.median("full", n, "wall")
+        base = self.median("genanki", n, "wall")
+        base_rss = self.median("genanki", n, "rss_kb")
+        stated = "" if n.split()[0] == str(TARGET_SIZE) else " (stated for 50k)"
+        ratio = full / base
+        table.row("full build", "full", n, f"{ratio:.2f}x genanki", f"<= {FULL_VS_GENANKI}x{stated}",
+                  ratio <= FULL_VS_GENANKI, base_rss)
+        table.row("genanki (bare script)", "genanki", n, "1.00x genanki", rss=base_rss, rss_check=False)
+        ratio = self.median("no-change", n, "wall") / full
+        table.row("no-change rebuild", "no-change", n, f"{ratio:.1%} of full", f"<= {NO_CHANGE_VS_FULL:.0%}",
+                  ratio <= NO_CHANGE_VS_FULL, base_rss)
+        ratio = self.median("edit-one", n, "wall") / full
+        table.row("edit-one rebuild", "edit-one", n, f"{ratio:.1%} of full", f"<= {EDIT_ONE_VS_FULL:.0%}",
+                  ratio <= EDIT_ONE_VS_FULL, base_rss)
+        one = self.median("genanki-one", n, "wall")
+        table.row("genanki, the edited topic alone", "genanki-one", n,
+                  f"{one / full:.1%} of full ({one / base:.1%} of genanki's)")
+
+
+class _Table:
+    """The table's rows and the targets they were checked against, as they are added."""
+
+    def __init__(self, median: Callable[[str, int | str, str], float]) -> None:
+        self.median = median
+        self.lines = [
             "| scenario | N | median s | /usr/bin/time s | cpu s | max RSS MB "
             "| time ratio | time target | met | RSS vs genanki | RSS target | met |",
             "|---|---:|---:|---:|---:|---:|---:|---|---|---:|---|---|",
         ]
-        checks: list[tuple[str, bool]] = []
+        self.checks: list[tuple[str, bool]] = []
 
-        def verdict(ok: bool | None) -> str:
-            return "" if ok is None else ("yes" if ok else "**NO**")
+    def row(self, label, scenario, n, ratio="", target="", ok=None, rss=None, rss_check=True) -> None:
+        m = lambda what: self.median(scenario, n, what)  # noqa: E731
+        rss_ratio = rss_target = ""
+        rss_ok = None
+        if rss is not None:
+            value = m("rss_kb") / rss
+            rss_ratio = f"{value:.2f}x"
+            if rss_check:
+                rss_target, rss_ok = f"<= {RSS_VS_GENANKI}x", value <= RSS_VS_GENANKI
+        self.lines.append(
+            f"| {label} | {n} | {m('wall'):.3f} | {m('time_wall'):.2f} | {m('cpu'):.2f} | "
+            f"{m('rss_kb') / 1024:.1f} | {ratio} | {target} | {_verdict(ok)} | "
+            f"{rss_ratio} | {rss_target} | {_verdict(rss_ok)} |"
+        )
+        if ok is not None:
+            self.checks.append((f"{label}, N={n}: time {ratio} {target}", ok))
+        if rss_ok is not None:
+            self.checks.append((f"{label}, N={n}: max RSS {rss_ratio} of genanki's, {rss_target}", rss_ok))
 
-        def row(label, scenario, n, ratio="", target="", ok=None, rss=None, rss_check=True):
-            m = lambda what: self.median(scenario, n, what)  # noqa: E731
-            rss_ratio = rss_target = ""
-            rss_ok = None
-            if rss is not None:
-                value = m("rss_kb") / rss
-                rss_ratio = f"{value:.2f}x"
-                if rss_check:
-                    rss_target, rss_ok = f"<= {RSS_VS_GENANKI}x", value <= RSS_VS_GENANKI
-            lines.append(
-                f"| {label} | {n} | {m('wall'):.3f} | {m('time_wall'):.2f} | {m('cpu'):.2f} | "
-                f"{m('rss_kb') / 1024:.1f} | {ratio} | {target} | {verdict(ok)} | "
-                f"{rss_ratio} | {rss_target} | {verdict(rss_ok)} |"
-            )
-            if ok is not None:
-                checks.append((f"{label}, N={n}: time {ratio} {target}", ok))
-            if rss_ok is not None:
-                checks.append((f"{label}, N={n}: max RSS {rss_ratio} of genanki's, {rss_target}", rss_ok))
+    def text(self) -> str:
+        done = [f"Targets met: {sum(ok for _, ok in self.checks)}/{len(self.checks)}"]
+        return "\n".join(self.lines + [""] + done + [f"- [{'x' if ok else ' '}] {label}" for label, ok in self.checks])
 
-        for n in self.labels():
-            full = self.median("full", n, "wall")
-            base = self.median("genanki", n, "wall")
-            base_rss = self.median("genanki", n, "rss_kb")
-            stated = "" if n.split()[0] == str(TARGET_SIZE) else " (stated for 50k)"
-            ratio = full / base
-            row("full build", "full", n, f"{ratio:.2f}x genanki", f"<= {FULL_VS_GENANKI}x{stated}",
-                ratio <= FULL_VS_GENANKI, base_rss)
-            row("genanki (bare script)", "genanki", n, "1.00x genanki", rss=base_rss, rss_check=False)
-            ratio = self.median("no-change", n, "wall") / full
-            row("no-change rebuild", "no-change", n, f"{ratio:.1%} of full", f"<= {NO_CHANGE_VS_FULL:.0%}",
-                ratio <= NO_CHANGE_VS_FULL, base_rss)
-            ratio = self.median("edit-one", n, "wall") / full
-            row("edit-one rebuild", "edit-one", n, f"{ratio:.1%} of full", f"<= {EDIT_ONE_VS_FULL:.0%}",
-                ratio <= EDIT_ONE_VS_FULL, base_rss)
-            one = self.median("genanki-one", n, "wall")
-            row("genanki, the edited topic alone", "genanki-one", n,
-                f"{one / full:.1%} of full ({one / base:.1%} of genanki's)")
-        (essay_n,) = {n for scenario, n in self.samples if scenario == "essay"}
-        essay = self.median("essay", essay_n, "wall")
-        row("essay build (cards_source)", "essay", essay_n, f"{essay:.3f} s", f"<= {ESSAY_SECONDS} s",
-            essay <= ESSAY_SECONDS)
-        helped = self.median("help", 0, "wall")
-        row("deckgen --help", "help", 0, f"{helped:.3f} s", f"<= {HELP_SECONDS} s", helped <= HELP_SECONDS)
-        for scenario, n in sorted(key for key in self.samples if key[0].startswith("watch")):
-            reload = self.median(scenario, n, "wall")
-            row(f"{scenario}: save to reloaded page", scenario, n, f"{reload:.3f} s")
-        lines.append("")
-        lines.append(f"Targets met: {sum(ok for _, ok in checks)}/{len(checks)}")
-        lines += [f"- [{'x' if ok else ' '}] {label}" for label, ok in checks]
-        return "\n".join(lines)
+
+def _verdict(ok: bool | None) -> str:
+    return "" if ok is None else ("yes" if ok else "**NO**")
 
 
 def install(work: Path) -> Path:
@@ -722,6 +782,47 @@ def install(work: Path) -> Path:
 
 
 def main() -> int:
+    parser = _parser()
+    args = _arguments(parser)
+    work = Path(tempfile.mkdtemp(prefix="deckgen-bench-"))
+    measured = "given with --deckgen" if args.deckgen else "pip install of this repository, new venv"
+    if args.deckgen is None:
+        try:
+            args.deckgen = str(install(work))
+        except subprocess.CalledProcessError:
+            shutil.rmtree(work, ignore_errors=True)
+            parser.error("could not install deckgen in a new venv; pass --deckgen")
+    if args.python is None:
+        first = Path(args.deckgen).read_text(errors="replace").splitlines()[0]
+        args.python = first[2:].strip() if first.startswith("#!") and "python" in first else sys.executable
+
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    bench = Bench(args, work)
+    print(
+        f"deckgen benchmark: sizes {args.sizes}, {args.repeat} runs each, {args.files} topic files; "
+        f"deckgen {args.deckgen}; baseline python {args.python}; {os.cpu_count()} CPUs",
+        file=sys.stderr,
+    )
+    try:
+        watch_skipped = _measure(bench, args)
+    finally:
+        if args.keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(
+        f"deckgen benchmark: medians of {args.repeat} runs; {args.files} topic files; "
+        f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}; deckgen: {measured}; "
+        f"{'.pyc as the environment says' if args.no_pyc else 'byte-compiled (.pyc cache in the temp folder)'}; "
+        f"baseline data: {args.baseline}; "
+        f"load average before: {load_before}"
+    )
+    _report(bench, args, watch_skipped)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,50000", help="note counts, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="measured runs per scenario (median)")
@@ -750,6 +851,11 @@ def main() -> int:
         help="synthetic sources per size, comma-separated: smelly (every card smells), clean (none does)",
     )
     parser.add_argument("--no-watch", action="store_true", help="skip the save-to-reloaded-page timings of `watch`")
+    return parser
+
+
+def _arguments(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """The command line, checked: what this machine lacks for it stops the benchmark before it starts."""
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.sources = [s.strip() for s in args.sources.split(",") if s.strip()]
@@ -757,52 +863,29 @@ def main() -> int:
         parser.error("--sources takes smelly and/or clean")
     if not os.access(TIME, os.X_OK):
         parser.error(f"{TIME} is needed (Debian/Ubuntu: apt-get install time)")
-    work = Path(tempfile.mkdtemp(prefix="deckgen-bench-"))
-    measured = "given with --deckgen" if args.deckgen else "pip install of this repository, new venv"
-    if args.deckgen is None:
-        try:
-            args.deckgen = str(install(work))
-        except subprocess.CalledProcessError:
-            shutil.rmtree(work, ignore_errors=True)
-            parser.error("could not install deckgen in a new venv; pass --deckgen")
-    if args.python is None:
-        first = Path(args.deckgen).read_text(errors="replace").splitlines()[0]
-        args.python = first[2:].strip() if first.startswith("#!") and "python" in first else sys.executable
+    return args
 
-    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    bench = Bench(args, work)
-    print(
-        f"deckgen benchmark: sizes {args.sizes}, {args.repeat} runs each, {args.files} topic files; "
-        f"deckgen {args.deckgen}; baseline python {args.python}; {os.cpu_count()} CPUs",
-        file=sys.stderr,
-    )
-    watch_skipped = ""
+
+def _measure(bench: Bench, args: argparse.Namespace) -> str:
+    """Every scenario measured; why the watch timings stopped early, if they did."""
+    for n in args.sizes:
+        for kind in args.sources:
+            bench.size(n, clean=kind == "clean")
+    bench.once()
+    if args.no_watch:
+        return ""
     try:
-        for n in args.sizes:
-            for kind in args.sources:
-                bench.size(n, clean=kind == "clean")
-        bench.once()
-        if not args.no_watch:
-            try:
-                bench.watch(REPO / "cards_source", "watch essay")
-                bench.watch(None, f"watch {WATCH_SIZE} clean")
-                bench.watch(None, f"watch {WATCH_SIZE} clean, each save another file", each_file=True)
-            except WatchStopped as stopped:  # the builds' samples are still worth their table
-                watch_skipped = str(stopped)
-                bench.log(watch_skipped)
-    finally:
-        if args.keep:
-            print(f"kept {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    print()
-    print(
-        f"deckgen benchmark: medians of {args.repeat} runs; {args.files} topic files; "
-        f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}; deckgen: {measured}; "
-        f"{'.pyc as the environment says' if args.no_pyc else 'byte-compiled (.pyc cache in the temp folder)'}; "
-        f"baseline data: {args.baseline}; "
-        f"load average before: {load_before}"
-    )
+        bench.watch(REPO / "cards_source", "watch essay")
+        bench.watch(None, f"watch {WATCH_SIZE} clean")
+        bench.watch(None, f"watch {WATCH_SIZE} clean, each save another file", each_file=True)
+    except WatchStopped as stopped:  # the builds' samples are still worth their table
+        bench.log(str(stopped))
+        return str(stopped)
+    return ""
+
+
+def _report(bench: Bench, args: argparse.Namespace, watch_skipped: str) -> None:
+    """The table, what each source's check said, and (``--json``) every sample."""
     print()
     print(bench.table())
     print(f"Load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other processes compete on a shared machine)")
@@ -815,7 +898,6 @@ def main() -> int:
     if args.json:
         data = {f"{scenario}@{n}": [s.__dict__ for s in samples] for (scenario, n), samples in bench.samples.items()}
         Path(args.json).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    return 0
 
 
 if __name__ == "__main__":
