@@ -44,8 +44,8 @@ class LockBytes:
     def of(cls, path: str) -> LockBytes:
         """The lock at *path*, read (a :class:`~generator.errors.ContentError` if it may not be)."""
         stamp = _stamp(path)  # before reading: a write after it changes the stamp, never the bytes alone
-        data = read_lock_bytes(path)
-        return cls(data, hashlib.sha256(with_lf(data)).hexdigest(), stamp)
+        data, _, digest = _read(path)
+        return cls(data, digest, stamp)
 
     def take(self, path: str) -> tuple[bytes, str] | None:
         """The bytes and their SHA-256, which it then no longer holds; None if the file at *path* was written
@@ -54,6 +54,13 @@ class LockBytes:
         if data is None:
             raise ValueError("the lock's bytes were taken already")
         return (data, self.sha256) if self.stamp and _stamp(path) == self.stamp else None
+
+
+def _read(path: str) -> tuple[bytes, bytes, str]:
+    """The lock at *path* as read, its text (:func:`~.located.with_lf`) and the text's SHA-256."""
+    data = read_lock_bytes(path)
+    written = with_lf(data)
+    return data, written, hashlib.sha256(written).hexdigest()
 
 
 def _stamp(path: str) -> tuple[int, ...]:
@@ -89,9 +96,7 @@ def read_lock(
     elif not os.path.exists(path):
         return EMPTY_LOCK
     else:
-        data = read_lock_bytes(path)
-        written = with_lf(data)
-        digest = hashlib.sha256(written).hexdigest()
+        data, written, digest = _read(path)
     found = places if places is not None and places.lock_sha256 == digest else None
     lock = (_trusted(path, written, split, on_disk=written is data, places=found) if digest == trusted else None) or (
         _checked(path, data)
