@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -37,15 +36,14 @@ def _run(deckgen: str, args: list[str], env: dict[str, str]) -> tuple[float, flo
     """Wall seconds, CPU seconds and peak MB of one ``deckgen build -q``."""
     os.sync()
     time.sleep(0.2)  # the copies just made are written out, not during the build
-    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    before, start = bench.children_cpu(), time.perf_counter()
     done = subprocess.run(
         ["/usr/bin/time", "-f", "%M", deckgen, "build", "-q", *args],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
     )
-    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall, cpu = time.perf_counter() - start, bench.children_cpu() - before
     if done.returncode != 0:
         raise SystemExit(f"{deckgen} build failed:\n{done.stderr[-2000:]}")
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return wall, cpu, int(done.stderr.split()[-1]) / 1024
 
 

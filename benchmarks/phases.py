@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import edited_topic, make_content, topic_yaml, write_baseline, write_source  # noqa: E402
+from bench import children_cpu, edited_topic, make_content, topic_yaml, write_baseline, write_source  # noqa: E402
 
 PHASES = (
     ("reading and validating the sources", "generator.source.loader", "load_source"),
@@ -111,11 +110,6 @@ with open(out, "w", encoding="utf-8") as handle:
     total = time.process_time()
     json.dump({"total": total, "phases": spent, "calls": calls, "before": edges[0][0], "after": total - edges[-1][1]}, handle)
 '''
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def script_environment() -> dict[str, str]:
