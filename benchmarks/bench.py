@@ -551,13 +551,13 @@ class Bench:
         label = f"{n} clean" if clean else str(n)  # the table's N column
         baseline = write_baseline(root / "baseline", topics, inline=self.args.baseline == "inline")
         self._check(source, n, label)
-        built_out, built_lock = self._warm_up(root, source, baseline, n, label)
+        base_out = root / "genanki_out"
+        built_out, built_lock = self._warm_up(root, source, (baseline, base_out), n, label)
         edit = self._edit_state(root, source, edited_topic(topics))
         nc_out, nc_lock = root / "nochange_out", root / "nochange.lock"
         copy_tree(built_out, nc_out)
         shutil.copy(built_lock, nc_lock)
         full_out, full_lock = root / "full_out", root / "full.lock"
-        base_out = root / "genanki_out"
 
         for round_ in range(self.args.repeat):
             self.log(f" round {round_ + 1}/{self.args.repeat}")
@@ -588,14 +588,17 @@ class Bench:
             raise RuntimeError(f"deckgen check does not report {n} notes:\n{checked.stdout}{checked.stderr}")
         self.notes_checked[label] = checked.stdout.strip()
 
-    def _warm_up(self, root: Path, source: Path, baseline: Path, n: int, label: str) -> tuple[Path, Path]:
-        """Unmeasured runs of deckgen and the script: the built state (out folder, lock) the rebuilds start from.
+    def _warm_up(
+        self, root: Path, source: Path, script: tuple[Path, Path], n: int, label: str
+    ) -> tuple[Path, Path]:
+        """Unmeasured runs of deckgen and the *script* (and its out folder): the built state (out folder, lock) the
+        rebuilds start from.
 
         They byte-compile the baseline data and fill the page cache; both outputs must hold *n* notes.
         """
         built_out, built_lock = root / "built_out", root / "built.lock"
         run(self.build_cmd(source, built_out, built_lock), env=self.env)
-        base_out = root / "genanki_out"
+        baseline, base_out = script
         self._script(baseline, base_out)
         deckgen_notes, genanki_notes = count_notes(built_out), count_notes(base_out)
         if deckgen_notes != n or genanki_notes != n:
