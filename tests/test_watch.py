@@ -38,6 +38,7 @@ from generator.pipeline.lock.times import Changes
 from generator.pipeline.pipeline import build, check_cards
 from generator.views.preview import write_preview
 
+from .ankitools import import_package, open_collection
 from .support import MORE, ROOT, T1, T2, V1, chromium, lock_written_at, write_source
 
 DEADLINE = 60.0
@@ -186,6 +187,76 @@ def test_a_topic_a_watch_made_is_not_made_again_at_a_later_save_elsewhere(tmp_pa
     assert sorted(made) == ["foundations", "introduction"]  # the lock now holds their notes, at this build's time
     lock = json.loads((source / "deckgen.lock").read_text(encoding="utf-8"))["notes"]
     assert sorted(note["topic"] for note in lock.values() if note["mod"] == start + 30) == ["foundations", "introduction"]
+
+
+def test_a_watch_before_any_lock_makes_again_only_the_topic_a_save_changed_and_anki_takes_each_save(
+    tmp_path, monkeypatch
+):
+    """A new source watched before any build wrote its lock: the lock times no note type, so each save gives them
+    the time the first save gave them (this very code's), not its own clock's, which would change every package.
+    A save makes again only the topic it changed, whenever it is; Anki takes the packages of the last save into
+    the collection the first save's went into: the edited notes updated, no other, no note type copied."""
+    source, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(ROOT / "cards_source", source)
+    (source / "deckgen.lock").unlink()
+    made = topics_made(monkeypatch)
+
+    def saved(at: int, name: str = "", old: str = "", new: str = "") -> dict[Path, int]:
+        """The packages of a save (its notes, by path) after *name*'s *old* text is replaced by *new*."""
+        if name:
+            _edited(source / name, old, new)
+        made.clear()
+        report = build(BuildConfig(str(source), str(out), timestamp=at, jobs=1, write_lock=False))
+        return {Path(deck.path): deck.notes for deck in report.files}
+
+    col = open_collection(tmp_path / "anki")
+    try:
+        first = saved(T2)
+        assert len(made) == len(first) > 2
+        for package in first:
+            import_package(col, package)
+        notes = col.note_count()
+        saved(T2 + 10, "01-foundations.yaml", "fundamentally", "deeply")
+        assert made == ["foundations"]
+        last = saved(T2 + 20, "00-introduction.yaml", "Imagine two children", "Picture two children")
+        assert made == ["introduction"]  # not foundations again, nor any other: a save and ten seconds later
+        assert not (source / "deckgen.lock").exists()
+        updated = {entry.id.nid for package in last for entry in import_package(col, package).updated}
+        edited = set(col.find_notes('"*deeply defined*" or "*Picture two children*"'))
+        assert len(edited) >= 2 and edited <= updated
+        # A topic made again with no lock cannot tell which of its notes changed: each has the save's time.
+        assert len(updated) == sum(count for path, count in last.items() if path.stem in ("foundations", "introduction"))
+        assert col.note_count() == notes and not any(m["name"].endswith("+") for m in col.models.all())
+    finally:
+        col.close()
+
+
+@pytest.mark.parametrize("same_code", [True, False])
+def test_a_watch_gives_a_note_type_the_lock_times_otherwise_the_first_saves_time_and_a_build_its_own(
+    tmp_path, monkeypatch, same_code
+):
+    """A note type that looks otherwise than the lock's (a field renamed): every save gives it the time the first
+    save did, newer than the lock's, so the save after reuses the topics it did not change; a build that writes
+    the lock gives it that build's own time.  A save by another deckgen (whose note types may look otherwise
+    again) gives it its own time."""
+    from generator.anki import notetypes
+    from generator.pipeline import pipeline
+
+    source, out = write_source(tmp_path / "src", V1, extra={"more.yaml": MORE}), tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1))
+    monkeypatch.setitem(notetypes.RENAMED_FIELDS["cloze"], "Extra", "Notes")
+    made = topics_made(monkeypatch)
+    for at, milk in ((T2, "{{lemon}}"), (T2 + 10, "{{honey}}")):
+        _edited(source / "more.yaml", "{{milk}}" if at == T2 else "{{lemon}}", milk)
+        if at > T2 and not same_code:
+            monkeypatch.setattr(pipeline, "code_digest", lambda: "another deckgen's")
+        made.clear()
+        build(BuildConfig(str(source), str(out), timestamp=at, jobs=1, write_lock=False))
+    # basics as the first save made it, with the note type's time of then; or anew, by another deckgen
+    assert made == (["more"] if same_code else ["basics", "more"])
+    build(BuildConfig(str(source), str(out), timestamp=T2 + 20, jobs=1))
+    locked = json.loads((source / "deckgen.lock").read_text(encoding="utf-8"))["note_types"]["cloze"]
+    assert (locked["mod"], "Notes" in locked["fields"]) == (T2 + 20, True)
 
 
 def test_a_watch_trusts_the_lock_it_read_and_a_build_that_writes_it_is_never_skipped_for_a_watchs(

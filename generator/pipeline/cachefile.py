@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from generator.errors import FileWarnings
 from generator.pipeline.cache import CACHE_NAME, sha256
+from generator.pipeline.lock.model import MAX_TIME
 from generator.pipeline.reuse import Record, warnings_data, warnings_of
 
 
@@ -63,6 +64,10 @@ class BuildCache(NamedTuple):
     lock_kept: bool = False
     """The build left the lock as it was (``watch``'s): its packages may hold notes the lock does not, so a
     build that writes the lock is never skipped for it."""
+    type_times: tuple[tuple[str, int], ...] = ()
+    """Each note type's time in the packages of a build that left the lock as it was (empty for one that wrote
+    it, whose times the lock holds): the next such build of the same code gives a type the lock does not
+    decide the same (see :func:`generator.pipeline.lock.times.resolve`)."""
 
     def to_bytes(self) -> bytes:
         """The file: compact JSON, sorted where it is a mapping; a machine's file, read and written on every build."""
@@ -103,6 +108,7 @@ class BuildCache(NamedTuple):
             "code": self.code,
             "lock_kept": self.lock_kept,
             "lock_lines": self.lock_lines,
+            "type_times": dict(self.type_times),
         }
 
     @classmethod
@@ -125,6 +131,7 @@ class BuildCache(NamedTuple):
             # Added later: an older build's lock is one it wrote, unless it kept the lock (a watch's, which may
             # have only checked it).
             lock_lines=data["lock_lines"] is True if "lock_lines" in data else not kept,
+            type_times=tuple((str(kind), _time(at)) for kind, at in sorted(data.get("type_times", {}).items())),
         )
 
     def holds(self, out_dir: str, key: str, now: int) -> bool:
@@ -148,6 +155,13 @@ def _members(encoder: json.JSONEncoder, topics: dict[str, Record]) -> Iterator[b
         yield f"{',' if index else ''}{encoder.encode(name)}:".encode()
         yield from (chunk.encode("utf-8") for chunk in encoder.iterencode(record.to_data()))
     yield b"}"
+
+
+def _time(value: Any) -> int:
+    """A time the cache holds: whole seconds, as a lock holds them."""
+    if type(value) is not int or not 0 <= value <= MAX_TIME:
+        raise ValueError(f"not a time: {value!r}")
+    return value
 
 
 def _file(entry: Any) -> CachedFile:

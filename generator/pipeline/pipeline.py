@@ -14,7 +14,7 @@ import gc
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from generator.errors import ContentError, DeckgenError, FileWarnings, Problem, Warnings, file_warnings
@@ -189,6 +189,8 @@ class _Made:
     read_as_lines: bool = False
     """The lock read was read as its lines: this very code wrote it, and the next build may read it so again (a
     lock only checked is parsed in full: its lines may be laid out otherwise, by hand)."""
+    type_times: Mapping[str, int] = field(default_factory=dict)
+    """Each note type's time in the packages."""
 
     @functools.cached_property
     def unreleased(self) -> int:
@@ -231,6 +233,10 @@ class _Job(NamedTuple):
     """False for a look at the decks (``watch``): packages are written, the lock is left as it is."""
     memo: StoredMemo | None = None
     """The validated topics the last build kept (a default build's): unchanged files are not parsed."""
+    type_times: Mapping[str, int] = {}
+    """The note types' times the last build gave them where it left the lock as it was (see
+    :attr:`BuildCache.type_times`): this build, which leaves it so too, gives them the same where the lock does
+    not decide them."""
     spool: Spool | None = None
     """Where large outputs wait for the commit (a build's; a plan writes nothing)."""
 
@@ -283,7 +289,7 @@ def _make_packages(job: _Job) -> _Made:
     problems = check_note_types(schemas, lock, job.lock_path)
     if problems:
         raise ContentError(problems)
-    types = resolve((), {}, note_types=schemas, lock=lock, now=job.now, complete=False, rest=False)
+    types = resolve((), {}, schemas, lock, job.now, complete=False, rest=False, kept_type_times=job.type_times)
     context = Context(
         source=source, lock=lock, schemas=schemas, now=job.now, type_times=types.note_type_times,
         owned=lock_owners(lock), homes=homes(source), file_format=job.file_format,
@@ -304,7 +310,7 @@ def _make_packages(job: _Job) -> _Made:
     data = lock_text(new_lock) if new_lock is not None else _topics_lock(packages, note_types, job.release)
     return _Made(
         source=source, packages=tuple(packages), lock=data, warnings=warnings, memo=memo,
-        read_lock_sha256=lock.sha256, read_as_lines=isinstance(lock.notes, LineNotes),
+        read_lock_sha256=lock.sha256, read_as_lines=isinstance(lock.notes, LineNotes), type_times=types.note_type_times,
     )
 
 
@@ -525,6 +531,7 @@ def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildRep
     from generator.pipeline.topics import default_jobs
 
     records, lock_digest, lock_split = _last_build(cache)
+    type_times = _kept_type_times(cache) if not config.write_lock else {}  # one that writes it times as it holds
     del cache  # its JSON (a smelly source's warnings: tens of megabytes) is not held while building
     with Spool() as spool:
         job = _Job(
@@ -533,7 +540,7 @@ def _build(config: BuildConfig, now: int, progress: Progress | None) -> BuildRep
             progress=progress, out_dir=config.out_dir, reuse=cacheable, records=records, lock_digest=lock_digest,
             lock_split=lock_split, lock_read=lock if isinstance(lock, LockBytes) else None, release=config.release,
             write_lock=config.write_lock,
-            memo=read_memo(config.out_dir) if cacheable else None, spool=spool,
+            memo=read_memo(config.out_dir) if cacheable else None, spool=spool, type_times=type_times,
         )
         made = _make(job)
         _check_selected(made)
@@ -643,6 +650,7 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lo
         code=code_digest(),
         lock_kept=not lock_written,
         lock_lines=lock_written or made.read_as_lines,
+        type_times=() if lock_written else tuple(sorted(made.type_times.items())),
     )
     return cache.to_pieces()
 
@@ -660,6 +668,12 @@ def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None
     same_code = cache.code == code_digest()
     trusted = cache.lock_sha256 if cache.lock_lines or same_code else None
     return cache.topics, trusted, same_code and cache.lock_lines
+
+
+def _kept_type_times(cache: BuildCache | None) -> dict[str, int]:
+    """The note types' times the last build gave them where it left the lock as it was, if this very code made
+    them (another's note types may look otherwise: they get a time anew)."""
+    return dict(cache.type_times) if cache is not None and cache.code == code_digest() else {}
 
 
 def _lock_as_is(path: str) -> LockBytes | ContentError | None:

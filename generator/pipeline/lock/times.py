@@ -67,6 +67,7 @@ def resolve(
     now: int,
     complete: bool = True,
     rest: bool = True,
+    kept_type_times: Mapping[str, int] | None = None,
 ) -> Resolution:
     """Decide each note's modification time and what a re-import would do.
 
@@ -79,6 +80,8 @@ def resolve(
     Default).  A partial build (a custom selection)
     only refreshes the lock entries of the notes it built; without *rest*,
     its lock holds those alone (a topic's: the lock is not copied for each).
+    *kept_type_times*: the note types' times a build that left the lock as it was gave them where the lock
+    does not decide them (see :func:`_note_type_time`).
     """
     _check_build_time(now)
     resolver = _Resolver(lock, now, complete, rest)
@@ -88,7 +91,7 @@ def resolve(
         resolver.tombstones()
     if resolver.problems:
         raise ContentError(resolver.problems)
-    type_times, new_types = _note_type_times(note_types, lock, now)
+    type_times, new_types = _note_type_times(note_types, lock, now, kept_type_times or {})
     return Resolution(resolver.times, type_times, resolver.kinds, Lock(resolver.notes, new_types))
 
 
@@ -200,7 +203,7 @@ def unreleased(lock: Lock) -> int:
 
 
 def _note_type_times(
-    note_types: Mapping[str, NoteTypeSchema], lock: Lock, now: int
+    note_types: Mapping[str, NoteTypeSchema], lock: Lock, now: int, kept: Mapping[str, int]
 ) -> tuple[dict[str, int], dict[str, NoteTypeSchema]]:
     """Each note type's modification time, and the next lock's types.
 
@@ -211,17 +214,26 @@ def _note_type_times(
     times = {}
     new_types = dict(lock.note_types)
     for kind, schema in note_types.items():
-        mod = _note_type_time(lock.note_types.get(kind), schema, now)
+        mod = _note_type_time(lock.note_types.get(kind), schema, now, kept.get(kind))
         times[kind] = mod
         new_types[kind] = replace(schema, mod=mod)
     return times, new_types
 
 
-def _note_type_time(locked: NoteTypeSchema | None, schema: NoteTypeSchema, now: int) -> int:
+def _note_type_time(locked: NoteTypeSchema | None, schema: NoteTypeSchema, now: int, kept: int | None) -> int:
+    """*kept*: the time the last build that left the lock as it was (``watch``'s) gave the type, of this very code.
+
+    Where the lock does not decide the time (no entry, or another look), such
+    builds give the type the same one, whenever they run, as long as it is
+    newer than the lock's: a time of now on every save would change every
+    package, and no topic would be reused.
+    """
+    if locked is not None and locked.identical(schema):
+        return locked.mod
+    if kept is not None and (locked is None or kept > locked.mod):
+        return kept
     if locked is None:
         return now
-    if locked.identical(schema):
-        return locked.mod
     return max(now, min(locked.mod + 1, MAX_TIME))  # newer, should the clock be behind the lock
 
 
