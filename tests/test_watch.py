@@ -259,6 +259,22 @@ def test_a_watch_gives_a_note_type_the_lock_times_otherwise_the_first_saves_time
     assert (locked["mod"], "Notes" in locked["fields"]) == (T2 + 20, True)
 
 
+@pytest.mark.parametrize("kept", [T2 + 5, T2 + 100_000])
+def test_a_watch_takes_no_note_type_time_to_come_from_its_cache(tmp_path, kept):
+    """A time the cache holds for a note type but no save gave (a hand edit: later than the save's own) is not
+    taken: imported, it would keep every later look of the type out of Anki."""
+    source, out = write_source(tmp_path / "src", V1, extra={"more.yaml": MORE}), tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T2, jobs=1, write_lock=False))  # no lock yet
+    cache = json.loads((out / ".deckgen-cache.json").read_text(encoding="utf-8"))
+    assert cache["type_times"] == {"cloze": T2, "comparison": T2}
+    cache["type_times"]["cloze"] = kept
+    (out / ".deckgen-cache.json").write_text(json.dumps(cache), encoding="utf-8")
+    _edited(source / "more.yaml", "{{milk}}", "{{lemon}}")
+    build(BuildConfig(str(source), str(out), timestamp=T2 + 10, jobs=1, write_lock=False))
+    written = json.loads((out / ".deckgen-cache.json").read_text(encoding="utf-8"))["type_times"]
+    assert written == {"cloze": kept if kept <= T2 + 10 else T2 + 10, "comparison": T2}
+
+
 def test_a_watch_trusts_the_lock_it_read_and_a_build_that_writes_it_is_never_skipped_for_a_watchs(
     tmp_path, monkeypatch
 ):

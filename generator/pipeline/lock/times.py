@@ -225,12 +225,14 @@ def _note_type_time(locked: NoteTypeSchema | None, schema: NoteTypeSchema, now: 
 
     Where the lock does not decide the time (no entry, or another look), such
     builds give the type the same one, whenever they run, as long as it is
-    newer than the lock's: a time of now on every save would change every
-    package, and no topic would be reused.
+    newer than the lock's and not later than *now*: a time of now on every
+    save would change every package, and no topic would be reused; a time
+    to come no save gave (a hand-edited cache), and once imported it would
+    keep every later look of the type out of Anki.
     """
     if locked is not None and locked.identical(schema):
         return locked.mod
-    if kept is not None and (locked is None or kept > locked.mod):
+    if kept is not None and kept <= now and (locked is None or kept > locked.mod):
         return kept
     if locked is None:
         return now
