@@ -38,8 +38,8 @@ def saves(root: Path, size: int, files: int, count: int, *, built: bool) -> list
     edited = edited_topic(topics)
     source, out = root / "source", root / "out"
     name = next(file for file in write_source(source, topics, clean=True) if edited.id in file)
-    if built:
-        build(BuildConfig(str(source), str(root / "first")))
+    if built:  # into the folder the watch builds into, as bench.py's watch scenario and an author's checkout
+        build(BuildConfig(str(source), str(out)))
     build(BuildConfig(str(source), str(out), jobs=1, write_lock=False))  # the watch's first build
     seconds = []
     for number in range(count):
