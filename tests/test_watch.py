@@ -533,6 +533,39 @@ def test_a_lock_a_watch_only_checked_is_trusted_by_this_very_code_alone_and_read
     assert saved(T1 + 30, "{{milk}}", "{{tea}}") == (1, 0)
 
 
+def test_a_lock_a_watch_checked_as_this_code_lays_it_out_is_read_as_its_lines_at_the_next_save(tmp_path, monkeypatch):
+    """A watch into an out folder no build that wrote the lock has used (the decks built elsewhere): its first
+    build checks the lock in full and finds it laid out as this code writes it, so every save after it reads the
+    lock as its lines, where the first build found them, not parsed in full again; its packages are those a save
+    into a fresh folder writes."""
+    from generator.pipeline.lock import places, read
+
+    monkeypatch.setattr(places, "PLACES_MIN_LINES", 1)  # a lock this small is kept without them
+    source, out = write_source(tmp_path / "src", V1, extra={"more.yaml": MORE}), tmp_path / "out"
+    checked, split = [], []
+    real_checked, real_split = read._checked, read.split_lock
+    monkeypatch.setattr(read, "_checked", lambda path, data: checked.append(path) or real_checked(path, data))
+    monkeypatch.setattr(read, "split_lock", lambda path, data, **how: split.append(how["places"]) or real_split(path, data, **how))
+    build(BuildConfig(str(source), str(tmp_path / "decks"), timestamp=T1, jobs=1))
+
+    def saved(folder: Path, at: int, old: str = "", new: str = "") -> tuple[int, int]:
+        """A save (editing the other topic, if *old*): how often the lock was checked, and split into its lines."""
+        checked.clear()
+        split.clear()
+        if old:
+            _edited(source / "more.yaml", old, new)
+        build(BuildConfig(str(source), str(folder), timestamp=at, jobs=1, write_lock=False))
+        return len(checked), len(split)
+
+    assert saved(out, T1 + 10) == (1, 0)  # the watch's first build
+    for at, old, new in ((T1 + 20, "{{milk}}", "{{tea}}"), (T1 + 30, "{{tea}}", "{{lemon}}")):
+        assert saved(out, at, old, new) == (0, 1) and split[0] is not None  # where its lines are: not looked for
+    assert saved(tmp_path / "fresh", T1 + 30) == (1, 0)
+    assert {p.name: p.read_bytes() for p in out.glob("*.apkg")} == {
+        p.name: p.read_bytes() for p in (tmp_path / "fresh").glob("*.apkg")
+    }
+
+
 def test_a_save_between_a_watchs_build_and_its_page_shows_the_file_as_the_page_read_it(tmp_path):
     """The page's cards are made of the source the page read, whatever the build before it read."""
     from generator.views.preview import ShownTopics

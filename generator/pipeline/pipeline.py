@@ -565,7 +565,10 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
     if job.reuse:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values(), written_lock is not None)
         places_path = os.path.join(job.out_dir, PLACES_NAME)
-        places = places_pieces(made.lock, made.lock_sha256, code_digest()) if written_lock is not None else None
+        # Where the lock's lines are: of a lock written, or of one a watch left as it was and parsed in full, laid out
+        # as it would write it (the next save reads it as lines: without them, it would look for every line).
+        placed = written_lock is not None or (not made.read_as_lines and _laid_out_as_written(made))
+        places = places_pieces(made.lock, made.lock_sha256, code_digest()) if placed else None
         if places is not None and not os.path.isdir(places_path):  # a folder there: no places, no failed build
             files[places_path] = places
         if made.memo is not None:
@@ -649,10 +652,17 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lo
         lock_sha256=lock_digest,
         code=code_digest(),
         lock_kept=not lock_written,
-        lock_lines=lock_written or made.read_as_lines,
+        lock_lines=lock_written or made.read_as_lines or _laid_out_as_written(made),
         type_times=() if lock_written else tuple(sorted(made.type_times.items())),
     )
     return cache.to_pieces()
+
+
+def _laid_out_as_written(made: _Made) -> bool:
+    """True if the lock a build left as it was, and parsed in full, is byte for byte the one it would write: this
+    very code's layout, so that the next build may read it as its lines (a ``watch`` whose out folder no build
+    that wrote the lock has used: its first build, at the start, finds the lock as the last build left it)."""
+    return made.read_lock_sha256 is not None and made.lock_sha256 == made.read_lock_sha256
 
 
 def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None, bool]:
