@@ -7,8 +7,10 @@ times a save to the reloaded page for a source that has been built.  This
 times the build alone, called as ``watch`` calls it, after a save of one
 topic file of bench.py's clean source (the file its edit rebuild edits,
 edited and put back in turns, each save at least a second after the last,
-as an author saves), and in a folder whose lock no build has written yet (a
-new source: ``deckgen new`` then ``deckgen watch``).
+as an author saves): for the source built into the watch's out folder, built
+into another one (``deckgen build`` into ``decks_out``, ``deckgen watch --out
+my_decks``), and not built yet, with no lock (a new source: ``deckgen new``
+then ``deckgen watch``).
 
     python benchmarks/watch_saves.py [--size 5000] [--files 20] [--saves 6]
 
@@ -31,15 +33,22 @@ from bench import edited_topic, make_content, topic_yaml, write_source  # noqa: 
 from generator.pipeline.config import BuildConfig  # noqa: E402
 from generator.pipeline.pipeline import build  # noqa: E402
 
+BUILT = {
+    "built (lock written) into the watch's out folder": "out",
+    "built into another out folder": "decks",
+    "no lock yet": None,
+}
+"""How the source was built before the watch: into which folder (under the temporary one), or not at all."""
 
-def saves(root: Path, size: int, files: int, count: int, *, built: bool) -> list[float]:
-    """Seconds of ``watch``'s build after each of *count* saves; *built*: the source's lock written first."""
+
+def saves(root: Path, size: int, files: int, count: int, *, built: str | None) -> list[float]:
+    """Seconds of ``watch``'s build after each of *count* saves; *built*: the folder the lock's build used."""
     topics = make_content(size, files, clean=True)
     edited = edited_topic(topics)
     source, out = root / "source", root / "out"
     name = next(file for file in write_source(source, topics, clean=True) if edited.id in file)
-    if built:  # into the folder the watch builds into, as bench.py's watch scenario and an author's checkout
-        build(BuildConfig(str(source), str(out)))
+    if built is not None:  # bench.py's watch scenario and an author's checkout: the watch's folder
+        build(BuildConfig(str(source), str(root / built)))
     build(BuildConfig(str(source), str(out), jobs=1, write_lock=False))  # the watch's first build
     seconds = []
     for number in range(count):
@@ -57,10 +66,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20, help="topic files (default 20)")
     parser.add_argument("--saves", type=int, default=6, help="saves timed of each (default 6)")
     args = parser.parse_args()
-    for built in (True, False):
+    for label, built in BUILT.items():
         with tempfile.TemporaryDirectory(prefix="deckgen-watch-saves-") as folder:
             seconds = saves(Path(folder), args.size, args.files, args.saves, built=built)
-        label = "built (lock written)" if built else "no lock yet"
         each = " ".join(f"{value:.3f}" for value in seconds)
         print(f"{args.size} notes, {label}: median {statistics.median(seconds):.3f} s ({each})")
 
