@@ -662,7 +662,14 @@ def _laid_out_as_written(made: _Made) -> bool:
     """True if the lock a build left as it was, and parsed in full, is byte for byte the one it would write: this
     very code's layout, so that the next build may read it as its lines (a ``watch`` whose out folder no build
     that wrote the lock has used: its first build, at the start, finds the lock as the last build left it)."""
-    return made.read_lock_sha256 is not None and made.lock_sha256 == made.read_lock_sha256
+    if made.read_lock_sha256 is None or any(_changes_lock(package.changes) for package in made.packages):
+        return False  # no lock, or one this build would change: not worth hashing the new one (a save's, mostly)
+    return made.lock_sha256 == made.read_lock_sha256
+
+
+def _changes_lock(changes: Changes) -> bool:
+    """True if a package's changes are ones the lock would show: a note added, updated or removed."""
+    return bool(changes.added or changes.updated or changes.removed)
 
 
 def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None, bool]:
@@ -671,7 +678,8 @@ def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None
     the cache, and the lock is laid out as this code writes it).
 
     A lock a ``watch`` build only checked is trusted by this very code alone: a check added since is not
-    skipped.
+    skipped.  One it found laid out byte for byte as this code writes it (:func:`_laid_out_as_written`) is
+    trusted as a lock this code wrote.
     """
     if cache is None:
         return {}, None, False
