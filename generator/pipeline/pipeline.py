@@ -565,8 +565,8 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
     if job.reuse:
         files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values(), written_lock is not None)
         places_path = os.path.join(job.out_dir, PLACES_NAME)
-        # Where the lock's lines are: of a lock written, or of one a watch left as it was and parsed in full, laid out
-        # as it would write it (the next save reads it as lines: without them, it would look for every line).
+        # Where the lock's lines are, so that the next build reads it as lines without finding each: those of a lock
+        # written, or of one a watch left as it was, parsed in full and found laid out as it would write it.
         placed = written_lock is not None or (not made.read_as_lines and _laid_out_as_written(made))
         places = places_pieces(made.lock, made.lock_sha256, code_digest()) if placed else None
         if places is not None and not os.path.isdir(places_path):  # a folder there: no places, no failed build

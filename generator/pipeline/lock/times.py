@@ -221,14 +221,15 @@ def _note_type_times(
 
 
 def _note_type_time(locked: NoteTypeSchema | None, schema: NoteTypeSchema, now: int, kept: int | None) -> int:
-    """*kept*: the time the last build that left the lock as it was (``watch``'s) gave the type, of this very code.
+    """The type's time: the lock's while the type is as the lock holds it; else *kept*, the time the last build
+    that left the lock as it was (``watch``'s, of this very code) gave it, if newer than the lock's and not later
+    than *now*; else a new one.
 
-    Where the lock does not decide the time (no entry, or another look), such
-    builds give the type the same one, whenever they run, as long as it is
-    newer than the lock's and not later than *now*: a time of now on every
-    save would change every package, and no topic would be reused; a time
-    to come no save gave (a hand-edited cache), and once imported it would
-    keep every later look of the type out of Anki.
+    So builds that leave the lock as it was give such a type the same time
+    whenever they run: a time of their own on every save would change every
+    package, and no topic would be reused.  A kept time later than *now* is
+    none a save gave (a hand-edited cache); once imported, it would keep
+    every later look of the type out of Anki.
     """
     if locked is not None and locked.identical(schema):
         return locked.mod
