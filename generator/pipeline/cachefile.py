@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from generator.errors import FileWarnings
 from generator.pipeline.cache import CACHE_NAME, sha256
-from generator.pipeline.lock.model import MAX_TIME
+from generator.pipeline.lock.model import is_time
 from generator.pipeline.reuse import Record, warnings_data, warnings_of
 
 
@@ -159,7 +159,7 @@ def _members(encoder: json.JSONEncoder, topics: dict[str, Record]) -> Iterator[b
 
 def _time(value: Any) -> int:
     """A time the cache holds: whole seconds, as a lock holds them."""
-    if type(value) is not int or not 0 <= value <= MAX_TIME:
+    if not is_time(value):
         raise ValueError(f"not a time: {value!r}")
     return value
 

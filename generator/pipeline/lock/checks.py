@@ -27,6 +27,7 @@ from generator.pipeline.lock.model import (
     OPTIONAL_NOTE_FIELDS,
     Lock,
     LockedNote,
+    is_time,
 )
 from generator.source.folder import ID_PATTERN
 
@@ -38,10 +39,6 @@ _TIME = f"a whole number of seconds from 0 to {MAX_TIME}"
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x1f]")  # what a source's deck names may not contain
 _HEX16 = re.compile("[0-9a-f]{16}")
-
-
-def _is_time(value: object) -> bool:
-    return type(value) is int and 0 <= value <= MAX_TIME
 
 
 def _is_name(value: object) -> bool:
@@ -93,10 +90,10 @@ _NOTE_RULES = _rules(LOCKED_NOTE_FIELDS, {
     "guid": (_is_guid, "a GUID (a string, not empty, without spaces or control characters)"),
     "hash": (lambda v: v == "removed" or _is_hash(v), 'a content hash (16 hexadecimal digits) or "removed"'),
     "label": (lambda v: type(v) is str, "a string"),
-    "mod": (_is_time, _TIME),
+    "mod": (is_time, _TIME),
     "note_type": (_is_note_kind, " or ".join(json.dumps(k) for k in KIND_NAMES)),
     "released": (lambda v: type(v) is bool, "true or false"),
-    "removed": (lambda v: v is None or _is_time(v), f"null or {_TIME}"),
+    "removed": (lambda v: v is None or is_time(v), f"null or {_TIME}"),
     "topic": (_is_topic, "a topic id (lowercase letters and digits, joined by - or _)"),
 })
 _NOTE_KEYS = frozenset(LOCKED_NOTE_FIELDS) - OPTIONAL_NOTE_FIELDS
@@ -107,7 +104,7 @@ _TYPE_RULES = _rules(NOTE_TYPE_FIELDS, {
     "fields": (_is_names, "a list of field names"),
     "hash": (_is_hash, "a hash (16 hexadecimal digits)"),
     "id": (_is_id, f"a note type id (a whole number from 1 to {MAX_TYPE_ID})"),
-    "mod": (_is_time, _TIME),
+    "mod": (is_time, _TIME),
     "name": (_is_name, "a note type name (not empty, without control characters)"),
     "template_ids": (_is_ids, _IDS),
     "templates": (_is_names, "a list of template names"),
@@ -281,8 +278,8 @@ class Checker:
             and key.count("/") >= 2  # <source>/<item>/<part>: what a build splits it into
             and not (self.controls and _CONTROL.search(key))
             and _is_guid(guid := entry["guid"])
-            and _is_time(entry["mod"])
-            and ((removed := entry["removed"]) is None or _is_time(removed))
+            and is_time(entry["mod"])
+            and ((removed := entry["removed"]) is None or is_time(removed))
             and type(digest := entry["hash"]) is str
             and (digest == "removed" or _HEX16.fullmatch(digest))
             and _known(self.topics, entry["topic"], _is_topic)

@@ -7,7 +7,7 @@ report all hold these, and need none of the JSON machinery to do so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from generator.anki.schema import NoteTypeSchema
 
@@ -82,3 +82,8 @@ Anything later is no build time.  The times become Anki modification times,
 and genanki numbers a package's notes and cards from its newest time in
 milliseconds, so a time past 2**63 / 1000 would overflow SQLite's integers.
 """
+
+
+def is_time(value: object) -> TypeGuard[int]:
+    """True if *value* is a time a lock may hold: whole seconds from 0 to :data:`MAX_TIME` (a bool is no number)."""
+    return type(value) is int and 0 <= value <= MAX_TIME
