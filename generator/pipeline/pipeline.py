@@ -198,6 +198,16 @@ class _Made:
         return unreleased_in(self.lock)
 
     @functools.cached_property
+    def read_as_written(self) -> bool:
+        """True if the lock read is byte for byte the one this build would write: this very code's layout, so
+        that the next build may read it as its lines, even where this one parsed it in full and leaves it as it
+        was (a ``watch`` whose out folder no build that wrote the lock has used: its first build, at the start,
+        finds the lock as the last build left it)."""
+        if self.read_lock_sha256 is None or any(package.changes.changed for package in self.packages):
+            return False  # no lock, or one this build would change: not worth hashing the new one (a save's, mostly)
+        return self.lock_sha256 == self.read_lock_sha256
+
+    @functools.cached_property
     def lock_sha256(self) -> str:
         """Of the lock it leaves: hashed once (is it the lock there already; the cache's trust in it)."""
         return self.lock.sha256()
@@ -567,7 +577,7 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
         places_path = os.path.join(job.out_dir, PLACES_NAME)
         # Where the lock's lines are, so that the next build reads it as lines without finding each: those of a lock
         # written, or of one a watch left as it was, parsed in full and found laid out as it would write it.
-        placed = written_lock is not None or (not made.read_as_lines and _laid_out_as_written(made))
+        placed = written_lock is not None or (not made.read_as_lines and made.read_as_written)
         places = places_pieces(made.lock, made.lock_sha256, code_digest()) if placed else None
         if places is not None and not os.path.isdir(places_path):  # a folder there: no places, no failed build
             files[places_path] = places
@@ -652,24 +662,10 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lo
         lock_sha256=lock_digest,
         code=code_digest(),
         lock_kept=not lock_written,
-        lock_lines=lock_written or made.read_as_lines or _laid_out_as_written(made),
+        lock_lines=lock_written or made.read_as_lines or made.read_as_written,
         type_times=() if lock_written else tuple(sorted(made.type_times.items())),
     )
     return cache.to_pieces()
-
-
-def _laid_out_as_written(made: _Made) -> bool:
-    """True if the lock a build left as it was, and parsed in full, is byte for byte the one it would write: this
-    very code's layout, so that the next build may read it as its lines (a ``watch`` whose out folder no build
-    that wrote the lock has used: its first build, at the start, finds the lock as the last build left it)."""
-    if made.read_lock_sha256 is None or any(_changes_lock(package.changes) for package in made.packages):
-        return False  # no lock, or one this build would change: not worth hashing the new one (a save's, mostly)
-    return made.lock_sha256 == made.read_lock_sha256
-
-
-def _changes_lock(changes: Changes) -> bool:
-    """True if a package's changes are ones the lock would show: a note added, updated or removed."""
-    return bool(changes.added or changes.updated or changes.removed)
 
 
 def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None, bool]:
@@ -678,7 +674,7 @@ def _last_build(cache: BuildCache | None) -> tuple[dict[str, Record], str | None
     the cache, and the lock is laid out as this code writes it).
 
     A lock a ``watch`` build only checked is trusted by this very code alone: a check added since is not
-    skipped.  One it found laid out byte for byte as this code writes it (:func:`_laid_out_as_written`) is
+    skipped.  One it found laid out byte for byte as this code writes it (:attr:`_Made.read_as_written`) is
     trusted as a lock this code wrote.
     """
     if cache is None:

@@ -34,6 +34,11 @@ class Changes:
     unchanged: int = 0
     removed: int = 0
 
+    @property
+    def changed(self) -> bool:
+        """True if a re-import would add, update or remove a note: the lock's entries change with it."""
+        return bool(self.added or self.updated or self.removed)
+
     def of(self, kind: ChangeKind) -> int:
         """How many notes a re-import would treat as *kind*."""
         count: int = getattr(self, kind)  # the fields are the change kinds (count() relies on it too)
