@@ -505,32 +505,46 @@ def test_a_topic_an_item_moved_into_without_its_point_is_reused_by_the_build_aft
     assert made == [] and {Path(deck.path).name: deck.changes.unchanged for deck in report.files} == {"a.apkg": 1, "b.apkg": 2}
 
 
+class _LockReads:
+    """How the builds from now on read the lock: the paths they checked in full, and the places each split of it
+    into its lines was given (None: the lines found anew)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, source: Path) -> None:
+        from generator.pipeline.lock import read
+
+        self.source = source
+        self.checked: list[str] = []
+        self.split: list[object] = []
+        real_checked, real_split = read._checked, read.split_lock
+        monkeypatch.setattr(read, "_checked", lambda path, data: self.checked.append(path) or real_checked(path, data))
+        monkeypatch.setattr(
+            read, "split_lock", lambda path, data, **how: self.split.append(how.get("places")) or real_split(path, data, **how)
+        )
+
+    def saved(self, folder: Path, at: int, old: str = "", new: str = "") -> tuple[int, int]:
+        """A watch's save into *folder* (its more.yaml's *old* text made *new*, if given): how often it checked the
+        lock, and split it into its lines."""
+        self.checked.clear()
+        self.split.clear()
+        if old:
+            _edited(self.source / "more.yaml", old, new)
+        build(BuildConfig(str(self.source), str(folder), timestamp=at, jobs=1, write_lock=False))
+        return len(self.checked), len(self.split)
+
+
 def test_a_lock_a_watch_only_checked_is_trusted_by_this_very_code_alone_and_read_in_full(tmp_path, monkeypatch):
     """A lock laid out by hand: the first save checks it, the next trust it, parsed in full (never as lines this
     code would write); a cache another deckgen wrote trusts it no more (a check added since is not skipped)."""
-    from generator.pipeline.lock import read
-
     source, out = write_source(tmp_path / "src", V1, extra={"more.yaml": MORE}), tmp_path / "out"
-    checked, split = [], []
-    real_checked, real_split = read._checked, read.split_lock
-    monkeypatch.setattr(read, "_checked", lambda path, data: checked.append(path) or real_checked(path, data))
-    monkeypatch.setattr(read, "split_lock", lambda path, data: split.append(path) or real_split(path, data))
+    reads = _LockReads(monkeypatch, source)
     build(BuildConfig(str(source), str(out), timestamp=T1, jobs=1))
     _label_moved_last(source / "deckgen.lock", "basics")
 
-    def saved(at: int, old: str, new: str) -> tuple[int, int]:
-        """A save editing the other topic: how often the lock was checked, and split into its lines."""
-        checked.clear()
-        split.clear()
-        _edited(source / "more.yaml", old, new)
-        build(BuildConfig(str(source), str(out), timestamp=at, jobs=1, write_lock=False))
-        return len(checked), len(split)
-
-    assert saved(T1 + 10, "{{milk}}", "{{tea}}") == (1, 0)
-    assert saved(T1 + 20, "{{tea}}", "{{milk}}") == (0, 0)
+    assert reads.saved(out, T1 + 10, "{{milk}}", "{{tea}}") == (1, 0)
+    assert reads.saved(out, T1 + 20, "{{tea}}", "{{milk}}") == (0, 0)
     cache = out / ".deckgen-cache.json"
     cache.write_text(re.sub(r'"code":"[0-9a-f]+"', '"code":"another"', cache.read_text(encoding="utf-8")), "utf-8")
-    assert saved(T1 + 30, "{{milk}}", "{{tea}}") == (1, 0)
+    assert reads.saved(out, T1 + 30, "{{milk}}", "{{tea}}") == (1, 0)
 
 
 def test_a_lock_a_watch_checked_as_this_code_lays_it_out_is_read_as_its_lines_at_the_next_save(tmp_path, monkeypatch):
@@ -538,29 +552,17 @@ def test_a_lock_a_watch_checked_as_this_code_lays_it_out_is_read_as_its_lines_at
     build checks the lock in full and finds it laid out as this code writes it, so every save after it reads the
     lock as its lines, where the first build found them, not parsed in full again; its packages are those a save
     into a fresh folder writes."""
-    from generator.pipeline.lock import places, read
+    from generator.pipeline.lock import places
 
     monkeypatch.setattr(places, "PLACES_MIN_LINES", 1)  # a lock this small is kept without them
     source, out = write_source(tmp_path / "src", V1, extra={"more.yaml": MORE}), tmp_path / "out"
-    checked, split = [], []
-    real_checked, real_split = read._checked, read.split_lock
-    monkeypatch.setattr(read, "_checked", lambda path, data: checked.append(path) or real_checked(path, data))
-    monkeypatch.setattr(read, "split_lock", lambda path, data, **how: split.append(how["places"]) or real_split(path, data, **how))
+    reads = _LockReads(monkeypatch, source)
     build(BuildConfig(str(source), str(tmp_path / "decks"), timestamp=T1, jobs=1))
 
-    def saved(folder: Path, at: int, old: str = "", new: str = "") -> tuple[int, int]:
-        """A save (editing the other topic, if *old*): how often the lock was checked, and split into its lines."""
-        checked.clear()
-        split.clear()
-        if old:
-            _edited(source / "more.yaml", old, new)
-        build(BuildConfig(str(source), str(folder), timestamp=at, jobs=1, write_lock=False))
-        return len(checked), len(split)
-
-    assert saved(out, T1 + 10) == (1, 0)  # the watch's first build
+    assert reads.saved(out, T1 + 10) == (1, 0)  # the watch's first build
     for at, old, new in ((T1 + 20, "{{milk}}", "{{tea}}"), (T1 + 30, "{{tea}}", "{{lemon}}")):
-        assert saved(out, at, old, new) == (0, 1) and split[0] is not None  # where its lines are: not looked for
-    assert saved(tmp_path / "fresh", T1 + 30) == (1, 0)
+        assert reads.saved(out, at, old, new) == (0, 1) and reads.split[0] is not None  # its lines' places: not looked for
+    assert reads.saved(tmp_path / "fresh", T1 + 30) == (1, 0)
     assert {p.name: p.read_bytes() for p in out.glob("*.apkg")} == {
         p.name: p.read_bytes() for p in (tmp_path / "fresh").glob("*.apkg")
     }
