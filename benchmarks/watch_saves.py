@@ -47,15 +47,16 @@ def saves(root: Path, size: int, files: int, count: int, *, built: str | None) -
     edited = edited_topic(topics)
     source, out = root / "source", root / "out"
     name = next(file for file in write_source(source, topics, clean=True) if edited.id in file)
-    if built is not None:  # bench.py's watch scenario and an author's checkout: the watch's folder
+    if built is not None:  # the lock a `deckgen build` leaves, and its out folder
         build(BuildConfig(str(source), str(root / built)))
-    build(BuildConfig(str(source), str(out), jobs=1, write_lock=False))  # the watch's first build
+    watch = BuildConfig(str(source), str(out), jobs=1, write_lock=False)  # as `watch` builds
+    build(watch)  # its first build, as it starts
     seconds = []
     for number in range(count):
         time.sleep(1.05)  # a later second: a build's own time changes, as between an author's saves
         (source / name).write_text(topic_yaml(edited, edited=number % 2 == 0), encoding="utf-8")
         start = time.perf_counter()
-        build(BuildConfig(str(source), str(out), jobs=1, write_lock=False))
+        build(watch)
         seconds.append(time.perf_counter() - start)
     return seconds
 
