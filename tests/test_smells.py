@@ -52,8 +52,8 @@ EXPECTED = [
     "basics.yaml:30: caffeine: warning: the sides of tea and coffee are the same: \"which perspective?\" "
     "would have two right answers; write what differs",
     "basics.yaml:30: caffeine/side/coffee: warning: comes up right after caffeine/side/tea in 'Drinks::Basics': "
-    "only 1 item has cards of this kind there, too few to keep one item's cards apart; split the item in two, "
-    "give the deck more items, or mark fewer facts here",
+    "only 1 comparison or item has cards asked the same way there, too few to keep one comparison's sides apart; "
+    "give the topic more comparisons asked this way",
     "basics.yaml:30: caffeine/side/coffee: warning: the same front as caffeine/side/tea (SRC/basics.yaml:30) "
     "asks for another answer ('Coffee' here, 'Tea' there): "
     "give one a title, cue or question that tells the two apart",
@@ -180,7 +180,7 @@ def test_an_item_alone_in_its_deck_cannot_be_kept_apart(tmp_path):
     result = run("check", "--source", str(source))
     assert located(result.stderr, source) == [
         "basics.yaml:4: origin/term/explanation/milk: warning: comes up right after origin/term/explanation/china "
-        "in 'Drinks::Basics': only 1 item has cards of this kind there, too few to keep one item's cards apart; "
+        "in 'Drinks::Basics': only 1 item has cards asked the same way there, too few to keep one item's cards apart; "
         "split the item in two, give the deck more items, or mark fewer facts here",
         *UNUSED_DRINKS,
     ]
@@ -429,3 +429,46 @@ def test_every_front_the_checks_read_is_the_front_anki_renders(tmp_path):
         face = next(face for face in kind.faces(values) if face.ordinal == ordinal)
         shown = " ".join(card.question_text.replace("[...]", " ").split())
         assert plain(face.front) == shown, card
+
+
+def _drinks_comparison(tmp_path, sides: str, ask: str = ""):
+    from .support import write_source
+
+    return write_source(tmp_path / "src", (
+        "topic: basics\nname: Basics\ncomparisons:\n"
+        f"  - id: grown\n    dimension: Where it grows\n{ask}    sides:\n{sides}"
+    ))
+
+
+def test_a_side_that_names_a_perspective_is_told_to_reword_the_side_not_to_give_a_cue(tmp_path):
+    # A comparison's side has no 'cue' to give: the way out is other words, or not asking "which perspective?".
+    source = _drinks_comparison(tmp_path, "      tea: On tea bushes in the hills\n      coffee: In the tropics\n")
+    lines = located(run("check", "--source", str(source)).stderr, source)
+    assert "basics.yaml:4: grown/side/tea: warning: the front of a which-perspective card shows 'tea', which names a " \
+        "perspective: reword the side, or ask it only from its perspective ('ask: side')" in lines
+    assert not [line for line in lines if "'cue'" in line]
+
+
+def test_two_sides_alike_are_a_smell_only_where_which_perspective_is_asked(tmp_path):
+    sides = "      tea: On hillside farms\n      coffee: On hillside farms\n"
+    same = "the sides of tea and coffee are the same"
+    asked_both = located(run("check", "--source", str(_drinks_comparison(tmp_path / "a", sides))).stderr, "")
+    assert any(same in line for line in asked_both)
+    side_only = _drinks_comparison(tmp_path / "b", sides, ask="    ask: side\n")
+    assert not any(same in line for line in run("check", "--source", str(side_only)).stderr.splitlines())
+
+
+def test_a_glossary_term_is_asked_as_a_term_not_as_a_perspective(tmp_path):
+    from .support import write_source
+
+    source = write_source(tmp_path / "src", (
+        "topic: basics\nname: Basics\nterms:\n"
+        "  - id: steeping\n    term: Steeping\n    definition: Leaving tea leaves in hot water so they give off flavour.\n"
+        "  - id: crema\n    term: Crema\n    definition: The crema is the foam of oils on top of an espresso.\n"
+    ))
+    lines = located(run("check", "--source", str(source)).stderr, source)
+    # A definition may name a perspective ("tea"): the card asks which term, not which perspective.
+    assert not [line for line in lines if "steeping/" in line]
+    # A definition that shows its own term answers the card.
+    assert "basics.yaml:7: crema/definition: warning: the front already shows 1 of the 1 words asked (crema): " \
+        "it can be answered by reading; ask words the front does not show, or reword what shows them" in lines

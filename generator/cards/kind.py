@@ -55,7 +55,8 @@ class Face(NamedTuple):
     answer: str
     """The HTML of what the card asks for."""
     asks_perspective: bool = False
-    """True if it asks "which perspective?": its answer is a perspective's name."""
+    """True if it asks the name its statement belongs to: a perspective's ("which perspective?"), or a glossary
+    term's, whose note has no perspective (:attr:`generator.quality.reading.Card.which` tells the two apart)."""
     question: str = ""
     """The card's own question, whose words give no answer away."""
     cue: str = ""

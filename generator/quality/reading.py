@@ -35,8 +35,9 @@ class Card(NamedTuple):  # one per card of a topic: a tuple is made three times 
 
     @property
     def which(self) -> bool:
-        """True if it asks "which perspective?"."""
-        return self.face.asks_perspective
+        """True if it asks "which perspective?" (a glossary term's note has no perspective: its card asks the
+        term its definition defines, an answer like any other)."""
+        return self.face.asks_perspective and self.note.perspective is not None
 
     def where(self) -> str:
         return self.note.local_key

@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 
 from generator.cards.cloze import CLOZE
 from generator.cards.kinds import KINDS
-from generator.cards.notes import NoteSpec, new_card_queues, with_faces
+from generator.cards.notes import NoteSpec, aspect_of, new_card_queues, with_faces
 from generator.errors import PROBLEM_ORDER, Problem
 from generator.quality.crosscard import deck_smells
 from generator.quality.reading import Card, plain, read_cards, words
 from generator.quality.wording import SettingLookup, wording_smells
 from generator.quality.wording import setting_answers as _setting_answers
-from generator.source.content import Source, Topic
+from generator.source.content import BOTH, PERSPECTIVE, Source, Topic
 from generator.source.words import FUNCTION_WORDS, singular
 
 MAX_FRONT_WORDS = 40
@@ -34,6 +34,14 @@ LEAK_SHARE = 0.5
 """A card leaks when at least this share of the asked words is on its front."""
 
 _SUFFIXES = ("istic", "ists", "ism", "ist", "ity", "s")
+
+_UNNAMING = {
+    "perspective": "give the item a 'cue' that does not",
+    "side": "reword the side, or ask it only from its perspective ('ask: side')",
+}
+"""How to keep a which-perspective front from naming its answer, by what the note asks (its part's aspect):
+an item's card shows its cue (or its title), a comparison's its side, which has no cue; a kind's own notes
+are told to reword."""
 
 
 def card_smells(source: Source, notes: Sequence[NoteSpec]) -> list[Problem]:
@@ -171,7 +179,7 @@ def _card_problems(card: Card, stems: dict[str, str], shared: frozenset[str] = f
             yield _warn(
                 note, card.where(),
                 f"the front of a which-perspective card shows {named!r}, which names a perspective: "
-                "give the item a 'cue' that does not",
+                + _UNNAMING.get(aspect_of(note.part), "reword what shows it"),
             )
         return
     limit = KINDS[note.note_type].max_answer_words
@@ -277,12 +285,24 @@ def _back_to_back(notes: Sequence[NoteSpec]) -> Iterable[Problem]:
                 count = len(items[note.deck, new_card_queues(note)])
                 yield _warn(
                     note, note.local_key,
-                    f"comes up right after {before.local_key} in {note.deck!r}: "
-                    f"only {count} item{'s have' if count != 1 else ' has'} "
-                    "cards of this kind there, too few to keep one item's cards apart; split the item in two, "
-                    "give the deck more items, or mark fewer facts here",
+                    f"comes up right after {before.local_key} in {note.deck!r}: " + _kept_apart(note, count),
                 )
             previous[queue] = note
+
+
+def _kept_apart(note: NoteSpec, count: int) -> str:
+    """Why two cards of *note*'s item (or comparison) meet in study, and what the author can do, as they wrote it."""
+    has = "has" if count == 1 else "have"
+    if aspect_of(note.part) == "side":  # a comparison has no facts to mark fewer of: its sides are its cards
+        return (
+            f"only {count} comparison{'' if count == 1 else 's'} or item{'' if count == 1 else 's'} {has} cards "
+            "asked the same way there, too few to keep one comparison's sides apart; give the topic more "
+            "comparisons asked this way"
+        )
+    return (
+        f"only {count} item{'' if count == 1 else 's'} {has} cards asked the same way there, too few to keep "
+        "one item's cards apart; split the item in two, give the deck more items, or mark fewer facts here"
+    )
 
 
 def _items_by_queues(notes: Sequence[NoteSpec]) -> dict[tuple[str, tuple[int, ...]], set[str]]:
@@ -294,7 +314,8 @@ def _items_by_queues(notes: Sequence[NoteSpec]) -> dict[tuple[str, tuple[int, ..
 
 
 def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
-    """Every perspective's side, and no two the same: else a card has no or two right answers."""
+    """Every perspective's side, and no two the same where "which perspective?" is asked: else a card has no or
+    two right answers."""
     for comparison in topic.comparisons:
         given = {pid for pid, _ in comparison.sides}
         missing = [p.name for p in source.perspectives if p.id not in given]
@@ -304,6 +325,8 @@ def _comparison_sides(source: Source, topic: Topic) -> Iterable[Problem]:
                 f"no side for {', '.join(missing)}: the comparison leaves a perspective out; "
                 "give every perspective a side", "warning",
             )
+        if comparison.ask not in (BOTH, PERSPECTIVE):
+            continue  # two perspectives may well share a fact: only "which perspective?" would have two answers
         seen: dict[str, str] = {}
         for pid, side in comparison.sides:
             text = " ".join(words(side))
