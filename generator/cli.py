@@ -336,6 +336,7 @@ def plan(source_dir: str, out_dir: str, lock_path: str | None, strict: bool, **s
     config = BuildConfig(source_dir, out_dir, lock_path=lock_path, requests=requests, strict=strict)
     report = _run(plan_build, config)
     _run(_echo_warnings, report.warnings)  # a damaged cache's warnings say so when unpacked
+    _echo_lines(map(str, report.notices), "cyan")
     _report_changes(report, "Would build")
 
 
@@ -394,6 +395,7 @@ def build(
     with _progress(_verbosity() < 0) as progress:
         report = _run(build_decks, config, progress=progress)
     _run(_echo_warnings, report.warnings)  # a damaged cache's warnings say so when unpacked
+    _echo_lines(map(str, report.notices), "cyan")
     if report.unreleased and report.lock_path is not None:
         click.echo(
             f"note: {counted(report.unreleased, 'note')} in no release yet (removing one leaves no trace); "

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Literal
 
-Severity = Literal["error", "warning"]
-"""An error stops a build; a warning (a card smell) is printed, and stops only a ``--strict`` build."""
+Severity = Literal["error", "warning", "note"]
+"""An error stops a build; a warning (a card smell) is printed, and stops only a ``--strict`` build; a note
+tells what a re-import will do that the author may not expect, and stops nothing."""
 
 
 def printable(text: str) -> str:
@@ -57,12 +58,14 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.where}: " if self.where else ""
-        kind = _WARNING if self.severity == "warning" else ""
+        kind = _SAID_AS.get(self.severity, "")
         return printable(f"{self.file}:{self.line}: {where}{kind}{self.message}")
 
 
 _WARNING = "warning: "
 """Before a warning's message in the line it prints."""
+_SAID_AS: dict[str, str] = {"warning": _WARNING, "note": "note: "}
+"""Before a message in the line it prints, by severity (an error's stands alone)."""
 
 PROBLEM_ORDER = attrgetter("file", "line", "where", "message", "severity", "column")
 """Problem's own order as a sort key (a tuple, compared in C): a large source has a hundred thousand smells,

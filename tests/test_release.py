@@ -118,3 +118,49 @@ def test_preview_writes_no_lock(tmp_path):
     source = write_source(tmp_path / "src", V1)
     write_preview(str(source), str(tmp_path / "preview.html"))
     assert (tmp_path / "preview.html").is_file() and not (source / "deckgen.lock").exists()
+
+
+SIDE_ONLY = V1.replace("    dimension: Caffeine\n", "    dimension: Caffeine\n    ask: side\n")
+
+
+def test_a_released_comparison_asked_one_way_now_is_noted_for_the_blank_card_anki_keeps(tmp_path):
+    """Anki's import never deletes a card: a direction a release asked, no longer asked, stays with the student,
+    its front blank.  A build says so, per note, where the author can act; the real client shows why."""
+    from .ankitools import import_package, open_collection, rendered_cards, study_everything
+
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    run = CliRunner().invoke
+    assert run(main, ["build", "--release", "--source", str(source), "--out", str(out)], env={
+        "SOURCE_DATE_EPOCH": str(T1)}).exit_code == 0
+    col = open_collection(tmp_path / "student")
+    import_package(col, out / "basics.apkg")
+    study_everything(col)
+    (source / "basics.yaml").write_text(SIDE_ONLY, encoding="utf-8")
+    args = ["--source", str(source), "--out", str(out)]
+    planned = run(main, ["plan", *args], env={"SOURCE_DATE_EPOCH": str(T2)})
+    built = run(main, ["build", *args], env={"SOURCE_DATE_EPOCH": str(T2)})
+    line = SIDE_ONLY.splitlines().index("  - id: caffeine") + 1
+    noted = [
+        f"{source}/basics.yaml:{line}: caffeine/side/{side}: note: a release carried it with 2 cards, it has 1 now: a "
+        "student who studied it keeps the card no longer asked, its front blank, until Anki's Tools > Empty Cards "
+        "deletes it (with its reviews); ask it as released to keep the card"
+        for side in ("tea", "coffee")
+    ]
+    for result in (planned, built):
+        assert result.exit_code == 0 and [x for x in result.stderr.splitlines() if ": note: " in x] == noted
+    import_package(col, out / "basics.apkg")
+    blank = [c for c in rendered_cards(col) if "front of this card is blank" in c.question_text]
+    assert [c.template for c in blank] == ["Perspective from statement"] * 2
+    assert all(col.get_card(c.card_id).reps == 1 for c in blank)  # the history the note warns about
+    again = run(main, ["build", *args], env={"SOURCE_DATE_EPOCH": str(T2 + 10)})
+    assert ": note: " not in again.stderr  # said once, by the build that wrote the lock
+
+
+def test_a_comparison_narrowed_before_any_release_is_no_news(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    args = ["--source", str(source), "--out", str(tmp_path / "out")]
+    assert CliRunner().invoke(main, ["build", *args]).exit_code == 0
+    (source / "basics.yaml").write_text(SIDE_ONLY, encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", *args])
+    assert result.exit_code == 0 and ": note: " not in result.stderr  # no student has the card

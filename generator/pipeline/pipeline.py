@@ -75,6 +75,8 @@ class DeckFile:
     notes: int
     cards: int
     changes: Changes
+    notices: tuple[Problem, ...] = ()
+    """What a re-import of it does that the author may not expect (see :attr:`Package.notices`)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,11 @@ class BuildReport:
     def total(self, kind: ChangeKind) -> int:
         """Notes added, updated, unchanged or removed, over all files."""
         return sum(f.changes.of(kind) for f in self.files)
+
+    @property
+    def notices(self) -> tuple[Problem, ...]:
+        """Over all files, in the order of their packages."""
+        return tuple(notice for f in self.files for notice in f.notices)
 
 
 def build_time() -> int:
@@ -612,7 +619,7 @@ def _commit(files: Mapping[str, bytes | Iterable[bytes]], out_dir: str, journal_
 
 
 def _describe(path: str, package: Package) -> DeckFile:
-    return DeckFile(path, package.decks, package.notes, package.cards, package.changes)
+    return DeckFile(path, package.decks, package.notes, package.cards, package.changes, package.notices)
 
 
 def _check_selected(made: _Made) -> None:

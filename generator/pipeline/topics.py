@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.cards.notes import NoteSpec, content_parts, key_parts, studied_notes, topic_notes
-from generator.errors import ContentError, FileWarnings, file_warnings
+from generator.errors import ContentError, FileWarnings, Problem, file_warnings
 from generator.pipeline.formats import Format
 from generator.pipeline.lock.lines import (
     LineEntries,
@@ -138,6 +138,9 @@ class Package(NamedTuple):
     """The other topics' files its warnings name (see :attr:`Record.named`)."""
     timed: Timed | None = None
     """Where the build leaves the lock as it was and its entries are not the lock's (see :attr:`Record.timed`)."""
+    notices: tuple[Problem, ...] = ()
+    """What a re-import of it does that the author may not expect (see :func:`narrowed_notices`): this build's
+    news, never kept by the cache (a reused package's notes are those the lock has already)."""
 
     def record(self, source: Source) -> Record | None:
         """What to remember of this package for the next build, if it can be reused."""
@@ -359,6 +362,26 @@ def _package(
         lookups=lookups,
         named=named,
         timed=timed,
+        notices=narrowed_notices(notes, live.narrowed, context.lock),
+    )
+
+
+def narrowed_notices(notes: Sequence[NoteSpec], narrowed: Sequence[str], lock: Lock) -> tuple[Problem, ...]:
+    """A note for each released note with fewer cards now (a direction no longer asked, see
+    :attr:`Resolution.narrowed`): Anki keeps a student's card of it, with a blank front."""
+    if not narrowed:
+        return ()
+    by_key = {note.key: note for note in notes}
+    return tuple(
+        Problem(
+            note.file, note.line, note.local_key,
+            f"a release carried it with {lock.notes[key].cards} cards, it has {note.cards} now: a student who "
+            "studied it keeps the card no longer asked, its front blank, until Anki's Tools > Empty Cards deletes "
+            "it (with its reviews); ask it as released to keep the card",
+            "note",
+        )
+        for key in narrowed
+        for note in (by_key[key],)
     )
 
 

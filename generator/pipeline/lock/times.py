@@ -62,6 +62,9 @@ class Resolution(NamedTuple):
     """Each note's change kind, by key: the source's notes, and those this build removed (a tombstone kept
     from an earlier build is no change)."""
     lock: Lock
+    narrowed: tuple[str, ...] = ()
+    """Keys of the notes a release carried that have fewer cards now: a student keeps the card no longer asked,
+    its front blank (Anki's import never deletes a card)."""
 
 
 def resolve(
@@ -97,7 +100,8 @@ def resolve(
     if resolver.problems:
         raise ContentError(resolver.problems)
     type_times, new_types = _note_type_times(note_types, lock, now, kept_type_times or {})
-    return Resolution(resolver.times, type_times, resolver.kinds, Lock(resolver.notes, new_types))
+    next_lock = Lock(resolver.notes, new_types)
+    return Resolution(resolver.times, type_times, resolver.kinds, next_lock, tuple(resolver.narrowed))
 
 
 def _check_build_time(now: int) -> None:
@@ -122,6 +126,7 @@ class _Resolver:
         self.built: set[str] = set()
         self._owners: Mapping[str, str] | None = None
         self.problems: list[Problem] = []
+        self.narrowed: list[str] = []
 
     @property
     def owners(self) -> Mapping[str, str]:
@@ -141,6 +146,8 @@ class _Resolver:
         self.built.add(note.key)
         # A note keeps whether it was ever released; a new one is in no release until `build --release`.
         released = locked is not None and locked.released
+        if released and locked is not None and note.cards < locked.cards:
+            self.narrowed.append(note.key)
         self.notes[note.key] = LockedNote(
             note.guid, digest, mod, note.topic, note.deck, note.note_type, note.cards, note.label, released=released
         )
