@@ -725,8 +725,8 @@ def push(out_dir: str, url: str, key: str | None, key_file: str | None) -> None:
             raise click.UsageError("--key and --key-file both give the key; give one of them")
         key = _run(read_key, key_file)  # the file wins over the environment variable: it was asked for here
 
-    def skipped(path: str) -> None:
-        click.echo(f"note: {printable(path)} was not written by the last build from the source; not pushed", err=True)
+    def skipped(path: str, why: str) -> None:
+        click.echo(f"note: {printable(path)} {why}; not pushed", err=True)
 
     def marked(result: Marked) -> None:
         if not (result.marked or result.restored or result.dropped):

@@ -190,6 +190,31 @@ def test_push_after_a_killed_build_sends_one_whole_build(tmp_path, anki, step, s
     assert pours[sent] == 2 and sum(pours.values()) == 2, pours  # both topics, from the same build
 
 
+def test_a_package_a_watch_made_with_edits_the_lock_does_not_hold_is_not_pushed(tmp_path, anki):
+    """A watch times an edit by its save's clock and leaves the lock as it was: pushed, then reverted, the note
+    would go back to the lock's older time, which Anki does not take, and the draft would stay with the student."""
+    col, server = anki
+    source = write_source(tmp_path / "src", V1)
+    (source / "more.yaml").write_text(V1.replace("basics", "more").replace("Basics", "More").replace("id: ", "id: m-"))
+    out = tmp_path / "decks"
+    build(BuildConfig(str(source), str(out), timestamp=T1, release=True))
+    topic = source / "basics.yaml"
+    topic.write_text(V1.replace("Tea comes from {{China}}.", "Tea comes from {{China}} (draft)."), encoding="utf-8")
+    build(BuildConfig(str(source), str(out), timestamp=T1 + 10, write_lock=False))  # as a watch's save builds
+    during = push(out, server.url)
+    assert during.exit_code == 0, during.output
+    assert during.stderr == f"note: {out / 'basics.apkg'} holds edits of a `deckgen watch` the lock does not hold: " \
+        "build first (deckgen build); not pushed\n"
+    assert [r["params"]["path"] for r in server.requests if r["action"] == "importPackage"] == [
+        str((out / "more.apkg").resolve())]
+    topic.write_text(V1, encoding="utf-8")  # the draft reverted, then built and pushed: the lock's text arrives
+    build(BuildConfig(str(source), str(out), timestamp=T2, release=True))
+    after = push(out, server.url)
+    assert after.exit_code == 0 and after.stderr == ""
+    texts = " ".join(field for nid in col.find_notes("") for field in col.get_note(nid).fields)
+    assert "(draft)" not in texts and "Tea comes from {{c1::China}}." in texts
+
+
 # --- servers that are not AnkiConnect: one line each, never a traceback, never a hang ------------
 
 

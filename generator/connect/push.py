@@ -244,25 +244,32 @@ def _shown(reply: object) -> str:
     return _short(json.dumps(reply))
 
 
-def packages(out_dir: str) -> tuple[list[str], list[str]]:
-    """The packages in *out_dir* the last build wrote or kept, sorted, and the others; an error if there is none.
+NOT_BUILT = "was not written by the last build from the source"
+"""Why a package is not pushed: a renamed topic's old package, a custom deck."""
+DRAFTED = "holds edits of a `deckgen watch` the lock does not hold: build first (deckgen build)"
+"""Why a package is not pushed: a watch made it, its notes timed by a save's clock the lock never recorded, so
+a build that brings a note back as the lock has it gives it the lock's older time, which Anki would not take."""
 
-    The others (a renamed topic's old package, a custom deck) are what
-    ``deckgen build`` calls not built from the source: never pushed unasked.
-    """
+
+def packages(out_dir: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The packages in *out_dir* the last build wrote or kept, sorted, and the others, each with why it is left
+    out (:data:`NOT_BUILT`, :data:`DRAFTED`); an error if there is none to push."""
     found = sorted(p for p in glob.glob(os.path.join(glob.escape(out_dir), "*.apkg")) if os.path.isfile(p))
-    built = _last_built(out_dir)
-    others = [p for p in found if built is not None and built.get(os.path.basename(p)) != _sha256(p)]
-    found = [p for p in found if p not in others]
+    cache = read_cache(out_dir)  # none (a custom build, or none yet): every package is pushed
+    built = {entry.name: entry.sha256 for entry in cache.files} if cache is not None else None
+    drafted = {r.sha256 for r in cache.topics.values() if r.timed is not None} if cache is not None else set()
+    others: list[tuple[str, str]] = []
+    for path in found:
+        digest = _sha256(path) if built is not None else ""
+        if built is not None and built.get(os.path.basename(path)) != digest:
+            others.append((path, NOT_BUILT))
+        elif digest in drafted:
+            others.append((path, DRAFTED))
+    left_out = {path for path, _ in others}
+    found = [p for p in found if p not in left_out]
     if not found:
         raise DeckgenError(f"{out_dir}: no .apkg package to push; build them first with: deckgen build --out {out_dir}")
     return found, others
-
-
-def _last_built(out_dir: str) -> dict[str, str] | None:
-    """Name -> SHA-256 of the packages the last default build in *out_dir* wrote or kept (its cache), or None."""
-    cache = read_cache(out_dir)  # none (a custom build, or none yet): every package is pushed
-    return {entry.name: entry.sha256 for entry in cache.files} if cache is not None else None
 
 
 def _sha256(path: str) -> str:
@@ -276,7 +283,7 @@ def push(
     url: str = DEFAULT_URL,
     key: str | None = None,
     pushed: Callable[[str], None] | None = None,
-    skipped: Callable[[str], None] | None = None,
+    skipped: Callable[[str, str], None] | None = None,
     marked: Callable[[Marked], None] | None = None,
 ) -> Sequence[str]:
     """Import every package of *out_dir* into the Anki behind *url*; call *pushed* after each one.
@@ -288,8 +295,8 @@ def push(
     recover(out_dir, command="push")  # a build killed mid-commit: finished or undone before a package is read
     paths, others = packages(out_dir)
     if skipped is not None:
-        for path in others:
-            skipped(path)
+        for path, why in others:
+            skipped(path, why)
     check_version(client)
     for path in paths:
         import_package(client, path)
