@@ -403,6 +403,8 @@ def build(
             err=True,
         )
     _report_changes(report, "Built")
+    if release and report.lock_path is not None:  # said, as the note above is: a release changes no package
+        click.echo(f"Released: {counted(report.notes, 'note')}, marked as handed out in {printable(report.lock_path)}.")
 
 
 @main.command()

@@ -164,3 +164,15 @@ def test_a_comparison_narrowed_before_any_release_is_no_news(tmp_path):
     (source / "basics.yaml").write_text(SIDE_ONLY, encoding="utf-8")
     result = CliRunner().invoke(main, ["build", *args])
     assert result.exit_code == 0 and ": note: " not in result.stderr  # no student has the card
+
+
+def test_a_release_says_so_and_a_plain_build_does_not(tmp_path):
+    source = write_source(tmp_path / "src", V1)
+    args = ["--source", str(source), "--out", str(tmp_path / "out")]
+    plain = CliRunner().invoke(main, ["build", *args])
+    assert plain.exit_code == 0 and "Released" not in plain.stdout
+    released = CliRunner().invoke(main, ["build", "-q", "--release", *args])
+    notes = len(_lock(source))
+    assert released.exit_code == 0 and released.stdout.splitlines()[-1] == (
+        f"Released: {notes} notes, marked as handed out in {source / 'deckgen.lock'}."
+    )
