@@ -126,6 +126,7 @@ CSS = """\
 .also, .origin { margin-top: 0.8em; padding-top: 0.4em; border-top: 1px dashed var(--rule); color: var(--muted);
   font-size: 0.9em; }
 .also .title { font-size: 1em; }
+.extra > .also:first-child { margin-top: 0; padding-top: 0; border-top: 0; }
 hr#answer { border: none; border-top: 1px solid var(--rule); margin: 0.8em 0; }
 .source { margin-top: 1em; color: var(--muted); font-size: 0.7em; font-style: italic;
   white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
