@@ -142,7 +142,7 @@ def test_a_definition_that_shows_its_term_asks_only_from_the_term(tmp_path):
 
 def test_an_item_holding_most_of_a_topics_clozes_is_split_so_its_cards_can_be_kept_apart(tmp_path):
     source = _draft(tmp_path, "A definition gives the *necessary features* of a category: what all members "
-                              "have. It also gives *sufficient features*: what makes a member. Philosophers call "
+                              "have. A definition also gives *sufficient features*: what makes a member. Philosophers call "
                               "the pair a *classical definition*, a list that fixes membership. Few categories have one.")
     items = [i for t in source.topics for i in t.items]
     assert [_asked_in(i) for i in items] == [["necessary features"], ["sufficient features", "classical definition"]]

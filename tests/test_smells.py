@@ -175,7 +175,7 @@ def test_an_item_alone_in_its_deck_cannot_be_kept_apart(tmp_path):
 
     source = write_source(tmp_path / "src", (
         "topic: basics\nname: Basics\nitems:\n"
-        "  - id: origin\n    explanation: Tea comes from {{China}}. It is drunk with {{milk}}.\n"
+        "  - id: origin\n    explanation: Tea comes from {{China}}. Tea is drunk with {{milk}}.\n"
     ))
     result = run("check", "--source", str(source))
     assert located(result.stderr, source) == [

@@ -222,3 +222,34 @@ def test_each_title_is_read_once_per_topic_and_not_kept_after(monkeypatch):
     assert 10 < len(read) < asked  # the probe saw titles read, fewer than the cards showing them
     cached = [name for name, value in vars(wording).items() if hasattr(value, "cache_info")]
     assert [name for name in cached if getattr(wording, name).__module__ == wording.__name__] == ["_bases"]
+
+
+# --- a front that opens with a pointer at a sentence it does not show ---
+
+
+@pytest.mark.parametrize(
+    ("explanation", "pointer"),
+    [
+        ("QUIC runs inside UDP. It encrypts even its headers, so that middleboxes cannot {{ossify}} it.", "It"),
+        ("Rosch showed people pictures. They found that most names were at the {{basic level}}.", "They"),
+        ("A client may send data at once. This means an attacker can {{replay}} it.", "This"),
+        ("A definition has two parts. First, it provides the {{necessary features}}.", "it"),
+    ],
+)
+def test_a_key_terms_sentence_opening_with_a_pointer_it_does_not_show_is_a_smell(tmp_path, explanation, pointer):
+    found = [w for w in _warnings(tmp_path, _item(explanation, "Transports")) if "points at a sentence" in w]
+    assert len(found) == 1 and found[0].startswith("one/term/explanation/")
+    assert f"the front opens with {pointer!r}" in found[0] and "join the two sentences" in found[0]
+
+
+@pytest.mark.parametrize(
+    "explanation",
+    [
+        "It encrypts even its headers, so that middleboxes cannot {{ossify}} it.",  # the first points at the title
+        "Children prefer one name. This preference is called the {{basic level}}.",  # it names what it points at
+        "QUIC runs inside UDP; it encrypts even its headers, so that middleboxes cannot {{ossify}} it.",  # one sentence
+        "Ships carry goods by the {{tonne}}. It is hard work.",  # the pointer asks nothing
+    ],
+)
+def test_a_pointer_the_front_explains_is_no_smell(tmp_path, explanation):
+    assert not [w for w in _warnings(tmp_path, _item(explanation, "QUIC")) if "points at a sentence" in w]

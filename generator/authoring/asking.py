@@ -38,7 +38,7 @@ import re
 
 from generator.authoring.written import without_markers
 from generator.quality.smells import LEAK_SHARE, MAX_FRONT_WORDS
-from generator.quality.wording import forms_of_one_word, only_subject, paraphrased
+from generator.quality.wording import forms_of_one_word, only_subject, opens_with_pointer, paraphrased
 from generator.source.content import Marked
 from generator.source.markup import MarkupError, parse_marked, sentences
 from generator.source.words import FUNCTION_WORDS, content_stems
@@ -79,7 +79,7 @@ def with_antecedents(text: str, front: str) -> str:
     joined: list[tuple[str, bool]] = []  # each sentence as source text, and whether it asks
     for sentence, terms in split:
         written = "".join("{{" + part + "}}" if is_term else part for part, is_term in sentence.segments)
-        if terms and joined and _POINTER.match(sentence.plain):
+        if terms and joined and (_POINTER.match(sentence.plain) or opens_with_pointer(sentence.plain)):
             before, asks = joined[-1]
             asked, rest = _clauses(written)
             if not asks and before.endswith(".") and len(before.split()) + len(asked.split()) <= room:
@@ -202,14 +202,16 @@ def _asks_well(sentence: Marked) -> bool:
 
 def _one_term_a_sentence(text: str, unasked: list[str]) -> str:
     """*text* with only the first key term of each sentence marked (a cloze of one shows the others), and only
-    where that term asks well (:func:`_asks_well`); a term left out for its sentence is added to *unasked*."""
+    where that term asks well (:func:`_asks_well`) and its sentence does not open by pointing at the one before
+    (its card would show it alone); a term left out for its sentence is added to *unasked*."""
     try:
         split = sentences(parse_marked(text))
     except MarkupError:
         return text
     kept: set[int] = set()
-    for sentence, numbers in split:
-        if numbers and _asks_well(sentence):
+    for index, (sentence, numbers) in enumerate(split):
+        # A pointer left unjoined (no room, or the sentence before asks) would open its card's front alone.
+        if numbers and _asks_well(sentence) and not (index and opens_with_pointer(sentence.plain)):
             kept.add(numbers[0])
         elif numbers:
             unasked.append(repr(sentence.terms[0]))

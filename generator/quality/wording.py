@@ -10,6 +10,11 @@ too, and the draft of a real chapter made each of them:
 - **a front that is only a subject and [...]**: "Traditionally, it has been
   assumed that categories are [...]." or "It is called [...]": nothing but a
   subject and a linking verb, so many answers fit and none is retrieved;
+- **a front that opens with a pointer at a sentence it does not show**: a
+  key term's card shows its title and the sentence holding the term; "It
+  encrypts even its headers, so that middleboxes cannot [...] it." alone
+  leaves the student to guess what "it" is (a first sentence points at the
+  title, which the front shows: no smell);
 - **a which-perspective cue that names its perspective's typical setting**:
   the cue uses a word that only that perspective's own headings use (its
   items' titles, its section headings), as "Open-plan noise" does beside an
@@ -24,6 +29,7 @@ card.  Words are compared as :mod:`generator.quality.crosscard` compares them
 from __future__ import annotations
 
 import functools
+import html
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -93,6 +99,7 @@ def wording_smells(
             elif kind.hides_in_item_text:
                 problems += _paraphrased(note, face.answer, titles)
                 problems += _only_subject(note)
+                problems += _points_back(source, note)
     return problems, tuple(lookups)
 
 
@@ -211,6 +218,45 @@ def _only_subject(note: NoteSpec) -> Iterable[Problem]:
             f"the front says only a subject and the blank ({shown!r}): many answers fit it; "
             "write into the sentence what the answer means or does, or ask a term of a sentence that says more",
         )
+
+
+_POINTER = re.compile(
+    r"(?:(?:first|second|third|next|then|finally|also|thus),\s+)?"  # "First, it provides …": a step of the last
+    r"(?P<word>(?:it|they|he|she|its|their|his|her)\b"
+    r"|(?:this|these|that|those)(?=\s+(?:is|are|was|were|has|have|had|can|could|will|would|may|might|must|means?"
+    r"|meant|shows?|showed|makes?|made|gives?|gave|provides?|leads?|led)\b))",
+    re.I,
+)
+"""A sentence's opening that points at something said before it: a pronoun ("It encrypts …", "They found …"), or
+a demonstrative standing for one ("This means …"); "This preference is …" names what it points at."""
+_ASKED = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)
+
+
+def opens_with_pointer(sentence: str) -> str | None:
+    """The word a plain *sentence* opens with if it points at something said before it (see :data:`_POINTER`)."""
+    found = _POINTER.match(sentence.lstrip())
+    return found["word"] if found else None
+
+
+def _points_back(source: Source, note: NoteSpec) -> Iterable[Problem]:
+    """A key term's front whose sentence opens with a pointer, and is not the first of its item's text (the first
+    points at the title, which the front shows)."""
+    aspect, _, rest = note.part.partition("/")
+    found = source.items_by_id.get(note.item_id) if aspect == "term" else None
+    if found is None:
+        return
+    item = found[1]
+    marked = {"explanation": item.explanation, "conclusion": item.conclusion}.get(rest.partition("/")[0])
+    shown = " ".join(html.unescape(_TAG.sub(" ", _ASKED.sub(r"\1", _TITLE.sub(" ", note.field("Text"))))).split())
+    pointer = opens_with_pointer(shown)
+    if marked is None or pointer is None or " ".join(marked.plain.split()).startswith(shown[:40]):
+        return  # none, or the text's first sentence: it points at the title above it
+    opening = " ".join(shown.split()[:6])
+    yield _warn(
+        note,
+        f"the front opens with {pointer!r} (\"{opening} …\"), which points at a sentence the front does not "
+        f"show: the student meets it alone; say what {pointer!r} is, or join the two sentences",
+    )
 
 
 def only_subject(before: str, after: str) -> bool:
