@@ -501,6 +501,24 @@ def test_a_lock_that_is_a_symbolic_link_stays_one(tmp_path):
     assert '"notes"' in elsewhere.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("name", ["basics.apkg", ".deckgen-cache.json", ".deckgen-topics.pickle"])
+def test_a_link_in_the_out_folder_is_replaced_never_written_through(tmp_path, name):
+    """A link committed with an output folder (or left there) must not make a build overwrite what it points at."""
+    source = _drinks(tmp_path)
+    out = tmp_path / "out"
+    args = ("build", "--source", str(source), "--out", str(out))
+    assert _cli(*args).exit_code == 0
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n", encoding="utf-8")
+    (out / name).unlink()
+    (out / name).symlink_to(victim)
+    topic = source / "basics.yaml"
+    topic.write_text(topic.read_text(encoding="utf-8").replace("Pour {{hot water}}", "Pour {{hot}} water"))
+    assert _cli(*args).exit_code == 0
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert not (out / name).is_symlink() and (out / name).stat().st_size > 0
+
+
 def test_a_custom_deck_never_overwrites_a_topic_package(tmp_path):
     source = _drinks(tmp_path)
     result = _cli("build", "--source", str(source), "--out", str(tmp_path / "out"), "--deck-name", "Basics")

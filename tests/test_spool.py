@@ -49,9 +49,9 @@ def _commits(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     seen: list[dict[str, Any]] = []
     real = pipeline.commit
 
-    def commit(files: Any, journal_dir: str) -> None:
+    def commit(files: Any, journal_dir: str, follow: Any = ()) -> None:
         seen.append({Path(path).name: data for path, data in files.items()})
-        real(files, journal_dir)
+        real(files, journal_dir, follow)
 
     monkeypatch.setattr(pipeline, "commit", commit)
     return seen

@@ -44,7 +44,7 @@ import signal
 import stat
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import NamedTuple, NoReturn
 
@@ -99,15 +99,19 @@ def _beside(target: str, suffix: str) -> str:
     return os.path.join(os.path.dirname(target), f"{_PREFIX}{os.path.basename(target)}{suffix}")
 
 
-def commit(files: Mapping[str, bytes | Iterable[bytes]], journal_dir: str) -> None:
+def commit(
+    files: Mapping[str, bytes | Iterable[bytes]], journal_dir: str, follow: Collection[str] = ()
+) -> None:
     """Replace each path of *files* with its bytes (or its pieces of bytes, in order, read once): all, or none.
 
     *journal_dir* holds the decision; the targets' folders hold journals too.
     :func:`recover` must be given one of them before anything reads those
-    files again.
+    files again.  A path that is a symbolic link is replaced by a file, unless
+    it is one of *follow*: a lock kept elsewhere stays where it is kept, but a
+    link in an output folder (committed to a repository, say) never makes a
+    build write over the file it points at.
     """
-    # Through a symbolic link: a lock kept elsewhere stays where it is kept.
-    targets = {os.path.realpath(path): data for path, data in files.items()}
+    targets = {_target(path, path in follow): data for path, data in files.items()}
     entries = tuple(_Entry(target, os.path.lexists(target)) for target in targets)
     folders = (os.path.realpath(journal_dir or "."), *sorted({entry.folder for entry in entries}))
     journal = _Journal(uuid.uuid4().hex, False, tuple(dict.fromkeys(folders)), entries)
@@ -132,6 +136,13 @@ def commit(files: Mapping[str, bytes | Iterable[bytes]], journal_dir: str) -> No
             if state != "done":
                 _undo(journal, journal.folders, applied=state == "decided")
             raise
+
+
+def _target(path: str, follow: bool) -> str:
+    """The absolute path a commit replaces: resolved through symbolic links if *follow*, else its folder alone."""
+    if follow:
+        return os.path.realpath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(path) or "."), os.path.basename(path))
 
 
 def recover(*folders: str, command: str | None = None, busy_ok: bool = False) -> None:
@@ -298,10 +309,10 @@ def _keep_old(entry: _Entry) -> None:
         raise CommitError(21, "Is a directory", target)
     _remove([old])
     try:
-        os.link(target, old)  # no copy: the old bytes stay where they are
+        os.link(target, old, follow_symlinks=False)  # no copy: the old bytes (or link) stay where they are
     except OSError:
         try:
-            shutil.copy2(target, old)
+            shutil.copy2(target, old, follow_symlinks=False)
         except OSError as error:
             raise CommitError(error.errno, error.strerror, target) from None
 

@@ -13,7 +13,7 @@ import functools
 import gc
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -591,7 +591,7 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
         if made.memo is not None:
             files[os.path.join(job.out_dir, TOPICS_NAME)] = made.memo
     journal = os.path.dirname(os.path.abspath(job.lock_path)) if written_lock else job.out_dir
-    _commit(files, job.out_dir, journal)
+    _commit(files, job.out_dir, journal, follow=(written_lock,) if written_lock else ())
     stale = _stale_packages(job.out_dir, {os.path.basename(path) for path in written}) if job.reuse else ()
     deck_files = tuple(deck_file for deck_file, _ in written.values())
     return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made), made.unreleased)
@@ -603,13 +603,16 @@ def _empty_topics(made: _Made) -> tuple[str, ...]:
     return tuple(p.file for p in made.packages if not p.notes and p.file in current)
 
 
-def _commit(files: Mapping[str, bytes | Iterable[bytes]], out_dir: str, journal_dir: str) -> None:
-    """Write *files* all or nothing; folders made for them are taken back if they cannot be written."""
+def _commit(
+    files: Mapping[str, bytes | Iterable[bytes]], out_dir: str, journal_dir: str, follow: Collection[str] = ()
+) -> None:
+    """Write *files* all or nothing (through a link only at a path of *follow*: the lock's); folders made for them
+    are taken back if they cannot be written."""
     created: list[str] = []
     try:
         make_folders(out_dir, created)
         # The journal goes beside the lock: every command that reads the lock recovers there first.
-        commit(files, journal_dir)
+        commit(files, journal_dir, follow)
     except OSError as error:
         remove_folders(created)
         raise DeckgenError(f"cannot write {error.filename or out_dir}: {error.strerror}") from None
