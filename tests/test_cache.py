@@ -12,6 +12,7 @@ from generator.pipeline.config import BuildConfig
 from generator.pipeline.lock.model import REMOVED_RETENTION_SECONDS
 from generator.pipeline.memo import TOPICS_NAME, read_memo
 from generator.pipeline.pipeline import build
+from generator.pipeline.userkey import MAC_BYTES
 from generator.source.loader import load_source
 
 from .support import T1, T2, V1, write_source
@@ -180,6 +181,43 @@ def test_kept_topics_are_read_only_if_no_one_else_may_have_written_them_and_are_
         assert parsed == ["deckgen.yaml", "basics.yaml", "more.yaml"]  # every file parsed, as with no memo
 
 
+class _Planted:
+    """What a memo crafted elsewhere holds: unpickled, it writes a file (it could run anything)."""
+
+    def __init__(self, marker) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_memo_not_signed_with_this_users_key_is_never_unpickled(tmp_path, monkeypatch):
+    """A memo that came with an output folder (a clone of a repository that commits it) is the user's own file,
+    written by no one else: only the MAC of a key in the user's cache folder tells it from one a build left."""
+    import pickle
+
+    import generator.pipeline.userkey as userkey
+    from generator.pipeline.cache import code_digest
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(userkey, "_kept", [])
+    source = write_source(tmp_path / "src", V1)
+    out = tmp_path / "out"
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    assert read_memo(str(out)).stored  # this user's own memo is trusted
+    marker = tmp_path / "ran"
+    crafted = pickle.dumps((code_digest(), _Planted(marker)))
+    for planted in (crafted, bytes(MAC_BYTES) + crafted, (out / TOPICS_NAME).read_bytes()[:MAC_BYTES] + crafted):
+        (out / TOPICS_NAME).write_bytes(planted)
+        (out / TOPICS_NAME).chmod(0o644)  # as a clone leaves it
+        (source / "basics.yaml").write_text(V1 + f"\n# edit {len(planted)}\n", encoding="utf-8")
+        assert build(BuildConfig(str(source), str(out), timestamp=T2)).notes
+        assert not marker.exists()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))  # the same memo, another key
+    monkeypatch.setattr(userkey, "_kept", [])
+    assert not read_memo(str(out)).stored
+
+
 def test_a_copied_source_folder_is_not_parsed_again_and_is_located_where_it_is(tmp_path, monkeypatch):
     source = write_source(tmp_path / "src", V1)
     out = tmp_path / "out"
@@ -284,7 +322,7 @@ def test_topics_parsed_ahead_are_kept_and_not_parsed_again(tmp_path, monkeypatch
     (out).mkdir()
     (out / TOPICS_NAME).write_bytes(pickle.dumps(("another deckgen's code", {})))
     build(BuildConfig(str(source), str(out), timestamp=T1, jobs=2))
-    code, kept = pickle.loads((out / TOPICS_NAME).read_bytes())
+    code, kept = pickle.loads((out / TOPICS_NAME).read_bytes()[MAC_BYTES:])  # after the MAC
     assert code == code_digest() and {name for name, _ in kept} == {"basics.yaml", "more.yaml"}
     (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
     parsed = _parsed_files(monkeypatch)

@@ -20,6 +20,7 @@ from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.write import dump_lock, lock_text, removal_times, unreleased_in
 from generator.pipeline.memo import TOPICS_NAME, read_memo
 from generator.pipeline.pipeline import build
+from generator.pipeline.userkey import MAC_BYTES
 from generator.source.loader import load_source
 
 from .support import T1, T2, V1, write_source
@@ -84,7 +85,7 @@ def test_a_memo_of_large_topics_reads_back_as_it_was_kept_and_as_the_files_read(
     source = write_source(tmp_path / "src", V1, extra={"big.yaml": _large_topic("big", 800)})
     out = tmp_path / "out"
     build(BuildConfig(str(source), str(out), timestamp=T1))
-    code, kept = pickle.loads((out / TOPICS_NAME).read_bytes())
+    code, kept = pickle.loads((out / TOPICS_NAME).read_bytes()[MAC_BYTES:])  # after the MAC
     assert code == code_digest() and {name for name, _ in kept} == {"basics.yaml", "big.yaml"}
     big = next(data for (name, _), data in kept.items() if name == "big.yaml")
     assert len(big) > 64 * 1024  # the pickler's direct write, not its frames
@@ -93,7 +94,7 @@ def test_a_memo_of_large_topics_reads_back_as_it_was_kept_and_as_the_files_read(
     loaded = load_source(str(source), memo)
     assert loaded == load_source(str(source))
     pieces = memo.data()  # nothing new seen: the very bytes kept, the large one handed over as it is
-    assert pickle.loads(b"".join(pieces)) == (code_digest(), kept)
+    assert pickle.loads(b"".join(pieces[1:])) == (code_digest(), kept)  # the MAC first
     assert any(piece is memo.raw[key] for key in memo.raw for piece in pieces if len(memo.raw[key]) > 64 * 1024)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from generator.pipeline.cache import TOPICS_NAME, code_digest
+from generator.pipeline.userkey import sign, signed, user_key
 from generator.source.content import Topic
 from generator.source.guarded import read_regular
 from generator.source.loader import TopicMemo
@@ -31,8 +32,10 @@ class StoredMemo(TopicMemo):
     not to parse).  A topic is kept by its file's name, its path left out
     and put back when read (a copied source folder is not parsed again), and
     as it was read, so a rebuild pickles only the topics it parsed.  Pickle
-    runs what a file says, so the file is read only if it is this user's and
-    no one else may write it (as ssh treats its keys), and only by the same code.
+    runs what a file says, so the file is unpickled only if it is signed with
+    this user's key (:mod:`generator.pipeline.userkey`: a memo that came with a
+    cloned output folder is not), is this user's and no one else may write it
+    (as ssh treats its keys), and only by the same code.
     """
 
     raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
@@ -59,19 +62,23 @@ class StoredMemo(TopicMemo):
         return {(os.path.basename(path), key) for path, key in self.seen} != self.stored
 
     def data(self) -> tuple[bytes, ...]:
-        """The file to keep for the next build, the topics this load saw, as the pieces it is written from.
+        """The file to keep for the next build, the topics this load saw, as the pieces it is written from: the
+        MAC of this user's key first (none: no pieces, no memo kept).
 
         A topic's pickle is a piece of its own, the very bytes object kept: the
         pickler hands a large one to ``write`` as it is, so the file is never
         held in memory a second time (a large source's is megabytes).
         """
+        signing = user_key()
+        if signing is None:
+            return ()
         topics = {}
         for (path, key), value in self.seen.items():
             name = os.path.basename(path)
             topics[name, key] = self.raw.get((name, key)) or _pickled(value, path)
         pieces: list[bytes] = []
         pickle.Pickler(_Pieces(pieces), pickle.HIGHEST_PROTOCOL).dump((code_digest(), topics))
-        return tuple(pieces)
+        return (sign(pieces, signing), *pieces)
 
 
 class _Pieces(NamedTuple):
@@ -128,8 +135,10 @@ def read_memo(out_dir: str) -> StoredMemo:
     except (OSError, AttributeError):  # none, or no owners on this platform
         return StoredMemo()
     data = read_regular(path, MAX_TOPICS_BYTES)
+    key = user_key()
+    body = signed(data, key) if isinstance(data, bytes) and key is not None else None
     try:
-        code, raw = pickle.loads(data) if isinstance(data, bytes) else ("", {})
+        code, raw = pickle.loads(body) if body is not None else ("", {})
     except Exception:  # noqa: BLE001 - any damage: parse the files again
         return StoredMemo()
     if code != code_digest() or not isinstance(raw, dict):

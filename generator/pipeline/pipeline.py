@@ -356,7 +356,10 @@ def _memo_file(job: _Job) -> Spooled | bytes | Sequence[bytes] | None:
         return None
     if not memo.changed() and os.path.exists(os.path.join(job.out_dir, TOPICS_NAME)):
         return None
-    kept = job.spool.keep(TOPICS_NAME, memo.data())
+    data = memo.data()
+    if not data:
+        return None  # no key of this user's to sign it with: a memo no build would trust
+    kept = job.spool.keep(TOPICS_NAME, data)
     memo.raw.clear()
     return kept
 
