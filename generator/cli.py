@@ -14,9 +14,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack
+from typing import IO, TYPE_CHECKING, Any, NoReturn, ParamSpec, TypedDict, TypeVar, Unpack
 
 import click
 from click.core import ParameterSource
@@ -745,6 +746,10 @@ def push(out_dir: str, url: str, key: str | None, key_file: str | None) -> None:
     click.echo(f"Pushed {counted(len(pushed), 'package')} to Anki at {url}.")
 
 
+def _terminated(signum: int, frame: object) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
 def run() -> None:
     """The ``deckgen`` command: :func:`main`, then out of the process without its objects freed one by one.
 
@@ -755,6 +760,9 @@ def run() -> None:
     mypy ends the same way.
     """
     code: object = 0
+    # SIGTERM (kill, a CI timeout, systemd) ends a command as Ctrl-C does: what it holds is let go (its workers
+    # stopped, its folders' locks released, a commit finished or undone), then it exits 128 + 15 as killed.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         main()
     except SystemExit as done:

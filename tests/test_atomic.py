@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -188,3 +190,67 @@ def test_a_failure_while_renaming_rolls_every_file_back(built, monkeypatch):
     monkeypatch.setattr(os, "replace", real_replace)
     assert str(caught.value) == f"cannot write {calls[2]}: Input/output error"  # the file whose rename failed
     assert snapshot(source, out) == before
+
+
+SLOW_WORKERS = """
+import sys, time
+import generator.pipeline.topics as topics
+
+def slow(name):  # a worker still building when its parent is told to stop
+    time.sleep(300)
+
+topics._build_shared = slow
+from generator.cli import run
+sys.argv = ["deckgen", *sys.argv[1:]]
+run()
+"""
+
+
+def _alive(pid: int) -> bool:
+    """True if process *pid* runs (a zombie, dead but not yet reaped by init, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listed:
+            return [int(child) for child in listed.read().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux's /proc to see the workers")
+def test_sigterm_to_a_build_stops_its_workers_and_frees_the_folder(tmp_path):
+    """``kill PID`` (a CI timeout, systemd) reaches the build process alone: its forked workers must not stay
+    behind, building and holding the folders' locks, so that every later build says another deckgen is writing."""
+    items = "".join(f"  - id: i{n}\n    explanation: Fact {n} is {{{{kept}}}} here.\n" for n in range(1100))
+    extra = {"more.yaml": f"topic: more\nname: More\nitems:\n{items.replace('id: i', 'id: m')}"}
+    source = write_source(tmp_path / "src", f"topic: basics\nname: Basics\nitems:\n{items}", extra=extra)
+    args = ["build", "-q", "-j", "2", "--source", str(source), "--out", str(tmp_path / "out")]
+    child = subprocess.Popen([sys.executable, "-c", SLOW_WORKERS, *args], stderr=subprocess.PIPE, text=True)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.05)
+            workers = _children(child.pid)
+        assert len(workers) == 2, child.stderr.read() if child.poll() is not None else "no workers"
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 30
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_alive, workers))
+        again = CliRunner().invoke(main, args[:1] + args[4:])  # the folders are free: a build runs
+        assert again.exit_code == 0, again.output
+    finally:
+        child.kill()
+        child.wait()
+        child.stderr.close()
+        for pid in workers:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)

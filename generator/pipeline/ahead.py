@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from generator.pipeline.memo import StoredMemo
-from generator.pipeline.topics import fork_pool
+from generator.pipeline.topics import fork_pool, working
 from generator.source.folder import CONFIG_FILE, MAX_FILE_BYTES, SETTINGS_FILES, input_files
 from generator.source.guarded import read_regular
 from generator.source.loader import memo_key, read_one_topic
@@ -43,7 +43,7 @@ def parse_ahead(directory: str, memo: StoredMemo, jobs: int) -> None:
     pool = fork_pool(jobs) if len(unknown) > 1 and size >= PARSE_AHEAD_MIN_BYTES else None
     if pool is None:
         return
-    with pool:
+    with working(pool):
         for found in pool.map(_parse, [directory] * len(unknown), unknown):
             if found is not None:
                 name, key, raw = found

@@ -12,8 +12,10 @@ the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -281,7 +283,7 @@ def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package 
     global _SHARED
     _SHARED = context
     try:
-        with pool:
+        with working(pool):
             yield from pool.map(_build_shared, names)
     finally:
         _SHARED = None
@@ -295,7 +297,31 @@ def fork_pool(jobs: int) -> Executor | None:
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+    context = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_signals)
+
+
+def _worker_signals() -> None:
+    # A worker is stopped by its parent (see working()): SIGTERM ends it, as it ends any process, whatever the
+    # handler the command line gave the parent it was forked from.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def working(pool: Executor) -> Iterator[Executor]:
+    """*pool* for a ``with`` block.  On any exception (an error, a Ctrl-C, a SIGTERM the command line makes one
+    of) its workers are stopped at once, not awaited: a worker left behind would keep building, and keep the
+    folders' locks it inherited, after its parent has gone."""
+    with pool:
+        try:
+            yield pool
+        except BaseException:
+            # concurrent.futures has no public way to stop a running worker before Python 3.14's terminate_workers();
+            # its processes are taken before shutdown(), which forgets them
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 _SHARED: Context | None = None
