@@ -242,6 +242,42 @@ def test_preview_on_a_full_disk_keeps_the_old_page(project, monkeypatch):
     assert (project / "out" / "preview.html").read_bytes() == page
 
 
+def test_a_full_disk_that_leaves_no_room_for_the_holders_record_is_no_traceback(project, monkeypatch):
+    """The record in ``.deckgen-writing`` only names who holds a folder: with no room for it, a build that has
+    nothing to write still succeeds, and one that writes says, in one line, what it could not write."""
+    assert invoke("build", "--source", "src", "--out", "out").exit_code == 0
+    real_write = os.write
+
+    def full(fd: int, data: bytes) -> int:
+        if data.startswith(b'{"pid"'):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full)
+    unchanged = invoke("build", "--source", "src", "--out", "out")
+    assert unchanged.exit_code == 0 and "Traceback" not in unchanged.output, unchanged.output
+    monkeypatch.setattr(os, "fsync", refuse(errno.ENOSPC))
+    (project / "src" / "basics.yaml").write_text((VALID / "basics.yaml").read_text(encoding="utf-8") + "# edit\n")
+    edited = invoke("build", "--source", "src", "--out", "out")
+    assert edited.exit_code == 1 and "Traceback" not in edited.output
+    assert "No space left on device" in edited.stderr.splitlines()[-1]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.parametrize("name", [".deckgen-cache.json", "basics.apkg"])
+def test_a_pipe_where_the_build_reads_its_cache_or_a_package_never_blocks_it(project, name):
+    """Opening a named pipe for reading waits for a writer that never comes: the build reads regular files only."""
+    import subprocess
+
+    assert invoke("build", "--source", "src", "--out", "out").exit_code == 0
+    (project / "out" / name).unlink()
+    os.mkfifo(project / "out" / name)
+    command = [sys.executable, "-m", "generator", "build", "-q", "--source", "src", "--out", "out"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert (project / "out" / name).is_file()  # the build replaced the pipe with what it wrote
+
+
 def test_preview_of_a_bad_source_makes_no_folder(project):
     (project / "src" / "basics.yaml").write_text("topic: basics\n")
     result = invoke("preview", "--source", "src", "--out", "new/preview.html")

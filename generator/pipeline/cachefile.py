@@ -18,7 +18,8 @@ from typing import Any, NamedTuple
 from generator.errors import FileWarnings
 from generator.pipeline.cache import CACHE_NAME, sha256
 from generator.pipeline.lock.model import is_time
-from generator.pipeline.reuse import Record, warnings_data, warnings_of
+from generator.pipeline.reuse import MAX_READ_BYTES, Record, warnings_data, warnings_of
+from generator.source.guarded import read_regular
 
 
 class CachedFile(NamedTuple):
@@ -138,13 +139,10 @@ class BuildCache(NamedTuple):
         """True if it is for inputs *key*, not expired at *now*, and its packages are in *out_dir* byte for byte."""
         if self.fingerprint != key or (self.valid_until is not None and now > self.valid_until):
             return False  # other inputs, or a tombstone expired: the packages change
-        try:
-            for entry in self.files:  # by name in *out_dir*: a copied out folder is checked, not the first one
-                with open(os.path.join(out_dir, entry.name), "rb") as handle:
-                    if sha256(handle.read()) != entry.sha256:
-                        return False
-        except OSError:
-            return False
+        for entry in self.files:  # by name in *out_dir*: a copied out folder is checked, not the first one
+            data = read_regular(os.path.join(out_dir, entry.name), MAX_READ_BYTES)  # a pipe there never blocks
+            if not isinstance(data, bytes) or sha256(data) != entry.sha256:
+                return False
         return True
 
 
@@ -171,10 +169,10 @@ def _file(entry: Any) -> CachedFile:
 
 def read_cache(out_dir: str) -> BuildCache | None:
     """The cache the last build left in *out_dir*, or None (none, or one this code cannot read: build)."""
+    # Bytes decoded at once: a text file's reader decodes in steps, at half the speed (tens of megabytes of a
+    # smelly source's warnings).  A regular file only: a pipe put there would block the build for ever.
+    data = read_regular(os.path.join(out_dir, CACHE_NAME), MAX_READ_BYTES)
     try:
-        # Bytes decoded at once: a text file's reader decodes in steps, at half the speed (tens of megabytes of
-        # a smelly source's warnings).
-        with open(os.path.join(out_dir, CACHE_NAME), "rb") as handle:
-            return BuildCache.from_json(json.loads(handle.read().decode("utf-8")))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return BuildCache.from_json(json.loads(data.decode("utf-8"))) if isinstance(data, bytes) else None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None

@@ -123,10 +123,13 @@ def _locked(path: str, command: str) -> int | None:
             os.close(fd)
             raise
         os.close(fd)  # the holder before us deleted it as we opened it: lock the new one
-    os.ftruncate(fd, 0)
     record = {"pid": os.getpid(), "host": _host(), "command": command, "since": int(time.time())}
-    os.lseek(fd, 0, os.SEEK_SET)
-    os.write(fd, json.dumps(record).encode("utf-8"))
+    try:
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, json.dumps(record).encode("utf-8"))
+    except OSError:  # a full disk: the lock holds without it (the record only names the holder to who waits)
+        pass
     return fd
 
 

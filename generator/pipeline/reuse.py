@@ -30,6 +30,10 @@ from generator.pipeline.cache import code_digest
 from generator.pipeline.lock.lines import joined_lines
 from generator.pipeline.lock.times import CHANGE_KINDS, Changes
 from generator.source.folder import CONFIG_FILE
+from generator.source.guarded import read_regular
+
+MAX_READ_BYTES = 1024 * 1024 * 1024
+"""The largest package or cache a build reads back (a smelly 50,000-note source's cache is tens of megabytes)."""
 
 if TYPE_CHECKING:
     from generator.pipeline.lock.notelines import Line
@@ -230,12 +234,10 @@ def _named_places(source: Source, topic: Topic, named: Collection[str]) -> str:
 
 
 def still_there(path: str, record: Record) -> bool:
-    """True if the package the record describes is at *path*, byte for byte."""
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest() == record.sha256
-    except OSError:
-        return False
+    """True if the package the record describes is at *path*, byte for byte (a regular file: a pipe put there
+    would block the build for ever)."""
+    data = read_regular(path, MAX_READ_BYTES)
+    return isinstance(data, bytes) and hashlib.sha256(data).hexdigest() == record.sha256
 
 
 def import_changes(timed: Timed | None, notes: int) -> Changes:

@@ -65,7 +65,11 @@ def read_regular(path: str, limit: int) -> bytes | Refused:
         return Refused("too_big", size=info.st_size)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)  # the file may have grown since stat
+            # As big as stat says (a read of *limit* bytes would take that much memory first, a gigabyte for a
+            # small cache), and more only if the file has grown since.
+            data = handle.read(info.st_size + 1)
+            if len(data) > info.st_size:
+                data += handle.read(limit + 1 - len(data))
     except OSError as exc:
         return Refused("unreadable", _words(exc))
     return Refused("too_big", size=len(data)) if len(data) > limit else data
