@@ -565,6 +565,8 @@ def new(folder: str, title: str | None) -> None:
     """
     from generator.authoring.starter import write_starter
 
+    if not folder.strip():  # "" is no folder: os.path.exists("") is False, and the files would land in "."
+        raise click.UsageError("FOLDER is empty: name the folder to write, as in: deckgen new my_course")
     _say_each(f"wrote {path}" for path in _run(write_starter, folder, title))
     click.echo(f"Next: edit {folder}/*.yaml, then: deckgen check --source {folder}")
 

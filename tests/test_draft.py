@@ -212,7 +212,7 @@ def test_braces_of_the_text_never_mark_a_term_or_reach_a_name(tmp_path):
     topic = source.topics[0]
     assert source.title == "{x}" and topic.name == "{x} and } {"
     assert [term for item in topic.items for m in (item.explanation, item.title) if m for term in m.terms] == [
-        "text", "{b", "c", "t",  # 'a{' then *b*: the text's brace stays beside the mark
+        "text", "b", "c", "t",  # 'a{' then *b*: the text's brace stays beside the mark, as text
     ]
 
 

@@ -327,6 +327,14 @@ def test_new_that_fails_half_way_leaves_nothing(project, monkeypatch, error_numb
     assert entries(project) == before
 
 
+@pytest.mark.parametrize("folder", ["", "  "])
+def test_new_with_an_empty_folder_name_is_a_usage_error_that_writes_nothing(project, folder):
+    before = entries(project)
+    result = invoke("new", folder)
+    assert result.exit_code == 2 and "FOLDER is empty" in result.stderr
+    assert entries(project) == before
+
+
 def test_new_in_a_folder_that_cannot_be_listed(project, monkeypatch):
     (project / "course").mkdir()
     monkeypatch.setattr(os, "listdir", refuse(errno.EACCES))

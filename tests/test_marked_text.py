@@ -8,6 +8,7 @@ from __future__ import annotations
 import pickle
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -112,3 +113,12 @@ def test_a_marked_texts_sentences_keep_its_terms_and_their_numbers(text):
         assert Marked.of(sentence.segments) == sentence
         assert sentence.plain.strip()  # a sentence of only spaces is dropped
         assert sentence.plain in marked.plain  # runs joined whole: a sentence is a piece of the text
+
+
+def test_a_run_of_braces_opens_a_term_with_its_last_two_the_others_text():
+    """"{{{China}}}" (a brace too many) asks "China", not "{China": the extra braces show as typed."""
+    marked = parse_marked("Tea is from {{{China}}}.")
+    assert marked.terms == ("China",) and marked.plain == "Tea is from {China}."
+    assert parse_marked("a{{{b}}").terms == ("b",)
+    with pytest.raises(MarkupError, match="opens inside another key term"):
+        parse_marked("{{South {{{China}}}}")

@@ -16,7 +16,9 @@ from collections.abc import Collection, Sequence
 from generator.source.content import Marked, MediaFile
 from generator.source.media import IMAGE
 
-_MARKER = re.compile(r"\{\{|\}\}")
+_MARKER = re.compile(r"\{*(\{\{)|\}\}")
+"""A term's opening, the last two of a run of braces (the others are text: "a{{{b}}" is "a{" and the term "b",
+never the term "{b"), or its closing, the first two."""
 # A sentence ends at . ! ? (maybe closed by a quote or bracket) before a space, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*[ \t]+|\n+")
 _WORD = re.compile(r"\w")
@@ -48,10 +50,10 @@ def parse_marked(text: str) -> Marked:
     position = 0
     open_at: int | None = None
     for match in _MARKER.finditer(text):
-        if match.group() == "{{":
+        if match.group(1):
             if open_at is not None:
                 raise MarkupError("a '{{' opens inside another key term; close the first with '}}'")
-            segments += _plain_run(text[position : match.start()])
+            segments += _plain_run(text[position : match.start(1)])
             open_at = match.end()
         else:
             if open_at is None:
