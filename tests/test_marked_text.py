@@ -25,31 +25,43 @@ TEXTS = st.lists(PIECES, max_size=24).map("".join)
 
 
 def _reference_segments(text: str) -> list[tuple[str, bool]] | None:
-    """The runs of *text* read without markup.py: None where its markers do not pair up or a term asks nothing."""
+    """The runs of *text* read without markup.py: None where its markers do not pair up or a term asks nothing.
+
+    A run of braces opens a term with its last two; the ones before are text."""
     segments: list[tuple[str, bool]] = []
-    parts = re.split(r"(\{\{|\}\})", text)
+    opened = 0
     inside = False
-    for part in parts:
-        if part == "{{":
+    for part in re.split(r"(\{*\{\{|\}\})", text):
+        if part.endswith("{{") and set(part) == {"{"}:
             if inside:
                 return None
-            inside = True
+            inside, opened = True, opened + 1
+            _plain(segments, part[:-2])
         elif part == "}}":
             if not inside:
                 return None
             inside = False
         elif inside:
-            segments.append((part, True))
-        elif part:
-            segments.append((part, False))
+            if part:
+                segments.append((part, True))
+        else:
+            _plain(segments, part)
     if inside:
         return None
     # An empty term, or one with no letter or digit, is refused (markup._term); a "{{}}" leaves no run.
-    if text.count("{{") != sum(1 for _, term in segments if term):
+    if opened != sum(1 for _, term in segments if term):
         return None
     if any(term and not re.search(r"\w", t) for t, term in segments):
         return None
     return segments
+
+
+def _plain(segments: list[tuple[str, bool]], text: str) -> None:
+    """Add *text* as plain, to the plain run before it if there is one (a run of text is one run)."""
+    if text and segments and not segments[-1][1]:
+        segments[-1] = (segments[-1][0] + text, False)
+    elif text:
+        segments.append((text, False))
 
 
 def _parsed(text: str) -> Marked | None:

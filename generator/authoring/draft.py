@@ -649,7 +649,8 @@ def _item_yaml(item: _Item, shown: str) -> list[str]:
     if item.unasked:  # said where the author looks: the mark is left out, not lost silently
         terms = comment(", ".join(dict.fromkeys(item.unasked)))
         lines.insert(2, f"  # not asked: {terms} (the title, the context line or the sentence's other term "
-                        "shows it, or its sentence says only a subject)")
+                        "shows it, its sentence says only a subject, or it opens with a pointer such as 'It' "
+                        "at the sentence before)")
     return lines
 
 

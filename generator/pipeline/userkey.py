@@ -12,6 +12,7 @@ on another machine is passed over, and its topics are parsed again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -27,8 +28,11 @@ _kept: list[bytes] = []
 
 
 def key_path() -> str:
-    """Where this user's key is kept."""
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    """Where this user's key is kept (a relative ``XDG_CACHE_HOME`` is ignored, as the XDG spec says: it would
+    name a folder of the checkout a command runs in, which a repository could fill with a key of its own)."""
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(cache):
+        cache = os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(cache, "deckgen", _KEY_NAME)
 
 
@@ -61,13 +65,22 @@ def signed(data: bytes, key: bytes) -> bytes | None:
 
 
 def _make(path: str) -> None:
+    """Write a new key at *path*, whole or not at all: written under a name of its own, then linked in place (a
+    key there already, another build's, is kept; a full disk leaves none, and the next build tries again)."""
+    staged = f"{path}.{os.getpid()}.new"
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    except OSError:  # made by another build meanwhile, or no cache folder: read, or go without
-        return
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(secrets.token_bytes(KEY_BYTES))
+        handle = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(secrets.token_bytes(KEY_BYTES))
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.link(staged, path)
+    except OSError:  # no cache folder, no room, or another build's key linked first: read it, or go without
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(staged)
 
 
 def _read(path: str) -> bytes | None:
