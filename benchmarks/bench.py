@@ -122,7 +122,7 @@ def _clean_item(index: int, size: int) -> Item:
     return Item(
         id=f"item-{index:06d}",
         title=f"Item {index} on {word()}",
-        explanation=f"Explanation of item {index}. It says that {{{{{word()}}}}} leads to {word()} {word()}.",
+        explanation=f"Explanation of item {index}, which says that {{{{{word()}}}}} leads to {word()} {word()}.",
         points=points,
         clean=True,
     )

@@ -76,3 +76,14 @@ def test_the_edited_topics_script_writes_deckgens_notes_of_that_topic_alone(tmp_
     assert [path.name for path in genanki.glob("*.apkg")] == [f"{edited.id}.apkg"]
     assert bench.note_fields(only) == bench.note_fields(genanki)
     assert 0 < len(bench.note_fields(only)) < 40
+
+
+def test_the_clean_source_does_not_smell(tmp_path: Path) -> None:
+    """The benchmark's clean source stands for a real one, whose cards do not smell: a smell added to deckgen that
+    it trips would time the printing of warnings no real source has."""
+    from click.testing import CliRunner
+
+    bench = _bench()
+    bench.write_source(tmp_path / "source", bench.make_content(42, 3, True), True)
+    result = CliRunner().invoke(deckgen_main, ["check", "--strict", "--source", str(tmp_path / "source")])
+    assert result.exit_code == 0, result.output
