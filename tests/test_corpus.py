@@ -326,15 +326,13 @@ def test_hostile_looking_source_builds_as_text(tmp_path, case):
 
 def test_unreadable_file_even_as_root(tmp_path, monkeypatch):
     """Root reads a file whatever its mode, so the refusal is simulated where it happens."""
-    import generator.source.guarded as guarded  # where every file deckgen did not make is opened
-
-    real_open = open
+    real_open = os.open  # where generator.source.guarded opens every file deckgen did not make
 
     def refuse_basics(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         if str(path).endswith("basics.yaml"):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(guarded, "open", refuse_basics, raising=False)
+    monkeypatch.setattr(os, "open", refuse_basics)
     source = copy_case(VALID, tmp_path)
     assert_refused(source, tmp_path / "out", ["basics.yaml:1: cannot be read: Permission denied"])

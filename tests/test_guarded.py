@@ -39,3 +39,16 @@ def test_a_file_over_its_limit_is_refused_with_its_size(tmp_path: Path) -> None:
 )
 def test_decoding_says_where_bytes_are_not_utf8(data: bytes, found: str | NotUtf8) -> None:
     assert decode_utf8(data) == found
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_put_in_place_after_stat_is_refused_not_waited_on(tmp_path, monkeypatch):
+    """Between ``stat`` and ``open`` a regular file may be swapped for a pipe: the open does not wait for a writer,
+    and what was opened is checked again."""
+    from generator.source import guarded
+
+    regular, pipe = tmp_path / "regular", tmp_path / "pipe"
+    regular.write_text("text", encoding="utf-8")
+    os.mkfifo(pipe)
+    monkeypatch.setattr(guarded, "regular_file", lambda path: os.stat(regular))  # stat saw the regular file
+    assert guarded.read_regular(str(pipe), 100) == guarded.Refused("special")

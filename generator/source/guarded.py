@@ -3,8 +3,9 @@
 Every file an author (or a student, or a checkout) hands deckgen may be a
 symbolic link to a device or a pipe: a pipe would block a read and
 ``/dev/zero`` would never end.  So a file is opened only once ``stat`` says
-it is regular, and read to at most its limit and one byte more (it may have
-grown since ``stat``).  A source file, the lock, the build cache, a media file
+it is regular, without waiting, and read only if what was opened is regular
+too (a pipe may have been put there since), to at most its limit and one
+byte more (it may have grown since ``stat``).  A source file, the lock, the build cache, a media file
 and a student's export are all read through here; each caller words the
 refusal its own way (a source says "save it as UTF-8", the lock "restore it
 from version control"), so these functions say *why* a file is refused, as
@@ -64,7 +65,11 @@ def read_regular(path: str, limit: int) -> bytes | Refused:
     if info.st_size > limit:
         return Refused("too_big", size=info.st_size)
     try:
-        with open(path, "rb") as handle:
+        # Opened without waiting (a pipe swapped in since stat would block an open or a read), then checked again.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                return Refused("special")
             # As big as stat says (a read of *limit* bytes would take that much memory first, a gigabyte for a
             # small cache), and more only if the file has grown since.
             data = handle.read(info.st_size + 1)
