@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from generator.errors import FileWarnings
-from generator.pipeline.cache import CACHE_NAME, sha256
+from generator.pipeline.cache import CACHE_NAME
 from generator.pipeline.lock.model import is_time
-from generator.pipeline.reuse import MAX_READ_BYTES, Record, warnings_data, warnings_of
+from generator.pipeline.reuse import MAX_READ_BYTES, Record, same_bytes, warnings_data, warnings_of
 from generator.source.guarded import read_regular
 
 
@@ -139,11 +139,8 @@ class BuildCache(NamedTuple):
         """True if it is for inputs *key*, not expired at *now*, and its packages are in *out_dir* byte for byte."""
         if self.fingerprint != key or (self.valid_until is not None and now > self.valid_until):
             return False  # other inputs, or a tombstone expired: the packages change
-        for entry in self.files:  # by name in *out_dir*: a copied out folder is checked, not the first one
-            data = read_regular(os.path.join(out_dir, entry.name), MAX_READ_BYTES)  # a pipe there never blocks
-            if not isinstance(data, bytes) or sha256(data) != entry.sha256:
-                return False
-        return True
+        # by name in *out_dir*: a copied out folder is checked, not the first one
+        return all(same_bytes(os.path.join(out_dir, entry.name), entry.sha256) for entry in self.files)
 
 
 def _members(encoder: json.JSONEncoder, topics: dict[str, Record]) -> Iterator[bytes]:

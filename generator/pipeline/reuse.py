@@ -26,7 +26,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from generator.errors import FileWarnings
-from generator.pipeline.cache import code_digest
+from generator.pipeline.cache import code_digest, sha256
 from generator.pipeline.lock.lines import joined_lines
 from generator.pipeline.lock.times import CHANGE_KINDS, Changes
 from generator.source.folder import CONFIG_FILE
@@ -234,10 +234,14 @@ def _named_places(source: Source, topic: Topic, named: Collection[str]) -> str:
 
 
 def still_there(path: str, record: Record) -> bool:
-    """True if the package the record describes is at *path*, byte for byte (a regular file: a pipe put there
-    would block the build for ever)."""
+    """True if the package the record describes is at *path*, byte for byte."""
+    return same_bytes(path, record.sha256)
+
+
+def same_bytes(path: str, digest: str) -> bool:
+    """True if *path* is a regular file (a pipe put there would block the build for ever) of SHA-256 *digest*."""
     data = read_regular(path, MAX_READ_BYTES)
-    return isinstance(data, bytes) and hashlib.sha256(data).hexdigest() == record.sha256
+    return isinstance(data, bytes) and sha256(data) == digest
 
 
 def import_changes(timed: Timed | None, notes: int) -> Changes:

@@ -397,17 +397,17 @@ def narrowed_notices(notes: Sequence[NoteSpec], narrowed: Sequence[str], lock: L
     :attr:`Resolution.narrowed`): Anki keeps a student's card of it, with a blank front."""
     if not narrowed:
         return ()
-    by_key = {note.key: note for note in notes}
+    keys = set(narrowed)
     return tuple(
         Problem(
             note.file, note.line, note.local_key,
-            f"a release carried it with {lock.notes[key].cards} cards, it has {note.cards} now: a student who "
+            f"a release carried it with {lock.notes[note.key].cards} cards, it has {note.cards} now: a student who "
             "studied it keeps the card no longer asked, its front blank, until Anki's Tools > Empty Cards deletes "
             "it (with its reviews); ask it as released to keep the card",
             "note",
         )
-        for key in narrowed
-        for note in (by_key[key],)
+        for note in notes  # in the order the notes were resolved, as *narrowed* is
+        if note.key in keys
     )
 
 

@@ -214,9 +214,9 @@ def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[No
 
 def _face(card: Card) -> _Face:
     """A card as these checks read it: its front's words as stems; a perspective asked is its bare name."""
-    face = card.face
-    answer = _TAG.sub("", face.answer) if card.which else face.answer
-    return _Face(card.note, card.which, stems_of(card.front_words), answer, content_stems(answer), face.cue)
+    face, which = card.face, card.which
+    answer = _TAG.sub("", face.answer) if which else face.answer
+    return _Face(card.note, which, stems_of(card.front_words), answer, content_stems(answer), face.cue)
 
 
 class _Front(NamedTuple):  # one per card of a topic while its checks run: a tuple is made three times faster

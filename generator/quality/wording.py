@@ -29,13 +29,13 @@ card.  Words are compared as :mod:`generator.quality.crosscard` compares them
 from __future__ import annotations
 
 import functools
-import html
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from generator.cards.kinds import KINDS
 from generator.cards.notes import Faced, NoteSpec
 from generator.errors import Problem
+from generator.quality.reading import plain
 from generator.source.content import Source
 from generator.source.words import FUNCTION_WORDS, VOCABULARY, WORD, content_stems, singular, stem
 
@@ -247,7 +247,7 @@ def _points_back(source: Source, note: NoteSpec) -> Iterable[Problem]:
         return
     item = found[1]
     marked = {"explanation": item.explanation, "conclusion": item.conclusion}.get(rest.partition("/")[0])
-    shown = " ".join(html.unescape(_TAG.sub(" ", _ASKED.sub(r"\1", _TITLE.sub(" ", note.field("Text"))))).split())
+    shown = plain(_ASKED.sub(r"\1", _TITLE.sub(" ", note.field("Text"))))  # as read, the title aside
     pointer = opens_with_pointer(shown)
     if marked is None or pointer is None or " ".join(marked.plain.split()).startswith(shown[:40]):
         return  # none, or the text's first sentence: it points at the title above it
