@@ -247,3 +247,21 @@ def test_one_items_cards_never_come_up_back_to_back(imported):
     order = [group[col.get_note(col.get_card(q.card.id).nid).guid] for q in queue]
     neighbours = [(a, b) for a, b in zip(order, order[1:], strict=False) if a == b]
     assert neighbours == []
+
+
+def test_check_database_changes_nothing_a_student_sees_in_the_bundled_decks(bundled_build, tmp_path):
+    """Tools > Check Database, as a student may run it after importing: no card added or lost, none moved to
+    Default, no note left without a card, and every card renders as it did."""
+    _, report = bundled_build
+    col = open_collection(tmp_path / "collection")
+    try:
+        for deck_file in report.files:
+            import_package(col, Path(deck_file.path))
+        before = [(c.guid, c.template, c.deck, c.question, c.answer) for c in rendered_cards(col)]
+        col.fix_integrity()
+        after = [(c.guid, c.template, c.deck, c.question, c.answer) for c in rendered_cards(col)]
+        assert sorted(after) == sorted(before) and len(after) == report.cards
+        assert col.find_cards('"deck:Default"') == [] and col.note_count() == report.notes
+        assert col.db.scalar("select count() from notes where id not in (select nid from cards)") == 0
+    finally:
+        col.close()
