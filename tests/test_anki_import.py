@@ -70,6 +70,7 @@ def test_each_item_asks_what_its_author_marked(imported):
                 expected_cloze += len({slug(t) for t in text.terms}) if text else 0
             expected_comparison += bool(item.perspective and item.question and (item.cue or item.title))
         expected_comparison += sum(len(c.sides) * (2 if c.ask == "both" else 1) for c in topic.comparisons)
+        expected_comparison += sum(2 if term.ask == "both" else 1 for term in topic.terms)
     kinds = Counter(card.note_type for card in cards)
     assert kinds == {"deckgen Cloze": expected_cloze, "deckgen Comparison": expected_comparison}
 
@@ -112,10 +113,13 @@ def test_comparison_cards_ask_the_directions_their_author_chose(imported):
         for item in topic.items:
             if item.perspective and item.question:
                 expected[guid_for(f"{source.id}/{item.id}/perspective")] = {WHICH}
+        for term in topic.terms:
+            expected[guid_for(f"{source.id}/{term.id}/definition")] = TERM_DIRECTIONS[term.ask]
     assert by_guid == expected and expected
 
 
 SIDE, WHICH = "Side from perspective", "Perspective from statement"
+TERM_DIRECTIONS = {"both": {SIDE, WHICH}, "definition": {SIDE}, "term": {WHICH}}
 
 
 def test_anki_finds_no_empty_cards(imported):

@@ -82,8 +82,8 @@ def test_guid_and_deck_id_functions_are_pinned():
 
 def test_bundled_guids_come_from_ids_not_text():
     notes = {n.key: n for n in build_notes(load_source(str(BUNDLED_SOURCE)))}
-    independent = notes["individualism-collectivism/individualism-person/point/independent"]
-    assert independent.guid == "F:srvQp[._"  # as students who imported the first release have it
+    interdependent = notes["individualism-collectivism/collectivism-person/point/interdependent"]
+    assert interdependent.guid == "jI}c}%r!h"  # as students who imported the first release have it
     assert len({n.guid for n in notes.values()}) == len(notes)
     for key, note in notes.items():  # genanki's own GUID scheme, of the key alone
         assert note.guid == genanki.guid_for("deckgen\x1f" + key), key
