@@ -294,3 +294,30 @@ def test_a_file_name_with_a_line_break_stays_inside_its_comments(tmp_path):
     assert run("check", "--source", str(tmp_path / "drafted")).exit_code == 0
     config = (tmp_path / "drafted" / "deckgen.yaml").read_text(encoding="utf-8")
     assert "from notes?id: injected?.md." in config and load_source(str(tmp_path / "drafted")).id == "notes-id-injected"
+
+
+def _in_a_child(tmp_path, *args: str) -> tuple[int, str]:
+    """Runs ``deckgen`` with *args* in a child process, so that a read that blocks fails the test instead of hanging it."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "generator", *args], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_given_as_the_text_is_refused_not_waited_on(tmp_path):
+    os.mkfifo(tmp_path / "notes.md")
+    code, output = _in_a_child(tmp_path, "draft", "notes.md", "--out", "course")
+    assert code == 1 and "cannot read notes.md: is not a regular file" in output and "Traceback" not in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.md"]
+
+
+def test_a_text_not_in_utf8_is_refused_at_its_line(tmp_path):
+    (tmp_path / "latin1.md").write_bytes(b"# Title\n\nCaf\xe9 au lait.\n")
+    result = run("draft", str(tmp_path / "latin1.md"), "--out", str(tmp_path / "b"))
+    assert result.exit_code == 1 and "latin1.md:3: is not UTF-8 text; save it as UTF-8" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latin1.md"]
+

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -273,3 +275,18 @@ def test_a_real_chapter_drafts_into_a_source_that_passes_check_strict_as_written
 ])
 def test_emphasis_defined_after_what_it_is_of_or_named_in_parentheses(before, term, after, expected):
     assert defines(before, term, after) is expected
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_where_a_figure_is_drafts_the_figure_without_an_image(tmp_path):
+    (tmp_path / "text" / "figs").mkdir(parents=True)
+    (tmp_path / "text" / "chapter.md").write_text(FIGURES, encoding="utf-8")
+    os.mkfifo(tmp_path / "text" / "figs" / "stages.png")
+    # In a child process: a read that blocks on the pipe fails the test instead of hanging the suite.
+    done = subprocess.run(
+        [sys.executable, "-m", "generator", "draft", "text/chapter.md", "--out", "source"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (tmp_path / "source" / "images").exists()
+    assert "four stages" in (tmp_path / "source" / "01-stages.yaml").read_text(encoding="utf-8")

@@ -47,6 +47,7 @@ from generator.authoring.course import clean, common_word, defines, definition_l
 from generator.authoring.editor_schema import CONFIG_SCHEMA, SCHEMA_FOLDER, TOPIC_SCHEMA, modeline, schema_texts
 from generator.authoring.written import comment, deck_name, plain, quoted, unique_name, without_markers
 from generator.errors import DeckgenError
+from generator.source.guarded import NotUtf8, Refused, decode_utf8, read_regular
 from generator.source.loader import MAX_ID_LENGTH, slug_id
 from generator.source.markup import parse_marked, sentences
 from generator.source.yamlread import without_refused
@@ -122,12 +123,24 @@ def draft_source(markdown_path: str, folder: str) -> list[str]:
     return _write_folder(folder, files, images)
 
 
+MAX_MARKDOWN_BYTES = 32 * 1024 * 1024
+"""A whole textbook in one file drafts; a file this big is not a text (and would take minutes)."""
+
+_NOT_READ = {
+    "directory": "is a folder; give the Markdown file in it",
+    "special": "is not a regular file (a pipe, a device or a socket); give a Markdown file",
+    "too_big": f"is larger than {MAX_MARKDOWN_BYTES // (1024 * 1024)} MiB; split it into chapters",
+}
+
+
 def _read_text(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise DeckgenError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+    # Through the guarded reader: a named pipe or /dev/zero given as the text would block or never end.
+    data = read_regular(path, MAX_MARKDOWN_BYTES)
+    if isinstance(data, Refused):
+        raise DeckgenError(f"cannot read {path}: {data.detail or _NOT_READ[data.reason]}")
+    text = decode_utf8(data.removeprefix(b"\xef\xbb\xbf"))  # a byte-order mark is dropped, as editors hide it
+    if isinstance(text, NotUtf8):
+        raise DeckgenError(f"{path}:{text.line}: is not UTF-8 text; save it as UTF-8")
     # Line breaks first (a lone CR is one), then what the loader refuses: a BOM would hide the first heading.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return without_refused(unicodedata.normalize("NFC", text))
@@ -437,13 +450,8 @@ class _ImageReader:
         name = course.local_image(src)
         if name is None or not self.folder:
             return ""
-        path = os.path.join(self.folder, *name.split("/"))
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(course.MAX_IMAGE_BYTES + 1)
-        except OSError:
-            return ""
-        if len(data) > course.MAX_IMAGE_BYTES or not course.is_image(name, data):
+        data = read_regular(os.path.join(self.folder, *name.split("/")), course.MAX_IMAGE_BYTES)
+        if isinstance(data, Refused) or not course.is_image(name, data):
             return ""
         target = course.image_name(name)
         if self.found.get(target, data) != data:  # two images of one name in different folders
