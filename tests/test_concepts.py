@@ -120,3 +120,51 @@ def test_a_perspective_named_where_none_is_declared_is_located(tmp_path):
         "(deckgen.yaml declares no perspectives)"
     ]
     assert not (tmp_path / "out").exists()
+
+
+WHY = """\
+  - id: why-spacing
+    term: Why spacing works
+    question: "Per Ebbinghaus, why does a review spread over days hold longer than one crammed in an hour?"
+    definition: Each review comes as the memory fades, and recalling what is fading strengthens it most.
+"""
+
+
+def test_a_term_with_its_own_question_asks_it_and_only_it_in_real_anki(tmp_path):
+    """A why-question is a card of its own: its question on the front, its answer on the back, nothing asked back."""
+    source = _concepts(tmp_path / "src")
+    (source / "forgetting.yaml").write_text(TOPIC + WHY, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--strict", "--source", str(source)])
+    assert result.exit_code == 0 and "warning" not in result.output, result.output
+    report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1, strict=True))
+    col = open_collection(tmp_path / "col")
+    for deck_file in report.files:
+        import_package(col, Path(deck_file.path))
+    asking = [card for card in rendered_cards(col) if "crammed" in card.question_text or "strengthens it most" in card.answer_text]
+    assert len(asking) == 1, asking  # the question's card only: no "Which term is defined here?" card
+    card = asking[0]
+    assert "Why spacing works" not in card.question_text and "What is" not in card.question_text
+    assert "recalling what is fading strengthens it most" not in card.question_text
+    assert "recalling what is fading strengthens it most" in card.answer_text
+    col.close()
+    assert "memory/why-spacing/definition" in {note.key for note in build_notes(load_source(str(source)))}
+
+
+@pytest.mark.parametrize("ask", ["term", "both"])
+def test_a_term_with_its_own_question_cannot_be_asked_back(tmp_path, ask):
+    source = _concepts(tmp_path / "src")
+    (source / "forgetting.yaml").write_text(TOPIC + WHY + f"    ask: {ask}\n", encoding="utf-8")
+    with pytest.raises(ContentError) as error:
+        load_source(str(source))
+    assert [str(p) for p in error.value.problems] == [
+        f"{source / 'forgetting.yaml'}:19: terms[2] (why-spacing).ask: is '{ask}', but a term with its own question "
+        "asks only the definition: remove 'ask', or remove 'question' to ask the term"
+    ]
+
+
+def test_an_answer_on_its_questions_front_is_a_leak(tmp_path):
+    source = _concepts(tmp_path / "src")
+    leaking = WHY.replace("hold longer than one crammed in an hour?", "strengthen it most, as the memory fades?")
+    (source / "forgetting.yaml").write_text(TOPIC + leaking, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--strict", "--source", str(source)])
+    assert result.exit_code == 1 and "why-spacing" in result.output and "answered by reading" in result.output

@@ -686,6 +686,7 @@ def _term_note(source: Source, topic: Topic, term: Term) -> NoteSpec:
     so no new note type (a new contract with every collection) is needed.
     """
     name = to_html(term.term)
+    forward = to_html(term.question) or f"What is <b>{name}</b>?"
     return _comparison_note(
         source,
         topic,
@@ -694,7 +695,7 @@ def _term_note(source: Source, topic: Topic, term: Term) -> NoteSpec:
         perspective=None,
         values={
             "Key": to_html(term.term),
-            "Dimension": f"What is <b>{name}</b>?" if term.ask in (BOTH, "definition") else "",
+            "Dimension": forward if term.ask in (BOTH, "definition") else "",
             "Perspective": name,
             "Statement": to_html(term.definition),
             "Context": to_html(topic.heading or topic.name),

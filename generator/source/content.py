@@ -239,6 +239,8 @@ class Term:
     line: int
     ask: str = BOTH
     """``both``, ``definition`` (only the definition from the term) or ``term`` (only the term from the definition)."""
+    question: str = ""
+    """The author's own question for the definition, instead of "What is <term>?" (then ``ask`` is ``definition``)."""
 
 
 TERM_ASK_CHOICES = (BOTH, "definition", "term")

@@ -144,6 +144,9 @@ TERM = Table(
             "An amino acid in tea leaves that takes the edge off caffeine.", required=True),
         Key("ask", "term_ask", "What the cards ask: both directions (default), only the definition from the term,"
             " or only the term from the definition.", "both"),
+        Key("question", "plain", "A question of your own, asked instead of \"What is <term>?\": a why or how question"
+            " whose answer is the definition. Only that card is made (the term is its name in Anki's browser,"
+            " not asked back).", "Why does tea calm where coffee jolts?"),
         Key("tags", "tags", "Tags given to this term's note.", ["exam::week-3"]),
     ),
 )

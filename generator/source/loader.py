@@ -726,19 +726,27 @@ def _read_term(reader: Reader, node: Node, *, where: str) -> Term | None:
     term = _plain_text(reader, fields.get("term"), f"{where}.term")
     definition = _plain_text(reader, fields.get("definition"), f"{where}.definition")
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
-    ask = BOTH
+    question = _plain_text(reader, fields["question"], f"{where}.question") if "question" in fields else ""
+    # A question of the author's own asks the definition; its answer asked back as a "term" would be a label.
+    ask = "definition" if question else BOTH
     if "ask" in fields and (given := reader.text(fields["ask"], f"{where}.ask")):
-        if given in TERM_ASK_CHOICES:
-            ask = given
-        else:
+        if given not in TERM_ASK_CHOICES:
             reader.problem(
                 fields["ask"], f"{where}.ask",
                 f"{given!r} is not one of {', '.join(TERM_ASK_CHOICES)} "
                 "(both directions, only the definition from the term, only the term from the definition)",
             )
-    if term_id is None or term is None or definition is None:
+        elif question and given != "definition":
+            reader.problem(
+                fields["ask"], f"{where}.ask",
+                f"is {given!r}, but a term with its own question asks only the definition: "
+                "remove 'ask', or remove 'question' to ask the term",
+            )
+        else:
+            ask = given
+    if term_id is None or term is None or definition is None or question is None:
         return None
-    return Term(term_id, term, definition, tags, reader.file, node.line, ask)
+    return Term(term_id, term, definition, tags, reader.file, node.line, ask, question)
 
 
 def _ident(reader: Reader, node: Node | None, where: str) -> str | None:
