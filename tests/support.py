@@ -226,3 +226,10 @@ def killed_build(step: str, suffix: str, nth: int, *args: str, epoch: int = T2) 
         env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "TMPDIR": temporary}
         command = [sys.executable, "-c", KILLED_CHILD, step, suffix, str(nth), "build", "-q", *args]
         return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
+def in_a_child(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``deckgen *args`` in a child process in *cwd*, so that a read that blocks fails the test (a timeout)
+    instead of hanging the suite."""
+    command = [sys.executable, "-m", "generator", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=cwd, check=False)

@@ -97,12 +97,17 @@ def test_perspectives_when_given_are_still_two_or_more(tmp_path, config, message
     assert any(message in str(problem) for problem in error.value.problems)
 
 
-def test_a_bad_term_is_located(tmp_path):
-    source = _concepts(tmp_path / "src")
-    (source / "forgetting.yaml").write_text(TOPIC.replace("ask: definition", "ask: sideways"), encoding="utf-8")
+def _problems(source: Path, topic: str) -> list[str]:
+    """What loading *source* with *topic* as its topic file reports, one line each."""
+    (source / "forgetting.yaml").write_text(topic, encoding="utf-8")
     with pytest.raises(ContentError) as error:
         load_source(str(source))
-    assert [str(p) for p in error.value.problems] == [
+    return [str(problem) for problem in error.value.problems]
+
+
+def test_a_bad_term_is_located(tmp_path):
+    source = _concepts(tmp_path / "src")
+    assert _problems(source, TOPIC.replace("ask: definition", "ask: sideways")) == [
         f"{source / 'forgetting.yaml'}:14: terms[1] (interference).ask: 'sideways' is not one of both, definition, term "
         "(both directions, only the definition from the term, only the term from the definition)"
     ]
@@ -153,10 +158,7 @@ def test_a_term_with_its_own_question_asks_it_and_only_it_in_real_anki(tmp_path)
 @pytest.mark.parametrize("ask", ["term", "both"])
 def test_a_term_with_its_own_question_cannot_be_asked_back(tmp_path, ask):
     source = _concepts(tmp_path / "src")
-    (source / "forgetting.yaml").write_text(TOPIC + WHY + f"    ask: {ask}\n", encoding="utf-8")
-    with pytest.raises(ContentError) as error:
-        load_source(str(source))
-    assert [str(p) for p in error.value.problems] == [
+    assert _problems(source, TOPIC + WHY + f"    ask: {ask}\n") == [
         f"{source / 'forgetting.yaml'}:19: terms[2] (why-spacing).ask: is '{ask}', but a term with its own question "
         "asks only the definition: remove 'ask', or remove 'question' to ask the term"
     ]

@@ -22,7 +22,7 @@ from generator.pipeline.pipeline import build
 from generator.source.loader import MAX_NAME_LENGTH, load_source
 
 from .ankitools import import_package, open_collection, rendered_cards
-from .support import BUILD_TIME, ESSAY_HEADINGS, ROOT
+from .support import BUILD_TIME, ESSAY_HEADINGS, ROOT, in_a_child
 
 ESSAY = ROOT / "tests" / "sources" / "essay.md"
 SCHEMAS = schemas()
@@ -296,22 +296,12 @@ def test_a_file_name_with_a_line_break_stays_inside_its_comments(tmp_path):
     assert "from notes?id: injected?.md." in config and load_source(str(tmp_path / "drafted")).id == "notes-id-injected"
 
 
-def _in_a_child(tmp_path, *args: str) -> tuple[int, str]:
-    """Runs ``deckgen`` with *args* in a child process, so that a read that blocks fails the test instead of hanging it."""
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-m", "generator", *args], capture_output=True, text=True, timeout=60, cwd=tmp_path
-    )
-    return done.returncode, done.stdout + done.stderr
-
-
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_a_named_pipe_given_as_the_text_is_refused_not_waited_on(tmp_path):
     os.mkfifo(tmp_path / "notes.md")
-    code, output = _in_a_child(tmp_path, "draft", "notes.md", "--out", "course")
-    assert code == 1 and "cannot read notes.md: is not a regular file" in output and "Traceback" not in output
+    done = in_a_child(tmp_path, "draft", "notes.md", "--out", "course")
+    output = done.stdout + done.stderr
+    assert done.returncode == 1 and "cannot read notes.md: is not a regular file" in output and "Traceback" not in output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.md"]
 
 

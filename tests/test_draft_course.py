@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,7 @@ from generator.pipeline.pipeline import build
 from generator.source.loader import load_source
 
 from .ankitools import import_package, open_collection, rendered_cards
-from .support import BUILD_TIME, ROOT
+from .support import BUILD_TIME, ROOT, in_a_child
 
 CHAPTER = ROOT / "tests" / "sources" / "chapter.md"
 GLOSSARY = {"Decay", "Interference", "Cue", "Encoding"}
@@ -282,11 +280,7 @@ def test_a_named_pipe_where_a_figure_is_drafts_the_figure_without_an_image(tmp_p
     (tmp_path / "text" / "figs").mkdir(parents=True)
     (tmp_path / "text" / "chapter.md").write_text(FIGURES, encoding="utf-8")
     os.mkfifo(tmp_path / "text" / "figs" / "stages.png")
-    # In a child process: a read that blocks on the pipe fails the test instead of hanging the suite.
-    done = subprocess.run(
-        [sys.executable, "-m", "generator", "draft", "text/chapter.md", "--out", "source"],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
-    )
+    done = in_a_child(tmp_path, "draft", "text/chapter.md", "--out", "source")
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (tmp_path / "source" / "images").exists()
     assert "four stages" in (tmp_path / "source" / "01-stages.yaml").read_text(encoding="utf-8")
