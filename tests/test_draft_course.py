@@ -284,3 +284,24 @@ def test_a_named_pipe_where_a_figure_is_drafts_the_figure_without_an_image(tmp_p
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (tmp_path / "source" / "images").exists()
     assert "four stages" in (tmp_path / "source" / "01-stages.yaml").read_text(encoding="utf-8")
+
+
+def test_a_long_paragraph_keeps_its_far_defining_terms_and_reads_only_around_each(tmp_path, monkeypatch):
+    """A paragraph of 600 sentences with an emphasis each: the one defined 20,000 characters in is still a term,
+    the stressed ones are not, and each emphasis and each full stop is judged on a bounded stretch around it
+    (the whole paragraph before each made drafting a long one quadratic: 2,000 emphases took 12 s)."""
+    import generator.authoring.draft as draft_module
+    import generator.source.markup as markup
+
+    filler = " ".join(f"Word{i} is *stressed{i}* here, e.g. in case {i}." for i in range(600))
+    text = tmp_path / "long.md"
+    text.write_text(f"# Long\n\n## Section\n\n{filler} A trace that fades is called **decay**. {filler}\n", "utf-8")
+    seen: list[int] = []
+    judge, no_end = draft_module.defines, markup._no_end
+    monkeypatch.setattr(draft_module, "defines", lambda b, t, a: seen.append(len(b) + len(a)) or judge(b, t, a))
+    monkeypatch.setattr(markup, "_no_end", lambda before: seen.append(len(before)) or no_end(before))
+    result = CliRunner().invoke(main, ["draft", str(text), "--out", str(tmp_path / "source")])
+    assert result.exit_code == 0, result.output
+    drafted = "".join(path.read_text("utf-8") for path in (tmp_path / "source").glob("*.yaml"))
+    assert "{{decay}}" in drafted and "{{stressed" not in drafted and "stressed599" in drafted
+    assert len(seen) > 2400 and max(seen) <= 2 * draft_module._AROUND

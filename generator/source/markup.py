@@ -201,7 +201,10 @@ class _SentenceSplitter:
         """A plain run, which may end sentences (their ends stay with them, the spaces after go)."""
         position = 0
         for match in _SENTENCE_END.finditer(text):
-            if match.group() != "\n" * len(match.group()) and _no_end(text[: match.start()]):
+            # Only the last word before the stop matters: the text before it, from its start, made a long
+            # paragraph quadratic (a word cut by the window is 200 characters long, no abbreviation).
+            before = text[max(0, match.start() - 200) : match.start()]
+            if match.group() != "\n" * len(match.group()) and _no_end(before):
                 continue  # "H. M.", "e.g.", "et al.": a full stop that ends no sentence
             piece = text[position : match.start()] + match.group().rstrip(" \t\n")
             if piece:
