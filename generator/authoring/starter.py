@@ -82,6 +82,19 @@ comparisons:
       office: "Presence: everyone together, on one daily rhythm"
       hybrid: "Balance: contact on some days, freedom on the rest"
 
+# A glossary: each term is one note of two cards, "What is X?" -> its
+# definition, and the definition -> "Which term is defined here?" (`ask:
+# definition` or `ask: term` keeps one).  With `question`, the one card asks
+# your own "why" or "how" and shows the definition as its answer.
+terms:
+  - id: asynchronous
+    term: Asynchronous work
+    definition: Work that does not need everyone at the same time; each person replies when they can.
+  - id: why-write-it-down
+    term: Why remote teams write more   # its name in Anki's browser; not asked
+    question: Why do remote teams put more of their work in writing than office teams?
+    definition: They cannot settle things with a quick word across the desk, so writing is how work stays visible.
+
 # Items state facts of one perspective (or of none).
 items:
   - id: deep-focus             # unique across all files; never change it
