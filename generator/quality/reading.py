@@ -18,7 +18,8 @@ from generator.cards.notes import Faced, NoteSpec
 from generator.source.words import WORD
 
 _TAG = re.compile(r"<[^>]+>")
-_SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)
+_SOURCE_OPEN = '<div class="source">'
+_SOURCE_LINE = re.compile(r'<div class="source">.*?</div>', re.S)  # opens with _SOURCE_OPEN
 
 
 class Card(NamedTuple):  # one per card of a topic: a tuple is made three times faster than a frozen dataclass
@@ -56,10 +57,14 @@ def read_cards(faced: Faced) -> list[Card]:
 def plain(fragment: str) -> str:
     """Card HTML as the words a student reads (the source line aside)."""
     if "<" in fragment:  # most answers and questions hold no markup
-        fragment = _TAG.sub(" ", _SOURCE_LINE.sub(" ", fragment))
+        if _SOURCE_OPEN in fragment:  # a front's faces hold none: the note type's template adds it
+            fragment = _SOURCE_LINE.sub(" ", fragment)
+        fragment = _TAG.sub(" ", fragment)
     return " ".join(html.unescape(fragment).split())
 
 
 def words(text: str) -> tuple[str, ...]:
     """The words of *text*, lowercased."""
+    if text.isascii():  # lowercased first, the same words in one call (not so for every letter: "İ" is two)
+        return tuple(WORD.findall(text.lower()))
     return tuple(map(str.lower, WORD.findall(text)))
