@@ -34,7 +34,12 @@ _ENDINGS = ("ically", "ation", "ness", "ment", "ing", "ity", "ies", "ed", "es", 
 @functools.lru_cache(maxsize=VOCABULARY)  # a source's words are met millions of times
 def stem(word: str) -> str:
     """A crude stem: one form for "preserve", "preserves", "preserving", "preserved"."""
-    word = word.lower().replace("’", "'")
+    return _stem_of_lowered(word.lower())
+
+
+def _stem_of_lowered(word: str) -> str:
+    """:func:`stem` of a lowercased *word*, through no cache: :func:`_content_stem` has its own."""
+    word = word.replace("’", "'")
     if not word.endswith(_ENDINGS):  # most words, and every number: one test, not one per ending
         return word
     for ending in _ENDINGS:
@@ -65,7 +70,10 @@ def title_stems(titles: Iterable[str]) -> tuple[tuple[str, ...], ...]:
 @functools.lru_cache(maxsize=VOCABULARY)
 def _content_stem(word: str) -> str:
     """*word*'s stem, or "" for a function word."""
-    return "" if word.lower() in FUNCTION_WORDS else stem(word)
+    word = word.lower()
+    # Not through stem()'s cache: a word missing here is missing there too (stem() is met elsewhere only for
+    # a perspective's names), and on a large source's unique words a second cache's miss is its cost again.
+    return "" if word in FUNCTION_WORDS else _stem_of_lowered(word)
 
 
 @functools.lru_cache(maxsize=VOCABULARY)  # a source's vocabulary, met hundreds of thousands of times
