@@ -191,13 +191,25 @@ def _card_problems(card: Card, stems: dict[str, str], shared: frozenset[str] = f
         )
     # Words every perspective's name has, or the question's own, are no leak: they tell no answer from another.
     asked = _content_words(card.answer_words) - shared - _question_words(card)
-    shown = asked.intersection(map(singular, card.front_words)) if asked else asked
+    shown = _shown(asked, card.front_words)
     if asked and len(shown) >= LEAK_SHARE * len(asked):
         yield _warn(
             note, card.where(),
             f"the front already shows {len(shown)} of the {len(asked)} words asked ({_shown_where(card, shown)}): "
             "it can be answered by reading; ask words the front does not show, or reword what shows them",
         )
+
+
+def _shown(asked: set[str], front_words: Sequence[str]) -> set[str]:
+    """The words of *asked* (each as :func:`singular` reads it) that one of *front_words* is, read so.
+
+    A word *w* reads as itself or, a plural, as *w* without its 's': each asked word is looked for as
+    both, not every word of the front read (a front's words are mostly a source's rarest, read once).
+    """
+    if not asked:
+        return asked
+    front = set(front_words)
+    return {w for w in asked if (w in front and singular(w) == w) or (w + "s" in front and singular(w + "s") == w)}
 
 
 def _shown_where(card: Card, shown: set[str]) -> str:
@@ -263,6 +275,8 @@ def _runs_in(
 ) -> list[tuple[str, ...]]:
     """The runs of words of *found*, of the given *lengths*, that are keys of *wanted* (whose first words are
     *firsts*), each once, in order."""
+    if firsts.isdisjoint(found):  # most fronts show no answer of their item's other cards
+        return []
     starts = [start for start, word in enumerate(found) if word in firsts]  # most words begin no answer
     runs: dict[tuple[str, ...], None] = {}
     for length in lengths:
