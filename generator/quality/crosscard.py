@@ -144,6 +144,24 @@ def _index(fronts: Iterable[Collection[str]]) -> dict[str, _Postings]:
     return {word: _postings(numbers) for word, numbers in found.items()}
 
 
+def _own_index(fronts: Sequence[_Front]) -> dict[str, list[int] | frozenset[int]]:
+    """:func:`_index` of a topic's own fronts, a few numbers as a list: kept only while its checks run, its
+    memory is no worker's for long, and a list per word is made in half the time of a number made a tuple.
+    Many are a set: an answer's fronts are found by intersecting its words' (a common word's are thousands)."""
+    found: dict[str, list[int] | frozenset[int]] = {}
+    for number, front in enumerate(fronts):
+        for word in front.words:
+            seen = found.get(word)
+            if seen is None:
+                found[word] = [number]
+            else:
+                seen.append(number)  # type: ignore[union-attr]  # all lists until the loop below
+    for word, numbers in found.items():
+        if len(numbers) >= _FEW:
+            found[word] = frozenset(numbers)
+    return found
+
+
 def _postings(numbers: int | list[int]) -> _Postings:
     if isinstance(numbers, int):
         return (numbers,)
@@ -160,7 +178,7 @@ class _Fronts:
 
     def __init__(self, own: list[_Front], titles: _Titles, topic_id: str) -> None:
         self.own = own
-        self.own_index = _index(front.words for front in own)
+        self.own_index = _own_index(own)
         self.titles = titles
         self.topic_id = topic_id
 
@@ -288,7 +306,7 @@ def _names(words: frozenset[str], perspective: str, naming: Mapping[str, str]) -
     return any(word == s or (len(s) >= 5 and word.startswith(s)) for word in words for s in stems)
 
 
-def _holding(index: dict[str, _Postings], wanted: frozenset[str]) -> set[int]:
+def _holding(index: Mapping[str, Sequence[int] | frozenset[int]], wanted: frozenset[str]) -> set[int]:
     """The faces whose front holds every word of *wanted* (rarest word first)."""
     if not wanted:
         return set()
