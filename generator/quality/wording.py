@@ -114,7 +114,9 @@ def _paraphrased(note: NoteSpec, answer: str, titles: dict[str, _Titled]) -> Ite
     if note.part == "title":
         return  # the title is what it asks: hidden on its front
     text = note.field("Text")
-    titled = _TAG.sub(" ", " ".join((*_TITLE.findall(text), note.field(KINDS[note.note_type].context_field))))
+    titled = " ".join((*_TITLE.findall(text), note.field(KINDS[note.note_type].context_field)))
+    if "<" in titled:  # most titles and context lines are plain text
+        titled = _TAG.sub(" ", titled)
     read = titles.get(titled) or titles.setdefault(titled, _title_words(titled))
     formed = _formed(answer, read, lambda: _TAG.sub(" ", _CLOZE.sub(" ", text)))
     if formed:
@@ -144,7 +146,7 @@ def _formed(answer: str, title: _Titled, rest: Callable[[], str]) -> list[tuple[
     titled, beginnings = title
     # Two forms share their first MIN_FORM letters: only an asked word whose beginning a title
     # word shares is compared pair by pair, so a long title costs one set look-up per word.
-    maybe = [word for word in asked - titled if not beginnings.isdisjoint(_beginnings((word,)))]
+    maybe = [word for word in asked - titled if _begins_as(word, beginnings)]
     if not maybe:
         return []
     front = titled | _words(rest())
@@ -169,7 +171,8 @@ def _title_words(title: str) -> _Titled:
 
 def _words(text: str) -> set[str]:
     """The content words of *text*, lowercased, a plural 's' dropped."""
-    return set(map(singular, set(map(str.lower, WORD.findall(text))) - FUNCTION_WORDS))
+    found = WORD.findall(text.lower()) if text.isascii() else map(str.lower, WORD.findall(text))  # see words()
+    return set(map(singular, set(found) - FUNCTION_WORDS))
 
 
 def forms_of_one_word(one: str, other: str) -> bool:
@@ -186,6 +189,8 @@ def _bases(word: str) -> tuple[str, ...]:
     "fuzzy" is read off "fuzziness": English writes the 'y' of a word as 'i' before an ending.  A tuple, each
     base once: most words are their only base, and a set of one costs four times its memory in every worker.
     """
+    if not word.startswith(_NEGATIONS) and not word.endswith("y"):
+        return (word,)  # most words, and on a source of rare words most are met once: no set made
     found = {word} | {word[len(p) :] for p in _NEGATIONS if word.startswith(p) and len(word) - len(p) >= MIN_FORM}
     return tuple(found | {w[:-1] + "i" for w in found if w.endswith("y")})
 
@@ -193,6 +198,12 @@ def _bases(word: str) -> tuple[str, ...]:
 def _beginnings(words: Iterable[str]) -> set[str]:
     """The first :data:`MIN_FORM` letters of every base of *words*: two forms of one word share one."""
     return {base[:MIN_FORM] for word in words for base in _bases(word) if len(base) >= MIN_FORM}
+
+
+def _begins_as(word: str, beginnings: set[str]) -> bool:
+    """True if one of *word*'s :func:`_beginnings` is in *beginnings* (no set of them made: most words are
+    asked once)."""
+    return any(len(base) >= MIN_FORM and base[:MIN_FORM] in beginnings for base in _bases(word))
 
 
 def _shares_beginning(one: str, other: str) -> bool:
