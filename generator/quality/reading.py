@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from generator.cards.kind import Face
 from generator.cards.notes import Faced, NoteSpec
-from generator.source.words import WORD
+from generator.source.words import lower_words
 
 _TAG = re.compile(r"<[^>]+>")
 _SOURCE_OPEN = '<div class="source">'
@@ -65,6 +65,4 @@ def plain(fragment: str) -> str:
 
 def words(text: str) -> tuple[str, ...]:
     """The words of *text*, lowercased."""
-    if text.isascii():  # lowercased first, the same words in one call (not so for every letter: "İ" is two)
-        return tuple(WORD.findall(text.lower()))
-    return tuple(map(str.lower, WORD.findall(text)))
+    return tuple(lower_words(text))

@@ -37,7 +37,7 @@ from generator.cards.notes import Faced, NoteSpec
 from generator.errors import Problem
 from generator.quality.reading import plain
 from generator.source.content import Source
-from generator.source.words import FUNCTION_WORDS, VOCABULARY, WORD, content_stems, singular, stem
+from generator.source.words import FUNCTION_WORDS, VOCABULARY, WORD, content_stems, lower_words, singular, stem
 
 PARAPHRASE_SHARE = 0.5
 """A title paraphrases a cloze when it shows at least this share of the asked words, one of them in another form."""
@@ -171,8 +171,7 @@ def _title_words(title: str) -> _Titled:
 
 def _words(text: str) -> set[str]:
     """The content words of *text*, lowercased, a plural 's' dropped."""
-    found = WORD.findall(text.lower()) if text.isascii() else map(str.lower, WORD.findall(text))  # see words()
-    return set(map(singular, set(found) - FUNCTION_WORDS))
+    return set(map(singular, set(lower_words(text)) - FUNCTION_WORDS))
 
 
 def forms_of_one_word(one: str, other: str) -> bool:
