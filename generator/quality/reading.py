@@ -50,7 +50,8 @@ def read_cards(faced: Faced) -> list[Card]:
     for note, faces in faced:
         for face in faces:
             answer, front = plain(face.answer), plain(face.front)
-            cards.append(Card(note, face, front, answer, words(front), words(answer), plain(face.question)))
+            question = plain(face.question) if face.question else ""  # most cards ask no question of their own
+            cards.append(Card(note, face, front, answer, words(front), words(answer), question))
     return cards
 
 
@@ -60,7 +61,15 @@ def plain(fragment: str) -> str:
         if _SOURCE_OPEN in fragment:  # a front's faces hold none: the note type's template adds it
             fragment = _SOURCE_LINE.sub(" ", fragment)
         fragment = _TAG.sub(" ", fragment)
-    return " ".join(html.unescape(fragment).split())
+    return " ".join(_unescaped(fragment).split())
+
+
+def _unescaped(text: str) -> str:
+    """``html.unescape(text)``, where every '&' opens "&amp;" (as on a front under a heading with an ampersand)
+    by a replace, not by the pattern and a Python call per reference that html.unescape makes."""
+    if "&" in text and text.count("&") == text.count("&amp;"):
+        return text.replace("&amp;", "&")  # what html.unescape makes of each: "amp;" is a whole reference
+    return html.unescape(text)
 
 
 def words(text: str) -> tuple[str, ...]:
