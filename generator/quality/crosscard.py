@@ -264,6 +264,8 @@ def _answered_elsewhere(faces: Sequence[_Face], fronts: _Fronts, naming: Mapping
             holders = held[face.answer_stems] = fronts.holding(face.answer_stems)
         else:
             holders = held[face.answer_stems]
+        if not holders:  # most answers are on no other front
+            continue
         # One word of the text's own vocabulary ("belonging") in another topic's title is the
         # text speaking, not a giveaway: only the topic's own fronts count for it.
         own_only = not face.which and len(face.answer_stems) < 2
@@ -308,8 +310,8 @@ def _names(words: frozenset[str], perspective: str, naming: Mapping[str, str]) -
 
 def _holding(index: Mapping[str, Sequence[int] | frozenset[int]], wanted: frozenset[str]) -> set[int]:
     """The faces whose front holds every word of *wanted* (rarest word first)."""
-    if not wanted:
-        return set()
+    if len(wanted) < 2:  # most answers are a word or two: a word's fronts are those holding it
+        return set(index.get(next(iter(wanted)), ())) if wanted else set()
     postings = sorted((index.get(word, ()) for word in wanted), key=len)
     return set(postings[0]).intersection(*postings[1:])
 

@@ -200,7 +200,9 @@ def _card_problems(card: Card, stems: dict[str, str], shared: frozenset[str] = f
             f"the {note.note_type} hides {hidden} words; hide at most {limit}: the few words that carry the fact",
         )
     # Words every perspective's name has, or the question's own, are no leak: they tell no answer from another.
-    asked = _content_words(card.answer_words) - shared - _question_words(card)
+    asked = _content_words(card.answer_words) - shared
+    if card.question:  # most cards have none: no words to read
+        asked -= _question_words(card)
     shown = _shown(asked, card.front_words)
     if asked and len(shown) >= LEAK_SHARE * len(asked):
         yield _warn(
