@@ -61,12 +61,7 @@ def deck_smells(
     of two words or more: a title is what a student reads first, in any deck.
     """
     faces = [_face(card) for card in cards]
-    own = [
-        _Front(face.front, face.note.local_key, face.note.file, face.note.line, face.note.guid,
-               face.note.item_id if KINDS[face.note.note_type].hides_in_item_text else "")
-        for face in faces
-    ]
-    fronts = _Fronts(own, _title_fronts(source), topic.id)
+    fronts = _Fronts(faces, _title_fronts(source), topic.id)
     problems = list(_answered_elsewhere(faces, fronts, naming))
     problems += _bold_answers(notes, faces, set(naming.values()))
     problems += _benefit_of_a_limitation(topic, notes)
@@ -144,13 +139,13 @@ def _index(fronts: Iterable[Collection[str]]) -> dict[str, _Postings]:
     return {word: _postings(numbers) for word, numbers in found.items()}
 
 
-def _own_index(fronts: Sequence[_Front]) -> dict[str, list[int] | frozenset[int]]:
+def _own_index(fronts: Sequence[_Face]) -> dict[str, list[int] | frozenset[int]]:
     """:func:`_index` of a topic's own fronts, a few numbers as a list: kept only while its checks run, its
     memory is no worker's for long, and a list per word is made in half the time of a number made a tuple.
     Many are a set: an answer's fronts are found by intersecting its words' (a common word's are thousands)."""
     found: dict[str, list[int] | frozenset[int]] = {}
     for number, front in enumerate(fronts):
-        for word in front.words:
+        for word in front.front:
             seen = found.get(word)
             if seen is None:
                 found[word] = [number]
@@ -176,15 +171,21 @@ class _Fronts:
     made once, and a topic's own titles are skipped where it is read.
     """
 
-    def __init__(self, own: list[_Front], titles: _Titles, topic_id: str) -> None:
-        self.own = own
+    def __init__(self, own: Sequence[_Face], titles: _Titles, topic_id: str) -> None:
+        self.own = own  # a card's front is made only where a check reads it, as a title's is
         self.own_index = _own_index(own)
+        self.made: dict[int, _Front] = {}
         self.titles = titles
         self.topic_id = topic_id
 
     def __getitem__(self, number: int) -> _Front:
         count = len(self.own)
-        return self.own[number] if number < count else self.titles.front(number - count)
+        if number >= count:
+            return self.titles.front(number - count)
+        front = self.made.get(number)
+        if front is None:  # a front answering many (a smelly topic's) is made once
+            front = self.made[number] = _own_front(self.own[number])
+        return front
 
     def holding(self, wanted: frozenset[str]) -> list[int]:
         """The fronts holding every word of *wanted*, in order."""
@@ -204,6 +205,13 @@ class _Fronts:
         """Titles (by their number in the source's) of other topics, by their number here, in order."""
         count, topics = len(self.own), self.titles.topics
         return [count + number for number in sorted(numbers) if topics[number] != self.topic_id]
+
+
+def _own_front(face: _Face) -> _Front:
+    """A card of the topic as a front."""
+    note = face.note
+    cloze_of = note.item_id if KINDS[note.note_type].hides_in_item_text else ""
+    return _Front(face.front, note.local_key, note.file, note.line, note.guid, cloze_of)
 
 
 def _side_is_its_sections_title(source: Source, topic: Topic, notes: Sequence[NoteSpec]) -> Iterable[Problem]:
