@@ -97,24 +97,28 @@ def wording_smells(
                 if lookup:
                     lookups.append(lookup)
             elif kind.hides_in_item_text:
-                problems += _paraphrased(note, face.answer, titles)
-                problems += _only_subject(note)
-                problems += _points_back(source, note)
+                # The text read once for the three: its titles, and the rest (what _TITLE.sub(" ", text) leaves)
+                parts = _TITLE.split(note.field("Text"))
+                untitled = " ".join(parts[0::2])
+                problems += _paraphrased(note, face.answer, titles, parts[1::2])
+                problems += _only_subject(note, untitled)
+                problems += _points_back(source, note, untitled)
     return problems, tuple(lookups)
 
 
 # --- a title that paraphrases its cloze ---------------------------------------------------
 
 
-def _paraphrased(note: NoteSpec, answer: str, titles: dict[str, _Titled]) -> Iterable[Problem]:
+def _paraphrased(note: NoteSpec, answer: str, titles: dict[str, _Titled], shown: Sequence[str]) -> Iterable[Problem]:
     """The cloze's title or context line shows the asked words, one at least in another form.
 
-    *titles* holds the titles (and context lines) read so far, as :func:`_title_words` reads them.
+    *titles* holds the titles (and context lines) read so far, as :func:`_title_words` reads them; *shown*
+    is the titles of the note's text (``_TITLE.findall``).
     """
     if note.part == "title":
         return  # the title is what it asks: hidden on its front
     text = note.field("Text")
-    titled = " ".join((*_TITLE.findall(text), note.field(KINDS[note.note_type].context_field)))
+    titled = " ".join((*shown, note.field(KINDS[note.note_type].context_field)))
     if "<" in titled:  # most titles and context lines are plain text
         titled = _TAG.sub(" ", titled)
     read = titles.get(titled) or titles.setdefault(titled, _title_words(titled))
@@ -217,9 +221,13 @@ def _shares_beginning(one: str, other: str) -> bool:
 # --- a front that is only a subject and [...] ---------------------------------------------
 
 
-def _only_subject(note: NoteSpec) -> Iterable[Problem]:
-    """The front's text (title aside) ends in the blank after at most a subject, framing words and a linking verb."""
-    text = _TAG.sub(" ", _CLOZE.sub(_BLANK, _TITLE.sub(" ", note.field("Text"))))
+def _only_subject(note: NoteSpec, untitled: str) -> Iterable[Problem]:
+    """The front's text (title aside: *untitled*) ends in the blank after at most a subject, framing words and a
+    linking verb."""
+    text = _TAG.sub(" ", _CLOZE.sub(_BLANK, untitled))
+    _, blank, after = text.partition(_BLANK)
+    if not blank or _BLANK in after or WORD.search(after):
+        return  # most fronts say more after the blank (spaces aside, the same words and blanks as below)
     before, blank, after = " ".join(text.split()).partition(_BLANK)
     if blank and _BLANK not in after and only_subject(before, after):
         shown = f"{before.strip()} [...]{after.strip()}"
@@ -248,16 +256,16 @@ def opens_with_pointer(sentence: str) -> str | None:
     return found["word"] if found else None
 
 
-def _points_back(source: Source, note: NoteSpec) -> Iterable[Problem]:
+def _points_back(source: Source, note: NoteSpec, untitled: str) -> Iterable[Problem]:
     """A key term's front whose sentence opens with a pointer, and is not the first of its item's text (the first
-    points at the title, which the front shows)."""
+    points at the title, which the front shows); *untitled* is its text, the title aside."""
     aspect, _, rest = note.part.partition("/")
     found = source.items_by_id.get(note.item_id) if aspect == "term" else None
     if found is None:
         return
     item = found[1]
     marked = {"explanation": item.explanation, "conclusion": item.conclusion}.get(rest.partition("/")[0])
-    shown = plain(_ASKED.sub(r"\1", _TITLE.sub(" ", note.field("Text"))))  # as read, the title aside
+    shown = plain(_ASKED.sub(r"\1", untitled))  # as read, the title aside
     pointer = opens_with_pointer(shown)
     if marked is None or pointer is None or " ".join(marked.plain.split()).startswith(shown[:40]):
         return  # none, or the text's first sentence: it points at the title above it
