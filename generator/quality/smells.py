@@ -239,6 +239,8 @@ def _same_prompt(cards: Sequence[Card]) -> Iterable[Problem]:
     for card in cards:
         by_front.setdefault(card.front.casefold(), []).append(card)
     for group in by_front.values():
+        if len(group) < 2:  # most fronts are one card's
+            continue
         answers = {card.answer.casefold() for card in group}
         if len(answers) < 2:
             continue
