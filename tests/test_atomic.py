@@ -223,6 +223,36 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+STOPPED_WHILE_FORKING = SLOW_WORKERS.replace(
+    "topics._build_shared = slow\n",
+    "topics._build_shared = slow\n"
+    "import os, signal\n"
+    "os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGTERM))\n",
+)
+"""A build told to stop at the worst moment: as each worker is forked, in the fork's own callbacks."""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="needs fork and signal masks")
+def test_a_stop_that_comes_while_the_workers_are_forked_still_ends_the_build(tmp_path):
+    """A SIGTERM the handler met inside a fork callback (logging's, under load) was ignored there: the build then
+    waited for its workers for ever (CI hung on it once). Held while forking, it ends the build after."""
+    items = "".join(f"  - id: i{n}\n    explanation: Fact {n} is {{{{kept}}}} here.\n" for n in range(1100))
+    extra = {"more.yaml": f"topic: more\nname: More\nitems:\n{items.replace('id: i', 'id: m')}"}
+    source = write_source(tmp_path / "src", f"topic: basics\nname: Basics\nitems:\n{items}", extra=extra)
+    args = ["build", "-q", "-j", "2", "--source", str(source), "--out", str(tmp_path / "out")]
+    child = subprocess.Popen([sys.executable, "-c", STOPPED_WHILE_FORKING, *args], stderr=subprocess.PIPE)
+    try:
+        assert child.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        child.kill()
+        workers = _children(child.pid)
+        child.wait()
+        child.stderr.close()  # type: ignore[union-attr]
+        for pid in workers:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux's /proc to see the workers")
 def test_sigterm_to_a_build_stops_its_workers_and_frees_the_folder(tmp_path):
     """``kill PID`` (a CI timeout, systemd) reaches the build process alone: its forked workers must not stay

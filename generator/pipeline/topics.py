@@ -284,7 +284,9 @@ def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package 
     _SHARED = context
     try:
         with working(pool):
-            yield from pool.map(_build_shared, names)
+            with stops_held():  # the workers are forked as the first task is submitted
+                built = pool.map(_build_shared, names)
+            yield from built
     finally:
         _SHARED = None
 
@@ -303,8 +305,32 @@ def fork_pool(jobs: int) -> Executor | None:
 
 def _worker_signals() -> None:
     # A worker is stopped by its parent (see working()): SIGTERM ends it, as it ends any process, whatever the
-    # handler the command line gave the parent it was forked from.
+    # handler the command line gave the parent it was forked from, and the stops its parent held while forking.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+
+
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def stops_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held by the system for the ``with`` block, delivered when it ends.
+
+    Around a fork: the command line's handler ends a build by raising, and
+    Python runs it inside the fork's own callbacks (logging releases its
+    locks there), which ignore what they raise, so a stop that came as the
+    workers were forked was lost and the build waited for them for ever.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # no fork either: nothing to hold
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 @contextlib.contextmanager
