@@ -284,9 +284,7 @@ def _map(context: Context, names: Sequence[str], jobs: int) -> Iterator[Package 
     _SHARED = context
     try:
         with working(pool):
-            with stops_held():  # the workers are forked as the first task is submitted
-                built = pool.map(_build_shared, names)
-            yield from built
+            yield from pool.map(_build_shared, names)
     finally:
         _SHARED = None
 
@@ -337,9 +335,11 @@ def stops_held() -> Iterator[None]:
 def working(pool: Executor) -> Iterator[Executor]:
     """*pool* for a ``with`` block.  On any exception (an error, a Ctrl-C, a SIGTERM the command line makes one
     of) its workers are stopped at once, not awaited: a worker left behind would keep building, and keep the
-    folders' locks it inherited, after its parent has gone."""
+    folders' locks it inherited, after its parent has gone.  Its workers are forked here, the stops held."""
     with pool:
         try:
+            with stops_held():
+                pool.submit(int)  # a pool of forked workers forks them all at its first task
             yield pool
         except BaseException:
             # concurrent.futures has no public way to stop a running worker before Python 3.14's terminate_workers();
