@@ -50,7 +50,7 @@ def test_json_lists_every_error_with_its_place(here: Path) -> None:
         {
             "file": "src/basics.yaml", "line": 6, "column": 5, "severity": "error", "where": "items[0]",
             "message": "unknown key 'colour' (expected one of: id, perspective, title, cue, question, explanation, "
-            "points, conclusion, tags, image, audio)",
+            "points, conclusion, formerly, tags, image, audio)",
         },
     ]
     assert result.stderr == "Error: 2 problems found.\n"
@@ -64,7 +64,7 @@ def test_github_prints_one_workflow_command_per_error(here: Path) -> None:
         "::error file=src/basics.yaml,line=5,col=12::items[0] (origin).title: expected text, found 'yes': YAML reads"
         " it as true/false (yes, no, on, off are booleans in YAML 1.1); put it in quotes\n"
         "::error file=src/basics.yaml,line=6,col=5::items[0]: unknown key 'colour' (expected one of: id,"
-        " perspective, title, cue, question, explanation, points, conclusion, tags, image, audio)\n"
+        " perspective, title, cue, question, explanation, points, conclusion, formerly, tags, image, audio)\n"
     )
     assert result.stderr == "Error: 2 problems found.\n"
 

@@ -75,6 +75,7 @@ _KINDS: dict[Kind, Schema] = {
     "deck_order": {"enum": list(DECK_ORDERS)},
     "backs": {"enum": list(BACKS)},
     "origins": _mapping_of(_ID),
+    "formerly": {"type": "object", "minProperties": 1, "additionalProperties": _PLAIN},  # keys: a term's words
     "ids": _list_of(_TEXT),
     "kinds": _list_of({"enum": list(KINDS)}),
 }

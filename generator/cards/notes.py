@@ -47,6 +47,7 @@ from generator.source.content import (
     Topic,
 )
 from generator.source.markup import marked_html, media_html, sentences, to_html
+from generator.source.markup import slug as slug  # where selection and the tests take it from
 
 NoteKind = str
 """A note's kind: a name in :data:`generator.cards.kinds.KINDS`, which says everything that differs by kind."""
@@ -167,11 +168,6 @@ def guid_for(key: str) -> str:
         number, digit = divmod(number, len(_BASE91))
         digits.append(_BASE91[digit])
     return "".join(reversed(digits)) or _BASE91[0]
-
-
-def slug(text: str) -> str:
-    """A key-term slug: lowercase words joined by '-'."""
-    return "-".join(re.findall(r"\w+", text.lower())) or "term"
 
 
 def topic_deck(source: Source, topic: Topic) -> str:
@@ -464,7 +460,8 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
                     + _rest(closing, shown if field == "conclusion" else set())
                 )
             term = all_terms[min(indexes)]
-            yield maker.cloze_note(f"term/{field}/{term_slug}", text, extra, f"{term}: {plain}")
+            key_slug = item.released_slug(term_slug)  # a term corrected since its release keeps its note
+            yield maker.cloze_note(f"term/{field}/{key_slug}", text, extra, f"{term}: {plain}")
 
 
 def _rendered(parts: Sequence[tuple[Marked, tuple[int, ...]]]) -> list[str]:

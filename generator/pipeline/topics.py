@@ -37,6 +37,7 @@ from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.notelines import Line
 from generator.pipeline.lock.times import Changes, Resolution, resolve
 from generator.pipeline.lock.write import LIVE, released_line
+from generator.pipeline.reimport import reimport_notices
 from generator.pipeline.reuse import Record, Timed, fingerprint, import_changes, named_files, still_there
 from generator.pipeline.spool import Spool, Spooled
 from generator.quality.crosscard import forget_titles
@@ -141,7 +142,7 @@ class Package(NamedTuple):
     timed: Timed | None = None
     """Where the build leaves the lock as it was and its entries are not the lock's (see :attr:`Record.timed`)."""
     notices: tuple[Problem, ...] = ()
-    """What a re-import of it does that the author may not expect (see :func:`narrowed_notices`): this build's
+    """What a re-import of it does that the author may not expect (see :mod:`generator.pipeline.reimport`): this build's
     news, never kept by the cache (a reused package's notes are those the lock has already)."""
 
     def record(self, source: Source) -> Record | None:
@@ -414,26 +415,7 @@ def _package(
         lookups=lookups,
         named=named,
         timed=timed,
-        notices=narrowed_notices(notes, live.narrowed, context.lock),
-    )
-
-
-def narrowed_notices(notes: Sequence[NoteSpec], narrowed: Sequence[str], lock: Lock) -> tuple[Problem, ...]:
-    """A note for each released note with fewer cards now (a direction no longer asked, see
-    :attr:`Resolution.narrowed`): Anki keeps a student's card of it, with a blank front."""
-    if not narrowed:
-        return ()
-    keys = set(narrowed)
-    return tuple(
-        Problem(
-            note.file, note.line, note.local_key,
-            f"a release carried it with {lock.notes[note.key].cards} cards, it has {note.cards} now: a student who "
-            "studied it keeps the card no longer asked, its front blank, until Anki's Tools > Empty Cards deletes "
-            "it (with its reviews); ask it as released to keep the card",
-            "note",
-        )
-        for note in notes  # in the order the notes were resolved, as *narrowed* is
-        if note.key in keys
+        notices=reimport_notices(notes, {**live.kinds, **gone.kinds}, live.narrowed, context.lock),
     )
 
 

@@ -23,7 +23,7 @@ from generator.source.media import AUDIO, IMAGE
 Kind = Literal[
     "id", "text", "plain", "marked", "name", "deck", "path", "perspectives", "by_perspective", "sides",
     "points", "tags", "ask", "term_ask", "deck_order", "backs", "origins", "items", "comparisons", "terms", "decks",
-    "ids", "kinds", "file",
+    "ids", "kinds", "file", "formerly",
 ]
 """The shape of a key's value (see :mod:`generator.authoring.editor_schema` for each as JSON Schema)."""
 
@@ -100,6 +100,9 @@ ITEM = Table(
             {"meetings": "Meetings go on the {{shared days}}"}),
         Key("conclusion", "marked", "A closing sentence, shown last; may mark key terms.",
             "Focus is {{the first gain}}."),
+        Key("formerly", "formerly", "Key terms corrected since a release: the words marked now to the words the"
+            " release carried, so that their notes keep their identity and students' history.",
+            {"uninterrupted time": "uninterupted time"}),
         Key("tags", "tags", "Tags given to this item's notes (no spaces; '::' nests them).", ["exam::week-3"]),
         Key(IMAGE, "path", "An image file (PNG, JPEG, GIF or WebP) in the source folder, shown on the cards.",
             "images/desk.png"),

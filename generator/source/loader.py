@@ -40,7 +40,7 @@ from generator.source.content import (
 from generator.source.folder import CONFIG_FILE, ID_PATTERN, MAX_FILE_BYTES, MISNAMED_CONFIG, topic_names
 from generator.source.guarded import read_regular
 from generator.source.keys import COMPARISON, CONFIG, ITEM, TERM, TOPIC
-from generator.source.markup import MarkupError, has_markers, parse_marked
+from generator.source.markup import MarkupError, has_markers, parse_marked, slug
 from generator.source.media import MEDIA_KINDS, read_media
 from generator.source.tree import NO_MAPPING, Mapping, Node
 from generator.source.treeread import Reader
@@ -480,6 +480,7 @@ def _read_item(
     asks = _item_asks(reader, fields, where=where, perspectives=perspectives, topic_question=topic_question)
     explanation = _marked(reader, fields.get("explanation"), f"{where}.explanation")
     conclusion = _marked(reader, fields.get("conclusion"), f"{where}.conclusion")
+    formerly = _formerly(reader, fields.get("formerly"), f"{where}.formerly", (explanation, conclusion))
     points = _points(reader, fields.get("points"), f"{where}.points")
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
     files = _item_media(reader, fields, where=where, media=media)
@@ -488,18 +489,9 @@ def _read_item(
     if item_id is None:
         return None
     return Item(
-        id=item_id,
-        perspective=asks.perspective,
-        title=asks.title,
-        explanation=explanation,
-        points=points,
-        conclusion=conclusion,
-        tags=tags,
-        file=reader.file,
-        line=node.line,
-        cue=asks.cue,
-        question=asks.question,
-        media=files,
+        id=item_id, perspective=asks.perspective, title=asks.title, explanation=explanation, points=points,
+        conclusion=conclusion, tags=tags, file=reader.file, line=node.line, cue=asks.cue, question=asks.question,
+        media=files, formerly=formerly,
     )
 
 
@@ -772,6 +764,40 @@ def _check_reference(reader: Reader, node: Node, *, value: str, known: Perspecti
     if known is not None and value not in known:
         names = f"deckgen.yaml names: {', '.join(sorted(known))}" if known else "deckgen.yaml declares no perspectives"
         reader.problem(node, where, f"unknown perspective {value!r} ({names})")
+
+
+def _formerly(
+    reader: Reader, node: Node | None, where: str, texts: tuple[Marked | None, ...]
+) -> tuple[tuple[str, str], ...]:
+    """``formerly:`` the words of a key term now -> the words a release carried, as slugs (see :attr:`Item.formerly`).
+
+    Only an explanation's or a conclusion's term needs one: a title's and a point's notes are keyed by the item
+    and the point, whatever their words.  Two notes of one item never share a key.
+    """
+    if node is None:
+        return ()
+    marked = {slug(term) for text in texts if text for term in text.terms}
+    renamed: dict[str, str] = {}
+    for words, key_node, value in reader.pairs(node, where) or ():
+        then = _plain_text(reader, value, f"{where}.{words}")
+        if then is None:
+            continue
+        now_slug, then_slug = slug(words), slug(then)
+        if now_slug not in marked:
+            reader.problem(key_node, f"{where}.{words}", _NOT_MARKED)
+        elif then_slug == now_slug:
+            reader.problem(value, f"{where}.{words}", "is the term marked now: its note keeps its identity already")
+        elif then_slug in marked or then_slug in renamed.values():
+            reader.problem(value, f"{where}.{words}", "is a key term of this item already: two notes would share one")
+        else:
+            renamed[now_slug] = then_slug
+    return tuple(renamed.items())
+
+
+_NOT_MARKED = (
+    "is no key term marked in this item's explanation or conclusion (a title's or a point's marks keep their"
+    " notes whatever their words)"
+)
 
 
 def _plain_text(reader: Reader, node: Node | None, where: str) -> str | None:

@@ -40,6 +40,11 @@ def _no_end(before: str) -> bool:
     return word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha() and word.islower())
 
 
+def slug(text: str) -> str:
+    """A key term's slug, the last part of its note's key (``term/<field>/<slug>``): lowercase words joined by '-'."""
+    return "-".join(re.findall(r"\w+", text.lower())) or "term"
+
+
 class MarkupError(ValueError):
     """The ``{{…}}`` markers of a text do not pair up."""
 

@@ -1,0 +1,67 @@
+"""A key term corrected after a release: with ``formerly:``, students' notes update in place, history kept.
+
+A key term's note is keyed by its words, so a corrected typo is a new note,
+and the released one is removed (Anki's import keeps it: the student studies
+both).  The build says so and shows the line that keeps the note; with that
+line, real Anki updates the note students have, and adds nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.pipeline.config import BuildConfig
+from generator.pipeline.pipeline import build
+
+from .ankitools import import_package, open_collection, rendered_cards, study_everything
+from .support import T1, T2, V1, write_source
+
+TYPO = V1.replace("Tea ceremonies are {{formal}}.", "Tea ceremonies are {{fromal}}.")
+FIXED = V1.replace("Tea ceremonies are {{formal}}.", "Tea ceremonies are {{formal}}.\n    formerly:\n      formal: fromal")
+
+
+def _studied(tmp_path: Path) -> tuple[Path, object, dict[int, int]]:
+    """The typo's source, released and built, and a student who imported and studied every card."""
+    source = write_source(tmp_path / "src", TYPO)
+    first = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1, release=True))
+    col = open_collection(tmp_path / "student")
+    for package in first.files:
+        import_package(col, Path(package.path))
+    assert study_everything(col) == col.card_count()
+    return source, col, dict(col.db.all("select cid, count() from revlog group by cid"))
+
+
+def _import(col, report) -> None:  # noqa: ANN001 - an anki Collection
+    for package in report.files:
+        import_package(col, Path(package.path))
+
+
+def test_a_corrected_key_term_with_formerly_updates_the_studied_note_and_keeps_its_history(tmp_path):
+    source, col, history = _studied(tmp_path)
+    notes = col.note_count()
+    (source / "basics.yaml").write_text(FIXED, encoding="utf-8")
+    second = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2))
+    # the cloze, and the item's "which drink?" note, whose back shows the sentence
+    assert (second.total("added"), second.total("removed"), second.total("updated")) == (0, 0, 2)
+    assert not [n for f in second.files for n in f.notices]
+    _import(col, second)
+    col.fix_integrity()
+    assert col.note_count() == notes  # nothing added beside the studied note
+    asked = [card for card in rendered_cards(col) if "Tea ceremonies" in card.question_text]
+    assert len(asked) == 1 and "formal" in asked[0].answer_text and "fromal" not in asked[0].answer_text
+    assert dict(col.db.all("select cid, count() from revlog group by cid")) == history
+    col.close()
+
+
+def test_without_formerly_the_build_says_how_to_keep_the_note_and_anki_would_get_a_second_one(tmp_path):
+    source, col, _ = _studied(tmp_path)
+    notes = col.note_count()
+    (source / "basics.yaml").write_text(TYPO.replace("{{fromal}}", "{{formal}}"), encoding="utf-8")
+    second = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2))
+    assert (second.total("added"), second.total("removed")) == (1, 1)
+    notices = [str(n) for f in second.files for n in f.notices]
+    assert len(notices) == 1 and "ritual/term/explanation/formal: note: a new note" in notices[0]
+    assert "add `formerly: {formal: fromal}` to the item" in notices[0]
+    _import(col, second)
+    assert col.note_count() == notes + 1  # the old note stays (import never deletes): the student has both
+    col.close()
