@@ -308,4 +308,4 @@ def test_new_writes_the_readme_guides_worked_example(tmp_path, monkeypatch):
     assert perspectives in (tmp_path / "work" / "deckgen.yaml").read_text(encoding="utf-8")
     assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["01-basics.yaml", "02-lessons.yaml", "deckgen.yaml", "schema"]
     result = invoke("check", "--strict", "--source", "work")
-    assert result.output == "work: OK: 2 topics, 8 items (1 context only), 2 comparisons -> 18 notes, 25 cards\n"
+    assert result.output == "work: OK: 2 topics, 6 items (1 context only), 2 comparisons -> 18 notes, 19 cards\n"

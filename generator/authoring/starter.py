@@ -50,7 +50,8 @@ BASICS = """\
 # The one rule: nothing is asked unless you mark it.  {{A key term}} in a
 # title, explanation, point or conclusion becomes one cloze card that hides it;
 # unmarked text is context.  Hide a few words that carry the idea, never a
-# sentence, and never words the card shows elsewhere.
+# sentence, and never words the card shows elsewhere.  State each fact once:
+# a fact two cards state is the answer of one on the front of the other.
 #
 # Quote a text (with "...") when it starts with {{ or another sign YAML reads
 # ([ { & * ! | > % @ `), or when it holds ': ' (YAML would read a second key).
@@ -61,31 +62,35 @@ question: Which way of working is this?   # optional: asks it of each item with 
 
 # Definitions are comparisons: one dimension, one statement per perspective
 # (every perspective, no two the same).  Cards ask each side from its
-# perspective, and the perspective from each side.
+# perspective and, by default (`ask: both`), the perspective from each side
+# (`which_question` words that card).  Where a side's own words name its
+# perspective ("two or three days a week" is plainly hybrid), ask only the
+# sides: the reverse card would be answered by plain meaning, and would show
+# the forward card's answer beside it.
 comparisons:
   - id: meeting
     dimension: Meeting in person
     question: "{perspective}: how often does the team meet in person?"   # optional; {perspective}: each name
-    which_question: Which way of working meets this often?   # optional: the reverse question
+    ask: side                  # optional: both (default), side or perspective
     sides:
-      remote: Rarely, at planned meetups a few times a year
-      office: Every working day, without planning it
-      hybrid: On fixed days each week
+      remote: A few times a year, at planned meetups
+      office: Every working day, without anyone arranging it
+      hybrid: Two or three fixed days a week
 
   - id: core-value
     dimension: Core value
     question: "{perspective}: which value does it put first?"
-    which_question: Which way of working puts this value first?
-    ask: both                  # optional: both (default), side or perspective
+    ask: side
     sides:                     # quoted: each holds ': ', which YAML would read as a second key
       remote: "Autonomy: you choose your place and your hours"
       office: "Presence: everyone together, on one daily rhythm"
-      hybrid: "Balance: contact on some days, freedom on the rest"
+      hybrid: "Balance: the office's contact and home's quiet in the same week"
 
 # A glossary: each term is one note of two cards, "What is X?" -> its
 # definition, and the definition -> "Which term is defined here?" (`ask:
 # definition` or `ask: term` keeps one).  With `question`, the one card asks
-# your own "why" or "how" and shows the definition as its answer.
+# your own "why" or "how" and shows the definition as its answer: the card
+# to write when a cloze's own sentence would give its answer away.
 terms:
   - id: asynchronous
     term: Asynchronous work
@@ -95,37 +100,44 @@ terms:
     question: Why do remote teams put more of their work in writing than office teams?
     definition: They cannot settle things with a quick word across the desk, so writing is how work stays visible.
 
-# Items state facts of one perspective (or of none).
+# Items state facts of one perspective (or of none).  An item with a
+# perspective and a title is also asked "Which way of working is this?": its
+# cue (or else its title) is the prompt.  Its cloze shows the perspective's
+# name beside its sentence, so the cue states another fact, in other words.
 items:
   - id: deep-focus             # unique across all files; never change it
     perspective: remote        # optional: the perspective it belongs to
     title: Deep focus          # shown above the sentence asked
-    cue: No commute, and nobody stops by the desk   # optional: what "Which way ...?" shows
+    cue: Every meeting is a video call, even between two people in the same city
     explanation: >-            # a key term's card shows only its own sentence
-      Without a commute or a busy floor, people get long stretches of
-      {{uninterrupted time}} for demanding work.
+      Working from home spares people most interruptions, and each costs more
+      than it seems: getting back into a demanding task takes
+      {{over twenty minutes}}.
 
-  - id: overhearing
+  - id: open-plan
     perspective: office
-    title: Learning by overhearing
-    cue: Newcomers learn the job by watching the colleagues next to them
+    title: The open-plan paradox
+    cue: The company rents a whole floor, with a desk for every person, and no one on the team works from home
     explanation: >-
-      Junior staff learn much through {{informal mentoring}}: questions asked in
-      passing and conversations they overhear.
+      When companies moved staff into open-plan offices, face-to-face
+      conversation fell by about {{70 %}}: people put on headphones and wrote
+      messages instead.
 
-  - id: anchor-days
+  - id: proximity-bias
     perspective: hybrid
-    title: Anchor days
-    cue: Everyone travels in on the same agreed weekdays
+    title: Who gets noticed
+    cue: In most meetings some faces are in the room and some on a screen
     explanation: >-
-      Teams agree on shared office days, because a trip to the workplace pays
-      off only when {{the people you need}} are there too.
+      Managers tend to rate the people they see at their desks above those
+      working elsewhere, a {{proximity bias}} that hybrid teams must watch for.
     points:                    # key -> text; keys are ids, keep them stable
-      meetings: Meetings and workshops go on the shared days   # not marked: context, on the back
-      focus: Focused tasks wait for the other days
+      results: Judge work by its results, not by who is seen doing it   # not marked: context, on the back
+      meetings: Run meetings as if everyone were remote, one screen each
 
-  - id: trade-off              # no perspective: asked only through its mark
-    explanation: "Every way of working is a trade-off: remote work buys focus at the cost of {{chance conversations}}."
+  - id: first-word             # no perspective: asked only through its mark
+    explanation: >-
+      In 1973 the engineer Jack Nilles coined the word {{telecommuting}} for
+      working from home instead of driving to the office.
 
   # An item that marks nothing is context: stated in the source, no card.
   - id: mixing
@@ -133,37 +145,31 @@ items:
 """
 
 LESSONS = """\
-# A second topic: what each perspective can learn from the others.
-# `headings` gives each perspective's items their own context line: the
+# A second topic: what each perspective can learn from the others.  Where a
+# cloze would hide a word anyone could guess from its own sentence (a
+# whiteboard, an agenda), ask the lesson as a question of your own.
+# `headings` gives a perspective's items their own context line: the
 # direction of the lesson ("what A can learn from B") shows on their cards.
 topic: lessons
 name: Lessons
 heading: What each can learn from the others
 headings:
-  remote: What remote teams can learn from the office
-  office: What office teams can learn from remote teams
   hybrid: What hybrid teams can learn from both
+terms:
+  - id: whiteboard-on-calls
+    term: A whiteboard on calls    # its name in Anki's browser; not asked
+    question: When a remote team plans a project on a call, which office tool should it bring in, and in what form?
+    definition: The whiteboard, as one shared online canvas that everyone draws on.
+  - id: agenda-first
+    term: An agenda before meetings
+    question: What can office teams borrow from remote teams before every meeting, and why?
+    definition: An agenda sent ahead, so that everyone comes prepared.
 items:
-  - id: rituals
-    perspective: remote
-    title: Keeping in touch
-    explanation: >-
-      Remote teams get the contact an office gives for free by scheduling
-      {{regular rituals}}.
-    points:
-      examples: A weekly call, a yearly meetup   # unmarked: shown on the back, not asked
-
-  - id: written-decisions
-    perspective: office
-    title: Decisions in writing
-    explanation: >-
-      Office teams can write decisions down, so that {{people who were not in
-      the room}} can follow them.
-
   - id: deliberate-days
     perspective: hybrid
-    title: Choosing the day for the task
-    explanation: "{{Collaboration}} belongs at the workplace, concentration away from it."   # quoted: starts with {{
+    title: A full office
+    # quoted: it starts with {{
+    explanation: "{{Anchor days}}, when the whole team comes in, keep a hybrid office from standing half empty."
 """
 
 
