@@ -8,6 +8,7 @@ line, real Anki updates the note students have, and adds nothing.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from generator.pipeline.config import BuildConfig
@@ -53,15 +54,23 @@ def test_a_corrected_key_term_with_formerly_updates_the_studied_note_and_keeps_i
     col.close()
 
 
-def test_without_formerly_the_build_says_how_to_keep_the_note_and_anki_would_get_a_second_one(tmp_path):
-    source, col, _ = _studied(tmp_path)
+def test_without_formerly_the_build_says_which_line_keeps_the_note_and_that_line_keeps_it(tmp_path):
+    source, col, history = _studied(tmp_path)
     notes = col.note_count()
-    (source / "basics.yaml").write_text(TYPO.replace("{{fromal}}", "{{formal}}"), encoding="utf-8")
+    corrected = TYPO.replace("{{fromal}}", "{{formal}}")
+    (source / "basics.yaml").write_text(corrected, encoding="utf-8")
     second = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2))
-    assert (second.total("added"), second.total("removed")) == (1, 1)
+    assert (second.total("added"), second.total("removed")) == (1, 1)  # a re-import would add a note
     notices = [str(n) for f in second.files for n in f.notices]
     assert len(notices) == 1 and "ritual/term/explanation/formal: note: a new note" in notices[0]
-    assert "add `formerly: {formal: fromal}` to the item" in notices[0]
-    _import(col, second)
-    assert col.note_count() == notes + 1  # the old note stays (import never deletes): the student has both
+    line = re.search(r"add `(formerly: .*?)` to the item", notices[0])
+    assert line is not None and line[1] == 'formerly: {"formal": "fromal"}'
+    (source / "basics.yaml").write_text(
+        corrected.replace("{{formal}}.\n", "{{formal}}.\n    " + line[1] + "\n"), encoding="utf-8"
+    )
+    third = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2 + 60))
+    assert (third.total("added"), third.total("removed")) == (0, 0)
+    _import(col, third)
+    assert col.note_count() == notes  # the note studied, updated: nothing beside it
+    assert dict(col.db.all("select cid, count() from revlog group by cid")) == history
     col.close()

@@ -8,6 +8,7 @@ item says ``formerly:``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 from generator.cards.notes import NoteKey, NoteSpec
@@ -74,8 +75,13 @@ def _words(label: str) -> str:
 
 def _renamed(words: str, released: list[str]) -> str:
     then = " or ".join(repr(w) for w in released)
+    line = f"formerly: {{{_json(words)}: {_json(released[0])}}}"  # YAML reads JSON: any words, quoted right
     return (
         f"a new note: a release carried {then} in this text, which no mark asks now; if {words!r} is that term "
-        f"corrected, add `formerly: {{{words}: {released[0]}}}` to the item, so that students' notes of it update "
-        "and keep their history (otherwise a re-import adds this note beside the one they study)"
+        f"corrected, add `{line}` to the item, so that students' notes of it update and keep their history "
+        "(otherwise a re-import adds this note beside the one they study)"
     )
+
+
+def _json(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
