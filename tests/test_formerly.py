@@ -63,8 +63,10 @@ def test_without_formerly_the_build_says_which_line_keeps_the_note_and_that_line
     assert (second.total("added"), second.total("removed")) == (1, 1)  # a re-import would add a note
     notices = [str(n) for f in second.files for n in f.notices]
     assert len(notices) == 1 and "ritual/term/explanation/formal: note: a new note" in notices[0]
-    line = re.search(r"add `(formerly: .*?)` to the item", notices[0])
+    line = re.search(r"\(`(formerly: .*?)` if it has none\)", notices[0])
     assert line is not None and line[1] == 'formerly: {"formal": "fromal"}'
+    again = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2 + 30))  # nothing changed: still said
+    assert [str(n) for f in again.files for n in f.notices] == notices
     (source / "basics.yaml").write_text(
         corrected.replace("{{formal}}.\n", "{{formal}}.\n    " + line[1] + "\n"), encoding="utf-8"
     )
@@ -74,3 +76,14 @@ def test_without_formerly_the_build_says_which_line_keeps_the_note_and_that_line
     assert col.note_count() == notes  # the note studied, updated: nothing beside it
     assert dict(col.db.all("select cid, count() from revlog group by cid")) == history
     col.close()
+
+
+def test_the_note_about_a_new_key_term_lasts_until_a_release_carries_it(tmp_path):
+    source = write_source(tmp_path / "src", TYPO)
+    build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1, release=True))
+    (source / "basics.yaml").write_text(TYPO.replace("{{fromal}}", "{{formal}}"), encoding="utf-8")
+    said = []
+    for n, release in enumerate((False, False, True, False, False)):
+        report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2 + n, release=release))
+        said.append(len([notice for f in report.files for notice in f.notices]))
+    assert said == [1, 1, 1, 0, 0]  # the release itself still says it: the author may rebuild before handing out

@@ -583,7 +583,8 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
     if written_lock is not None and not _same_lock(written_lock, made.lock, made.lock_sha256):
         files[written_lock] = made.lock.pieces  # renamed last
     if job.reuse:
-        files[os.path.join(job.out_dir, CACHE_NAME)] = _cache_entry(made, written.values(), written_lock is not None)
+        cache = _cache_entry(made, written.values(), written_lock is not None, job.now)
+        files[os.path.join(job.out_dir, CACHE_NAME)] = cache
         places_path = os.path.join(job.out_dir, PLACES_NAME)
         # Where the lock's lines are, so that the next build reads it as lines without finding each: those of a lock
         # written, or of one a watch left as it was, parsed in full and found laid out as it would write it.
@@ -646,7 +647,9 @@ def _stale_packages(out_dir: str, built: set[str]) -> tuple[str, ...]:
     return tuple(os.path.join(out_dir, n) for n in names if n.endswith(".apkg") and n not in built)
 
 
-def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lock_written: bool) -> Iterator[bytes]:
+def _cache_entry(
+    made: _Made, written: Iterable[tuple[DeckFile, str | None]], lock_written: bool, now: int
+) -> Iterator[bytes]:
     """The build cache for what this build leaves behind (see :mod:`generator.pipeline.cache`).
 
     It holds the SHA-256 of the lock left in place (the one written, or,
@@ -662,7 +665,8 @@ def _cache_entry(made: _Made, written: Iterable[tuple[DeckFile, str | None]], lo
         # The bytes this build read, not the files as they are now: an edit saved
         # while it ran must make the next build rebuild.
         fingerprint=fingerprint(made.source.inputs, lock_digest),
-        valid_until=min(expiries, default=None),
+        # news that lasts until a release (see Reimport.renamed) is news to the next build too: it builds again
+        valid_until=now - 1 if any(p.news.renamed for p in made.packages) else min(expiries, default=None),
         files=tuple(
             CachedFile(os.path.basename(f.path), str(digest), f.decks, f.notes, f.cards) for f, digest in written
         ),

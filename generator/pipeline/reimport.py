@@ -1,27 +1,42 @@
 """What a re-import of a topic's package does that its author may not expect: said as notes, never as problems.
 
-Each is this build's news about the lock's released notes: a direction no
-longer asked (Anki keeps the card, its front blank) and a key term whose words
-changed (a new note, the released one removed with its history, unless the
-item says ``formerly:``).
+Each is news about the lock's released notes: a direction no longer asked
+(Anki keeps the card, its front blank), and a key term whose words changed (a
+new note, the released one removed with its history, unless the item says
+``formerly:``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from generator.cards.notes import NoteKey, NoteSpec
 from generator.errors import Problem
-from generator.pipeline.lock.model import Lock
-from generator.pipeline.lock.times import ChangeKind
+from generator.pipeline.lock.model import Lock, LockedNote
 
 
-def reimport_notices(
-    notes: Sequence[NoteSpec], kinds: Mapping[str, ChangeKind], narrowed: Sequence[str], lock: Lock
-) -> tuple[Problem, ...]:
-    """The notes of :func:`narrowed_notices` and :func:`renamed_notices`, in the notes' order."""
-    return narrowed_notices(notes, narrowed, lock) + renamed_notices(notes, kinds, lock)
+class Reimport(NamedTuple):
+    """What a re-import of a topic's package does that its author may not expect: this build's news of it."""
+
+    narrowed: tuple[Problem, ...] = ()
+    """Released notes asked fewer ways now (see :func:`narrowed_notices`)."""
+    renamed: tuple[Problem, ...] = ()
+    """Key terms that may be released ones corrected (see :func:`renamed_notices`): news until a release carries
+    them, so the topic is built again by every build until then, not reused, and says so each time."""
+
+    @property
+    def notices(self) -> tuple[Problem, ...]:
+        return self.narrowed + self.renamed
+
+
+def reimport_news(
+    notes: Sequence[NoteSpec], entries: Mapping[str, LockedNote], tombstones: Mapping[str, LockedNote],
+    narrowed: Sequence[str], lock: Lock,
+) -> Reimport:
+    """The notes of :func:`narrowed_notices` and :func:`renamed_notices`, each in the notes' order."""
+    return Reimport(narrowed_notices(notes, narrowed, lock), renamed_notices(notes, entries, tombstones))
 
 
 def narrowed_notices(notes: Sequence[NoteSpec], narrowed: Sequence[str], lock: Lock) -> tuple[Problem, ...]:
@@ -44,20 +59,26 @@ def narrowed_notices(notes: Sequence[NoteSpec], narrowed: Sequence[str], lock: L
     )
 
 
-def renamed_notices(notes: Sequence[NoteSpec], kinds: Mapping[str, ChangeKind], lock: Lock) -> tuple[Problem, ...]:
-    """A note for each new key term of a text whose released key term this build removed: a corrected typo, maybe.
+def renamed_notices(
+    notes: Sequence[NoteSpec], entries: Mapping[str, LockedNote], tombstones: Mapping[str, LockedNote]
+) -> tuple[Problem, ...]:
+    """A note for each key term no release has carried, beside a released one of the same text no mark asks now.
 
     A key term's note is keyed by its words (``term/<field>/<slug>``), so new words are a new note; if they
     are the released term's words corrected, ``formerly:`` keeps the released note, and students' history.
+    Said on every build until a release carries the new note (then students have it): *entries* are the
+    topic's notes as this build leaves them in the lock, *tombstones* its removed notes, kept or new.
     """
-    gone: dict[str, list[str]] = {}  # "<source>/<item>/term/<field>" -> the words of the released terms removed
-    for key, kind in kinds.items():
-        if kind == "removed" and (text := _term_text(key)) is not None:
-            gone.setdefault(text, []).append(_words(lock.notes[key].label))
+    gone: dict[str, list[str]] = {}  # "<source>/<item>/term/<field>" -> the words the released notes are keyed by
+    for key, entry in tombstones.items():
+        if entry.removed is not None and entry.released and (text := _term_text(key)) is not None:
+            gone.setdefault(text, []).append(_key_words(key))
+    if not gone:
+        return ()
     return tuple(
-        Problem(note.file, note.line, note.local_key, _renamed(_words(note.label), gone[text]), "note")
+        Problem(note.file, note.line, note.local_key, _renamed(_key_words(note.key), gone[text]), "note")
         for note in notes
-        if kinds.get(note.key) == "added" and (text := _term_text(note.key)) in gone
+        if (text := _term_text(note.key)) in gone and not entries[note.key].released
     )
 
 
@@ -68,18 +89,19 @@ def _term_text(key: str) -> str | None:
     return f"{parsed.source}/{parsed.item}/term/{field[1]}" if field[0] == "term" and len(field) == 3 else None
 
 
-def _words(label: str) -> str:
-    """A key term's words, as its note's label starts (``<term>: <its text>``)."""
-    return label.split(": ", 1)[0]
+def _key_words(key: str) -> str:
+    """Words whose slug is the one a key term's note key ends with: what ``formerly`` matches, in any case."""
+    return key.rsplit("/", 1)[1].replace("-", " ")
 
 
 def _renamed(words: str, released: list[str]) -> str:
     then = " or ".join(repr(w) for w in released)
-    line = f"formerly: {{{_json(words)}: {_json(released[0])}}}"  # YAML reads JSON: any words, quoted right
+    pair = f"{_json(words)}: {_json(released[0])}"  # YAML reads JSON: any words, quoted right
     return (
-        f"a new note: a release carried {then} in this text, which no mark asks now; if {words!r} is that term "
-        f"corrected, add `{line}` to the item, so that students' notes of it update and keep their history "
-        "(otherwise a re-import adds this note beside the one they study)"
+        f"a new note beside a released one: a release carried {then} in this text, which no mark asks now; "
+        f"if {words!r} is that term corrected, add `{pair}` to the item's formerly (`formerly: {{{pair}}}` "
+        "if it has none), so that students' notes of it update and keep their history (otherwise a re-import "
+        "adds this note beside the one they study)"
     )
 
 

@@ -37,7 +37,7 @@ from generator.pipeline.lock.model import Lock, LockedNote
 from generator.pipeline.lock.notelines import Line
 from generator.pipeline.lock.times import Changes, Resolution, resolve
 from generator.pipeline.lock.write import LIVE, released_line
-from generator.pipeline.reimport import reimport_notices
+from generator.pipeline.reimport import Reimport, reimport_news
 from generator.pipeline.reuse import Record, Timed, fingerprint, import_changes, named_files, still_there
 from generator.pipeline.spool import Spool, Spooled
 from generator.quality.crosscard import forget_titles
@@ -141,14 +141,20 @@ class Package(NamedTuple):
     """The other topics' files its warnings name (see :attr:`Record.named`)."""
     timed: Timed | None = None
     """Where the build leaves the lock as it was and its entries are not the lock's (see :attr:`Record.timed`)."""
-    notices: tuple[Problem, ...] = ()
-    """What a re-import of it does that the author may not expect (see :mod:`generator.pipeline.reimport`): this build's
-    news, never kept by the cache (a reused package's notes are those the lock has already)."""
+    news: Reimport = Reimport()
+    """What a re-import of it does that the author may not expect (see :mod:`generator.pipeline.reimport`): this
+    build's news, never kept by the cache (a reused package's notes are those the lock has already)."""
+
+    @property
+    def notices(self) -> tuple[Problem, ...]:
+        """The news, as notes for the author."""
+        return self.news.notices
 
     def record(self, source: Source) -> Record | None:
-        """What to remember of this package for the next build, if it can be reused."""
+        """What to remember of this package for the next build, if it can be reused (not while it has news that
+        lasts until a release: every build says it)."""
         topic = next((t for t in source.topics if t.id == self.file), None)
-        if self.fingerprint is None or self.sha256 is None or topic is None:
+        if self.fingerprint is None or self.sha256 is None or topic is None or self.news.renamed:
             return None
         return Record(
             self.fingerprint, topic.file, self.sha256, self.decks, self.notes, self.cards, self.warnings, self.lookups,
@@ -415,7 +421,7 @@ def _package(
         lookups=lookups,
         named=named,
         timed=timed,
-        notices=reimport_notices(notes, {**live.kinds, **gone.kinds}, live.narrowed, context.lock),
+        news=reimport_news(notes, live.lock.notes, gone.lock.notes, live.narrowed, context.lock),
     )
 
 

@@ -480,7 +480,7 @@ def _read_item(
     asks = _item_asks(reader, fields, where=where, perspectives=perspectives, topic_question=topic_question)
     explanation = _marked(reader, fields.get("explanation"), f"{where}.explanation")
     conclusion = _marked(reader, fields.get("conclusion"), f"{where}.conclusion")
-    formerly = _formerly(reader, fields.get("formerly"), f"{where}.formerly", (explanation, conclusion))
+    formerly = _formerly(reader, fields, f"{where}.formerly", {"explanation": explanation, "conclusion": conclusion})
     points = _points(reader, fields.get("points"), f"{where}.points")
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
     files = _item_media(reader, fields, where=where, media=media)
@@ -766,32 +766,61 @@ def _check_reference(reader: Reader, node: Node, *, value: str, known: Perspecti
         reader.problem(node, where, f"unknown perspective {value!r} ({names})")
 
 
-def _formerly(
-    reader: Reader, node: Node | None, where: str, texts: tuple[Marked | None, ...]
-) -> tuple[tuple[str, str], ...]:
-    """``formerly:`` the words of a key term now -> the words a release carried, as slugs (see :attr:`Item.formerly`).
+Renamed = tuple[tuple[str, str], ...]
+"""An item's ``formerly``: (a key term's slug now, the slug its note was released under) pairs."""
+
+
+def _formerly(reader: Reader, fields: dict[str, Node], where: str, texts: dict[str, Marked | None]) -> Renamed:
+    """``formerly:`` the words of a key term now -> the words its note was released under, as slugs (see
+    :attr:`Item.formerly`).
 
     Only an explanation's or a conclusion's term needs one: a title's and a point's notes are keyed by the item
-    and the point, whatever their words.  Two notes of one item never share a key.
+    and the point, whatever their words.  Two notes of one text never share a key.
     """
+    node = fields.get("formerly")
     if node is None:
         return ()
-    marked = {slug(term) for text in texts if text for term in text.terms}
+    pairs = reader.pairs(node, where)
+    if pairs == []:
+        reader.problem(node, where, "names no term: give 'words now: words released', or remove it")
+    # A text that could not be read has no terms to check against: its own problem says why.
+    unread = any(fields.get(name) is not None and text is None for name, text in texts.items())
+    fields_of: dict[str, set[str]] = {}  # each term marked now -> the texts that mark it
+    for name, text in texts.items():
+        for term in text.terms if text else ():
+            fields_of.setdefault(slug(term), set()).add(name)
     renamed: dict[str, str] = {}
-    for words, key_node, value in reader.pairs(node, where) or ():
+    for words, key_node, value in pairs or ():
         then = _plain_text(reader, value, f"{where}.{words}")
-        if then is None:
-            continue
-        now_slug, then_slug = slug(words), slug(then)
-        if now_slug not in marked:
-            reader.problem(key_node, f"{where}.{words}", _NOT_MARKED)
-        elif then_slug == now_slug:
-            reader.problem(value, f"{where}.{words}", "is the term marked now: its note keeps its identity already")
-        elif then_slug in marked or then_slug in renamed.values():
-            reader.problem(value, f"{where}.{words}", "is a key term of this item already: two notes would share one")
-        else:
-            renamed[now_slug] = then_slug
+        now_slug = slug(words)
+        problem = _formerly_problem(words, now_slug, then, fields_of, renamed, unread)
+        if problem is not None:
+            message, of_value = problem
+            reader.problem(value if of_value else key_node, f"{where}.{words}", message)
+        elif then is not None:
+            renamed[now_slug] = slug(then)
     return tuple(renamed.items())
+
+
+def _formerly_problem(
+    words: str, now_slug: str, then: str | None, fields_of: dict[str, set[str]], renamed: dict[str, str], unread: bool
+) -> tuple[str, bool] | None:
+    """What is wrong with the line ``words: then`` of an item's ``formerly``, if anything, and whether it is
+    the value (else the words)."""
+    if has_markers(words):
+        return "'{{' and '}}' mark key terms in a text; here, write the term's words alone", False
+    if now_slug in renamed:
+        return "is the same term as a line above (its words, in any case and spacing)", False
+    if then is None or unread:
+        return None
+    if now_slug not in fields_of:
+        return _NOT_MARKED, False
+    then_slug = slug(then)
+    if then_slug == now_slug:
+        return "is the term marked now: its note keeps its identity already", True
+    if fields_of.get(then_slug, set()) & fields_of[now_slug] or then_slug in renamed.values():
+        return "is the key term of another note of this text: two notes would share one identity", True
+    return None
 
 
 _NOT_MARKED = (
