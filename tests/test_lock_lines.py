@@ -226,7 +226,7 @@ def test_lines_are_read_in_runs_of_at_most_a_span_and_read_as_the_lines_they_are
     for numbers in ([], [2], list(range(count)), [0, 1, 3, 4], [1, 1, 2], list(range(1, count - 1))):
         expected = [(found.keys[n], every[found.keys[n]]) for n in numbers]
         assert list(found.lines(numbers)) == expected
-        assert found.joined(numbers) == b"\n".join(line for _, line in expected)
+        assert found.joined(numbers) == b",\n".join(line for _, line in expected)
         runs = list(found.runs(numbers))
         assert [n for first, last in runs for n in range(first, last + 1)] == numbers
         assert all(first == last or found.size(first, last) <= span for first, last in runs)

@@ -173,7 +173,7 @@ def fingerprint(
 
     digest.update(f"settings\x00{setting_answers(source, lookups)}\n".encode())
     digest.update(repr(sorted(type_times.items())).encode())
-    digest.update(joined_lines(lines))  # a line holds no newline: they read one way only
+    digest.update(joined_lines(lines))  # a line holds no newline, so no ',\n': they read one way only
     if timed is not None:
         digest.update(f"now\x00{timed.at}\n".encode())
     return digest.hexdigest()

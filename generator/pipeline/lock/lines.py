@@ -24,7 +24,7 @@ from typing import overload
 from generator.pipeline.lock.checks import note_type_of
 from generator.pipeline.lock.located import Origin
 from generator.pipeline.lock.model import LOCK_VERSION, Lock, LockedNote, kept
-from generator.pipeline.lock.notelines import InMemory, Line, NoteLines, OnDisk
+from generator.pipeline.lock.notelines import BETWEEN_LINES, InMemory, Line, NoteLines, OnDisk
 from generator.pipeline.lock.places import LinePlaces
 from generator.pipeline.lock.write import LIVE, joined_lock, json_text, note_line
 
@@ -225,10 +225,11 @@ def decode_line(line: bytes) -> LockedNote:
 
 
 def joined_lines(lines: Sequence[Line]) -> bytes:
-    """*lines*' bytes, a newline between two (what a topic's fingerprint hashes): kept lines read in runs."""
+    """*lines*' bytes, :data:`~.notelines.BETWEEN_LINES` between two (what a topic's fingerprint hashes): kept
+    lines read in runs, as the lock has them."""
     if isinstance(lines, KeptLines):
         return lines.found.joined(lines.numbers)
-    return b"\n".join([line for _, line in lines])
+    return BETWEEN_LINES.join([line for _, line in lines])
 
 
 def lines_of(entries: Mapping[str, LockedNote]) -> list[Line]:
