@@ -105,6 +105,17 @@ def test_unreleased_notes_and_removal_times_are_counted_in_the_written_bytes():
     data = lock_text(lock)
     assert unreleased_in(data) == unreleased(lock) == 2
     assert sorted(removal_times(data)) == sorted(n.removed for n in lock.notes.values() if n.removed is not None)
+    # Joined of runs of a lock read and a line made now: the runs are searched for tombstones where it holds one.
+    made = {"src/new/title": LockedNote("g9", "3333333333333333", 11, "t-3", "D", "cloze", 1, "z", removed=NOW - 5)}
+    live = Lock({key: note for key, note in lock.notes.items() if note.removed is None}, {})
+    for read in (lock, live):
+        split = split_lock("deckgen.lock", lock_bytes(read))
+        assert split is not None and isinstance(split.notes, LineNotes)
+        assert split.notes.tombstones is (read is lock)
+        kept = [(key, split.notes.number(key)) for key in split.notes]
+        text = joined_lock(split.note_types, [*kept, *lines_of(made)], split.notes.found)
+        removed = [note.removed for note in (*read.notes.values(), *made.values()) if note.removed is not None]
+        assert sorted(removal_times(text)) == sorted(removed) and len(removed) == (3 if read is lock else 1)
 
 
 @pytest.mark.parametrize(("edit", "mod"), [

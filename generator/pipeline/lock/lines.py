@@ -203,11 +203,13 @@ def _notes(data: bytes, places: LinePlaces, disk: OnDisk | None) -> LineNotes | 
     numbers = [array("L") for _ in places.topic_names]
     for number, topic in enumerate(topic_of):
         numbers[topic].append(number)
-    found = NoteLines(keys, places.starts, places.ends, disk or InMemory(data), topic_of, places.topic_names)
+    tombstones = data.count(LIVE) != len(keys)
+    text = disk or InMemory(data)
+    found = NoteLines(keys, places.starts, places.ends, text, topic_of, places.topic_names, tombstones)
     # Each topic in the order its first line comes, as the lock files them.
     by_topic = {places.topic_names[topic]: numbers[topic] for topic in dict.fromkeys(topic_of)}
     topics = {topic: tuple(keys[number] for number in found_numbers) for topic, found_numbers in by_topic.items()}
-    return LineNotes(found, topics, by_topic, tombstones=data.count(LIVE) != len(keys))
+    return LineNotes(found, topics, by_topic, tombstones=tombstones)
 
 
 def _texts(raws: list[bytes]) -> list[str]:

@@ -107,6 +107,9 @@ class NoteLines:
     topic_of: array[int]
     """Each line's topic (its ``"topic"``), as its place in *topic_names*."""
     topic_names: tuple[str, ...]
+    tombstones: bool = True
+    """Whether a line may be a tombstone's (False: every note is live): a run of them copied into the next lock
+    brings it none (see :func:`~.write.removal_times`)."""
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -241,7 +241,15 @@ def json_text(raw: bytes) -> str:
 
 
 def removal_times(data: LockText) -> list[int]:
-    """When each tombstone of the lock :func:`joined_lock` wrote as *data* was removed: found in its bytes."""
+    """When each tombstone of the lock :func:`joined_lock` wrote as *data* was removed: found in its bytes.
+
+    Where the lock read holds no tombstone, the runs of its lines copied hold
+    none either: only the lines this build made are searched (a rebuild after
+    one edit makes a twentieth of the lock's lines, and the pattern reads
+    every byte it is given: 9 ms of a 50,000-note lock).
+    """
+    if data.kept is not None and not data.kept.tombstones:
+        return [int(time) for part in data.parts if isinstance(part, bytes) for time in _REMOVED.findall(part)]
     return [int(time) for time in data.findall(_REMOVED)]
 
 
