@@ -327,7 +327,50 @@ def test_topics_parsed_ahead_are_kept_and_not_parsed_again(tmp_path, monkeypatch
     (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
     parsed = _parsed_files(monkeypatch)
     build(BuildConfig(str(source), str(out), timestamp=T2, jobs=2))
-    assert parsed == ["deckgen.yaml", "basics.yaml"]  # the edited file alone (one file: no workers)
+    assert parsed == ["deckgen.yaml", "basics.yaml"]  # the edited file alone (one small file: no child)
+    _one_file_parsed_ahead(tmp_path, monkeypatch, source, out, parsed)
+
+
+def _one_file_parsed_ahead(tmp_path, monkeypatch, source, out, parsed):
+    """One edited file is parsed in a child while the load's process reads the memo's topics ahead of the load:
+    the memo keeps it as the load would, a file saved in between is parsed again, a failure ends the child."""
+    import os
+
+    import generator.pipeline.ahead as ahead
+    from generator.pipeline.memo import StoredMemo
+    from generator.source.loader import memo_key, read_one_topic
+
+    monkeypatch.setattr(ahead, "PARSE_ONE_AHEAD_MIN_BYTES", 0)
+    basics = source / "basics.yaml"
+    basics.write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} {{water}}"), encoding="utf-8")
+    parsed.clear()
+    build(BuildConfig(str(source), str(out), timestamp=T2, jobs=2))
+    assert parsed == ["deckgen.yaml"]  # basics.yaml in the child, more.yaml read out of the memo
+    read: dict[str, bytes] = {}
+    topic = read_one_topic(str(source), str(basics), read)
+    assert topic is not None
+    key = memo_key(read[str(source / "deckgen.yaml")], read[str(basics)])
+    expected = StoredMemo()
+    expected.add(str(basics), key, topic)
+    assert read_memo(str(out)).raw[("basics.yaml", key)] == expected.raw[("basics.yaml", key)]
+    real = StoredMemo.recall_ahead
+    more = source / "more.yaml"
+
+    def saved_meanwhile(memo, path, key):  # more.yaml saved after it was read ahead, before the load reads it
+        real(memo, path, key)
+        more.write_text(more.read_text(encoding="utf-8").replace("More", "Further"), encoding="utf-8")
+
+    monkeypatch.setattr(StoredMemo, "recall_ahead", saved_meanwhile)
+    basics.write_text(V1, encoding="utf-8")
+    parsed.clear()
+    build(BuildConfig(str(source), str(out), timestamp=T2, jobs=2))
+    assert parsed == ["deckgen.yaml", "more.yaml"] and "Further" in load_source(str(source)).topics[1].name
+    monkeypatch.setattr(StoredMemo, "recall_ahead", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    basics.write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt):
+        build(BuildConfig(str(source), str(out), timestamp=T2, jobs=2))
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left, running or unreaped
 
 
 def test_the_cache_reads_back_as_the_record_it_was_written_from(tmp_path):

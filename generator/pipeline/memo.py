@@ -42,8 +42,21 @@ class StoredMemo(TopicMemo):
     """(file name, memo key) → the topic and its name's line, pickled without its path."""
     stored: frozenset[tuple[str, str]] = frozenset()
     """The keys of the file as read (*raw* also gets the topics parsed ahead, see :mod:`generator.pipeline.ahead`)."""
+    ahead: dict[tuple[str, str], tuple[Topic, int]] = field(default_factory=dict)
+    """(file name, memo key) → the topic read out of *raw* ahead of the load (see :meth:`recall_ahead`)."""
+
+    def recall_ahead(self, path: str, key: str) -> None:
+        """Read the topic of the file *path* whose memo key is *key* out of the memo now, for the load's
+        :meth:`recall` of the same file and key to take (the load reads the file again: an edit saved since has
+        another key, and is parsed)."""
+        found = self.recall(path, key)
+        if found is not None:
+            self.ahead[os.path.basename(path), key] = found
 
     def recall(self, path: str, key: str) -> tuple[Topic, int] | None:
+        early = self.ahead.pop((os.path.basename(path), key), None)
+        if early is not None and early[0].file == path:  # the path the load gives it (the same folder)
+            return early
         data = self.raw.get((os.path.basename(path), key))
         if data is None:
             return None

@@ -298,6 +298,8 @@ def _make_packages(job: _Job) -> _Made:
     if job.memo is not None:
         parse_ahead(job.source_dir, job.memo, job.jobs)
     source = load_source(job.source_dir, job.memo)
+    if job.memo is not None:
+        job.memo.ahead.clear()  # what the load did not take (a file saved since): no worker forked next holds it
     memo = _memo_file(job)
     lock = _read_lock(job)
     from generator.anki.notetypes import note_type_schemas  # genanki only when building or planning

@@ -15,11 +15,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import pickle
 import signal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from generator.anki.schema import NoteTypeSchema, content_hash
 from generator.cards.notes import NoteSpec, content_parts, key_parts, studied_notes, topic_notes
@@ -355,6 +356,91 @@ def working(pool: Executor) -> Iterator[Executor]:
                 process.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+class Forked:
+    """A child process forked to run one task (see :func:`forked`), and the pipe its result comes back through."""
+
+    def __init__(self, pid: int, pipe: int) -> None:
+        self.pid = pid
+        self.pipe: int | None = pipe
+        """None once read (or closed)."""
+        self.reaped = False
+
+    def result(self) -> object | None:
+        """What the task returned, once it has; None if it failed or was stopped.  The child is reaped."""
+        assert self.pipe is not None  # read once
+        with os.fdopen(self.pipe, "rb") as pipe:  # closed here, whatever happens
+            self.pipe = None
+            data = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.reaped = True
+        if status != 0:
+            return None
+        try:
+            found: object = pickle.loads(data)
+        except Exception:  # noqa: BLE001 - cut short: as if it had failed
+            return None
+        return found
+
+    def end(self) -> None:
+        """End the child at once if it is not reaped yet (its result no longer wanted), and reap it."""
+        if self.pipe is not None:
+            os.close(self.pipe)
+            self.pipe = None
+        if not self.reaped:  # a reaped child's pid may be another process's by now
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)  # it writes nothing but its pipe: nothing to finish
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.reaped = True
+
+
+@contextlib.contextmanager
+def forked(task: Callable[[], object]) -> Iterator[Forked | None]:
+    """*task* run in a child process forked now, beside the ``with`` block; None where processes cannot be forked.
+
+    For one task a pool's process machinery costs more than the task saves (20 ms to import and start).  The
+    child is forked with the stops held, as a pool's workers are (see :func:`working`), and leaves only through
+    ``os._exit``, never through its parent's code; a child whose result the block has not read is ended with it.
+    """
+    child: Forked | None = None
+    try:
+        with stops_held():  # a stop that comes meanwhile is raised as they are let go: the child is ended then
+            child = _fork(task)
+        yield child
+    finally:
+        if child is not None:
+            child.end()
+
+
+def _fork(task: Callable[[], object]) -> Forked | None:
+    if not hasattr(os, "fork"):
+        return None
+    read, write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to be had: the task is the caller's to run
+        os.close(read)
+        os.close(write)
+        return None
+    if pid == 0:
+        _run_forked(task, read, write)  # never returns
+    os.close(write)
+    return Forked(pid, read)
+
+
+def _run_forked(task: Callable[[], object], read: int, write: int) -> NoReturn:
+    code = 1
+    try:
+        os.close(read)
+        _worker_signals()
+        data = pickle.dumps(task(), pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)
+        code = 0
+    finally:
+        os._exit(code)  # whatever was raised: the parent's stack is not this process's to unwind
 
 
 _SHARED: Context | None = None
