@@ -62,6 +62,12 @@ def test_a_lock_split_into_lines_reads_as_the_same_notes_and_joins_to_the_same_b
     assert bytes(joined_lock(split.note_types, reversed(list(split.notes.lines)))) == data  # sorted as written
     assert bytes(joined_lock(lock.note_types, lines_of(lock.notes))) == data
     assert guid_owners(split.notes) == guid_owners(dict(lock.notes))
+    together = split_lock("deckgen.lock", data)  # decoded at once, as a rebuilt topic's notes are: the same notes
+    assert together is not None and isinstance(together.notes, LineNotes)
+    together.notes.decode(["src/item/point/p2", "src/none/title", "src/\u00fcber/title", "src/item/point/p2"])
+    assert dict(together.notes._decoded) == {key: lock.notes[key] for key in ("src/item/point/p2", "src/\u00fcber/title")}
+    together.notes.decode(lock.notes)
+    assert dict(together.notes._decoded) == dict(together.notes) == dict(lock.notes)
 
 
 @pytest.mark.parametrize("keys", [(), ("src/item/point/p2",), ("src/item/point/p2", "src/gone/title")])

@@ -634,6 +634,8 @@ def settle(
     """The times of *notes* against the lock (a partial resolution: no tombstones); see :func:`resolve` for *rest*."""
     notes = list(notes)
     hashes = {note.key: content_hash(content_parts(note)) for note in notes}
+    if isinstance(lock.notes, LineNotes):
+        lock.notes.decode(hashes)  # every note's entry is read: their lines read and parsed together
     return resolve(notes, hashes, note_types=schemas, lock=lock, now=now, complete=False, rest=rest)
 
 

@@ -62,6 +62,19 @@ class LineNotes(Mapping[str, LockedNote]):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.found.number(key) is not None
 
+    def decode(self, keys: Iterable[str]) -> None:
+        """Decode the notes of *keys* the lock holds (others are passed over) at once, as :meth:`__getitem__` would
+        one by one: a topic's notes are read as runs of lines and parsed as one JSON object, not a line and a
+        parse each (a rebuilt topic reads all its notes: 2,500 reads and parses of a line cost 15 ms)."""
+        numbers = sorted({number for key in keys if key not in self._decoded and (number := self.found.number(key))
+                          is not None})
+        if not numbers:
+            return
+        with _read_as_written(self.found):
+            lines = b",".join([line for _, line in self.found.lines(numbers)])
+            for key, fields in json.loads(b"{" + lines + b"}").items():  # each key once: the lock's are unique
+                self._decoded[key] = LockedNote(**fields)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.found.keys)
 
