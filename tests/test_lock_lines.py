@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -122,6 +123,16 @@ def test_unreleased_notes_and_removal_times_are_counted_in_the_written_bytes():
         text = joined_lock(split.note_types, [*kept, *lines_of(made)], split.notes.found)
         removed = [note.removed for note in (*read.notes.values(), *made.values()) if note.removed is not None]
         assert sorted(removal_times(text)) == sorted(removed) and len(removed) == (3 if read is lock else 1)
+    # Runs of a lock known to hold all or none unreleased are not counted again: the same count.
+    new = {"src/new/title": LockedNote("g9", "3333333333333333", 11, "t-3", "D", "cloze", 1, "z", released=False)}
+    for read in (released(live), Lock({key: replace(note, released=False) for key, note in live.notes.items()}, {})):
+        split = split_lock("deckgen.lock", lock_bytes(read))
+        assert split is not None and isinstance(split.notes, LineNotes)
+        found = replace(split.notes.found, unreleased=unreleased(read))
+        assert found.unreleased in (0, len(found))
+        kept = [(key, split.notes.number(key)) for key in split.notes]
+        text = joined_lock(split.note_types, [*kept, *lines_of(new)], found)
+        assert unreleased_in(text) == bytes(text).count(b'"released": false, "removed": null') == found.unreleased + 1
 
 
 @pytest.mark.parametrize(("edit", "mod"), [

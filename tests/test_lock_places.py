@@ -65,12 +65,15 @@ def _edits() -> list[tuple[str, dict[str, str], bool]]:
     explanation: Keep beans in an {{airtight}} jar.
 """, "")
     moved = gone.replace(RITUAL, "")
+    more = MORE.replace("comparisons:", RITUAL + "comparisons:")
     return [
         ("first", {"basics.yaml": V1, "more.yaml": MORE}, False),
         ("edited", {"basics.yaml": edited, "more.yaml": MORE}, False),
         ("gone", {"basics.yaml": gone, "more.yaml": MORE}, False),
-        ("moved", {"basics.yaml": moved, "more.yaml": MORE.replace("comparisons:", RITUAL + "comparisons:")}, False),
-        ("released", {"basics.yaml": moved, "more.yaml": MORE.replace("comparisons:", RITUAL + "comparisons:")}, True),
+        ("moved", {"basics.yaml": moved, "more.yaml": more}, False),
+        ("released", {"basics.yaml": moved, "more.yaml": more}, True),
+        ("removed", {"basics.yaml": moved, "more.yaml": more.replace(RITUAL, "")}, False),  # a tombstone
+        ("new", {"basics.yaml": moved.replace("Pour {{hot}} water", "Pour {{hot}} {{water}}"), "more.yaml": more}, False),
     ]
 
 
@@ -83,6 +86,10 @@ def test_the_places_a_build_leaves_are_where_its_lock_has_its_lines(tmp_path):
         left = _left(out)
         assert left.lock_sha256 == hashlib.sha256(lock.read_bytes()).hexdigest()
         assert _as_lines(left) == _as_lines(_found(lock))
+        # What the next build takes from them instead of counting it in the lock's bytes.
+        data = lock.read_bytes()
+        assert left.tombstones is (data.count(b'"removed": null') != len(left.keys))
+        assert left.unreleased == data.count(b'"released": false, "removed": null')
 
 
 def test_a_rebuild_reads_the_places_of_its_lock_and_builds_what_a_rebuild_that_finds_them_builds(tmp_path, monkeypatch):

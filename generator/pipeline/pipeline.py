@@ -205,6 +205,11 @@ class _Made:
         return unreleased_in(self.lock)
 
     @functools.cached_property
+    def removals(self) -> list[int]:
+        """When each tombstone of the lock it leaves was removed: found once in its bytes (cache and places)."""
+        return removal_times(self.lock)
+
+    @functools.cached_property
     def read_as_written(self) -> bool:
         """True if the lock read is byte for byte the one this build would write: this very code's layout, so
         that the next build may read it as its lines, even where this one parsed it in full and leaves it as it
@@ -591,7 +596,9 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
         # Where the lock's lines are, so that the next build reads it as lines without finding each: those of a lock
         # written, or of one a watch left as it was, parsed in full and found laid out as it would write it.
         placed = written_lock is not None or (not made.read_as_lines and made.read_as_written)
-        places = places_pieces(made.lock, made.lock_sha256, code_digest()) if placed else None
+        places = places_pieces(
+            made.lock, made.lock_sha256, code_digest(), tombstones=bool(made.removals), unreleased=made.unreleased
+        ) if placed else None
         if places is not None and not os.path.isdir(places_path):  # a folder there: no places, no failed build
             files[places_path] = places
         if made.memo is not None:
@@ -661,7 +668,7 @@ def _cache_entry(
     """
     from generator.quality.smells import source_smells
 
-    expiries = [removed + REMOVED_RETENTION_SECONDS for removed in removal_times(made.lock)]
+    expiries = [removed + REMOVED_RETENTION_SECONDS for removed in made.removals]
     lock_digest = made.lock_sha256 if lock_written else made.read_lock_sha256
     cache = BuildCache(
         # The bytes this build read, not the files as they are now: an edit saved

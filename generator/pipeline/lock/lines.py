@@ -216,9 +216,11 @@ def _notes(data: bytes, places: LinePlaces, disk: OnDisk | None) -> LineNotes | 
     numbers = [array("L") for _ in places.topic_names]
     for number, topic in enumerate(topic_of):
         numbers[topic].append(number)
-    tombstones = data.count(LIVE) != len(keys)
+    # Known where the build that wrote the lock left it (see places.py), else found in its bytes.
+    tombstones = places.tombstones if places.tombstones is not None else data.count(LIVE) != len(keys)
     text = disk or InMemory(data)
-    found = NoteLines(keys, places.starts, places.ends, text, topic_of, places.topic_names, tombstones)
+    found = NoteLines(keys, places.starts, places.ends, text, topic_of, places.topic_names, tombstones,
+                      places.unreleased)
     # Each topic in the order its first line comes, as the lock files them.
     by_topic = {places.topic_names[topic]: numbers[topic] for topic in dict.fromkeys(topic_of)}
     topics = {topic: tuple(keys[number] for number in found_numbers) for topic, found_numbers in by_topic.items()}

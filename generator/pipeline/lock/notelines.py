@@ -110,6 +110,8 @@ class NoteLines:
     tombstones: bool = True
     """Whether a line may be a tombstone's (False: every note is live): a run of them copied into the next lock
     brings it none (see :func:`~.write.removal_times`)."""
+    unreleased: int | None = None
+    """How many lines are of live notes no release carried, where known (see :attr:`~.places.LinePlaces.unreleased`)."""
 
     def __len__(self) -> int:
         return len(self.keys)

