@@ -587,7 +587,7 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
                 files[path] = package.data
             written[path] = (_describe(path, package), package.sha256)
     written_lock = job.lock_path if file_format.carries_times and job.write_lock else None  # CSV carries no times
-    if written_lock is not None and not _same_lock(written_lock, made.lock, made.lock_sha256):
+    if written_lock is not None and not _kept_as_is(written_lock, made):
         files[written_lock] = made.lock.pieces  # renamed last
     if job.reuse:
         cache = _cache_entry(made, written.values(), written_lock is not None, job.now)
@@ -769,6 +769,17 @@ def _moved(warnings: FileWarnings, old_dir: str, new_dir: str) -> FileWarnings:
     if os.path.dirname(warnings.file) != old_dir.rstrip(os.sep):
         return warnings
     return warnings.in_file(os.path.join(new_dir, os.path.basename(warnings.file)))
+
+
+def _kept_as_is(path: str, made: _Made) -> bool:
+    """True if the lock at *path* is the one *made* leaves already, so that it is not written again.
+
+    Compared only where the lock made is the lock read (their texts' digests):
+    one that is not is written without reading the file, which only a write
+    since the build read it could have made the same (a rebuild after an edit
+    read half the old lock to find where the two differ).
+    """
+    return made.lock_sha256 == made.read_lock_sha256 and _same_lock(path, made.lock, made.lock_sha256)
 
 
 def _same_lock(path: str, text: LockText, digest: str) -> bool:
