@@ -958,6 +958,8 @@ def _tags(reader: Reader, node: Node | None, where: str) -> tuple[str, ...]:
 
 def _check_origins(topics: list[Topic], problems: Problems) -> None:
     """Each ``from:`` names an item of the source, of the side's perspective."""
+    if not any(comparison.origins for topic in topics for comparison in topic.comparisons):
+        return  # no item looked up: none indexed
     items = {item.id: item for topic in topics for item in topic.items}
     for topic in topics:
         for index, comparison in enumerate(topic.comparisons):
@@ -982,6 +984,9 @@ def _check_unique_ids(topics: list[Topic], problems: Problems) -> None:
         entries += topic.items
         entries += topic.comparisons
         entries += topic.terms
+    ids = [entry.id for entry in entries]
+    if len(set(ids)) == len(ids):
+        return  # the common case, told in C: no place made for each of a large source's ids
     seen: dict[str, str] = {}
     for entry in entries:
         if entry.id in seen:
