@@ -231,6 +231,22 @@ STOPPED_WHILE_FORKING = SLOW_WORKERS.replace(
 )
 """A build told to stop at the worst moment: as each worker is forked, in the fork's own callbacks."""
 
+STOPPED_WHILE_ONE_IS_FORKED = """
+import os, signal, sys, time
+import generator.pipeline.ahead as ahead
+
+def slow(directory, path):  # the child parsing the edited file ahead, still at it when its parent stops
+    time.sleep(300)
+
+ahead._parse = slow
+ahead.PARSE_ONE_AHEAD_MIN_BYTES = 0
+os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGTERM))
+from generator.cli import run
+sys.argv = ["deckgen", *sys.argv[1:]]
+run()
+"""
+"""An edit rebuild told to stop as the child that parses the edited file ahead is forked."""
+
 
 @pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="needs fork and signal masks")
 def test_a_stop_that_comes_while_the_workers_are_forked_still_ends_the_build(tmp_path):
@@ -240,17 +256,34 @@ def test_a_stop_that_comes_while_the_workers_are_forked_still_ends_the_build(tmp
     extra = {"more.yaml": f"topic: more\nname: More\nitems:\n{items.replace('id: i', 'id: m')}"}
     source = write_source(tmp_path / "src", f"topic: basics\nname: Basics\nitems:\n{items}", extra=extra)
     args = ["build", "-q", "-j", "2", "--source", str(source), "--out", str(tmp_path / "out")]
-    child = subprocess.Popen([sys.executable, "-c", STOPPED_WHILE_FORKING, *args], stderr=subprocess.PIPE)
-    try:
-        assert child.wait(timeout=60) == 128 + signal.SIGTERM
-    finally:
-        child.kill()
-        workers = _children(child.pid)
-        child.wait()
-        child.stderr.close()  # type: ignore[union-attr]
-        for pid in workers:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+    for script in (STOPPED_WHILE_FORKING, STOPPED_WHILE_ONE_IS_FORKED):
+        if script is STOPPED_WHILE_ONE_IS_FORKED:  # built, then one file edited: parsed ahead in a child of its own
+            again = CliRunner().invoke(main, args[:1] + args[4:])
+            assert again.exit_code == 0, again.output
+            (source / "basics.yaml").write_text(f"topic: basics\nname: Basic\nitems:\n{items}", encoding="utf-8")
+        child = subprocess.Popen([sys.executable, "-c", script, *args], stderr=subprocess.PIPE)
+        try:
+            assert child.wait(timeout=60) == 128 + signal.SIGTERM
+        finally:
+            child.kill()
+            workers = _children(child.pid)
+            child.wait()
+            child.stderr.close()  # type: ignore[union-attr]
+            for pid in workers:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+    assert _running_with(str(source)) == []  # no child left behind, parsing (it holds what its parent held)
+
+
+def _running_with(text: str) -> list[int]:
+    """The processes running (not zombies) whose command line holds *text*: a forked child has its parent's."""
+    found = []
+    for entry in os.listdir("/proc"):
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                if text.encode() in cmdline.read() and _alive(int(entry)):
+                    found.append(int(entry))
+    return found
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux's /proc to see the workers")
