@@ -87,3 +87,19 @@ def test_the_note_about_a_new_key_term_lasts_until_a_release_carries_it(tmp_path
         report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2 + n, release=release))
         said.append(len([notice for f in report.files for notice in f.notices]))
     assert said == [1, 1, 1, 0, 0]  # the release itself still says it: the author may rebuild before handing out
+
+
+def test_a_term_both_texts_mark_is_renamed_in_the_text_whose_typo_was_corrected_alone(tmp_path):
+    both = TYPO.replace("{{fromal}}.", "{{fromal}}.\n    conclusion: Most are {{formal}}.")
+    source = write_source(tmp_path / "src", both)
+    build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1, release=True))
+    fixed = both.replace("{{fromal}}", "{{formal}}")
+    (source / "basics.yaml").write_text(fixed, encoding="utf-8")
+    second = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2))
+    notices = [str(n) for f in second.files for n in f.notices]
+    line = re.search(r"\(`(formerly: .*?)` if it has none\)", notices[0])
+    assert line is not None and line[1] == 'formerly: {"formal": {"explanation": "fromal"}}'
+    (source / "basics.yaml").write_text(fixed.replace("    conclusion:", f"    {line[1]}\n    conclusion:"), encoding="utf-8")
+    third = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2 + 60))
+    assert (third.total("added"), third.total("removed")) == (0, 0)  # the conclusion's note kept its key too
+    assert not [n for f in third.files for n in f.notices]

@@ -75,7 +75,13 @@ _KINDS: dict[Kind, Schema] = {
     "deck_order": {"enum": list(DECK_ORDERS)},
     "backs": {"enum": list(BACKS)},
     "origins": _mapping_of(_ID),
-    "formerly": {"type": "object", "minProperties": 1, "additionalProperties": _PLAIN},  # keys: a term's words
+    "formerly": {  # keys: a term's words; values: its words released, in every text or by text
+        "type": "object", "minProperties": 1,
+        "additionalProperties": {"oneOf": [_PLAIN, {
+            "type": "object", "minProperties": 1, "propertyNames": {"enum": ["explanation", "conclusion"]},
+            "additionalProperties": _PLAIN,
+        }]},
+    },
     "ids": _list_of(_TEXT),
     "kinds": _list_of({"enum": list(KINDS)}),
 }

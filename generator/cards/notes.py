@@ -460,7 +460,7 @@ def _item_clozes(maker: _Maker, item: Item) -> Iterator[NoteSpec]:
                     + _rest(closing, shown if field == "conclusion" else set())
                 )
             term = all_terms[min(indexes)]
-            key_slug = item.released_slug(term_slug)  # a term corrected since its release keeps its note
+            key_slug = item.released_slug(field, term_slug)  # a term corrected since its release keeps its note
             yield maker.cloze_note(f"term/{field}/{key_slug}", text, extra, f"{term}: {plain}")
 
 

@@ -75,8 +75,9 @@ def renamed_notices(
             gone.setdefault(text, []).append(_key_words(key))
     if not gone:
         return ()
+    keys = {note.key for note in notes}
     return tuple(
-        Problem(note.file, note.line, note.local_key, _renamed(_key_words(note.key), gone[text]), "note")
+        Problem(note.file, note.line, note.local_key, _renamed(note.key, gone[text], keys), "note")
         for note in notes
         if (text := _term_text(note.key)) in gone and not entries[note.key].released
     )
@@ -94,9 +95,14 @@ def _key_words(key: str) -> str:
     return key.rsplit("/", 1)[1].replace("-", " ")
 
 
-def _renamed(words: str, released: list[str]) -> str:
-    then = " or ".join(repr(w) for w in released)
-    pair = f"{_json(words)}: {_json(released[0])}"  # YAML reads JSON: any words, quoted right
+def _renamed(key: str, released: list[str], keys: set[str]) -> str:
+    words, then = _key_words(key), " or ".join(repr(w) for w in released)
+    terms, field, term_slug = key.rsplit("/", 2)  # "<source>/<item>/term", the text, the slug
+    # A term its other text marks too is renamed in this text alone: its note there keeps its key.
+    other = "conclusion" if field == "explanation" else "explanation"
+    both = f"{terms}/{other}/{term_slug}" in keys
+    released_words = f"{{{_json(field)}: {_json(released[0])}}}" if both else _json(released[0])
+    pair = f"{_json(words)}: {released_words}"  # YAML reads JSON: any words, quoted right
     return (
         f"a new note beside a released one: a release carried {then} in this text, which no mark asks now; "
         f"if {words!r} is that term corrected, add `{pair}` to the item's formerly (`formerly: {{{pair}}}` "

@@ -157,14 +157,14 @@ class Item:
     """The "which perspective?" question (the item's or its topic's); None: no such card."""
     media: tuple[MediaFile, ...] = ()
     """Its image and audio file, if it declares them (in that order): shown on the back of its cards."""
-    formerly: tuple[tuple[str, str], ...] = ()
-    """Key terms corrected since a release (``formerly:``), each as (its slug now, its slug then): a key term's
-    note key holds its slug, so without this a corrected typo would make a new note and remove the one students
-    study, with its history."""
+    formerly: tuple[tuple[str, str, str], ...] = ()
+    """Key terms corrected since a release (``formerly:``), each as (its text's name, its slug now, its slug then):
+    a key term's note key holds its text and its slug, so without this a corrected typo would make a new note and
+    remove the one students study, with its history."""
 
-    def released_slug(self, term_slug: str) -> str:
-        """The slug a key term's note key holds: the one it was released under, if it was corrected since."""
-        return next((then for now, then in self.formerly if now == term_slug), term_slug)
+    def released_slug(self, text: str, term_slug: str) -> str:
+        """The slug a key term's note key holds in *text*: the one it was released under, if corrected since."""
+        return next((then for name, now, then in self.formerly if name == text and now == term_slug), term_slug)
 
     @property
     def label(self) -> str:

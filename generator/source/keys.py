@@ -101,7 +101,8 @@ ITEM = Table(
         Key("conclusion", "marked", "A closing sentence, shown last; may mark key terms.",
             "Focus is {{the first gain}}."),
         Key("formerly", "formerly", "Key terms corrected since a release: the words marked now to the words the"
-            " release carried, so that their notes keep their identity and students' history.",
+            " release carried (or to a mapping of 'explanation' or 'conclusion' to them, where only one text was"
+            " corrected), so that their notes keep their identity and students' history.",
             {"uninterrupted time": "uninterupted time"}),
         Key("tags", "tags", "Tags given to this item's notes (no spaces; '::' nests them).", ["exam::week-3"]),
         Key(IMAGE, "path", "An image file (PNG, JPEG, GIF or WebP) in the source folder, shown on the cards.",

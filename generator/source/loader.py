@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -480,7 +480,7 @@ def _read_item(
     asks = _item_asks(reader, fields, where=where, perspectives=perspectives, topic_question=topic_question)
     explanation = _marked(reader, fields.get("explanation"), f"{where}.explanation")
     conclusion = _marked(reader, fields.get("conclusion"), f"{where}.conclusion")
-    formerly = _formerly(reader, fields, f"{where}.formerly", {"explanation": explanation, "conclusion": conclusion})
+    formerly = _formerly(reader, fields, f"{where}.formerly", dict(zip(_TEXTS, (explanation, conclusion), strict=True)))
     points = _points(reader, fields.get("points"), f"{where}.points")
     tags = _tags(reader, fields.get("tags"), f"{where}.tags")
     files = _item_media(reader, fields, where=where, media=media)
@@ -766,16 +766,17 @@ def _check_reference(reader: Reader, node: Node, *, value: str, known: Perspecti
         reader.problem(node, where, f"unknown perspective {value!r} ({names})")
 
 
-Renamed = tuple[tuple[str, str], ...]
-"""An item's ``formerly``: (a key term's slug now, the slug its note was released under) pairs."""
+Renamed = tuple[tuple[str, str, str], ...]
+"""An item's ``formerly``: (a text's name, a key term's slug now, the slug its note there was released under)."""
+
+_TEXTS = ("explanation", "conclusion")
+"""The texts whose key terms are keyed by their words (a title's and a point's notes are keyed by their place)."""
 
 
 def _formerly(reader: Reader, fields: dict[str, Node], where: str, texts: dict[str, Marked | None]) -> Renamed:
-    """``formerly:`` the words of a key term now -> the words its note was released under, as slugs (see
-    :attr:`Item.formerly`).
-
-    Only an explanation's or a conclusion's term needs one: a title's and a point's notes are keyed by the item
-    and the point, whatever their words.  Two notes of one text never share a key.
+    """``formerly:`` the words of a key term now -> the words its note was released under (in every text that
+    marks it), or -> a mapping of the texts (``explanation``, ``conclusion``) to those words, each kept as slugs
+    (see :attr:`Item.formerly`).  Two notes of one text never share a key.
     """
     node = fields.get("formerly")
     if node is None:
@@ -785,44 +786,61 @@ def _formerly(reader: Reader, fields: dict[str, Node], where: str, texts: dict[s
         reader.problem(node, where, "names no term: give 'words now: words released', or remove it")
     # A text that could not be read has no terms to check against: its own problem says why.
     unread = any(fields.get(name) is not None and text is None for name, text in texts.items())
-    fields_of: dict[str, set[str]] = {}  # each term marked now -> the texts that mark it
-    for name, text in texts.items():
-        for term in text.terms if text else ():
-            fields_of.setdefault(slug(term), set()).add(name)
-    renamed: dict[str, str] = {}
+    marked = {name: {slug(term) for term in text.terms} if text else set() for name, text in texts.items()}
+    renamed: dict[tuple[str, str], str] = {}  # (text, slug now) -> slug then
+    seen: set[str] = set()
     for words, key_node, value in pairs or ():
-        then = _plain_text(reader, value, f"{where}.{words}")
-        now_slug = slug(words)
-        problem = _formerly_problem(words, now_slug, then, fields_of, renamed, unread)
-        if problem is not None:
-            message, of_value = problem
-            reader.problem(value if of_value else key_node, f"{where}.{words}", message)
-        elif then is not None:
-            renamed[now_slug] = slug(then)
-    return tuple(renamed.items())
+        if has_markers(words) or slug(words) in seen:
+            reader.problem(key_node, f"{where}.{words}", _MARKERS if has_markers(words) else _SAME_TERM)
+            continue
+        seen.add(slug(words))
+        for name, then, at in _formerly_lines(reader, words, value, f"{where}.{words}", marked):
+            problem = None if unread else _formerly_problem(slug(words), slug(then), marked[name], renamed, name)
+            if problem is not None:
+                reader.problem(at, f"{where}.{words}", problem)
+            elif not unread:
+                renamed[name, slug(words)] = slug(then)
+    return tuple((name, now, then) for (name, now), then in renamed.items())
+
+
+def _formerly_lines(
+    reader: Reader, words: str, value: Node, where: str, marked: dict[str, set[str]]
+) -> Iterator[tuple[str, str, Node]]:
+    """One ``formerly`` line's (text, words released, node) for each text it names, or each text marking *words*.
+
+    A term marked in both texts with a typo corrected in one only names that text: its other note keeps its key.
+    """
+    if isinstance(value, Mapping):
+        for name, key_node, node in reader.pairs(value, where) or ():
+            if name not in _TEXTS:
+                reader.problem(key_node, f"{where}.{name}", f"is no text of an item; name {' or '.join(_TEXTS)}")
+            elif (then := _plain_text(reader, node, f"{where}.{name}")) is not None:
+                yield name, then, node
+        return
+    then = _plain_text(reader, value, where)
+    if then is None:
+        return
+    names = [name for name in _TEXTS if slug(words) in marked[name]]
+    if not names:
+        reader.problem(value, where, _NOT_MARKED)
+    yield from ((name, then, value) for name in names)
 
 
 def _formerly_problem(
-    words: str, now_slug: str, then: str | None, fields_of: dict[str, set[str]], renamed: dict[str, str], unread: bool
-) -> tuple[str, bool] | None:
-    """What is wrong with the line ``words: then`` of an item's ``formerly``, if anything, and whether it is
-    the value (else the words)."""
-    if has_markers(words):
-        return "'{{' and '}}' mark key terms in a text; here, write the term's words alone", False
-    if now_slug in renamed:
-        return "is the same term as a line above (its words, in any case and spacing)", False
-    if then is None or unread:
-        return None
-    if now_slug not in fields_of:
-        return _NOT_MARKED, False
-    then_slug = slug(then)
-    if then_slug == now_slug:
-        return "is the term marked now: its note keeps its identity already", True
-    if fields_of.get(then_slug, set()) & fields_of[now_slug] or then_slug in renamed.values():
-        return "is the key term of another note of this text: two notes would share one identity", True
+    now: str, then: str, marked: set[str], renamed: dict[tuple[str, str], str], name: str
+) -> str | None:
+    """What is wrong with keying the note of the term *now* of the text *name* by *then*, if anything."""
+    if now not in marked:
+        return f"is no key term marked in this item's {name}"
+    if then == now:
+        return "is the term marked now: its note keeps its identity already"
+    if then in marked or any(t == then for (n, _), t in renamed.items() if n == name):
+        return "is the key term of another note of this text: two notes would share one identity"
     return None
 
 
+_SAME_TERM = "is the same term as a line above (its words, in any case and spacing)"
+_MARKERS = "'{{' and '}}' mark key terms in a text; here, write the term's words alone"
 _NOT_MARKED = (
     "is no key term marked in this item's explanation or conclusion (a title's or a point's marks keep their"
     " notes whatever their words)"
