@@ -782,7 +782,7 @@ def _formerly(reader: Reader, fields: dict[str, Node], where: str, texts: dict[s
     if node is None:
         return ()
     pairs = reader.pairs(node, where)
-    if pairs == []:
+    if isinstance(node, Mapping) and not node.entries:  # not one whose every key was refused: said already
         reader.problem(node, where, "names no term: give 'words now: words released', or remove it")
     # A text that could not be read has no terms to check against: its own problem says why.
     unread = any(fields.get(name) is not None and text is None for name, text in texts.items())
