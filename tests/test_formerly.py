@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from generator.pipeline.config import BuildConfig
 from generator.pipeline.pipeline import build
 
 from .ankitools import import_package, open_collection, rendered_cards, study_everything
-from .support import T1, T2, V1, write_source
+from .support import MORE, T1, T2, V1, write_source
 
 TYPO = V1.replace("Tea ceremonies are {{formal}}.", "Tea ceremonies are {{fromal}}.")
 FIXED = V1.replace("Tea ceremonies are {{formal}}.", "Tea ceremonies are {{formal}}.\n    formerly:\n      formal: fromal")
@@ -103,3 +105,18 @@ def test_a_term_both_texts_mark_is_renamed_in_the_text_whose_typo_was_corrected_
     third = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2 + 60))
     assert (third.total("added"), third.total("removed")) == (0, 0)  # the conclusion's note kept its key too
     assert not [n for f in third.files for n in f.notices]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_item_moved_to_another_topic_as_its_typo_is_corrected_is_noted_in_its_new_topic(tmp_path, jobs):
+    source = write_source(tmp_path / "src", TYPO, extra={"more.yaml": MORE})
+    build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T1, release=True, jobs=jobs))
+    start = TYPO.index("  - id: ritual\n")
+    item = TYPO[start : TYPO.index("  - id: storage\n")]
+    (source / "basics.yaml").write_text(TYPO.replace(item, ""), encoding="utf-8")
+    (source / "more.yaml").write_text(MORE + item.replace("{{fromal}}", "{{formal}}"), encoding="utf-8")
+    for n in range(2):  # said by the build that moves it, and by the next one
+        report = build(BuildConfig(str(source), str(tmp_path / "out"), timestamp=T2 + n, jobs=jobs))
+        notices = [str(notice) for f in report.files for notice in f.notices]
+        assert len(notices) == 1 and "more.yaml" in notices[0] and "ritual/term/explanation/formal" in notices[0]
+        assert 'add `"formal": "fromal"`' in notices[0]

@@ -18,7 +18,7 @@ import os
 import pickle
 import signal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
@@ -507,8 +507,22 @@ def _package(
         lookups=lookups,
         named=named,
         timed=timed,
-        news=reimport_news(notes, live.lock.notes, gone.lock.notes, live.narrowed, context.lock),
+        news=_news(context, name, notes, live, gone),
     )
+
+
+def _news(context: Context, name: str, notes: Sequence[NoteSpec], live: Resolution, gone: Resolution) -> Reimport:
+    """What a re-import of topic *name*'s package does that its author may not expect (see :func:`reimport_news`).
+
+    The notes its items had while another topic held them count as its own removed ones: a key term whose item
+    moved here in the same edit as its words changed is a new note here beside a tombstone there.
+    """
+    built = {note.key for note in notes}
+    came: dict[str, LockedNote] = {}  # the moved notes no topic makes now, as the tombstones they become
+    for key in context.moves.arrivals.get(name, ()):
+        if key not in built and (entry := context.lock.notes[key]).released:
+            came[key] = entry if entry.removed is not None else replace(entry, removed=context.now)
+    return reimport_news(notes, live.lock.notes, {**gone.lock.notes, **came}, live.narrowed, context.lock)
 
 
 def _spooled(context: Context, name: str, data: bytes | None) -> bytes | Spooled | None:
