@@ -411,3 +411,16 @@ def test_a_cache_written_before_a_field_was_added_still_reads(tmp_path):
     assert not older.lock_kept and older.lock_lines and all(record.timed is None for record in older.topics.values())
     cache = read_cache(str(out))
     assert cache is not None and older == cache._replace(lock_kept=False, lock_lines=True, topics=older.topics)
+
+
+@pytest.mark.parametrize("name", [".deckgen-cache.json", TOPICS_NAME])
+def test_a_folder_where_a_bookkeeping_file_goes_is_left_and_the_build_goes_on(tmp_path, name):
+    """The cache and the memo only save the next build work: a folder in their place costs that, not the build."""
+    source, out = tmp_path / "src", tmp_path / "out"
+    write_source(source, V1)
+    build(BuildConfig(str(source), str(out), timestamp=T1))
+    (out / name).unlink()
+    (out / name).mkdir()
+    (source / "basics.yaml").write_text(V1.replace("Pour {{hot water}}", "Pour {{hot}} water"), encoding="utf-8")
+    report = build(BuildConfig(str(source), str(out), timestamp=T2))
+    assert report.total("updated") == 1 and (out / name).is_dir()

@@ -590,24 +590,30 @@ def _write(made: _Made, job: _Job, file_format: Format) -> BuildReport:
     if written_lock is not None and not _kept_as_is(written_lock, made):
         files[written_lock] = made.lock.pieces  # renamed last
     if job.reuse:
-        cache = _cache_entry(made, written.values(), written_lock is not None, job.now)
-        files[os.path.join(job.out_dir, CACHE_NAME)] = cache
-        places_path = os.path.join(job.out_dir, PLACES_NAME)
+        _keep(files, job.out_dir, CACHE_NAME, _cache_entry(made, written.values(), written_lock is not None, job.now))
         # Where the lock's lines are, so that the next build reads it as lines without finding each: those of a lock
         # written, or of one a watch left as it was, parsed in full and found laid out as it would write it.
         placed = written_lock is not None or (not made.read_as_lines and made.read_as_written)
         places = places_pieces(
             made.lock, made.lock_sha256, code_digest(), tombstones=bool(made.removals), unreleased=made.unreleased
         ) if placed else None
-        if places is not None and not os.path.isdir(places_path):  # a folder there: no places, no failed build
-            files[places_path] = places
-        if made.memo is not None:
-            files[os.path.join(job.out_dir, TOPICS_NAME)] = made.memo
+        _keep(files, job.out_dir, PLACES_NAME, places)
+        _keep(files, job.out_dir, TOPICS_NAME, made.memo)
     journal = os.path.dirname(os.path.abspath(job.lock_path)) if written_lock else job.out_dir
     _commit(files, job.out_dir, journal, follow=(written_lock,) if written_lock else ())
     stale = _stale_packages(job.out_dir, {os.path.basename(path) for path in written}) if job.reuse else ()
     deck_files = tuple(deck_file for deck_file, _ in written.values())
     return BuildReport(deck_files, written_lock, made.warnings, stale, _empty_topics(made), made.unreleased)
+
+
+def _keep(
+    files: dict[str, bytes | Iterable[bytes]], out_dir: str, name: str, data: bytes | Iterable[bytes] | None
+) -> None:
+    """Add the out folder's bookkeeping file *name* (the cache, the lock's places, the memo) to *files*, unless a
+    folder stands there: the file only saves the next build work, so a folder costs that, never the build."""
+    path = os.path.join(out_dir, name)
+    if data is not None and not os.path.isdir(path):
+        files[path] = data
 
 
 def _empty_topics(made: _Made) -> tuple[str, ...]:
