@@ -9,7 +9,7 @@ new note, the released one removed with its history, unless the item says
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from generator.cards.notes import NoteKey, NoteSpec
@@ -32,11 +32,11 @@ class Reimport(NamedTuple):
 
 
 def reimport_news(
-    notes: Sequence[NoteSpec], entries: Mapping[str, LockedNote], tombstones: Mapping[str, LockedNote],
-    narrowed: Sequence[str], lock: Lock,
+    notes: Sequence[NoteSpec], entries: Mapping[str, LockedNote], gone: Iterable[str], narrowed: Sequence[str],
+    lock: Lock,
 ) -> Reimport:
     """The notes of :func:`narrowed_notices` and :func:`renamed_notices`, each in the notes' order."""
-    return Reimport(narrowed_notices(notes, narrowed, lock), renamed_notices(notes, entries, tombstones))
+    return Reimport(narrowed_notices(notes, narrowed, lock), renamed_notices(notes, entries, gone))
 
 
 def narrowed_notices(notes: Sequence[NoteSpec], narrowed: Sequence[str], lock: Lock) -> tuple[Problem, ...]:
@@ -60,26 +60,26 @@ def narrowed_notices(notes: Sequence[NoteSpec], narrowed: Sequence[str], lock: L
 
 
 def renamed_notices(
-    notes: Sequence[NoteSpec], entries: Mapping[str, LockedNote], tombstones: Mapping[str, LockedNote]
+    notes: Sequence[NoteSpec], entries: Mapping[str, LockedNote], gone: Iterable[str]
 ) -> tuple[Problem, ...]:
     """A note for each key term no release has carried, beside a released one of the same text no mark asks now.
 
     A key term's note is keyed by its words (``term/<field>/<slug>``), so new words are a new note; if they
     are the released term's words corrected, ``formerly:`` keeps the released note, and students' history.
     Said on every build until a release carries the new note (then students have it): *entries* are the
-    topic's notes as this build leaves them in the lock, *tombstones* its removed notes, kept or new.
+    topic's notes as this build leaves them in the lock, *gone* the keys of the released notes it makes no more.
     """
-    gone: dict[str, list[str]] = {}  # "<source>/<item>/term/<field>" -> the words the released notes are keyed by
-    for key, entry in tombstones.items():
-        if entry.removed is not None and entry.released and (text := _term_text(key)) is not None:
-            gone.setdefault(text, []).append(_key_words(key))
-    if not gone:
+    released: dict[str, list[str]] = {}  # "<source>/<item>/term/<field>" -> the words its gone notes are keyed by
+    for key in gone:
+        if (text := _term_text(key)) is not None:
+            released.setdefault(text, []).append(_key_words(key))
+    if not released:
         return ()
     keys = {note.key for note in notes}
     return tuple(
-        Problem(note.file, note.line, note.local_key, _renamed(note.key, gone[text], keys), "note")
+        Problem(note.file, note.line, note.local_key, _renamed(note.key, released[text], keys), "note")
         for note in notes
-        if (text := _term_text(note.key)) in gone and not entries[note.key].released
+        if (text := _term_text(note.key)) in released and not entries[note.key].released
     )
 
 

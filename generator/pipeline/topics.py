@@ -18,7 +18,7 @@ import os
 import pickle
 import signal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
@@ -518,11 +518,10 @@ def _news(context: Context, name: str, notes: Sequence[NoteSpec], live: Resoluti
     moved here in the same edit as its words changed is a new note here beside a tombstone there.
     """
     built = {note.key for note in notes}
-    came: dict[str, LockedNote] = {}  # the moved notes no topic makes now, as the tombstones they become
-    for key in context.moves.arrivals.get(name, ()):
-        if key not in built and (entry := context.lock.notes[key]).released:
-            came[key] = entry if entry.removed is not None else replace(entry, removed=context.now)
-    return reimport_news(notes, live.lock.notes, {**gone.lock.notes, **came}, live.narrowed, context.lock)
+    arrived = context.moves.arrivals.get(name, ())
+    came = [key for key in arrived if key not in built and context.lock.notes[key].released]
+    # The topic's tombstones are released notes all (a note no release carried leaves no tombstone).
+    return reimport_news(notes, live.lock.notes, [*gone.lock.notes, *came], live.narrowed, context.lock)
 
 
 def _spooled(context: Context, name: str, data: bytes | None) -> bytes | Spooled | None:

@@ -781,25 +781,26 @@ def _formerly(reader: Reader, fields: dict[str, Node], where: str, texts: dict[s
     node = fields.get("formerly")
     if node is None:
         return ()
+    if any(fields.get(name) is not None and text is None for name, text in texts.items()):
+        return ()  # a text that could not be read has no terms to check against: its own problem says why
     pairs = reader.pairs(node, where)
     if isinstance(node, Mapping) and not node.entries:  # not one whose every key was refused: said already
         reader.problem(node, where, "names no term: give 'words now: words released', or remove it")
-    # A text that could not be read has no terms to check against: its own problem says why.
-    unread = any(fields.get(name) is not None and text is None for name, text in texts.items())
     marked = {name: {slug(term) for term in text.terms} if text else set() for name, text in texts.items()}
     renamed: dict[tuple[str, str], str] = {}  # (text, slug now) -> slug then
     seen: set[str] = set()
     for words, key_node, value in pairs or ():
-        if has_markers(words) or slug(words) in seen:
+        now = slug(words)
+        if has_markers(words) or now in seen:
             reader.problem(key_node, f"{where}.{words}", _MARKERS if has_markers(words) else _SAME_TERM)
             continue
-        seen.add(slug(words))
+        seen.add(now)
         for name, then, at in _formerly_lines(reader, words, value, f"{where}.{words}", marked):
-            problem = None if unread else _formerly_problem(slug(words), slug(then), marked[name], renamed, name)
+            problem = _formerly_problem(now, slug(then), marked[name], renamed, name)
             if problem is not None:
                 reader.problem(at, f"{where}.{words}", problem)
-            elif not unread:
-                renamed[name, slug(words)] = slug(then)
+            else:
+                renamed[name, now] = slug(then)
     return tuple((name, now, then) for (name, now), then in renamed.items())
 
 
